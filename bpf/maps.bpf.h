@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Maps every obsprobe BPF object shares. Each object declares them; the loader creates them once
+ * (in the proc object) and hands the same fds to the others with bpf_map__reuse_fd().
+ */
+#ifndef OBSPROBE_MAPS_BPF_H
+#define OBSPROBE_MAPS_BPF_H
+
+#include "obsprobe.h"
+
+/* tgid -> OBS_TARGET_* flags: the processes somebody asked about. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, OBS_MAX_TARGETS);
+	__type(key, __u32);
+	__type(value, __u32);
+} targets SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, OBS_RINGBUF_BYTES);
+} events SEC(".maps");
+
+/* Per-CPU loss counters, indexed by enum obs_drop_reason. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, OBS_DROP__COUNT);
+	__type(key, __u32);
+	__type(value, __u64);
+} drops SEC(".maps");
+
+/* Wake the reader only once this much is waiting: a wakeup per event halves a busy server's
+ * throughput, and the reader polls on a short timer anyway. */
+const volatile __u64 wakeup_bytes = 256 * 1024;
+
+static __always_inline void count_drop(__u32 reason)
+{
+	__u64 *v = bpf_map_lookup_elem(&drops, &reason);
+
+	if (v)
+		*v += 1;
+}
+
+static __always_inline __u32 *target_of(__u32 tgid)
+{
+	return bpf_map_lookup_elem(&targets, &tgid);
+}
+
+static __always_inline __u64 rb_flags(void)
+{
+	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP
+									       : BPF_RB_NO_WAKEUP;
+}
+
+static __always_inline void emit(void *data, __u64 size)
+{
+	if (bpf_ringbuf_output(&events, data, size, rb_flags()))
+		count_drop(OBS_DROP_RINGBUF_FULL);
+}
+
+#endif /* OBSPROBE_MAPS_BPF_H */

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Console exporter: one readable line, or one JSON object, per span. */
+#ifndef OBSPROBE_CONSOLE_H
+#define OBSPROBE_CONSOLE_H
+
+#include <stdint.h>
+
+#include "span.h"
+#include "strbuf.h"
+
+enum console_mode {
+	CONSOLE_OFF = 0,
+	CONSOLE_TEXT,
+	CONSOLE_JSON,
+};
+
+/* "text" (or "on"), "json", "off". Returns 0 or -EINVAL. */
+int console_parse_mode(const char *s, enum console_mode *out);
+
+/* Appends one line (with '\n') describing s. clock_offset_ns converts the span's monotonic
+ * times to Unix time. */
+void console_format(struct strbuf *sb, enum console_mode mode, const struct span *s,
+		    const struct proc_info *proc, const char *host_name, int64_t clock_offset_ns);
+
+#endif /* OBSPROBE_CONSOLE_H */

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Definitions shared by every BPF program and the user-space loader. */
+#ifndef OBSPROBE_H
+#define OBSPROBE_H
+
+#ifndef __VMLINUX_H__ /* BPF side: vmlinux.h already has the kernel types */
+#include <linux/types.h>
+#endif
+
+/* Every event that crosses a ring buffer starts with this header. */
+enum obs_event_type {
+	OBS_EV_PROC_FORK = 1,
+	OBS_EV_PROC_EXIT = 2,
+	OBS_EV_SOCK_OPEN = 3,
+	OBS_EV_SOCK_DATA = 4,
+	OBS_EV_SOCK_CLOSE = 5,
+	OBS_EV_PROC_EXEC = 6,
+};
+
+struct obs_event_hdr {
+	__u32 type;
+	__u32 pid; /* tgid */
+	__u32 tid;
+	__u32 pad;
+	__u64 ts_ns; /* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
+};
+_Static_assert(sizeof(struct obs_event_hdr) == 24, "obs_event_hdr layout");
+
+/* Why an event could not be delivered; indexes the per-CPU `drops` array. */
+enum obs_drop_reason {
+	OBS_DROP_RINGBUF_FULL = 0,
+	OBS_DROP_READ_FAULT = 1,   /* bpf_probe_read_user of the payload failed */
+	OBS_DROP_CONN_TABLE = 2,   /* connection map full */
+	OBS_DROP_SCRATCH = 3,      /* per-CPU scratch lookup failed */
+	OBS_DROP__COUNT,
+};
+
+/* Values of the `targets` map (tgid -> flags). */
+#define OBS_TARGET_WATCH 0x1
+#define OBS_TARGET_FOLLOW_CHILDREN 0x2
+
+#define OBS_MAX_TARGETS 8192
+#define OBS_RINGBUF_BYTES (8u << 20)
+
+#endif /* OBSPROBE_H */

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs every build, run, test and bench dependency of obsprobe from Debian packages.
+# Idempotent: packages already present are left as they are.
+set -euo pipefail
+
+if [[ $(id -u) -ne 0 ]]; then
+	echo "install-deps: must run as root (try: sudo $0)" >&2
+	exit 1
+fi
+
+PKGS=(
+	# build
+	make gcc clang llvm libclang-rt-14-dev pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev
+	libmicrohttpd-dev libcurl4-openssl-dev protobuf-c-compiler libprotobuf-c-dev
+	# tests and bench
+	libcmocka-dev nginx-light openssl curl wget wrk prometheus golang-go procps iproute2
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]} == 0)); then
+	echo "install-deps: all ${#PKGS[@]} packages present"
+	exit 0
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "install-deps: done"

@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#
+# nginx (master + 2 pre-existing workers) under obsprobe, checked against nginx's own access
+# log: per status code, the server histogram counts exactly the requests nginx logged. Also a
+# proxied 5xx (one CLIENT span per proxied request), promtool, lost events, and a clean detach
+# that leaves no BPF program behind.
+. "$(dirname "$0")/../lib.sh"
+
+N404=17
+NPROXY=5
+HIST=http_server_request_duration_seconds
+CHIST=http_client_request_duration_seconds
+
+require_root || finish
+P1=$(free_port) && P2=$(free_port) || { fail "no free ports"; finish; }
+NG=$TMP/nginx
+start_nginx "$NG" "$P1" "$P2" || finish
+ACCESS=$NG/access.log
+# the readiness probes of start_nginx are in the log already: count only what follows
+SKIP=$(wc -l <"$ACCESS")
+
+# obsprobe after nginx: the workers are descendants that exist before the attach
+start_obsprobe --pid "$NGINX_PID" --console json || finish
+assert_contains "stderr names the master and its 2 workers" "$OBS_ERR" \
+	"obsprobe: watching pid $NGINX_PID (nginx) and 2 descendants"
+PROG_IDS=$(obsprobe_prog_ids "$OBS_PID")
+assert_ge "BPF programs held by obsprobe" "$(echo "$PROG_IDS" | grep -c .)" 1
+
+# 200s, on keep-alive connections
+wrk -t2 -c8 -d3s "http://127.0.0.1:$P1/index.html" >"$TMP/wrk.out" 2>&1
+WRK_REQS=$(awk '/ requests in /{ print $1 }' "$TMP/wrk.out")
+[[ -n "$WRK_REQS" ]] || { fail "wrk printed no request count"; sed 's/^/    | /' "$TMP/wrk.out"; }
+log "wrk: ${WRK_REQS:-?} requests"
+
+# 404s, all on one keep-alive connection
+args=()
+for ((i = 1; i <= N404; i++)); do
+	args+=(-o /dev/null "http://127.0.0.1:$P1/missing/$i.html")
+done
+got=$(curl -s -w '%{http_code}\n' "${args[@]}" | grep -c '^404$')
+assert_eq "curl got $N404 404s" "$N404" "$got"
+
+# proxied 503s: outer server span 503, CLIENT span to P2, inner server span 503
+got=0
+for ((i = 1; i <= NPROXY; i++)); do
+	code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$P1/proxy/x")
+	[[ "$code" == 503 ]] && got=$((got + 1))
+done
+assert_eq "curl got $NPROXY proxied 503s" "$NPROXY" "$got"
+
+logged() { tail -n +"$((SKIP + 1))" "$ACCESS"; }
+hist_matches_log() { [[ "$(metric_sum "$HIST")" == "$(logged | wc -l)" ]]; }
+if ! wait_until 20 hist_matches_log; then
+	fail "server histogram count $(metric_sum "$HIST") never reached the $(logged | wc -l) access-log lines"
+fi
+scrape >"$TMP/metrics.txt" || fail "scrape of $OBS_METRICS failed"
+logged >"$TMP/access.new"
+
+# every status either side has, exactly
+statuses=$({
+	awk '{ print $3 }' "$TMP/access.new"
+	grep -o "^${HIST}_count{[^}]*}" "$TMP/metrics.txt" |
+		grep -o 'http_response_status_code="[^"]*"' | cut -d'"' -f2
+} | sort -u)
+for s in $statuses; do
+	assert_eq "requests with status $s: histogram == access log" \
+		"$(awk -v s="$s" '$3 == s' "$TMP/access.new" | wc -l)" \
+		"$(metric_sum "$HIST" "http_response_status_code=\"$s\"" "$TMP/metrics.txt")"
+done
+LOG200=$(awk '$3 == 200' "$TMP/access.new" | wc -l)
+H200=$(metric_sum "$HIST" 'http_response_status_code="200"' "$TMP/metrics.txt")
+assert_eq "access log has $N404 404s" "$N404" "$(awk '$3 == 404' "$TMP/access.new" | wc -l)"
+assert_eq "access log has $((2 * NPROXY)) 503s (outer + inner)" "$((2 * NPROXY))" \
+	"$(awk '$3 == 503' "$TMP/access.new" | wc -l)"
+assert_le "wrk's request count <= 200s counted" "${WRK_REQS:-x}" "$H200"
+assert_eq "200s counted == access log 200s" "$LOG200" "$H200"
+assert_eq "GET 404s with route label" "$N404" \
+	"$(metric_sum "$HIST" 'http_request_method="GET"&&http_response_status_code="404"' "$TMP/metrics.txt")"
+assert_eq "client histogram: 503s from 127.0.0.1:$P2" "$NPROXY" \
+	"$(metric_sum "$CHIST" "server_port=\"$P2\"&&http_response_status_code=\"503\"" "$TMP/metrics.txt")"
+assert_eq "client histogram: no other client requests" "$NPROXY" "$(metric_sum "$CHIST" "" "$TMP/metrics.txt")"
+
+# the console saw the same requests as the histogram
+TOTAL=$(wc -l <"$TMP/access.new")
+assert_eq "SERVER spans on stdout == access log lines" "$TOTAL" "$(spans_count "$OBS_OUT" kind=SERVER)"
+assert_eq "CLIENT spans to port $P2 with status 503" "$NPROXY" \
+	"$(spans_count "$OBS_OUT" kind=CLIENT "attr:server.port==$P2" "attr:http.response.status_code==503")"
+assert_eq "stdout lines are all JSON" 0 "$(spans_invalid "$OBS_OUT")"
+
+promtool check metrics <"$TMP/metrics.txt" >"$TMP/promtool.out" 2>&1
+rc=$?
+assert_eq "promtool check metrics exit status" 0 "$rc"
+((rc == 0)) || sed 's/^/    | /' "$TMP/promtool.out" | head -n 20
+
+# health counters refresh every second: read them once a tick has passed since the traffic
+sleep 1.2
+scrape >"$TMP/metrics2.txt"
+assert_true "obsprobe_events_lost_total is exported" grep -q '^obsprobe_events_lost_total' "$TMP/metrics2.txt"
+assert_eq "events lost" 0 "$(counter_sum obsprobe_events_lost_total "" "$TMP/metrics2.txt")"
+assert_eq "HTTP parse errors" 0 "$(counter_sum obsprobe_parse_errors_total 'protocol="http"' "$TMP/metrics2.txt")"
+assert_ge "obsprobe_events_total counts events" "$(counter_sum obsprobe_events_total "" "$TMP/metrics2.txt")" "$TOTAL"
+
+stop_obsprobe
+assert_true "nginx still serves after obsprobe detached" \
+	curl -sf -o /dev/null "http://127.0.0.1:$P1/index.html"
+# shellcheck disable=SC2086 # word splitting of the ID list is wanted
+left=$(leftover_progs $PROG_IDS)
+assert_eq "BPF programs left after detach" "" "$left"
+finish

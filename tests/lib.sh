@@ -1,0 +1,568 @@
+# shellcheck shell=bash
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#
+# Helpers for tests/integration/*.sh. A test sources this file first:
+#
+#	. "$(dirname "$0")/../lib.sh"
+#
+# and ends with `finish`. Sourcing makes a temp dir ($TMP, removed on exit unless KEEP_TMP=1) and
+# an EXIT trap that stops every process the test started (by PID, never by name) and reports the
+# test's PASS/FAIL counts: printed as "TEST: N passed, M failed", and, when run.sh sets
+# OBSPROBE_RESULTS, written there as "N M". A test that dies before `finish` counts one more
+# failure, so a crash can never look like a pass.
+
+set -u
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+OBSPROBE=${OBSPROBE:-$ROOT/build/obsprobe}
+PY=/usr/bin/python3.11
+TEST_NAME=${TEST_NAME:-$(basename "$0" .sh)}
+PASS_COUNT=0
+FAIL_COUNT=0
+FINISHED=0
+TRACKED_PIDS=()
+USED_PORTS=()
+OBS_SEQ=0
+
+# The bpftool names of obsprobe's programs (bpftool cuts names to 15 characters).
+OBSPROBE_PROGS=(sys_exit_read sys_exit_write sys_exit_recvfrom sys_exit_sendto sys_exit_readv
+	sys_exit_writev sys_exit_recvmsg sys_exit_sendmsg sys_exit_sendfile64 sys_exit_accept
+	sys_exit_accept4 sys_exit_connect sys_exit_close sched_process_fork sched_process_exec
+	sched_process_exit)
+
+TMP=$(mktemp -d "/tmp/obsprobe-$TEST_NAME.XXXXXX") || { echo "$TEST_NAME: mktemp failed" >&2; exit 1; }
+# nginx workers run as www-data: everything under $TMP they serve must be reachable.
+chmod 755 "$TMP"
+
+log() { printf '%s: %s\n' "$TEST_NAME" "$*" >&2; }
+
+pass() {
+	PASS_COUNT=$((PASS_COUNT + 1))
+	printf 'PASS %s: %s\n' "$TEST_NAME" "$*"
+}
+
+fail() {
+	FAIL_COUNT=$((FAIL_COUNT + 1))
+	printf 'FAIL %s: %s\n' "$TEST_NAME" "$*"
+}
+
+# assert_eq DESC EXPECTED ACTUAL
+assert_eq() {
+	if [[ "$2" == "$3" ]]; then
+		pass "$1 (= $3)"
+	else
+		fail "$1: expected '$2', got '$3'"
+	fi
+}
+
+# assert_ne DESC UNEXPECTED ACTUAL
+assert_ne() {
+	if [[ "$2" != "$3" ]]; then
+		pass "$1 ('$3')"
+	else
+		fail "$1: got '$3', which it must not be"
+	fi
+}
+
+_is_int() { [[ "$1" =~ ^-?[0-9]+$ ]]; }
+
+# assert_le DESC A B: integers, A <= B
+assert_le() {
+	if _is_int "$2" && _is_int "$3" && (($2 <= $3)); then
+		pass "$1 ($2 <= $3)"
+	else
+		fail "$1: expected $2 <= $3"
+	fi
+}
+
+# assert_ge DESC A B: integers, A >= B
+assert_ge() {
+	if _is_int "$2" && _is_int "$3" && (($2 >= $3)); then
+		pass "$1 ($2 >= $3)"
+	else
+		fail "$1: expected $2 >= $3"
+	fi
+}
+
+# assert_true DESC CMD...: CMD exits 0
+assert_true() {
+	local desc=$1
+	shift
+	if "$@" >/dev/null 2>&1; then
+		pass "$desc"
+	else
+		fail "$desc (command failed: $*)"
+	fi
+}
+
+# assert_false DESC CMD...: CMD exits non-zero
+assert_false() {
+	local desc=$1
+	shift
+	if "$@" >/dev/null 2>&1; then
+		fail "$desc (command succeeded: $*)"
+	else
+		pass "$desc"
+	fi
+}
+
+# assert_contains DESC FILE FIXED-STRING
+assert_contains() {
+	if grep -qF -- "$3" "$2" 2>/dev/null; then
+		pass "$1"
+	else
+		fail "$1: '$3' not found in $(basename "$2")"
+		tail -n 5 "$2" 2>/dev/null | sed 's/^/    | /'
+	fi
+}
+
+# assert_lacks DESC FILE FIXED-STRING
+assert_lacks() {
+	if [[ ! -e "$2" ]]; then
+		fail "$1: $2 does not exist"
+	elif grep -qF -- "$3" "$2"; then
+		fail "$1: '$3' found in $(basename "$2"):"
+		grep -nF -- "$3" "$2" | head -n 3 | cut -c1-300 | sed 's/^/    | /'
+	else
+		pass "$1"
+	fi
+}
+
+require_root() {
+	if [[ $(id -u) -ne 0 ]]; then
+		fail "must run as root (obsprobe loads BPF programs)"
+		return 1
+	fi
+}
+
+# wait_until TIMEOUT_SECONDS CMD...: polls CMD every 0.1 s; 0 once it succeeds, 1 on timeout.
+wait_until() {
+	local timeout=$1 i n
+	shift
+	n=$(awk -v t="$timeout" 'BEGIN { printf "%d", t * 10 }')
+	for ((i = 0; i <= n; i++)); do
+		"$@" >/dev/null 2>&1 && return 0
+		((i < n)) && sleep 0.1
+	done
+	return 1
+}
+
+# free_port: a TCP port on 127.0.0.1 nobody listens on, and not handed out before by this test.
+free_port() {
+	local port i
+	for ((i = 0; i < 50; i++)); do
+		port=$("$PY" -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])') || return 1
+		if [[ " ${USED_PORTS[*]} " != *" $port "* ]]; then
+			USED_PORTS+=("$port")
+			echo "$port"
+			return 0
+		fi
+	done
+	return 1
+}
+
+alive() { kill -0 "$1" 2>/dev/null; }
+
+track_pid() { TRACKED_PIDS+=("$1"); }
+
+# descendants PID: every descendant PID of PID, one per line (children before grandchildren).
+descendants() {
+	local queue=("$1") p c n=0
+	while ((${#queue[@]} > 0 && n < 10000)); do
+		p=${queue[0]}
+		queue=("${queue[@]:1}")
+		for c in $(pgrep -P "$p" 2>/dev/null); do
+			echo "$c"
+			queue+=("$c")
+			n=$((n + 1))
+		done
+	done
+}
+
+# stop_pid PID [SIGNAL]: signals PID (TERM by default), waits up to 5 s, then SIGKILLs it and
+# whatever descendants it had when asked to stop. Reaps it when it is our child.
+stop_pid() {
+	local pid=$1 sig=${2:-TERM} kids d
+	alive "$pid" || { wait "$pid" 2>/dev/null; return 0; }
+	kids=$(descendants "$pid")
+	kill -"$sig" "$pid" 2>/dev/null
+	wait_until 5 eval "! kill -0 $pid 2>/dev/null" || kill -KILL "$pid" 2>/dev/null
+	for d in $kids; do
+		alive "$d" && kill -KILL "$d" 2>/dev/null
+	done
+	wait "$pid" 2>/dev/null
+	return 0
+}
+
+# start_bg NAME CMD...: runs CMD in the background, stdout and stderr in $TMP/NAME.out and
+# $TMP/NAME.err; its PID in BG_PID, tracked for cleanup.
+start_bg() {
+	local name=$1
+	shift
+	"$@" >"$TMP/$name.out" 2>"$TMP/$name.err" &
+	BG_PID=$!
+	track_pid "$BG_PID"
+}
+
+# wait_exit PID TIMEOUT: waits for a child of this shell to exit; its status in WAIT_RC
+# (124 and a SIGKILL when it outlives TIMEOUT seconds).
+wait_exit() {
+	local pid=$1 timeout=$2
+	WAIT_RC=124
+	if ! wait_until "$timeout" eval "! kill -0 $pid 2>/dev/null"; then
+		kill -KILL "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+		return 1
+	fi
+	wait "$pid" 2>/dev/null
+	WAIT_RC=$?
+	return 0
+}
+
+# run_obsprobe NAME TIMEOUT ARGS...: runs obsprobe in the foreground (for flag errors); exit
+# status in RUN_RC, output in $TMP/NAME.out and $TMP/NAME.err.
+run_obsprobe() {
+	local name=$1 timeout=$2
+	shift 2
+	start_bg "$name" "$OBSPROBE" "$@"
+	wait_exit "$BG_PID" "$timeout"
+	RUN_RC=$WAIT_RC
+	RUN_OUT=$TMP/$name.out
+	RUN_ERR=$TMP/$name.err
+}
+
+# start_obsprobe ARGS...: starts build/obsprobe ARGS in the background, adding
+# `--prometheus 127.0.0.1:FREE` unless ARGS say --prometheus. Waits (20 s at most) for the
+# "metrics on" line (or, with --prometheus off, one "watching pid" line per --pid). Sets
+# OBS_PID, OBS_OUT, OBS_ERR, OBS_METRICS (the /metrics URL, empty when off). Returns 1, with a
+# FAIL, when obsprobe exits or never gets ready.
+start_obsprobe() {
+	local args=("$@") a prom="" npids=0 port ready_re ok=0 i
+	for ((i = 0; i < ${#args[@]}; i++)); do
+		a=${args[i]}
+		case $a in
+		--prometheus) prom=${args[i + 1]:-} ;;
+		--prometheus=*) prom=${a#--prometheus=} ;;
+		--pid | -p) npids=$((npids + 1)) ;;
+		--pid=*) npids=$((npids + 1)) ;;
+		esac
+	done
+	if [[ -z "$prom" ]]; then
+		port=$(free_port) || { fail "no free port for --prometheus"; return 1; }
+		prom=127.0.0.1:$port
+		args+=(--prometheus "$prom")
+	fi
+	OBS_SEQ=$((OBS_SEQ + 1))
+	OBS_OUT=$TMP/obsprobe$OBS_SEQ.out
+	OBS_ERR=$TMP/obsprobe$OBS_SEQ.err
+	OBS_METRICS=""
+	[[ "$prom" != off ]] && OBS_METRICS=http://$prom/metrics
+	if [[ ! -x "$OBSPROBE" ]]; then
+		fail "$OBSPROBE does not exist: run make first"
+		return 1
+	fi
+	log "starting obsprobe ${args[*]}"
+	"$OBSPROBE" "${args[@]}" >"$OBS_OUT" 2>"$OBS_ERR" &
+	OBS_PID=$!
+	track_pid "$OBS_PID"
+	for ((i = 0; i < 200; i++)); do
+		if [[ -n "$OBS_METRICS" ]]; then
+			grep -q '^obsprobe: metrics on ' "$OBS_ERR" && ok=1
+		else
+			(($(grep -c '^obsprobe: watching pid ' "$OBS_ERR") >= npids)) && ok=1
+		fi
+		((ok)) && break
+		alive "$OBS_PID" || break
+		sleep 0.1
+	done
+	if ((!ok)); then
+		if alive "$OBS_PID"; then
+			fail "obsprobe not ready after 20 s"
+			stop_pid "$OBS_PID" INT
+		else
+			wait "$OBS_PID" 2>/dev/null
+			fail "obsprobe exited with status $? before it was ready"
+		fi
+		sed 's/^/    | /' "$OBS_ERR" | head -n 20
+		return 1
+	fi
+	if [[ -n "$OBS_METRICS" ]] && ! wait_until 5 curl -sf -o /dev/null "$OBS_METRICS"; then
+		fail "obsprobe printed 'metrics on' but $OBS_METRICS does not answer"
+		return 1
+	fi
+	return 0
+}
+
+# stop_obsprobe [PID] [ERRFILE]: SIGINT, waits 10 s at most, asserts exit status 0 and the
+# "detached" line.
+stop_obsprobe() {
+	local pid=${1:-$OBS_PID} err=${2:-$OBS_ERR}
+	if ! alive "$pid"; then
+		wait "$pid" 2>/dev/null
+		fail "obsprobe (pid $pid) was already gone when asked to stop (status $?)"
+		return 1
+	fi
+	kill -INT "$pid"
+	if ! wait_exit "$pid" 10; then
+		fail "obsprobe did not exit within 10 s of SIGINT"
+		return 1
+	fi
+	assert_eq "obsprobe exit status after SIGINT" 0 "$WAIT_RC"
+	assert_contains "obsprobe says it detached" "$err" "obsprobe: detached"
+}
+
+# scrape [URL]: prints /metrics (obsprobe's by default).
+scrape() { curl -sf --max-time 5 "${1:-$OBS_METRICS}"; }
+
+# _series_sum NAME REGEX [FILE]: the sum of the samples of series NAME (exact name) whose labels
+# match REGEX (awk ERE against the text between the braces; "A&&B" means both A and B match,
+# in any order); from FILE or a fresh scrape.
+_series_sum() {
+	local name=$1 re=${2:-} file=${3:-}
+	{ if [[ -n "$file" ]]; then cat "$file"; else scrape; fi; } | awk -v name="$name" -v re="$re" '
+		/^#/ { next }
+		{
+			i = index($0, "{")
+			if (i) {
+				n = substr($0, 1, i - 1)
+				j = index($0, "} ")
+				labels = substr($0, i + 1, j - i - 1)
+				rest = substr($0, j + 2)
+			} else {
+				n = $1
+				labels = ""
+				rest = substr($0, length($1) + 2)
+			}
+			if (n != name)
+				next
+			nre = split(re, res, "&&")
+			for (k = 1; k <= nre; k++)
+				if (labels !~ res[k])
+					next
+			split(rest, v, " ")
+			sum += v[1]
+		}
+		END { printf "%.0f\n", sum }'
+}
+
+# metric_sum HISTOGRAM [LABEL_REGEX] [FILE]: sum of HISTOGRAM_count over the series whose
+# labels match LABEL_REGEX, e.g.
+#	metric_sum http_server_request_duration_seconds 'http_response_status_code="404"'
+#	metric_sum http_client_request_duration_seconds 'server_port="8080"&&_code="503"'
+metric_sum() { _series_sum "$1_count" "${2:-}" "${3:-}"; }
+
+# counter_sum NAME [LABEL_REGEX] [FILE]: sum of a counter's or gauge's series.
+counter_sum() { _series_sum "$1" "${2:-}" "${3:-}"; }
+
+# _spans_py: reads the JSON span lines of a file (obsprobe --console json). Selectors: kind,
+# name, status, trace_id, ... (top level), attr:KEY (attributes), res:KEY (resource).
+# Filters: SEL=TEXT (value as text; ints match their decimal form), SEL==JSON (exact JSON value
+# and type, e.g. attr:http.response.status_code==200), SEL!=TEXT, SEL~REGEX, SEL? (present),
+# !SEL (absent).
+_SPANS_PY='
+import json, re, sys
+
+mode, path, field, filters = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+MISSING = object()
+
+def get(span, sel):
+    if sel.startswith("attr:"):
+        return span.get("attributes", {}).get(sel[5:], MISSING)
+    if sel.startswith("res:"):
+        return span.get("resource", {}).get(sel[4:], MISSING)
+    return span.get(sel, MISSING)
+
+def text(v):
+    if v is MISSING:
+        return None
+    if isinstance(v, str):
+        return v
+    return json.dumps(v)
+
+def match(span, f):
+    if f.startswith("!"):
+        return get(span, f[1:]) is MISSING
+    if f.endswith("?"):
+        return get(span, f[:-1]) is not MISSING
+    m = re.match(r"^([^=!~]+)(==|!=|=|~)(.*)$", f, re.S)
+    if not m:
+        sys.exit("bad filter " + f)
+    sel, op, want = m.groups()
+    v = get(span, sel)
+    if op == "==":
+        return v is not MISSING and json.dumps(v) == json.dumps(json.loads(want))
+    if op == "=":
+        return text(v) == want
+    if op == "!=":
+        return text(v) != want
+    return v is not MISSING and re.search(want, text(v)) is not None
+
+spans, bad = [], 0
+try:
+    with open(path, errors="replace") as fh:
+        for line in fh:
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+                if not isinstance(obj, dict):
+                    raise ValueError
+                spans.append(obj)
+            except ValueError:
+                bad += 1
+except FileNotFoundError:
+    pass
+if mode == "invalid":
+    print(bad)
+    sys.exit(0)
+sel = [s for s in spans if all(match(s, f) for f in filters)]
+if mode == "count":
+    print(len(sel))
+else:
+    for s in sel:
+        v = text(get(s, field))
+        print("<missing>" if v is None else v)
+'
+
+# spans_count FILE FILTER...: how many JSON spans in FILE match every FILTER.
+spans_count() {
+	local f=$1
+	shift
+	"$PY" -c "$_SPANS_PY" count "$f" - "$@"
+}
+
+# spans_field FILE SELECTOR FILTER...: SELECTOR's value for each matching span, in file order.
+spans_field() {
+	local f=$1 sel=$2
+	shift 2
+	"$PY" -c "$_SPANS_PY" field "$f" "$sel" "$@"
+}
+
+# spans_invalid FILE: how many non-empty lines of FILE are not JSON objects.
+spans_invalid() { "$PY" -c "$_SPANS_PY" invalid "$1" -; }
+
+# spans_at_least N FILE FILTER...: for wait_until.
+spans_at_least() {
+	local n=$1
+	shift
+	(($(spans_count "$@") >= n))
+}
+
+# build_goserver: builds tests/fixtures/goserver with Debian's Go into $TMP/goserver.
+build_goserver() {
+	GOSERVER=$TMP/goserver
+	[[ -x "$GOSERVER" ]] && return 0
+	if ! (cd "$ROOT/tests/fixtures/goserver" &&
+		GO111MODULE=off GOCACHE=$TMP/gocache GOPATH=$TMP/gopath GOFLAGS= \
+			go build -o "$GOSERVER" .) >"$TMP/gobuild.log" 2>&1; then
+		fail "go build of tests/fixtures/goserver failed"
+		sed 's/^/    | /' "$TMP/gobuild.log" | head -n 20
+		return 1
+	fi
+}
+
+# start_goserver NAME PORT [ARGS...]: starts the Go fixture on 127.0.0.1:PORT and waits until
+# it answers; its PID in GO_PID.
+start_goserver() {
+	local name=$1 port=$2
+	shift 2
+	build_goserver || return 1
+	start_bg "$name" "$GOSERVER" -listen "127.0.0.1:$port" -ready-file "$TMP/$name.ready" "$@"
+	GO_PID=$BG_PID
+	if ! wait_until 10 test -e "$TMP/$name.ready"; then
+		fail "Go server $name did not start on 127.0.0.1:$port"
+		sed 's/^/    | /' "$TMP/$name.err" | head -n 10
+		return 1
+	fi
+}
+
+# render_nginx_conf DIR PORT1 PORT2: DIR/nginx.conf from tests/fixtures/nginx/nginx.conf.in,
+# with a world-readable docroot DIR/www holding index.html.
+render_nginx_conf() {
+	local dir=$1 p1=$2 p2=$3
+	mkdir -p "$dir/www" "$dir/tmp"
+	chmod 755 "$dir" "$dir/www"
+	printf '<!doctype html>\n<title>obsprobe test</title>\n<p>%s</p>\n' \
+		"$(head -c 600 /dev/zero | tr '\0' x)" >"$dir/www/index.html"
+	chmod 644 "$dir/www/index.html"
+	sed -e "s|@DIR@|$dir|g" -e "s|@PORT1@|$p1|g" -e "s|@PORT2@|$p2|g" \
+		"$ROOT/tests/fixtures/nginx/nginx.conf.in" >"$dir/nginx.conf"
+}
+
+# start_nginx DIR PORT1 PORT2: nginx in the foreground of its own PID (daemon off) with 2
+# workers; waits until both workers run and PORT1 answers. NGINX_PID is the master.
+start_nginx() {
+	local dir=$1 p1=$2 p2=$3
+	render_nginx_conf "$dir" "$p1" "$p2"
+	start_bg nginx nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log" -g 'daemon off;'
+	NGINX_PID=$BG_PID
+	if ! wait_until 10 eval "[[ \$(pgrep -c -P $NGINX_PID) -ge 2 ]]" ||
+		! wait_until 10 curl -sf -o /dev/null "http://127.0.0.1:$p1/index.html"; then
+		fail "nginx did not start on 127.0.0.1:$p1"
+		cat "$TMP/nginx.err" "$dir/error.log" 2>/dev/null | head -n 20 | sed 's/^/    | /'
+		return 1
+	fi
+}
+
+# obsprobe_prog_ids PID: IDs of the BPF programs with obsprobe's names that PID holds.
+obsprobe_prog_ids() {
+	local names
+	names=$(printf '%s\n' "${OBSPROBE_PROGS[@]}" | cut -c1-15 | paste -sd' ')
+	bpftool -j prog list 2>/dev/null | "$PY" -c '
+import json, sys
+pid, names = int(sys.argv[1]), set(sys.argv[2].split())
+for p in json.load(sys.stdin):
+    if p.get("name") in names and any(o.get("pid") == pid for o in p.get("pids", [])):
+        print(p["id"])' "$1" "$names"
+}
+
+# orphan_obsprobe_progs: obsprobe-named programs no live process holds (BPF left loaded after
+# obsprobe went away), plus the IDs given as arguments that still exist. One line each.
+leftover_progs() {
+	local names
+	names=$(printf '%s\n' "${OBSPROBE_PROGS[@]}" | cut -c1-15 | paste -sd' ')
+	bpftool -j prog list 2>/dev/null | "$PY" -c '
+import json, sys
+names, ids = set(sys.argv[1].split()), set(int(i) for i in sys.argv[2:])
+for p in json.load(sys.stdin):
+    holders = [o.get("comm", "?") + "(" + str(o.get("pid")) + ")" for o in p.get("pids", [])]
+    if p["id"] in ids or (p.get("name") in names and not holders):
+        print(p["id"], p.get("name"), " ".join(holders) or "held by no process")' "$names" "$@"
+}
+
+_cleanup() {
+	local rc=$? i
+	trap - EXIT INT TERM
+	for ((i = ${#TRACKED_PIDS[@]} - 1; i >= 0; i--)); do
+		stop_pid "${TRACKED_PIDS[i]}"
+	done
+	if ((!FINISHED)); then
+		fail "test ended early (status $rc) before finish"
+	fi
+	printf '%s: %d passed, %d failed\n' "$TEST_NAME" "$PASS_COUNT" "$FAIL_COUNT"
+	if [[ -n "${OBSPROBE_RESULTS:-}" ]]; then
+		echo "$PASS_COUNT $FAIL_COUNT" >"$OBSPROBE_RESULTS"
+	fi
+	if [[ "${KEEP_TMP:-0}" == 1 ]] || { ((FAIL_COUNT > 0)) && [[ "${KEEP_TMP:-0}" == failed ]]; }; then
+		log "kept $TMP"
+	else
+		rm -rf "$TMP"
+	fi
+	if ((FAIL_COUNT > 0 || PASS_COUNT == 0)); then
+		exit 1
+	fi
+	exit 0
+}
+
+trap _cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# finish: the last line of every test.
+finish() {
+	FINISHED=1
+	exit 0
+}

@@ -1,0 +1,408 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Span assembly: connection events in, spans out. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "http.h"
+
+#define MAX_SPANS 16
+
+struct captured {
+	size_t n;
+	struct span spans[MAX_SPANS];
+};
+
+static void capture_span(void *ctx, const struct span *s)
+{
+	struct captured *c = ctx;
+
+	if (c->n < MAX_SPANS)
+		c->spans[c->n] = *s;
+	c->n++;
+}
+
+struct fixture {
+	struct captured got;
+	struct http_tracker *t;
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	struct http_tracker_ops ops = { .span = capture_span };
+
+	ops.ctx = &f->got;
+	f->t = http_tracker_new(&ops, 4);
+	*state = f;
+	return f->t ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	http_tracker_free(f->t);
+	free(f);
+	return 0;
+}
+
+static void open_conn(struct fixture *f, uint64_t id, bool accepted)
+{
+	struct conn_meta m = { .conn_id = id, .pid = 100, .fd = 5, .accepted = accepted };
+
+	strcpy(m.local_addr, "127.0.0.1");
+	m.local_port = 8080;
+	strcpy(m.remote_addr, "127.0.0.2");
+	m.remote_port = 40000;
+	http_tracker_open(f->t, &m);
+}
+
+static void send_str(struct fixture *f, uint64_t id, uint32_t tid, uint64_t ts, enum http_dir d,
+		     const char *s)
+{
+	http_tracker_data(f->t, id, 100, tid, ts, d, (const uint8_t *)s, strlen(s), strlen(s));
+}
+
+static void test_server_span(void **state)
+{
+	struct fixture *f = *state;
+	const struct span *s;
+
+	open_conn(f, 1, true);
+	send_str(f, 1, 7, 1000, HTTP_DIR_IN,
+		 "GET /users/42?token=abc HTTP/1.1\r\nHost: example.com:8080\r\n"
+		 "User-Agent: curl/7.88\r\n\r\n");
+	assert_int_equal(f->got.n, 0);
+	send_str(f, 1, 7, 5000, HTTP_DIR_OUT,
+		 "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello");
+	assert_int_equal(f->got.n, 1);
+	s = &f->got.spans[0];
+	assert_int_equal(s->kind, SPAN_KIND_SERVER);
+	assert_string_equal(s->name, "GET /users/{id}");
+	assert_int_equal(s->start_ns, 1000);
+	assert_int_equal(s->end_ns, 5000);
+	assert_false(s->error);
+	assert_false(s->has_parent);
+	assert_string_equal(span_get_str(s, "http.request.method"), "GET");
+	assert_string_equal(span_get_str(s, "url.path"), "/users/42");
+	assert_string_equal(span_get_str(s, "url.query"), "token=REDACTED");
+	assert_string_equal(span_get_str(s, "http.route"), "/users/{id}");
+	assert_int_equal(span_get_int(s, "http.response.status_code", 0), 200);
+	assert_string_equal(span_get_str(s, "server.address"), "example.com");
+	assert_int_equal(span_get_int(s, "server.port", 0), 8080);
+	assert_string_equal(span_get_str(s, "client.address"), "127.0.0.2");
+	assert_int_equal(span_get_int(s, "client.port", 0), 40000);
+	assert_string_equal(span_get_str(s, "network.protocol.version"), "1.1");
+	assert_string_equal(span_get_str(s, "user_agent.original"), "curl/7.88");
+}
+
+static void test_server_5xx_is_error_4xx_not(void **state)
+{
+	struct fixture *f = *state;
+
+	open_conn(f, 1, true);
+	send_str(f, 1, 7, 1, HTTP_DIR_IN, "GET /a HTTP/1.1\r\nHost: h\r\n\r\n");
+	send_str(f, 1, 7, 2, HTTP_DIR_OUT, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+	send_str(f, 1, 7, 3, HTTP_DIR_IN, "GET /b HTTP/1.1\r\nHost: h\r\n\r\n");
+	send_str(f, 1, 7, 4, HTTP_DIR_OUT, "HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n");
+	assert_int_equal(f->got.n, 2);
+	assert_false(f->got.spans[0].error);
+	assert_true(f->got.spans[1].error);
+	assert_string_equal(span_get_str(&f->got.spans[1], "error.type"), "502");
+}
+
+static void test_pipelined_pairs_in_order(void **state)
+{
+	struct fixture *f = *state;
+
+	open_conn(f, 1, true);
+	send_str(f, 1, 7, 10, HTTP_DIR_IN,
+		 "GET /a HTTP/1.1\r\nHost: h\r\n\r\nGET /b HTTP/1.1\r\nHost: h\r\n\r\n"
+		 "GET /c HTTP/1.1\r\nHost: h\r\n\r\n");
+	send_str(f, 1, 7, 20, HTTP_DIR_OUT,
+		 "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\naHTTP/1.1 404 NF\r\nContent-Length: 1"
+		 "\r\n\r\nb");
+	send_str(f, 1, 7, 30, HTTP_DIR_OUT, "HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n");
+	assert_int_equal(f->got.n, 3);
+	assert_string_equal(span_get_str(&f->got.spans[0], "url.path"), "/a");
+	assert_int_equal(span_get_int(&f->got.spans[0], "http.response.status_code", 0), 200);
+	assert_string_equal(span_get_str(&f->got.spans[1], "url.path"), "/b");
+	assert_int_equal(span_get_int(&f->got.spans[1], "http.response.status_code", 0), 404);
+	assert_string_equal(span_get_str(&f->got.spans[2], "url.path"), "/c");
+	assert_int_equal(span_get_int(&f->got.spans[2], "http.response.status_code", 0), 201);
+	assert_int_equal(f->got.spans[2].end_ns, 30);
+}
+
+static void test_body_by_gap_completes_at_last_byte(void **state)
+{
+	struct fixture *f = *state;
+	const char *head = "HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n";
+
+	open_conn(f, 1, true);
+	send_str(f, 1, 7, 1, HTTP_DIR_IN, "GET /big HTTP/1.1\r\nHost: h\r\n\r\n");
+	send_str(f, 1, 7, 2, HTTP_DIR_OUT, head);
+	/* sendfile: counted, not captured */
+	http_tracker_data(f->t, 1, 100, 7, 3, HTTP_DIR_OUT, NULL, 0, 60000);
+	assert_int_equal(f->got.n, 0);
+	http_tracker_data(f->t, 1, 100, 7, 4, HTTP_DIR_OUT, NULL, 0, 40000);
+	assert_int_equal(f->got.n, 1);
+	assert_int_equal(f->got.spans[0].end_ns, 4);
+}
+
+static void test_head_response_has_no_body(void **state)
+{
+	struct fixture *f = *state;
+
+	open_conn(f, 1, true);
+	send_str(f, 1, 7, 1, HTTP_DIR_IN, "HEAD /x HTTP/1.1\r\nHost: h\r\n\r\n");
+	send_str(f, 1, 7, 2, HTTP_DIR_OUT, "HTTP/1.1 200 OK\r\nContent-Length: 1234\r\n\r\n");
+	assert_int_equal(f->got.n, 1);
+	send_str(f, 1, 7, 3, HTTP_DIR_IN, "GET /y HTTP/1.1\r\nHost: h\r\n\r\n");
+	send_str(f, 1, 7, 4, HTTP_DIR_OUT, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	assert_int_equal(f->got.n, 2);
+	assert_string_equal(span_get_str(&f->got.spans[1], "url.path"), "/y");
+}
+
+static void test_informational_then_final(void **state)
+{
+	struct fixture *f = *state;
+
+	open_conn(f, 1, true);
+	send_str(f, 1, 7, 1, HTTP_DIR_IN,
+		 "POST /up HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n");
+	send_str(f, 1, 7, 2, HTTP_DIR_OUT, "HTTP/1.1 100 Continue\r\n\r\n");
+	assert_int_equal(f->got.n, 0);
+	send_str(f, 1, 7, 3, HTTP_DIR_IN, "abc");
+	send_str(f, 1, 7, 4, HTTP_DIR_OUT, "HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n");
+	assert_int_equal(f->got.n, 1);
+	assert_int_equal(span_get_int(&f->got.spans[0], "http.response.status_code", 0), 201);
+}
+
+static void test_client_span(void **state)
+{
+	struct fixture *f = *state;
+	const struct span *s;
+
+	open_conn(f, 2, false);
+	send_str(f, 2, 9, 10, HTTP_DIR_OUT, "GET /api/v1/items HTTP/1.1\r\nHost: 127.0.0.2:9000\r\n\r\n");
+	send_str(f, 2, 9, 90, HTTP_DIR_IN,
+		 "HTTP/1.1 503 Service Unavailable\r\nTransfer-Encoding: chunked\r\n\r\n"
+		 "3\r\nabc\r\n0\r\n\r\n");
+	assert_int_equal(f->got.n, 1);
+	s = &f->got.spans[0];
+	assert_int_equal(s->kind, SPAN_KIND_CLIENT);
+	assert_true(s->error);
+	assert_string_equal(span_get_str(s, "server.address"), "127.0.0.2");
+	assert_int_equal(span_get_int(s, "server.port", 0), 9000);
+	assert_string_equal(span_get_str(s, "url.full"), "http://127.0.0.2:9000/api/v1/items");
+	assert_null(span_get(s, "http.route"));
+	assert_int_equal(s->end_ns, 90);
+}
+
+static void test_client_4xx_is_error(void **state)
+{
+	struct fixture *f = *state;
+
+	open_conn(f, 2, false);
+	send_str(f, 2, 9, 10, HTTP_DIR_OUT, "GET /x HTTP/1.1\r\nHost: h\r\n\r\n");
+	send_str(f, 2, 9, 11, HTTP_DIR_IN, "HTTP/1.1 404 NF\r\nContent-Length: 0\r\n\r\n");
+	assert_int_equal(f->got.n, 1);
+	assert_true(f->got.spans[0].error);
+}
+
+static void test_traceparent_adopted(void **state)
+{
+	struct fixture *f = *state;
+	const struct span *s;
+	char hex[33];
+
+	open_conn(f, 1, true);
+	send_str(f, 1, 7, 1, HTTP_DIR_IN,
+		 "GET / HTTP/1.1\r\nHost: h\r\n"
+		 "traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\r\n\r\n");
+	send_str(f, 1, 7, 2, HTTP_DIR_OUT, "HTTP/1.1 204 No Content\r\n\r\n");
+	assert_int_equal(f->got.n, 1);
+	s = &f->got.spans[0];
+	span_hex(s->trace_id, 16, hex);
+	assert_string_equal(hex, "4bf92f3577b34da6a3ce929d0e0e4736");
+	assert_true(s->has_parent);
+	span_hex(s->parent_id, 8, hex);
+	assert_string_equal(hex, "00f067aa0ba902b7");
+	span_hex(s->span_id, 8, hex);
+	assert_string_not_equal(hex, "00f067aa0ba902b7");
+}
+
+static void test_invalid_traceparent_ignored(void **state)
+{
+	struct fixture *f = *state;
+	char hex[33];
+
+	open_conn(f, 1, true);
+	send_str(f, 1, 7, 1, HTTP_DIR_IN,
+		 "GET / HTTP/1.1\r\nHost: h\r\n"
+		 "traceparent: 00-00000000000000000000000000000000-00f067aa0ba902b7-01\r\n\r\n");
+	send_str(f, 1, 7, 2, HTTP_DIR_OUT, "HTTP/1.1 204 No Content\r\n\r\n");
+	assert_int_equal(f->got.n, 1);
+	assert_false(f->got.spans[0].has_parent);
+	span_hex(f->got.spans[0].trace_id, 16, hex);
+	assert_string_not_equal(hex, "00000000000000000000000000000000");
+}
+
+static void test_client_call_is_child_of_thread_request(void **state)
+{
+	struct fixture *f = *state;
+	const struct span *server, *client;
+
+	open_conn(f, 1, true);
+	open_conn(f, 2, false);
+	send_str(f, 1, 7, 1, HTTP_DIR_IN, "GET /front HTTP/1.1\r\nHost: h\r\n\r\n");
+	send_str(f, 2, 7, 2, HTTP_DIR_OUT, "GET /back HTTP/1.1\r\nHost: b\r\n\r\n");
+	send_str(f, 2, 7, 3, HTTP_DIR_IN, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	send_str(f, 1, 7, 4, HTTP_DIR_OUT, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	assert_int_equal(f->got.n, 2);
+	client = &f->got.spans[0];
+	server = &f->got.spans[1];
+	assert_int_equal(client->kind, SPAN_KIND_CLIENT);
+	assert_true(client->has_parent);
+	assert_memory_equal(client->trace_id, server->trace_id, 16);
+	assert_memory_equal(client->parent_id, server->span_id, 8);
+}
+
+static void test_ambiguous_thread_gives_no_parent(void **state)
+{
+	struct fixture *f = *state;
+
+	open_conn(f, 1, true);
+	open_conn(f, 3, true);
+	open_conn(f, 2, false);
+	send_str(f, 1, 7, 1, HTTP_DIR_IN, "GET /one HTTP/1.1\r\nHost: h\r\n\r\n");
+	send_str(f, 3, 7, 1, HTTP_DIR_IN, "GET /two HTTP/1.1\r\nHost: h\r\n\r\n");
+	send_str(f, 2, 7, 2, HTTP_DIR_OUT, "GET /back HTTP/1.1\r\nHost: b\r\n\r\n");
+	send_str(f, 2, 7, 3, HTTP_DIR_IN, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	assert_int_equal(f->got.n, 1);
+	assert_false(f->got.spans[0].has_parent);
+}
+
+static void test_close_completes_until_close_body(void **state)
+{
+	struct fixture *f = *state;
+
+	open_conn(f, 2, false);
+	send_str(f, 2, 9, 1, HTTP_DIR_OUT, "GET /old HTTP/1.0\r\n\r\n");
+	send_str(f, 2, 9, 2, HTTP_DIR_IN, "HTTP/1.0 200 OK\r\n\r\nbody until close");
+	assert_int_equal(f->got.n, 0);
+	http_tracker_close(f->t, 2, 50);
+	assert_int_equal(f->got.n, 1);
+	assert_int_equal(f->got.spans[0].end_ns, 50);
+}
+
+static void test_close_mid_request_is_aborted(void **state)
+{
+	struct fixture *f = *state;
+	struct http_tracker_stats st;
+
+	open_conn(f, 1, true);
+	send_str(f, 1, 7, 1, HTTP_DIR_IN, "GET /gone HTTP/1.1\r\nHost: h\r\n\r\n");
+	http_tracker_close(f->t, 1, 2);
+	assert_int_equal(f->got.n, 0);
+	http_tracker_get_stats(f->t, &st);
+	assert_int_equal(st.aborted, 1);
+	assert_int_equal(st.conns, 0);
+}
+
+static void test_proc_exit_releases_conns(void **state)
+{
+	struct fixture *f = *state;
+	struct http_tracker_stats st;
+
+	open_conn(f, 1, true);
+	open_conn(f, 2, false);
+	send_str(f, 1, 7, 1, HTTP_DIR_IN, "GET /a HTTP/1.1\r\nHost: h\r\n\r\n");
+	http_tracker_proc_exit(f->t, 100, 5);
+	http_tracker_get_stats(f->t, &st);
+	assert_int_equal(st.conns, 0);
+	assert_int_equal(st.aborted, 1);
+}
+
+static void test_conn_table_is_bounded(void **state)
+{
+	struct fixture *f = *state;
+	struct http_tracker_stats st;
+	uint64_t id;
+
+	for (id = 1; id <= 10; id++)
+		open_conn(f, id, true);
+	http_tracker_get_stats(f->t, &st);
+	assert_int_equal(st.conns, 4);
+	assert_int_equal(st.conns_evicted, 6);
+}
+
+static void test_unpaired_response_and_garbage_counted(void **state)
+{
+	struct fixture *f = *state;
+	struct http_tracker_stats st;
+	static const uint8_t tls[] = { 0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc };
+
+	open_conn(f, 1, true);
+	send_str(f, 1, 7, 1, HTTP_DIR_OUT, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	open_conn(f, 2, true);
+	http_tracker_data(f->t, 2, 100, 7, 1, HTTP_DIR_IN, tls, sizeof(tls), sizeof(tls));
+	http_tracker_data(f->t, 2, 100, 7, 2, HTTP_DIR_IN, tls, sizeof(tls), sizeof(tls));
+	http_tracker_get_stats(f->t, &st);
+	assert_int_equal(f->got.n, 0);
+	assert_int_equal(st.unpaired, 1);
+	assert_int_equal(st.parse_errors, 1);
+}
+
+static void test_request_split_over_events(void **state)
+{
+	struct fixture *f = *state;
+	const char *req = "GET /split/path HTTP/1.1\r\nHost: h\r\nUser-Agent: x\r\n\r\n";
+	size_t i;
+
+	open_conn(f, 1, true);
+	for (i = 0; req[i]; i++)
+		http_tracker_data(f->t, 1, 100, 7, 10 + i, HTTP_DIR_IN, (const uint8_t *)req + i, 1,
+				  1);
+	send_str(f, 1, 7, 500, HTTP_DIR_OUT, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	assert_int_equal(f->got.n, 1);
+	assert_string_equal(span_get_str(&f->got.spans[0], "url.path"), "/split/path");
+	assert_int_equal(f->got.spans[0].start_ns, 10);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_server_span, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_server_5xx_is_error_4xx_not, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pipelined_pairs_in_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_body_by_gap_completes_at_last_byte, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_head_response_has_no_body, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_informational_then_final, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_client_span, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_client_4xx_is_error, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_traceparent_adopted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_invalid_traceparent_ignored, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_client_call_is_child_of_thread_request, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_ambiguous_thread_gives_no_parent, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_close_completes_until_close_body, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_close_mid_request_is_aborted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_proc_exit_releases_conns, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_conn_table_is_bounded, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unpaired_response_and_garbage_counted, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_request_split_over_events, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,689 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "metrics.h"
+
+#define PROMTOOL "/usr/bin/promtool"
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+static const double semconv_bounds[] = { 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25,
+					 0.5,	0.75, 1,     2.5,  5,     7.5, 10 };
+
+static char *render(struct metrics *m)
+{
+	struct strbuf sb;
+	char *s;
+
+	strbuf_init(&sb);
+	assert_int_equal(metrics_write_prometheus(m, &sb), 0);
+	s = strbuf_detach(&sb, NULL);
+	assert_non_null(s);
+	return s;
+}
+
+static void assert_render(struct metrics *m, const char *want)
+{
+	char *got = render(m);
+
+	assert_string_equal(got, want);
+	free(got);
+}
+
+static void assert_render_has(struct metrics *m, const char *line)
+{
+	char *got = render(m);
+
+	if (!strstr(got, line))
+		fail_msg("missing \"%s\" in:\n%s", line, got);
+	free(got);
+}
+
+static int reg(struct metrics *m, const char *name, enum metric_type type, const double *bounds,
+	       size_t nbounds)
+{
+	struct metric_family_def def = {
+		.name = name,
+		.help = "Help.",
+		.type = type,
+		.bounds = bounds,
+		.nbounds = nbounds,
+	};
+
+	return metrics_register(m, &def);
+}
+
+static void test_register_rules(void **state)
+{
+	static const double unsorted[] = { 1, 0.5 };
+	static const double dup[] = { 1, 1 };
+	static const double inf[] = { 1, INFINITY };
+	double nan_bound[] = { NAN };
+	struct metric_family_def def = { .name = "x_total", .type = METRIC_COUNTER };
+	struct metrics *m = metrics_new(10);
+
+	(void)state;
+	assert_non_null(m);
+	assert_int_equal(reg(m, "a_total", METRIC_COUNTER, NULL, 0), 0);
+	assert_int_equal(reg(m, "b", METRIC_GAUGE, NULL, 0), 1);
+	assert_int_equal(reg(m, "c_seconds", METRIC_HISTOGRAM, semconv_bounds,
+			     ARRAY_SIZE(semconv_bounds)), 2);
+	assert_int_equal(reg(m, "d_seconds", METRIC_HISTOGRAM, NULL, 0), 3);
+	assert_int_equal(reg(m, "_x:y_Z9", METRIC_GAUGE, NULL, 0), 4);
+
+	assert_int_equal(reg(m, NULL, METRIC_GAUGE, NULL, 0), -EINVAL);
+	assert_int_equal(reg(m, "", METRIC_GAUGE, NULL, 0), -EINVAL);
+	assert_int_equal(reg(m, "9lives", METRIC_GAUGE, NULL, 0), -EINVAL);
+	assert_int_equal(reg(m, "http-requests", METRIC_GAUGE, NULL, 0), -EINVAL);
+	assert_int_equal(reg(m, "caf\xc3\xa9", METRIC_GAUGE, NULL, 0), -EINVAL);
+	assert_int_equal(reg(m, "a b", METRIC_GAUGE, NULL, 0), -EINVAL);
+	assert_int_equal(reg(m, "requests", METRIC_COUNTER, NULL, 0), -EINVAL);
+	assert_int_equal(reg(m, "requests_total", METRIC_GAUGE, NULL, 0), -EINVAL);
+	assert_int_equal(reg(m, "latency_sum", METRIC_GAUGE, NULL, 0), -EINVAL);
+	assert_int_equal(reg(m, "latency_count", METRIC_GAUGE, NULL, 0), -EINVAL);
+	assert_int_equal(reg(m, "latency_bucket", METRIC_HISTOGRAM, NULL, 0), -EINVAL);
+	assert_int_equal(reg(m, "x", 0, NULL, 0), -EINVAL);
+	assert_int_equal(reg(m, "x", 42, NULL, 0), -EINVAL);
+	assert_int_equal(reg(m, "x", METRIC_GAUGE, semconv_bounds, 2), -EINVAL);
+	assert_int_equal(reg(m, "x_seconds", METRIC_HISTOGRAM, NULL, 3), -EINVAL);
+	assert_int_equal(reg(m, "x_seconds", METRIC_HISTOGRAM, unsorted, 2), -EINVAL);
+	assert_int_equal(reg(m, "x_seconds", METRIC_HISTOGRAM, dup, 2), -EINVAL);
+	assert_int_equal(reg(m, "x_seconds", METRIC_HISTOGRAM, inf, 2), -EINVAL);
+	assert_int_equal(reg(m, "x_seconds", METRIC_HISTOGRAM, nan_bound, 1), -EINVAL);
+	/* Reserved for the registry's own overflow accounting. */
+	assert_int_equal(reg(m, "obsprobe_metric_series_overflow_total", METRIC_COUNTER, NULL, 0),
+			 -EINVAL);
+	/* promtool reports a family without help. */
+	assert_int_equal(metrics_register(m, &def), -EINVAL);
+	def.help = "";
+	assert_int_equal(metrics_register(m, &def), -EINVAL);
+	assert_int_equal(metrics_register(m, NULL), -EINVAL);
+	assert_int_equal(metrics_register(NULL, &def), -EINVAL);
+
+	/* Nothing recorded yet: nothing rendered, not even HELP lines. */
+	assert_render(m, "");
+	metrics_free(m);
+	metrics_free(NULL);
+}
+
+static void test_register_twice(void **state)
+{
+	static const double other[] = { 1, 2 };
+	struct metrics *m = metrics_new(10);
+
+	(void)state;
+	assert_int_equal(reg(m, "a_total", METRIC_COUNTER, NULL, 0), 0);
+	assert_int_equal(reg(m, "h_seconds", METRIC_HISTOGRAM, semconv_bounds, 3), 1);
+	assert_int_equal(reg(m, "a_total", METRIC_COUNTER, NULL, 0), 0);
+	assert_int_equal(reg(m, "h_seconds", METRIC_HISTOGRAM, semconv_bounds, 3), 1);
+	/* Same name, another shape. */
+	assert_int_equal(reg(m, "h_seconds", METRIC_HISTOGRAM, other, 2), -EINVAL);
+	assert_int_equal(reg(m, "h_seconds", METRIC_GAUGE, NULL, 0), -EINVAL);
+	assert_int_equal(reg(m, "g", METRIC_GAUGE, NULL, 0), 2);
+	metrics_free(m);
+}
+
+static void test_counter_gauge(void **state)
+{
+	struct metric_label http = { "kind", "http" }, pg = { "kind", "pg" };
+	struct metric_label reason = { "reason", "ringbuf_full" };
+	struct metrics *m = metrics_new(10);
+	int ev, tg, lost;
+
+	(void)state;
+	ev = reg(m, "obsprobe_events_total", METRIC_COUNTER, NULL, 0);
+	tg = reg(m, "obsprobe_targets", METRIC_GAUGE, NULL, 0);
+	lost = reg(m, "obsprobe_events_lost_total", METRIC_COUNTER, NULL, 0);
+	assert_true(ev >= 0 && tg >= 0 && lost >= 0);
+
+	assert_int_equal(metrics_counter_add(m, ev, NULL, 0, 1), 0);
+	assert_int_equal(metrics_counter_add(m, ev, NULL, 0, 2.5), 0);
+	assert_int_equal(metrics_counter_add(m, ev, NULL, 0, 0), 0);
+	assert_int_equal(metrics_gauge_set(m, tg, &http, 1, 7), 0);
+	assert_int_equal(metrics_gauge_set(m, tg, &http, 1, 5), 0);
+	assert_int_equal(metrics_gauge_set(m, tg, &pg, 1, -2), 0);
+	assert_int_equal(metrics_counter_set(m, lost, &reason, 1, 10), 0);
+	assert_int_equal(metrics_counter_set(m, lost, &reason, 1, 12), 0);
+
+	assert_render(m, "# HELP obsprobe_events_total Help.\n"
+			 "# TYPE obsprobe_events_total counter\n"
+			 "obsprobe_events_total 3.5\n"
+			 "# HELP obsprobe_targets Help.\n"
+			 "# TYPE obsprobe_targets gauge\n"
+			 "obsprobe_targets{kind=\"http\"} 5\n"
+			 "obsprobe_targets{kind=\"pg\"} -2\n"
+			 "# HELP obsprobe_events_lost_total Help.\n"
+			 "# TYPE obsprobe_events_lost_total counter\n"
+			 "obsprobe_events_lost_total{reason=\"ringbuf_full\"} 12\n");
+	metrics_free(m);
+}
+
+static void test_bad_records(void **state)
+{
+	struct metrics *m = metrics_new(10);
+	int c, g, h;
+
+	(void)state;
+	c = reg(m, "c_total", METRIC_COUNTER, NULL, 0);
+	g = reg(m, "g", METRIC_GAUGE, NULL, 0);
+	h = reg(m, "h_seconds", METRIC_HISTOGRAM, semconv_bounds, ARRAY_SIZE(semconv_bounds));
+
+	/* Wrong type for the family, unknown family. */
+	assert_int_equal(metrics_gauge_set(m, c, NULL, 0, 1), -EINVAL);
+	assert_int_equal(metrics_counter_add(m, g, NULL, 0, 1), -EINVAL);
+	assert_int_equal(metrics_counter_set(m, h, NULL, 0, 1), -EINVAL);
+	assert_int_equal(metrics_histogram_observe(m, c, NULL, 0, 1), -EINVAL);
+	assert_int_equal(metrics_counter_add(m, 3, NULL, 0, 1), -EINVAL);
+	assert_int_equal(metrics_counter_add(m, -1, NULL, 0, 1), -EINVAL);
+	assert_int_equal(metrics_counter_add(NULL, c, NULL, 0, 1), -EINVAL);
+	assert_int_equal(metrics_counter_add(m, c, NULL, 1, 1), -EINVAL);
+
+	/* Counters and histograms take finite values; counters do not go down by adding. */
+	assert_int_equal(metrics_counter_add(m, c, NULL, 0, -1), -EINVAL);
+	assert_int_equal(metrics_counter_add(m, c, NULL, 0, NAN), -EINVAL);
+	assert_int_equal(metrics_counter_add(m, c, NULL, 0, INFINITY), -EINVAL);
+	assert_int_equal(metrics_counter_set(m, c, NULL, 0, -1), -EINVAL);
+	assert_int_equal(metrics_histogram_observe(m, h, NULL, 0, NAN), -EINVAL);
+	assert_int_equal(metrics_histogram_observe(m, h, NULL, 0, INFINITY), -EINVAL);
+
+	/* None of the above created a series. */
+	assert_render(m, "");
+	metrics_free(m);
+}
+
+static void test_histogram(void **state)
+{
+	static const double bounds[] = { 0.25, 0.5, 1, 2.5 };
+	static const double obs[] = { -1, 0.125, 0.25, 0.5, 0.75, 1, 3 };
+	struct metric_label get = { "method", "GET" };
+	struct metrics *m = metrics_new(10);
+	size_t i;
+	int h, bare;
+
+	(void)state;
+	h = reg(m, "rpc_duration_seconds", METRIC_HISTOGRAM, bounds, ARRAY_SIZE(bounds));
+	bare = reg(m, "bare_seconds", METRIC_HISTOGRAM, NULL, 0);
+	assert_true(h >= 0 && bare >= 0);
+	for (i = 0; i < ARRAY_SIZE(obs); i++)
+		assert_int_equal(metrics_histogram_observe(m, h, &get, 1, obs[i]), 0);
+	assert_int_equal(metrics_histogram_observe(m, bare, NULL, 0, 42), 0);
+
+	/* Values on a bound count in that bucket (le is inclusive); counts are cumulative. */
+	assert_render(m, "# HELP rpc_duration_seconds Help.\n"
+			 "# TYPE rpc_duration_seconds histogram\n"
+			 "rpc_duration_seconds_bucket{method=\"GET\",le=\"0.25\"} 3\n"
+			 "rpc_duration_seconds_bucket{method=\"GET\",le=\"0.5\"} 4\n"
+			 "rpc_duration_seconds_bucket{method=\"GET\",le=\"1\"} 6\n"
+			 "rpc_duration_seconds_bucket{method=\"GET\",le=\"2.5\"} 6\n"
+			 "rpc_duration_seconds_bucket{method=\"GET\",le=\"+Inf\"} 7\n"
+			 "rpc_duration_seconds_sum{method=\"GET\"} 4.625\n"
+			 "rpc_duration_seconds_count{method=\"GET\"} 7\n"
+			 "# HELP bare_seconds Help.\n"
+			 "# TYPE bare_seconds histogram\n"
+			 "bare_seconds_bucket{le=\"+Inf\"} 1\n"
+			 "bare_seconds_sum 42\n"
+			 "bare_seconds_count 1\n");
+	metrics_free(m);
+}
+
+static void test_histogram_semconv_bounds(void **state)
+{
+	struct metrics *m = metrics_new(10);
+	size_t i;
+	int h;
+
+	(void)state;
+	h = reg(m, "d_seconds", METRIC_HISTOGRAM, semconv_bounds, ARRAY_SIZE(semconv_bounds));
+	/* Each bound itself, as the same double the caller wrote. */
+	for (i = 0; i < ARRAY_SIZE(semconv_bounds); i++)
+		assert_int_equal(metrics_histogram_observe(m, h, NULL, 0, semconv_bounds[i]), 0);
+	/* The next double up belongs to the next bucket. */
+	assert_int_equal(metrics_histogram_observe(m, h, NULL, 0, nextafter(0.005, 1)), 0);
+
+	/* Bounds print as written, not as 0.0050000000000000001. */
+	assert_render_has(m, "d_seconds_bucket{le=\"0.005\"} 1\n"
+			     "d_seconds_bucket{le=\"0.01\"} 3\n"
+			     "d_seconds_bucket{le=\"0.025\"} 4\n"
+			     "d_seconds_bucket{le=\"0.05\"} 5\n"
+			     "d_seconds_bucket{le=\"0.075\"} 6\n"
+			     "d_seconds_bucket{le=\"0.1\"} 7\n"
+			     "d_seconds_bucket{le=\"0.25\"} 8\n"
+			     "d_seconds_bucket{le=\"0.5\"} 9\n"
+			     "d_seconds_bucket{le=\"0.75\"} 10\n"
+			     "d_seconds_bucket{le=\"1\"} 11\n"
+			     "d_seconds_bucket{le=\"2.5\"} 12\n"
+			     "d_seconds_bucket{le=\"5\"} 13\n"
+			     "d_seconds_bucket{le=\"7.5\"} 14\n"
+			     "d_seconds_bucket{le=\"10\"} 15\n"
+			     "d_seconds_bucket{le=\"+Inf\"} 15\n");
+	assert_render_has(m, "d_seconds_count 15\n");
+	metrics_free(m);
+}
+
+static void test_values(void **state)
+{
+	static const struct {
+		double v;
+		const char *want;
+	} cases[] = {
+		{ 0, "0" },
+		{ -0.0, "0" },
+		{ 1, "1" },
+		{ -3, "-3" },
+		{ 1.5, "1.5" },
+		{ 0.1, "0.1" },
+		{ 0.005, "0.005" },
+		{ 1.0 / 3, "0.3333333333333333" },
+		{ 0.1 + 0.2, "0.30000000000000004" },
+		{ 123456789012, "123456789012" },
+		{ 9007199254740991.0, "9007199254740991" },
+		{ 9007199254740992.0, "9007199254740992" },
+		{ 1e20, "1e+20" },
+		{ 1e-7, "1e-07" },
+		{ 2.5e-7, "2.5e-07" },
+		{ NAN, "NaN" },
+		{ INFINITY, "+Inf" },
+		{ -INFINITY, "-Inf" },
+	};
+	struct metrics *m;
+	char line[128];
+	size_t i;
+	int g;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		m = metrics_new(10);
+		g = reg(m, "g", METRIC_GAUGE, NULL, 0);
+		assert_int_equal(metrics_gauge_set(m, g, NULL, 0, cases[i].v), 0);
+		snprintf(line, sizeof(line), "\ng %s\n", cases[i].want);
+		assert_render_has(m, line);
+		metrics_free(m);
+	}
+}
+
+static void test_labels(void **state)
+{
+	struct metric_label a[] = {
+		{ "z", "1" },
+		{ "a", "x\\y\"z\nw" },
+		{ "m", "" },
+		{ "n", NULL },
+	};
+	struct metric_label b[] = { { "a", "x\\y\"z\nw" }, { "z", "1" } };
+	struct metric_label empty[] = { { "a", "" }, { "z", NULL } };
+	struct metric_label utf8[] = { { "route", "/caf\xc3\xa9/\xff\xc3" } };
+	struct metric_label bad_utf8[] = { { "route", "\xc0\xaf\xed\xa0\x80\xf4\x90\x80\x80" } };
+	struct metrics *m = metrics_new(10);
+	int c;
+
+	(void)state;
+	c = reg(m, "requests_total", METRIC_COUNTER, NULL, 0);
+	assert_int_equal(metrics_counter_add(m, c, a, ARRAY_SIZE(a), 1), 0);
+	assert_int_equal(metrics_counter_add(m, c, b, ARRAY_SIZE(b), 2), 0);
+	assert_int_equal(metrics_counter_add(m, c, empty, ARRAY_SIZE(empty), 5), 0);
+	assert_int_equal(metrics_counter_add(m, c, NULL, 0, 1), 0);
+	assert_int_equal(metrics_counter_add(m, c, utf8, 1, 1), 0);
+	assert_int_equal(metrics_counter_add(m, c, bad_utf8, 1, 1), 0);
+
+	/* Invalid UTF-8 becomes U+FFFD, one per bad byte; valid sequences stay. */
+	assert_render(m, "# HELP requests_total Help.\n"
+			 "# TYPE requests_total counter\n"
+			 "requests_total 6\n"
+			 "requests_total{a=\"x\\\\y\\\"z\\nw\",z=\"1\"} 3\n"
+			 "requests_total{route=\"/caf\xc3\xa9/\xef\xbf\xbd\xef\xbf\xbd\"} 1\n"
+			 "requests_total{route=\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"
+			 "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"} 1\n");
+	metrics_free(m);
+}
+
+static void test_label_rules(void **state)
+{
+	static const char *const bad_keys[] = {
+		"", "1a", "a-b", "a:b", "a b", "__name__", "le", "quantile", "otel_metric_overflow",
+	};
+	struct metric_label dup[] = { { "a", "1" }, { "b", "2" }, { "a", "3" } };
+	struct metric_label dup_dropped[] = { { "a", "1" }, { "a", "" } };
+	struct metric_label l[2] = { { "ok", "1" } };
+	struct metrics *m = metrics_new(10);
+	size_t i;
+	int c, h;
+
+	(void)state;
+	c = reg(m, "c_total", METRIC_COUNTER, NULL, 0);
+	h = reg(m, "h_seconds", METRIC_HISTOGRAM, semconv_bounds, 2);
+	for (i = 0; i < ARRAY_SIZE(bad_keys); i++) {
+		l[1].key = bad_keys[i];
+		l[1].value = "v";
+		assert_int_equal(metrics_counter_add(m, c, l, 2, 1), -EINVAL);
+		assert_int_equal(metrics_histogram_observe(m, h, l, 2, 1), -EINVAL);
+		/* Rejected even when the value is empty and the label would be dropped. */
+		l[1].value = "";
+		assert_int_equal(metrics_counter_add(m, c, l, 2, 1), -EINVAL);
+	}
+	l[1].key = NULL;
+	assert_int_equal(metrics_counter_add(m, c, l, 2, 1), -EINVAL);
+	assert_int_equal(metrics_counter_add(m, c, dup, ARRAY_SIZE(dup), 1), -EINVAL);
+	assert_render(m, "");
+
+	/* A duplicate whose value is empty is dropped before it can clash. */
+	assert_int_equal(metrics_counter_add(m, c, dup_dropped, 2, 1), 0);
+	assert_render(m, "# HELP c_total Help.\n"
+			 "# TYPE c_total counter\n"
+			 "c_total{a=\"1\"} 1\n");
+	metrics_free(m);
+}
+
+static void test_series_cap(void **state)
+{
+	static const char *const paths[] = { "/a", "/b", "/c", "/d", "/a", "/e" };
+	struct metric_label l = { "path", NULL };
+	struct metrics *m = metrics_new(2);
+	size_t i;
+	int c, h, g;
+
+	(void)state;
+	c = reg(m, "c_total", METRIC_COUNTER, NULL, 0);
+	h = reg(m, "h_seconds", METRIC_HISTOGRAM, semconv_bounds, 1);
+	g = reg(m, "g", METRIC_GAUGE, NULL, 0);
+	for (i = 0; i < ARRAY_SIZE(paths); i++) {
+		l.value = paths[i];
+		assert_int_equal(metrics_counter_add(m, c, &l, 1, 1), 0);
+		assert_int_equal(metrics_histogram_observe(m, h, &l, 1, 0.001), 0);
+	}
+	/* The overflow series merges counters; a set never moves it backwards. */
+	l.value = "/x";
+	assert_int_equal(metrics_counter_set(m, c, &l, 1, 10), 0);
+	assert_int_equal(metrics_counter_set(m, c, &l, 1, 4), 0);
+	assert_int_equal(metrics_gauge_set(m, g, &l, 1, 1), 0);
+
+	assert_render(m, "# HELP c_total Help.\n"
+			 "# TYPE c_total counter\n"
+			 "c_total{otel_metric_overflow=\"true\"} 10\n"
+			 "c_total{path=\"/a\"} 2\n"
+			 "c_total{path=\"/b\"} 1\n"
+			 "# HELP h_seconds Help.\n"
+			 "# TYPE h_seconds histogram\n"
+			 "h_seconds_bucket{otel_metric_overflow=\"true\",le=\"0.005\"} 3\n"
+			 "h_seconds_bucket{otel_metric_overflow=\"true\",le=\"+Inf\"} 3\n"
+			 "h_seconds_sum{otel_metric_overflow=\"true\"} 0.003\n"
+			 "h_seconds_count{otel_metric_overflow=\"true\"} 3\n"
+			 "h_seconds_bucket{path=\"/a\",le=\"0.005\"} 2\n"
+			 "h_seconds_bucket{path=\"/a\",le=\"+Inf\"} 2\n"
+			 "h_seconds_sum{path=\"/a\"} 0.002\n"
+			 "h_seconds_count{path=\"/a\"} 2\n"
+			 "h_seconds_bucket{path=\"/b\",le=\"0.005\"} 1\n"
+			 "h_seconds_bucket{path=\"/b\",le=\"+Inf\"} 1\n"
+			 "h_seconds_sum{path=\"/b\"} 0.001\n"
+			 "h_seconds_count{path=\"/b\"} 1\n"
+			 "# HELP g Help.\n"
+			 "# TYPE g gauge\n"
+			 "g{path=\"/x\"} 1\n"
+			 "# HELP obsprobe_metric_series_overflow_total Measurements recorded into "
+			 "the overflow series of a metric that reached its series limit.\n"
+			 "# TYPE obsprobe_metric_series_overflow_total counter\n"
+			 "obsprobe_metric_series_overflow_total{metric=\"c_total\"} 5\n"
+			 "obsprobe_metric_series_overflow_total{metric=\"h_seconds\"} 3\n");
+	metrics_free(m);
+}
+
+static void test_many_series(void **state)
+{
+	struct metric_label l = { "id", NULL };
+	struct metrics *m = metrics_new(5000);
+	char id[16], line[64], *out;
+	int c, i, round;
+
+	(void)state;
+	c = reg(m, "c_total", METRIC_COUNTER, NULL, 0);
+	/* Enough series to rehash several times; each must keep its own count. */
+	for (round = 1; round <= 2; round++) {
+		for (i = 0; i < 4000; i++) {
+			snprintf(id, sizeof(id), "%d", i);
+			l.value = id;
+			assert_int_equal(metrics_counter_add(m, c, &l, 1, i), 0);
+		}
+	}
+	out = render(m);
+	for (i = 0; i < 4000; i += 397) {
+		snprintf(line, sizeof(line), "\nc_total{id=\"%d\"} %d\n", i, 2 * i);
+		assert_non_null(strstr(out, line));
+	}
+	assert_null(strstr(out, "overflow"));
+	free(out);
+	metrics_free(m);
+}
+
+#define THREAD_ITERS 200000
+
+struct worker {
+	struct metrics *m;
+	int c, h;
+	const char *name;
+};
+
+static void *worker_run(void *arg)
+{
+	struct worker *w = arg;
+	struct metric_label shared = { "thread", "shared" };
+	struct metric_label own = { "thread", w->name };
+	int i;
+
+	for (i = 0; i < THREAD_ITERS; i++) {
+		if (metrics_counter_add(w->m, w->c, &shared, 1, 1) ||
+		    metrics_counter_add(w->m, w->c, &own, 1, 1) ||
+		    metrics_histogram_observe(w->m, w->h, &shared, 1, i % 2 ? 0.005 : 20))
+			return (void *)1;
+	}
+	return NULL;
+}
+
+static void test_concurrent(void **state)
+{
+	struct metrics *m = metrics_new(10);
+	struct worker w[2];
+	pthread_t t[2];
+	struct strbuf sb;
+	void *ret;
+	int i, c, h;
+
+	(void)state;
+	c = reg(m, "c_total", METRIC_COUNTER, NULL, 0);
+	h = reg(m, "h_seconds", METRIC_HISTOGRAM, semconv_bounds, 3);
+	for (i = 0; i < 2; i++) {
+		w[i] = (struct worker){ .m = m, .c = c, .h = h, .name = i ? "t1" : "t0" };
+		assert_int_equal(pthread_create(&t[i], NULL, worker_run, &w[i]), 0);
+	}
+	/* Render while the writers run, as the HTTP thread does. */
+	strbuf_init(&sb);
+	for (i = 0; i < 20; i++) {
+		strbuf_reset(&sb);
+		assert_int_equal(metrics_write_prometheus(m, &sb), 0);
+	}
+	strbuf_free(&sb);
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(pthread_join(t[i], &ret), 0);
+		assert_null(ret);
+	}
+	assert_render_has(m, "c_total{thread=\"shared\"} 400000\n"
+			     "c_total{thread=\"t0\"} 200000\n"
+			     "c_total{thread=\"t1\"} 200000\n");
+	assert_render_has(m, "h_seconds_bucket{thread=\"shared\",le=\"0.005\"} 200000\n"
+			     "h_seconds_bucket{thread=\"shared\",le=\"0.01\"} 200000\n"
+			     "h_seconds_bucket{thread=\"shared\",le=\"0.025\"} 200000\n"
+			     "h_seconds_bucket{thread=\"shared\",le=\"+Inf\"} 400000\n");
+	assert_render_has(m, "h_seconds_count{thread=\"shared\"} 400000\n");
+	metrics_free(m);
+}
+
+static struct metrics *build_registry(bool reverse)
+{
+	static const char *const routes[] = { "/b", "/a", "/c/{id}", "/", "/a/b", "/A" };
+	struct metric_label l[2] = { { "route", NULL }, { "method", "GET" } };
+	struct metrics *m = metrics_new(100);
+	size_t i, j, n = ARRAY_SIZE(routes);
+	int c, h;
+
+	c = reg(m, "c_total", METRIC_COUNTER, NULL, 0);
+	h = reg(m, "h_seconds", METRIC_HISTOGRAM, semconv_bounds, ARRAY_SIZE(semconv_bounds));
+	for (i = 0; i < n; i++) {
+		j = reverse ? n - 1 - i : i;
+		l[0].value = routes[j];
+		assert_int_equal(metrics_counter_add(m, c, l, 2, (double)j + 1), 0);
+		assert_int_equal(metrics_histogram_observe(m, h, l, 2, 0.01 * (double)j), 0);
+	}
+	return m;
+}
+
+static void test_deterministic(void **state)
+{
+	struct metrics *a = build_registry(false), *b = build_registry(true);
+	char *x = render(a), *y = render(b), *z = render(a);
+	const char *p0, *p1, *p2;
+
+	(void)state;
+	assert_string_equal(x, y);
+	assert_string_equal(x, z);
+	/* Sorted by label string: byte order, so "/A" before "/a". */
+	p0 = strstr(x, "c_total{method=\"GET\",route=\"/\"}");
+	p1 = strstr(x, "c_total{method=\"GET\",route=\"/A\"}");
+	p2 = strstr(x, "c_total{method=\"GET\",route=\"/a\"}");
+	assert_true(p0 && p1 && p2 && p0 < p1 && p1 < p2);
+	free(x);
+	free(y);
+	free(z);
+	metrics_free(a);
+	metrics_free(b);
+}
+
+static void test_promtool(void **state)
+{
+	struct req {
+		const char *method, *status, *route, *service;
+		double v;
+	} reqs[] = {
+		{ "GET", "200", "/users/{id}", "shop", 0.005 },
+		{ "GET", "200", "/users/{id}", "shop", 0.0123 },
+		{ "GET", "404", "", "shop", 0.001 },
+		{ "POST", "201", "/orders", "shop", 1.7 },
+		{ "POST", "500", "/orders", "shop", 12 },
+		{ "GET", "200", "/caf\xc3\xa9/\xff", "shop", 0.2 },
+		{ "GET", "200", "/q\"uote\\back\nline", "shop", 10 },
+		{ "PUT", "200", "/x", "shop", 0.3 },
+		{ "DELETE", "204", "/y", "shop", 0.3 },
+	};
+	struct metric_family_def dur = {
+		.name = "http_server_request_duration_seconds",
+		.help = "Duration of HTTP server requests.",
+		.type = METRIC_HISTOGRAM,
+		.bounds = semconv_bounds,
+		.nbounds = ARRAY_SIZE(semconv_bounds),
+	};
+	struct metric_family_def events = {
+		.name = "obsprobe_events_total",
+		.help = "Events read from the ring buffers.",
+		.type = METRIC_COUNTER,
+	};
+	struct metric_family_def lost = {
+		.name = "obsprobe_events_lost_total",
+		.help = "Events the kernel side could not deliver, by reason.",
+		.type = METRIC_COUNTER,
+	};
+	struct metric_family_def perr = {
+		.name = "obsprobe_parse_errors_total",
+		.help = "Payloads that did not parse, by protocol.",
+		.type = METRIC_COUNTER,
+	};
+	struct metric_family_def conns = {
+		.name = "obsprobe_open_connections",
+		.help = "Connections being tracked \\ with a \"quoted\"\nhelp.",
+		.type = METRIC_GAUGE,
+	};
+	struct metric_label l[4], reason = { "reason", NULL }, proto = { "protocol", NULL };
+	char path[] = "/tmp/test_metrics_XXXXXX", cmd[128], *text;
+	struct metrics *m = metrics_new(6);
+	int d, ev, lo, pe, co, fd, rc;
+	size_t i;
+	FILE *f;
+
+	(void)state;
+	/* scripts/install-deps.sh installs prometheus: its absence is a failure, not a skip */
+	assert_int_equal(access(PROMTOOL, X_OK), 0);
+	d = metrics_register(m, &dur);
+	ev = metrics_register(m, &events);
+	lo = metrics_register(m, &lost);
+	pe = metrics_register(m, &perr);
+	co = metrics_register(m, &conns);
+	assert_true(d >= 0 && ev >= 0 && lo >= 0 && pe >= 0 && co >= 0);
+
+	for (i = 0; i < ARRAY_SIZE(reqs); i++) {
+		l[0] = (struct metric_label){ "service_name", reqs[i].service };
+		l[1] = (struct metric_label){ "http_route", reqs[i].route };
+		l[2] = (struct metric_label){ "http_response_status_code", reqs[i].status };
+		l[3] = (struct metric_label){ "http_request_method", reqs[i].method };
+		assert_int_equal(metrics_histogram_observe(m, d, l, 4, reqs[i].v), 0);
+	}
+	assert_int_equal(metrics_counter_add(m, ev, NULL, 0, 123456), 0);
+	reason.value = "ringbuf_full";
+	assert_int_equal(metrics_counter_set(m, lo, &reason, 1, 7), 0);
+	reason.value = "read_fault";
+	assert_int_equal(metrics_counter_set(m, lo, &reason, 1, 0), 0);
+	proto.value = "http";
+	assert_int_equal(metrics_counter_add(m, pe, &proto, 1, 2), 0);
+	proto.value = "postgres";
+	assert_int_equal(metrics_counter_add(m, pe, &proto, 1, 1), 0);
+	assert_int_equal(metrics_gauge_set(m, co, NULL, 0, NAN), 0);
+
+	text = render(m);
+	/* The series cap was reached, so the overflow series and counter are checked too. */
+	assert_non_null(strstr(text, "otel_metric_overflow=\"true\""));
+	assert_non_null(strstr(text, "obsprobe_metric_series_overflow_total{metric="));
+
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	f = fdopen(fd, "w");
+	assert_non_null(f);
+	assert_int_equal(fputs(text, f) >= 0, 1);
+	assert_int_equal(fclose(f), 0);
+	snprintf(cmd, sizeof(cmd), PROMTOOL " check metrics < %s", path);
+	rc = system(cmd);
+	unlink(path);
+	if (rc == -1 || !WIFEXITED(rc) || WEXITSTATUS(rc) != 0)
+		fail_msg("promtool check metrics failed (status %d) on:\n%s", rc, text);
+	free(text);
+	metrics_free(m);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_register_rules),
+		cmocka_unit_test(test_register_twice),
+		cmocka_unit_test(test_counter_gauge),
+		cmocka_unit_test(test_bad_records),
+		cmocka_unit_test(test_histogram),
+		cmocka_unit_test(test_histogram_semconv_bounds),
+		cmocka_unit_test(test_values),
+		cmocka_unit_test(test_labels),
+		cmocka_unit_test(test_label_rules),
+		cmocka_unit_test(test_series_cap),
+		cmocka_unit_test(test_many_series),
+		cmocka_unit_test(test_concurrent),
+		cmocka_unit_test(test_deterministic),
+		cmocka_unit_test(test_promtool),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,529 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include "http.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http_parser.h"
+#include "route.h"
+
+#define CONN_BUCKETS 4096
+#define TID_BUCKETS 1024
+
+struct pending {
+	struct pending *next;
+	enum http_dir dir; /* direction the request travelled */
+	bool head_only;    /* HEAD: the response has no body */
+	struct span span;
+};
+
+struct dir_state {
+	enum http_kind last_kind;
+	bool informational; /* the last head was a 1xx response */
+	struct pending *responding; /* the request the response being read answers */
+	uint64_t head_ts; /* when the first byte of a head still being collected arrived */
+};
+
+struct http_conn {
+	struct http_conn *hnext;
+	struct http_conn *lru_prev, *lru_next;
+	uint64_t id;
+	uint32_t pid;
+	bool have_meta;
+	struct conn_meta meta;
+	struct pending *head, *tail;
+	unsigned npending;
+	struct dir_state ds[2];
+	struct http_stream st[2];
+};
+
+/* Server spans in flight per thread: a client call made by a thread that serves exactly one
+ * request is that request's child (thread-per-request servers). */
+struct tid_active {
+	struct tid_active *next;
+	uint32_t tid;
+	unsigned count;
+	uint8_t trace_id[16];
+	uint8_t span_id[8];
+};
+
+struct http_tracker {
+	struct http_tracker_ops ops;
+	size_t max_conns;
+	struct http_conn *buckets[CONN_BUCKETS];
+	struct http_conn lru; /* sentinel: lru.lru_next is the least recently used */
+	struct tid_active *tids[TID_BUCKETS];
+	struct http_tracker_stats stats;
+};
+
+/* What the parser callbacks need to know about the event being fed. */
+struct feed_ctx {
+	struct http_tracker *t;
+	struct http_conn *c;
+	enum http_dir dir;
+	uint32_t tid;
+	uint64_t ts;
+	uint64_t head_ts; /* first byte of the head being parsed */
+	unsigned heads;   /* heads reported by this feed */
+};
+
+static size_t conn_bucket(uint64_t id)
+{
+	return (size_t)((id * 0x9e3779b97f4a7c15ull) >> 52) % CONN_BUCKETS;
+}
+
+static void lru_unlink(struct http_conn *c)
+{
+	c->lru_prev->lru_next = c->lru_next;
+	c->lru_next->lru_prev = c->lru_prev;
+}
+
+static void lru_push(struct http_tracker *t, struct http_conn *c)
+{
+	c->lru_prev = t->lru.lru_prev;
+	c->lru_next = &t->lru;
+	t->lru.lru_prev->lru_next = c;
+	t->lru.lru_prev = c;
+}
+
+static struct tid_active **tid_slot(struct http_tracker *t, uint32_t tid)
+{
+	struct tid_active **pp = &t->tids[tid % TID_BUCKETS];
+
+	while (*pp && (*pp)->tid != tid)
+		pp = &(*pp)->next;
+	return pp;
+}
+
+static void tid_enter(struct http_tracker *t, const struct span *s)
+{
+	struct tid_active **pp = tid_slot(t, s->tid), *a = *pp;
+
+	if (!a) {
+		a = calloc(1, sizeof(*a));
+		if (!a)
+			return;
+		a->tid = s->tid;
+		*pp = a;
+	}
+	a->count++;
+	memcpy(a->trace_id, s->trace_id, 16);
+	memcpy(a->span_id, s->span_id, 8);
+}
+
+static void tid_leave(struct http_tracker *t, const struct span *s)
+{
+	struct tid_active **pp = tid_slot(t, s->tid), *a = *pp;
+
+	if (!a)
+		return;
+	if (--a->count == 0) {
+		*pp = a->next;
+		free(a);
+	}
+}
+
+static const struct tid_active *tid_sole_parent(struct http_tracker *t, uint32_t tid)
+{
+	struct tid_active *a = *tid_slot(t, tid);
+
+	return a && a->count == 1 ? a : NULL;
+}
+
+static void pending_drop(struct http_tracker *t, struct pending *p)
+{
+	if (p->span.kind == SPAN_KIND_SERVER)
+		tid_leave(t, &p->span);
+	free(p);
+}
+
+static void conn_free(struct http_tracker *t, struct http_conn *c)
+{
+	struct pending *p, *n;
+
+	for (p = c->head; p; p = n) {
+		n = p->next;
+		t->stats.aborted++;
+		pending_drop(t, p);
+	}
+	free(c);
+}
+
+static struct http_conn **conn_slot(struct http_tracker *t, uint64_t id)
+{
+	struct http_conn **pp = &t->buckets[conn_bucket(id)];
+
+	while (*pp && (*pp)->id != id)
+		pp = &(*pp)->hnext;
+	return pp;
+}
+
+static void conn_remove(struct http_tracker *t, struct http_conn *c)
+{
+	struct http_conn **pp = conn_slot(t, c->id);
+
+	if (*pp == c)
+		*pp = c->hnext;
+	lru_unlink(c);
+	t->stats.conns--;
+	conn_free(t, c);
+}
+
+static struct http_conn *conn_get(struct http_tracker *t, uint64_t id, uint32_t pid, bool create)
+{
+	struct http_conn **pp = conn_slot(t, id), *c = *pp;
+
+	if (c) {
+		lru_unlink(c);
+		lru_push(t, c);
+		return c;
+	}
+	if (!create)
+		return NULL;
+	if (t->stats.conns >= t->max_conns && t->lru.lru_next != &t->lru) {
+		t->stats.conns_evicted++;
+		conn_remove(t, t->lru.lru_next);
+		pp = conn_slot(t, id);
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->id = id;
+	c->pid = pid;
+	http_stream_init(&c->st[0]);
+	http_stream_init(&c->st[1]);
+	*pp = c;
+	lru_push(t, c);
+	t->stats.conns++;
+	return c;
+}
+
+struct http_tracker *http_tracker_new(const struct http_tracker_ops *ops, size_t max_conns)
+{
+	struct http_tracker *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	t->ops = *ops;
+	t->max_conns = max_conns ? max_conns : 1;
+	t->lru.lru_next = t->lru.lru_prev = &t->lru;
+	return t;
+}
+
+void http_tracker_free(struct http_tracker *t)
+{
+	struct tid_active *a, *n;
+	size_t i;
+
+	if (!t)
+		return;
+	while (t->lru.lru_next != &t->lru)
+		conn_remove(t, t->lru.lru_next);
+	for (i = 0; i < TID_BUCKETS; i++)
+		for (a = t->tids[i]; a; a = n) {
+			n = a->next;
+			free(a);
+		}
+	free(t);
+}
+
+void http_tracker_open(struct http_tracker *t, const struct conn_meta *m)
+{
+	struct http_conn *c = conn_get(t, m->conn_id, m->pid, true);
+
+	if (!c)
+		return;
+	c->meta = *m;
+	c->have_meta = true;
+}
+
+static void set_peer_attrs(struct span *s, const struct http_conn *c, const struct http_head *h)
+{
+	char host[HTTP_HOST_MAX], *colon;
+	long port = -1;
+
+	if (s->kind == SPAN_KIND_SERVER) {
+		if (c->have_meta && !c->meta.is_unix) {
+			span_set_str(s, "client.address", c->meta.remote_addr);
+			span_set_int(s, "client.port", c->meta.remote_port);
+		}
+	}
+	/* server.address: what the client asked for (Host), else the socket's server end */
+	snprintf(host, sizeof(host), "%s", h->host);
+	colon = host[0] == '[' ? strchr(host, ']') : strrchr(host, ':');
+	if (colon && host[0] == '[') {
+		*colon = '\0';
+		memmove(host, host + 1, strlen(host));
+		colon = colon[1] == ':' ? colon + 1 : NULL;
+		if (colon)
+			port = strtol(colon + 1, NULL, 10);
+	} else if (colon) {
+		*colon = '\0';
+		port = strtol(colon + 1, NULL, 10);
+	}
+	if (!host[0] && c->have_meta && !c->meta.is_unix) {
+		snprintf(host, sizeof(host), "%s",
+			 s->kind == SPAN_KIND_SERVER ? c->meta.local_addr : c->meta.remote_addr);
+	}
+	if (port <= 0 || port > 65535) {
+		if (c->have_meta && !c->meta.is_unix)
+			port = s->kind == SPAN_KIND_SERVER ? c->meta.local_port : c->meta.remote_port;
+		else if (h->host[0])
+			port = 80;
+	}
+	if (host[0])
+		span_set_str(s, "server.address", host);
+	if (port > 0)
+		span_set_int(s, "server.port", port);
+}
+
+static int start_request(struct feed_ctx *f, const struct http_head *h)
+{
+	struct http_tracker *t = f->t;
+	struct http_conn *c = f->c;
+	char path[HTTP_TARGET_MAX], query[HTTP_TARGET_MAX], folded[ROUTE_MAX];
+	const char *route = NULL;
+	uint8_t tp_trace[16], tp_span[8], tp_flags;
+	struct pending *p;
+	struct span *s;
+
+	if (c->npending >= HTTP_MAX_PENDING) {
+		t->stats.pending_full++;
+		return HTTP_BODY_DEFAULT;
+	}
+	p = malloc(sizeof(*p));
+	if (!p)
+		return HTTP_BODY_DEFAULT;
+	p->next = NULL;
+	p->dir = f->dir;
+	p->head_only = strcmp(h->method, "HEAD") == 0;
+	s = &p->span;
+	span_init(s, f->dir == HTTP_DIR_IN ? SPAN_KIND_SERVER : SPAN_KIND_CLIENT);
+	s->pid = c->pid;
+	s->tid = f->tid;
+	s->start_ns = f->head_ts;
+
+	route_split_target(h->target, path, sizeof(path), query, sizeof(query));
+	route_fold(path, folded, sizeof(folded));
+	if (t->ops.route)
+		route = t->ops.route(t->ops.ctx, c->pid, folded);
+	if (!route)
+		route = folded;
+
+	span_set_str(s, "http.request.method", h->method);
+	span_set_str(s, "url.path", path);
+	if (query[0])
+		span_set_str(s, "url.query", query);
+	span_set_str(s, "network.protocol.version", h->version == 10 ? "1.0" : "1.1");
+	span_set_str(s, "url.scheme", "http");
+	set_peer_attrs(s, c, h);
+	if (h->user_agent[0])
+		span_set_str(s, "user_agent.original", h->user_agent);
+	if (s->kind == SPAN_KIND_SERVER) {
+		span_set_str(s, "http.route", route);
+	} else {
+		char full[HTTP_TARGET_MAX + HTTP_HOST_MAX + 32];
+		const char *host = span_get_str(s, "server.address");
+		int64_t port = span_get_int(s, "server.port", 80);
+
+		if (port != 80)
+			snprintf(full, sizeof(full), "http://%s:%lld%s%s%s", host ? host : "",
+				 (long long)port, path, query[0] ? "?" : "", query);
+		else
+			snprintf(full, sizeof(full), "http://%s%s%s%s", host ? host : "", path,
+				 query[0] ? "?" : "", query);
+		span_set_str(s, "url.full", full);
+	}
+	snprintf(s->name, sizeof(s->name), "%s %s", h->method, route);
+
+	if (h->traceparent[0] &&
+	    http_parse_traceparent(h->traceparent, tp_trace, tp_span, &tp_flags)) {
+		memcpy(s->trace_id, tp_trace, 16);
+		s->trace_flags = tp_flags;
+		if (s->kind == SPAN_KIND_SERVER) {
+			/* join the caller's trace as its child */
+			memcpy(s->parent_id, tp_span, 8);
+			s->has_parent = true;
+			s->remote_parent = true;
+		} else {
+			/* the caller propagates its own context: the id it sends downstream is this
+			 * call's span, so the downstream server span parents to it */
+			memcpy(s->span_id, tp_span, 8);
+		}
+	}
+	if (s->kind == SPAN_KIND_CLIENT && !s->has_parent) {
+		const struct tid_active *a = tid_sole_parent(t, f->tid);
+
+		if (a && !h->traceparent[0]) {
+			memcpy(s->trace_id, a->trace_id, 16);
+			memcpy(s->parent_id, a->span_id, 8);
+			s->has_parent = true;
+		}
+	}
+	if (s->kind == SPAN_KIND_SERVER)
+		tid_enter(t, s);
+
+	if (c->tail)
+		c->tail->next = p;
+	else
+		c->head = p;
+	c->tail = p;
+	c->npending++;
+	return HTTP_BODY_DEFAULT;
+}
+
+static int start_response(struct feed_ctx *f, const struct http_head *h)
+{
+	struct dir_state *ds = &f->c->ds[f->dir];
+	struct pending *p = f->c->head;
+	struct span *s;
+	char err[8];
+
+	if (h->status >= 100 && h->status < 200 && h->status != 101) {
+		ds->informational = true;
+		return HTTP_BODY_DEFAULT;
+	}
+	/* answers the oldest request that travelled the other way */
+	if (!p || p->dir == f->dir) {
+		f->t->stats.unpaired++;
+		ds->responding = NULL;
+		return HTTP_BODY_DEFAULT;
+	}
+	ds->responding = p;
+	s = &p->span;
+	span_set_int(s, "http.response.status_code", h->status);
+	if (h->status >= 500 || (s->kind == SPAN_KIND_CLIENT && h->status >= 400)) {
+		s->error = true;
+		snprintf(err, sizeof(err), "%d", h->status);
+		span_set_str(s, "error.type", err);
+	}
+	return p->head_only ? HTTP_BODY_NONE : HTTP_BODY_DEFAULT;
+}
+
+static int on_head(void *ctx, const struct http_head *h)
+{
+	struct feed_ctx *f = ctx;
+	struct dir_state *ds = &f->c->ds[f->dir];
+
+	f->heads++;
+	ds->last_kind = h->kind;
+	ds->informational = false;
+	ds->responding = NULL;
+	if (h->kind == HTTP_REQUEST) {
+		int mode = start_request(f, h);
+
+		f->head_ts = f->ts; /* a later head in this event began in this event */
+		return mode;
+	}
+	return start_response(f, h);
+}
+
+static void finish(struct feed_ctx *f, struct pending *p)
+{
+	struct http_conn *c = f->c;
+
+	/* responses come in request order: p is the head of the queue */
+	if (c->head != p)
+		return;
+	c->head = p->next;
+	if (!c->head)
+		c->tail = NULL;
+	c->npending--;
+	p->span.end_ns = f->ts > p->span.start_ns ? f->ts : p->span.start_ns;
+	if (f->t->ops.span)
+		f->t->ops.span(f->t->ops.ctx, &p->span);
+	pending_drop(f->t, p);
+}
+
+static void on_complete(void *ctx, bool clean)
+{
+	struct feed_ctx *f = ctx;
+	struct dir_state *ds = &f->c->ds[f->dir];
+	struct pending *p = ds->responding;
+
+	(void)clean;
+	if (ds->last_kind != HTTP_RESPONSE || ds->informational || !p)
+		return;
+	ds->responding = NULL;
+	finish(f, p);
+}
+
+static void on_error(void *ctx)
+{
+	struct feed_ctx *f = ctx;
+
+	f->t->stats.parse_errors++;
+}
+
+static void on_truncated(void *ctx)
+{
+	struct feed_ctx *f = ctx;
+
+	f->t->stats.truncated++;
+}
+
+static const struct http_stream_ops stream_ops = {
+	.on_head = on_head,
+	.on_complete = on_complete,
+	.on_error = on_error,
+	.on_truncated = on_truncated,
+};
+
+void http_tracker_data(struct http_tracker *t, uint64_t conn_id, uint32_t pid, uint32_t tid,
+		       uint64_t ts_ns, enum http_dir dir, const uint8_t *data, size_t len,
+		       uint64_t total)
+{
+	struct feed_ctx f = { .t = t, .dir = dir, .tid = tid, .ts = ts_ns, .head_ts = ts_ns };
+	struct http_stream *st;
+	struct dir_state *ds;
+	bool cont;
+
+	f.c = conn_get(t, conn_id, pid, true);
+	if (!f.c)
+		return;
+	st = &f.c->st[dir];
+	ds = &f.c->ds[dir];
+	/* a request starts when its first byte arrives, not when its head is complete */
+	cont = st->state == HTTP_ST_HEAD;
+	if (cont)
+		f.head_ts = ds->head_ts;
+	http_stream_feed(st, data, len, total, &stream_ops, &f);
+	if (st->state == HTTP_ST_HEAD && (!cont || f.heads))
+		ds->head_ts = ts_ns;
+}
+
+static void close_conn(struct http_tracker *t, struct http_conn *c, uint64_t ts_ns)
+{
+	struct feed_ctx f = { .t = t, .c = c, .ts = ts_ns, .head_ts = ts_ns };
+
+	for (f.dir = HTTP_DIR_IN; f.dir <= HTTP_DIR_OUT; f.dir++) {
+		f.tid = c->ds[f.dir].responding ? c->ds[f.dir].responding->span.tid : 0;
+		http_stream_close(&c->st[f.dir], &stream_ops, &f);
+	}
+	conn_remove(t, c);
+}
+
+void http_tracker_close(struct http_tracker *t, uint64_t conn_id, uint64_t ts_ns)
+{
+	struct http_conn *c = conn_get(t, conn_id, 0, false);
+
+	if (c)
+		close_conn(t, c, ts_ns);
+}
+
+void http_tracker_proc_exit(struct http_tracker *t, uint32_t pid, uint64_t ts_ns)
+{
+	struct http_conn *c, *n;
+
+	for (c = t->lru.lru_next; c != &t->lru; c = n) {
+		n = c->lru_next;
+		if (c->pid == pid)
+			close_conn(t, c, ts_ns);
+	}
+}
+
+void http_tracker_get_stats(const struct http_tracker *t, struct http_tracker_stats *out)
+{
+	*out = t->stats;
+}

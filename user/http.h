@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * HTTP over connections: feeds each connection's two byte streams through the parser, pairs
+ * requests with responses in order (keep-alive, pipelining) and assembles SERVER and CLIENT
+ * spans. Pure: events come in as plain values, spans leave through a callback.
+ */
+#ifndef OBSPROBE_HTTP_H
+#define OBSPROBE_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "span.h"
+
+#define HTTP_MAX_PENDING 64 /* requests awaiting a response on one connection */
+#define HTTP_ADDR_MAX 64
+
+enum http_dir {
+	HTTP_DIR_IN = 0,  /* the watched process read these bytes */
+	HTTP_DIR_OUT = 1, /* the watched process wrote these bytes */
+};
+
+struct conn_meta {
+	uint64_t conn_id;
+	uint32_t pid;
+	int fd;
+	bool accepted;  /* the process accepted it: it is the server end */
+	bool connected; /* the process connected it: it is the client end */
+	bool is_unix;
+	char local_addr[HTTP_ADDR_MAX];
+	int local_port;
+	char remote_addr[HTTP_ADDR_MAX];
+	int remote_port;
+};
+
+struct http_tracker_ops {
+	/* The route to export for a folded path of this process (interned, capped per service).
+	 * NULL: the folded path itself. */
+	const char *(*route)(void *ctx, uint32_t pid, const char *folded);
+	/* A finished span. */
+	void (*span)(void *ctx, const struct span *s);
+	void *ctx;
+};
+
+struct http_tracker_stats {
+	uint64_t parse_errors;   /* streams that were not HTTP, or lost sync */
+	uint64_t truncated;      /* heads longer than the capture */
+	uint64_t unpaired;       /* responses without a request we saw */
+	uint64_t aborted;        /* requests whose connection ended before the response */
+	uint64_t pending_full;   /* requests dropped: HTTP_MAX_PENDING reached */
+	uint64_t conns_evicted;  /* connections dropped: the table was full */
+	uint64_t conns;          /* connections tracked now */
+};
+
+struct http_tracker;
+
+struct http_tracker *http_tracker_new(const struct http_tracker_ops *ops, size_t max_conns);
+void http_tracker_free(struct http_tracker *t);
+
+void http_tracker_open(struct http_tracker *t, const struct conn_meta *m);
+void http_tracker_data(struct http_tracker *t, uint64_t conn_id, uint32_t pid, uint32_t tid,
+		       uint64_t ts_ns, enum http_dir dir, const uint8_t *data, size_t len,
+		       uint64_t total);
+void http_tracker_close(struct http_tracker *t, uint64_t conn_id, uint64_t ts_ns);
+/* The process is gone: release every connection of it. */
+void http_tracker_proc_exit(struct http_tracker *t, uint32_t pid, uint64_t ts_ns);
+void http_tracker_get_stats(const struct http_tracker *t, struct http_tracker_stats *out);
+
+#endif /* OBSPROBE_HTTP_H */

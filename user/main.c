@@ -1,0 +1,523 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* obsprobe: spans and RED metrics for a process's HTTP traffic, from the kernel, no code change. */
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "console.h"
+#include "http.h"
+#include "kernel.h"
+#include "log.h"
+#include "metrics.h"
+#include "obsprobe.h"
+#include "proc.h"
+#include "proc_probe.h"
+#include "prometheus.h"
+#include "sock_probe.h"
+#include "targets.h"
+
+#define OBSPROBE_VERSION "0.1.0"
+#define MAX_PIDS 64
+#define MAX_DESCENDANTS 4096
+#define TICK_NS 1000000000ull
+#define POLL_MS 10
+
+static const char usage[] =
+	"Usage: obsprobe --pid PID [--pid PID ...] [OPTIONS]\n"
+	"\n"
+	"Traces the HTTP/1.x requests a process serves and makes, from the kernel, without touching\n"
+	"it: one span per request on the console, RED metrics on a Prometheus endpoint.\n"
+	"\n"
+	"  -p, --pid PID            watch PID, its threads and all its descendants (repeatable)\n"
+	"      --prometheus ADDR    serve /metrics on HOST:PORT (default 127.0.0.1:9464), or 'off'\n"
+	"      --console MODE       text (default), json (one object per span) or off\n"
+	"      --service-name NAME  service.name of every span (default: OTEL_SERVICE_NAME, else\n"
+	"                           the executable's name)\n"
+	"      --capture-bytes N    bytes captured per socket read/write, 64..4096 (default 1024)\n"
+	"      --max-routes N       distinct http.route values per service before 'other' (100)\n"
+	"  -v, --verbose            more messages (-vv: libbpf's too)\n"
+	"  -V, --version            print the version and exit\n"
+	"  -h, --help               this text\n"
+	"\n"
+	"Examples:\n"
+	"  sudo obsprobe --pid $(pgrep -o nginx)        # nginx master and its workers\n"
+	"  sudo obsprobe -p 1234 --console json         # one JSON object per span\n"
+	"  sudo obsprobe -p 1234 --prometheus 0.0.0.0:9464 --service-name checkout\n"
+	"  curl -s 127.0.0.1:9464/metrics               # RED metrics\n";
+
+static const double http_bounds[] = { 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25,
+				      0.5,   0.75, 1,     2.5,  5,     7.5, 10 };
+
+static const char *const drop_reason_names[OBS_DROP__COUNT] = {
+	[OBS_DROP_RINGBUF_FULL] = "ringbuf_full",
+	[OBS_DROP_READ_FAULT] = "read_fault",
+	[OBS_DROP_CONN_TABLE] = "conn_table_full",
+	[OBS_DROP_SCRATCH] = "scratch_miss",
+};
+
+struct options {
+	uint32_t pids[MAX_PIDS];
+	size_t npids;
+	const char *prometheus;
+	enum console_mode console;
+	const char *service_name;
+	uint32_t capture_bytes;
+	size_t max_routes;
+	int verbose;
+};
+
+struct app {
+	struct options opt;
+	struct targets *targets;
+	struct http_tracker *tracker;
+	struct metrics *metrics;
+	struct prom_server *prom;
+	struct proc_bpf *proc;
+	struct sock_bpf *sock;
+	struct ring_buffer *rb;
+	struct strbuf line;
+	char host_name[256];
+	int64_t clock_offset;
+	uint64_t events, bad_events;
+	int fam_server, fam_client, fam_events, fam_lost, fam_parse, fam_routes, fam_procs;
+};
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static uint64_t now_ns(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || s[0] == '-' || v < min || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static int parse_args(int argc, char **argv, struct options *o)
+{
+	enum { OPT_PROM = 256, OPT_CONSOLE, OPT_SERVICE, OPT_CAPTURE, OPT_ROUTES };
+	static const struct option longopts[] = {
+		{ "pid", required_argument, NULL, 'p' },
+		{ "prometheus", required_argument, NULL, OPT_PROM },
+		{ "console", required_argument, NULL, OPT_CONSOLE },
+		{ "service-name", required_argument, NULL, OPT_SERVICE },
+		{ "capture-bytes", required_argument, NULL, OPT_CAPTURE },
+		{ "max-routes", required_argument, NULL, OPT_ROUTES },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	unsigned long v;
+	int c;
+
+	o->prometheus = "127.0.0.1:9464";
+	o->console = CONSOLE_TEXT;
+	o->capture_bytes = 1024;
+	o->max_routes = 100;
+	o->service_name = getenv("OTEL_SERVICE_NAME");
+	while ((c = getopt_long(argc, argv, "p:vVh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			if (parse_uint(optarg, 1, INT_MAX, &v)) {
+				fprintf(stderr, "obsprobe: --pid: '%s' is not a process id\n", optarg);
+				return -EINVAL;
+			}
+			if (o->npids == MAX_PIDS) {
+				fprintf(stderr, "obsprobe: at most %d --pid\n", MAX_PIDS);
+				return -EINVAL;
+			}
+			o->pids[o->npids++] = (uint32_t)v;
+			break;
+		case OPT_PROM:
+			o->prometheus = optarg;
+			break;
+		case OPT_CONSOLE:
+			if (console_parse_mode(optarg, &o->console)) {
+				fprintf(stderr, "obsprobe: --console: '%s' is not text, json or off\n",
+					optarg);
+				return -EINVAL;
+			}
+			break;
+		case OPT_SERVICE:
+			o->service_name = optarg;
+			break;
+		case OPT_CAPTURE:
+			if (parse_uint(optarg, 64, SOCK_CAPTURE_MAX, &v)) {
+				fprintf(stderr, "obsprobe: --capture-bytes: '%s' is not in 64..%d\n",
+					optarg, SOCK_CAPTURE_MAX);
+				return -EINVAL;
+			}
+			o->capture_bytes = (uint32_t)v;
+			break;
+		case OPT_ROUTES:
+			if (parse_uint(optarg, 1, 100000, &v)) {
+				fprintf(stderr, "obsprobe: --max-routes: '%s' is not in 1..100000\n",
+					optarg);
+				return -EINVAL;
+			}
+			o->max_routes = v;
+			break;
+		case 'v':
+			o->verbose++;
+			break;
+		case 'V':
+			printf("obsprobe %s\n", OBSPROBE_VERSION);
+			exit(0);
+		case 'h':
+			fputs(usage, stdout);
+			exit(0);
+		default:
+			fprintf(stderr, "Try 'obsprobe --help'.\n");
+			return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "obsprobe: unexpected argument '%s'; try 'obsprobe --help'\n",
+			argv[optind]);
+		return -EINVAL;
+	}
+	if (!o->npids) {
+		fprintf(stderr, "obsprobe: no process to watch: give --pid PID (see --help)\n");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static const char *route_cb(void *ctx, uint32_t pid, const char *folded)
+{
+	struct app *a = ctx;
+
+	targets_get(a->targets, pid);
+	return targets_route(a->targets, pid, folded);
+}
+
+static void record_metrics(struct app *a, const struct span *s, const char *service)
+{
+	char status[16] = "", port[16] = "";
+	int64_t code = span_get_int(s, "http.response.status_code", 0);
+	double secs = (double)(s->end_ns - s->start_ns) / 1e9;
+	const char *method = span_get_str(s, "http.request.method");
+
+	if (code)
+		snprintf(status, sizeof(status), "%lld", (long long)code);
+	if (s->kind == SPAN_KIND_SERVER) {
+		const struct metric_label l[] = {
+			{ "http_request_method", method },
+			{ "http_response_status_code", status },
+			{ "http_route", span_get_str(s, "http.route") },
+			{ "service_name", service },
+		};
+
+		metrics_histogram_observe(a->metrics, a->fam_server, l, 4, secs);
+	} else {
+		const struct metric_label l[] = {
+			{ "http_request_method", method },
+			{ "http_response_status_code", status },
+			{ "server_address", span_get_str(s, "server.address") },
+			{ "server_port", port },
+			{ "service_name", service },
+		};
+
+		if (span_get(s, "server.port"))
+			snprintf(port, sizeof(port), "%lld",
+				 (long long)span_get_int(s, "server.port", 0));
+		metrics_histogram_observe(a->metrics, a->fam_client, l, 5, secs);
+	}
+}
+
+static void span_cb(void *ctx, const struct span *s)
+{
+	struct app *a = ctx;
+	const struct proc_info *p = targets_get(a->targets, s->pid);
+	const char *service = p ? p->service_name : "unknown_service";
+
+	if (a->opt.console != CONSOLE_OFF) {
+		strbuf_reset(&a->line);
+		console_format(&a->line, a->opt.console, s, p, a->host_name, a->clock_offset);
+		if (a->line.len)
+			fwrite(a->line.buf, 1, a->line.len, stdout);
+	}
+	if (a->metrics)
+		record_metrics(a, s, service);
+}
+
+static void forget_pid(void *ctx, uint32_t pid)
+{
+	struct app *a = ctx;
+
+	log_info("process %u exited", pid);
+	http_tracker_proc_exit(a->tracker, pid, now_ns(CLOCK_MONOTONIC));
+	targets_remove(a->targets, pid);
+	proc_probe_unwatch(a->proc, pid);
+}
+
+static int handle_event(void *ctx, void *data, size_t size)
+{
+	struct app *a = ctx;
+	const struct obs_event_hdr *h = data;
+	const struct obs_proc_event *pe = data;
+
+	a->events++;
+	if (size < sizeof(*h)) {
+		a->bad_events++;
+		return 0;
+	}
+	switch (h->type) {
+	case OBS_EV_PROC_FORK:
+		if (size >= sizeof(*pe) && targets_add(a->targets, h->pid) == 0)
+			log_info("following pid %u (child of %u)", h->pid, pe->ppid);
+		break;
+	case OBS_EV_PROC_EXEC:
+		targets_refresh(a->targets, h->pid);
+		break;
+	case OBS_EV_PROC_EXIT:
+		forget_pid(a, h->pid);
+		break;
+	default:
+		if (sock_handle_event(a->tracker, data, size))
+			a->bad_events++;
+	}
+	return 0;
+}
+
+static int register_families(struct app *a)
+{
+	const struct metric_family_def defs[] = {
+		{ "http_server_request_duration_seconds", "Duration of HTTP server requests.",
+		  METRIC_HISTOGRAM, http_bounds, sizeof(http_bounds) / sizeof(http_bounds[0]) },
+		{ "http_client_request_duration_seconds", "Duration of HTTP client requests.",
+		  METRIC_HISTOGRAM, http_bounds, sizeof(http_bounds) / sizeof(http_bounds[0]) },
+		{ "obsprobe_events_total", "Events obsprobe read from its ring buffer.",
+		  METRIC_COUNTER, NULL, 0 },
+		{ "obsprobe_events_lost_total", "Events lost before they reached obsprobe, by reason.",
+		  METRIC_COUNTER, NULL, 0 },
+		{ "obsprobe_parse_errors_total", "Streams that did not parse as their protocol.",
+		  METRIC_COUNTER, NULL, 0 },
+		{ "obsprobe_route_overflow_total",
+		  "Requests whose route was folded into 'other' by the per-service route cap.",
+		  METRIC_COUNTER, NULL, 0 },
+		{ "obsprobe_watched_processes", "Processes obsprobe watches now.", METRIC_GAUGE,
+		  NULL, 0 },
+	};
+	int *ids[] = { &a->fam_server, &a->fam_client, &a->fam_events, &a->fam_lost,
+		       &a->fam_parse, &a->fam_routes, &a->fam_procs };
+	size_t i;
+
+	for (i = 0; i < sizeof(defs) / sizeof(defs[0]); i++) {
+		*ids[i] = metrics_register(a->metrics, &defs[i]);
+		if (*ids[i] < 0)
+			return *ids[i];
+	}
+	return 0;
+}
+
+static void update_health(struct app *a)
+{
+	uint64_t drops[OBS_DROP__COUNT] = {};
+	struct http_tracker_stats st;
+	char sbuf[32];
+	size_t i;
+
+	if (!a->metrics)
+		return;
+	http_tracker_get_stats(a->tracker, &st);
+	proc_probe_read_drops(a->proc, drops, OBS_DROP__COUNT);
+	metrics_counter_set(a->metrics, a->fam_events, NULL, 0, (double)a->events);
+	for (i = 0; i < OBS_DROP__COUNT; i++) {
+		struct metric_label l = { "reason", drop_reason_names[i] };
+
+		metrics_counter_set(a->metrics, a->fam_lost, &l, 1, (double)drops[i]);
+	}
+	{
+		struct metric_label l = { "reason", "capture_truncated" };
+
+		metrics_counter_set(a->metrics, a->fam_lost, &l, 1, (double)st.truncated);
+	}
+	{
+		struct metric_label l = { "protocol", "http" };
+
+		metrics_counter_set(a->metrics, a->fam_parse, &l, 1, (double)st.parse_errors);
+	}
+	metrics_counter_set(a->metrics, a->fam_routes, NULL, 0,
+			    (double)targets_route_overflows(a->targets));
+	snprintf(sbuf, sizeof(sbuf), "%zu", targets_count(a->targets));
+	metrics_gauge_set(a->metrics, a->fam_procs, NULL, 0, (double)targets_count(a->targets));
+}
+
+static int watch_all(struct app *a)
+{
+	static uint32_t desc[MAX_DESCENDANTS];
+	size_t i, j, n, total = 0;
+	int err;
+
+	for (i = 0; i < a->opt.npids; i++) {
+		uint32_t pid = a->opt.pids[i];
+		const struct proc_info *p;
+
+		/* into the map before the scan: a fork in between is caught by the BPF side */
+		err = proc_probe_watch(a->proc, pid, 1);
+		if (!err)
+			err = targets_add(a->targets, pid);
+		if (err) {
+			fprintf(stderr, "obsprobe: cannot watch pid %u: %s\n", pid,
+				err == -ESRCH ? "no such process" : strerror(-err));
+			return err;
+		}
+		n = targets_descendants(pid, desc, MAX_DESCENDANTS);
+		for (j = 0; j < n; j++)
+			if (proc_probe_watch(a->proc, desc[j], 1) == 0 &&
+			    targets_add(a->targets, desc[j]) == 0)
+				total++;
+		p = targets_get(a->targets, pid);
+		fprintf(stderr, "obsprobe: watching pid %u (%s) and %zu descendant%s\n", pid,
+			p ? p->service_name : "?", n, n == 1 ? "" : "s");
+	}
+	(void)total;
+	return 0;
+}
+
+static void cleanup(struct app *a)
+{
+	ring_buffer__free(a->rb);
+	sock_probe_destroy(a->sock);
+	proc_probe_destroy(a->proc);
+	prom_server_stop(a->prom);
+	http_tracker_free(a->tracker);
+	targets_free(a->targets);
+	metrics_free(a->metrics);
+	strbuf_free(&a->line);
+}
+
+int main(int argc, char **argv)
+{
+	static struct app app;
+	struct app *a = &app;
+	struct http_tracker_ops ops = { .route = route_cb, .span = span_cb, .ctx = a };
+	struct sigaction sa = { .sa_handler = on_signal };
+	char err[256];
+	uint64_t next_tick;
+	size_t i;
+	int ret = 1;
+
+	if (parse_args(argc, argv, &a->opt))
+		return 2;
+	log_set_level(LOG_WARN + a->opt.verbose);
+	log_install_libbpf();
+	strbuf_init(&a->line);
+	gethostname(a->host_name, sizeof(a->host_name) - 1);
+
+	for (i = 0; i < a->opt.npids; i++) {
+		if (kill((pid_t)a->opt.pids[i], 0) && errno == ESRCH) {
+			fprintf(stderr, "obsprobe: no process with pid %u\n", a->opt.pids[i]);
+			return 1;
+		}
+	}
+	if (kernel_check_privileges(err, sizeof(err)) || kernel_check_btf(err, sizeof(err))) {
+		fprintf(stderr, "obsprobe: %s\n", err);
+		return 1;
+	}
+
+	a->targets = targets_new(a->opt.service_name, a->opt.max_routes);
+	a->tracker = http_tracker_new(&ops, 16384);
+	if (!a->targets || !a->tracker) {
+		fprintf(stderr, "obsprobe: out of memory\n");
+		goto out;
+	}
+	if (strcmp(a->opt.prometheus, "off") != 0) {
+		a->metrics = metrics_new(2000);
+		if (!a->metrics || register_families(a)) {
+			fprintf(stderr, "obsprobe: cannot set up the metrics registry\n");
+			goto out;
+		}
+		a->prom = prom_server_start(a->opt.prometheus, a->metrics, err, sizeof(err));
+		if (!a->prom) {
+			fprintf(stderr, "obsprobe: --prometheus: %s\n", err);
+			goto out;
+		}
+	}
+	if (kernel_ensure_tracefs(err, sizeof(err))) {
+		fprintf(stderr, "obsprobe: %s\n", err);
+		goto out;
+	}
+
+	a->proc = proc_probe_open_load();
+	if (!a->proc)
+		goto out;
+	a->sock = sock_probe_start(a->proc, a->opt.capture_bytes);
+	if (!a->sock || proc_probe_attach(a->proc))
+		goto out;
+	a->rb = ring_buffer__new(proc_probe_events_fd(a->proc), handle_event, a, NULL);
+	if (!a->rb) {
+		fprintf(stderr, "obsprobe: cannot open the ring buffer: %s\n", strerror(errno));
+		goto out;
+	}
+	if (watch_all(a))
+		goto out;
+	if (a->prom)
+		fprintf(stderr, "obsprobe: metrics on http://%s/metrics\n", a->opt.prometheus);
+
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	a->clock_offset = (int64_t)(now_ns(CLOCK_REALTIME) - now_ns(CLOCK_MONOTONIC));
+	next_tick = now_ns(CLOCK_MONOTONIC) + TICK_NS;
+	ret = 0;
+	while (!stop_requested) {
+		int n = ring_buffer__poll(a->rb, POLL_MS);
+		uint64_t now;
+
+		if (n < 0 && n != -EINTR) {
+			log_err("reading the ring buffer failed: %s", strerror(-n));
+			ret = 1;
+			break;
+		}
+		/* producers skip wakeups below a fill threshold: drain what the timer found */
+		ring_buffer__consume(a->rb);
+		fflush(stdout);
+		now = now_ns(CLOCK_MONOTONIC);
+		if (now < next_tick)
+			continue;
+		next_tick = now + TICK_NS;
+		a->clock_offset = (int64_t)(now_ns(CLOCK_REALTIME) - now_ns(CLOCK_MONOTONIC));
+		targets_reap(a->targets, forget_pid, a);
+		update_health(a);
+		if (targets_count(a->targets) == 0) {
+			fprintf(stderr, "obsprobe: no watched process left, exiting\n");
+			break;
+		}
+	}
+	ring_buffer__consume(a->rb);
+	update_health(a);
+	fflush(stdout);
+	fprintf(stderr, "obsprobe: detached\n");
+out:
+	cleanup(a);
+	return ret;
+}

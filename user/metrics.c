@@ -1,0 +1,786 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include "metrics.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The OpenTelemetry SDK's default cardinality limit; used when metrics_new() is given 0. */
+#define METRICS_DEFAULT_MAX_SERIES 2000
+#define OVERFLOW_FAMILY "obsprobe_metric_series_overflow_total"
+#define OVERFLOW_LABEL "otel_metric_overflow"
+#define OVERFLOW_KEY OVERFLOW_LABEL "=\"true\""
+#define INITIAL_SLOTS 16
+#define NUM_BUF 32
+
+struct series {
+	struct series *next; /* hash chain */
+	uint64_t hash;
+	const char *key; /* rendered label pairs sorted by name, a="x",b="y"; "" when none */
+	double value;	 /* counters and gauges */
+	double sum;	 /* histograms */
+	uint64_t count;
+	uint64_t buckets[]; /* histograms: nbounds + 1, last is +Inf; not cumulative */
+};
+
+struct family {
+	char *name;
+	char *help;
+	enum metric_type type;
+	double *bounds;
+	char **le; /* bounds formatted once for the le label */
+	size_t nbounds;
+	struct series **slots;
+	size_t nslots; /* power of two */
+	size_t nseries; /* not counting the overflow series */
+	struct series *overflow;
+	uint64_t overflowed; /* measurements diverted to the overflow series */
+};
+
+struct metrics {
+	pthread_mutex_t lock;
+	size_t max_series;
+	struct family **fams;
+	size_t nfams;
+	size_t fams_cap;
+	/* Scratch for the record path, used under the lock so that recording into an existing
+	 * series does not allocate. */
+	struct strbuf key;
+	const struct metric_label **sorted;
+	size_t sorted_cap;
+};
+
+enum record_op {
+	OP_ADD,
+	OP_SET,
+	OP_OBSERVE,
+};
+
+static bool name_char(char c, bool first, bool colon)
+{
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_')
+		return true;
+	if (colon && c == ':')
+		return true;
+	return !first && c >= '0' && c <= '9';
+}
+
+static bool valid_name(const char *s, bool colon)
+{
+	const char *p;
+
+	if (!s || !*s)
+		return false;
+	for (p = s; *p; p++) {
+		if (!name_char(*p, p == s, colon))
+			return false;
+	}
+	return true;
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), k = strlen(suffix);
+
+	return n >= k && !strcmp(s + n - k, suffix);
+}
+
+/* Length of the valid UTF-8 sequence at p, 0 if there is none (overlong forms, surrogates and
+ * code points past U+10FFFF are invalid, as Go's utf8.ValidString has it). The NUL terminator
+ * fails every continuation test, so this never reads past the string. */
+static size_t utf8_len(const unsigned char *p)
+{
+	unsigned char lo = 0x80, hi = 0xbf;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		return (p[1] & 0xc0) == 0x80 ? 2 : 0;
+	if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		if (p[0] == 0xe0)
+			lo = 0xa0;
+		else if (p[0] == 0xed)
+			hi = 0x9f;
+		return p[1] >= lo && p[1] <= hi && (p[2] & 0xc0) == 0x80 ? 3 : 0;
+	}
+	if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		if (p[0] == 0xf0)
+			lo = 0x90;
+		else if (p[0] == 0xf4)
+			hi = 0x8f;
+		return p[1] >= lo && p[1] <= hi && (p[2] & 0xc0) == 0x80 &&
+		       (p[3] & 0xc0) == 0x80 ? 4 : 0;
+	}
+	return 0;
+}
+
+/* Escapes for a label value (quote true) or HELP text. Invalid UTF-8 becomes U+FFFD: label
+ * values come from observed traffic, and one bad byte makes Prometheus reject the scrape. */
+static void put_escaped(struct strbuf *sb, const char *s, bool quote)
+{
+	const unsigned char *p = (const unsigned char *)s, *run = p;
+	size_t n;
+
+	while (*p) {
+		const char *esc = NULL;
+
+		if (*p == '\\')
+			esc = "\\\\";
+		else if (*p == '\n')
+			esc = "\\n";
+		else if (*p == '"' && quote)
+			esc = "\\\"";
+		n = esc ? 0 : utf8_len(p);
+		if (n) {
+			p += n;
+			continue;
+		}
+		strbuf_append(sb, (const char *)run, (size_t)(p - run));
+		strbuf_puts(sb, esc ? esc : "\xef\xbf\xbd");
+		run = ++p;
+	}
+	strbuf_append(sb, (const char *)run, (size_t)(p - run));
+}
+
+/* Integral values print as integers; others as the shortest %g that reads back exactly. */
+static const char *fmt_value(double v, char buf[NUM_BUF])
+{
+	int prec;
+
+	if (isnan(v))
+		return "NaN";
+	if (isinf(v))
+		return v > 0 ? "+Inf" : "-Inf";
+	if (v == 0)
+		return "0"; /* also -0 */
+	if (v == floor(v) && fabs(v) < 9007199254740992.0) {
+		snprintf(buf, NUM_BUF, "%.0f", v);
+		return buf;
+	}
+	for (prec = 15; prec < 17; prec++) {
+		snprintf(buf, NUM_BUF, "%.*g", prec, v);
+		if (strtod(buf, NULL) == v)
+			return buf;
+	}
+	snprintf(buf, NUM_BUF, "%.17g", v);
+	return buf;
+}
+
+static uint64_t fnv1a(const char *s, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+static void family_free(struct family *f)
+{
+	struct series *s, *next;
+	size_t i;
+
+	if (!f)
+		return;
+	for (i = 0; i < f->nslots; i++) {
+		for (s = f->slots[i]; s; s = next) {
+			next = s->next;
+			free(s);
+		}
+	}
+	free(f->slots);
+	free(f->overflow);
+	if (f->le) {
+		for (i = 0; i < f->nbounds; i++)
+			free(f->le[i]);
+	}
+	free(f->le);
+	free(f->bounds);
+	free(f->help);
+	free(f->name);
+	free(f);
+}
+
+struct metrics *metrics_new(size_t max_series)
+{
+	struct metrics *m;
+
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return NULL;
+	if (pthread_mutex_init(&m->lock, NULL)) {
+		free(m);
+		errno = ENOMEM;
+		return NULL;
+	}
+	m->max_series = max_series ? max_series : METRICS_DEFAULT_MAX_SERIES;
+	strbuf_init(&m->key);
+	return m;
+}
+
+void metrics_free(struct metrics *m)
+{
+	size_t i;
+
+	if (!m)
+		return;
+	for (i = 0; i < m->nfams; i++)
+		family_free(m->fams[i]);
+	free(m->fams);
+	free(m->sorted);
+	strbuf_free(&m->key);
+	pthread_mutex_destroy(&m->lock);
+	free(m);
+}
+
+static int check_def(const struct metric_family_def *def)
+{
+	size_t i;
+
+	if (!def || !valid_name(def->name, true) || !def->help || !*def->help)
+		return -EINVAL;
+	if (!strcmp(def->name, OVERFLOW_FAMILY))
+		return -EINVAL;
+	/* What `promtool check metrics` insists on, and what keeps a family's series names
+	 * (name_bucket, name_sum, name_count) from colliding with another family. */
+	if ((def->type == METRIC_COUNTER) != ends_with(def->name, "_total"))
+		return -EINVAL;
+	if (ends_with(def->name, "_bucket") || ends_with(def->name, "_sum") ||
+	    ends_with(def->name, "_count"))
+		return -EINVAL;
+	switch (def->type) {
+	case METRIC_COUNTER:
+	case METRIC_GAUGE:
+		return def->nbounds ? -EINVAL : 0;
+	case METRIC_HISTOGRAM:
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (def->nbounds && !def->bounds)
+		return -EINVAL;
+	for (i = 0; i < def->nbounds; i++) {
+		if (!isfinite(def->bounds[i]))
+			return -EINVAL;
+		if (i && def->bounds[i] <= def->bounds[i - 1])
+			return -EINVAL;
+	}
+	return 0;
+}
+
+static struct family *family_new(const struct metric_family_def *def)
+{
+	char buf[NUM_BUF];
+	struct family *f;
+	size_t i;
+
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		return NULL;
+	f->type = def->type;
+	f->nbounds = def->nbounds;
+	f->name = strdup(def->name);
+	f->help = strdup(def->help);
+	f->nslots = INITIAL_SLOTS;
+	f->slots = calloc(f->nslots, sizeof(*f->slots));
+	if (!f->name || !f->help || !f->slots)
+		goto err;
+	if (f->nbounds) {
+		f->bounds = malloc(f->nbounds * sizeof(*f->bounds));
+		f->le = calloc(f->nbounds, sizeof(*f->le));
+		if (!f->bounds || !f->le)
+			goto err;
+		memcpy(f->bounds, def->bounds, f->nbounds * sizeof(*f->bounds));
+		for (i = 0; i < f->nbounds; i++) {
+			f->le[i] = strdup(fmt_value(f->bounds[i], buf));
+			if (!f->le[i])
+				goto err;
+		}
+	}
+	return f;
+err:
+	family_free(f);
+	return NULL;
+}
+
+static bool same_def(const struct family *f, const struct metric_family_def *def)
+{
+	if (f->type != def->type || f->nbounds != def->nbounds)
+		return false;
+	return !f->nbounds || !memcmp(f->bounds, def->bounds, f->nbounds * sizeof(*f->bounds));
+}
+
+int metrics_register(struct metrics *m, const struct metric_family_def *def)
+{
+	struct family *f, **fams;
+	size_t i, cap;
+	int err;
+
+	if (!m)
+		return -EINVAL;
+	err = check_def(def);
+	if (err)
+		return err;
+
+	pthread_mutex_lock(&m->lock);
+	for (i = 0; i < m->nfams; i++) {
+		if (strcmp(m->fams[i]->name, def->name))
+			continue;
+		/* Same name, different shape: two callers disagree, and rendering either shape
+		 * would mislead the other. */
+		err = same_def(m->fams[i], def) ? (int)i : -EINVAL;
+		goto out;
+	}
+	if (m->nfams >= INT_MAX) {
+		err = -ENOSPC;
+		goto out;
+	}
+	if (m->nfams == m->fams_cap) {
+		cap = m->fams_cap ? m->fams_cap * 2 : 16;
+		fams = realloc(m->fams, cap * sizeof(*fams));
+		if (!fams) {
+			err = -ENOMEM;
+			goto out;
+		}
+		m->fams = fams;
+		m->fams_cap = cap;
+	}
+	f = family_new(def);
+	if (!f) {
+		err = -ENOMEM;
+		goto out;
+	}
+	m->fams[m->nfams] = f;
+	err = (int)m->nfams++;
+out:
+	pthread_mutex_unlock(&m->lock);
+	return err;
+}
+
+static int cmp_label(const void *a, const void *b)
+{
+	const struct metric_label *x = *(const struct metric_label *const *)a;
+	const struct metric_label *y = *(const struct metric_label *const *)b;
+
+	return strcmp(x->key, y->key);
+}
+
+static bool reserved_label(const char *key)
+{
+	/* le and quantile belong to histograms and summaries, __* to Prometheus itself, and
+	 * otel_metric_overflow to the overflow series, which must stay unique. */
+	return !strncmp(key, "__", 2) || !strcmp(key, "le") || !strcmp(key, "quantile") ||
+	       !strcmp(key, OVERFLOW_LABEL);
+}
+
+/* Renders the canonical label string into m->key. Called with the lock held. */
+static int build_key(struct metrics *m, const struct metric_label *labels, size_t nlabels)
+{
+	const struct metric_label **sorted;
+	size_t i, n = 0;
+
+	if (nlabels && !labels)
+		return -EINVAL;
+	for (i = 0; i < nlabels; i++) {
+		if (!valid_name(labels[i].key, false) || reserved_label(labels[i].key))
+			return -EINVAL;
+	}
+	if (nlabels > m->sorted_cap) {
+		sorted = realloc(m->sorted, nlabels * sizeof(*sorted));
+		if (!sorted)
+			return -ENOMEM;
+		m->sorted = sorted;
+		m->sorted_cap = nlabels;
+	}
+	for (i = 0; i < nlabels; i++) {
+		if (labels[i].value && *labels[i].value)
+			m->sorted[n++] = &labels[i];
+	}
+	if (n > 1)
+		qsort(m->sorted, n, sizeof(*m->sorted), cmp_label);
+
+	strbuf_reset(&m->key);
+	strbuf_append(&m->key, "", 0); /* "" rather than NULL for the empty label set */
+	for (i = 0; i < n; i++) {
+		if (i && !strcmp(m->sorted[i]->key, m->sorted[i - 1]->key))
+			return -EINVAL;
+		if (i)
+			strbuf_puts(&m->key, ",");
+		strbuf_puts(&m->key, m->sorted[i]->key);
+		strbuf_puts(&m->key, "=\"");
+		put_escaped(&m->key, m->sorted[i]->value, true);
+		strbuf_puts(&m->key, "\"");
+	}
+	return m->key.oom ? -ENOMEM : 0;
+}
+
+static struct series *series_alloc(const struct family *f, const char *key, size_t keylen,
+				   uint64_t hash)
+{
+	size_t nb = f->type == METRIC_HISTOGRAM ? f->nbounds + 1 : 0;
+	struct series *s;
+	char *k;
+
+	s = calloc(1, sizeof(*s) + nb * sizeof(s->buckets[0]) + keylen + 1);
+	if (!s)
+		return NULL;
+	k = (char *)&s->buckets[nb];
+	memcpy(k, key, keylen);
+	k[keylen] = '\0';
+	s->key = k;
+	s->hash = hash;
+	return s;
+}
+
+static void family_grow(struct family *f)
+{
+	size_t i, n = f->nslots * 2;
+	struct series **slots, *s, *next;
+
+	slots = calloc(n, sizeof(*slots));
+	if (!slots)
+		return; /* longer chains, still correct */
+	for (i = 0; i < f->nslots; i++) {
+		for (s = f->slots[i]; s; s = next) {
+			next = s->next;
+			s->next = slots[s->hash & (n - 1)];
+			slots[s->hash & (n - 1)] = s;
+		}
+	}
+	free(f->slots);
+	f->slots = slots;
+	f->nslots = n;
+}
+
+/* The series for m->key, created if there is room, else the overflow series. Lock held. */
+static struct series *series_get(struct metrics *m, struct family *f)
+{
+	const char *key = m->key.buf;
+	size_t len = m->key.len;
+	uint64_t h = fnv1a(key, len);
+	struct series *s;
+
+	for (s = f->slots[h & (f->nslots - 1)]; s; s = s->next) {
+		if (s->hash == h && !strcmp(s->key, key))
+			return s;
+	}
+	if (f->nseries >= m->max_series) {
+		if (!f->overflow)
+			f->overflow = series_alloc(f, OVERFLOW_KEY, strlen(OVERFLOW_KEY), 0);
+		if (f->overflow)
+			f->overflowed++;
+		return f->overflow;
+	}
+	s = series_alloc(f, key, len, h);
+	if (!s)
+		return NULL;
+	if (f->nseries >= f->nslots)
+		family_grow(f);
+	s->next = f->slots[h & (f->nslots - 1)];
+	f->slots[h & (f->nslots - 1)] = s;
+	f->nseries++;
+	return s;
+}
+
+static void histogram_observe(const struct family *f, struct series *s, double v)
+{
+	size_t lo = 0, hi = f->nbounds;
+
+	/* First bound >= v: le is inclusive, so a value on a boundary counts in that bucket. */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (f->bounds[mid] < v)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	s->buckets[lo]++;
+	s->sum += v;
+	s->count++;
+}
+
+static int record(struct metrics *m, int id, enum metric_type type, enum record_op op,
+		  const struct metric_label *labels, size_t nlabels, double v)
+{
+	struct family *f;
+	struct series *s;
+	int err;
+
+	if (!m || id < 0)
+		return -EINVAL;
+	/* Counters and histogram sums only go up; NaN or infinity would stick forever. */
+	if (type != METRIC_GAUGE && (!isfinite(v) || (type == METRIC_COUNTER && v < 0)))
+		return -EINVAL;
+
+	pthread_mutex_lock(&m->lock);
+	if ((size_t)id >= m->nfams || m->fams[id]->type != type) {
+		err = -EINVAL;
+		goto out;
+	}
+	f = m->fams[id];
+	err = build_key(m, labels, nlabels);
+	if (err)
+		goto out;
+	s = series_get(m, f);
+	if (!s) {
+		err = -ENOMEM;
+		goto out;
+	}
+	switch (op) {
+	case OP_ADD:
+		s->value += v;
+		break;
+	case OP_SET:
+		/* The overflow series merges many counters; a set must not move it backwards. */
+		if (type != METRIC_COUNTER || s != f->overflow || v > s->value)
+			s->value = v;
+		break;
+	case OP_OBSERVE:
+		histogram_observe(f, s, v);
+		break;
+	}
+out:
+	pthread_mutex_unlock(&m->lock);
+	return err;
+}
+
+int metrics_counter_add(struct metrics *m, int family, const struct metric_label *labels,
+			size_t nlabels, double v)
+{
+	return record(m, family, METRIC_COUNTER, OP_ADD, labels, nlabels, v);
+}
+
+int metrics_counter_set(struct metrics *m, int family, const struct metric_label *labels,
+			size_t nlabels, double v)
+{
+	return record(m, family, METRIC_COUNTER, OP_SET, labels, nlabels, v);
+}
+
+int metrics_gauge_set(struct metrics *m, int family, const struct metric_label *labels,
+		      size_t nlabels, double v)
+{
+	return record(m, family, METRIC_GAUGE, OP_SET, labels, nlabels, v);
+}
+
+int metrics_histogram_observe(struct metrics *m, int family, const struct metric_label *labels,
+			      size_t nlabels, double v)
+{
+	return record(m, family, METRIC_HISTOGRAM, OP_OBSERVE, labels, nlabels, v);
+}
+
+/* A copy taken under the lock, so that formatting (the slow part) runs without it and the
+ * event loop is not held up by a scrape. Family and key strings are immutable and live as
+ * long as the registry, so they are shared, not copied. */
+struct snap_series {
+	const char *key;
+	double value;
+	double sum;
+	uint64_t count;
+	const uint64_t *buckets;
+};
+
+struct snap_family {
+	const struct family *f;
+	struct snap_series *series;
+	size_t n;
+	uint64_t *store;
+	uint64_t overflowed;
+};
+
+static void snap_one(const struct family *f, const struct series *s, struct snap_series *out,
+		     uint64_t *store)
+{
+	size_t nb = f->nbounds + 1;
+
+	out->key = s->key;
+	out->value = s->value;
+	out->sum = s->sum;
+	out->count = s->count;
+	if (f->type == METRIC_HISTOGRAM) {
+		memcpy(store, s->buckets, nb * sizeof(*store));
+		out->buckets = store;
+	}
+}
+
+static int snap_family(const struct family *f, struct snap_family *sf)
+{
+	size_t nb = f->type == METRIC_HISTOGRAM ? f->nbounds + 1 : 0;
+	size_t i, n = 0, total = f->nseries + (f->overflow ? 1 : 0);
+	const struct series *s;
+
+	sf->f = f;
+	sf->overflowed = f->overflowed;
+	if (!total)
+		return 0;
+	sf->series = calloc(total, sizeof(*sf->series));
+	if (nb)
+		sf->store = calloc(total, nb * sizeof(*sf->store));
+	if (!sf->series || (nb && !sf->store))
+		return -ENOMEM;
+	for (i = 0; i < f->nslots; i++) {
+		for (s = f->slots[i]; s; s = s->next, n++)
+			snap_one(f, s, &sf->series[n], nb ? sf->store + n * nb : NULL);
+	}
+	if (f->overflow) {
+		snap_one(f, f->overflow, &sf->series[n], nb ? sf->store + n * nb : NULL);
+		n++;
+	}
+	sf->n = n;
+	return 0;
+}
+
+static int cmp_snap_series(const void *a, const void *b)
+{
+	return strcmp(((const struct snap_series *)a)->key, ((const struct snap_series *)b)->key);
+}
+
+static int cmp_snap_family_name(const void *a, const void *b)
+{
+	const struct snap_family *x = *(const struct snap_family *const *)a;
+	const struct snap_family *y = *(const struct snap_family *const *)b;
+
+	return strcmp(x->f->name, y->f->name);
+}
+
+static void put_header(struct strbuf *out, const char *name, const char *help,
+		       enum metric_type type)
+{
+	static const char *const types[] = {
+		[METRIC_COUNTER] = "counter",
+		[METRIC_GAUGE] = "gauge",
+		[METRIC_HISTOGRAM] = "histogram",
+	};
+
+	strbuf_printf(out, "# HELP %s ", name);
+	put_escaped(out, help, false);
+	strbuf_printf(out, "\n# TYPE %s %s\n", name, types[type]);
+}
+
+/* name{key[,extra]} value */
+static void put_sample(struct strbuf *out, const char *name, const char *suffix, const char *key,
+		       const char *extra, const char *value)
+{
+	strbuf_puts(out, name);
+	strbuf_puts(out, suffix);
+	if (*key || extra) {
+		strbuf_puts(out, "{");
+		strbuf_puts(out, key);
+		if (*key && extra)
+			strbuf_puts(out, ",");
+		if (extra)
+			strbuf_puts(out, extra);
+		strbuf_puts(out, "}");
+	}
+	strbuf_puts(out, " ");
+	strbuf_puts(out, value);
+	strbuf_puts(out, "\n");
+}
+
+static void render_family(struct strbuf *out, const struct snap_family *sf)
+{
+	const struct family *f = sf->f;
+	char num[NUM_BUF], le[NUM_BUF + 8];
+	size_t i, j;
+	uint64_t cum;
+
+	put_header(out, f->name, f->help, f->type);
+	for (i = 0; i < sf->n; i++) {
+		const struct snap_series *s = &sf->series[i];
+
+		if (f->type != METRIC_HISTOGRAM) {
+			put_sample(out, f->name, "", s->key, NULL, fmt_value(s->value, num));
+			continue;
+		}
+		cum = 0;
+		for (j = 0; j <= f->nbounds; j++) {
+			cum += s->buckets[j];
+			snprintf(le, sizeof(le), "le=\"%s\"", j < f->nbounds ? f->le[j] : "+Inf");
+			snprintf(num, sizeof(num), "%" PRIu64, cum);
+			put_sample(out, f->name, "_bucket", s->key, le, num);
+		}
+		put_sample(out, f->name, "_sum", s->key, NULL, fmt_value(s->sum, num));
+		snprintf(num, sizeof(num), "%" PRIu64, s->count);
+		put_sample(out, f->name, "_count", s->key, NULL, num);
+	}
+}
+
+static void render_overflow(struct strbuf *out, struct snap_family *snaps, size_t nfams)
+{
+	struct snap_family **over;
+	char num[NUM_BUF];
+	size_t i, n = 0;
+
+	over = malloc(nfams * sizeof(*over));
+	if (!over) {
+		out->oom = true;
+		return;
+	}
+	for (i = 0; i < nfams; i++) {
+		if (snaps[i].overflowed)
+			over[n++] = &snaps[i];
+	}
+	if (n) {
+		qsort(over, n, sizeof(*over), cmp_snap_family_name);
+		put_header(out, OVERFLOW_FAMILY,
+			   "Measurements recorded into the overflow series of a metric that "
+			   "reached its series limit.",
+			   METRIC_COUNTER);
+	}
+	for (i = 0; i < n; i++) {
+		snprintf(num, sizeof(num), "%" PRIu64, over[i]->overflowed);
+		strbuf_printf(out, OVERFLOW_FAMILY "{metric=\"%s\"} %s\n", over[i]->f->name, num);
+	}
+	free(over);
+}
+
+int metrics_write_prometheus(struct metrics *m, struct strbuf *out)
+{
+	struct snap_family *snaps = NULL;
+	size_t i, nfams = 0;
+	int err = 0;
+
+	if (!m || !out)
+		return -EINVAL;
+
+	pthread_mutex_lock(&m->lock);
+	if (m->nfams) {
+		snaps = calloc(m->nfams, sizeof(*snaps));
+		if (!snaps)
+			err = -ENOMEM;
+	}
+	for (i = 0; !err && i < m->nfams; i++) {
+		nfams = i + 1;
+		err = snap_family(m->fams[i], &snaps[i]);
+	}
+	pthread_mutex_unlock(&m->lock);
+	if (err)
+		goto cleanup;
+
+	for (i = 0; i < nfams; i++) {
+		if (!snaps[i].n)
+			continue;
+		qsort(snaps[i].series, snaps[i].n, sizeof(*snaps[i].series), cmp_snap_series);
+		render_family(out, &snaps[i]);
+	}
+	if (nfams)
+		render_overflow(out, snaps, nfams);
+	if (out->oom)
+		err = -ENOMEM;
+cleanup:
+	for (i = 0; snaps && i < nfams; i++) {
+		free(snaps[i].series);
+		free(snaps[i].store);
+	}
+	free(snaps);
+	return err;
+}

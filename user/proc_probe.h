@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* The proc BPF object: owns the maps every object shares, follows forks and exits. */
+#ifndef OBSPROBE_PROC_PROBE_H
+#define OBSPROBE_PROC_PROBE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct bpf_object;
+struct proc_bpf;
+
+struct proc_bpf *proc_probe_open_load(void);
+int proc_probe_attach(struct proc_bpf *skel);
+void proc_probe_destroy(struct proc_bpf *skel); /* NULL ok */
+
+/* Shared maps, for other objects to reuse (bpf_map__reuse_fd) and for the loader to read. */
+int proc_probe_targets_fd(const struct proc_bpf *skel);
+int proc_probe_events_fd(const struct proc_bpf *skel);
+int proc_probe_drops_fd(const struct proc_bpf *skel);
+/* Hands the shared maps of skel to obj, which must be opened but not loaded. */
+int proc_probe_share_maps(const struct proc_bpf *skel, struct bpf_object *obj);
+
+/* Target map: watch pid (and, with children, everything it forks from now on). */
+int proc_probe_watch(struct proc_bpf *skel, uint32_t pid, int children);
+int proc_probe_unwatch(struct proc_bpf *skel, uint32_t pid);
+/* Sums the per-CPU drop counters into out[OBS_DROP__COUNT]. */
+int proc_probe_read_drops(struct proc_bpf *skel, uint64_t *out, size_t n);
+
+#endif /* OBSPROBE_PROC_PROBE_H */

@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Spans as obsprobe assembles them: ids, kind, times, status and typed attributes. */
+#ifndef OBSPROBE_SPAN_H
+#define OBSPROBE_SPAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Values as in OTLP's Span.SpanKind. */
+enum span_kind {
+	SPAN_KIND_SERVER = 2,
+	SPAN_KIND_CLIENT = 3,
+};
+
+#define SPAN_NAME_MAX 160
+#define SPAN_MAX_ATTRS 20
+#define SPAN_ARENA 3072
+
+struct span_attr {
+	const char *key; /* a string literal: semconv keys are static */
+	bool is_int;
+	int64_t ival;
+	const char *sval; /* into the span's arena */
+};
+
+/* The process a span belongs to: the resource of OpenTelemetry. */
+struct proc_info {
+	uint32_t pid;
+	char service_name[128];
+	char exe_name[64];
+};
+
+struct span {
+	uint8_t trace_id[16];
+	uint8_t span_id[8];
+	uint8_t parent_id[8];
+	bool has_parent;
+	bool remote_parent; /* the parent came from an incoming traceparent */
+	uint8_t trace_flags;
+	enum span_kind kind;
+	bool error;
+	uint32_t pid, tid;
+	uint64_t start_ns, end_ns; /* CLOCK_MONOTONIC, as the kernel stamps events */
+	char name[SPAN_NAME_MAX];
+	size_t nattrs;
+	struct span_attr attrs[SPAN_MAX_ATTRS];
+	size_t arena_used;
+	char arena[SPAN_ARENA];
+};
+
+void span_init(struct span *s, enum span_kind kind);
+/* Attributes: a key set twice keeps the last value; values that do not fit are truncated;
+ * beyond SPAN_MAX_ATTRS new keys are dropped. */
+void span_set_str(struct span *s, const char *key, const char *val);
+void span_set_int(struct span *s, const char *key, int64_t v);
+const struct span_attr *span_get(const struct span *s, const char *key);
+const char *span_get_str(const struct span *s, const char *key);
+int64_t span_get_int(const struct span *s, const char *key, int64_t dflt);
+
+/* Fresh random ids (never all zero). */
+void span_new_trace_id(uint8_t id[16]);
+void span_new_span_id(uint8_t id[8]);
+void span_hex(const uint8_t *id, size_t n, char *out); /* out: 2n+1 bytes */
+const char *span_kind_name(enum span_kind k);
+
+/* Where finished spans go. */
+struct span_sink {
+	void (*on_span)(void *ctx, const struct span *s, const struct proc_info *proc);
+	void *ctx;
+};
+
+#endif /* OBSPROBE_SPAN_H */
