@@ -103,7 +103,7 @@ static void format_json(struct strbuf *sb, const struct span *s, const struct pr
 			strbuf_json_escape(sb, a->key);
 			strbuf_printf(sb, "\":%" PRId64, a->ival);
 		} else {
-			json_str(sb, a->key, a->sval);
+			json_str(sb, a->key, span_attr_str(s, a));
 		}
 	}
 	strbuf_puts(sb, "}}\n");

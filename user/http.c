@@ -147,6 +147,8 @@ static void conn_free(struct http_tracker *t, struct http_conn *c)
 		t->stats.aborted++;
 		pending_drop(t, p);
 	}
+	http_stream_free(&c->st[0]);
+	http_stream_free(&c->st[1]);
 	free(c);
 }
 

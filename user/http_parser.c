@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include "http_parser.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 /* A chunk-size line longer than this (CR excluded) is not HTTP framing we can trust. */
@@ -337,7 +338,7 @@ static int parse_head(const uint8_t *buf, size_t len, struct http_head *out, boo
 	memset(out, 0, sizeof(*out));
 	out->content_length = -1;
 	if (!buf)
-		return len ? HTTP_PARSE_ERROR : partial ? HTTP_PARSE_ERROR : HTTP_PARSE_NEED_MORE;
+		return len || partial ? HTTP_PARSE_ERROR : HTTP_PARSE_NEED_MORE;
 
 	while (pos < lim) {
 		const uint8_t *nl = memchr(buf + pos, '\n', lim - pos);
@@ -377,7 +378,9 @@ static int parse_head(const uint8_t *buf, size_t len, struct http_head *out, boo
 	/* Reject garbage now rather than after waiting for HTTP_HEAD_MAX bytes of it. */
 	if (lim > pos && buf[lim - 1] == '\r')
 		lim--;
-	if (!have_start ? parse_start_line(buf, lim, false, out) : !field_prefix_ok(buf + pos, lim - pos))
+	if (!have_start && parse_start_line(buf, lim, false, out))
+		goto fail;
+	if (have_start && !field_prefix_ok(buf + pos, lim - pos))
 		goto fail;
 	memset(out, 0, sizeof(*out));
 	out->content_length = -1;
@@ -423,6 +426,7 @@ void http_stream_init(struct http_stream *s)
 	s->body_left = 0;
 	s->errors = 0;
 	s->buf_len = 0;
+	s->buf = NULL;
 }
 
 static bool in_message(enum http_stream_state st)
@@ -433,9 +437,23 @@ static bool in_message(enum http_stream_state st)
 /* The head buffer may hold Authorization or Cookie values: do not keep them around. */
 static void wipe_buf(struct http_stream *s)
 {
-	if (s->buf_len)
+	if (s->buf && s->buf_len)
 		explicit_bzero(s->buf, s->buf_len);
+	free(s->buf);
+	s->buf = NULL;
 	s->buf_len = 0;
+}
+
+void http_stream_free(struct http_stream *s)
+{
+	wipe_buf(s);
+}
+
+static bool ensure_buf(struct http_stream *s)
+{
+	if (!s->buf)
+		s->buf = malloc(HTTP_HEAD_MAX);
+	return s->buf != NULL;
 }
 
 static void complete(struct http_stream *s, const struct http_stream_ops *ops, void *ctx,
@@ -520,6 +538,10 @@ static size_t step_head(struct http_stream *s, const uint8_t *p, size_t n,
 		r = http_parse_head(p, n, &head);
 		if (r == HTTP_PARSE_NEED_MORE) {
 			/* NEED_MORE means n < HTTP_HEAD_MAX. */
+			if (!ensure_buf(s)) {
+				lose_sync(s, ops, ctx);
+				return n;
+			}
 			memcpy(s->buf, p, n);
 			s->buf_len = n;
 			return n;
@@ -532,7 +554,7 @@ static size_t step_head(struct http_stream *s, const uint8_t *p, size_t n,
 		return (size_t)r;
 	}
 
-	take = n < sizeof(s->buf) - old ? n : sizeof(s->buf) - old;
+	take = n < HTTP_HEAD_MAX - old ? n : HTTP_HEAD_MAX - old;
 	memcpy(s->buf + old, p, take);
 	s->buf_len = old + take;
 	/* The head may have started with fewer bytes than the sniff needs: finish that check, so
@@ -598,6 +620,10 @@ static size_t step_chunk_size(struct http_stream *s, const uint8_t *p, size_t n,
 			/* Room for CHUNK_LINE_MAX bytes and the CR of the line ending. */
 			if (s->buf_len > CHUNK_LINE_MAX ||
 			    (s->buf_len == CHUNK_LINE_MAX && p[i] != '\r')) {
+				lose_sync(s, ops, ctx);
+				return n;
+			}
+			if (!ensure_buf(s)) {
 				lose_sync(s, ops, ctx);
 				return n;
 			}
@@ -818,8 +844,7 @@ void http_stream_close(struct http_stream *s, const struct http_stream_ops *ops,
 		ops = &no_ops;
 	if (in_message(s->state) && ops->on_complete)
 		ops->on_complete(ctx, s->state == HTTP_ST_UNTIL_CLOSE);
-	if (s->state == HTTP_ST_HEAD)
-		wipe_buf(s);
+	wipe_buf(s);
 	http_stream_init(s);
 }
 

@@ -105,10 +105,14 @@ struct http_stream {
 	uint64_t body_left;
 	unsigned errors;     /* consecutive resync failures; NOT_HTTP after a few */
 	size_t buf_len;      /* bytes in buf (head, chunk-size line or trailer line) */
-	uint8_t buf[HTTP_HEAD_MAX];
+	/* HTTP_HEAD_MAX bytes, allocated only while a head or a chunk line spans events: most
+	 * heads parse in place, and thousands of idle connections should not cost 16 KiB each */
+	uint8_t *buf;
 };
 
 void http_stream_init(struct http_stream *s);
+/* Releases what the stream holds; it may be initialised again afterwards. */
+void http_stream_free(struct http_stream *s);
 /* One event's bytes: `len` captured bytes at data, out of `total` >= len the syscall moved. */
 void http_stream_feed(struct http_stream *s, const uint8_t *data, size_t len, uint64_t total,
 		      const struct http_stream_ops *ops, void *ctx);

@@ -91,9 +91,13 @@ void route_split_target(const char *target, char *path_out, size_t path_size, ch
 
 		if (i)
 			out_put(&query, "&", 1);
-		out_put(&query, q + i, klen);
-		if (klen < elen)
+		/* a bare element ("?s3cr3t") is a value too: only keys of key=value survive */
+		if (klen < elen) {
+			out_put(&query, q + i, klen);
 			out_put(&query, "=" REDACTED, strlen("=" REDACTED));
+		} else if (elen) {
+			out_put(&query, REDACTED, strlen(REDACTED));
+		}
 		i += elen;
 		if (q[i] == '&')
 			i++;

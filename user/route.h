@@ -10,8 +10,8 @@
 #define ROUTE_OVERFLOW "other"
 
 /* Split a request-target into its path (query and fragment removed; an absolute-form target
- * "http://host/p" gives "/p") and its query with every value replaced by "REDACTED"
- * ("a=1&b" -> "a=REDACTED&b"). Outputs are NUL-terminated and truncated to their sizes;
+ * "http://host/p" gives "/p") and its query with every value replaced by "REDACTED"; an
+ * element without '=' counts as a value ("a=1&b" -> "a=REDACTED&REDACTED"). Outputs are NUL-terminated and truncated to their sizes;
  * query_out gets "" when there is no query. */
 void route_split_target(const char *target, char *path_out, size_t path_size, char *query_out,
 			size_t query_size);

@@ -18,6 +18,7 @@ void span_init(struct span *s, enum span_kind kind)
 	s->name[0] = '\0';
 	s->nattrs = 0;
 	s->arena_used = 0;
+	s->arena[SPAN_ARENA - 1] = '\0';
 	memset(s->parent_id, 0, sizeof(s->parent_id));
 	span_new_trace_id(s->trace_id);
 	span_new_span_id(s->span_id);
@@ -44,19 +45,19 @@ void span_set_str(struct span *s, const char *key, const char *val)
 
 	if (!a)
 		return;
-	if (room == 0) {
-		a->is_int = false;
-		a->sval = "";
+	a->is_int = false;
+	if (room <= 1) {
+		/* the arena's last byte stays '\0' for exactly this */
+		a->soff = SPAN_ARENA - 1;
 		return;
 	}
-	if (n >= room)
-		n = room - 1;
+	if (n >= room - 1)
+		n = room - 2;
 	dst = s->arena + s->arena_used;
 	memcpy(dst, val, n);
 	dst[n] = '\0';
+	a->soff = (uint16_t)s->arena_used;
 	s->arena_used += n + 1;
-	a->is_int = false;
-	a->sval = dst;
 }
 
 void span_set_int(struct span *s, const char *key, int64_t v)
@@ -67,7 +68,6 @@ void span_set_int(struct span *s, const char *key, int64_t v)
 		return;
 	a->is_int = true;
 	a->ival = v;
-	a->sval = NULL;
 }
 
 const struct span_attr *span_get(const struct span *s, const char *key)
@@ -84,7 +84,12 @@ const char *span_get_str(const struct span *s, const char *key)
 {
 	const struct span_attr *a = span_get(s, key);
 
-	return a && !a->is_int ? a->sval : NULL;
+	return a && !a->is_int ? s->arena + a->soff : NULL;
+}
+
+const char *span_attr_str(const struct span *s, const struct span_attr *a)
+{
+	return a->is_int ? "" : s->arena + a->soff;
 }
 
 int64_t span_get_int(const struct span *s, const char *key, int64_t dflt)

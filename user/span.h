@@ -21,7 +21,7 @@ struct span_attr {
 	const char *key; /* a string literal: semconv keys are static */
 	bool is_int;
 	int64_t ival;
-	const char *sval; /* into the span's arena */
+	uint16_t soff;    /* string value: offset into the span's arena, so spans copy safely */
 };
 
 /* The process a span belongs to: the resource of OpenTelemetry. */
@@ -55,6 +55,8 @@ void span_init(struct span *s, enum span_kind kind);
 void span_set_str(struct span *s, const char *key, const char *val);
 void span_set_int(struct span *s, const char *key, int64_t v);
 const struct span_attr *span_get(const struct span *s, const char *key);
+/* The string value of an attribute of s; "" for an int. */
+const char *span_attr_str(const struct span *s, const struct span_attr *a);
 const char *span_get_str(const struct span *s, const char *key);
 int64_t span_get_int(const struct span *s, const char *key, int64_t dflt);
 

@@ -169,7 +169,7 @@ static void run(struct http_stream *s, struct fz *f, const uint8_t *data, size_t
 				n = 0; /* nothing captured at all */
 		}
 		http_stream_feed(s, data + off, n, total, &ops, f);
-		assert(s->buf_len <= sizeof(s->buf));
+		assert(s->buf_len <= HTTP_HEAD_MAX);
 		assert(s->state <= HTTP_ST_NOT_HTTP);
 		off += n ? n : 1;
 	}
@@ -237,7 +237,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	uint8_t tid[16], sid[8], flags;
 	const uint8_t *p;
-	struct http_head h;
+	struct http_head h, ph;
 	unsigned pattern;
 	uint8_t gaps;
 	char *str;
@@ -257,9 +257,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		assert((size_t)r <= n && h.head_len == (size_t)r && !h.truncated);
 		check_head(&h);
 	}
-	if (!http_parse_partial_head(p, n, &h)) {
-		assert(h.head_len <= n && h.truncated);
-		check_head(&h);
+	if (!http_parse_partial_head(p, n, &ph)) {
+		assert(ph.head_len <= n && ph.truncated);
+		check_head(&ph);
+		if (r > 0)
+			assert(ph.head_len == h.head_len);
 	}
 	http_sniff(p, n, NULL);
 
