@@ -13,7 +13,7 @@ PKGS=(
 	make gcc clang llvm libclang-rt-14-dev pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev
 	libmicrohttpd-dev libcurl4-openssl-dev protobuf-c-compiler libprotobuf-c-dev
 	# tests and bench
-	libcmocka-dev nginx-light openssl curl wget wrk prometheus golang-go procps iproute2
+	libcmocka-dev python3.11 nginx-light openssl curl wget wrk prometheus golang-go procps iproute2
 )
 
 missing=()

@@ -5,13 +5,18 @@
 #
 #	. "$(dirname "$0")/../lib.sh"
 #
-# and ends with `finish`. Sourcing makes a temp dir ($TMP, removed on exit unless KEEP_TMP=1) and
-# an EXIT trap that stops every process the test started (by PID, never by name) and reports the
-# test's PASS/FAIL counts: printed as "TEST: N passed, M failed", and, when run.sh sets
-# OBSPROBE_RESULTS, written there as "N M". A test that dies before `finish` counts one more
-# failure, so a crash can never look like a pass.
+# and ends with `finish`. Sourcing makes a temp dir, $TMP (removed on exit; kept with KEEP_TMP=1,
+# or with KEEP_TMP=failed when a check failed), and an EXIT trap that stops every process the
+# test started (by PID, never by name) and reports the test's counts: printed as
+# "TEST: N passed, M failed" and, when run.sh sets OBSPROBE_RESULTS, written there as "N M".
+# A test that dies before `finish` counts one more failure, so a crash never looks like a pass.
+# Scripts that are not tests (bench/) set LIB_NO_REPORT=1 before sourcing: cleanup only, and
+# their own exit status.
 
 set -u
+# Set here, read by the tests that source this file:
+# shellcheck disable=SC2034
+: "${RUN_RC:=} ${RUN_OUT:=} ${RUN_ERR:=} ${GO_PID:=} ${RUNNER_PID:=} ${NGINX_PID:=}"
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 OBSPROBE=${OBSPROBE:-$ROOT/build/obsprobe}
@@ -21,7 +26,6 @@ PASS_COUNT=0
 FAIL_COUNT=0
 FINISHED=0
 TRACKED_PIDS=()
-USED_PORTS=()
 OBS_SEQ=0
 
 # The bpftool names of obsprobe's programs (bpftool cuts names to 15 characters).
@@ -136,18 +140,20 @@ require_root() {
 }
 
 # wait_until TIMEOUT_SECONDS CMD...: polls CMD every 0.1 s; 0 once it succeeds, 1 on timeout.
+# (Its locals are prefixed: CMD may be a function reading its caller's locals.)
 wait_until() {
-	local timeout=$1 i n
+	local _wu_timeout=$1 _wu_i _wu_n
 	shift
-	n=$(awk -v t="$timeout" 'BEGIN { printf "%d", t * 10 }')
-	for ((i = 0; i <= n; i++)); do
+	_wu_n=$(awk -v t="$_wu_timeout" 'BEGIN { printf "%d", t * 10 }')
+	for ((_wu_i = 0; _wu_i <= _wu_n; _wu_i++)); do
 		"$@" >/dev/null 2>&1 && return 0
-		((i < n)) && sleep 0.1
+		((_wu_i < _wu_n)) && sleep 0.1
 	done
 	return 1
 }
 
-# free_port: a TCP port on 127.0.0.1 nobody listens on, and not handed out before by this test.
+# free_port: a TCP port on 127.0.0.1 nobody listens on, and not handed out before by this test
+# (remembered in a file: callers use it in $(...), a subshell).
 free_port() {
 	local port i
 	for ((i = 0; i < 50; i++)); do
@@ -155,8 +161,8 @@ free_port() {
 s = socket.socket()
 s.bind(("127.0.0.1", 0))
 print(s.getsockname()[1])') || return 1
-		if [[ " ${USED_PORTS[*]} " != *" $port "* ]]; then
-			USED_PORTS+=("$port")
+		if ! grep -qx "$port" "$TMP/ports.used" 2>/dev/null; then
+			echo "$port" >>"$TMP/ports.used"
 			echo "$port"
 			return 0
 		fi
@@ -240,7 +246,7 @@ run_obsprobe() {
 # OBS_PID, OBS_OUT, OBS_ERR, OBS_METRICS (the /metrics URL, empty when off). Returns 1, with a
 # FAIL, when obsprobe exits or never gets ready.
 start_obsprobe() {
-	local args=("$@") a prom="" npids=0 port ready_re ok=0 i
+	local args=("$@") a prom="" npids=0 port ok=0 i
 	for ((i = 0; i < ${#args[@]}; i++)); do
 		a=${args[i]}
 		case $a in
@@ -270,9 +276,9 @@ start_obsprobe() {
 	track_pid "$OBS_PID"
 	for ((i = 0; i < 200; i++)); do
 		if [[ -n "$OBS_METRICS" ]]; then
-			grep -q '^obsprobe: metrics on ' "$OBS_ERR" && ok=1
+			grep -q '^obsprobe: metrics on ' "$OBS_ERR" 2>/dev/null && ok=1
 		else
-			(($(grep -c '^obsprobe: watching pid ' "$OBS_ERR") >= npids)) && ok=1
+			(($(grep -c '^obsprobe: watching pid ' "$OBS_ERR" 2>/dev/null) >= npids)) && ok=1
 		fi
 		((ok)) && break
 		alive "$OBS_PID" || break
@@ -319,7 +325,7 @@ scrape() { curl -sf --max-time 5 "${1:-$OBS_METRICS}"; }
 
 # _series_sum NAME REGEX [FILE]: the sum of the samples of series NAME (exact name) whose labels
 # match REGEX (awk ERE against the text between the braces; "A&&B" means both A and B match,
-# in any order); from FILE or a fresh scrape.
+# in any order; "!A" means A does not match); from FILE or a fresh scrape.
 _series_sum() {
 	local name=$1 re=${2:-} file=${3:-}
 	{ if [[ -n "$file" ]]; then cat "$file"; else scrape; fi; } | awk -v name="$name" -v re="$re" '
@@ -339,9 +345,14 @@ _series_sum() {
 			if (n != name)
 				next
 			nre = split(re, res, "&&")
-			for (k = 1; k <= nre; k++)
-				if (labels !~ res[k])
+			for (k = 1; k <= nre; k++) {
+				if (substr(res[k], 1, 1) == "!") {
+					if (labels ~ substr(res[k], 2))
+						next
+				} else if (labels !~ res[k]) {
 					next
+				}
+			}
 			split(rest, v, " ")
 			sum += v[1]
 		}
@@ -418,6 +429,17 @@ except FileNotFoundError:
 if mode == "invalid":
     print(bad)
     sys.exit(0)
+if mode == "multi":
+    queries, cur = [], None
+    for a in filters:
+        if a == "--":
+            cur = []
+            queries.append(cur)
+        else:
+            cur.append(a)
+    for q in queries:
+        print(sum(1 for s in spans if all(match(s, f) for f in q)))
+    sys.exit(0)
 sel = [s for s in spans if all(match(s, f) for f in filters)]
 if mode == "count":
     print(len(sel))
@@ -441,6 +463,14 @@ spans_field() {
 	"$PY" -c "$_SPANS_PY" field "$f" "$sel" "$@"
 }
 
+# spans_counts FILE -- FILTER... [-- FILTER...]...: one count per "--" group, one pass over FILE
+# (for big files: each spans_count reads the whole file).
+spans_counts() {
+	local f=$1
+	shift
+	"$PY" -c "$_SPANS_PY" multi "$f" - "$@"
+}
+
 # spans_invalid FILE: how many non-empty lines of FILE are not JSON objects.
 spans_invalid() { "$PY" -c "$_SPANS_PY" invalid "$1" -; }
 
@@ -451,12 +481,37 @@ spans_at_least() {
 	(($(spans_count "$@") >= n))
 }
 
+# start_runner NAME CMD...: a bash process that waits (30 s at most) for the file $TMP/NAME.go,
+# forks CMD and waits for it, then waits (30 s at most) for $TMP/NAME.done and exits with CMD's
+# status. Attach obsprobe to RUNNER_PID, then `touch "$TMP/NAME.go"`: CMD is a descendant born
+# after the attach.
+start_runner() {
+	local name=$1
+	shift
+	start_bg "$name" bash -c '
+		go=$1 done=$2
+		shift 2
+		for ((i = 0; i < 600; i++)); do
+			[[ -e $go ]] && break
+			sleep 0.05
+		done
+		[[ -e $go ]] || exit 99
+		"$@"
+		rc=$?
+		for ((i = 0; i < 600; i++)); do
+			[[ -e $done ]] && break
+			sleep 0.05
+		done
+		exit $rc' runner "$TMP/$name.go" "$TMP/$name.done" "$@"
+	RUNNER_PID=$BG_PID
+}
+
 # build_goserver: builds tests/fixtures/goserver with Debian's Go into $TMP/goserver.
 build_goserver() {
 	GOSERVER=$TMP/goserver
 	[[ -x "$GOSERVER" ]] && return 0
 	if ! (cd "$ROOT/tests/fixtures/goserver" &&
-		GO111MODULE=off GOCACHE=$TMP/gocache GOPATH=$TMP/gopath GOFLAGS= \
+		GO111MODULE=off GOCACHE=$TMP/gocache GOPATH=$TMP/gopath GOFLAGS="" \
 			go build -o "$GOSERVER" .) >"$TMP/gobuild.log" 2>&1; then
 		fail "go build of tests/fixtures/goserver failed"
 		sed 's/^/    | /' "$TMP/gobuild.log" | head -n 20
@@ -507,30 +562,34 @@ start_nginx() {
 	fi
 }
 
-# obsprobe_prog_ids PID: IDs of the BPF programs with obsprobe's names that PID holds.
+# obsprobe_prog_ids PID: IDs of the BPF programs PID holds (program and link fds), from
+# /proc/PID/fdinfo (this bpftool reports no owning pids).
 obsprobe_prog_ids() {
-	local names
-	names=$(printf '%s\n' "${OBSPROBE_PROGS[@]}" | cut -c1-15 | paste -sd' ')
-	bpftool -j prog list 2>/dev/null | "$PY" -c '
-import json, sys
-pid, names = int(sys.argv[1]), set(sys.argv[2].split())
-for p in json.load(sys.stdin):
-    if p.get("name") in names and any(o.get("pid") == pid for o in p.get("pids", [])):
-        print(p["id"])' "$1" "$names"
+	cat /proc/"$1"/fdinfo/* 2>/dev/null | awk '$1 == "prog_id:" { print $2 }' | sort -un
 }
 
-# orphan_obsprobe_progs: obsprobe-named programs no live process holds (BPF left loaded after
-# obsprobe went away), plus the IDs given as arguments that still exist. One line each.
+# leftover_progs [ID...]: one line per BPF program that outlived its owner: the IDs given that
+# are still loaded, and every program with one of obsprobe's names that no process holds.
+# (Programs held by some other live process, say a second obsprobe, are not leftovers.)
 leftover_progs() {
 	local names
 	names=$(printf '%s\n' "${OBSPROBE_PROGS[@]}" | cut -c1-15 | paste -sd' ')
 	bpftool -j prog list 2>/dev/null | "$PY" -c '
-import json, sys
+import glob, json, sys
 names, ids = set(sys.argv[1].split()), set(int(i) for i in sys.argv[2:])
+held = set()
+for f in glob.glob("/proc/[0-9]*/fdinfo/*"):
+    try:
+        for line in open(f):
+            if line.startswith("prog_id:"):
+                held.add(int(line.split()[1]))
+    except OSError:
+        pass
 for p in json.load(sys.stdin):
-    holders = [o.get("comm", "?") + "(" + str(o.get("pid")) + ")" for o in p.get("pids", [])]
-    if p["id"] in ids or (p.get("name") in names and not holders):
-        print(p["id"], p.get("name"), " ".join(holders) or "held by no process")' "$names" "$@"
+    if p["id"] in ids:
+        print(p["id"], p.get("name"), "still loaded")
+    elif p.get("name") in names and p["id"] not in held:
+        print(p["id"], p.get("name"), "held by no process")' "$names" "$@"
 }
 
 _cleanup() {
@@ -539,6 +598,11 @@ _cleanup() {
 	for ((i = ${#TRACKED_PIDS[@]} - 1; i >= 0; i--)); do
 		stop_pid "${TRACKED_PIDS[i]}"
 	done
+	if [[ "${LIB_NO_REPORT:-0}" == 1 ]]; then
+		# not a test (bench/): no counts, the script's own status
+		if [[ "${KEEP_TMP:-0}" == 1 ]]; then log "kept $TMP"; else rm -rf "$TMP"; fi
+		exit "$rc"
+	fi
 	if ((!FINISHED)); then
 		fail "test ended early (status $rc) before finish"
 	fi

@@ -174,6 +174,28 @@ static int parse_request_line(const uint8_t *p, size_t n, size_t mlen, bool comp
 	return 0;
 }
 
+/* A request line longer than the capture: its method and the first bytes of its target still
+ * make a span (and a metric) rather than a silent loss. */
+static int parse_cut_request_line(const uint8_t *p, size_t n, struct http_head *out)
+{
+	size_t m = 0, i;
+
+	while (m < n && is_tchar(p[m]))
+		m++;
+	if (m == 0 || m >= HTTP_METHOD_MAX || m == n || p[m] != ' ')
+		return -1;
+	for (i = m + 1; i < n && p[i] != ' '; i++)
+		if (p[i] < 0x21 || p[i] > 0x7e)
+			return -1;
+	if (i == m + 1)
+		return -1;
+	copy_str(out->method, sizeof(out->method), p, m);
+	copy_str(out->target, sizeof(out->target), p + m + 1, i - m - 1);
+	out->kind = HTTP_REQUEST;
+	out->version = 11; /* the version was cut off: assume the common one */
+	return 0;
+}
+
 static int parse_start_line(const uint8_t *p, size_t n, bool complete, struct http_head *out)
 {
 	size_t i = 0;
@@ -366,8 +388,13 @@ static int parse_head(const uint8_t *buf, size_t len, struct http_head *out, boo
 	}
 
 	if (partial) {
-		if (!have_start)
-			goto fail;
+		if (!have_start) {
+			if (parse_cut_request_line(buf, lim, out))
+				goto fail;
+			out->truncated = true;
+			out->head_len = lim;
+			return 0;
+		}
 		apply_fields(&f, out);
 		out->truncated = true;
 		out->head_len = pos;

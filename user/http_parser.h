@@ -55,8 +55,10 @@ bool http_sniff(const uint8_t *buf, size_t len, enum http_kind *kind);
  * blank line has not arrived yet (and len < HTTP_HEAD_MAX), or HTTP_PARSE_ERROR. */
 int http_parse_head(const uint8_t *buf, size_t len, struct http_head *out);
 
-/* Parse what there is of a head that a capture cut short: the start line must be complete;
- * header lines that are complete are used. Sets out->truncated. Returns 0 or HTTP_PARSE_ERROR. */
+/* Parse what there is of a head that a capture cut short: header lines that are complete are
+ * used; the start line must be complete, except that a request line cut inside its target
+ * gives the method and the target's first bytes. Sets out->truncated. Returns 0 or
+ * HTTP_PARSE_ERROR. */
 int http_parse_partial_head(const uint8_t *buf, size_t len, struct http_head *out);
 
 /* Whether a response to `method` with this status carries a body at all. */

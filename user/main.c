@@ -141,7 +141,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 	o->capture_bytes = 1024;
 	o->max_routes = 100;
 	o->service_name = getenv("OTEL_SERVICE_NAME");
-	while ((c = getopt_long(argc, argv, "p:vVh", longopts, NULL)) != -1) {
+	opterr = 0; /* one message of ours, not getopt's and then ours */
+	while ((c = getopt_long(argc, argv, ":p:vVh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			if (parse_uint(optarg, 1, INT_MAX, &v)) {
@@ -192,8 +193,13 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case 'h':
 			fputs(usage, stdout);
 			exit(0);
+		case ':':
+			fprintf(stderr, "obsprobe: %s needs a value; try 'obsprobe --help'\n",
+				argv[optind - 1]);
+			return -EINVAL;
 		default:
-			fprintf(stderr, "Try 'obsprobe --help'.\n");
+			fprintf(stderr, "obsprobe: unknown option '%s'; try 'obsprobe --help'\n",
+				argv[optind - 1]);
 			return -EINVAL;
 		}
 	}

@@ -4,6 +4,7 @@
 # A Go net/http server (tests/fixtures/goserver) under obsprobe --console json: one SERVER
 # span per request, with the route template, the literal path, chunked responses, 500s as
 # errors, and the addresses of both ends.
+# shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 
 require_root || finish
@@ -59,10 +60,10 @@ assert_true "/slow span lasts >= 50 ms (got $slow_ms)" \
 	awk -v d="$slow_ms" 'BEGIN { exit !(d + 0 >= 50 && d + 0 < 5000) }'
 
 # attributes every server span has
-assert_eq "server.port == $PORT" "$NREQ" "$(spans_count "$O" attr:server.port==$PORT)"
+assert_eq "server.port == $PORT" "$NREQ" "$(spans_count "$O" "attr:server.port==$PORT")"
 assert_eq "client.address == 127.0.0.1" "$NREQ" "$(spans_count "$O" attr:client.address=127.0.0.1)"
 assert_eq "client.port is an ephemeral port" "$NREQ" \
-	"$(spans_count "$O" 'attr:client.port~^[1-9][0-9]{3,4}$' attr:client.port!=$PORT)"
+	"$(spans_count "$O" 'attr:client.port~^[1-9][0-9]{3,4}$' "attr:client.port!=$PORT")"
 assert_eq "http.request.method GET" "$NREQ" "$(spans_count "$O" attr:http.request.method=GET)"
 assert_eq "network.protocol.version 1.1" "$NREQ" "$(spans_count "$O" attr:network.protocol.version=1.1)"
 assert_eq "url.scheme http" "$NREQ" "$(spans_count "$O" attr:url.scheme=http)"
@@ -73,7 +74,7 @@ assert_eq "trace_id: 32 hex digits, not all zero" "$NREQ" \
 assert_eq "span_id: 16 hex digits" "$NREQ" "$(spans_count "$O" 'span_id~^[0-9a-f]{16}$')"
 assert_eq "distinct trace ids (no traceparent sent)" "$NREQ" "$(spans_field "$O" trace_id | sort -u | wc -l)"
 assert_eq "no parent_span_id without traceparent" 0 "$(spans_count "$O" parent_span_id?)"
-assert_eq "resource process.pid is the server's" "$NREQ" "$(spans_count "$O" res:process.pid==$GOPID)"
+assert_eq "resource process.pid is the server's" "$NREQ" "$(spans_count "$O" "res:process.pid==$GOPID")"
 assert_eq "resource service.name from --service-name" "$NREQ" "$(spans_count "$O" res:service.name=gotest)"
 assert_eq "resource process.executable.name" "$NREQ" "$(spans_count "$O" res:process.executable.name=goserver)"
 assert_eq "resource host.name" "$NREQ" "$(spans_count "$O" "res:host.name=$(uname -n)")"

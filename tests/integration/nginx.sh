@@ -5,6 +5,7 @@
 # log: per status code, the server histogram counts exactly the requests nginx logged. Also a
 # proxied 5xx (one CLIENT span per proxied request), promtool, lost events, and a clean detach
 # that leaves no BPF program behind.
+# shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 
 N404=17
@@ -13,7 +14,10 @@ HIST=http_server_request_duration_seconds
 CHIST=http_client_request_duration_seconds
 
 require_root || finish
-P1=$(free_port) && P2=$(free_port) || { fail "no free ports"; finish; }
+if ! P1=$(free_port) || ! P2=$(free_port); then
+	fail "no free port"
+	finish
+fi
 NG=$TMP/nginx
 start_nginx "$NG" "$P1" "$P2" || finish
 ACCESS=$NG/access.log
@@ -83,10 +87,36 @@ assert_eq "client histogram: no other client requests" "$NPROXY" "$(metric_sum "
 
 # the console saw the same requests as the histogram
 TOTAL=$(wc -l <"$TMP/access.new")
-assert_eq "SERVER spans on stdout == access log lines" "$TOTAL" "$(spans_count "$OBS_OUT" kind=SERVER)"
-assert_eq "CLIENT spans to port $P2 with status 503" "$NPROXY" \
-	"$(spans_count "$OBS_OUT" kind=CLIENT "attr:server.port==$P2" "attr:http.response.status_code==503")"
+# one pass over the (large) span file for all the counts below
+mapfile -t C < <(spans_counts "$OBS_OUT" \
+	-- kind=SERVER \
+	-- kind=CLIENT "attr:server.port==$P2" "attr:http.response.status_code==503" \
+	-- attr:http.response.status_code==503 status=ERROR attr:error.type=503 \
+	-- kind=SERVER attr:http.response.status_code==404 status=UNSET '!attr:error.type' \
+	-- attr:http.response.status_code==200 status=UNSET '!attr:error.type')
+assert_eq "SERVER spans on stdout == access log lines" "$TOTAL" "${C[0]:-}"
+assert_eq "CLIENT spans to port $P2 with status 503" "$NPROXY" "${C[1]:-}"
 assert_eq "stdout lines are all JSON" 0 "$(spans_invalid "$OBS_OUT")"
+# OpenTelemetry HTTP conventions: 5xx are errors on both sides, 4xx only on the client side
+assert_eq "503 spans (server and client) are errors with error.type 503" "$((3 * NPROXY))" "${C[2]:-}"
+assert_eq "404 SERVER spans are not errors" "$N404" "${C[3]:-}"
+assert_eq "200 spans are not errors" "$LOG200" "${C[4]:-}"
+# each proxied request's CLIENT span is a child of the SERVER span of /proxy/x it serves
+linked=$(grep -v '"http.response.status_code":200}' "$OBS_OUT" | "$PY" -c '
+import json, sys
+spans = [json.loads(l) for l in sys.stdin if l.strip()]
+outer = {(s["trace_id"], s["span_id"]): s for s in spans
+         if s["kind"] == "SERVER" and s["attributes"].get("url.path") == "/proxy/x"}
+ok = 0
+for c in spans:
+    p = outer.get((c["trace_id"], c.get("parent_span_id")))
+    if c["kind"] == "CLIENT" and p and p["thread_id"] == c["thread_id"] \
+            and p["start_time_unix_nano"] <= c["start_time_unix_nano"] \
+            and c["end_time_unix_nano"] <= p["end_time_unix_nano"]:
+        ok += 1
+print(ok)')
+assert_eq "CLIENT spans nested in their /proxy/x SERVER span (trace, parent, thread, times)" \
+	"$NPROXY" "$linked"
 
 promtool check metrics <"$TMP/metrics.txt" >"$TMP/promtool.out" 2>&1
 rc=$?

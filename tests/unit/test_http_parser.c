@@ -620,8 +620,17 @@ static void test_partial_head(void **state)
 	assert_int_equal(h.head_len, 18);
 	assert_true(h.truncated);
 
-	assert_int_equal(http_parse_partial_head(LIT("GET /x HTTP/1.1"), &h), HTTP_PARSE_ERROR);
-	assert_int_equal(http_parse_partial_head(LIT("GET /very-long-tar"), &h), HTTP_PARSE_ERROR);
+	/* A request line cut by the capture still gives the method and the target's start. */
+	assert_int_equal(http_parse_partial_head(LIT("GET /x HTTP/1.1"), &h), 0);
+	assert_string_equal(h.target, "/x");
+	assert_true(h.truncated);
+	assert_int_equal(http_parse_partial_head(LIT("GET /very-long-tar"), &h), 0);
+	assert_string_equal(h.method, "GET");
+	assert_string_equal(h.target, "/very-long-tar");
+	assert_int_equal(h.version, 11);
+	assert_int_equal(http_parse_partial_head(LIT("GET "), &h), HTTP_PARSE_ERROR);
+	assert_int_equal(http_parse_partial_head(LIT("GET"), &h), HTTP_PARSE_ERROR);
+	assert_int_equal(http_parse_partial_head(LIT("GET /a\x01b"), &h), HTTP_PARSE_ERROR);
 	assert_int_equal(http_parse_partial_head(LIT(""), &h), HTTP_PARSE_ERROR);
 	assert_int_equal(http_parse_partial_head(LIT("\x16\x03\x01\r\n"), &h), HTTP_PARSE_ERROR);
 	assert_int_equal(http_parse_partial_head(LIT("GET / HTTP/1.1\r\nBad Header\r\nX"), &h),
@@ -1020,15 +1029,23 @@ static void test_stream_truncated_head(void **state)
 	assert_int_equal(r.last.content_length, 5);
 	assert_int_equal(r.last.status, 500);
 
-	/* The start line itself is cut: nothing usable. */
+	/* The request line itself is cut: method and the target's start still make a message. */
 	memset(&r, 0, sizeof(r));
 	http_stream_free(s);
 	http_stream_init(s);
 	feed_n(s, &r, "GET /very-long-tar", 18, 9000);
-	assert_string_equal(r.log, "E|");
+	assert_string_equal(r.log, "T|H GET /very-long-tar T|c|");
 	assert_int_equal(s->state, HTTP_ST_RESYNC);
 	feed(s, &r, "GET /z HTTP/1.1\r\n\r\n");
-	assert_string_equal(r.log, "E|H GET /z|C|");
+	assert_string_equal(r.log, "T|H GET /very-long-tar T|c|H GET /z|C|");
+
+	/* A status line cut short has nothing usable. */
+	memset(&r, 0, sizeof(r));
+	http_stream_free(s);
+	http_stream_init(s);
+	feed_n(s, &r, "HTTP/1.1 20", 11, 9000);
+	assert_string_equal(r.log, "E|");
+	assert_int_equal(s->state, HTTP_ST_RESYNC);
 	http_stream_free(s);
 	free(s);
 }

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -376,6 +377,30 @@ static void test_request_split_over_events(void **state)
 	assert_int_equal(f->got.spans[0].start_ns, 10);
 }
 
+static void test_request_line_longer_than_capture(void **state)
+{
+	struct fixture *f = *state;
+	struct http_tracker_stats st;
+	char req[2048];
+	int n;
+
+	open_conn(f, 1, true);
+	n = snprintf(req, sizeof(req), "GET /users/15?q=%01500d HTTP/1.1\r\nHost: h\r\n\r\n", 7);
+	/* the capture kept 1024 of the bytes the syscall moved */
+	http_tracker_data(f->t, 1, 100, 7, 1, HTTP_DIR_IN, (const uint8_t *)req, 1024, (uint64_t)n);
+	send_str(f, 1, 7, 2, HTTP_DIR_OUT, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	send_str(f, 1, 7, 3, HTTP_DIR_IN, "GET /next HTTP/1.1\r\nHost: h\r\n\r\n");
+	send_str(f, 1, 7, 4, HTTP_DIR_OUT, "HTTP/1.1 204 No Content\r\n\r\n");
+	assert_int_equal(f->got.n, 2);
+	assert_string_equal(f->got.spans[0].name, "GET /users/{id}");
+	assert_string_equal(span_get_str(&f->got.spans[0], "url.query"), "q=REDACTED");
+	assert_int_equal(span_get_int(&f->got.spans[0], "http.response.status_code", 0), 200);
+	assert_string_equal(span_get_str(&f->got.spans[1], "url.path"), "/next");
+	http_tracker_get_stats(f->t, &st);
+	assert_int_equal(st.truncated, 1);
+	assert_int_equal(st.parse_errors, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -402,6 +427,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unpaired_response_and_garbage_counted, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_request_split_over_events, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_request_line_longer_than_capture, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

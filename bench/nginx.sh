@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#
+# obsprobe's overhead on nginx serving a static page (`make bench`; not a test: it prints, it
+# asserts nothing). Interleaved rounds of `wrk -t2 -c32 -d5s`, without and with obsprobe
+# attached to the nginx master (a fresh obsprobe per "with" round, --console off, /metrics on),
+# alternating which goes first. Prints throughput with and without, their ratio, events lost,
+# obsprobe's CPU time per 1,000 requests (utime+stime from /proc/PID/stat over the with rounds,
+# attach excluded) and its peak RSS (VmHWM), each beside its target.
+#
+# Environment: ROUNDS (3), DURATION (5, seconds per wrk run), CONNS (32), THREADS (2).
+LIB_NO_REPORT=1
+TEST_NAME=bench
+# shellcheck source=tests/lib.sh
+. "$(dirname "$0")/../tests/lib.sh"
+set -o pipefail
+
+ROUNDS=${ROUNDS:-3}
+DURATION=${DURATION:-5}
+CONNS=${CONNS:-32}
+THREADS=${THREADS:-2}
+HZ=$(getconf CLK_TCK)
+
+die() {
+	echo "bench: $*" >&2
+	exit 1
+}
+
+[[ $(id -u) -eq 0 ]] || die "run as root (obsprobe loads BPF programs)"
+[[ -x "$OBSPROBE" ]] || die "$OBSPROBE does not exist: run make"
+for c in nginx wrk curl; do
+	command -v "$c" >/dev/null || die "$c is not installed (scripts/install-deps.sh)"
+done
+
+if ! P1=$(free_port) || ! P2=$(free_port); then
+	die "no free port"
+fi
+start_nginx "$TMP/nginx" "$P1" "$P2" >/dev/null || die "nginx did not start (see above)"
+URL=http://127.0.0.1:$P1/index.html
+
+# run_wrk: one wrk run; prints "REQUESTS REQ_PER_SEC"
+run_wrk() {
+	local out
+	out=$(wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" "$URL" 2>&1) || return 1
+	awk '/ requests in /{ n = $1 } /^Requests\/sec:/{ r = $2 } END { if (n == "" || r == "") exit 1; print n, r }' <<<"$out"
+}
+
+# cpu_ticks PID: utime + stime, in clock ticks (fields 14 and 15 of /proc/PID/stat; the
+# fields after the ")" that closes comm start at field 3)
+cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }
+
+hwm_kib() { awk '/^VmHWM:/{ print $2 }' "/proc/$1/status"; }
+
+echo "bench: nginx 2 workers, static page $(wc -c <"$TMP/nginx/www/index.html") B," \
+	"wrk -t$THREADS -c$CONNS -d${DURATION}s, $ROUNDS interleaved rounds, $(nproc) CPUs"
+wrk -t"$THREADS" -c"$CONNS" -d1s "$URL" >/dev/null 2>&1 # warm-up
+
+base_rps=()
+with_rps=()
+with_reqs=0
+with_ticks=0
+lost=0
+parse_errors=0
+seen=0
+peak_kib=0
+
+baseline_round() {
+	local r
+	r=$(run_wrk) || die "wrk failed"
+	base_rps+=("${r#* }")
+	printf '  round %d baseline      %10.0f req/s\n' "$1" "${r#* }"
+}
+
+with_round() {
+	local r n t0 t1 hwm count l p
+	start_obsprobe --pid "$NGINX_PID" --console off >/dev/null 2>&1 || die "obsprobe did not start: $(cat "$OBS_ERR")"
+	t0=$(cpu_ticks "$OBS_PID")
+	r=$(run_wrk) || die "wrk failed"
+	n=${r%% *}
+	# every request processed (the histogram counts at least what wrk counted), then one
+	# health tick so the lost counters are current
+	wait_until 15 eval "(( \$(metric_sum http_server_request_duration_seconds) >= $n ))" ||
+		echo "  (obsprobe had not counted all $n requests after 15 s)"
+	t1=$(cpu_ticks "$OBS_PID")
+	sleep 1.2
+	scrape >"$TMP/metrics.txt" || die "scrape failed"
+	count=$(metric_sum http_server_request_duration_seconds "" "$TMP/metrics.txt")
+	l=$(counter_sum obsprobe_events_lost_total "" "$TMP/metrics.txt")
+	p=$(counter_sum obsprobe_parse_errors_total "" "$TMP/metrics.txt")
+	hwm=$(hwm_kib "$OBS_PID")
+	stop_pid "$OBS_PID" INT
+	with_rps+=("${r#* }")
+	with_reqs=$((with_reqs + n))
+	with_ticks=$((with_ticks + t1 - t0))
+	lost=$((lost + l))
+	parse_errors=$((parse_errors + p))
+	seen=$((seen + count))
+	((hwm > peak_kib)) && peak_kib=$hwm
+	printf '  round %d with obsprobe %10.0f req/s  (%d requests, %d spans, %d lost, %.0f ms CPU, VmHWM %d KiB)\n' \
+		"$1" "${r#* }" "$n" "$count" "$l" "$(awk -v t=$((t1 - t0)) -v hz="$HZ" 'BEGIN { print t * 1000 / hz }')" "$hwm"
+}
+
+for ((i = 1; i <= ROUNDS; i++)); do
+	if ((i % 2)); then
+		baseline_round "$i"
+		with_round "$i"
+	else
+		with_round "$i"
+		baseline_round "$i"
+	fi
+done
+
+mean() { printf '%s\n' "$@" | awk '{ s += $1 } END { printf "%.0f", s / NR }'; }
+B=$(mean "${base_rps[@]}")
+W=$(mean "${with_rps[@]}")
+awk -v b="$B" -v w="$W" -v lost="$lost" -v pe="$parse_errors" -v seen="$seen" \
+	-v reqs="$with_reqs" -v ticks="$with_ticks" -v hz="$HZ" -v kib="$peak_kib" '
+function verdict(ok) { return ok ? "met" : "MISSED" }
+BEGIN {
+	ratio = w / b
+	cpu = reqs ? ticks * 1000 / hz / reqs * 1000 : 0
+	mib = kib / 1024
+	print ""
+	printf "baseline                %10.0f req/s\n", b
+	printf "with obsprobe           %10.0f req/s\n", w
+	printf "throughput ratio        %10.3f         target >= 0.85   %s\n", ratio, verdict(ratio >= 0.85)
+	printf "events lost             %10d         target 0         %s\n", lost, verdict(lost == 0)
+	printf "CPU per 1,000 requests  %10.3f ms      target <= 3 ms   %s\n", cpu, verdict(cpu <= 3)
+	printf "peak RSS (VmHWM)        %10.1f MiB     target <= 32 MiB %s\n", mib, verdict(mib <= 32)
+	printf "(requests counted by obsprobe: %d of wrk'\''s %d; parse errors: %d; CPU tick %.0f ms)\n", \
+		seen, reqs, pe, 1000 / hz
+}'
+exit 0

@@ -1,0 +1,180 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#
+# The whole test suite, as CI runs it (`make test` builds, then calls this from the repo root):
+#   1. unit tests: every build/tests/test_* and build/asan/test_* (cmocka)
+#   2. fuzzers: every build/fuzz/fuzz_* for FUZZ_SECONDS (30) with a corpus under build/
+#   3. integration: every tests/integration/*.sh, as root, against the real kernel
+# Each step is one PASS or FAIL line; a failing step shows the end of its log (all logs are in
+# build/test-logs/). The last line is "N passed, M failed"; the exit status is non-zero when
+# M > 0. Nothing is skipped: a test that cannot run (no root, BPF refused, binary missing)
+# fails.
+#
+# Environment: FUZZ_SECONDS (30), ONLY (a regex: run only the steps whose name matches it),
+# KEEP_TMP=failed (keep the temp dirs of failing integration tests).
+set -uo pipefail
+
+cd "$(dirname "$0")/.." || exit 1
+BUILD=${BUILD:-build}
+LOGS=$BUILD/test-logs
+FUZZ_SECONDS=${FUZZ_SECONDS:-30}
+ONLY=${ONLY:-}
+UNIT_TIMEOUT=120
+INTEGRATION_TIMEOUT=240
+passed=0
+failed=0
+failed_names=()
+
+rm -rf "$LOGS"
+mkdir -p "$LOGS"
+
+selected() { [[ -z "$ONLY" || "$1" =~ $ONLY ]]; }
+
+# excerpt LOG: the part of a failed step's log worth reading in the CI output: failed checks
+# of integration tests, the first sanitizer report, cmocka's failures; else the last lines.
+excerpt() {
+	local log=$1 shown=0
+	[[ -s "$log" ]] || return 0
+	echo "----- from $log -----"
+	if grep -q '^FAIL ' "$log"; then
+		grep '^FAIL ' "$log" | head -n 30
+		shown=1
+	fi
+	if grep -qE '(ERROR: (Address|Leak|Undefined)Sanitizer|runtime error:|deadly signal)' "$log"; then
+		grep -m1 -A 24 -E '(ERROR: (Address|Leak|Undefined)Sanitizer|runtime error:|deadly signal)' "$log"
+		shown=1
+	fi
+	if grep -qE '^\[  (FAILED|ERROR)|^\[ *RUN' "$log" && ((shown == 0)); then
+		grep -E '^\[  (FAILED|ERROR) |^\[ *RUN|[Ff]ailure|assert' "$log" | tail -n 20
+		shown=1
+	fi
+	if ((shown)); then
+		tail -n 5 "$log"
+	else
+		tail -n 40 "$log"
+	fi
+	echo "-----"
+}
+
+# result NAME OK DETAIL LOG
+result() {
+	local name=$1 ok=$2 detail=$3 log=$4
+	if ((ok)); then
+		passed=$((passed + 1))
+		printf 'PASS  %-36s %s\n' "$name" "$detail"
+	else
+		failed=$((failed + 1))
+		failed_names+=("$name")
+		printf 'FAIL  %-36s %s\n' "$name" "$detail"
+		excerpt "$log"
+	fi
+}
+
+# elapsed START: seconds since START (from $SECONDS)
+elapsed() { echo "$((SECONDS - $1))s"; }
+
+run_unit() {
+	local bin=$1 name log t rc
+	name=unit/${bin#"$BUILD"/}
+	selected "$name" || return 0
+	log=$LOGS/${name//\//_}.log
+	t=$SECONDS
+	timeout -k 5 "$UNIT_TIMEOUT" "$bin" >"$log" 2>&1
+	rc=$?
+	local summary
+	summary=$(grep -E '^\[  (PASSED|FAILED)  \]' "$log" | paste -sd' ')
+	result "$name" "$((rc == 0))" "exit $rc, $(elapsed "$t") ${summary}" "$log"
+}
+
+run_fuzz() {
+	local bin=$1 base name log corpus seeds t rc
+	base=$(basename "$bin")
+	name=fuzz/$base
+	selected "$name" || return 0
+	log=$LOGS/fuzz_$base.log
+	corpus=$BUILD/fuzz-corpus/$base
+	mkdir -p "$corpus" "$BUILD/fuzz-artifacts"
+	seeds=()
+	[[ -d tests/fuzz/corpus/$base ]] && seeds+=("tests/fuzz/corpus/$base")
+	[[ -d tests/fuzz/corpus/${base#fuzz_} ]] && seeds+=("tests/fuzz/corpus/${base#fuzz_}")
+	t=$SECONDS
+	timeout -k 5 "$((FUZZ_SECONDS + 60))" "$bin" -max_total_time="$FUZZ_SECONDS" \
+		-print_final_stats=1 -artifact_prefix="$BUILD/fuzz-artifacts/$base-" \
+		"$corpus" "${seeds[@]}" >"$log" 2>&1
+	rc=$?
+	local execs
+	execs=$(awk '/stat::number_of_executed_units:/{ print $2 " runs" }' "$log")
+	result "$name" "$((rc == 0))" "exit $rc, $(elapsed "$t") ${execs}" "$log"
+}
+
+run_integration() {
+	local script=$1 base name log res t rc counts ok
+	base=$(basename "$script" .sh)
+	name=integration/$base
+	selected "$name" || return 0
+	log=$LOGS/integration_$base.log
+	res=$LOGS/integration_$base.result
+	rm -f "$res"
+	t=$SECONDS
+	OBSPROBE_RESULTS=$PWD/$res timeout -k 10 "$INTEGRATION_TIMEOUT" bash "$script" >"$log" 2>&1
+	rc=$?
+	counts=$(cat "$res" 2>/dev/null)
+	ok=0
+	# passes only with exit 0, a report, no failed check, and at least one check run
+	if ((rc == 0)) && [[ "$counts" =~ ^([0-9]+)\ ([0-9]+)$ ]] &&
+		((BASH_REMATCH[2] == 0 && BASH_REMATCH[1] > 0)); then
+		ok=1
+	fi
+	if [[ "$counts" =~ ^([0-9]+)\ ([0-9]+)$ ]]; then
+		counts="${BASH_REMATCH[1]} checks passed, ${BASH_REMATCH[2]} failed"
+	else
+		counts="no report"
+	fi
+	((rc == 124)) && counts="$counts, timed out after ${INTEGRATION_TIMEOUT}s"
+	result "$name" "$ok" "exit $rc, $(elapsed "$t"), $counts" "$log"
+}
+
+t0=$SECONDS
+
+echo "== unit tests"
+shopt -s nullglob
+for src in tests/unit/test_*.c; do
+	b=$(basename "$src" .c)
+	for bin in "$BUILD/tests/$b" "$BUILD/asan/$b"; do
+		if [[ ! -x "$bin" ]] && selected "unit/${bin#"$BUILD"/}"; then
+			result "unit/${bin#"$BUILD"/}" 0 "not built (run make unit)" ""
+		fi
+	done
+done
+for bin in "$BUILD"/tests/test_* "$BUILD"/asan/test_*; do
+	[[ -x "$bin" && -f "$bin" ]] && run_unit "$bin"
+done
+
+echo "== fuzzers (${FUZZ_SECONDS}s each)"
+for src in tests/fuzz/fuzz_*.c; do
+	b=$(basename "$src" .c)
+	if [[ ! -x "$BUILD/fuzz/$b" ]] && selected "fuzz/$b"; then
+		result "fuzz/$b" 0 "not built (run make fuzz)" ""
+	fi
+done
+for bin in "$BUILD"/fuzz/fuzz_*; do
+	[[ -x "$bin" && -f "$bin" ]] && run_fuzz "$bin"
+done
+
+echo "== integration tests"
+if [[ $(id -u) -ne 0 ]]; then
+	echo "note: not root; the integration tests need root and will fail"
+fi
+if [[ ! -x "$BUILD/obsprobe" ]]; then
+	echo "note: $BUILD/obsprobe does not exist; the integration tests will fail (run make)"
+fi
+for script in tests/integration/*.sh; do
+	run_integration "$script"
+done
+
+echo "== $(elapsed "$t0") in all; logs in $LOGS/"
+if ((failed > 0)); then
+	echo "failed: ${failed_names[*]}"
+fi
+echo "$passed passed, $failed failed"
+((failed == 0))
