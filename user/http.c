@@ -55,7 +55,12 @@ struct http_tracker {
 	struct http_conn lru; /* sentinel: lru.lru_next is the least recently used */
 	struct tid_active *tids[TID_BUCKETS];
 	struct http_tracker_stats stats;
+	/* Spent requests kept for reuse: one per request is too much malloc churn at 50k/s. */
+	struct pending *spare;
+	unsigned nspare;
 };
+
+#define MAX_SPARE 256
 
 /* What the parser callbacks need to know about the event being fed. */
 struct feed_ctx {
@@ -135,7 +140,24 @@ static void pending_drop(struct http_tracker *t, struct pending *p)
 {
 	if (p->span.kind == SPAN_KIND_SERVER)
 		tid_leave(t, &p->span);
+	if (t->nspare < MAX_SPARE) {
+		p->next = t->spare;
+		t->spare = p;
+		t->nspare++;
+		return;
+	}
 	free(p);
+}
+
+static struct pending *pending_new(struct http_tracker *t)
+{
+	struct pending *p = t->spare;
+
+	if (!p)
+		return malloc(sizeof(*p));
+	t->spare = p->next;
+	t->nspare--;
+	return p;
 }
 
 static void conn_free(struct http_tracker *t, struct http_conn *c)
@@ -227,6 +249,12 @@ void http_tracker_free(struct http_tracker *t)
 			n = a->next;
 			free(a);
 		}
+	while (t->spare) {
+		struct pending *p = t->spare;
+
+		t->spare = p->next;
+		free(p);
+	}
 	free(t);
 }
 
@@ -294,7 +322,7 @@ static int start_request(struct feed_ctx *f, const struct http_head *h)
 		t->stats.pending_full++;
 		return HTTP_BODY_DEFAULT;
 	}
-	p = malloc(sizeof(*p));
+	p = pending_new(t);
 	if (!p)
 		return HTTP_BODY_DEFAULT;
 	p->next = NULL;

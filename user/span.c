@@ -24,12 +24,19 @@ void span_init(struct span *s, enum span_kind kind)
 	span_new_span_id(s->span_id);
 }
 
+/* Keys are string literals, mostly the same pointer for the same key: compare pointers first,
+ * and strings only when the first bytes agree (a span is built for every request). */
+static bool key_eq(const char *a, const char *b)
+{
+	return a == b || (a[0] == b[0] && strcmp(a, b) == 0);
+}
+
 static struct span_attr *attr_slot(struct span *s, const char *key)
 {
 	size_t i;
 
 	for (i = 0; i < s->nattrs; i++)
-		if (strcmp(s->attrs[i].key, key) == 0)
+		if (key_eq(s->attrs[i].key, key))
 			return &s->attrs[i];
 	if (s->nattrs == SPAN_MAX_ATTRS)
 		return NULL;
@@ -75,7 +82,7 @@ const struct span_attr *span_get(const struct span *s, const char *key)
 	size_t i;
 
 	for (i = 0; i < s->nattrs; i++)
-		if (strcmp(s->attrs[i].key, key) == 0)
+		if (key_eq(s->attrs[i].key, key))
 			return &s->attrs[i];
 	return NULL;
 }
