@@ -58,6 +58,27 @@ wait_until 10 grep -q listening "$TMP/holder.out" || fail "the port holder did n
 expect_error port-in-use nonzero "in use" --pid "$LIVE" --prometheus "127.0.0.1:$HELD"
 expect_error bad-listen-address nonzero "" --pid "$LIVE" --prometheus "127.0.0.1:notaport"
 
+# not root: a copy nobody can run, so the check is on privileges and not on file modes
+cp "$OBSPROBE" "$TMP/obsprobe-copy" && chmod 755 "$TMP" "$TMP/obsprobe-copy"
+start_bg not-root runuser -u nobody -- "$TMP/obsprobe-copy" --pid "$LIVE" --prometheus off
+wait_exit "$BG_PID" 20
+assert_eq "not-root: exit status" 1 "$WAIT_RC"
+assert_eq "not-root: one line on stderr" 1 "$(wc -l <"$TMP/not-root.err")"
+assert_contains "not-root: it says root is needed" "$TMP/not-root.err" "needs root"
+
+# tracefs not mounted: obsprobe mounts it rather than failing (as it must on a fresh node)
+if [[ -d /sys/kernel/debug/tracing/events ]]; then
+	log "tracefs reachable through debugfs here: the unmounted case cannot be set up"
+	assert_true "tracefs reachable through debugfs" test -d /sys/kernel/debug/tracing/events
+else
+	mountpoint -q /sys/kernel/tracing && umount /sys/kernel/tracing
+	assert_false "tracefs unmounted for the test" test -d /sys/kernel/tracing/events
+	start_obsprobe --pid "$LIVE" --prometheus off --console off -v &&
+		assert_contains "tracefs: obsprobe says it mounted it" "$OBS_ERR" "mounted tracefs"
+	assert_true "tracefs: mounted again" test -d /sys/kernel/tracing/events
+	stop_obsprobe
+fi
+
 run_obsprobe help 10 --help
 assert_eq "--help: exit status" 0 "$RUN_RC"
 assert_contains "--help: shows examples" "$RUN_OUT" "Examples"
