@@ -347,7 +347,6 @@ static void update_health(struct app *a)
 {
 	uint64_t drops[OBS_DROP__COUNT] = {};
 	struct http_tracker_stats st;
-	char sbuf[32];
 	size_t i;
 
 	if (!a->metrics)
@@ -372,19 +371,23 @@ static void update_health(struct app *a)
 	}
 	metrics_counter_set(a->metrics, a->fam_routes, NULL, 0,
 			    (double)targets_route_overflows(a->targets));
-	snprintf(sbuf, sizeof(sbuf), "%zu", targets_count(a->targets));
 	metrics_gauge_set(a->metrics, a->fam_procs, NULL, 0, (double)targets_count(a->targets));
 }
 
 static int watch_all(struct app *a)
 {
 	static uint32_t desc[MAX_DESCENDANTS];
-	size_t i, j, n, total = 0;
+	size_t i, j, n;
 	int err;
 
 	for (i = 0; i < a->opt.npids; i++) {
-		uint32_t pid = a->opt.pids[i];
+		uint32_t pid = targets_tgid_of(a->opt.pids[i]);
 		const struct proc_info *p;
+
+		/* the BPF side keys processes by thread group: a thread id means its process */
+		if (pid != a->opt.pids[i])
+			fprintf(stderr, "obsprobe: %u is a thread of process %u: watching the process\n",
+				a->opt.pids[i], pid);
 
 		/* into the map before the scan: a fork in between is caught by the BPF side */
 		err = proc_probe_watch(a->proc, pid, 1);
@@ -397,14 +400,12 @@ static int watch_all(struct app *a)
 		}
 		n = targets_descendants(pid, desc, MAX_DESCENDANTS);
 		for (j = 0; j < n; j++)
-			if (proc_probe_watch(a->proc, desc[j], 1) == 0 &&
-			    targets_add(a->targets, desc[j]) == 0)
-				total++;
+			if (proc_probe_watch(a->proc, desc[j], 1) == 0)
+				targets_add(a->targets, desc[j]);
 		p = targets_get(a->targets, pid);
 		fprintf(stderr, "obsprobe: watching pid %u (%s) and %zu descendant%s\n", pid,
 			p ? p->service_name : "?", n, n == 1 ? "" : "s");
 	}
-	(void)total;
 	return 0;
 }
 

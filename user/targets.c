@@ -172,6 +172,23 @@ static struct target *find(const struct targets *t, uint32_t pid)
 	return NULL;
 }
 
+uint32_t targets_tgid_of(uint32_t tid)
+{
+	char path[64], line[128];
+	unsigned tgid = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%u/status", tid);
+	f = fopen(path, "r");
+	if (!f)
+		return tid;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Tgid: %u", &tgid) == 1)
+			break;
+	fclose(f);
+	return tgid ? tgid : tid;
+}
+
 int targets_add(struct targets *t, uint32_t pid)
 {
 	struct target *p = find(t, pid);

@@ -16,6 +16,8 @@ struct targets;
 struct targets *targets_new(const char *service_name, size_t route_cap);
 void targets_free(struct targets *t);
 
+/* The process (thread group) a thread id belongs to; the id itself when unknown. */
+uint32_t targets_tgid_of(uint32_t tid);
 /* Start watching pid (reads /proc). 0, -ESRCH when there is no such process. */
 int targets_add(struct targets *t, uint32_t pid);
 void targets_remove(struct targets *t, uint32_t pid);
