@@ -28,6 +28,9 @@ struct dir_state {
 struct http_conn {
 	struct http_conn *hnext;
 	struct http_conn *lru_prev, *lru_next;
+	struct http_conn *tnext; /* in the tuple index, while it has TCP addresses */
+	bool in_tuples;
+	unsigned linked; /* pending client requests the server end has claimed as parents */
 	uint64_t id;
 	uint32_t pid;
 	bool have_meta;
@@ -52,6 +55,9 @@ struct http_tracker {
 	struct http_tracker_ops ops;
 	size_t max_conns;
 	struct http_conn *buckets[CONN_BUCKETS];
+	/* connections by (local, remote) address: both ends of a loopback or same-host connection
+	 * may be watched, and then the server's span belongs to the client's trace */
+	struct http_conn *tuples[CONN_BUCKETS];
 	struct http_conn lru; /* sentinel: lru.lru_next is the least recently used */
 	struct tid_active *tids[TID_BUCKETS];
 	struct http_tracker_stats stats;
@@ -183,10 +189,71 @@ static struct http_conn **conn_slot(struct http_tracker *t, uint64_t id)
 	return pp;
 }
 
+static size_t tuple_bucket(const char *la, int lp, const char *ra, int rp)
+{
+	uint64_t h = 1469598103934665603ull;
+	const char *p;
+
+	for (p = la; *p; p++)
+		h = (h ^ (uint8_t)*p) * 1099511628211ull;
+	h = (h ^ (uint64_t)lp) * 1099511628211ull;
+	for (p = ra; *p; p++)
+		h = (h ^ (uint8_t)*p) * 1099511628211ull;
+	h = (h ^ (uint64_t)rp) * 1099511628211ull;
+	return (size_t)(h % CONN_BUCKETS);
+}
+
+static void tuple_unlink(struct http_tracker *t, struct http_conn *c)
+{
+	struct http_conn **pp;
+
+	if (!c->in_tuples)
+		return;
+	pp = &t->tuples[tuple_bucket(c->meta.local_addr, c->meta.local_port, c->meta.remote_addr,
+				     c->meta.remote_port)];
+	while (*pp && *pp != c)
+		pp = &(*pp)->tnext;
+	if (*pp)
+		*pp = c->tnext;
+	c->in_tuples = false;
+}
+
+static void tuple_link(struct http_tracker *t, struct http_conn *c)
+{
+	size_t b;
+
+	if (c->meta.is_unix || !c->meta.local_addr[0] || !c->meta.remote_addr[0])
+		return;
+	b = tuple_bucket(c->meta.local_addr, c->meta.local_port, c->meta.remote_addr,
+			 c->meta.remote_port);
+	c->tnext = t->tuples[b];
+	t->tuples[b] = c;
+	c->in_tuples = true;
+}
+
+/* The other end of c, when a watched process holds it too. */
+static struct http_conn *tuple_peer(struct http_tracker *t, const struct http_conn *c)
+{
+	const struct conn_meta *m = &c->meta;
+	struct http_conn *p;
+
+	if (!c->in_tuples)
+		return NULL;
+	p = t->tuples[tuple_bucket(m->remote_addr, m->remote_port, m->local_addr, m->local_port)];
+	for (; p; p = p->tnext)
+		if (p != c && p->meta.local_port == m->remote_port &&
+		    p->meta.remote_port == m->local_port &&
+		    !strcmp(p->meta.local_addr, m->remote_addr) &&
+		    !strcmp(p->meta.remote_addr, m->local_addr))
+			return p;
+	return NULL;
+}
+
 static void conn_remove(struct http_tracker *t, struct http_conn *c)
 {
 	struct http_conn **pp = conn_slot(t, c->id);
 
+	tuple_unlink(t, c);
 	if (*pp == c)
 		*pp = c->hnext;
 	lru_unlink(c);
@@ -264,8 +331,31 @@ void http_tracker_open(struct http_tracker *t, const struct conn_meta *m)
 
 	if (!c)
 		return;
+	tuple_unlink(t, c);
 	c->meta = *m;
 	c->have_meta = true;
+	tuple_link(t, c);
+}
+
+/* A server request on a connection whose client end is watched too: the oldest client request
+ * on that end not yet claimed is its parent (requests and responses keep their order). */
+static bool link_to_client_end(struct http_tracker *t, struct http_conn *c, struct span *s)
+{
+	struct http_conn *peer = tuple_peer(t, c);
+	struct pending *p;
+	unsigned i;
+
+	if (!peer)
+		return false;
+	for (p = peer->head, i = 0; p && i < peer->linked; i++)
+		p = p->next;
+	if (!p || p->span.kind != SPAN_KIND_CLIENT)
+		return false;
+	peer->linked++;
+	memcpy(s->trace_id, p->span.trace_id, 16);
+	memcpy(s->parent_id, p->span.span_id, 8);
+	s->has_parent = true;
+	return true;
 }
 
 static void set_peer_attrs(struct span *s, const struct http_conn *c, const struct http_head *h)
@@ -391,6 +481,8 @@ static int start_request(struct feed_ctx *f, const struct http_head *h)
 			s->has_parent = true;
 		}
 	}
+	if (s->kind == SPAN_KIND_SERVER && !s->has_parent)
+		link_to_client_end(t, c, s);
 	if (s->kind == SPAN_KIND_SERVER)
 		tid_enter(t, s);
 
@@ -460,6 +552,8 @@ static void finish(struct feed_ctx *f, struct pending *p)
 	if (!c->head)
 		c->tail = NULL;
 	c->npending--;
+	if (c->linked)
+		c->linked--;
 	p->span.end_ns = f->ts > p->span.start_ns ? f->ts : p->span.start_ns;
 	if (f->t->ops.span)
 		f->t->ops.span(f->t->ops.ctx, &p->span);

@@ -79,6 +79,22 @@ else
 	stop_obsprobe
 fi
 
+# --pid with a thread id: obsprobe watches the thread's process (the BPF side keys by tgid)
+start_bg threaded "$PY" -c 'import threading, time
+threading.Thread(target=time.sleep, args=(300,), daemon=True).start()
+print("started", flush=True)
+time.sleep(300)'
+THREADED=$BG_PID
+wait_until 10 grep -q started "$TMP/threaded.out" || fail "the threaded process did not start"
+TID=$(ls "/proc/$THREADED/task" | grep -vx "$THREADED" | head -n 1)
+assert_ne "the threaded process has a second thread" "" "$TID"
+if start_obsprobe --pid "$TID" --prometheus off --console off; then
+	assert_contains "thread id: says which process it watches" "$OBS_ERR" \
+		"$TID is a thread of process $THREADED"
+	assert_contains "thread id: watches the process" "$OBS_ERR" "watching pid $THREADED "
+	stop_obsprobe
+fi
+
 run_obsprobe help 10 --help
 assert_eq "--help: exit status" 0 "$RUN_RC"
 assert_contains "--help: shows examples" "$RUN_OUT" "Examples"

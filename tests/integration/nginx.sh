@@ -117,6 +117,18 @@ for c in spans:
 print(ok)')
 assert_eq "CLIENT spans nested in their /proxy/x SERVER span (trace, parent, thread, times)" \
 	"$NPROXY" "$linked"
+# both ends of each upstream connection are nginx's: the upstream SERVER span is the CLIENT
+# span's child, so outer server -> client -> inner server is one trace
+stitched=$(grep -v '"http.response.status_code":200}' "$OBS_OUT" | "$PY" -c '
+import json, sys
+port = int(sys.argv[1])
+spans = [json.loads(l) for l in sys.stdin if l.strip()]
+clients = {(s["trace_id"], s["span_id"]) for s in spans if s["kind"] == "CLIENT"}
+print(sum(1 for s in spans if s["kind"] == "SERVER"
+          and s["attributes"].get("server.port") == port
+          and (s["trace_id"], s.get("parent_span_id")) in clients))' "$P2")
+assert_eq "upstream SERVER spans children of nginx's CLIENT spans (one trace per request)" \
+	"$NPROXY" "$stitched"
 
 promtool check metrics <"$TMP/metrics.txt" >"$TMP/promtool.out" 2>&1
 rc=$?

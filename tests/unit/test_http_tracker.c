@@ -401,6 +401,51 @@ static void test_request_line_longer_than_capture(void **state)
 	assert_int_equal(st.parse_errors, 0);
 }
 
+static void open_tuple(struct fixture *f, uint64_t id, bool accepted, int lport, int rport)
+{
+	struct conn_meta m = { .conn_id = id, .pid = 100, .fd = 5, .accepted = accepted };
+
+	strcpy(m.local_addr, "127.0.0.1");
+	m.local_port = lport;
+	strcpy(m.remote_addr, "127.0.0.1");
+	m.remote_port = rport;
+	http_tracker_open(f->t, &m);
+}
+
+static void test_both_ends_watched_make_one_trace(void **state)
+{
+	struct fixture *f = *state;
+	const struct span *client, *server;
+
+	open_tuple(f, 1, false, 50000, 8080); /* the client end */
+	open_tuple(f, 2, true, 8080, 50000);  /* the server end of the same connection */
+	open_tuple(f, 3, true, 8080, 50001);  /* another client's connection: not a peer */
+	send_str(f, 1, 7, 1, HTTP_DIR_OUT, "GET /a HTTP/1.1\r\nHost: h\r\n\r\nGET /b HTTP/1.1\r\nHost: h\r\n\r\n");
+	send_str(f, 3, 8, 2, HTTP_DIR_IN, "GET /other HTTP/1.1\r\nHost: h\r\n\r\n");
+	send_str(f, 2, 8, 2, HTTP_DIR_IN, "GET /a HTTP/1.1\r\nHost: h\r\n\r\n");
+	send_str(f, 2, 8, 3, HTTP_DIR_OUT, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	send_str(f, 1, 7, 4, HTTP_DIR_IN, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	send_str(f, 2, 8, 5, HTTP_DIR_IN, "GET /b HTTP/1.1\r\nHost: h\r\n\r\n");
+	send_str(f, 2, 8, 6, HTTP_DIR_OUT, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	send_str(f, 1, 7, 7, HTTP_DIR_IN, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	send_str(f, 3, 8, 8, HTTP_DIR_OUT, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	assert_int_equal(f->got.n, 5);
+	/* order of completion: server /a, client /a, server /b, client /b, other */
+	server = &f->got.spans[0];
+	client = &f->got.spans[1];
+	assert_int_equal(server->kind, SPAN_KIND_SERVER);
+	assert_int_equal(client->kind, SPAN_KIND_CLIENT);
+	assert_memory_equal(server->trace_id, client->trace_id, 16);
+	assert_true(server->has_parent);
+	assert_memory_equal(server->parent_id, client->span_id, 8);
+	server = &f->got.spans[2];
+	client = &f->got.spans[3];
+	assert_string_equal(span_get_str(server, "url.path"), "/b");
+	assert_memory_equal(server->trace_id, client->trace_id, 16);
+	assert_memory_equal(server->parent_id, client->span_id, 8);
+	assert_false(f->got.spans[4].has_parent);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -428,6 +473,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_request_split_over_events, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_request_line_longer_than_capture, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_both_ends_watched_make_one_trace, setup,
 						teardown),
 	};
 
