@@ -16,6 +16,10 @@ PKGS=(
 	libcmocka-dev python3.11 nginx-light openssl curl wget wrk prometheus golang-go procps iproute2
 )
 
+# The OTLP tests decode with the official protos from the npm registry: node and npm from
+# Debian unless the machine already has them (a newer node from elsewhere is kept).
+command -v node >/dev/null && command -v npm >/dev/null || PKGS+=(nodejs npm)
+
 missing=()
 for p in "${PKGS[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

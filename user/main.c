@@ -17,6 +17,8 @@
 #include "log.h"
 #include "metrics.h"
 #include "obsprobe.h"
+#include "otel_config.h"
+#include "otlp.h"
 #include "proc.h"
 #include "proc_probe.h"
 #include "prometheus.h"
@@ -42,6 +44,9 @@ static const char usage[] =
 	"                           the executable's name)\n"
 	"      --capture-bytes N    bytes captured per socket read/write, 64..4096 (default 1024)\n"
 	"      --max-routes N       distinct http.route values per service before 'other' (100)\n"
+	"      --otlp-endpoint URL  export traces and metrics over OTLP/HTTP protobuf to URL\n"
+	"                           (URL/v1/traces, URL/v1/metrics); also OTEL_EXPORTER_OTLP_*\n"
+	"                           and the other OTEL_* SDK variables, which this flag overrides\n"
 	"  -v, --verbose            more messages (-vv: libbpf's too)\n"
 	"  -V, --version            print the version and exit\n"
 	"  -h, --help               this text\n"
@@ -50,7 +55,9 @@ static const char usage[] =
 	"  sudo obsprobe --pid $(pgrep -o nginx)        # nginx master and its workers\n"
 	"  sudo obsprobe -p 1234 --console json         # one JSON object per span\n"
 	"  sudo obsprobe -p 1234 --prometheus 0.0.0.0:9464 --service-name checkout\n"
-	"  curl -s 127.0.0.1:9464/metrics               # RED metrics\n";
+	"  curl -s 127.0.0.1:9464/metrics               # RED metrics\n"
+	"  sudo OTEL_EXPORTER_OTLP_COMPRESSION=gzip obsprobe -p 1234 \\\n"
+	"       --otlp-endpoint http://127.0.0.1:4318     # to an OpenTelemetry Collector\n";
 
 static const double http_bounds[] = { 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25,
 				      0.5,   0.75, 1,     2.5,  5,     7.5, 10 };
@@ -70,6 +77,7 @@ struct options {
 	const char *service_name;
 	uint32_t capture_bytes;
 	size_t max_routes;
+	const char *otlp_endpoint;
 	int verbose;
 };
 
@@ -79,6 +87,8 @@ struct app {
 	struct http_tracker *tracker;
 	struct metrics *metrics;
 	struct prom_server *prom;
+	struct otel_config otel;
+	struct otlp_exporter *otlp;
 	struct proc_bpf *proc;
 	struct sock_bpf *sock;
 	struct ring_buffer *rb;
@@ -87,6 +97,7 @@ struct app {
 	int64_t clock_offset;
 	uint64_t events, bad_events;
 	int fam_server, fam_client, fam_events, fam_lost, fam_parse, fam_routes, fam_procs;
+	int fam_exp_dropped, fam_exp_requests;
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -120,7 +131,7 @@ static int parse_uint(const char *s, unsigned long min, unsigned long max, unsig
 
 static int parse_args(int argc, char **argv, struct options *o)
 {
-	enum { OPT_PROM = 256, OPT_CONSOLE, OPT_SERVICE, OPT_CAPTURE, OPT_ROUTES };
+	enum { OPT_PROM = 256, OPT_CONSOLE, OPT_SERVICE, OPT_CAPTURE, OPT_ROUTES, OPT_OTLP };
 	static const struct option longopts[] = {
 		{ "pid", required_argument, NULL, 'p' },
 		{ "prometheus", required_argument, NULL, OPT_PROM },
@@ -128,6 +139,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "service-name", required_argument, NULL, OPT_SERVICE },
 		{ "capture-bytes", required_argument, NULL, OPT_CAPTURE },
 		{ "max-routes", required_argument, NULL, OPT_ROUTES },
+		{ "otlp-endpoint", required_argument, NULL, OPT_OTLP },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
@@ -184,6 +196,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 			}
 			o->max_routes = v;
 			break;
+		case OPT_OTLP:
+			o->otlp_endpoint = optarg;
+			break;
 		case 'v':
 			o->verbose++;
 			break;
@@ -233,21 +248,22 @@ static void record_metrics(struct app *a, const struct span *s, const char *serv
 	if (code)
 		snprintf(status, sizeof(status), "%lld", (long long)code);
 	if (s->kind == SPAN_KIND_SERVER) {
+		/* OpenTelemetry attribute keys: /metrics renders them with '_' for '.' */
 		const struct metric_label l[] = {
-			{ "http_request_method", method },
-			{ "http_response_status_code", status },
-			{ "http_route", span_get_str(s, "http.route") },
-			{ "service_name", service },
+			{ "http.request.method", method, false },
+			{ "http.response.status_code", status, true },
+			{ "http.route", span_get_str(s, "http.route"), false },
+			{ "service.name", service, false },
 		};
 
 		metrics_histogram_observe(a->metrics, a->fam_server, l, 4, secs);
 	} else {
 		const struct metric_label l[] = {
-			{ "http_request_method", method },
-			{ "http_response_status_code", status },
-			{ "server_address", span_get_str(s, "server.address") },
-			{ "server_port", port },
-			{ "service_name", service },
+			{ "http.request.method", method, false },
+			{ "http.response.status_code", status, true },
+			{ "server.address", span_get_str(s, "server.address"), false },
+			{ "server.port", port, true },
+			{ "service.name", service, false },
 		};
 
 		if (span_get(s, "server.port"))
@@ -271,6 +287,8 @@ static void span_cb(void *ctx, const struct span *s)
 	}
 	if (a->metrics)
 		record_metrics(a, s, service);
+	if (otlp_exporter_wants_traces(a->otlp) && otel_should_sample(&a->otel, s))
+		otlp_exporter_add_span(a->otlp, s, p);
 }
 
 static void forget_pid(void *ctx, uint32_t pid)
@@ -315,24 +333,34 @@ static int handle_event(void *ctx, void *data, size_t size)
 static int register_families(struct app *a)
 {
 	const struct metric_family_def defs[] = {
+		/* One instrument, two names: the Prometheus rendering and the semconv one */
 		{ "http_server_request_duration_seconds", "Duration of HTTP server requests.",
-		  METRIC_HISTOGRAM, http_bounds, sizeof(http_bounds) / sizeof(http_bounds[0]) },
+		  METRIC_HISTOGRAM, http_bounds, sizeof(http_bounds) / sizeof(http_bounds[0]),
+		  "http.server.request.duration", "s" },
 		{ "http_client_request_duration_seconds", "Duration of HTTP client requests.",
-		  METRIC_HISTOGRAM, http_bounds, sizeof(http_bounds) / sizeof(http_bounds[0]) },
+		  METRIC_HISTOGRAM, http_bounds, sizeof(http_bounds) / sizeof(http_bounds[0]),
+		  "http.client.request.duration", "s" },
 		{ "obsprobe_events_total", "Events obsprobe read from its ring buffer.",
-		  METRIC_COUNTER, NULL, 0 },
+		  METRIC_COUNTER, NULL, 0, "obsprobe.events", "{event}" },
 		{ "obsprobe_events_lost_total", "Events lost before they reached obsprobe, by reason.",
-		  METRIC_COUNTER, NULL, 0 },
+		  METRIC_COUNTER, NULL, 0, "obsprobe.events.lost", "{event}" },
 		{ "obsprobe_parse_errors_total", "Streams that did not parse as their protocol.",
-		  METRIC_COUNTER, NULL, 0 },
+		  METRIC_COUNTER, NULL, 0, "obsprobe.parse.errors", "{error}" },
 		{ "obsprobe_route_overflow_total",
 		  "Requests whose route was folded into 'other' by the per-service route cap.",
-		  METRIC_COUNTER, NULL, 0 },
+		  METRIC_COUNTER, NULL, 0, "obsprobe.route.overflow", "{request}" },
 		{ "obsprobe_watched_processes", "Processes obsprobe watches now.", METRIC_GAUGE,
-		  NULL, 0 },
+		  NULL, 0, "obsprobe.watched.processes", "{process}" },
+		{ "obsprobe_export_dropped_total",
+		  "Spans (signal=traces) or metric exports (signal=metrics) the OTLP exporter gave "
+		  "up on.",
+		  METRIC_COUNTER, NULL, 0, "obsprobe.export.dropped", "{item}" },
+		{ "obsprobe_export_requests_total", "OTLP export attempts, by signal and outcome.",
+		  METRIC_COUNTER, NULL, 0, "obsprobe.export.requests", "{request}" },
 	};
-	int *ids[] = { &a->fam_server, &a->fam_client, &a->fam_events, &a->fam_lost,
-		       &a->fam_parse, &a->fam_routes, &a->fam_procs };
+	int *ids[] = { &a->fam_server, &a->fam_client, &a->fam_events,	  &a->fam_lost,
+		       &a->fam_parse,  &a->fam_routes, &a->fam_procs,	  &a->fam_exp_dropped,
+		       &a->fam_exp_requests };
 	size_t i;
 
 	for (i = 0; i < sizeof(defs) / sizeof(defs[0]); i++) {
@@ -341,6 +369,26 @@ static int register_families(struct app *a)
 			return *ids[i];
 	}
 	return 0;
+}
+
+static void update_export_health(struct app *a)
+{
+	static const char *const signals[] = { "traces", "metrics" };
+	struct otlp_stats st;
+	int sig;
+
+	otlp_exporter_get_stats(a->otlp, &st);
+	for (sig = OTLP_TRACES; sig <= OTLP_METRICS; sig++) {
+		struct metric_label l[2] = { { "signal", signals[sig] }, { "outcome", "ok" } };
+
+		metrics_counter_set(a->metrics, a->fam_exp_dropped, l, 1, (double)st.dropped[sig]);
+		metrics_counter_set(a->metrics, a->fam_exp_requests, l, 2, (double)st.ok[sig]);
+		l[1].value = "retry";
+		metrics_counter_set(a->metrics, a->fam_exp_requests, l, 2,
+				    (double)st.retried[sig]);
+		l[1].value = "failed";
+		metrics_counter_set(a->metrics, a->fam_exp_requests, l, 2, (double)st.failed[sig]);
+	}
 }
 
 static void update_health(struct app *a)
@@ -372,6 +420,8 @@ static void update_health(struct app *a)
 	metrics_counter_set(a->metrics, a->fam_routes, NULL, 0,
 			    (double)targets_route_overflows(a->targets));
 	metrics_gauge_set(a->metrics, a->fam_procs, NULL, 0, (double)targets_count(a->targets));
+	if (a->otlp)
+		update_export_health(a);
 }
 
 static int watch_all(struct app *a)
@@ -412,6 +462,8 @@ static int watch_all(struct app *a)
 static void cleanup(struct app *a)
 {
 	ring_buffer__free(a->rb);
+	/* before the registry goes: its last metrics export reads it */
+	otlp_exporter_stop(a->otlp);
 	sock_probe_destroy(a->sock);
 	proc_probe_destroy(a->proc);
 	prom_server_stop(a->prom);
@@ -419,6 +471,11 @@ static void cleanup(struct app *a)
 	targets_free(a->targets);
 	metrics_free(a->metrics);
 	strbuf_free(&a->line);
+}
+
+static const char *getenv_const(const char *name)
+{
+	return getenv(name);
 }
 
 int main(int argc, char **argv)
@@ -434,6 +491,10 @@ int main(int argc, char **argv)
 
 	if (parse_args(argc, argv, &a->opt))
 		return 2;
+	if (otel_config_load(&a->otel, getenv_const, a->opt.otlp_endpoint, err, sizeof(err))) {
+		fprintf(stderr, "obsprobe: %s\n", err);
+		return 2;
+	}
 	log_set_level(LOG_WARN + a->opt.verbose);
 	log_install_libbpf();
 	strbuf_init(&a->line);
@@ -456,12 +517,22 @@ int main(int argc, char **argv)
 		fprintf(stderr, "obsprobe: out of memory\n");
 		goto out;
 	}
-	if (strcmp(a->opt.prometheus, "off") != 0) {
+	if (strcmp(a->opt.prometheus, "off") != 0 || a->otel.metrics_url[0]) {
 		a->metrics = metrics_new(2000);
 		if (!a->metrics || register_families(a)) {
 			fprintf(stderr, "obsprobe: cannot set up the metrics registry\n");
 			goto out;
 		}
+	}
+	if (a->otel.traces_url[0] || a->otel.metrics_url[0]) {
+		a->otlp = otlp_exporter_start(&a->otel, a->metrics, a->host_name, OBSPROBE_VERSION,
+					      err, sizeof(err));
+		if (!a->otlp) {
+			fprintf(stderr, "obsprobe: OTLP: %s\n", err);
+			goto out;
+		}
+	}
+	if (strcmp(a->opt.prometheus, "off") != 0) {
 		a->prom = prom_server_start(a->opt.prometheus, a->metrics, err, sizeof(err));
 		if (!a->prom) {
 			fprintf(stderr, "obsprobe: --prometheus: %s\n", err);

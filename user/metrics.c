@@ -10,12 +10,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* The OpenTelemetry SDK's default cardinality limit; used when metrics_new() is given 0. */
 #define METRICS_DEFAULT_MAX_SERIES 2000
 #define OVERFLOW_FAMILY "obsprobe_metric_series_overflow_total"
 #define OVERFLOW_LABEL "otel_metric_overflow"
 #define OVERFLOW_KEY OVERFLOW_LABEL "=\"true\""
+#define OVERFLOW_OTEL_LABEL "otel.metric.overflow"
+#define OTEL_NAME_MAX 255
+#define OTEL_UNIT_MAX 63
 #define INITIAL_SLOTS 16
 #define NUM_BUF 32
 
@@ -23,6 +27,9 @@ struct series {
 	struct series *next; /* hash chain */
 	uint64_t hash;
 	const char *key; /* rendered label pairs sorted by name, a="x",b="y"; "" when none */
+	const struct metric_label *labels; /* as first recorded, sorted like key */
+	size_t nlabels;
+	uint64_t start_ns; /* CLOCK_REALTIME at creation */
 	double value;	 /* counters and gauges */
 	double sum;	 /* histograms */
 	uint64_t count;
@@ -30,8 +37,11 @@ struct series {
 };
 
 struct family {
+	struct metric_family_def def; /* what metrics_visit() hands out: points into this family */
 	char *name;
 	char *help;
+	char *otel_name;
+	char *unit;
 	enum metric_type type;
 	double *bounds;
 	char **le; /* bounds formatted once for the le label */
@@ -53,6 +63,7 @@ struct metrics {
 	 * series does not allocate. */
 	struct strbuf key;
 	const struct metric_label **sorted;
+	size_t nsorted;
 	size_t sorted_cap;
 };
 
@@ -82,6 +93,35 @@ static bool valid_name(const char *s, bool colon)
 			return false;
 	}
 	return true;
+}
+
+/* Label keys may hold dots, OpenTelemetry style; Prometheus sees each as '_'. */
+static char prom_char(char c)
+{
+	return c == '.' ? '_' : c;
+}
+
+static bool valid_label_key(const char *s)
+{
+	const char *p;
+
+	if (!s || !*s)
+		return false;
+	for (p = s; *p; p++) {
+		if (!name_char(*p, p == s, false) && (p == s || *p != '.'))
+			return false;
+	}
+	return true;
+}
+
+/* strcmp of the keys as Prometheus reads them. */
+static int prom_key_cmp(const char *a, const char *b)
+{
+	while (*a && prom_char(*a) == prom_char(*b)) {
+		a++;
+		b++;
+	}
+	return (unsigned char)prom_char(*a) - (unsigned char)prom_char(*b);
 }
 
 static bool ends_with(const char *s, const char *suffix)
@@ -118,6 +158,32 @@ static size_t utf8_len(const unsigned char *p)
 		       (p[3] & 0xc0) == 0x80 ? 4 : 0;
 	}
 	return 0;
+}
+
+/* Copies s into dst (when not NULL) with each byte that starts no valid UTF-8 sequence
+ * replaced by U+FFFD, and NUL-terminates it. Returns the length without the NUL. */
+static size_t utf8_clean(char *dst, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n, len = 0;
+
+	while (*p) {
+		n = utf8_len(p);
+		if (n) {
+			if (dst)
+				memcpy(dst + len, p, n);
+			p += n;
+			len += n;
+			continue;
+		}
+		if (dst)
+			memcpy(dst + len, "\xef\xbf\xbd", 3);
+		p++;
+		len += 3;
+	}
+	if (dst)
+		dst[len] = '\0';
+	return len;
 }
 
 /* Escapes for a label value (quote true) or HELP text. Invalid UTF-8 becomes U+FFFD: label
@@ -205,6 +271,8 @@ static void family_free(struct family *f)
 	}
 	free(f->le);
 	free(f->bounds);
+	free(f->unit);
+	free(f->otel_name);
 	free(f->help);
 	free(f->name);
 	free(f);
@@ -242,11 +310,40 @@ void metrics_free(struct metrics *m)
 	free(m);
 }
 
+/* What the OpenTelemetry API accepts as an instrument name, and as a unit. */
+static bool valid_otel_name(const char *s)
+{
+	size_t i;
+
+	if (!((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z')))
+		return false;
+	for (i = 1; s[i]; i++) {
+		if (i >= OTEL_NAME_MAX || !(name_char(s[i], false, false) || s[i] == '.' ||
+					     s[i] == '-' || s[i] == '/'))
+			return false;
+	}
+	return true;
+}
+
+static bool valid_unit(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i]; i++) {
+		if (i >= OTEL_UNIT_MAX || s[i] < 0x20 || s[i] > 0x7e)
+			return false;
+	}
+	return true;
+}
+
 static int check_def(const struct metric_family_def *def)
 {
 	size_t i;
 
 	if (!def || !valid_name(def->name, true) || !def->help || !*def->help)
+		return -EINVAL;
+	if ((def->otel_name && !valid_otel_name(def->otel_name)) ||
+	    (def->unit && !valid_unit(def->unit)))
 		return -EINVAL;
 	if (!strcmp(def->name, OVERFLOW_FAMILY))
 		return -EINVAL;
@@ -290,9 +387,12 @@ static struct family *family_new(const struct metric_family_def *def)
 	f->nbounds = def->nbounds;
 	f->name = strdup(def->name);
 	f->help = strdup(def->help);
+	f->otel_name = def->otel_name ? strdup(def->otel_name) : NULL;
+	f->unit = def->unit ? strdup(def->unit) : NULL;
 	f->nslots = INITIAL_SLOTS;
 	f->slots = calloc(f->nslots, sizeof(*f->slots));
-	if (!f->name || !f->help || !f->slots)
+	if (!f->name || !f->help || !f->slots || (def->otel_name && !f->otel_name) ||
+	    (def->unit && !f->unit))
 		goto err;
 	if (f->nbounds) {
 		f->bounds = malloc(f->nbounds * sizeof(*f->bounds));
@@ -306,15 +406,31 @@ static struct family *family_new(const struct metric_family_def *def)
 				goto err;
 		}
 	}
+	f->def = (struct metric_family_def){
+		.name = f->name,
+		.help = f->help,
+		.type = f->type,
+		.bounds = f->bounds,
+		.nbounds = f->nbounds,
+		.otel_name = f->otel_name,
+		.unit = f->unit,
+	};
 	return f;
 err:
 	family_free(f);
 	return NULL;
 }
 
+static bool same_str(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
 static bool same_def(const struct family *f, const struct metric_family_def *def)
 {
 	if (f->type != def->type || f->nbounds != def->nbounds)
+		return false;
+	if (!same_str(f->otel_name, def->otel_name) || !same_str(f->unit, def->unit))
 		return false;
 	return !f->nbounds || !memcmp(f->bounds, def->bounds, f->nbounds * sizeof(*f->bounds));
 }
@@ -339,6 +455,13 @@ int metrics_register(struct metrics *m, const struct metric_family_def *def)
 		 * would mislead the other. */
 		err = same_def(m->fams[i], def) ? (int)i : -EINVAL;
 		goto out;
+	}
+	/* Two families under one OTLP name would be one metric with two shapes. */
+	for (i = 0; def->otel_name && i < m->nfams; i++) {
+		if (m->fams[i]->otel_name && !strcmp(m->fams[i]->otel_name, def->otel_name)) {
+			err = -EINVAL;
+			goto out;
+		}
 	}
 	if (m->nfams >= INT_MAX) {
 		err = -ENOSPC;
@@ -371,15 +494,30 @@ static int cmp_label(const void *a, const void *b)
 	const struct metric_label *x = *(const struct metric_label *const *)a;
 	const struct metric_label *y = *(const struct metric_label *const *)b;
 
-	return strcmp(x->key, y->key);
+	return prom_key_cmp(x->key, y->key);
 }
 
 static bool reserved_label(const char *key)
 {
 	/* le and quantile belong to histograms and summaries, __* to Prometheus itself, and
-	 * otel_metric_overflow to the overflow series, which must stay unique. */
-	return !strncmp(key, "__", 2) || !strcmp(key, "le") || !strcmp(key, "quantile") ||
-	       !strcmp(key, OVERFLOW_LABEL);
+	 * otel_metric_overflow to the overflow series, which must stay unique. Checked as
+	 * Prometheus reads the key, so that "otel.metric.overflow" is refused too. */
+	return (key[0] == '_' && prom_char(key[1]) == '_') || !prom_key_cmp(key, "le") ||
+	       !prom_key_cmp(key, "quantile") || !prom_key_cmp(key, OVERFLOW_LABEL);
+}
+
+static void put_prom_key(struct strbuf *sb, const char *key)
+{
+	const char *p, *run = key;
+
+	for (p = key; *p; p++) {
+		if (*p != '.')
+			continue;
+		strbuf_append(sb, run, (size_t)(p - run));
+		strbuf_append(sb, "_", 1);
+		run = p + 1;
+	}
+	strbuf_append(sb, run, (size_t)(p - run));
 }
 
 /* Renders the canonical label string into m->key. Called with the lock held. */
@@ -391,7 +529,7 @@ static int build_key(struct metrics *m, const struct metric_label *labels, size_
 	if (nlabels && !labels)
 		return -EINVAL;
 	for (i = 0; i < nlabels; i++) {
-		if (!valid_name(labels[i].key, false) || reserved_label(labels[i].key))
+		if (!valid_label_key(labels[i].key) || reserved_label(labels[i].key))
 			return -EINVAL;
 	}
 	if (nlabels > m->sorted_cap) {
@@ -407,15 +545,16 @@ static int build_key(struct metrics *m, const struct metric_label *labels, size_
 	}
 	if (n > 1)
 		qsort(m->sorted, n, sizeof(*m->sorted), cmp_label);
+	m->nsorted = n;
 
 	strbuf_reset(&m->key);
 	strbuf_append(&m->key, "", 0); /* "" rather than NULL for the empty label set */
 	for (i = 0; i < n; i++) {
-		if (i && !strcmp(m->sorted[i]->key, m->sorted[i - 1]->key))
+		if (i && !prom_key_cmp(m->sorted[i]->key, m->sorted[i - 1]->key))
 			return -EINVAL;
 		if (i)
 			strbuf_puts(&m->key, ",");
-		strbuf_puts(&m->key, m->sorted[i]->key);
+		put_prom_key(&m->key, m->sorted[i]->key);
 		strbuf_puts(&m->key, "=\"");
 		put_escaped(&m->key, m->sorted[i]->value, true);
 		strbuf_puts(&m->key, "\"");
@@ -423,21 +562,49 @@ static int build_key(struct metrics *m, const struct metric_label *labels, size_
 	return m->key.oom ? -ENOMEM : 0;
 }
 
+static uint64_t realtime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* One allocation: the series, its buckets, its labels, then the strings (key, then each
+ * label's key and value). */
 static struct series *series_alloc(const struct family *f, const char *key, size_t keylen,
-				   uint64_t hash)
+				   uint64_t hash, const struct metric_label *const *labels,
+				   size_t nlabels)
 {
 	size_t nb = f->type == METRIC_HISTOGRAM ? f->nbounds + 1 : 0;
+	size_t i, size = keylen + 1;
+	struct metric_label *l;
 	struct series *s;
-	char *k;
+	char *p;
 
-	s = calloc(1, sizeof(*s) + nb * sizeof(s->buckets[0]) + keylen + 1);
+	for (i = 0; i < nlabels; i++)
+		size += strlen(labels[i]->key) + 1 + utf8_clean(NULL, labels[i]->value) + 1;
+	s = calloc(1, sizeof(*s) + nb * sizeof(s->buckets[0]) + nlabels * sizeof(*l) + size);
 	if (!s)
 		return NULL;
-	k = (char *)&s->buckets[nb];
-	memcpy(k, key, keylen);
-	k[keylen] = '\0';
-	s->key = k;
+	l = (struct metric_label *)&s->buckets[nb];
+	p = (char *)&l[nlabels];
+	memcpy(p, key, keylen);
+	p[keylen] = '\0';
+	s->key = p;
+	p += keylen + 1;
+	for (i = 0; i < nlabels; i++) {
+		size = strlen(labels[i]->key) + 1;
+		l[i].key = memcpy(p, labels[i]->key, size);
+		p += size;
+		l[i].value = p;
+		p += utf8_clean(p, labels[i]->value) + 1;
+		l[i].is_int = labels[i]->is_int;
+	}
+	s->labels = l;
+	s->nlabels = nlabels;
 	s->hash = hash;
+	s->start_ns = realtime_ns();
 	return s;
 }
 
@@ -474,13 +641,17 @@ static struct series *series_get(struct metrics *m, struct family *f)
 			return s;
 	}
 	if (f->nseries >= m->max_series) {
+		static const struct metric_label over = { OVERFLOW_OTEL_LABEL, "true", false };
+		static const struct metric_label *const over_labels[] = { &over };
+
 		if (!f->overflow)
-			f->overflow = series_alloc(f, OVERFLOW_KEY, strlen(OVERFLOW_KEY), 0);
+			f->overflow = series_alloc(f, OVERFLOW_KEY, strlen(OVERFLOW_KEY), 0,
+						   over_labels, 1);
 		if (f->overflow)
 			f->overflowed++;
 		return f->overflow;
 	}
-	s = series_alloc(f, key, len, h);
+	s = series_alloc(f, key, len, h, m->sorted, m->nsorted);
 	if (!s)
 		return NULL;
 	if (f->nseries >= f->nslots)
@@ -579,10 +750,13 @@ int metrics_histogram_observe(struct metrics *m, int family, const struct metric
 }
 
 /* A copy taken under the lock, so that formatting (the slow part) runs without it and the
- * event loop is not held up by a scrape. Family and key strings are immutable and live as
- * long as the registry, so they are shared, not copied. */
+ * event loop is not held up by a scrape. Family, key and label strings are immutable and live
+ * as long as the registry, so they are shared, not copied. */
 struct snap_series {
 	const char *key;
+	const struct metric_label *labels;
+	size_t nlabels;
+	uint64_t start_ns;
 	double value;
 	double sum;
 	uint64_t count;
@@ -603,6 +777,9 @@ static void snap_one(const struct family *f, const struct series *s, struct snap
 	size_t nb = f->nbounds + 1;
 
 	out->key = s->key;
+	out->labels = s->labels;
+	out->nlabels = s->nlabels;
+	out->start_ns = s->start_ns;
 	out->value = s->value;
 	out->sum = s->sum;
 	out->count = s->count;
@@ -743,14 +920,23 @@ static void render_overflow(struct strbuf *out, struct snap_family *snaps, size_
 	free(over);
 }
 
-int metrics_write_prometheus(struct metrics *m, struct strbuf *out)
+static void snapshot_free(struct snap_family *snaps, size_t nfams)
+{
+	size_t i;
+
+	for (i = 0; snaps && i < nfams; i++) {
+		free(snaps[i].series);
+		free(snaps[i].store);
+	}
+	free(snaps);
+}
+
+/* Every family in registration order, each one's series sorted by label string. */
+static int snapshot_take(struct metrics *m, struct snap_family **out, size_t *nout)
 {
 	struct snap_family *snaps = NULL;
 	size_t i, nfams = 0;
 	int err = 0;
-
-	if (!m || !out)
-		return -EINVAL;
 
 	pthread_mutex_lock(&m->lock);
 	if (m->nfams) {
@@ -763,24 +949,67 @@ int metrics_write_prometheus(struct metrics *m, struct strbuf *out)
 		err = snap_family(m->fams[i], &snaps[i]);
 	}
 	pthread_mutex_unlock(&m->lock);
-	if (err)
-		goto cleanup;
-
+	if (err) {
+		snapshot_free(snaps, nfams);
+		return err;
+	}
 	for (i = 0; i < nfams; i++) {
-		if (!snaps[i].n)
-			continue;
-		qsort(snaps[i].series, snaps[i].n, sizeof(*snaps[i].series), cmp_snap_series);
-		render_family(out, &snaps[i]);
+		if (snaps[i].n > 1)
+			qsort(snaps[i].series, snaps[i].n, sizeof(*snaps[i].series),
+			      cmp_snap_series);
+	}
+	*out = snaps;
+	*nout = nfams;
+	return 0;
+}
+
+int metrics_write_prometheus(struct metrics *m, struct strbuf *out)
+{
+	struct snap_family *snaps;
+	size_t i, nfams;
+	int err;
+
+	if (!m || !out)
+		return -EINVAL;
+	err = snapshot_take(m, &snaps, &nfams);
+	if (err)
+		return err;
+	for (i = 0; i < nfams; i++) {
+		if (snaps[i].n)
+			render_family(out, &snaps[i]);
 	}
 	if (nfams)
 		render_overflow(out, snaps, nfams);
-	if (out->oom)
-		err = -ENOMEM;
-cleanup:
-	for (i = 0; snaps && i < nfams; i++) {
-		free(snaps[i].series);
-		free(snaps[i].store);
+	snapshot_free(snaps, nfams);
+	return out->oom ? -ENOMEM : 0;
+}
+
+int metrics_visit(struct metrics *m, metrics_visit_fn fn, void *ctx)
+{
+	struct snap_family *snaps;
+	struct metric_point pt;
+	size_t i, j, nfams;
+	int err;
+
+	if (!m || !fn)
+		return -EINVAL;
+	err = snapshot_take(m, &snaps, &nfams);
+	if (err)
+		return err;
+	for (i = 0; i < nfams; i++) {
+		for (j = 0; j < snaps[i].n; j++) {
+			const struct snap_series *s = &snaps[i].series[j];
+
+			pt = (struct metric_point){
+				.value = s->value,
+				.count = s->count,
+				.sum = s->sum,
+				.bucket_counts = s->buckets,
+				.start_unix_ns = s->start_ns,
+			};
+			fn(ctx, &snaps[i].f->def, s->labels, s->nlabels, &pt);
+		}
 	}
-	free(snaps);
-	return err;
+	snapshot_free(snaps, nfams);
+	return 0;
 }

@@ -6,6 +6,7 @@
 #ifndef OBSPROBE_METRICS_H
 #define OBSPROBE_METRICS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,25 +26,47 @@ struct metric_family_def {
 	enum metric_type type;
 	const double *bounds; /* histograms: ascending upper bounds, +Inf implied */
 	size_t nbounds;
+	/* The instrument for OTLP: "http.server.request.duration" in "s" (UCUM: "{request}",
+	 * "By"). A family without otel_name is not exported over OTLP; unit may be NULL. */
+	const char *otel_name;
+	const char *unit;
 };
 
+/* key: [a-zA-Z_][a-zA-Z0-9_.]*, so OpenTelemetry attribute keys ("http.request.method") are
+ * used as they are; Prometheus sees every '.' as '_' (http_request_method), and keys that read
+ * the same there name the same label. */
 struct metric_label {
 	const char *key;
 	const char *value;
+	bool is_int; /* value is a decimal integer: OTLP sends an int (status codes, ports) */
+};
+
+/* One series as metrics_visit() hands it out. */
+struct metric_point {
+	double value;		       /* counters, gauges */
+	uint64_t count;		       /* histograms */
+	double sum;
+	const uint64_t *bucket_counts; /* histograms: nbounds + 1, the last +Inf; NOT cumulative */
+	uint64_t start_unix_ns;	       /* CLOCK_REALTIME when the series was created */
 };
 
 struct metrics;
 
 /* max_series: per family; a label set beyond it is recorded in one overflow series whose only
- * label is otel_metric_overflow="true", and counted in obsprobe_metric_series_overflow_total. */
+ * label is otel.metric.overflow="true" (otel_metric_overflow in Prometheus), and counted in
+ * obsprobe_metric_series_overflow_total. */
 struct metrics *metrics_new(size_t max_series);
 void metrics_free(struct metrics *m);
 
-/* Returns a family id >= 0, or -EINVAL for a bad definition. Registering the same name twice
- * returns the existing id. */
+/* Returns a family id >= 0, or -EINVAL for a bad definition (otel_name, when set: a letter,
+ * then up to 254 of [a-zA-Z0-9_.-/], unique among families; unit: at most 63 printable ASCII
+ * characters). Registering the same name twice returns the existing id; with another type,
+ * bounds, otel_name or unit it is -EINVAL. */
 int metrics_register(struct metrics *m, const struct metric_family_def *def);
 
-/* Label order does not matter; labels with an empty value are dropped. Return 0 or -errno. */
+/* Label order does not matter; labels with an empty value are dropped. A new series keeps its
+ * labels (key, value with invalid UTF-8 replaced by U+FFFD, is_int) as first recorded. Return 0
+ * or -errno. */
 int metrics_counter_add(struct metrics *m, int family, const struct metric_label *labels,
 			size_t nlabels, double v);
 int metrics_counter_set(struct metrics *m, int family, const struct metric_label *labels,
@@ -56,5 +79,16 @@ int metrics_histogram_observe(struct metrics *m, int family, const struct metric
 /* Prometheus text exposition format 0.0.4 of every family with at least one series, clean
  * under `promtool check metrics`. Returns 0 or -ENOMEM. */
 int metrics_write_prometheus(struct metrics *m, struct strbuf *out);
+
+typedef void (*metrics_visit_fn)(void *ctx, const struct metric_family_def *def,
+				 const struct metric_label *labels, size_t nlabels,
+				 const struct metric_point *pt);
+
+/* Calls fn for every series of every family (including overflow series): families in the order
+ * they were registered, series in the order of the Prometheus exposition; labels sorted, empty
+ * ones dropped. fn runs on a snapshot, without the registry's lock, and may record. def lives
+ * as long as the registry; labels and pt only during the call. Returns 0, -EINVAL or -ENOMEM
+ * (then fn was not called). */
+int metrics_visit(struct metrics *m, metrics_visit_fn fn, void *ctx);
 
 #endif /* OBSPROBE_METRICS_H */

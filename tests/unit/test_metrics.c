@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "metrics.h"
@@ -117,6 +118,85 @@ static void test_register_rules(void **state)
 	assert_render(m, "");
 	metrics_free(m);
 	metrics_free(NULL);
+}
+
+static void test_register_otel(void **state)
+{
+	struct metric_family_def def = {
+		.name = "http_server_request_duration_seconds",
+		.help = "Help.",
+		.type = METRIC_HISTOGRAM,
+		.bounds = semconv_bounds,
+		.nbounds = 3,
+		.otel_name = "http.server.request.duration",
+		.unit = "s",
+	};
+	static const char *const bad_names[] = {
+		"", "1x", ".x", "_x", "x y", "x:y", "caf\xc3\xa9",
+	};
+	static const char *const good_names[] = { "x", "a.b_c-d/e", "Z9" };
+	char long_name[257], long_unit[65];
+	struct metrics *m = metrics_new(10);
+	size_t i;
+
+	(void)state;
+	assert_int_equal(metrics_register(m, &def), 0);
+	assert_int_equal(metrics_register(m, &def), 0);
+	/* The same family with another OTLP name or unit is another shape. */
+	def.unit = "ms";
+	assert_int_equal(metrics_register(m, &def), -EINVAL);
+	def.unit = NULL;
+	assert_int_equal(metrics_register(m, &def), -EINVAL);
+	def.unit = "s";
+	def.otel_name = "http.server.duration";
+	assert_int_equal(metrics_register(m, &def), -EINVAL);
+	def.otel_name = NULL;
+	assert_int_equal(metrics_register(m, &def), -EINVAL);
+	/* Another family under an OTLP name already taken. */
+	def.name = "other_seconds";
+	def.otel_name = "http.server.request.duration";
+	assert_int_equal(metrics_register(m, &def), -EINVAL);
+	/* Neither is needed. */
+	def.otel_name = NULL;
+	def.unit = NULL;
+	assert_int_equal(metrics_register(m, &def), 1);
+
+	def.unit = "{request}";
+	for (i = 0; i < ARRAY_SIZE(bad_names); i++) {
+		def.name = "bad_seconds";
+		def.otel_name = bad_names[i];
+		assert_int_equal(metrics_register(m, &def), -EINVAL);
+	}
+	for (i = 0; i < ARRAY_SIZE(good_names); i++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "good%zu_seconds", i);
+		def.name = name;
+		def.otel_name = good_names[i];
+		assert_int_equal(metrics_register(m, &def), (int)(2 + i));
+	}
+	/* At most 255 characters of name, 63 of unit, printable ASCII. */
+	memset(long_name, 'a', sizeof(long_name));
+	long_name[255] = '\0';
+	def.name = "long_seconds";
+	def.otel_name = long_name;
+	assert_int_equal(metrics_register(m, &def), 5);
+	long_name[255] = 'a';
+	long_name[256] = '\0';
+	def.name = "longer_seconds";
+	assert_int_equal(metrics_register(m, &def), -EINVAL);
+	def.otel_name = "unit.test";
+	memset(long_unit, 'u', sizeof(long_unit));
+	long_unit[64] = '\0';
+	def.unit = long_unit;
+	assert_int_equal(metrics_register(m, &def), -EINVAL);
+	long_unit[63] = '\0';
+	assert_int_equal(metrics_register(m, &def), 6);
+	def.name = "tab_seconds";
+	def.otel_name = "tab";
+	def.unit = "a\tb";
+	assert_int_equal(metrics_register(m, &def), -EINVAL);
+	metrics_free(m);
 }
 
 static void test_register_twice(void **state)
@@ -353,8 +433,10 @@ static void test_label_rules(void **state)
 {
 	static const char *const bad_keys[] = {
 		"", "1a", "a-b", "a:b", "a b", "__name__", "le", "quantile", "otel_metric_overflow",
+		".a", "a.-", "_.a" /* __a */, "otel.metric.overflow",
 	};
 	struct metric_label dup[] = { { "a", "1" }, { "b", "2" }, { "a", "3" } };
+	struct metric_label dup_dot[] = { { "a.b", "1" }, { "a_b", "2" } };
 	struct metric_label dup_dropped[] = { { "a", "1" }, { "a", "" } };
 	struct metric_label l[2] = { { "ok", "1" } };
 	struct metrics *m = metrics_new(10);
@@ -376,6 +458,8 @@ static void test_label_rules(void **state)
 	l[1].key = NULL;
 	assert_int_equal(metrics_counter_add(m, c, l, 2, 1), -EINVAL);
 	assert_int_equal(metrics_counter_add(m, c, dup, ARRAY_SIZE(dup), 1), -EINVAL);
+	/* Two keys Prometheus would read as one. */
+	assert_int_equal(metrics_counter_add(m, c, dup_dot, ARRAY_SIZE(dup_dot), 1), -EINVAL);
 	assert_render(m, "");
 
 	/* A duplicate whose value is empty is dropped before it can clash. */
@@ -384,6 +468,47 @@ static void test_label_rules(void **state)
 			 "# TYPE c_total counter\n"
 			 "c_total{a=\"1\"} 1\n");
 	metrics_free(m);
+}
+
+static void test_dotted_keys(void **state)
+{
+	/* What callers record with OpenTelemetry keys renders as it did with Prometheus ones. */
+	struct metric_label otel[] = {
+		{ "service.name", "shop" },
+		{ "http.route", "/users/{id}" },
+		{ "http.response.status_code", "200", true },
+		{ "http.request.method", "GET" },
+		{ "httpx", "1" }, /* sorts after http_*, as in Prometheus, not between them */
+	};
+	struct metric_label prom[] = {
+		{ "service_name", "shop" },
+		{ "http_route", "/users/{id}" },
+		{ "http_response_status_code", "200" },
+		{ "http_request_method", "GET" },
+		{ "httpx", "1" },
+	};
+	struct metrics *a = metrics_new(10), *b = metrics_new(10);
+	char *x, *y;
+	int ha, hb;
+
+	(void)state;
+	ha = reg(a, "h_seconds", METRIC_HISTOGRAM, semconv_bounds, 2);
+	hb = reg(b, "h_seconds", METRIC_HISTOGRAM, semconv_bounds, 2);
+	assert_int_equal(metrics_histogram_observe(a, ha, otel, ARRAY_SIZE(otel), 0.001), 0);
+	assert_int_equal(metrics_histogram_observe(b, hb, prom, ARRAY_SIZE(prom), 0.001), 0);
+	/* Either spelling finds the same series. */
+	assert_int_equal(metrics_histogram_observe(a, ha, prom, ARRAY_SIZE(prom), 0.001), 0);
+	assert_int_equal(metrics_histogram_observe(b, hb, prom, ARRAY_SIZE(prom), 0.001), 0);
+	x = render(a);
+	y = render(b);
+	assert_string_equal(x, y);
+	assert_non_null(strstr(x, "h_seconds_count{http_request_method=\"GET\","
+				  "http_response_status_code=\"200\",http_route=\"/users/{id}\","
+				  "httpx=\"1\",service_name=\"shop\"} 2\n"));
+	free(x);
+	free(y);
+	metrics_free(a);
+	metrics_free(b);
 }
 
 static void test_series_cap(void **state)
@@ -525,6 +650,158 @@ static void test_concurrent(void **state)
 			     "h_seconds_bucket{thread=\"shared\",le=\"0.025\"} 200000\n"
 			     "h_seconds_bucket{thread=\"shared\",le=\"+Inf\"} 400000\n");
 	assert_render_has(m, "h_seconds_count{thread=\"shared\"} 400000\n");
+	metrics_free(m);
+}
+
+static uint64_t realtime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+#define MAX_VISITED 16
+
+struct visited {
+	const struct metric_family_def *def;
+	size_t nlabels;
+	char labels[128]; /* key=value[#],... with # for is_int */
+	struct metric_point pt;
+	uint64_t buckets[8];
+};
+
+struct visit_log {
+	struct visited v[MAX_VISITED];
+	size_t n;
+	struct metrics *m; /* recorded into from the callback */
+	int fam;
+};
+
+static void visit_cb(void *ctx, const struct metric_family_def *def,
+		     const struct metric_label *labels, size_t nlabels,
+		     const struct metric_point *pt)
+{
+	struct visit_log *log = ctx;
+	struct visited *v;
+	size_t i, len = 0;
+
+	assert_true(log->n < MAX_VISITED);
+	v = &log->v[log->n++];
+	v->def = def;
+	v->nlabels = nlabels;
+	v->pt = *pt;
+	v->labels[0] = '\0';
+	for (i = 0; i < nlabels; i++)
+		len += (size_t)snprintf(v->labels + len, sizeof(v->labels) - len, "%s%s=%s%s",
+					i ? "," : "", labels[i].key, labels[i].value,
+					labels[i].is_int ? "#" : "");
+	if (def->type == METRIC_HISTOGRAM) {
+		assert_true(def->nbounds < ARRAY_SIZE(v->buckets));
+		memcpy(v->buckets, pt->bucket_counts, (def->nbounds + 1) * sizeof(uint64_t));
+		v->pt.bucket_counts = v->buckets;
+	}
+	/* The registry's lock is not held. */
+	if (log->m)
+		assert_int_equal(metrics_counter_add(log->m, log->fam, NULL, 0, 1), 0);
+}
+
+static void test_visit(void **state)
+{
+	static const double b[] = { 1, 2, 5 };
+	const struct metric_family_def hdef = {
+		.name = "h_seconds",
+		.help = "Help.",
+		.type = METRIC_HISTOGRAM,
+		.bounds = b,
+		.nbounds = ARRAY_SIZE(b),
+		.otel_name = "h",
+		.unit = "s",
+	};
+	struct metric_label l1[] = {
+		{ "z.last", "\xff" },		   /* kept as valid UTF-8 */
+		{ "http.response.status_code", "200", true },
+		{ "empty", "" },		   /* dropped */
+		{ "a", "x" },
+	};
+	struct metric_label l2[] = { { "a", "y" } };
+	struct visit_log log = { .n = 0 };
+	struct metrics *m = metrics_new(2);
+	uint64_t t0, t1, t2;
+	int c, h, g;
+
+	(void)state;
+	assert_int_equal(metrics_visit(NULL, visit_cb, &log), -EINVAL);
+	assert_int_equal(metrics_visit(m, NULL, &log), -EINVAL);
+	assert_int_equal(metrics_visit(m, visit_cb, &log), 0);
+	assert_int_equal(log.n, 0);
+
+	h = metrics_register(m, &hdef);
+	c = reg(m, "c_total", METRIC_COUNTER, NULL, 0);
+	g = reg(m, "g", METRIC_GAUGE, NULL, 0);
+	t0 = realtime_ns();
+	assert_int_equal(metrics_histogram_observe(m, h, l1, ARRAY_SIZE(l1), 0.5), 0);
+	assert_int_equal(metrics_histogram_observe(m, h, l1, ARRAY_SIZE(l1), 2), 0);
+	assert_int_equal(metrics_histogram_observe(m, h, l1, ARRAY_SIZE(l1), 9), 0);
+	assert_int_equal(metrics_histogram_observe(m, h, l1, ARRAY_SIZE(l1), 1.5), 0);
+	t1 = realtime_ns();
+	assert_int_equal(metrics_counter_add(m, c, NULL, 0, 3), 0);
+	/* Recorded with other flags and order: the same series, as first recorded. */
+	l1[1].is_int = false;
+	assert_int_equal(metrics_histogram_observe(m, h, l1, ARRAY_SIZE(l1), 0.1), 0);
+	assert_int_equal(metrics_gauge_set(m, g, l2, 1, 1.5), 0);
+	l2[0].value = "z";
+	assert_int_equal(metrics_gauge_set(m, g, l2, 1, 2), 0);
+	l2[0].value = "w"; /* past the cap of 2 */
+	assert_int_equal(metrics_gauge_set(m, g, l2, 1, 7), 0);
+	t2 = realtime_ns();
+
+	log.m = m;
+	log.fam = c;
+	assert_int_equal(metrics_visit(m, visit_cb, &log), 0);
+	/* Registration order; inside a family the exposition's order. */
+	assert_int_equal(log.n, 5);
+	assert_string_equal(log.v[0].def->name, "h_seconds");
+	assert_string_equal(log.v[0].def->otel_name, "h");
+	assert_string_equal(log.v[0].def->unit, "s");
+	assert_string_equal(log.v[0].def->help, "Help.");
+	assert_int_equal(log.v[0].def->nbounds, 3);
+	assert_true(log.v[0].def->bounds[2] == 5);
+	assert_int_equal(log.v[0].nlabels, 3);
+	assert_string_equal(log.v[0].labels,
+			    "a=x,http.response.status_code=200#,z.last=\xef\xbf\xbd");
+	assert_int_equal(log.v[0].pt.count, 5);
+	assert_true(log.v[0].pt.sum == 13.1);
+	/* Buckets as counted, not cumulative: (,1] (1,2] (2,5] (5,+Inf). */
+	assert_int_equal(log.v[0].pt.bucket_counts[0], 2);
+	assert_int_equal(log.v[0].pt.bucket_counts[1], 2);
+	assert_int_equal(log.v[0].pt.bucket_counts[2], 0);
+	assert_int_equal(log.v[0].pt.bucket_counts[3], 1);
+	assert_true(log.v[0].pt.start_unix_ns >= t0 && log.v[0].pt.start_unix_ns <= t1);
+
+	assert_string_equal(log.v[1].def->name, "c_total");
+	assert_null(log.v[1].def->otel_name);
+	assert_null(log.v[1].def->unit);
+	assert_int_equal(log.v[1].nlabels, 0);
+	assert_true(log.v[1].pt.value == 3);
+	assert_true(log.v[1].pt.start_unix_ns >= t1 && log.v[1].pt.start_unix_ns <= t2);
+
+	assert_string_equal(log.v[2].def->name, "g");
+	assert_string_equal(log.v[2].labels, "a=y");
+	assert_true(log.v[2].pt.value == 1.5);
+	assert_string_equal(log.v[3].labels, "a=z");
+	/* The overflow series, under its OpenTelemetry key. */
+	assert_string_equal(log.v[4].labels, "otel.metric.overflow=true");
+	assert_true(log.v[4].pt.value == 7);
+	assert_true(log.v[4].pt.start_unix_ns >= t1 && log.v[4].pt.start_unix_ns <= t2);
+
+	/* Start times stay; the callback's own counting went into the registry. */
+	log.n = 0;
+	log.m = NULL;
+	assert_int_equal(metrics_visit(m, visit_cb, &log), 0);
+	assert_int_equal(log.n, 5);
+	assert_true(log.v[1].pt.value == 8);
+	assert_true(log.v[0].pt.start_unix_ns >= t0 && log.v[0].pt.start_unix_ns <= t1);
 	metrics_free(m);
 }
 
@@ -670,6 +947,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_register_rules),
+		cmocka_unit_test(test_register_otel),
 		cmocka_unit_test(test_register_twice),
 		cmocka_unit_test(test_counter_gauge),
 		cmocka_unit_test(test_bad_records),
@@ -678,9 +956,11 @@ int main(void)
 		cmocka_unit_test(test_values),
 		cmocka_unit_test(test_labels),
 		cmocka_unit_test(test_label_rules),
+		cmocka_unit_test(test_dotted_keys),
 		cmocka_unit_test(test_series_cap),
 		cmocka_unit_test(test_many_series),
 		cmocka_unit_test(test_concurrent),
+		cmocka_unit_test(test_visit),
 		cmocka_unit_test(test_deterministic),
 		cmocka_unit_test(test_promtool),
 	};

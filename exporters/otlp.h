@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * OTLP/HTTP protobuf delivery: spans are queued by the event loop (never blocking it) and sent
+ * in batches by a thread of their own; metrics are read from the registry every interval.
+ * Retries with backoff and jitter on 429/502/503/504 and network errors (Retry-After honoured),
+ * no retry on other 4xx; a bounded queue whose overflow is counted; a final flush on stop.
+ */
+#ifndef OBSPROBE_OTLP_H
+#define OBSPROBE_OTLP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "metrics.h"
+#include "otel_config.h"
+#include "span.h"
+
+#define OTLP_QUEUE_MAX 2048 /* spans waiting for the exporter thread */
+#define OTLP_BATCH_MAX 512  /* spans per request */
+#define OTLP_BATCH_MS 1000  /* a partial batch leaves after this long */
+
+enum otlp_signal {
+	OTLP_TRACES = 0,
+	OTLP_METRICS = 1,
+};
+
+struct otlp_stats {
+	uint64_t dropped[2];  /* spans (traces) or exports (metrics) given up on */
+	uint64_t ok[2];       /* requests the collector accepted */
+	uint64_t retried[2];  /* attempts that failed and were retried */
+	uint64_t failed[2];   /* requests given up on: rejected, or out of time */
+};
+
+struct otlp_exporter;
+
+/* NULL with a sentence in err on failure. m may be NULL when metrics are not exported. */
+struct otlp_exporter *otlp_exporter_start(const struct otel_config *cfg, struct metrics *m,
+					  const char *host_name, const char *version, char *err,
+					  size_t errlen);
+/* Flushes what is queued (and one last metrics export) within the configured timeout, then
+ * stops the thread. NULL ok. */
+void otlp_exporter_stop(struct otlp_exporter *e);
+bool otlp_exporter_wants_traces(const struct otlp_exporter *e);
+/* Copies s into the queue, or counts it dropped when the queue is full. Never blocks for I/O. */
+void otlp_exporter_add_span(struct otlp_exporter *e, const struct span *s,
+			    const struct proc_info *proc);
+void otlp_exporter_get_stats(struct otlp_exporter *e, struct otlp_stats *out);
+
+#endif /* OBSPROBE_OTLP_H */

@@ -1,0 +1,1028 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The messages are protobuf-c structs that point at the spans' and the registry's own bytes
+ * wherever those can be sent as they are; everything else (the message structs themselves,
+ * strings that needed repair) comes from one arena per call, freed at once.
+ */
+#include "otlp_encode.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "opentelemetry/proto/collector/metrics/v1/metrics_service.pb-c.h"
+#include "opentelemetry/proto/collector/trace/v1/trace_service.pb-c.h"
+
+/* The generated names, shortened to the message names of the .proto files. */
+typedef Opentelemetry__Proto__Common__V1__AnyValue AnyValue;
+typedef Opentelemetry__Proto__Common__V1__KeyValue KeyValue;
+typedef Opentelemetry__Proto__Common__V1__InstrumentationScope InstrumentationScope;
+typedef Opentelemetry__Proto__Resource__V1__Resource Resource;
+typedef Opentelemetry__Proto__Trace__V1__ResourceSpans ResourceSpans;
+typedef Opentelemetry__Proto__Trace__V1__ScopeSpans ScopeSpans;
+typedef Opentelemetry__Proto__Trace__V1__Span Span;
+typedef Opentelemetry__Proto__Trace__V1__Status Status;
+typedef Opentelemetry__Proto__Collector__Trace__V1__ExportTraceServiceRequest TraceRequest;
+typedef Opentelemetry__Proto__Metrics__V1__ResourceMetrics ResourceMetrics;
+typedef Opentelemetry__Proto__Metrics__V1__ScopeMetrics ScopeMetrics;
+typedef Opentelemetry__Proto__Metrics__V1__Metric Metric;
+typedef Opentelemetry__Proto__Metrics__V1__Sum Sum;
+typedef Opentelemetry__Proto__Metrics__V1__Gauge Gauge;
+typedef Opentelemetry__Proto__Metrics__V1__Histogram Histogram;
+typedef Opentelemetry__Proto__Metrics__V1__NumberDataPoint NumberDataPoint;
+typedef Opentelemetry__Proto__Metrics__V1__HistogramDataPoint HistogramDataPoint;
+typedef Opentelemetry__Proto__Collector__Metrics__V1__ExportMetricsServiceRequest MetricsRequest;
+
+/* And the generated constants; some do not fit in 100 columns even on a line of their own. */
+#define CUMULATIVE \
+OPENTELEMETRY__PROTO__METRICS__V1__AGGREGATION_TEMPORALITY__AGGREGATION_TEMPORALITY_CUMULATIVE
+#define ANY_STRING OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE
+#define ANY_INT OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_INT_VALUE
+#define ANY_BOOL OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_BOOL_VALUE
+#define AS_INT OPENTELEMETRY__PROTO__METRICS__V1__NUMBER_DATA_POINT__VALUE_AS_INT
+#define AS_DOUBLE OPENTELEMETRY__PROTO__METRICS__V1__NUMBER_DATA_POINT__VALUE_AS_DOUBLE
+
+#define ARENA_CHUNK 65536
+#define SVC_LABEL "service_name"	     /* service.name as Prometheus reads it */
+#define OVERFLOW_LABEL "otel_metric_overflow" /* the registry's overflow series */
+
+static const AnyValue anyvalue_init = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__INIT;
+static const KeyValue keyvalue_init = OPENTELEMETRY__PROTO__COMMON__V1__KEY_VALUE__INIT;
+static const Span span_init_msg = OPENTELEMETRY__PROTO__TRACE__V1__SPAN__INIT;
+static const ResourceSpans rspans_init = OPENTELEMETRY__PROTO__TRACE__V1__RESOURCE_SPANS__INIT;
+static const ScopeSpans sspans_init = OPENTELEMETRY__PROTO__TRACE__V1__SCOPE_SPANS__INIT;
+static const Resource resource_init = OPENTELEMETRY__PROTO__RESOURCE__V1__RESOURCE__INIT;
+static const ResourceMetrics rmetrics_init =
+	OPENTELEMETRY__PROTO__METRICS__V1__RESOURCE_METRICS__INIT;
+static const ScopeMetrics smetrics_init = OPENTELEMETRY__PROTO__METRICS__V1__SCOPE_METRICS__INIT;
+static const Metric metric_init = OPENTELEMETRY__PROTO__METRICS__V1__METRIC__INIT;
+static const Sum sum_init = OPENTELEMETRY__PROTO__METRICS__V1__SUM__INIT;
+static const Gauge gauge_init = OPENTELEMETRY__PROTO__METRICS__V1__GAUGE__INIT;
+static const Histogram histogram_init = OPENTELEMETRY__PROTO__METRICS__V1__HISTOGRAM__INIT;
+static const NumberDataPoint ndp_init = OPENTELEMETRY__PROTO__METRICS__V1__NUMBER_DATA_POINT__INIT;
+static const HistogramDataPoint hdp_init =
+	OPENTELEMETRY__PROTO__METRICS__V1__HISTOGRAM_DATA_POINT__INIT;
+
+/* Statuses are the same for every span of a kind: shared, never written. */
+static Status status_unset = OPENTELEMETRY__PROTO__TRACE__V1__STATUS__INIT;
+static Status status_error = {
+	PROTOBUF_C_MESSAGE_INIT(&opentelemetry__proto__trace__v1__status__descriptor),
+	(char *)protobuf_c_empty_string,
+	OPENTELEMETRY__PROTO__TRACE__V1__STATUS__STATUS_CODE__STATUS_CODE_ERROR,
+};
+
+/* HistogramDataPoint.sum is "optional double" upstream, so a zero sum is sent too; protoc-c
+ * 1.4 only knows proto3's implicit presence, which drops zeros. The field is handed to
+ * protobuf-c as an "unknown" one, which it packs as it is: tag 5, 64-bit, eight zero bytes. */
+static uint8_t zero_double[8];
+static ProtobufCMessageUnknownField zero_sum_field = {
+	.tag = 5,
+	.wire_type = PROTOBUF_C_WIRE_TYPE_64BIT,
+	.len = sizeof(zero_double),
+	.data = zero_double,
+};
+
+struct arena_chunk {
+	struct arena_chunk *next;
+	max_align_t data[];
+};
+
+struct arena {
+	struct arena_chunk *head;
+	char *p;
+	size_t left;
+	size_t next; /* size of the next chunk */
+};
+
+static void arena_init(struct arena *a, size_t hint)
+{
+	memset(a, 0, sizeof(*a));
+	a->next = hint > ARENA_CHUNK ? hint : ARENA_CHUNK;
+}
+
+static void arena_free(struct arena *a)
+{
+	struct arena_chunk *c, *next;
+
+	for (c = a->head; c; c = next) {
+		next = c->next;
+		free(c);
+	}
+}
+
+static void *arena_alloc(struct arena *a, size_t n)
+{
+	const size_t align = sizeof(max_align_t);
+	struct arena_chunk *c;
+	size_t size;
+	void *r;
+
+	if (n > SIZE_MAX / 2)
+		return NULL;
+	n = (n + align - 1) & ~(align - 1);
+	if (n > a->left) {
+		size = a->next > n ? a->next : n;
+		c = malloc(sizeof(*c) + size);
+		if (!c)
+			return NULL;
+		c->next = a->head;
+		a->head = c;
+		a->p = (char *)c->data;
+		a->left = size;
+		if (a->next < SIZE_MAX / 4)
+			a->next *= 2;
+	}
+	r = a->p;
+	a->p += n;
+	a->left -= n;
+	return r;
+}
+
+static void *arena_array(struct arena *a, size_t count, size_t size)
+{
+	if (size && count > SIZE_MAX / 2 / size)
+		return NULL;
+	return arena_alloc(a, count * size);
+}
+
+/* Length of the valid UTF-8 sequence at p (at most left bytes), 0 if there is none: overlong
+ * forms, surrogates and code points past U+10FFFF are invalid. A NUL fails every continuation
+ * test, so NUL-terminated strings need no bound. */
+static size_t utf8_seq(const unsigned char *p, size_t left)
+{
+	unsigned char lo = 0x80, hi = 0xbf;
+	size_t i, n;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
+		n = 2;
+	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		n = 3;
+		if (p[0] == 0xe0)
+			lo = 0xa0;
+		else if (p[0] == 0xed)
+			hi = 0x9f;
+	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		n = 4;
+		if (p[0] == 0xf0)
+			lo = 0x90;
+		else if (p[0] == 0xf4)
+			hi = 0x8f;
+	} else {
+		return 0;
+	}
+	if (left < n || p[1] < lo || p[1] > hi)
+		return 0;
+	for (i = 2; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	}
+	return n;
+}
+
+/*
+ * s as a protobuf string: itself when it is valid UTF-8 ending in a NUL within max bytes, else
+ * a copy ending there with every stray byte replaced by U+FFFD. Protobuf strings must be UTF-8
+ * (decoders such as protobuf-go refuse the whole request otherwise), and what we send comes
+ * from observed traffic and process names. NULL only when out of memory.
+ */
+static char *pb_str(struct arena *a, const char *s, size_t max)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, n, len = 0;
+	char *out;
+
+	while (i < max && p[i]) {
+		if (p[i] < 0x80) {
+			i++;
+			continue;
+		}
+		n = utf8_seq(p + i, max - i);
+		if (!n)
+			break;
+		i += n;
+	}
+	if (i < max && !p[i])
+		return (char *)s;
+
+	for (i = 0; i < max && p[i]; i += n ? n : 1) {
+		n = utf8_seq(p + i, max - i);
+		len += n ? n : 3;
+	}
+	out = arena_alloc(a, len + 1);
+	if (!out)
+		return NULL;
+	for (i = 0, len = 0; i < max && p[i]; i += n ? n : 1) {
+		n = utf8_seq(p + i, max - i);
+		if (n)
+			memcpy(out + len, p + i, n);
+		else
+			memcpy(out + len, "\xef\xbf\xbd", 3);
+		len += n ? n : 3;
+	}
+	out[len] = '\0';
+	return out;
+}
+
+/* A copy in the arena, repaired as pb_str() does: for strings that do not outlive the call. */
+static char *pb_strdup(struct arena *a, const char *s)
+{
+	char *r = pb_str(a, s, SIZE_MAX);
+	size_t n;
+
+	if (r != s)
+		return r;
+	n = strlen(s) + 1;
+	r = arena_alloc(a, n);
+	return r ? memcpy(r, s, n) : NULL;
+}
+
+/* A KeyValue with its AnyValue, in one allocation. */
+struct kv_pair {
+	KeyValue kv;
+	AnyValue v;
+};
+
+static KeyValue *kv_new(struct arena *a, const char *key)
+{
+	struct kv_pair *p = arena_alloc(a, sizeof(*p));
+
+	if (!p || !key)
+		return NULL;
+	p->kv = keyvalue_init;
+	p->v = anyvalue_init;
+	p->kv.key = (char *)key;
+	p->kv.value = &p->v;
+	return &p->kv;
+}
+
+static KeyValue *kv_str(struct arena *a, const char *key, const char *val)
+{
+	KeyValue *kv = kv_new(a, key);
+
+	if (!kv || !val)
+		return NULL;
+	kv->value->value_case = ANY_STRING;
+	kv->value->string_value = (char *)val;
+	return kv;
+}
+
+static KeyValue *kv_int(struct arena *a, const char *key, int64_t val)
+{
+	KeyValue *kv = kv_new(a, key);
+
+	if (!kv)
+		return NULL;
+	kv->value->value_case = ANY_INT;
+	kv->value->int_value = val;
+	return kv;
+}
+
+static KeyValue *kv_bool(struct arena *a, const char *key, bool val)
+{
+	KeyValue *kv = kv_new(a, key);
+
+	if (!kv)
+		return NULL;
+	kv->value->value_case = ANY_BOOL;
+	kv->value->bool_value = val;
+	return kv;
+}
+
+/* A decimal integer, all of s: "-12", "443". */
+static bool parse_int(const char *s, int64_t *out)
+{
+	const char *p = s;
+	uint64_t v = 0, limit;
+	bool neg = *p == '-';
+
+	if (neg)
+		p++;
+	if (!*p)
+		return false;
+	limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+	for (; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return false;
+		if (v > (limit - (uint64_t)(*p - '0')) / 10)
+			return false;
+		v = v * 10 + (uint64_t)(*p - '0');
+	}
+	*out = neg ? (int64_t)(0 - v) : (int64_t)v;
+	return true;
+}
+
+/* Strings are copied: a label lives only as long as the callback that hands it over. */
+static KeyValue *kv_label(struct arena *a, const struct metric_label *l)
+{
+	char *key = pb_strdup(a, l->key);
+	int64_t iv;
+
+	if (!key)
+		return NULL;
+	if (l->is_int && parse_int(l->value, &iv))
+		return kv_int(a, key, iv);
+	return kv_str(a, key, pb_strdup(a, l->value));
+}
+
+static bool own_key(const char *key)
+{
+	return !strcmp(key, "service.name") || !strcmp(key, "process.pid") ||
+	       !strcmp(key, "process.executable.name");
+}
+
+/* Attributes every resource shares: host.name, telemetry.sdk.*, then cfg->extra, which
+ * replaces any of those of the same key (as the SDKs let OTEL_RESOURCE_ATTRIBUTES do). */
+struct common_attrs {
+	KeyValue **kv;
+	size_t n;
+};
+
+static int common_attrs_build(struct arena *a, const struct otlp_resource_cfg *cfg,
+			      struct common_attrs *c)
+{
+	size_t i, j, nextra = cfg && cfg->extra ? cfg->nextra : 0;
+	KeyValue *kv;
+
+	c->n = 0;
+	c->kv = arena_array(a, 3 + nextra, sizeof(*c->kv));
+	if (!c->kv)
+		return -ENOMEM;
+	if (cfg && cfg->host_name && *cfg->host_name)
+		c->kv[c->n++] = kv_str(a, "host.name", pb_strdup(a, cfg->host_name));
+	c->kv[c->n++] = kv_str(a, "telemetry.sdk.name", OTLP_SDK_NAME);
+	if (cfg && cfg->sdk_version && *cfg->sdk_version)
+		c->kv[c->n++] = kv_str(a, "telemetry.sdk.version", pb_strdup(a, cfg->sdk_version));
+	for (i = 0; i < nextra; i++) {
+		const struct metric_label *l = &cfg->extra[i];
+
+		if (!l->key || !*l->key || !l->value || own_key(l->key))
+			continue;
+		kv = kv_label(a, l);
+		if (!kv)
+			return -ENOMEM;
+		for (j = 0; j < c->n; j++) {
+			if (c->kv[j] && !strcmp(c->kv[j]->key, kv->key))
+				break;
+		}
+		c->kv[j] = kv;
+		if (j == c->n)
+			c->n++;
+	}
+	for (i = 0; i < c->n; i++) {
+		if (!c->kv[i])
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* A resource: own attributes (already in kv[0..nown)) followed by the common ones. */
+static Resource *resource_new(struct arena *a, KeyValue **own, size_t nown,
+			      const struct common_attrs *c)
+{
+	Resource *r = arena_alloc(a, sizeof(*r));
+	size_t i;
+
+	if (!r)
+		return NULL;
+	*r = resource_init;
+	r->attributes = arena_array(a, nown + c->n, sizeof(*r->attributes));
+	if (!r->attributes)
+		return NULL;
+	for (i = 0; i < nown; i++) {
+		if (!own[i])
+			return NULL;
+		r->attributes[r->n_attributes++] = own[i];
+	}
+	memcpy(r->attributes + nown, c->kv, c->n * sizeof(*c->kv));
+	r->n_attributes += c->n;
+	return r;
+}
+
+static InstrumentationScope *scope_new(struct arena *a, const struct otlp_resource_cfg *cfg)
+{
+	InstrumentationScope *s = arena_alloc(a, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	opentelemetry__proto__common__v1__instrumentation_scope__init(s);
+	s->name = OTLP_SDK_NAME;
+	if (cfg && cfg->sdk_version && *cfg->sdk_version) {
+		s->version = pb_strdup(a, cfg->sdk_version);
+		if (!s->version)
+			return NULL;
+	}
+	return s;
+}
+
+static int pack(const ProtobufCMessage *msg, uint8_t **out, size_t *outlen)
+{
+	size_t len = protobuf_c_message_get_packed_size(msg);
+	uint8_t *buf = malloc(len ? len : 1);
+
+	if (!buf)
+		return -ENOMEM;
+	if (protobuf_c_message_pack(msg, buf) != len) {
+		free(buf);
+		return -EINVAL;
+	}
+	*out = buf;
+	*outlen = len;
+	return 0;
+}
+
+/* Spans are grouped by process: pid, then the names, then their order in the batch. */
+struct span_ref {
+	uint32_t pid;
+	size_t idx;
+	const struct proc_info *proc;
+};
+
+static int cmp_span_ref(const void *a, const void *b)
+{
+	const struct span_ref *x = a, *y = b;
+	int r;
+
+	if (x->pid != y->pid)
+		return x->pid < y->pid ? -1 : 1;
+	if (x->proc != y->proc) {
+		if (!x->proc || !y->proc)
+			return x->proc ? 1 : -1;
+		r = strncmp(x->proc->service_name, y->proc->service_name,
+			    sizeof(x->proc->service_name));
+		if (r)
+			return r;
+		r = strncmp(x->proc->exe_name, y->proc->exe_name, sizeof(x->proc->exe_name));
+		if (r)
+			return r;
+	}
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+static bool same_proc(const struct span_ref *x, const struct span_ref *y)
+{
+	if (x->pid != y->pid || !x->proc != !y->proc)
+		return false;
+	return x->proc == y->proc ||
+	       (!strncmp(x->proc->service_name, y->proc->service_name,
+			 sizeof(x->proc->service_name)) &&
+		!strncmp(x->proc->exe_name, y->proc->exe_name, sizeof(x->proc->exe_name)));
+}
+
+static Resource *proc_resource(struct arena *a, const struct span_ref *r,
+			       const struct common_attrs *c)
+{
+	const struct proc_info *p = r->proc;
+	const char *exe = p ? pb_str(a, p->exe_name, sizeof(p->exe_name)) : "";
+	const char *svc = p ? pb_str(a, p->service_name, sizeof(p->service_name)) : "";
+	KeyValue *own[3];
+	size_t n = 0;
+	char *def;
+
+	if (!exe || !svc)
+		return NULL;
+	if (!*svc) {
+		/* The SDKs' default: unknown_service, with the executable when known. */
+		def = arena_alloc(a, sizeof("unknown_service:") + strlen(exe));
+		if (!def)
+			return NULL;
+		strcpy(def, *exe ? "unknown_service:" : "unknown_service");
+		svc = strcat(def, exe);
+	}
+	own[n++] = kv_str(a, "service.name", svc);
+	own[n++] = kv_int(a, "process.pid", r->pid);
+	if (*exe)
+		own[n++] = kv_str(a, "process.executable.name", exe);
+	return resource_new(a, own, n, c);
+}
+
+static int span_fill(struct arena *a, Span *out, const struct span *s, int64_t clock_offset_ns)
+{
+	size_t i, n = s->nattrs < SPAN_MAX_ATTRS ? s->nattrs : SPAN_MAX_ATTRS;
+	struct kv_pair *kvs;
+
+	*out = span_init_msg;
+	out->trace_id.len = sizeof(s->trace_id);
+	out->trace_id.data = (uint8_t *)s->trace_id;
+	out->span_id.len = sizeof(s->span_id);
+	out->span_id.data = (uint8_t *)s->span_id;
+	if (s->has_parent) {
+		out->parent_span_id.len = sizeof(s->parent_id);
+		out->parent_span_id.data = (uint8_t *)s->parent_id;
+	}
+	/* Span.flags (field 16) is left unset: it is newer than the OTLP 1.0 protos that many
+	 * receivers still decode with (the test decoder among them), which would see it as an
+	 * unknown field. The W3C sampled bit is implied by the span being exported at all. */
+	out->name = pb_str(a, s->name, sizeof(s->name));
+	switch (s->kind) {
+	case SPAN_KIND_SERVER:
+		out->kind = OPENTELEMETRY__PROTO__TRACE__V1__SPAN__SPAN_KIND__SPAN_KIND_SERVER;
+		break;
+	case SPAN_KIND_CLIENT:
+		out->kind = OPENTELEMETRY__PROTO__TRACE__V1__SPAN__SPAN_KIND__SPAN_KIND_CLIENT;
+		break;
+	default:
+		out->kind = OPENTELEMETRY__PROTO__TRACE__V1__SPAN__SPAN_KIND__SPAN_KIND_INTERNAL;
+	}
+	/* Unsigned, so that a negative offset wraps to the right sum. */
+	out->start_time_unix_nano = s->start_ns + (uint64_t)clock_offset_ns;
+	out->end_time_unix_nano = s->end_ns + (uint64_t)clock_offset_ns;
+	out->status = s->error ? &status_error : &status_unset;
+	if (!out->name)
+		return -ENOMEM;
+	if (!n)
+		return 0;
+
+	out->attributes = arena_array(a, n, sizeof(*out->attributes) + sizeof(*kvs));
+	if (!out->attributes)
+		return -ENOMEM;
+	kvs = (struct kv_pair *)(out->attributes + n);
+	for (i = 0; i < n; i++) {
+		const struct span_attr *attr = &s->attrs[i];
+		struct kv_pair *p = &kvs[i];
+
+		p->kv = keyvalue_init;
+		p->v = anyvalue_init;
+		p->kv.key = (char *)attr->key;
+		p->kv.value = &p->v;
+		if (attr->is_int) {
+			p->v.value_case = ANY_INT;
+			p->v.int_value = attr->ival;
+		} else {
+			p->v.value_case = ANY_STRING;
+			p->v.string_value = pb_str(a, span_attr_str(s, attr),
+						   SPAN_ARENA - (size_t)attr->soff);
+			if (!p->v.string_value)
+				return -ENOMEM;
+		}
+		out->attributes[i] = &p->kv;
+	}
+	out->n_attributes = n;
+	return 0;
+}
+
+int otlp_encode_traces(const struct span *const *spans, const struct proc_info *const *procs,
+		       size_t n, const struct otlp_resource_cfg *cfg, int64_t clock_offset_ns,
+		       uint8_t **out, size_t *outlen)
+{
+	TraceRequest req =
+		OPENTELEMETRY__PROTO__COLLECTOR__TRACE__V1__EXPORT_TRACE_SERVICE_REQUEST__INIT;
+	InstrumentationScope *scope;
+	struct span_ref *refs = NULL;
+	struct common_attrs common;
+	size_t i, k, g, ngroups = 0;
+	struct arena a;
+	Span *msgs;
+	int err;
+
+	if (!out || !outlen || (n && !spans))
+		return -EINVAL;
+	for (i = 0; i < n; i++) {
+		if (!spans[i])
+			return -EINVAL;
+	}
+	if (n > SIZE_MAX / 2 / sizeof(*refs))
+		return -ENOMEM;
+	/* Roughly what a batch of HTTP spans needs, so that one chunk usually does. */
+	arena_init(&a, n * (sizeof(Span) + 8 * sizeof(struct kv_pair)) + 4096);
+	err = -ENOMEM;
+	scope = scope_new(&a, cfg);
+	if (!scope || common_attrs_build(&a, cfg, &common))
+		goto cleanup;
+	if (!n)
+		goto done;
+
+	refs = malloc(n * sizeof(*refs));
+	msgs = arena_array(&a, n, sizeof(*msgs));
+	if (!refs || !msgs)
+		goto cleanup;
+	for (i = 0; i < n; i++) {
+		refs[i].proc = procs ? procs[i] : NULL;
+		refs[i].pid = refs[i].proc ? refs[i].proc->pid : spans[i]->pid;
+		refs[i].idx = i;
+	}
+	qsort(refs, n, sizeof(*refs), cmp_span_ref);
+	for (i = 0; i < n; i++) {
+		if (!i || !same_proc(&refs[i - 1], &refs[i]))
+			ngroups++;
+	}
+	req.resource_spans = arena_array(&a, ngroups, sizeof(*req.resource_spans));
+	if (!req.resource_spans)
+		goto cleanup;
+
+	for (i = 0, g = 0; g < ngroups; g++) {
+		ResourceSpans *rs = arena_alloc(&a, sizeof(*rs));
+		ScopeSpans *ss = arena_alloc(&a, sizeof(*ss));
+		ScopeSpans **ssp = arena_alloc(&a, sizeof(*ssp));
+		size_t first = i;
+
+		if (!rs || !ss || !ssp)
+			goto cleanup;
+		*rs = rspans_init;
+		*ss = sspans_init;
+		rs->resource = proc_resource(&a, &refs[first], &common);
+		if (!rs->resource)
+			goto cleanup;
+		rs->n_scope_spans = 1;
+		rs->scope_spans = ssp;
+		ssp[0] = ss;
+		ss->scope = scope;
+		while (i < n && (i == first || same_proc(&refs[i - 1], &refs[i])))
+			i++;
+		ss->n_spans = i - first;
+		ss->spans = arena_array(&a, ss->n_spans, sizeof(*ss->spans));
+		if (!ss->spans)
+			goto cleanup;
+		for (k = first; k < i; k++) {
+			Span *m = &msgs[k];
+
+			err = span_fill(&a, m, spans[refs[k].idx], clock_offset_ns);
+			if (err)
+				goto cleanup;
+			ss->spans[k - first] = m;
+		}
+		req.resource_spans[req.n_resource_spans++] = rs;
+	}
+done:
+	err = pack(&req.base, out, outlen);
+cleanup:
+	free(refs);
+	arena_free(&a);
+	return err;
+}
+
+/* Metrics: the registry is visited once; each series becomes a row, then rows are grouped by
+ * service, keeping the registry's family order inside each service. */
+struct mfamily {
+	const struct metric_family_def *src; /* identity only: compared, never read after */
+	enum metric_type type;
+	char *name, *help, *unit;
+	double *bounds;
+	size_t nbounds;
+};
+
+struct mrow {
+	const struct mfamily *fam;
+	size_t svc;
+	KeyValue **attrs;
+	size_t nattrs;
+	double value;
+	double sum;
+	uint64_t count;
+	uint64_t *buckets;
+	uint64_t start;
+};
+
+struct mctx {
+	struct arena *a;
+	struct mrow *rows;
+	size_t nrows, rows_cap;
+	char **svcs;
+	size_t nsvcs, svcs_cap, last_svc;
+	struct mfamily *fam;
+	int err;
+};
+
+/* Keys compared as Prometheus reads them, '.' as '_': the registry treats them alike. */
+static bool key_is(const char *key, const char *prom)
+{
+	for (; *key && *prom; key++, prom++) {
+		if ((*key == '.' ? '_' : *key) != *prom)
+			return false;
+	}
+	return !*key && !*prom;
+}
+
+static int grow(void **arr, size_t *cap, size_t need, size_t elem)
+{
+	size_t ncap = *cap ? *cap * 2 : 64;
+	void *p;
+
+	if (need <= *cap)
+		return 0;
+	if (ncap > SIZE_MAX / elem)
+		return -ENOMEM;
+	p = realloc(*arr, ncap * elem);
+	if (!p)
+		return -ENOMEM;
+	*arr = p;
+	*cap = ncap;
+	return 0;
+}
+
+static struct mfamily *mfamily_new(struct arena *a, const struct metric_family_def *def)
+{
+	struct mfamily *f = arena_alloc(a, sizeof(*f));
+
+	if (!f)
+		return NULL;
+	f->src = def;
+	f->type = def->type;
+	f->name = pb_strdup(a, def->otel_name);
+	f->help = pb_strdup(a, def->help ? def->help : "");
+	f->unit = pb_strdup(a, def->unit ? def->unit : "");
+	f->nbounds = def->type == METRIC_HISTOGRAM ? def->nbounds : 0;
+	f->bounds = arena_array(a, f->nbounds + 1, sizeof(*f->bounds));
+	if (!f->name || !f->help || !f->unit || !f->bounds)
+		return NULL;
+	if (f->nbounds)
+		memcpy(f->bounds, def->bounds, f->nbounds * sizeof(*f->bounds));
+	return f;
+}
+
+static int find_service(struct mctx *c, const char *name)
+{
+	size_t i;
+
+	if (c->nsvcs && !strcmp(c->svcs[c->last_svc], name))
+		return 0;
+	for (i = 0; i < c->nsvcs; i++) {
+		if (!strcmp(c->svcs[i], name)) {
+			c->last_svc = i;
+			return 0;
+		}
+	}
+	if (grow((void **)&c->svcs, &c->svcs_cap, c->nsvcs + 1, sizeof(*c->svcs)))
+		return -ENOMEM;
+	c->svcs[c->nsvcs] = pb_strdup(c->a, name);
+	if (!c->svcs[c->nsvcs])
+		return -ENOMEM;
+	c->last_svc = c->nsvcs++;
+	return 0;
+}
+
+static void collect_series(void *ctx, const struct metric_family_def *def,
+			   const struct metric_label *labels, size_t nlabels,
+			   const struct metric_point *pt)
+{
+	struct mctx *c = ctx;
+	const char *svc = OTLP_SDK_NAME;
+	struct mrow *row;
+	size_t i, nb;
+
+	if (c->err || !def->otel_name)
+		return;
+	c->err = -ENOMEM;
+	if (!c->fam || c->fam->src != def) {
+		c->fam = mfamily_new(c->a, def);
+		if (!c->fam)
+			return;
+	}
+	for (i = 0; i < nlabels; i++) {
+		if (key_is(labels[i].key, SVC_LABEL))
+			svc = labels[i].value;
+	}
+	if (find_service(c, svc) ||
+	    grow((void **)&c->rows, &c->rows_cap, c->nrows + 1, sizeof(*c->rows)))
+		return;
+	row = &c->rows[c->nrows];
+	*row = (struct mrow){
+		.fam = c->fam,
+		.svc = c->last_svc,
+		.value = pt->value,
+		.sum = pt->sum,
+		.count = pt->count,
+		.start = pt->start_unix_ns,
+	};
+	row->attrs = arena_array(c->a, nlabels, sizeof(*row->attrs));
+	if (!row->attrs)
+		return;
+	for (i = 0; i < nlabels; i++) {
+		const struct metric_label *l = &labels[i];
+		KeyValue *kv;
+
+		if (key_is(l->key, SVC_LABEL))
+			continue;
+		/* The SDKs' overflow attribute is the boolean otel.metric.overflow. */
+		if (key_is(l->key, OVERFLOW_LABEL))
+			kv = kv_bool(c->a, "otel.metric.overflow", true);
+		else
+			kv = kv_label(c->a, l);
+		if (!kv)
+			return;
+		row->attrs[row->nattrs++] = kv;
+	}
+	if (def->type == METRIC_HISTOGRAM) {
+		nb = c->fam->nbounds + 1;
+		row->buckets = arena_array(c->a, nb, sizeof(*row->buckets));
+		if (!row->buckets)
+			return;
+		if (pt->bucket_counts)
+			memcpy(row->buckets, pt->bucket_counts, nb * sizeof(*row->buckets));
+		else
+			memset(row->buckets, 0, nb * sizeof(*row->buckets));
+	}
+	c->nrows++;
+	c->err = 0;
+}
+
+static void number_value(NumberDataPoint *dp, double v)
+{
+	/* Whole numbers (request counts, thread counts) go as ints, as an SDK's Int64 instrument
+	 * would send them; 0x1p63 itself does not fit. */
+	if (isfinite(v) && v == trunc(v) && fabs(v) < 0x1p63) {
+		dp->value_case = AS_INT;
+		dp->as_int = (int64_t)v;
+	} else {
+		dp->value_case = AS_DOUBLE;
+		dp->as_double = v;
+	}
+}
+
+/* The Metric for rows[0..n), all of one family. */
+static Metric *metric_new(struct arena *a, const struct mrow *const *rows, size_t n,
+			  uint64_t now)
+{
+	const struct mfamily *f = rows[0]->fam;
+	Metric *m = arena_alloc(a, sizeof(*m));
+	NumberDataPoint **ndps = NULL, *ndp;
+	HistogramDataPoint **hdps, *hdp;
+	Histogram *h;
+	Gauge *g;
+	Sum *s;
+	size_t i;
+
+	if (!m)
+		return NULL;
+	*m = metric_init;
+	m->name = f->name;
+	m->description = f->help;
+	m->unit = f->unit;
+	if (f->type == METRIC_HISTOGRAM) {
+		h = arena_alloc(a, sizeof(*h));
+		hdps = arena_array(a, n, sizeof(*hdps));
+		hdp = arena_array(a, n, sizeof(*hdp));
+		if (!h || !hdps || !hdp)
+			return NULL;
+		*h = histogram_init;
+		h->aggregation_temporality = CUMULATIVE;
+		h->n_data_points = n;
+		h->data_points = hdps;
+		for (i = 0; i < n; i++) {
+			hdp[i] = hdp_init;
+			hdp[i].n_attributes = rows[i]->nattrs;
+			hdp[i].attributes = rows[i]->attrs;
+			hdp[i].start_time_unix_nano = rows[i]->start;
+			hdp[i].time_unix_nano = now;
+			hdp[i].count = rows[i]->count;
+			hdp[i].sum = rows[i]->sum;
+			if (rows[i]->sum == 0) {
+				hdp[i].base.n_unknown_fields = 1;
+				hdp[i].base.unknown_fields = &zero_sum_field;
+			}
+			hdp[i].n_bucket_counts = f->nbounds + 1;
+			hdp[i].bucket_counts = rows[i]->buckets;
+			hdp[i].n_explicit_bounds = f->nbounds;
+			hdp[i].explicit_bounds = f->bounds;
+			hdps[i] = &hdp[i];
+		}
+		m->data_case = OPENTELEMETRY__PROTO__METRICS__V1__METRIC__DATA_HISTOGRAM;
+		m->histogram = h;
+		return m;
+	}
+
+	ndps = arena_array(a, n, sizeof(*ndps));
+	ndp = arena_array(a, n, sizeof(*ndp));
+	if (!ndps || !ndp)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		ndp[i] = ndp_init;
+		ndp[i].n_attributes = rows[i]->nattrs;
+		ndp[i].attributes = rows[i]->attrs;
+		ndp[i].start_time_unix_nano = rows[i]->start;
+		ndp[i].time_unix_nano = now;
+		number_value(&ndp[i], rows[i]->value);
+		ndps[i] = &ndp[i];
+	}
+	if (f->type == METRIC_COUNTER) {
+		s = arena_alloc(a, sizeof(*s));
+		if (!s)
+			return NULL;
+		*s = sum_init;
+		s->aggregation_temporality = CUMULATIVE;
+		s->is_monotonic = 1;
+		s->n_data_points = n;
+		s->data_points = ndps;
+		m->data_case = OPENTELEMETRY__PROTO__METRICS__V1__METRIC__DATA_SUM;
+		m->sum = s;
+	} else {
+		g = arena_alloc(a, sizeof(*g));
+		if (!g)
+			return NULL;
+		*g = gauge_init;
+		g->n_data_points = n;
+		g->data_points = ndps;
+		m->data_case = OPENTELEMETRY__PROTO__METRICS__V1__METRIC__DATA_GAUGE;
+		m->gauge = g;
+	}
+	return m;
+}
+
+static ResourceMetrics *service_metrics(struct arena *a, const char *svc,
+					const struct mrow *const *rows, size_t n,
+					const struct common_attrs *c, InstrumentationScope *scope,
+					uint64_t now)
+{
+	ResourceMetrics *rm = arena_alloc(a, sizeof(*rm));
+	ScopeMetrics *sm = arena_alloc(a, sizeof(*sm));
+	ScopeMetrics **smp = arena_alloc(a, sizeof(*smp));
+	KeyValue *own = kv_str(a, "service.name", svc);
+	size_t i, first, nmetrics = 0;
+
+	if (!rm || !sm || !smp || !own)
+		return NULL;
+	*rm = rmetrics_init;
+	*sm = smetrics_init;
+	rm->resource = resource_new(a, &own, 1, c);
+	if (!rm->resource)
+		return NULL;
+	rm->n_scope_metrics = 1;
+	rm->scope_metrics = smp;
+	smp[0] = sm;
+	sm->scope = scope;
+	for (i = 0; i < n; i++) {
+		if (!i || rows[i]->fam != rows[i - 1]->fam)
+			nmetrics++;
+	}
+	sm->metrics = arena_array(a, nmetrics, sizeof(*sm->metrics));
+	if (!sm->metrics)
+		return NULL;
+	for (i = 0; i < n;) {
+		first = i;
+		while (i < n && rows[i]->fam == rows[first]->fam)
+			i++;
+		sm->metrics[sm->n_metrics] = metric_new(a, rows + first, i - first, now);
+		if (!sm->metrics[sm->n_metrics++])
+			return NULL;
+	}
+	return rm;
+}
+
+int otlp_encode_metrics(struct metrics *m, const struct otlp_resource_cfg *cfg,
+			uint64_t now_unix_ns, uint8_t **out, size_t *outlen)
+{
+	MetricsRequest req =
+		OPENTELEMETRY__PROTO__COLLECTOR__METRICS__V1__EXPORT_METRICS_SERVICE_REQUEST__INIT;
+	const struct mrow **order = NULL;
+	InstrumentationScope *scope;
+	struct common_attrs common;
+	size_t i, *start = NULL;
+	struct mctx c;
+	struct arena a;
+	int err;
+
+	if (!m || !out || !outlen)
+		return -EINVAL;
+	arena_init(&a, 0);
+	memset(&c, 0, sizeof(c));
+	c.a = &a;
+	err = -ENOMEM;
+	scope = scope_new(&a, cfg);
+	if (!scope || common_attrs_build(&a, cfg, &common))
+		goto cleanup;
+	err = metrics_visit(m, collect_series, &c);
+	if (!err)
+		err = c.err;
+	if (err)
+		goto cleanup;
+	err = -ENOMEM;
+	if (!c.nrows)
+		goto done;
+
+	/* Rows by service, in visit order within each: a counting sort. */
+	order = malloc(c.nrows * sizeof(*order));
+	start = calloc(c.nsvcs + 1, sizeof(*start));
+	req.resource_metrics = arena_array(&a, c.nsvcs, sizeof(*req.resource_metrics));
+	if (!order || !start || !req.resource_metrics)
+		goto cleanup;
+	for (i = 0; i < c.nrows; i++)
+		start[c.rows[i].svc + 1]++;
+	for (i = 0; i < c.nsvcs; i++)
+		start[i + 1] += start[i];
+	for (i = 0; i < c.nrows; i++)
+		order[start[c.rows[i].svc]++] = &c.rows[i];
+	/* start[s] is now where service s ends, and service s begins where s - 1 ends. */
+	for (i = 0; i < c.nsvcs; i++) {
+		size_t from = i ? start[i - 1] : 0;
+
+		req.resource_metrics[i] = service_metrics(&a, c.svcs[i], order + from,
+							  start[i] - from, &common, scope,
+							  now_unix_ns);
+		if (!req.resource_metrics[i])
+			goto cleanup;
+	}
+	req.n_resource_metrics = c.nsvcs;
+done:
+	err = pack(&req.base, out, outlen);
+cleanup:
+	free(order);
+	free(start);
+	free(c.rows);
+	free(c.svcs);
+	arena_free(&a);
+	return err;
+}

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * OTLP protobuf bodies: ExportTraceServiceRequest from spans, ExportMetricsServiceRequest from
+ * the metrics registry. Pure: no I/O, no clocks; the sender (otlp.c) owns delivery.
+ */
+#ifndef OBSPROBE_OTLP_ENCODE_H
+#define OBSPROBE_OTLP_ENCODE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "metrics.h"
+#include "span.h"
+
+#define OTLP_SDK_NAME "obsprobe" /* telemetry.sdk.name, and the instrumentation scope name */
+
+/* What every resource carries besides its own service (and, for traces, process). */
+struct otlp_resource_cfg {
+	const char *host_name;	 /* host.name; NULL or "" leaves it out */
+	const char *sdk_version; /* telemetry.sdk.version and the scope version; may be NULL */
+	/* OTEL_RESOURCE_ATTRIBUTES: added to every resource. They replace host.name and
+	 * telemetry.sdk.* of the same key, never service.name, process.pid or
+	 * process.executable.name, which describe the process itself. */
+	const struct metric_label *extra;
+	size_t nextra;
+};
+
+/*
+ * One ResourceSpans per process (pid, service name and executable name; procs[i] is the
+ * process of spans[i], NULL when unknown), in ascending pid order, each with one ScopeSpans
+ * holding its spans in their order. Span times are CLOCK_MONOTONIC + clock_offset_ns.
+ * cfg may be NULL. On success returns 0 and a malloc'ed body in *out (freed by the caller;
+ * never NULL, *outlen may be 0 for no spans); else -EINVAL or -ENOMEM.
+ */
+int otlp_encode_traces(const struct span *const *spans, const struct proc_info *const *procs,
+		       size_t n, const struct otlp_resource_cfg *cfg, int64_t clock_offset_ns,
+		       uint8_t **out, size_t *outlen);
+
+/*
+ * Every family with an otel_name: one ResourceMetrics per value of the "service.name" label
+ * (which is taken off the data points; series without it go to service "obsprobe"), one
+ * ScopeMetrics, one Metric per family. Counters are cumulative monotonic Sums, gauges Gauges,
+ * histograms cumulative explicit-bucket Histograms with the family's bounds; values that are
+ * whole numbers go as ints. Points start when their series was created and end at
+ * now_unix_ns. Returns as otlp_encode_traces().
+ */
+int otlp_encode_metrics(struct metrics *m, const struct otlp_resource_cfg *cfg,
+			uint64_t now_unix_ns, uint8_t **out, size_t *outlen);
+
+#endif /* OBSPROBE_OTLP_ENCODE_H */

@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* OpenTelemetry environment variables and sampling. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "otel_config.h"
+
+static const char *const *env_now;
+
+static const char *fake_getenv(const char *name)
+{
+	size_t n = strlen(name);
+	const char *const *e;
+
+	for (e = env_now; e && *e; e++)
+		if (!strncmp(*e, name, n) && (*e)[n] == '=')
+			return *e + n + 1;
+	return NULL;
+}
+
+static int load(struct otel_config *c, const char *flag, char *err, const char *const *env)
+{
+	env_now = env;
+	err[0] = '\0';
+	return otel_config_load(c, fake_getenv, flag, err, 256);
+}
+
+static void test_defaults_export_off(void **state)
+{
+	static const char *const env[] = { NULL };
+	struct otel_config c;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(load(&c, NULL, err, env), 0);
+	assert_string_equal(c.traces_url, "");
+	assert_string_equal(c.metrics_url, "");
+	assert_int_equal(c.timeout_ms, 10000);
+	assert_int_equal(c.metric_interval_ms, 60000);
+	assert_false(c.gzip);
+	assert_int_equal(c.sampler, OTEL_SAMPLER_PARENTBASED_ALWAYS_ON);
+}
+
+static void test_endpoints(void **state)
+{
+	static const char *const base[] = { "OTEL_EXPORTER_OTLP_ENDPOINT=http://col:4318/", NULL };
+	static const char *const sig[] = {
+		"OTEL_EXPORTER_OTLP_ENDPOINT=http://col:4318",
+		"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=https://t.example/custom/path",
+		NULL,
+	};
+	struct otel_config c;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(load(&c, NULL, err, base), 0);
+	assert_string_equal(c.traces_url, "http://col:4318/v1/traces");
+	assert_string_equal(c.metrics_url, "http://col:4318/v1/metrics");
+	assert_int_equal(load(&c, NULL, err, sig), 0);
+	assert_string_equal(c.traces_url, "https://t.example/custom/path");
+	assert_string_equal(c.metrics_url, "http://col:4318/v1/metrics");
+	/* the flag overrides every variable */
+	assert_int_equal(load(&c, "http://127.0.0.1:9999", err, sig), 0);
+	assert_string_equal(c.traces_url, "http://127.0.0.1:9999/v1/traces");
+	assert_string_equal(c.metrics_url, "http://127.0.0.1:9999/v1/metrics");
+}
+
+static void test_headers_resource_and_numbers(void **state)
+{
+	static const char *const env[] = {
+		"OTEL_EXPORTER_OTLP_HEADERS=api-key=s3cr%3Dt, x-team = core ",
+		"OTEL_RESOURCE_ATTRIBUTES=deployment.environment=prod,k8s.pod.name=web%2C1",
+		"OTEL_EXPORTER_OTLP_COMPRESSION=gzip",
+		"OTEL_EXPORTER_OTLP_TIMEOUT=2500",
+		"OTEL_METRIC_EXPORT_INTERVAL=1000",
+		"OTEL_TRACES_SAMPLER=parentbased_traceidratio",
+		"OTEL_TRACES_SAMPLER_ARG=0.25",
+		NULL,
+	};
+	struct otel_config c;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(load(&c, NULL, err, env), 0);
+	assert_int_equal(c.nheaders, 2);
+	assert_string_equal(c.headers[0].key, "api-key");
+	assert_string_equal(c.headers[0].value, "s3cr=t");
+	assert_string_equal(c.headers[1].key, "x-team");
+	assert_string_equal(c.headers[1].value, "core");
+	assert_int_equal(c.nresource, 2);
+	assert_string_equal(c.resource[1].key, "k8s.pod.name");
+	assert_string_equal(c.resource[1].value, "web,1");
+	assert_true(c.gzip);
+	assert_int_equal(c.timeout_ms, 2500);
+	assert_int_equal(c.metric_interval_ms, 1000);
+	assert_int_equal(c.sampler, OTEL_SAMPLER_PARENTBASED_TRACEIDRATIO);
+	assert_true(c.ratio == 0.25);
+}
+
+static void expect_error(const char *var_eq_val, const char *var)
+{
+	const char *env[] = { var_eq_val, NULL };
+	struct otel_config c;
+	char err[256];
+
+	assert_int_equal(load(&c, NULL, err, env), -22);
+	/* one sentence that names the variable */
+	assert_non_null(strstr(err, var));
+	assert_null(strchr(err, '\n'));
+}
+
+static void test_bad_values(void **state)
+{
+	(void)state;
+	expect_error("OTEL_TRACES_SAMPLER=bogus", "OTEL_TRACES_SAMPLER");
+	expect_error("OTEL_EXPORTER_OTLP_TIMEOUT=abc", "OTEL_EXPORTER_OTLP_TIMEOUT");
+	expect_error("OTEL_EXPORTER_OTLP_TIMEOUT=-5", "OTEL_EXPORTER_OTLP_TIMEOUT");
+	expect_error("OTEL_EXPORTER_OTLP_TIMEOUT=0", "OTEL_EXPORTER_OTLP_TIMEOUT");
+	expect_error("OTEL_METRIC_EXPORT_INTERVAL=10s", "OTEL_METRIC_EXPORT_INTERVAL");
+	expect_error("OTEL_EXPORTER_OTLP_COMPRESSION=zstd", "OTEL_EXPORTER_OTLP_COMPRESSION");
+	expect_error("OTEL_EXPORTER_OTLP_ENDPOINT=localhost:4318", "OTEL_EXPORTER_OTLP_ENDPOINT");
+	expect_error("OTEL_EXPORTER_OTLP_HEADERS=novalue", "OTEL_EXPORTER_OTLP_HEADERS");
+	expect_error("OTEL_EXPORTER_OTLP_HEADERS=k=%zz", "OTEL_EXPORTER_OTLP_HEADERS");
+	expect_error("OTEL_RESOURCE_ATTRIBUTES==v", "OTEL_RESOURCE_ATTRIBUTES");
+	{
+		const char *env[] = { "OTEL_TRACES_SAMPLER=traceidratio",
+				      "OTEL_TRACES_SAMPLER_ARG=1.5", NULL };
+		struct otel_config c;
+		char err[256];
+
+		assert_int_equal(load(&c, NULL, err, env), -22);
+		assert_non_null(strstr(err, "OTEL_TRACES_SAMPLER_ARG"));
+	}
+}
+
+static void test_sampling(void **state)
+{
+	struct otel_config c;
+	struct span s;
+	char err[256];
+	static const char *const none[] = { NULL };
+	unsigned i, kept = 0;
+
+	(void)state;
+	assert_int_equal(load(&c, NULL, err, none), 0);
+	span_init(&s, SPAN_KIND_SERVER);
+	assert_true(otel_should_sample(&c, &s));
+
+	c.sampler = OTEL_SAMPLER_ALWAYS_OFF;
+	assert_false(otel_should_sample(&c, &s));
+	s.error = true; /* errors are always kept */
+	assert_true(otel_should_sample(&c, &s));
+	s.error = false;
+
+	/* a remote parent that said "not sampled" decides for parent-based samplers */
+	c.sampler = OTEL_SAMPLER_PARENTBASED_ALWAYS_ON;
+	s.has_parent = s.remote_parent = true;
+	s.trace_flags = 0;
+	assert_false(otel_should_sample(&c, &s));
+	s.trace_flags = 1;
+	assert_true(otel_should_sample(&c, &s));
+	c.sampler = OTEL_SAMPLER_ALWAYS_ON;
+	s.trace_flags = 0;
+	assert_true(otel_should_sample(&c, &s));
+
+	/* a ratio keeps about that share of traces, and always the same ones */
+	c.sampler = OTEL_SAMPLER_TRACEIDRATIO;
+	c.ratio = 0.3;
+	for (i = 0; i < 10000; i++) {
+		bool a;
+
+		span_init(&s, SPAN_KIND_SERVER);
+		a = otel_should_sample(&c, &s);
+		assert_true(a == otel_should_sample(&c, &s));
+		kept += a;
+	}
+	assert_in_range(kept, 2700, 3300);
+	c.ratio = 0;
+	assert_false(otel_should_sample(&c, &s));
+	c.ratio = 1;
+	assert_true(otel_should_sample(&c, &s));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults_export_off),
+		cmocka_unit_test(test_endpoints),
+		cmocka_unit_test(test_headers_resource_and_numbers),
+		cmocka_unit_test(test_bad_values),
+		cmocka_unit_test(test_sampling),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

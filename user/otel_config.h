@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* The OpenTelemetry SDK environment variables obsprobe honours, and trace sampling. Pure. */
+#ifndef OBSPROBE_OTEL_CONFIG_H
+#define OBSPROBE_OTEL_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "span.h"
+
+#define OTEL_URL_MAX 1024
+#define OTEL_MAX_HEADERS 32
+#define OTEL_MAX_RESOURCE_ATTRS 32
+
+enum otel_sampler {
+	OTEL_SAMPLER_ALWAYS_ON = 0,
+	OTEL_SAMPLER_ALWAYS_OFF,
+	OTEL_SAMPLER_TRACEIDRATIO,
+	OTEL_SAMPLER_PARENTBASED_ALWAYS_ON,
+	OTEL_SAMPLER_PARENTBASED_ALWAYS_OFF,
+	OTEL_SAMPLER_PARENTBASED_TRACEIDRATIO,
+};
+
+struct otel_kv {
+	char key[128];
+	char value[384];
+};
+
+struct otel_config {
+	char traces_url[OTEL_URL_MAX];  /* "" when traces are not exported */
+	char metrics_url[OTEL_URL_MAX]; /* "" when metrics are not exported */
+	struct otel_kv headers[OTEL_MAX_HEADERS];
+	size_t nheaders;
+	bool gzip;
+	unsigned timeout_ms;
+	unsigned metric_interval_ms;
+	enum otel_sampler sampler;
+	double ratio;
+	struct otel_kv resource[OTEL_MAX_RESOURCE_ATTRS];
+	size_t nresource;
+};
+
+/*
+ * Reads OTEL_EXPORTER_OTLP_{ENDPOINT,TRACES_ENDPOINT,METRICS_ENDPOINT,HEADERS,COMPRESSION,
+ * TIMEOUT}, OTEL_RESOURCE_ATTRIBUTES, OTEL_METRIC_EXPORT_INTERVAL, OTEL_TRACES_SAMPLER and
+ * OTEL_TRACES_SAMPLER_ARG through getenv_fn. endpoint_flag (--otlp-endpoint, may be NULL)
+ * overrides every endpoint variable. Export stays off without any endpoint. Returns 0, or
+ * -EINVAL with one sentence in err naming the variable and what is wrong with it.
+ */
+int otel_config_load(struct otel_config *c, const char *(*getenv_fn)(const char *name),
+		     const char *endpoint_flag, char *err, size_t errlen);
+
+/* Whether to export s. ERROR spans are always kept; ratios decide on the trace id, so every
+ * span of one trace gets the same answer. */
+bool otel_should_sample(const struct otel_config *c, const struct span *s);
+
+#endif /* OBSPROBE_OTEL_CONFIG_H */
