@@ -137,6 +137,14 @@ $(BUILD)/bench/%: bench/%.c $(BUILD)/libobscore.a $(PB_HDRS)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $< $(BUILD)/libobscore.a -lprotobuf-c -lm -lpthread -o $@
 
+# The exporter end to end: encoder, batching, libcurl, to an in-process sink on loopback
+$(BUILD)/bench/otlp_send_bench: bench/otlp_send_bench.c bench/otlp_sink.c $(BUILD)/libobscore.a \
+				$(BUILD)/obj/exporters/otlp.o $(BUILD)/obj/user/log.o
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -Ibench $< bench/otlp_sink.c $(BUILD)/obj/exporters/otlp.o \
+		$(BUILD)/obj/user/log.o $(BUILD)/libobscore.a $(LDLIBS) -lcurl -lprotobuf-c -o $@
+
 unit: $(UNIT_BINS) $(ASAN_BINS)
 fuzz: $(FUZZ_BINS)
 

@@ -130,4 +130,40 @@ BEGIN {
 	printf "(requests counted by obsprobe: %d of wrk'\''s %d; parse errors: %d; CPU tick %.0f ms)\n", \
 		seen, reqs, pe, 1000 / hz
 }'
+
+# OTLP export (issue 5): the same load with every span exported to a local sink that answers
+# 200 at once; obsprobe's CPU per 1,000 requests against the rounds above.
+SINK_BIN=$ROOT/build/bench/otlp_send_bench
+make -s -C "$ROOT" "build/bench/otlp_send_bench" >/dev/null || die "cannot build $SINK_BIN"
+SINK_PORT=$(free_port) || die "no free port"
+start_bg sink "$SINK_BIN" --sink "$SINK_PORT"
+wait_until 10 grep -q ready "$TMP/sink.out" || die "the OTLP sink did not start"
+export_ticks=0
+export_reqs=0
+for ((i = 1; i <= ROUNDS; i++)); do
+	OTEL_METRIC_EXPORT_INTERVAL=1000 start_obsprobe --pid "$NGINX_PID" --console off \
+		--otlp-endpoint "http://127.0.0.1:$SINK_PORT" >/dev/null 2>&1 ||
+		die "obsprobe did not start: $(cat "$OBS_ERR")"
+	t0=$(cpu_ticks "$OBS_PID")
+	r=$(run_wrk) || die "wrk failed"
+	n=${r%% *}
+	wait_until 15 eval "(( \$(metric_sum http_server_request_duration_seconds) >= $n ))" || true
+	sleep 1.2 # the last batch leaves within a second
+	t1=$(cpu_ticks "$OBS_PID")
+	scrape >"$TMP/metrics.txt" || die "scrape failed"
+	d=$(counter_sum obsprobe_export_dropped_total 'signal="traces"' "$TMP/metrics.txt")
+	stop_pid "$OBS_PID" INT
+	export_ticks=$((export_ticks + t1 - t0))
+	export_reqs=$((export_reqs + n))
+	printf '  round %d with OTLP export %8.0f req/s  (%d requests, %s spans dropped)\n' "$i" "${r#* }" "$n" "${d:-0}"
+done
+awk -v reqs="$with_reqs" -v ticks="$with_ticks" -v ereqs="$export_reqs" -v eticks="$export_ticks" \
+	-v hz="$HZ" 'BEGIN {
+	cpu = reqs ? ticks * 1000 / hz / reqs * 1000 : 0
+	ecpu = ereqs ? eticks * 1000 / hz / ereqs * 1000 : 0
+	printf "CPU per 1,000 requests with OTLP export %6.3f ms (+%.3f ms for the export)\n", ecpu, ecpu - cpu
+}'
+echo
+"$SINK_BIN" 200000
+OTEL_EXPORTER_OTLP_COMPRESSION=gzip "$SINK_BIN" 200000
 exit 0

@@ -46,5 +46,9 @@ bool otlp_exporter_wants_traces(const struct otlp_exporter *e);
 void otlp_exporter_add_span(struct otlp_exporter *e, const struct span *s,
 			    const struct proc_info *proc);
 void otlp_exporter_get_stats(struct otlp_exporter *e, struct otlp_stats *out);
+/* Spans waiting in the queue now. */
+size_t otlp_exporter_queued(struct otlp_exporter *e);
+/* CPU time the exporter thread has used, in ns (0 when unknown). */
+uint64_t otlp_exporter_cpu_ns(struct otlp_exporter *e);
 
 #endif /* OBSPROBE_OTLP_H */
