@@ -38,6 +38,7 @@ struct otlp_exporter {
 	pthread_mutex_t lock;
 	pthread_cond_t cond; /* the queue grew, or stop was asked */
 	bool stopping;
+	uint64_t stop_deadline; /* monotonic: everything is over by then once stopping */
 
 	struct queued *queue; /* ring of OTLP_QUEUE_MAX */
 	size_t head, count;
@@ -244,8 +245,27 @@ static bool send_until(struct otlp_exporter *e, enum otlp_signal sig, const uint
 	char why[128] = "";
 
 	for (;;) {
-		enum attempt a = post(e, sig, body, len, why, sizeof(why));
+		enum attempt a;
 		uint64_t wait_ms, now;
+
+		pthread_mutex_lock(&e->lock);
+		/* a stop shortens every deadline to its own */
+		if (e->stopping && e->stop_deadline < deadline)
+			deadline = e->stop_deadline;
+		pthread_mutex_unlock(&e->lock);
+		if (mono_ns() >= deadline) {
+			pthread_mutex_lock(&e->lock);
+			e->stats.failed[sig]++;
+			pthread_mutex_unlock(&e->lock);
+			return false;
+		}
+		/* the request itself may not outlive the deadline either */
+		now = mono_ns();
+		curl_easy_setopt(e->curl[sig], CURLOPT_TIMEOUT_MS,
+				 (long)((deadline - now) / 1000000ull < e->cfg.timeout_ms
+						? (deadline - now) / 1000000ull + 1
+						: e->cfg.timeout_ms));
+		a = post(e, sig, body, len, why, sizeof(why));
 
 		pthread_mutex_lock(&e->lock);
 		if (a == ATTEMPT_OK) {
@@ -275,8 +295,10 @@ static bool send_until(struct otlp_exporter *e, enum otlp_signal sig, const uint
 			return false;
 		}
 		pthread_mutex_lock(&e->lock);
-		/* new spans wake the condition too: only a stop request cuts the wait short */
-		while (!e->stopping && mono_ns() < now + wait_ms * 1000000ull)
+		/* new spans wake the condition too; a stop request that moves the deadline before
+		 * the next attempt ends the retries (the loop's first check) */
+		while (mono_ns() < now + wait_ms * 1000000ull &&
+		       !(e->stopping && e->stop_deadline <= now + wait_ms * 1000000ull))
 			wait_until(e, now + wait_ms * 1000000ull);
 		pthread_mutex_unlock(&e->lock);
 	}
@@ -380,7 +402,7 @@ static void *exporter_main(void *arg)
 		wait_until(e, wake);
 	}
 	/* stop: what is queued leaves now, all of it within one timeout */
-	stop_deadline = mono_ns() + (uint64_t)e->cfg.timeout_ms * 1000000ull;
+	stop_deadline = e->stop_deadline;
 	while (traces && e->count && mono_ns() < stop_deadline) {
 		size_t n = take_batch(e);
 
@@ -491,6 +513,7 @@ void otlp_exporter_stop(struct otlp_exporter *e)
 	if (e->thread_started) {
 		pthread_mutex_lock(&e->lock);
 		e->stopping = true;
+		e->stop_deadline = mono_ns() + (uint64_t)e->cfg.timeout_ms * 1000000ull;
 		pthread_cond_broadcast(&e->cond);
 		pthread_mutex_unlock(&e->lock);
 		pthread_join(e->thread, NULL);
