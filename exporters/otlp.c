@@ -16,7 +16,7 @@
 #include "otlp_encode.h"
 
 #define BACKOFF_FIRST_MS 500
-#define BACKOFF_MAX_MS 30000
+#define BACKOFF_MAX_MS 5000 /* recovery within seconds of the collector coming back */
 #define TRACES_MAX_ELAPSED_MS 60000 /* a batch is given up after retrying this long */
 #define LOG_EVERY_NS 10000000000ull
 
