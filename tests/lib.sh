@@ -592,6 +592,172 @@ for p in json.load(sys.stdin):
         print(p["id"], p.get("name"), "held by no process")' "$names" "$@"
 }
 
+# --- OTLP export (tests/integration/otlp_*.sh): a receiver that records what obsprobe sends,
+# decoded by tests/otlp/decode.js with the official protos (never with obsprobe's code).
+
+OTLP_TOOLS=$ROOT/tests/otlp
+
+# otlp_setup: unsets every OTEL_* variable, installs (or reuses) the decoder's npm package
+# under build/; its folder in OTLP_NPM. Returns 1, with a FAIL, when that is impossible.
+otlp_setup() {
+	# the caller's OpenTelemetry settings must not leak into the tests
+	local v
+	for v in "${!OTEL_@}"; do
+		unset "$v"
+	done
+	if ! OTLP_NPM=$("$OTLP_TOOLS/setup.sh" 2>"$TMP/otlp-setup.err"); then
+		fail "tests/otlp/setup.sh failed (npm install of the OTLP protos)"
+		sed 's/^/    | /' "$TMP/otlp-setup.err" | head -n 20
+		return 1
+	fi
+}
+
+# start_receiver NAME PORT [MODE] [LIFETIME]: tests/otlp/receiver.py on 127.0.0.1:PORT,
+# recording into $TMP/NAME.d (kept across restarts: numbering goes on), answering as MODE says
+# (default ok; see receiver_mode), gone by itself after LIFETIME seconds (default 300). Waits
+# until it listens. Sets RECV_PID and RECV_DIR.
+start_receiver() {
+	local name=$1 port=$2 mode=${3:-ok} life=${4:-300}
+	RECV_DIR=$TMP/$name.d
+	mkdir -p "$RECV_DIR"
+	rm -f "$RECV_DIR/ready"
+	start_bg "$name" "$PY" "$OTLP_TOOLS/receiver.py" --port "$port" --dir "$RECV_DIR" \
+		--lifetime "$life" --mode "$mode"
+	# shellcheck disable=SC2034 # read by the tests
+	RECV_PID=$BG_PID
+	if ! wait_until 10 test -s "$RECV_DIR/ready"; then
+		fail "OTLP receiver $name did not start on 127.0.0.1:$port"
+		sed 's/^/    | /' "$TMP/$name.err" | head -n 10
+		return 1
+	fi
+}
+
+# receiver_mode DIR MODE: how the receiver recording into DIR answers from its next request on:
+# ok, hang, reset, close, or a status with an optional Retry-After ("503 2", "400", "429").
+receiver_mode() {
+	printf '%s\n' "$2" >"$1/mode.tmp" && mv -f "$1/mode.tmp" "$1/mode"
+}
+
+# otlp_decode DIR traces|metrics [--status CODE]: the decoded JSON lines of every request of
+# that signal the receiver recorded into DIR (see tests/otlp/decode.js).
+otlp_decode() {
+	local dir=$1 signal=$2
+	shift 2
+	node "$OTLP_TOOLS/decode.js" --npm "$OTLP_NPM" "$@" "$signal" "$dir"
+}
+
+# otlp_spans DIR OUTFILE [--status CODE]: the spans the receiver in DIR got, decoded, written to
+# OUTFILE in the shape of obsprobe's console JSON (trace_id, span_id, parent_span_id only when
+# set, kind SERVER/CLIENT/..., status UNSET/OK/ERROR, resource and attributes as objects with
+# their OTLP value types kept: an int is a JSON number, a string a JSON string), so that
+# spans_count and spans_field work on it. Extra keys: seq (the request), kind_code,
+# status_code, status_message, scope, dup_keys (attribute keys sent twice). Decode errors and
+# request summaries go to OUTFILE.requests; returns 1 when a body did not decode.
+_OTLP_SPANS_PY='
+import json, sys
+
+KINDS = {0: "UNSPECIFIED", 1: "INTERNAL", 2: "SERVER", 3: "CLIENT", 4: "PRODUCER", 5: "CONSUMER"}
+STATUS = {0: "UNSET", 1: "OK", 2: "ERROR"}
+
+def plain(v):
+    for t in ("string", "bool", "int", "double", "bytes"):
+        if t in v:
+            return v[t]
+    if "array" in v:
+        return [plain(x) for x in v["array"]]
+    if "kvlist" in v:
+        return flat(v["kvlist"])[0]
+    return None
+
+def flat(attrs):
+    out, dups = {}, []
+    for a in attrs:
+        if a["key"] in out:
+            dups.append(a["key"])
+        out[a["key"]] = plain(a)
+    return out, dups
+
+out, req = open(sys.argv[1], "w"), open(sys.argv[1] + ".requests", "w")
+for line in sys.stdin:
+    o = json.loads(line)
+    if o["type"] != "span":
+        req.write(line)
+        continue
+    attrs, dups = flat(o["attributes"])
+    res, rdups = flat(o["resource"])
+    s = {"trace_id": o["trace_id"], "span_id": o["span_id"]}
+    if o["parent_span_id"]:
+        s["parent_span_id"] = o["parent_span_id"]
+    s.update({
+        "kind": KINDS.get(o["kind"], str(o["kind"])), "name": o["name"],
+        "start_time_unix_nano": int(o["start_time_unix_nano"]),
+        "end_time_unix_nano": int(o["end_time_unix_nano"]),
+        "status": STATUS.get(o["status"]["code"], str(o["status"]["code"])),
+        "resource": res, "attributes": attrs, "seq": o["seq"], "kind_code": o["kind"],
+        "status_code": o["status"]["code"], "status_message": o["status"]["message"],
+        "scope": o["scope"]["name"], "scope_version": o["scope"]["version"],
+        "dup_keys": dups + ["res:" + k for k in rdups], "flags": o["flags"],
+        "trace_state": o["trace_state"],
+    })
+    out.write(json.dumps(s) + "\n")
+'
+otlp_spans() {
+	local dir=$1 out=$2 rc
+	shift 2
+	otlp_decode "$dir" traces "$@" | "$PY" -c "$_OTLP_SPANS_PY" "$out"
+	rc=${PIPESTATUS[0]}
+	((rc == 0)) || return 1
+}
+
+# otlp_requests DIR [PATH-SUFFIX]: one line per request the receiver in DIR recorded (whose path
+# ends with PATH-SUFFIX): "SEQ STATUS PATH ARRIVAL-TIME BODY-BYTES" (status "null" while it
+# hangs; reset, close or client_closed when it got no answer).
+otlp_requests() {
+	"$PY" -c '
+import glob, json, os, sys
+for f in sorted(glob.glob(os.path.join(sys.argv[1], "[0-9]" * 6 + ".json"))):
+    try:
+        m = json.load(open(f))
+    except ValueError:
+        continue
+    if m["path"].endswith(sys.argv[2]):
+        print(m["seq"], json.dumps(m["status"]).strip("\""), m["path"], "%.3f" % m["time"],
+              m.get("body_len", 0))' "$1" "${2:-}"
+}
+
+# otlp_request_count DIR [PATH-SUFFIX] [STATUS]: how many requests (answered STATUS) were recorded.
+otlp_request_count() {
+	otlp_requests "$1" "${2:-}" | awk -v s="${3:-}" 's == "" || $2 == s' | wc -l
+}
+
+# otlp_header DIR SEQ NAME: the value(s) of header NAME (any case) of request SEQ, one a line.
+otlp_header() {
+	"$PY" -c '
+import json, sys
+m = json.load(open("%s/%06d.json" % (sys.argv[1], int(sys.argv[2]))))
+for k, v in m["headers"]:
+    if k == sys.argv[3].lower():
+        print(v)' "$1" "$2" "$3"
+}
+
+# otlp_span_total DIR [STATUS]: spans in the requests recorded in DIR (answered STATUS).
+otlp_span_total() {
+	otlp_decode "$1" traces ${2:+--status "$2"} | "$PY" -c '
+import json, sys
+print(sum(json.loads(l)["items"] for l in sys.stdin if "\"type\":\"request\"" in l))'
+}
+
+# otlp_span_ids DIR [--status CODE]: the span id of every span DIR's receiver recorded (answered
+# CODE), one a line, in request order (a span sent twice shows twice).
+otlp_span_ids() {
+	local dir=$1
+	shift
+	otlp_decode "$dir" traces "$@" | grep -o '"span_id":"[0-9a-f]*"' | cut -d'"' -f4
+}
+
+# vm_rss_kib PID: resident memory of PID in KiB (empty when PID is gone).
+vm_rss_kib() { awk '$1 == "VmRSS:" { print $2 }' "/proc/$1/status" 2>/dev/null; }
+
 _cleanup() {
 	local rc=$? i
 	trap - EXIT INT TERM
