@@ -15,6 +15,7 @@ struct pending {
 	struct pending *next;
 	enum http_dir dir; /* direction the request travelled */
 	bool head_only;    /* HEAD: the response has no body */
+	bool stitched;     /* paired with the request at the other end of the connection */
 	struct span span;
 };
 
@@ -30,7 +31,6 @@ struct http_conn {
 	struct http_conn *lru_prev, *lru_next;
 	struct http_conn *tnext; /* in the tuple index, while it has TCP addresses */
 	bool in_tuples;
-	unsigned linked; /* pending client requests the server end has claimed as parents */
 	uint64_t id;
 	uint32_t pid;
 	bool have_meta;
@@ -337,25 +337,45 @@ void http_tracker_open(struct http_tracker *t, const struct conn_meta *m)
 	tuple_link(t, c);
 }
 
-/* A server request on a connection whose client end is watched too: the oldest client request
- * on that end not yet claimed is its parent (requests and responses keep their order). */
-static bool link_to_client_end(struct http_tracker *t, struct http_conn *c, struct span *s)
+static void tid_retrace(struct http_tracker *t, const struct span *s)
+{
+	struct tid_active *a = *tid_slot(t, s->tid);
+
+	if (a && !memcmp(a->span_id, s->span_id, 8))
+		memcpy(a->trace_id, s->trace_id, 16);
+}
+
+/*
+ * Both ends of one connection watched: the server's request is the child of the client's. The
+ * two sides' events can reach us in either order (the reader may run before the writer's
+ * syscall returns), so whichever request starts second looks for the oldest unpaired one of
+ * the other kind at the other end; requests keep their order on a connection.
+ */
+static void stitch(struct http_tracker *t, struct http_conn *c, struct pending *me)
 {
 	struct http_conn *peer = tuple_peer(t, c);
+	enum span_kind want = me->span.kind == SPAN_KIND_SERVER ? SPAN_KIND_CLIENT
+								 : SPAN_KIND_SERVER;
 	struct pending *p;
-	unsigned i;
+	struct span *server, *client;
 
 	if (!peer)
-		return false;
-	for (p = peer->head, i = 0; p && i < peer->linked; i++)
-		p = p->next;
-	if (!p || p->span.kind != SPAN_KIND_CLIENT)
-		return false;
-	peer->linked++;
-	memcpy(s->trace_id, p->span.trace_id, 16);
-	memcpy(s->parent_id, p->span.span_id, 8);
-	s->has_parent = true;
-	return true;
+		return;
+	for (p = peer->head; p; p = p->next)
+		if (p->span.kind == want && !p->stitched)
+			break;
+	if (!p)
+		return;
+	server = want == SPAN_KIND_SERVER ? &p->span : &me->span;
+	client = want == SPAN_KIND_SERVER ? &me->span : &p->span;
+	/* a server that joined a trace through traceparent keeps it */
+	if (server->has_parent)
+		return;
+	p->stitched = me->stitched = true;
+	memcpy(server->trace_id, client->trace_id, 16);
+	memcpy(server->parent_id, client->span_id, 8);
+	server->has_parent = true;
+	tid_retrace(t, server);
 }
 
 static void set_peer_attrs(struct span *s, const struct http_conn *c, const struct http_head *h)
@@ -418,6 +438,7 @@ static int start_request(struct feed_ctx *f, const struct http_head *h)
 	p->next = NULL;
 	p->dir = f->dir;
 	p->head_only = strcmp(h->method, "HEAD") == 0;
+	p->stitched = false;
 	s = &p->span;
 	span_init(s, f->dir == HTTP_DIR_IN ? SPAN_KIND_SERVER : SPAN_KIND_CLIENT);
 	s->pid = c->pid;
@@ -481,8 +502,6 @@ static int start_request(struct feed_ctx *f, const struct http_head *h)
 			s->has_parent = true;
 		}
 	}
-	if (s->kind == SPAN_KIND_SERVER && !s->has_parent)
-		link_to_client_end(t, c, s);
 	if (s->kind == SPAN_KIND_SERVER)
 		tid_enter(t, s);
 
@@ -492,6 +511,8 @@ static int start_request(struct feed_ctx *f, const struct http_head *h)
 		c->head = p;
 	c->tail = p;
 	c->npending++;
+	if (!s->has_parent || s->kind == SPAN_KIND_CLIENT)
+		stitch(t, c, p);
 	return HTTP_BODY_DEFAULT;
 }
 
@@ -552,8 +573,6 @@ static void finish(struct feed_ctx *f, struct pending *p)
 	if (!c->head)
 		c->tail = NULL;
 	c->npending--;
-	if (c->linked)
-		c->linked--;
 	p->span.end_ns = f->ts > p->span.start_ns ? f->ts : p->span.start_ns;
 	if (f->t->ops.span)
 		f->t->ops.span(f->t->ops.ctx, &p->span);

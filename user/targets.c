@@ -26,10 +26,16 @@ struct target {
 	struct service *svc;
 };
 
+#define GRAVEYARD_MAX 64
+
 struct targets {
 	char *service_override;
 	size_t route_cap;
 	struct target *list;
+	/* Processes that just exited: their last events may still be in the ring buffer (a
+	 * timer can notice the exit before they are read), and their spans still need a name. */
+	struct target *graveyard;
+	size_t ngraves;
 	struct service *services;
 	size_t count;
 };
@@ -59,6 +65,10 @@ void targets_free(struct targets *t)
 	if (!t)
 		return;
 	for (p = t->list; p; p = pn) {
+		pn = p->next;
+		free(p);
+	}
+	for (p = t->graveyard; p; p = pn) {
 		pn = p->next;
 		free(p);
 	}
@@ -162,14 +172,35 @@ static void fill_info(struct targets *t, struct target *p)
 	p->svc = service_get(t, p->info.service_name);
 }
 
-static struct target *find(const struct targets *t, uint32_t pid)
+static struct target *find_in(struct target *list, uint32_t pid)
 {
 	struct target *p;
 
-	for (p = t->list; p; p = p->next)
+	for (p = list; p; p = p->next)
 		if (p->info.pid == pid)
 			return p;
 	return NULL;
+}
+
+static struct target *find(const struct targets *t, uint32_t pid)
+{
+	return find_in(t->list, pid);
+}
+
+static void bury(struct targets *t, struct target *p)
+{
+	struct target **pp;
+
+	p->next = t->graveyard;
+	t->graveyard = p;
+	if (++t->ngraves <= GRAVEYARD_MAX)
+		return;
+	/* the oldest grave goes */
+	for (pp = &t->graveyard; (*pp)->next; pp = &(*pp)->next)
+		;
+	free(*pp);
+	*pp = NULL;
+	t->ngraves--;
 }
 
 uint32_t targets_tgid_of(uint32_t tid)
@@ -219,7 +250,7 @@ void targets_remove(struct targets *t, uint32_t pid)
 			struct target *p = *pp;
 
 			*pp = p->next;
-			free(p);
+			bury(t, p);
 			t->count--;
 			return;
 		}
@@ -238,6 +269,8 @@ const struct proc_info *targets_get(struct targets *t, uint32_t pid)
 {
 	struct target *p = find(t, pid);
 
+	if (!p)
+		p = find_in(t->graveyard, pid);
 	/* a fork event can be lost when the ring is full: learn the process on first sight */
 	if (!p && targets_add(t, pid) == 0)
 		p = find(t, pid);
@@ -317,6 +350,8 @@ const char *targets_route(struct targets *t, uint32_t pid, const char *folded)
 {
 	struct target *p = find(t, pid);
 
+	if (!p)
+		p = find_in(t->graveyard, pid);
 	if (!p || !p->svc)
 		return NULL;
 	return route_set_intern(p->svc->routes, folded);

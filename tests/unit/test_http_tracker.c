@@ -446,6 +446,28 @@ static void test_both_ends_watched_make_one_trace(void **state)
 	assert_false(f->got.spans[4].has_parent);
 }
 
+static void test_server_end_seen_before_client_end(void **state)
+{
+	struct fixture *f = *state;
+	const struct span *server, *client;
+
+	open_tuple(f, 1, false, 50000, 8080);
+	open_tuple(f, 2, true, 8080, 50000);
+	/* the reader's syscall returned before the writer's */
+	send_str(f, 2, 8, 1, HTTP_DIR_IN, "GET /a HTTP/1.1\r\nHost: h\r\n\r\n");
+	send_str(f, 1, 7, 2, HTTP_DIR_OUT, "GET /a HTTP/1.1\r\nHost: h\r\n\r\n");
+	send_str(f, 2, 8, 3, HTTP_DIR_OUT, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	send_str(f, 1, 7, 4, HTTP_DIR_IN, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	assert_int_equal(f->got.n, 2);
+	server = &f->got.spans[0];
+	client = &f->got.spans[1];
+	assert_int_equal(server->kind, SPAN_KIND_SERVER);
+	assert_memory_equal(server->trace_id, client->trace_id, 16);
+	assert_true(server->has_parent);
+	assert_memory_equal(server->parent_id, client->span_id, 8);
+	assert_false(client->has_parent);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -475,6 +497,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_request_line_longer_than_capture, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_both_ends_watched_make_one_trace, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_server_end_seen_before_client_end, setup,
 						teardown),
 	};
 
