@@ -314,12 +314,18 @@ static int handle_event(void *ctx, void *data, size_t size)
 	}
 	switch (h->type) {
 	case OBS_EV_PROC_FORK:
-		if (size >= sizeof(*pe) && targets_add(a->targets, h->pid) == 0)
+	case OBS_EV_PROC_EXEC: {
+		char comm[OBS_COMM_LEN + 1] = "";
+
+		if (size < sizeof(*pe)) {
+			a->bad_events++;
+			break;
+		}
+		memcpy(comm, pe->comm, OBS_COMM_LEN);
+		if (targets_note(a->targets, h->pid, comm) == 0 && h->type == OBS_EV_PROC_FORK)
 			log_info("following pid %u (child of %u)", h->pid, pe->ppid);
 		break;
-	case OBS_EV_PROC_EXEC:
-		targets_refresh(a->targets, h->pid);
-		break;
+	}
 	case OBS_EV_PROC_EXIT:
 		forget_pid(a, h->pid);
 		break;

@@ -147,13 +147,17 @@ static struct service *service_get(struct targets *t, const char *name)
 	return s;
 }
 
-static void fill_info(struct targets *t, struct target *p)
+/* Names from /proc; a process already gone is named by fallback_comm (what the kernel said
+ * at fork or exec), when there is one. */
+static void fill_info(struct targets *t, struct target *p, const char *fallback_comm)
 {
 	char path[64], exe[PATH_MAX], comm[64] = "";
 	const char *base;
 	ssize_t n;
 
-	read_stat(p->info.pid, comm, sizeof(comm), NULL, NULL, &p->start_time);
+	if (read_stat(p->info.pid, comm, sizeof(comm), NULL, NULL, &p->start_time) &&
+	    fallback_comm)
+		snprintf(comm, sizeof(comm), "%s", fallback_comm);
 	snprintf(path, sizeof(path), "/proc/%u/exe", p->info.pid);
 	n = readlink(path, exe, sizeof(exe) - 1);
 	if (n > 0) {
@@ -220,25 +224,35 @@ uint32_t targets_tgid_of(uint32_t tid)
 	return tgid ? tgid : tid;
 }
 
-int targets_add(struct targets *t, uint32_t pid)
+static int add_or_refresh(struct targets *t, uint32_t pid, const char *comm)
 {
 	struct target *p = find(t, pid);
 
-	if (kill((pid_t)pid, 0) && errno == ESRCH)
+	if (!comm && kill((pid_t)pid, 0) && errno == ESRCH)
 		return -ESRCH;
 	if (p) {
-		fill_info(t, p);
+		fill_info(t, p, comm);
 		return 0;
 	}
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
 	p->info.pid = pid;
-	fill_info(t, p);
+	fill_info(t, p, comm);
 	p->next = t->list;
 	t->list = p;
 	t->count++;
 	return 0;
+}
+
+int targets_add(struct targets *t, uint32_t pid)
+{
+	return add_or_refresh(t, pid, NULL);
+}
+
+int targets_note(struct targets *t, uint32_t pid, const char *comm)
+{
+	return add_or_refresh(t, pid, comm);
 }
 
 void targets_remove(struct targets *t, uint32_t pid)
@@ -255,14 +269,6 @@ void targets_remove(struct targets *t, uint32_t pid)
 			return;
 		}
 	}
-}
-
-void targets_refresh(struct targets *t, uint32_t pid)
-{
-	struct target *p = find(t, pid);
-
-	if (p)
-		fill_info(t, p);
 }
 
 const struct proc_info *targets_get(struct targets *t, uint32_t pid)

@@ -20,9 +20,10 @@ void targets_free(struct targets *t);
 uint32_t targets_tgid_of(uint32_t tid);
 /* Start watching pid (reads /proc). 0, -ESRCH when there is no such process. */
 int targets_add(struct targets *t, uint32_t pid);
+/* A process the kernel reported (fork, exec): watched from now on, names re-read from /proc.
+ * A process that has already exited is kept under comm, so that its last spans have a name. */
+int targets_note(struct targets *t, uint32_t pid, const char *comm);
 void targets_remove(struct targets *t, uint32_t pid);
-/* Re-read the executable after exec. */
-void targets_refresh(struct targets *t, uint32_t pid);
 const struct proc_info *targets_get(struct targets *t, uint32_t pid);
 size_t targets_count(const struct targets *t);
 /* Calls fn for every watched pid that has died (or whose pid now belongs to another process). */
