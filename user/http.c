@@ -16,6 +16,9 @@ struct pending {
 	enum http_dir dir; /* direction the request travelled */
 	bool head_only;    /* HEAD: the response has no body */
 	bool stitched;     /* paired with the request at the other end of the connection */
+	uint64_t hold_until; /* while held: until when, and the connection's address pair */
+	char hold_local[HTTP_ADDR_MAX], hold_remote[HTTP_ADDR_MAX];
+	int hold_lport, hold_rport;
 	struct span span;
 };
 
@@ -61,6 +64,10 @@ struct http_tracker {
 	struct http_conn lru; /* sentinel: lru.lru_next is the least recently used */
 	struct tid_active *tids[TID_BUCKETS];
 	struct http_tracker_stats stats;
+	/* Finished server spans whose client end is watched but whose client request has not
+	 * been seen yet, oldest first: held a moment rather than sent without their parent. */
+	struct pending *held, *held_tail;
+	size_t nheld;
 	/* Spent requests kept for reuse: one per request is too much malloc churn at 50k/s. */
 	struct pending *spare;
 	unsigned nspare;
@@ -142,10 +149,8 @@ static const struct tid_active *tid_sole_parent(struct http_tracker *t, uint32_t
 	return a && a->count == 1 ? a : NULL;
 }
 
-static void pending_drop(struct http_tracker *t, struct pending *p)
+static void pending_recycle(struct http_tracker *t, struct pending *p)
 {
-	if (p->span.kind == SPAN_KIND_SERVER)
-		tid_leave(t, &p->span);
 	if (t->nspare < MAX_SPARE) {
 		p->next = t->spare;
 		t->spare = p;
@@ -153,6 +158,13 @@ static void pending_drop(struct http_tracker *t, struct pending *p)
 		return;
 	}
 	free(p);
+}
+
+static void pending_drop(struct http_tracker *t, struct pending *p)
+{
+	if (p->span.kind == SPAN_KIND_SERVER)
+		tid_leave(t, &p->span);
+	pending_recycle(t, p);
 }
 
 static struct pending *pending_new(struct http_tracker *t)
@@ -316,6 +328,13 @@ void http_tracker_free(struct http_tracker *t)
 			n = a->next;
 			free(a);
 		}
+	/* the caller flushed what it wanted sent: the sink may be gone by now */
+	while (t->held) {
+		struct pending *p = t->held;
+
+		t->held = p->next;
+		free(p);
+	}
 	while (t->spare) {
 		struct pending *p = t->spare;
 
@@ -335,6 +354,63 @@ void http_tracker_open(struct http_tracker *t, const struct conn_meta *m)
 	c->meta = *m;
 	c->have_meta = true;
 	tuple_link(t, c);
+}
+
+static bool is_local_addr(const char *a)
+{
+	return !strncmp(a, "127.", 4) || !strcmp(a, "::1") || !strncmp(a, "::ffff:127.", 11);
+}
+
+static void emit_span(struct http_tracker *t, const struct span *s)
+{
+	if (t->ops.span)
+		t->ops.span(t->ops.ctx, s);
+}
+
+/* The held server span served on the other end of the client connection m, if any, becomes
+ * the child of client and leaves now. */
+static bool adopt_held(struct http_tracker *t, const struct conn_meta *m,
+		       const struct span *client)
+{
+	struct pending **pp, *p;
+
+	for (pp = &t->held; *pp; pp = &(*pp)->next)
+		if ((*pp)->hold_lport == m->remote_port && (*pp)->hold_rport == m->local_port &&
+		    !strcmp((*pp)->hold_local, m->remote_addr) &&
+		    !strcmp((*pp)->hold_remote, m->local_addr))
+			break;
+	p = *pp;
+	if (!p)
+		return false;
+	*pp = p->next;
+	if (t->held_tail == p) {
+		struct pending *q = t->held;
+
+		while (q && q->next)
+			q = q->next;
+		t->held_tail = q;
+	}
+	t->nheld--;
+	memcpy(p->span.trace_id, client->trace_id, 16);
+	memcpy(p->span.parent_id, client->span_id, 8);
+	p->span.has_parent = true;
+	emit_span(t, &p->span);
+	pending_recycle(t, p);
+	return true;
+}
+
+void http_tracker_flush_held(struct http_tracker *t, uint64_t now_ns)
+{
+	while (t->held && t->held->hold_until <= now_ns) {
+		struct pending *p = t->held;
+
+		t->held = p->next;
+		if (!t->held)
+			t->held_tail = NULL;
+		t->nheld--;
+		emit_span(t, &p->span);
+		pending_recycle(t, p);
+	}
 }
 
 static void tid_retrace(struct http_tracker *t, const struct span *s)
@@ -359,6 +435,12 @@ static void stitch(struct http_tracker *t, struct http_conn *c, struct pending *
 	struct pending *p;
 	struct span *server, *client;
 
+	/* the server end may have finished already, or even be gone */
+	if (want == SPAN_KIND_SERVER && c->have_meta && !c->meta.is_unix &&
+	    adopt_held(t, &c->meta, &me->span)) {
+		me->stitched = true;
+		return;
+	}
 	if (!peer)
 		return;
 	for (p = peer->head; p; p = p->next)
@@ -574,8 +656,29 @@ static void finish(struct feed_ctx *f, struct pending *p)
 		c->tail = NULL;
 	c->npending--;
 	p->span.end_ns = f->ts > p->span.start_ns ? f->ts : p->span.start_ns;
-	if (f->t->ops.span)
-		f->t->ops.span(f->t->ops.ctx, &p->span);
+	/* The client end's events may still be on their way, even its connect() (the reader
+	 * can run before the writer's syscall returns): a span served to a local client waits
+	 * a moment for them rather than lose its parent. */
+	if (p->span.kind == SPAN_KIND_SERVER && !p->stitched && !p->span.has_parent &&
+	    c->have_meta && !c->meta.is_unix &&
+	    (tuple_peer(f->t, c) || is_local_addr(c->meta.remote_addr)) &&
+	    f->t->nheld < HTTP_MAX_HELD) {
+		tid_leave(f->t, &p->span);
+		snprintf(p->hold_local, sizeof(p->hold_local), "%s", c->meta.local_addr);
+		snprintf(p->hold_remote, sizeof(p->hold_remote), "%s", c->meta.remote_addr);
+		p->hold_lport = c->meta.local_port;
+		p->hold_rport = c->meta.remote_port;
+		p->hold_until = f->ts + HTTP_HOLD_NS;
+		p->next = NULL;
+		if (f->t->held_tail)
+			f->t->held_tail->next = p;
+		else
+			f->t->held = p;
+		f->t->held_tail = p;
+		f->t->nheld++;
+		return;
+	}
+	emit_span(f->t, &p->span);
 	pending_drop(f->t, p);
 }
 

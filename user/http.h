@@ -15,6 +15,8 @@
 
 #define HTTP_MAX_PENDING 64 /* requests awaiting a response on one connection */
 #define HTTP_ADDR_MAX 64
+#define HTTP_MAX_HELD 1024           /* finished server spans waiting for their client end */
+#define HTTP_HOLD_NS 50000000ull     /* how long one waits: 50 ms */
 
 enum http_dir {
 	HTTP_DIR_IN = 0,  /* the watched process read these bytes */
@@ -66,5 +68,9 @@ void http_tracker_close(struct http_tracker *t, uint64_t conn_id, uint64_t ts_ns
 /* The process is gone: release every connection of it. */
 void http_tracker_proc_exit(struct http_tracker *t, uint32_t pid, uint64_t ts_ns);
 void http_tracker_get_stats(const struct http_tracker *t, struct http_tracker_stats *out);
+/* Sends the held server spans whose wait is over at now_ns (CLOCK_MONOTONIC; UINT64_MAX: all).
+ * A server span whose client end is watched waits up to HTTP_HOLD_NS for the client's request,
+ * whose event can arrive after the server's. */
+void http_tracker_flush_held(struct http_tracker *t, uint64_t now_ns);
 
 #endif /* OBSPROBE_HTTP_H */

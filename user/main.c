@@ -5,6 +5,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -584,8 +585,9 @@ int main(int argc, char **argv)
 		}
 		/* producers skip wakeups below a fill threshold: drain what the timer found */
 		ring_buffer__consume(a->rb);
-		fflush(stdout);
 		now = now_ns(CLOCK_MONOTONIC);
+		http_tracker_flush_held(a->tracker, now);
+		fflush(stdout);
 		if (now < next_tick)
 			continue;
 		next_tick = now + TICK_NS;
@@ -598,6 +600,7 @@ int main(int argc, char **argv)
 		}
 	}
 	ring_buffer__consume(a->rb);
+	http_tracker_flush_held(a->tracker, UINT64_MAX);
 	update_health(a);
 	fflush(stdout);
 	fprintf(stderr, "obsprobe: detached\n");

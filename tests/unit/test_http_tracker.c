@@ -59,7 +59,8 @@ static void open_conn(struct fixture *f, uint64_t id, bool accepted)
 
 	strcpy(m.local_addr, "127.0.0.1");
 	m.local_port = 8080;
-	strcpy(m.remote_addr, "127.0.0.2");
+	/* not a loopback peer: a local client would make server spans wait for their client end */
+	strcpy(m.remote_addr, "192.0.2.7");
 	m.remote_port = 40000;
 	http_tracker_open(f->t, &m);
 }
@@ -97,7 +98,7 @@ static void test_server_span(void **state)
 	assert_int_equal(span_get_int(s, "http.response.status_code", 0), 200);
 	assert_string_equal(span_get_str(s, "server.address"), "example.com");
 	assert_int_equal(span_get_int(s, "server.port", 0), 8080);
-	assert_string_equal(span_get_str(s, "client.address"), "127.0.0.2");
+	assert_string_equal(span_get_str(s, "client.address"), "192.0.2.7");
 	assert_int_equal(span_get_int(s, "client.port", 0), 40000);
 	assert_string_equal(span_get_str(s, "network.protocol.version"), "1.1");
 	assert_string_equal(span_get_str(s, "user_agent.original"), "curl/7.88");
@@ -429,6 +430,9 @@ static void test_both_ends_watched_make_one_trace(void **state)
 	send_str(f, 2, 8, 6, HTTP_DIR_OUT, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
 	send_str(f, 1, 7, 7, HTTP_DIR_IN, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
 	send_str(f, 3, 8, 8, HTTP_DIR_OUT, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	/* /other's local client is not watched: it waits for one, then leaves without a parent */
+	assert_int_equal(f->got.n, 4);
+	http_tracker_flush_held(f->t, 8 + HTTP_HOLD_NS);
 	assert_int_equal(f->got.n, 5);
 	/* order of completion: server /a, client /a, server /b, client /b, other */
 	server = &f->got.spans[0];
@@ -468,6 +472,72 @@ static void test_server_end_seen_before_client_end(void **state)
 	assert_false(client->has_parent);
 }
 
+static void test_server_done_before_client_request_seen(void **state)
+{
+	struct fixture *f = *state;
+	const struct span *server, *client;
+
+	open_tuple(f, 1, false, 50000, 8080);
+	open_tuple(f, 2, true, 8080, 50000);
+	/* the whole server side is read before the client's write event */
+	send_str(f, 2, 8, 1, HTTP_DIR_IN, "GET /a HTTP/1.1\r\nHost: h\r\n\r\n");
+	send_str(f, 2, 8, 2, HTTP_DIR_OUT, "HTTP/1.1 503 Busy\r\nContent-Length: 0\r\n\r\n");
+	assert_int_equal(f->got.n, 0); /* held for its client */
+	send_str(f, 1, 7, 3, HTTP_DIR_OUT, "GET /a HTTP/1.1\r\nHost: h\r\n\r\n");
+	assert_int_equal(f->got.n, 1);
+	send_str(f, 1, 7, 4, HTTP_DIR_IN, "HTTP/1.1 503 Busy\r\nContent-Length: 0\r\n\r\n");
+	assert_int_equal(f->got.n, 2);
+	server = &f->got.spans[0];
+	client = &f->got.spans[1];
+	assert_int_equal(server->kind, SPAN_KIND_SERVER);
+	assert_true(server->has_parent);
+	assert_memory_equal(server->trace_id, client->trace_id, 16);
+	assert_memory_equal(server->parent_id, client->span_id, 8);
+	assert_int_equal(server->end_ns, 2);
+}
+
+static void test_held_span_leaves_after_the_wait(void **state)
+{
+	struct fixture *f = *state;
+
+	open_tuple(f, 1, false, 50000, 8080);
+	open_tuple(f, 2, true, 8080, 50000);
+	send_str(f, 2, 8, 1000, HTTP_DIR_IN, "GET /a HTTP/1.1\r\nHost: h\r\n\r\n");
+	send_str(f, 2, 8, 2000, HTTP_DIR_OUT, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	http_tracker_flush_held(f->t, 2000 + HTTP_HOLD_NS - 1);
+	assert_int_equal(f->got.n, 0);
+	http_tracker_flush_held(f->t, 2000 + HTTP_HOLD_NS);
+	assert_int_equal(f->got.n, 1);
+	assert_false(f->got.spans[0].has_parent);
+	/* a server end whose client is not local is never held */
+	open_conn(f, 3, true);
+	send_str(f, 3, 8, 1, HTTP_DIR_IN, "GET /b HTTP/1.1\r\nHost: h\r\n\r\n");
+	send_str(f, 3, 8, 2, HTTP_DIR_OUT, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	assert_int_equal(f->got.n, 2);
+}
+
+static void test_client_connect_seen_after_server_done(void **state)
+{
+	struct fixture *f = *state;
+	const struct span *server, *client;
+
+	/* the server end is all there is yet: even the client's connect() is still to come */
+	open_tuple(f, 2, true, 8080, 50000);
+	send_str(f, 2, 8, 1, HTTP_DIR_IN, "GET /a HTTP/1.1\r\nHost: h\r\n\r\n");
+	send_str(f, 2, 8, 2, HTTP_DIR_OUT, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	http_tracker_close(f->t, 2, 3);
+	assert_int_equal(f->got.n, 0);
+	open_tuple(f, 1, false, 50000, 8080);
+	send_str(f, 1, 7, 4, HTTP_DIR_OUT, "GET /a HTTP/1.1\r\nHost: h\r\n\r\n");
+	send_str(f, 1, 7, 5, HTTP_DIR_IN, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	assert_int_equal(f->got.n, 2);
+	server = &f->got.spans[0];
+	client = &f->got.spans[1];
+	assert_true(server->has_parent);
+	assert_memory_equal(server->trace_id, client->trace_id, 16);
+	assert_memory_equal(server->parent_id, client->span_id, 8);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -499,6 +569,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_both_ends_watched_make_one_trace, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_server_end_seen_before_client_end, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_server_done_before_client_request_seen, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_held_span_leaves_after_the_wait, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_client_connect_seen_after_server_done, setup,
 						teardown),
 	};
 
