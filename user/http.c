@@ -361,6 +361,18 @@ static bool is_local_addr(const char *a)
 	return !strncmp(a, "127.", 4) || !strcmp(a, "::1") || !strncmp(a, "::ffff:127.", 11);
 }
 
+/* A known watched client end always earns the wait; an unknown local one (most often a load
+ * generator nobody watches) only while few spans wait, so that a busy local benchmark pays
+ * little for the chance that its client is a watched process not seen yet. */
+static bool should_hold(struct http_tracker *t, const struct http_conn *c)
+{
+	if (t->nheld >= HTTP_MAX_HELD)
+		return false;
+	if (tuple_peer(t, c))
+		return true;
+	return t->nheld < HTTP_MAX_HELD_GUESS && is_local_addr(c->meta.remote_addr);
+}
+
 static void emit_span(struct http_tracker *t, const struct span *s)
 {
 	if (t->ops.span)
@@ -660,12 +672,10 @@ static void finish(struct feed_ctx *f, struct pending *p)
 	 * can run before the writer's syscall returns): a span served to a local client waits
 	 * a moment for them rather than lose its parent. */
 	if (p->span.kind == SPAN_KIND_SERVER && !p->stitched && !p->span.has_parent &&
-	    c->have_meta && !c->meta.is_unix &&
-	    (tuple_peer(f->t, c) || is_local_addr(c->meta.remote_addr)) &&
-	    f->t->nheld < HTTP_MAX_HELD) {
+	    c->have_meta && !c->meta.is_unix && should_hold(f->t, c)) {
 		tid_leave(f->t, &p->span);
-		snprintf(p->hold_local, sizeof(p->hold_local), "%s", c->meta.local_addr);
-		snprintf(p->hold_remote, sizeof(p->hold_remote), "%s", c->meta.remote_addr);
+		memcpy(p->hold_local, c->meta.local_addr, sizeof(p->hold_local));
+		memcpy(p->hold_remote, c->meta.remote_addr, sizeof(p->hold_remote));
 		p->hold_lport = c->meta.local_port;
 		p->hold_rport = c->meta.remote_port;
 		p->hold_until = f->ts + HTTP_HOLD_NS;

@@ -16,6 +16,7 @@
 #define HTTP_MAX_PENDING 64 /* requests awaiting a response on one connection */
 #define HTTP_ADDR_MAX 64
 #define HTTP_MAX_HELD 1024           /* finished server spans waiting for their client end */
+#define HTTP_MAX_HELD_GUESS 64       /* ... of which waiting for a client end not seen yet */
 #define HTTP_HOLD_NS 50000000ull     /* how long one waits: 50 ms */
 
 enum http_dir {
