@@ -52,7 +52,6 @@ struct otlp_exporter {
 	const struct proc_info **batch_procs;
 	long retry_after_ms;
 	uint64_t last_log_ns;
-	uint64_t dropped_logged;
 };
 
 static uint64_t mono_ns(void)
@@ -233,7 +232,6 @@ static void note_failure(struct otlp_exporter *e, enum otlp_signal sig, const ch
 		 sig == OTLP_TRACES ? "trace" : "metric",
 		 sig == OTLP_TRACES ? e->cfg.traces_url : e->cfg.metrics_url, why,
 		 (unsigned long long)dropped);
-	e->dropped_logged = dropped;
 }
 
 /* Sends body until it is accepted, rejected, or the monotonic deadline passes. Returns true

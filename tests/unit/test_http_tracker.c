@@ -53,16 +53,28 @@ static int teardown(void **state)
 	return 0;
 }
 
-static void open_conn(struct fixture *f, uint64_t id, bool accepted)
+static void open_addrs(struct fixture *f, uint64_t id, bool accepted, int lport,
+		       const char *raddr, int rport)
 {
 	struct conn_meta m = { .conn_id = id, .pid = 100, .fd = 5, .accepted = accepted };
 
 	strcpy(m.local_addr, "127.0.0.1");
-	m.local_port = 8080;
-	/* not a loopback peer: a local client would make server spans wait for their client end */
-	strcpy(m.remote_addr, "192.0.2.7");
-	m.remote_port = 40000;
+	m.local_port = lport;
+	strcpy(m.remote_addr, raddr);
+	m.remote_port = rport;
 	http_tracker_open(f->t, &m);
+}
+
+static void open_conn(struct fixture *f, uint64_t id, bool accepted)
+{
+	/* not a loopback peer: a local client would make server spans wait for their client end */
+	open_addrs(f, id, accepted, 8080, "192.0.2.7", 40000);
+}
+
+/* Both ends on loopback: two such connections with mirrored ports are one connection. */
+static void open_tuple(struct fixture *f, uint64_t id, bool accepted, int lport, int rport)
+{
+	open_addrs(f, id, accepted, lport, "127.0.0.1", rport);
 }
 
 static void send_str(struct fixture *f, uint64_t id, uint32_t tid, uint64_t ts, enum http_dir d,
@@ -400,17 +412,6 @@ static void test_request_line_longer_than_capture(void **state)
 	http_tracker_get_stats(f->t, &st);
 	assert_int_equal(st.truncated, 1);
 	assert_int_equal(st.parse_errors, 0);
-}
-
-static void open_tuple(struct fixture *f, uint64_t id, bool accepted, int lport, int rport)
-{
-	struct conn_meta m = { .conn_id = id, .pid = 100, .fd = 5, .accepted = accepted };
-
-	strcpy(m.local_addr, "127.0.0.1");
-	m.local_port = lport;
-	strcpy(m.remote_addr, "127.0.0.1");
-	m.remote_port = rport;
-	http_tracker_open(f->t, &m);
 }
 
 static void test_both_ends_watched_make_one_trace(void **state)
