@@ -17,8 +17,7 @@ struct pending {
 	bool head_only;    /* HEAD: the response has no body */
 	bool stitched;     /* paired with the request at the other end of the connection */
 	uint64_t hold_until; /* while held: until when, and the connection's address pair */
-	char hold_local[HTTP_ADDR_MAX], hold_remote[HTTP_ADDR_MAX];
-	int hold_lport, hold_rport;
+	struct conn_meta hold_meta;
 	struct span span;
 };
 
@@ -243,6 +242,13 @@ static void tuple_link(struct http_tracker *t, struct http_conn *c)
 	c->in_tuples = true;
 }
 
+/* Whether a and b are the two ends of one TCP connection. */
+static bool other_end(const struct conn_meta *a, const struct conn_meta *b)
+{
+	return a->local_port == b->remote_port && a->remote_port == b->local_port &&
+	       !strcmp(a->local_addr, b->remote_addr) && !strcmp(a->remote_addr, b->local_addr);
+}
+
 /* The other end of c, when a watched process holds it too. */
 static struct http_conn *tuple_peer(struct http_tracker *t, const struct http_conn *c)
 {
@@ -253,12 +259,17 @@ static struct http_conn *tuple_peer(struct http_tracker *t, const struct http_co
 		return NULL;
 	p = t->tuples[tuple_bucket(m->remote_addr, m->remote_port, m->local_addr, m->local_port)];
 	for (; p; p = p->tnext)
-		if (p != c && p->meta.local_port == m->remote_port &&
-		    p->meta.remote_port == m->local_port &&
-		    !strcmp(p->meta.local_addr, m->remote_addr) &&
-		    !strcmp(p->meta.remote_addr, m->local_addr))
+		if (p != c && other_end(&p->meta, m))
 			return p;
 	return NULL;
+}
+
+/* child joins the trace of, and becomes the child of, the span with these ids */
+static void make_child(struct span *child, const uint8_t trace_id[16], const uint8_t span_id[8])
+{
+	memcpy(child->trace_id, trace_id, 16);
+	memcpy(child->parent_id, span_id, 8);
+	child->has_parent = true;
 }
 
 static void conn_remove(struct http_tracker *t, struct http_conn *c)
@@ -384,28 +395,20 @@ static void emit_span(struct http_tracker *t, const struct span *s)
 static bool adopt_held(struct http_tracker *t, const struct conn_meta *m,
 		       const struct span *client)
 {
-	struct pending **pp, *p;
+	struct pending *prev = NULL, *p;
 
-	for (pp = &t->held; *pp; pp = &(*pp)->next)
-		if ((*pp)->hold_lport == m->remote_port && (*pp)->hold_rport == m->local_port &&
-		    !strcmp((*pp)->hold_local, m->remote_addr) &&
-		    !strcmp((*pp)->hold_remote, m->local_addr))
-			break;
-	p = *pp;
+	for (p = t->held; p && !other_end(&p->hold_meta, m); p = p->next)
+		prev = p;
 	if (!p)
 		return false;
-	*pp = p->next;
-	if (t->held_tail == p) {
-		struct pending *q = t->held;
-
-		while (q && q->next)
-			q = q->next;
-		t->held_tail = q;
-	}
+	if (prev)
+		prev->next = p->next;
+	else
+		t->held = p->next;
+	if (t->held_tail == p)
+		t->held_tail = prev;
 	t->nheld--;
-	memcpy(p->span.trace_id, client->trace_id, 16);
-	memcpy(p->span.parent_id, client->span_id, 8);
-	p->span.has_parent = true;
+	make_child(&p->span, client->trace_id, client->span_id);
 	emit_span(t, &p->span);
 	pending_recycle(t, p);
 	return true;
@@ -466,9 +469,7 @@ static void stitch(struct http_tracker *t, struct http_conn *c, struct pending *
 	if (server->has_parent)
 		return;
 	p->stitched = me->stitched = true;
-	memcpy(server->trace_id, client->trace_id, 16);
-	memcpy(server->parent_id, client->span_id, 8);
-	server->has_parent = true;
+	make_child(server, client->trace_id, client->span_id);
 	tid_retrace(t, server);
 }
 
@@ -574,14 +575,13 @@ static int start_request(struct feed_ctx *f, const struct http_head *h)
 
 	if (h->traceparent[0] &&
 	    http_parse_traceparent(h->traceparent, tp_trace, tp_span, &tp_flags)) {
-		memcpy(s->trace_id, tp_trace, 16);
 		s->trace_flags = tp_flags;
 		if (s->kind == SPAN_KIND_SERVER) {
 			/* join the caller's trace as its child */
-			memcpy(s->parent_id, tp_span, 8);
-			s->has_parent = true;
+			make_child(s, tp_trace, tp_span);
 			s->remote_parent = true;
 		} else {
+			memcpy(s->trace_id, tp_trace, 16);
 			/* the caller propagates its own context: the id it sends downstream is this
 			 * call's span, so the downstream server span parents to it */
 			memcpy(s->span_id, tp_span, 8);
@@ -590,11 +590,8 @@ static int start_request(struct feed_ctx *f, const struct http_head *h)
 	if (s->kind == SPAN_KIND_CLIENT && !s->has_parent) {
 		const struct tid_active *a = tid_sole_parent(t, f->tid);
 
-		if (a && !h->traceparent[0]) {
-			memcpy(s->trace_id, a->trace_id, 16);
-			memcpy(s->parent_id, a->span_id, 8);
-			s->has_parent = true;
-		}
+		if (a && !h->traceparent[0])
+			make_child(s, a->trace_id, a->span_id);
 	}
 	if (s->kind == SPAN_KIND_SERVER)
 		tid_enter(t, s);
@@ -674,10 +671,7 @@ static void finish(struct feed_ctx *f, struct pending *p)
 	if (p->span.kind == SPAN_KIND_SERVER && !p->stitched && !p->span.has_parent &&
 	    c->have_meta && !c->meta.is_unix && should_hold(f->t, c)) {
 		tid_leave(f->t, &p->span);
-		memcpy(p->hold_local, c->meta.local_addr, sizeof(p->hold_local));
-		memcpy(p->hold_remote, c->meta.remote_addr, sizeof(p->hold_remote));
-		p->hold_lport = c->meta.local_port;
-		p->hold_rport = c->meta.remote_port;
+		p->hold_meta = c->meta;
 		p->hold_until = f->ts + HTTP_HOLD_NS;
 		p->next = NULL;
 		if (f->t->held_tail)
