@@ -24,7 +24,7 @@
 #define NUM_BUF 32
 
 struct series {
-	struct series *next; /* hash chain */
+	struct series *next; /* hash chain; once removed, the retired list */
 	uint64_t hash;
 	const char *key; /* rendered label pairs sorted by name, a="x",b="y"; "" when none */
 	const struct metric_label *labels; /* as first recorded, sorted like key */
@@ -65,12 +65,17 @@ struct metrics {
 	const struct metric_label **sorted;
 	size_t nsorted;
 	size_t sorted_cap;
+	/* Snapshots in use share series' key and label strings without the lock, so a removed
+	 * series waits on the retired list until none is left. */
+	size_t snapshots;
+	struct series *retired;
 };
 
 enum record_op {
 	OP_ADD,
 	OP_SET,
 	OP_OBSERVE,
+	OP_HIST_SET,
 };
 
 static bool name_char(char c, bool first, bool colon)
@@ -250,19 +255,24 @@ static uint64_t fnv1a(const char *s, size_t n)
 	return h;
 }
 
+static void free_chain(struct series *s)
+{
+	struct series *next;
+
+	for (; s; s = next) {
+		next = s->next;
+		free(s);
+	}
+}
+
 static void family_free(struct family *f)
 {
-	struct series *s, *next;
 	size_t i;
 
 	if (!f)
 		return;
-	for (i = 0; i < f->nslots; i++) {
-		for (s = f->slots[i]; s; s = next) {
-			next = s->next;
-			free(s);
-		}
-	}
+	for (i = 0; i < f->nslots; i++)
+		free_chain(f->slots[i]);
 	free(f->slots);
 	free(f->overflow);
 	if (f->le) {
@@ -303,6 +313,7 @@ void metrics_free(struct metrics *m)
 		return;
 	for (i = 0; i < m->nfams; i++)
 		family_free(m->fams[i]);
+	free_chain(m->retired);
 	free(m->fams);
 	free(m->sorted);
 	strbuf_free(&m->key);
@@ -348,11 +359,14 @@ static int check_def(const struct metric_family_def *def)
 	if (!strcmp(def->name, OVERFLOW_FAMILY))
 		return -EINVAL;
 	/* What `promtool check metrics` insists on, and what keeps a family's series names
-	 * (name_bucket, name_sum, name_count) from colliding with another family. */
+	 * (name_bucket, name_sum, name_count) from colliding with another family. A gauge may
+	 * end in _count: semconv's `*.count` instruments (process.thread.count) render so in the
+	 * OpenTelemetry Prometheus exporter; metrics_register() refuses it next to the histogram
+	 * whose _count it would shadow. */
 	if ((def->type == METRIC_COUNTER) != ends_with(def->name, "_total"))
 		return -EINVAL;
 	if (ends_with(def->name, "_bucket") || ends_with(def->name, "_sum") ||
-	    ends_with(def->name, "_count"))
+	    (def->type != METRIC_GAUGE && ends_with(def->name, "_count")))
 		return -EINVAL;
 	switch (def->type) {
 	case METRIC_COUNTER:
@@ -435,6 +449,15 @@ static bool same_def(const struct family *f, const struct metric_family_def *def
 	return !f->nbounds || !memcmp(f->bounds, def->bounds, f->nbounds * sizeof(*f->bounds));
 }
 
+/* A gauge NAME_count next to a histogram NAME: both would render NAME_count. */
+static bool shadows(const struct metric_family_def *gauge, const char *hist, enum metric_type t)
+{
+	size_t n = strlen(hist);
+
+	return gauge->type == METRIC_GAUGE && t == METRIC_HISTOGRAM &&
+	       !strncmp(gauge->name, hist, n) && !strcmp(gauge->name + n, "_count");
+}
+
 int metrics_register(struct metrics *m, const struct metric_family_def *def)
 {
 	struct family *f, **fams;
@@ -455,6 +478,13 @@ int metrics_register(struct metrics *m, const struct metric_family_def *def)
 		 * would mislead the other. */
 		err = same_def(m->fams[i], def) ? (int)i : -EINVAL;
 		goto out;
+	}
+	for (i = 0; i < m->nfams; i++) {
+		if (shadows(def, m->fams[i]->name, m->fams[i]->type) ||
+		    shadows(&m->fams[i]->def, def->name, def->type)) {
+			err = -EINVAL;
+			goto out;
+		}
 	}
 	/* Two families under one OTLP name would be one metric with two shapes. */
 	for (i = 0; def->otel_name && i < m->nfams; i++) {
@@ -680,8 +710,26 @@ static void histogram_observe(const struct family *f, struct series *s, double v
 	s->count++;
 }
 
+/* merge: the overflow series stands for many histograms and must not move backwards, so it
+ * keeps the larger of each bucket and of the sum; count stays the sum of the buckets. */
+static void histogram_set(const struct family *f, struct series *s, const uint64_t *buckets,
+			  double sum, bool merge)
+{
+	size_t i;
+
+	s->count = 0;
+	for (i = 0; i <= f->nbounds; i++) {
+		if (!merge || buckets[i] > s->buckets[i])
+			s->buckets[i] = buckets[i];
+		s->count += s->buckets[i];
+	}
+	if (!merge || sum > s->sum)
+		s->sum = sum;
+}
+
 static int record(struct metrics *m, int id, enum metric_type type, enum record_op op,
-		  const struct metric_label *labels, size_t nlabels, double v)
+		  const struct metric_label *labels, size_t nlabels, double v,
+		  const uint64_t *buckets)
 {
 	struct family *f;
 	struct series *s;
@@ -691,6 +739,8 @@ static int record(struct metrics *m, int id, enum metric_type type, enum record_
 		return -EINVAL;
 	/* Counters and histogram sums only go up; NaN or infinity would stick forever. */
 	if (type != METRIC_GAUGE && (!isfinite(v) || (type == METRIC_COUNTER && v < 0)))
+		return -EINVAL;
+	if (op == OP_HIST_SET && (!buckets || v < 0))
 		return -EINVAL;
 
 	pthread_mutex_lock(&m->lock);
@@ -719,6 +769,9 @@ static int record(struct metrics *m, int id, enum metric_type type, enum record_
 	case OP_OBSERVE:
 		histogram_observe(f, s, v);
 		break;
+	case OP_HIST_SET:
+		histogram_set(f, s, buckets, v, s == f->overflow);
+		break;
 	}
 out:
 	pthread_mutex_unlock(&m->lock);
@@ -728,30 +781,103 @@ out:
 int metrics_counter_add(struct metrics *m, int family, const struct metric_label *labels,
 			size_t nlabels, double v)
 {
-	return record(m, family, METRIC_COUNTER, OP_ADD, labels, nlabels, v);
+	return record(m, family, METRIC_COUNTER, OP_ADD, labels, nlabels, v, NULL);
 }
 
 int metrics_counter_set(struct metrics *m, int family, const struct metric_label *labels,
 			size_t nlabels, double v)
 {
-	return record(m, family, METRIC_COUNTER, OP_SET, labels, nlabels, v);
+	return record(m, family, METRIC_COUNTER, OP_SET, labels, nlabels, v, NULL);
 }
 
 int metrics_gauge_set(struct metrics *m, int family, const struct metric_label *labels,
 		      size_t nlabels, double v)
 {
-	return record(m, family, METRIC_GAUGE, OP_SET, labels, nlabels, v);
+	return record(m, family, METRIC_GAUGE, OP_SET, labels, nlabels, v, NULL);
 }
 
 int metrics_histogram_observe(struct metrics *m, int family, const struct metric_label *labels,
 			      size_t nlabels, double v)
 {
-	return record(m, family, METRIC_HISTOGRAM, OP_OBSERVE, labels, nlabels, v);
+	return record(m, family, METRIC_HISTOGRAM, OP_OBSERVE, labels, nlabels, v, NULL);
+}
+
+int metrics_histogram_set(struct metrics *m, int family, const struct metric_label *labels,
+			  size_t nlabels, const uint64_t *bucket_counts, double sum)
+{
+	return record(m, family, METRIC_HISTOGRAM, OP_HIST_SET, labels, nlabels, sum,
+		      bucket_counts);
+}
+
+/* Whether clean is what utf8_clean() makes of raw, without making the copy. */
+static bool clean_equal(const char *clean, const char *raw)
+{
+	const unsigned char *p = (const unsigned char *)raw;
+	size_t n;
+
+	while (*p) {
+		n = utf8_len(p);
+		if (strncmp(clean, n ? (const char *)p : "\xef\xbf\xbd", n ? n : 3))
+			return false;
+		clean += n ? n : 3;
+		p += n ? n : 1;
+	}
+	return !*clean;
+}
+
+/* Keys as Prometheus reads them, as series are told apart; values as they were stored. */
+static bool has_label(const struct series *s, const char *key, const char *value)
+{
+	size_t i;
+
+	for (i = 0; i < s->nlabels; i++) {
+		if (!prom_key_cmp(s->labels[i].key, key))
+			return clean_equal(s->labels[i].value, value);
+	}
+	return false;
+}
+
+int metrics_remove(struct metrics *m, const char *key, const char *value)
+{
+	struct series *s, **pp, *dead = NULL;
+	struct family *f;
+	size_t i, j;
+	int n = 0;
+
+	/* The overflow series is not in the slots, and its key is reserved anyway. */
+	if (!m || !valid_label_key(key) || reserved_label(key) || !value || !*value)
+		return -EINVAL;
+
+	pthread_mutex_lock(&m->lock);
+	for (i = 0; i < m->nfams; i++) {
+		f = m->fams[i];
+		for (j = 0; j < f->nslots; j++) {
+			for (pp = &f->slots[j]; (s = *pp);) {
+				if (!has_label(s, key, value)) {
+					pp = &s->next;
+					continue;
+				}
+				*pp = s->next;
+				s->next = m->retired;
+				m->retired = s;
+				f->nseries--; /* frees a place under the cap */
+				n++;
+			}
+		}
+	}
+	if (!m->snapshots) {
+		dead = m->retired;
+		m->retired = NULL;
+	}
+	pthread_mutex_unlock(&m->lock);
+	free_chain(dead);
+	return n;
 }
 
 /* A copy taken under the lock, so that formatting (the slow part) runs without it and the
  * event loop is not held up by a scrape. Family, key and label strings are immutable and live
- * as long as the registry, so they are shared, not copied. */
+ * as long as the registry, or, for removed series, until no snapshot is left (m->snapshots):
+ * they are shared, not copied. */
 struct snap_series {
 	const char *key;
 	const struct metric_label *labels;
@@ -931,7 +1057,23 @@ static void snapshot_free(struct snap_family *snaps, size_t nfams)
 	free(snaps);
 }
 
-/* Every family in registration order, each one's series sorted by label string. */
+/* Ends a snapshot_take() that succeeded; the last one out frees the series removed meanwhile. */
+static void snapshot_end(struct metrics *m, struct snap_family *snaps, size_t nfams)
+{
+	struct series *dead = NULL;
+
+	snapshot_free(snaps, nfams);
+	pthread_mutex_lock(&m->lock);
+	if (!--m->snapshots) {
+		dead = m->retired;
+		m->retired = NULL;
+	}
+	pthread_mutex_unlock(&m->lock);
+	free_chain(dead);
+}
+
+/* Every family in registration order, each one's series sorted by label string. Ends with
+ * snapshot_end(). */
 static int snapshot_take(struct metrics *m, struct snap_family **out, size_t *nout)
 {
 	struct snap_family *snaps = NULL;
@@ -948,6 +1090,8 @@ static int snapshot_take(struct metrics *m, struct snap_family **out, size_t *no
 		nfams = i + 1;
 		err = snap_family(m->fams[i], &snaps[i]);
 	}
+	if (!err)
+		m->snapshots++;
 	pthread_mutex_unlock(&m->lock);
 	if (err) {
 		snapshot_free(snaps, nfams);
@@ -980,7 +1124,7 @@ int metrics_write_prometheus(struct metrics *m, struct strbuf *out)
 	}
 	if (nfams)
 		render_overflow(out, snaps, nfams);
-	snapshot_free(snaps, nfams);
+	snapshot_end(m, snaps, nfams);
 	return out->oom ? -ENOMEM : 0;
 }
 
@@ -1010,6 +1154,6 @@ int metrics_visit(struct metrics *m, metrics_visit_fn fn, void *ctx)
 			fn(ctx, &snaps[i].f->def, s->labels, s->nlabels, &pt);
 		}
 	}
-	snapshot_free(snaps, nfams);
+	snapshot_end(m, snaps, nfams);
 	return 0;
 }

@@ -76,6 +76,25 @@ int metrics_gauge_set(struct metrics *m, int family, const struct metric_label *
 int metrics_histogram_observe(struct metrics *m, int family, const struct metric_label *labels,
 			      size_t nlabels, double v);
 
+/* For histograms aggregated elsewhere (BPF maps read on a timer): replaces the series' buckets
+ * with bucket_counts (nbounds + 1 values, the last +Inf, NOT cumulative, as in metric_point)
+ * and its sum with sum; count becomes the sum of the buckets. A label set past the cap lands
+ * in the overflow series, which merges many histograms and so never moves backwards: it keeps
+ * the larger of each bucket and of the sum. -EINVAL for a NULL bucket_counts, a sum that is
+ * negative or not finite, or a family that is not a histogram. */
+int metrics_histogram_set(struct metrics *m, int family, const struct metric_label *labels,
+			  size_t nlabels, const uint64_t *bucket_counts, double sum);
+
+/* Removes, from every family, each series with the label key=value (a process's series once it
+ * exits), so that it leaves the exposition and OTLP; the family's cap then has room for a new
+ * series, and the same label set recorded again starts afresh. key is read as in records
+ * ("process.pid" and "process_pid" are one label), value as stored (invalid UTF-8 as U+FFFD).
+ * The overflow series stays. Safe while another thread is in metrics_visit() or
+ * metrics_write_prometheus(), and from a metrics_visit() callback: a removed series is freed
+ * once no snapshot is left. Returns how many series went, or -EINVAL (bad or reserved key,
+ * NULL or empty value). */
+int metrics_remove(struct metrics *m, const char *key, const char *value);
+
 /* Prometheus text exposition format 0.0.4 of every family with at least one series, clean
  * under `promtool check metrics`. Returns 0 or -ENOMEM. */
 int metrics_write_prometheus(struct metrics *m, struct strbuf *out);
