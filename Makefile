@@ -37,15 +37,19 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) -Wno-unused-fun
 	      -Wno-unused-parameter \
 	      -Iinclude -Ivmlinux/$(ARCH) -I/usr/include/$(UNAME_M)-linux-gnu
 LDLIBS    := $(shell pkg-config --libs libbpf libmicrohttpd libprotobuf-c libcurl 2>/dev/null || \
-		echo -lbpf -lmicrohttpd -lprotobuf-c -lcurl) -lelf -lz -lm -lpthread
+		echo -lbpf -lmicrohttpd -lprotobuf-c -lcurl) -ldw -lelf -lz -lm -lpthread
 
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)
 BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
 SKELS     := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
 
-# Pure logic: no libbpf, no I/O beyond what callers hand in. Unit tests and fuzzers link these.
+# No libbpf: pure logic with no I/O beyond what callers hand in, and goruntime.c, which reads
+# executables and /proc. Unit tests and fuzzers link these.
 CORE_SRCS := user/strbuf.c user/http_parser.c user/route.c user/metrics.c user/span.c \
-	     user/http.c user/otel_config.c exporters/console.c exporters/otlp_encode.c
+	     user/http.c user/otel_config.c user/goruntime.c exporters/console.c \
+	     exporters/otlp_encode.c
+# What CORE_SRCS link against besides libc: goruntime.c reads ELF symbols and DWARF.
+CORE_LIBS := -ldw -lelf
 APP_SRCS  := $(filter-out $(CORE_SRCS),$(wildcard user/*.c exporters/*.c))
 # OTLP messages: our subset of the official .proto files, compiled by protoc-c into $(GEN).
 PROTO_DIR := exporters/proto
@@ -115,27 +119,27 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libobscore.a $(PB_HDRS)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(NO_TRUNC_WARN) $< $(BUILD)/libobscore.a -lcmocka -lprotobuf-c \
-		-lm -lpthread -o $@
+		$(CORE_LIBS) -lm -lpthread -o $@
 
 $(BUILD)/asan/%: tests/unit/%.c $(CORE_SRCS) $(PB_SRCS) $(PB_HDRS) \
 		 $(wildcard include/*.h user/*.h exporters/*.h)
 	$(call msg,ASAN,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CLANG) $(CFLAGS) $(SAN_FLAGS) $< $(CORE_SRCS) $(PB_SRCS) -lcmocka -lprotobuf-c -lm \
-		-lpthread -o $@
+	$(Q)$(CLANG) $(CFLAGS) $(SAN_FLAGS) $< $(CORE_SRCS) $(PB_SRCS) -lcmocka -lprotobuf-c \
+		$(CORE_LIBS) -lm -lpthread -o $@
 
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(CORE_SRCS) $(PB_SRCS) $(PB_HDRS) \
 		 $(wildcard include/*.h user/*.h exporters/*.h)
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(CFLAGS) -fsanitize=fuzzer,address,undefined $< $(CORE_SRCS) $(PB_SRCS) \
-		-lprotobuf-c -lm -lpthread -o $@
+		-lprotobuf-c $(CORE_LIBS) -lm -lpthread -o $@
 
 # Micro-benchmarks of pure code, run by hand: build/bench/otlp_encode_bench
 $(BUILD)/bench/%: bench/%.c $(BUILD)/libobscore.a $(PB_HDRS)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) $< $(BUILD)/libobscore.a -lprotobuf-c -lm -lpthread -o $@
+	$(Q)$(CC) $(CFLAGS) $< $(BUILD)/libobscore.a -lprotobuf-c $(CORE_LIBS) -lm -lpthread -o $@
 
 # The exporter end to end: encoder, batching, libcurl, to an in-process sink on loopback
 $(BUILD)/bench/otlp_send_bench: bench/otlp_send_bench.c bench/otlp_sink.c $(BUILD)/libobscore.a \
