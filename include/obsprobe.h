@@ -15,6 +15,7 @@ enum obs_event_type {
 	OBS_EV_SOCK_DATA = 4,
 	OBS_EV_SOCK_CLOSE = 5,
 	OBS_EV_PROC_EXEC = 6,
+	OBS_EV_MEM_OOM = 7,
 };
 
 struct obs_event_hdr {

@@ -32,7 +32,8 @@ OBS_SEQ=0
 OBSPROBE_PROGS=(sys_exit_read sys_exit_write sys_exit_recvfrom sys_exit_sendto sys_exit_readv
 	sys_exit_writev sys_exit_recvmsg sys_exit_sendmsg sys_exit_sendfile64 sys_exit_accept
 	sys_exit_accept4 sys_exit_connect sys_exit_close sched_process_fork sched_process_exec
-	sched_process_exit)
+	sched_process_exit sched_wakeup sched_wakeup_new sched_switch task_newtask sched_thread_exit
+	rss_stat page_fault_user mem_thread_exit mark_victim)
 
 TMP=$(mktemp -d "/tmp/obsprobe-$TEST_NAME.XXXXXX") || { echo "$TEST_NAME: mktemp failed" >&2; exit 1; }
 # nginx workers run as www-data: everything under $TMP they serve must be reachable.
@@ -85,6 +86,28 @@ assert_ge() {
 		pass "$1 ($2 >= $3)"
 	else
 		fail "$1: expected $2 >= $3"
+	fi
+}
+
+# within_pct A B PCT: numbers (floats too), |A - B| <= PCT % of |B|.
+within_pct() {
+	awk -v a="$1" -v b="$2" -v p="$3" 'BEGIN {
+		if (a !~ /^-?[0-9.]+([eE][-+]?[0-9]+)?$/ || b !~ /^-?[0-9.]+([eE][-+]?[0-9]+)?$/)
+			exit 1
+		d = a - b
+		if (d < 0)
+			d = -d
+		m = b < 0 ? -b : b
+		exit !(d <= m * p / 100)
+	}'
+}
+
+# assert_within DESC ACTUAL EXPECTED PCT: ACTUAL is within PCT % of EXPECTED.
+assert_within() {
+	if within_pct "$2" "$3" "$4"; then
+		pass "$1 ($2 within $4% of $3)"
+	else
+		fail "$1: $2 is not within $4% of $3"
 	fi
 }
 
@@ -323,12 +346,14 @@ stop_obsprobe() {
 # scrape [URL]: prints /metrics (obsprobe's by default).
 scrape() { curl -sf --max-time 5 "${1:-$OBS_METRICS}"; }
 
-# _series_sum NAME REGEX [FILE]: the sum of the samples of series NAME (exact name) whose labels
-# match REGEX (awk ERE against the text between the braces; "A&&B" means both A and B match,
-# in any order; "!A" means A does not match); from FILE or a fresh scrape.
+# _series_sum NAME REGEX [FILE] [FORMAT]: the sum of the samples of series NAME (exact name)
+# whose labels match REGEX (awk ERE against the text between the braces; "A&&B" means both A and
+# B match, in any order; "!A" means A does not match); from FILE or a fresh scrape; printed with
+# the printf FORMAT (default %.0f, a whole number).
 _series_sum() {
-	local name=$1 re=${2:-} file=${3:-}
-	{ if [[ -n "$file" ]]; then cat "$file"; else scrape; fi; } | awk -v name="$name" -v re="$re" '
+	local name=$1 re=${2:-} file=${3:-} fmt=${4:-%.0f}
+	{ if [[ -n "$file" ]]; then cat "$file"; else scrape; fi; } |
+		awk -v name="$name" -v re="$re" -v fmt="$fmt\n" '
 		/^#/ { next }
 		{
 			i = index($0, "{")
@@ -356,7 +381,7 @@ _series_sum() {
 			split(rest, v, " ")
 			sum += v[1]
 		}
-		END { printf "%.0f\n", sum }'
+		END { printf fmt, sum }'
 }
 
 # metric_sum HISTOGRAM [LABEL_REGEX] [FILE]: sum of HISTOGRAM_count over the series whose
@@ -367,6 +392,16 @@ metric_sum() { _series_sum "$1_count" "${2:-}" "${3:-}"; }
 
 # counter_sum NAME [LABEL_REGEX] [FILE]: sum of a counter's or gauge's series.
 counter_sum() { _series_sum "$1" "${2:-}" "${3:-}"; }
+
+# counter_float NAME [LABEL_REGEX] [FILE]: the same with 6 decimals (for seconds).
+counter_float() { _series_sum "$1" "${2:-}" "${3:-}" %.6f; }
+
+# series_count NAME [FILE]: how many samples of NAME (exact name) there are, from FILE or a
+# fresh scrape (0 when the family is absent or has no series).
+series_count() {
+	{ if [[ -n "${2:-}" ]]; then cat "$2"; else scrape; fi; } |
+		awk -v name="$1" '!/^#/ && ($1 == name || index($1, name "{") == 1) { n++ } END { print n + 0 }'
+}
 
 # _spans_py: reads the JSON span lines of a file (obsprobe --console json). Selectors: kind,
 # name, status, trace_id, ... (top level), attr:KEY (attributes), res:KEY (resource).
@@ -532,6 +567,86 @@ start_goserver() {
 		sed 's/^/    | /' "$TMP/$name.err" | head -n 10
 		return 1
 	fi
+}
+
+# build_fixture NAME: compiles tests/fixtures/sat/NAME.c into $TMP/NAME, once per test.
+build_fixture() {
+	local name=$1
+	[[ -x "$TMP/$name" ]] && return 0
+	if ! cc -O2 -Wall -pthread -o "$TMP/$name" "$ROOT/tests/fixtures/sat/$name.c" \
+		>"$TMP/$name.build.log" 2>&1; then
+		fail "cc of tests/fixtures/sat/$name.c failed"
+		sed 's/^/    | /' "$TMP/$name.build.log" | head -n 20
+		return 1
+	fi
+}
+
+declare -A FIX_FDS=() FIX_PIDS=()
+FIX_PID=""
+FIX_REPLY=""
+
+# start_fixture ID NAME [ARGS...]: builds fixture NAME and runs it in the background as ID:
+# stdin the fifo $TMP/ID.in (this shell holds its writing end, so the fixture never sees EOF),
+# stdout and stderr in $TMP/ID.out and $TMP/ID.err. Its PID in FIX_PID, tracked for cleanup.
+# Talk to it with fixture_send and fixture_cmd.
+start_fixture() {
+	local id=$1 name=$2 fd
+	shift 2
+	build_fixture "$name" || return 1
+	rm -f "$TMP/$id.in"
+	if ! mkfifo "$TMP/$id.in" || ! exec {fd}<>"$TMP/$id.in"; then
+		fail "cannot make the fifo $TMP/$id.in"
+		return 1
+	fi
+	FIX_FDS[$id]=$fd
+	# (an explicit stdin: a background command otherwise gets /dev/null)
+	"$TMP/$name" "$@" <"$TMP/$id.in" >"$TMP/$id.out" 2>"$TMP/$id.err" &
+	FIX_PID=$!
+	FIX_PIDS[$id]=$FIX_PID
+	track_pid "$FIX_PID"
+}
+
+# fixture_send ID LINE: writes LINE to fixture ID's stdin.
+fixture_send() { printf '%s\n' "$2" >&"${FIX_FDS[$1]}"; }
+
+# _answered FILE N PID: FILE has more than N lines, or PID is gone (it will not answer)
+_answered() { (($(wc -l <"$1") > $2)) || ! alive "$3"; }
+
+# fixture_cmd ID LINE [TIMEOUT]: sends LINE and waits (TIMEOUT s, default 30) for the line the
+# fixture answers; that line in FIX_REPLY. Returns 1, with a FAIL, on no answer or an answer
+# that does not start with "ok".
+fixture_cmd() {
+	local id=$1 out=$TMP/$1.out n
+	n=$(wc -l <"$out")
+	FIX_REPLY=""
+	if ! fixture_send "$id" "$2"; then
+		fail "$id: cannot send '$2'"
+		return 1
+	fi
+	wait_until "${3:-30}" _answered "$out" "$n" "${FIX_PIDS[$id]}"
+	FIX_REPLY=$(sed -n "$((n + 1))p" "$out")
+	if [[ -z "$FIX_REPLY" ]]; then
+		if alive "${FIX_PIDS[$id]}"; then
+			fail "$id: no answer to '$2' after ${3:-30} s"
+		else
+			fail "$id: exited instead of answering '$2'"
+		fi
+		sed 's/^/    | /' "$TMP/$id.err" | head -n 10
+		return 1
+	fi
+	if [[ "$FIX_REPLY" != ok* ]]; then
+		fail "$id: '$2' answered '$FIX_REPLY'"
+		return 1
+	fi
+}
+
+# fix_field KEY [LINE]: the value of KEY=VALUE in LINE (default FIX_REPLY).
+fix_field() {
+	awk -v k="$1" '{
+		for (i = 1; i <= NF; i++)
+			if (index($i, k "=") == 1)
+				print substr($i, length(k) + 2)
+	}' <<<"${2:-$FIX_REPLY}"
 }
 
 # render_nginx_conf DIR PORT1 PORT2: DIR/nginx.conf from tests/fixtures/nginx/nginx.conf.in,
@@ -758,11 +873,20 @@ otlp_span_ids() {
 # vm_rss_kib PID: resident memory of PID in KiB (empty when PID is gone).
 vm_rss_kib() { awk '$1 == "VmRSS:" { print $2 }' "/proc/$1/status" 2>/dev/null; }
 
+EXIT_HOOKS=()
+
+# on_exit CMD: CMD (a string, eval'd) runs when the test exits, however it exits, after every
+# tracked process is stopped; hooks run last added first. For what is not a process: a cgroup.
+on_exit() { EXIT_HOOKS+=("$1"); }
+
 _cleanup() {
 	local rc=$? i
 	trap - EXIT INT TERM
 	for ((i = ${#TRACKED_PIDS[@]} - 1; i >= 0; i--)); do
 		stop_pid "${TRACKED_PIDS[i]}"
+	done
+	for ((i = ${#EXIT_HOOKS[@]} - 1; i >= 0; i--)); do
+		eval "${EXIT_HOOKS[i]}"
 	done
 	if [[ "${LIB_NO_REPORT:-0}" == 1 ]]; then
 		# not a test (bench/): no counts, the script's own status

@@ -5,6 +5,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +23,9 @@
 #include "otlp.h"
 #include "proc.h"
 #include "proc_probe.h"
+#include "mem.h"
 #include "prometheus.h"
+#include "saturation.h"
 #include "sock_probe.h"
 #include "targets.h"
 
@@ -45,6 +48,10 @@ static const char usage[] =
 	"                           the executable's name)\n"
 	"      --capture-bytes N    bytes captured per socket read/write, 64..4096 (default 1024)\n"
 	"      --max-routes N       distinct http.route values per service before 'other' (100)\n"
+	"      --disable LIST       turn signal groups off: a comma-separated list of http (spans\n"
+	"                           and RED metrics), sched (threads, run-queue latency, off-CPU\n"
+	"                           time), memory (RSS, peak, page faults, OOM kills), go\n"
+	"                           (goroutines); all are on by default\n"
 	"      --otlp-endpoint URL  export traces and metrics over OTLP/HTTP protobuf to URL\n"
 	"                           (URL/v1/traces, URL/v1/metrics); also OTEL_EXPORTER_OTLP_*\n"
 	"                           and the other OTEL_* SDK variables, which this flag overrides\n"
@@ -56,6 +63,7 @@ static const char usage[] =
 	"  sudo obsprobe --pid $(pgrep -o nginx)        # nginx master and its workers\n"
 	"  sudo obsprobe -p 1234 --console json         # one JSON object per span\n"
 	"  sudo obsprobe -p 1234 --prometheus 0.0.0.0:9464 --service-name checkout\n"
+	"  sudo obsprobe -p 1234 --disable http          # saturation signals only\n"
 	"  curl -s 127.0.0.1:9464/metrics               # RED metrics\n"
 	"  sudo OTEL_EXPORTER_OTLP_COMPRESSION=gzip obsprobe -p 1234 \\\n"
 	"       --otlp-endpoint http://127.0.0.1:4318     # to an OpenTelemetry Collector\n";
@@ -79,6 +87,8 @@ struct options {
 	uint32_t capture_bytes;
 	size_t max_routes;
 	const char *otlp_endpoint;
+	bool no_http;
+	unsigned int saturation; /* SAT_* groups on */
 	int verbose;
 };
 
@@ -92,6 +102,7 @@ struct app {
 	struct otlp_exporter *otlp;
 	struct proc_bpf *proc;
 	struct sock_bpf *sock;
+	struct saturation *sat;
 	struct ring_buffer *rb;
 	struct strbuf line;
 	char host_name[256];
@@ -130,9 +141,53 @@ static int parse_uint(const char *s, unsigned long min, unsigned long max, unsig
 	return 0;
 }
 
+/* --disable http,sched,memory,go */
+static int parse_disable(const char *list, struct options *o)
+{
+	static const struct {
+		const char *name;
+		unsigned int sat;
+	} groups[] = { { "http", 0 }, { "sched", SAT_SCHED }, { "memory", SAT_MEMORY },
+		       { "go", SAT_GO } };
+	char buf[128], *tok, *save = NULL;
+	size_t i;
+
+	if (strlen(list) >= sizeof(buf) || !*list) {
+		fprintf(stderr, "obsprobe: --disable: '%s' is not a list of http, sched, memory, go\n",
+			list);
+		return -EINVAL;
+	}
+	strcpy(buf, list);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		for (i = 0; i < sizeof(groups) / sizeof(groups[0]); i++)
+			if (!strcmp(tok, groups[i].name))
+				break;
+		if (i == sizeof(groups) / sizeof(groups[0])) {
+			fprintf(stderr,
+				"obsprobe: --disable: unknown group '%s' (known: http, sched, memory, "
+				"go)\n",
+				tok);
+			return -EINVAL;
+		}
+		if (groups[i].sat)
+			o->saturation &= ~groups[i].sat;
+		else
+			o->no_http = true;
+	}
+	return 0;
+}
+
 static int parse_args(int argc, char **argv, struct options *o)
 {
-	enum { OPT_PROM = 256, OPT_CONSOLE, OPT_SERVICE, OPT_CAPTURE, OPT_ROUTES, OPT_OTLP };
+	enum {
+		OPT_PROM = 256,
+		OPT_CONSOLE,
+		OPT_SERVICE,
+		OPT_CAPTURE,
+		OPT_ROUTES,
+		OPT_OTLP,
+		OPT_DISABLE,
+	};
 	static const struct option longopts[] = {
 		{ "pid", required_argument, NULL, 'p' },
 		{ "prometheus", required_argument, NULL, OPT_PROM },
@@ -141,6 +196,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "capture-bytes", required_argument, NULL, OPT_CAPTURE },
 		{ "max-routes", required_argument, NULL, OPT_ROUTES },
 		{ "otlp-endpoint", required_argument, NULL, OPT_OTLP },
+		{ "disable", required_argument, NULL, OPT_DISABLE },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
@@ -153,6 +209,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 	o->console = CONSOLE_TEXT;
 	o->capture_bytes = 1024;
 	o->max_routes = 100;
+	o->saturation = SAT_SCHED | SAT_MEMORY | SAT_GO;
 	o->service_name = getenv("OTEL_SERVICE_NAME");
 	opterr = 0; /* one message of ours, not getopt's and then ours */
 	while ((c = getopt_long(argc, argv, ":p:vVh", longopts, NULL)) != -1) {
@@ -199,6 +256,10 @@ static int parse_args(int argc, char **argv, struct options *o)
 			break;
 		case OPT_OTLP:
 			o->otlp_endpoint = optarg;
+			break;
+		case OPT_DISABLE:
+			if (parse_disable(optarg, o))
+				return -EINVAL;
 			break;
 		case 'v':
 			o->verbose++;
@@ -330,6 +391,9 @@ static int handle_event(void *ctx, void *data, size_t size)
 	case OBS_EV_PROC_EXIT:
 		forget_pid(a, h->pid);
 		break;
+	case OBS_EV_MEM_OOM:
+		saturation_oom(a->sat, a->targets, data, size);
+		break;
 	default:
 		if (sock_handle_event(a->tracker, data, size))
 			a->bad_events++;
@@ -419,6 +483,12 @@ static void update_health(struct app *a)
 
 		metrics_counter_set(a->metrics, a->fam_lost, &l, 1, (double)st.truncated);
 	}
+	if (a->sat) {
+		struct metric_label l = { "reason", "thread_table_full" };
+
+		metrics_counter_set(a->metrics, a->fam_lost, &l, 1,
+				    (double)saturation_lost_threads(a->sat));
+	}
 	{
 		struct metric_label l = { "protocol", "http" };
 
@@ -471,6 +541,7 @@ static void cleanup(struct app *a)
 	ring_buffer__free(a->rb);
 	/* before the registry goes: its last metrics export reads it */
 	otlp_exporter_stop(a->otlp);
+	saturation_free(a->sat);
 	sock_probe_destroy(a->sock);
 	proc_probe_destroy(a->proc);
 	prom_server_stop(a->prom);
@@ -554,8 +625,18 @@ int main(int argc, char **argv)
 	a->proc = proc_probe_open_load();
 	if (!a->proc)
 		goto out;
-	a->sock = sock_probe_start(a->proc, a->opt.capture_bytes);
-	if (!a->sock || proc_probe_attach(a->proc))
+	if (!a->opt.no_http) {
+		a->sock = sock_probe_start(a->proc, a->opt.capture_bytes);
+		if (!a->sock)
+			goto out;
+	}
+	/* saturation is metrics only: nothing to do without a metrics exporter */
+	if (a->metrics && a->opt.saturation) {
+		a->sat = saturation_start(a->proc, a->metrics, a->opt.saturation);
+		if (!a->sat)
+			goto out;
+	}
+	if (proc_probe_attach(a->proc))
 		goto out;
 	a->rb = ring_buffer__new(proc_probe_events_fd(a->proc), handle_event, a, NULL);
 	if (!a->rb) {
@@ -564,6 +645,7 @@ int main(int argc, char **argv)
 	}
 	if (watch_all(a))
 		goto out;
+	saturation_collect(a->sat, a->targets, now_ns(CLOCK_MONOTONIC));
 	if (a->prom)
 		fprintf(stderr, "obsprobe: metrics on http://%s/metrics\n", a->opt.prometheus);
 
@@ -593,6 +675,7 @@ int main(int argc, char **argv)
 		next_tick = now + TICK_NS;
 		a->clock_offset = (int64_t)(now_ns(CLOCK_REALTIME) - now_ns(CLOCK_MONOTONIC));
 		targets_reap(a->targets, forget_pid, a);
+		saturation_collect(a->sat, a->targets, now);
 		update_health(a);
 		if (targets_count(a->targets) == 0) {
 			fprintf(stderr, "obsprobe: no watched process left, exiting\n");

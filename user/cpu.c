@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include "cpu.h"
+#include "cpu_probe.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cpu.skel.h"
+#include "log.h"
+#include "proc_probe.h"
+
+struct cpu_bpf *cpu_probe_start(struct proc_bpf *owner)
+{
+	struct cpu_bpf *skel = cpu_bpf__open();
+	int err;
+
+	if (!skel) {
+		log_err("cannot open the cpu BPF object: %s", strerror(errno));
+		return NULL;
+	}
+	err = proc_probe_share_maps(owner, skel->obj);
+	if (err) {
+		log_err("cannot share maps with the cpu BPF object: %s", strerror(-err));
+		goto fail;
+	}
+	err = cpu_bpf__load(skel);
+	if (err) {
+		log_err("cannot load the scheduler BPF programs: %s (run with -vv for the verifier "
+			"log)",
+			strerror(-err));
+		goto fail;
+	}
+	err = cpu_bpf__attach(skel);
+	if (err) {
+		log_err("cannot attach the scheduler tracepoints: %s", strerror(-err));
+		goto fail;
+	}
+	return skel;
+fail:
+	cpu_bpf__destroy(skel);
+	return NULL;
+}
+
+void cpu_probe_destroy(struct cpu_bpf *skel)
+{
+	cpu_bpf__destroy(skel);
+}
+
+/* The state letter of /proc/PID/task/TID/stat, after the ") " that ends comm. */
+static char thread_state(uint32_t tgid, const char *tid)
+{
+	char path[64], buf[512], *p;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%u/task/%s/stat", tgid, tid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' ? p[2] : 0;
+}
+
+int cpu_probe_watch(struct cpu_bpf *skel, uint32_t tgid, uint64_t now_ns)
+{
+	int fd = bpf_map__fd(skel->maps.threads);
+	char path[64];
+	struct dirent *de;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%u/task", tgid);
+	d = opendir(path);
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		struct sched_thread th = { .tgid = tgid, .since_ns = now_ns };
+		char *end;
+		unsigned long tid = strtoul(de->d_name, &end, 10);
+		char st;
+
+		if (*end || !tid)
+			continue;
+		st = thread_state(tgid, de->d_name);
+		if (!st)
+			continue; /* gone meanwhile */
+		/* R is running or waiting for a CPU; its next switch says which */
+		th.state = st == 'R' ? SCHED_RUNNABLE : SCHED_BLOCKED;
+		/* what the BPF side already knows is newer than this */
+		bpf_map_update_elem(fd, &(__u32){ (__u32)tid }, &th, BPF_NOEXIST);
+	}
+	closedir(d);
+	return 0;
+}
+
+static long find_tgid(const uint32_t *tgids, size_t n, uint32_t tgid)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (tgids[mid] == tgid)
+			return (long)mid;
+		if (tgids[mid] < tgid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
+static void add_proc(struct cpu_stats *out, const struct sched_proc *v, int ncpu)
+{
+	int c, k;
+
+	for (c = 0; c < ncpu; c++) {
+		for (k = 0; k < SCHED_SLOTS; k++)
+			out->runq_slots[k] += v[c].runq_slots[k];
+		out->runq_ns += v[c].runq_ns;
+		out->offcpu_ns += v[c].offcpu_ns;
+		out->voluntary += v[c].voluntary;
+		out->involuntary += v[c].involuntary;
+	}
+}
+
+int cpu_probe_collect(struct cpu_bpf *skel, const uint32_t *tgids, size_t n,
+		      struct cpu_stats *out, uint64_t now_ns)
+{
+	int tfd = bpf_map__fd(skel->maps.threads), pfd = bpf_map__fd(skel->maps.procs);
+	int ncpu = libbpf_num_possible_cpus();
+	struct sched_proc *vals;
+	__u32 key, next, *prev = NULL;
+	size_t i;
+
+	if (ncpu <= 0)
+		return ncpu ? ncpu : -EINVAL;
+	memset(out, 0, n * sizeof(*out));
+	while (bpf_map_get_next_key(tfd, prev, &next) == 0) {
+		struct sched_thread th;
+		long at;
+
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(tfd, &key, &th))
+			continue; /* exited meanwhile */
+		at = find_tgid(tgids, n, th.tgid);
+		if (at < 0 || th.state >= SCHED_STATE__COUNT)
+			continue;
+		out[at].threads[th.state]++;
+		if (th.state == SCHED_BLOCKED && now_ns > th.since_ns)
+			out[at].offcpu_ns += now_ns - th.since_ns;
+	}
+	vals = calloc((size_t)ncpu, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		if (bpf_map_lookup_elem(pfd, &tgids[i], vals) == 0)
+			add_proc(&out[i], vals, ncpu);
+	}
+	free(vals);
+	return 0;
+}
+
+void cpu_probe_forget(struct cpu_bpf *skel, uint32_t tgid)
+{
+	int tfd = bpf_map__fd(skel->maps.threads);
+	__u32 last, next, *prev = NULL;
+	struct sched_thread th;
+
+	bpf_map_delete_elem(bpf_map__fd(skel->maps.procs), &tgid);
+	/* threads normally leave at their exit; these are the ones whose exit was not seen.
+	 * The walk continues from the last key kept, which is still in the map. */
+	while (bpf_map_get_next_key(tfd, prev, &next) == 0) {
+		if (bpf_map_lookup_elem(tfd, &next, &th) == 0 && th.tgid == tgid) {
+			bpf_map_delete_elem(tfd, &next);
+			continue;
+		}
+		last = next;
+		prev = &last;
+	}
+}
+
+uint64_t cpu_probe_lost(struct cpu_bpf *skel)
+{
+	int ncpu = libbpf_num_possible_cpus(), c;
+	__u64 vals[1024] = {}, sum = 0;
+	__u32 zero = 0;
+
+	if (ncpu <= 0 || ncpu > 1024 ||
+	    bpf_map_lookup_elem(bpf_map__fd(skel->maps.threads_full), &zero, vals))
+		return 0;
+	for (c = 0; c < ncpu; c++)
+		sum += vals[c];
+	return sum;
+}
