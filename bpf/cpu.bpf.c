@@ -45,6 +45,13 @@ struct task_struct___o {
 	volatile long int state;
 } __attribute__((preserve_access_index));
 
+static __always_inline __u32 watch_flags(__u32 tgid)
+{
+	__u32 *f = target_of(tgid);
+
+	return f ? *f : 0;
+}
+
 static __always_inline long task_state(struct task_struct *t)
 {
 	struct task_struct___o *old = (void *)t;
@@ -88,16 +95,15 @@ static __always_inline struct sched_proc *proc_of(__u32 tgid)
 	return bpf_map_lookup_elem(&procs, &tgid);
 }
 
-/* The thread's entry, created in state st when it has none yet (threads that existed before
- * the attach and were not seeded, or whose creation we did not see). NULL for unwatched
- * tasks and for tasks on their way out: an exited thread must not come back. */
-static __always_inline struct sched_thread *thread_of(struct task_struct *t, __u32 st, __u64 now)
+/* The entry of thread t of watched process tgid, created in state st when it has none yet
+ * (threads that existed before the attach and were not seeded, or whose creation we did not
+ * see). NULL for tasks on their way out: an exited thread must not come back. */
+static __always_inline struct sched_thread *thread_get(struct task_struct *t, __u32 tgid, __u32 st,
+						       __u64 now)
 {
-	__u32 tid = BPF_CORE_READ(t, pid), tgid = BPF_CORE_READ(t, tgid);
+	__u32 tid = BPF_CORE_READ(t, pid);
 	struct sched_thread *th, fresh = {};
 
-	if (!target_of(tgid))
-		return NULL;
 	th = bpf_map_lookup_elem(&threads, &tid);
 	if (th)
 		return th;
@@ -116,6 +122,16 @@ static __always_inline struct sched_thread *thread_of(struct task_struct *t, __u
 	return bpf_map_lookup_elem(&threads, &tid);
 }
 
+/* thread_get() for any task: NULL at once when its process is not watched. */
+static __always_inline struct sched_thread *thread_of(struct task_struct *t, __u32 st, __u64 now)
+{
+	__u32 tgid = BPF_CORE_READ(t, tgid);
+
+	if (!target_of(tgid))
+		return NULL;
+	return thread_get(t, tgid, st, now);
+}
+
 /* A wakeup makes a blocked thread runnable: its blocked time ends, its wait for a CPU starts. */
 static __always_inline void on_wakeup(struct task_struct *t)
 {
@@ -123,7 +139,8 @@ static __always_inline void on_wakeup(struct task_struct *t)
 	struct sched_thread *th = thread_of(t, SCHED_BLOCKED, now);
 	struct sched_proc *p;
 
-	if (!th)
+	/* a wakeup can reach a thread still on its CPU (woken before it got to block) */
+	if (!th || th->state == SCHED_RUNNING)
 		return;
 	if (th->state == SCHED_BLOCKED && now > th->since_ns) {
 		p = proc_of(th->tgid);
@@ -153,16 +170,19 @@ SEC("tp_btf/sched_switch")
 int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
 	__u32 prev_tgid = BPF_CORE_READ(prev, tgid), next_tgid = BPF_CORE_READ(next, tgid);
-	__u64 now;
+	/* the flags, not the pointers: clang ORs two pointers for `!a && !b`, which the
+	 * verifier refuses */
+	__u32 prev_watched = watch_flags(prev_tgid), next_watched = watch_flags(next_tgid);
 	struct sched_thread *th;
 	struct sched_proc *p;
+	__u64 now;
 
-	if (!target_of(prev_tgid) && !target_of(next_tgid))
+	if (!prev_watched && !next_watched)
 		return 0;
 	now = bpf_ktime_get_ns();
 
 	/* prev: only an entry it already has (a dying thread's last switch must not add one) */
-	if (target_of(prev_tgid)) {
+	if (prev_watched) {
 		__u32 tid = BPF_CORE_READ(prev, pid);
 
 		th = bpf_map_lookup_elem(&threads, &tid);
@@ -181,8 +201,9 @@ int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev, struct task_s
 			th->since_ns = now;
 		}
 	}
-
-	th = thread_of(next, SCHED_RUNNING, now);
+	if (!next_watched)
+		return 0;
+	th = thread_get(next, next_tgid, SCHED_RUNNING, now);
 	if (!th)
 		return 0;
 	if (th->state == SCHED_RUNNABLE && th->runq_valid && now > th->since_ns) {

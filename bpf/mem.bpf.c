@@ -170,10 +170,13 @@ int mark_victim(struct trace_event_raw_mark_victim *ctx)
 	struct mem_oom_event e = {};
 
 	e.victim_pid = BPF_CORE_READ(ctx, pid);
-	/* the OOM killer often runs in the victim itself (it allocated last); otherwise user
-	 * space maps the pid to its process */
-	e.hdr.type = OBS_EV_MEM_OOM;
+	/* The OOM killer often runs in the victim itself (it allocated last); otherwise the
+	 * victim is the first thread of its process that still has memory: its leader, unless
+	 * the leader already exited (then user space maps the thread to its process). */
 	e.hdr.pid = (__u32)id == e.victim_pid ? id >> 32 : e.victim_pid;
+	if (!target_of(e.hdr.pid) && !target_of(id >> 32))
+		return 0;
+	e.hdr.type = OBS_EV_MEM_OOM;
 	e.hdr.tid = e.victim_pid;
 	e.hdr.ts_ns = bpf_ktime_get_ns();
 	if (bpf_core_field_exists(ctx->total_vm)) {
