@@ -172,6 +172,8 @@ demo: deps
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)bench/nginx.sh
+	$(Q)bench/saturation.sh
+	$(Q)bench/go.sh
 
 vmlinux:
 	$(call msg,GEN,$(VMLINUX_H))

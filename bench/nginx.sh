@@ -8,42 +8,14 @@
 # obsprobe's CPU time per 1,000 requests (utime+stime from /proc/PID/stat over the with rounds,
 # attach excluded) and its peak RSS (VmHWM), each beside its target.
 #
-# Environment: ROUNDS (3), DURATION (5, seconds per wrk run), CONNS (32), THREADS (2).
-LIB_NO_REPORT=1
+# Environment: see bench/lib.sh.
 TEST_NAME=bench
-# shellcheck source=tests/lib.sh
-. "$(dirname "$0")/../tests/lib.sh"
-set -o pipefail
-
-ROUNDS=${ROUNDS:-3}
-DURATION=${DURATION:-5}
-CONNS=${CONNS:-32}
-THREADS=${THREADS:-2}
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
+bench_require nginx wrk curl
 HZ=$(getconf CLK_TCK)
 
-die() {
-	echo "bench: $*" >&2
-	exit 1
-}
-
-[[ $(id -u) -eq 0 ]] || die "run as root (obsprobe loads BPF programs)"
-[[ -x "$OBSPROBE" ]] || die "$OBSPROBE does not exist: run make"
-for c in nginx wrk curl; do
-	command -v "$c" >/dev/null || die "$c is not installed (scripts/install-deps.sh)"
-done
-
-if ! P1=$(free_port) || ! P2=$(free_port); then
-	die "no free port"
-fi
-start_nginx "$TMP/nginx" "$P1" "$P2" >/dev/null || die "nginx did not start (see above)"
-URL=http://127.0.0.1:$P1/index.html
-
-# run_wrk: one wrk run; prints "REQUESTS REQ_PER_SEC"
-run_wrk() {
-	local out
-	out=$(wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" "$URL" 2>&1) || return 1
-	awk '/ requests in /{ n = $1 } /^Requests\/sec:/{ r = $2 } END { if (n == "" || r == "") exit 1; print n, r }' <<<"$out"
-}
+bench_start_nginx
 
 # cpu_ticks PID: utime + stime, in clock ticks (fields 14 and 15 of /proc/PID/stat; the
 # fields after the ")" that closes comm start at field 3)
@@ -66,7 +38,7 @@ peak_kib=0
 
 baseline_round() {
 	local r
-	r=$(run_wrk) || die "wrk failed"
+	r=$(bench_wrk) || die "wrk failed"
 	base_rps+=("${r#* }")
 	printf '  round %d baseline      %10.0f req/s\n' "$1" "${r#* }"
 }
@@ -75,7 +47,7 @@ with_round() {
 	local r n t0 t1 hwm count l p
 	start_obsprobe --pid "$NGINX_PID" --console off >/dev/null 2>&1 || die "obsprobe did not start: $(cat "$OBS_ERR")"
 	t0=$(cpu_ticks "$OBS_PID")
-	r=$(run_wrk) || die "wrk failed"
+	r=$(bench_wrk) || die "wrk failed"
 	n=${r%% *}
 	# every request processed (the histogram counts at least what wrk counted), then one
 	# health tick so the lost counters are current
@@ -110,7 +82,6 @@ for ((i = 1; i <= ROUNDS; i++)); do
 	fi
 done
 
-mean() { printf '%s\n' "$@" | awk '{ s += $1 } END { printf "%.0f", s / NR }'; }
 B=$(mean "${base_rps[@]}")
 W=$(mean "${with_rps[@]}")
 awk -v b="$B" -v w="$W" -v lost="$lost" -v pe="$parse_errors" -v seen="$seen" \
@@ -145,7 +116,7 @@ for ((i = 1; i <= ROUNDS; i++)); do
 		--otlp-endpoint "http://127.0.0.1:$SINK_PORT" >/dev/null 2>&1 ||
 		die "obsprobe did not start: $(cat "$OBS_ERR")"
 	t0=$(cpu_ticks "$OBS_PID")
-	r=$(run_wrk) || die "wrk failed"
+	r=$(bench_wrk) || die "wrk failed"
 	n=${r%% *}
 	wait_until 15 eval "(( \$(metric_sum http_server_request_duration_seconds) >= $n ))" || true
 	sleep 1.2 # the last batch leaves within a second

@@ -14,7 +14,7 @@ PKGS=(
 	zlib1g-dev libmicrohttpd-dev libcurl4-openssl-dev protobuf-c-compiler libprotobuf-c-dev
 	# tests and bench
 	libcmocka-dev python3.11 nginx-light openssl curl wget wrk prometheus golang-go procps iproute2
-	golang-github-prometheus-client-golang-dev libbpf-tools
+	golang-github-prometheus-client-golang-dev libbpf-tools bpftrace
 )
 
 # The OTLP tests decode with the official protos from the npm registry: node and npm from

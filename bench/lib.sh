@@ -1,0 +1,53 @@
+# shellcheck shell=bash
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#
+# What every bench/*.sh starts with: tests/lib.sh's helpers without a test report (cleanup
+# only, the script's own exit status), the load settings, and the checks before measuring.
+# A script sets TEST_NAME, sources this file, then calls bench_require with what it runs.
+#
+# Environment: ROUNDS (3), DURATION (5, seconds per wrk run), CONNS (32), THREADS (2).
+LIB_NO_REPORT=1
+# shellcheck source=tests/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../tests/lib.sh"
+set -o pipefail
+
+ROUNDS=${ROUNDS:-3}
+DURATION=${DURATION:-5}
+CONNS=${CONNS:-32}
+THREADS=${THREADS:-2}
+
+die() {
+	echo "bench: $*" >&2
+	exit 1
+}
+
+# bench_require CMD...: root, a built obsprobe, and every CMD on PATH.
+bench_require() {
+	local c
+	[[ $(id -u) -eq 0 ]] || die "run as root (obsprobe loads BPF programs)"
+	[[ -x "$OBSPROBE" ]] || die "$OBSPROBE does not exist: run make"
+	for c in "$@"; do
+		command -v "$c" >/dev/null || die "$c is not installed (scripts/install-deps.sh)"
+	done
+}
+
+# mean V...: the arithmetic mean, rounded.
+mean() { printf '%s\n' "$@" | awk 'NF { s += $1; n++ } END { printf "%.0f", n ? s / n : 0 }'; }
+
+# bench_start_nginx: nginx (tests/fixtures/nginx) on two free loopback ports; sets NGINX_PID
+# and URL, the static page.
+bench_start_nginx() {
+	local p1 p2
+	if ! p1=$(free_port) || ! p2=$(free_port); then
+		die "no free port"
+	fi
+	start_nginx "$TMP/nginx" "$p1" "$p2" >/dev/null || die "nginx did not start (see above)"
+	URL=http://127.0.0.1:$p1/index.html
+}
+
+# bench_wrk [WRK ARGS...]: one wrk run against $URL; prints "REQUESTS REQ_PER_SEC".
+bench_wrk() {
+	local out
+	out=$(wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" "$@" "$URL" 2>&1) || return 1
+	awk '/ requests in /{ n = $1 } /^Requests\/sec:/{ r = $2 } END { if (n == "" || r == "") exit 1; print n, r }' <<<"$out"
+}

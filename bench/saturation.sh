@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#
+# What the saturation programs (issue 6) cost (`make bench`; prints, asserts nothing):
+#  1. nginx under wrk, obsprobe with everything on against `--disable sched,memory,go` (the
+#     HTTP hooks alone), interleaved rounds: throughput ratio, target >= 0.97.
+#  2. The scheduler programs per context switch: bench/pingpong (two processes bouncing a byte
+#     through pipes, every bounce two blocking reads and two wakeups) without obsprobe, with
+#     obsprobe watching another process (the programs run and return at once), and watched;
+#     the difference per context switch (voluntary + involuntary of both processes, from
+#     /proc), plus the kernel's own run time per program call (kernel.bpf_stats_enabled).
+#
+# Environment: BOUNCES (200000), and those of bench/lib.sh.
+TEST_NAME=bench-saturation
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
+bench_require nginx wrk bpftool
+BOUNCES=${BOUNCES:-200000}
+
+bench_start_nginx
+
+echo "bench: saturation programs on nginx, wrk -t$THREADS -c$CONNS -d${DURATION}s, $ROUNDS interleaved rounds"
+wrk -t"$THREADS" -c"$CONNS" -d1s "$URL" >/dev/null 2>&1
+http_only=()
+all_on=()
+round() { # NAME ARGS...: one wrk run under a fresh obsprobe
+	local name=$1 r
+	shift
+	start_obsprobe --pid "$NGINX_PID" --console off "$@" >/dev/null 2>&1 ||
+		die "obsprobe did not start: $(cat "$OBS_ERR")"
+	r=$(bench_wrk) || die "wrk failed"
+	r=${r#* }
+	stop_pid "$OBS_PID" INT
+	printf '  %-28s %10.0f req/s\n' "$name" "$r" >&2
+	echo "$r"
+}
+for ((i = 1; i <= ROUNDS; i++)); do
+	if ((i % 2)); then
+		http_only+=("$(round "HTTP hooks only" --disable sched,memory,go)")
+		all_on+=("$(round "HTTP + saturation" )")
+	else
+		all_on+=("$(round "HTTP + saturation")")
+		http_only+=("$(round "HTTP hooks only" --disable sched,memory,go)")
+	fi
+done
+H=$(mean "${http_only[@]}")
+S=$(mean "${all_on[@]}")
+awk -v h="$H" -v s="$S" 'BEGIN {
+	r = s / h
+	printf "HTTP hooks only          %10.0f req/s\n", h
+	printf "HTTP + saturation        %10.0f req/s\n", s
+	v = "MISSED"
+	if (r >= 0.97)
+		v = "met"
+	printf "saturation ratio         %10.3f         target >= 0.97   %s\n", r, v
+}'
+stop_pid "$NGINX_PID"
+
+# Context switches
+PP=$ROOT/build/bench/pingpong
+make -s -C "$ROOT" build/bench/pingpong >/dev/null || die "cannot build $PP"
+# pingpong_run MODE: prints "NS_PER_BOUNCE SWITCHES"; MODE none|other|watched. Both processes
+# on one CPU: every bounce is then two context switches on that CPU, with no cross-CPU wakeup
+# (whose cost in this VM swings 5x from run to run).
+pingpong_run() {
+	local mode=$1 fifo=$TMP/pp.in pid out w
+	rm -f "$fifo"
+	mkfifo "$fifo"
+	taskset -c 0 "$PP" -w "$BOUNCES" <"$fifo" >"$TMP/pp.out" &
+	pid=$!
+	exec {w}>"$fifo"
+	wait_until 5 eval "[[ -n \$(pgrep -P $pid) ]]" || die "pingpong did not fork"
+	case $mode in
+	other) start_obsprobe --pid "$SLEEPER" --console off --disable http >/dev/null 2>&1 || die "obsprobe did not start" ;;
+	watched) start_obsprobe --pid "$pid" --console off --disable http >/dev/null 2>&1 || die "obsprobe did not start" ;;
+	esac
+	echo go >&"$w"
+	exec {w}>&-
+	wait "$pid" || die "pingpong failed"
+	[[ $mode != none ]] && stop_pid "$OBS_PID" INT
+	out=$(cat "$TMP/pp.out")
+	echo "${out#* }"
+}
+sleep 3600 &
+SLEEPER=$!
+track_pid "$SLEEPER"
+echo
+echo "bench: context switches, bench/pingpong $BOUNCES bounces, $ROUNDS rounds of each"
+declare -A ns sw
+for mode in none other watched; do ns[$mode]=0; sw[$mode]=0; done
+for ((i = 1; i <= ROUNDS; i++)); do
+	for mode in none other watched; do
+		read -r t s <<<"$(pingpong_run "$mode")"
+		printf '  round %d %-8s %8.0f ns per bounce, %d context switches\n' "$i" "$mode" "$t" "$s"
+		ns[$mode]=$(awk -v a="${ns[$mode]}" -v b="$t" 'BEGIN { print a + b }')
+		sw[$mode]=$((sw[$mode] + s))
+	done
+done
+awk -v n0="${ns[none]}" -v n1="${ns[other]}" -v n2="${ns[watched]}" -v s2="${sw[watched]}" \
+	-v r="$ROUNDS" -v b="$BOUNCES" 'BEGIN {
+	# ns per bounce, summed over rounds; switches summed over rounds
+	per = s2 / r / b # switches per bounce, watched runs
+	printf "no obsprobe              %8.0f ns per bounce\n", n0 / r
+	printf "obsprobe, not watched    %8.0f ns per bounce  (%+.0f ns per context switch)\n", n1 / r, (n1 - n0) / r / per
+	printf "obsprobe, watched        %8.0f ns per bounce  (%+.0f ns per context switch; %.2f switches per bounce)\n", n2 / r, (n2 - n0) / r / per, per
+}'
+
+# The kernel's own account of the programs: run time per call, watched pingpong
+old_stats=$(sysctl -n kernel.bpf_stats_enabled)
+sysctl -qw kernel.bpf_stats_enabled=1
+fifo=$TMP/pp.in
+rm -f "$fifo"
+mkfifo "$fifo"
+taskset -c 0 "$PP" -w "$BOUNCES" <"$fifo" >"$TMP/pp.out" &
+pid=$!
+exec {w}>"$fifo"
+wait_until 5 eval "[[ -n \$(pgrep -P $pid) ]]"
+start_obsprobe --pid "$pid" --console off --disable http >/dev/null 2>&1 || die "obsprobe did not start"
+echo go >&"$w"
+exec {w}>&-
+wait "$pid"
+echo
+echo "BPF run time per call (kernel.bpf_stats_enabled), watched pingpong and everything else on the machine:"
+bpftool prog show -j 2>/dev/null | "$PY" -c '
+import json, sys
+names = {"sched_switch", "sched_wakeup", "sched_wakeup_new", "task_newtask", "sched_thread_exit", "rss_stat", "page_fault_user", "mem_thread_exit"}
+for p in json.load(sys.stdin):
+    if p.get("name") in names and p.get("run_cnt"):
+        print("  %-18s %10d calls %8.0f ns per call" % (p["name"], p["run_cnt"], p["run_time_ns"] / p["run_cnt"]))
+'
+stop_pid "$OBS_PID" INT
+sysctl -qw kernel.bpf_stats_enabled="$old_stats"
+exit 0
