@@ -236,6 +236,14 @@ check(len(S1) > 0 and moved == len(S1), "time_unix_nano later in request %d than
 check(all(S2.get(k, {}).get("count") == p["count"] for k, p in S1.items()),
       "cumulative: counts unchanged between the two exports (no traffic)")
 
+# saturation: the run-queue histogram with its log2 microsecond bounds, per watched process
+rq = [p for p in points if p["seq"] == seq1 and p["metric"] == "obsprobe.sched.runqueue.latency"]
+check(len(rq) > 0 and all(p["data"] == "histogram" and p["unit"] == "s" and
+                          len(p["explicit_bounds"]) == 26 and p["explicit_bounds"][0] == 2e-06 and
+                          abs(p["explicit_bounds"][-1] - 67.108864) < 1e-9 and
+                          p["count"] == sum(int(c) for c in p["bucket_counts"]) for p in rq),
+      "obsprobe.sched.runqueue.latency: histograms with bounds 2e-06 .. 67.108864 s (%d series)" % len(rq))
+
 # obsprobe's own counters
 own = sorted({p["metric"] for p in points if p["seq"] == seq1 and p["metric"].startswith("obsprobe")})
 print("info: obsprobe's own metrics: %s" % own)
@@ -257,7 +265,12 @@ compared = nbad = missing = 0
 for p in points:
     if p["seq"] != seq1 or p["data"] not in ("sum", "gauge"):
         continue
-    name = p["metric"].replace(".", "_") + ("_total" if p["data"] == "sum" and p["monotonic"] else "")
+    # as the OpenTelemetry Prometheus exporter names it: unit, then _total for counters
+    name = p["metric"].replace(".", "_")
+    unit = {"s": "seconds", "By": "bytes"}.get(p["unit"])
+    if unit and not name.endswith("_" + unit):
+        name += "_" + unit
+    name += "_total" if p["data"] == "sum" and p["monotonic"] else ""
     lab = {a["key"].replace(".", "_"): str(plain(a)[1]) for a in p["attributes"]}
     res = dict((a["key"], plain(a)[1]) for a in p["resource"])
     key = tuple(sorted((k, v) for k, v in lab.items() if v != ""))
