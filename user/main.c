@@ -52,6 +52,8 @@ static const char usage[] =
 	"                           and RED metrics), sched (threads, run-queue latency, off-CPU\n"
 	"                           time), memory (RSS, peak, page faults, OOM kills), go\n"
 	"                           (goroutines); all are on by default\n"
+	"      --exited-ttl SECONDS how long a process's saturation series stay on after it\n"
+	"                           exited (default 60)\n"
 	"      --otlp-endpoint URL  export traces and metrics over OTLP/HTTP protobuf to URL\n"
 	"                           (URL/v1/traces, URL/v1/metrics); also OTEL_EXPORTER_OTLP_*\n"
 	"                           and the other OTEL_* SDK variables, which this flag overrides\n"
@@ -89,6 +91,7 @@ struct options {
 	const char *otlp_endpoint;
 	bool no_http;
 	unsigned int saturation; /* SAT_* groups on */
+	unsigned int exited_ttl; /* seconds an exited process's saturation series stay */
 	int verbose;
 };
 
@@ -187,6 +190,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		OPT_ROUTES,
 		OPT_OTLP,
 		OPT_DISABLE,
+		OPT_EXITED_TTL,
 	};
 	static const struct option longopts[] = {
 		{ "pid", required_argument, NULL, 'p' },
@@ -197,6 +201,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "max-routes", required_argument, NULL, OPT_ROUTES },
 		{ "otlp-endpoint", required_argument, NULL, OPT_OTLP },
 		{ "disable", required_argument, NULL, OPT_DISABLE },
+		{ "exited-ttl", required_argument, NULL, OPT_EXITED_TTL },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
@@ -210,6 +215,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 	o->capture_bytes = 1024;
 	o->max_routes = 100;
 	o->saturation = SAT_SCHED | SAT_MEMORY | SAT_GO;
+	o->exited_ttl = SAT_RETAIN_DEFAULT_S;
 	o->service_name = getenv("OTEL_SERVICE_NAME");
 	opterr = 0; /* one message of ours, not getopt's and then ours */
 	while ((c = getopt_long(argc, argv, ":p:vVh", longopts, NULL)) != -1) {
@@ -260,6 +266,14 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case OPT_DISABLE:
 			if (parse_disable(optarg, o))
 				return -EINVAL;
+			break;
+		case OPT_EXITED_TTL:
+			if (parse_uint(optarg, 0, 86400, &v)) {
+				fprintf(stderr, "obsprobe: --exited-ttl: '%s' is not in 0..86400 seconds\n",
+					optarg);
+				return -EINVAL;
+			}
+			o->exited_ttl = (unsigned int)v;
 			break;
 		case 'v':
 			o->verbose++;
@@ -632,7 +646,8 @@ int main(int argc, char **argv)
 	}
 	/* saturation is metrics only: nothing to do without a metrics exporter */
 	if (a->metrics && a->opt.saturation) {
-		a->sat = saturation_start(a->proc, a->metrics, a->opt.saturation);
+		a->sat = saturation_start(a->proc, a->metrics, a->opt.saturation,
+					  a->opt.exited_ttl);
 		if (!a->sat)
 			goto out;
 	}

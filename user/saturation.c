@@ -49,6 +49,7 @@ struct sat_proc {
 
 struct saturation {
 	unsigned int what;
+	uint64_t retain_ns; /* how long an exited process's series stay */
 	struct metrics *m;
 	struct cpu_bpf *cpu;
 	struct mem_bpf *mem;
@@ -120,7 +121,8 @@ static int register_families(struct saturation *s)
 	return 0;
 }
 
-struct saturation *saturation_start(struct proc_bpf *owner, struct metrics *m, unsigned int what)
+struct saturation *saturation_start(struct proc_bpf *owner, struct metrics *m, unsigned int what,
+				    unsigned int retain_s)
 {
 	struct saturation *s = calloc(1, sizeof(*s));
 	long tck = sysconf(_SC_CLK_TCK);
@@ -129,6 +131,7 @@ struct saturation *saturation_start(struct proc_bpf *owner, struct metrics *m, u
 		return NULL;
 	s->what = what;
 	s->m = m;
+	s->retain_ns = (uint64_t)retain_s * 1000000000ull;
 	s->ticks_per_s = tck > 0 ? (double)tck : 100.0;
 	s->live = calloc(MAX_PROCS, sizeof(*s->live));
 	s->cpu_stats = calloc(MAX_PROCS, sizeof(*s->cpu_stats));
@@ -268,7 +271,7 @@ static size_t sync_procs(struct saturation *s, struct targets *t, uint64_t now)
 
 		if (p->live == UNSEEN)
 			proc_exit(s, p, now);
-		if (!p->live && now - p->exited_at >= SAT_RETAIN_NS) {
+		if (!p->live && now - p->exited_at >= s->retain_ns) {
 			drop_series(s, p);
 			memmove(p, p + 1, (s->n - i - 1) * sizeof(*p));
 			s->n--;

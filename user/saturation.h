@@ -3,7 +3,7 @@
  * Saturation of every watched process, read once per tick from the cpu and mem BPF maps, from
  * /proc and from Go runtimes' memory: threads by state, run-queue latency, off-CPU and CPU
  * time, RSS and its peak, page faults, OOM kills, goroutines. Labelled service.name and
- * process.pid; a process's series stay SAT_RETAIN_NS after its exit, then go.
+ * process.pid; a process's series stay `retain_s` seconds after its exit, then go.
  */
 #ifndef OBSPROBE_SATURATION_H
 #define OBSPROBE_SATURATION_H
@@ -14,7 +14,7 @@
 #define SAT_SCHED 0x1u
 #define SAT_MEMORY 0x2u
 #define SAT_GO 0x4u
-#define SAT_RETAIN_NS (60ull * 1000000000ull)
+#define SAT_RETAIN_DEFAULT_S 60
 
 struct metrics;
 struct proc_bpf;
@@ -22,7 +22,8 @@ struct saturation;
 struct targets;
 
 /* Loads and attaches the BPF objects of the groups in `what`; NULL with a logged reason. */
-struct saturation *saturation_start(struct proc_bpf *owner, struct metrics *m, unsigned int what);
+struct saturation *saturation_start(struct proc_bpf *owner, struct metrics *m, unsigned int what,
+				    unsigned int retain_s);
 void saturation_free(struct saturation *s); /* NULL ok */
 /* Picks up new targets, lets exited ones go, records every metric. now: CLOCK_MONOTONIC ns. */
 void saturation_collect(struct saturation *s, struct targets *t, uint64_t now);

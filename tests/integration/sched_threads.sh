@@ -75,4 +75,27 @@ stop_obsprobe
 fixture_send threads exit
 wait_exit "$P" 5
 assert_eq "fixture exit status" 0 "$WAIT_RC"
+
+# An exited process's series stay --exited-ttl seconds, then go; the others' stay.
+start_fixture keeper threads || finish
+K=$FIX_PID
+start_fixture leaver threads || finish
+L=$FIX_PID
+start_obsprobe --pid "$K" --pid "$L" --console off --exited-ttl 3 || finish
+has_series() { (($(scrape | grep -c "^process_thread_count{.*process_pid=\"$1\"") == 1)); }
+wait_until 5 has_series "$L" || fail "no series for $L after 5 s"
+fixture_send leaver exit
+wait_exit "$L" 5
+exited=$(date +%s.%N)
+sleep 1.5 # a collection has seen the exit
+assert_true "the exited process's series are still there within the TTL" has_series "$L"
+wait_until 10 eval '! has_series $L' || fail "series of $L still there 10 s after its exit"
+gone=$(date +%s.%N)
+assert_true "they went 3 s after the exit, give or take a collection (took $(awk -v a="$exited" -v b="$gone" 'BEGIN { printf "%.1f", b - a }') s)" \
+	awk -v a="$exited" -v b="$gone" 'BEGIN { exit !(b - a >= 2.9 && b - a <= 5.5) }'
+assert_eq "no saturation series of $L left" 0 "$(scrape | grep -c "process_pid=\"$L\"")"
+assert_true "the other process's series stay" has_series "$K"
+stop_obsprobe
+fixture_send keeper exit
+wait_exit "$K" 5
 finish
