@@ -24,8 +24,19 @@ rss() { counter_sum process_memory_usage_bytes "$SEL" "${1:-}"; }
 peak() { counter_sum obsprobe_process_memory_peak_bytes "$SEL" "${1:-}"; }
 minor() { counter_sum obsprobe_page_faults_total "$SEL&&type=\"minor\"" "${1:-}"; }
 major() { counter_sum obsprobe_page_faults_total "$SEL&&type=\"major\"" "${1:-}"; }
-# rss_near KIB: the RSS gauge within 5% of KIB KiB
-rss_near() { within_pct "$(rss)" "$(($1 * 1024))" 5; }
+# rss_stat reports the mm counters as get_mm_counter() reads them: without the per-CPU deltas
+# not yet folded in, at most 32 pages per CPU for each of file, anon and shmem; /proc/PID/status
+# sums them. On a small RSS that slack is more than 5%.
+SLACK=$((3 * 32 * $(nproc) * $(getconf PAGESIZE)))
+# rss_near KIB: the RSS gauge within 5% of KIB KiB, or within the per-CPU slack
+rss_near() {
+	local r d
+	r=$(rss)
+	[[ -n "$r" ]] || return 1
+	within_pct "$r" "$(($1 * 1024))" 5 && return 0
+	d=$((r - $1 * 1024))
+	((${d#-} <= SLACK))
+}
 minor_near() { within_pct "$(($(minor) - $1))" "$2" 5; }
 peak_at_least() { (($(peak) >= $1)); }
 has_series() { (($(series_count "$1") > 0)); }
@@ -67,7 +78,7 @@ fixture_cmd mem free || finish
 RSS2=$(fix_field rss_kib)
 log "free: VmRSS $RSS2 KiB"
 wait_until 5 rss_near "$RSS2" || true
-assert_within "process_memory_usage_bytes after free vs VmRSS" "$(rss)" "$((RSS2 * 1024))" 5
+assert_true "process_memory_usage_bytes after free ($(rss)) within 5% of VmRSS ($((RSS2 * 1024))) or within the per-CPU slack ($SLACK)" rss_near "$RSS2"
 assert_le "RSS after free is below 32 MiB" "$(rss)" "$((32 * MIB))"
 
 # Spikes: touch 64 MiB and free it at once. The RSS reading is taken once a second and can
