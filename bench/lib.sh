@@ -51,3 +51,12 @@ bench_wrk() {
 	out=$(wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" "$@" "$URL" 2>&1) || return 1
 	awk '/ requests in /{ n = $1 } /^Requests\/sec:/{ r = $2 } END { if (n == "" || r == "") exit 1; print n, r }' <<<"$out"
 }
+
+# median V...: the middle value (the mean of the two middle ones for an even count), rounded;
+# one round disturbed by the host (this VM's steal time) does not move it.
+median() {
+	printf '%s\n' "$@" | awk 'NF' | sort -g | awk '{ v[NR] = $1 } END {
+		if (NR == 0) { print 0; exit }
+		m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+		printf "%.0f", m }'
+}

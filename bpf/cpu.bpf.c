@@ -14,6 +14,9 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
+/* tp_btf arguments are BTF pointers: fields are read with plain loads (CO-RE relocated), not
+ * bpf_probe_read_kernel calls, which on sched_switch's rate is most of the cost. */
+
 #define TASK_RUNNING 0
 #define PF_EXITING 0x00000004
 #define E2BIG 7
@@ -57,7 +60,7 @@ static __always_inline long task_state(struct task_struct *t)
 	struct task_struct___o *old = (void *)t;
 
 	if (bpf_core_field_exists(t->__state))
-		return BPF_CORE_READ(t, __state);
+		return t->__state;
 	return BPF_CORE_READ(old, state);
 }
 
@@ -101,13 +104,13 @@ static __always_inline struct sched_proc *proc_of(__u32 tgid)
 static __always_inline struct sched_thread *thread_get(struct task_struct *t, __u32 tgid, __u32 st,
 						       __u64 now)
 {
-	__u32 tid = BPF_CORE_READ(t, pid);
+	__u32 tid = t->pid;
 	struct sched_thread *th, fresh = {};
 
 	th = bpf_map_lookup_elem(&threads, &tid);
 	if (th)
 		return th;
-	if (BPF_CORE_READ(t, flags) & PF_EXITING)
+	if (t->flags & PF_EXITING)
 		return NULL;
 	fresh.tgid = tgid;
 	fresh.state = st;
@@ -125,7 +128,7 @@ static __always_inline struct sched_thread *thread_get(struct task_struct *t, __
 /* thread_get() for any task: NULL at once when its process is not watched. */
 static __always_inline struct sched_thread *thread_of(struct task_struct *t, __u32 st, __u64 now)
 {
-	__u32 tgid = BPF_CORE_READ(t, tgid);
+	__u32 tgid = t->tgid;
 
 	if (!target_of(tgid))
 		return NULL;
@@ -169,7 +172,7 @@ int BPF_PROG(sched_wakeup_new, struct task_struct *p)
 SEC("tp_btf/sched_switch")
 int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
-	__u32 prev_tgid = BPF_CORE_READ(prev, tgid), next_tgid = BPF_CORE_READ(next, tgid);
+	__u32 prev_tgid = prev->tgid, next_tgid = next->tgid;
 	/* the flags, not the pointers: clang ORs two pointers for `!a && !b`, which the
 	 * verifier refuses */
 	__u32 prev_watched = watch_flags(prev_tgid), next_watched = watch_flags(next_tgid);
@@ -183,7 +186,7 @@ int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev, struct task_s
 
 	/* prev: only an entry it already has (a dying thread's last switch must not add one) */
 	if (prev_watched) {
-		__u32 tid = BPF_CORE_READ(prev, pid);
+		__u32 tid = prev->pid;
 
 		th = bpf_map_lookup_elem(&threads, &tid);
 		if (th) {
@@ -238,9 +241,9 @@ int BPF_PROG(task_newtask, struct task_struct *task, u64 clone_flags)
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(sched_thread_exit, struct task_struct *p)
 {
-	__u32 tid = BPF_CORE_READ(p, pid);
+	__u32 tid = p->pid;
 
-	if (!target_of(BPF_CORE_READ(p, tgid)))
+	if (!target_of(p->tgid))
 		return 0;
 	bpf_map_delete_elem(&threads, &tid);
 	return 0;

@@ -71,12 +71,14 @@ static __always_inline __s64 mm_counter(struct mm_struct *mm, __u32 member)
  * fork copying it, reclaim). mm->owner exists with CONFIG_MEMCG only. */
 static __always_inline __u32 mm_tgid(struct mm_struct *mm)
 {
-	struct task_struct *cur = bpf_get_current_task_btf();
+	struct task_struct *cur = bpf_get_current_task_btf(), *owner;
 
-	if (BPF_CORE_READ(cur, mm) == mm)
-		return BPF_CORE_READ(cur, tgid);
-	if (bpf_core_field_exists(mm->owner))
-		return BPF_CORE_READ(mm, owner, tgid);
+	if (cur->mm == mm)
+		return cur->tgid;
+	if (!bpf_core_field_exists(mm->owner))
+		return 0;
+	owner = mm->owner;
+	return owner ? owner->tgid : 0;
 	return 0;
 }
 
@@ -129,7 +131,7 @@ int BPF_PROG(page_fault_user, unsigned long address, struct pt_regs *regs,
 	}
 	f->faults++;
 	cur = bpf_get_current_task_btf();
-	maj = BPF_CORE_READ(cur, maj_flt);
+	maj = cur->maj_flt;
 	last = bpf_map_lookup_elem(&last_maj, &tid);
 	if (!last) {
 		bpf_map_update_elem(&last_maj, &tid, &maj, BPF_ANY);
@@ -146,7 +148,7 @@ int BPF_PROG(page_fault_user, unsigned long address, struct pt_regs *regs,
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(mem_thread_exit, struct task_struct *p)
 {
-	__u32 tgid = BPF_CORE_READ(p, tgid), tid = BPF_CORE_READ(p, pid);
+	__u32 tgid = p->tgid, tid = p->pid;
 	struct mem_faults *f;
 	__u64 maj, *last;
 
@@ -155,7 +157,7 @@ int BPF_PROG(mem_thread_exit, struct task_struct *p)
 	last = bpf_map_lookup_elem(&last_maj, &tid);
 	if (!last)
 		return 0;
-	maj = BPF_CORE_READ(p, maj_flt);
+	maj = p->maj_flt;
 	f = bpf_map_lookup_elem(&faults, &tgid);
 	if (f && maj > *last)
 		f->major += maj - *last;
