@@ -13,6 +13,7 @@
 #include "cpu.skel.h"
 #include "log.h"
 #include "proc_probe.h"
+#include "procfs.h"
 
 struct cpu_bpf *cpu_probe_start(struct proc_bpf *owner)
 {
@@ -51,24 +52,6 @@ void cpu_probe_destroy(struct cpu_bpf *skel)
 	cpu_bpf__destroy(skel);
 }
 
-/* The state letter of /proc/PID/task/TID/stat, after the ") " that ends comm. */
-static char thread_state(uint32_t tgid, const char *tid)
-{
-	char path[64], buf[512], *p;
-	FILE *f;
-	size_t n;
-
-	snprintf(path, sizeof(path), "/proc/%u/task/%s/stat", tgid, tid);
-	f = fopen(path, "re");
-	if (!f)
-		return 0;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	p = strrchr(buf, ')');
-	return p && p[1] == ' ' ? p[2] : 0;
-}
-
 int cpu_probe_watch(struct cpu_bpf *skel, uint32_t tgid, uint64_t now_ns)
 {
 	int fd = bpf_map__fd(skel->maps.threads);
@@ -82,17 +65,16 @@ int cpu_probe_watch(struct cpu_bpf *skel, uint32_t tgid, uint64_t now_ns)
 		return -errno;
 	while ((de = readdir(d))) {
 		struct sched_thread th = { .tgid = tgid, .since_ns = now_ns };
+		struct procfs_stat ps;
 		char *end;
 		unsigned long tid = strtoul(de->d_name, &end, 10);
-		char st;
 
-		if (*end || !tid)
+		if (*end || !tid || tid > UINT32_MAX)
 			continue;
-		st = thread_state(tgid, de->d_name);
-		if (!st)
+		if (procfs_read_stat(tgid, (uint32_t)tid, &ps))
 			continue; /* gone meanwhile */
 		/* R is running or waiting for a CPU; its next switch says which */
-		th.state = st == 'R' ? SCHED_RUNNABLE : SCHED_BLOCKED;
+		th.state = ps.state == 'R' ? SCHED_RUNNABLE : SCHED_BLOCKED;
 		/* what the BPF side already knows is newer than this */
 		bpf_map_update_elem(fd, &(__u32){ (__u32)tid }, &th, BPF_NOEXIST);
 	}
@@ -117,31 +99,14 @@ static long find_tgid(const uint32_t *tgids, size_t n, uint32_t tgid)
 	return -1;
 }
 
-static void add_proc(struct cpu_stats *out, const struct sched_proc *v, int ncpu)
-{
-	int c, k;
-
-	for (c = 0; c < ncpu; c++) {
-		for (k = 0; k < SCHED_SLOTS; k++)
-			out->runq_slots[k] += v[c].runq_slots[k];
-		out->runq_ns += v[c].runq_ns;
-		out->offcpu_ns += v[c].offcpu_ns;
-		out->voluntary += v[c].voluntary;
-		out->involuntary += v[c].involuntary;
-	}
-}
-
 int cpu_probe_collect(struct cpu_bpf *skel, const uint32_t *tgids, size_t n,
 		      struct cpu_stats *out, uint64_t now_ns)
 {
 	int tfd = bpf_map__fd(skel->maps.threads), pfd = bpf_map__fd(skel->maps.procs);
-	int ncpu = libbpf_num_possible_cpus();
-	struct sched_proc *vals;
 	__u32 key, next, *prev = NULL;
+	struct sched_proc sum;
 	size_t i;
 
-	if (ncpu <= 0)
-		return ncpu ? ncpu : -EINVAL;
 	memset(out, 0, n * sizeof(*out));
 	while (bpf_map_get_next_key(tfd, prev, &next) == 0) {
 		struct sched_thread th;
@@ -158,14 +123,16 @@ int cpu_probe_collect(struct cpu_bpf *skel, const uint32_t *tgids, size_t n,
 		if (th.state == SCHED_BLOCKED && now_ns > th.since_ns)
 			out[at].offcpu_ns += now_ns - th.since_ns;
 	}
-	vals = calloc((size_t)ncpu, sizeof(*vals));
-	if (!vals)
-		return -ENOMEM;
 	for (i = 0; i < n; i++) {
-		if (bpf_map_lookup_elem(pfd, &tgids[i], vals) == 0)
-			add_proc(&out[i], vals, ncpu);
+		/* struct sched_proc is all __u64 */
+		if (proc_probe_percpu_sum(pfd, &tgids[i], (uint64_t *)&sum, sizeof(sum) / 8))
+			continue;
+		memcpy(out[i].runq_slots, sum.runq_slots, sizeof(out[i].runq_slots));
+		out[i].runq_ns = sum.runq_ns;
+		out[i].offcpu_ns += sum.offcpu_ns;
+		out[i].voluntary = sum.voluntary;
+		out[i].involuntary = sum.involuntary;
 	}
-	free(vals);
 	return 0;
 }
 
@@ -190,14 +157,9 @@ void cpu_probe_forget(struct cpu_bpf *skel, uint32_t tgid)
 
 uint64_t cpu_probe_lost(struct cpu_bpf *skel)
 {
-	int ncpu = libbpf_num_possible_cpus(), c;
-	__u64 vals[1024] = {}, sum = 0;
+	uint64_t sum = 0;
 	__u32 zero = 0;
 
-	if (ncpu <= 0 || ncpu > 1024 ||
-	    bpf_map_lookup_elem(bpf_map__fd(skel->maps.threads_full), &zero, vals))
-		return 0;
-	for (c = 0; c < ncpu; c++)
-		sum += vals[c];
+	proc_probe_percpu_sum(bpf_map__fd(skel->maps.threads_full), &zero, &sum, 1);
 	return sum;
 }

@@ -13,6 +13,7 @@
 #include "log.h"
 #include "mem.skel.h"
 #include "proc_probe.h"
+#include "procfs.h"
 
 struct mem_bpf *mem_probe_start(struct proc_bpf *owner)
 {
@@ -57,37 +58,19 @@ void mem_probe_destroy(struct mem_bpf *skel)
 /* RssFile, RssAnon, RssShmem of /proc/PID/status, in bytes. */
 static int read_rss(uint32_t tgid, struct mem_proc *m)
 {
-	static const struct {
-		const char *key;
-		int member;
-	} fields[] = {
-		{ "RssAnon:", MEM_ANONPAGES },
-		{ "RssFile:", MEM_FILEPAGES },
-		{ "RssShmem:", MEM_SHMEMPAGES },
-	};
-	char path[64], line[256];
-	int found = 0;
+	static const char *const keys[] = { "RssFile", "RssAnon", "RssShmem" };
+	static const int members[] = { MEM_FILEPAGES, MEM_ANONPAGES, MEM_SHMEMPAGES };
+	unsigned long long kib[3] = {};
+	int found = procfs_read_status(tgid, keys, kib, 3);
 	size_t i;
-	FILE *f;
 
-	snprintf(path, sizeof(path), "/proc/%u/status", tgid);
-	f = fopen(path, "re");
-	if (!f)
-		return errno == ENOENT ? -ESRCH : -errno;
-	while (fgets(line, sizeof(line), f)) {
-		for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
-			size_t len = strlen(fields[i].key);
-			unsigned long long kib;
-
-			if (strncmp(line, fields[i].key, len) == 0 &&
-			    sscanf(line + len, "%llu", &kib) == 1) {
-				m->bytes[fields[i].member] = (__s64)(kib * 1024);
-				found++;
-			}
-		}
-	}
-	fclose(f);
-	return found ? 0 : -ENOENT; /* kernel threads have no memory of their own */
+	if (found < 0)
+		return found;
+	if (!found)
+		return -ENOENT; /* kernel threads have no memory of their own */
+	for (i = 0; i < 3; i++)
+		m->bytes[members[i]] = (__s64)(kib[i] * 1024);
+	return 0;
 }
 
 int mem_probe_watch(struct mem_bpf *skel, uint32_t tgid)
@@ -105,9 +88,8 @@ int mem_probe_watch(struct mem_bpf *skel, uint32_t tgid)
 
 int mem_probe_read(struct mem_bpf *skel, uint32_t tgid, uint64_t prev_rss, struct mem_stats *out)
 {
-	int ncpu = libbpf_num_possible_cpus(), c;
 	__u32 epoch = __atomic_load_n(&skel->bss->peak_epoch, __ATOMIC_ACQUIRE) - 1;
-	struct mem_faults *f;
+	struct mem_faults f;
 	struct mem_proc m;
 
 	memset(out, 0, sizeof(*out));
@@ -122,18 +104,12 @@ int mem_probe_read(struct mem_bpf *skel, uint32_t tgid, uint64_t prev_rss, struc
 		if (m.peak_epoch[epoch & 1] == epoch && m.peak[epoch & 1] > out->peak)
 			out->peak = m.peak[epoch & 1];
 	}
-	if (ncpu <= 0)
-		return 0;
-	f = calloc((size_t)ncpu, sizeof(*f));
-	if (!f)
-		return -ENOMEM;
-	if (bpf_map_lookup_elem(bpf_map__fd(skel->maps.faults), &tgid, f) == 0) {
-		for (c = 0; c < ncpu; c++) {
-			out->faults += f[c].faults;
-			out->major += f[c].major;
-		}
+	/* struct mem_faults is all __u64; no entry yet is no fault yet */
+	if (proc_probe_percpu_sum(bpf_map__fd(skel->maps.faults), &tgid, (uint64_t *)&f,
+				  sizeof(f) / 8) == 0) {
+		out->faults = f.faults;
+		out->major = f.major;
 	}
-	free(f);
 	return 0;
 }
 

@@ -96,26 +96,33 @@ int proc_probe_unwatch(struct proc_bpf *skel, uint32_t pid)
 	return 0;
 }
 
-int proc_probe_read_drops(struct proc_bpf *skel, uint64_t *out, size_t n)
+int proc_probe_percpu_sum(int fd, const void *key, uint64_t *out, size_t n)
 {
-	int ncpu = libbpf_num_possible_cpus(), fd = proc_probe_drops_fd(skel);
+	int ncpu = libbpf_num_possible_cpus(), c, err = 0;
 	__u64 *vals;
-	__u32 key;
+	size_t i;
 
 	if (ncpu <= 0)
 		return ncpu ? ncpu : -EINVAL;
-	vals = calloc((size_t)ncpu, sizeof(*vals));
+	memset(out, 0, n * sizeof(*out));
+	vals = calloc((size_t)ncpu * n, sizeof(*vals));
 	if (!vals)
 		return -ENOMEM;
-	for (key = 0; key < n && key < OBS_DROP__COUNT; key++) {
-		int c;
-
-		out[key] = 0;
-		if (bpf_map_lookup_elem(fd, &key, vals))
-			continue;
-		for (c = 0; c < ncpu; c++)
-			out[key] += vals[c];
-	}
+	if (bpf_map_lookup_elem(fd, key, vals))
+		err = -errno;
+	for (c = 0; !err && c < ncpu; c++)
+		for (i = 0; i < n; i++)
+			out[i] += vals[(size_t)c * n + i];
 	free(vals);
+	return err;
+}
+
+int proc_probe_read_drops(struct proc_bpf *skel, uint64_t *out, size_t n)
+{
+	__u32 key;
+
+	for (key = 0; key < n && key < OBS_DROP__COUNT; key++)
+		if (proc_probe_percpu_sum(proc_probe_drops_fd(skel), &key, &out[key], 1))
+			out[key] = 0;
 	return 0;
 }

@@ -23,6 +23,9 @@ int proc_probe_share_maps(const struct proc_bpf *skel, struct bpf_object *obj);
 /* Target map: watch pid (and, with children, everything it forks from now on). */
 int proc_probe_watch(struct proc_bpf *skel, uint32_t pid, int children);
 int proc_probe_unwatch(struct proc_bpf *skel, uint32_t pid);
+/* The value of key in the per-CPU map fd, n __u64 fields, each summed over the CPUs into out.
+ * 0, or -errno (-ENOENT: no such key; out is then all zero). */
+int proc_probe_percpu_sum(int fd, const void *key, uint64_t *out, size_t n);
 /* Sums the per-CPU drop counters into out[OBS_DROP__COUNT]. */
 int proc_probe_read_drops(struct proc_bpf *skel, uint64_t *out, size_t n);
 

@@ -15,6 +15,7 @@
 #include "log.h"
 #include "mem_probe.h"
 #include "metrics.h"
+#include "procfs.h"
 #include "targets.h"
 
 #define MAX_PROCS 8192
@@ -286,28 +287,6 @@ static size_t sync_procs(struct saturation *s, struct targets *t, uint64_t now)
 	return n;
 }
 
-/* utime and stime of /proc/PID/stat, in clock ticks (threads that exited included). */
-static int read_cpu_times(uint32_t pid, unsigned long long *utime, unsigned long long *stime)
-{
-	char path[64], buf[1024], *p;
-	size_t n;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return -errno;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	p = strrchr(buf, ')'); /* comm may hold spaces and parentheses */
-	/* after ")": state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime */
-	if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", utime,
-			 stime) != 2)
-		return -EINVAL;
-	return 0;
-}
-
 static void record_proc(struct saturation *s, struct sat_proc *p, const struct cpu_stats *cs)
 {
 	struct metric_label l[3] = {
@@ -315,7 +294,7 @@ static void record_proc(struct saturation *s, struct sat_proc *p, const struct c
 		{ "process.pid", p->pid_str, true },
 	};
 	struct metrics *m = s->m;
-	unsigned long long ut, st;
+	struct procfs_stat ps;
 	int64_t goroutines;
 
 	if (cs) {
@@ -338,11 +317,12 @@ static void record_proc(struct saturation *s, struct sat_proc *p, const struct c
 		l[2].value = "involuntary";
 		metrics_counter_set(m, s->fam[F_SWITCHES], l, 3, (double)cs->involuntary);
 	}
-	if (read_cpu_times(p->pid, &ut, &st) == 0) {
+	/* the process's utime and stime include its exited threads' */
+	if (procfs_read_stat(p->pid, 0, &ps) == 0) {
 		l[2] = (struct metric_label){ "cpu.mode", "user" };
-		metrics_counter_set(m, s->fam[F_CPU_TIME], l, 3, (double)ut / s->ticks_per_s);
+		metrics_counter_set(m, s->fam[F_CPU_TIME], l, 3, (double)ps.utime / s->ticks_per_s);
 		l[2].value = "system";
-		metrics_counter_set(m, s->fam[F_CPU_TIME], l, 3, (double)st / s->ticks_per_s);
+		metrics_counter_set(m, s->fam[F_CPU_TIME], l, 3, (double)ps.stime / s->ticks_per_s);
 	}
 	if (s->mem) {
 		struct mem_stats ms;

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "procfs.h"
 #include "route.h"
 
 struct service {
@@ -81,51 +82,6 @@ void targets_free(struct targets *t)
 	free(t);
 }
 
-/* Fields of /proc/PID/stat after the comm, which may itself hold spaces and parentheses. */
-static int read_stat(uint32_t pid, char *comm, size_t commlen, char *state, unsigned *ppid,
-		     unsigned long long *start_time)
-{
-	char st_c = 0;
-	char path[64], buf[1024], *open_p, *close_p;
-	unsigned long long st = 0;
-	unsigned pp = 0;
-	size_t n;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
-	f = fopen(path, "r");
-	if (!f)
-		return -ESRCH;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	open_p = strchr(buf, '(');
-	close_p = strrchr(buf, ')');
-	if (!open_p || !close_p || close_p < open_p)
-		return -EINVAL;
-	if (comm) {
-		size_t cl = (size_t)(close_p - open_p - 1);
-
-		if (cl >= commlen)
-			cl = commlen - 1;
-		memcpy(comm, open_p + 1, cl);
-		comm[cl] = '\0';
-	}
-	/* state ppid pgrp session tty_nr tpgid flags minflt cminflt majflt cmajflt utime stime
-	 * cutime cstime priority nice num_threads itrealvalue starttime */
-	if (sscanf(close_p + 2, "%c %u %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d "
-				"%*d %*d %*d %llu",
-		   &st_c, &pp, &st) != 3)
-		return -EINVAL;
-	if (state)
-		*state = st_c;
-	if (ppid)
-		*ppid = pp;
-	if (start_time)
-		*start_time = st;
-	return 0;
-}
-
 static struct service *service_get(struct targets *t, const char *name)
 {
 	struct service *s;
@@ -152,12 +108,16 @@ static struct service *service_get(struct targets *t, const char *name)
 static void fill_info(struct targets *t, struct target *p, const char *fallback_comm)
 {
 	char path[64], exe[PATH_MAX], comm[64] = "";
+	struct procfs_stat ps;
 	const char *base;
 	ssize_t n;
 
-	if (read_stat(p->info.pid, comm, sizeof(comm), NULL, NULL, &p->start_time) &&
-	    fallback_comm)
+	if (procfs_read_stat(p->info.pid, 0, &ps) == 0) {
+		snprintf(comm, sizeof(comm), "%s", ps.comm);
+		p->start_time = ps.start_time;
+	} else if (fallback_comm) {
 		snprintf(comm, sizeof(comm), "%s", fallback_comm);
+	}
 	snprintf(path, sizeof(path), "/proc/%u/exe", p->info.pid);
 	n = readlink(path, exe, sizeof(exe) - 1);
 	if (n > 0) {
@@ -209,19 +169,11 @@ static void bury(struct targets *t, struct target *p)
 
 uint32_t targets_tgid_of(uint32_t tid)
 {
-	char path[64], line[128];
-	unsigned tgid = 0;
-	FILE *f;
+	static const char *const key[] = { "Tgid" };
+	unsigned long long tgid = 0;
 
-	snprintf(path, sizeof(path), "/proc/%u/status", tid);
-	f = fopen(path, "r");
-	if (!f)
-		return tid;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "Tgid: %u", &tgid) == 1)
-			break;
-	fclose(f);
-	return tgid ? tgid : tid;
+	procfs_read_status(tid, key, &tgid, 1);
+	return tgid && tgid <= UINT32_MAX ? (uint32_t)tgid : tid;
 }
 
 static int add_or_refresh(struct targets *t, uint32_t pid, const char *comm)
@@ -290,16 +242,14 @@ size_t targets_count(const struct targets *t)
 
 void targets_reap(struct targets *t, void (*fn)(void *ctx, uint32_t pid), void *ctx)
 {
+	struct procfs_stat ps;
 	struct target *p, *n;
-	unsigned long long st;
 
 	for (p = t->list; p; p = n) {
-		char state = 0;
-
 		n = p->next;
 		/* a zombie has exited, its parent just has not reaped it yet */
-		if (read_stat(p->info.pid, NULL, 0, &state, NULL, &st) == 0 && st == p->start_time &&
-		    state != 'Z' && state != 'X')
+		if (procfs_read_stat(p->info.pid, 0, &ps) == 0 && ps.start_time == p->start_time &&
+		    ps.state != 'Z' && ps.state != 'X')
 			continue;
 		fn(ctx, p->info.pid);
 	}
@@ -317,13 +267,13 @@ size_t targets_descendants(uint32_t root, uint32_t *out, size_t max)
 	if (!d)
 		return 0;
 	while ((de = readdir(d))) {
-		unsigned ppid;
+		struct procfs_stat ps;
 		char *end;
 		unsigned long pid = strtoul(de->d_name, &end, 10);
 
 		if (!isdigit((unsigned char)de->d_name[0]) || *end)
 			continue;
-		if (read_stat((uint32_t)pid, NULL, 0, NULL, &ppid, NULL))
+		if (procfs_read_stat((uint32_t)pid, 0, &ps))
 			continue;
 		if (nall == cap) {
 			void *n = realloc(all, (cap ? cap * 2 : 256) * sizeof(*all));
@@ -334,7 +284,7 @@ size_t targets_descendants(uint32_t root, uint32_t *out, size_t max)
 			cap = cap ? cap * 2 : 256;
 		}
 		all[nall].pid = (uint32_t)pid;
-		all[nall].ppid = ppid;
+		all[nall].ppid = ps.ppid;
 		nall++;
 	}
 	closedir(d);

@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* What obsprobe reads of /proc/PID/stat and /proc/PID/status, parsed in one place. */
+#ifndef OBSPROBE_PROCFS_H
+#define OBSPROBE_PROCFS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct procfs_stat {
+	char comm[64];
+	char state; /* R, S, D, Z, ... */
+	uint32_t ppid;
+	unsigned long long utime, stime; /* clock ticks; a process's include its exited threads */
+	unsigned long long start_time;	 /* clock ticks after boot: tells PID reuse apart */
+};
+
+/* /proc/PID/stat, or /proc/PID/task/TID/stat when tid is not 0. 0, -ESRCH (no such task) or
+ * -EINVAL (unparsable). */
+int procfs_read_stat(uint32_t pid, uint32_t tid, struct procfs_stat *out);
+
+/* The numbers of the "KEY:" lines of /proc/PID/status (kB ones in kB) into vals[i] for
+ * keys[i]; vals of keys not found are left alone. Returns how many keys were found, or
+ * -ESRCH. */
+int procfs_read_status(uint32_t pid, const char *const *keys, unsigned long long *vals, size_t n);
+
+#endif /* OBSPROBE_PROCFS_H */
