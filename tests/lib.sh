@@ -541,17 +541,34 @@ start_runner() {
 	RUNNER_PID=$BG_PID
 }
 
-# build_goserver: builds tests/fixtures/goserver with Debian's Go into $TMP/goserver.
-build_goserver() {
-	GOSERVER=$TMP/goserver
-	[[ -x "$GOSERVER" ]] && return 0
-	if ! (cd "$ROOT/tests/fixtures/goserver" &&
-		GO111MODULE=off GOCACHE=$TMP/gocache GOPATH=$TMP/gopath GOFLAGS="" \
-			go build -o "$GOSERVER" .) >"$TMP/gobuild.log" 2>&1; then
-		fail "go build of tests/fixtures/goserver failed"
+# build_go FIXTURE OUT [LDFLAGS]: builds tests/fixtures/FIXTURE with Debian's Go (GOPATH mode,
+# against Debian's Go library packages) into OUT, once per test.
+build_go() {
+	local fixture=$1 out=$2 ldflags=${3:-}
+	[[ -x "$out" ]] && return 0
+	if ! (cd "$ROOT/tests/fixtures/$fixture" &&
+		GO111MODULE=off GOCACHE=$TMP/gocache GOPATH=/usr/share/gocode GOFLAGS="" \
+			go build -ldflags="$ldflags" -o "$out" .) >"$TMP/gobuild.log" 2>&1; then
+		fail "go build of tests/fixtures/$fixture failed"
 		sed 's/^/    | /' "$TMP/gobuild.log" | head -n 20
 		return 1
 	fi
+}
+
+# build_goserver: builds tests/fixtures/goserver into $TMP/goserver.
+build_goserver() {
+	GOSERVER=$TMP/goserver
+	build_go goserver "$GOSERVER"
+}
+
+# await_ready FILE WHAT NAME: waits 10 s at most for FILE to be written by the background
+# process NAME (started with start_bg); else a FAIL saying WHAT did not start, with the start
+# of its stderr.
+await_ready() {
+	wait_until 10 test -s "$1" && return 0
+	fail "$2 did not start"
+	sed 's/^/    | /' "$TMP/$3.err" | head -n 10
+	return 1
 }
 
 # start_goserver NAME PORT [ARGS...]: starts the Go fixture on 127.0.0.1:PORT and waits until
@@ -562,11 +579,7 @@ start_goserver() {
 	build_goserver || return 1
 	start_bg "$name" "$GOSERVER" -listen "127.0.0.1:$port" -ready-file "$TMP/$name.ready" "$@"
 	GO_PID=$BG_PID
-	if ! wait_until 10 test -e "$TMP/$name.ready"; then
-		fail "Go server $name did not start on 127.0.0.1:$port"
-		sed 's/^/    | /' "$TMP/$name.err" | head -n 10
-		return 1
-	fi
+	await_ready "$TMP/$name.ready" "Go server $name on 127.0.0.1:$port" "$name"
 }
 
 # build_fixture NAME: compiles tests/fixtures/sat/NAME.c into $TMP/NAME, once per test.
@@ -740,11 +753,7 @@ start_receiver() {
 		--lifetime "$life" --mode "$mode"
 	# shellcheck disable=SC2034 # read by the tests
 	RECV_PID=$BG_PID
-	if ! wait_until 10 test -s "$RECV_DIR/ready"; then
-		fail "OTLP receiver $name did not start on 127.0.0.1:$port"
-		sed 's/^/    | /' "$TMP/$name.err" | head -n 10
-		return 1
-	fi
+	await_ready "$RECV_DIR/ready" "OTLP receiver $name on 127.0.0.1:$port" "$name"
 }
 
 # receiver_mode DIR MODE: how the receiver recording into DIR answers from its next request on:

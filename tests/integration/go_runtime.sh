@@ -15,26 +15,14 @@
 
 require_root || finish
 
-build_goapp() { # OUT [LDFLAGS]
-	(cd "$ROOT/tests/fixtures/goapp" &&
-		GO111MODULE=off GOCACHE=$TMP/gocache GOPATH=/usr/share/gocode GOFLAGS="" \
-			go build -ldflags="${2:-}" -o "$1" .) >"$TMP/gobuild.log" 2>&1
-}
-if ! build_goapp "$TMP/goapp" || ! build_goapp "$TMP/goapp-stripped" "-s -w"; then
-	fail "go build of tests/fixtures/goapp failed"
-	sed 's/^/    | /' "$TMP/gobuild.log" | head -n 20
-	finish
-fi
+build_go goapp "$TMP/goapp" || finish
+build_go goapp "$TMP/goapp-stripped" "-s -w" || finish
 
 start_app() { # NAME BIN: APP_PID, APP_URL
 	start_bg "$1" "$2" -listen 127.0.0.1:0 -ready-file "$TMP/$1.ready" \
 		-stats-file "$TMP/$1.stats" -alloc-mib 24 -lock-threads 40
 	APP_PID=$BG_PID
-	if ! wait_until 10 test -s "$TMP/$1.ready"; then
-		fail "$1 did not start"
-		sed 's/^/    | /' "$TMP/$1.err" | head -n 10
-		finish
-	fi
+	await_ready "$TMP/$1.ready" "$1" "$1" || finish
 	APP_URL=http://$(cat "$TMP/$1.ready")
 }
 start_app goapp "$TMP/goapp"
