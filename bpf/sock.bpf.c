@@ -10,8 +10,7 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_endian.h>
 
-#include "sock.h"
-#include "maps.bpf.h"
+#include "data.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -23,13 +22,16 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define SOCK_STREAM 1
 #define EINPROGRESS 115
 
-const volatile __u32 capture_bytes = SOCK_CAPTURE_DEFAULT;
-
 /* What we know of one fd of a watched process. Non-sockets are remembered too, so a process
  * reading files pays the socket check once per fd, not once per read. */
 struct conn_info {
 	__u64 conn_id; /* 0: not a stream socket we report on */
+	__u32 flags;   /* CONN_* */
+	__u32 pad;
 };
+
+#define CONN_SEEN 0x1 /* data went through: its first bytes were checked for a TLS record */
+#define CONN_TLS 0x2  /* carries TLS: its bytes are ciphertext, the plaintext comes from tls */
 
 struct {
 	/* LRU: processes that exit never call close() on their fds. */
@@ -38,20 +40,6 @@ struct {
 	__type(key, struct sock_fd_key);
 	__type(value, struct conn_info);
 } conns SEC(".maps");
-
-/* The data event plus slack, so that a copy at any offset below SOCK_CAPTURE_MAX of up to
- * SOCK_CAPTURE_MAX bytes stays inside the map value, which is what the verifier checks. */
-struct data_scratch {
-	struct sock_data_event ev;
-	__u8 slack[SOCK_CAPTURE_MAX];
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct data_scratch);
-} data_scratch SEC(".maps");
 
 __u64 next_conn_id = 0;
 
@@ -112,14 +100,6 @@ static __always_inline void read_addrs(struct sock *sk, struct sock_addr *l, str
 	}
 }
 
-static __always_inline void fill_hdr(struct obs_event_hdr *h, __u32 type, __u64 pid_tgid)
-{
-	h->type = type;
-	h->pid = pid_tgid >> 32;
-	h->tid = (__u32)pid_tgid;
-	h->ts_ns = bpf_ktime_get_ns();
-}
-
 /* Registers fd as a connection and reports it; returns its conn_id, 0 for a non-socket. */
 static __always_inline __u64 track_fd(__u64 pid_tgid, int fd, __u16 role)
 {
@@ -145,92 +125,71 @@ static __always_inline __u64 track_fd(__u64 pid_tgid, int fd, __u16 role)
 	return ci.conn_id;
 }
 
-static __always_inline __u64 conn_of(__u64 pid_tgid, int fd)
+/* What is known of fd; NULL for an fd that could not be registered. */
+static __always_inline struct conn_info *conn_of(__u64 pid_tgid, int fd)
 {
 	struct sock_fd_key key = { .pid = pid_tgid >> 32, .fd = fd };
 	struct conn_info *ci = bpf_map_lookup_elem(&conns, &key);
 
 	if (ci)
-		return ci->conn_id;
-	return track_fd(pid_tgid, fd, SOCK_ROLE_UNKNOWN);
+		return ci;
+	if (!track_fd(pid_tgid, fd, SOCK_ROLE_UNKNOWN))
+		return NULL;
+	return bpf_map_lookup_elem(&conns, &key);
 }
 
-static __always_inline __u32 capture_limit(__u64 bytes)
-{
-	__u32 limit = capture_bytes;
-
-	if (limit > SOCK_CAPTURE_MAX)
-		limit = SOCK_CAPTURE_MAX;
-	if (bytes < limit)
-		limit = bytes;
-	return limit;
-}
-
-/* Copies up to n bytes from user memory at ubuf to e->data + off; returns the bytes copied. */
-static __always_inline __u32 copy_user(struct data_scratch *s, __u32 off, __u64 n,
-				       const void *ubuf)
-{
-	off &= SOCK_CAPTURE_MAX - 1;
-	if (n > SOCK_CAPTURE_MAX)
-		n = SOCK_CAPTURE_MAX;
-	/* keep the clamp where the verifier sees it: the compiler may not fold it away */
-	asm volatile("" : "+r"(n));
-	if (n == 0 || n > SOCK_CAPTURE_MAX)
-		return 0;
-	if (bpf_probe_read_user(s->ev.data + off, n, ubuf)) {
-		count_drop(OBS_DROP_READ_FAULT);
-		return 0;
-	}
-	return n;
-}
-
+/* A data event for fd, or NULL when there is nothing to report: not a stream socket, or
+ * ciphertext. A syscall made inside a hooked TLS call tells that call its connection. */
 static __always_inline struct data_scratch *begin_data(__u64 pid_tgid, int fd, __u8 dir,
-						       __u8 sc, __u64 bytes, __u64 *conn_id)
+						       __u8 sc, __u64 bytes,
+						       struct conn_info **cip)
 {
-	__u32 zero = 0;
-	struct data_scratch *s;
+	struct conn_info *ci = conn_of(pid_tgid, fd);
+	struct tls_call *call;
 
-	*conn_id = conn_of(pid_tgid, fd);
-	if (!*conn_id)
+	*cip = ci;
+	if (!ci || !ci->conn_id)
 		return NULL;
-	s = bpf_map_lookup_elem(&data_scratch, &zero);
-	if (!s) {
-		count_drop(OBS_DROP_SCRATCH);
+	call = bpf_map_lookup_elem(&tls_calls, &pid_tgid);
+	if (call) {
+		call->conn_id = ci->conn_id;
+		ci->flags |= CONN_TLS | CONN_SEEN;
 		return NULL;
 	}
-	fill_hdr(&s->ev.hdr, OBS_EV_SOCK_DATA, pid_tgid);
-	s->ev.conn_id = *conn_id;
-	s->ev.bytes = bytes;
-	s->ev.captured = 0;
-	s->ev.fd = fd;
-	s->ev.dir = dir;
-	s->ev.syscall = sc;
-	return s;
+	if (ci->flags & CONN_TLS)
+		return NULL;
+	return scratch_event(pid_tgid, ci->conn_id, fd, dir, sc, bytes);
 }
 
-_Static_assert(sizeof(struct data_scratch) > 8191, "finish_data's mask must stay in bounds");
-
-static __always_inline void finish_data(struct data_scratch *s, __u32 captured)
+/* A TLS record header: content type 20..23 (change_cipher_spec, alert, handshake,
+ * application_data), then version 3.x with x <= 4. No HTTP message starts with these bytes. */
+static __always_inline bool tls_record(const __u8 *d)
 {
-	__u64 size;
+	return d[0] >= 20 && d[0] <= 23 && d[1] == 3 && d[2] <= 4;
+}
 
-	if (captured > SOCK_CAPTURE_MAX)
-		captured = SOCK_CAPTURE_MAX;
-	s->ev.captured = captured;
-	/* The mask changes nothing (size <= sizeof(ev) < 8192) but is a bound the verifier keeps
-	 * on the register the helper gets; the barrier stops the compiler from dropping it. */
-	size = SOCK_DATA_HDR_SIZE + captured;
-	asm volatile("" : "+r"(size));
-	size &= 8191;
-	emit(&s->ev, size);
+/* Sends the event, unless the connection's first bytes show it is TLS that no hooked library
+ * decrypts for us (a handshake not made inside SSL_read or SSL_write, a Go or Java client):
+ * then the connection is marked and its ciphertext is never sent. */
+static __always_inline void finish_data(struct data_scratch *s, struct conn_info *ci,
+					__u32 captured)
+{
+	if (!(ci->flags & CONN_SEEN)) {
+		ci->flags |= CONN_SEEN;
+		if (captured >= 3 && tls_record(s->ev.data)) {
+			ci->flags |= CONN_TLS;
+			return;
+		}
+	}
+	send_data(s, captured);
 }
 
 static __always_inline int on_buf(long ret, __u8 dir, __u8 sc)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct data_scratch *s;
+	struct conn_info *ci;
 	struct pt_regs *regs;
-	__u64 conn_id;
 	const void *buf;
 	int fd;
 
@@ -239,10 +198,10 @@ static __always_inline int on_buf(long ret, __u8 dir, __u8 sc)
 	regs = user_regs();
 	fd = PT_REGS_PARM1_CORE_SYSCALL(regs);
 	buf = (const void *)PT_REGS_PARM2_CORE_SYSCALL(regs);
-	s = begin_data(pid_tgid, fd, dir, sc, ret, &conn_id);
+	s = begin_data(pid_tgid, fd, dir, sc, ret, &ci);
 	if (!s)
 		return 0;
-	finish_data(s, copy_user(s, 0, capture_limit(ret), buf));
+	finish_data(s, ci, copy_user(s, 0, capture_limit(ret), buf));
 	return 0;
 }
 
@@ -273,8 +232,9 @@ static __always_inline int on_iov(long ret, __u8 dir, __u8 sc, bool msg)
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	const struct iovec *iov;
 	struct data_scratch *s;
+	struct conn_info *ci;
 	struct pt_regs *regs;
-	__u64 conn_id, iovcnt;
+	__u64 iovcnt;
 	int fd;
 
 	if (ret <= 0 || !target_of(pid_tgid >> 32))
@@ -293,10 +253,10 @@ static __always_inline int on_iov(long ret, __u8 dir, __u8 sc, bool msg)
 		iov = (const struct iovec *)PT_REGS_PARM2_CORE_SYSCALL(regs);
 		iovcnt = PT_REGS_PARM3_CORE_SYSCALL(regs);
 	}
-	s = begin_data(pid_tgid, fd, dir, sc, ret, &conn_id);
+	s = begin_data(pid_tgid, fd, dir, sc, ret, &ci);
 	if (!s)
 		return 0;
-	finish_data(s, copy_iov(s, iov, iovcnt, capture_limit(ret)));
+	finish_data(s, ci, copy_iov(s, iov, iovcnt, capture_limit(ret)));
 	return 0;
 }
 
@@ -354,15 +314,15 @@ int sys_exit_sendfile64(struct trace_event_raw_sys_exit *ctx)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct data_scratch *s;
-	__u64 conn_id;
+	struct conn_info *ci;
 	int fd;
 
 	if (ctx->ret <= 0 || !target_of(pid_tgid >> 32))
 		return 0;
 	fd = PT_REGS_PARM1_CORE_SYSCALL(user_regs());
-	s = begin_data(pid_tgid, fd, SOCK_DIR_EGRESS, SOCK_SC_SENDFILE, ctx->ret, &conn_id);
+	s = begin_data(pid_tgid, fd, SOCK_DIR_EGRESS, SOCK_SC_SENDFILE, ctx->ret, &ci);
 	if (s)
-		finish_data(s, 0);
+		finish_data(s, ci, 0);
 	return 0;
 }
 

@@ -16,6 +16,7 @@ enum obs_event_type {
 	OBS_EV_SOCK_CLOSE = 5,
 	OBS_EV_PROC_EXEC = 6,
 	OBS_EV_MEM_OOM = 7,
+	OBS_EV_PROC_MMAP = 8, /* a watched process mapped a file executable (dlopen, ld.so) */
 };
 
 struct obs_event_hdr {
@@ -33,6 +34,8 @@ enum obs_drop_reason {
 	OBS_DROP_READ_FAULT = 1,   /* bpf_probe_read_user of the payload failed */
 	OBS_DROP_CONN_TABLE = 2,   /* connection map full */
 	OBS_DROP_SCRATCH = 3,      /* per-CPU scratch lookup failed */
+	OBS_DROP_TLS_NO_CONN = 4,  /* TLS plaintext whose socket was never seen */
+	OBS_DROP_TLS_CALLS = 5,    /* in-flight TLS call table full */
 	OBS_DROP__COUNT,
 };
 

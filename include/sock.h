@@ -35,6 +35,8 @@ enum sock_syscall {
 	SOCK_SC_ACCEPT,
 	SOCK_SC_CONNECT,
 	SOCK_SC_CLOSE,
+	SOCK_SC_TLS_READ,  /* plaintext the application read from its TLS library */
+	SOCK_SC_TLS_WRITE, /* plaintext the application handed its TLS library */
 };
 
 /* Key of the per-process fd table in BPF. */

@@ -29,6 +29,9 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "elfsyms.h"
+#include "procfs.h"
+
 /* Go's own DWARF attribute (cmd/internal/dwarf): set on embedded struct fields */
 #define DW_AT_go_embedded_field 0x2903
 
@@ -152,27 +155,16 @@ int go_buildinfo_parse(const void *buf, size_t len, struct go_buildinfo *bi)
 static int elf_read_vaddr(Elf *elf, uint64_t vaddr, void *buf, size_t len)
 {
 	const char *img;
-	size_t fsize, nph, i;
+	uint64_t off;
+	size_t fsize;
 
 	img = elf_rawfile(elf, &fsize);
-	if (!img || elf_getphdrnum(elf, &nph))
+	if (!img || elfsyms_vaddr_offset(elf, vaddr, len, &off))
 		return -EINVAL;
-	for (i = 0; i < nph; i++) {
-		GElf_Phdr ph;
-		uint64_t off;
-
-		if (!gelf_getphdr(elf, i, &ph) || ph.p_type != PT_LOAD || vaddr < ph.p_vaddr ||
-		    vaddr - ph.p_vaddr >= ph.p_filesz)
-			continue;
-		if (len > ph.p_filesz - (vaddr - ph.p_vaddr))
-			return -EINVAL;
-		off = ph.p_offset + (vaddr - ph.p_vaddr);
-		if (off > fsize || len > fsize - off)
-			return -EINVAL;
-		memcpy(buf, img + off, len);
-		return 0;
-	}
-	return -EINVAL;
+	if (off > fsize || len > fsize - off)
+		return -EINVAL;
+	memcpy(buf, img + off, len);
+	return 0;
 }
 
 /* Before Go 1.18 the build info points at runtime.buildVersion, a string header. */
@@ -253,53 +245,51 @@ static int read_elf_header(Elf *elf, struct go_layout *l)
 	return have_load ? 0 : -ENOEXEC;
 }
 
-static int find_symbols(Elf *elf, struct go_layout *l, uint64_t *sched_size)
+struct go_syms {
+	struct go_layout *l;
+	uint64_t sched_size;
+};
+
+static bool go_symbol(void *ctx, const char *name, const GElf_Sym *sym, bool dynamic)
 {
-	Elf_Scn *scn = NULL;
+	struct go_syms *gs = ctx;
+	struct go_layout *l = gs->l;
+	uint64_t ps = l->ptr_size;
 
-	while ((scn = elf_nextscn(elf, scn))) {
-		uint64_t ps = l->ptr_size;
-		Elf_Data *d;
-		GElf_Shdr sh;
-		size_t i, n;
-
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_SYMTAB)
-			continue;
-		d = elf_getdata(scn, NULL);
-		n = d && sh.sh_entsize ? sh.sh_size / sh.sh_entsize : 0;
-		for (i = 0; i < n; i++) {
-			const char *name;
-			GElf_Sym sym;
-
-			if (!gelf_getsym(d, i, &sym))
-				break;
-			name = elf_strptr(elf, sh.sh_link, sym.st_name);
-			if (!name || strncmp(name, "runtime.", 8))
-				continue;
-			name += 8;
-			/* the sizes tell these are the variables gcount reads */
-			if (!strcmp(name, "allglen") && sym.st_size == ps)
-				l->allglen = sym.st_value;
-			else if (!strcmp(name, "allp") && sym.st_size == 3 * ps)
-				l->allp = sym.st_value;
-			else if (!strcmp(name, "sched") && sym.st_size) {
-				l->sched = sym.st_value;
-				*sched_size = sym.st_size;
-			}
-		}
-		if (!l->allglen || !l->allp || !l->sched) {
-			snprintf(l->why, sizeof(l->why),
-				 "no runtime.allglen, runtime.allp or runtime.sched in its symbol "
-				 "table (unsupported Go runtime)");
-			return -ENOTSUP;
-		}
-		return 0;
+	(void)dynamic;
+	if (strncmp(name, "runtime.", 8))
+		return true;
+	name += 8;
+	/* the sizes tell these are the variables gcount reads */
+	if (!strcmp(name, "allglen") && sym->st_size == ps)
+		l->allglen = sym->st_value;
+	else if (!strcmp(name, "allp") && sym->st_size == 3 * ps)
+		l->allp = sym->st_value;
+	else if (!strcmp(name, "sched") && sym->st_size) {
+		l->sched = sym->st_value;
+		gs->sched_size = sym->st_size;
 	}
-	snprintf(l->why, sizeof(l->why), "the binary is stripped (no symbol table)");
-	return -ENOENT;
+	return true;
 }
 
-/* The type of a DIE, typedefs peeled ("runtime.p" is a typedef of the struct "runtime.p"). */
+static int find_symbols(Elf *elf, struct go_layout *l, uint64_t *sched_size)
+{
+	struct go_syms gs = { .l = l };
+
+	if (elfsyms_each(elf, false, go_symbol, &gs) == 0) {
+		snprintf(l->why, sizeof(l->why), "the binary is stripped (no symbol table)");
+		return -ENOENT;
+	}
+	if (!l->allglen || !l->allp || !l->sched) {
+		snprintf(l->why, sizeof(l->why),
+			 "no runtime.allglen, runtime.allp or runtime.sched in its symbol "
+			 "table (unsupported Go runtime)");
+		return -ENOTSUP;
+	}
+	*sched_size = gs.sched_size;
+	return 0;
+}
+
 static bool die_type(Dwarf_Die *die, Dwarf_Die *type)
 {
 	Dwarf_Attribute a;
@@ -500,7 +490,7 @@ static void parse_layout(int fd, struct go_layout *l)
 
 	memset(l, 0, sizeof(*l));
 	l->err = -ENOEXEC;
-	if (elf_version(EV_CURRENT) == EV_NONE)
+	if (!elfsyms_init())
 		return;
 	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
 	if (!elf)
@@ -594,18 +584,14 @@ static int find_bias(struct go_proc *g, const char *exe, const struct stat *st)
 	if (!f)
 		return errno == ENOENT ? -ESRCH : -errno;
 	while (getline(&line, &cap, f) > 0) {
-		unsigned long long start, end, off, ino;
-		unsigned int maj, min;
-		int name = 0;
+		struct maps_entry m;
 
-		if (sscanf(line, "%llx-%llx %*s %llx %x:%x %llu %n", &start, &end, &off, &maj, &min,
-			   &ino, &name) < 6 ||
-		    off != want_off || !name)
+		if (maps_parse_line(line, &m) || m.offset != want_off || !m.path[0])
 			continue;
-		line[strcspn(line, "\n")] = '\0';
-		if ((ino == st->st_ino && maj == major(st->st_dev) && min == minor(st->st_dev)) ||
-		    (exe[0] && !strcmp(line + name, exe))) {
-			g->bias = start - (g->l.load_vaddr & ~(page - 1));
+		if ((m.inode == st->st_ino && m.dev_major == major(st->st_dev) &&
+		     m.dev_minor == minor(st->st_dev)) ||
+		    (exe[0] && !strcmp(m.path, exe))) {
+			g->bias = m.start - (g->l.load_vaddr & ~(page - 1));
 			err = 0;
 			break;
 		}

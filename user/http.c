@@ -36,6 +36,7 @@ struct http_conn {
 	uint64_t id;
 	uint32_t pid;
 	bool have_meta;
+	bool tls; /* its bytes came decrypted from a TLS library: https */
 	struct conn_meta meta;
 	struct pending *head, *tail;
 	unsigned npending;
@@ -355,6 +356,14 @@ void http_tracker_free(struct http_tracker *t)
 	free(t);
 }
 
+void http_tracker_mark_tls(struct http_tracker *t, uint64_t conn_id, uint32_t pid)
+{
+	struct http_conn *c = conn_get(t, conn_id, pid, true);
+
+	if (c)
+		c->tls = true;
+}
+
 void http_tracker_open(struct http_tracker *t, const struct conn_meta *m)
 {
 	struct http_conn *c = conn_get(t, m->conn_id, m->pid, true);
@@ -505,7 +514,7 @@ static void set_peer_attrs(struct span *s, const struct http_conn *c, const stru
 		if (c->have_meta && !c->meta.is_unix)
 			port = s->kind == SPAN_KIND_SERVER ? c->meta.local_port : c->meta.remote_port;
 		else if (h->host[0])
-			port = 80;
+			port = c->tls ? 443 : 80;
 	}
 	if (host[0])
 		span_set_str(s, "server.address", host);
@@ -552,7 +561,7 @@ static int start_request(struct feed_ctx *f, const struct http_head *h)
 	if (query[0])
 		span_set_str(s, "url.query", query);
 	span_set_str(s, "network.protocol.version", h->version == 10 ? "1.0" : "1.1");
-	span_set_str(s, "url.scheme", "http");
+	span_set_str(s, "url.scheme", c->tls ? "https" : "http");
 	set_peer_attrs(s, c, h);
 	if (h->user_agent[0])
 		span_set_str(s, "user_agent.original", h->user_agent);
@@ -561,13 +570,14 @@ static int start_request(struct feed_ctx *f, const struct http_head *h)
 	} else {
 		char full[HTTP_TARGET_MAX + HTTP_HOST_MAX + 32];
 		const char *host = span_get_str(s, "server.address");
-		int64_t port = span_get_int(s, "server.port", 80);
+		const char *scheme = c->tls ? "https" : "http";
+		int64_t dflt = c->tls ? 443 : 80, port = span_get_int(s, "server.port", dflt);
 
-		if (port != 80)
-			snprintf(full, sizeof(full), "http://%s:%lld%s%s%s", host ? host : "",
+		if (port != dflt)
+			snprintf(full, sizeof(full), "%s://%s:%lld%s%s%s", scheme, host ? host : "",
 				 (long long)port, path, query[0] ? "?" : "", query);
 		else
-			snprintf(full, sizeof(full), "http://%s%s%s%s", host ? host : "", path,
+			snprintf(full, sizeof(full), "%s://%s%s%s%s", scheme, host ? host : "", path,
 				 query[0] ? "?" : "", query);
 		span_set_str(s, "url.full", full);
 	}

@@ -62,6 +62,8 @@ struct http_tracker *http_tracker_new(const struct http_tracker_ops *ops, size_t
 void http_tracker_free(struct http_tracker *t);
 
 void http_tracker_open(struct http_tracker *t, const struct conn_meta *m);
+/* The connection's bytes come decrypted from a TLS library: its spans are https. */
+void http_tracker_mark_tls(struct http_tracker *t, uint64_t conn_id, uint32_t pid);
 void http_tracker_data(struct http_tracker *t, uint64_t conn_id, uint32_t pid, uint32_t tid,
 		       uint64_t ts_ns, enum http_dir dir, const uint8_t *data, size_t len,
 		       uint64_t total);

@@ -27,6 +27,7 @@
 #include "prometheus.h"
 #include "saturation.h"
 #include "sock_probe.h"
+#include "tls_probe.h"
 #include "targets.h"
 
 #define OBSPROBE_VERSION "0.1.0"
@@ -39,7 +40,8 @@ static const char usage[] =
 	"Usage: obsprobe --pid PID [--pid PID ...] [OPTIONS]\n"
 	"\n"
 	"Traces the HTTP/1.x requests a process serves and makes, from the kernel, without touching\n"
-	"it: one span per request on the console, RED metrics on a Prometheus endpoint.\n"
+	"it: one span per request on the console, RED metrics on a Prometheus endpoint. HTTPS too:\n"
+	"the plaintext is read where the process hands it to OpenSSL or GnuTLS.\n"
 	"\n"
 	"  -p, --pid PID            watch PID, its threads and all its descendants (repeatable)\n"
 	"      --prometheus ADDR    serve /metrics on HOST:PORT (default 127.0.0.1:9464), or 'off'\n"
@@ -49,7 +51,8 @@ static const char usage[] =
 	"      --capture-bytes N    bytes captured per socket read/write, 64..4096 (default 1024)\n"
 	"      --max-routes N       distinct http.route values per service before 'other' (100)\n"
 	"      --disable LIST       turn signal groups off: a comma-separated list of http (spans\n"
-	"                           and RED metrics), sched (threads, run-queue latency, off-CPU\n"
+	"                           and RED metrics), tls (HTTPS through uprobes on OpenSSL and\n"
+	"                           GnuTLS; off with http), sched (threads, run-queue latency, off-CPU\n"
 	"                           time), memory (RSS, peak, page faults, OOM kills), go\n"
 	"                           (goroutines); all are on by default\n"
 	"      --exited-ttl SECONDS how long a process's saturation series stay on after it\n"
@@ -78,6 +81,8 @@ static const char *const drop_reason_names[OBS_DROP__COUNT] = {
 	[OBS_DROP_READ_FAULT] = "read_fault",
 	[OBS_DROP_CONN_TABLE] = "conn_table_full",
 	[OBS_DROP_SCRATCH] = "scratch_miss",
+	[OBS_DROP_TLS_NO_CONN] = "tls_no_socket",
+	[OBS_DROP_TLS_CALLS] = "tls_call_table_full",
 };
 
 struct options {
@@ -90,6 +95,7 @@ struct options {
 	size_t max_routes;
 	const char *otlp_endpoint;
 	bool no_http;
+	bool no_tls;
 	unsigned int saturation; /* SAT_* groups on */
 	unsigned int exited_ttl; /* seconds an exited process's saturation series stay */
 	int verbose;
@@ -105,6 +111,7 @@ struct app {
 	struct otlp_exporter *otlp;
 	struct proc_bpf *proc;
 	struct sock_bpf *sock;
+	struct tls_probe *tls;
 	struct saturation *sat;
 	struct ring_buffer *rb;
 	struct strbuf line;
@@ -150,13 +157,13 @@ static int parse_disable(const char *list, struct options *o)
 	static const struct {
 		const char *name;
 		unsigned int sat;
-	} groups[] = { { "http", 0 }, { "sched", SAT_SCHED }, { "memory", SAT_MEMORY },
-		       { "go", SAT_GO } };
+	} groups[] = { { "http", 0 },	       { "tls", 0 }, { "sched", SAT_SCHED },
+		       { "memory", SAT_MEMORY }, { "go", SAT_GO } };
 	char buf[128], *tok, *save = NULL;
 	size_t i;
 
 	if (strlen(list) >= sizeof(buf) || !*list) {
-		fprintf(stderr, "obsprobe: --disable: '%s' is not a list of http, sched, memory, go\n",
+		fprintf(stderr, "obsprobe: --disable: '%s' is not a list of http, tls, sched, memory, go\n",
 			list);
 		return -EINVAL;
 	}
@@ -167,13 +174,15 @@ static int parse_disable(const char *list, struct options *o)
 				break;
 		if (i == sizeof(groups) / sizeof(groups[0])) {
 			fprintf(stderr,
-				"obsprobe: --disable: unknown group '%s' (known: http, sched, memory, "
-				"go)\n",
+				"obsprobe: --disable: unknown group '%s' (known: http, tls, sched, "
+				"memory, go)\n",
 				tok);
 			return -EINVAL;
 		}
 		if (groups[i].sat)
 			o->saturation &= ~groups[i].sat;
+		else if (!strcmp(tok, "tls"))
+			o->no_tls = true;
 		else
 			o->no_http = true;
 	}
@@ -330,9 +339,10 @@ static void record_metrics(struct app *a, const struct span *s, const char *serv
 			{ "http.response.status_code", status, true },
 			{ "http.route", span_get_str(s, "http.route"), false },
 			{ "service.name", service, false },
+			{ "url.scheme", span_get_str(s, "url.scheme"), false },
 		};
 
-		metrics_histogram_observe(a->metrics, a->fam_server, l, 4, secs);
+		metrics_histogram_observe(a->metrics, a->fam_server, l, 5, secs);
 	} else {
 		const struct metric_label l[] = {
 			{ "http.request.method", method, false },
@@ -400,8 +410,14 @@ static int handle_event(void *ctx, void *data, size_t size)
 		memcpy(comm, pe->comm, OBS_COMM_LEN);
 		if (targets_note(a->targets, h->pid, comm) == 0 && h->type == OBS_EV_PROC_FORK)
 			log_info("following pid %u (child of %u)", h->pid, pe->ppid);
+		/* a new program: its own executable may hold a TLS library */
+		if (h->type == OBS_EV_PROC_EXEC)
+			tls_probe_note(a->tls, h->pid);
 		break;
 	}
+	case OBS_EV_PROC_MMAP:
+		tls_probe_note(a->tls, h->pid);
+		break;
 	case OBS_EV_PROC_EXIT:
 		forget_pid(a, h->pid);
 		break;
@@ -540,9 +556,12 @@ static int watch_all(struct app *a)
 			return err;
 		}
 		n = targets_descendants(pid, desc, MAX_DESCENDANTS);
-		for (j = 0; j < n; j++)
+		tls_probe_note(a->tls, pid);
+		for (j = 0; j < n; j++) {
 			if (proc_probe_watch(a->proc, desc[j], 1) == 0)
 				targets_add(a->targets, desc[j]);
+			tls_probe_note(a->tls, desc[j]);
+		}
 		p = targets_get(a->targets, pid);
 		fprintf(stderr, "obsprobe: watching pid %u (%s) and %zu descendant%s\n", pid,
 			p ? p->service_name : "?", n, n == 1 ? "" : "s");
@@ -556,6 +575,7 @@ static void cleanup(struct app *a)
 	/* before the registry goes: its last metrics export reads it */
 	otlp_exporter_stop(a->otlp);
 	saturation_free(a->sat);
+	tls_probe_destroy(a->tls);
 	sock_probe_destroy(a->sock);
 	proc_probe_destroy(a->proc);
 	prom_server_stop(a->prom);
@@ -643,6 +663,11 @@ int main(int argc, char **argv)
 		a->sock = sock_probe_start(a->proc, a->opt.capture_bytes);
 		if (!a->sock)
 			goto out;
+		if (!a->opt.no_tls) {
+			a->tls = tls_probe_start(a->proc, a->sock, a->opt.capture_bytes);
+			if (!a->tls)
+				goto out;
+		}
 	}
 	/* saturation is metrics only: nothing to do without a metrics exporter */
 	if (a->metrics && a->opt.saturation) {
@@ -660,6 +685,7 @@ int main(int argc, char **argv)
 	}
 	if (watch_all(a))
 		goto out;
+	tls_probe_flush(a->tls);
 	saturation_collect(a->sat, a->targets, now_ns(CLOCK_MONOTONIC));
 	if (a->prom)
 		fprintf(stderr, "obsprobe: metrics on http://%s/metrics\n", a->opt.prometheus);
@@ -682,6 +708,7 @@ int main(int argc, char **argv)
 		}
 		/* producers skip wakeups below a fill threshold: drain what the timer found */
 		ring_buffer__consume(a->rb);
+		tls_probe_flush(a->tls);
 		now = now_ns(CLOCK_MONOTONIC);
 		http_tracker_flush_held(a->tracker, now);
 		fflush(stdout);

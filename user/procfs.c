@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 int procfs_read_stat(uint32_t pid, uint32_t tid, struct procfs_stat *out)
@@ -64,4 +65,73 @@ int procfs_read_status(uint32_t pid, const char *const *keys, unsigned long long
 	}
 	fclose(f);
 	return found;
+}
+
+static bool parse_hex(const char **p, uint64_t *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtoull(*p, &end, 16);
+	if (end == *p || errno)
+		return false;
+	*p = end;
+	return true;
+}
+
+static bool skip_spaces(const char **p)
+{
+	const char *s = *p;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (s == *p)
+		return false;
+	*p = s;
+	return true;
+}
+
+int maps_parse_line(char *line, struct maps_entry *e)
+{
+	static const char deleted[] = " (deleted)";
+	const char *p = line;
+	uint64_t maj, min;
+	size_t len;
+	char *nl;
+
+	memset(e, 0, sizeof(*e));
+	e->path = "";
+	if (!parse_hex(&p, &e->start) || *p++ != '-' || !parse_hex(&p, &e->end) ||
+	    !skip_spaces(&p))
+		return -EINVAL;
+	if (strlen(p) < 4 || (p[0] != 'r' && p[0] != '-'))
+		return -EINVAL;
+	e->exec = p[2] == 'x';
+	p += 4;
+	if (!skip_spaces(&p) || !parse_hex(&p, &e->offset) || !skip_spaces(&p) ||
+	    !parse_hex(&p, &maj) || *p++ != ':' || !parse_hex(&p, &min) || !skip_spaces(&p))
+		return -EINVAL;
+	e->dev_major = (uint32_t)maj;
+	e->dev_minor = (uint32_t)min;
+	{
+		char *end;
+
+		errno = 0;
+		e->inode = strtoull(p, &end, 10);
+		if (end == p || errno)
+			return -EINVAL;
+		p = end;
+	}
+	while (*p == ' ' || *p == '\t')
+		p++;
+	nl = strchr(p, '\n');
+	if (nl)
+		*nl = '\0';
+	len = strlen(p);
+	if (len > sizeof(deleted) - 1 && !strcmp(p + len - (sizeof(deleted) - 1), deleted)) {
+		e->deleted = true;
+		((char *)p)[len - (sizeof(deleted) - 1)] = '\0';
+	}
+	e->path = p;
+	return 0;
 }

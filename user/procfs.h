@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* What obsprobe reads of /proc/PID/stat and /proc/PID/status, parsed in one place. */
+/* What obsprobe reads of /proc/PID/stat, /status and /maps, parsed in one place. */
 #ifndef OBSPROBE_PROCFS_H
 #define OBSPROBE_PROCFS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,5 +23,18 @@ int procfs_read_stat(uint32_t pid, uint32_t tid, struct procfs_stat *out);
  * keys[i]; vals of keys not found are left alone. Returns how many keys were found, or
  * -ESRCH. */
 int procfs_read_status(uint32_t pid, const char *const *keys, unsigned long long *vals, size_t n);
+
+/* One line of /proc/PID/maps. */
+struct maps_entry {
+	uint64_t start, end, offset;
+	uint32_t dev_major, dev_minor;
+	uint64_t inode;
+	bool exec;
+	const char *path; /* points into the line; "" for anonymous mappings */
+	bool deleted;	  /* path ends with " (deleted)", which is cut off */
+};
+
+/* Parses one line (modified in place: the path is cut at its end); 0 or -EINVAL. */
+int maps_parse_line(char *line, struct maps_entry *e);
 
 #endif /* OBSPROBE_PROCFS_H */

@@ -88,6 +88,8 @@ int sock_handle_event(struct http_tracker *t, const void *data, size_t size)
 		if (size < SOCK_DATA_HDR_SIZE || e->captured > size - SOCK_DATA_HDR_SIZE ||
 		    e->captured > e->bytes)
 			return -EINVAL;
+		if (e->syscall == SOCK_SC_TLS_READ || e->syscall == SOCK_SC_TLS_WRITE)
+			http_tracker_mark_tls(t, e->conn_id, h->pid);
 		http_tracker_data(t, e->conn_id, h->pid, h->tid, h->ts_ns,
 				  e->dir == SOCK_DIR_INGRESS ? HTTP_DIR_IN : HTTP_DIR_OUT, e->data,
 				  e->captured, e->bytes);

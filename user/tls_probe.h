@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The tls BPF object: uprobes on the TLS libraries of watched processes. Libraries are found in
+ * /proc/PID/maps (at watch time, and again whenever a watched process maps a file executable)
+ * and each library file is probed once, for every process that maps it.
+ */
+#ifndef OBSPROBE_TLS_PROBE_H
+#define OBSPROBE_TLS_PROBE_H
+
+#include <stdint.h>
+
+struct proc_bpf;
+struct sock_bpf;
+struct tls_probe;
+
+/* Opens, configures (capture_bytes), shares the proc object's maps and the sock object's
+ * tls_calls, loads, attaches the mmap tracepoint. NULL on error (logged). */
+struct tls_probe *tls_probe_start(struct proc_bpf *owner, struct sock_bpf *sock,
+				  uint32_t capture_bytes);
+void tls_probe_destroy(struct tls_probe *tp); /* NULL ok */
+
+/* pid's mappings may hold a TLS library not probed yet: look at them on the next flush. */
+void tls_probe_note(struct tls_probe *tp, uint32_t pid);
+/* Looks at the mappings of the noted processes and probes the TLS libraries found. */
+void tls_probe_flush(struct tls_probe *tp);
+
+struct tls_probe_stats {
+	uint64_t files_probed; /* library files with uprobes on them */
+	uint64_t files_failed; /* TLS library files that could not be probed */
+};
+void tls_probe_get_stats(const struct tls_probe *tp, struct tls_probe_stats *out);
+
+#endif /* OBSPROBE_TLS_PROBE_H */

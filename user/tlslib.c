@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include "tlslib.h"
+
+#include "elfsyms.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char *const sym_names[TLS_SYM__COUNT] = {
+	[TLS_SYM_SSL_READ] = "SSL_read",
+	[TLS_SYM_SSL_WRITE] = "SSL_write",
+	[TLS_SYM_SSL_READ_EX] = "SSL_read_ex",
+	[TLS_SYM_SSL_WRITE_EX] = "SSL_write_ex",
+	[TLS_SYM_SSL_FREE] = "SSL_free",
+	[TLS_SYM_GNUTLS_RECV] = "gnutls_record_recv",
+	[TLS_SYM_GNUTLS_SEND] = "gnutls_record_send",
+	[TLS_SYM_GNUTLS_DEINIT] = "gnutls_deinit",
+};
+
+const char *tls_sym_name(enum tls_sym s)
+{
+	return (unsigned)s < TLS_SYM__COUNT ? sym_names[s] : "?";
+}
+
+const char *tls_lib_name(enum tls_lib l)
+{
+	switch (l) {
+	case TLS_LIB_OPENSSL:
+		return "OpenSSL";
+	case TLS_LIB_GNUTLS:
+		return "GnuTLS";
+	default:
+		return "none";
+	}
+}
+
+/* Names an application using a TLS library imports, or a TLS library exports. */
+static bool tls_api_name(const char *n)
+{
+	return !strncmp(n, "SSL_", 4) || !strncmp(n, "OPENSSL_", 8) || !strncmp(n, "gnutls_", 7);
+}
+
+struct scan {
+	Elf *elf;
+	struct tls_elf_info *out;
+	bool mentions_tls; /* imports or exports part of a TLS API */
+};
+
+static bool scan_symbol(void *ctx, const char *name, const GElf_Sym *sym, bool dynamic)
+{
+	struct scan *sc = ctx;
+	unsigned int type = GELF_ST_TYPE(sym->st_info);
+	int k;
+
+	(void)dynamic;
+	if ((name[0] != 'S' && name[0] != 'g' && name[0] != 'O') || !tls_api_name(name))
+		return true;
+	sc->mentions_tls = true;
+	if (sym->st_shndx == SHN_UNDEF || sym->st_value == 0 ||
+	    (type != STT_FUNC && type != STT_GNU_IFUNC))
+		return true;
+	for (k = 0; k < TLS_SYM__COUNT; k++) {
+		uint64_t off;
+
+		if (!sc->out->offset[k] && !strcmp(name, sym_names[k]) &&
+		    !elfsyms_vaddr_offset(sc->elf, sym->st_value, 1, &off))
+			sc->out->offset[k] = off;
+	}
+	return true;
+}
+
+/* OpenSSL's own code carries its source file names (error records) and version text;
+ * programs that only call OpenSSL carry neither file name. */
+static bool carries_openssl(const void *buf, size_t len)
+{
+	return (memmem(buf, len, "ssl_lib.c", 9) || memmem(buf, len, "ssl/record/", 11)) &&
+	       (memmem(buf, len, "OpenSSL 3.", 10) || memmem(buf, len, "OpenSSL 1.1", 11));
+}
+
+int tls_elf_inspect(void *buf, size_t len, struct tls_elf_info *out)
+{
+	struct scan sc = { .out = out };
+	GElf_Ehdr eh;
+	size_t i;
+	Elf *e;
+	int ret = -EINVAL;
+
+	memset(out, 0, sizeof(*out));
+	if (!elfsyms_init())
+		return -EINVAL;
+	e = elf_memory(buf, len);
+	if (!e)
+		return -EINVAL;
+	if (elf_kind(e) != ELF_K_ELF || !gelf_getehdr(e, &eh) ||
+	    (eh.e_type != ET_EXEC && eh.e_type != ET_DYN))
+		goto out;
+	sc.elf = e;
+	out->has_symtab = elfsyms_each(e, true, scan_symbol, &sc) > 0;
+	elfsyms_build_id(e, out->build_id);
+	if (out->offset[TLS_SYM_SSL_READ] || out->offset[TLS_SYM_SSL_WRITE])
+		out->lib = TLS_LIB_OPENSSL;
+	else if (out->offset[TLS_SYM_GNUTLS_RECV] || out->offset[TLS_SYM_GNUTLS_SEND])
+		out->lib = TLS_LIB_GNUTLS;
+	/* a library that carries the other's names (a compatibility layer) is hooked as one */
+	for (i = 0; i < TLS_SYM__COUNT; i++)
+		if ((out->lib == TLS_LIB_OPENSSL) != (i <= TLS_SYM_SSL_FREE))
+			out->offset[i] = 0;
+	if (out->lib == TLS_LIB_NONE && !out->has_symtab && !sc.mentions_tls)
+		out->stripped_openssl = carries_openssl(buf, len);
+	ret = 0;
+out:
+	elf_end(e);
+	return ret;
+}

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Finding TLS libraries in a process: which mapped files hold OpenSSL or GnuTLS, and where
+ * their read/write functions are. Pure: bytes in, facts out (tls.c does the files and probes).
+ */
+#ifndef OBSPROBE_TLSLIB_H
+#define OBSPROBE_TLSLIB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum tls_lib {
+	TLS_LIB_NONE = 0,
+	TLS_LIB_OPENSSL,
+	TLS_LIB_GNUTLS,
+};
+
+/* The functions obsprobe hooks, by library. */
+enum tls_sym {
+	TLS_SYM_SSL_READ,
+	TLS_SYM_SSL_WRITE,
+	TLS_SYM_SSL_READ_EX,
+	TLS_SYM_SSL_WRITE_EX,
+	TLS_SYM_SSL_FREE,
+	TLS_SYM_GNUTLS_RECV,
+	TLS_SYM_GNUTLS_SEND,
+	TLS_SYM_GNUTLS_DEINIT,
+	TLS_SYM__COUNT,
+};
+
+struct tls_elf_info {
+	enum tls_lib lib;
+	/* No symbol names the hooks, yet the file carries OpenSSL's own code (its source file
+	 * names and version text): OpenSSL linked in statically, then stripped. */
+	bool stripped_openssl;
+	bool has_symtab;
+	uint64_t offset[TLS_SYM__COUNT]; /* file offsets of the defined functions; 0: absent */
+	char build_id[41];		 /* lower-case hex, "" when the file has none */
+};
+
+const char *tls_sym_name(enum tls_sym s);
+const char *tls_lib_name(enum tls_lib l);
+
+/* Inspects the ELF image buf[0..len), which libelf may rewrite in place (a private copy or
+ * mapping): 0 (out filled, lib may be TLS_LIB_NONE), or -EINVAL for
+ * bytes that are not a readable ELF file. Never reads outside buf. */
+int tls_elf_inspect(void *buf, size_t len, struct tls_elf_info *out);
+
+#endif /* OBSPROBE_TLSLIB_H */
