@@ -594,6 +594,66 @@ build_fixture() {
 	fi
 }
 
+# build_tls_server OUT static|dynamic|stripped: compiles tests/fixtures/tls/tlsserver.c into OUT,
+# once per test. static: OpenSSL linked into the executable (libc stays dynamic), checked to
+# define SSL_read in its symbol table and to need no libssl; dynamic: against libssl.so.3;
+# stripped: the static build with no symbol table at all (strip --strip-all).
+build_tls_server() {
+	local out=$1 mode=$2 log=$1.build.log libs bad=""
+	[[ -x "$out" ]] && return 0
+	case $mode in
+	dynamic) libs=(-lssl -lcrypto -pthread) ;;
+	static | stripped) libs=('-Wl,-Bstatic' -lssl -lcrypto '-Wl,-Bdynamic' -ldl -pthread) ;;
+	*)
+		fail "build_tls_server: unknown mode '$mode'"
+		return 1
+		;;
+	esac
+	# Built as OUT.tmp and renamed once checked: an OUT that exists is a good build.
+	if ! cc -O2 -Wall -Wextra -Werror -o "$out.tmp" "$ROOT/tests/fixtures/tls/tlsserver.c" \
+		"${libs[@]}" >"$log" 2>&1; then
+		fail "cc ($mode) of tests/fixtures/tls/tlsserver.c failed"
+		sed 's/^/    | /' "$log" | head -n 20
+		rm -f "$out.tmp"
+		return 1
+	fi
+	{
+		nm "$out.tmp" 2>&1 | grep -w SSL_read | sed 's/^/nm: /'
+		ldd "$out.tmp"
+	} >>"$log" 2>&1
+	if [[ $mode == dynamic ]]; then
+		grep -q 'libssl\.so' "$log" || bad="it does not link libssl.so"
+	else
+		grep -q '^nm: [0-9a-f]* T SSL_read$' "$log" || bad="SSL_read is not defined in it"
+		grep -q 'libssl\.so' "$log" && bad="it still links libssl.so"
+	fi
+	if [[ -z "$bad" && $mode == stripped ]]; then
+		strip --strip-all "$out.tmp" >>"$log" 2>&1 || bad="strip failed"
+		readelf -S "$out.tmp" 2>&1 | grep -q '\.symtab' && bad="strip left a .symtab"
+	fi
+	if [[ -n "$bad" ]]; then
+		fail "tlsserver ($mode): $bad"
+		sed 's/^/    | /' "$log" | head -n 20
+		rm -f "$out.tmp"
+		return 1
+	fi
+	mv "$out.tmp" "$out"
+}
+
+# make_cert DIR: a self-signed EC P-256 certificate for CN=localhost, subjectAltName
+# IP:127.0.0.1 and DNS:localhost, valid 2 days, in DIR/cert.pem; its key in DIR/key.pem.
+make_cert() {
+	local dir=$1 log=$TMP/make_cert.log
+	mkdir -p "$dir"
+	if ! openssl req -x509 -nodes -days 2 -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
+		-subj /CN=localhost -addext subjectAltName=IP:127.0.0.1,DNS:localhost \
+		-keyout "$dir/key.pem" -out "$dir/cert.pem" >"$log" 2>&1; then
+		fail "openssl req could not make a certificate in $dir"
+		sed 's/^/    | /' "$log" | head -n 20
+		return 1
+	fi
+}
+
 declare -A FIX_FDS=() FIX_PIDS=()
 FIX_PID=""
 FIX_REPLY=""

@@ -5,6 +5,7 @@
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,24 +30,35 @@ enum file_state {
 	FILE_FAILED,
 };
 
-/* A file some watched process mapped executable, by the identity the kernel gives it in
- * /proc/PID/maps: the same file seen through /lib, /usr/lib or a container's root is one. */
+/* A file by device and inode: the same file seen through /lib, /usr/lib or a container's root
+ * is one. Sets of these remember the mappings already looked at (by the numbers
+ * /proc/PID/maps gives), the files inspected (by fstat, which may differ on overlayfs) and
+ * the process roots whose library directories were searched. */
+struct file_key {
+	uint64_t dev, inode;
+};
+
 struct tls_file {
 	struct tls_file *next;
-	uint32_t dev_major, dev_minor;
-	uint64_t inode;
+	struct file_key key;
 	enum file_state state;
+};
+
+struct file_set {
+	struct tls_file *buckets[FILE_BUCKETS];
 };
 
 struct tls_probe {
 	struct tls_bpf *skel;
-	struct tls_file *files[FILE_BUCKETS];
+	struct file_set mapped, files, roots;
 	struct bpf_link **links;
 	size_t nlinks, links_cap;
 	uint32_t *noted;
 	size_t nnoted, noted_cap;
 	struct tls_probe_stats stats;
 };
+
+static void file_set_free(struct file_set *set);
 
 struct tls_probe *tls_probe_start(struct proc_bpf *owner, struct sock_bpf *sock,
 				  uint32_t capture_bytes)
@@ -99,14 +111,9 @@ void tls_probe_destroy(struct tls_probe *tp)
 	for (i = 0; i < tp->nlinks; i++)
 		bpf_link__destroy(tp->links[i]);
 	free(tp->links);
-	for (i = 0; i < FILE_BUCKETS; i++) {
-		struct tls_file *f, *n;
-
-		for (f = tp->files[i]; f; f = n) {
-			n = f->next;
-			free(f);
-		}
-	}
+	file_set_free(&tp->mapped);
+	file_set_free(&tp->files);
+	file_set_free(&tp->roots);
 	free(tp->noted);
 	tls_bpf__destroy(tp->skel);
 	free(tp);
@@ -133,28 +140,39 @@ void tls_probe_note(struct tls_probe *tp, uint32_t pid)
 	tp->noted[tp->nnoted++] = pid;
 }
 
-/* The file's entry; *fresh when it is seen for the first time (and so still to look at). */
-static struct tls_file *file_get(struct tls_probe *tp, const struct maps_entry *m, bool *fresh)
+/* The entry of key in set, added when missing (*fresh then: still to look at); NULL when out
+ * of memory. */
+static struct tls_file *file_get(struct file_set *set, struct file_key key, bool *fresh)
 {
-	uint64_t h = (m->inode * 0x9e3779b97f4a7c15ull) ^ ((uint64_t)m->dev_major << 20) ^
-		     m->dev_minor;
-	struct tls_file **pp = &tp->files[(h >> 40) % FILE_BUCKETS], *f;
+	uint64_t h = (key.inode ^ (key.dev << 24)) * 0x9e3779b97f4a7c15ull;
+	struct tls_file **pp = &set->buckets[(h >> 40) % FILE_BUCKETS], *f;
 
 	*fresh = false;
 	for (f = *pp; f; f = f->next)
-		if (f->inode == m->inode && f->dev_major == m->dev_major &&
-		    f->dev_minor == m->dev_minor)
+		if (f->key.inode == key.inode && f->key.dev == key.dev)
 			return f;
 	f = calloc(1, sizeof(*f));
 	if (!f)
 		return NULL;
-	f->inode = m->inode;
-	f->dev_major = m->dev_major;
-	f->dev_minor = m->dev_minor;
+	f->key = key;
 	f->next = *pp;
 	*pp = f;
 	*fresh = true;
 	return f;
+}
+
+static void file_set_free(struct file_set *set)
+{
+	size_t i;
+
+	for (i = 0; i < FILE_BUCKETS; i++) {
+		struct tls_file *f, *n;
+
+		for (f = set->buckets[i]; f; f = n) {
+			n = f->next;
+			free(f);
+		}
+	}
 }
 
 static int keep_link(struct tls_probe *tp, struct bpf_link *l)
@@ -180,11 +198,11 @@ struct hook {
 	bool ret; /* the return value says what moved: a return probe too */
 };
 
-/* Hooks every function of info's library that path defines, for all processes (pid -1): the
+/* Hooks every function of info's library that the file at path defines, for all processes (pid -1): the
  * kernel places uprobes on the file, so later processes mapping it are covered too. Returns
  * the number of functions hooked; names them in list. */
-static int attach_hooks(struct tls_probe *tp, const char *path, const struct tls_elf_info *info,
-			char *list, size_t listlen)
+static int attach_hooks(struct tls_probe *tp, const char *path, const char *name,
+			const struct tls_elf_info *info, char *list, size_t listlen)
 {
 	struct tls_bpf *s = tp->skel;
 	const struct hook hooks[] = {
@@ -219,7 +237,7 @@ static int attach_hooks(struct tls_probe *tp, const char *path, const struct tls
 				err = l ? -ENOMEM : -errno;
 		}
 		if (err) {
-			log_warn("TLS: cannot hook %s in %s: %s", tls_sym_name(hooks[i].sym), path,
+			log_warn("TLS: cannot hook %s in %s: %s", tls_sym_name(hooks[i].sym), name,
 				 strerror(-err));
 			continue;
 		}
@@ -232,56 +250,55 @@ static int attach_hooks(struct tls_probe *tp, const char *path, const struct tls
 
 /* Opens the file of mapping m as process pid sees it: through its root (containers), or, when
  * it was replaced or deleted since, through the mapping itself. */
-static int open_mapped(uint32_t pid, const struct maps_entry *m, char *path, size_t pathlen)
+static int open_mapped(uint32_t pid, const struct maps_entry *m)
 {
+	char path[PATH_MAX + 64];
 	int fd = -1;
 
 	if (!m->deleted) {
-		snprintf(path, pathlen, "/proc/%u/root%s", pid, m->path);
+		snprintf(path, sizeof(path), "/proc/%u/root%s", pid, m->path);
 		fd = open(path, O_RDONLY | O_CLOEXEC);
 	}
 	if (fd < 0) {
-		snprintf(path, pathlen, "/proc/%u/map_files/%llx-%llx", pid,
+		snprintf(path, sizeof(path), "/proc/%u/map_files/%llx-%llx", pid,
 			 (unsigned long long)m->start, (unsigned long long)m->end);
 		fd = open(path, O_RDONLY | O_CLOEXEC);
 	}
 	return fd < 0 ? -errno : fd;
 }
 
-static int inspect_fd(int fd, struct tls_elf_info *info)
+static int inspect_fd(int fd, const struct stat *st, struct tls_elf_info *info)
 {
-	struct stat st;
 	void *img;
 	int err;
 
-	if (fstat(fd, &st))
-		return -errno;
-	if (!S_ISREG(st.st_mode) || st.st_size < 64 || (uint64_t)st.st_size > MAX_FILE_BYTES)
+	if (!S_ISREG(st->st_mode) || st->st_size < 64 || (uint64_t)st->st_size > MAX_FILE_BYTES)
 		return -EINVAL;
 	/* private and writable: libelf may convert in place, and no byte reaches the file */
-	img = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	img = mmap(NULL, (size_t)st->st_size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
 	if (img == MAP_FAILED)
 		return -errno;
-	err = tls_elf_inspect(img, (size_t)st.st_size, info);
-	munmap(img, (size_t)st.st_size);
+	err = tls_elf_inspect(img, (size_t)st->st_size, info);
+	munmap(img, (size_t)st->st_size);
 	return err;
 }
 
-static void look_at(struct tls_probe *tp, uint32_t pid, const struct maps_entry *m,
-		    struct tls_file *f)
+/* Looks into the open file fd, named name for messages, once per file: probes the TLS library
+ * in it. Probes go on the file through /proc/self/fd, which stays valid when the process that
+ * mapped it has exited meanwhile. */
+static void look_at(struct tls_probe *tp, int fd, const char *name, uint32_t pid)
 {
-	char path[PATH_MAX + 64], hooked[256];
+	char path[64], hooked[256];
 	struct tls_elf_info info;
-	int fd, n;
+	struct tls_file *f;
+	struct stat st;
+	bool fresh;
+	int n;
 
-	fd = open_mapped(pid, m, path, sizeof(path));
-	if (fd < 0) {
-		log_debug("TLS: cannot open %s of pid %u: %s", m->path, pid, strerror(-fd));
+	if (fstat(fd, &st))
 		return;
-	}
-	n = inspect_fd(fd, &info);
-	close(fd);
-	if (n)
+	f = file_get(&tp->files, (struct file_key){ st.st_dev, st.st_ino }, &fresh);
+	if (!f || !fresh || inspect_fd(fd, &st, &info))
 		return;
 	if (info.stripped_openssl) {
 		f->state = FILE_FAILED;
@@ -289,24 +306,65 @@ static void look_at(struct tls_probe *tp, uint32_t pid, const struct maps_entry 
 		log_warn("TLS: cannot probe %s (pid %u): OpenSSL is linked into it but it is "
 			 "stripped (no symbol table), so SSL_read/SSL_write cannot be found; its "
 			 "HTTPS traffic is not seen, everything else is",
-			 m->path, pid);
+			 name, pid);
 		return;
 	}
 	if (info.lib == TLS_LIB_NONE)
 		return;
-	n = attach_hooks(tp, path, &info, hooked, sizeof(hooked));
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	n = attach_hooks(tp, path, name, &info, hooked, sizeof(hooked));
 	if (n == 0) {
 		f->state = FILE_FAILED;
 		tp->stats.files_failed++;
 		log_warn("TLS: could not probe %s in %s (pid %u): its HTTPS traffic is not seen",
-			 tls_lib_name(info.lib), m->path, pid);
+			 tls_lib_name(info.lib), name, pid);
 		return;
 	}
 	f->state = FILE_PROBED;
 	tp->stats.files_probed++;
-	log_info("TLS: probing %s in %s (build-id %s, first seen in pid %u): %s",
-		 tls_lib_name(info.lib), m->path, info.build_id[0] ? info.build_id : "none", pid,
-		 hooked);
+	log_info("TLS: probing %s in %s (build-id %s, for pid %u): %s", tls_lib_name(info.lib),
+		 name, info.build_id[0] ? info.build_id : "none", pid, hooked);
+}
+
+/*
+ * The TLS libraries in the library directories of pid's root, probed before any process maps
+ * them: a short-lived client (curl, wget) is done with its first request before a probe placed
+ * after its mmap could catch it. Once per root: a container has its own.
+ */
+static void look_at_root(struct tls_probe *tp, uint32_t pid)
+{
+	static const char *const patterns[] = {
+		"{lib,usr/lib,lib64,usr/lib64,usr/local/lib}/libssl.so.*",
+		"{lib,usr/lib}/*-linux-gnu*/libssl.so.*",
+		"{lib,usr/lib,lib64,usr/lib64,usr/local/lib}/libgnutls.so.*",
+		"{lib,usr/lib}/*-linux-gnu*/libgnutls.so.*",
+	};
+	char root[32], pat[128];
+	struct stat st;
+	size_t i, j;
+	bool fresh;
+
+	snprintf(root, sizeof(root), "/proc/%u/root", pid);
+	if (stat(root, &st) || !file_get(&tp->roots, (struct file_key){ st.st_dev, st.st_ino },
+					 &fresh) ||
+	    !fresh)
+		return;
+	for (i = 0; i < sizeof(patterns) / sizeof(patterns[0]); i++) {
+		glob_t g;
+
+		snprintf(pat, sizeof(pat), "%s/%s", root, patterns[i]);
+		if (glob(pat, GLOB_BRACE | GLOB_NOSORT, NULL, &g))
+			continue;
+		for (j = 0; j < g.gl_pathc; j++) {
+			int fd = open(g.gl_pathv[j], O_RDONLY | O_CLOEXEC);
+
+			if (fd < 0)
+				continue;
+			look_at(tp, fd, g.gl_pathv[j] + strlen(root), pid);
+			close(fd);
+		}
+		globfree(&g);
+	}
 }
 
 static void scan_pid(struct tls_probe *tp, uint32_t pid)
@@ -315,20 +373,30 @@ static void scan_pid(struct tls_probe *tp, uint32_t pid)
 	size_t cap = 0;
 	FILE *fp;
 
+	look_at_root(tp, pid);
 	snprintf(path, sizeof(path), "/proc/%u/maps", pid);
 	fp = fopen(path, "re");
 	if (!fp)
 		return; /* gone already */
 	while (getline(&line, &cap, fp) > 0) {
 		struct maps_entry m;
-		struct tls_file *f;
+		struct file_key key;
 		bool fresh;
+		int fd;
 
 		if (maps_parse_line(line, &m) || !m.exec || !m.inode || m.path[0] != '/')
 			continue;
-		f = file_get(tp, &m, &fresh);
-		if (f && fresh)
-			look_at(tp, pid, &m, f);
+		key.dev = ((uint64_t)m.dev_major << 32) | m.dev_minor;
+		key.inode = m.inode;
+		if (!file_get(&tp->mapped, key, &fresh) || !fresh)
+			continue;
+		fd = open_mapped(pid, &m);
+		if (fd < 0) {
+			log_debug("TLS: cannot open %s of pid %u: %s", m.path, pid, strerror(-fd));
+			continue;
+		}
+		look_at(tp, fd, m.path, pid);
+		close(fd);
 	}
 	free(line);
 	fclose(fp);
