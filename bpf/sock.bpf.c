@@ -21,6 +21,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define AF_INET6 10
 #define SOCK_STREAM 1
 #define EINPROGRESS 115
+#define MSG_PEEK 2
 
 /* What we know of one fd of a watched process. Non-sockets are remembered too, so a process
  * reading files pays the socket check once per fd, not once per read. */
@@ -161,11 +162,12 @@ static __always_inline struct data_scratch *begin_data(__u64 pid_tgid, int fd, _
 	return scratch_event(pid_tgid, ci->conn_id, fd, dir, sc, bytes);
 }
 
-/* A TLS record header: content type 20..23 (change_cipher_spec, alert, handshake,
- * application_data), then version 3.x with x <= 4. No HTTP message starts with these bytes. */
-static __always_inline bool tls_record(const __u8 *d)
+/* The start of a TLS record header, as far as n bytes show it: content type 20..23
+ * (change_cipher_spec, alert, handshake, application_data), then version 3.x with x <= 4. No
+ * HTTP message starts with these bytes. */
+static __always_inline bool tls_record(const __u8 *d, __u32 n)
 {
-	return d[0] >= 20 && d[0] <= 23 && d[1] == 3 && d[2] <= 4;
+	return n >= 1 && d[0] >= 20 && d[0] <= 23 && (n < 2 || d[1] == 3) && (n < 3 || d[2] <= 4);
 }
 
 /* Sends the event, unless the connection's first bytes show it is TLS that no hooked library
@@ -176,7 +178,7 @@ static __always_inline void finish_data(struct data_scratch *s, struct conn_info
 {
 	if (!(ci->flags & CONN_SEEN)) {
 		ci->flags |= CONN_SEEN;
-		if (captured >= 3 && tls_record(s->ev.data)) {
+		if (tls_record(s->ev.data, captured)) {
 			ci->flags |= CONN_TLS;
 			return;
 		}
@@ -196,6 +198,9 @@ static __always_inline int on_buf(long ret, __u8 dir, __u8 sc)
 	if (ret <= 0 || !target_of(pid_tgid >> 32))
 		return 0;
 	regs = user_regs();
+	/* a peek (nginx peeks at the first byte of an https connection) is read again later */
+	if (sc == SOCK_SC_RECVFROM && (PT_REGS_PARM4_CORE_SYSCALL(regs) & MSG_PEEK))
+		return 0;
 	fd = PT_REGS_PARM1_CORE_SYSCALL(regs);
 	buf = (const void *)PT_REGS_PARM2_CORE_SYSCALL(regs);
 	s = begin_data(pid_tgid, fd, dir, sc, ret, &ci);
@@ -243,6 +248,9 @@ static __always_inline int on_iov(long ret, __u8 dir, __u8 sc, bool msg)
 	fd = PT_REGS_PARM1_CORE_SYSCALL(regs);
 	if (msg) {
 		struct user_msghdr mh;
+
+		if (dir == SOCK_DIR_INGRESS && (PT_REGS_PARM3_CORE_SYSCALL(regs) & MSG_PEEK))
+			return 0;
 
 		if (bpf_probe_read_user(&mh, sizeof(mh),
 					(const void *)PT_REGS_PARM2_CORE_SYSCALL(regs)))

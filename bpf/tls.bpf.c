@@ -5,7 +5,8 @@
  * program remembers the buffer; the socket syscall the library makes inside the call names the
  * connection (sock.bpf.c fills tls_calls.conn_id); the return program sends the bytes the call
  * really moved. A call served from the library's buffer makes no syscall: the session's last
- * known connection (tls_sessions) stands in. Calls that move nothing (want-read) send nothing.
+ * known connection (tls_sessions) stands in, learnt from an earlier call or from the handshake
+ * (which may have read the first request along with its own records). Calls that move nothing (want-read) send nothing.
  *
  * sys_exit_mmap tells user space when a watched process maps a file executable, so a TLS
  * library loaded late (dlopen) is probed while the process runs.
@@ -84,6 +85,12 @@ int BPF_KPROBE(gnutls_send_enter, void *session, const void *data)
 	return call_enter(session, data, NULL, SOCK_DIR_EGRESS, TLS_RET_SSIZE);
 }
 
+SEC("uprobe")
+int BPF_KPROBE(tls_handshake_enter, void *session)
+{
+	return call_enter(session, NULL, NULL, SOCK_DIR_INGRESS, TLS_HANDSHAKE);
+}
+
 /* Bytes the call moved, from its return value (and *out_len for the _ex forms). */
 static __always_inline __u64 call_bytes(const struct tls_call *c, long rc)
 {
@@ -131,7 +138,7 @@ int BPF_KRETPROBE(tls_return, long rc)
 	if (!c)
 		return 0;
 	bytes = call_bytes(c, rc);
-	conn_id = bytes ? call_conn(pid_tgid >> 32, c) : 0;
+	conn_id = bytes || c->kind == TLS_HANDSHAKE ? call_conn(pid_tgid >> 32, c) : 0;
 	buf = (const void *)c->buf;
 	dir = c->dir;
 	bpf_map_delete_elem(&tls_calls, &pid_tgid);

@@ -211,9 +211,11 @@ static int attach_hooks(struct tls_probe *tp, const char *path, const char *name
 		{ TLS_SYM_SSL_READ_EX, s->progs.ssl_read_ex_enter, true },
 		{ TLS_SYM_SSL_WRITE_EX, s->progs.ssl_write_ex_enter, true },
 		{ TLS_SYM_SSL_FREE, s->progs.tls_session_free, false },
+		{ TLS_SYM_SSL_HANDSHAKE, s->progs.tls_handshake_enter, true },
 		{ TLS_SYM_GNUTLS_RECV, s->progs.gnutls_recv_enter, true },
 		{ TLS_SYM_GNUTLS_SEND, s->progs.gnutls_send_enter, true },
 		{ TLS_SYM_GNUTLS_DEINIT, s->progs.tls_session_free, false },
+		{ TLS_SYM_GNUTLS_HANDSHAKE, s->progs.tls_handshake_enter, true },
 	};
 	size_t i, len = 0;
 	int hooked = 0;

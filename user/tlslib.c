@@ -13,9 +13,11 @@ static const char *const sym_names[TLS_SYM__COUNT] = {
 	[TLS_SYM_SSL_READ_EX] = "SSL_read_ex",
 	[TLS_SYM_SSL_WRITE_EX] = "SSL_write_ex",
 	[TLS_SYM_SSL_FREE] = "SSL_free",
+	[TLS_SYM_SSL_HANDSHAKE] = "SSL_do_handshake",
 	[TLS_SYM_GNUTLS_RECV] = "gnutls_record_recv",
 	[TLS_SYM_GNUTLS_SEND] = "gnutls_record_send",
 	[TLS_SYM_GNUTLS_DEINIT] = "gnutls_deinit",
+	[TLS_SYM_GNUTLS_HANDSHAKE] = "gnutls_handshake",
 };
 
 const char *tls_sym_name(enum tls_sym s)
@@ -104,7 +106,7 @@ int tls_elf_inspect(void *buf, size_t len, struct tls_elf_info *out)
 		out->lib = TLS_LIB_GNUTLS;
 	/* a library that carries the other's names (a compatibility layer) is hooked as one */
 	for (i = 0; i < TLS_SYM__COUNT; i++)
-		if ((out->lib == TLS_LIB_OPENSSL) != (i <= TLS_SYM_SSL_FREE))
+		if ((out->lib == TLS_LIB_OPENSSL) != (i <= TLS_SYM_SSL_HANDSHAKE))
 			out->offset[i] = 0;
 	if (out->lib == TLS_LIB_NONE && !out->has_symtab && !sc.mentions_tls)
 		out->stripped_openssl = carries_openssl(buf, len);
