@@ -176,6 +176,7 @@ bench: deps
 	$(Q)bench/nginx.sh
 	$(Q)bench/saturation.sh
 	$(Q)bench/go.sh
+	$(Q)bench/tls.sh
 
 vmlinux:
 	$(call msg,GEN,$(VMLINUX_H))

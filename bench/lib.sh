@@ -34,15 +34,16 @@ bench_require() {
 # mean V...: the arithmetic mean, rounded.
 mean() { printf '%s\n' "$@" | awk 'NF { s += $1; n++ } END { printf "%.0f", n ? s / n : 0 }'; }
 
-# bench_start_nginx: nginx (tests/fixtures/nginx) on two free loopback ports; sets NGINX_PID
-# and URL, the static page.
+# bench_start_nginx [SCHEME]: nginx (tests/fixtures/nginx) on two free loopback ports, over http
+# (default) or https; sets NGINX_PID and URL, the static page.
 bench_start_nginx() {
-	local p1 p2
+	local p1 p2 scheme=${1:-http}
 	if ! p1=$(free_port) || ! p2=$(free_port); then
 		die "no free port"
 	fi
-	start_nginx "$TMP/nginx" "$p1" "$p2" >/dev/null || die "nginx did not start (see above)"
-	URL=http://127.0.0.1:$p1/index.html
+	start_nginx "$TMP/nginx" "$p1" "$p2" "$scheme" >/dev/null ||
+		die "nginx did not start (see above)"
+	URL=$scheme://127.0.0.1:$p1/index.html
 }
 
 # bench_wrk [WRK ARGS...]: one wrk run against $URL; prints "REQUESTS REQ_PER_SEC".

@@ -15,6 +15,8 @@ PKGS=(
 	# tests and bench
 	libcmocka-dev python3.11 nginx-light openssl curl wget wrk prometheus golang-go procps iproute2
 	golang-github-prometheus-client-golang-dev libbpf-tools bpftrace
+	# HTTPS tests: a server linked against OpenSSL statically (libssl.a), wget on GnuTLS
+	libssl-dev libgnutls30
 )
 
 # The OTLP tests decode with the official protos from the npm registry: node and npm from

@@ -33,7 +33,9 @@ OBSPROBE_PROGS=(sys_exit_read sys_exit_write sys_exit_recvfrom sys_exit_sendto s
 	sys_exit_writev sys_exit_recvmsg sys_exit_sendmsg sys_exit_sendfile64 sys_exit_accept
 	sys_exit_accept4 sys_exit_connect sys_exit_close sched_process_fork sched_process_exec
 	sched_process_exit sched_wakeup sched_wakeup_new sched_switch task_newtask sched_thread_exit
-	rss_stat page_fault_user mem_thread_exit mark_victim)
+	rss_stat page_fault_user mem_thread_exit mark_victim ssl_read_enter ssl_write_enter
+	ssl_read_ex_enter ssl_write_ex_enter gnutls_recv_enter gnutls_send_enter tls_handshake_enter
+	tls_return tls_session_free sys_exit_mmap)
 
 TMP=$(mktemp -d "/tmp/obsprobe-$TEST_NAME.XXXXXX") || { echo "$TEST_NAME: mktemp failed" >&2; exit 1; }
 # nginx workers run as www-data: everything under $TMP they serve must be reachable.
@@ -722,29 +724,38 @@ fix_field() {
 	}' <<<"${2:-$FIX_REPLY}"
 }
 
-# render_nginx_conf DIR PORT1 PORT2: DIR/nginx.conf from tests/fixtures/nginx/nginx.conf.in,
-# with a world-readable docroot DIR/www holding index.html.
+# render_nginx_conf DIR PORT1 PORT2 [SCHEME]: DIR/nginx.conf from
+# tests/fixtures/nginx/nginx.conf.in (https: nginx-tls.conf.in, with a fresh certificate), with
+# a world-readable docroot DIR/www holding index.html, big.bin (2 MiB) and huge.bin (32 MiB, more
+# than loopback's socket buffers hold: a client that stops reading stops nginx mid-body).
 render_nginx_conf() {
-	local dir=$1 p1=$2 p2=$3
+	local dir=$1 p1=$2 p2=$3 scheme=${4:-http} conf=nginx.conf.in
 	mkdir -p "$dir/www" "$dir/tmp"
 	chmod 755 "$dir" "$dir/www"
 	printf '<!doctype html>\n<title>obsprobe test</title>\n<p>%s</p>\n' \
 		"$(head -c 600 /dev/zero | tr '\0' x)" >"$dir/www/index.html"
-	chmod 644 "$dir/www/index.html"
+	head -c $((2 << 20)) /dev/urandom >"$dir/www/big.bin"
+	head -c $((32 << 20)) /dev/zero >"$dir/www/huge.bin"
+	chmod 644 "$dir/www/index.html" "$dir/www/big.bin" "$dir/www/huge.bin"
+	if [[ "$scheme" == https ]]; then
+		conf=nginx-tls.conf.in
+		make_cert "$dir" || return 1
+	fi
 	sed -e "s|@DIR@|$dir|g" -e "s|@PORT1@|$p1|g" -e "s|@PORT2@|$p2|g" \
-		"$ROOT/tests/fixtures/nginx/nginx.conf.in" >"$dir/nginx.conf"
+		"$ROOT/tests/fixtures/nginx/$conf" >"$dir/nginx.conf"
 }
 
-# start_nginx DIR PORT1 PORT2: nginx in the foreground of its own PID (daemon off) with 2
-# workers; waits until both workers run and PORT1 answers. NGINX_PID is the master.
+# start_nginx DIR PORT1 PORT2 [SCHEME]: nginx in the foreground of its own PID (daemon off) with
+# 2 workers, serving http (default) or https; waits until both workers run and PORT1 answers.
+# NGINX_PID is the master.
 start_nginx() {
-	local dir=$1 p1=$2 p2=$3
-	render_nginx_conf "$dir" "$p1" "$p2"
+	local dir=$1 p1=$2 p2=$3 scheme=${4:-http}
+	render_nginx_conf "$dir" "$p1" "$p2" "$scheme" || return 1
 	start_bg nginx nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log" -g 'daemon off;'
 	NGINX_PID=$BG_PID
 	if ! wait_until 10 eval "[[ \$(pgrep -c -P $NGINX_PID) -ge 2 ]]" ||
-		! wait_until 10 curl -sf -o /dev/null "http://127.0.0.1:$p1/index.html"; then
-		fail "nginx did not start on 127.0.0.1:$p1"
+		! wait_until 10 curl -sfk -o /dev/null "$scheme://127.0.0.1:$p1/index.html"; then
+		fail "nginx did not start on $scheme://127.0.0.1:$p1"
 		cat "$TMP/nginx.err" "$dir/error.log" 2>/dev/null | head -n 20 | sed 's/^/    | /'
 		return 1
 	fi

@@ -3,11 +3,17 @@
 #
 # nginx (master + 2 pre-existing workers) under obsprobe, checked against nginx's own access
 # log: per status code, the server histogram counts exactly the requests nginx logged. Also a
-# proxied 5xx (one CLIENT span per proxied request), promtool, lost events, and a clean detach
-# that leaves no BPF program behind.
+# proxied 5xx (one CLIENT span per proxied request), 2 MiB responses and one cut off mid-body,
+# promtool, lost events, and a clean detach that leaves no BPF program behind.
+#
+# SCHEME=https (tests/integration/https_nginx.sh) runs the same checks over TLS: nginx with a
+# self-signed certificate, proxying to an https upstream; then the spans come from the OpenSSL
+# uprobes and the checks add url.scheme, the url_scheme label and one probe per library file.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 
+SCHEME=${SCHEME:-http}
+NBIG=3
 N404=17
 NPROXY=5
 HIST=http_server_request_duration_seconds
@@ -19,20 +25,21 @@ if ! P1=$(free_port) || ! P2=$(free_port); then
 	finish
 fi
 NG=$TMP/nginx
-start_nginx "$NG" "$P1" "$P2" || finish
+start_nginx "$NG" "$P1" "$P2" "$SCHEME" || finish
+URL=$SCHEME://127.0.0.1:$P1
 ACCESS=$NG/access.log
 # the readiness probes of start_nginx are in the log already: count only what follows
 SKIP=$(wc -l <"$ACCESS")
 
 # obsprobe after nginx: the workers are descendants that exist before the attach
-start_obsprobe --pid "$NGINX_PID" --console json || finish
+start_obsprobe --pid "$NGINX_PID" --console json -v || finish
 assert_contains "stderr names the master and its 2 workers" "$OBS_ERR" \
 	"obsprobe: watching pid $NGINX_PID (nginx) and 2 descendants"
 PROG_IDS=$(obsprobe_prog_ids "$OBS_PID")
 assert_ge "BPF programs held by obsprobe" "$(echo "$PROG_IDS" | grep -c .)" 1
 
 # 200s, on keep-alive connections
-wrk -t2 -c8 -d3s "http://127.0.0.1:$P1/index.html" >"$TMP/wrk.out" 2>&1
+wrk -t2 -c8 -d3s "$URL/index.html" >"$TMP/wrk.out" 2>&1
 WRK_REQS=$(awk '/ requests in /{ print $1 }' "$TMP/wrk.out")
 [[ -n "$WRK_REQS" ]] || { fail "wrk printed no request count"; sed 's/^/    | /' "$TMP/wrk.out"; }
 log "wrk: ${WRK_REQS:-?} requests"
@@ -40,18 +47,29 @@ log "wrk: ${WRK_REQS:-?} requests"
 # 404s, all on one keep-alive connection
 args=()
 for ((i = 1; i <= N404; i++)); do
-	args+=(-o /dev/null "http://127.0.0.1:$P1/missing/$i.html")
+	args+=(-o /dev/null "$URL/missing/$i.html")
 done
-got=$(curl -s -w '%{http_code}\n' "${args[@]}" | grep -c '^404$')
+got=$(curl -sk -w '%{http_code}\n' "${args[@]}" | grep -c '^404$')
 assert_eq "curl got $N404 404s" "$N404" "$got"
 
 # proxied 503s: outer server span 503, CLIENT span to P2, inner server span 503
 got=0
 for ((i = 1; i <= NPROXY; i++)); do
-	code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$P1/proxy/x")
+	code=$(curl -sk -o /dev/null -w '%{http_code}' "$URL/proxy/x")
 	[[ "$code" == 503 ]] && got=$((got + 1))
 done
 assert_eq "curl got $NPROXY proxied 503s" "$NPROXY" "$got"
+
+# large responses on one connection (over TLS: many SSL_write and SSL_read calls of 16 KiB
+# records each), then one of 32 MiB cut off mid-body: the client gives up after 1 s at 256 KiB/s
+args=()
+for ((i = 1; i <= NBIG; i++)); do
+	args+=(-o /dev/null "$URL/big.bin")
+done
+assert_eq "curl got $NBIG bodies of 2 MiB" "$(printf '%d\n' $((NBIG * (2 << 20))))" \
+	"$(curl -sk -w '%{size_download}\n' "${args[@]}" | awk '{ s += $1 } END { print s }')"
+curl -sk --limit-rate 256k --max-time 1 -o /dev/null "$URL/huge.bin"
+assert_eq "curl cut off mid-response (exit 28, time-out)" 28 "$?"
 
 logged() { tail -n +"$((SKIP + 1))" "$ACCESS"; }
 hist_matches_log() { [[ "$(metric_sum "$HIST")" == "$(logged | wc -l)" ]]; }
@@ -84,6 +102,12 @@ assert_eq "GET 404s with route label" "$N404" \
 assert_eq "client histogram: 503s from 127.0.0.1:$P2" "$NPROXY" \
 	"$(metric_sum "$CHIST" "server_port=\"$P2\"&&http_response_status_code=\"503\"" "$TMP/metrics.txt")"
 assert_eq "client histogram: no other client requests" "$NPROXY" "$(metric_sum "$CHIST" "" "$TMP/metrics.txt")"
+assert_eq "access log: $NBIG requests of big.bin, 1 of huge.bin" "$NBIG 1" \
+	"$(grep -c '"/big.bin"' "$TMP/access.new") $(grep -c '"/huge.bin"' "$TMP/access.new")"
+assert_eq "server histogram: $NBIG requests of big.bin, and the cut one of huge.bin" "$NBIG 1" \
+	"$(metric_sum "$HIST" 'http_route="/big.bin"' "$TMP/metrics.txt") $(metric_sum "$HIST" 'http_route="/huge.bin"' "$TMP/metrics.txt")"
+assert_eq "server histogram: every request has url_scheme=\"$SCHEME\"" "$(logged | wc -l)" \
+	"$(metric_sum "$HIST" "url_scheme=\"$SCHEME\"" "$TMP/metrics.txt")"
 
 # the console saw the same requests as the histogram
 TOTAL=$(wc -l <"$TMP/access.new")
@@ -93,7 +117,9 @@ mapfile -t C < <(spans_counts "$OBS_OUT" \
 	-- kind=CLIENT "attr:server.port==$P2" "attr:http.response.status_code==503" \
 	-- attr:http.response.status_code==503 status=ERROR attr:error.type=503 \
 	-- kind=SERVER attr:http.response.status_code==404 status=UNSET '!attr:error.type' \
-	-- attr:http.response.status_code==200 status=UNSET '!attr:error.type')
+	-- attr:http.response.status_code==200 status=UNSET '!attr:error.type' \
+	-- "attr:url.scheme=$SCHEME" \
+	-- kind=CLIENT "attr:url.full=$SCHEME://127.0.0.1:$P2/x")
 assert_eq "SERVER spans on stdout == access log lines" "$TOTAL" "${C[0]:-}"
 assert_eq "CLIENT spans to port $P2 with status 503" "$NPROXY" "${C[1]:-}"
 assert_eq "stdout lines are all JSON" 0 "$(spans_invalid "$OBS_OUT")"
@@ -101,6 +127,11 @@ assert_eq "stdout lines are all JSON" 0 "$(spans_invalid "$OBS_OUT")"
 assert_eq "503 spans (server and client) are errors with error.type 503" "$((3 * NPROXY))" "${C[2]:-}"
 assert_eq "404 SERVER spans are not errors" "$N404" "${C[3]:-}"
 assert_eq "200 spans are not errors" "$LOG200" "${C[4]:-}"
+assert_eq "every span has url.scheme $SCHEME" "$((TOTAL + NPROXY))" "${C[5]:-}"
+assert_eq "CLIENT spans have url.full $SCHEME://127.0.0.1:$P2/x" "$NPROXY" "${C[6]:-}"
+# master and workers map the same libssl (nginx links it, https or not): one file, probed once
+assert_eq "one 'TLS: probing OpenSSL' line (3 processes share libssl)" 1 \
+	"$(grep -c '^obsprobe: TLS: probing OpenSSL in .*/libssl\.so' "$OBS_ERR")"
 # each proxied request's CLIENT span is a child of the SERVER span of /proxy/x it serves
 linked=$(grep -v '"http.response.status_code":200}' "$OBS_OUT" | "$PY" -c '
 import json, sys
@@ -153,7 +184,7 @@ assert_ge "obsprobe_events_total counts events" "$(counter_sum obsprobe_events_t
 
 stop_obsprobe
 assert_true "nginx still serves after obsprobe detached" \
-	curl -sf -o /dev/null "http://127.0.0.1:$P1/index.html"
+	curl -sfk -o /dev/null "$URL/index.html"
 # shellcheck disable=SC2086 # word splitting of the ID list is wanted
 left=$(leftover_progs $PROG_IDS)
 assert_eq "BPF programs left after detach" "" "$left"

@@ -1,0 +1,1095 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * tlslib.c (which file holds OpenSSL or GnuTLS, and where its hooks are) and the
+ * /proc/PID/maps line parser that leads tls.c to those files.
+ *
+ * tls_elf_inspect() is checked three ways: on ELF images built here byte by byte, where every
+ * answer is known; on the system's own libraries, against offsets worked out here from the
+ * raw ELF structures without libelf; and on truncated or garbage images, where it must fail
+ * cleanly. Every image is a heap copy of exactly its length, so ASan sees reads past it.
+ */
+#include <elf.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "procfs.h"
+#include "tlslib.h"
+
+#define LIBDIR "/usr/lib/x86_64-linux-gnu/"
+
+/* ---- /proc/PID/maps lines ---- */
+
+static void test_maps_exec_line(void **state)
+{
+	char line[] = "7f3a1c022000-7f3a1c1b7000 r-xp 00022000 fe:01 1835045"
+		      "                    /usr/lib/x86_64-linux-gnu/libc.so.6\n";
+	struct maps_entry e;
+
+	(void)state;
+	assert_int_equal(maps_parse_line(line, &e), 0);
+	assert_true(e.start == 0x7f3a1c022000ULL);
+	assert_true(e.end == 0x7f3a1c1b7000ULL);
+	assert_true(e.offset == 0x22000);
+	assert_int_equal(e.dev_major, 0xfe);
+	assert_int_equal(e.dev_minor, 1);
+	assert_true(e.inode == 1835045);
+	assert_true(e.exec);
+	assert_false(e.deleted);
+	assert_string_equal(e.path, "/usr/lib/x86_64-linux-gnu/libc.so.6");
+	/* the path is the line's own memory, not a copy */
+	assert_true(e.path > line && e.path < line + sizeof(line));
+
+	/* NVMe disks have major 259, which the kernel prints as hex 103 */
+	{
+		char nvme[] = "55d0c8a00000-55d0c8a45000 r-xp 00012000 103:02 4456789 /usr/sbin/nginx";
+
+		assert_int_equal(maps_parse_line(nvme, &e), 0);
+		assert_int_equal(e.dev_major, 259);
+		assert_int_equal(e.dev_minor, 2);
+		assert_true(e.offset == 0x12000);
+		assert_true(e.inode == 4456789);
+		assert_string_equal(e.path, "/usr/sbin/nginx");
+	}
+}
+
+/* Only the x bit decides what gets probed: code is never in a mapping without it. */
+static void test_maps_permissions(void **state)
+{
+	static const struct {
+		const char *perms;
+		bool exec;
+	} cases[] = {
+		{ "r--p", false }, { "rw-p", false }, { "---p", false },
+		{ "r-xp", true },  { "rwxp", true },  { "r-xs", true },
+	};
+	struct maps_entry e;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char line[128];
+
+		snprintf(line, sizeof(line), "400000-401000 %s 00000000 08:01 42 /bin/x\n",
+			 cases[i].perms);
+		assert_int_equal(maps_parse_line(line, &e), 0);
+		assert_int_equal(e.exec, cases[i].exec);
+		assert_string_equal(e.path, "/bin/x");
+	}
+}
+
+static void test_maps_anonymous_and_special(void **state)
+{
+	/* the kernel pads anonymous lines with spaces to where a path would start */
+	char anon[] = "7ffd2c3a1000-7ffd2c3c2000 rw-p 00000000 00:00 0                          \n";
+	char bare[] = "7ffd2c3a1000-7ffd2c3c2000 rw-p 00000000 00:00 0";
+	char vdso[] = "7ffc8a1f4000-7ffc8a1f6000 r-xp 00000000 00:00 0                  [vdso]\n";
+	struct maps_entry e;
+
+	(void)state;
+	assert_int_equal(maps_parse_line(anon, &e), 0);
+	assert_string_equal(e.path, "");
+	assert_true(e.inode == 0);
+	assert_int_equal(e.dev_major, 0);
+	assert_false(e.exec);
+	assert_false(e.deleted);
+
+	assert_int_equal(maps_parse_line(bare, &e), 0);
+	assert_string_equal(e.path, "");
+
+	assert_int_equal(maps_parse_line(vdso, &e), 0);
+	assert_string_equal(e.path, "[vdso]");
+	assert_true(e.exec);
+	assert_true(e.start == 0x7ffc8a1f4000ULL && e.end == 0x7ffc8a1f6000ULL);
+}
+
+/* Paths run to the end of the line and may hold spaces; the kernel marks files unlinked
+ * since they were mapped (an upgrade replaced the library) with " (deleted)". */
+static void test_maps_paths(void **state)
+{
+	char spaces[] = "7f0000000000-7f0000001000 r-xp 00001000 08:01 77 /opt/my app/lib ssl.so\n";
+	char deleted[] = "7f0000000000-7f0000001000 r-xp 00001000 08:01 77 "
+			 "/usr/lib/x86_64-linux-gnu/libssl.so.3 (deleted)\n";
+	char both[] = "7f0000000000-7f0000001000 r-xp 0 08:01 77 /opt/a b/x.so (deleted)";
+	/* only the kernel's exact suffix counts: these are names someone chose */
+	char lookalike[] = "7f0000000000-7f0000001000 r-xp 0 08:01 77 /tmp/x(deleted)\n";
+	char only[] = "7f0000000000-7f0000001000 r-xp 0 08:01 77 /tmp/ (deleted) x\n";
+	char tab[] = "7f0000000000-7f0000001000\tr-xp\t0\t08:01\t77\t/tmp/tab.so\n";
+	struct maps_entry e;
+
+	(void)state;
+	assert_int_equal(maps_parse_line(spaces, &e), 0);
+	assert_string_equal(e.path, "/opt/my app/lib ssl.so");
+	assert_false(e.deleted);
+
+	assert_int_equal(maps_parse_line(deleted, &e), 0);
+	assert_true(e.deleted);
+	assert_string_equal(e.path, "/usr/lib/x86_64-linux-gnu/libssl.so.3");
+
+	assert_int_equal(maps_parse_line(both, &e), 0);
+	assert_true(e.deleted);
+	assert_string_equal(e.path, "/opt/a b/x.so");
+
+	assert_int_equal(maps_parse_line(lookalike, &e), 0);
+	assert_false(e.deleted);
+	assert_string_equal(e.path, "/tmp/x(deleted)");
+
+	assert_int_equal(maps_parse_line(only, &e), 0);
+	assert_false(e.deleted);
+	assert_string_equal(e.path, "/tmp/ (deleted) x");
+
+	assert_int_equal(maps_parse_line(tab, &e), 0);
+	assert_string_equal(e.path, "/tmp/tab.so");
+}
+
+/* The newline fgets() leaves is not part of the path (or open() fails on every file). */
+static void test_maps_newline(void **state)
+{
+	char line[] = "400000-452000 r-xp 00000000 08:01 1234 /usr/bin/true\n";
+	struct maps_entry e;
+
+	(void)state;
+	assert_int_equal(maps_parse_line(line, &e), 0);
+	assert_null(strchr(e.path, '\n'));
+	assert_int_equal(strlen(e.path), strlen("/usr/bin/true"));
+	assert_true(e.start == 0x400000 && e.end == 0x452000);
+}
+
+static void test_maps_malformed(void **state)
+{
+	static const char *const bad[] = {
+		"",
+		"\n",
+		"7f00",
+		"7f00-",
+		"7f00-7f01",
+		"7f00-7f01\n",
+		"7f00-7f01 r-xp",
+		"7f00-7f01 r-xp 00000000",
+		"7f00-7f01 r-xp 00000000 08:01",	  /* no inode */
+		"7f00-7f01 r-xp 00000000 08:01\n",
+		"7f00-7f01 r-xp 00000000 0801 5 /x",	  /* no colon in the device */
+		"7f00-7f01 r-xp 00000000 08: 5 /x",	  /* no minor */
+		"7f00 7f01 r-xp 00000000 08:01 5 /x",	  /* no dash */
+		"7f00-7f01r-xp 00000000 08:01 5 /x",	  /* no space after the range */
+		"zz00-7f01 r-xp 00000000 08:01 5 /x",	  /* non-hex start */
+		"7f00-zz01 r-xp 00000000 08:01 5 /x",	  /* non-hex end */
+		"7f00-7f01 r-xp 000zz000 08:01 5 /x",	  /* non-hex offset */
+		"7f00-7f01 r-xp 00000000 g8:01 5 /x",	  /* non-hex major */
+		"7f00-7f01 r-xp 00000000 08:01 x5 /x",	  /* non-decimal inode */
+		"7f00-7f01 wxyz 00000000 08:01 5 /x",	  /* not a permission field */
+		"7f00-7f01 r-x",			  /* permissions cut short */
+		"10000000000000000-7f01 r-xp 0 08:01 5 /x", /* start beyond 64 bits */
+		"7f00-7f01 r-xp 0 08:01 99999999999999999999 /x", /* inode beyond 64 bits */
+		"not a maps line at all",
+	};
+	struct maps_entry e;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char line[128];
+
+		snprintf(line, sizeof(line), "%s", bad[i]);
+		if (maps_parse_line(line, &e) != -EINVAL)
+			fail_msg("accepted malformed line \"%s\"", bad[i]);
+	}
+}
+
+/* ---- ELF images read by hand, to check libelf's answers against ---- */
+
+/* The whole file in a heap buffer of exactly its size; NULL when it cannot be read. */
+static uint8_t *slurp(const char *path, size_t *len)
+{
+	uint8_t *buf = NULL;
+	long size;
+	FILE *f;
+
+	f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) || (size = ftell(f)) <= 0 || fseek(f, 0, SEEK_SET))
+		goto out;
+	buf = malloc((size_t)size);
+	if (buf && fread(buf, 1, (size_t)size, f) != (size_t)size) {
+		free(buf);
+		buf = NULL;
+	}
+	*len = (size_t)size;
+out:
+	fclose(f);
+	return buf;
+}
+
+/* The file, or a skip of the test when this system does not have it. */
+#define SLURP_OR_SKIP(path, len)                                                     \
+	({                                                                           \
+		uint8_t *img_ = slurp(path, len);                                    \
+		if (!img_) {                                                         \
+			print_message("[   SKIP   ] %s: cannot read %s\n", __func__, \
+				      path);                                         \
+			skip();                                                      \
+		}                                                                    \
+		img_;                                                                \
+	})
+
+/* tls_elf_inspect() on a heap copy of img[0..len): libelf may rewrite its input, and the
+ * copy's exact size makes ASan catch any read past the end. */
+static int inspect(const uint8_t *img, size_t len, struct tls_elf_info *info)
+{
+	uint8_t *copy = malloc(len ? len : 1);
+	int err;
+
+	assert_non_null(copy);
+	memcpy(copy, img, len);
+	err = tls_elf_inspect(copy, len, info);
+	free(copy);
+	return err;
+}
+
+/* A native 64-bit ELF whose tables lie inside len; the test parser trusts nothing else. */
+static const Elf64_Ehdr *hand_ehdr(const uint8_t *img, size_t len)
+{
+	const Elf64_Ehdr *eh = (const Elf64_Ehdr *)img;
+
+	assert_true(len >= sizeof(*eh));
+	assert_memory_equal(eh->e_ident, ELFMAG, SELFMAG);
+	assert_int_equal(eh->e_ident[EI_CLASS], ELFCLASS64);
+	assert_int_equal(eh->e_ident[EI_DATA], ELFDATA2LSB);
+	assert_true(eh->e_shoff <= len && eh->e_shnum <= (len - eh->e_shoff) / sizeof(Elf64_Shdr));
+	assert_true(eh->e_phoff <= len && eh->e_phnum <= (len - eh->e_phoff) / sizeof(Elf64_Phdr));
+	return eh;
+}
+
+/* Where the code at vaddr lies in the file: the PT_LOAD segment whose file part holds it. */
+static uint64_t hand_vaddr_to_offset(const uint8_t *img, size_t len, uint64_t vaddr)
+{
+	const Elf64_Ehdr *eh = hand_ehdr(img, len);
+	const Elf64_Phdr *ph = (const Elf64_Phdr *)(img + eh->e_phoff);
+	int i;
+
+	for (i = 0; i < eh->e_phnum; i++)
+		if (ph[i].p_type == PT_LOAD && vaddr >= ph[i].p_vaddr &&
+		    vaddr - ph[i].p_vaddr < ph[i].p_filesz)
+			return ph[i].p_offset + (vaddr - ph[i].p_vaddr);
+	return 0;
+}
+
+/* The file offset of the function name defines (in .dynsym or .symtab), 0 when none does. */
+static uint64_t hand_sym_offset(const uint8_t *img, size_t len, const char *name)
+{
+	const Elf64_Ehdr *eh = hand_ehdr(img, len);
+	const Elf64_Shdr *sh = (const Elf64_Shdr *)(img + eh->e_shoff);
+	int s;
+
+	for (s = 0; s < eh->e_shnum; s++) {
+		const Elf64_Shdr *str;
+		const Elf64_Sym *sym;
+		size_t i, n;
+
+		if ((sh[s].sh_type != SHT_DYNSYM && sh[s].sh_type != SHT_SYMTAB) ||
+		    sh[s].sh_link >= eh->e_shnum)
+			continue;
+		str = &sh[sh[s].sh_link];
+		assert_true(sh[s].sh_offset <= len && sh[s].sh_size <= len - sh[s].sh_offset);
+		assert_true(str->sh_offset <= len && str->sh_size <= len - str->sh_offset);
+		sym = (const Elf64_Sym *)(img + sh[s].sh_offset);
+		n = sh[s].sh_size / sizeof(*sym);
+		for (i = 0; i < n; i++) {
+			unsigned int type = ELF64_ST_TYPE(sym[i].st_info);
+			const char *nm;
+
+			if (sym[i].st_name >= str->sh_size || sym[i].st_shndx == SHN_UNDEF ||
+			    !sym[i].st_value || (type != STT_FUNC && type != STT_GNU_IFUNC))
+				continue;
+			nm = (const char *)img + str->sh_offset + sym[i].st_name;
+			if (strnlen(nm, str->sh_size - sym[i].st_name) < str->sh_size - sym[i].st_name &&
+			    !strcmp(nm, name))
+				return hand_vaddr_to_offset(img, len, sym[i].st_value);
+		}
+	}
+	return 0;
+}
+
+/* The GNU build-id note as lower-case hex (at most 20 bytes of it), "" when there is none. */
+static void hand_build_id(const uint8_t *img, size_t len, char out[41])
+{
+	const Elf64_Ehdr *eh = hand_ehdr(img, len);
+	const Elf64_Shdr *sh = (const Elf64_Shdr *)(img + eh->e_shoff);
+	int s;
+
+	out[0] = '\0';
+	for (s = 0; s < eh->e_shnum; s++) {
+		size_t off = 0;
+
+		if (sh[s].sh_type != SHT_NOTE)
+			continue;
+		assert_true(sh[s].sh_offset <= len && sh[s].sh_size <= len - sh[s].sh_offset);
+		while (off + sizeof(Elf64_Nhdr) <= sh[s].sh_size) {
+			const Elf64_Nhdr *nh = (const Elf64_Nhdr *)(img + sh[s].sh_offset + off);
+			const uint8_t *name = (const uint8_t *)(nh + 1);
+			const uint8_t *desc = name + ((nh->n_namesz + 3) & ~3u);
+			size_t i;
+
+			if (nh->n_type == NT_GNU_BUILD_ID && nh->n_namesz == 4 &&
+			    !memcmp(name, "GNU", 4)) {
+				for (i = 0; i < nh->n_descsz && i < 20; i++)
+					sprintf(out + 2 * i, "%02x", desc[i]);
+				return;
+			}
+			off += sizeof(*nh) + ((nh->n_namesz + 3) & ~3u) + ((nh->n_descsz + 3) & ~3u);
+		}
+	}
+}
+
+static void assert_hex(const char *s, size_t len)
+{
+	assert_int_equal(strlen(s), len);
+	assert_int_equal(strspn(s, "0123456789abcdef"), len);
+}
+
+static void assert_offsets_zero(const struct tls_elf_info *info, int from, int to)
+{
+	int k;
+
+	for (k = from; k < to; k++)
+		if (info->offset[k])
+			fail_msg("%s has offset %#llx", tls_sym_name(k),
+				 (unsigned long long)info->offset[k]);
+}
+
+/* Every hook of lib[from..to) is found, exactly where the ELF structures put it. */
+static void assert_offsets_match(const uint8_t *img, size_t len, const struct tls_elf_info *info,
+				 int from, int to)
+{
+	int k;
+
+	for (k = from; k < to; k++) {
+		uint64_t want = hand_sym_offset(img, len, tls_sym_name(k));
+
+		assert_true(want != 0);
+		if (info->offset[k] != want)
+			fail_msg("%s: offset %#llx, the file says %#llx", tls_sym_name(k),
+				 (unsigned long long)info->offset[k], (unsigned long long)want);
+	}
+}
+
+/* ---- ELF images built here ---- */
+
+/* Loaded at SYN_VBASE from file offset 0: an offset that was not translated from the
+ * symbol's address is off by SYN_VBASE. */
+#define SYN_VBASE 0x200000
+#define SYN_TEXT 0x100 /* file offset of the code */
+#define SYN_TEXT_LEN 0x100
+
+struct syn_sym {
+	const char *name;
+	uint32_t at; /* offset in the code */
+	bool undef;  /* imported, not defined */
+	bool object; /* data, not a function */
+};
+
+struct syn_opts {
+	const struct syn_sym *syms;
+	size_t nsyms;
+	bool symtab;		/* a .symtab besides the .dynsym: not stripped */
+	size_t build_id_len;	/* bytes of GNU build-id, 0 for none */
+	const char *blob;	/* extra bytes (read-only data), NUL included */
+	size_t blob_len;
+	uint64_t load_extra;	/* the PT_LOAD claims this much more file than there is */
+	uint16_t e_type;	/* 0: ET_DYN */
+};
+
+static size_t align(size_t off, size_t a)
+{
+	return (off + a - 1) & ~(a - 1);
+}
+
+static uint8_t syn_build_id_byte(size_t i)
+{
+	return (uint8_t)(0xa0 + i * 7);
+}
+
+/* Writes a small ELF64 shared object to buf: one PT_LOAD holding everything, and sections
+ * .text, .dynstr, .dynsym, [.symtab], [.note.gnu.build-id], .shstrtab. Returns its size. */
+static size_t syn_elf(uint8_t *buf, size_t cap, const struct syn_opts *o)
+{
+	static const char shstr[] = "\0.text\0.dynstr\0.dynsym\0.symtab\0.note.gnu.build-id\0.shstrtab";
+	enum { S_NULL, S_TEXT, S_DYNSTR, S_DYNSYM, S_SYMTAB, S_NOTE, S_SHSTRTAB, S_MAX };
+	Elf64_Shdr sh[S_MAX];
+	Elf64_Ehdr *eh = (Elf64_Ehdr *)buf;
+	Elf64_Phdr *ph = (Elf64_Phdr *)(buf + sizeof(*eh));
+	Elf64_Sym *sym;
+	size_t off, i, nsec = 0, idx[S_MAX];
+	size_t str_off, sym_off;
+
+	memset(buf, 0, cap);
+	memset(sh, 0, sizeof(sh));
+	memset(buf + SYN_TEXT, 0xcc, SYN_TEXT_LEN);
+
+	/* .dynstr: "", then the names */
+	str_off = off = SYN_TEXT + SYN_TEXT_LEN;
+	buf[off++] = '\0';
+	for (i = 0; i < o->nsyms; i++) {
+		size_t n = strlen(o->syms[i].name) + 1;
+
+		assert_true(off + n < cap);
+		memcpy(buf + off, o->syms[i].name, n);
+		off += n;
+	}
+	sh[S_DYNSTR] = (Elf64_Shdr){ .sh_type = SHT_STRTAB, .sh_flags = SHF_ALLOC,
+				     .sh_offset = str_off, .sh_size = off - str_off,
+				     .sh_addralign = 1 };
+
+	/* .dynsym: the null symbol, then one per name */
+	sym_off = off = align(off, 8);
+	sym = (Elf64_Sym *)(buf + off);
+	off += (o->nsyms + 1) * sizeof(*sym);
+	assert_true(off < cap);
+	{
+		size_t name = 1;
+
+		for (i = 0; i < o->nsyms; i++) {
+			const struct syn_sym *s = &o->syms[i];
+
+			sym[i + 1].st_name = (uint32_t)name;
+			sym[i + 1].st_info = ELF64_ST_INFO(STB_GLOBAL, s->object ? STT_OBJECT : STT_FUNC);
+			if (!s->undef) {
+				sym[i + 1].st_shndx = 1; /* .text is section 1 */
+				sym[i + 1].st_value = SYN_VBASE + SYN_TEXT + s->at;
+				sym[i + 1].st_size = 8;
+			}
+			name += strlen(s->name) + 1;
+		}
+	}
+	sh[S_DYNSYM] = (Elf64_Shdr){ .sh_type = SHT_DYNSYM, .sh_flags = SHF_ALLOC,
+				     .sh_offset = sym_off, .sh_size = off - sym_off, .sh_info = 1,
+				     .sh_addralign = 8, .sh_entsize = sizeof(*sym) };
+	/* a .symtab with the same symbols and names: all an unstripped file adds that counts */
+	sh[S_SYMTAB] = sh[S_DYNSYM];
+	sh[S_SYMTAB].sh_type = SHT_SYMTAB;
+	sh[S_SYMTAB].sh_flags = 0;
+
+	if (o->build_id_len) {
+		Elf64_Nhdr *nh;
+
+		off = align(off, 4);
+		assert_true(off + sizeof(*nh) + 4 + align(o->build_id_len, 4) < cap);
+		nh = (Elf64_Nhdr *)(buf + off);
+		*nh = (Elf64_Nhdr){ .n_namesz = 4, .n_descsz = (uint32_t)o->build_id_len,
+				    .n_type = NT_GNU_BUILD_ID };
+		memcpy(nh + 1, "GNU", 4);
+		for (i = 0; i < o->build_id_len; i++)
+			((uint8_t *)(nh + 1))[4 + i] = syn_build_id_byte(i);
+		sh[S_NOTE] = (Elf64_Shdr){ .sh_type = SHT_NOTE, .sh_flags = SHF_ALLOC,
+					   .sh_offset = off, .sh_addralign = 4,
+					   .sh_size = sizeof(*nh) + 4 + align(o->build_id_len, 4) };
+		off += sh[S_NOTE].sh_size;
+	}
+
+	if (o->blob_len) {
+		assert_true(off + o->blob_len < cap);
+		memcpy(buf + off, o->blob, o->blob_len);
+		off += o->blob_len;
+	}
+
+	off = align(off, 8);
+	assert_true(off + sizeof(shstr) < cap);
+	memcpy(buf + off, shstr, sizeof(shstr));
+	sh[S_SHSTRTAB] = (Elf64_Shdr){ .sh_type = SHT_STRTAB, .sh_offset = off,
+				       .sh_size = sizeof(shstr), .sh_addralign = 1 };
+	off += sizeof(shstr);
+
+	sh[S_TEXT] = (Elf64_Shdr){ .sh_type = SHT_PROGBITS, .sh_flags = SHF_ALLOC | SHF_EXECINSTR,
+				   .sh_addr = SYN_VBASE + SYN_TEXT, .sh_offset = SYN_TEXT,
+				   .sh_size = SYN_TEXT_LEN, .sh_addralign = 16 };
+
+	/* section names, by their place in shstr */
+	sh[S_TEXT].sh_name = 1;
+	sh[S_DYNSTR].sh_name = 7;
+	sh[S_DYNSYM].sh_name = 15;
+	sh[S_SYMTAB].sh_name = 23;
+	sh[S_NOTE].sh_name = 31;
+	sh[S_SHSTRTAB].sh_name = 50;
+
+	/* the section header table, leaving out what this image does not have */
+	off = align(off, 8);
+	for (i = 0; i < S_MAX; i++) {
+		if ((i == S_SYMTAB && !o->symtab) || (i == S_NOTE && !o->build_id_len))
+			continue;
+		idx[i] = nsec++;
+	}
+	sh[S_DYNSYM].sh_link = (uint32_t)idx[S_DYNSTR];
+	sh[S_SYMTAB].sh_link = (uint32_t)idx[S_DYNSTR];
+	assert_true(off + nsec * sizeof(Elf64_Shdr) <= cap);
+	for (i = 0; i < S_MAX; i++) {
+		if ((i == S_SYMTAB && !o->symtab) || (i == S_NOTE && !o->build_id_len))
+			continue;
+		memcpy(buf + off + idx[i] * sizeof(Elf64_Shdr), &sh[i], sizeof(Elf64_Shdr));
+	}
+
+	memcpy(eh->e_ident, ELFMAG, SELFMAG);
+	eh->e_ident[EI_CLASS] = ELFCLASS64;
+	eh->e_ident[EI_DATA] = ELFDATA2LSB;
+	eh->e_ident[EI_VERSION] = EV_CURRENT;
+	eh->e_type = o->e_type ? o->e_type : ET_DYN;
+	eh->e_machine = EM_X86_64;
+	eh->e_version = EV_CURRENT;
+	eh->e_phoff = sizeof(*eh);
+	eh->e_shoff = off;
+	eh->e_ehsize = sizeof(*eh);
+	eh->e_phentsize = sizeof(*ph);
+	eh->e_phnum = 1;
+	eh->e_shentsize = sizeof(Elf64_Shdr);
+	eh->e_shnum = (uint16_t)nsec;
+	eh->e_shstrndx = (uint16_t)idx[S_SHSTRTAB];
+	off += nsec * sizeof(Elf64_Shdr);
+
+	*ph = (Elf64_Phdr){ .p_type = PT_LOAD, .p_flags = PF_R | PF_X, .p_offset = 0,
+			    .p_vaddr = SYN_VBASE, .p_paddr = SYN_VBASE,
+			    .p_filesz = off + o->load_extra, .p_memsz = off + o->load_extra,
+			    .p_align = 0x1000 };
+	return off;
+}
+
+#define SYN(...) ((const struct syn_sym[]){ __VA_ARGS__ })
+
+static const struct syn_sym openssl_syms[] = {
+	{ "SSL_read", 0x10 },	 { "SSL_write", 0x20 }, { "SSL_read_ex", 0x30 },
+	{ "SSL_write_ex", 0x40 }, { "SSL_free", 0x50 },  { "SSL_do_handshake", 0x60 },
+	{ "malloc", .undef = true },
+};
+
+static void test_synth_openssl(void **state)
+{
+	struct syn_opts o = { openssl_syms, sizeof(openssl_syms) / sizeof(openssl_syms[0]),
+			      .build_id_len = 20 };
+	struct tls_elf_info info;
+	uint8_t img[4096];
+	size_t len = syn_elf(img, sizeof(img), &o), i;
+	char want_id[41];
+
+	(void)state;
+	assert_int_equal(inspect(img, len, &info), 0);
+	assert_int_equal(info.lib, TLS_LIB_OPENSSL);
+	assert_string_equal(tls_lib_name(info.lib), "OpenSSL");
+	/* file offsets, not the addresses the symbols hold */
+	assert_true(info.offset[TLS_SYM_SSL_READ] == SYN_TEXT + 0x10);
+	assert_true(info.offset[TLS_SYM_SSL_WRITE] == SYN_TEXT + 0x20);
+	assert_true(info.offset[TLS_SYM_SSL_READ_EX] == SYN_TEXT + 0x30);
+	assert_true(info.offset[TLS_SYM_SSL_WRITE_EX] == SYN_TEXT + 0x40);
+	assert_true(info.offset[TLS_SYM_SSL_FREE] == SYN_TEXT + 0x50);
+	assert_true(info.offset[TLS_SYM_SSL_HANDSHAKE] == SYN_TEXT + 0x60);
+	assert_offsets_zero(&info, TLS_SYM_GNUTLS_RECV, TLS_SYM__COUNT);
+	assert_false(info.has_symtab);
+	assert_false(info.stripped_openssl);
+	for (i = 0; i < 20; i++)
+		sprintf(want_id + 2 * i, "%02x", syn_build_id_byte(i));
+	assert_string_equal(info.build_id, want_id);
+	/* and the hand parser used on the real libraries agrees on what it was given */
+	assert_offsets_match(img, len, &info, TLS_SYM_SSL_READ, TLS_SYM_GNUTLS_RECV);
+	hand_build_id(img, len, want_id);
+	assert_string_equal(info.build_id, want_id);
+
+	o.symtab = true;
+	len = syn_elf(img, sizeof(img), &o);
+	assert_int_equal(inspect(img, len, &info), 0);
+	assert_int_equal(info.lib, TLS_LIB_OPENSSL);
+	assert_true(info.has_symtab);
+	assert_true(info.offset[TLS_SYM_SSL_READ] == SYN_TEXT + 0x10);
+}
+
+static void test_synth_gnutls(void **state)
+{
+	const struct syn_sym *syms = SYN({ "gnutls_record_recv", 0x10 },
+					 { "gnutls_record_send", 0x20 },
+					 { "gnutls_deinit", 0x30 }, { "gnutls_handshake", 0x40 });
+	struct syn_opts o = { syms, 4 };
+	struct tls_elf_info info;
+	uint8_t img[4096];
+	size_t len = syn_elf(img, sizeof(img), &o);
+
+	(void)state;
+	assert_int_equal(inspect(img, len, &info), 0);
+	assert_int_equal(info.lib, TLS_LIB_GNUTLS);
+	assert_string_equal(tls_lib_name(info.lib), "GnuTLS");
+	assert_true(info.offset[TLS_SYM_GNUTLS_RECV] == SYN_TEXT + 0x10);
+	assert_true(info.offset[TLS_SYM_GNUTLS_SEND] == SYN_TEXT + 0x20);
+	assert_true(info.offset[TLS_SYM_GNUTLS_DEINIT] == SYN_TEXT + 0x30);
+	assert_true(info.offset[TLS_SYM_GNUTLS_HANDSHAKE] == SYN_TEXT + 0x40);
+	assert_offsets_zero(&info, TLS_SYM_SSL_READ, TLS_SYM_GNUTLS_RECV);
+	/* no note: no build-id */
+	assert_string_equal(info.build_id, "");
+}
+
+/* One of read/write makes the library; a compatibility layer carrying the other library's
+ * names (GnuTLS's OpenSSL emulation, say) is hooked as what it really is. */
+static void test_synth_which_library(void **state)
+{
+	struct tls_elf_info info;
+	uint8_t img[4096];
+	size_t len;
+
+	(void)state;
+	len = syn_elf(img, sizeof(img), &(struct syn_opts){ SYN({ "SSL_write", 0x20 }), 1 });
+	assert_int_equal(inspect(img, len, &info), 0);
+	assert_int_equal(info.lib, TLS_LIB_OPENSSL);
+	assert_true(info.offset[TLS_SYM_SSL_WRITE] == SYN_TEXT + 0x20);
+	assert_true(info.offset[TLS_SYM_SSL_READ] == 0);
+
+	len = syn_elf(img, sizeof(img),
+		      &(struct syn_opts){ SYN({ "gnutls_record_send", 0x20 }), 1 });
+	assert_int_equal(inspect(img, len, &info), 0);
+	assert_int_equal(info.lib, TLS_LIB_GNUTLS);
+	assert_true(info.offset[TLS_SYM_GNUTLS_SEND] == SYN_TEXT + 0x20);
+
+	/* OpenSSL wins over GnuTLS, and the other's offsets are dropped */
+	len = syn_elf(img, sizeof(img),
+		      &(struct syn_opts){ SYN({ "gnutls_record_recv", 0x10 }, { "SSL_read", 0x20 },
+					      { "gnutls_deinit", 0x30 }),
+					  3 });
+	assert_int_equal(inspect(img, len, &info), 0);
+	assert_int_equal(info.lib, TLS_LIB_OPENSSL);
+	assert_true(info.offset[TLS_SYM_SSL_READ] == SYN_TEXT + 0x20);
+	assert_offsets_zero(&info, TLS_SYM_GNUTLS_RECV, TLS_SYM__COUNT);
+
+	/* GnuTLS with an OpenSSL-named free: its SSL_free is not GnuTLS's session end */
+	len = syn_elf(img, sizeof(img),
+		      &(struct syn_opts){ SYN({ "gnutls_record_recv", 0x10 }, { "SSL_free", 0x20 }),
+					  2 });
+	assert_int_equal(inspect(img, len, &info), 0);
+	assert_int_equal(info.lib, TLS_LIB_GNUTLS);
+	assert_offsets_zero(&info, TLS_SYM_SSL_READ, TLS_SYM_GNUTLS_RECV);
+}
+
+/* Imports (nginx calling libssl) and data symbols are not code to hook. */
+static void test_synth_not_defined_functions(void **state)
+{
+	static const char blob[] = "ssl/record/rec_layer_s3.c\0OpenSSL 3.0.11 19 Sep 2023";
+	const struct syn_sym *syms = SYN({ "SSL_read", .undef = true },
+					 { "SSL_write", 0x20, .object = true },
+					 { "gnutls_record_recv", .undef = true });
+	struct tls_elf_info info;
+	uint8_t img[4096];
+	size_t len;
+
+	(void)state;
+	len = syn_elf(img, sizeof(img),
+		      &(struct syn_opts){ syms, 3, .blob = blob, .blob_len = sizeof(blob) });
+	assert_int_equal(inspect(img, len, &info), 0);
+	assert_int_equal(info.lib, TLS_LIB_NONE);
+	assert_offsets_zero(&info, 0, TLS_SYM__COUNT);
+	/* it names the API, so it is a user of a TLS library, not a stripped copy of one */
+	assert_false(info.stripped_openssl);
+}
+
+/* TLS_LIB_NONE means nothing to hook: no offsets left over from half a library. */
+static void test_synth_none_has_no_offsets(void **state)
+{
+	const struct syn_sym *syms = SYN({ "SSL_free", 0x10 }, { "SSL_do_handshake", 0x18 },
+					 { "gnutls_deinit", 0x20 }, { "gnutls_handshake", 0x30 });
+	struct tls_elf_info info;
+	uint8_t img[4096];
+	size_t len;
+
+	(void)state;
+	len = syn_elf(img, sizeof(img), &(struct syn_opts){ syms, 4 });
+	assert_int_equal(inspect(img, len, &info), 0);
+	assert_int_equal(info.lib, TLS_LIB_NONE);
+	assert_offsets_zero(&info, 0, TLS_SYM__COUNT);
+}
+
+/* OpenSSL linked in and stripped: no names at all, but OpenSSL's source file names (from its
+ * error records) and its version text. Either alone is not enough. */
+static void test_synth_stripped_openssl(void **state)
+{
+	static const char both3[] = "../ssl/record/rec_layer_s3.c\0OpenSSL 3.0.11 19 Sep 2023";
+	static const char both11[] = "ssl/ssl_lib.c\0OpenSSL 1.1.1w  11 Sep 2023";
+	static const char name_only[] = "../ssl/ssl_lib.c\0ssl/record/ssl3_record.c";
+	static const char version_only[] = "OpenSSL 3.0.11 19 Sep 2023";
+	const struct syn_sym *libc = SYN({ "malloc", .undef = true }, { "main", 0x10 });
+	const struct syn_sym *api = SYN({ "malloc", .undef = true },
+					{ "OPENSSL_init_ssl", .undef = true });
+	struct tls_elf_info info;
+	uint8_t img[4096];
+	size_t len;
+
+	(void)state;
+	len = syn_elf(img, sizeof(img),
+		      &(struct syn_opts){ libc, 2, .blob = both3, .blob_len = sizeof(both3) });
+	assert_int_equal(inspect(img, len, &info), 0);
+	assert_int_equal(info.lib, TLS_LIB_NONE);
+	assert_false(info.has_symtab);
+	assert_true(info.stripped_openssl);
+
+	len = syn_elf(img, sizeof(img),
+		      &(struct syn_opts){ libc, 2, .blob = both11, .blob_len = sizeof(both11) });
+	assert_int_equal(inspect(img, len, &info), 0);
+	assert_true(info.stripped_openssl);
+
+	len = syn_elf(img, sizeof(img),
+		      &(struct syn_opts){ libc, 2, .blob = name_only,
+					  .blob_len = sizeof(name_only) });
+	assert_int_equal(inspect(img, len, &info), 0);
+	assert_false(info.stripped_openssl);
+
+	len = syn_elf(img, sizeof(img),
+		      &(struct syn_opts){ libc, 2, .blob = version_only,
+					  .blob_len = sizeof(version_only) });
+	assert_int_equal(inspect(img, len, &info), 0);
+	assert_false(info.stripped_openssl);
+
+	/* a symbol table means not stripped: no SSL_read in it means no OpenSSL code to hook */
+	len = syn_elf(img, sizeof(img),
+		      &(struct syn_opts){ libc, 2, .symtab = true, .blob = both3,
+					  .blob_len = sizeof(both3) });
+	assert_int_equal(inspect(img, len, &info), 0);
+	assert_true(info.has_symtab);
+	assert_false(info.stripped_openssl);
+
+	/* importing the API (linked against libssl.so, like libcrypto carries its own text) */
+	len = syn_elf(img, sizeof(img),
+		      &(struct syn_opts){ api, 2, .blob = both3, .blob_len = sizeof(both3) });
+	assert_int_equal(inspect(img, len, &info), 0);
+	assert_false(info.stripped_openssl);
+}
+
+/* Linkers write build-ids of other sizes too (--build-id=md5 or uuid: 16 bytes, 0xHEX: any). */
+static void test_synth_build_id_sizes(void **state)
+{
+	struct tls_elf_info info;
+	uint8_t img[4096];
+	char want[41];
+	size_t len, i;
+
+	(void)state;
+	len = syn_elf(img, sizeof(img), &(struct syn_opts){ openssl_syms, 1, .build_id_len = 16 });
+	assert_int_equal(inspect(img, len, &info), 0);
+	for (i = 0; i < 16; i++)
+		sprintf(want + 2 * i, "%02x", syn_build_id_byte(i));
+	assert_string_equal(info.build_id, want);
+
+	/* longer ones are cut to what the field holds */
+	len = syn_elf(img, sizeof(img), &(struct syn_opts){ openssl_syms, 1, .build_id_len = 32 });
+	assert_int_equal(inspect(img, len, &info), 0);
+	assert_hex(info.build_id, 40);
+	for (i = 0; i < 20; i++)
+		sprintf(want + 2 * i, "%02x", syn_build_id_byte(i));
+	assert_string_equal(info.build_id, want);
+}
+
+/* Relocatable objects and core dumps hold no code at a file offset the kernel can probe. */
+static void test_synth_not_loadable(void **state)
+{
+	struct tls_elf_info info;
+	uint8_t img[4096];
+	size_t len;
+
+	(void)state;
+	len = syn_elf(img, sizeof(img), &(struct syn_opts){ openssl_syms, 1, .e_type = ET_REL });
+	assert_int_equal(inspect(img, len, &info), -EINVAL);
+	assert_int_equal(info.lib, TLS_LIB_NONE);
+	len = syn_elf(img, sizeof(img), &(struct syn_opts){ openssl_syms, 1, .e_type = ET_CORE });
+	assert_int_equal(inspect(img, len, &info), -EINVAL);
+	len = syn_elf(img, sizeof(img), &(struct syn_opts){ openssl_syms, 1, .e_type = ET_EXEC });
+	assert_int_equal(inspect(img, len, &info), 0);
+	assert_int_equal(info.lib, TLS_LIB_OPENSSL);
+}
+
+/* A segment that claims more file than there is (a truncated or forged file): an offset
+ * beyond the end names no code in this file and must not be handed to the kernel. */
+static void test_synth_offset_past_end(void **state)
+{
+	struct tls_elf_info info;
+	uint8_t img[4096];
+	size_t len;
+	int k;
+
+	(void)state;
+	/* SSL_write 8 KiB on, past the end of this image of less than 4 KiB */
+	len = syn_elf(img, sizeof(img),
+		      &(struct syn_opts){ SYN({ "SSL_read", 0x10 }, { "SSL_write", 0x2000 }), 2,
+					  .load_extra = 0x10000 });
+	if (inspect(img, len, &info) == 0) {
+		for (k = 0; k < TLS_SYM__COUNT; k++)
+			if (info.offset[k] >= len)
+				fail_msg("%s at offset %#llx of a %zu-byte file", tls_sym_name(k),
+					 (unsigned long long)info.offset[k], len);
+		assert_true(info.offset[TLS_SYM_SSL_READ] == SYN_TEXT + 0x10);
+	}
+}
+
+/* Every offset a successful inspection of len bytes reports lies inside them. */
+static void assert_inside(const struct tls_elf_info *info, size_t len)
+{
+	int k;
+
+	assert_non_null(memchr(info->build_id, '\0', sizeof(info->build_id)));
+	if (info->lib == TLS_LIB_NONE)
+		return;
+	for (k = 0; k < TLS_SYM__COUNT; k++)
+		if (info->offset[k] >= len)
+			fail_msg("%s at offset %#llx of %zu bytes", tls_sym_name(k),
+				 (unsigned long long)info->offset[k], len);
+}
+
+/* Every prefix of a small image: fails or answers within the bytes it was given. */
+static void test_synth_every_prefix(void **state)
+{
+	struct tls_elf_info info;
+	uint8_t img[4096];
+	size_t len, n;
+
+	(void)state;
+	len = syn_elf(img, sizeof(img),
+		      &(struct syn_opts){ openssl_syms, 7, .symtab = true, .build_id_len = 20 });
+	for (n = 0; n <= len; n++) {
+		int err = inspect(img, n, &info);
+
+		if (err) {
+			assert_int_equal(err, -EINVAL);
+			assert_int_equal(info.lib, TLS_LIB_NONE);
+		} else {
+			assert_inside(&info, n);
+		}
+	}
+	/* the whole image is the only one with every table in it */
+	assert_int_equal(inspect(img, len, &info), 0);
+	assert_int_equal(info.lib, TLS_LIB_OPENSSL);
+}
+
+/* ---- the system's libraries ---- */
+
+static void test_libssl(void **state)
+{
+	struct tls_elf_info info;
+	size_t len;
+	uint8_t *img = SLURP_OR_SKIP(LIBDIR "libssl.so.3", &len);
+	char want_id[41];
+
+	(void)state;
+	assert_int_equal(inspect(img, len, &info), 0);
+	assert_int_equal(info.lib, TLS_LIB_OPENSSL);
+	assert_offsets_match(img, len, &info, TLS_SYM_SSL_READ, TLS_SYM_GNUTLS_RECV);
+	assert_offsets_zero(&info, TLS_SYM_GNUTLS_RECV, TLS_SYM__COUNT);
+	assert_false(info.stripped_openssl);
+	assert_hex(info.build_id, 40);
+	hand_build_id(img, len, want_id);
+	assert_string_equal(info.build_id, want_id);
+	free(img);
+}
+
+static void test_libgnutls(void **state)
+{
+	struct tls_elf_info info;
+	size_t len;
+	uint8_t *img = SLURP_OR_SKIP(LIBDIR "libgnutls.so.30", &len);
+
+	(void)state;
+	assert_int_equal(inspect(img, len, &info), 0);
+	assert_int_equal(info.lib, TLS_LIB_GNUTLS);
+	assert_offsets_match(img, len, &info, TLS_SYM_GNUTLS_RECV, TLS_SYM__COUNT);
+	assert_offsets_zero(&info, TLS_SYM_SSL_READ, TLS_SYM_GNUTLS_RECV);
+	assert_false(info.stripped_openssl);
+	assert_hex(info.build_id, 40);
+	free(img);
+}
+
+static void test_libc(void **state)
+{
+	struct tls_elf_info info;
+	size_t len;
+	uint8_t *img = SLURP_OR_SKIP(LIBDIR "libc.so.6", &len);
+
+	(void)state;
+	assert_int_equal(inspect(img, len, &info), 0);
+	assert_int_equal(info.lib, TLS_LIB_NONE);
+	assert_offsets_zero(&info, 0, TLS_SYM__COUNT);
+	assert_false(info.stripped_openssl);
+	assert_hex(info.build_id, 40);
+	free(img);
+}
+
+/* libcrypto carries OpenSSL's version text and (3.0) "ssl/record/" paths, yet no SSL_read:
+ * the stripped-OpenSSL guess must not fire on it, which its OPENSSL_ exports prevent. */
+static void test_libcrypto(void **state)
+{
+	struct tls_elf_info info;
+	size_t len;
+	uint8_t *img = SLURP_OR_SKIP(LIBDIR "libcrypto.so.3", &len);
+
+	(void)state;
+	assert_int_equal(inspect(img, len, &info), 0);
+	assert_int_equal(info.lib, TLS_LIB_NONE);
+	assert_false(info.stripped_openssl);
+	assert_offsets_zero(&info, 0, TLS_SYM__COUNT);
+	free(img);
+}
+
+/* nginx imports SSL_read from libssl: a user of OpenSSL, not a copy of it. */
+static void test_nginx(void **state)
+{
+	struct tls_elf_info info;
+	size_t len;
+	uint8_t *img = SLURP_OR_SKIP("/usr/sbin/nginx", &len);
+
+	(void)state;
+	assert_int_equal(inspect(img, len, &info), 0);
+	assert_int_equal(info.lib, TLS_LIB_NONE);
+	assert_false(info.stripped_openssl);
+	assert_offsets_zero(&info, 0, TLS_SYM__COUNT);
+	free(img);
+}
+
+/* Programs with OpenSSL linked in cannot be built from here; the integration tests build
+ * them and may point these tests at them. */
+static void test_static_openssl_env(void **state)
+{
+	const char *path = getenv("TLSLIB_STATIC_BIN");
+	struct tls_elf_info info;
+	size_t len;
+	uint8_t *img;
+
+	(void)state;
+	if (!path || !*path) {
+		print_message("[   SKIP   ] %s: TLSLIB_STATIC_BIN not set\n", __func__);
+		skip();
+	}
+	img = SLURP_OR_SKIP(path, &len);
+	assert_int_equal(inspect(img, len, &info), 0);
+	assert_int_equal(info.lib, TLS_LIB_OPENSSL);
+	assert_true(info.has_symtab);
+	assert_offsets_match(img, len, &info, TLS_SYM_SSL_READ, TLS_SYM_SSL_WRITE + 1);
+	assert_false(info.stripped_openssl);
+	free(img);
+}
+
+static void test_stripped_openssl_env(void **state)
+{
+	const char *path = getenv("TLSLIB_STRIPPED_BIN");
+	struct tls_elf_info info;
+	size_t len;
+	uint8_t *img;
+
+	(void)state;
+	if (!path || !*path) {
+		print_message("[   SKIP   ] %s: TLSLIB_STRIPPED_BIN not set\n", __func__);
+		skip();
+	}
+	img = SLURP_OR_SKIP(path, &len);
+	assert_int_equal(inspect(img, len, &info), 0);
+	assert_int_equal(info.lib, TLS_LIB_NONE);
+	assert_false(info.has_symtab);
+	assert_true(info.stripped_openssl);
+	free(img);
+}
+
+/* ---- what is not an ELF file, or only part of one ---- */
+
+static void test_garbage(void **state)
+{
+	static const char text[] = "not an elf";
+	struct tls_elf_info info;
+	uint8_t img[4096], junk[8192];
+	uint32_t x = 12345;
+	size_t len, i;
+	int err;
+
+	(void)state;
+	assert_int_equal(inspect((const uint8_t *)text, sizeof(text) - 1, &info), -EINVAL);
+	assert_int_equal(info.lib, TLS_LIB_NONE);
+	assert_int_equal(inspect((const uint8_t *)"", 0, &info), -EINVAL);
+
+	/* the same random bytes every run: a failure here can be replayed */
+	for (i = 0; i < sizeof(junk); i++) {
+		x = x * 1103515245 + 12345;
+		junk[i] = (uint8_t)(x >> 16);
+	}
+	assert_int_equal(inspect(junk, sizeof(junk), &info), -EINVAL);
+
+	/* ELF's magic in front of random bytes, and a good header in front of random tables */
+	memcpy(junk, ELFMAG "\x02\x01\x01", 7);
+	err = inspect(junk, sizeof(junk), &info);
+	assert_true(err == 0 || err == -EINVAL);
+	assert_inside(&info, sizeof(junk));
+	len = syn_elf(img, sizeof(img), &(struct syn_opts){ openssl_syms, 7 });
+	memcpy(junk, img, sizeof(Elf64_Ehdr));
+	err = inspect(junk, sizeof(junk), &info);
+	assert_true(err == 0 || err == -EINVAL);
+	assert_inside(&info, sizeof(junk));
+
+	/* an ELF header cut short: in the identification, mid-way, just complete */
+	assert_int_equal(inspect(img, 10, &info), -EINVAL);
+	assert_int_equal(inspect(img, 52, &info), -EINVAL);
+	err = inspect(img, 64, &info);
+	assert_true(err == 0 || err == -EINVAL);
+	assert_inside(&info, 64);
+	assert_int_equal(info.lib, TLS_LIB_NONE);
+	(void)len;
+}
+
+/* What a file being written (or cut by a full disk) looks like. */
+static void test_libssl_truncated(void **state)
+{
+	static const size_t heads[] = { 10, 52, 64, 4096 };
+	struct tls_elf_info info;
+	size_t len, i;
+	uint8_t *img = SLURP_OR_SKIP(LIBDIR "libssl.so.3", &len);
+	int err;
+
+	(void)state;
+	for (i = 0; i < sizeof(heads) / sizeof(heads[0]); i++) {
+		err = inspect(img, heads[i], &info);
+		assert_true(err == 0 || err == -EINVAL);
+		assert_inside(&info, heads[i]);
+	}
+	err = inspect(img, len / 2, &info);
+	assert_true(err == 0 || err == -EINVAL);
+	assert_inside(&info, len / 2);
+	/* all but the last byte: the section headers at the end are cut */
+	err = inspect(img, len - 1, &info);
+	assert_true(err == 0 || err == -EINVAL);
+	assert_inside(&info, len - 1);
+	free(img);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_maps_exec_line),
+		cmocka_unit_test(test_maps_permissions),
+		cmocka_unit_test(test_maps_anonymous_and_special),
+		cmocka_unit_test(test_maps_paths),
+		cmocka_unit_test(test_maps_newline),
+		cmocka_unit_test(test_maps_malformed),
+		cmocka_unit_test(test_synth_openssl),
+		cmocka_unit_test(test_synth_gnutls),
+		cmocka_unit_test(test_synth_which_library),
+		cmocka_unit_test(test_synth_not_defined_functions),
+		cmocka_unit_test(test_synth_none_has_no_offsets),
+		cmocka_unit_test(test_synth_stripped_openssl),
+		cmocka_unit_test(test_synth_build_id_sizes),
+		cmocka_unit_test(test_synth_not_loadable),
+		cmocka_unit_test(test_synth_offset_past_end),
+		cmocka_unit_test(test_synth_every_prefix),
+		cmocka_unit_test(test_libssl),
+		cmocka_unit_test(test_libgnutls),
+		cmocka_unit_test(test_libc),
+		cmocka_unit_test(test_libcrypto),
+		cmocka_unit_test(test_nginx),
+		cmocka_unit_test(test_static_openssl_env),
+		cmocka_unit_test(test_stripped_openssl_env),
+		cmocka_unit_test(test_garbage),
+		cmocka_unit_test(test_libssl_truncated),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
