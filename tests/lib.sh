@@ -660,14 +660,22 @@ declare -A FIX_FDS=() FIX_PIDS=()
 FIX_PID=""
 FIX_REPLY=""
 
-# start_fixture ID NAME [ARGS...]: builds fixture NAME and runs it in the background as ID:
-# stdin the fifo $TMP/ID.in (this shell holds its writing end, so the fixture never sees EOF),
-# stdout and stderr in $TMP/ID.out and $TMP/ID.err. Its PID in FIX_PID, tracked for cleanup.
-# Talk to it with fixture_send and fixture_cmd.
+# start_fixture ID NAME [ARGS...]: builds fixture NAME (tests/fixtures/sat/NAME.c) and runs it
+# with run_fixture.
 start_fixture() {
-	local id=$1 name=$2 fd
+	local id=$1 name=$2
 	shift 2
 	build_fixture "$name" || return 1
+	run_fixture "$id" "$TMP/$name" "$@"
+}
+
+# run_fixture ID CMD [ARGS...]: runs CMD in the background as ID: stdin the fifo $TMP/ID.in
+# (this shell holds its writing end, so the fixture never sees EOF), stdout and stderr in
+# $TMP/ID.out and $TMP/ID.err. Its PID in FIX_PID, tracked for cleanup. Talk to it with
+# fixture_send and fixture_cmd.
+run_fixture() {
+	local id=$1 fd
+	shift
 	rm -f "$TMP/$id.in"
 	if ! mkfifo "$TMP/$id.in" || ! exec {fd}<>"$TMP/$id.in"; then
 		fail "cannot make the fifo $TMP/$id.in"
@@ -675,7 +683,7 @@ start_fixture() {
 	fi
 	FIX_FDS[$id]=$fd
 	# (an explicit stdin: a background command otherwise gets /dev/null)
-	"$TMP/$name" "$@" <"$TMP/$id.in" >"$TMP/$id.out" 2>"$TMP/$id.err" &
+	"$@" <"$TMP/$id.in" >"$TMP/$id.out" 2>"$TMP/$id.err" &
 	FIX_PID=$!
 	FIX_PIDS[$id]=$FIX_PID
 	track_pid "$FIX_PID"

@@ -72,12 +72,13 @@ static bool scan_symbol(void *ctx, const char *name, const GElf_Sym *sym, bool d
 	return true;
 }
 
-/* OpenSSL's own code carries its source file names (error records) and version text;
- * programs that only call OpenSSL carry neither file name. */
+/* libssl's own code carries its source file names (error records): ssl/ssl_lib.c and the
+ * record layer's ssl/record/ files. Programs that only call OpenSSL, and libcrypto, carry neither.
+ * (The version text is not a sign: a static link leaves it out unless OpenSSL_version() is
+ * called.) */
 static bool carries_openssl(const void *buf, size_t len)
 {
-	return (memmem(buf, len, "ssl_lib.c", 9) || memmem(buf, len, "ssl/record/", 11)) &&
-	       (memmem(buf, len, "OpenSSL 3.", 10) || memmem(buf, len, "OpenSSL 1.1", 11));
+	return memmem(buf, len, "ssl_lib.c", 9) && memmem(buf, len, "ssl/record/", 11);
 }
 
 int tls_elf_inspect(void *buf, size_t len, struct tls_elf_info *out)

@@ -33,8 +33,8 @@ enum tls_sym {
 
 struct tls_elf_info {
 	enum tls_lib lib;
-	/* No symbol names the hooks, yet the file carries OpenSSL's own code (its source file
-	 * names and version text): OpenSSL linked in statically, then stripped. */
+	/* No symbol names the hooks, yet the file carries libssl's own code (its source file
+	 * names): OpenSSL linked in statically, then stripped. */
 	bool stripped_openssl;
 	bool has_symtab;
 	uint64_t offset[TLS_SYM__COUNT]; /* file offsets of the defined functions; 0: absent */

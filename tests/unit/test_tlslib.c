@@ -50,7 +50,8 @@ static void test_maps_exec_line(void **state)
 
 	/* NVMe disks have major 259, which the kernel prints as hex 103 */
 	{
-		char nvme[] = "55d0c8a00000-55d0c8a45000 r-xp 00012000 103:02 4456789 /usr/sbin/nginx";
+		char nvme[] = "55d0c8a00000-55d0c8a45000 r-xp 00012000 103:02 4456789 "
+			      "/usr/sbin/nginx";
 
 		assert_int_equal(maps_parse_line(nvme, &e), 0);
 		assert_int_equal(e.dev_major, 259);
@@ -306,13 +307,14 @@ static uint64_t hand_sym_offset(const uint8_t *img, size_t len, const char *name
 		for (i = 0; i < n; i++) {
 			unsigned int type = ELF64_ST_TYPE(sym[i].st_info);
 			const char *nm;
+			size_t room;
 
 			if (sym[i].st_name >= str->sh_size || sym[i].st_shndx == SHN_UNDEF ||
 			    !sym[i].st_value || (type != STT_FUNC && type != STT_GNU_IFUNC))
 				continue;
 			nm = (const char *)img + str->sh_offset + sym[i].st_name;
-			if (strnlen(nm, str->sh_size - sym[i].st_name) < str->sh_size - sym[i].st_name &&
-			    !strcmp(nm, name))
+			room = str->sh_size - sym[i].st_name;
+			if (strnlen(nm, room) < room && !strcmp(nm, name))
 				return hand_vaddr_to_offset(img, len, sym[i].st_value);
 		}
 	}
@@ -337,15 +339,17 @@ static void hand_build_id(const uint8_t *img, size_t len, char out[41])
 			const Elf64_Nhdr *nh = (const Elf64_Nhdr *)(img + sh[s].sh_offset + off);
 			const uint8_t *name = (const uint8_t *)(nh + 1);
 			const uint8_t *desc = name + ((nh->n_namesz + 3) & ~3u);
-			size_t i;
+			size_t i, size = sizeof(*nh) + ((nh->n_namesz + 3) & ~3u) +
+					 ((nh->n_descsz + 3) & ~3u);
 
+			assert_true(size <= sh[s].sh_size - off);
 			if (nh->n_type == NT_GNU_BUILD_ID && nh->n_namesz == 4 &&
 			    !memcmp(name, "GNU", 4)) {
 				for (i = 0; i < nh->n_descsz && i < 20; i++)
 					sprintf(out + 2 * i, "%02x", desc[i]);
 				return;
 			}
-			off += sizeof(*nh) + ((nh->n_namesz + 3) & ~3u) + ((nh->n_descsz + 3) & ~3u);
+			off += size;
 		}
 	}
 }
@@ -422,7 +426,8 @@ static uint8_t syn_build_id_byte(size_t i)
  * .text, .dynstr, .dynsym, [.symtab], [.note.gnu.build-id], .shstrtab. Returns its size. */
 static size_t syn_elf(uint8_t *buf, size_t cap, const struct syn_opts *o)
 {
-	static const char shstr[] = "\0.text\0.dynstr\0.dynsym\0.symtab\0.note.gnu.build-id\0.shstrtab";
+	static const char shstr[] = "\0.text\0.dynstr\0.dynsym\0.symtab\0.note.gnu.build-id"
+				    "\0.shstrtab";
 	enum { S_NULL, S_TEXT, S_DYNSTR, S_DYNSYM, S_SYMTAB, S_NOTE, S_SHSTRTAB, S_MAX };
 	Elf64_Shdr sh[S_MAX];
 	Elf64_Ehdr *eh = (Elf64_Ehdr *)buf;
@@ -461,7 +466,8 @@ static size_t syn_elf(uint8_t *buf, size_t cap, const struct syn_opts *o)
 			const struct syn_sym *s = &o->syms[i];
 
 			sym[i + 1].st_name = (uint32_t)name;
-			sym[i + 1].st_info = ELF64_ST_INFO(STB_GLOBAL, s->object ? STT_OBJECT : STT_FUNC);
+			sym[i + 1].st_info =
+				ELF64_ST_INFO(STB_GLOBAL, s->object ? STT_OBJECT : STT_FUNC);
 			if (!s->undef) {
 				sym[i + 1].st_shndx = 1; /* .text is section 1 */
 				sym[i + 1].st_value = SYN_VBASE + SYN_TEXT + s->at;
@@ -1000,7 +1006,7 @@ static void test_garbage(void **state)
 	struct tls_elf_info info;
 	uint8_t img[4096], junk[8192];
 	uint32_t x = 12345;
-	size_t len, i;
+	size_t i;
 	int err;
 
 	(void)state;
@@ -1020,7 +1026,7 @@ static void test_garbage(void **state)
 	err = inspect(junk, sizeof(junk), &info);
 	assert_true(err == 0 || err == -EINVAL);
 	assert_inside(&info, sizeof(junk));
-	len = syn_elf(img, sizeof(img), &(struct syn_opts){ openssl_syms, 7 });
+	syn_elf(img, sizeof(img), &(struct syn_opts){ openssl_syms, 7 });
 	memcpy(junk, img, sizeof(Elf64_Ehdr));
 	err = inspect(junk, sizeof(junk), &info);
 	assert_true(err == 0 || err == -EINVAL);
@@ -1033,7 +1039,6 @@ static void test_garbage(void **state)
 	assert_true(err == 0 || err == -EINVAL);
 	assert_inside(&info, 64);
 	assert_int_equal(info.lib, TLS_LIB_NONE);
-	(void)len;
 }
 
 /* What a file being written (or cut by a full disk) looks like. */
