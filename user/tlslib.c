@@ -45,6 +45,7 @@ static bool tls_api_name(const char *n)
 
 struct scan {
 	Elf *elf;
+	size_t len; /* of the image: an offset past it is a header that lies */
 	struct tls_elf_info *out;
 	bool mentions_tls; /* imports or exports part of a TLS API */
 };
@@ -66,7 +67,7 @@ static bool scan_symbol(void *ctx, const char *name, const GElf_Sym *sym, bool d
 		uint64_t off;
 
 		if (!sc->out->offset[k] && !strcmp(name, sym_names[k]) &&
-		    !elfsyms_vaddr_offset(sc->elf, sym->st_value, 1, &off))
+		    !elfsyms_vaddr_offset(sc->elf, sym->st_value, 1, &off) && off < sc->len)
 			sc->out->offset[k] = off;
 	}
 	return true;
@@ -83,7 +84,7 @@ static bool carries_openssl(const void *buf, size_t len)
 
 int tls_elf_inspect(void *buf, size_t len, struct tls_elf_info *out)
 {
-	struct scan sc = { .out = out };
+	struct scan sc = { .out = out, .len = len };
 	GElf_Ehdr eh;
 	size_t i;
 	Elf *e;
@@ -105,9 +106,11 @@ int tls_elf_inspect(void *buf, size_t len, struct tls_elf_info *out)
 		out->lib = TLS_LIB_OPENSSL;
 	else if (out->offset[TLS_SYM_GNUTLS_RECV] || out->offset[TLS_SYM_GNUTLS_SEND])
 		out->lib = TLS_LIB_GNUTLS;
-	/* a library that carries the other's names (a compatibility layer) is hooked as one */
+	/* only the library's own hooks: one that carries the other's names too (a compatibility
+	 * layer) is hooked as what it is, one with no read or write not at all */
 	for (i = 0; i < TLS_SYM__COUNT; i++)
-		if ((out->lib == TLS_LIB_OPENSSL) != (i <= TLS_SYM_SSL_HANDSHAKE))
+		if (out->lib == TLS_LIB_NONE ||
+		    (out->lib == TLS_LIB_OPENSSL) != (i <= TLS_SYM_SSL_HANDSHAKE))
 			out->offset[i] = 0;
 	if (out->lib == TLS_LIB_NONE && !out->has_symtab && !sc.mentions_tls)
 		out->stripped_openssl = carries_openssl(buf, len);
