@@ -956,49 +956,6 @@ static void test_nginx(void **state)
 	free(img);
 }
 
-/* Programs with OpenSSL linked in cannot be built from here; the integration tests build
- * them and may point these tests at them. */
-static void test_static_openssl_env(void **state)
-{
-	const char *path = getenv("TLSLIB_STATIC_BIN");
-	struct tls_elf_info info;
-	size_t len;
-	uint8_t *img;
-
-	(void)state;
-	if (!path || !*path) {
-		print_message("[   SKIP   ] %s: TLSLIB_STATIC_BIN not set\n", __func__);
-		skip();
-	}
-	img = SLURP_OR_SKIP(path, &len);
-	assert_int_equal(inspect(img, len, &info), 0);
-	assert_int_equal(info.lib, TLS_LIB_OPENSSL);
-	assert_true(info.has_symtab);
-	assert_offsets_match(img, len, &info, TLS_SYM_SSL_READ, TLS_SYM_SSL_WRITE + 1);
-	assert_false(info.stripped_openssl);
-	free(img);
-}
-
-static void test_stripped_openssl_env(void **state)
-{
-	const char *path = getenv("TLSLIB_STRIPPED_BIN");
-	struct tls_elf_info info;
-	size_t len;
-	uint8_t *img;
-
-	(void)state;
-	if (!path || !*path) {
-		print_message("[   SKIP   ] %s: TLSLIB_STRIPPED_BIN not set\n", __func__);
-		skip();
-	}
-	img = SLURP_OR_SKIP(path, &len);
-	assert_int_equal(inspect(img, len, &info), 0);
-	assert_int_equal(info.lib, TLS_LIB_NONE);
-	assert_false(info.has_symtab);
-	assert_true(info.stripped_openssl);
-	free(img);
-}
-
 /* ---- what is not an ELF file, or only part of one ---- */
 
 static void test_garbage(void **state)
@@ -1091,8 +1048,6 @@ int main(void)
 		cmocka_unit_test(test_libc),
 		cmocka_unit_test(test_libcrypto),
 		cmocka_unit_test(test_nginx),
-		cmocka_unit_test(test_static_openssl_env),
-		cmocka_unit_test(test_stripped_openssl_env),
 		cmocka_unit_test(test_garbage),
 		cmocka_unit_test(test_libssl_truncated),
 	};
