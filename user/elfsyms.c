@@ -60,7 +60,9 @@ int elfsyms_vaddr_offset(Elf *elf, uint64_t vaddr, uint64_t len, uint64_t *off)
 		if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_LOAD || vaddr < ph.p_vaddr ||
 		    vaddr - ph.p_vaddr >= ph.p_filesz)
 			continue;
-		if (len > ph.p_filesz - (vaddr - ph.p_vaddr))
+		/* lying headers: a segment past the end of the address space or of the offsets */
+		if (len > ph.p_filesz - (vaddr - ph.p_vaddr) ||
+		    vaddr - ph.p_vaddr > UINT64_MAX - ph.p_offset)
 			return -EINVAL;
 		*off = ph.p_offset + (vaddr - ph.p_vaddr);
 		return 0;
