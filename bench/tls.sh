@@ -7,8 +7,7 @@
 # configurations rotated each round:
 #  a) no obsprobe;
 #  b) the floor: empty bpftrace programs on the hooks obsprobe uses for HTTPS, uprobe and
-#     uretprobe on SSL_read, SSL_write, SSL_read_ex, SSL_write_ex, SSL_do_handshake and a uprobe
-#     on SSL_free in
+#     uretprobe on SSL_read, SSL_write, SSL_read_ex, SSL_write_ex and SSL_do_handshake in
 #     nginx's libssl, and the sys_exit tracepoints of the socket syscalls and mmap. What any
 #     uprobe-based capture pays (the trap into the kernel per call and return, the syscall
 #     tracepoints), whatever its programs do. The uprobes are on the library file, so they
@@ -46,17 +45,13 @@ bpftrace -l "uprobe:$LIBSSL:SSL_read" 2>/dev/null | grep -q . ||
 FLOOR_PROG="BEGIN { printf(\"ready\\n\"); }"
 FLOOR_N=0
 MISSING=()
-for f in SSL_read SSL_write SSL_read_ex SSL_write_ex SSL_do_handshake SSL_free; do
+for f in SSL_read SSL_write SSL_read_ex SSL_write_ex SSL_do_handshake; do
 	if ! bpftrace -l "uprobe:$LIBSSL:$f" 2>/dev/null | grep -q .; then
 		MISSING+=("$f")
 		continue
 	fi
-	FLOOR_PROG+=" uprobe:$LIBSSL:$f {}"
-	FLOOR_N=$((FLOOR_N + 1))
-	if [[ $f != SSL_free ]]; then
-		FLOOR_PROG+=" uretprobe:$LIBSSL:$f {}"
-		FLOOR_N=$((FLOOR_N + 1))
-	fi
+	FLOOR_PROG+=" uprobe:$LIBSSL:$f {} uretprobe:$LIBSSL:$f {}"
+	FLOOR_N=$((FLOOR_N + 2))
 done
 for x in read readv recvfrom recvmsg write writev sendto sendmsg sendfile64 accept accept4 connect close mmap; do
 	if ! bpftrace -l "tracepoint:syscalls:sys_exit_$x" 2>/dev/null | grep -q .; then

@@ -24,7 +24,8 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define PROT_EXEC 0x4
 
 struct {
-	/* LRU: a session freed without SSL_free/gnutls_deinit (a process that exits) ages out */
+	/* LRU: sessions are not followed to their end (SSL_free would be one more uprobe); the
+	 * handshake of the next session at the same address maps it anew */
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, TLS_MAX_SESSIONS);
 	__type(key, struct tls_session_key);
@@ -152,18 +153,6 @@ int BPF_KRETPROBE(tls_return, long rc)
 			  dir == SOCK_DIR_INGRESS ? SOCK_SC_TLS_READ : SOCK_SC_TLS_WRITE, bytes);
 	if (s)
 		send_data(s, copy_user(s, 0, capture_limit(bytes), buf));
-	return 0;
-}
-
-/* SSL_free(ssl), gnutls_deinit(session): the session pointer may be reused by the next one. */
-SEC("uprobe")
-int BPF_KPROBE(tls_session_free, void *session)
-{
-	struct tls_session_key key = { .pid = bpf_get_current_pid_tgid() >> 32,
-				       .ctx = (__u64)session };
-
-	if (target_of(key.pid))
-		bpf_map_delete_elem(&tls_sessions, &key);
 	return 0;
 }
 

@@ -35,7 +35,7 @@ OBSPROBE_PROGS=(sys_exit_read sys_exit_write sys_exit_recvfrom sys_exit_sendto s
 	sched_process_exit sched_wakeup sched_wakeup_new sched_switch task_newtask sched_thread_exit
 	rss_stat page_fault_user mem_thread_exit mark_victim ssl_read_enter ssl_write_enter
 	ssl_read_ex_enter ssl_write_ex_enter gnutls_recv_enter gnutls_send_enter tls_handshake_enter
-	tls_return tls_session_free sys_exit_mmap)
+	tls_return sys_exit_mmap)
 
 TMP=$(mktemp -d "/tmp/obsprobe-$TEST_NAME.XXXXXX") || { echo "$TEST_NAME: mktemp failed" >&2; exit 1; }
 # nginx workers run as www-data: everything under $TMP they serve must be reachable.

@@ -571,6 +571,7 @@ static int watch_all(struct app *a)
 
 static void cleanup(struct app *a)
 {
+	tls_probe_detach_start(a->tls);
 	ring_buffer__free(a->rb);
 	/* before the registry goes: its last metrics export reads it */
 	otlp_exporter_stop(a->otlp);

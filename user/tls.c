@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <glob.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +51,8 @@ struct file_set {
 
 struct tls_probe {
 	struct tls_bpf *skel;
+	pthread_t detacher;
+	bool detaching;
 	struct file_set mapped, files, roots;
 	struct bpf_link **links;
 	size_t nlinks, links_cap;
@@ -102,14 +105,32 @@ fail:
 	return NULL;
 }
 
-void tls_probe_destroy(struct tls_probe *tp)
+static void *detach_links(void *arg)
 {
+	struct tls_probe *tp = arg;
 	size_t i;
 
-	if (!tp)
-		return;
 	for (i = 0; i < tp->nlinks; i++)
 		bpf_link__destroy(tp->links[i]);
+	tp->nlinks = 0;
+	return NULL;
+}
+
+void tls_probe_detach_start(struct tls_probe *tp)
+{
+	if (!tp || tp->detaching)
+		return;
+	tp->detaching = pthread_create(&tp->detacher, NULL, detach_links, tp) == 0;
+}
+
+void tls_probe_destroy(struct tls_probe *tp)
+{
+	if (!tp)
+		return;
+	if (tp->detaching)
+		pthread_join(tp->detacher, NULL);
+	else
+		detach_links(tp);
 	free(tp->links);
 	file_set_free(&tp->mapped);
 	file_set_free(&tp->files);
@@ -210,11 +231,9 @@ static int attach_hooks(struct tls_probe *tp, const char *path, const char *name
 		{ TLS_SYM_SSL_WRITE, s->progs.ssl_write_enter, true },
 		{ TLS_SYM_SSL_READ_EX, s->progs.ssl_read_ex_enter, true },
 		{ TLS_SYM_SSL_WRITE_EX, s->progs.ssl_write_ex_enter, true },
-		{ TLS_SYM_SSL_FREE, s->progs.tls_session_free, false },
 		{ TLS_SYM_SSL_HANDSHAKE, s->progs.tls_handshake_enter, true },
 		{ TLS_SYM_GNUTLS_RECV, s->progs.gnutls_recv_enter, true },
 		{ TLS_SYM_GNUTLS_SEND, s->progs.gnutls_send_enter, true },
-		{ TLS_SYM_GNUTLS_DEINIT, s->progs.tls_session_free, false },
 		{ TLS_SYM_GNUTLS_HANDSHAKE, s->progs.tls_handshake_enter, true },
 	};
 	size_t i, len = 0;

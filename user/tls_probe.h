@@ -18,6 +18,10 @@ struct tls_probe;
 struct tls_probe *tls_probe_start(struct proc_bpf *owner, struct sock_bpf *sock,
 				  uint32_t capture_bytes);
 void tls_probe_destroy(struct tls_probe *tp); /* NULL ok */
+/* Starts removing the uprobes in the background (NULL ok): each removal waits for RCU grace
+ * periods in the kernel, ~70 ms apiece in this VM, which an exit need not wait for in turn with
+ * its last OTLP export. tls_probe_destroy() waits for it to end. */
+void tls_probe_detach_start(struct tls_probe *tp);
 
 /* pid's mappings may hold a TLS library not probed yet: look at them on the next flush. */
 void tls_probe_note(struct tls_probe *tp, uint32_t pid);

@@ -12,11 +12,9 @@ static const char *const sym_names[TLS_SYM__COUNT] = {
 	[TLS_SYM_SSL_WRITE] = "SSL_write",
 	[TLS_SYM_SSL_READ_EX] = "SSL_read_ex",
 	[TLS_SYM_SSL_WRITE_EX] = "SSL_write_ex",
-	[TLS_SYM_SSL_FREE] = "SSL_free",
 	[TLS_SYM_SSL_HANDSHAKE] = "SSL_do_handshake",
 	[TLS_SYM_GNUTLS_RECV] = "gnutls_record_recv",
 	[TLS_SYM_GNUTLS_SEND] = "gnutls_record_send",
-	[TLS_SYM_GNUTLS_DEINIT] = "gnutls_deinit",
 	[TLS_SYM_GNUTLS_HANDSHAKE] = "gnutls_handshake",
 };
 
