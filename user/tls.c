@@ -25,12 +25,6 @@
 #define FILE_BUCKETS 1024
 #define MAX_FILE_BYTES (1ull << 30) /* larger files are not looked into */
 
-enum file_state {
-	FILE_PLAIN = 0, /* no TLS library in it */
-	FILE_PROBED,
-	FILE_FAILED,
-};
-
 /* A file by device and inode: the same file seen through /lib, /usr/lib or a container's root
  * is one. Sets of these remember the mappings already looked at (by the numbers
  * /proc/PID/maps gives), the files inspected (by fstat, which may differ on overlayfs) and
@@ -42,7 +36,6 @@ struct file_key {
 struct tls_file {
 	struct tls_file *next;
 	struct file_key key;
-	enum file_state state;
 };
 
 struct file_set {
@@ -58,10 +51,40 @@ struct tls_probe {
 	size_t nlinks, links_cap;
 	uint32_t *noted;
 	size_t nnoted, noted_cap;
-	struct tls_probe_stats stats;
 };
 
-static void file_set_free(struct file_set *set);
+/* Adds key to set: true the first time (the thing is still to look at), false when it is
+ * known, or when memory is short (it is then not looked at). */
+static bool first_seen(struct file_set *set, struct file_key key)
+{
+	uint64_t h = (key.inode ^ (key.dev << 24)) * 0x9e3779b97f4a7c15ull;
+	struct tls_file **pp = &set->buckets[(h >> 40) % FILE_BUCKETS], *f;
+
+	for (f = *pp; f; f = f->next)
+		if (f->key.inode == key.inode && f->key.dev == key.dev)
+			return false;
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		return false;
+	f->key = key;
+	f->next = *pp;
+	*pp = f;
+	return true;
+}
+
+static void file_set_free(struct file_set *set)
+{
+	size_t i;
+
+	for (i = 0; i < FILE_BUCKETS; i++) {
+		struct tls_file *f, *n;
+
+		for (f = set->buckets[i]; f; f = n) {
+			n = f->next;
+			free(f);
+		}
+	}
+}
 
 struct tls_probe *tls_probe_start(struct proc_bpf *owner, struct sock_bpf *sock,
 				  uint32_t capture_bytes)
@@ -161,41 +184,6 @@ void tls_probe_note(struct tls_probe *tp, uint32_t pid)
 	tp->noted[tp->nnoted++] = pid;
 }
 
-/* The entry of key in set, added when missing (*fresh then: still to look at); NULL when out
- * of memory. */
-static struct tls_file *file_get(struct file_set *set, struct file_key key, bool *fresh)
-{
-	uint64_t h = (key.inode ^ (key.dev << 24)) * 0x9e3779b97f4a7c15ull;
-	struct tls_file **pp = &set->buckets[(h >> 40) % FILE_BUCKETS], *f;
-
-	*fresh = false;
-	for (f = *pp; f; f = f->next)
-		if (f->key.inode == key.inode && f->key.dev == key.dev)
-			return f;
-	f = calloc(1, sizeof(*f));
-	if (!f)
-		return NULL;
-	f->key = key;
-	f->next = *pp;
-	*pp = f;
-	*fresh = true;
-	return f;
-}
-
-static void file_set_free(struct file_set *set)
-{
-	size_t i;
-
-	for (i = 0; i < FILE_BUCKETS; i++) {
-		struct tls_file *f, *n;
-
-		for (f = set->buckets[i]; f; f = n) {
-			n = f->next;
-			free(f);
-		}
-	}
-}
-
 static int keep_link(struct tls_probe *tp, struct bpf_link *l)
 {
 	if (tp->nlinks == tp->links_cap) {
@@ -215,26 +203,37 @@ static int keep_link(struct tls_probe *tp, struct bpf_link *l)
 
 struct hook {
 	enum tls_sym sym;
-	struct bpf_program *enter;
-	bool ret; /* the return value says what moved: a return probe too */
+	struct bpf_program *enter; /* and tls_return, which the return value needs */
 };
 
-/* Hooks every function of info's library that the file at path defines, for all processes (pid -1): the
- * kernel places uprobes on the file, so later processes mapping it are covered too. Returns
- * the number of functions hooked; names them in list. */
+/* One uprobe (or return probe) of prog on the file at path, kept in tp->links: 0 or -errno. */
+static int attach_one(struct tls_probe *tp, struct bpf_program *prog, const char *path,
+		      uint64_t off, bool retprobe)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = retprobe);
+	struct bpf_link *l = bpf_program__attach_uprobe_opts(prog, -1, path, off, &opts);
+
+	if (!l)
+		return -errno;
+	return keep_link(tp, l);
+}
+
+/* Hooks every function of info's library that the file at path defines, for all processes
+ * (pid -1): the kernel places uprobes on the file, so later processes mapping it are covered
+ * too. Returns the number of functions hooked; names them in list. */
 static int attach_hooks(struct tls_probe *tp, const char *path, const char *name,
 			const struct tls_elf_info *info, char *list, size_t listlen)
 {
 	struct tls_bpf *s = tp->skel;
 	const struct hook hooks[] = {
-		{ TLS_SYM_SSL_READ, s->progs.ssl_read_enter, true },
-		{ TLS_SYM_SSL_WRITE, s->progs.ssl_write_enter, true },
-		{ TLS_SYM_SSL_READ_EX, s->progs.ssl_read_ex_enter, true },
-		{ TLS_SYM_SSL_WRITE_EX, s->progs.ssl_write_ex_enter, true },
-		{ TLS_SYM_SSL_HANDSHAKE, s->progs.tls_handshake_enter, true },
-		{ TLS_SYM_GNUTLS_RECV, s->progs.gnutls_recv_enter, true },
-		{ TLS_SYM_GNUTLS_SEND, s->progs.gnutls_send_enter, true },
-		{ TLS_SYM_GNUTLS_HANDSHAKE, s->progs.tls_handshake_enter, true },
+		{ TLS_SYM_SSL_READ, s->progs.ssl_read_enter },
+		{ TLS_SYM_SSL_WRITE, s->progs.ssl_write_enter },
+		{ TLS_SYM_SSL_READ_EX, s->progs.ssl_read_ex_enter },
+		{ TLS_SYM_SSL_WRITE_EX, s->progs.ssl_write_ex_enter },
+		{ TLS_SYM_SSL_HANDSHAKE, s->progs.tls_handshake_enter },
+		{ TLS_SYM_GNUTLS_RECV, s->progs.gnutls_recv_enter },
+		{ TLS_SYM_GNUTLS_SEND, s->progs.gnutls_send_enter },
+		{ TLS_SYM_GNUTLS_HANDSHAKE, s->progs.tls_handshake_enter },
 	};
 	size_t i, len = 0;
 	int hooked = 0;
@@ -242,21 +241,13 @@ static int attach_hooks(struct tls_probe *tp, const char *path, const char *name
 	list[0] = '\0';
 	for (i = 0; i < sizeof(hooks) / sizeof(hooks[0]); i++) {
 		uint64_t off = info->offset[hooks[i].sym];
-		LIBBPF_OPTS(bpf_uprobe_opts, ropts, .retprobe = true);
-		struct bpf_link *l;
-		int err = 0;
+		int err;
 
 		if (!off)
 			continue;
-		l = bpf_program__attach_uprobe_opts(hooks[i].enter, -1, path, off, NULL);
-		if (!l || keep_link(tp, l))
-			err = l ? -ENOMEM : -errno;
-		if (!err && hooks[i].ret) {
-			l = bpf_program__attach_uprobe_opts(s->progs.tls_return, -1, path, off,
-							    &ropts);
-			if (!l || keep_link(tp, l))
-				err = l ? -ENOMEM : -errno;
-		}
+		err = attach_one(tp, hooks[i].enter, path, off, false);
+		if (!err)
+			err = attach_one(tp, s->progs.tls_return, path, off, true);
 		if (err) {
 			log_warn("TLS: cannot hook %s in %s: %s", tls_sym_name(hooks[i].sym), name,
 				 strerror(-err));
@@ -311,19 +302,13 @@ static void look_at(struct tls_probe *tp, int fd, const char *name, uint32_t pid
 {
 	char path[64], hooked[256];
 	struct tls_elf_info info;
-	struct tls_file *f;
 	struct stat st;
-	bool fresh;
 	int n;
 
-	if (fstat(fd, &st))
-		return;
-	f = file_get(&tp->files, (struct file_key){ st.st_dev, st.st_ino }, &fresh);
-	if (!f || !fresh || inspect_fd(fd, &st, &info))
+	if (fstat(fd, &st) || !first_seen(&tp->files, (struct file_key){ st.st_dev, st.st_ino }) ||
+	    inspect_fd(fd, &st, &info))
 		return;
 	if (info.stripped_openssl) {
-		f->state = FILE_FAILED;
-		tp->stats.files_failed++;
 		log_warn("TLS: cannot probe %s (pid %u): OpenSSL is linked into it but it is "
 			 "stripped (no symbol table), so SSL_read/SSL_write cannot be found; its "
 			 "HTTPS traffic is not seen, everything else is",
@@ -335,14 +320,10 @@ static void look_at(struct tls_probe *tp, int fd, const char *name, uint32_t pid
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 	n = attach_hooks(tp, path, name, &info, hooked, sizeof(hooked));
 	if (n == 0) {
-		f->state = FILE_FAILED;
-		tp->stats.files_failed++;
 		log_warn("TLS: could not probe %s in %s (pid %u): its HTTPS traffic is not seen",
 			 tls_lib_name(info.lib), name, pid);
 		return;
 	}
-	f->state = FILE_PROBED;
-	tp->stats.files_probed++;
 	log_info("TLS: probing %s in %s (build-id %s, for pid %u): %s", tls_lib_name(info.lib),
 		 name, info.build_id[0] ? info.build_id : "none", pid, hooked);
 }
@@ -363,12 +344,9 @@ static void look_at_root(struct tls_probe *tp, uint32_t pid)
 	char root[32], pat[128];
 	struct stat st;
 	size_t i, j;
-	bool fresh;
 
 	snprintf(root, sizeof(root), "/proc/%u/root", pid);
-	if (stat(root, &st) || !file_get(&tp->roots, (struct file_key){ st.st_dev, st.st_ino },
-					 &fresh) ||
-	    !fresh)
+	if (stat(root, &st) || !first_seen(&tp->roots, (struct file_key){ st.st_dev, st.st_ino }))
 		return;
 	for (i = 0; i < sizeof(patterns) / sizeof(patterns[0]); i++) {
 		glob_t g;
@@ -402,14 +380,13 @@ static void scan_pid(struct tls_probe *tp, uint32_t pid)
 	while (getline(&line, &cap, fp) > 0) {
 		struct maps_entry m;
 		struct file_key key;
-		bool fresh;
 		int fd;
 
 		if (maps_parse_line(line, &m) || !m.exec || !m.inode || m.path[0] != '/')
 			continue;
 		key.dev = ((uint64_t)m.dev_major << 32) | m.dev_minor;
 		key.inode = m.inode;
-		if (!file_get(&tp->mapped, key, &fresh) || !fresh)
+		if (!first_seen(&tp->mapped, key))
 			continue;
 		fd = open_mapped(pid, &m);
 		if (fd < 0) {
@@ -432,11 +409,4 @@ void tls_probe_flush(struct tls_probe *tp)
 	for (i = 0; i < tp->nnoted; i++)
 		scan_pid(tp, tp->noted[i]);
 	tp->nnoted = 0;
-}
-
-void tls_probe_get_stats(const struct tls_probe *tp, struct tls_probe_stats *out)
-{
-	memset(out, 0, sizeof(*out));
-	if (tp)
-		*out = tp->stats;
 }

@@ -28,10 +28,4 @@ void tls_probe_note(struct tls_probe *tp, uint32_t pid);
 /* Looks at the mappings of the noted processes and probes the TLS libraries found. */
 void tls_probe_flush(struct tls_probe *tp);
 
-struct tls_probe_stats {
-	uint64_t files_probed; /* library files with uprobes on them */
-	uint64_t files_failed; /* TLS library files that could not be probed */
-};
-void tls_probe_get_stats(const struct tls_probe *tp, struct tls_probe_stats *out);
-
 #endif /* OBSPROBE_TLS_PROBE_H */
