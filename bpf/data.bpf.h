@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * The data event both byte sources fill: socket syscalls (sock.bpf.c) and TLS library uprobes
- * (tls.bpf.c). One per-CPU scratch per object, one way to copy and to size what is sent.
+ * (tls.bpf.c). One per-CPU scratch per object, one way to copy and to size what is sent, and
+ * one way for syscall-exit programs (sock.bpf.c, sys_exit_mmap) to read their arguments.
  */
 #ifndef OBSPROBE_DATA_BPF_H
 #define OBSPROBE_DATA_BPF_H
@@ -36,6 +37,12 @@ struct {
 	__type(key, __u32);
 	__type(value, struct data_scratch);
 } data_scratch SEC(".maps");
+
+/* The user registers saved at syscall entry: exit-only tracepoints read the arguments there. */
+static __always_inline struct pt_regs *user_regs(void)
+{
+	return (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+}
 
 static __always_inline void fill_hdr(struct obs_event_hdr *h, __u32 type, __u64 pid_tgid)
 {

@@ -79,7 +79,6 @@ static __always_inline __u32 mm_tgid(struct mm_struct *mm)
 		return 0;
 	owner = mm->owner;
 	return owner ? owner->tgid : 0;
-	return 0;
 }
 
 SEC("tp_btf/rss_stat")

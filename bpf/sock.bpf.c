@@ -44,11 +44,6 @@ struct {
 
 __u64 next_conn_id = 0;
 
-static __always_inline struct pt_regs *user_regs(void)
-{
-	return (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
-}
-
 static __always_inline struct sock *stream_sock_of_fd(int fd)
 {
 	struct task_struct *task = bpf_get_current_task_btf();

@@ -6,7 +6,8 @@
  * connection (sock.bpf.c fills tls_calls.conn_id); the return program sends the bytes the call
  * really moved. A call served from the library's buffer makes no syscall: the session's last
  * known connection (tls_sessions) stands in, learnt from an earlier call or from the handshake
- * (which may have read the first request along with its own records). Calls that move nothing (want-read) send nothing.
+ * (which may have read the first request along with its own records). Calls that move nothing
+ * (want-read) send nothing.
  *
  * sys_exit_mmap tells user space when a watched process maps a file executable, so a TLS
  * library loaded late (dlopen) is probed while the process runs.
@@ -165,7 +166,7 @@ int sys_exit_mmap(struct trace_event_raw_sys_exit *ctx)
 
 	if (ctx->ret < 0 || !target_of(pid_tgid >> 32))
 		return 0;
-	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	regs = user_regs();
 	if (!(PT_REGS_PARM3_CORE_SYSCALL(regs) & PROT_EXEC) ||
 	    (int)PT_REGS_PARM5_CORE_SYSCALL(regs) < 0)
 		return 0;

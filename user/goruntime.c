@@ -290,6 +290,7 @@ static int find_symbols(Elf *elf, struct go_layout *l, uint64_t *sched_size)
 	return 0;
 }
 
+/* The type of a DIE, typedefs peeled ("runtime.p" is a typedef of the struct "runtime.p"). */
 static bool die_type(Dwarf_Die *die, Dwarf_Die *type)
 {
 	Dwarf_Attribute a;
