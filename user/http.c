@@ -482,6 +482,12 @@ static void stitch(struct http_tracker *t, struct http_conn *c, struct pending *
 	tid_retrace(t, server);
 }
 
+/* The port a URL of this connection's scheme implies. */
+static int default_port(const struct http_conn *c)
+{
+	return c->tls ? 443 : 80;
+}
+
 static void set_peer_attrs(struct span *s, const struct http_conn *c, const struct http_head *h)
 {
 	char host[HTTP_HOST_MAX], *colon;
@@ -514,7 +520,7 @@ static void set_peer_attrs(struct span *s, const struct http_conn *c, const stru
 		if (c->have_meta && !c->meta.is_unix)
 			port = s->kind == SPAN_KIND_SERVER ? c->meta.local_port : c->meta.remote_port;
 		else if (h->host[0])
-			port = c->tls ? 443 : 80;
+			port = default_port(c);
 	}
 	if (host[0])
 		span_set_str(s, "server.address", host);
@@ -526,6 +532,7 @@ static int start_request(struct feed_ctx *f, const struct http_head *h)
 {
 	struct http_tracker *t = f->t;
 	struct http_conn *c = f->c;
+	const char *scheme = c->tls ? "https" : "http";
 	char path[HTTP_TARGET_MAX], query[HTTP_TARGET_MAX], folded[ROUTE_MAX];
 	const char *route = NULL;
 	uint8_t tp_trace[16], tp_span[8], tp_flags;
@@ -561,7 +568,7 @@ static int start_request(struct feed_ctx *f, const struct http_head *h)
 	if (query[0])
 		span_set_str(s, "url.query", query);
 	span_set_str(s, "network.protocol.version", h->version == 10 ? "1.0" : "1.1");
-	span_set_str(s, "url.scheme", c->tls ? "https" : "http");
+	span_set_str(s, "url.scheme", scheme);
 	set_peer_attrs(s, c, h);
 	if (h->user_agent[0])
 		span_set_str(s, "user_agent.original", h->user_agent);
@@ -570,8 +577,7 @@ static int start_request(struct feed_ctx *f, const struct http_head *h)
 	} else {
 		char full[HTTP_TARGET_MAX + HTTP_HOST_MAX + 32];
 		const char *host = span_get_str(s, "server.address");
-		const char *scheme = c->tls ? "https" : "http";
-		int64_t dflt = c->tls ? 443 : 80, port = span_get_int(s, "server.port", dflt);
+		int64_t dflt = default_port(c), port = span_get_int(s, "server.port", dflt);
 
 		if (port != dflt)
 			snprintf(full, sizeof(full), "%s://%s:%lld%s%s%s", scheme, host ? host : "",

@@ -67,12 +67,12 @@ int procfs_read_status(uint32_t pid, const char *const *keys, unsigned long long
 	return found;
 }
 
-static bool parse_hex(const char **p, uint64_t *v)
+static bool parse_num(const char **p, int base, uint64_t *v)
 {
 	char *end;
 
 	errno = 0;
-	*v = strtoull(*p, &end, 16);
+	*v = strtoull(*p, &end, base);
 	if (end == *p || errno)
 		return false;
 	*p = end;
@@ -101,27 +101,19 @@ int maps_parse_line(char *line, struct maps_entry *e)
 
 	memset(e, 0, sizeof(*e));
 	e->path = "";
-	if (!parse_hex(&p, &e->start) || *p++ != '-' || !parse_hex(&p, &e->end) ||
+	if (!parse_num(&p, 16, &e->start) || *p++ != '-' || !parse_num(&p, 16, &e->end) ||
 	    !skip_spaces(&p))
 		return -EINVAL;
 	if (strlen(p) < 4 || (p[0] != 'r' && p[0] != '-'))
 		return -EINVAL;
 	e->exec = p[2] == 'x';
 	p += 4;
-	if (!skip_spaces(&p) || !parse_hex(&p, &e->offset) || !skip_spaces(&p) ||
-	    !parse_hex(&p, &maj) || *p++ != ':' || !parse_hex(&p, &min) || !skip_spaces(&p))
+	if (!skip_spaces(&p) || !parse_num(&p, 16, &e->offset) || !skip_spaces(&p) ||
+	    !parse_num(&p, 16, &maj) || *p++ != ':' || !parse_num(&p, 16, &min) ||
+	    !skip_spaces(&p) || !parse_num(&p, 10, &e->inode))
 		return -EINVAL;
 	e->dev_major = (uint32_t)maj;
 	e->dev_minor = (uint32_t)min;
-	{
-		char *end;
-
-		errno = 0;
-		e->inode = strtoull(p, &end, 10);
-		if (end == p || errno)
-			return -EINVAL;
-		p = end;
-	}
 	while (*p == ' ' || *p == '\t')
 		p++;
 	nl = strchr(p, '\n');
