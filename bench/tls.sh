@@ -45,21 +45,25 @@ bpftrace -l "uprobe:$LIBSSL:SSL_read" 2>/dev/null | grep -q . ||
 FLOOR_PROG="BEGIN { printf(\"ready\\n\"); }"
 FLOOR_N=0
 MISSING=()
-for f in SSL_read SSL_write SSL_read_ex SSL_write_ex SSL_do_handshake; do
-	if ! bpftrace -l "uprobe:$LIBSSL:$f" 2>/dev/null | grep -q .; then
-		MISSING+=("$f")
-		continue
+# floor_add NAME PROBE...: empty programs on every PROBE, or NAME in MISSING when bpftrace does
+# not list the first
+floor_add() {
+	local name=$1 p
+	shift
+	if ! bpftrace -l "$1" 2>/dev/null | grep -q .; then
+		MISSING+=("$name")
+		return
 	fi
-	FLOOR_PROG+=" uprobe:$LIBSSL:$f {} uretprobe:$LIBSSL:$f {}"
-	FLOOR_N=$((FLOOR_N + 2))
+	for p in "$@"; do
+		FLOOR_PROG+=" $p {}"
+		FLOOR_N=$((FLOOR_N + 1))
+	done
+}
+for f in SSL_read SSL_write SSL_read_ex SSL_write_ex SSL_do_handshake; do
+	floor_add "$f" "uprobe:$LIBSSL:$f" "uretprobe:$LIBSSL:$f"
 done
 for x in read readv recvfrom recvmsg write writev sendto sendmsg sendfile64 accept accept4 connect close mmap; do
-	if ! bpftrace -l "tracepoint:syscalls:sys_exit_$x" 2>/dev/null | grep -q .; then
-		MISSING+=("sys_exit_$x")
-		continue
-	fi
-	FLOOR_PROG+=" tracepoint:syscalls:sys_exit_$x {}"
-	FLOOR_N=$((FLOOR_N + 1))
+	floor_add "sys_exit_$x" "tracepoint:syscalls:sys_exit_$x"
 done
 
 # start_floor: bpftrace with FLOOR_PROG; waits until every probe is attached. BT_PID.
