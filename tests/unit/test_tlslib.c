@@ -908,13 +908,13 @@ static void test_libgnutls(void **state)
 	free(img);
 }
 
-static void test_libc(void **state)
+/* A file that is no TLS library: no hook, no stripped-OpenSSL guess, its build-id read. */
+static void assert_not_tls(const char *path)
 {
 	struct tls_elf_info info;
 	size_t len;
-	uint8_t *img = SLURP_OR_SKIP(LIBDIR "libc.so.6", &len);
+	uint8_t *img = SLURP_OR_SKIP(path, &len);
 
-	(void)state;
 	assert_int_equal(inspect(img, len, &info), 0);
 	assert_int_equal(info.lib, TLS_LIB_NONE);
 	assert_offsets_zero(&info, 0, TLS_SYM__COUNT);
@@ -923,35 +923,25 @@ static void test_libc(void **state)
 	free(img);
 }
 
+static void test_libc(void **state)
+{
+	(void)state;
+	assert_not_tls(LIBDIR "libc.so.6");
+}
+
 /* libcrypto carries OpenSSL's version text and (3.0) "ssl/record/" paths, yet no SSL_read:
  * the stripped-OpenSSL guess must not fire on it, which its OPENSSL_ exports prevent. */
 static void test_libcrypto(void **state)
 {
-	struct tls_elf_info info;
-	size_t len;
-	uint8_t *img = SLURP_OR_SKIP(LIBDIR "libcrypto.so.3", &len);
-
 	(void)state;
-	assert_int_equal(inspect(img, len, &info), 0);
-	assert_int_equal(info.lib, TLS_LIB_NONE);
-	assert_false(info.stripped_openssl);
-	assert_offsets_zero(&info, 0, TLS_SYM__COUNT);
-	free(img);
+	assert_not_tls(LIBDIR "libcrypto.so.3");
 }
 
 /* nginx imports SSL_read from libssl: a user of OpenSSL, not a copy of it. */
 static void test_nginx(void **state)
 {
-	struct tls_elf_info info;
-	size_t len;
-	uint8_t *img = SLURP_OR_SKIP("/usr/sbin/nginx", &len);
-
 	(void)state;
-	assert_int_equal(inspect(img, len, &info), 0);
-	assert_int_equal(info.lib, TLS_LIB_NONE);
-	assert_false(info.stripped_openssl);
-	assert_offsets_zero(&info, 0, TLS_SYM__COUNT);
-	free(img);
+	assert_not_tls("/usr/sbin/nginx");
 }
 
 /* ---- what is not an ELF file, or only part of one ---- */
