@@ -46,7 +46,7 @@ SKELS     := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
 # No libbpf: pure logic with no I/O beyond what callers hand in, and goruntime.c, which reads
 # executables and /proc. Unit tests and fuzzers link these.
 CORE_SRCS := user/strbuf.c user/http_parser.c user/route.c user/metrics.c user/span.c \
-	     user/elfsyms.c user/procfs.c user/tlslib.c user/pg_parser.c user/sql.c \
+	     user/elfsyms.c user/procfs.c user/tlslib.c user/pg_parser.c user/sql.c user/pg.c \
 	     user/http.c user/otel_config.c user/goruntime.c exporters/console.c \
 	     exporters/otlp_encode.c
 # What CORE_SRCS link against besides libc: goruntime.c and tlslib.c read ELF symbols, goruntime.c
@@ -177,6 +177,7 @@ bench: deps
 	$(Q)bench/saturation.sh
 	$(Q)bench/go.sh
 	$(Q)bench/tls.sh
+	$(Q)bench/pgbench.sh
 
 vmlinux:
 	$(call msg,GEN,$(VMLINUX_H))

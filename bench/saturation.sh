@@ -71,8 +71,8 @@ pingpong_run() {
 	exec {w}>"$fifo"
 	wait_until 5 eval "[[ -n \$(pgrep -P $pid) ]]" || die "pingpong did not fork"
 	case $mode in
-	other) start_obsprobe --pid "$SLEEPER" --console off --disable http >/dev/null 2>&1 || die "obsprobe did not start" ;;
-	watched) start_obsprobe --pid "$pid" --console off --disable http >/dev/null 2>&1 || die "obsprobe did not start" ;;
+	other) start_obsprobe --pid "$SLEEPER" --console off --disable http,pgsql >/dev/null 2>&1 || die "obsprobe did not start" ;;
+	watched) start_obsprobe --pid "$pid" --console off --disable http,pgsql >/dev/null 2>&1 || die "obsprobe did not start" ;;
 	esac
 	echo go >&"$w"
 	exec {w}>&-
@@ -115,7 +115,7 @@ taskset -c 0 "$PP" -w "$BOUNCES" <"$fifo" >"$TMP/pp.out" &
 pid=$!
 exec {w}>"$fifo"
 wait_until 5 eval "[[ -n \$(pgrep -P $pid) ]]"
-start_obsprobe --pid "$pid" --console off --disable http >/dev/null 2>&1 || die "obsprobe did not start"
+start_obsprobe --pid "$pid" --console off --disable http,pgsql >/dev/null 2>&1 || die "obsprobe did not start"
 echo go >&"$w"
 exec {w}>&-
 wait "$pid"

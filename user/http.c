@@ -37,6 +37,7 @@ struct http_conn {
 	uint32_t pid;
 	bool have_meta;
 	bool tls; /* its bytes came decrypted from a TLS library: https */
+	enum conn_proto proto;
 	struct conn_meta meta;
 	struct pending *head, *tail;
 	unsigned npending;
@@ -374,6 +375,29 @@ void http_tracker_open(struct http_tracker *t, const struct conn_meta *m)
 	c->meta = *m;
 	c->have_meta = true;
 	tuple_link(t, c);
+}
+
+enum conn_proto *http_tracker_proto(struct http_tracker *t, uint64_t conn_id, uint32_t pid,
+				    const struct conn_meta **meta)
+{
+	struct http_conn *c = conn_get(t, conn_id, pid, true);
+
+	if (!c)
+		return NULL;
+	*meta = c->have_meta ? &c->meta : NULL;
+	return &c->proto;
+}
+
+bool http_tracker_thread_parent(struct http_tracker *t, uint32_t tid, uint8_t trace_id[16],
+				uint8_t span_id[8])
+{
+	const struct tid_active *a = tid_sole_parent(t, tid);
+
+	if (!a)
+		return false;
+	memcpy(trace_id, a->trace_id, 16);
+	memcpy(span_id, a->span_id, 8);
+	return true;
 }
 
 static bool is_local_addr(const char *a)

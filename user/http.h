@@ -56,6 +56,13 @@ struct http_tracker_stats {
 	uint64_t conns;          /* connections tracked now */
 };
 
+/* Which parser reads a connection's bytes: decided once, on the first bytes it moves. */
+enum conn_proto {
+	CONN_PROTO_UNKNOWN = 0,
+	CONN_PROTO_HTTP,
+	CONN_PROTO_PG,
+};
+
 struct http_tracker;
 
 struct http_tracker *http_tracker_new(const struct http_tracker_ops *ops, size_t max_conns);
@@ -68,6 +75,14 @@ void http_tracker_data(struct http_tracker *t, uint64_t conn_id, uint32_t pid, u
 		       uint64_t ts_ns, enum http_dir dir, const uint8_t *data, size_t len,
 		       uint64_t total);
 void http_tracker_close(struct http_tracker *t, uint64_t conn_id, uint64_t ts_ns);
+/* The tracker is the table of connections every protocol shares: the entry of conn_id (made
+ * when new; NULL when it cannot be) holds the protocol verdict, which the caller reads and sets.
+ * *meta: what is known of its ends, NULL when its opening was not seen. */
+enum conn_proto *http_tracker_proto(struct http_tracker *t, uint64_t conn_id, uint32_t pid,
+				    const struct conn_meta **meta);
+/* The trace and span of the one request thread tid is serving, if it serves exactly one. */
+bool http_tracker_thread_parent(struct http_tracker *t, uint32_t tid, uint8_t trace_id[16],
+				uint8_t span_id[8]);
 /* The process is gone: release every connection of it. */
 void http_tracker_proc_exit(struct http_tracker *t, uint32_t pid, uint64_t ts_ns);
 void http_tracker_get_stats(const struct http_tracker *t, struct http_tracker_stats *out);

@@ -21,6 +21,7 @@
 #include "obsprobe.h"
 #include "otel_config.h"
 #include "otlp.h"
+#include "pg.h"
 #include "proc.h"
 #include "proc_probe.h"
 #include "mem.h"
@@ -39,9 +40,10 @@
 static const char usage[] =
 	"Usage: obsprobe --pid PID [--pid PID ...] [OPTIONS]\n"
 	"\n"
-	"Traces the HTTP/1.x requests a process serves and makes, from the kernel, without touching\n"
-	"it: one span per request on the console, RED metrics on a Prometheus endpoint. HTTPS too:\n"
-	"the plaintext is read where the process hands it to OpenSSL or GnuTLS.\n"
+	"Traces the HTTP/1.x requests a process serves and makes, and the PostgreSQL queries it\n"
+	"makes, from the kernel, without touching it: one span per request or query on the console,\n"
+	"RED metrics on a Prometheus endpoint. HTTPS too: the plaintext is read where the process\n"
+	"hands it to OpenSSL or GnuTLS.\n"
 	"\n"
 	"  -p, --pid PID            watch PID, its threads and all its descendants (repeatable)\n"
 	"      --prometheus ADDR    serve /metrics on HOST:PORT (default 127.0.0.1:9464), or 'off'\n"
@@ -52,9 +54,11 @@ static const char usage[] =
 	"      --max-routes N       distinct http.route values per service before 'other' (100)\n"
 	"      --disable LIST       turn signal groups off: a comma-separated list of http (spans\n"
 	"                           and RED metrics), tls (HTTPS through uprobes on OpenSSL and\n"
-	"                           GnuTLS; off with http), sched (threads, run-queue latency, off-CPU\n"
-	"                           time), memory (RSS, peak, page faults, OOM kills), go\n"
-	"                           (goroutines); all are on by default\n"
+	"                           GnuTLS; off with http and pgsql), pgsql (PostgreSQL client\n"
+	"                           calls: DB spans and metrics), libpq (its uprobes on libpq;\n"
+	"                           the wire protocol is still read), sched (threads, run-queue\n"
+	"                           latency, off-CPU time), memory (RSS, peak, page faults, OOM\n"
+	"                           kills), go (goroutines); all are on by default\n"
 	"      --exited-ttl SECONDS how long a process's saturation series stay on after it\n"
 	"                           exited (default 60)\n"
 	"      --otlp-endpoint URL  export traces and metrics over OTLP/HTTP protobuf to URL\n"
@@ -68,11 +72,13 @@ static const char usage[] =
 	"  sudo obsprobe --pid $(pgrep -o nginx)        # nginx master and its workers\n"
 	"  sudo obsprobe -p 1234 --console json         # one JSON object per span\n"
 	"  sudo obsprobe -p 1234 --prometheus 0.0.0.0:9464 --service-name checkout\n"
-	"  sudo obsprobe -p 1234 --disable http          # saturation signals only\n"
+	"  sudo obsprobe -p 1234 --disable http,pgsql    # saturation signals only\n"
 	"  curl -s 127.0.0.1:9464/metrics               # RED metrics\n"
 	"  sudo OTEL_EXPORTER_OTLP_COMPRESSION=gzip obsprobe -p 1234 \\\n"
 	"       --otlp-endpoint http://127.0.0.1:4318     # to an OpenTelemetry Collector\n";
 
+/* semconv's advice for db.client.operation.duration: 1 ms ... 10 s */
+static const double db_bounds[] = { 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10 };
 static const double http_bounds[] = { 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25,
 				      0.5,   0.75, 1,     2.5,  5,     7.5, 10 };
 
@@ -96,15 +102,29 @@ struct options {
 	const char *otlp_endpoint;
 	bool no_http;
 	bool no_tls;
+	bool no_pgsql;
+	bool no_libpq;
 	unsigned int saturation; /* SAT_* groups on */
 	unsigned int exited_ttl; /* seconds an exited process's saturation series stay */
 	int verbose;
 };
 
+/* db_client_connection_count series: kept once seen, so that a pool whose connections all
+ * closed reads 0 rather than vanishing. */
+struct db_pool {
+	char service[128];
+	char pool[96];
+	double used, idle;
+};
+
+#define MAX_POOLS 64
+
 struct app {
 	struct options opt;
 	struct targets *targets;
 	struct http_tracker *tracker;
+	struct pg_tracker *pg;
+	struct sock_sinks sinks;
 	struct metrics *metrics;
 	struct prom_server *prom;
 	struct otel_config otel;
@@ -120,6 +140,9 @@ struct app {
 	uint64_t events, bad_events;
 	int fam_server, fam_client, fam_events, fam_lost, fam_parse, fam_routes, fam_procs;
 	int fam_exp_dropped, fam_exp_requests;
+	int fam_db, fam_db_errors, fam_db_conns;
+	struct db_pool pools[MAX_POOLS];
+	size_t npools;
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -151,19 +174,22 @@ static int parse_uint(const char *s, unsigned long min, unsigned long max, unsig
 	return 0;
 }
 
-/* --disable http,sched,memory,go */
+/* --disable http,tls,pgsql,libpq,sched,memory,go */
 static int parse_disable(const char *list, struct options *o)
 {
 	static const struct {
 		const char *name;
 		unsigned int sat;
-	} groups[] = { { "http", 0 },	       { "tls", 0 }, { "sched", SAT_SCHED },
-		       { "memory", SAT_MEMORY }, { "go", SAT_GO } };
+	} groups[] = { { "http", 0 },	  { "tls", 0 },		   { "pgsql", 0 },
+		       { "libpq", 0 },	  { "sched", SAT_SCHED },  { "memory", SAT_MEMORY },
+		       { "go", SAT_GO } };
 	char buf[128], *tok, *save = NULL;
 	size_t i;
 
 	if (strlen(list) >= sizeof(buf) || !*list) {
-		fprintf(stderr, "obsprobe: --disable: '%s' is not a list of http, tls, sched, memory, go\n",
+		fprintf(stderr,
+			"obsprobe: --disable: '%s' is not a list of http, tls, pgsql, libpq, sched, "
+			"memory, go\n",
 			list);
 		return -EINVAL;
 	}
@@ -174,8 +200,8 @@ static int parse_disable(const char *list, struct options *o)
 				break;
 		if (i == sizeof(groups) / sizeof(groups[0])) {
 			fprintf(stderr,
-				"obsprobe: --disable: unknown group '%s' (known: http, tls, sched, "
-				"memory, go)\n",
+				"obsprobe: --disable: unknown group '%s' (known: http, tls, pgsql, "
+				"libpq, sched, memory, go)\n",
 				tok);
 			return -EINVAL;
 		}
@@ -183,6 +209,10 @@ static int parse_disable(const char *list, struct options *o)
 			o->saturation &= ~groups[i].sat;
 		else if (!strcmp(tok, "tls"))
 			o->no_tls = true;
+		else if (!strcmp(tok, "pgsql"))
+			o->no_pgsql = true;
+		else if (!strcmp(tok, "libpq"))
+			o->no_libpq = true;
 		else
 			o->no_http = true;
 	}
@@ -323,6 +353,22 @@ static const char *route_cb(void *ctx, uint32_t pid, const char *folded)
 	return targets_route(a->targets, pid, folded);
 }
 
+static void record_db_metrics(struct app *a, const struct span *s, const char *service)
+{
+	double secs = (double)(s->end_ns - s->start_ns) / 1e9;
+	const struct metric_label l[] = {
+		{ "db.collection.name", span_get_str(s, "db.collection.name"), true },
+		{ "db.operation.name", span_get_str(s, "db.operation.name"), true },
+		{ "db.system.name", span_get_str(s, "db.system.name"), false },
+		{ "error.type", span_get_str(s, "error.type"), true },
+		{ "service.name", service, false },
+	};
+
+	metrics_histogram_observe(a->metrics, a->fam_db, l, 5, secs);
+	if (s->error)
+		metrics_counter_add(a->metrics, a->fam_db_errors, l, 5, 1);
+}
+
 static void record_metrics(struct app *a, const struct span *s, const char *service)
 {
 	char status[16] = "", port[16] = "";
@@ -330,6 +376,10 @@ static void record_metrics(struct app *a, const struct span *s, const char *serv
 	double secs = (double)(s->end_ns - s->start_ns) / 1e9;
 	const char *method = span_get_str(s, "http.request.method");
 
+	if (span_get(s, "db.system.name")) {
+		record_db_metrics(a, s, service);
+		return;
+	}
 	if (code)
 		snprintf(status, sizeof(status), "%lld", (long long)code);
 	if (s->kind == SPAN_KIND_SERVER) {
@@ -377,12 +427,21 @@ static void span_cb(void *ctx, const struct span *s)
 		otlp_exporter_add_span(a->otlp, s, p);
 }
 
+static bool thread_parent_cb(void *ctx, uint32_t tid, uint8_t trace_id[16], uint8_t span_id[8])
+{
+	struct app *a = ctx;
+
+	return http_tracker_thread_parent(a->tracker, tid, trace_id, span_id);
+}
+
 static void forget_pid(void *ctx, uint32_t pid)
 {
 	struct app *a = ctx;
 
 	log_info("process %u exited", pid);
 	http_tracker_proc_exit(a->tracker, pid, now_ns(CLOCK_MONOTONIC));
+	if (a->pg)
+		pg_tracker_proc_exit(a->pg, pid, now_ns(CLOCK_MONOTONIC));
 	targets_remove(a->targets, pid);
 	proc_probe_unwatch(a->proc, pid);
 }
@@ -424,8 +483,14 @@ static int handle_event(void *ctx, void *data, size_t size)
 	case OBS_EV_MEM_OOM:
 		saturation_oom(a->sat, a->targets, data, size);
 		break;
+	case OBS_EV_LIBPQ:
+		if (size < sizeof(struct libpq_event) || !a->pg)
+			a->bad_events++;
+		else
+			pg_tracker_libpq(a->pg, data);
+		break;
 	default:
-		if (sock_handle_event(a->tracker, data, size))
+		if (sock_handle_event(&a->sinks, data, size))
 			a->bad_events++;
 	}
 	return 0;
@@ -458,10 +523,20 @@ static int register_families(struct app *a)
 		  METRIC_COUNTER, NULL, 0, "obsprobe.export.dropped", "{item}" },
 		{ "obsprobe_export_requests_total", "OTLP export attempts, by signal and outcome.",
 		  METRIC_COUNTER, NULL, 0, "obsprobe.export.requests", "{request}" },
+		{ "db_client_operation_duration_seconds", "Duration of database client operations.",
+		  METRIC_HISTOGRAM, db_bounds, sizeof(db_bounds) / sizeof(db_bounds[0]),
+		  "db.client.operation.duration", "s" },
+		{ "db_client_operation_errors_total", "Database client operations that failed.",
+		  METRIC_COUNTER, NULL, 0, "db.client.operation.errors", "{operation}" },
+		{ "db_client_connection_count",
+		  "Database client connections, by state: used (a query in flight or a transaction "
+		  "open) or idle.",
+		  METRIC_GAUGE, NULL, 0, "db.client.connection.count", "{connection}" },
 	};
-	int *ids[] = { &a->fam_server, &a->fam_client, &a->fam_events,	  &a->fam_lost,
-		       &a->fam_parse,  &a->fam_routes, &a->fam_procs,	  &a->fam_exp_dropped,
-		       &a->fam_exp_requests };
+	int *ids[] = { &a->fam_server,	&a->fam_client,	      &a->fam_events,
+		       &a->fam_lost,	&a->fam_parse,	      &a->fam_routes,
+		       &a->fam_procs,	&a->fam_exp_dropped,  &a->fam_exp_requests,
+		       &a->fam_db,	&a->fam_db_errors,    &a->fam_db_conns };
 	size_t i;
 
 	for (i = 0; i < sizeof(defs) / sizeof(defs[0]); i++) {
@@ -489,6 +564,65 @@ static void update_export_health(struct app *a)
 				    (double)st.retried[sig]);
 		l[1].value = "failed";
 		metrics_counter_set(a->metrics, a->fam_exp_requests, l, 2, (double)st.failed[sig]);
+	}
+}
+
+static void count_pool(void *ctx, uint32_t pid, const char *pool, bool used)
+{
+	struct app *a = ctx;
+	const struct proc_info *p = targets_get(a->targets, pid);
+	const char *service = p ? p->service_name : "unknown_service";
+	struct db_pool *dp = NULL;
+	size_t i;
+
+	for (i = 0; i < a->npools && !dp; i++)
+		if (!strcmp(a->pools[i].service, service) && !strcmp(a->pools[i].pool, pool))
+			dp = &a->pools[i];
+	if (!dp && a->npools < MAX_POOLS) {
+		dp = &a->pools[a->npools++];
+		snprintf(dp->service, sizeof(dp->service), "%s", service);
+		snprintf(dp->pool, sizeof(dp->pool), "%s", pool);
+	}
+	if (dp)
+		*(used ? &dp->used : &dp->idle) += 1;
+}
+
+/* db_client_connection_count, and the PostgreSQL tracker's losses. */
+static void update_db_health(struct app *a)
+{
+	struct pg_tracker_stats st;
+	size_t i;
+
+	for (i = 0; i < a->npools; i++)
+		a->pools[i].used = a->pools[i].idle = 0;
+	pg_tracker_visit_conns(a->pg, count_pool, a);
+	for (i = 0; i < a->npools; i++) {
+		struct metric_label l[] = {
+			{ "db.client.connection.pool.name", a->pools[i].pool, false },
+			{ "db.client.connection.state", "used", false },
+			{ "db.system.name", "postgresql", false },
+			{ "service.name", a->pools[i].service, false },
+		};
+
+		metrics_gauge_set(a->metrics, a->fam_db_conns, l, 4, a->pools[i].used);
+		l[1].value = "idle";
+		metrics_gauge_set(a->metrics, a->fam_db_conns, l, 4, a->pools[i].idle);
+	}
+	pg_tracker_get_stats(a->pg, &st);
+	{
+		struct metric_label l = { "protocol", "postgresql" };
+
+		metrics_counter_set(a->metrics, a->fam_parse, &l, 1, (double)st.lost);
+	}
+	{
+		struct metric_label l = { "reason", "pg_libpq_unjoined" };
+
+		metrics_counter_set(a->metrics, a->fam_lost, &l, 1, (double)st.libpq_unjoined);
+	}
+	{
+		struct metric_label l = { "reason", "pg_tls_not_decrypted" };
+
+		metrics_counter_set(a->metrics, a->fam_lost, &l, 1, (double)st.encrypted);
 	}
 }
 
@@ -527,6 +661,8 @@ static void update_health(struct app *a)
 	metrics_counter_set(a->metrics, a->fam_routes, NULL, 0,
 			    (double)targets_route_overflows(a->targets));
 	metrics_gauge_set(a->metrics, a->fam_procs, NULL, 0, (double)targets_count(a->targets));
+	if (a->pg)
+		update_db_health(a);
 	if (a->otlp)
 		update_export_health(a);
 }
@@ -581,6 +717,7 @@ static void cleanup(struct app *a)
 	proc_probe_destroy(a->proc);
 	prom_server_stop(a->prom);
 	http_tracker_free(a->tracker);
+	pg_tracker_free(a->pg);
 	targets_free(a->targets);
 	metrics_free(a->metrics);
 	strbuf_free(&a->line);
@@ -596,6 +733,8 @@ int main(int argc, char **argv)
 	static struct app app;
 	struct app *a = &app;
 	struct http_tracker_ops ops = { .route = route_cb, .span = span_cb, .ctx = a };
+	struct pg_tracker_ops pg_ops = { .span = span_cb, .thread_parent = thread_parent_cb,
+					 .ctx = a };
 	struct sigaction sa = { .sa_handler = on_signal };
 	char err[256];
 	uint64_t next_tick;
@@ -626,7 +765,10 @@ int main(int argc, char **argv)
 
 	a->targets = targets_new(a->opt.service_name, a->opt.max_routes);
 	a->tracker = http_tracker_new(&ops, 16384);
-	if (!a->targets || !a->tracker) {
+	if (!a->opt.no_pgsql)
+		a->pg = pg_tracker_new(&pg_ops, 16384);
+	a->sinks = (struct sock_sinks){ a->tracker, a->pg, !a->opt.no_http };
+	if (!a->targets || !a->tracker || (!a->opt.no_pgsql && !a->pg)) {
 		fprintf(stderr, "obsprobe: out of memory\n");
 		goto out;
 	}
@@ -660,12 +802,15 @@ int main(int argc, char **argv)
 	a->proc = proc_probe_open_load();
 	if (!a->proc)
 		goto out;
-	if (!a->opt.no_http) {
+	if (!a->opt.no_http || a->pg) {
+		unsigned int libs = (a->opt.no_tls ? 0 : LIBPROBE_TLS) |
+				    (a->pg && !a->opt.no_libpq ? LIBPROBE_LIBPQ : 0);
+
 		a->sock = sock_probe_start(a->proc, a->opt.capture_bytes);
 		if (!a->sock)
 			goto out;
-		if (!a->opt.no_tls) {
-			a->tls = tls_probe_start(a->proc, a->sock, a->opt.capture_bytes);
+		if (libs) {
+			a->tls = tls_probe_start(a->proc, a->sock, a->opt.capture_bytes, libs);
 			if (!a->tls)
 				goto out;
 		}

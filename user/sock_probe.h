@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* The sock BPF object: socket syscalls of watched processes; its events feed the HTTP tracker. */
+/* The sock BPF object: socket syscalls of watched processes; its events feed the HTTP and the
+ * PostgreSQL trackers. */
 #ifndef OBSPROBE_SOCK_PROBE_H
 #define OBSPROBE_SOCK_PROBE_H
 
@@ -7,6 +8,7 @@
 #include <stdint.h>
 
 #include "http.h"
+#include "pg.h"
 #include "sock.h"
 
 struct proc_bpf;
@@ -16,7 +18,15 @@ struct sock_bpf;
 struct sock_bpf *sock_probe_start(struct proc_bpf *owner, uint32_t capture_bytes);
 void sock_probe_destroy(struct sock_bpf *skel); /* NULL ok */
 
-/* Decodes one OBS_EV_SOCK_* event into the tracker. Returns 0, or -EINVAL when it is short. */
-int sock_handle_event(struct http_tracker *t, const void *data, size_t size);
+/* Where socket events go. The HTTP tracker is also the table of connections: it is always
+ * there, http_spans says whether HTTP is parsed. pg is NULL when PostgreSQL is not. */
+struct sock_sinks {
+	struct http_tracker *http;
+	struct pg_tracker *pg;
+	bool http_spans;
+};
+
+/* Decodes one OBS_EV_SOCK_* event into the trackers. Returns 0, or -EINVAL when it is short. */
+int sock_handle_event(const struct sock_sinks *s, const void *data, size_t size);
 
 #endif /* OBSPROBE_SOCK_PROBE_H */

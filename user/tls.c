@@ -18,6 +18,7 @@
 #include "log.h"
 #include "proc_probe.h"
 #include "procfs.h"
+#include "libpq.skel.h"
 #include "sock.skel.h"
 #include "tls.skel.h"
 #include "tlslib.h"
@@ -43,7 +44,9 @@ struct file_set {
 };
 
 struct tls_probe {
+	unsigned int what; /* LIBPROBE_* */
 	struct tls_bpf *skel;
+	struct libpq_bpf *pq; /* NULL unless LIBPROBE_LIBPQ */
 	pthread_t detacher;
 	bool detaching;
 	struct file_set mapped, files, roots;
@@ -86,8 +89,31 @@ static void file_set_free(struct file_set *set)
 	}
 }
 
+/* The libpq object: its own, so that --disable tls leaves it and --disable libpq leaves TLS. */
+static int start_libpq(struct tls_probe *tp, struct proc_bpf *owner)
+{
+	int err;
+
+	tp->pq = libpq_bpf__open();
+	if (!tp->pq) {
+		log_err("cannot open the libpq BPF object: %s", strerror(errno));
+		return -errno;
+	}
+	err = proc_probe_share_maps(owner, tp->pq->obj);
+	if (err) {
+		log_err("cannot share maps with the libpq BPF object: %s", strerror(-err));
+		return err;
+	}
+	err = libpq_bpf__load(tp->pq);
+	if (err)
+		log_err("cannot load the libpq BPF programs: %s (run with -vv for the verifier "
+			"log)",
+			strerror(-err));
+	return err;
+}
+
 struct tls_probe *tls_probe_start(struct proc_bpf *owner, struct sock_bpf *sock,
-				  uint32_t capture_bytes)
+				  uint32_t capture_bytes, unsigned int what)
 {
 	struct tls_probe *tp = calloc(1, sizeof(*tp));
 	int err;
@@ -96,6 +122,9 @@ struct tls_probe *tls_probe_start(struct proc_bpf *owner, struct sock_bpf *sock,
 		log_err("TLS: out of memory");
 		return NULL;
 	}
+	tp->what = what;
+	if ((what & LIBPROBE_LIBPQ) && start_libpq(tp, owner))
+		goto fail;
 	tp->skel = tls_bpf__open();
 	if (!tp->skel) {
 		log_err("cannot open the tls BPF object: %s", strerror(errno));
@@ -160,6 +189,7 @@ void tls_probe_destroy(struct tls_probe *tp)
 	file_set_free(&tp->roots);
 	free(tp->noted);
 	tls_bpf__destroy(tp->skel);
+	libpq_bpf__destroy(tp->pq);
 	free(tp);
 }
 
@@ -203,7 +233,8 @@ static int keep_link(struct tls_probe *tp, struct bpf_link *l)
 
 struct hook {
 	enum tls_sym sym;
-	struct bpf_program *enter; /* and tls_return, which the return value needs */
+	struct bpf_program *enter;
+	struct bpf_program *ret; /* the return probe, or NULL */
 };
 
 /* One uprobe (or return probe) of prog on the file at path, kept in tp->links: 0 or -errno. */
@@ -218,38 +249,28 @@ static int attach_one(struct tls_probe *tp, struct bpf_program *prog, const char
 	return keep_link(tp, l);
 }
 
-/* Hooks every function of info's library that the file at path defines, for all processes
+/* Hooks every function of hooks[] that the file at path defines (info), for all processes
  * (pid -1): the kernel places uprobes on the file, so later processes mapping it are covered
  * too. Returns the number of functions hooked; names them in list. */
 static int attach_hooks(struct tls_probe *tp, const char *path, const char *name,
-			const struct tls_elf_info *info, char *list, size_t listlen)
+			const struct tls_elf_info *info, const struct hook *hooks, size_t nhooks,
+			char *list, size_t listlen)
 {
-	struct tls_bpf *s = tp->skel;
-	const struct hook hooks[] = {
-		{ TLS_SYM_SSL_READ, s->progs.ssl_read_enter },
-		{ TLS_SYM_SSL_WRITE, s->progs.ssl_write_enter },
-		{ TLS_SYM_SSL_READ_EX, s->progs.ssl_read_ex_enter },
-		{ TLS_SYM_SSL_WRITE_EX, s->progs.ssl_write_ex_enter },
-		{ TLS_SYM_SSL_HANDSHAKE, s->progs.tls_handshake_enter },
-		{ TLS_SYM_GNUTLS_RECV, s->progs.gnutls_recv_enter },
-		{ TLS_SYM_GNUTLS_SEND, s->progs.gnutls_send_enter },
-		{ TLS_SYM_GNUTLS_HANDSHAKE, s->progs.tls_handshake_enter },
-	};
 	size_t i, len = 0;
 	int hooked = 0;
 
 	list[0] = '\0';
-	for (i = 0; i < sizeof(hooks) / sizeof(hooks[0]); i++) {
+	for (i = 0; i < nhooks; i++) {
 		uint64_t off = info->offset[hooks[i].sym];
 		int err;
 
 		if (!off)
 			continue;
 		err = attach_one(tp, hooks[i].enter, path, off, false);
-		if (!err)
-			err = attach_one(tp, s->progs.tls_return, path, off, true);
+		if (!err && hooks[i].ret)
+			err = attach_one(tp, hooks[i].ret, path, off, true);
 		if (err) {
-			log_warn("TLS: cannot hook %s in %s: %s", tls_sym_name(hooks[i].sym), name,
+			log_warn("cannot hook %s in %s: %s", tls_sym_name(hooks[i].sym), name,
 				 strerror(-err));
 			continue;
 		}
@@ -295,9 +316,56 @@ static int inspect_fd(int fd, const struct stat *st, struct tls_elf_info *info)
 	return err;
 }
 
+/* The TLS library's read, write and handshake calls. */
+static int attach_tls(struct tls_probe *tp, const char *path, const char *name,
+		      const struct tls_elf_info *info, char *list, size_t listlen)
+{
+	struct tls_bpf *s = tp->skel;
+	struct bpf_program *ret = s->progs.tls_return; /* the return value says what moved */
+	const struct hook hooks[] = {
+		{ TLS_SYM_SSL_READ, s->progs.ssl_read_enter, ret },
+		{ TLS_SYM_SSL_WRITE, s->progs.ssl_write_enter, ret },
+		{ TLS_SYM_SSL_READ_EX, s->progs.ssl_read_ex_enter, ret },
+		{ TLS_SYM_SSL_WRITE_EX, s->progs.ssl_write_ex_enter, ret },
+		{ TLS_SYM_SSL_HANDSHAKE, s->progs.tls_handshake_enter, ret },
+		{ TLS_SYM_GNUTLS_RECV, s->progs.gnutls_recv_enter, ret },
+		{ TLS_SYM_GNUTLS_SEND, s->progs.gnutls_send_enter, ret },
+		{ TLS_SYM_GNUTLS_HANDSHAKE, s->progs.tls_handshake_enter, ret },
+	};
+
+	return attach_hooks(tp, path, name, info, hooks, sizeof(hooks) / sizeof(hooks[0]), list,
+			    listlen);
+}
+
+/* libpq's query calls, when the file defines them. */
+static void probe_libpq(struct tls_probe *tp, const char *path, const char *name, uint32_t pid,
+			const struct tls_elf_info *info)
+{
+	struct libpq_bpf *s = tp->pq;
+	const struct hook hooks[] = {
+		{ TLS_SYM_PQ_SEND_QUERY, s->progs.pq_send_query, NULL },
+		{ TLS_SYM_PQ_SEND_QUERY_PARAMS, s->progs.pq_send_query_params, NULL },
+		{ TLS_SYM_PQ_SEND_PREPARE, s->progs.pq_send_prepare, NULL },
+		{ TLS_SYM_PQ_SEND_QUERY_PREPARED, s->progs.pq_send_query_prepared, NULL },
+		{ TLS_SYM_PQ_CONNECT_START, s->progs.pq_connect_start, NULL },
+		{ TLS_SYM_PQ_CONNECT_START_PARAMS, s->progs.pq_connect_start_params, NULL },
+		{ TLS_SYM_PQ_FINISH, s->progs.pq_finish, NULL },
+	};
+	char hooked[256];
+
+	if (!attach_hooks(tp, path, name, info, hooks, sizeof(hooks) / sizeof(hooks[0]), hooked,
+			  sizeof(hooked)))
+		log_warn("libpq: could not probe %s (pid %u): its queries are seen on the wire "
+			 "only",
+			 name, pid);
+	else
+		log_info("libpq: probing %s (build-id %s, for pid %u): %s", name,
+			 info->build_id[0] ? info->build_id : "none", pid, hooked);
+}
+
 /* Looks into the open file fd, named name for messages, once per file: probes the TLS library
- * in it. Probes go on the file through /proc/self/fd, which stays valid when the process that
- * mapped it has exited meanwhile. */
+ * and libpq in it. Probes go on the file through /proc/self/fd, which stays valid when the
+ * process that mapped it has exited meanwhile. */
 static void look_at(struct tls_probe *tp, int fd, const char *name, uint32_t pid)
 {
 	char path[64], hooked[256];
@@ -308,6 +376,11 @@ static void look_at(struct tls_probe *tp, int fd, const char *name, uint32_t pid
 	if (fstat(fd, &st) || !first_seen(&tp->files, (struct file_key){ st.st_dev, st.st_ino }) ||
 	    inspect_fd(fd, &st, &info))
 		return;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	if (info.libpq && tp->pq)
+		probe_libpq(tp, path, name, pid, &info);
+	if (!(tp->what & LIBPROBE_TLS))
+		return;
 	if (info.stripped_openssl) {
 		log_warn("TLS: cannot probe %s (pid %u): OpenSSL is linked into it but it is "
 			 "stripped (no symbol table), so SSL_read/SSL_write cannot be found; its "
@@ -317,8 +390,7 @@ static void look_at(struct tls_probe *tp, int fd, const char *name, uint32_t pid
 	}
 	if (info.lib == TLS_LIB_NONE)
 		return;
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	n = attach_hooks(tp, path, name, &info, hooked, sizeof(hooked));
+	n = attach_tls(tp, path, name, &info, hooked, sizeof(hooked));
 	if (n == 0) {
 		log_warn("TLS: could not probe %s in %s (pid %u): its HTTPS traffic is not seen",
 			 tls_lib_name(info.lib), name, pid);
@@ -329,9 +401,9 @@ static void look_at(struct tls_probe *tp, int fd, const char *name, uint32_t pid
 }
 
 /*
- * The TLS libraries in the library directories of pid's root, probed before any process maps
- * them: a short-lived client (curl, wget) is done with its first request before a probe placed
- * after its mmap could catch it. Once per root: a container has its own.
+ * The TLS libraries and libpq in the library directories of pid's root, probed before any
+ * process maps them: a short-lived client (curl, wget, psql) is done with its first request
+ * before a probe placed after its mmap could catch it. Once per root: a container has its own.
  */
 static void look_at_root(struct tls_probe *tp, uint32_t pid)
 {
@@ -340,6 +412,8 @@ static void look_at_root(struct tls_probe *tp, uint32_t pid)
 		"{lib,usr/lib}/*-linux-gnu*/libssl.so.*",
 		"{lib,usr/lib,lib64,usr/lib64,usr/local/lib}/libgnutls.so.*",
 		"{lib,usr/lib}/*-linux-gnu*/libgnutls.so.*",
+		"{lib,usr/lib,lib64,usr/lib64,usr/local/lib}/libpq.so.*",
+		"{lib,usr/lib}/*-linux-gnu*/libpq.so.*",
 	};
 	char root[32], pat[128];
 	struct stat st;

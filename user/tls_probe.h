@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * The tls BPF object: uprobes on the TLS libraries of watched processes. Libraries are found in
- * /proc/PID/maps (at watch time, and again whenever a watched process maps a file executable)
- * and each library file is probed once, for every process that maps it.
+ * Uprobes on the libraries of watched processes: the tls BPF object on their TLS libraries, the
+ * libpq object on libpq. Libraries are found in /proc/PID/maps (at watch time, and again
+ * whenever a watched process maps a file executable) and each library file is probed once, for
+ * every process that maps it.
  */
 #ifndef OBSPROBE_TLS_PROBE_H
 #define OBSPROBE_TLS_PROBE_H
@@ -13,10 +14,15 @@ struct proc_bpf;
 struct sock_bpf;
 struct tls_probe;
 
+/* What is probed. */
+#define LIBPROBE_TLS 0x1   /* OpenSSL and GnuTLS */
+#define LIBPROBE_LIBPQ 0x2 /* libpq */
+
 /* Opens, configures (capture_bytes), shares the proc object's maps and the sock object's
- * tls_calls, loads, attaches the mmap tracepoint. NULL on error (logged). */
+ * tls_calls, loads, attaches the mmap tracepoint; the same for the libpq object when `what`
+ * has LIBPROBE_LIBPQ. NULL on error (logged). */
 struct tls_probe *tls_probe_start(struct proc_bpf *owner, struct sock_bpf *sock,
-				  uint32_t capture_bytes);
+				  uint32_t capture_bytes, unsigned int what);
 void tls_probe_destroy(struct tls_probe *tp); /* NULL ok */
 /* Starts removing the uprobes in the background (NULL ok): each removal waits for RCU grace
  * periods in the kernel, ~70 ms apiece in this VM, which an exit need not wait for in turn with

@@ -16,6 +16,13 @@ static const char *const sym_names[TLS_SYM__COUNT] = {
 	[TLS_SYM_GNUTLS_RECV] = "gnutls_record_recv",
 	[TLS_SYM_GNUTLS_SEND] = "gnutls_record_send",
 	[TLS_SYM_GNUTLS_HANDSHAKE] = "gnutls_handshake",
+	[TLS_SYM_PQ_SEND_QUERY] = "PQsendQuery",
+	[TLS_SYM_PQ_SEND_QUERY_PARAMS] = "PQsendQueryParams",
+	[TLS_SYM_PQ_SEND_PREPARE] = "PQsendPrepare",
+	[TLS_SYM_PQ_SEND_QUERY_PREPARED] = "PQsendQueryPrepared",
+	[TLS_SYM_PQ_CONNECT_START] = "PQconnectStart",
+	[TLS_SYM_PQ_CONNECT_START_PARAMS] = "PQconnectStartParams",
+	[TLS_SYM_PQ_FINISH] = "PQfinish",
 };
 
 const char *tls_sym_name(enum tls_sym s)
@@ -52,12 +59,14 @@ static bool scan_symbol(void *ctx, const char *name, const GElf_Sym *sym, bool d
 {
 	struct scan *sc = ctx;
 	unsigned int type = GELF_ST_TYPE(sym->st_info);
+	bool libpq = name[0] == 'P' && name[1] == 'Q'; /* looked up, but no sign of TLS */
 	int k;
 
 	(void)dynamic;
-	if ((name[0] != 'S' && name[0] != 'g' && name[0] != 'O') || !tls_api_name(name))
+	if (!libpq && ((name[0] != 'S' && name[0] != 'g' && name[0] != 'O') || !tls_api_name(name)))
 		return true;
-	sc->mentions_tls = true;
+	if (!libpq)
+		sc->mentions_tls = true;
 	if (sym->st_shndx == SHN_UNDEF || sym->st_value == 0 ||
 	    (type != STT_FUNC && type != STT_GNU_IFUNC))
 		return true;
@@ -106,10 +115,14 @@ int tls_elf_inspect(void *buf, size_t len, struct tls_elf_info *out)
 		out->lib = TLS_LIB_GNUTLS;
 	/* only the library's own hooks: one that carries the other's names too (a compatibility
 	 * layer) is hooked as what it is, one with no read or write not at all */
-	for (i = 0; i < TLS_SYM__COUNT; i++)
+	for (i = 0; i < TLS_SYM_PQ_SEND_QUERY; i++)
 		if (out->lib == TLS_LIB_NONE ||
 		    (out->lib == TLS_LIB_OPENSSL) != (i <= TLS_SYM_SSL_HANDSHAKE))
 			out->offset[i] = 0;
+	/* libpq is hooked for its queries: without PQsendQuery (PQexec calls it) nothing is */
+	out->libpq = out->offset[TLS_SYM_PQ_SEND_QUERY] != 0;
+	for (i = TLS_SYM_PQ_SEND_QUERY; i < TLS_SYM__COUNT && !out->libpq; i++)
+		out->offset[i] = 0;
 	if (out->lib == TLS_LIB_NONE && !out->has_symtab && !sc.mentions_tls)
 		out->stripped_openssl = carries_openssl(buf, len);
 	ret = 0;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * Finding TLS libraries in a process: which mapped files hold OpenSSL or GnuTLS, and where
- * their read/write functions are. Pure: bytes in, facts out (tls.c does the files and probes).
+ * Finding the libraries obsprobe probes in a process: which mapped files hold OpenSSL or GnuTLS,
+ * and where their read/write functions are; and which hold libpq (PostgreSQL's client library),
+ * and where its query functions are. Pure: bytes in, facts out (tls.c does the files and probes).
  */
 #ifndef OBSPROBE_TLSLIB_H
 #define OBSPROBE_TLSLIB_H
@@ -26,6 +27,14 @@ enum tls_sym {
 	TLS_SYM_GNUTLS_RECV,
 	TLS_SYM_GNUTLS_SEND,
 	TLS_SYM_GNUTLS_HANDSHAKE,
+	/* libpq: the calls that start a query or a connection, or end one */
+	TLS_SYM_PQ_SEND_QUERY,
+	TLS_SYM_PQ_SEND_QUERY_PARAMS,
+	TLS_SYM_PQ_SEND_PREPARE,
+	TLS_SYM_PQ_SEND_QUERY_PREPARED,
+	TLS_SYM_PQ_CONNECT_START,
+	TLS_SYM_PQ_CONNECT_START_PARAMS,
+	TLS_SYM_PQ_FINISH,
 	TLS_SYM__COUNT,
 };
 
@@ -35,6 +44,7 @@ struct tls_elf_info {
 	 * names): OpenSSL linked in statically, then stripped. */
 	bool stripped_openssl;
 	bool has_symtab;
+	bool libpq; /* defines PQsendQuery: libpq, or a program with libpq linked in */
 	uint64_t offset[TLS_SYM__COUNT]; /* file offsets of the defined functions; 0: absent */
 	char build_id[41];		 /* lower-case hex, "" when the file has none */
 };

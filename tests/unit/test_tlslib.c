@@ -901,8 +901,29 @@ static void test_libgnutls(void **state)
 	(void)state;
 	assert_int_equal(inspect(img, len, &info), 0);
 	assert_int_equal(info.lib, TLS_LIB_GNUTLS);
-	assert_offsets_match(img, len, &info, TLS_SYM_GNUTLS_RECV, TLS_SYM__COUNT);
+	assert_offsets_match(img, len, &info, TLS_SYM_GNUTLS_RECV, TLS_SYM_PQ_SEND_QUERY);
 	assert_offsets_zero(&info, TLS_SYM_SSL_READ, TLS_SYM_GNUTLS_RECV);
+	assert_offsets_zero(&info, TLS_SYM_PQ_SEND_QUERY, TLS_SYM__COUNT);
+	assert_false(info.libpq);
+	assert_false(info.stripped_openssl);
+	assert_hex(info.build_id, 40);
+	free(img);
+}
+
+/* libpq: its query, connect and finish calls found, and it is no TLS library (it imports
+ * OpenSSL's names, it does not define them). */
+static void test_libpq(void **state)
+{
+	struct tls_elf_info info;
+	size_t len;
+	uint8_t *img = SLURP_OR_SKIP(LIBDIR "libpq.so.5", &len);
+
+	(void)state;
+	assert_int_equal(inspect(img, len, &info), 0);
+	assert_int_equal(info.lib, TLS_LIB_NONE);
+	assert_true(info.libpq);
+	assert_offsets_match(img, len, &info, TLS_SYM_PQ_SEND_QUERY, TLS_SYM__COUNT);
+	assert_offsets_zero(&info, TLS_SYM_SSL_READ, TLS_SYM_PQ_SEND_QUERY);
 	assert_false(info.stripped_openssl);
 	assert_hex(info.build_id, 40);
 	free(img);
@@ -1033,6 +1054,7 @@ int main(void)
 		cmocka_unit_test(test_synth_every_prefix),
 		cmocka_unit_test(test_libssl),
 		cmocka_unit_test(test_libgnutls),
+		cmocka_unit_test(test_libpq),
 		cmocka_unit_test(test_libc),
 		cmocka_unit_test(test_libcrypto),
 		cmocka_unit_test(test_nginx),
