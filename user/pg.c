@@ -26,6 +26,7 @@ struct pg_op {
 	uint32_t tid;
 	uint64_t start_ns;
 	bool error, cancel;
+	bool empty; /* an empty query (a driver's ping, ";"): no statement ran, no span */
 	bool has_parent;
 	uint8_t trace_id[16], parent_id[8];
 	int64_t rows;
@@ -444,6 +445,8 @@ static void finish_op(struct feed *f, struct pg_op *op, uint64_t end_ns)
 	struct span *s;
 	char text[PG_SQL_MAX];
 
+	if (op->empty && !op->error)
+		return;
 	s = malloc(sizeof(*s));
 	if (!s)
 		return;
@@ -702,6 +705,8 @@ static void on_backend(struct feed *f, const struct pg_msg *m)
 			f->t->stats.unpaired++;
 			break;
 		}
+		if (m->type == 'I' && !op->verb[0])
+			op->empty = true;
 		if (m->type == 'C' && !op->verb[0]) {
 			struct pg_complete cc;
 

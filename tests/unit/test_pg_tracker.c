@@ -710,6 +710,35 @@ static void test_simple_query_error(void **state)
 	assert_int_equal(s->end_ns, 120);
 }
 
+/* ---- an empty query: database/sql's ping (lib/pq sends ";") runs no statement ---- */
+
+static void test_empty_query_no_span(void **state)
+{
+	struct fixture *f = *state;
+	struct bytes b = { .n = 0 };
+
+	connect_shop(f, 1, 10);
+	fe_query(&b, ";");
+	client_wrote(f, 1, 100, &b);
+	b.n = 0;
+	msg_end(&b, msg_begin(&b, 'I')); /* EmptyQueryResponse */
+	be_ready(&b, 'I');
+	client_read(f, 1, 110, &b);
+	assert_int_equal(f->got.n, 0);
+
+	/* the next query on the connection is paired as usual */
+	b.n = 0;
+	fe_query(&b, "SELECT 1");
+	client_wrote(f, 1, 200, &b);
+	b.n = 0;
+	be_complete(&b, "SELECT 1");
+	be_ready(&b, 'I');
+	client_read(f, 1, 210, &b);
+	assert_int_equal(f->got.n, 1);
+	assert_string_equal(f->got.spans[0].name, "SELECT");
+	assert_int_equal(f->got.spans[0].start_ns, 200);
+}
+
 /* ---- SSL negotiation ---- */
 
 static void test_ssl_refused_then_plaintext(void **state)
@@ -1496,6 +1525,7 @@ int main(void)
 		TEST(test_pipelined_executes_in_order),
 		TEST(test_pipelined_error_skips_rest_of_batch),
 		TEST(test_simple_query_error),
+		TEST(test_empty_query_no_span),
 		TEST(test_ssl_refused_then_plaintext),
 		TEST(test_ssl_accepted_ciphertext_not_read),
 		TEST(test_ssl_accepted_plaintext_from_tls_library),
