@@ -17,6 +17,11 @@ PKGS=(
 	golang-github-prometheus-client-golang-dev libbpf-tools bpftrace
 	# HTTPS tests: a server linked against OpenSSL statically (libssl.a), wget on GnuTLS
 	libssl-dev libgnutls30
+	# PostgreSQL tests and bench: the server 15 (initdb, postgres and pgbench, all three from
+	# postgresql-15), psql and pg_isready, libpq (whose functions obsprobe probes), Go's lib/pq
+	# driver (built in GOPATH mode), Python's psycopg2 (a libpq client in a thread-per-request
+	# HTTP server)
+	postgresql postgresql-client libpq5 golang-github-lib-pq-dev python3-psycopg2
 )
 
 # The OTLP tests decode with the official protos from the npm registry: node and npm from

@@ -17,6 +17,7 @@ set -u
 # Set here, read by the tests that source this file:
 # shellcheck disable=SC2034
 : "${RUN_RC:=} ${RUN_OUT:=} ${RUN_ERR:=} ${GO_PID:=} ${RUNNER_PID:=} ${NGINX_PID:=}"
+: "${PG_PID:=} ${PG_PORT:=} ${PG_SOCKDIR:=}"
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 OBSPROBE=${OBSPROBE:-$ROOT/build/obsprobe}
@@ -35,7 +36,8 @@ OBSPROBE_PROGS=(sys_exit_read sys_exit_write sys_exit_recvfrom sys_exit_sendto s
 	sched_process_exit sched_wakeup sched_wakeup_new sched_switch task_newtask sched_thread_exit
 	rss_stat page_fault_user mem_thread_exit mark_victim ssl_read_enter ssl_write_enter
 	ssl_read_ex_enter ssl_write_ex_enter gnutls_recv_enter gnutls_send_enter tls_handshake_enter
-	tls_return sys_exit_mmap)
+	tls_return sys_exit_mmap pq_send_query pq_send_query_params pq_send_prepare
+	pq_send_query_prepared pq_connect_start pq_connect_start_params pq_finish)
 
 TMP=$(mktemp -d "/tmp/obsprobe-$TEST_NAME.XXXXXX") || { echo "$TEST_NAME: mktemp failed" >&2; exit 1; }
 # nginx workers run as www-data: everything under $TMP they serve must be reachable.
@@ -519,15 +521,16 @@ spans_at_least() {
 }
 
 # start_runner NAME CMD...: a bash process that waits (30 s at most) for the file $TMP/NAME.go,
-# forks CMD and waits for it, then waits (30 s at most) for $TMP/NAME.done and exits with CMD's
-# status. Attach obsprobe to RUNNER_PID, then `touch "$TMP/NAME.go"`: CMD is a descendant born
-# after the attach.
+# forks CMD and waits for it, writes CMD's exit status to $TMP/NAME.rc, then waits (30 s at
+# most) for $TMP/NAME.done and exits with CMD's status. Attach obsprobe to RUNNER_PID, then
+# `touch "$TMP/NAME.go"`: CMD is a descendant born after the attach. `test -s "$TMP/NAME.rc"`
+# tells CMD is over.
 start_runner() {
 	local name=$1
 	shift
 	start_bg "$name" bash -c '
-		go=$1 done=$2
-		shift 2
+		go=$1 done=$2 rcfile=$3
+		shift 3
 		for ((i = 0; i < 600; i++)); do
 			[[ -e $go ]] && break
 			sleep 0.05
@@ -535,11 +538,12 @@ start_runner() {
 		[[ -e $go ]] || exit 99
 		"$@"
 		rc=$?
+		echo "$rc" >"$rcfile"
 		for ((i = 0; i < 600; i++)); do
 			[[ -e $done ]] && break
 			sleep 0.05
 		done
-		exit $rc' runner "$TMP/$name.go" "$TMP/$name.done" "$@"
+		exit $rc' runner "$TMP/$name.go" "$TMP/$name.done" "$TMP/$name.rc" "$@"
 	RUNNER_PID=$BG_PID
 }
 
@@ -699,6 +703,16 @@ _answered() { (($(wc -l <"$1") > $2)) || ! alive "$3"; }
 # fixture answers; that line in FIX_REPLY. Returns 1, with a FAIL, on no answer or an answer
 # that does not start with "ok".
 fixture_cmd() {
+	fixture_ask "$@" || return 1
+	if [[ "$FIX_REPLY" != ok* ]]; then
+		fail "$1: '$2' answered '$FIX_REPLY'"
+		return 1
+	fi
+}
+
+# fixture_ask ID LINE [TIMEOUT]: fixture_cmd for a command that may fail: whatever the answer,
+# it is in FIX_REPLY; returns 1, with a FAIL, only when none comes.
+fixture_ask() {
 	local id=$1 out=$TMP/$1.out n
 	n=$(wc -l <"$out")
 	FIX_REPLY=""
@@ -715,10 +729,6 @@ fixture_cmd() {
 			fail "$id: exited instead of answering '$2'"
 		fi
 		sed 's/^/    | /' "$TMP/$id.err" | head -n 10
-		return 1
-	fi
-	if [[ "$FIX_REPLY" != ok* ]]; then
-		fail "$id: '$2' answered '$FIX_REPLY'"
 		return 1
 	fi
 }
@@ -765,6 +775,74 @@ start_nginx() {
 		! wait_until 10 curl -sfk -o /dev/null "$scheme://127.0.0.1:$p1/index.html"; then
 		fail "nginx did not start on $scheme://127.0.0.1:$p1"
 		cat "$TMP/nginx.err" "$dir/error.log" 2>/dev/null | head -n 20 | sed 's/^/    | /'
+		return 1
+	fi
+}
+
+# PostgreSQL 15's own binaries (the /usr/bin names are pg_wrapper scripts).
+PG_BIN=/usr/lib/postgresql/15/bin
+
+# start_postgres DIR [SERVER ARGS...]: a PostgreSQL 15 cluster of its own in DIR (owned by
+# postgres): initdb (trust, superuser postgres, no fsync), then the postmaster in the foreground
+# of its own PID (setpriv execs it as postgres; runuser would fork and keep a PID of its own),
+# listening on 127.0.0.1 on a free port and on a unix socket in DIR, with fsync off. SERVER ARGS
+# go on its command line (e.g. -c log_statement=all). Its log is DIR/postgres.log. Waits until
+# it accepts connections and creates the database obsprobe. Sets PG_PID (the postmaster,
+# tracked: SIGTERM at exit, once every client started after it is gone), PG_PORT, PG_SOCKDIR
+# (= DIR) and PG_BIN.
+start_postgres() {
+	local dir=$1
+	shift
+	PG_SOCKDIR=$dir
+	PG_PORT=$(free_port) || { fail "no free port for PostgreSQL"; return 1; }
+	# postgres must reach DIR through $TMP (755): DIR itself is its own, 755 so that clients
+	# of any user reach the socket
+	if ! mkdir -p "$dir" || ! chown postgres:postgres "$dir" || ! chmod 755 "$dir"; then
+		fail "cannot make $dir for PostgreSQL"
+		return 1
+	fi
+	# (in DIR: initdb warns when it cannot read the current directory)
+	if ! (cd "$dir" && runuser -u postgres -- "$PG_BIN/initdb" -D "$dir/data" -A trust \
+		-U postgres --no-sync -E UTF8 --locale=C) >"$dir/initdb.log" 2>&1; then
+		fail "initdb in $dir/data failed"
+		tail -n 20 "$dir/initdb.log" | sed 's/^/    | /'
+		return 1
+	fi
+	(cd "$dir" && exec setpriv --reuid=postgres --regid=postgres --init-groups -- \
+		"$PG_BIN/postgres" -D "$dir/data" -k "$dir" -p "$PG_PORT" \
+		-c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off \
+		-c full_page_writes=off -c logging_collector=off "$@") \
+		</dev/null >"$dir/postgres.log" 2>&1 &
+	PG_PID=$!
+	track_pid "$PG_PID"
+	wait_until 20 _pg_up_or_gone
+	if ! alive "$PG_PID" || ! "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT" -d postgres ||
+		! "$PG_BIN/psql" -X -q -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres \
+			-c 'CREATE DATABASE obsprobe' >>"$dir/postgres.log" 2>&1; then
+		fail "PostgreSQL did not start on 127.0.0.1:$PG_PORT"
+		tail -n 20 "$dir/postgres.log" | sed 's/^/    | /'
+		return 1
+	fi
+}
+
+# _pg_up_or_gone: the postmaster accepts connections, or has exited (it will not)
+_pg_up_or_gone() {
+	! alive "$PG_PID" || "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT" -d postgres
+}
+
+# pg_psql ARGS...: psql as postgres on the database obsprobe, over TCP to 127.0.0.1:PG_PORT, or
+# over the unix socket in PG_SOCKDIR with PG_HOST=$PG_SOCKDIR.
+pg_psql() {
+	"$PG_BIN/psql" -X -q -h "${PG_HOST:-127.0.0.1}" -p "$PG_PORT" -U postgres -d obsprobe "$@"
+}
+
+# pgbench_init SCALE: pgbench's tables at SCALE (100,000 accounts per unit) in the database
+# obsprobe.
+pgbench_init() {
+	if ! "$PG_BIN/pgbench" -i -q -s "$1" -h 127.0.0.1 -p "$PG_PORT" -U postgres obsprobe \
+		>"$TMP/pgbench-init.log" 2>&1; then
+		fail "pgbench -i -s $1 failed"
+		tail -n 20 "$TMP/pgbench-init.log" | sed 's/^/    | /'
 		return 1
 	fi
 }
