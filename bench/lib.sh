@@ -61,3 +61,44 @@ median() {
 		m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
 		printf "%.0f", m }'
 }
+
+# cpu_ticks PID: utime + stime, in clock ticks (fields 14 and 15 of /proc/PID/stat; the
+# fields after the ")" that closes comm start at field 3)
+cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }
+
+# The floor of a capture: empty bpftrace programs on the hooks it uses, so that what it costs
+# on top of merely hooking can be told apart. Build the program with bench_floor_add, run it
+# with bench_floor_start, stop it with `stop_pid "$BT_PID" INT`.
+FLOOR_PROG='BEGIN { printf("ready\n"); }'
+FLOOR_N=0
+FLOOR_MISSING=()
+
+# bench_floor_add NAME PROBE...: an empty program on every PROBE (bpftrace's names:
+# uprobe:LIB:FUNC, tracepoint:syscalls:sys_exit_read, ...), or NAME in FLOOR_MISSING when
+# bpftrace does not list the first
+bench_floor_add() {
+	local name=$1 p
+	shift
+	if ! bpftrace -l "$1" 2>/dev/null | grep -q .; then
+		FLOOR_MISSING+=("$name")
+		return
+	fi
+	for p in "$@"; do
+		FLOOR_PROG+=" $p {}"
+		FLOOR_N=$((FLOOR_N + 1))
+	done
+}
+
+# bench_floor_start: bpftrace running FLOOR_PROG; waits until bpftool lists every one of its
+# FLOOR_N probes attached (bpftrace's own BEGIN trigger aside). Sets BT_PID.
+bench_floor_start() {
+	local out=$TMP/floor$RANDOM.out n
+	bpftrace -e "$FLOOR_PROG" >"$out" 2>"$out.err" &
+	BT_PID=$!
+	track_pid "$BT_PID"
+	wait_until 30 grep -q '^ready' "$out" || die "bpftrace did not start: $(cat "$out.err")"
+	n=$(bpftool perf list 2>/dev/null | grep "^pid $BT_PID " | grep -v 'filename [^ ]*bpftrace ' |
+		grep -Ec ' (uprobe|uretprobe|tracepoint|raw_tracepoint) ')
+	((n == FLOOR_N)) ||
+		die "bpftrace has attached $n of the floor's $FLOOR_N probes: $(bpftool perf list 2>&1 | grep "^pid $BT_PID ")"
+}

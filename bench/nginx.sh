@@ -17,10 +17,6 @@ HZ=$(getconf CLK_TCK)
 
 bench_start_nginx
 
-# cpu_ticks PID: utime + stime, in clock ticks (fields 14 and 15 of /proc/PID/stat; the
-# fields after the ")" that closes comm start at field 3)
-cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }
-
 hwm_kib() { awk '/^VmHWM:/{ print $2 }' "/proc/$1/status"; }
 
 echo "bench: nginx 2 workers, static page $(wc -c <"$TMP/nginx/www/index.html") B," \

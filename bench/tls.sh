@@ -28,10 +28,6 @@ TEST_NAME=bench-tls
 bench_require nginx wrk curl openssl bpftrace bpftool
 HZ=$(getconf CLK_TCK)
 
-# cpu_ticks PID: utime + stime, in clock ticks (fields 14 and 15 of /proc/PID/stat; the
-# fields after the ")" that closes comm start at field 3)
-cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }
-
 bench_start_nginx https
 
 # nginx's libssl, as its worker mapped it
@@ -41,43 +37,12 @@ LIBSSL=$(awk '{ n = split($6, p, "/") } n && p[n] ~ /^libssl\.so/ { print $6; ex
 bpftrace -l "uprobe:$LIBSSL:SSL_read" 2>/dev/null | grep -q . ||
 	die "no symbol SSL_read in $LIBSSL (bpftrace -l): cannot place the floor's uprobes"
 
-# The floor's program: only the probes that exist here.
-FLOOR_PROG="BEGIN { printf(\"ready\\n\"); }"
-FLOOR_N=0
-MISSING=()
-# floor_add NAME PROBE...: empty programs on every PROBE, or NAME in MISSING when bpftrace does
-# not list the first
-floor_add() {
-	local name=$1 p
-	shift
-	if ! bpftrace -l "$1" 2>/dev/null | grep -q .; then
-		MISSING+=("$name")
-		return
-	fi
-	for p in "$@"; do
-		FLOOR_PROG+=" $p {}"
-		FLOOR_N=$((FLOOR_N + 1))
-	done
-}
 for f in SSL_read SSL_write SSL_read_ex SSL_write_ex SSL_do_handshake; do
-	floor_add "$f" "uprobe:$LIBSSL:$f" "uretprobe:$LIBSSL:$f"
+	bench_floor_add "$f" "uprobe:$LIBSSL:$f" "uretprobe:$LIBSSL:$f"
 done
 for x in read readv recvfrom recvmsg write writev sendto sendmsg sendfile64 accept accept4 connect close mmap; do
-	floor_add "sys_exit_$x" "tracepoint:syscalls:sys_exit_$x"
+	bench_floor_add "sys_exit_$x" "tracepoint:syscalls:sys_exit_$x"
 done
-
-# start_floor: bpftrace with FLOOR_PROG; waits until every probe is attached. BT_PID.
-start_floor() {
-	local out=$TMP/floor$RANDOM.out n
-	bpftrace -e "$FLOOR_PROG" >"$out" 2>"$out.err" &
-	BT_PID=$!
-	track_pid "$BT_PID"
-	wait_until 30 grep -q '^ready' "$out" || die "bpftrace did not start: $(cat "$out.err")"
-	n=$(bpftool perf list 2>/dev/null |
-		grep -Ec "^pid $BT_PID .* (uprobe|uretprobe) .*filename $LIBSSL |^pid $BT_PID .* tracepoint +sys_exit_")
-	((n == FLOOR_N)) ||
-		die "bpftrace has attached $n of the floor's $FLOOR_N probes: $(bpftool perf list 2>&1 | grep "^pid $BT_PID ")"
-}
 
 # https_spans [FILE]: HTTPS requests obsprobe counted (server side), from FILE or a scrape
 https_spans() { metric_sum http_server_request_duration_seconds 'url_scheme="https"' "${1:-}"; }
@@ -119,7 +84,7 @@ tls_warned=0
 round() {
 	local i=$1 name=$2 r n t0 t1 port s all l extra=""
 	case $name in
-	b) start_floor ;;
+	b) bench_floor_start ;;
 	c)
 		port=$(free_port) || die "no free port"
 		start_obsprobe -v --pid "$NGINX_PID" --console off --disable sched,memory,go \
@@ -162,7 +127,7 @@ round() {
 echo "bench: nginx 2 workers over HTTPS ($(basename "$LIBSSL"), keep-alive), static page" \
 	"$(wc -c <"$TMP/nginx/www/index.html") B, wrk -t$THREADS -c$CONNS -d${DURATION}s," \
 	"$ROUNDS interleaved rounds, $(nproc) CPUs"
-echo "bench: floor: $FLOOR_N empty probes on $LIBSSL and the syscall exits${MISSING[*]:+ (absent here, left out: ${MISSING[*]})}"
+echo "bench: floor: $FLOOR_N empty probes on $LIBSSL and the syscall exits${FLOOR_MISSING[*]:+ (absent here, left out: ${FLOOR_MISSING[*]})}"
 wrk -t"$THREADS" -c"$CONNS" -d1s "$URL" >/dev/null 2>&1 # warm-up
 
 for ((i = 1; i <= ROUNDS; i++)); do
