@@ -9,49 +9,13 @@
 
 #include <cmocka.h>
 
+#include "pg_bytes.h"
 #include "pg_parser.h"
 
 /* A string literal as bytes and length, embedded NULs included. */
 #define LIT(s) (const uint8_t *)(s), sizeof(s) - 1
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-/* Wire bytes, built by hand the way a client or a server writes them. */
-struct bytes {
-	uint8_t d[20000];
-	size_t n;
-};
-
-static void put(struct bytes *b, const void *p, size_t n)
-{
-	assert_true(b->n + n <= sizeof(b->d));
-	memcpy(b->d + b->n, p, n);
-	b->n += n;
-}
-
-static void put_u8(struct bytes *b, uint8_t v)
-{
-	put(b, &v, 1);
-}
-
-static void put_u16(struct bytes *b, uint16_t v)
-{
-	uint8_t x[2] = { v >> 8, v & 0xff };
-
-	put(b, x, 2);
-}
-
-static void put_u32(struct bytes *b, uint32_t v)
-{
-	uint8_t x[4] = { v >> 24, v >> 16, v >> 8, v };
-
-	put(b, x, 4);
-}
-
-/* A protocol String: the text and its NUL. */
-static void put_str(struct bytes *b, const char *s)
-{
-	put(b, s, strlen(s) + 1);
-}
 
 /* A typed message: type byte, a length counting itself, the body. */
 static void put_msg(struct bytes *out, char type, const struct bytes *body)

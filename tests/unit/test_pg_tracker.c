@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include "pg_bytes.h"
 #include "pg.h"
 #include "pg_parser.h"
 
@@ -86,44 +87,7 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* ---- wire bytes, built the way libpq and the server write them ---- */
-
-struct bytes {
-	uint8_t d[32768];
-	size_t n;
-};
-
-static void put(struct bytes *b, const void *p, size_t n)
-{
-	assert_true(b->n + n <= sizeof(b->d));
-	memcpy(b->d + b->n, p, n);
-	b->n += n;
-}
-
-static void put_u8(struct bytes *b, uint8_t v)
-{
-	put(b, &v, 1);
-}
-
-static void put_u16(struct bytes *b, uint16_t v)
-{
-	uint8_t x[2] = { v >> 8, v & 0xff };
-
-	put(b, x, 2);
-}
-
-static void put_u32(struct bytes *b, uint32_t v)
-{
-	uint8_t x[4] = { v >> 24, v >> 16, v >> 8, v };
-
-	put(b, x, 4);
-}
-
-/* A protocol String: the text and its NUL. */
-static void put_str(struct bytes *b, const char *s)
-{
-	put(b, s, strlen(s) + 1);
-}
+/* ---- wire bytes (pg_bytes.h), built the way libpq and the server write them ---- */
 
 /* A typed message: its type byte and a length to fill in by msg_end. */
 static size_t msg_begin(struct bytes *b, char type)
