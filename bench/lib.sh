@@ -89,6 +89,16 @@ bench_floor_add() {
 	done
 }
 
+# bench_floor_add_syscalls: the syscall exit tracepoints obsprobe's socket path and its mmap
+# watch use
+bench_floor_add_syscalls() {
+	local x
+	for x in read readv recvfrom recvmsg write writev sendto sendmsg sendfile64 accept accept4 \
+		connect close mmap; do
+		bench_floor_add "sys_exit_$x" "tracepoint:syscalls:sys_exit_$x"
+	done
+}
+
 # bench_floor_start: bpftrace running FLOOR_PROG; waits until bpftool lists every one of its
 # FLOOR_N probes attached (bpftrace's own BEGIN trigger aside). Sets BT_PID.
 bench_floor_start() {
@@ -101,4 +111,23 @@ bench_floor_start() {
 		grep -Ec ' (uprobe|uretprobe|tracepoint|raw_tracepoint) ')
 	((n == FLOOR_N)) ||
 		die "bpftrace has attached $n of the floor's $FLOOR_N probes: $(bpftool perf list 2>&1 | grep "^pid $BT_PID ")"
+}
+
+# bench_settle N CMD...: waits (15 s at most) until CMD prints a count of N or more (0), or its
+# count has not moved for a second, so what will come has come (1)
+bench_settle() {
+	local n=$1 prev=-1 cur still=0 i
+	shift
+	for ((i = 0; i < 30; i++)); do
+		cur=$("$@")
+		((cur >= n)) && return 0
+		if ((cur == prev)); then
+			((++still >= 2)) && return 1
+		else
+			still=0
+		fi
+		prev=$cur
+		sleep 0.5
+	done
+	return 1
 }

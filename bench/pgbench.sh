@@ -57,9 +57,7 @@ wait "$WARM"
 for f in "${LIBPQ_FUNCS[@]}"; do
 	bench_floor_add "$f" "uprobe:$LIBPQ:$f"
 done
-for x in read readv recvfrom recvmsg write writev sendto sendmsg sendfile64 accept accept4 connect close mmap; do
-	bench_floor_add "sys_exit_$x" "tracepoint:syscalls:sys_exit_$x"
-done
+bench_floor_add_syscalls
 
 NAMES=(a b c d)
 declare -A LABEL=(
@@ -84,24 +82,6 @@ SEQ=0
 # db_ops [FILE]: database operations obsprobe counted (the duration histogram), from FILE or a
 # scrape
 db_ops() { metric_sum db_client_operation_duration_seconds 'db_system_name="postgresql"' "${1:-}"; }
-
-# settle N: waits (15 s at most) until obsprobe has counted N operations, or its count has not
-# moved for a second
-settle() {
-	local n=$1 prev=-1 cur still=0 i
-	for ((i = 0; i < 30; i++)); do
-		cur=$(db_ops)
-		((cur >= n)) && return 0
-		if ((cur == prev)); then
-			((++still >= 2)) && return 1
-		else
-			still=0
-		fi
-		prev=$cur
-		sleep 0.5
-	done
-	return 1
-}
 
 # round I MODE NAME: one pgbench run in MODE under configuration NAME
 round() {
@@ -131,7 +111,7 @@ round() {
 	case $name in
 	b) stop_pid "$BT_PID" INT ;;
 	c | d)
-		settle $((7 * n + 2)) || true
+		bench_settle $((7 * n + 2)) db_ops || true
 		t1=$(cpu_ticks "$OBS_PID")
 		sleep 1.2 # one health tick: the lost counters are current
 		scrape >"$TMP/metrics.txt" || die "scrape of $OBS_METRICS failed"

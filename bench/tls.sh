@@ -40,31 +40,10 @@ bpftrace -l "uprobe:$LIBSSL:SSL_read" 2>/dev/null | grep -q . ||
 for f in SSL_read SSL_write SSL_read_ex SSL_write_ex SSL_do_handshake; do
 	bench_floor_add "$f" "uprobe:$LIBSSL:$f" "uretprobe:$LIBSSL:$f"
 done
-for x in read readv recvfrom recvmsg write writev sendto sendmsg sendfile64 accept accept4 connect close mmap; do
-	bench_floor_add "sys_exit_$x" "tracepoint:syscalls:sys_exit_$x"
-done
+bench_floor_add_syscalls
 
 # https_spans [FILE]: HTTPS requests obsprobe counted (server side), from FILE or a scrape
 https_spans() { metric_sum http_server_request_duration_seconds 'url_scheme="https"' "${1:-}"; }
-
-# settle N: waits (15 s at most) until obsprobe has counted N HTTPS requests, or its count has
-# not moved for a second (the spans that will come have come)
-settle() {
-	local n=$1 prev=-1 cur still=0 i
-	for ((i = 0; i < 30; i++)); do
-		cur=$(https_spans)
-		((cur >= n)) && return 0
-		if ((cur == prev)); then
-			still=$((still + 1))
-			((still >= 2)) && return 1
-		else
-			still=0
-		fi
-		prev=$cur
-		sleep 0.5
-	done
-	return 1
-}
 
 NAMES=(a b c)
 declare -A LABEL=(
@@ -103,7 +82,7 @@ round() {
 	case $name in
 	b) stop_pid "$BT_PID" INT ;;
 	c)
-		settle "$n" || true
+		bench_settle "$n" https_spans || true
 		t1=$(cpu_ticks "$OBS_PID")
 		sleep 1.2 # one health tick: the lost counters are current
 		scrape >"$TMP/metrics.txt" || die "scrape of $OBS_METRICS failed"
