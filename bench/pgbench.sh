@@ -54,8 +54,19 @@ done
 wait "$WARM"
 [[ -n "$LIBPQ" ]] || die "pgbench (pid $WARM) maps no libpq.so*"
 
+# entry_skip FUNC: where obsprobe hooks FUNC, past its start: "+5" when FUNC begins with a mov
+# of an immediate to a register and a jump (Debian's PQsendQuery: `mov $1,%edx; jmp ..`), whose
+# jump the kernel emulates and whose mov it would single-step (see tls_elf_inspect); else ""
+entry_skip() {
+	local addr
+	addr=$(readelf -Ws --dyn-syms "$LIBPQ" | awk -v f="$1" '$8 == f || $8 ~ ("^" f "@") { print $2; exit }')
+	[[ -n "$addr" && "$1" != PQsendPrepare ]] || return 0
+	objdump -d "$LIBPQ" --start-address=$((16#$addr)) --stop-address=$((16#$addr + 10)) |
+		awk -F'\t' '/^ +[0-9a-f]+:/ { i++; if (i == 1 && $3 ~ /^mov +\$0x[0-9a-f]+,%e[abcd]x$/) m = 1;
+			if (i == 2 && m && $3 ~ /^jmp/) print "+5" }'
+}
 for f in "${LIBPQ_FUNCS[@]}"; do
-	bench_floor_add "$f" "uprobe:$LIBPQ:$f"
+	bench_floor_add "$f" "uprobe:$LIBPQ:$f$(entry_skip "$f")"
 done
 bench_floor_add_syscalls
 

@@ -89,6 +89,25 @@ static bool carries_openssl(const void *buf, size_t len)
 	return memmem(buf, len, "ssl_lib.c", 9) && memmem(buf, len, "ssl/record/", 11);
 }
 
+/* The libpq hooks that read at most rdi and rsi (PQsendPrepare's reads rdx too). */
+static bool reads_two_args(int k)
+{
+	return k >= TLS_SYM_PQ_SEND_QUERY && k != TLS_SYM_PQ_SEND_PREPARE;
+}
+
+/* off, or the jump after a first `mov $imm32, %eax|%ecx|%edx|%ebx` (b8..bb, 5 bytes) that
+ * leaves rdi and rsi as they were: a jmp rel32 (e9) or rel8 (eb). */
+static uint64_t past_mov_stub(const uint8_t *img, size_t len, uint64_t off)
+{
+	const uint8_t *p = img + off;
+
+	if (off >= len || len - off < 7)
+		return off;
+	if (p[0] >= 0xb8 && p[0] <= 0xbb && (p[5] == 0xe9 || p[5] == 0xeb))
+		return off + 5;
+	return off;
+}
+
 int tls_elf_inspect(void *buf, size_t len, struct tls_elf_info *out)
 {
 	struct scan sc = { .out = out, .len = len };
@@ -121,8 +140,11 @@ int tls_elf_inspect(void *buf, size_t len, struct tls_elf_info *out)
 			out->offset[i] = 0;
 	/* libpq is hooked for its queries: without PQsendQuery (PQexec calls it) nothing is */
 	out->libpq = out->offset[TLS_SYM_PQ_SEND_QUERY] != 0;
-	for (i = TLS_SYM_PQ_SEND_QUERY; i < TLS_SYM__COUNT && !out->libpq; i++)
-		out->offset[i] = 0;
+	for (i = TLS_SYM_PQ_SEND_QUERY; i < TLS_SYM__COUNT; i++)
+		if (!out->libpq)
+			out->offset[i] = 0;
+		else if (eh.e_machine == EM_X86_64 && out->offset[i] && reads_two_args((int)i))
+			out->offset[i] = past_mov_stub(buf, len, out->offset[i]);
 	if (out->lib == TLS_LIB_NONE && !out->has_symtab && !sc.mentions_tls)
 		out->stripped_openssl = carries_openssl(buf, len);
 	ret = 0;

@@ -45,7 +45,9 @@ struct tls_elf_info {
 	bool stripped_openssl;
 	bool has_symtab;
 	bool libpq; /* defines PQsendQuery: libpq, or a program with libpq linked in */
-	uint64_t offset[TLS_SYM__COUNT]; /* file offsets of the defined functions; 0: absent */
+	/* where each hook goes, as a file offset: the function's start, or past a first
+	 * instruction the kernel would single-step (see tls_elf_inspect); 0: absent */
+	uint64_t offset[TLS_SYM__COUNT];
 	char build_id[41];		 /* lower-case hex, "" when the file has none */
 };
 
@@ -54,7 +56,11 @@ const char *tls_lib_name(enum tls_lib l);
 
 /* Inspects the ELF image buf[0..len), which libelf may rewrite in place (a private copy or
  * mapping): 0 (out filled, lib may be TLS_LIB_NONE), or -EINVAL for
- * bytes that are not a readable ELF file. Never reads outside buf. */
+ * bytes that are not a readable ELF file. Never reads outside buf.
+ * On x86-64, a libpq function whose hook reads at most its first two arguments and that starts
+ * with `mov $imm32, %eax..%ebx` then a jump (PQsendQuery: `mov $1,%edx; jmp
+ * PQsendQueryInternal`) is hooked on the jump: the kernel emulates a jump, but single-steps a
+ * mov, a second trap on every call. */
 int tls_elf_inspect(void *buf, size_t len, struct tls_elf_info *out);
 
 #endif /* OBSPROBE_TLSLIB_H */

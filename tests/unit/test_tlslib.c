@@ -634,6 +634,49 @@ static void test_synth_gnutls(void **state)
 	assert_string_equal(info.build_id, "");
 }
 
+/* A libpq function that starts with a mov to a register its hook does not read, then a jump,
+ * is hooked on the jump (emulated) rather than the mov (single-stepped); a mov to rdi or rsi,
+ * a mov not followed by a jump, and PQsendPrepare (its hook reads rdx) keep their start. */
+static void test_synth_libpq_stub(void **state)
+{
+	const struct syn_sym *syms = SYN({ "PQsendQuery", 0x10 }, { "PQsendQueryParams", 0x20 },
+					 { "PQsendPrepare", 0x30 }, { "PQsendQueryPrepared", 0x40 },
+					 { "PQfinish", 0x50 });
+	static const uint8_t mov_edx_jmp[] = { 0xba, 1, 0, 0, 0, 0xe9, 0, 0, 0, 0 };
+	static const uint8_t mov_ecx_jmp8[] = { 0xb9, 1, 0, 0, 0, 0xeb, 0 };
+	static const uint8_t mov_esi_jmp[] = { 0xbe, 1, 0, 0, 0, 0xe9, 0, 0, 0, 0 };
+	static const uint8_t mov_edx_ret[] = { 0xba, 1, 0, 0, 0, 0xc3 };
+	struct syn_opts o = { syms, 5 };
+	struct tls_elf_info info;
+	uint8_t img[4096];
+	size_t len = syn_elf(img, sizeof(img), &o);
+
+	(void)state;
+	memcpy(img + SYN_TEXT + 0x10, mov_edx_jmp, sizeof(mov_edx_jmp));
+	memcpy(img + SYN_TEXT + 0x20, mov_esi_jmp, sizeof(mov_esi_jmp));
+	memcpy(img + SYN_TEXT + 0x30, mov_edx_jmp, sizeof(mov_edx_jmp));
+	memcpy(img + SYN_TEXT + 0x40, mov_ecx_jmp8, sizeof(mov_ecx_jmp8));
+	memcpy(img + SYN_TEXT + 0x50, mov_edx_ret, sizeof(mov_edx_ret));
+	assert_int_equal(inspect(img, len, &info), 0);
+	assert_true(info.libpq);
+	assert_int_equal(info.lib, TLS_LIB_NONE);
+	assert_true(info.offset[TLS_SYM_PQ_SEND_QUERY] == SYN_TEXT + 0x15);
+	assert_true(info.offset[TLS_SYM_PQ_SEND_QUERY_PARAMS] == SYN_TEXT + 0x20);
+	assert_true(info.offset[TLS_SYM_PQ_SEND_PREPARE] == SYN_TEXT + 0x30);
+	assert_true(info.offset[TLS_SYM_PQ_SEND_QUERY_PREPARED] == SYN_TEXT + 0x45);
+	assert_true(info.offset[TLS_SYM_PQ_FINISH] == SYN_TEXT + 0x50);
+	assert_offsets_zero(&info, TLS_SYM_SSL_READ, TLS_SYM_PQ_SEND_QUERY);
+
+	/* no PQsendQuery: not libpq, nothing hooked */
+	memcpy(img + SYN_TEXT + 0x10, mov_edx_jmp, sizeof(mov_edx_jmp));
+	o.syms = SYN({ "PQsendQueryParams", 0x20 }, { "PQfinish", 0x50 });
+	o.nsyms = 2;
+	len = syn_elf(img, sizeof(img), &o);
+	assert_int_equal(inspect(img, len, &info), 0);
+	assert_false(info.libpq);
+	assert_offsets_zero(&info, 0, TLS_SYM__COUNT);
+}
+
 /* One of read/write makes the library; a compatibility layer carrying the other library's
  * names (GnuTLS's OpenSSL emulation, say) is hooked as what it really is. */
 static void test_synth_which_library(void **state)
@@ -917,12 +960,19 @@ static void test_libpq(void **state)
 	struct tls_elf_info info;
 	size_t len;
 	uint8_t *img = SLURP_OR_SKIP(LIBDIR "libpq.so.5", &len);
+	uint64_t want;
 
 	(void)state;
 	assert_int_equal(inspect(img, len, &info), 0);
 	assert_int_equal(info.lib, TLS_LIB_NONE);
 	assert_true(info.libpq);
-	assert_offsets_match(img, len, &info, TLS_SYM_PQ_SEND_QUERY, TLS_SYM__COUNT);
+	/* Debian's PQsendQuery is `mov $1,%edx; jmp PQsendQueryInternal`: hooked on the jmp */
+	want = hand_sym_offset(img, len, "PQsendQuery");
+	assert_true(want != 0);
+	if (img[want] == 0xba && img[want + 5] == 0xe9)
+		want += 5;
+	assert_true(info.offset[TLS_SYM_PQ_SEND_QUERY] == want);
+	assert_offsets_match(img, len, &info, TLS_SYM_PQ_SEND_QUERY_PARAMS, TLS_SYM__COUNT);
 	assert_offsets_zero(&info, TLS_SYM_SSL_READ, TLS_SYM_PQ_SEND_QUERY);
 	assert_false(info.stripped_openssl);
 	assert_hex(info.build_id, 40);
@@ -1055,6 +1105,7 @@ int main(void)
 		cmocka_unit_test(test_libssl),
 		cmocka_unit_test(test_libgnutls),
 		cmocka_unit_test(test_libpq),
+		cmocka_unit_test(test_synth_libpq_stub),
 		cmocka_unit_test(test_libc),
 		cmocka_unit_test(test_libcrypto),
 		cmocka_unit_test(test_nginx),
