@@ -747,6 +747,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "obsprobe: %s\n", err);
 		return 2;
 	}
+	/* Before any setup: loading and probing take seconds (each uprobe ~70 ms), and a SIGINT
+	 * that came meanwhile must stop the run, not vanish (a shell's background job starts with
+	 * SIGINT ignored). The loop below sees the flag and goes straight to the cleanup. */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
 	log_set_level(LOG_WARN + a->opt.verbose);
 	log_install_libbpf();
 	strbuf_init(&a->line);
@@ -836,9 +842,6 @@ int main(int argc, char **argv)
 	if (a->prom)
 		fprintf(stderr, "obsprobe: metrics on http://%s/metrics\n", a->opt.prometheus);
 
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
 
 	a->clock_offset = (int64_t)(now_ns(CLOCK_REALTIME) - now_ns(CLOCK_MONOTONIC));
 	next_tick = now_ns(CLOCK_MONOTONIC) + TICK_NS;
