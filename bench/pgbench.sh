@@ -7,11 +7,12 @@
 # shell (tests/lib.sh start_runner) once the configuration is in place, so obsprobe watches it
 # from its start. Interleaved rounds, the order of the configurations rotated each round:
 #  a) no obsprobe;
-#  b) the floor: empty bpftrace programs on the hooks obsprobe uses for PostgreSQL, entry
-#     uprobes on PQsendQuery, PQsendQueryParams, PQsendPrepare, PQsendQueryPrepared,
-#     PQconnectStart, PQconnectStartParams and PQfinish in the libpq.so.5 pgbench maps, and the
-#     sys_exit tracepoints of the socket syscalls and mmap (as bench/tls.sh). What any hook
-#     layout like this pays, whatever its programs do;
+#  b) the floor: probes that do nothing on the hooks obsprobe uses for PostgreSQL: uprobes on
+#     PQsendQuery, PQsendQueryParams, PQsendPrepare, PQsendQueryPrepared, PQconnectStart,
+#     PQconnectStartParams and PQfinish in the libpq.so.5 pgbench maps, at the offsets obsprobe
+#     uses (tracefs uprobe events with a filter that never matches), and empty bpftrace
+#     programs on the sys_exit tracepoints of the socket syscalls and mmap (as bench/tls.sh).
+#     What any hook layout like this pays, whatever its programs do;
 #  c) obsprobe --disable libpq: parsing the wire protocol alone (left out, said so, while
 #     obsprobe does not know the group libpq);
 #  d) obsprobe with everything on.
@@ -54,19 +55,47 @@ done
 wait "$WARM"
 [[ -n "$LIBPQ" ]] || die "pgbench (pid $WARM) maps no libpq.so*"
 
-# entry_skip FUNC: where obsprobe hooks FUNC, past its start: "+5" when FUNC begins with a mov
-# of an immediate to a register and a jump (Debian's PQsendQuery: `mov $1,%edx; jmp ..`), whose
-# jump the kernel emulates and whose mov it would single-step (see tls_elf_inspect); else ""
-entry_skip() {
-	local addr
-	addr=$(readelf -Ws --dyn-syms "$LIBPQ" | awk -v f="$1" '$8 == f || $8 ~ ("^" f "@") { print $2; exit }')
-	[[ -n "$addr" && "$1" != PQsendPrepare ]] || return 0
-	objdump -d "$LIBPQ" --start-address=$((16#$addr)) --stop-address=$((16#$addr + 10)) |
-		awk -F'\t' '/^ +[0-9a-f]+:/ { i++; if (i == 1 && $3 ~ /^mov +\$0x[0-9a-f]+,%e[abcd]x$/) m = 1;
-			if (i == 2 && m && $3 ~ /^jmp/) print "+5" }'
+# hook_offset FUNC: the file offset at which obsprobe hooks FUNC in LIBPQ, in hex: the
+# function's start, or 5 bytes on when it begins with a mov of an immediate to eax..ebx and a
+# jump (Debian's PQsendQuery: `mov $1,%edx; jmp ..`): the kernel emulates the jump and would
+# single-step the mov (see tls_elf_inspect; PQsendPrepare's hook reads rdx and stays)
+hook_offset() {
+	local vaddr off="" skip=0 o a m
+	vaddr=$(readelf -Ws --dyn-syms "$LIBPQ" |
+		awk -v f="$1" '$8 == f || index($8, f "@") == 1 { print $2; exit }')
+	[[ -n "$vaddr" ]] || return 1
+	vaddr=$((16#$vaddr))
+	# the LOAD segment that holds it turns the address into a file offset
+	while read -r _ o a _ _ m _; do
+		if ((vaddr >= a && vaddr < a + m)); then
+			off=$((vaddr - a + o))
+			break
+		fi
+	done < <(readelf -lW "$LIBPQ" | awk '$1 == "LOAD"')
+	[[ -n "${off:-}" ]] || return 1
+	if [[ $1 != PQsendPrepare ]] &&
+		objdump -d "$LIBPQ" --start-address=$vaddr --stop-address=$((vaddr + 10)) |
+		awk -F'\t' '/^ +[0-9a-f]+:/ { i++; if (i == 1 && $3 ~ /^mov +\$0x[0-9a-f]+,%e[abcd]x$/) m = 1
+			if (i == 2 && m && $3 ~ /^jmp/) found = 1 } END { exit !found }'; then
+		skip=5
+	fi
+	printf '0x%x' $((off + skip))
 }
+
+# The floor's uprobes are tracefs uprobe events at those offsets (this bpftrace cannot place a
+# probe past a function's start), with a filter that never matches: the trap, nothing recorded.
+# Its syscall tracepoints are bpftrace's, as in bench/tls.sh.
+TRACEFS=/sys/kernel/tracing
+mountpoint -q "$TRACEFS" || mount -t tracefs nodev "$TRACEFS" || die "cannot mount tracefs"
+FLOOR_GROUP=obsprobe_floor$$
+on_exit "echo 0 >$TRACEFS/events/$FLOOR_GROUP/enable 2>/dev/null; \
+	for e in ${LIBPQ_FUNCS[*]}; do echo \"-:$FLOOR_GROUP/\$e\" >>$TRACEFS/uprobe_events; done 2>/dev/null"
 for f in "${LIBPQ_FUNCS[@]}"; do
-	bench_floor_add "$f" "uprobe:$LIBPQ:$f$(entry_skip "$f")"
+	o=$(hook_offset "$f") || die "no $f in $LIBPQ"
+	echo "p:$FLOOR_GROUP/$f $LIBPQ:$o" >>"$TRACEFS/uprobe_events" ||
+		die "cannot add the uprobe event $f at $LIBPQ:$o"
+	echo 'common_pid == 0' >"$TRACEFS/events/$FLOOR_GROUP/$f/filter"
+	FLOOR_UPROBES+=("$f@$o")
 done
 bench_floor_add_syscalls
 
@@ -101,7 +130,10 @@ round() {
 	run=pgbench$SEQ
 	start_runner "$run" "${PGBENCH[@]}" -T "$PGBENCH_DURATION" -M "$mode" obsprobe
 	case $name in
-	b) bench_floor_start ;;
+	b)
+		bench_floor_start
+		echo 1 >"$TRACEFS/events/$FLOOR_GROUP/enable"
+		;;
 	c | d)
 		[[ $name == c ]] && flags=(--disable libpq)
 		port=$(free_port) || die "no free port"
@@ -120,7 +152,10 @@ round() {
 		"$TMP/$run.out")
 	[[ -n "$tps" && -n "$n" ]] || die "no tps in pgbench's output: $(cat "$TMP/$run.out")"
 	case $name in
-	b) stop_pid "$BT_PID" INT ;;
+	b)
+		echo 0 >"$TRACEFS/events/$FLOOR_GROUP/enable"
+		stop_pid "$BT_PID" INT
+		;;
 	c | d)
 		bench_settle $((7 * n + 2)) db_ops || true
 		t1=$(cpu_ticks "$OBS_PID")
@@ -146,7 +181,7 @@ round() {
 
 echo "bench: pgbench -n -c 1 -T $PGBENCH_DURATION, scale 1, over 127.0.0.1, modes ${MODES[*]}," \
 	"$ROUNDS interleaved rounds, $(nproc) CPUs; obsprobe flags: --console off ${EXTRA[*]}"
-echo "bench: floor: $FLOOR_N empty probes on $LIBPQ and the syscall exits${FLOOR_MISSING[*]:+ (absent here, left out: ${FLOOR_MISSING[*]})}"
+echo "bench: floor: uprobes on $LIBPQ at ${FLOOR_UPROBES[*]}, and $FLOOR_N empty programs on the syscall exits${FLOOR_MISSING[*]:+ (absent here, left out: ${FLOOR_MISSING[*]})}"
 
 for ((i = 1; i <= ROUNDS; i++)); do
 	for mode in "${MODES[@]}"; do
