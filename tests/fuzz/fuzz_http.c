@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fnv.h"
 #include "http_parser.h"
 #include "route.h"
 
@@ -35,17 +36,6 @@ struct fz {
 	size_t nrecs;
 	bool full;
 };
-
-static uint64_t fnv(uint64_t h, const void *p, size_t n)
-{
-	const uint8_t *b = p;
-
-	while (n--) {
-		h ^= *b++;
-		h *= 0x100000001b3ULL;
-	}
-	return h;
-}
 
 static void put(struct fz *f, char type, uint64_t hash)
 {
@@ -86,7 +76,7 @@ static void check_head(const struct http_head *h)
 static int on_head(void *ctx, const struct http_head *h)
 {
 	struct fz *f = ctx;
-	uint64_t hash = 0xcbf29ce484222325ULL;
+	uint64_t hash = FNV_OFFSET;
 
 	check_head(h);
 	assert(!f->open);

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fnv.h"
 #include "pg_parser.h"
 
 #define MAX_RECS 4096
@@ -38,17 +39,6 @@ struct fz {
 	size_t nrecs;
 	bool full;
 };
-
-static uint64_t fnv(uint64_t h, const void *p, size_t n)
-{
-	const uint8_t *b = p;
-
-	while (n--) {
-		h ^= *b++;
-		h *= 0x100000001b3ULL;
-	}
-	return h;
-}
 
 static void put(struct fz *f, int type, uint32_t len, size_t body_len, uint64_t hash)
 {
@@ -167,7 +157,7 @@ static void on_msg(void *ctx, const struct pg_msg *m)
 							       "RSKZTDCEN123nIstGHWAvcdV"));
 		break;
 	}
-	put(f, m->type, m->len, m->body_len, fnv(0xcbf29ce484222325ULL, m->body, m->body_len));
+	put(f, m->type, m->len, m->body_len, fnv(FNV_OFFSET, m->body, m->body_len));
 
 	/* A copy of exactly body_len bytes: a decoder reading past it is caught by ASan. */
 	body = malloc(m->body_len ? m->body_len : 1);
