@@ -60,7 +60,6 @@ struct pg_conn {
 	bool encrypted;	   /* ... and such bytes came: nothing more to read here */
 	char txn;	   /* last ReadyForQuery status: 'I', 'T', 'E'; 0 before the first */
 	uint32_t key_pid, key_secret; /* BackendKeyData, for CancelRequest */
-	uint64_t pgconn;	      /* the libpq PGconn that drives it, 0 if unknown */
 	char db[PG_NAME_MAX];
 	char address[HTTP_ADDR_MAX]; /* server.address */
 	int port;		     /* server.port, 0 unknown */
@@ -75,7 +74,7 @@ struct pg_conn {
 
 struct pq_call {
 	uint8_t call;
-	uint64_t conn, ts;
+	uint64_t ts;
 	char name[PG_NAME_MAX];
 	char sql[LIBPQ_TEXT_MAX];
 };
@@ -338,20 +337,13 @@ static void note_connect(struct pq_thread *th, const struct libpq_event *e)
 
 void pg_tracker_libpq(struct pg_tracker *t, const struct libpq_event *e)
 {
-	struct pq_thread *th = thread_get(t, e->hdr.pid, e->hdr.tid);
+	struct pq_thread *th;
 	struct pq_call *c;
 
-	if (e->call == LIBPQ_FINISH) {
-		struct pg_conn *pc;
-		size_t i;
-
-		/* the PGconn's memory is freed: a later one at the same address is another */
-		for (i = 0; i < CONN_BUCKETS; i++)
-			for (pc = t->conns[i]; pc; pc = pc->next)
-				if (pc->pid == e->hdr.pid && pc->pgconn == e->conn)
-					pc->pgconn = 0;
+	/* PQfinish: its connection's close() ends it on the wire */
+	if (e->call == LIBPQ_FINISH)
 		return;
-	}
+	th = thread_get(t, e->hdr.pid, e->hdr.tid);
 	if (!th)
 		return;
 	if (e->call == LIBPQ_CONNECT_START || e->call == LIBPQ_CONNECT_START_PARAMS) {
@@ -369,7 +361,6 @@ void pg_tracker_libpq(struct pg_tracker *t, const struct libpq_event *e)
 	c = &th->calls[(th->first + th->n) % PG_MAX_CALLS];
 	th->n++;
 	c->call = e->call;
-	c->conn = e->conn;
 	c->ts = e->hdr.ts_ns;
 	snprintf(c->name, sizeof(c->name), "%.*s", (int)sizeof(e->name), e->name);
 	snprintf(c->sql, sizeof(c->sql), "%.*s", (int)sizeof(e->text), e->text);
@@ -408,7 +399,6 @@ static void join_libpq(struct pg_tracker *t, struct pg_conn *c, struct pg_op *op
 		t->stats.libpq_unjoined += i;
 		t->stats.libpq_joined++;
 		op->start_ns = call->ts; /* the API call began before its bytes left */
-		c->pgconn = call->conn;
 		if (!op->sql[0] && call->sql[0])
 			snprintf(op->sql, sizeof(op->sql), "%s", call->sql);
 		if (!op->stmt[0] && call->name[0])
