@@ -266,14 +266,6 @@ static struct http_conn *tuple_peer(struct http_tracker *t, const struct http_co
 	return NULL;
 }
 
-/* child joins the trace of, and becomes the child of, the span with these ids */
-static void make_child(struct span *child, const uint8_t trace_id[16], const uint8_t span_id[8])
-{
-	memcpy(child->trace_id, trace_id, 16);
-	memcpy(child->parent_id, span_id, 8);
-	child->has_parent = true;
-}
-
 static void conn_remove(struct http_tracker *t, struct http_conn *c)
 {
 	struct http_conn **pp = conn_slot(t, c->id);
@@ -441,7 +433,7 @@ static bool adopt_held(struct http_tracker *t, const struct conn_meta *m,
 	if (t->held_tail == p)
 		t->held_tail = prev;
 	t->nheld--;
-	make_child(&p->span, client->trace_id, client->span_id);
+	span_make_child(&p->span, client->trace_id, client->span_id);
 	emit_span(t, &p->span);
 	pending_recycle(t, p);
 	return true;
@@ -502,7 +494,7 @@ static void stitch(struct http_tracker *t, struct http_conn *c, struct pending *
 	if (server->has_parent)
 		return;
 	p->stitched = me->stitched = true;
-	make_child(server, client->trace_id, client->span_id);
+	span_make_child(server, client->trace_id, client->span_id);
 	tid_retrace(t, server);
 }
 
@@ -618,7 +610,7 @@ static int start_request(struct feed_ctx *f, const struct http_head *h)
 		s->trace_flags = tp_flags;
 		if (s->kind == SPAN_KIND_SERVER) {
 			/* join the caller's trace as its child */
-			make_child(s, tp_trace, tp_span);
+			span_make_child(s, tp_trace, tp_span);
 			s->remote_parent = true;
 		} else {
 			memcpy(s->trace_id, tp_trace, 16);
@@ -631,7 +623,7 @@ static int start_request(struct feed_ctx *f, const struct http_head *h)
 		const struct tid_active *a = tid_sole_parent(t, f->tid);
 
 		if (a && !h->traceparent[0])
-			make_child(s, a->trace_id, a->span_id);
+			span_make_child(s, a->trace_id, a->span_id);
 	}
 	if (s->kind == SPAN_KIND_SERVER)
 		tid_enter(t, s);

@@ -441,13 +441,10 @@ static void finish_op(struct feed *f, struct pg_op *op, uint64_t end_ns)
 	if (!s)
 		return;
 	span_init(s, SPAN_KIND_CLIENT);
-	if (op->has_parent) {
-		memcpy(s->trace_id, op->trace_id, 16);
-		memcpy(s->parent_id, op->parent_id, 8);
-		s->has_parent = true;
-	} else {
+	if (op->has_parent)
+		span_make_child(s, op->trace_id, op->parent_id);
+	else
 		span_new_trace_id(s->trace_id);
-	}
 	span_new_span_id(s->span_id);
 	s->pid = c->pid;
 	s->tid = op->tid;

@@ -44,6 +44,13 @@ static struct span_attr *attr_slot(struct span *s, const char *key)
 	return &s->attrs[s->nattrs++];
 }
 
+void span_make_child(struct span *s, const uint8_t trace_id[16], const uint8_t span_id[8])
+{
+	memcpy(s->trace_id, trace_id, 16);
+	memcpy(s->parent_id, span_id, 8);
+	s->has_parent = true;
+}
+
 void span_set_str(struct span *s, const char *key, const char *val)
 {
 	struct span_attr *a = attr_slot(s, key);

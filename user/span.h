@@ -50,6 +50,8 @@ struct span {
 };
 
 void span_init(struct span *s, enum span_kind kind);
+/* s joins the trace trace_id as a child of the span span_id. */
+void span_make_child(struct span *s, const uint8_t trace_id[16], const uint8_t span_id[8]);
 /* Attributes: a key set twice keeps the last value; values that do not fit are truncated;
  * beyond SPAN_MAX_ATTRS new keys are dropped. */
 void span_set_str(struct span *s, const char *key, const char *val);
