@@ -234,11 +234,29 @@ static void thread_drop(struct pg_tracker *t, struct pq_thread **pp)
 	t->nthreads--;
 }
 
+/* Reads the conninfo value at p (quoted with '..' and backslash escapes, or up to blank space)
+ * into out (outsz > 0), or skips it when out is NULL; returns where it ends. */
+static const char *conninfo_value(const char *p, char *out, size_t outsz)
+{
+	bool quoted = *p == '\'';
+	size_t n = 0;
+
+	for (p += quoted; *p && (quoted ? *p != '\'' : !strchr(" \t\n", *p)); p++) {
+		if (quoted && *p == '\\' && p[1])
+			p++;
+		if (out && n + 1 < outsz)
+			out[n++] = *p;
+	}
+	if (out)
+		out[n] = '\0';
+	return quoted && *p ? p + 1 : p;
+}
+
 /* The value of keyword key in a conninfo string ("host=/tmp port=5432 dbname='a b'"); URIs
  * (postgresql://user@host:port/db) are read for host, port and dbname. */
 static void conninfo_get(const char *ci, const char *key, char *out, size_t outsz)
 {
-	size_t klen = strlen(key), n = 0;
+	size_t klen = strlen(key);
 	const char *p = ci;
 
 	out[0] = '\0';
@@ -257,41 +275,32 @@ static void conninfo_get(const char *ci, const char *key, char *out, size_t outs
 		return;
 	}
 	while (*p) {
+		bool match;
+
 		p += strspn(p, " \t\n");
-		if (!strncmp(p, key, klen) && (p[klen] == '=' || p[klen] == ' ')) {
-			p += klen;
-			p += strspn(p, " \t");
-			if (*p++ != '=')
-				return;
-			p += strspn(p, " \t");
-			if (*p == '\'') {
-				for (p++; *p && *p != '\''; p++) {
-					if (*p == '\\' && p[1])
-						p++;
-					if (n + 1 < outsz)
-						out[n++] = *p;
-				}
-			} else {
-				for (; *p && *p != ' ' && *p != '\t' && *p != '\n'; p++)
-					if (n + 1 < outsz)
-						out[n++] = *p;
-			}
-			out[n] = '\0';
-			return;
-		}
-		/* skip this pair: keyword, '=', a value quoted or not */
+		match = !strncmp(p, key, klen) && (p[klen] == '=' || p[klen] == ' ');
+		/* keyword, '=', a value quoted or not */
 		p += strcspn(p, "= \t");
-		p += strspn(p, "= \t");
-		if (*p == '\'') {
-			for (p++; *p && *p != '\''; p++)
-				if (*p == '\\' && p[1])
-					p++;
-			if (*p)
-				p++;
-		} else {
-			p += strcspn(p, " \t\n");
-		}
+		p += strspn(p, " \t");
+		if (*p != '=')
+			return;
+		p++;
+		p += strspn(p, " \t");
+		p = conninfo_value(p, match ? out : NULL, outsz);
+		if (match)
+			return;
 	}
+}
+
+/* The host, port and database of conninfo string ci that th does not have yet. */
+static void take_conninfo(struct pq_thread *th, const char *ci)
+{
+	if (!th->host[0])
+		conninfo_get(ci, "host", th->host, sizeof(th->host));
+	if (!th->port[0])
+		conninfo_get(ci, "port", th->port, sizeof(th->port));
+	if (!th->db[0])
+		conninfo_get(ci, "dbname", th->db, sizeof(th->db));
 }
 
 static void note_connect(struct pq_thread *th, const struct libpq_event *e)
@@ -304,9 +313,7 @@ static void note_connect(struct pq_thread *th, const struct libpq_event *e)
 	if (e->call == LIBPQ_CONNECT_START) {
 		memcpy(text, e->text, sizeof(text));
 		text[sizeof(text) - 1] = '\0';
-		conninfo_get(text, "host", th->host, sizeof(th->host));
-		conninfo_get(text, "port", th->port, sizeof(th->port));
-		conninfo_get(text, "dbname", th->db, sizeof(th->db));
+		take_conninfo(th, text);
 		return;
 	}
 	for (i = 0; i < e->nparams && i < LIBPQ_PARAM_SLOTS; i++) {
@@ -321,17 +328,10 @@ static void note_connect(struct pq_thread *th, const struct libpq_event *e)
 			snprintf(th->host, sizeof(th->host), "%s", val);
 		else if (!strcmp(key, "port") && !th->port[0])
 			snprintf(th->port, sizeof(th->port), "%s", val);
-		else if (!strcmp(key, "dbname") && !th->db[0] && !strchr(val, '=') &&
-			 !strstr(val, "://"))
+		else if (!strcmp(key, "dbname") && (strchr(val, '=') || strstr(val, "://")))
+			take_conninfo(th, val); /* expand_dbname: a whole conninfo string */
+		else if (!strcmp(key, "dbname") && !th->db[0])
 			snprintf(th->db, sizeof(th->db), "%s", val);
-		else if (!strcmp(key, "dbname") && !th->db[0]) {
-			/* with expand_dbname, dbname may be a whole conninfo string */
-			conninfo_get(val, "dbname", th->db, sizeof(th->db));
-			if (!th->host[0])
-				conninfo_get(val, "host", th->host, sizeof(th->host));
-			if (!th->port[0])
-				conninfo_get(val, "port", th->port, sizeof(th->port));
-		}
 	}
 }
 
