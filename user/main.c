@@ -567,6 +567,15 @@ static void update_export_health(struct app *a)
 	}
 }
 
+/* One series of obsprobe's own counters, by its one label (reason, protocol). */
+static void set_one_label(struct app *a, int family, const char *key, const char *value,
+			  uint64_t n)
+{
+	struct metric_label l = { key, value };
+
+	metrics_counter_set(a->metrics, family, &l, 1, (double)n);
+}
+
 static void count_pool(void *ctx, uint32_t pid, const char *pool, bool used)
 {
 	struct app *a = ctx;
@@ -609,21 +618,9 @@ static void update_db_health(struct app *a)
 		metrics_gauge_set(a->metrics, a->fam_db_conns, l, 4, a->pools[i].idle);
 	}
 	pg_tracker_get_stats(a->pg, &st);
-	{
-		struct metric_label l = { "protocol", "postgresql" };
-
-		metrics_counter_set(a->metrics, a->fam_parse, &l, 1, (double)st.lost);
-	}
-	{
-		struct metric_label l = { "reason", "pg_libpq_unjoined" };
-
-		metrics_counter_set(a->metrics, a->fam_lost, &l, 1, (double)st.libpq_unjoined);
-	}
-	{
-		struct metric_label l = { "reason", "pg_tls_not_decrypted" };
-
-		metrics_counter_set(a->metrics, a->fam_lost, &l, 1, (double)st.encrypted);
-	}
+	set_one_label(a, a->fam_parse, "protocol", "postgresql", st.lost);
+	set_one_label(a, a->fam_lost, "reason", "pg_libpq_unjoined", st.libpq_unjoined);
+	set_one_label(a, a->fam_lost, "reason", "pg_tls_not_decrypted", st.encrypted);
 }
 
 static void update_health(struct app *a)
@@ -637,27 +634,13 @@ static void update_health(struct app *a)
 	http_tracker_get_stats(a->tracker, &st);
 	proc_probe_read_drops(a->proc, drops, OBS_DROP__COUNT);
 	metrics_counter_set(a->metrics, a->fam_events, NULL, 0, (double)a->events);
-	for (i = 0; i < OBS_DROP__COUNT; i++) {
-		struct metric_label l = { "reason", drop_reason_names[i] };
-
-		metrics_counter_set(a->metrics, a->fam_lost, &l, 1, (double)drops[i]);
-	}
-	{
-		struct metric_label l = { "reason", "capture_truncated" };
-
-		metrics_counter_set(a->metrics, a->fam_lost, &l, 1, (double)st.truncated);
-	}
-	if (a->sat) {
-		struct metric_label l = { "reason", "thread_table_full" };
-
-		metrics_counter_set(a->metrics, a->fam_lost, &l, 1,
-				    (double)saturation_lost_threads(a->sat));
-	}
-	{
-		struct metric_label l = { "protocol", "http" };
-
-		metrics_counter_set(a->metrics, a->fam_parse, &l, 1, (double)st.parse_errors);
-	}
+	for (i = 0; i < OBS_DROP__COUNT; i++)
+		set_one_label(a, a->fam_lost, "reason", drop_reason_names[i], drops[i]);
+	set_one_label(a, a->fam_lost, "reason", "capture_truncated", st.truncated);
+	if (a->sat)
+		set_one_label(a, a->fam_lost, "reason", "thread_table_full",
+			      saturation_lost_threads(a->sat));
+	set_one_label(a, a->fam_parse, "protocol", "http", st.parse_errors);
 	metrics_counter_set(a->metrics, a->fam_routes, NULL, 0,
 			    (double)targets_route_overflows(a->targets));
 	metrics_gauge_set(a->metrics, a->fam_procs, NULL, 0, (double)targets_count(a->targets));
