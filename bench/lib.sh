@@ -112,22 +112,3 @@ bench_floor_start() {
 	((n == FLOOR_N)) ||
 		die "bpftrace has attached $n of the floor's $FLOOR_N probes: $(bpftool perf list 2>&1 | grep "^pid $BT_PID ")"
 }
-
-# bench_settle N CMD...: waits (15 s at most) until CMD prints a count of N or more (0), or its
-# count has not moved for a second, so what will come has come (1)
-bench_settle() {
-	local n=$1 prev=-1 cur still=0 i
-	shift
-	for ((i = 0; i < 30; i++)); do
-		cur=$("$@")
-		((cur >= n)) && return 0
-		if ((cur == prev)); then
-			((++still >= 2)) && return 1
-		else
-			still=0
-		fi
-		prev=$cur
-		sleep 0.5
-	done
-	return 1
-}

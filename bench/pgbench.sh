@@ -157,7 +157,7 @@ round() {
 		stop_pid "$BT_PID" INT
 		;;
 	c | d)
-		bench_settle $((7 * n + 2)) db_ops || true
+		count_settles 0.5 30 2 $((7 * n + 2)) db_ops || true
 		t1=$(cpu_ticks "$OBS_PID")
 		sleep 1.2 # one health tick: the lost counters are current
 		scrape >"$TMP/metrics.txt" || die "scrape of $OBS_METRICS failed"

@@ -82,7 +82,7 @@ round() {
 	case $name in
 	b) stop_pid "$BT_PID" INT ;;
 	c)
-		bench_settle "$n" https_spans || true
+		count_settles 0.5 30 2 "$n" https_spans || true
 		t1=$(cpu_ticks "$OBS_PID")
 		sleep 1.2 # one health tick: the lost counters are current
 		scrape >"$TMP/metrics.txt" || die "scrape of $OBS_METRICS failed"

@@ -492,6 +492,26 @@ else:
         print("<missing>" if v is None else v)
 '
 
+# count_settles EVERY POLLS STILL N CMD...: runs CMD every EVERY seconds, at most POLLS times,
+# until it prints a count of N or more (0), or until the count has not moved for STILL polls
+# in a row, what will come having come (1).
+count_settles() {
+	local every=$1 polls=$2 still_max=$3 n=$4 cur prev=-1 still=0 i
+	shift 4
+	for ((i = 0; i < polls; i++)); do
+		cur=$("$@")
+		((cur >= n)) && return 0
+		if ((cur == prev)); then
+			((++still >= still_max)) && return 1
+		else
+			still=0
+		fi
+		prev=$cur
+		sleep "$every"
+	done
+	return 1
+}
+
 # spans_count FILE FILTER...: how many JSON spans in FILE match every FILTER.
 spans_count() {
 	local f=$1

@@ -23,23 +23,8 @@ pgbench_init 1 || finish
 # history_rows: rows in pgbench_history (one per committed pgbench transaction)
 history_rows() { pg_psql -At -c 'SELECT count(*) FROM pgbench_history'; }
 
-# lines_settle N FILE: waits until FILE has N lines (one span a line: cheaper than parsing),
-# 30 s at most, or until its count has not moved for 3 s; 0 once N are there
-lines_settle() {
-	local n=$1 file=$2 cur prev=-1 still=0 i
-	for ((i = 0; i < 300; i++)); do
-		cur=$(wc -l <"$file")
-		((cur >= n)) && return 0
-		if ((cur == prev)); then
-			((++still >= 30)) && return 1
-		else
-			still=0
-		fi
-		prev=$cur
-		sleep 0.1
-	done
-	return 1
-}
+# lines FILE: its lines (one span a line: cheaper than parsing)
+lines() { wc -l <"$1"; }
 
 # pgbench_watched NAME MODE HOST: pgbench in MODE against HOST, forked by a runner that obsprobe
 # watches; waits for pgbench's result and for its 7N + 2 spans, then scrapes /metrics into
@@ -66,7 +51,8 @@ pgbench_watched() {
 	rows=$(($(history_rows) - before))
 	assert_eq "$name: pgbench's count is what it inserted into pgbench_history" "$N" "$rows"
 	total=$((7 * N + 2))
-	lines_settle "$total" "$OBS_OUT" || fail "$name: only $(wc -l <"$OBS_OUT") spans of $total came"
+	# 30 s at most, or 3 s without a new span
+	count_settles 0.1 300 30 "$total" lines "$OBS_OUT" || fail "$name: only $(wc -l <"$OBS_OUT") spans of $total came"
 	sleep 1.2 # a span too many would have come by now; one health tick for the counters
 	scrape >"$TMP/$name.metrics" || fail "$name: scrape of $OBS_METRICS failed"
 	stop_obsprobe
