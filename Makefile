@@ -31,8 +31,8 @@ CFLAGS    ?= -O2 -g
 # Positional initialisers that leave trailing fields zero ({ "key", "value" } for a struct that
 # has grown a field since) are C, not a mistake; the kernel does not warn about them either.
 # positional initialisers of structs that later grew fields (metric_label, families) stay valid
-CFLAGS    += $(WARN) -Wno-missing-field-initializers -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser \
-	     -Iexporters -I$(BUILD) -I$(GEN)
+CFLAGS    += $(WARN) -Wno-missing-field-initializers -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser -I. \
+	     -I$(BUILD) -I$(GEN)
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) -Wno-unused-function \
 	      -Wno-unused-parameter \
 	      -Iinclude -Ivmlinux/$(ARCH) -I/usr/include/$(UNAME_M)-linux-gnu
@@ -45,14 +45,17 @@ SKELS     := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
 
 # No libbpf: pure logic with no I/O beyond what callers hand in, and goruntime.c, which reads
 # executables and /proc. Unit tests and fuzzers link these.
-CORE_SRCS := user/strbuf.c user/http_parser.c user/route.c user/metrics.c user/span.c \
-	     user/elfsyms.c user/procfs.c user/tlslib.c user/pg_parser.c user/sql.c user/pg.c \
-	     user/http.c user/otel_config.c user/goruntime.c exporters/console.c \
-	     exporters/otlp_encode.c
+CORE_SRCS := user/util/strbuf.c user/protocols/http_parser.c user/pipeline/route.c \
+	     user/pipeline/metrics.c user/pipeline/span.c user/process/elfsyms.c \
+	     user/process/procfs.c user/process/tlslib.c user/protocols/pg_parser.c \
+	     user/protocols/sql.c user/protocols/pg.c user/protocols/http.c user/otel_config.c \
+	     user/process/goruntime.c exporters/console.c exporters/otlp_encode.c
 # What CORE_SRCS link against besides libc: goruntime.c and tlslib.c read ELF symbols, goruntime.c
 # DWARF too.
 CORE_LIBS := -ldw -lelf
-APP_SRCS  := $(filter-out $(CORE_SRCS),$(wildcard user/*.c exporters/*.c))
+APP_SRCS  := $(filter-out $(CORE_SRCS),$(wildcard user/*.c user/*/*.c exporters/*.c))
+# Every header a C file may include: a change to any rebuilds
+HDRS      := $(wildcard include/obsprobe/*.h user/*.h user/*/*.h exporters/*.h)
 # OTLP messages: our subset of the official .proto files, compiled by protoc-c into $(GEN).
 PROTO_DIR := exporters/proto
 PROTOS    := $(addprefix $(PROTO_DIR)/opentelemetry/proto/,common/v1/common.proto \
@@ -77,7 +80,7 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 
 all: $(BUILD)/obsprobe
 
-$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.bpf.h include/*.h) $(VMLINUX_H)
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.bpf.h include/obsprobe/*.h) $(VMLINUX_H)
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@.tmp
@@ -102,13 +105,13 @@ $(BUILD)/obj/gen/%.o: $(GEN)/%.c $(PB_HDRS)
 # snprintf truncation is how captured strings are bounded here, not a mistake (gcc only: clang
 # 14 has no such warning)
 NO_TRUNC_WARN := $(if $(findstring clang,$(CC)),,-Wno-format-truncation)
-$(BUILD)/obj/%.o: %.c $(wildcard include/*.h user/*.h exporters/*.h) $(PB_HDRS) | $(SKELS)
+$(BUILD)/obj/%.o: %.c $(HDRS) $(PB_HDRS) | $(SKELS)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(NO_TRUNC_WARN) -c $< -o $@
 
-# user/X.c embeds the skeleton of bpf/X.bpf.c
-$(foreach s,$(patsubst bpf/%.bpf.c,%,$(BPF_SRCS)),$(eval $(BUILD)/obj/user/$(s).o: $(BUILD)/$(s).skel.h))
+# user/probes/X.c embeds the skeleton of bpf/X.bpf.c
+$(foreach s,$(patsubst bpf/%.bpf.c,%,$(BPF_SRCS)),$(eval $(BUILD)/obj/user/probes/$(s).o: $(BUILD)/$(s).skel.h))
 
 $(BUILD)/obsprobe: $(CORE_OBJS) $(APP_OBJS)
 	$(call msg,LINK,$@)
@@ -124,14 +127,14 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libobscore.a $(PB_HDRS)
 		$(CORE_LIBS) -lm -lpthread -o $@
 
 $(BUILD)/asan/%: tests/unit/%.c $(CORE_SRCS) $(PB_SRCS) $(PB_HDRS) \
-		 $(wildcard include/*.h user/*.h exporters/*.h)
+		 $(HDRS)
 	$(call msg,ASAN,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(CFLAGS) $(SAN_FLAGS) $< $(CORE_SRCS) $(PB_SRCS) -lcmocka -lprotobuf-c \
 		$(CORE_LIBS) -lm -lpthread -o $@
 
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(CORE_SRCS) $(PB_SRCS) $(PB_HDRS) \
-		 $(wildcard include/*.h user/*.h exporters/*.h)
+		 $(HDRS)
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(CFLAGS) -fsanitize=fuzzer,address,undefined $< $(CORE_SRCS) $(PB_SRCS) \
@@ -145,11 +148,11 @@ $(BUILD)/bench/%: bench/%.c $(BUILD)/libobscore.a $(PB_HDRS)
 
 # The exporter end to end: encoder, batching, libcurl, to an in-process sink on loopback
 $(BUILD)/bench/otlp_send_bench: bench/otlp_send_bench.c bench/otlp_sink.c $(BUILD)/libobscore.a \
-				$(BUILD)/obj/exporters/otlp.o $(BUILD)/obj/user/log.o
+				$(BUILD)/obj/exporters/otlp.o $(BUILD)/obj/user/util/log.o
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -Ibench $< bench/otlp_sink.c $(BUILD)/obj/exporters/otlp.o \
-		$(BUILD)/obj/user/log.o $(BUILD)/libobscore.a $(LDLIBS) -lcurl -lprotobuf-c -o $@
+		$(BUILD)/obj/user/util/log.o $(BUILD)/libobscore.a $(LDLIBS) -lcurl -lprotobuf-c -o $@
 
 unit: $(UNIT_BINS) $(ASAN_BINS)
 fuzz: $(FUZZ_BINS)

@@ -12,8 +12,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "otlp_encode.h"
-#include "span.h"
+#include "exporters/otlp_encode.h"
+#include "pipeline/span.h"
 
 #define NPROCS 4
 

@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "otel_config.h"
-#include "otlp.h"
+#include "exporters/otlp.h"
 #include "otlp_sink.h"
 
 static const char *getenv_const(const char *name)

@@ -6,7 +6,7 @@
 #ifndef OBSPROBE_MAPS_BPF_H
 #define OBSPROBE_MAPS_BPF_H
 
-#include "obsprobe.h"
+#include "obsprobe/common.h"
 
 /* tgid -> OBS_TARGET_* flags: the processes somebody asked about. */
 struct {

@@ -5,8 +5,8 @@
 
 #include <stdint.h>
 
-#include "span.h"
-#include "strbuf.h"
+#include "pipeline/span.h"
+#include "util/strbuf.h"
 
 enum console_mode {
 	CONSOLE_OFF = 0,

@@ -12,7 +12,7 @@
 #include <time.h>
 #include <zlib.h>
 
-#include "log.h"
+#include "util/log.h"
 #include "otlp_encode.h"
 
 #define BACKOFF_FIRST_MS 500

@@ -12,9 +12,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "metrics.h"
+#include "pipeline/metrics.h"
 #include "otel_config.h"
-#include "span.h"
+#include "pipeline/span.h"
 
 #define OTLP_QUEUE_MAX 2048 /* spans waiting for the exporter thread */
 #define OTLP_BATCH_MAX 512  /* spans per request */

@@ -9,8 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "metrics.h"
-#include "span.h"
+#include "pipeline/metrics.h"
+#include "pipeline/span.h"
 
 #define OTLP_SDK_NAME "obsprobe" /* telemetry.sdk.name, and the instrumentation scope name */
 

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <sys/socket.h>
 
-#include "metrics.h"
+#include "pipeline/metrics.h"
 
 struct prom_server;
 

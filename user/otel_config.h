@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "span.h"
+#include "pipeline/span.h"
 
 #define OTEL_URL_MAX 1024
 #define OTEL_MAX_HEADERS 32

@@ -17,8 +17,8 @@
 #include <string.h>
 
 #include "fnv.h"
-#include "http_parser.h"
-#include "route.h"
+#include "protocols/http_parser.h"
+#include "pipeline/route.h"
 
 #define MAX_RECS 4096
 

@@ -20,7 +20,7 @@
 #include <string.h>
 
 #include "fnv.h"
-#include "pg_parser.h"
+#include "protocols/pg_parser.h"
 
 #define MAX_RECS 4096
 #define LOSS (-1) /* a record that marks where sync was lost */

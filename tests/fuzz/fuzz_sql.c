@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sql.h"
+#include "protocols/sql.h"
 
 /* Whether s[0..n) ends between characters: no lead byte is missing continuation bytes. */
 static bool ends_clean(const char *s, size_t n)

@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "procfs.h"
-#include "tlslib.h"
+#include "process/procfs.h"
+#include "process/tlslib.h"
 
 static void check_elf(const uint8_t *data, size_t size)
 {

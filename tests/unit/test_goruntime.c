@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "goruntime.h"
+#include "process/goruntime.h"
 
 #define MAGIC "\xff Go buildinf:"
 

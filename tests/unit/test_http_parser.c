@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "http_parser.h"
+#include "protocols/http_parser.h"
 
 /* A string literal as bytes and length, embedded NULs included. */
 #define LIT(s) (const uint8_t *)(s), sizeof(s) - 1

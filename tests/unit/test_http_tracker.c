@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "http.h"
+#include "protocols/http.h"
 
 #define MAX_SPANS 16
 

@@ -19,7 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "metrics.h"
+#include "pipeline/metrics.h"
 
 #define PROMTOOL "/usr/bin/promtool"
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))

@@ -14,9 +14,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "metrics.h"
-#include "otlp_encode.h"
-#include "span.h"
+#include "pipeline/metrics.h"
+#include "exporters/otlp_encode.h"
+#include "pipeline/span.h"
 
 #include "opentelemetry/proto/collector/metrics/v1/metrics_service.pb-c.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb-c.h"

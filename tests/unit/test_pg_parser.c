@@ -10,7 +10,7 @@
 #include <cmocka.h>
 
 #include "pg_bytes.h"
-#include "pg_parser.h"
+#include "protocols/pg_parser.h"
 
 /* A string literal as bytes and length, embedded NULs included. */
 #define LIT(s) (const uint8_t *)(s), sizeof(s) - 1

@@ -11,8 +11,8 @@
 #include <cmocka.h>
 
 #include "pg_bytes.h"
-#include "pg.h"
-#include "pg_parser.h"
+#include "protocols/pg.h"
+#include "protocols/pg_parser.h"
 
 #define MAX_SPANS 16
 #define PID 100

@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "route.h"
+#include "pipeline/route.h"
 
 static void check_split(const char *target, const char *want_path, const char *want_query)
 {

@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "sql.h"
+#include "protocols/sql.h"
 
 struct redact_case {
 	const char *in;

@@ -21,8 +21,8 @@
 
 #include <cmocka.h>
 
-#include "procfs.h"
-#include "tlslib.h"
+#include "process/procfs.h"
+#include "process/tlslib.h"
 
 #define LIBDIR "/usr/lib/x86_64-linux-gnu/"
 

@@ -1,0 +1,250 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Thread states, run-queue latency and off-CPU time of watched processes, from the scheduler's
+ * tracepoints. Every hit on an unwatched task ends at one map lookup; watched ones update maps,
+ * never the ring buffer.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+
+#include "obsprobe/sched.h"
+#include "maps.bpf.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* tp_btf arguments are BTF pointers: fields are read with plain loads (CO-RE relocated), not
+ * bpf_probe_read_kernel calls, which on sched_switch's rate is most of the cost. */
+
+#define TASK_RUNNING 0
+#define PF_EXITING 0x00000004
+#define E2BIG 7
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SCHED_MAX_THREADS);
+	__type(key, __u32);
+	__type(value, struct sched_thread);
+} threads SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, OBS_MAX_TARGETS);
+	__type(key, __u32);
+	__type(value, struct sched_proc);
+} procs SEC(".maps");
+
+/* Threads that found the threads map full: their states are missing from the counts. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} threads_full SEC(".maps");
+
+/* task_struct->state became __state in 5.14 (2f064a59a11f) */
+struct task_struct___o {
+	volatile long int state;
+} __attribute__((preserve_access_index));
+
+static __always_inline __u32 watch_flags(__u32 tgid)
+{
+	__u32 *f = target_of(tgid);
+
+	return f ? *f : 0;
+}
+
+static __always_inline long task_state(struct task_struct *t)
+{
+	struct task_struct___o *old = (void *)t;
+
+	if (bpf_core_field_exists(t->__state))
+		return t->__state;
+	return BPF_CORE_READ(old, state);
+}
+
+static __always_inline __u32 log2_u64(__u64 v)
+{
+	__u32 r = 0, shift;
+
+	shift = (v > 0xffffffffULL) << 5;
+	v >>= shift;
+	r |= shift;
+	shift = (v > 0xffff) << 4;
+	v >>= shift;
+	r |= shift;
+	shift = (v > 0xff) << 3;
+	v >>= shift;
+	r |= shift;
+	shift = (v > 0xf) << 2;
+	v >>= shift;
+	r |= shift;
+	shift = (v > 0x3) << 1;
+	v >>= shift;
+	r |= shift;
+	r |= (v >> 1);
+	return r;
+}
+
+static __always_inline struct sched_proc *proc_of(__u32 tgid)
+{
+	static const struct sched_proc zero;
+	struct sched_proc *p = bpf_map_lookup_elem(&procs, &tgid);
+
+	if (p)
+		return p;
+	bpf_map_update_elem(&procs, &tgid, &zero, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&procs, &tgid);
+}
+
+/* The entry of thread t of watched process tgid, created in state st when it has none yet
+ * (threads that existed before the attach and were not seeded, or whose creation we did not
+ * see). NULL for tasks on their way out: an exited thread must not come back. */
+static __always_inline struct sched_thread *thread_get(struct task_struct *t, __u32 tgid, __u32 st,
+						       __u64 now)
+{
+	__u32 tid = t->pid;
+	struct sched_thread *th, fresh = {};
+
+	th = bpf_map_lookup_elem(&threads, &tid);
+	if (th)
+		return th;
+	if (t->flags & PF_EXITING)
+		return NULL;
+	fresh.tgid = tgid;
+	fresh.state = st;
+	fresh.since_ns = now;
+	if (bpf_map_update_elem(&threads, &tid, &fresh, BPF_NOEXIST) == -E2BIG) {
+		__u32 zero = 0;
+		__u64 *full = bpf_map_lookup_elem(&threads_full, &zero);
+
+		if (full)
+			*full += 1;
+	}
+	return bpf_map_lookup_elem(&threads, &tid);
+}
+
+/* thread_get() for any task: NULL at once when its process is not watched. */
+static __always_inline struct sched_thread *thread_of(struct task_struct *t, __u32 st, __u64 now)
+{
+	__u32 tgid = t->tgid;
+
+	if (!target_of(tgid))
+		return NULL;
+	return thread_get(t, tgid, st, now);
+}
+
+/* A wakeup makes a blocked thread runnable: its blocked time ends, its wait for a CPU starts. */
+static __always_inline void on_wakeup(struct task_struct *t)
+{
+	__u64 now = bpf_ktime_get_ns();
+	struct sched_thread *th = thread_of(t, SCHED_BLOCKED, now);
+	struct sched_proc *p;
+
+	/* a wakeup can reach a thread still on its CPU (woken before it got to block) */
+	if (!th || th->state == SCHED_RUNNING)
+		return;
+	if (th->state == SCHED_BLOCKED && now > th->since_ns) {
+		p = proc_of(th->tgid);
+		if (p)
+			p->offcpu_ns += now - th->since_ns;
+	}
+	th->state = SCHED_RUNNABLE;
+	th->runq_valid = 1;
+	th->since_ns = now;
+}
+
+SEC("tp_btf/sched_wakeup")
+int BPF_PROG(sched_wakeup, struct task_struct *p)
+{
+	on_wakeup(p);
+	return 0;
+}
+
+SEC("tp_btf/sched_wakeup_new")
+int BPF_PROG(sched_wakeup_new, struct task_struct *p)
+{
+	on_wakeup(p);
+	return 0;
+}
+
+SEC("tp_btf/sched_switch")
+int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
+{
+	__u32 prev_tgid = prev->tgid, next_tgid = next->tgid;
+	/* the flags, not the pointers: clang ORs two pointers for `!a && !b`, which the
+	 * verifier refuses */
+	__u32 prev_watched = watch_flags(prev_tgid), next_watched = watch_flags(next_tgid);
+	struct sched_thread *th;
+	struct sched_proc *p;
+	__u64 now;
+
+	if (!prev_watched && !next_watched)
+		return 0;
+	now = bpf_ktime_get_ns();
+
+	/* prev: only an entry it already has (a dying thread's last switch must not add one) */
+	if (prev_watched) {
+		__u32 tid = prev->pid;
+
+		th = bpf_map_lookup_elem(&threads, &tid);
+		if (th) {
+			bool queued = preempt || task_state(prev) == TASK_RUNNING;
+
+			p = proc_of(prev_tgid);
+			if (p) {
+				if (queued)
+					p->involuntary++;
+				else
+					p->voluntary++;
+			}
+			th->state = queued ? SCHED_RUNNABLE : SCHED_BLOCKED;
+			th->runq_valid = queued;
+			th->since_ns = now;
+		}
+	}
+	if (!next_watched)
+		return 0;
+	th = thread_get(next, next_tgid, SCHED_RUNNING, now);
+	if (!th)
+		return 0;
+	if (th->state == SCHED_RUNNABLE && th->runq_valid && now > th->since_ns) {
+		__u64 delta = now - th->since_ns;
+		__u32 slot = log2_u64(delta / 1000);
+
+		if (slot >= SCHED_SLOTS)
+			slot = SCHED_SLOTS - 1;
+		p = proc_of(next_tgid);
+		if (p) {
+			if (slot < SCHED_SLOTS)
+				p->runq_slots[slot] += 1;
+			p->runq_ns += delta;
+		}
+	}
+	th->state = SCHED_RUNNING;
+	th->runq_valid = 0;
+	th->since_ns = now;
+	return 0;
+}
+
+/* A new thread of a watched process: blocked until sched_wakeup_new puts it on a run queue.
+ * New processes join the targets at sched_process_fork, after this; their first thread gets
+ * its entry at that first wakeup. */
+SEC("tp_btf/task_newtask")
+int BPF_PROG(task_newtask, struct task_struct *task, u64 clone_flags)
+{
+	thread_of(task, SCHED_BLOCKED, bpf_ktime_get_ns());
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(sched_thread_exit, struct task_struct *p)
+{
+	__u32 tid = p->pid;
+
+	if (!target_of(p->tgid))
+		return 0;
+	bpf_map_delete_elem(&threads, &tid);
+	return 0;
+}

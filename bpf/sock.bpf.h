@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The data event both byte sources fill: socket syscalls (sock.bpf.c) and TLS library uprobes
+ * (tls.bpf.c). One per-CPU scratch per object, one way to copy and to size what is sent, and
+ * one way for syscall-exit programs (sock.bpf.c, sys_exit_mmap) to read their arguments.
+ */
+#ifndef OBSPROBE_DATA_BPF_H
+#define OBSPROBE_DATA_BPF_H
+
+#include "obsprobe/sock.h"
+#include "obsprobe/tls.h"
+#include "maps.bpf.h"
+
+const volatile __u32 capture_bytes = SOCK_CAPTURE_DEFAULT;
+
+/* Threads inside a hooked TLS read or write (tid -> call). Shared by the sock and tls objects:
+ * the socket syscall made inside the call names its connection and is not reported itself,
+ * because what it moves is ciphertext. */
+struct {
+	/* LRU: a thread killed inside a call never returns from it */
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, TLS_MAX_CALLS);
+	__type(key, __u64);
+	__type(value, struct tls_call);
+} tls_calls SEC(".maps");
+
+/* The data event plus slack, so that a copy at any offset below SOCK_CAPTURE_MAX of up to
+ * SOCK_CAPTURE_MAX bytes stays inside the map value, which is what the verifier checks. */
+struct data_scratch {
+	struct sock_data_event ev;
+	__u8 slack[SOCK_CAPTURE_MAX];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct data_scratch);
+} data_scratch SEC(".maps");
+
+/* The user registers saved at syscall entry: exit-only tracepoints read the arguments there. */
+static __always_inline struct pt_regs *user_regs(void)
+{
+	return (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+}
+
+static __always_inline void fill_hdr(struct obs_event_hdr *h, __u32 type, __u64 pid_tgid)
+{
+	h->type = type;
+	h->pid = pid_tgid >> 32;
+	h->tid = (__u32)pid_tgid;
+	h->ts_ns = bpf_ktime_get_ns();
+}
+
+static __always_inline __u32 capture_limit(__u64 bytes)
+{
+	__u32 limit = capture_bytes;
+
+	if (limit > SOCK_CAPTURE_MAX)
+		limit = SOCK_CAPTURE_MAX;
+	if (bytes < limit)
+		limit = bytes;
+	return limit;
+}
+
+/* A data event for conn_id in the per-CPU scratch, nothing captured yet; NULL (counted) when
+ * the scratch is missing. */
+static __always_inline struct data_scratch *scratch_event(__u64 pid_tgid, __u64 conn_id, int fd,
+							  __u8 dir, __u8 sc, __u64 bytes)
+{
+	__u32 zero = 0;
+	struct data_scratch *s = bpf_map_lookup_elem(&data_scratch, &zero);
+
+	if (!s) {
+		count_drop(OBS_DROP_SCRATCH);
+		return NULL;
+	}
+	fill_hdr(&s->ev.hdr, OBS_EV_SOCK_DATA, pid_tgid);
+	s->ev.conn_id = conn_id;
+	s->ev.bytes = bytes;
+	s->ev.captured = 0;
+	s->ev.fd = fd;
+	s->ev.dir = dir;
+	s->ev.syscall = sc;
+	return s;
+}
+
+/* Copies up to n bytes from user memory at ubuf to e->data + off; returns the bytes copied. */
+static __always_inline __u32 copy_user(struct data_scratch *s, __u32 off, __u64 n,
+				       const void *ubuf)
+{
+	off &= SOCK_CAPTURE_MAX - 1;
+	if (n > SOCK_CAPTURE_MAX)
+		n = SOCK_CAPTURE_MAX;
+	/* keep the clamp where the verifier sees it: the compiler may not fold it away */
+	asm volatile("" : "+r"(n));
+	if (n == 0 || n > SOCK_CAPTURE_MAX)
+		return 0;
+	if (bpf_probe_read_user(s->ev.data + off, n, ubuf)) {
+		count_drop(OBS_DROP_READ_FAULT);
+		return 0;
+	}
+	return n;
+}
+
+_Static_assert(sizeof(struct data_scratch) > 8191, "send_data's mask must stay in bounds");
+
+static __always_inline void send_data(struct data_scratch *s, __u32 captured)
+{
+	__u64 size;
+
+	if (captured > SOCK_CAPTURE_MAX)
+		captured = SOCK_CAPTURE_MAX;
+	s->ev.captured = captured;
+	/* The mask changes nothing (size <= sizeof(ev) < 8192) but is a bound the verifier keeps
+	 * on the register the helper gets; the barrier stops the compiler from dropping it. */
+	size = SOCK_DATA_HDR_SIZE + captured;
+	asm volatile("" : "+r"(size));
+	size &= 8191;
+	emit(&s->ev, size);
+}
+
+#endif /* OBSPROBE_DATA_BPF_H */

@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Socket I/O of watched processes, captured at syscall exit. */
+#ifndef OBSPROBE_SOCK_H
+#define OBSPROBE_SOCK_H
+
+#include "obsprobe/common.h"
+
+/* Hard upper bound of captured bytes per event; the run-time limit is `capture_bytes`. */
+#define SOCK_CAPTURE_MAX 4096
+#define SOCK_CAPTURE_DEFAULT 1024
+#define SOCK_MAX_IOV 8
+#define SOCK_MAX_CONNS 65536
+
+enum sock_dir {
+	SOCK_DIR_INGRESS = 0, /* the process read these bytes */
+	SOCK_DIR_EGRESS = 1,  /* the process wrote these bytes */
+};
+
+enum sock_role {
+	SOCK_ROLE_UNKNOWN = 0, /* existed before obsprobe attached */
+	SOCK_ROLE_ACCEPTED = 1,
+	SOCK_ROLE_CONNECTED = 2,
+};
+
+enum sock_syscall {
+	SOCK_SC_READ = 1,
+	SOCK_SC_READV,
+	SOCK_SC_RECVFROM,
+	SOCK_SC_RECVMSG,
+	SOCK_SC_WRITE,
+	SOCK_SC_WRITEV,
+	SOCK_SC_SENDTO,
+	SOCK_SC_SENDMSG,
+	SOCK_SC_SENDFILE,
+	SOCK_SC_ACCEPT,
+	SOCK_SC_CONNECT,
+	SOCK_SC_CLOSE,
+	SOCK_SC_TLS_READ,  /* plaintext the application read from its TLS library */
+	SOCK_SC_TLS_WRITE, /* plaintext the application handed its TLS library */
+};
+
+/* Key of the per-process fd table in BPF. */
+struct sock_fd_key {
+	__u32 pid;
+	__s32 fd;
+};
+
+struct sock_addr {
+	__u16 family; /* AF_INET, AF_INET6, AF_UNIX */
+	__u16 port;   /* host byte order */
+	__u8 addr[16]; /* IPv4 in the first 4 bytes, network order */
+};
+
+/* OBS_EV_SOCK_OPEN: a stream socket of a watched process became known. */
+struct sock_open_event {
+	struct obs_event_hdr hdr;
+	__u64 conn_id; /* unique for the life of the obsprobe run, survives fd reuse */
+	__s32 fd;
+	__u16 role;
+	__u16 pad;
+	struct sock_addr local;
+	struct sock_addr remote;
+};
+_Static_assert(sizeof(struct sock_open_event) == 80, "sock_open_event layout");
+
+/* OBS_EV_SOCK_DATA: bytes read or written; `captured` of them follow in data[]. */
+struct sock_data_event {
+	struct obs_event_hdr hdr;
+	__u64 conn_id;
+	__u64 bytes; /* what the syscall transferred */
+	__u32 captured;
+	__s32 fd;
+	__u8 dir;
+	__u8 syscall;
+	__u16 pad;
+	__u32 pad2;
+	__u8 data[SOCK_CAPTURE_MAX];
+};
+_Static_assert(sizeof(struct sock_data_event) == 56 + SOCK_CAPTURE_MAX, "sock_data_event layout");
+#define SOCK_DATA_HDR_SIZE 56
+
+/* OBS_EV_SOCK_CLOSE */
+struct sock_close_event {
+	struct obs_event_hdr hdr;
+	__u64 conn_id;
+	__s32 fd;
+	__u32 pad;
+};
+_Static_assert(sizeof(struct sock_close_event) == 40, "sock_close_event layout");
+
+#endif /* OBSPROBE_SOCK_H */

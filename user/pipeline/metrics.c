@@ -1,0 +1,1159 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include "pipeline/metrics.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* The OpenTelemetry SDK's default cardinality limit; used when metrics_new() is given 0. */
+#define METRICS_DEFAULT_MAX_SERIES 2000
+#define OVERFLOW_FAMILY "obsprobe_metric_series_overflow_total"
+#define OVERFLOW_LABEL "otel_metric_overflow"
+#define OVERFLOW_KEY OVERFLOW_LABEL "=\"true\""
+#define OVERFLOW_OTEL_LABEL "otel.metric.overflow"
+#define OTEL_NAME_MAX 255
+#define OTEL_UNIT_MAX 63
+#define INITIAL_SLOTS 16
+#define NUM_BUF 32
+
+struct series {
+	struct series *next; /* hash chain; once removed, the retired list */
+	uint64_t hash;
+	const char *key; /* rendered label pairs sorted by name, a="x",b="y"; "" when none */
+	const struct metric_label *labels; /* as first recorded, sorted like key */
+	size_t nlabels;
+	uint64_t start_ns; /* CLOCK_REALTIME at creation */
+	double value;	 /* counters and gauges */
+	double sum;	 /* histograms */
+	uint64_t count;
+	uint64_t buckets[]; /* histograms: nbounds + 1, last is +Inf; not cumulative */
+};
+
+struct family {
+	struct metric_family_def def; /* what metrics_visit() hands out: points into this family */
+	char *name;
+	char *help;
+	char *otel_name;
+	char *unit;
+	enum metric_type type;
+	double *bounds;
+	char **le; /* bounds formatted once for the le label */
+	size_t nbounds;
+	struct series **slots;
+	size_t nslots; /* power of two */
+	size_t nseries; /* not counting the overflow series */
+	struct series *overflow;
+	uint64_t overflowed; /* measurements diverted to the overflow series */
+};
+
+struct metrics {
+	pthread_mutex_t lock;
+	size_t max_series;
+	struct family **fams;
+	size_t nfams;
+	size_t fams_cap;
+	/* Scratch for the record path, used under the lock so that recording into an existing
+	 * series does not allocate. */
+	struct strbuf key;
+	const struct metric_label **sorted;
+	size_t nsorted;
+	size_t sorted_cap;
+	/* Snapshots in use share series' key and label strings without the lock, so a removed
+	 * series waits on the retired list until none is left. */
+	size_t snapshots;
+	struct series *retired;
+};
+
+enum record_op {
+	OP_ADD,
+	OP_SET,
+	OP_OBSERVE,
+	OP_HIST_SET,
+};
+
+static bool name_char(char c, bool first, bool colon)
+{
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_')
+		return true;
+	if (colon && c == ':')
+		return true;
+	return !first && c >= '0' && c <= '9';
+}
+
+static bool valid_name(const char *s, bool colon)
+{
+	const char *p;
+
+	if (!s || !*s)
+		return false;
+	for (p = s; *p; p++) {
+		if (!name_char(*p, p == s, colon))
+			return false;
+	}
+	return true;
+}
+
+/* Label keys may hold dots, OpenTelemetry style; Prometheus sees each as '_'. */
+static char prom_char(char c)
+{
+	return c == '.' ? '_' : c;
+}
+
+static bool valid_label_key(const char *s)
+{
+	const char *p;
+
+	if (!s || !*s)
+		return false;
+	for (p = s; *p; p++) {
+		if (!name_char(*p, p == s, false) && (p == s || *p != '.'))
+			return false;
+	}
+	return true;
+}
+
+/* strcmp of the keys as Prometheus reads them. */
+static int prom_key_cmp(const char *a, const char *b)
+{
+	while (*a && prom_char(*a) == prom_char(*b)) {
+		a++;
+		b++;
+	}
+	return (unsigned char)prom_char(*a) - (unsigned char)prom_char(*b);
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), k = strlen(suffix);
+
+	return n >= k && !strcmp(s + n - k, suffix);
+}
+
+/* Length of the valid UTF-8 sequence at p, 0 if there is none (overlong forms, surrogates and
+ * code points past U+10FFFF are invalid, as Go's utf8.ValidString has it). The NUL terminator
+ * fails every continuation test, so this never reads past the string. */
+static size_t utf8_len(const unsigned char *p)
+{
+	unsigned char lo = 0x80, hi = 0xbf;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		return (p[1] & 0xc0) == 0x80 ? 2 : 0;
+	if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		if (p[0] == 0xe0)
+			lo = 0xa0;
+		else if (p[0] == 0xed)
+			hi = 0x9f;
+		return p[1] >= lo && p[1] <= hi && (p[2] & 0xc0) == 0x80 ? 3 : 0;
+	}
+	if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		if (p[0] == 0xf0)
+			lo = 0x90;
+		else if (p[0] == 0xf4)
+			hi = 0x8f;
+		return p[1] >= lo && p[1] <= hi && (p[2] & 0xc0) == 0x80 &&
+		       (p[3] & 0xc0) == 0x80 ? 4 : 0;
+	}
+	return 0;
+}
+
+/* Copies s into dst (when not NULL) with each byte that starts no valid UTF-8 sequence
+ * replaced by U+FFFD, and NUL-terminates it. Returns the length without the NUL. */
+static size_t utf8_clean(char *dst, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n, len = 0;
+
+	while (*p) {
+		n = utf8_len(p);
+		if (n) {
+			if (dst)
+				memcpy(dst + len, p, n);
+			p += n;
+			len += n;
+			continue;
+		}
+		if (dst)
+			memcpy(dst + len, "\xef\xbf\xbd", 3);
+		p++;
+		len += 3;
+	}
+	if (dst)
+		dst[len] = '\0';
+	return len;
+}
+
+/* Escapes for a label value (quote true) or HELP text. Invalid UTF-8 becomes U+FFFD: label
+ * values come from observed traffic, and one bad byte makes Prometheus reject the scrape. */
+static void put_escaped(struct strbuf *sb, const char *s, bool quote)
+{
+	const unsigned char *p = (const unsigned char *)s, *run = p;
+	size_t n;
+
+	while (*p) {
+		const char *esc = NULL;
+
+		if (*p == '\\')
+			esc = "\\\\";
+		else if (*p == '\n')
+			esc = "\\n";
+		else if (*p == '"' && quote)
+			esc = "\\\"";
+		n = esc ? 0 : utf8_len(p);
+		if (n) {
+			p += n;
+			continue;
+		}
+		strbuf_append(sb, (const char *)run, (size_t)(p - run));
+		strbuf_puts(sb, esc ? esc : "\xef\xbf\xbd");
+		run = ++p;
+	}
+	strbuf_append(sb, (const char *)run, (size_t)(p - run));
+}
+
+/* Integral values print as integers; others as the shortest %g that reads back exactly. */
+static const char *fmt_value(double v, char buf[NUM_BUF])
+{
+	int prec;
+
+	if (isnan(v))
+		return "NaN";
+	if (isinf(v))
+		return v > 0 ? "+Inf" : "-Inf";
+	if (v == 0)
+		return "0"; /* also -0 */
+	if (v == floor(v) && fabs(v) < 9007199254740992.0) {
+		snprintf(buf, NUM_BUF, "%.0f", v);
+		return buf;
+	}
+	for (prec = 15; prec < 17; prec++) {
+		snprintf(buf, NUM_BUF, "%.*g", prec, v);
+		if (strtod(buf, NULL) == v)
+			return buf;
+	}
+	snprintf(buf, NUM_BUF, "%.17g", v);
+	return buf;
+}
+
+static uint64_t fnv1a(const char *s, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+static void free_chain(struct series *s)
+{
+	struct series *next;
+
+	for (; s; s = next) {
+		next = s->next;
+		free(s);
+	}
+}
+
+static void family_free(struct family *f)
+{
+	size_t i;
+
+	if (!f)
+		return;
+	for (i = 0; i < f->nslots; i++)
+		free_chain(f->slots[i]);
+	free(f->slots);
+	free(f->overflow);
+	if (f->le) {
+		for (i = 0; i < f->nbounds; i++)
+			free(f->le[i]);
+	}
+	free(f->le);
+	free(f->bounds);
+	free(f->unit);
+	free(f->otel_name);
+	free(f->help);
+	free(f->name);
+	free(f);
+}
+
+struct metrics *metrics_new(size_t max_series)
+{
+	struct metrics *m;
+
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return NULL;
+	if (pthread_mutex_init(&m->lock, NULL)) {
+		free(m);
+		errno = ENOMEM;
+		return NULL;
+	}
+	m->max_series = max_series ? max_series : METRICS_DEFAULT_MAX_SERIES;
+	strbuf_init(&m->key);
+	return m;
+}
+
+void metrics_free(struct metrics *m)
+{
+	size_t i;
+
+	if (!m)
+		return;
+	for (i = 0; i < m->nfams; i++)
+		family_free(m->fams[i]);
+	free_chain(m->retired);
+	free(m->fams);
+	free(m->sorted);
+	strbuf_free(&m->key);
+	pthread_mutex_destroy(&m->lock);
+	free(m);
+}
+
+/* What the OpenTelemetry API accepts as an instrument name, and as a unit. */
+static bool valid_otel_name(const char *s)
+{
+	size_t i;
+
+	if (!((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z')))
+		return false;
+	for (i = 1; s[i]; i++) {
+		if (i >= OTEL_NAME_MAX || !(name_char(s[i], false, false) || s[i] == '.' ||
+					     s[i] == '-' || s[i] == '/'))
+			return false;
+	}
+	return true;
+}
+
+static bool valid_unit(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i]; i++) {
+		if (i >= OTEL_UNIT_MAX || s[i] < 0x20 || s[i] > 0x7e)
+			return false;
+	}
+	return true;
+}
+
+static int check_def(const struct metric_family_def *def)
+{
+	size_t i;
+
+	if (!def || !valid_name(def->name, true) || !def->help || !*def->help)
+		return -EINVAL;
+	if ((def->otel_name && !valid_otel_name(def->otel_name)) ||
+	    (def->unit && !valid_unit(def->unit)))
+		return -EINVAL;
+	if (!strcmp(def->name, OVERFLOW_FAMILY))
+		return -EINVAL;
+	/* What `promtool check metrics` insists on, and what keeps a family's series names
+	 * (name_bucket, name_sum, name_count) from colliding with another family. A gauge may
+	 * end in _count: semconv's `*.count` instruments (process.thread.count) render so in the
+	 * OpenTelemetry Prometheus exporter; metrics_register() refuses it next to the histogram
+	 * whose _count it would shadow. */
+	if ((def->type == METRIC_COUNTER) != ends_with(def->name, "_total"))
+		return -EINVAL;
+	if (ends_with(def->name, "_bucket") || ends_with(def->name, "_sum") ||
+	    (def->type != METRIC_GAUGE && ends_with(def->name, "_count")))
+		return -EINVAL;
+	switch (def->type) {
+	case METRIC_COUNTER:
+	case METRIC_GAUGE:
+		return def->nbounds ? -EINVAL : 0;
+	case METRIC_HISTOGRAM:
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (def->nbounds && !def->bounds)
+		return -EINVAL;
+	for (i = 0; i < def->nbounds; i++) {
+		if (!isfinite(def->bounds[i]))
+			return -EINVAL;
+		if (i && def->bounds[i] <= def->bounds[i - 1])
+			return -EINVAL;
+	}
+	return 0;
+}
+
+static struct family *family_new(const struct metric_family_def *def)
+{
+	char buf[NUM_BUF];
+	struct family *f;
+	size_t i;
+
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		return NULL;
+	f->type = def->type;
+	f->nbounds = def->nbounds;
+	f->name = strdup(def->name);
+	f->help = strdup(def->help);
+	f->otel_name = def->otel_name ? strdup(def->otel_name) : NULL;
+	f->unit = def->unit ? strdup(def->unit) : NULL;
+	f->nslots = INITIAL_SLOTS;
+	f->slots = calloc(f->nslots, sizeof(*f->slots));
+	if (!f->name || !f->help || !f->slots || (def->otel_name && !f->otel_name) ||
+	    (def->unit && !f->unit))
+		goto err;
+	if (f->nbounds) {
+		f->bounds = malloc(f->nbounds * sizeof(*f->bounds));
+		f->le = calloc(f->nbounds, sizeof(*f->le));
+		if (!f->bounds || !f->le)
+			goto err;
+		memcpy(f->bounds, def->bounds, f->nbounds * sizeof(*f->bounds));
+		for (i = 0; i < f->nbounds; i++) {
+			f->le[i] = strdup(fmt_value(f->bounds[i], buf));
+			if (!f->le[i])
+				goto err;
+		}
+	}
+	f->def = (struct metric_family_def){
+		.name = f->name,
+		.help = f->help,
+		.type = f->type,
+		.bounds = f->bounds,
+		.nbounds = f->nbounds,
+		.otel_name = f->otel_name,
+		.unit = f->unit,
+	};
+	return f;
+err:
+	family_free(f);
+	return NULL;
+}
+
+static bool same_str(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+static bool same_def(const struct family *f, const struct metric_family_def *def)
+{
+	if (f->type != def->type || f->nbounds != def->nbounds)
+		return false;
+	if (!same_str(f->otel_name, def->otel_name) || !same_str(f->unit, def->unit))
+		return false;
+	return !f->nbounds || !memcmp(f->bounds, def->bounds, f->nbounds * sizeof(*f->bounds));
+}
+
+/* A gauge NAME_count next to a histogram NAME: both would render NAME_count. */
+static bool shadows(const struct metric_family_def *gauge, const char *hist, enum metric_type t)
+{
+	size_t n = strlen(hist);
+
+	return gauge->type == METRIC_GAUGE && t == METRIC_HISTOGRAM &&
+	       !strncmp(gauge->name, hist, n) && !strcmp(gauge->name + n, "_count");
+}
+
+int metrics_register(struct metrics *m, const struct metric_family_def *def)
+{
+	struct family *f, **fams;
+	size_t i, cap;
+	int err;
+
+	if (!m)
+		return -EINVAL;
+	err = check_def(def);
+	if (err)
+		return err;
+
+	pthread_mutex_lock(&m->lock);
+	for (i = 0; i < m->nfams; i++) {
+		if (strcmp(m->fams[i]->name, def->name))
+			continue;
+		/* Same name, different shape: two callers disagree, and rendering either shape
+		 * would mislead the other. */
+		err = same_def(m->fams[i], def) ? (int)i : -EINVAL;
+		goto out;
+	}
+	for (i = 0; i < m->nfams; i++) {
+		if (shadows(def, m->fams[i]->name, m->fams[i]->type) ||
+		    shadows(&m->fams[i]->def, def->name, def->type)) {
+			err = -EINVAL;
+			goto out;
+		}
+	}
+	/* Two families under one OTLP name would be one metric with two shapes. */
+	for (i = 0; def->otel_name && i < m->nfams; i++) {
+		if (m->fams[i]->otel_name && !strcmp(m->fams[i]->otel_name, def->otel_name)) {
+			err = -EINVAL;
+			goto out;
+		}
+	}
+	if (m->nfams >= INT_MAX) {
+		err = -ENOSPC;
+		goto out;
+	}
+	if (m->nfams == m->fams_cap) {
+		cap = m->fams_cap ? m->fams_cap * 2 : 16;
+		fams = realloc(m->fams, cap * sizeof(*fams));
+		if (!fams) {
+			err = -ENOMEM;
+			goto out;
+		}
+		m->fams = fams;
+		m->fams_cap = cap;
+	}
+	f = family_new(def);
+	if (!f) {
+		err = -ENOMEM;
+		goto out;
+	}
+	m->fams[m->nfams] = f;
+	err = (int)m->nfams++;
+out:
+	pthread_mutex_unlock(&m->lock);
+	return err;
+}
+
+static int cmp_label(const void *a, const void *b)
+{
+	const struct metric_label *x = *(const struct metric_label *const *)a;
+	const struct metric_label *y = *(const struct metric_label *const *)b;
+
+	return prom_key_cmp(x->key, y->key);
+}
+
+static bool reserved_label(const char *key)
+{
+	/* le and quantile belong to histograms and summaries, __* to Prometheus itself, and
+	 * otel_metric_overflow to the overflow series, which must stay unique. Checked as
+	 * Prometheus reads the key, so that "otel.metric.overflow" is refused too. */
+	return (key[0] == '_' && prom_char(key[1]) == '_') || !prom_key_cmp(key, "le") ||
+	       !prom_key_cmp(key, "quantile") || !prom_key_cmp(key, OVERFLOW_LABEL);
+}
+
+static void put_prom_key(struct strbuf *sb, const char *key)
+{
+	const char *p, *run = key;
+
+	for (p = key; *p; p++) {
+		if (*p != '.')
+			continue;
+		strbuf_append(sb, run, (size_t)(p - run));
+		strbuf_append(sb, "_", 1);
+		run = p + 1;
+	}
+	strbuf_append(sb, run, (size_t)(p - run));
+}
+
+/* Renders the canonical label string into m->key. Called with the lock held. */
+static int build_key(struct metrics *m, const struct metric_label *labels, size_t nlabels)
+{
+	const struct metric_label **sorted;
+	size_t i, n = 0;
+
+	if (nlabels && !labels)
+		return -EINVAL;
+	for (i = 0; i < nlabels; i++) {
+		if (!valid_label_key(labels[i].key) || reserved_label(labels[i].key))
+			return -EINVAL;
+	}
+	if (nlabels > m->sorted_cap) {
+		sorted = realloc(m->sorted, nlabels * sizeof(*sorted));
+		if (!sorted)
+			return -ENOMEM;
+		m->sorted = sorted;
+		m->sorted_cap = nlabels;
+	}
+	for (i = 0; i < nlabels; i++) {
+		if (labels[i].value && *labels[i].value)
+			m->sorted[n++] = &labels[i];
+	}
+	if (n > 1)
+		qsort(m->sorted, n, sizeof(*m->sorted), cmp_label);
+	m->nsorted = n;
+
+	strbuf_reset(&m->key);
+	strbuf_append(&m->key, "", 0); /* "" rather than NULL for the empty label set */
+	for (i = 0; i < n; i++) {
+		if (i && !prom_key_cmp(m->sorted[i]->key, m->sorted[i - 1]->key))
+			return -EINVAL;
+		if (i)
+			strbuf_puts(&m->key, ",");
+		put_prom_key(&m->key, m->sorted[i]->key);
+		strbuf_puts(&m->key, "=\"");
+		put_escaped(&m->key, m->sorted[i]->value, true);
+		strbuf_puts(&m->key, "\"");
+	}
+	return m->key.oom ? -ENOMEM : 0;
+}
+
+static uint64_t realtime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* One allocation: the series, its buckets, its labels, then the strings (key, then each
+ * label's key and value). */
+static struct series *series_alloc(const struct family *f, const char *key, size_t keylen,
+				   uint64_t hash, const struct metric_label *const *labels,
+				   size_t nlabels)
+{
+	size_t nb = f->type == METRIC_HISTOGRAM ? f->nbounds + 1 : 0;
+	size_t i, size = keylen + 1;
+	struct metric_label *l;
+	struct series *s;
+	char *p;
+
+	for (i = 0; i < nlabels; i++)
+		size += strlen(labels[i]->key) + 1 + utf8_clean(NULL, labels[i]->value) + 1;
+	s = calloc(1, sizeof(*s) + nb * sizeof(s->buckets[0]) + nlabels * sizeof(*l) + size);
+	if (!s)
+		return NULL;
+	l = (struct metric_label *)&s->buckets[nb];
+	p = (char *)&l[nlabels];
+	memcpy(p, key, keylen);
+	p[keylen] = '\0';
+	s->key = p;
+	p += keylen + 1;
+	for (i = 0; i < nlabels; i++) {
+		size = strlen(labels[i]->key) + 1;
+		l[i].key = memcpy(p, labels[i]->key, size);
+		p += size;
+		l[i].value = p;
+		p += utf8_clean(p, labels[i]->value) + 1;
+		l[i].is_int = labels[i]->is_int;
+	}
+	s->labels = l;
+	s->nlabels = nlabels;
+	s->hash = hash;
+	s->start_ns = realtime_ns();
+	return s;
+}
+
+static void family_grow(struct family *f)
+{
+	size_t i, n = f->nslots * 2;
+	struct series **slots, *s, *next;
+
+	slots = calloc(n, sizeof(*slots));
+	if (!slots)
+		return; /* longer chains, still correct */
+	for (i = 0; i < f->nslots; i++) {
+		for (s = f->slots[i]; s; s = next) {
+			next = s->next;
+			s->next = slots[s->hash & (n - 1)];
+			slots[s->hash & (n - 1)] = s;
+		}
+	}
+	free(f->slots);
+	f->slots = slots;
+	f->nslots = n;
+}
+
+/* The series for m->key, created if there is room, else the overflow series. Lock held. */
+static struct series *series_get(struct metrics *m, struct family *f)
+{
+	const char *key = m->key.buf;
+	size_t len = m->key.len;
+	uint64_t h = fnv1a(key, len);
+	struct series *s;
+
+	for (s = f->slots[h & (f->nslots - 1)]; s; s = s->next) {
+		if (s->hash == h && !strcmp(s->key, key))
+			return s;
+	}
+	if (f->nseries >= m->max_series) {
+		static const struct metric_label over = { OVERFLOW_OTEL_LABEL, "true", false };
+		static const struct metric_label *const over_labels[] = { &over };
+
+		if (!f->overflow)
+			f->overflow = series_alloc(f, OVERFLOW_KEY, strlen(OVERFLOW_KEY), 0,
+						   over_labels, 1);
+		if (f->overflow)
+			f->overflowed++;
+		return f->overflow;
+	}
+	s = series_alloc(f, key, len, h, m->sorted, m->nsorted);
+	if (!s)
+		return NULL;
+	if (f->nseries >= f->nslots)
+		family_grow(f);
+	s->next = f->slots[h & (f->nslots - 1)];
+	f->slots[h & (f->nslots - 1)] = s;
+	f->nseries++;
+	return s;
+}
+
+static void histogram_observe(const struct family *f, struct series *s, double v)
+{
+	size_t lo = 0, hi = f->nbounds;
+
+	/* First bound >= v: le is inclusive, so a value on a boundary counts in that bucket. */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (f->bounds[mid] < v)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	s->buckets[lo]++;
+	s->sum += v;
+	s->count++;
+}
+
+/* merge: the overflow series stands for many histograms and must not move backwards, so it
+ * keeps the larger of each bucket and of the sum; count stays the sum of the buckets. */
+static void histogram_set(const struct family *f, struct series *s, const uint64_t *buckets,
+			  double sum, bool merge)
+{
+	size_t i;
+
+	s->count = 0;
+	for (i = 0; i <= f->nbounds; i++) {
+		if (!merge || buckets[i] > s->buckets[i])
+			s->buckets[i] = buckets[i];
+		s->count += s->buckets[i];
+	}
+	if (!merge || sum > s->sum)
+		s->sum = sum;
+}
+
+static int record(struct metrics *m, int id, enum metric_type type, enum record_op op,
+		  const struct metric_label *labels, size_t nlabels, double v,
+		  const uint64_t *buckets)
+{
+	struct family *f;
+	struct series *s;
+	int err;
+
+	if (!m || id < 0)
+		return -EINVAL;
+	/* Counters and histogram sums only go up; NaN or infinity would stick forever. */
+	if (type != METRIC_GAUGE && (!isfinite(v) || (type == METRIC_COUNTER && v < 0)))
+		return -EINVAL;
+	if (op == OP_HIST_SET && (!buckets || v < 0))
+		return -EINVAL;
+
+	pthread_mutex_lock(&m->lock);
+	if ((size_t)id >= m->nfams || m->fams[id]->type != type) {
+		err = -EINVAL;
+		goto out;
+	}
+	f = m->fams[id];
+	err = build_key(m, labels, nlabels);
+	if (err)
+		goto out;
+	s = series_get(m, f);
+	if (!s) {
+		err = -ENOMEM;
+		goto out;
+	}
+	switch (op) {
+	case OP_ADD:
+		s->value += v;
+		break;
+	case OP_SET:
+		/* The overflow series merges many counters; a set must not move it backwards. */
+		if (type != METRIC_COUNTER || s != f->overflow || v > s->value)
+			s->value = v;
+		break;
+	case OP_OBSERVE:
+		histogram_observe(f, s, v);
+		break;
+	case OP_HIST_SET:
+		histogram_set(f, s, buckets, v, s == f->overflow);
+		break;
+	}
+out:
+	pthread_mutex_unlock(&m->lock);
+	return err;
+}
+
+int metrics_counter_add(struct metrics *m, int family, const struct metric_label *labels,
+			size_t nlabels, double v)
+{
+	return record(m, family, METRIC_COUNTER, OP_ADD, labels, nlabels, v, NULL);
+}
+
+int metrics_counter_set(struct metrics *m, int family, const struct metric_label *labels,
+			size_t nlabels, double v)
+{
+	return record(m, family, METRIC_COUNTER, OP_SET, labels, nlabels, v, NULL);
+}
+
+int metrics_gauge_set(struct metrics *m, int family, const struct metric_label *labels,
+		      size_t nlabels, double v)
+{
+	return record(m, family, METRIC_GAUGE, OP_SET, labels, nlabels, v, NULL);
+}
+
+int metrics_histogram_observe(struct metrics *m, int family, const struct metric_label *labels,
+			      size_t nlabels, double v)
+{
+	return record(m, family, METRIC_HISTOGRAM, OP_OBSERVE, labels, nlabels, v, NULL);
+}
+
+int metrics_histogram_set(struct metrics *m, int family, const struct metric_label *labels,
+			  size_t nlabels, const uint64_t *bucket_counts, double sum)
+{
+	return record(m, family, METRIC_HISTOGRAM, OP_HIST_SET, labels, nlabels, sum,
+		      bucket_counts);
+}
+
+/* Whether clean is what utf8_clean() makes of raw, without making the copy. */
+static bool clean_equal(const char *clean, const char *raw)
+{
+	const unsigned char *p = (const unsigned char *)raw;
+	size_t n;
+
+	while (*p) {
+		n = utf8_len(p);
+		if (strncmp(clean, n ? (const char *)p : "\xef\xbf\xbd", n ? n : 3))
+			return false;
+		clean += n ? n : 3;
+		p += n ? n : 1;
+	}
+	return !*clean;
+}
+
+/* Keys as Prometheus reads them, as series are told apart; values as they were stored. */
+static bool has_label(const struct series *s, const char *key, const char *value)
+{
+	size_t i;
+
+	for (i = 0; i < s->nlabels; i++) {
+		if (!prom_key_cmp(s->labels[i].key, key))
+			return clean_equal(s->labels[i].value, value);
+	}
+	return false;
+}
+
+int metrics_remove(struct metrics *m, const char *key, const char *value)
+{
+	struct series *s, **pp, *dead = NULL;
+	struct family *f;
+	size_t i, j;
+	int n = 0;
+
+	/* The overflow series is not in the slots, and its key is reserved anyway. */
+	if (!m || !valid_label_key(key) || reserved_label(key) || !value || !*value)
+		return -EINVAL;
+
+	pthread_mutex_lock(&m->lock);
+	for (i = 0; i < m->nfams; i++) {
+		f = m->fams[i];
+		for (j = 0; j < f->nslots; j++) {
+			for (pp = &f->slots[j]; (s = *pp);) {
+				if (!has_label(s, key, value)) {
+					pp = &s->next;
+					continue;
+				}
+				*pp = s->next;
+				s->next = m->retired;
+				m->retired = s;
+				f->nseries--; /* frees a place under the cap */
+				n++;
+			}
+		}
+	}
+	if (!m->snapshots) {
+		dead = m->retired;
+		m->retired = NULL;
+	}
+	pthread_mutex_unlock(&m->lock);
+	free_chain(dead);
+	return n;
+}
+
+/* A copy taken under the lock, so that formatting (the slow part) runs without it and the
+ * event loop is not held up by a scrape. Family, key and label strings are immutable and live
+ * as long as the registry, or, for removed series, until no snapshot is left (m->snapshots):
+ * they are shared, not copied. */
+struct snap_series {
+	const char *key;
+	const struct metric_label *labels;
+	size_t nlabels;
+	uint64_t start_ns;
+	double value;
+	double sum;
+	uint64_t count;
+	const uint64_t *buckets;
+};
+
+struct snap_family {
+	const struct family *f;
+	struct snap_series *series;
+	size_t n;
+	uint64_t *store;
+	uint64_t overflowed;
+};
+
+static void snap_one(const struct family *f, const struct series *s, struct snap_series *out,
+		     uint64_t *store)
+{
+	size_t nb = f->nbounds + 1;
+
+	out->key = s->key;
+	out->labels = s->labels;
+	out->nlabels = s->nlabels;
+	out->start_ns = s->start_ns;
+	out->value = s->value;
+	out->sum = s->sum;
+	out->count = s->count;
+	if (f->type == METRIC_HISTOGRAM) {
+		memcpy(store, s->buckets, nb * sizeof(*store));
+		out->buckets = store;
+	}
+}
+
+static int snap_family(const struct family *f, struct snap_family *sf)
+{
+	size_t nb = f->type == METRIC_HISTOGRAM ? f->nbounds + 1 : 0;
+	size_t i, n = 0, total = f->nseries + (f->overflow ? 1 : 0);
+	const struct series *s;
+
+	sf->f = f;
+	sf->overflowed = f->overflowed;
+	if (!total)
+		return 0;
+	sf->series = calloc(total, sizeof(*sf->series));
+	if (nb)
+		sf->store = calloc(total, nb * sizeof(*sf->store));
+	if (!sf->series || (nb && !sf->store))
+		return -ENOMEM;
+	for (i = 0; i < f->nslots; i++) {
+		for (s = f->slots[i]; s; s = s->next, n++)
+			snap_one(f, s, &sf->series[n], nb ? sf->store + n * nb : NULL);
+	}
+	if (f->overflow) {
+		snap_one(f, f->overflow, &sf->series[n], nb ? sf->store + n * nb : NULL);
+		n++;
+	}
+	sf->n = n;
+	return 0;
+}
+
+static int cmp_snap_series(const void *a, const void *b)
+{
+	return strcmp(((const struct snap_series *)a)->key, ((const struct snap_series *)b)->key);
+}
+
+static int cmp_snap_family_name(const void *a, const void *b)
+{
+	const struct snap_family *x = *(const struct snap_family *const *)a;
+	const struct snap_family *y = *(const struct snap_family *const *)b;
+
+	return strcmp(x->f->name, y->f->name);
+}
+
+static void put_header(struct strbuf *out, const char *name, const char *help,
+		       enum metric_type type)
+{
+	static const char *const types[] = {
+		[METRIC_COUNTER] = "counter",
+		[METRIC_GAUGE] = "gauge",
+		[METRIC_HISTOGRAM] = "histogram",
+	};
+
+	strbuf_printf(out, "# HELP %s ", name);
+	put_escaped(out, help, false);
+	strbuf_printf(out, "\n# TYPE %s %s\n", name, types[type]);
+}
+
+/* name{key[,extra]} value */
+static void put_sample(struct strbuf *out, const char *name, const char *suffix, const char *key,
+		       const char *extra, const char *value)
+{
+	strbuf_puts(out, name);
+	strbuf_puts(out, suffix);
+	if (*key || extra) {
+		strbuf_puts(out, "{");
+		strbuf_puts(out, key);
+		if (*key && extra)
+			strbuf_puts(out, ",");
+		if (extra)
+			strbuf_puts(out, extra);
+		strbuf_puts(out, "}");
+	}
+	strbuf_puts(out, " ");
+	strbuf_puts(out, value);
+	strbuf_puts(out, "\n");
+}
+
+static void render_family(struct strbuf *out, const struct snap_family *sf)
+{
+	const struct family *f = sf->f;
+	char num[NUM_BUF], le[NUM_BUF + 8];
+	size_t i, j;
+	uint64_t cum;
+
+	put_header(out, f->name, f->help, f->type);
+	for (i = 0; i < sf->n; i++) {
+		const struct snap_series *s = &sf->series[i];
+
+		if (f->type != METRIC_HISTOGRAM) {
+			put_sample(out, f->name, "", s->key, NULL, fmt_value(s->value, num));
+			continue;
+		}
+		cum = 0;
+		for (j = 0; j <= f->nbounds; j++) {
+			cum += s->buckets[j];
+			snprintf(le, sizeof(le), "le=\"%s\"", j < f->nbounds ? f->le[j] : "+Inf");
+			snprintf(num, sizeof(num), "%" PRIu64, cum);
+			put_sample(out, f->name, "_bucket", s->key, le, num);
+		}
+		put_sample(out, f->name, "_sum", s->key, NULL, fmt_value(s->sum, num));
+		snprintf(num, sizeof(num), "%" PRIu64, s->count);
+		put_sample(out, f->name, "_count", s->key, NULL, num);
+	}
+}
+
+static void render_overflow(struct strbuf *out, struct snap_family *snaps, size_t nfams)
+{
+	struct snap_family **over;
+	char num[NUM_BUF];
+	size_t i, n = 0;
+
+	over = malloc(nfams * sizeof(*over));
+	if (!over) {
+		out->oom = true;
+		return;
+	}
+	for (i = 0; i < nfams; i++) {
+		if (snaps[i].overflowed)
+			over[n++] = &snaps[i];
+	}
+	if (n) {
+		qsort(over, n, sizeof(*over), cmp_snap_family_name);
+		put_header(out, OVERFLOW_FAMILY,
+			   "Measurements recorded into the overflow series of a metric that "
+			   "reached its series limit.",
+			   METRIC_COUNTER);
+	}
+	for (i = 0; i < n; i++) {
+		snprintf(num, sizeof(num), "%" PRIu64, over[i]->overflowed);
+		strbuf_printf(out, OVERFLOW_FAMILY "{metric=\"%s\"} %s\n", over[i]->f->name, num);
+	}
+	free(over);
+}
+
+static void snapshot_free(struct snap_family *snaps, size_t nfams)
+{
+	size_t i;
+
+	for (i = 0; snaps && i < nfams; i++) {
+		free(snaps[i].series);
+		free(snaps[i].store);
+	}
+	free(snaps);
+}
+
+/* Ends a snapshot_take() that succeeded; the last one out frees the series removed meanwhile. */
+static void snapshot_end(struct metrics *m, struct snap_family *snaps, size_t nfams)
+{
+	struct series *dead = NULL;
+
+	snapshot_free(snaps, nfams);
+	pthread_mutex_lock(&m->lock);
+	if (!--m->snapshots) {
+		dead = m->retired;
+		m->retired = NULL;
+	}
+	pthread_mutex_unlock(&m->lock);
+	free_chain(dead);
+}
+
+/* Every family in registration order, each one's series sorted by label string. Ends with
+ * snapshot_end(). */
+static int snapshot_take(struct metrics *m, struct snap_family **out, size_t *nout)
+{
+	struct snap_family *snaps = NULL;
+	size_t i, nfams = 0;
+	int err = 0;
+
+	pthread_mutex_lock(&m->lock);
+	if (m->nfams) {
+		snaps = calloc(m->nfams, sizeof(*snaps));
+		if (!snaps)
+			err = -ENOMEM;
+	}
+	for (i = 0; !err && i < m->nfams; i++) {
+		nfams = i + 1;
+		err = snap_family(m->fams[i], &snaps[i]);
+	}
+	if (!err)
+		m->snapshots++;
+	pthread_mutex_unlock(&m->lock);
+	if (err) {
+		snapshot_free(snaps, nfams);
+		return err;
+	}
+	for (i = 0; i < nfams; i++) {
+		if (snaps[i].n > 1)
+			qsort(snaps[i].series, snaps[i].n, sizeof(*snaps[i].series),
+			      cmp_snap_series);
+	}
+	*out = snaps;
+	*nout = nfams;
+	return 0;
+}
+
+int metrics_write_prometheus(struct metrics *m, struct strbuf *out)
+{
+	struct snap_family *snaps;
+	size_t i, nfams;
+	int err;
+
+	if (!m || !out)
+		return -EINVAL;
+	err = snapshot_take(m, &snaps, &nfams);
+	if (err)
+		return err;
+	for (i = 0; i < nfams; i++) {
+		if (snaps[i].n)
+			render_family(out, &snaps[i]);
+	}
+	if (nfams)
+		render_overflow(out, snaps, nfams);
+	snapshot_end(m, snaps, nfams);
+	return out->oom ? -ENOMEM : 0;
+}
+
+int metrics_visit(struct metrics *m, metrics_visit_fn fn, void *ctx)
+{
+	struct snap_family *snaps;
+	struct metric_point pt;
+	size_t i, j, nfams;
+	int err;
+
+	if (!m || !fn)
+		return -EINVAL;
+	err = snapshot_take(m, &snaps, &nfams);
+	if (err)
+		return err;
+	for (i = 0; i < nfams; i++) {
+		for (j = 0; j < snaps[i].n; j++) {
+			const struct snap_series *s = &snaps[i].series[j];
+
+			pt = (struct metric_point){
+				.value = s->value,
+				.count = s->count,
+				.sum = s->sum,
+				.bucket_counts = s->buckets,
+				.start_unix_ns = s->start_ns,
+			};
+			fn(ctx, &snaps[i].f->def, s->labels, s->nlabels, &pt);
+		}
+	}
+	snapshot_end(m, snaps, nfams);
+	return 0;
+}

@@ -1,0 +1,196 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include "pipeline/span.h"
+
+#include <pthread.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+void span_init(struct span *s, enum span_kind kind)
+{
+	s->kind = kind;
+	s->has_parent = false;
+	s->remote_parent = false;
+	s->trace_flags = 1;
+	s->error = false;
+	s->pid = s->tid = 0;
+	s->start_ns = s->end_ns = 0;
+	s->name[0] = '\0';
+	s->nattrs = 0;
+	s->arena_used = 0;
+	s->arena[SPAN_ARENA - 1] = '\0';
+	memset(s->parent_id, 0, sizeof(s->parent_id));
+	span_new_trace_id(s->trace_id);
+	span_new_span_id(s->span_id);
+}
+
+/* Keys are string literals, mostly the same pointer for the same key: compare pointers first,
+ * and strings only when the first bytes agree (a span is built for every request). */
+static bool key_eq(const char *a, const char *b)
+{
+	return a == b || (a[0] == b[0] && strcmp(a, b) == 0);
+}
+
+static struct span_attr *attr_slot(struct span *s, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < s->nattrs; i++)
+		if (key_eq(s->attrs[i].key, key))
+			return &s->attrs[i];
+	if (s->nattrs == SPAN_MAX_ATTRS)
+		return NULL;
+	s->attrs[s->nattrs].key = key;
+	return &s->attrs[s->nattrs++];
+}
+
+void span_make_child(struct span *s, const uint8_t trace_id[16], const uint8_t span_id[8])
+{
+	memcpy(s->trace_id, trace_id, 16);
+	memcpy(s->parent_id, span_id, 8);
+	s->has_parent = true;
+}
+
+void span_set_str(struct span *s, const char *key, const char *val)
+{
+	struct span_attr *a = attr_slot(s, key);
+	size_t room = SPAN_ARENA - s->arena_used, n = strlen(val);
+	char *dst;
+
+	if (!a)
+		return;
+	a->is_int = false;
+	if (room <= 1) {
+		/* the arena's last byte stays '\0' for exactly this */
+		a->soff = SPAN_ARENA - 1;
+		return;
+	}
+	if (n >= room - 1)
+		n = room - 2;
+	dst = s->arena + s->arena_used;
+	memcpy(dst, val, n);
+	dst[n] = '\0';
+	a->soff = (uint16_t)s->arena_used;
+	s->arena_used += n + 1;
+}
+
+void span_set_int(struct span *s, const char *key, int64_t v)
+{
+	struct span_attr *a = attr_slot(s, key);
+
+	if (!a)
+		return;
+	a->is_int = true;
+	a->ival = v;
+}
+
+const struct span_attr *span_get(const struct span *s, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < s->nattrs; i++)
+		if (key_eq(s->attrs[i].key, key))
+			return &s->attrs[i];
+	return NULL;
+}
+
+const char *span_get_str(const struct span *s, const char *key)
+{
+	const struct span_attr *a = span_get(s, key);
+
+	return a && !a->is_int ? s->arena + a->soff : NULL;
+}
+
+const char *span_attr_str(const struct span *s, const struct span_attr *a)
+{
+	return a->is_int ? "" : s->arena + a->soff;
+}
+
+int64_t span_get_int(const struct span *s, const char *key, int64_t dflt)
+{
+	const struct span_attr *a = span_get(s, key);
+
+	return a && a->is_int ? a->ival : dflt;
+}
+
+/* xoshiro256** per thread, seeded from getrandom(): ids must be unpredictable enough not to
+ * collide across hosts, and cheap, since every request makes one. */
+static __thread uint64_t rng_state[4];
+static __thread bool rng_seeded;
+
+static uint64_t rotl(uint64_t x, int k)
+{
+	return (x << k) | (x >> (64 - k));
+}
+
+static uint64_t rng_next(void)
+{
+	uint64_t *st = rng_state, res, t;
+
+	if (!rng_seeded) {
+		if (getrandom(st, sizeof(rng_state), 0) != sizeof(rng_state)) {
+			struct timespec ts;
+
+			clock_gettime(CLOCK_MONOTONIC, &ts);
+			st[0] = (uint64_t)ts.tv_nsec ^ 0x9e3779b97f4a7c15ull;
+			st[1] = (uint64_t)ts.tv_sec ^ (uint64_t)pthread_self();
+			st[2] = 0xbf58476d1ce4e5b9ull;
+			st[3] = 0x94d049bb133111ebull;
+		}
+		rng_seeded = true;
+	}
+	res = rotl(st[1] * 5, 7) * 9;
+	t = st[1] << 17;
+	st[2] ^= st[0];
+	st[3] ^= st[1];
+	st[1] ^= st[2];
+	st[0] ^= st[3];
+	st[2] ^= t;
+	st[3] = rotl(st[3], 45);
+	return res;
+}
+
+void span_new_trace_id(uint8_t id[16])
+{
+	uint64_t a, b;
+
+	do {
+		a = rng_next();
+		b = rng_next();
+	} while (!a && !b);
+	memcpy(id, &a, 8);
+	memcpy(id + 8, &b, 8);
+}
+
+void span_new_span_id(uint8_t id[8])
+{
+	uint64_t a;
+
+	do
+		a = rng_next();
+	while (!a);
+	memcpy(id, &a, 8);
+}
+
+void span_hex(const uint8_t *id, size_t n, char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = hex[id[i] >> 4];
+		out[2 * i + 1] = hex[id[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+const char *span_kind_name(enum span_kind k)
+{
+	switch (k) {
+	case SPAN_KIND_SERVER:
+		return "SERVER";
+	case SPAN_KIND_CLIENT:
+		return "CLIENT";
+	}
+	return "INTERNAL";
+}

@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include "obsprobe/proc.h"
+#include "probes/proc.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/log.h"
+#include "obsprobe/common.h"
+#include "proc.skel.h"
+
+struct proc_bpf *proc_probe_open_load(void)
+{
+	struct proc_bpf *skel = proc_bpf__open();
+	int err;
+
+	if (!skel) {
+		log_err("cannot open the proc BPF object: %s", strerror(errno));
+		return NULL;
+	}
+	err = proc_bpf__load(skel);
+	if (err) {
+		log_err("cannot load the proc BPF programs: %s", strerror(-err));
+		proc_bpf__destroy(skel);
+		return NULL;
+	}
+	return skel;
+}
+
+int proc_probe_attach(struct proc_bpf *skel)
+{
+	int err = proc_bpf__attach(skel);
+
+	if (err)
+		log_err("cannot attach the sched_process_{fork,exec,exit} programs: %s",
+			strerror(-err));
+	return err;
+}
+
+void proc_probe_destroy(struct proc_bpf *skel)
+{
+	proc_bpf__destroy(skel);
+}
+
+int proc_probe_targets_fd(const struct proc_bpf *skel)
+{
+	return bpf_map__fd(skel->maps.targets);
+}
+
+int proc_probe_events_fd(const struct proc_bpf *skel)
+{
+	return bpf_map__fd(skel->maps.events);
+}
+
+int proc_probe_drops_fd(const struct proc_bpf *skel)
+{
+	return bpf_map__fd(skel->maps.drops);
+}
+
+int proc_probe_share_maps(const struct proc_bpf *skel, struct bpf_object *obj)
+{
+	static const char *const names[] = { "targets", "events", "drops" };
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		struct bpf_map *ours = bpf_object__find_map_by_name(obj, names[i]);
+		const struct bpf_map *owner =
+			bpf_object__find_map_by_name(skel->obj, names[i]);
+		int err;
+
+		if (!ours || !owner)
+			return -ENOENT;
+		err = bpf_map__reuse_fd(ours, bpf_map__fd(owner));
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int proc_probe_watch(struct proc_bpf *skel, uint32_t pid, int children)
+{
+	__u32 flags = OBS_TARGET_WATCH | (children ? OBS_TARGET_FOLLOW_CHILDREN : 0);
+
+	if (bpf_map_update_elem(proc_probe_targets_fd(skel), &pid, &flags, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+int proc_probe_unwatch(struct proc_bpf *skel, uint32_t pid)
+{
+	if (bpf_map_delete_elem(proc_probe_targets_fd(skel), &pid) && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+int proc_probe_percpu_sum(int fd, const void *key, uint64_t *out, size_t n)
+{
+	int ncpu = libbpf_num_possible_cpus(), c, err = 0;
+	__u64 *vals;
+	size_t i;
+
+	if (ncpu <= 0)
+		return ncpu ? ncpu : -EINVAL;
+	memset(out, 0, n * sizeof(*out));
+	vals = calloc((size_t)ncpu * n, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(fd, key, vals))
+		err = -errno;
+	for (c = 0; !err && c < ncpu; c++)
+		for (i = 0; i < n; i++)
+			out[i] += vals[(size_t)c * n + i];
+	free(vals);
+	return err;
+}
+
+int proc_probe_read_drops(struct proc_bpf *skel, uint64_t *out, size_t n)
+{
+	__u32 key;
+
+	for (key = 0; key < n && key < OBS_DROP__COUNT; key++)
+		if (proc_probe_percpu_sum(proc_probe_drops_fd(skel), &key, &out[key], 1))
+			out[key] = 0;
+	return 0;
+}

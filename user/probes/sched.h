@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* The cpu BPF object: thread states, run-queue latency, off-CPU time of watched processes. */
+#ifndef OBSPROBE_CPU_PROBE_H
+#define OBSPROBE_CPU_PROBE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "obsprobe/sched.h"
+
+struct sched_bpf;
+struct proc_bpf;
+
+struct cpu_stats {
+	uint32_t threads[SCHED_STATE__COUNT]; /* live threads by enum sched_thread_state */
+	uint64_t runq_slots[SCHED_SLOTS];
+	uint64_t runq_ns;
+	uint64_t offcpu_ns; /* including the blocked time of threads still blocked */
+	uint64_t voluntary;
+	uint64_t involuntary;
+};
+
+/* Opens, loads (sharing owner's maps) and attaches; NULL with a logged reason. */
+struct sched_bpf *sched_probe_start(struct proc_bpf *owner);
+void sched_probe_destroy(struct sched_bpf *skel); /* NULL ok */
+/* Records the threads tgid has now (from /proc), so that idle ones count before they run. */
+int sched_probe_watch(struct sched_bpf *skel, uint32_t tgid, uint64_t now_ns);
+/* Fills out[i] for tgids[i] (sorted ascending, n of them) in one pass over the maps. */
+int sched_probe_collect(struct sched_bpf *skel, const uint32_t *tgids, size_t n,
+		      struct cpu_stats *out, uint64_t now_ns);
+/* Drops what the maps hold about tgid (it exited). */
+void sched_probe_forget(struct sched_bpf *skel, uint32_t tgid);
+/* Threads that found the thread map full. */
+uint64_t sched_probe_lost(struct sched_bpf *skel);
+
+#endif /* OBSPROBE_CPU_PROBE_H */

@@ -1,0 +1,486 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include "obsprobe/tls.h"
+#include "probes/tls.h"
+
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <glob.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util/log.h"
+#include "probes/proc.h"
+#include "process/procfs.h"
+#include "libpq.skel.h"
+#include "sock.skel.h"
+#include "tls.skel.h"
+#include "process/tlslib.h"
+
+#define FILE_BUCKETS 1024
+#define MAX_FILE_BYTES (1ull << 30) /* larger files are not looked into */
+
+/* A file by device and inode: the same file seen through /lib, /usr/lib or a container's root
+ * is one. Sets of these remember the mappings already looked at (by the numbers
+ * /proc/PID/maps gives), the files inspected (by fstat, which may differ on overlayfs) and
+ * the process roots whose library directories were searched. */
+struct file_key {
+	uint64_t dev, inode;
+};
+
+struct tls_file {
+	struct tls_file *next;
+	struct file_key key;
+};
+
+struct file_set {
+	struct tls_file *buckets[FILE_BUCKETS];
+};
+
+struct tls_probe {
+	unsigned int what; /* LIBPROBE_* */
+	struct tls_bpf *skel;
+	struct libpq_bpf *pq; /* NULL unless LIBPROBE_LIBPQ */
+	pthread_t detacher;
+	bool detaching;
+	struct file_set mapped, files, roots;
+	struct bpf_link **links;
+	size_t nlinks, links_cap;
+	uint32_t *noted;
+	size_t nnoted, noted_cap;
+};
+
+/* Adds key to set: true the first time (the thing is still to look at), false when it is
+ * known, or when memory is short (it is then not looked at). */
+static bool first_seen(struct file_set *set, struct file_key key)
+{
+	uint64_t h = (key.inode ^ (key.dev << 24)) * 0x9e3779b97f4a7c15ull;
+	struct tls_file **pp = &set->buckets[(h >> 40) % FILE_BUCKETS], *f;
+
+	for (f = *pp; f; f = f->next)
+		if (f->key.inode == key.inode && f->key.dev == key.dev)
+			return false;
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		return false;
+	f->key = key;
+	f->next = *pp;
+	*pp = f;
+	return true;
+}
+
+static void file_set_free(struct file_set *set)
+{
+	size_t i;
+
+	for (i = 0; i < FILE_BUCKETS; i++) {
+		struct tls_file *f, *n;
+
+		for (f = set->buckets[i]; f; f = n) {
+			n = f->next;
+			free(f);
+		}
+	}
+}
+
+/* The libpq object: its own, so that --disable tls leaves it and --disable libpq leaves TLS. */
+static int start_libpq(struct tls_probe *tp, struct proc_bpf *owner)
+{
+	int err;
+
+	tp->pq = libpq_bpf__open();
+	if (!tp->pq) {
+		log_err("cannot open the libpq BPF object: %s", strerror(errno));
+		return -errno;
+	}
+	err = proc_probe_share_maps(owner, tp->pq->obj);
+	if (err) {
+		log_err("cannot share maps with the libpq BPF object: %s", strerror(-err));
+		return err;
+	}
+	err = libpq_bpf__load(tp->pq);
+	if (err)
+		log_err("cannot load the libpq BPF programs: %s (run with -vv for the verifier "
+			"log)",
+			strerror(-err));
+	return err;
+}
+
+struct tls_probe *tls_probe_start(struct proc_bpf *owner, struct sock_bpf *sock,
+				  uint32_t capture_bytes, unsigned int what)
+{
+	struct tls_probe *tp = calloc(1, sizeof(*tp));
+	int err;
+
+	if (!tp) {
+		log_err("TLS: out of memory");
+		return NULL;
+	}
+	tp->what = what;
+	if ((what & LIBPROBE_LIBPQ) && start_libpq(tp, owner))
+		goto fail;
+	tp->skel = tls_bpf__open();
+	if (!tp->skel) {
+		log_err("cannot open the tls BPF object: %s", strerror(errno));
+		goto fail;
+	}
+	tp->skel->rodata->capture_bytes = capture_bytes;
+	err = proc_probe_share_maps(owner, tp->skel->obj);
+	if (!err)
+		err = bpf_map__reuse_fd(tp->skel->maps.tls_calls,
+					bpf_map__fd(sock->maps.tls_calls));
+	if (err) {
+		log_err("cannot share maps with the tls BPF object: %s", strerror(-err));
+		goto fail;
+	}
+	err = tls_bpf__load(tp->skel);
+	if (err) {
+		log_err("cannot load the TLS BPF programs: %s (run with -vv for the verifier log)",
+			strerror(-err));
+		goto fail;
+	}
+	/* the tracepoint only: uprobes go on libraries as they are found */
+	tp->skel->links.sys_exit_mmap = bpf_program__attach(tp->skel->progs.sys_exit_mmap);
+	if (!tp->skel->links.sys_exit_mmap) {
+		log_err("cannot attach the mmap tracepoint: %s", strerror(errno));
+		goto fail;
+	}
+	return tp;
+fail:
+	tls_probe_destroy(tp);
+	return NULL;
+}
+
+static void *detach_links(void *arg)
+{
+	struct tls_probe *tp = arg;
+	size_t i;
+
+	for (i = 0; i < tp->nlinks; i++)
+		bpf_link__destroy(tp->links[i]);
+	tp->nlinks = 0;
+	return NULL;
+}
+
+void tls_probe_detach_start(struct tls_probe *tp)
+{
+	if (!tp || tp->detaching)
+		return;
+	tp->detaching = pthread_create(&tp->detacher, NULL, detach_links, tp) == 0;
+}
+
+void tls_probe_destroy(struct tls_probe *tp)
+{
+	if (!tp)
+		return;
+	if (tp->detaching)
+		pthread_join(tp->detacher, NULL);
+	else
+		detach_links(tp);
+	free(tp->links);
+	file_set_free(&tp->mapped);
+	file_set_free(&tp->files);
+	file_set_free(&tp->roots);
+	free(tp->noted);
+	tls_bpf__destroy(tp->skel);
+	libpq_bpf__destroy(tp->pq);
+	free(tp);
+}
+
+void tls_probe_note(struct tls_probe *tp, uint32_t pid)
+{
+	size_t i;
+
+	if (!tp)
+		return;
+	for (i = 0; i < tp->nnoted; i++)
+		if (tp->noted[i] == pid)
+			return;
+	if (tp->nnoted == tp->noted_cap) {
+		size_t cap = tp->noted_cap ? 2 * tp->noted_cap : 16;
+		uint32_t *n = realloc(tp->noted, cap * sizeof(*n));
+
+		if (!n)
+			return;
+		tp->noted = n;
+		tp->noted_cap = cap;
+	}
+	tp->noted[tp->nnoted++] = pid;
+}
+
+static int keep_link(struct tls_probe *tp, struct bpf_link *l)
+{
+	if (tp->nlinks == tp->links_cap) {
+		size_t cap = tp->links_cap ? 2 * tp->links_cap : 32;
+		struct bpf_link **n = realloc(tp->links, cap * sizeof(*n));
+
+		if (!n) {
+			bpf_link__destroy(l);
+			return -ENOMEM;
+		}
+		tp->links = n;
+		tp->links_cap = cap;
+	}
+	tp->links[tp->nlinks++] = l;
+	return 0;
+}
+
+struct hook {
+	enum tls_sym sym;
+	struct bpf_program *enter;
+	struct bpf_program *ret; /* the return probe, or NULL */
+};
+
+/* One uprobe (or return probe) of prog on the file at path, kept in tp->links: 0 or -errno. */
+static int attach_one(struct tls_probe *tp, struct bpf_program *prog, const char *path,
+		      uint64_t off, bool retprobe)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = retprobe);
+	struct bpf_link *l = bpf_program__attach_uprobe_opts(prog, -1, path, off, &opts);
+
+	if (!l)
+		return -errno;
+	return keep_link(tp, l);
+}
+
+/* Hooks every function of hooks[] that the file at path defines (info), for all processes
+ * (pid -1): the kernel places uprobes on the file, so later processes mapping it are covered
+ * too. Returns the number of functions hooked; names them in list. */
+static int attach_hooks(struct tls_probe *tp, const char *path, const char *name,
+			const struct tls_elf_info *info, const struct hook *hooks, size_t nhooks,
+			char *list, size_t listlen)
+{
+	size_t i, len = 0;
+	int hooked = 0;
+
+	list[0] = '\0';
+	for (i = 0; i < nhooks; i++) {
+		uint64_t off = info->offset[hooks[i].sym];
+		int err;
+
+		if (!off)
+			continue;
+		err = attach_one(tp, hooks[i].enter, path, off, false);
+		if (!err && hooks[i].ret)
+			err = attach_one(tp, hooks[i].ret, path, off, true);
+		if (err) {
+			log_warn("cannot hook %s in %s: %s", tls_sym_name(hooks[i].sym), name,
+				 strerror(-err));
+			continue;
+		}
+		hooked++;
+		len += (size_t)snprintf(list + len, listlen > len ? listlen - len : 0, "%s%s",
+					len ? " " : "", tls_sym_name(hooks[i].sym));
+	}
+	return hooked;
+}
+
+/* Opens the file of mapping m as process pid sees it: through its root (containers), or, when
+ * it was replaced or deleted since, through the mapping itself. */
+static int open_mapped(uint32_t pid, const struct maps_entry *m)
+{
+	char path[PATH_MAX + 64];
+	int fd = -1;
+
+	if (!m->deleted) {
+		snprintf(path, sizeof(path), "/proc/%u/root%s", pid, m->path);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+	}
+	if (fd < 0) {
+		snprintf(path, sizeof(path), "/proc/%u/map_files/%llx-%llx", pid,
+			 (unsigned long long)m->start, (unsigned long long)m->end);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+	}
+	return fd < 0 ? -errno : fd;
+}
+
+static int inspect_fd(int fd, const struct stat *st, struct tls_elf_info *info)
+{
+	void *img;
+	int err;
+
+	if (!S_ISREG(st->st_mode) || st->st_size < 64 || (uint64_t)st->st_size > MAX_FILE_BYTES)
+		return -EINVAL;
+	/* private and writable: libelf may convert in place, and no byte reaches the file */
+	img = mmap(NULL, (size_t)st->st_size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	if (img == MAP_FAILED)
+		return -errno;
+	err = tls_elf_inspect(img, (size_t)st->st_size, info);
+	munmap(img, (size_t)st->st_size);
+	return err;
+}
+
+/* The TLS library's read, write and handshake calls. */
+static int attach_tls(struct tls_probe *tp, const char *path, const char *name,
+		      const struct tls_elf_info *info, char *list, size_t listlen)
+{
+	struct tls_bpf *s = tp->skel;
+	struct bpf_program *ret = s->progs.tls_return; /* the return value says what moved */
+	const struct hook hooks[] = {
+		{ TLS_SYM_SSL_READ, s->progs.ssl_read_enter, ret },
+		{ TLS_SYM_SSL_WRITE, s->progs.ssl_write_enter, ret },
+		{ TLS_SYM_SSL_READ_EX, s->progs.ssl_read_ex_enter, ret },
+		{ TLS_SYM_SSL_WRITE_EX, s->progs.ssl_write_ex_enter, ret },
+		{ TLS_SYM_SSL_HANDSHAKE, s->progs.tls_handshake_enter, ret },
+		{ TLS_SYM_GNUTLS_RECV, s->progs.gnutls_recv_enter, ret },
+		{ TLS_SYM_GNUTLS_SEND, s->progs.gnutls_send_enter, ret },
+		{ TLS_SYM_GNUTLS_HANDSHAKE, s->progs.tls_handshake_enter, ret },
+	};
+
+	return attach_hooks(tp, path, name, info, hooks, sizeof(hooks) / sizeof(hooks[0]), list,
+			    listlen);
+}
+
+/* libpq's query calls, when the file defines them. */
+static void probe_libpq(struct tls_probe *tp, const char *path, const char *name, uint32_t pid,
+			const struct tls_elf_info *info)
+{
+	struct libpq_bpf *s = tp->pq;
+	const struct hook hooks[] = {
+		{ TLS_SYM_PQ_SEND_QUERY, s->progs.pq_send_query, NULL },
+		{ TLS_SYM_PQ_SEND_QUERY_PARAMS, s->progs.pq_send_query_params, NULL },
+		{ TLS_SYM_PQ_SEND_PREPARE, s->progs.pq_send_prepare, NULL },
+		{ TLS_SYM_PQ_SEND_QUERY_PREPARED, s->progs.pq_send_query_prepared, NULL },
+		{ TLS_SYM_PQ_CONNECT_START, s->progs.pq_connect_start, NULL },
+		{ TLS_SYM_PQ_CONNECT_START_PARAMS, s->progs.pq_connect_start_params, NULL },
+		{ TLS_SYM_PQ_FINISH, s->progs.pq_finish, NULL },
+	};
+	char hooked[256];
+
+	if (!attach_hooks(tp, path, name, info, hooks, sizeof(hooks) / sizeof(hooks[0]), hooked,
+			  sizeof(hooked)))
+		log_warn("libpq: could not probe %s (pid %u): its queries are seen on the wire "
+			 "only",
+			 name, pid);
+	else
+		log_info("libpq: probing %s (build-id %s, for pid %u): %s", name,
+			 info->build_id[0] ? info->build_id : "none", pid, hooked);
+}
+
+/* Looks into the open file fd, named name for messages, once per file: probes the TLS library
+ * and libpq in it. Probes go on the file through /proc/self/fd, which stays valid when the
+ * process that mapped it has exited meanwhile. */
+static void look_at(struct tls_probe *tp, int fd, const char *name, uint32_t pid)
+{
+	char path[64], hooked[256];
+	struct tls_elf_info info;
+	struct stat st;
+	int n;
+
+	if (fstat(fd, &st) || !first_seen(&tp->files, (struct file_key){ st.st_dev, st.st_ino }) ||
+	    inspect_fd(fd, &st, &info))
+		return;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	if (info.libpq && tp->pq)
+		probe_libpq(tp, path, name, pid, &info);
+	if (!(tp->what & LIBPROBE_TLS))
+		return;
+	if (info.stripped_openssl) {
+		log_warn("TLS: cannot probe %s (pid %u): OpenSSL is linked into it but it is "
+			 "stripped (no symbol table), so SSL_read/SSL_write cannot be found; its "
+			 "HTTPS traffic is not seen, everything else is",
+			 name, pid);
+		return;
+	}
+	if (info.lib == TLS_LIB_NONE)
+		return;
+	n = attach_tls(tp, path, name, &info, hooked, sizeof(hooked));
+	if (n == 0) {
+		log_warn("TLS: could not probe %s in %s (pid %u): its HTTPS traffic is not seen",
+			 tls_lib_name(info.lib), name, pid);
+		return;
+	}
+	log_info("TLS: probing %s in %s (build-id %s, for pid %u): %s", tls_lib_name(info.lib),
+		 name, info.build_id[0] ? info.build_id : "none", pid, hooked);
+}
+
+/*
+ * The TLS libraries in the library directories of pid's root, probed before any process maps
+ * them: a short-lived client (curl, wget) is done with its first request before a probe placed
+ * after its mmap could catch it. Once per root: a container has its own. Not libpq: the wire
+ * protocol has every query without it, and its 7 probes would cost every run ~0.5 s more to
+ * place and to remove (removal delays the exit); it is probed once a watched process maps it.
+ */
+static void look_at_root(struct tls_probe *tp, uint32_t pid)
+{
+	static const char *const patterns[] = {
+		"{lib,usr/lib,lib64,usr/lib64,usr/local/lib}/libssl.so.*",
+		"{lib,usr/lib}/*-linux-gnu*/libssl.so.*",
+		"{lib,usr/lib,lib64,usr/lib64,usr/local/lib}/libgnutls.so.*",
+		"{lib,usr/lib}/*-linux-gnu*/libgnutls.so.*",
+	};
+	char root[32], pat[128];
+	struct stat st;
+	size_t i, j;
+
+	snprintf(root, sizeof(root), "/proc/%u/root", pid);
+	if (stat(root, &st) || !first_seen(&tp->roots, (struct file_key){ st.st_dev, st.st_ino }))
+		return;
+	for (i = 0; i < sizeof(patterns) / sizeof(patterns[0]); i++) {
+		glob_t g;
+
+		snprintf(pat, sizeof(pat), "%s/%s", root, patterns[i]);
+		if (glob(pat, GLOB_BRACE | GLOB_NOSORT, NULL, &g))
+			continue;
+		for (j = 0; j < g.gl_pathc; j++) {
+			int fd = open(g.gl_pathv[j], O_RDONLY | O_CLOEXEC);
+
+			if (fd < 0)
+				continue;
+			look_at(tp, fd, g.gl_pathv[j] + strlen(root), pid);
+			close(fd);
+		}
+		globfree(&g);
+	}
+}
+
+static void scan_pid(struct tls_probe *tp, uint32_t pid)
+{
+	char path[32], *line = NULL;
+	size_t cap = 0;
+	FILE *fp;
+
+	look_at_root(tp, pid);
+	snprintf(path, sizeof(path), "/proc/%u/maps", pid);
+	fp = fopen(path, "re");
+	if (!fp)
+		return; /* gone already */
+	while (getline(&line, &cap, fp) > 0) {
+		struct maps_entry m;
+		struct file_key key;
+		int fd;
+
+		if (maps_parse_line(line, &m) || !m.exec || !m.inode || m.path[0] != '/')
+			continue;
+		key.dev = ((uint64_t)m.dev_major << 32) | m.dev_minor;
+		key.inode = m.inode;
+		if (!first_seen(&tp->mapped, key))
+			continue;
+		fd = open_mapped(pid, &m);
+		if (fd < 0) {
+			log_debug("TLS: cannot open %s of pid %u: %s", m.path, pid, strerror(-fd));
+			continue;
+		}
+		look_at(tp, fd, m.path, pid);
+		close(fd);
+	}
+	free(line);
+	fclose(fp);
+}
+
+void tls_probe_flush(struct tls_probe *tp)
+{
+	size_t i;
+
+	if (!tp)
+		return;
+	for (i = 0; i < tp->nnoted; i++)
+		scan_pid(tp, tp->noted[i]);
+	tp->nnoted = 0;
+}

@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include "process/procfs.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int procfs_read_stat(uint32_t pid, uint32_t tid, struct procfs_stat *out)
+{
+	char path[64], buf[1024], *open_p, *close_p;
+	size_t n, cl;
+	FILE *f;
+
+	if (tid)
+		snprintf(path, sizeof(path), "/proc/%u/task/%u/stat", pid, tid);
+	else
+		snprintf(path, sizeof(path), "/proc/%u/stat", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -ESRCH;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* comm may itself hold spaces and parentheses: it ends at the last ')' */
+	open_p = strchr(buf, '(');
+	close_p = strrchr(buf, ')');
+	if (!open_p || !close_p || close_p < open_p)
+		return -EINVAL;
+	cl = (size_t)(close_p - open_p - 1);
+	if (cl >= sizeof(out->comm))
+		cl = sizeof(out->comm) - 1;
+	memcpy(out->comm, open_p + 1, cl);
+	out->comm[cl] = '\0';
+	/* state ppid pgrp session tty_nr tpgid flags minflt cminflt majflt cmajflt utime stime
+	 * cutime cstime priority nice num_threads itrealvalue starttime */
+	if (sscanf(close_p + 1, " %c %u %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %*d %*d %*d "
+				"%*d %*d %*d %llu",
+		   &out->state, &out->ppid, &out->utime, &out->stime, &out->start_time) != 5)
+		return -EINVAL;
+	return 0;
+}
+
+int procfs_read_status(uint32_t pid, const char *const *keys, unsigned long long *vals, size_t n)
+{
+	char path[64], line[256];
+	int found = 0;
+	size_t i;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%u/status", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -ESRCH;
+	while (fgets(line, sizeof(line), f)) {
+		for (i = 0; i < n; i++) {
+			size_t len = strlen(keys[i]);
+
+			if (strncmp(line, keys[i], len) == 0 && line[len] == ':' &&
+			    sscanf(line + len + 1, "%llu", &vals[i]) == 1) {
+				found++;
+				break;
+			}
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+static bool parse_num(const char **p, int base, uint64_t *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtoull(*p, &end, base);
+	if (end == *p || errno)
+		return false;
+	*p = end;
+	return true;
+}
+
+static bool skip_spaces(const char **p)
+{
+	const char *s = *p;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (s == *p)
+		return false;
+	*p = s;
+	return true;
+}
+
+int maps_parse_line(char *line, struct maps_entry *e)
+{
+	static const char deleted[] = " (deleted)";
+	const char *p = line;
+	uint64_t maj, min;
+	size_t len;
+	char *nl;
+
+	memset(e, 0, sizeof(*e));
+	e->path = "";
+	if (!parse_num(&p, 16, &e->start) || *p++ != '-' || !parse_num(&p, 16, &e->end) ||
+	    !skip_spaces(&p))
+		return -EINVAL;
+	if (strlen(p) < 4 || (p[0] != 'r' && p[0] != '-'))
+		return -EINVAL;
+	e->exec = p[2] == 'x';
+	p += 4;
+	if (!skip_spaces(&p) || !parse_num(&p, 16, &e->offset) || !skip_spaces(&p) ||
+	    !parse_num(&p, 16, &maj) || *p++ != ':' || !parse_num(&p, 16, &min) ||
+	    !skip_spaces(&p) || !parse_num(&p, 10, &e->inode))
+		return -EINVAL;
+	e->dev_major = (uint32_t)maj;
+	e->dev_minor = (uint32_t)min;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	nl = strchr(p, '\n');
+	if (nl)
+		*nl = '\0';
+	len = strlen(p);
+	if (len > sizeof(deleted) - 1 && !strcmp(p + len - (sizeof(deleted) - 1), deleted)) {
+		e->deleted = true;
+		((char *)p)[len - (sizeof(deleted) - 1)] = '\0';
+	}
+	e->path = p;
+	return 0;
+}
