@@ -45,7 +45,8 @@ int main(int argc, char **argv)
 
 	if (argc == 3 && !strcmp(argv[1], "--sink")) {
 		if (otlp_sink_start(atoi(argv[2])) < 0) {
-			fprintf(stderr, "otlp_send_bench: cannot listen on 127.0.0.1:%s\n", argv[2]);
+			fprintf(stderr, "otlp_send_bench: cannot listen on 127.0.0.1:%s\n",
+				argv[2]);
 			return 1;
 		}
 		printf("sink ready\n");

@@ -49,7 +49,7 @@ static __always_inline __u32 *target_of(__u32 tgid)
 static __always_inline __u64 rb_flags(void)
 {
 	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP
-									       : BPF_RB_NO_WAKEUP;
+									     : BPF_RB_NO_WAKEUP;
 }
 
 static __always_inline void emit(void *data, __u64 size)

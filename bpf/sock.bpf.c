@@ -136,9 +136,8 @@ static __always_inline struct conn_info *conn_of(__u64 pid_tgid, int fd)
 
 /* A data event for fd, or NULL when there is nothing to report: not a stream socket, or
  * ciphertext. A syscall made inside a hooked TLS call tells that call its connection. */
-static __always_inline struct data_scratch *begin_data(__u64 pid_tgid, int fd, __u8 dir,
-						       __u8 sc, __u64 bytes,
-						       struct conn_info **cip)
+static __always_inline struct data_scratch *begin_data(__u64 pid_tgid, int fd, __u8 dir, __u8 sc,
+						       __u64 bytes, struct conn_info **cip)
 {
 	struct conn_info *ci = conn_of(pid_tgid, fd);
 	struct tls_call *call;
@@ -205,8 +204,8 @@ static __always_inline int on_buf(long ret, __u8 dir, __u8 sc)
 	return 0;
 }
 
-static __always_inline __u32 copy_iov(struct data_scratch *s, const struct iovec *iov,
-				      __u64 iovcnt, __u32 limit)
+static __always_inline __u32 copy_iov(struct data_scratch *s, const struct iovec *iov, __u64 iovcnt,
+				      __u32 limit)
 {
 	__u32 off = 0;
 	__u32 i;

@@ -86,8 +86,7 @@ static __always_inline struct data_scratch *scratch_event(__u64 pid_tgid, __u64 
 }
 
 /* Copies up to n bytes from user memory at ubuf to e->data + off; returns the bytes copied. */
-static __always_inline __u32 copy_user(struct data_scratch *s, __u32 off, __u64 n,
-				       const void *ubuf)
+static __always_inline __u32 copy_user(struct data_scratch *s, __u32 off, __u64 n, const void *ubuf)
 {
 	off &= SOCK_CAPTURE_MAX - 1;
 	if (n > SOCK_CAPTURE_MAX)

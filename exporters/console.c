@@ -45,8 +45,9 @@ static void format_text(struct strbuf *sb, const struct span *s, const struct pr
 		      proc ? proc->service_name : "?", s->pid, s->name, status,
 		      (double)(s->end_ns - s->start_ns) / 1e6);
 	if (peer)
-		strbuf_printf(sb, " %s=%s:%" PRId64, s->kind == SPAN_KIND_SERVER ? "client" : "server",
-			      peer, span_get_int(s, port_key, 0));
+		strbuf_printf(sb, " %s=%s:%" PRId64,
+			      s->kind == SPAN_KIND_SERVER ? "client" : "server", peer,
+			      span_get_int(s, port_key, 0));
 	if (s->error)
 		strbuf_puts(sb, " ERROR");
 	strbuf_puts(sb, "\n");
@@ -82,8 +83,9 @@ static void format_json(struct strbuf *sb, const struct span *s, const struct pr
 	json_str(sb, "kind", span_kind_name(s->kind));
 	strbuf_puts(sb, ",");
 	json_str(sb, "name", s->name);
-	strbuf_printf(sb, ",\"start_time_unix_nano\":%" PRIu64 ",\"end_time_unix_nano\":%" PRIu64
-			  ",\"duration_ms\":%.3f,",
+	strbuf_printf(sb,
+		      ",\"start_time_unix_nano\":%" PRIu64 ",\"end_time_unix_nano\":%" PRIu64
+		      ",\"duration_ms\":%.3f,",
 		      start, end, (double)(end - start) / 1e6);
 	json_str(sb, "status", s->error ? "ERROR" : "UNSET");
 	strbuf_printf(sb, ",\"thread_id\":%u,\"resource\":{", s->tid);

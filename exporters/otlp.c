@@ -16,7 +16,7 @@
 #include "otlp_encode.h"
 
 #define BACKOFF_FIRST_MS 500
-#define BACKOFF_MAX_MS 5000 /* recovery within seconds of the collector coming back */
+#define BACKOFF_MAX_MS 5000	    /* recovery within seconds of the collector coming back */
 #define TRACES_MAX_ELAPSED_MS 60000 /* a batch is given up after retrying this long */
 #define LOG_EVERY_NS 10000000000ull
 
@@ -92,8 +92,7 @@ static int gzip_body(const uint8_t *in, size_t inlen, uint8_t **out, size_t *out
 	uint8_t *buf;
 
 	/* level 1: most of the ratio on span batches for a fraction of the CPU of the default */
-	if (deflateInit2(&zs, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8,
-			 Z_DEFAULT_STRATEGY) != Z_OK)
+	if (deflateInit2(&zs, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
 		return -ENOMEM;
 	bound = deflateBound(&zs, inlen) + 32;
 	buf = malloc(bound);
@@ -164,7 +163,8 @@ static CURL *make_handle(struct otlp_exporter *e, enum otlp_signal sig)
 	snprintf(line, sizeof(line), "User-Agent: obsprobe/%s", e->version);
 	h = curl_slist_append(h, line);
 	e->headers[sig] = h;
-	curl_easy_setopt(c, CURLOPT_URL, sig == OTLP_TRACES ? e->cfg.traces_url : e->cfg.metrics_url);
+	curl_easy_setopt(c, CURLOPT_URL,
+			 sig == OTLP_TRACES ? e->cfg.traces_url : e->cfg.metrics_url);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)e->cfg.timeout_ms);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)e->cfg.timeout_ms);

@@ -26,10 +26,10 @@ enum otlp_signal {
 };
 
 struct otlp_stats {
-	uint64_t dropped[2];  /* spans (traces) or exports (metrics) given up on */
-	uint64_t ok[2];       /* requests the collector accepted */
-	uint64_t retried[2];  /* attempts that failed and were retried */
-	uint64_t failed[2];   /* requests given up on: rejected, or out of time */
+	uint64_t dropped[2]; /* spans (traces) or exports (metrics) given up on */
+	uint64_t ok[2];	     /* requests the collector accepted */
+	uint64_t retried[2]; /* attempts that failed and were retried */
+	uint64_t failed[2];  /* requests given up on: rejected, or out of time */
 };
 
 struct otlp_exporter;

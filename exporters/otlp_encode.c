@@ -38,7 +38,7 @@ typedef Opentelemetry__Proto__Collector__Metrics__V1__ExportMetricsServiceReques
 
 /* And the generated constants; some do not fit in 100 columns even on a line of their own. */
 #define CUMULATIVE \
-OPENTELEMETRY__PROTO__METRICS__V1__AGGREGATION_TEMPORALITY__AGGREGATION_TEMPORALITY_CUMULATIVE
+	OPENTELEMETRY__PROTO__METRICS__V1__AGGREGATION_TEMPORALITY__AGGREGATION_TEMPORALITY_CUMULATIVE
 #define ANY_STRING OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE
 #define ANY_INT OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_INT_VALUE
 #define ANY_BOOL OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_BOOL_VALUE
@@ -46,7 +46,7 @@ OPENTELEMETRY__PROTO__METRICS__V1__AGGREGATION_TEMPORALITY__AGGREGATION_TEMPORAL
 #define AS_DOUBLE OPENTELEMETRY__PROTO__METRICS__V1__NUMBER_DATA_POINT__VALUE_AS_DOUBLE
 
 #define ARENA_CHUNK 65536
-#define SVC_LABEL "service_name"	     /* service.name as Prometheus reads it */
+#define SVC_LABEL "service_name"	      /* service.name as Prometheus reads it */
 #define OVERFLOW_LABEL "otel_metric_overflow" /* the registry's overflow series */
 
 static const AnyValue anyvalue_init = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__INIT;
@@ -554,8 +554,8 @@ static int span_fill(struct arena *a, Span *out, const struct span *s, int64_t c
 			p->v.int_value = attr->ival;
 		} else {
 			p->v.value_case = ANY_STRING;
-			p->v.string_value = pb_str(a, span_attr_str(s, attr),
-						   SPAN_ARENA - (size_t)attr->soff);
+			p->v.string_value =
+				pb_str(a, span_attr_str(s, attr), SPAN_ARENA - (size_t)attr->soff);
 			if (!p->v.string_value)
 				return -ENOMEM;
 		}
@@ -834,8 +834,7 @@ static void number_value(NumberDataPoint *dp, double v)
 }
 
 /* The Metric for rows[0..n), all of one family. */
-static Metric *metric_new(struct arena *a, const struct mrow *const *rows, size_t n,
-			  uint64_t now)
+static Metric *metric_new(struct arena *a, const struct mrow *const *rows, size_t n, uint64_t now)
 {
 	const struct mfamily *f = rows[0]->fam;
 	Metric *m = arena_alloc(a, sizeof(*m));
@@ -1009,9 +1008,8 @@ int otlp_encode_metrics(struct metrics *m, const struct otlp_resource_cfg *cfg,
 	for (i = 0; i < c.nsvcs; i++) {
 		size_t from = i ? start[i - 1] : 0;
 
-		req.resource_metrics[i] = service_metrics(&a, c.svcs[i], order + from,
-							  start[i] - from, &common, scope,
-							  now_unix_ns);
+		req.resource_metrics[i] = service_metrics(
+			&a, c.svcs[i], order + from, start[i] - from, &common, scope, now_unix_ns);
 		if (!req.resource_metrics[i])
 			goto cleanup;
 	}

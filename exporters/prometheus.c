@@ -20,11 +20,10 @@
 #define PROM_MAX_CONNECTIONS 64
 #define PROM_TIMEOUT_S 10
 
-static const char index_page[] =
-	"<html><head><title>obsprobe</title></head><body>\n"
-	"<h1>obsprobe</h1>\n"
-	"<p><a href=\"/metrics\">Metrics</a></p>\n"
-	"</body></html>\n";
+static const char index_page[] = "<html><head><title>obsprobe</title></head><body>\n"
+				 "<h1>obsprobe</h1>\n"
+				 "<p><a href=\"/metrics\">Metrics</a></p>\n"
+				 "</body></html>\n";
 
 struct prom_server {
 	struct MHD_Daemon *daemon;
@@ -188,8 +187,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 
 	/* Refused at once: MHD then closes the connection rather than read a body we ignore. */
 	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
-		return reply_static(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
-				    "text/plain; charset=utf-8", "Method Not Allowed\n");
+		return reply_static(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain; charset=utf-8",
+				    "Method Not Allowed\n");
 	/* Answering on the first call, before MHD has seen the end of the request, makes it
 	 * close the connection; waiting one call keeps scrapes on a kept-alive connection. */
 	if (!*con_cls) {
@@ -205,12 +204,11 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 		return reply_metrics(s, conn);
 	if (!strcmp(url, "/"))
 		return reply_static(conn, MHD_HTTP_OK, "text/html; charset=utf-8", index_page);
-	return reply_static(conn, MHD_HTTP_NOT_FOUND, "text/plain; charset=utf-8",
-			    "Not Found\n");
+	return reply_static(conn, MHD_HTTP_NOT_FOUND, "text/plain; charset=utf-8", "Not Found\n");
 }
 
-__attribute__((format(printf, 3, 4))) static void set_err(char *err, size_t errlen,
-							   const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static void set_err(char *err, size_t errlen, const char *fmt,
+							  ...)
 {
 	va_list ap;
 
@@ -275,10 +273,8 @@ struct prom_server *prom_server_start(const char *listen_addr, struct metrics *m
 	s->m = m;
 	s->mhd_fd = -1;
 	s->fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (s->fd < 0 ||
-	    setsockopt(s->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
-	    bind(s->fd, (struct sockaddr *)&ss, len) ||
-	    listen(s->fd, PROM_MAX_CONNECTIONS)) {
+	if (s->fd < 0 || setsockopt(s->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(s->fd, (struct sockaddr *)&ss, len) || listen(s->fd, PROM_MAX_CONNECTIONS)) {
 		set_err(err, errlen, "cannot listen on %s: %s", listen_addr, strerror(errno));
 		goto fail;
 	}

@@ -80,15 +80,12 @@ static const char usage[] =
 /* semconv's advice for db.client.operation.duration: 1 ms ... 10 s */
 static const double db_bounds[] = { 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10 };
 static const double http_bounds[] = { 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25,
-				      0.5,   0.75, 1,     2.5,  5,     7.5, 10 };
+				      0.5,   0.75, 1,	  2.5,	5,     7.5, 10 };
 
 static const char *const drop_reason_names[OBS_DROP__COUNT] = {
-	[OBS_DROP_RINGBUF_FULL] = "ringbuf_full",
-	[OBS_DROP_READ_FAULT] = "read_fault",
-	[OBS_DROP_CONN_TABLE] = "conn_table_full",
-	[OBS_DROP_SCRATCH] = "scratch_miss",
-	[OBS_DROP_TLS_NO_CONN] = "tls_no_socket",
-	[OBS_DROP_TLS_CALLS] = "tls_call_table_full",
+	[OBS_DROP_RINGBUF_FULL] = "ringbuf_full",  [OBS_DROP_READ_FAULT] = "read_fault",
+	[OBS_DROP_CONN_TABLE] = "conn_table_full", [OBS_DROP_SCRATCH] = "scratch_miss",
+	[OBS_DROP_TLS_NO_CONN] = "tls_no_socket",  [OBS_DROP_TLS_CALLS] = "tls_call_table_full",
 };
 
 struct options {
@@ -180,8 +177,8 @@ static int parse_disable(const char *list, struct options *o)
 	static const struct {
 		const char *name;
 		unsigned int sat;
-	} groups[] = { { "http", 0 },	  { "tls", 0 },		   { "pgsql", 0 },
-		       { "libpq", 0 },	  { "sched", SAT_SCHED },  { "memory", SAT_MEMORY },
+	} groups[] = { { "http", 0 },	{ "tls", 0 },		{ "pgsql", 0 },
+		       { "libpq", 0 },	{ "sched", SAT_SCHED }, { "memory", SAT_MEMORY },
 		       { "go", SAT_GO } };
 	char buf[128], *tok, *save = NULL;
 	size_t i;
@@ -261,7 +258,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 		switch (c) {
 		case 'p':
 			if (parse_uint(optarg, 1, INT_MAX, &v)) {
-				fprintf(stderr, "obsprobe: --pid: '%s' is not a process id\n", optarg);
+				fprintf(stderr, "obsprobe: --pid: '%s' is not a process id\n",
+					optarg);
 				return -EINVAL;
 			}
 			if (o->npids == MAX_PIDS) {
@@ -275,7 +273,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 			break;
 		case OPT_CONSOLE:
 			if (console_parse_mode(optarg, &o->console)) {
-				fprintf(stderr, "obsprobe: --console: '%s' is not text, json or off\n",
+				fprintf(stderr,
+					"obsprobe: --console: '%s' is not text, json or off\n",
 					optarg);
 				return -EINVAL;
 			}
@@ -285,7 +284,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 			break;
 		case OPT_CAPTURE:
 			if (parse_uint(optarg, 64, SOCK_CAPTURE_MAX, &v)) {
-				fprintf(stderr, "obsprobe: --capture-bytes: '%s' is not in 64..%d\n",
+				fprintf(stderr,
+					"obsprobe: --capture-bytes: '%s' is not in 64..%d\n",
 					optarg, SOCK_CAPTURE_MAX);
 				return -EINVAL;
 			}
@@ -293,7 +293,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 			break;
 		case OPT_ROUTES:
 			if (parse_uint(optarg, 1, 100000, &v)) {
-				fprintf(stderr, "obsprobe: --max-routes: '%s' is not in 1..100000\n",
+				fprintf(stderr,
+					"obsprobe: --max-routes: '%s' is not in 1..100000\n",
 					optarg);
 				return -EINVAL;
 			}
@@ -308,7 +309,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 			break;
 		case OPT_EXITED_TTL:
 			if (parse_uint(optarg, 0, 86400, &v)) {
-				fprintf(stderr, "obsprobe: --exited-ttl: '%s' is not in 0..86400 seconds\n",
+				fprintf(stderr,
+					"obsprobe: --exited-ttl: '%s' is not in 0..86400 seconds\n",
 					optarg);
 				return -EINVAL;
 			}
@@ -508,8 +510,9 @@ static int register_families(struct app *a)
 		  "http.client.request.duration", "s" },
 		{ "obsprobe_events_total", "Events obsprobe read from its ring buffer.",
 		  METRIC_COUNTER, NULL, 0, "obsprobe.events", "{event}" },
-		{ "obsprobe_events_lost_total", "Events lost before they reached obsprobe, by reason.",
-		  METRIC_COUNTER, NULL, 0, "obsprobe.events.lost", "{event}" },
+		{ "obsprobe_events_lost_total",
+		  "Events lost before they reached obsprobe, by reason.", METRIC_COUNTER, NULL, 0,
+		  "obsprobe.events.lost", "{event}" },
 		{ "obsprobe_parse_errors_total", "Streams that did not parse as their protocol.",
 		  METRIC_COUNTER, NULL, 0, "obsprobe.parse.errors", "{error}" },
 		{ "obsprobe_route_overflow_total",
@@ -533,10 +536,9 @@ static int register_families(struct app *a)
 		  "open) or idle.",
 		  METRIC_GAUGE, NULL, 0, "db.client.connection.count", "{connection}" },
 	};
-	int *ids[] = { &a->fam_server,	&a->fam_client,	      &a->fam_events,
-		       &a->fam_lost,	&a->fam_parse,	      &a->fam_routes,
-		       &a->fam_procs,	&a->fam_exp_dropped,  &a->fam_exp_requests,
-		       &a->fam_db,	&a->fam_db_errors,    &a->fam_db_conns };
+	int *ids[] = { &a->fam_server,	     &a->fam_client, &a->fam_events,	&a->fam_lost,
+		       &a->fam_parse,	     &a->fam_routes, &a->fam_procs,	&a->fam_exp_dropped,
+		       &a->fam_exp_requests, &a->fam_db,     &a->fam_db_errors, &a->fam_db_conns };
 	size_t i;
 
 	for (i = 0; i < sizeof(defs) / sizeof(defs[0]); i++) {
@@ -560,16 +562,14 @@ static void update_export_health(struct app *a)
 		metrics_counter_set(a->metrics, a->fam_exp_dropped, l, 1, (double)st.dropped[sig]);
 		metrics_counter_set(a->metrics, a->fam_exp_requests, l, 2, (double)st.ok[sig]);
 		l[1].value = "retry";
-		metrics_counter_set(a->metrics, a->fam_exp_requests, l, 2,
-				    (double)st.retried[sig]);
+		metrics_counter_set(a->metrics, a->fam_exp_requests, l, 2, (double)st.retried[sig]);
 		l[1].value = "failed";
 		metrics_counter_set(a->metrics, a->fam_exp_requests, l, 2, (double)st.failed[sig]);
 	}
 }
 
 /* One series of obsprobe's own counters, by its one label (reason, protocol). */
-static void set_one_label(struct app *a, int family, const char *key, const char *value,
-			  uint64_t n)
+static void set_one_label(struct app *a, int family, const char *key, const char *value, uint64_t n)
 {
 	struct metric_label l = { key, value };
 
@@ -662,7 +662,8 @@ static int watch_all(struct app *a)
 
 		/* the BPF side keys processes by thread group: a thread id means its process */
 		if (pid != a->opt.pids[i])
-			fprintf(stderr, "obsprobe: %u is a thread of process %u: watching the process\n",
+			fprintf(stderr,
+				"obsprobe: %u is a thread of process %u: watching the process\n",
 				a->opt.pids[i], pid);
 
 		/* into the map before the scan: a fork in between is caught by the BPF side */
@@ -716,7 +717,8 @@ int main(int argc, char **argv)
 	static struct app app;
 	struct app *a = &app;
 	struct http_tracker_ops ops = { .route = route_cb, .span = span_cb, .ctx = a };
-	struct pg_tracker_ops pg_ops = { .span = span_cb, .thread_parent = thread_parent_cb,
+	struct pg_tracker_ops pg_ops = { .span = span_cb,
+					 .thread_parent = thread_parent_cb,
 					 .ctx = a };
 	struct sigaction sa = { .sa_handler = on_signal };
 	char err[256];
@@ -806,8 +808,8 @@ int main(int argc, char **argv)
 	}
 	/* saturation is metrics only: nothing to do without a metrics exporter */
 	if (a->metrics && a->opt.saturation) {
-		a->sat = saturation_start(a->proc, a->metrics, a->opt.saturation,
-					  a->opt.exited_ttl);
+		a->sat =
+			saturation_start(a->proc, a->metrics, a->opt.saturation, a->opt.exited_ttl);
 		if (!a->sat)
 			goto out;
 	}
@@ -824,7 +826,6 @@ int main(int argc, char **argv)
 	saturation_collect(a->sat, a->targets, now_ns(CLOCK_MONOTONIC));
 	if (a->prom)
 		fprintf(stderr, "obsprobe: metrics on http://%s/metrics\n", a->opt.prometheus);
-
 
 	a->clock_offset = (int64_t)(now_ns(CLOCK_REALTIME) - now_ns(CLOCK_MONOTONIC));
 	next_tick = now_ns(CLOCK_MONOTONIC) + TICK_NS;

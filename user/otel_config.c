@@ -71,12 +71,14 @@ static int parse_kv_list(const char *var, const char *val, struct otel_kv *kv, s
 			continue;
 		}
 		if (!eq)
-			return fail(err, errlen, var, val, "expected key=value pairs separated by ','");
+			return fail(err, errlen, var, val,
+				    "expected key=value pairs separated by ','");
 		if (*n == max)
 			return fail(err, errlen, var, val, "too many entries");
 		klen = (size_t)(eq - p);
 		if (!decode_part(p, klen, kv[*n].key, sizeof(kv[*n].key)) || !kv[*n].key[0])
-			return fail(err, errlen, var, val, "a key is empty, too long or badly encoded");
+			return fail(err, errlen, var, val,
+				    "a key is empty, too long or badly encoded");
 		if (!decode_part(eq + 1, len - klen - 1, kv[*n].value, sizeof(kv[*n].value)))
 			return fail(err, errlen, var, val, "a value is too long or badly encoded");
 		(*n)++;
@@ -159,15 +161,16 @@ int otel_config_load(struct otel_config *c, const char *(*getenv_fn)(const char 
 			snprintf(c->traces_url, OTEL_URL_MAX, "%s", tr);
 		}
 		if (mr && *mr) {
-			if ((ret = endpoint("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", mr, err, errlen)))
+			if ((ret = endpoint("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", mr, err,
+					    errlen)))
 				return ret;
 			snprintf(c->metrics_url, OTEL_URL_MAX, "%s", mr);
 		}
 	}
 
 	v = getenv_fn("OTEL_EXPORTER_OTLP_HEADERS");
-	if (v && (ret = parse_kv_list("OTEL_EXPORTER_OTLP_HEADERS", v, c->headers,
-				      OTEL_MAX_HEADERS, &c->nheaders, err, errlen)))
+	if (v && (ret = parse_kv_list("OTEL_EXPORTER_OTLP_HEADERS", v, c->headers, OTEL_MAX_HEADERS,
+				      &c->nheaders, err, errlen)))
 		return ret;
 	v = getenv_fn("OTEL_EXPORTER_OTLP_COMPRESSION");
 	if (v && *v) {
@@ -178,12 +181,12 @@ int otel_config_load(struct otel_config *c, const char *(*getenv_fn)(const char 
 				    "expected gzip or none");
 	}
 	v = getenv_fn("OTEL_EXPORTER_OTLP_TIMEOUT");
-	if (v && *v && (ret = parse_ms("OTEL_EXPORTER_OTLP_TIMEOUT", v, &c->timeout_ms, err,
-				       errlen)))
+	if (v && *v &&
+	    (ret = parse_ms("OTEL_EXPORTER_OTLP_TIMEOUT", v, &c->timeout_ms, err, errlen)))
 		return ret;
 	v = getenv_fn("OTEL_METRIC_EXPORT_INTERVAL");
-	if (v && *v && (ret = parse_ms("OTEL_METRIC_EXPORT_INTERVAL", v, &c->metric_interval_ms,
-				       err, errlen)))
+	if (v && *v &&
+	    (ret = parse_ms("OTEL_METRIC_EXPORT_INTERVAL", v, &c->metric_interval_ms, err, errlen)))
 		return ret;
 	v = getenv_fn("OTEL_RESOURCE_ATTRIBUTES");
 	if (v && (ret = parse_kv_list("OTEL_RESOURCE_ATTRIBUTES", v, c->resource,
@@ -216,8 +219,9 @@ int otel_config_load(struct otel_config *c, const char *(*getenv_fn)(const char 
 		c->sampler = names[i].s;
 	}
 	v = getenv_fn("OTEL_TRACES_SAMPLER_ARG");
-	if (v && *v && (c->sampler == OTEL_SAMPLER_TRACEIDRATIO ||
-			c->sampler == OTEL_SAMPLER_PARENTBASED_TRACEIDRATIO)) {
+	if (v && *v &&
+	    (c->sampler == OTEL_SAMPLER_TRACEIDRATIO ||
+	     c->sampler == OTEL_SAMPLER_PARENTBASED_TRACEIDRATIO)) {
 		char *end;
 		double r;
 

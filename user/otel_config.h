@@ -27,7 +27,7 @@ struct otel_kv {
 };
 
 struct otel_config {
-	char traces_url[OTEL_URL_MAX];  /* "" when traces are not exported */
+	char traces_url[OTEL_URL_MAX];	/* "" when traces are not exported */
 	char metrics_url[OTEL_URL_MAX]; /* "" when metrics are not exported */
 	struct otel_kv headers[OTEL_MAX_HEADERS];
 	size_t nheaders;

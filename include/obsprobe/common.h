@@ -32,11 +32,11 @@ _Static_assert(sizeof(struct obs_event_hdr) == 24, "obs_event_hdr layout");
 /* Why an event could not be delivered; indexes the per-CPU `drops` array. */
 enum obs_drop_reason {
 	OBS_DROP_RINGBUF_FULL = 0,
-	OBS_DROP_READ_FAULT = 1,   /* bpf_probe_read_user of the payload failed */
-	OBS_DROP_CONN_TABLE = 2,   /* connection map full */
-	OBS_DROP_SCRATCH = 3,      /* per-CPU scratch lookup failed */
-	OBS_DROP_TLS_NO_CONN = 4,  /* TLS plaintext whose socket was never seen */
-	OBS_DROP_TLS_CALLS = 5,    /* in-flight TLS call table full */
+	OBS_DROP_READ_FAULT = 1,  /* bpf_probe_read_user of the payload failed */
+	OBS_DROP_CONN_TABLE = 2,  /* connection map full */
+	OBS_DROP_SCRATCH = 3,	  /* per-CPU scratch lookup failed */
+	OBS_DROP_TLS_NO_CONN = 4, /* TLS plaintext whose socket was never seen */
+	OBS_DROP_TLS_CALLS = 5,	  /* in-flight TLS call table full */
 	OBS_DROP__COUNT,
 };
 

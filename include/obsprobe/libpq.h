@@ -18,20 +18,21 @@
 #define LIBPQ_SLOT (LIBPQ_KEY_MAX + LIBPQ_VALUE_MAX)
 
 enum libpq_call {
-	LIBPQ_SEND_QUERY = 1,	       /* PQsendQuery(conn, query); PQexec calls it */
-	LIBPQ_SEND_QUERY_PARAMS = 2,   /* PQsendQueryParams(conn, command, ...); PQexecParams */
-	LIBPQ_SEND_PREPARE = 3,	       /* PQsendPrepare(conn, stmtName, query, ...); PQprepare */
-	LIBPQ_SEND_QUERY_PREPARED = 4, /* PQsendQueryPrepared(conn, stmtName, ...); PQexecPrepared */
-	LIBPQ_CONNECT_START = 5,       /* PQconnectStart(conninfo); PQconnectdb */
+	LIBPQ_SEND_QUERY = 1,	     /* PQsendQuery(conn, query); PQexec calls it */
+	LIBPQ_SEND_QUERY_PARAMS = 2, /* PQsendQueryParams(conn, command, ...); PQexecParams */
+	LIBPQ_SEND_PREPARE = 3,	     /* PQsendPrepare(conn, stmtName, query, ...); PQprepare */
+	LIBPQ_SEND_QUERY_PREPARED =
+		4,		 /* PQsendQueryPrepared(conn, stmtName, ...); PQexecPrepared */
+	LIBPQ_CONNECT_START = 5, /* PQconnectStart(conninfo); PQconnectdb */
 	LIBPQ_CONNECT_START_PARAMS = 6, /* PQconnectStartParams(keywords, values, expand_dbname) */
-	LIBPQ_FINISH = 7,	       /* PQfinish(conn) */
+	LIBPQ_FINISH = 7,		/* PQfinish(conn) */
 };
 
 /* OBS_EV_LIBPQ */
 struct libpq_event {
 	struct obs_event_hdr hdr;
-	__u64 conn; /* the PGconn *; 0 for the connect calls, which return it */
-	__u8 call;  /* enum libpq_call */
+	__u64 conn;   /* the PGconn *; 0 for the connect calls, which return it */
+	__u8 call;    /* enum libpq_call */
 	__u8 nparams; /* LIBPQ_CONNECT_START_PARAMS: slots filled */
 	__u16 pad;
 	__u32 pad2;
@@ -43,6 +44,6 @@ struct libpq_event {
 };
 _Static_assert(sizeof(struct libpq_event) == 40 + LIBPQ_NAME_MAX + LIBPQ_TEXT_MAX,
 	       "libpq_event layout");
-_Static_assert(LIBPQ_PARAM_SLOTS * LIBPQ_SLOT <= LIBPQ_TEXT_MAX, "libpq param slots fit");
+_Static_assert(LIBPQ_PARAM_SLOTS *LIBPQ_SLOT <= LIBPQ_TEXT_MAX, "libpq param slots fit");
 
 #endif /* OBSPROBE_LIBPQ_H */

@@ -23,7 +23,7 @@ enum sched_thread_state {
 /* threads map: tid -> what the thread does now and since when. */
 struct sched_thread {
 	__u32 tgid;
-	__u8 state;    /* enum sched_thread_state */
+	__u8 state;	 /* enum sched_thread_state */
 	__u8 runq_valid; /* since is when it was queued (a wakeup or a preemption we saw) */
 	__u16 pad;
 	__u64 since_ns; /* bpf_ktime_get_ns() of the last state change */
@@ -33,9 +33,9 @@ _Static_assert(sizeof(struct sched_thread) == 16, "sched_thread layout");
 /* procs map (per CPU): tgid -> totals since the process was first seen. */
 struct sched_proc {
 	__u64 runq_slots[SCHED_SLOTS];
-	__u64 runq_ns;	  /* sum of the waits in runq_slots */
-	__u64 offcpu_ns;  /* blocked time of threads that have woken up since */
-	__u64 voluntary;  /* switches out while blocking */
+	__u64 runq_ns;	   /* sum of the waits in runq_slots */
+	__u64 offcpu_ns;   /* blocked time of threads that have woken up since */
+	__u64 voluntary;   /* switches out while blocking */
 	__u64 involuntary; /* switches out while still runnable (preempted) */
 };
 _Static_assert(sizeof(struct sched_proc) == (SCHED_SLOTS + 4) * 8, "sched_proc layout");

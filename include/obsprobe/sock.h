@@ -46,8 +46,8 @@ struct sock_fd_key {
 };
 
 struct sock_addr {
-	__u16 family; /* AF_INET, AF_INET6, AF_UNIX */
-	__u16 port;   /* host byte order */
+	__u16 family;  /* AF_INET, AF_INET6, AF_UNIX */
+	__u16 port;    /* host byte order */
 	__u8 addr[16]; /* IPv4 in the first 4 bytes, network order */
 };
 

@@ -10,8 +10,8 @@
 
 #include "obsprobe/common.h"
 
-#define TLS_MAX_CALLS 16384	/* threads inside a TLS read or write at once */
-#define TLS_MAX_SESSIONS 65536	/* (process, SSL*) -> connection */
+#define TLS_MAX_CALLS 16384    /* threads inside a TLS read or write at once */
+#define TLS_MAX_SESSIONS 65536 /* (process, SSL*) -> connection */
 
 /* How a hooked function reports the bytes it moved. */
 enum tls_ret_kind {

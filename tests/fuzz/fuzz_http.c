@@ -28,9 +28,9 @@ struct rec {
 };
 
 struct fz {
-	bool open;	     /* a head was reported and its message has not completed */
+	bool open;	    /* a head was reported and its message has not completed */
 	bool trunc_pending; /* on_truncated was called, its head is next */
-	uint8_t modes;	     /* bit i: the i-th head (mod 8) gets HTTP_BODY_NONE */
+	uint8_t modes;	    /* bit i: the i-th head (mod 8) gets HTTP_BODY_NONE */
 	unsigned heads;
 	struct rec recs[MAX_RECS];
 	size_t nrecs;

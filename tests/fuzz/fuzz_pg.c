@@ -153,8 +153,8 @@ static void on_msg(void *ctx, const struct pg_msg *m)
 			pg_stream_expect_ssl_reply(f->peer);
 		break;
 	default:
-		assert(one_of(m->type, f->dir == PG_FRONTEND ? "QPBESDCHFXdcfp" :
-							       "RSKZTDCEN123nIstGHWAvcdV"));
+		assert(one_of(m->type, f->dir == PG_FRONTEND ? "QPBESDCHFXdcfp"
+							     : "RSKZTDCEN123nIstGHWAvcdV"));
 		break;
 	}
 	put(f, m->type, m->len, m->body_len, fnv(FNV_OFFSET, m->body, m->body_len));

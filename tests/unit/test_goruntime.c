@@ -236,14 +236,10 @@ static void test_free_null(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_inline_form),
-		cmocka_unit_test(test_pointer_form),
-		cmocka_unit_test(test_not_buildinfo),
-		cmocka_unit_test(test_truncated),
-		cmocka_unit_test(test_garbage),
-		cmocka_unit_test(test_long_version_cut),
-		cmocka_unit_test(test_open_not_go),
-		cmocka_unit_test(test_free_null),
+		cmocka_unit_test(test_inline_form),   cmocka_unit_test(test_pointer_form),
+		cmocka_unit_test(test_not_buildinfo), cmocka_unit_test(test_truncated),
+		cmocka_unit_test(test_garbage),	      cmocka_unit_test(test_long_version_cut),
+		cmocka_unit_test(test_open_not_go),   cmocka_unit_test(test_free_null),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -131,12 +131,12 @@ static struct http_stream *stream_new(void)
 
 static void test_sniff(void **state)
 {
-	static const char *const yes[] = { "GET ",	"HEAD ",  "POST ",     "PUT ",
-					   "DELETE ",	"CONNECT ", "OPTIONS ", "TRACE ",
-					   "PATCH ",	"HTTP/1.", "GET / HTTP/1.1",
-					   "HTTP/1.1 200 OK" };
-	static const char *const no[] = { "get ", "GETX", "GET/", "HTTP/2 ", "HTTP/1-",
-					  "SSH-2.0", "PRI * HTTP/2.0", "\x16\x03\x01",
+	static const char *const yes[] = { "GET ",     "HEAD ",		 "POST ",
+					   "PUT ",     "DELETE ",	 "CONNECT ",
+					   "OPTIONS ", "TRACE ",	 "PATCH ",
+					   "HTTP/1.",  "GET / HTTP/1.1", "HTTP/1.1 200 OK" };
+	static const char *const no[] = { "get ",     "GETX",	 "GET/",	   "HTTP/2 ",
+					  "HTTP/1-",  "SSH-2.0", "PRI * HTTP/2.0", "\x16\x03\x01",
 					  "OPTIONS*", " GET " };
 	enum http_kind kind;
 	size_t i;
@@ -241,7 +241,9 @@ static void test_status_line(void **state)
 	assert_int_equal(h.status, 100);
 	assert_true(parse("HTTP/1.1 599 Whatever it is\r\n\r\n", &h) > 0);
 	assert_int_equal(h.status, 599);
-	assert_true(parse("HTTP/1.1 200 \xc3\xa7" "a va\r\n\r\n", &h) > 0);
+	assert_true(parse("HTTP/1.1 200 \xc3\xa7"
+			  "a va\r\n\r\n",
+			  &h) > 0);
 	assert_true(parse("HTTP/1.0 503 Service Unavailable\r\n\r\n", &h) > 0);
 	assert_int_equal(h.version, 10);
 	assert_true(h.conn_close);
@@ -404,8 +406,8 @@ static void test_content_length(void **state)
 			assert_int_equal(h.content_length, cases[i].want);
 		}
 	}
-	assert_true(parse("POST / HTTP/1.1\r\nContent-Length: 5\r\ncontent-length: 5\r\n\r\n",
-			  &h) > 0);
+	assert_true(parse("POST / HTTP/1.1\r\nContent-Length: 5\r\ncontent-length: 5\r\n\r\n", &h) >
+		    0);
 	assert_int_equal(h.content_length, 5);
 	expect_parse_error("POST / HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n");
 	expect_parse_error("HTTP/1.1 200 OK\r\nContent-Length: 0\r\nContent-Length: 10\r\n\r\n");
@@ -464,9 +466,8 @@ static void test_need_more_at_every_prefix(void **state)
 
 static void test_garbage_rejected(void **state)
 {
-	static const uint8_t tls[] = { 0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc,
-				       0x03, 0x03, 0xde, 0xad, 0xbe, 0xef, '\r', '\n', '\r',
-				       '\n' };
+	static const uint8_t tls[] = { 0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03,
+				       0x03, 0xde, 0xad, 0xbe, 0xef, '\r', '\n', '\r', '\n' };
 	uint8_t junk[512];
 	struct http_head h;
 	size_t i;
@@ -920,8 +921,9 @@ static void test_stream_response_many_events(void **state)
 			     "Content-Length: 2000\r\nConnection: keep-alive\r\n\r\n");
 	memset(msg + n, 'b', 2000);
 	n += 2000;
-	n += (size_t)snprintf(msg + n, sizeof(msg) - n, "HTTP/1.1 404 Not Found\r\n"
-							"Content-Length: 0\r\n\r\n");
+	n += (size_t)snprintf(msg + n, sizeof(msg) - n,
+			      "HTTP/1.1 404 Not Found\r\n"
+			      "Content-Length: 0\r\n\r\n");
 	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		memset(&r, 0, sizeof(r));
 		http_stream_free(s);
@@ -1154,14 +1156,16 @@ static void test_stream_interim_responses(void **state)
 	struct rec r = { 0 };
 
 	(void)state;
-	feed(s, &r, "HTTP/1.1 100 Continue\r\n\r\n"
-		    "HTTP/1.1 103 Early Hints\r\nLink: </s.css>; rel=preload\r\n\r\n"
-		    "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+	feed(s, &r,
+	     "HTTP/1.1 100 Continue\r\n\r\n"
+	     "HTTP/1.1 103 Early Hints\r\nLink: </s.css>; rel=preload\r\n\r\n"
+	     "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
 	assert_string_equal(r.log, "H 100|C|H 103|C|H 200|C|");
 
 	memset(&r, 0, sizeof(r));
-	feed(s, &r, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-		    "Connection: Upgrade\r\n\r\n\x81\x05hello");
+	feed(s, &r,
+	     "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+	     "Connection: Upgrade\r\n\r\n\x81\x05hello");
 	assert_string_equal(r.log, "H 101|C|");
 	assert_int_equal(s->state, HTTP_ST_NOT_HTTP);
 	feed_n(s, &r, LIT("\x82\x7e\x00\x10\x00\x00"), 6);
@@ -1178,17 +1182,19 @@ static void test_stream_no_body(void **state)
 
 	(void)state;
 	/* 204 and 304 carry no body whatever their headers say. */
-	feed(s, &r, "HTTP/1.1 204 No Content\r\nContent-Length: 10\r\n\r\n"
-		    "HTTP/1.1 304 Not Modified\r\nTransfer-Encoding: chunked\r\n\r\n"
-		    "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	feed(s, &r,
+	     "HTTP/1.1 204 No Content\r\nContent-Length: 10\r\n\r\n"
+	     "HTTP/1.1 304 Not Modified\r\nTransfer-Encoding: chunked\r\n\r\n"
+	     "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
 	assert_string_equal(r.log, "H 204|C|H 304|C|H 200|C|");
 	assert_int_equal(s->state, HTTP_ST_IDLE);
 
 	/* The response to HEAD: the caller knows the method and says so. */
 	memset(&r, 0, sizeof(r));
 	r.modes[0] = HTTP_BODY_NONE;
-	feed(s, &r, "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n"
-		    "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc");
+	feed(s, &r,
+	     "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n"
+	     "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc");
 	assert_string_equal(r.log, "H 200|C|H 200|C|");
 
 	/* A request without framing has no body. */

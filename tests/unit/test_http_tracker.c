@@ -53,8 +53,8 @@ static int teardown(void **state)
 	return 0;
 }
 
-static void open_addrs(struct fixture *f, uint64_t id, bool accepted, int lport,
-		       const char *raddr, int rport)
+static void open_addrs(struct fixture *f, uint64_t id, bool accepted, int lport, const char *raddr,
+		       int rport)
 {
 	struct conn_meta m = { .conn_id = id, .pid = 100, .fd = 5, .accepted = accepted };
 
@@ -93,8 +93,7 @@ static void test_server_span(void **state)
 		 "GET /users/42?token=abc HTTP/1.1\r\nHost: example.com:8080\r\n"
 		 "User-Agent: curl/7.88\r\n\r\n");
 	assert_int_equal(f->got.n, 0);
-	send_str(f, 1, 7, 5000, HTTP_DIR_OUT,
-		 "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello");
+	send_str(f, 1, 7, 5000, HTTP_DIR_OUT, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello");
 	assert_int_equal(f->got.n, 1);
 	s = &f->got.spans[0];
 	assert_int_equal(s->kind, SPAN_KIND_SERVER);
@@ -188,8 +187,9 @@ static void test_informational_then_final(void **state)
 	struct fixture *f = *state;
 
 	open_conn(f, 1, true);
-	send_str(f, 1, 7, 1, HTTP_DIR_IN,
-		 "POST /up HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n");
+	send_str(
+		f, 1, 7, 1, HTTP_DIR_IN,
+		"POST /up HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n");
 	send_str(f, 1, 7, 2, HTTP_DIR_OUT, "HTTP/1.1 100 Continue\r\n\r\n");
 	assert_int_equal(f->got.n, 0);
 	send_str(f, 1, 7, 3, HTTP_DIR_IN, "abc");
@@ -204,7 +204,8 @@ static void test_client_span(void **state)
 	const struct span *s;
 
 	open_conn(f, 2, false);
-	send_str(f, 2, 9, 10, HTTP_DIR_OUT, "GET /api/v1/items HTTP/1.1\r\nHost: 127.0.0.2:9000\r\n\r\n");
+	send_str(f, 2, 9, 10, HTTP_DIR_OUT,
+		 "GET /api/v1/items HTTP/1.1\r\nHost: 127.0.0.2:9000\r\n\r\n");
 	send_str(f, 2, 9, 90, HTTP_DIR_IN,
 		 "HTTP/1.1 503 Service Unavailable\r\nTransfer-Encoding: chunked\r\n\r\n"
 		 "3\r\nabc\r\n0\r\n\r\n");
@@ -422,7 +423,8 @@ static void test_both_ends_watched_make_one_trace(void **state)
 	open_tuple(f, 1, false, 50000, 8080); /* the client end */
 	open_tuple(f, 2, true, 8080, 50000);  /* the server end of the same connection */
 	open_tuple(f, 3, true, 8080, 50001);  /* another client's connection: not a peer */
-	send_str(f, 1, 7, 1, HTTP_DIR_OUT, "GET /a HTTP/1.1\r\nHost: h\r\n\r\nGET /b HTTP/1.1\r\nHost: h\r\n\r\n");
+	send_str(f, 1, 7, 1, HTTP_DIR_OUT,
+		 "GET /a HTTP/1.1\r\nHost: h\r\n\r\nGET /b HTTP/1.1\r\nHost: h\r\n\r\n");
 	send_str(f, 3, 8, 2, HTTP_DIR_IN, "GET /other HTTP/1.1\r\nHost: h\r\n\r\n");
 	send_str(f, 2, 8, 2, HTTP_DIR_IN, "GET /a HTTP/1.1\r\nHost: h\r\n\r\n");
 	send_str(f, 2, 8, 3, HTTP_DIR_OUT, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");

@@ -25,7 +25,7 @@
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 static const double semconv_bounds[] = { 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25,
-					 0.5,	0.75, 1,     2.5,  5,     7.5, 10 };
+					 0.5,	0.75, 1,     2.5,  5,	  7.5, 10 };
 
 static char *render(struct metrics *m)
 {
@@ -84,7 +84,8 @@ static void test_register_rules(void **state)
 	assert_int_equal(reg(m, "a_total", METRIC_COUNTER, NULL, 0), 0);
 	assert_int_equal(reg(m, "b", METRIC_GAUGE, NULL, 0), 1);
 	assert_int_equal(reg(m, "c_seconds", METRIC_HISTOGRAM, semconv_bounds,
-			     ARRAY_SIZE(semconv_bounds)), 2);
+			     ARRAY_SIZE(semconv_bounds)),
+			 2);
 	assert_int_equal(reg(m, "d_seconds", METRIC_HISTOGRAM, NULL, 0), 3);
 	assert_int_equal(reg(m, "_x:y_Z9", METRIC_GAUGE, NULL, 0), 4);
 
@@ -441,8 +442,19 @@ static void test_labels(void **state)
 static void test_label_rules(void **state)
 {
 	static const char *const bad_keys[] = {
-		"", "1a", "a-b", "a:b", "a b", "__name__", "le", "quantile", "otel_metric_overflow",
-		".a", "a.-", "_.a" /* __a */, "otel.metric.overflow",
+		"",
+		"1a",
+		"a-b",
+		"a:b",
+		"a b",
+		"__name__",
+		"le",
+		"quantile",
+		"otel_metric_overflow",
+		".a",
+		"a.-",
+		"_.a" /* __a */,
+		"otel.metric.overflow",
 	};
 	struct metric_label dup[] = { { "a", "1" }, { "b", "2" }, { "a", "3" } };
 	struct metric_label dup_dot[] = { { "a.b", "1" }, { "a_b", "2" } };
@@ -728,9 +740,9 @@ static void test_visit(void **state)
 		.unit = "s",
 	};
 	struct metric_label l1[] = {
-		{ "z.last", "\xff" },		   /* kept as valid UTF-8 */
+		{ "z.last", "\xff" }, /* kept as valid UTF-8 */
 		{ "http.response.status_code", "200", true },
-		{ "empty", "" },		   /* dropped */
+		{ "empty", "" }, /* dropped */
 		{ "a", "x" },
 	};
 	struct metric_label l2[] = { { "a", "y" } };
@@ -1125,8 +1137,8 @@ static void test_remove_during_visit(void **state)
 	assert_int_equal(rc.visited, 3);
 	assert_int_equal(rc.bytes, 2 * strlen("process.pid9"));
 	assert_render(rc.m, "# HELP c_total Help.\n"
-			 "# TYPE c_total counter\n"
-			 "c_total 1\n");
+			    "# TYPE c_total counter\n"
+			    "c_total 1\n");
 
 	/* Series retired under a snapshot are freed when it ends: memory stays flat. (ASan's
 	 * allocator is not glibc's, so there the check holds trivially.) */

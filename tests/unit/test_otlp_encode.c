@@ -39,7 +39,7 @@ typedef Opentelemetry__Proto__Collector__Metrics__V1__ExportMetricsServiceReques
 #define AS_INT OPENTELEMETRY__PROTO__METRICS__V1__NUMBER_DATA_POINT__VALUE_AS_INT
 #define AS_DOUBLE OPENTELEMETRY__PROTO__METRICS__V1__NUMBER_DATA_POINT__VALUE_AS_DOUBLE
 #define CUMULATIVE \
-OPENTELEMETRY__PROTO__METRICS__V1__AGGREGATION_TEMPORALITY__AGGREGATION_TEMPORALITY_CUMULATIVE
+	OPENTELEMETRY__PROTO__METRICS__V1__AGGREGATION_TEMPORALITY__AGGREGATION_TEMPORALITY_CUMULATIVE
 #define KIND_SERVER OPENTELEMETRY__PROTO__TRACE__V1__SPAN__SPAN_KIND__SPAN_KIND_SERVER
 #define KIND_CLIENT OPENTELEMETRY__PROTO__TRACE__V1__SPAN__SPAN_KIND__SPAN_KIND_CLIENT
 
@@ -47,7 +47,7 @@ OPENTELEMETRY__PROTO__METRICS__V1__AGGREGATION_TEMPORALITY__AGGREGATION_TEMPORAL
 #define OFFSET 1767225600000000000LL
 
 static const double bounds[] = { 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25,
-				 0.5,	0.75, 1,     2.5,  5,     7.5, 10 };
+				 0.5,	0.75, 1,     2.5,  5,	  7.5, 10 };
 
 static const AnyValue *find_attr(KeyValue *const *kv, size_t n, const char *key)
 {
@@ -199,9 +199,9 @@ static void test_traces(void **state)
 {
 	const struct metric_label extra[] = {
 		{ "deployment.environment.name", "prod" },
-		{ "service.name", "not-this" },	     /* the process names its service */
-		{ "process.pid", "1", true },	     /* and has its own pid */
-		{ "k8s.pod.uid", "42", true },	     /* ints stay ints */
+		{ "service.name", "not-this" },		      /* the process names its service */
+		{ "process.pid", "1", true },		      /* and has its own pid */
+		{ "k8s.pod.uid", "42", true },		      /* ints stay ints */
 		{ "deployment.environment.name", "staging" }, /* the last one wins */
 	};
 	const struct otlp_resource_cfg cfg = {
@@ -316,8 +316,8 @@ static void test_traces(void **state)
 	/* The error span: status ERROR, no parent. */
 	rs = resource_of(req, 200);
 	check_str(rs->resource->attributes, rs->resource->n_attributes, "service.name", "api");
-	check_str(rs->resource->attributes, rs->resource->n_attributes,
-		  "process.executable.name", "python3");
+	check_str(rs->resource->attributes, rs->resource->n_attributes, "process.executable.name",
+		  "python3");
 	assert_int_equal(rs->scope_spans[0]->n_spans, 1);
 	m = rs->scope_spans[0]->spans[0];
 	check_bytes(m->span_id, err->span_id, 8);
@@ -365,8 +365,7 @@ static void test_traces_clock(void **state)
 	check_str(ra, req->resource_spans[0]->resource->n_attributes, "service.name",
 		  "unknown_service:worker");
 	check_absent(ra, req->resource_spans[0]->resource->n_attributes, "host.name");
-	check_absent(ra, req->resource_spans[0]->resource->n_attributes,
-		     "telemetry.sdk.version");
+	check_absent(ra, req->resource_spans[0]->resource->n_attributes, "telemetry.sdk.version");
 	assert_string_equal(req->resource_spans[0]->scope_spans[0]->scope->version, "");
 	opentelemetry__proto__collector__trace__v1__export_trace_service_request__free_unpacked(
 		req, NULL);
@@ -415,7 +414,8 @@ static void test_traces_grouping(void **state)
 			assert_true(pid->int_value >=
 				    find_attr(req->resource_spans[i - 1]->resource->attributes,
 					      req->resource_spans[i - 1]->resource->n_attributes,
-					      "process.pid")->int_value);
+					      "process.pid")
+					    ->int_value);
 		for (k = 0; k < rs->scope_spans[0]->n_spans; k++) {
 			Span *m = rs->scope_spans[0]->spans[k];
 			size_t idx = strtoul(m->name + 5, NULL, 10);
@@ -652,7 +652,7 @@ static void test_metrics_encode(void **state)
 	assert_int_equal(observe(&r, "shop", "GET", "200", 0.004), 0);
 	assert_int_equal(observe(&r, "shop", "GET", "200", 0.03), 0);
 	assert_int_equal(observe(&r, "shop", "GET", "200", 0.01), 0); /* on a bound */
-	assert_int_equal(observe(&r, "shop", "GET", "200", 42), 0);	/* past the last */
+	assert_int_equal(observe(&r, "shop", "GET", "200", 42), 0);   /* past the last */
 	assert_int_equal(observe(&r, "api", "POST", "500", 1), 0);
 	assert_int_equal(observe(&r, "api", "GET", "x", 0.2), 0); /* not an int after all */
 	assert_int_equal(metrics_counter_add(r.m, r.events, NULL, 0, 7), 0);

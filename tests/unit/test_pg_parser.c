@@ -16,7 +16,6 @@
 #define LIT(s) (const uint8_t *)(s), sizeof(s) - 1
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-
 /* A typed message: type byte, a length counting itself, the body. */
 static void put_msg(struct bytes *out, char type, const struct bytes *body)
 {
@@ -1195,10 +1194,10 @@ static void test_lying_lengths(void **state)
 		{ PG_FRONTEND, false, LIT("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03") },
 		{ PG_FRONTEND, false, LIT("GET / HTTP/1.1\r\n") },
 		{ PG_FRONTEND, true, LIT("\0\0\0\x07\0\x03\0\0") },
-		{ PG_FRONTEND, true, LIT("\0\0\x27\x11\0\x03\0\0") }, /* 10001 */
+		{ PG_FRONTEND, true, LIT("\0\0\x27\x11\0\x03\0\0") },	  /* 10001 */
 		{ PG_FRONTEND, true, LIT("\0\0\0\x09\x04\xd2\x16\x2f") }, /* SSL, length 9 */
 		{ PG_FRONTEND, true, LIT("\0\0\0\x0c\x04\xd2\x16\x2e") }, /* cancel, length 12 */
-		{ PG_FRONTEND, true, LIT("\0\0\0\x10\0\x02\0\0") }, /* protocol 2 */
+		{ PG_FRONTEND, true, LIT("\0\0\0\x10\0\x02\0\0") },	  /* protocol 2 */
 		{ PG_FRONTEND, true, LIT("\x16\x03\x01\x02\x00\x01\x00\x01") },
 	};
 	struct pg_stream *s = stream_new(PG_FRONTEND, false);
@@ -1447,8 +1446,8 @@ static int d_key(const struct pg_msg *m)
  * Each decoder on every prefix of a real message: the prefix lives in a malloc'd block of its
  * own size, so ASan catches a read past body_len. want_at: the shortest prefix that decodes.
  */
-static void every_prefix(const struct bytes *wire, size_t hdr, int type, decode_fn fn,
-			 int want_at, const char *name)
+static void every_prefix(const struct bytes *wire, size_t hdr, int type, decode_fn fn, int want_at,
+			 const char *name)
 {
 	size_t blen = wire->n - hdr, k;
 	struct pg_msg m = { .type = type, .len = (uint32_t)blen };
@@ -1615,8 +1614,8 @@ static void test_sniff(void **state)
 		const uint8_t *d;
 		size_t n;
 	} fe_yes[] = {
-		{ LIT("\0\0\0\x08\x04\xd2\x16\x2f") },		 /* SSLRequest */
-		{ LIT("\0\0\0\x08\x04\xd2\x16\x30") },		 /* GSSENCRequest */
+		{ LIT("\0\0\0\x08\x04\xd2\x16\x2f") },		   /* SSLRequest */
+		{ LIT("\0\0\0\x08\x04\xd2\x16\x30") },		   /* GSSENCRequest */
 		{ LIT("\0\0\0\x10\x04\xd2\x16\x2e\0\0\x01\x02") }, /* CancelRequest */
 		{ LIT("\0\0\0\x29\0\x03\0\0user\0bench\0databa") },
 		{ LIT("\0\0\0\x08\0\x03\0\x02") },
@@ -1675,7 +1674,8 @@ static void test_sniff(void **state)
 		{ LIT("C\0\0\0\x0fINSERT 0 1\0") },
 		{ LIT("1\0\0\0\x04") },
 		{ LIT("2\0\0\0\x04") },
-		{ LIT("T\0\0\0\x21\0\x01" "abalance\0") },
+		{ LIT("T\0\0\0\x21\0\x01"
+		      "abalance\0") },
 		{ LIT("D\0\0\0\x0b\0\x01\0\0\0\x01\x31") },
 		{ LIT("G\0\0\0\x07\0\0\0") },
 		{ LIT("v\0\0\0\x0c\0\0\0\x02\0\0\0\0") },

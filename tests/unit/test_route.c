@@ -225,16 +225,11 @@ static void test_route_set_edges(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_split_query_redacted),
-		cmocka_unit_test(test_split_forms),
-		cmocka_unit_test(test_split_truncation),
-		cmocka_unit_test(test_fold_ids),
-		cmocka_unit_test(test_fold_keeps_names),
-		cmocka_unit_test(test_fold_slashes),
-		cmocka_unit_test(test_fold_truncation),
-		cmocka_unit_test(test_route_set_cap),
-		cmocka_unit_test(test_route_set_copies),
-		cmocka_unit_test(test_route_set_many),
+		cmocka_unit_test(test_split_query_redacted), cmocka_unit_test(test_split_forms),
+		cmocka_unit_test(test_split_truncation),     cmocka_unit_test(test_fold_ids),
+		cmocka_unit_test(test_fold_keeps_names),     cmocka_unit_test(test_fold_slashes),
+		cmocka_unit_test(test_fold_truncation),	     cmocka_unit_test(test_route_set_cap),
+		cmocka_unit_test(test_route_set_copies),     cmocka_unit_test(test_route_set_many),
 		cmocka_unit_test(test_route_set_edges),
 	};
 

@@ -341,8 +341,8 @@ static void check_summary(const char *in, size_t len, const char *op, const char
 	memset(&s, 0x55, sizeof(s));
 	sql_summarize(red, strlen(red), &s);
 	if (strcmp(s.op, op) || strcmp(s.collection, collection))
-		fail_msg("redacted \"%s\": got %s \"%s\", want %s \"%s\"", red, s.op,
-			 s.collection, op, collection);
+		fail_msg("redacted \"%s\": got %s \"%s\", want %s \"%s\"", red, s.op, s.collection,
+			 op, collection);
 }
 
 static void run_summary(const struct summary_case *c, size_t n)

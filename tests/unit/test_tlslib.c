@@ -175,20 +175,20 @@ static void test_maps_malformed(void **state)
 		"7f00-7f01\n",
 		"7f00-7f01 r-xp",
 		"7f00-7f01 r-xp 00000000",
-		"7f00-7f01 r-xp 00000000 08:01",	  /* no inode */
+		"7f00-7f01 r-xp 00000000 08:01", /* no inode */
 		"7f00-7f01 r-xp 00000000 08:01\n",
-		"7f00-7f01 r-xp 00000000 0801 5 /x",	  /* no colon in the device */
-		"7f00-7f01 r-xp 00000000 08: 5 /x",	  /* no minor */
-		"7f00 7f01 r-xp 00000000 08:01 5 /x",	  /* no dash */
-		"7f00-7f01r-xp 00000000 08:01 5 /x",	  /* no space after the range */
-		"zz00-7f01 r-xp 00000000 08:01 5 /x",	  /* non-hex start */
-		"7f00-zz01 r-xp 00000000 08:01 5 /x",	  /* non-hex end */
-		"7f00-7f01 r-xp 000zz000 08:01 5 /x",	  /* non-hex offset */
-		"7f00-7f01 r-xp 00000000 g8:01 5 /x",	  /* non-hex major */
-		"7f00-7f01 r-xp 00000000 08:01 x5 /x",	  /* non-decimal inode */
-		"7f00-7f01 wxyz 00000000 08:01 5 /x",	  /* not a permission field */
-		"7f00-7f01 r-x",			  /* permissions cut short */
-		"10000000000000000-7f01 r-xp 0 08:01 5 /x", /* start beyond 64 bits */
+		"7f00-7f01 r-xp 00000000 0801 5 /x",		  /* no colon in the device */
+		"7f00-7f01 r-xp 00000000 08: 5 /x",		  /* no minor */
+		"7f00 7f01 r-xp 00000000 08:01 5 /x",		  /* no dash */
+		"7f00-7f01r-xp 00000000 08:01 5 /x",		  /* no space after the range */
+		"zz00-7f01 r-xp 00000000 08:01 5 /x",		  /* non-hex start */
+		"7f00-zz01 r-xp 00000000 08:01 5 /x",		  /* non-hex end */
+		"7f00-7f01 r-xp 000zz000 08:01 5 /x",		  /* non-hex offset */
+		"7f00-7f01 r-xp 00000000 g8:01 5 /x",		  /* non-hex major */
+		"7f00-7f01 r-xp 00000000 08:01 x5 /x",		  /* non-decimal inode */
+		"7f00-7f01 wxyz 00000000 08:01 5 /x",		  /* not a permission field */
+		"7f00-7f01 r-x",				  /* permissions cut short */
+		"10000000000000000-7f01 r-xp 0 08:01 5 /x",	  /* start beyond 64 bits */
 		"7f00-7f01 r-xp 0 08:01 99999999999999999999 /x", /* inode beyond 64 bits */
 		"not a maps line at all",
 	};
@@ -231,15 +231,14 @@ out:
 }
 
 /* The file, or a skip of the test when this system does not have it. */
-#define SLURP_OR_SKIP(path, len)                                                     \
-	({                                                                           \
-		uint8_t *img_ = slurp(path, len);                                    \
-		if (!img_) {                                                         \
-			print_message("[   SKIP   ] %s: cannot read %s\n", __func__, \
-				      path);                                         \
-			skip();                                                      \
-		}                                                                    \
-		img_;                                                                \
+#define SLURP_OR_SKIP(path, len)                                                            \
+	({                                                                                  \
+		uint8_t *img_ = slurp(path, len);                                           \
+		if (!img_) {                                                                \
+			print_message("[   SKIP   ] %s: cannot read %s\n", __func__, path); \
+			skip();                                                             \
+		}                                                                           \
+		img_;                                                                       \
 	})
 
 /* tls_elf_inspect() on a heap copy of img[0..len): libelf may rewrite its input, and the
@@ -404,12 +403,12 @@ struct syn_sym {
 struct syn_opts {
 	const struct syn_sym *syms;
 	size_t nsyms;
-	bool symtab;		/* a .symtab besides the .dynsym: not stripped */
-	size_t build_id_len;	/* bytes of GNU build-id, 0 for none */
-	const char *blob;	/* extra bytes (read-only data), NUL included */
+	bool symtab;	     /* a .symtab besides the .dynsym: not stripped */
+	size_t build_id_len; /* bytes of GNU build-id, 0 for none */
+	const char *blob;    /* extra bytes (read-only data), NUL included */
 	size_t blob_len;
-	uint64_t load_extra;	/* the PT_LOAD claims this much more file than there is */
-	uint16_t e_type;	/* 0: ET_DYN */
+	uint64_t load_extra; /* the PT_LOAD claims this much more file than there is */
+	uint16_t e_type;     /* 0: ET_DYN */
 };
 
 static size_t align(size_t off, size_t a)
@@ -450,8 +449,10 @@ static size_t syn_elf(uint8_t *buf, size_t cap, const struct syn_opts *o)
 		memcpy(buf + off, o->syms[i].name, n);
 		off += n;
 	}
-	sh[S_DYNSTR] = (Elf64_Shdr){ .sh_type = SHT_STRTAB, .sh_flags = SHF_ALLOC,
-				     .sh_offset = str_off, .sh_size = off - str_off,
+	sh[S_DYNSTR] = (Elf64_Shdr){ .sh_type = SHT_STRTAB,
+				     .sh_flags = SHF_ALLOC,
+				     .sh_offset = str_off,
+				     .sh_size = off - str_off,
 				     .sh_addralign = 1 };
 
 	/* .dynsym: the null symbol, then one per name */
@@ -476,9 +477,13 @@ static size_t syn_elf(uint8_t *buf, size_t cap, const struct syn_opts *o)
 			name += strlen(s->name) + 1;
 		}
 	}
-	sh[S_DYNSYM] = (Elf64_Shdr){ .sh_type = SHT_DYNSYM, .sh_flags = SHF_ALLOC,
-				     .sh_offset = sym_off, .sh_size = off - sym_off, .sh_info = 1,
-				     .sh_addralign = 8, .sh_entsize = sizeof(*sym) };
+	sh[S_DYNSYM] = (Elf64_Shdr){ .sh_type = SHT_DYNSYM,
+				     .sh_flags = SHF_ALLOC,
+				     .sh_offset = sym_off,
+				     .sh_size = off - sym_off,
+				     .sh_info = 1,
+				     .sh_addralign = 8,
+				     .sh_entsize = sizeof(*sym) };
 	/* a .symtab with the same symbols and names: all an unstripped file adds that counts */
 	sh[S_SYMTAB] = sh[S_DYNSYM];
 	sh[S_SYMTAB].sh_type = SHT_SYMTAB;
@@ -490,13 +495,16 @@ static size_t syn_elf(uint8_t *buf, size_t cap, const struct syn_opts *o)
 		off = align(off, 4);
 		assert_true(off + sizeof(*nh) + 4 + align(o->build_id_len, 4) < cap);
 		nh = (Elf64_Nhdr *)(buf + off);
-		*nh = (Elf64_Nhdr){ .n_namesz = 4, .n_descsz = (uint32_t)o->build_id_len,
+		*nh = (Elf64_Nhdr){ .n_namesz = 4,
+				    .n_descsz = (uint32_t)o->build_id_len,
 				    .n_type = NT_GNU_BUILD_ID };
 		memcpy(nh + 1, "GNU", 4);
 		for (i = 0; i < o->build_id_len; i++)
 			((uint8_t *)(nh + 1))[4 + i] = syn_build_id_byte(i);
-		sh[S_NOTE] = (Elf64_Shdr){ .sh_type = SHT_NOTE, .sh_flags = SHF_ALLOC,
-					   .sh_offset = off, .sh_addralign = 4,
+		sh[S_NOTE] = (Elf64_Shdr){ .sh_type = SHT_NOTE,
+					   .sh_flags = SHF_ALLOC,
+					   .sh_offset = off,
+					   .sh_addralign = 4,
 					   .sh_size = sizeof(*nh) + 4 + align(o->build_id_len, 4) };
 		off += sh[S_NOTE].sh_size;
 	}
@@ -510,13 +518,17 @@ static size_t syn_elf(uint8_t *buf, size_t cap, const struct syn_opts *o)
 	off = align(off, 8);
 	assert_true(off + sizeof(shstr) < cap);
 	memcpy(buf + off, shstr, sizeof(shstr));
-	sh[S_SHSTRTAB] = (Elf64_Shdr){ .sh_type = SHT_STRTAB, .sh_offset = off,
-				       .sh_size = sizeof(shstr), .sh_addralign = 1 };
+	sh[S_SHSTRTAB] = (Elf64_Shdr){
+		.sh_type = SHT_STRTAB, .sh_offset = off, .sh_size = sizeof(shstr), .sh_addralign = 1
+	};
 	off += sizeof(shstr);
 
-	sh[S_TEXT] = (Elf64_Shdr){ .sh_type = SHT_PROGBITS, .sh_flags = SHF_ALLOC | SHF_EXECINSTR,
-				   .sh_addr = SYN_VBASE + SYN_TEXT, .sh_offset = SYN_TEXT,
-				   .sh_size = SYN_TEXT_LEN, .sh_addralign = 16 };
+	sh[S_TEXT] = (Elf64_Shdr){ .sh_type = SHT_PROGBITS,
+				   .sh_flags = SHF_ALLOC | SHF_EXECINSTR,
+				   .sh_addr = SYN_VBASE + SYN_TEXT,
+				   .sh_offset = SYN_TEXT,
+				   .sh_size = SYN_TEXT_LEN,
+				   .sh_addralign = 16 };
 
 	/* section names, by their place in shstr */
 	sh[S_TEXT].sh_name = 1;
@@ -559,9 +571,13 @@ static size_t syn_elf(uint8_t *buf, size_t cap, const struct syn_opts *o)
 	eh->e_shstrndx = (uint16_t)idx[S_SHSTRTAB];
 	off += nsec * sizeof(Elf64_Shdr);
 
-	*ph = (Elf64_Phdr){ .p_type = PT_LOAD, .p_flags = PF_R | PF_X, .p_offset = 0,
-			    .p_vaddr = SYN_VBASE, .p_paddr = SYN_VBASE,
-			    .p_filesz = off + o->load_extra, .p_memsz = off + o->load_extra,
+	*ph = (Elf64_Phdr){ .p_type = PT_LOAD,
+			    .p_flags = PF_R | PF_X,
+			    .p_offset = 0,
+			    .p_vaddr = SYN_VBASE,
+			    .p_paddr = SYN_VBASE,
+			    .p_filesz = off + o->load_extra,
+			    .p_memsz = off + o->load_extra,
 			    .p_align = 0x1000 };
 	return off;
 }
@@ -569,8 +585,8 @@ static size_t syn_elf(uint8_t *buf, size_t cap, const struct syn_opts *o)
 #define SYN(...) ((const struct syn_sym[]){ __VA_ARGS__ })
 
 static const struct syn_sym openssl_syms[] = {
-	{ "SSL_read", 0x10 },	 { "SSL_write", 0x20 }, { "SSL_read_ex", 0x30 },
-	{ "SSL_write_ex", 0x40 }, { "SSL_free", 0x50 },  { "SSL_do_handshake", 0x60 },
+	{ "SSL_read", 0x10 },	     { "SSL_write", 0x20 }, { "SSL_read_ex", 0x30 },
+	{ "SSL_write_ex", 0x40 },    { "SSL_free", 0x50 },  { "SSL_do_handshake", 0x60 },
 	{ "malloc", .undef = true },
 };
 
@@ -615,8 +631,8 @@ static void test_synth_openssl(void **state)
 static void test_synth_gnutls(void **state)
 {
 	const struct syn_sym *syms = SYN({ "gnutls_record_recv", 0x10 },
-					 { "gnutls_record_send", 0x20 },
-					 { "gnutls_deinit", 0x30 }, { "gnutls_handshake", 0x40 });
+					 { "gnutls_record_send", 0x20 }, { "gnutls_deinit", 0x30 },
+					 { "gnutls_handshake", 0x40 });
 	struct syn_opts o = { syms, 4 };
 	struct tls_elf_info info;
 	uint8_t img[4096];
@@ -764,8 +780,8 @@ static void test_synth_stripped_openssl(void **state)
 	static const char name_only[] = "../ssl/ssl_lib.c\0OpenSSL 3.0.11 19 Sep 2023";
 	static const char version_only[] = "OpenSSL 3.0.11 19 Sep 2023";
 	const struct syn_sym *libc = SYN({ "malloc", .undef = true }, { "main", 0x10 });
-	const struct syn_sym *api = SYN({ "malloc", .undef = true },
-					{ "OPENSSL_init_ssl", .undef = true });
+	const struct syn_sym *api =
+		SYN({ "malloc", .undef = true }, { "OPENSSL_init_ssl", .undef = true });
 	struct tls_elf_info info;
 	uint8_t img[4096];
 	size_t len;

@@ -30,8 +30,8 @@ struct series {
 	const struct metric_label *labels; /* as first recorded, sorted like key */
 	size_t nlabels;
 	uint64_t start_ns; /* CLOCK_REALTIME at creation */
-	double value;	 /* counters and gauges */
-	double sum;	 /* histograms */
+	double value;	   /* counters and gauges */
+	double sum;	   /* histograms */
 	uint64_t count;
 	uint64_t buckets[]; /* histograms: nbounds + 1, last is +Inf; not cumulative */
 };
@@ -47,7 +47,7 @@ struct family {
 	char **le; /* bounds formatted once for the le label */
 	size_t nbounds;
 	struct series **slots;
-	size_t nslots; /* power of two */
+	size_t nslots;	/* power of two */
 	size_t nseries; /* not counting the overflow series */
 	struct series *overflow;
 	uint64_t overflowed; /* measurements diverted to the overflow series */
@@ -159,8 +159,9 @@ static size_t utf8_len(const unsigned char *p)
 			lo = 0x90;
 		else if (p[0] == 0xf4)
 			hi = 0x8f;
-		return p[1] >= lo && p[1] <= hi && (p[2] & 0xc0) == 0x80 &&
-		       (p[3] & 0xc0) == 0x80 ? 4 : 0;
+		return p[1] >= lo && p[1] <= hi && (p[2] & 0xc0) == 0x80 && (p[3] & 0xc0) == 0x80
+			       ? 4
+			       : 0;
 	}
 	return 0;
 }
@@ -329,8 +330,8 @@ static bool valid_otel_name(const char *s)
 	if (!((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z')))
 		return false;
 	for (i = 1; s[i]; i++) {
-		if (i >= OTEL_NAME_MAX || !(name_char(s[i], false, false) || s[i] == '.' ||
-					     s[i] == '-' || s[i] == '/'))
+		if (i >= OTEL_NAME_MAX ||
+		    !(name_char(s[i], false, false) || s[i] == '.' || s[i] == '-' || s[i] == '/'))
 			return false;
 	}
 	return true;

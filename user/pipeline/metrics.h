@@ -43,8 +43,8 @@ struct metric_label {
 
 /* One series as metrics_visit() hands it out. */
 struct metric_point {
-	double value;		       /* counters, gauges */
-	uint64_t count;		       /* histograms */
+	double value;	/* counters, gauges */
+	uint64_t count; /* histograms */
 	double sum;
 	const uint64_t *bucket_counts; /* histograms: nbounds + 1, the last +Inf; NOT cumulative */
 	uint64_t start_unix_ns;	       /* CLOCK_REALTIME when the series was created */

@@ -334,9 +334,10 @@ static void record_proc(struct saturation *s, struct sat_proc *p, const struct c
 				p->last_rss = ms.rss;
 			}
 			l[2] = (struct metric_label){ "type", "minor" };
-			metrics_counter_set(m, s->fam[F_FAULTS], l, 3,
-					    (double)(ms.faults - (ms.major < ms.faults ? ms.major
-										       : ms.faults)));
+			metrics_counter_set(
+				m, s->fam[F_FAULTS], l, 3,
+				(double)(ms.faults -
+					 (ms.major < ms.faults ? ms.major : ms.faults)));
 			l[2].value = "major";
 			metrics_counter_set(m, s->fam[F_FAULTS], l, 3, (double)ms.major);
 		}

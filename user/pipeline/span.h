@@ -21,7 +21,7 @@ struct span_attr {
 	const char *key; /* a string literal: semconv keys are static */
 	bool is_int;
 	int64_t ival;
-	uint16_t soff;    /* string value: offset into the span's arena, so spans copy safely */
+	uint16_t soff; /* string value: offset into the span's arena, so spans copy safely */
 };
 
 /* The process a span belongs to: the resource of OpenTelemetry. */

@@ -32,10 +32,12 @@ int kernel_check_privileges(char *err, size_t errlen)
 	if (geteuid() == 0)
 		return 0;
 	if (syscall(SYS_capget, &hdr, data) == 0 &&
-	    (has_cap(data, CAP_SYS_ADMIN) || (has_cap(data, CAP_BPF) && has_cap(data, CAP_PERFMON))))
+	    (has_cap(data, CAP_SYS_ADMIN) ||
+	     (has_cap(data, CAP_BPF) && has_cap(data, CAP_PERFMON))))
 		return 0;
-	snprintf(err, errlen, "loading BPF programs needs root or CAP_BPF and CAP_PERFMON "
-			      "(run it with sudo)");
+	snprintf(err, errlen,
+		 "loading BPF programs needs root or CAP_BPF and CAP_PERFMON "
+		 "(run it with sudo)");
 	return -EPERM;
 }
 
@@ -43,8 +45,9 @@ int kernel_check_btf(char *err, size_t errlen)
 {
 	if (access("/sys/kernel/btf/vmlinux", R_OK) == 0)
 		return 0;
-	snprintf(err, errlen, "this kernel has no BTF (/sys/kernel/btf/vmlinux: %s); obsprobe needs "
-			      "a kernel built with CONFIG_DEBUG_INFO_BTF=y",
+	snprintf(err, errlen,
+		 "this kernel has no BTF (/sys/kernel/btf/vmlinux: %s); obsprobe needs "
+		 "a kernel built with CONFIG_DEBUG_INFO_BTF=y",
 		 strerror(errno));
 	return -ENOENT;
 }
@@ -59,8 +62,9 @@ int kernel_ensure_tracefs(char *err, size_t errlen)
 		log_info("mounted tracefs at /sys/kernel/tracing");
 		return 0;
 	}
-	snprintf(err, errlen, "tracefs is not mounted and mounting it at /sys/kernel/tracing "
-			      "failed: %s",
+	snprintf(err, errlen,
+		 "tracefs is not mounted and mounting it at /sys/kernel/tracing "
+		 "failed: %s",
 		 strerror(errno));
 	return -errno;
 }

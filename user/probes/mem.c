@@ -94,8 +94,8 @@ int mem_probe_read(struct mem_bpf *skel, uint32_t tgid, uint64_t prev_rss, struc
 
 	memset(out, 0, sizeof(*out));
 	if (bpf_map_lookup_elem(bpf_map__fd(skel->maps.mem), &tgid, &m) == 0) {
-		__s64 rss = m.bytes[MEM_FILEPAGES] + m.bytes[MEM_ANONPAGES] +
-			    m.bytes[MEM_SHMEMPAGES];
+		__s64 rss =
+			m.bytes[MEM_FILEPAGES] + m.bytes[MEM_ANONPAGES] + m.bytes[MEM_SHMEMPAGES];
 
 		out->have_rss = true;
 		out->rss = rss > 0 ? (uint64_t)rss : 0;

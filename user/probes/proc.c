@@ -67,8 +67,7 @@ int proc_probe_share_maps(const struct proc_bpf *skel, struct bpf_object *obj)
 
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		struct bpf_map *ours = bpf_object__find_map_by_name(obj, names[i]);
-		const struct bpf_map *owner =
-			bpf_object__find_map_by_name(skel->obj, names[i]);
+		const struct bpf_map *owner = bpf_object__find_map_by_name(skel->obj, names[i]);
 		int err;
 
 		if (!ours || !owner)

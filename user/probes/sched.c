@@ -100,7 +100,7 @@ static long find_tgid(const uint32_t *tgids, size_t n, uint32_t tgid)
 }
 
 int sched_probe_collect(struct sched_bpf *skel, const uint32_t *tgids, size_t n,
-		      struct cpu_stats *out, uint64_t now_ns)
+			struct cpu_stats *out, uint64_t now_ns)
 {
 	int tfd = bpf_map__fd(skel->maps.threads), pfd = bpf_map__fd(skel->maps.procs);
 	__u32 key, next, *prev = NULL;

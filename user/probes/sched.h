@@ -27,7 +27,7 @@ void sched_probe_destroy(struct sched_bpf *skel); /* NULL ok */
 int sched_probe_watch(struct sched_bpf *skel, uint32_t tgid, uint64_t now_ns);
 /* Fills out[i] for tgids[i] (sorted ascending, n of them) in one pass over the maps. */
 int sched_probe_collect(struct sched_bpf *skel, const uint32_t *tgids, size_t n,
-		      struct cpu_stats *out, uint64_t now_ns);
+			struct cpu_stats *out, uint64_t now_ns);
 /* Drops what the maps hold about tgid (it exited). */
 void sched_probe_forget(struct sched_bpf *skel, uint32_t tgid);
 /* Threads that found the thread map full. */

@@ -71,7 +71,7 @@ static void on_data(const struct sock_sinks *s, const struct obs_event_hdr *h,
 
 	if (proto && *proto == CONN_PROTO_UNKNOWN)
 		*proto = s->pg && pg_tracker_sniff(dir, e->data, e->captured) ? CONN_PROTO_PG
-									   : CONN_PROTO_HTTP;
+									      : CONN_PROTO_HTTP;
 	if (proto && *proto == CONN_PROTO_PG) {
 		pg_tracker_data(s->pg, e->conn_id, meta, h->pid, h->tid, h->ts_ns, dir, tls,
 				e->data, e->captured, e->bytes);

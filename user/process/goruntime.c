@@ -402,8 +402,7 @@ static bool find_types(Dwarf *dw, Dwarf_Die *schedt, Dwarf_Die *p)
 	Dwarf_CU *cu = NULL;
 	Dwarf_Die cudie, d;
 
-	while (!(have_s && have_p) &&
-	       dwarf_get_units(dw, cu, &cu, NULL, NULL, &cudie, NULL) == 0) {
+	while (!(have_s && have_p) && dwarf_get_units(dw, cu, &cu, NULL, NULL, &cudie, NULL) == 0) {
 		if (dwarf_child(&cudie, &d))
 			continue;
 		do {
@@ -544,9 +543,9 @@ static const struct go_layout *layout_get(struct go_cache *c, int fd, const stru
 	return &e->l;
 }
 
-__attribute__((format(printf, 6, 7))) static void
-set_msg(char *msg, size_t msglen, uint32_t pid, const char *exe, const char *version,
-	const char *fmt, ...)
+__attribute__((format(printf, 6, 7))) static void set_msg(char *msg, size_t msglen, uint32_t pid,
+							  const char *exe, const char *version,
+							  const char *fmt, ...)
 {
 	va_list ap;
 	int n;

@@ -34,8 +34,9 @@ int procfs_read_stat(uint32_t pid, uint32_t tid, struct procfs_stat *out)
 	out->comm[cl] = '\0';
 	/* state ppid pgrp session tty_nr tpgid flags minflt cminflt majflt cmajflt utime stime
 	 * cutime cstime priority nice num_threads itrealvalue starttime */
-	if (sscanf(close_p + 1, " %c %u %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %*d %*d %*d "
-				"%*d %*d %*d %llu",
+	if (sscanf(close_p + 1,
+		   " %c %u %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %*d %*d %*d "
+		   "%*d %*d %*d %llu",
 		   &out->state, &out->ppid, &out->utime, &out->stime, &out->start_time) != 5)
 		return -EINVAL;
 	return 0;

@@ -48,7 +48,7 @@ struct tls_elf_info {
 	/* where each hook goes, as a file offset: the function's start, or past a first
 	 * instruction the kernel would single-step (see tls_elf_inspect); 0: absent */
 	uint64_t offset[TLS_SYM__COUNT];
-	char build_id[41];		 /* lower-case hex, "" when the file has none */
+	char build_id[41]; /* lower-case hex, "" when the file has none */
 };
 
 const char *tls_sym_name(enum tls_sym s);

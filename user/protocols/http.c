@@ -13,9 +13,9 @@
 
 struct pending {
 	struct pending *next;
-	enum http_dir dir; /* direction the request travelled */
-	bool head_only;    /* HEAD: the response has no body */
-	bool stitched;     /* paired with the request at the other end of the connection */
+	enum http_dir dir;   /* direction the request travelled */
+	bool head_only;	     /* HEAD: the response has no body */
+	bool stitched;	     /* paired with the request at the other end of the connection */
 	uint64_t hold_until; /* while held: until when, and the connection's address pair */
 	struct conn_meta hold_meta;
 	struct span span;
@@ -23,7 +23,7 @@ struct pending {
 
 struct dir_state {
 	enum http_kind last_kind;
-	bool informational; /* the last head was a 1xx response */
+	bool informational;	    /* the last head was a 1xx response */
 	struct pending *responding; /* the request the response being read answers */
 	uint64_t head_ts; /* when the first byte of a head still being collected arrived */
 };
@@ -84,7 +84,7 @@ struct feed_ctx {
 	uint32_t tid;
 	uint64_t ts;
 	uint64_t head_ts; /* first byte of the head being parsed */
-	unsigned heads;   /* heads reported by this feed */
+	unsigned heads;	  /* heads reported by this feed */
 };
 
 static size_t conn_bucket(uint64_t id)
@@ -417,8 +417,7 @@ static void emit_span(struct http_tracker *t, const struct span *s)
 
 /* The held server span served on the other end of the client connection m, if any, becomes
  * the child of client and leaves now. */
-static bool adopt_held(struct http_tracker *t, const struct conn_meta *m,
-		       const struct span *client)
+static bool adopt_held(struct http_tracker *t, const struct conn_meta *m, const struct span *client)
 {
 	struct pending *prev = NULL, *p;
 
@@ -471,7 +470,7 @@ static void stitch(struct http_tracker *t, struct http_conn *c, struct pending *
 {
 	struct http_conn *peer = tuple_peer(t, c);
 	enum span_kind want = me->span.kind == SPAN_KIND_SERVER ? SPAN_KIND_CLIENT
-								 : SPAN_KIND_SERVER;
+								: SPAN_KIND_SERVER;
 	struct pending *p;
 	struct span *server, *client;
 
@@ -534,7 +533,8 @@ static void set_peer_attrs(struct span *s, const struct http_conn *c, const stru
 	}
 	if (port <= 0 || port > 65535) {
 		if (c->have_meta && !c->meta.is_unix)
-			port = s->kind == SPAN_KIND_SERVER ? c->meta.local_port : c->meta.remote_port;
+			port = s->kind == SPAN_KIND_SERVER ? c->meta.local_port
+							   : c->meta.remote_port;
 		else if (h->host[0])
 			port = default_port(c);
 	}
@@ -599,8 +599,8 @@ static int start_request(struct feed_ctx *f, const struct http_head *h)
 			snprintf(full, sizeof(full), "%s://%s:%lld%s%s%s", scheme, host ? host : "",
 				 (long long)port, path, query[0] ? "?" : "", query);
 		else
-			snprintf(full, sizeof(full), "%s://%s%s%s%s", scheme, host ? host : "", path,
-				 query[0] ? "?" : "", query);
+			snprintf(full, sizeof(full), "%s://%s%s%s%s", scheme, host ? host : "",
+				 path, query[0] ? "?" : "", query);
 		span_set_str(s, "url.full", full);
 	}
 	snprintf(s->name, sizeof(s->name), "%s %s", h->method, route);

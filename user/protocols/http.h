@@ -15,9 +15,9 @@
 
 #define HTTP_MAX_PENDING 64 /* requests awaiting a response on one connection */
 #define HTTP_ADDR_MAX 64
-#define HTTP_MAX_HELD 1024           /* finished server spans waiting for their client end */
-#define HTTP_MAX_HELD_GUESS 64       /* ... of which waiting for a client end not seen yet */
-#define HTTP_HOLD_NS 50000000ull     /* how long one waits: 50 ms */
+#define HTTP_MAX_HELD 1024	 /* finished server spans waiting for their client end */
+#define HTTP_MAX_HELD_GUESS 64	 /* ... of which waiting for a client end not seen yet */
+#define HTTP_HOLD_NS 50000000ull /* how long one waits: 50 ms */
 
 enum http_dir {
 	HTTP_DIR_IN = 0,  /* the watched process read these bytes */
@@ -28,7 +28,7 @@ struct conn_meta {
 	uint64_t conn_id;
 	uint32_t pid;
 	int fd;
-	bool accepted;  /* the process accepted it: it is the server end */
+	bool accepted;	/* the process accepted it: it is the server end */
 	bool connected; /* the process connected it: it is the client end */
 	bool is_unix;
 	char local_addr[HTTP_ADDR_MAX];
@@ -47,13 +47,13 @@ struct http_tracker_ops {
 };
 
 struct http_tracker_stats {
-	uint64_t parse_errors;   /* streams that were not HTTP, or lost sync */
-	uint64_t truncated;      /* heads longer than the capture */
-	uint64_t unpaired;       /* responses without a request we saw */
-	uint64_t aborted;        /* requests whose connection ended before the response */
-	uint64_t pending_full;   /* requests dropped: HTTP_MAX_PENDING reached */
-	uint64_t conns_evicted;  /* connections dropped: the table was full */
-	uint64_t conns;          /* connections tracked now */
+	uint64_t parse_errors;	/* streams that were not HTTP, or lost sync */
+	uint64_t truncated;	/* heads longer than the capture */
+	uint64_t unpaired;	/* responses without a request we saw */
+	uint64_t aborted;	/* requests whose connection ended before the response */
+	uint64_t pending_full;	/* requests dropped: HTTP_MAX_PENDING reached */
+	uint64_t conns_evicted; /* connections dropped: the table was full */
+	uint64_t conns;		/* connections tracked now */
 };
 
 /* Which parser reads a connection's bytes: decided once, on the first bytes it moves. */

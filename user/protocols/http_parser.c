@@ -47,10 +47,11 @@ bool http_sniff(const uint8_t *buf, size_t len, enum http_kind *kind)
 /* RFC 9110 token characters. */
 /* RFC 9110 tchar, as a table: header names and methods are scanned byte by byte, per request */
 static const bool tchar_table[256] = {
-	['0' ... '9'] = true, ['a' ... 'z'] = true, ['A' ... 'Z'] = true,
-	['!'] = true, ['#'] = true, ['$'] = true, ['%'] = true, ['&'] = true, ['\''] = true,
-	['*'] = true, ['+'] = true, ['-'] = true, ['.'] = true, ['^'] = true, ['_'] = true,
-	['`'] = true, ['|'] = true, ['~'] = true,
+	['0' ... '9'] = true, ['a' ... 'z'] = true, ['A' ... 'Z'] = true, ['!'] = true,
+	['#'] = true,	      ['$'] = true,	    ['%'] = true,	  ['&'] = true,
+	['\''] = true,	      ['*'] = true,	    ['+'] = true,	  ['-'] = true,
+	['.'] = true,	      ['^'] = true,	    ['_'] = true,	  ['`'] = true,
+	['|'] = true,	      ['~'] = true,
 };
 
 static inline bool is_tchar(uint8_t c)
@@ -592,8 +593,8 @@ static size_t step_head(struct http_stream *s, const uint8_t *p, size_t n,
 	s->buf_len = old + take;
 	/* The head may have started with fewer bytes than the sniff needs: finish that check, so
 	 * that how the bytes were split into events does not change what is accepted. */
-	if (old < SNIFF_LEN && !http_sniff(s->buf, s->buf_len < SNIFF_LEN ? s->buf_len : SNIFF_LEN,
-					   NULL)) {
+	if (old < SNIFF_LEN &&
+	    !http_sniff(s->buf, s->buf_len < SNIFF_LEN ? s->buf_len : SNIFF_LEN, NULL)) {
 		lose_sync(s, ops, ctx);
 		return n;
 	}
@@ -778,8 +779,8 @@ static void truncated_head(struct http_stream *s, const struct http_stream_ops *
 		ops->on_head(ctx, &head);
 	if (ops->on_complete)
 		ops->on_complete(ctx, false);
-	s->state = head.kind == HTTP_RESPONSE && head.status == 101 ? HTTP_ST_NOT_HTTP :
-								      HTTP_ST_RESYNC;
+	s->state = head.kind == HTTP_RESPONSE && head.status == 101 ? HTTP_ST_NOT_HTTP
+								    : HTTP_ST_RESYNC;
 }
 
 /* `gap` bytes that were not captured follow the event's captured bytes. */

@@ -27,22 +27,22 @@ enum http_kind {
  * Set-Cookie) are never copied out of the input. Strings are NUL-terminated, truncated to fit. */
 struct http_head {
 	enum http_kind kind;
-	int version;                 /* 10 for HTTP/1.0, 11 for HTTP/1.1 */
-	char method[HTTP_METHOD_MAX];  /* requests */
-	char target[HTTP_TARGET_MAX];  /* requests: request-target as sent */
-	int status;                  /* responses: 100..599 */
-	int64_t content_length;      /* -1 when absent */
-	bool chunked;                /* Transfer-Encoding ends in chunked */
-	bool conn_close;             /* Connection: close (or HTTP/1.0 without keep-alive) */
-	bool truncated;              /* the head was cut short by the capture (see http_stream) */
+	int version;		      /* 10 for HTTP/1.0, 11 for HTTP/1.1 */
+	char method[HTTP_METHOD_MAX]; /* requests */
+	char target[HTTP_TARGET_MAX]; /* requests: request-target as sent */
+	int status;		      /* responses: 100..599 */
+	int64_t content_length;	      /* -1 when absent */
+	bool chunked;		      /* Transfer-Encoding ends in chunked */
+	bool conn_close;	      /* Connection: close (or HTTP/1.0 without keep-alive) */
+	bool truncated;		      /* the head was cut short by the capture (see http_stream) */
 	char host[HTTP_HOST_MAX];
 	char user_agent[HTTP_UA_MAX];
 	char traceparent[HTTP_TRACEPARENT_MAX];
-	size_t head_len;             /* bytes up to and including the blank line */
+	size_t head_len; /* bytes up to and including the blank line */
 };
 
 enum http_parse_result {
-	HTTP_PARSE_ERROR = -1,   /* not HTTP/1.x, or malformed */
+	HTTP_PARSE_ERROR = -1, /* not HTTP/1.x, or malformed */
 	HTTP_PARSE_NEED_MORE = 0,
 	/* > 0: the head is complete and this many bytes long */
 };
@@ -90,23 +90,23 @@ struct http_stream_ops {
 };
 
 enum http_stream_state {
-	HTTP_ST_IDLE = 0,   /* between messages: the next byte starts a head */
-	HTTP_ST_HEAD,       /* collecting a head that spans events */
-	HTTP_ST_BODY_LEN,   /* Content-Length body, body_left bytes to go */
-	HTTP_ST_CHUNK_SIZE, /* reading a chunk-size line */
-	HTTP_ST_CHUNK_DATA, /* chunk data, body_left bytes to go, then CRLF */
-	HTTP_ST_CHUNK_CRLF, /* the CRLF after chunk data */
-	HTTP_ST_TRAILER,    /* trailer lines after the last chunk */
-	HTTP_ST_UNTIL_CLOSE,/* body ends when the connection closes */
-	HTTP_ST_RESYNC,     /* lost: skip until an event starts with a message */
-	HTTP_ST_NOT_HTTP,   /* gave up on this stream */
+	HTTP_ST_IDLE = 0,    /* between messages: the next byte starts a head */
+	HTTP_ST_HEAD,	     /* collecting a head that spans events */
+	HTTP_ST_BODY_LEN,    /* Content-Length body, body_left bytes to go */
+	HTTP_ST_CHUNK_SIZE,  /* reading a chunk-size line */
+	HTTP_ST_CHUNK_DATA,  /* chunk data, body_left bytes to go, then CRLF */
+	HTTP_ST_CHUNK_CRLF,  /* the CRLF after chunk data */
+	HTTP_ST_TRAILER,     /* trailer lines after the last chunk */
+	HTTP_ST_UNTIL_CLOSE, /* body ends when the connection closes */
+	HTTP_ST_RESYNC,	     /* lost: skip until an event starts with a message */
+	HTTP_ST_NOT_HTTP,    /* gave up on this stream */
 };
 
 struct http_stream {
 	enum http_stream_state state;
 	uint64_t body_left;
-	unsigned errors;     /* consecutive resync failures; NOT_HTTP after a few */
-	size_t buf_len;      /* bytes in buf (head, chunk-size line or trailer line) */
+	unsigned errors; /* consecutive resync failures; NOT_HTTP after a few */
+	size_t buf_len;	 /* bytes in buf (head, chunk-size line or trailer line) */
 	/* HTTP_HEAD_MAX bytes, allocated only while a head or a chunk line spans events: most
 	 * heads parse in place, and thousands of idle connections should not cost 16 KiB each */
 	uint8_t *buf;
@@ -123,6 +123,7 @@ void http_stream_close(struct http_stream *s, const struct http_stream_ops *ops,
 
 /* W3C trace context: parses "00-<32 hex>-<16 hex>-<2 hex>". Rejects all-zero ids, version ff,
  * upper-case hex and wrong lengths. Returns true and fills the ids on success. */
-bool http_parse_traceparent(const char *s, uint8_t trace_id[16], uint8_t span_id[8], uint8_t *flags);
+bool http_parse_traceparent(const char *s, uint8_t trace_id[16], uint8_t span_id[8],
+			    uint8_t *flags);
 
 #endif /* OBSPROBE_HTTP_PARSER_H */

@@ -30,7 +30,7 @@ struct pg_op {
 	bool has_parent;
 	uint8_t trace_id[16], parent_id[8];
 	int64_t rows;
-	char verb[32];	      /* of the CommandComplete tag */
+	char verb[32]; /* of the CommandComplete tag */
 	char sqlstate[6];
 	char stmt[PG_NAME_MAX]; /* the prepared statement it runs, "" for the unnamed one */
 	char sql[PG_SQL_MAX];
@@ -509,8 +509,8 @@ static struct pg_op *op_push(struct feed *f, enum op_kind kind)
 	op->start_ns = f->msg_ts;
 	op->rows = -1;
 	if (kind != OP_SYNC && f->t->ops.thread_parent)
-		op->has_parent = f->t->ops.thread_parent(f->t->ops.ctx, f->tid, op->trace_id,
-							 op->parent_id);
+		op->has_parent =
+			f->t->ops.thread_parent(f->t->ops.ctx, f->tid, op->trace_id, op->parent_id);
 	if (c->tail)
 		c->tail->next = op;
 	else
@@ -930,7 +930,9 @@ void pg_tracker_visit_conns(const struct pg_tracker *t, pg_conn_visit_fn fn, voi
 				snprintf(pool, sizeof(pool), "%s:%d", c->address, c->port);
 			else
 				snprintf(pool, sizeof(pool), "%s",
-					 c->address[0] ? c->address : c->is_unix ? "unix" : "unknown");
+					 c->address[0] ? c->address
+					 : c->is_unix  ? "unix"
+						       : "unknown");
 			fn(ctx, c->pid, pool, c->head || c->txn == 'T' || c->txn == 'E');
 		}
 }

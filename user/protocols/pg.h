@@ -16,11 +16,11 @@
 #include "obsprobe/libpq.h"
 #include "pipeline/span.h"
 
-#define PG_MAX_OPS 64	    /* messages awaiting an answer on one connection */
-#define PG_MAX_STMTS 256    /* prepared statements remembered per connection */
-#define PG_MAX_PORTALS 16   /* named portals remembered per connection */
-#define PG_MAX_THREADS 4096 /* threads with libpq calls not joined yet */
-#define PG_MAX_CALLS 8	    /* libpq calls per thread awaiting their wire message */
+#define PG_MAX_OPS 64		 /* messages awaiting an answer on one connection */
+#define PG_MAX_STMTS 256	 /* prepared statements remembered per connection */
+#define PG_MAX_PORTALS 16	 /* named portals remembered per connection */
+#define PG_MAX_THREADS 4096	 /* threads with libpq calls not joined yet */
+#define PG_MAX_CALLS 8		 /* libpq calls per thread awaiting their wire message */
 #define PG_JOIN_NS 5000000000ull /* a libpq call older than this joins nothing (5 s) */
 
 struct pg_tracker_ops {
@@ -32,15 +32,15 @@ struct pg_tracker_ops {
 };
 
 struct pg_tracker_stats {
-	uint64_t conns;		/* client connections tracked now */
-	uint64_t lost;		/* times a stream lost its sync (gaps, lengths that lie) */
-	uint64_t unpaired;	/* answers with no message of ours waiting for them */
-	uint64_t aborted;	/* queries whose connection ended before the answer */
-	uint64_t ops_full;	/* queries not followed: PG_MAX_OPS reached */
-	uint64_t conns_full;	/* connections not followed: the table was full */
-	uint64_t encrypted;	/* connections gone TLS with no plaintext from a TLS library */
-	uint64_t libpq_calls;	/* libpq query calls seen */
-	uint64_t libpq_joined;	/* ... joined with their wire messages */
+	uint64_t conns;		 /* client connections tracked now */
+	uint64_t lost;		 /* times a stream lost its sync (gaps, lengths that lie) */
+	uint64_t unpaired;	 /* answers with no message of ours waiting for them */
+	uint64_t aborted;	 /* queries whose connection ended before the answer */
+	uint64_t ops_full;	 /* queries not followed: PG_MAX_OPS reached */
+	uint64_t conns_full;	 /* connections not followed: the table was full */
+	uint64_t encrypted;	 /* connections gone TLS with no plaintext from a TLS library */
+	uint64_t libpq_calls;	 /* libpq query calls seen */
+	uint64_t libpq_joined;	 /* ... joined with their wire messages */
 	uint64_t libpq_unjoined; /* ... that no wire message followed (TLS not decrypted, lost) */
 };
 

@@ -13,9 +13,9 @@
 #define UNTYPED_HDR 8 /* int32 length, int32 code */
 
 static const bool frontend_type[256] = {
-	['Q'] = true, ['P'] = true, ['B'] = true, ['E'] = true, ['S'] = true, ['D'] = true,
-	['C'] = true, ['H'] = true, ['F'] = true, ['X'] = true, ['d'] = true, ['c'] = true,
-	['f'] = true, ['p'] = true,
+	['Q'] = true, ['P'] = true, ['B'] = true, ['E'] = true, ['S'] = true,
+	['D'] = true, ['C'] = true, ['H'] = true, ['F'] = true, ['X'] = true,
+	['d'] = true, ['c'] = true, ['f'] = true, ['p'] = true,
 };
 
 static const bool backend_type[256] = {
@@ -150,8 +150,8 @@ static bool plausible_typed(enum pg_dir dir, const uint8_t *d, size_t n)
 			return len >= 9 && name_ok(b, bn);
 		case 'D':
 		case 'C':
-			return len >= 6 && (!bn || ((b[0] == 'S' || b[0] == 'P') &&
-						    name_ok(b + 1, bn - 1)));
+			return len >= 6 &&
+			       (!bn || ((b[0] == 'S' || b[0] == 'P') && name_ok(b + 1, bn - 1)));
 		case 'S':
 		case 'H':
 		case 'X':

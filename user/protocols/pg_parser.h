@@ -13,10 +13,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PG_MSG_KEEP 4096        /* body bytes of one message kept for decoding */
-#define PG_MSG_MAX 0x40000000u  /* a declared length above this (1 GiB) is a lost stream */
-#define PG_NAME_MAX 64          /* statement, portal, user and database names kept */
-#define PG_SQL_MAX 2048         /* SQL text kept */
+#define PG_MSG_KEEP 4096       /* body bytes of one message kept for decoding */
+#define PG_MSG_MAX 0x40000000u /* a declared length above this (1 GiB) is a lost stream */
+#define PG_NAME_MAX 64	       /* statement, portal, user and database names kept */
+#define PG_SQL_MAX 2048	       /* SQL text kept */
 #define PG_ERRMSG_MAX 256
 
 /* Protocol codes of the untyped first messages (a 4-byte length, then this int32). */
@@ -27,47 +27,47 @@
 
 enum pg_dir {
 	PG_FRONTEND = 0, /* client to server */
-	PG_BACKEND = 1,  /* server to client */
+	PG_BACKEND = 1,	 /* server to client */
 };
 
 /* Pseudo types for the messages that carry no type byte. */
-#define PG_MSG_STARTUP 0x100    /* StartupMessage (protocol 3.x) */
+#define PG_MSG_STARTUP 0x100 /* StartupMessage (protocol 3.x) */
 #define PG_MSG_SSL_REQUEST 0x101
 #define PG_MSG_GSS_REQUEST 0x102
-#define PG_MSG_CANCEL 0x103     /* CancelRequest */
-#define PG_MSG_SSL_REPLY 0x104  /* the backend's one byte answer to SSL/GSSENC: 'S', 'G' or 'N' */
+#define PG_MSG_CANCEL 0x103    /* CancelRequest */
+#define PG_MSG_SSL_REPLY 0x104 /* the backend's one byte answer to SSL/GSSENC: 'S', 'G' or 'N' */
 
 /* One framed message. body holds the first body_len bytes of the body (the bytes after the
  * length field; for the untyped startup messages, after the length too, so a StartupMessage's
  * body begins with the protocol code). For PG_MSG_SSL_REPLY, body is the reply byte. */
 struct pg_msg {
-	int type;            /* the type byte ('Q', 'Z', ...) or a PG_MSG_* pseudo type */
-	uint32_t len;        /* body length the message declared */
+	int type;     /* the type byte ('Q', 'Z', ...) or a PG_MSG_* pseudo type */
+	uint32_t len; /* body length the message declared */
 	const uint8_t *body;
-	size_t body_len;     /* <= len; < len when the capture or PG_MSG_KEEP cut it */
+	size_t body_len; /* <= len; < len when the capture or PG_MSG_KEEP cut it */
 };
 
 typedef void (*pg_msg_cb)(void *ctx, const struct pg_msg *m);
 
 struct pg_stream_stats {
 	uint64_t messages; /* delivered */
-	uint64_t lost;     /* times sync was lost: a gap past a message end, a length that lies */
+	uint64_t lost;	   /* times sync was lost: a gap past a message end, a length that lies */
 	uint64_t resync;   /* times sync was found again */
 };
 
 /* One direction of one connection. Zero it with pg_stream_init. */
 struct pg_stream {
 	enum pg_dir dir;
-	bool untyped;         /* frontend: the next message is a startup-phase one (no type byte) */
-	bool ssl_reply;       /* backend: the next byte is the answer to an SSL/GSSENC request */
-	bool lost;            /* out of sync: skip until a message start is recognised */
-	uint8_t hdr[8];       /* a header split across feeds */
+	bool untyped;	/* frontend: the next message is a startup-phase one (no type byte) */
+	bool ssl_reply; /* backend: the next byte is the answer to an SSL/GSSENC request */
+	bool lost;	/* out of sync: skip until a message start is recognised */
+	uint8_t hdr[8]; /* a header split across feeds */
 	size_t hdr_len;
-	int type;             /* message in progress */
-	uint32_t len;         /* its declared body length */
-	uint32_t got;         /* body bytes of it consumed so far (captured or skipped) */
-	size_t kept;          /* body bytes of it in buf */
-	bool cut;             /* part of its body was not captured */
+	int type;     /* message in progress */
+	uint32_t len; /* its declared body length */
+	uint32_t got; /* body bytes of it consumed so far (captured or skipped) */
+	size_t kept;  /* body bytes of it in buf */
+	bool cut;     /* part of its body was not captured */
 	struct pg_stream_stats stats;
 	uint8_t buf[PG_MSG_KEEP];
 };
@@ -103,9 +103,9 @@ bool pg_sniff_backend(const uint8_t *d, size_t n);
 /* ---- decoding one message; each returns 0, or -1 when the body is malformed ---- */
 
 struct pg_startup {
-	uint32_t protocol;           /* 0x00030000 */
+	uint32_t protocol; /* 0x00030000 */
 	char user[PG_NAME_MAX];
-	char database[PG_NAME_MAX];  /* defaults to user when absent, as the server does */
+	char database[PG_NAME_MAX]; /* defaults to user when absent, as the server does */
 	char application[PG_NAME_MAX];
 };
 int pg_decode_startup(const struct pg_msg *m, struct pg_startup *out);
@@ -143,8 +143,8 @@ int pg_decode_complete(const struct pg_msg *m, struct pg_complete *out);
 /* 'E' ErrorResponse and 'N' NoticeResponse (backend): the fields obsprobe exports. Missing
  * fields are "". */
 struct pg_error {
-	char severity[16]; /* 'V' (non-localised), else 'S' */
-	char sqlstate[6];  /* 'C', five characters */
+	char severity[16];	     /* 'V' (non-localised), else 'S' */
+	char sqlstate[6];	     /* 'C', five characters */
 	char message[PG_ERRMSG_MAX]; /* 'M' */
 };
 int pg_decode_error(const struct pg_msg *m, struct pg_error *out);

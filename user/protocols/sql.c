@@ -17,7 +17,7 @@ enum tok_kind {
 	TK_QIDENT,  /* "quoted identifier" or U&"..." */
 	TK_LITERAL, /* string constant, dollar-quoted string or number */
 	TK_PARAM,   /* $1 */
-	TK_OP,      /* any other byte, one at a time (but ..) */
+	TK_OP,	    /* any other byte, one at a time (but ..) */
 	TK_END,
 };
 
@@ -515,8 +515,8 @@ static const char *const join_kws[] = {
 
 /* What may follow the one table of a FROM list. */
 static const char *const from_end_kws[] = {
-	"WHERE", "GROUP", "ORDER", "LIMIT", "OFFSET", "FOR", "HAVING", "WINDOW",
-	"UNION", "EXCEPT", "INTERSECT", "FETCH", NULL,
+	"WHERE",  "GROUP", "ORDER",  "LIMIT",	  "OFFSET", "FOR", "HAVING",
+	"WINDOW", "UNION", "EXCEPT", "INTERSECT", "FETCH",  NULL,
 };
 
 /* After a top-level FROM: the table, if it is the only item of the list. */
@@ -536,9 +536,8 @@ static void from_list(struct cur *c, struct sql_summary *out)
 		next(c, &t);
 		if (t.kind != TK_IDENT && t.kind != TK_QIDENT)
 			return;
-	} else if (t.kind == TK_QIDENT ||
-		   (t.kind == TK_IDENT && !is_kw_of(c, &t, from_end_kws) &&
-		    !is_kw_of(c, &t, join_kws))) {
+	} else if (t.kind == TK_QIDENT || (t.kind == TK_IDENT && !is_kw_of(c, &t, from_end_kws) &&
+					   !is_kw_of(c, &t, join_kws))) {
 		next(c, &t);
 	}
 	peek(c, &t);
@@ -681,14 +680,14 @@ static void statement(struct cur *c, const char *op, struct sql_summary *out)
 /* The words PostgreSQL's SQL commands begin with. Anything else (a typo, a client's own
  * command) names no operation: it would make a metric series of its own. */
 static const char *const commands[] = {
-	"ABORT",    "ALTER",    "ANALYZE",   "BEGIN",	 "CALL",    "CHECKPOINT", "CLOSE",
-	"CLUSTER",  "COMMENT",  "COMMIT",    "COPY",	 "CREATE",  "DEALLOCATE", "DECLARE",
-	"DELETE",   "DISCARD",  "DO",	     "DROP",	 "END",	    "EXECUTE",	  "EXPLAIN",
-	"FETCH",    "GRANT",    "IMPORT",    "INSERT",	 "LISTEN",  "LOAD",	  "LOCK",
-	"MERGE",    "MOVE",     "NOTIFY",    "PREPARE",	 "REASSIGN", "REFRESH",	  "REINDEX",
-	"RELEASE",  "RESET",    "REVOKE",    "ROLLBACK", "SAVEPOINT", "SECURITY", "SELECT",
-	"SET",	    "SHOW",     "START",     "TABLE",	 "TRUNCATE", "UNLISTEN",  "UPDATE",
-	"VACUUM",   "VALUES",   "WITH",	     NULL,
+	"ABORT",   "ALTER",   "ANALYZE", "BEGIN",    "CALL",	  "CHECKPOINT", "CLOSE",
+	"CLUSTER", "COMMENT", "COMMIT",	 "COPY",     "CREATE",	  "DEALLOCATE", "DECLARE",
+	"DELETE",  "DISCARD", "DO",	 "DROP",     "END",	  "EXECUTE",	"EXPLAIN",
+	"FETCH",   "GRANT",   "IMPORT",	 "INSERT",   "LISTEN",	  "LOAD",	"LOCK",
+	"MERGE",   "MOVE",    "NOTIFY",	 "PREPARE",  "REASSIGN",  "REFRESH",	"REINDEX",
+	"RELEASE", "RESET",   "REVOKE",	 "ROLLBACK", "SAVEPOINT", "SECURITY",	"SELECT",
+	"SET",	   "SHOW",    "START",	 "TABLE",    "TRUNCATE",  "UNLISTEN",	"UPDATE",
+	"VACUUM",  "VALUES",  "WITH",	 NULL,
 };
 
 /* The keyword of t in upper case into op, if it is a command's: letters only, and short

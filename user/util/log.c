@@ -38,7 +38,9 @@ void log_msg(int level, const char *fmt, ...)
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	int ours = level == LIBBPF_WARN ? LOG_INFO : level == LIBBPF_INFO ? LOG_DEBUG : LOG_DEBUG + 1;
+	int ours = level == LIBBPF_WARN	  ? LOG_INFO
+		   : level == LIBBPF_INFO ? LOG_DEBUG
+					  : LOG_DEBUG + 1;
 
 	/* libbpf warns about every failure we handle ourselves; show it from -v on */
 	if (libbpf_silenced || ours > cur_level)

@@ -8,10 +8,10 @@
 #include <stddef.h>
 
 struct strbuf {
-	char *buf;   /* NUL-terminated when len > 0 or after any append */
+	char *buf; /* NUL-terminated when len > 0 or after any append */
 	size_t len;
 	size_t cap;
-	bool oom;    /* an append failed: the content is incomplete */
+	bool oom; /* an append failed: the content is incomplete */
 };
 
 void strbuf_init(struct strbuf *sb);
