@@ -49,7 +49,8 @@ CORE_SRCS := user/util/strbuf.c user/protocols/http_parser.c user/pipeline/route
 	     user/pipeline/metrics.c user/pipeline/span.c user/process/elfsyms.c \
 	     user/process/procfs.c user/process/tlslib.c user/protocols/pg_parser.c \
 	     user/protocols/sql.c user/protocols/pg.c user/protocols/http.c user/otel_config.c \
-	     user/process/goruntime.c exporters/console.c exporters/otlp_encode.c
+	     user/process/goruntime.c user/util/log.c user/cli.c user/pipeline/red.c \
+	     user/pipeline/health.c exporters/console.c exporters/otlp_encode.c
 # What CORE_SRCS link against besides libc: goruntime.c and tlslib.c read ELF symbols, goruntime.c
 # DWARF too.
 CORE_LIBS := -ldw -lelf
@@ -148,11 +149,11 @@ $(BUILD)/bench/%: bench/%.c $(BUILD)/libobscore.a $(PB_HDRS)
 
 # The exporter end to end: encoder, batching, libcurl, to an in-process sink on loopback
 $(BUILD)/bench/otlp_send_bench: bench/otlp_send_bench.c bench/otlp_sink.c $(BUILD)/libobscore.a \
-				$(BUILD)/obj/exporters/otlp.o $(BUILD)/obj/user/util/log.o
+				$(BUILD)/obj/exporters/otlp.o
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -Ibench $< bench/otlp_sink.c $(BUILD)/obj/exporters/otlp.o \
-		$(BUILD)/obj/user/util/log.o $(BUILD)/libobscore.a $(LDLIBS) -lcurl -lprotobuf-c -o $@
+		$(BUILD)/libobscore.a $(LDLIBS) -lcurl -lprotobuf-c -o $@
 
 unit: $(UNIT_BINS) $(ASAN_BINS)
 fuzz: $(FUZZ_BINS)

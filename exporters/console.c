@@ -6,18 +6,7 @@
 #include <string.h>
 #include <time.h>
 
-int console_parse_mode(const char *s, enum console_mode *out)
-{
-	if (!strcmp(s, "text") || !strcmp(s, "on"))
-		*out = CONSOLE_TEXT;
-	else if (!strcmp(s, "json"))
-		*out = CONSOLE_JSON;
-	else if (!strcmp(s, "off"))
-		*out = CONSOLE_OFF;
-	else
-		return -EINVAL;
-	return 0;
-}
+#include "pipeline/semconv.h"
 
 static void format_time(struct strbuf *sb, uint64_t unix_ns)
 {
@@ -34,10 +23,10 @@ static void format_text(struct strbuf *sb, const struct span *s, const struct pr
 			uint64_t start)
 {
 	char tid[33];
-	const char *peer_key = s->kind == SPAN_KIND_SERVER ? "client.address" : "server.address";
-	const char *port_key = s->kind == SPAN_KIND_SERVER ? "client.port" : "server.port";
+	const char *peer_key = s->kind == SPAN_KIND_SERVER ? SC_CLIENT_ADDRESS : SC_SERVER_ADDRESS;
+	const char *port_key = s->kind == SPAN_KIND_SERVER ? SC_CLIENT_PORT : SC_SERVER_PORT;
 	const char *peer = span_get_str(s, peer_key);
-	int64_t status = span_get_int(s, "http.response.status_code", 0);
+	int64_t status = span_get_int(s, SC_HTTP_RESPONSE_STATUS_CODE, 0);
 
 	format_time(sb, start);
 	span_hex(s->trace_id, 16, tid);
@@ -89,11 +78,11 @@ static void format_json(struct strbuf *sb, const struct span *s, const struct pr
 		      start, end, (double)(end - start) / 1e6);
 	json_str(sb, "status", s->error ? "ERROR" : "UNSET");
 	strbuf_printf(sb, ",\"thread_id\":%u,\"resource\":{", s->tid);
-	json_str(sb, "service.name", proc ? proc->service_name : "");
+	json_str(sb, SC_SERVICE_NAME, proc ? proc->service_name : "");
 	strbuf_printf(sb, ",\"process.pid\":%u,", s->pid);
-	json_str(sb, "process.executable.name", proc ? proc->exe_name : "");
+	json_str(sb, SC_PROCESS_EXECUTABLE_NAME, proc ? proc->exe_name : "");
 	strbuf_puts(sb, ",");
-	json_str(sb, "host.name", host_name ? host_name : "");
+	json_str(sb, SC_HOST_NAME, host_name ? host_name : "");
 	strbuf_puts(sb, "},\"attributes\":{");
 	for (i = 0; i < s->nattrs; i++) {
 		const struct span_attr *a = &s->attrs[i];

@@ -5,17 +5,9 @@
 
 #include <stdint.h>
 
+#include "config.h"
 #include "pipeline/span.h"
 #include "util/strbuf.h"
-
-enum console_mode {
-	CONSOLE_OFF = 0,
-	CONSOLE_TEXT,
-	CONSOLE_JSON,
-};
-
-/* "text" (or "on"), "json", "off". Returns 0 or -EINVAL. */
-int console_parse_mode(const char *s, enum console_mode *out);
 
 /* Appends one line (with '\n') describing s. clock_offset_ns converts the span's monotonic
  * times to Unix time. */

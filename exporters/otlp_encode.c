@@ -15,6 +15,7 @@
 
 #include "opentelemetry/proto/collector/metrics/v1/metrics_service.pb-c.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb-c.h"
+#include "pipeline/semconv.h"
 
 /* The generated names, shortened to the message names of the .proto files. */
 typedef Opentelemetry__Proto__Common__V1__AnyValue AnyValue;
@@ -331,8 +332,8 @@ static KeyValue *kv_label(struct arena *a, const struct metric_label *l)
 
 static bool own_key(const char *key)
 {
-	return !strcmp(key, "service.name") || !strcmp(key, "process.pid") ||
-	       !strcmp(key, "process.executable.name");
+	return !strcmp(key, SC_SERVICE_NAME) || !strcmp(key, SC_PROCESS_PID) ||
+	       !strcmp(key, SC_PROCESS_EXECUTABLE_NAME);
 }
 
 /* Attributes every resource shares: host.name, telemetry.sdk.*, then cfg->extra, which
@@ -353,10 +354,10 @@ static int common_attrs_build(struct arena *a, const struct otlp_resource_cfg *c
 	if (!c->kv)
 		return -ENOMEM;
 	if (cfg && cfg->host_name && *cfg->host_name)
-		c->kv[c->n++] = kv_str(a, "host.name", pb_strdup(a, cfg->host_name));
-	c->kv[c->n++] = kv_str(a, "telemetry.sdk.name", OTLP_SDK_NAME);
+		c->kv[c->n++] = kv_str(a, SC_HOST_NAME, pb_strdup(a, cfg->host_name));
+	c->kv[c->n++] = kv_str(a, SC_TELEMETRY_SDK_NAME, OTLP_SDK_NAME);
 	if (cfg && cfg->sdk_version && *cfg->sdk_version)
-		c->kv[c->n++] = kv_str(a, "telemetry.sdk.version", pb_strdup(a, cfg->sdk_version));
+		c->kv[c->n++] = kv_str(a, SC_TELEMETRY_SDK_VERSION, pb_strdup(a, cfg->sdk_version));
 	for (i = 0; i < nextra; i++) {
 		const struct metric_label *l = &cfg->extra[i];
 
@@ -493,10 +494,10 @@ static Resource *proc_resource(struct arena *a, const struct span_ref *r,
 		strcpy(def, *exe ? "unknown_service:" : "unknown_service");
 		svc = strcat(def, exe);
 	}
-	own[n++] = kv_str(a, "service.name", svc);
-	own[n++] = kv_int(a, "process.pid", r->pid);
+	own[n++] = kv_str(a, SC_SERVICE_NAME, svc);
+	own[n++] = kv_int(a, SC_PROCESS_PID, r->pid);
 	if (*exe)
-		own[n++] = kv_str(a, "process.executable.name", exe);
+		own[n++] = kv_str(a, SC_PROCESS_EXECUTABLE_NAME, exe);
 	return resource_new(a, own, n, c);
 }
 
@@ -929,7 +930,7 @@ static ResourceMetrics *service_metrics(struct arena *a, const char *svc,
 	ResourceMetrics *rm = arena_alloc(a, sizeof(*rm));
 	ScopeMetrics *sm = arena_alloc(a, sizeof(*sm));
 	ScopeMetrics **smp = arena_alloc(a, sizeof(*smp));
-	KeyValue *own = kv_str(a, "service.name", svc);
+	KeyValue *own = kv_str(a, SC_SERVICE_NAME, svc);
 	size_t i, first, nmetrics = 0;
 
 	if (!rm || !sm || !smp || !own)

@@ -17,6 +17,7 @@
 #include "pipeline/metrics.h"
 #include "process/procfs.h"
 #include "pipeline/targets.h"
+#include "pipeline/semconv.h"
 
 #define MAX_PROCS 8192
 
@@ -71,7 +72,7 @@ static int register_families(struct saturation *s)
 {
 	const struct metric_family_def defs[F__COUNT] = {
 		[F_THREADS] = { "process_thread_count", "Threads of the process.", METRIC_GAUGE,
-				NULL, 0, "process.thread.count", "{thread}" },
+				NULL, 0, SC_PROCESS_THREAD_COUNT, "{thread}" },
 		[F_THREAD_STATES] = { "obsprobe_process_thread_count",
 				      "Threads of the process by scheduler state: running (on a "
 				      "CPU), runnable (waiting for one), blocked.",
@@ -87,15 +88,15 @@ static int register_families(struct saturation *s)
 			       METRIC_COUNTER, NULL, 0, "obsprobe.sched.offcpu", "s" },
 		[F_CPU_TIME] = { "process_cpu_time_seconds_total",
 				 "CPU time of the process by mode.", METRIC_COUNTER, NULL, 0,
-				 "process.cpu.time", "s" },
+				 SC_PROCESS_CPU_TIME, "s" },
 		[F_SWITCHES] = { "process_context_switches_total",
 				 "Context switches of the process's threads: voluntary (blocking) "
 				 "or involuntary (preempted).",
-				 METRIC_COUNTER, NULL, 0, "process.context_switches",
+				 METRIC_COUNTER, NULL, 0, SC_PROCESS_CONTEXT_SWITCHES,
 				 "{context_switch}" },
 		[F_RSS] = { "process_memory_usage_bytes",
 			    "Resident memory of the process (kept from the rss_stat tracepoint).",
-			    METRIC_GAUGE, NULL, 0, "process.memory.usage", "By" },
+			    METRIC_GAUGE, NULL, 0, SC_PROCESS_MEMORY_USAGE, "By" },
 		[F_PEAK] = { "obsprobe_process_memory_peak_bytes",
 			     "Highest resident memory of the process since the previous reading "
 			     "(one second).",
@@ -190,7 +191,7 @@ static long find_proc(const struct saturation *s, uint32_t pid, size_t *at)
 
 static void drop_series(struct saturation *s, struct sat_proc *p)
 {
-	metrics_remove(s->m, "process.pid", p->pid_str);
+	metrics_remove(s->m, SC_PROCESS_PID, p->pid_str);
 }
 
 static void proc_exit(struct saturation *s, struct sat_proc *p, uint64_t now)
@@ -290,8 +291,8 @@ static size_t sync_procs(struct saturation *s, struct targets *t, uint64_t now)
 static void record_proc(struct saturation *s, struct sat_proc *p, const struct cpu_stats *cs)
 {
 	struct metric_label l[3] = {
-		{ "service.name", p->service },
-		{ "process.pid", p->pid_str, true },
+		{ SC_SERVICE_NAME, p->service },
+		{ SC_PROCESS_PID, p->pid_str, true },
 	};
 	struct metrics *m = s->m;
 	struct procfs_stat ps;
@@ -312,7 +313,7 @@ static void record_proc(struct saturation *s, struct sat_proc *p, const struct c
 		memcpy(buckets, cs->runq_slots, sizeof(buckets));
 		metrics_histogram_set(m, s->fam[F_RUNQ], l, 2, buckets, (double)cs->runq_ns / 1e9);
 		metrics_counter_set(m, s->fam[F_OFFCPU], l, 2, (double)cs->offcpu_ns / 1e9);
-		l[2] = (struct metric_label){ "process.context_switch_type", "voluntary" };
+		l[2] = (struct metric_label){ SC_PROCESS_CONTEXT_SWITCH_TYPE, "voluntary" };
 		metrics_counter_set(m, s->fam[F_SWITCHES], l, 3, (double)cs->voluntary);
 		l[2].value = "involuntary";
 		metrics_counter_set(m, s->fam[F_SWITCHES], l, 3, (double)cs->involuntary);
@@ -396,8 +397,8 @@ void saturation_oom(struct saturation *s, struct targets *t, const void *data, s
 	p->oom_kills++;
 	if (s->m) {
 		struct metric_label l[2] = {
-			{ "service.name", p->service },
-			{ "process.pid", p->pid_str, true },
+			{ SC_SERVICE_NAME, p->service },
+			{ SC_PROCESS_PID, p->pid_str, true },
 		};
 
 		metrics_counter_set(s->m, s->fam[F_OOM], l, 2, (double)p->oom_kills);

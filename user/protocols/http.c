@@ -7,6 +7,7 @@
 
 #include "protocols/http_parser.h"
 #include "pipeline/route.h"
+#include "pipeline/semconv.h"
 
 #define CONN_BUCKETS 4096
 #define TID_BUCKETS 1024
@@ -510,8 +511,8 @@ static void set_peer_attrs(struct span *s, const struct http_conn *c, const stru
 
 	if (s->kind == SPAN_KIND_SERVER) {
 		if (c->have_meta && !c->meta.is_unix) {
-			span_set_str(s, "client.address", c->meta.remote_addr);
-			span_set_int(s, "client.port", c->meta.remote_port);
+			span_set_str(s, SC_CLIENT_ADDRESS, c->meta.remote_addr);
+			span_set_int(s, SC_CLIENT_PORT, c->meta.remote_port);
 		}
 	}
 	/* server.address: what the client asked for (Host), else the socket's server end */
@@ -539,9 +540,9 @@ static void set_peer_attrs(struct span *s, const struct http_conn *c, const stru
 			port = default_port(c);
 	}
 	if (host[0])
-		span_set_str(s, "server.address", host);
+		span_set_str(s, SC_SERVER_ADDRESS, host);
 	if (port > 0)
-		span_set_int(s, "server.port", port);
+		span_set_int(s, SC_SERVER_PORT, port);
 }
 
 static int start_request(struct feed_ctx *f, const struct http_head *h)
@@ -579,21 +580,21 @@ static int start_request(struct feed_ctx *f, const struct http_head *h)
 	if (!route)
 		route = folded;
 
-	span_set_str(s, "http.request.method", h->method);
-	span_set_str(s, "url.path", path);
+	span_set_str(s, SC_HTTP_REQUEST_METHOD, h->method);
+	span_set_str(s, SC_URL_PATH, path);
 	if (query[0])
-		span_set_str(s, "url.query", query);
-	span_set_str(s, "network.protocol.version", h->version == 10 ? "1.0" : "1.1");
-	span_set_str(s, "url.scheme", scheme);
+		span_set_str(s, SC_URL_QUERY, query);
+	span_set_str(s, SC_NETWORK_PROTOCOL_VERSION, h->version == 10 ? "1.0" : "1.1");
+	span_set_str(s, SC_URL_SCHEME, scheme);
 	set_peer_attrs(s, c, h);
 	if (h->user_agent[0])
-		span_set_str(s, "user_agent.original", h->user_agent);
+		span_set_str(s, SC_USER_AGENT_ORIGINAL, h->user_agent);
 	if (s->kind == SPAN_KIND_SERVER) {
-		span_set_str(s, "http.route", route);
+		span_set_str(s, SC_HTTP_ROUTE, route);
 	} else {
 		char full[HTTP_TARGET_MAX + HTTP_HOST_MAX + 32];
-		const char *host = span_get_str(s, "server.address");
-		int64_t dflt = default_port(c), port = span_get_int(s, "server.port", dflt);
+		const char *host = span_get_str(s, SC_SERVER_ADDRESS);
+		int64_t dflt = default_port(c), port = span_get_int(s, SC_SERVER_PORT, dflt);
 
 		if (port != dflt)
 			snprintf(full, sizeof(full), "%s://%s:%lld%s%s%s", scheme, host ? host : "",
@@ -601,7 +602,7 @@ static int start_request(struct feed_ctx *f, const struct http_head *h)
 		else
 			snprintf(full, sizeof(full), "%s://%s%s%s%s", scheme, host ? host : "",
 				 path, query[0] ? "?" : "", query);
-		span_set_str(s, "url.full", full);
+		span_set_str(s, SC_URL_FULL, full);
 	}
 	snprintf(s->name, sizeof(s->name), "%s %s", h->method, route);
 
@@ -658,11 +659,11 @@ static int start_response(struct feed_ctx *f, const struct http_head *h)
 	}
 	ds->responding = p;
 	s = &p->span;
-	span_set_int(s, "http.response.status_code", h->status);
+	span_set_int(s, SC_HTTP_RESPONSE_STATUS_CODE, h->status);
 	if (h->status >= 500 || (s->kind == SPAN_KIND_CLIENT && h->status >= 400)) {
 		s->error = true;
 		snprintf(err, sizeof(err), "%d", h->status);
-		span_set_str(s, "error.type", err);
+		span_set_str(s, SC_ERROR_TYPE, err);
 	}
 	return p->head_only ? HTTP_BODY_NONE : HTTP_BODY_DEFAULT;
 }

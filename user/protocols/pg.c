@@ -7,6 +7,7 @@
 
 #include "protocols/pg_parser.h"
 #include "protocols/sql.h"
+#include "pipeline/semconv.h"
 
 #define CONN_BUCKETS 4096
 #define TID_BUCKETS 1024
@@ -458,34 +459,34 @@ static void finish_op(struct feed *f, struct pg_op *op, uint64_t end_ns)
 		snprintf(s->name, sizeof(s->name), "%s %s", sum.op, sum.collection);
 	else
 		snprintf(s->name, sizeof(s->name), "%s", sum.op[0] ? sum.op : "postgresql");
-	span_set_str(s, "db.system.name", "postgresql");
+	span_set_str(s, SC_DB_SYSTEM_NAME, "postgresql");
 	if (c->db[0])
-		span_set_str(s, "db.namespace", c->db);
+		span_set_str(s, SC_DB_NAMESPACE, c->db);
 	if (sum.op[0])
-		span_set_str(s, "db.operation.name", sum.op);
+		span_set_str(s, SC_DB_OPERATION_NAME, sum.op);
 	if (sum.collection[0])
-		span_set_str(s, "db.collection.name", sum.collection);
+		span_set_str(s, SC_DB_COLLECTION_NAME, sum.collection);
 	if (op->sql[0]) {
 		sql_redact(op->sql, strlen(op->sql), text, sizeof(text));
-		span_set_str(s, "db.query.text", text);
+		span_set_str(s, SC_DB_QUERY_TEXT, text);
 	}
 	if (op->stmt[0])
-		span_set_str(s, "db.postgresql.statement.name", op->stmt);
+		span_set_str(s, SC_DB_POSTGRESQL_STATEMENT_NAME, op->stmt);
 	if (op->rows >= 0 && !strcmp(op->verb, "SELECT"))
-		span_set_int(s, "db.response.returned_rows", op->rows);
+		span_set_int(s, SC_DB_RESPONSE_RETURNED_ROWS, op->rows);
 	if (op->sqlstate[0]) {
-		span_set_str(s, "db.response.status_code", op->sqlstate);
+		span_set_str(s, SC_DB_RESPONSE_STATUS_CODE, op->sqlstate);
 		if (op->error)
-			span_set_str(s, "error.type", op->sqlstate);
+			span_set_str(s, SC_ERROR_TYPE, op->sqlstate);
 	}
 	if (op->cancel)
-		span_set_int(s, "db.postgresql.cancel_requested", 1);
+		span_set_int(s, SC_DB_POSTGRESQL_CANCEL_REQUESTED, 1);
 	if (c->address[0])
-		span_set_str(s, "server.address", c->address);
+		span_set_str(s, SC_SERVER_ADDRESS, c->address);
 	if (c->port)
-		span_set_int(s, "server.port", c->port);
+		span_set_int(s, SC_SERVER_PORT, c->port);
 	if (c->is_unix)
-		span_set_str(s, "network.transport", "unix");
+		span_set_str(s, SC_NETWORK_TRANSPORT, "unix");
 	f->t->ops.span(f->t->ops.ctx, s);
 	free(s);
 }

@@ -12,13 +12,12 @@ enum log_level {
 
 void log_set_level(int level);
 int log_get_level(void);
-/* While silenced, libbpf's messages are dropped: used around kernel feature probes. */
-void log_silence_libbpf(int on);
-void log_install_libbpf(void);
 __attribute__((format(printf, 2, 3))) void log_msg(int level, const char *fmt, ...);
 
 #define log_err(...) log_msg(LOG_ERR, __VA_ARGS__)
 #define log_warn(...) log_msg(LOG_WARN, __VA_ARGS__)
+/* What the run is doing, shown at the default verbosity: "watching pid", readiness, exit. */
+#define log_notice(...) log_msg(LOG_WARN, __VA_ARGS__)
 #define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)
 #define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
 

@@ -1,0 +1,477 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include "app.h"
+
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "exporters/console.h"
+#include "exporters/otlp.h"
+#include "exporters/prometheus.h"
+#include "obsprobe/common.h"
+#include "obsprobe/libpq.h"
+#include "obsprobe/proc.h"
+#include "pipeline/health.h"
+#include "pipeline/metrics.h"
+#include "pipeline/red.h"
+#include "pipeline/saturation.h"
+#include "pipeline/targets.h"
+#include "probes/kernel.h"
+#include "probes/probe.h"
+#include "probes/proc.h"
+#include "probes/sock.h"
+#include "probes/tls.h"
+#include "protocols/http.h"
+#include "protocols/pg.h"
+#include "util/clock.h"
+#include "util/log.h"
+#include "util/strbuf.h"
+
+#define MAX_DESCENDANTS 4096
+#define TICK_NS 1000000000ull
+#define POLL_MS 10
+#define MAX_SERIES 2000
+#define MAX_CONNS 16384
+
+static const char *const drop_reason_names[OBS_DROP__COUNT] = {
+	[OBS_DROP_RINGBUF_FULL] = "ringbuf_full",  [OBS_DROP_READ_FAULT] = "read_fault",
+	[OBS_DROP_CONN_TABLE] = "conn_table_full", [OBS_DROP_SCRATCH] = "scratch_miss",
+	[OBS_DROP_TLS_NO_CONN] = "tls_no_socket",  [OBS_DROP_TLS_CALLS] = "tls_call_table_full",
+};
+
+struct app {
+	const struct config *cfg;
+	/* pipeline */
+	struct targets *targets;
+	struct http_tracker *http;
+	struct pg_tracker *pg;
+	struct sock_sinks sinks;
+	struct metrics *metrics;
+	struct red *red;
+	struct health *health;
+	/* exporters */
+	struct prom_server *prom;
+	struct otlp_exporter *otlp;
+	struct strbuf line;
+	char host_name[256];
+	int64_t clock_offset;
+	/* probes */
+	struct proc_bpf *proc;
+	struct sock_bpf *sock;
+	struct tls_probe *tls;
+	struct saturation *sat;
+	struct ring_buffer *rb;
+	uint64_t events, bad_events;
+};
+
+static const char *route_cb(void *ctx, uint32_t pid, const char *folded)
+{
+	struct app *a = ctx;
+
+	targets_get(a->targets, pid);
+	return targets_route(a->targets, pid, folded);
+}
+
+static const char *service_of(const struct proc_info *p)
+{
+	return p ? p->service_name : "unknown_service";
+}
+
+/* Every finished span, whatever made it: to each sink. */
+static void span_cb(void *ctx, const struct span *s)
+{
+	struct app *a = ctx;
+	const struct proc_info *p = targets_get(a->targets, s->pid);
+
+	if (a->cfg->console != CONSOLE_OFF) {
+		strbuf_reset(&a->line);
+		console_format(&a->line, a->cfg->console, s, p, a->host_name, a->clock_offset);
+		if (a->line.len)
+			fwrite(a->line.buf, 1, a->line.len, stdout);
+	}
+	red_record(a->red, s, service_of(p));
+	if (otlp_exporter_wants_traces(a->otlp) && otel_should_sample(&a->cfg->otel, s))
+		otlp_exporter_add_span(a->otlp, s, p);
+}
+
+static bool thread_parent_cb(void *ctx, uint32_t tid, uint8_t trace_id[16], uint8_t span_id[8])
+{
+	struct app *a = ctx;
+
+	return http_tracker_thread_parent(a->http, tid, trace_id, span_id);
+}
+
+static void forget_pid(void *ctx, uint32_t pid)
+{
+	struct app *a = ctx;
+	uint64_t now = clock_mono_ns();
+
+	log_info("process %u exited", pid);
+	http_tracker_proc_exit(a->http, pid, now);
+	if (a->pg)
+		pg_tracker_proc_exit(a->pg, pid, now);
+	targets_remove(a->targets, pid);
+	proc_probe_unwatch(a->proc, pid);
+}
+
+static void on_proc_event(struct app *a, const void *data, size_t size)
+{
+	const struct obs_proc_event *pe = data;
+	char comm[OBS_COMM_LEN + 1] = "";
+
+	if (size < sizeof(*pe)) {
+		a->bad_events++;
+		return;
+	}
+	memcpy(comm, pe->comm, OBS_COMM_LEN);
+	if (targets_note(a->targets, pe->hdr.pid, comm) == 0 && pe->hdr.type == OBS_EV_PROC_FORK)
+		log_info("following pid %u (child of %u)", pe->hdr.pid, pe->ppid);
+	/* a new program: its own executable may hold a TLS library */
+	if (pe->hdr.type == OBS_EV_PROC_EXEC)
+		tls_probe_note(a->tls, pe->hdr.pid);
+}
+
+/* The one dispatch of ring-buffer events. */
+static int handle_event(void *ctx, void *data, size_t size)
+{
+	struct app *a = ctx;
+	const struct obs_event_hdr *h = data;
+
+	a->events++;
+	if (size < sizeof(*h)) {
+		a->bad_events++;
+		return 0;
+	}
+	switch (h->type) {
+	case OBS_EV_PROC_FORK:
+	case OBS_EV_PROC_EXEC:
+		on_proc_event(a, data, size);
+		break;
+	case OBS_EV_PROC_MMAP:
+		tls_probe_note(a->tls, h->pid);
+		break;
+	case OBS_EV_PROC_EXIT:
+		forget_pid(a, h->pid);
+		break;
+	case OBS_EV_MEM_OOM:
+		saturation_oom(a->sat, a->targets, data, size);
+		break;
+	case OBS_EV_LIBPQ:
+		if (size < sizeof(struct libpq_event) || !a->pg)
+			a->bad_events++;
+		else
+			pg_tracker_libpq(a->pg, data);
+		break;
+	default:
+		if (sock_handle_event(&a->sinks, data, size))
+			a->bad_events++;
+	}
+	return 0;
+}
+
+static void count_pool(void *ctx, uint32_t pid, const char *pool, bool used)
+{
+	struct app *a = ctx;
+
+	red_pool_count(a->red, service_of(targets_get(a->targets, pid)), "postgresql", pool, used);
+}
+
+static void update_export_health(struct app *a)
+{
+	static const char *const signals[] = {
+		[OTLP_TRACES] = "traces", [OTLP_METRICS] = "metrics"
+	};
+	struct otlp_stats st;
+	int sig;
+
+	otlp_exporter_get_stats(a->otlp, &st);
+	for (sig = OTLP_TRACES; sig <= OTLP_METRICS; sig++)
+		health_export(a->health, signals[sig], st.dropped[sig], st.ok[sig], st.retried[sig],
+			      st.failed[sig]);
+}
+
+/* Once a second: obsprobe's own counters, and the gauges the trackers hold. */
+static void update_health(struct app *a)
+{
+	uint64_t drops[OBS_DROP__COUNT] = {};
+	struct http_tracker_stats hs;
+	struct pg_tracker_stats ps;
+	size_t i;
+
+	if (!a->metrics)
+		return;
+	http_tracker_get_stats(a->http, &hs);
+	proc_probe_read_drops(a->proc, drops, OBS_DROP__COUNT);
+	health_events(a->health, a->events);
+	for (i = 0; i < OBS_DROP__COUNT; i++)
+		health_lost(a->health, drop_reason_names[i], drops[i]);
+	health_lost(a->health, "capture_truncated", hs.truncated);
+	if (a->sat)
+		health_lost(a->health, "thread_table_full", saturation_lost_threads(a->sat));
+	health_parse_errors(a->health, "http", hs.parse_errors);
+	health_route_overflow(a->health, targets_route_overflows(a->targets));
+	health_watched(a->health, targets_count(a->targets));
+	if (a->pg) {
+		red_pools_begin(a->red);
+		pg_tracker_visit_conns(a->pg, count_pool, a);
+		red_pools_end(a->red);
+		pg_tracker_get_stats(a->pg, &ps);
+		health_parse_errors(a->health, "postgresql", ps.lost);
+		health_lost(a->health, "pg_libpq_unjoined", ps.libpq_unjoined);
+		health_lost(a->health, "pg_tls_not_decrypted", ps.encrypted);
+	}
+	if (a->otlp)
+		update_export_health(a);
+}
+
+/* Each --pid, its descendants, and the TLS libraries they map. */
+static int watch_all(struct app *a)
+{
+	static uint32_t desc[MAX_DESCENDANTS];
+	size_t i, j, n;
+	int err;
+
+	for (i = 0; i < a->cfg->npids; i++) {
+		uint32_t pid = targets_tgid_of(a->cfg->pids[i]);
+		const struct proc_info *p;
+
+		/* the BPF side keys processes by thread group: a thread id means its process */
+		if (pid != a->cfg->pids[i])
+			log_warn("%u is a thread of process %u: watching the process",
+				 a->cfg->pids[i], pid);
+
+		/* into the map before the scan: a fork in between is caught by the BPF side */
+		err = proc_probe_watch(a->proc, pid, 1);
+		if (!err)
+			err = targets_add(a->targets, pid);
+		if (err) {
+			log_err("cannot watch pid %u: %s", pid,
+				err == -ESRCH ? "no such process" : strerror(-err));
+			return err;
+		}
+		n = targets_descendants(pid, desc, MAX_DESCENDANTS);
+		tls_probe_note(a->tls, pid);
+		for (j = 0; j < n; j++) {
+			if (proc_probe_watch(a->proc, desc[j], 1) == 0)
+				targets_add(a->targets, desc[j]);
+			tls_probe_note(a->tls, desc[j]);
+		}
+		p = targets_get(a->targets, pid);
+		log_notice("watching pid %u (%s) and %zu descendant%s", pid,
+			   p ? service_of(p) : "?", n, n == 1 ? "" : "s");
+	}
+	return 0;
+}
+
+static int check_host(const struct config *cfg)
+{
+	char err[256];
+	size_t i;
+
+	for (i = 0; i < cfg->npids; i++) {
+		if (kill((pid_t)cfg->pids[i], 0) && errno == ESRCH) {
+			log_err("no process with pid %u", cfg->pids[i]);
+			return -ESRCH;
+		}
+	}
+	if (kernel_check_privileges(err, sizeof(err)) || kernel_check_btf(err, sizeof(err))) {
+		log_err("%s", err);
+		return -EPERM;
+	}
+	return 0;
+}
+
+static int setup_pipeline(struct app *a)
+{
+	const struct config *c = a->cfg;
+	struct http_tracker_ops ops = { .route = route_cb, .span = span_cb, .ctx = a };
+	struct pg_tracker_ops pg_ops = { .span = span_cb,
+					 .thread_parent = thread_parent_cb,
+					 .ctx = a };
+
+	a->targets = targets_new(c->service_name, c->max_routes);
+	a->http = http_tracker_new(&ops, MAX_CONNS);
+	if (config_has(c, GROUP_PGSQL))
+		a->pg = pg_tracker_new(&pg_ops, MAX_CONNS);
+	a->sinks = (struct sock_sinks){ a->http, a->pg, config_has(c, GROUP_HTTP) };
+	if (!a->targets || !a->http || (config_has(c, GROUP_PGSQL) && !a->pg)) {
+		log_err("out of memory");
+		return -ENOMEM;
+	}
+	if (strcmp(c->prometheus, "off") == 0 && !c->otel.metrics_url[0])
+		return 0;
+	a->metrics = metrics_new(MAX_SERIES);
+	if (a->metrics) {
+		a->red = red_new(a->metrics);
+		a->health = health_new(a->metrics);
+	}
+	if (!a->metrics || !a->red || !a->health) {
+		log_err("cannot set up the metrics registry");
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static int setup_exporters(struct app *a)
+{
+	const struct config *c = a->cfg;
+	char err[256];
+
+	if (c->otel.traces_url[0] || c->otel.metrics_url[0]) {
+		a->otlp = otlp_exporter_start(&c->otel, a->metrics, a->host_name, OBSPROBE_VERSION,
+					      err, sizeof(err));
+		if (!a->otlp) {
+			log_err("OTLP: %s", err);
+			return -EINVAL;
+		}
+	}
+	if (strcmp(c->prometheus, "off") != 0) {
+		a->prom = prom_server_start(c->prometheus, a->metrics, err, sizeof(err));
+		if (!a->prom) {
+			log_err("--prometheus: %s", err);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static unsigned int saturation_groups(const struct config *c)
+{
+	return (config_has(c, GROUP_SCHED) ? SAT_SCHED : 0) |
+	       (config_has(c, GROUP_MEMORY) ? SAT_MEMORY : 0) |
+	       (config_has(c, GROUP_GO) ? SAT_GO : 0);
+}
+
+/* Load and attach every BPF object asked for; the ring buffer last. */
+static int setup_probes(struct app *a)
+{
+	const struct config *c = a->cfg;
+	char err[256];
+
+	if (kernel_ensure_tracefs(err, sizeof(err))) {
+		log_err("%s", err);
+		return -ENOENT;
+	}
+	a->proc = proc_probe_open_load();
+	if (!a->proc)
+		return -EINVAL;
+	if (config_has(c, GROUP_HTTP) || a->pg) {
+		unsigned int libs = (config_has(c, GROUP_TLS) ? LIBPROBE_TLS : 0) |
+				    (a->pg && config_has(c, GROUP_LIBPQ) ? LIBPROBE_LIBPQ : 0);
+
+		a->sock = sock_probe_start(a->proc, c->capture_bytes);
+		if (!a->sock)
+			return -EINVAL;
+		if (libs) {
+			a->tls = tls_probe_start(a->proc, a->sock, c->capture_bytes, libs);
+			if (!a->tls)
+				return -EINVAL;
+		}
+	}
+	/* saturation is metrics only: nothing to do without a metrics exporter */
+	if (a->metrics && saturation_groups(c)) {
+		a->sat = saturation_start(a->proc, a->metrics, saturation_groups(c), c->exited_ttl);
+		if (!a->sat)
+			return -EINVAL;
+	}
+	if (proc_probe_attach(a->proc))
+		return -EINVAL;
+	a->rb = ring_buffer__new(proc_probe_events_fd(a->proc), handle_event, a, NULL);
+	if (!a->rb) {
+		log_err("cannot open the ring buffer: %s", strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+/* Until *stop, or until no watched process is left. 0, or -errno when reading failed. */
+static int event_loop(struct app *a, volatile sig_atomic_t *stop)
+{
+	uint64_t next_tick = clock_mono_ns() + TICK_NS;
+	int ret = 0;
+
+	a->clock_offset = clock_realtime_offset_ns();
+	while (!*stop) {
+		int n = ring_buffer__poll(a->rb, POLL_MS);
+		uint64_t now;
+
+		if (n < 0 && n != -EINTR) {
+			log_err("reading the ring buffer failed: %s", strerror(-n));
+			ret = n;
+			break;
+		}
+		/* producers skip wakeups below a fill threshold: drain what the timer found */
+		ring_buffer__consume(a->rb);
+		tls_probe_flush(a->tls);
+		now = clock_mono_ns();
+		http_tracker_flush_held(a->http, now);
+		fflush(stdout);
+		if (now < next_tick)
+			continue;
+		next_tick = now + TICK_NS;
+		a->clock_offset = clock_realtime_offset_ns();
+		targets_reap(a->targets, forget_pid, a);
+		saturation_collect(a->sat, a->targets, now);
+		update_health(a);
+		if (targets_count(a->targets) == 0) {
+			log_notice("no watched process left, exiting");
+			break;
+		}
+	}
+	ring_buffer__consume(a->rb);
+	http_tracker_flush_held(a->http, UINT64_MAX);
+	update_health(a);
+	fflush(stdout);
+	return ret;
+}
+
+static void teardown(struct app *a)
+{
+	tls_probe_detach_start(a->tls);
+	ring_buffer__free(a->rb);
+	/* before the registry goes: its last metrics export reads it */
+	otlp_exporter_stop(a->otlp);
+	saturation_free(a->sat);
+	tls_probe_destroy(a->tls);
+	sock_probe_destroy(a->sock);
+	proc_probe_destroy(a->proc);
+	prom_server_stop(a->prom);
+	http_tracker_free(a->http);
+	pg_tracker_free(a->pg);
+	targets_free(a->targets);
+	red_free(a->red);
+	health_free(a->health);
+	metrics_free(a->metrics);
+	strbuf_free(&a->line);
+}
+
+int app_run(const struct config *cfg, volatile sig_atomic_t *stop)
+{
+	static struct app app;
+	struct app *a = &app;
+	int ret = 1;
+
+	a->cfg = cfg;
+	probe_log_install();
+	strbuf_init(&a->line);
+	gethostname(a->host_name, sizeof(a->host_name) - 1);
+	if (check_host(cfg))
+		return 1;
+	if (setup_pipeline(a) || setup_exporters(a) || setup_probes(a) || watch_all(a))
+		goto out;
+	tls_probe_flush(a->tls);
+	saturation_collect(a->sat, a->targets, clock_mono_ns());
+	/* the readiness line: every requested probe is attached by now */
+	if (a->prom)
+		log_notice("metrics on http://%s/metrics", cfg->prometheus);
+	if (event_loop(a, stop) == 0)
+		ret = 0;
+	log_notice("detached");
+out:
+	teardown(a);
+	return ret;
+}

@@ -1,0 +1,264 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include "cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "obsprobe/sock.h"
+#include "pipeline/saturation.h"
+#include "util/log.h"
+
+static const char usage[] =
+	"Usage: obsprobe --pid PID [--pid PID ...] [OPTIONS]\n"
+	"\n"
+	"Traces the HTTP/1.x requests a process serves and makes, and the PostgreSQL queries it\n"
+	"makes, from the kernel, without touching it: one span per request or query on the console,\n"
+	"RED metrics on a Prometheus endpoint. HTTPS too: the plaintext is read where the process\n"
+	"hands it to OpenSSL or GnuTLS.\n"
+	"\n"
+	"  -p, --pid PID            watch PID, its threads and all its descendants (repeatable)\n"
+	"      --prometheus ADDR    serve /metrics on HOST:PORT (default 127.0.0.1:9464), or 'off'\n"
+	"      --console MODE       text (default), json (one object per span) or off\n"
+	"      --service-name NAME  service.name of every span (default: OTEL_SERVICE_NAME, else\n"
+	"                           the executable's name)\n"
+	"      --capture-bytes N    bytes captured per socket read/write, 64..4096 (default 1024)\n"
+	"      --max-routes N       distinct http.route values per service before 'other' (100)\n"
+	"      --disable LIST       turn signal groups off: a comma-separated list of http (spans\n"
+	"                           and RED metrics), tls (HTTPS through uprobes on OpenSSL and\n"
+	"                           GnuTLS; off with http and pgsql), pgsql (PostgreSQL client\n"
+	"                           calls: DB spans and metrics), libpq (its uprobes on libpq;\n"
+	"                           the wire protocol is still read), sched (threads, run-queue\n"
+	"                           latency, off-CPU time), memory (RSS, peak, page faults, OOM\n"
+	"                           kills), go (goroutines); all are on by default\n"
+	"      --exited-ttl SECONDS how long a process's saturation series stay on after it\n"
+	"                           exited (default 60)\n"
+	"      --otlp-endpoint URL  export traces and metrics over OTLP/HTTP protobuf to URL\n"
+	"                           (URL/v1/traces, URL/v1/metrics); also OTEL_EXPORTER_OTLP_*\n"
+	"                           and the other OTEL_* SDK variables, which this flag overrides\n"
+	"  -v, --verbose            more messages (-vv: libbpf's too)\n"
+	"  -V, --version            print the version and exit\n"
+	"  -h, --help               this text\n"
+	"\n"
+	"Examples:\n"
+	"  sudo obsprobe --pid $(pgrep -o nginx)        # nginx master and its workers\n"
+	"  sudo obsprobe -p 1234 --console json         # one JSON object per span\n"
+	"  sudo obsprobe -p 1234 --prometheus 0.0.0.0:9464 --service-name checkout\n"
+	"  sudo obsprobe -p 1234 --disable http,pgsql    # saturation signals only\n"
+	"  curl -s 127.0.0.1:9464/metrics               # RED metrics\n"
+	"  sudo OTEL_EXPORTER_OTLP_COMPRESSION=gzip obsprobe -p 1234 \\\n"
+	"       --otlp-endpoint http://127.0.0.1:4318     # to an OpenTelemetry Collector\n";
+
+static const struct {
+	const char *name;
+	enum signal_group group;
+} groups[] = {
+	{ "http", GROUP_HTTP },	  { "tls", GROUP_TLS },	    { "pgsql", GROUP_PGSQL },
+	{ "libpq", GROUP_LIBPQ }, { "sched", GROUP_SCHED }, { "memory", GROUP_MEMORY },
+	{ "go", GROUP_GO },
+};
+
+#define GROUP_NAMES "http, tls, pgsql, libpq, sched, memory, go"
+
+static int parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || s[0] == '-' || v < min || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+/* A number flag: its value in min..max, else a message naming the flag and the range. */
+static int parse_flag_uint(const char *flag, const char *s, unsigned long min, unsigned long max,
+			   const char *unit, unsigned long *out)
+{
+	if (parse_uint(s, min, max, out) == 0)
+		return 0;
+	log_err("%s: '%s' is not in %lu..%lu%s", flag, s, min, max, unit);
+	return -EINVAL;
+}
+
+static int parse_console(const char *s, enum console_mode *out)
+{
+	if (!strcmp(s, "text") || !strcmp(s, "on"))
+		*out = CONSOLE_TEXT;
+	else if (!strcmp(s, "json"))
+		*out = CONSOLE_JSON;
+	else if (!strcmp(s, "off"))
+		*out = CONSOLE_OFF;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+/* --disable http,tls,pgsql,libpq,sched,memory,go */
+static int parse_disable(const char *list, unsigned int *on)
+{
+	char buf[128], *tok, *save = NULL;
+	size_t i;
+
+	if (strlen(list) >= sizeof(buf) || !*list) {
+		log_err("--disable: '%s' is not a list of " GROUP_NAMES, list);
+		return -EINVAL;
+	}
+	strcpy(buf, list);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		for (i = 0; i < sizeof(groups) / sizeof(groups[0]); i++)
+			if (!strcmp(tok, groups[i].name))
+				break;
+		if (i == sizeof(groups) / sizeof(groups[0])) {
+			log_err("--disable: unknown group '%s' (known: " GROUP_NAMES ")", tok);
+			return -EINVAL;
+		}
+		*on &= ~(unsigned int)groups[i].group;
+	}
+	return 0;
+}
+
+static int add_pid(struct config *c, const char *s)
+{
+	unsigned long v;
+
+	if (parse_uint(s, 1, INT_MAX, &v)) {
+		log_err("--pid: '%s' is not a process id", s);
+		return -EINVAL;
+	}
+	if (c->npids == CONFIG_MAX_PIDS) {
+		log_err("at most %d --pid", CONFIG_MAX_PIDS);
+		return -EINVAL;
+	}
+	c->pids[c->npids++] = (uint32_t)v;
+	return 0;
+}
+
+static void set_defaults(struct config *c, const char *(*getenv_fn)(const char *name))
+{
+	memset(c, 0, sizeof(*c));
+	c->prometheus = "127.0.0.1:9464";
+	c->console = CONSOLE_TEXT;
+	c->capture_bytes = SOCK_CAPTURE_DEFAULT;
+	c->max_routes = 100;
+	c->groups = GROUP_ALL;
+	c->exited_ttl = SAT_RETAIN_DEFAULT_S;
+	c->service_name = getenv_fn("OTEL_SERVICE_NAME");
+}
+
+enum {
+	OPT_PROM = 256,
+	OPT_CONSOLE,
+	OPT_SERVICE,
+	OPT_CAPTURE,
+	OPT_ROUTES,
+	OPT_OTLP,
+	OPT_DISABLE,
+	OPT_EXITED_TTL,
+};
+
+static const struct option longopts[] = {
+	{ "pid", required_argument, NULL, 'p' },
+	{ "prometheus", required_argument, NULL, OPT_PROM },
+	{ "console", required_argument, NULL, OPT_CONSOLE },
+	{ "service-name", required_argument, NULL, OPT_SERVICE },
+	{ "capture-bytes", required_argument, NULL, OPT_CAPTURE },
+	{ "max-routes", required_argument, NULL, OPT_ROUTES },
+	{ "otlp-endpoint", required_argument, NULL, OPT_OTLP },
+	{ "disable", required_argument, NULL, OPT_DISABLE },
+	{ "exited-ttl", required_argument, NULL, OPT_EXITED_TTL },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "version", no_argument, NULL, 'V' },
+	{ "help", no_argument, NULL, 'h' },
+	{},
+};
+
+/* One option: 0, CLI_DONE or -EINVAL. */
+static int take_option(struct config *c, int opt, char **argv, FILE *out)
+{
+	unsigned long v;
+
+	switch (opt) {
+	case 'p':
+		return add_pid(c, optarg);
+	case OPT_PROM:
+		c->prometheus = optarg;
+		return 0;
+	case OPT_CONSOLE:
+		if (parse_console(optarg, &c->console) == 0)
+			return 0;
+		log_err("--console: '%s' is not text, json or off", optarg);
+		return -EINVAL;
+	case OPT_SERVICE:
+		c->service_name = optarg;
+		return 0;
+	case OPT_CAPTURE:
+		if (parse_flag_uint("--capture-bytes", optarg, 64, SOCK_CAPTURE_MAX, "", &v))
+			return -EINVAL;
+		c->capture_bytes = (uint32_t)v;
+		return 0;
+	case OPT_ROUTES:
+		if (parse_flag_uint("--max-routes", optarg, 1, 100000, "", &v))
+			return -EINVAL;
+		c->max_routes = v;
+		return 0;
+	case OPT_OTLP:
+		c->otlp_endpoint = optarg;
+		return 0;
+	case OPT_DISABLE:
+		return parse_disable(optarg, &c->groups);
+	case OPT_EXITED_TTL:
+		if (parse_flag_uint("--exited-ttl", optarg, 0, 86400, " seconds", &v))
+			return -EINVAL;
+		c->exited_ttl = (unsigned int)v;
+		return 0;
+	case 'v':
+		c->verbose++;
+		return 0;
+	case 'V':
+		fprintf(out, "obsprobe %s\n", OBSPROBE_VERSION);
+		return CLI_DONE;
+	case 'h':
+		fputs(usage, out);
+		return CLI_DONE;
+	case ':':
+		log_err("%s needs a value; try 'obsprobe --help'", argv[optind - 1]);
+		return -EINVAL;
+	default:
+		log_err("unknown option '%s'; try 'obsprobe --help'", argv[optind - 1]);
+		return -EINVAL;
+	}
+}
+
+int cli_parse(struct config *c, int argc, char **argv, const char *(*getenv_fn)(const char *name),
+	      FILE *out)
+{
+	char err[256];
+	int opt, ret;
+
+	set_defaults(c, getenv_fn);
+	optind = 0; /* glibc: start afresh, so that the parser can run more than once */
+	opterr = 0; /* one message of ours, not getopt's and then ours */
+	while ((opt = getopt_long(argc, argv, ":p:vVh", longopts, NULL)) != -1) {
+		ret = take_option(c, opt, argv, out);
+		if (ret)
+			return ret;
+	}
+	if (optind < argc) {
+		log_err("unexpected argument '%s'; try 'obsprobe --help'", argv[optind]);
+		return -EINVAL;
+	}
+	if (!c->npids) {
+		log_err("no process to watch: give --pid PID (see --help)");
+		return -EINVAL;
+	}
+	if (otel_config_load(&c->otel, getenv_fn, c->otlp_endpoint, err, sizeof(err))) {
+		log_err("%s", err);
+		return -EINVAL;
+	}
+	return 0;
+}

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* What one run of obsprobe is asked to do: filled by cli.c from flags and OTEL_* variables,
+ * read by app.c. Public: exporters may include it for their own settings. */
+#ifndef OBSPROBE_CONFIG_H
+#define OBSPROBE_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "otel_config.h"
+
+#define OBSPROBE_VERSION "0.1.0"
+#define CONFIG_MAX_PIDS 64
+
+enum console_mode {
+	CONSOLE_OFF = 0,
+	CONSOLE_TEXT,
+	CONSOLE_JSON,
+};
+
+/* Signal groups --disable turns off; all on by default. */
+enum signal_group {
+	GROUP_HTTP = 0x01,   /* HTTP spans and RED metrics */
+	GROUP_TLS = 0x02,    /* HTTPS through uprobes on OpenSSL and GnuTLS */
+	GROUP_PGSQL = 0x04,  /* PostgreSQL client calls */
+	GROUP_LIBPQ = 0x08,  /* the uprobes on libpq */
+	GROUP_SCHED = 0x10,  /* threads, run-queue latency, off-CPU time */
+	GROUP_MEMORY = 0x20, /* RSS, peak, page faults, OOM kills */
+	GROUP_GO = 0x40,     /* goroutines */
+	GROUP_ALL = 0x7f,
+};
+
+struct config {
+	uint32_t pids[CONFIG_MAX_PIDS];
+	size_t npids;
+	const char *prometheus; /* HOST:PORT, or "off" */
+	enum console_mode console;
+	const char *service_name; /* NULL: the executable's name */
+	uint32_t capture_bytes;
+	size_t max_routes;
+	const char *otlp_endpoint;
+	unsigned int groups;	 /* GROUP_* on */
+	unsigned int exited_ttl; /* seconds an exited process's saturation series stay */
+	int verbose;
+	struct otel_config otel;
+};
+
+static inline bool config_has(const struct config *c, enum signal_group g)
+{
+	return (c->groups & g) != 0;
+}
+
+#endif /* OBSPROBE_CONFIG_H */

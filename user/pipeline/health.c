@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include "pipeline/health.h"
+
+#include <stdlib.h>
+
+#include "pipeline/metrics.h"
+#include "util/log.h"
+
+enum {
+	FAM_EVENTS,
+	FAM_LOST,
+	FAM_PARSE,
+	FAM_ROUTES,
+	FAM_PROCS,
+	FAM_EXP_DROPPED,
+	FAM_EXP_REQUESTS,
+	FAM__COUNT,
+};
+
+struct health {
+	struct metrics *m;
+	int fam[FAM__COUNT];
+};
+
+static const struct metric_family_def defs[FAM__COUNT] = {
+	[FAM_EVENTS] = { "obsprobe_events_total", "Events obsprobe read from its ring buffer.",
+			 METRIC_COUNTER, NULL, 0, "obsprobe.events", "{event}" },
+	[FAM_LOST] = { "obsprobe_events_lost_total",
+		       "Events lost before they reached obsprobe, by reason.", METRIC_COUNTER, NULL,
+		       0, "obsprobe.events.lost", "{event}" },
+	[FAM_PARSE] = { "obsprobe_parse_errors_total",
+			"Streams that did not parse as their protocol.", METRIC_COUNTER, NULL, 0,
+			"obsprobe.parse.errors", "{error}" },
+	[FAM_ROUTES] = { "obsprobe_route_overflow_total",
+			 "Requests whose route was folded into 'other' by the per-service route "
+			 "cap.",
+			 METRIC_COUNTER, NULL, 0, "obsprobe.route.overflow", "{request}" },
+	[FAM_PROCS] = { "obsprobe_watched_processes", "Processes obsprobe watches now.",
+			METRIC_GAUGE, NULL, 0, "obsprobe.watched.processes", "{process}" },
+	[FAM_EXP_DROPPED] = { "obsprobe_export_dropped_total",
+			      "Spans (signal=traces) or metric exports (signal=metrics) the OTLP "
+			      "exporter gave up on.",
+			      METRIC_COUNTER, NULL, 0, "obsprobe.export.dropped", "{item}" },
+	[FAM_EXP_REQUESTS] = { "obsprobe_export_requests_total",
+			       "OTLP export attempts, by signal and outcome.", METRIC_COUNTER, NULL,
+			       0, "obsprobe.export.requests", "{request}" },
+};
+
+struct health *health_new(struct metrics *m)
+{
+	struct health *h = calloc(1, sizeof(*h));
+	int i;
+
+	if (!h)
+		return NULL;
+	h->m = m;
+	for (i = 0; i < FAM__COUNT; i++) {
+		h->fam[i] = metrics_register(m, &defs[i]);
+		if (h->fam[i] < 0) {
+			log_err("cannot register the metric %s", defs[i].name);
+			free(h);
+			return NULL;
+		}
+	}
+	return h;
+}
+
+void health_free(struct health *h)
+{
+	free(h);
+}
+
+/* One series of a counter with one label (reason, protocol), or none (key NULL). */
+static void set_total(struct health *h, int fam, const char *key, const char *value, uint64_t n)
+{
+	struct metric_label l = { key, value };
+
+	if (h)
+		metrics_counter_set(h->m, h->fam[fam], key ? &l : NULL, key ? 1 : 0, (double)n);
+}
+
+void health_events(struct health *h, uint64_t events)
+{
+	set_total(h, FAM_EVENTS, NULL, NULL, events);
+}
+
+void health_lost(struct health *h, const char *reason, uint64_t n)
+{
+	set_total(h, FAM_LOST, "reason", reason, n);
+}
+
+void health_parse_errors(struct health *h, const char *protocol, uint64_t n)
+{
+	set_total(h, FAM_PARSE, "protocol", protocol, n);
+}
+
+void health_route_overflow(struct health *h, uint64_t n)
+{
+	set_total(h, FAM_ROUTES, NULL, NULL, n);
+}
+
+void health_watched(struct health *h, uint64_t processes)
+{
+	if (h)
+		metrics_gauge_set(h->m, h->fam[FAM_PROCS], NULL, 0, (double)processes);
+}
+
+void health_export(struct health *h, const char *signal, uint64_t dropped, uint64_t ok,
+		   uint64_t retried, uint64_t failed)
+{
+	struct metric_label l[2] = { { "signal", signal }, { "outcome", "ok" } };
+
+	if (!h)
+		return;
+	metrics_counter_set(h->m, h->fam[FAM_EXP_DROPPED], l, 1, (double)dropped);
+	metrics_counter_set(h->m, h->fam[FAM_EXP_REQUESTS], l, 2, (double)ok);
+	l[1].value = "retry";
+	metrics_counter_set(h->m, h->fam[FAM_EXP_REQUESTS], l, 2, (double)retried);
+	l[1].value = "failed";
+	metrics_counter_set(h->m, h->fam[FAM_EXP_REQUESTS], l, 2, (double)failed);
+}

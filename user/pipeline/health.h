@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* obsprobe's own health as metrics: events read, events lost by reason, streams that did not
+ * parse by protocol, route overflow, watched processes, OTLP export outcomes. The app reads the
+ * counters from where they are kept and hands them over once a second. */
+#ifndef OBSPROBE_HEALTH_H
+#define OBSPROBE_HEALTH_H
+
+#include <stdint.h>
+
+struct metrics;
+struct health;
+
+struct health *health_new(struct metrics *m); /* NULL on error (logged) */
+void health_free(struct health *h);	      /* NULL ok */
+
+/* Totals since the start; every function accepts a NULL h. */
+void health_events(struct health *h, uint64_t events);
+void health_lost(struct health *h, const char *reason, uint64_t n);
+void health_parse_errors(struct health *h, const char *protocol, uint64_t n);
+void health_route_overflow(struct health *h, uint64_t n);
+void health_watched(struct health *h, uint64_t processes);
+/* signal: "traces" or "metrics" */
+void health_export(struct health *h, const char *signal, uint64_t dropped, uint64_t ok,
+		   uint64_t retried, uint64_t failed);
+
+#endif /* OBSPROBE_HEALTH_H */

@@ -1,0 +1,191 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include "pipeline/red.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pipeline/metrics.h"
+#include "pipeline/semconv.h"
+#include "util/log.h"
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#define MAX_POOLS 64
+
+/* semconv's advice for db.client.operation.duration: 1 ms ... 10 s */
+static const double db_bounds[] = { 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10 };
+/* ... and for http.{server,client}.request.duration */
+static const double http_bounds[] = { 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25,
+				      0.5,   0.75, 1,	  2.5,	5,     7.5, 10 };
+
+struct db_pool {
+	char service[128];
+	char system[32];
+	char pool[96];
+	double used, idle;
+};
+
+struct red {
+	struct metrics *m;
+	int fam_server, fam_client, fam_db, fam_db_errors, fam_db_conns;
+	struct db_pool pools[MAX_POOLS];
+	size_t npools;
+};
+
+struct red *red_new(struct metrics *m)
+{
+	struct red *r = calloc(1, sizeof(*r));
+	const struct metric_family_def defs[] = {
+		/* One instrument, two names: the Prometheus rendering and the semconv one */
+		{ "http_server_request_duration_seconds", "Duration of HTTP server requests.",
+		  METRIC_HISTOGRAM, http_bounds, ARRAY_LEN(http_bounds),
+		  SC_HTTP_SERVER_REQUEST_DURATION, "s" },
+		{ "http_client_request_duration_seconds", "Duration of HTTP client requests.",
+		  METRIC_HISTOGRAM, http_bounds, ARRAY_LEN(http_bounds),
+		  SC_HTTP_CLIENT_REQUEST_DURATION, "s" },
+		{ "db_client_operation_duration_seconds", "Duration of database client operations.",
+		  METRIC_HISTOGRAM, db_bounds, ARRAY_LEN(db_bounds),
+		  SC_DB_CLIENT_OPERATION_DURATION, "s" },
+		{ "db_client_operation_errors_total", "Database client operations that failed.",
+		  METRIC_COUNTER, NULL, 0, SC_DB_CLIENT_OPERATION_ERRORS, "{operation}" },
+		{ "db_client_connection_count",
+		  "Database client connections, by state: used (a query in flight or a transaction "
+		  "open) or idle.",
+		  METRIC_GAUGE, NULL, 0, SC_DB_CLIENT_CONNECTION_COUNT, "{connection}" },
+	};
+	int *ids[ARRAY_LEN(defs)];
+	size_t i;
+
+	if (!r)
+		return NULL;
+	r->m = m;
+	ids[0] = &r->fam_server;
+	ids[1] = &r->fam_client;
+	ids[2] = &r->fam_db;
+	ids[3] = &r->fam_db_errors;
+	ids[4] = &r->fam_db_conns;
+	for (i = 0; i < ARRAY_LEN(defs); i++) {
+		*ids[i] = metrics_register(m, &defs[i]);
+		if (*ids[i] < 0) {
+			log_err("cannot register the metric %s", defs[i].name);
+			free(r);
+			return NULL;
+		}
+	}
+	return r;
+}
+
+void red_free(struct red *r)
+{
+	free(r);
+}
+
+static void record_db(struct red *r, const struct span *s, const char *service, double secs)
+{
+	const struct metric_label l[] = {
+		{ SC_DB_COLLECTION_NAME, span_get_str(s, SC_DB_COLLECTION_NAME), true },
+		{ SC_DB_OPERATION_NAME, span_get_str(s, SC_DB_OPERATION_NAME), true },
+		{ SC_DB_SYSTEM_NAME, span_get_str(s, SC_DB_SYSTEM_NAME), false },
+		{ SC_ERROR_TYPE, span_get_str(s, SC_ERROR_TYPE), true },
+		{ SC_SERVICE_NAME, service, false },
+	};
+
+	metrics_histogram_observe(r->m, r->fam_db, l, ARRAY_LEN(l), secs);
+	if (s->error)
+		metrics_counter_add(r->m, r->fam_db_errors, l, ARRAY_LEN(l), 1);
+}
+
+static void record_http(struct red *r, const struct span *s, const char *service, double secs)
+{
+	char status[16] = "", port[16] = "";
+	int64_t code = span_get_int(s, SC_HTTP_RESPONSE_STATUS_CODE, 0);
+	const char *method = span_get_str(s, SC_HTTP_REQUEST_METHOD);
+
+	if (code)
+		snprintf(status, sizeof(status), "%lld", (long long)code);
+	if (s->kind == SPAN_KIND_SERVER) {
+		/* OpenTelemetry attribute keys: /metrics renders them with '_' for '.' */
+		const struct metric_label l[] = {
+			{ SC_HTTP_REQUEST_METHOD, method, false },
+			{ SC_HTTP_RESPONSE_STATUS_CODE, status, true },
+			{ SC_HTTP_ROUTE, span_get_str(s, SC_HTTP_ROUTE), false },
+			{ SC_SERVICE_NAME, service, false },
+			{ SC_URL_SCHEME, span_get_str(s, SC_URL_SCHEME), false },
+		};
+
+		metrics_histogram_observe(r->m, r->fam_server, l, ARRAY_LEN(l), secs);
+	} else {
+		const struct metric_label l[] = {
+			{ SC_HTTP_REQUEST_METHOD, method, false },
+			{ SC_HTTP_RESPONSE_STATUS_CODE, status, true },
+			{ SC_SERVER_ADDRESS, span_get_str(s, SC_SERVER_ADDRESS), false },
+			{ SC_SERVER_PORT, port, true },
+			{ SC_SERVICE_NAME, service, false },
+		};
+
+		if (span_get(s, SC_SERVER_PORT))
+			snprintf(port, sizeof(port), "%lld",
+				 (long long)span_get_int(s, SC_SERVER_PORT, 0));
+		metrics_histogram_observe(r->m, r->fam_client, l, ARRAY_LEN(l), secs);
+	}
+}
+
+void red_record(struct red *r, const struct span *s, const char *service)
+{
+	double secs = (double)(s->end_ns - s->start_ns) / 1e9;
+
+	if (!r)
+		return;
+	if (span_get(s, SC_DB_SYSTEM_NAME))
+		record_db(r, s, service, secs);
+	else
+		record_http(r, s, service, secs);
+}
+
+void red_pools_begin(struct red *r)
+{
+	size_t i;
+
+	for (i = 0; r && i < r->npools; i++)
+		r->pools[i].used = r->pools[i].idle = 0;
+}
+
+void red_pool_count(struct red *r, const char *service, const char *system, const char *pool,
+		    bool used)
+{
+	struct db_pool *dp = NULL;
+	size_t i;
+
+	if (!r)
+		return;
+	for (i = 0; i < r->npools && !dp; i++)
+		if (!strcmp(r->pools[i].service, service) && !strcmp(r->pools[i].system, system) &&
+		    !strcmp(r->pools[i].pool, pool))
+			dp = &r->pools[i];
+	if (!dp && r->npools < MAX_POOLS) {
+		dp = &r->pools[r->npools++];
+		snprintf(dp->service, sizeof(dp->service), "%s", service);
+		snprintf(dp->system, sizeof(dp->system), "%s", system);
+		snprintf(dp->pool, sizeof(dp->pool), "%s", pool);
+	}
+	if (dp)
+		*(used ? &dp->used : &dp->idle) += 1;
+}
+
+void red_pools_end(struct red *r)
+{
+	size_t i;
+
+	for (i = 0; r && i < r->npools; i++) {
+		struct metric_label l[] = {
+			{ SC_DB_CLIENT_CONNECTION_POOL_NAME, r->pools[i].pool, false },
+			{ SC_DB_CLIENT_CONNECTION_STATE, "used", false },
+			{ SC_DB_SYSTEM_NAME, r->pools[i].system, false },
+			{ SC_SERVICE_NAME, r->pools[i].service, false },
+		};
+
+		metrics_gauge_set(r->m, r->fam_db_conns, l, ARRAY_LEN(l), r->pools[i].used);
+		l[1].value = "idle";
+		metrics_gauge_set(r->m, r->fam_db_conns, l, ARRAY_LEN(l), r->pools[i].idle);
+	}
+}
