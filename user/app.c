@@ -15,6 +15,7 @@
 #include "obsprobe/common.h"
 #include "obsprobe/libpq.h"
 #include "obsprobe/proc.h"
+#include "pipeline/conn.h"
 #include "pipeline/health.h"
 #include "pipeline/metrics.h"
 #include "pipeline/red.h"
@@ -47,9 +48,9 @@ struct app {
 	const struct config *cfg;
 	/* pipeline */
 	struct targets *targets;
-	struct http_tracker *http;
-	struct pg_tracker *pg;
-	struct sock_sinks sinks;
+	struct conn_table *conns;
+	struct http_tracker *http; /* NULL with --disable http */
+	struct pg_tracker *pg;	   /* NULL with --disable pgsql */
 	struct metrics *metrics;
 	struct red *red;
 	struct health *health;
@@ -102,7 +103,7 @@ static bool thread_parent_cb(void *ctx, uint32_t tid, uint8_t trace_id[16], uint
 {
 	struct app *a = ctx;
 
-	return http_tracker_thread_parent(a->http, tid, trace_id, span_id);
+	return conn_table_thread_parent(a->conns, tid, trace_id, span_id);
 }
 
 static void forget_pid(void *ctx, uint32_t pid)
@@ -111,9 +112,7 @@ static void forget_pid(void *ctx, uint32_t pid)
 	uint64_t now = clock_mono_ns();
 
 	log_info("process %u exited", pid);
-	http_tracker_proc_exit(a->http, pid, now);
-	if (a->pg)
-		pg_tracker_proc_exit(a->pg, pid, now);
+	conn_table_proc_exit(a->conns, pid, now);
 	targets_remove(a->targets, pid);
 	proc_probe_unwatch(a->proc, pid);
 }
@@ -167,7 +166,7 @@ static int handle_event(void *ctx, void *data, size_t size)
 			pg_tracker_libpq(a->pg, data);
 		break;
 	default:
-		if (sock_handle_event(&a->sinks, data, size))
+		if (sock_event_decode(a->conns, data, size))
 			a->bad_events++;
 	}
 	return 0;
@@ -198,13 +197,14 @@ static void update_export_health(struct app *a)
 static void update_health(struct app *a)
 {
 	uint64_t drops[OBS_DROP__COUNT] = {};
-	struct http_tracker_stats hs;
+	struct http_tracker_stats hs = {};
 	struct pg_tracker_stats ps;
 	size_t i;
 
 	if (!a->metrics)
 		return;
-	http_tracker_get_stats(a->http, &hs);
+	if (a->http)
+		http_tracker_get_stats(a->http, &hs);
 	proc_probe_read_drops(a->proc, drops, OBS_DROP__COUNT);
 	health_events(a->health, a->events);
 	for (i = 0; i < OBS_DROP__COUNT; i++)
@@ -294,11 +294,17 @@ static int setup_pipeline(struct app *a)
 					 .ctx = a };
 
 	a->targets = targets_new(c->service_name, c->max_routes);
-	a->http = http_tracker_new(&ops, MAX_CONNS);
+	a->conns = conn_table_new(MAX_CONNS);
+	if (!a->targets || !a->conns) {
+		log_err("out of memory");
+		return -ENOMEM;
+	}
+	/* sniffers in this order; HTTP, which takes any bytes, last */
 	if (config_has(c, GROUP_PGSQL))
-		a->pg = pg_tracker_new(&pg_ops, MAX_CONNS);
-	a->sinks = (struct sock_sinks){ a->http, a->pg, config_has(c, GROUP_HTTP) };
-	if (!a->targets || !a->http || (config_has(c, GROUP_PGSQL) && !a->pg)) {
+		a->pg = pg_tracker_new(&pg_ops, a->conns);
+	if (config_has(c, GROUP_HTTP))
+		a->http = http_tracker_new(&ops, a->conns);
+	if ((config_has(c, GROUP_PGSQL) && !a->pg) || (config_has(c, GROUP_HTTP) && !a->http)) {
 		log_err("out of memory");
 		return -ENOMEM;
 	}
@@ -359,7 +365,7 @@ static int setup_probes(struct app *a)
 	a->proc = proc_probe_open_load();
 	if (!a->proc)
 		return -EINVAL;
-	if (config_has(c, GROUP_HTTP) || a->pg) {
+	if (a->http || a->pg) {
 		unsigned int libs = (config_has(c, GROUP_TLS) ? LIBPROBE_TLS : 0) |
 				    (a->pg && config_has(c, GROUP_LIBPQ) ? LIBPROBE_LIBPQ : 0);
 
@@ -408,7 +414,8 @@ static int event_loop(struct app *a, volatile sig_atomic_t *stop)
 		ring_buffer__consume(a->rb);
 		tls_probe_flush(a->tls);
 		now = clock_mono_ns();
-		http_tracker_flush_held(a->http, now);
+		if (a->http)
+			http_tracker_flush_held(a->http, now);
 		fflush(stdout);
 		if (now < next_tick)
 			continue;
@@ -423,7 +430,8 @@ static int event_loop(struct app *a, volatile sig_atomic_t *stop)
 		}
 	}
 	ring_buffer__consume(a->rb);
-	http_tracker_flush_held(a->http, UINT64_MAX);
+	if (a->http)
+		http_tracker_flush_held(a->http, UINT64_MAX);
 	update_health(a);
 	fflush(stdout);
 	return ret;
@@ -440,6 +448,8 @@ static void teardown(struct app *a)
 	sock_probe_destroy(a->sock);
 	proc_probe_destroy(a->proc);
 	prom_server_stop(a->prom);
+	/* the table first: closing its connections reaches the trackers */
+	conn_table_free(a->conns);
 	http_tracker_free(a->http);
 	pg_tracker_free(a->pg);
 	targets_free(a->targets);

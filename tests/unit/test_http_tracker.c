@@ -30,6 +30,7 @@ static void capture_span(void *ctx, const struct span *s)
 
 struct fixture {
 	struct captured got;
+	struct conn_table *conns;
 	struct http_tracker *t;
 };
 
@@ -39,7 +40,8 @@ static int setup(void **state)
 	struct http_tracker_ops ops = { .span = capture_span };
 
 	ops.ctx = &f->got;
-	f->t = http_tracker_new(&ops, 4);
+	f->conns = conn_table_new(4);
+	f->t = f->conns ? http_tracker_new(&ops, f->conns) : NULL;
 	*state = f;
 	return f->t ? 0 : -1;
 }
@@ -48,9 +50,21 @@ static int teardown(void **state)
 {
 	struct fixture *f = *state;
 
+	conn_table_free(f->conns);
 	http_tracker_free(f->t);
 	free(f);
 	return 0;
+}
+
+/* Bytes of connection id, as the connection table hands them over. */
+static void feed(struct fixture *f, uint64_t id, uint32_t pid, uint32_t tid, uint64_t ts,
+		 enum conn_dir dir, const void *data, size_t len, uint64_t total)
+{
+	struct conn_data d = {
+		.tid = tid, .ts_ns = ts, .dir = dir, .data = data, .len = len, .total = total
+	};
+
+	conn_table_data(f->conns, id, pid, &d);
 }
 
 static void open_addrs(struct fixture *f, uint64_t id, bool accepted, int lport, const char *raddr,
@@ -62,7 +76,7 @@ static void open_addrs(struct fixture *f, uint64_t id, bool accepted, int lport,
 	m.local_port = lport;
 	strcpy(m.remote_addr, raddr);
 	m.remote_port = rport;
-	http_tracker_open(f->t, &m);
+	conn_table_open(f->conns, &m);
 }
 
 static void open_conn(struct fixture *f, uint64_t id, bool accepted)
@@ -77,10 +91,10 @@ static void open_tuple(struct fixture *f, uint64_t id, bool accepted, int lport,
 	open_addrs(f, id, accepted, lport, "127.0.0.1", rport);
 }
 
-static void send_str(struct fixture *f, uint64_t id, uint32_t tid, uint64_t ts, enum http_dir d,
+static void send_str(struct fixture *f, uint64_t id, uint32_t tid, uint64_t ts, enum conn_dir d,
 		     const char *s)
 {
-	http_tracker_data(f->t, id, 100, tid, ts, d, (const uint8_t *)s, strlen(s), strlen(s));
+	feed(f, id, 100, tid, ts, d, (const uint8_t *)s, strlen(s), strlen(s));
 }
 
 static void test_server_span(void **state)
@@ -89,11 +103,11 @@ static void test_server_span(void **state)
 	const struct span *s;
 
 	open_conn(f, 1, true);
-	send_str(f, 1, 7, 1000, HTTP_DIR_IN,
+	send_str(f, 1, 7, 1000, CONN_DIR_IN,
 		 "GET /users/42?token=abc HTTP/1.1\r\nHost: example.com:8080\r\n"
 		 "User-Agent: curl/7.88\r\n\r\n");
 	assert_int_equal(f->got.n, 0);
-	send_str(f, 1, 7, 5000, HTTP_DIR_OUT, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello");
+	send_str(f, 1, 7, 5000, CONN_DIR_OUT, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello");
 	assert_int_equal(f->got.n, 1);
 	s = &f->got.spans[0];
 	assert_int_equal(s->kind, SPAN_KIND_SERVER);
@@ -120,10 +134,10 @@ static void test_server_5xx_is_error_4xx_not(void **state)
 	struct fixture *f = *state;
 
 	open_conn(f, 1, true);
-	send_str(f, 1, 7, 1, HTTP_DIR_IN, "GET /a HTTP/1.1\r\nHost: h\r\n\r\n");
-	send_str(f, 1, 7, 2, HTTP_DIR_OUT, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
-	send_str(f, 1, 7, 3, HTTP_DIR_IN, "GET /b HTTP/1.1\r\nHost: h\r\n\r\n");
-	send_str(f, 1, 7, 4, HTTP_DIR_OUT, "HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n");
+	send_str(f, 1, 7, 1, CONN_DIR_IN, "GET /a HTTP/1.1\r\nHost: h\r\n\r\n");
+	send_str(f, 1, 7, 2, CONN_DIR_OUT, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+	send_str(f, 1, 7, 3, CONN_DIR_IN, "GET /b HTTP/1.1\r\nHost: h\r\n\r\n");
+	send_str(f, 1, 7, 4, CONN_DIR_OUT, "HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n");
 	assert_int_equal(f->got.n, 2);
 	assert_false(f->got.spans[0].error);
 	assert_true(f->got.spans[1].error);
@@ -135,13 +149,13 @@ static void test_pipelined_pairs_in_order(void **state)
 	struct fixture *f = *state;
 
 	open_conn(f, 1, true);
-	send_str(f, 1, 7, 10, HTTP_DIR_IN,
+	send_str(f, 1, 7, 10, CONN_DIR_IN,
 		 "GET /a HTTP/1.1\r\nHost: h\r\n\r\nGET /b HTTP/1.1\r\nHost: h\r\n\r\n"
 		 "GET /c HTTP/1.1\r\nHost: h\r\n\r\n");
-	send_str(f, 1, 7, 20, HTTP_DIR_OUT,
+	send_str(f, 1, 7, 20, CONN_DIR_OUT,
 		 "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\naHTTP/1.1 404 NF\r\nContent-Length: 1"
 		 "\r\n\r\nb");
-	send_str(f, 1, 7, 30, HTTP_DIR_OUT, "HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n");
+	send_str(f, 1, 7, 30, CONN_DIR_OUT, "HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n");
 	assert_int_equal(f->got.n, 3);
 	assert_string_equal(span_get_str(&f->got.spans[0], "url.path"), "/a");
 	assert_int_equal(span_get_int(&f->got.spans[0], "http.response.status_code", 0), 200);
@@ -158,12 +172,12 @@ static void test_body_by_gap_completes_at_last_byte(void **state)
 	const char *head = "HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n";
 
 	open_conn(f, 1, true);
-	send_str(f, 1, 7, 1, HTTP_DIR_IN, "GET /big HTTP/1.1\r\nHost: h\r\n\r\n");
-	send_str(f, 1, 7, 2, HTTP_DIR_OUT, head);
+	send_str(f, 1, 7, 1, CONN_DIR_IN, "GET /big HTTP/1.1\r\nHost: h\r\n\r\n");
+	send_str(f, 1, 7, 2, CONN_DIR_OUT, head);
 	/* sendfile: counted, not captured */
-	http_tracker_data(f->t, 1, 100, 7, 3, HTTP_DIR_OUT, NULL, 0, 60000);
+	feed(f, 1, 100, 7, 3, CONN_DIR_OUT, NULL, 0, 60000);
 	assert_int_equal(f->got.n, 0);
-	http_tracker_data(f->t, 1, 100, 7, 4, HTTP_DIR_OUT, NULL, 0, 40000);
+	feed(f, 1, 100, 7, 4, CONN_DIR_OUT, NULL, 0, 40000);
 	assert_int_equal(f->got.n, 1);
 	assert_int_equal(f->got.spans[0].end_ns, 4);
 }
@@ -173,11 +187,11 @@ static void test_head_response_has_no_body(void **state)
 	struct fixture *f = *state;
 
 	open_conn(f, 1, true);
-	send_str(f, 1, 7, 1, HTTP_DIR_IN, "HEAD /x HTTP/1.1\r\nHost: h\r\n\r\n");
-	send_str(f, 1, 7, 2, HTTP_DIR_OUT, "HTTP/1.1 200 OK\r\nContent-Length: 1234\r\n\r\n");
+	send_str(f, 1, 7, 1, CONN_DIR_IN, "HEAD /x HTTP/1.1\r\nHost: h\r\n\r\n");
+	send_str(f, 1, 7, 2, CONN_DIR_OUT, "HTTP/1.1 200 OK\r\nContent-Length: 1234\r\n\r\n");
 	assert_int_equal(f->got.n, 1);
-	send_str(f, 1, 7, 3, HTTP_DIR_IN, "GET /y HTTP/1.1\r\nHost: h\r\n\r\n");
-	send_str(f, 1, 7, 4, HTTP_DIR_OUT, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	send_str(f, 1, 7, 3, CONN_DIR_IN, "GET /y HTTP/1.1\r\nHost: h\r\n\r\n");
+	send_str(f, 1, 7, 4, CONN_DIR_OUT, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
 	assert_int_equal(f->got.n, 2);
 	assert_string_equal(span_get_str(&f->got.spans[1], "url.path"), "/y");
 }
@@ -188,12 +202,12 @@ static void test_informational_then_final(void **state)
 
 	open_conn(f, 1, true);
 	send_str(
-		f, 1, 7, 1, HTTP_DIR_IN,
+		f, 1, 7, 1, CONN_DIR_IN,
 		"POST /up HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n");
-	send_str(f, 1, 7, 2, HTTP_DIR_OUT, "HTTP/1.1 100 Continue\r\n\r\n");
+	send_str(f, 1, 7, 2, CONN_DIR_OUT, "HTTP/1.1 100 Continue\r\n\r\n");
 	assert_int_equal(f->got.n, 0);
-	send_str(f, 1, 7, 3, HTTP_DIR_IN, "abc");
-	send_str(f, 1, 7, 4, HTTP_DIR_OUT, "HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n");
+	send_str(f, 1, 7, 3, CONN_DIR_IN, "abc");
+	send_str(f, 1, 7, 4, CONN_DIR_OUT, "HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n");
 	assert_int_equal(f->got.n, 1);
 	assert_int_equal(span_get_int(&f->got.spans[0], "http.response.status_code", 0), 201);
 }
@@ -204,9 +218,9 @@ static void test_client_span(void **state)
 	const struct span *s;
 
 	open_conn(f, 2, false);
-	send_str(f, 2, 9, 10, HTTP_DIR_OUT,
+	send_str(f, 2, 9, 10, CONN_DIR_OUT,
 		 "GET /api/v1/items HTTP/1.1\r\nHost: 127.0.0.2:9000\r\n\r\n");
-	send_str(f, 2, 9, 90, HTTP_DIR_IN,
+	send_str(f, 2, 9, 90, CONN_DIR_IN,
 		 "HTTP/1.1 503 Service Unavailable\r\nTransfer-Encoding: chunked\r\n\r\n"
 		 "3\r\nabc\r\n0\r\n\r\n");
 	assert_int_equal(f->got.n, 1);
@@ -225,8 +239,8 @@ static void test_client_4xx_is_error(void **state)
 	struct fixture *f = *state;
 
 	open_conn(f, 2, false);
-	send_str(f, 2, 9, 10, HTTP_DIR_OUT, "GET /x HTTP/1.1\r\nHost: h\r\n\r\n");
-	send_str(f, 2, 9, 11, HTTP_DIR_IN, "HTTP/1.1 404 NF\r\nContent-Length: 0\r\n\r\n");
+	send_str(f, 2, 9, 10, CONN_DIR_OUT, "GET /x HTTP/1.1\r\nHost: h\r\n\r\n");
+	send_str(f, 2, 9, 11, CONN_DIR_IN, "HTTP/1.1 404 NF\r\nContent-Length: 0\r\n\r\n");
 	assert_int_equal(f->got.n, 1);
 	assert_true(f->got.spans[0].error);
 }
@@ -238,10 +252,10 @@ static void test_traceparent_adopted(void **state)
 	char hex[33];
 
 	open_conn(f, 1, true);
-	send_str(f, 1, 7, 1, HTTP_DIR_IN,
+	send_str(f, 1, 7, 1, CONN_DIR_IN,
 		 "GET / HTTP/1.1\r\nHost: h\r\n"
 		 "traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\r\n\r\n");
-	send_str(f, 1, 7, 2, HTTP_DIR_OUT, "HTTP/1.1 204 No Content\r\n\r\n");
+	send_str(f, 1, 7, 2, CONN_DIR_OUT, "HTTP/1.1 204 No Content\r\n\r\n");
 	assert_int_equal(f->got.n, 1);
 	s = &f->got.spans[0];
 	span_hex(s->trace_id, 16, hex);
@@ -259,10 +273,10 @@ static void test_invalid_traceparent_ignored(void **state)
 	char hex[33];
 
 	open_conn(f, 1, true);
-	send_str(f, 1, 7, 1, HTTP_DIR_IN,
+	send_str(f, 1, 7, 1, CONN_DIR_IN,
 		 "GET / HTTP/1.1\r\nHost: h\r\n"
 		 "traceparent: 00-00000000000000000000000000000000-00f067aa0ba902b7-01\r\n\r\n");
-	send_str(f, 1, 7, 2, HTTP_DIR_OUT, "HTTP/1.1 204 No Content\r\n\r\n");
+	send_str(f, 1, 7, 2, CONN_DIR_OUT, "HTTP/1.1 204 No Content\r\n\r\n");
 	assert_int_equal(f->got.n, 1);
 	assert_false(f->got.spans[0].has_parent);
 	span_hex(f->got.spans[0].trace_id, 16, hex);
@@ -276,10 +290,10 @@ static void test_client_call_is_child_of_thread_request(void **state)
 
 	open_conn(f, 1, true);
 	open_conn(f, 2, false);
-	send_str(f, 1, 7, 1, HTTP_DIR_IN, "GET /front HTTP/1.1\r\nHost: h\r\n\r\n");
-	send_str(f, 2, 7, 2, HTTP_DIR_OUT, "GET /back HTTP/1.1\r\nHost: b\r\n\r\n");
-	send_str(f, 2, 7, 3, HTTP_DIR_IN, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
-	send_str(f, 1, 7, 4, HTTP_DIR_OUT, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	send_str(f, 1, 7, 1, CONN_DIR_IN, "GET /front HTTP/1.1\r\nHost: h\r\n\r\n");
+	send_str(f, 2, 7, 2, CONN_DIR_OUT, "GET /back HTTP/1.1\r\nHost: b\r\n\r\n");
+	send_str(f, 2, 7, 3, CONN_DIR_IN, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	send_str(f, 1, 7, 4, CONN_DIR_OUT, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
 	assert_int_equal(f->got.n, 2);
 	client = &f->got.spans[0];
 	server = &f->got.spans[1];
@@ -296,10 +310,10 @@ static void test_ambiguous_thread_gives_no_parent(void **state)
 	open_conn(f, 1, true);
 	open_conn(f, 3, true);
 	open_conn(f, 2, false);
-	send_str(f, 1, 7, 1, HTTP_DIR_IN, "GET /one HTTP/1.1\r\nHost: h\r\n\r\n");
-	send_str(f, 3, 7, 1, HTTP_DIR_IN, "GET /two HTTP/1.1\r\nHost: h\r\n\r\n");
-	send_str(f, 2, 7, 2, HTTP_DIR_OUT, "GET /back HTTP/1.1\r\nHost: b\r\n\r\n");
-	send_str(f, 2, 7, 3, HTTP_DIR_IN, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	send_str(f, 1, 7, 1, CONN_DIR_IN, "GET /one HTTP/1.1\r\nHost: h\r\n\r\n");
+	send_str(f, 3, 7, 1, CONN_DIR_IN, "GET /two HTTP/1.1\r\nHost: h\r\n\r\n");
+	send_str(f, 2, 7, 2, CONN_DIR_OUT, "GET /back HTTP/1.1\r\nHost: b\r\n\r\n");
+	send_str(f, 2, 7, 3, CONN_DIR_IN, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
 	assert_int_equal(f->got.n, 1);
 	assert_false(f->got.spans[0].has_parent);
 }
@@ -309,10 +323,10 @@ static void test_close_completes_until_close_body(void **state)
 	struct fixture *f = *state;
 
 	open_conn(f, 2, false);
-	send_str(f, 2, 9, 1, HTTP_DIR_OUT, "GET /old HTTP/1.0\r\n\r\n");
-	send_str(f, 2, 9, 2, HTTP_DIR_IN, "HTTP/1.0 200 OK\r\n\r\nbody until close");
+	send_str(f, 2, 9, 1, CONN_DIR_OUT, "GET /old HTTP/1.0\r\n\r\n");
+	send_str(f, 2, 9, 2, CONN_DIR_IN, "HTTP/1.0 200 OK\r\n\r\nbody until close");
 	assert_int_equal(f->got.n, 0);
-	http_tracker_close(f->t, 2, 50);
+	conn_table_close(f->conns, 2, 50);
 	assert_int_equal(f->got.n, 1);
 	assert_int_equal(f->got.spans[0].end_ns, 50);
 }
@@ -323,8 +337,8 @@ static void test_close_mid_request_is_aborted(void **state)
 	struct http_tracker_stats st;
 
 	open_conn(f, 1, true);
-	send_str(f, 1, 7, 1, HTTP_DIR_IN, "GET /gone HTTP/1.1\r\nHost: h\r\n\r\n");
-	http_tracker_close(f->t, 1, 2);
+	send_str(f, 1, 7, 1, CONN_DIR_IN, "GET /gone HTTP/1.1\r\nHost: h\r\n\r\n");
+	conn_table_close(f->conns, 1, 2);
 	assert_int_equal(f->got.n, 0);
 	http_tracker_get_stats(f->t, &st);
 	assert_int_equal(st.aborted, 1);
@@ -338,8 +352,8 @@ static void test_proc_exit_releases_conns(void **state)
 
 	open_conn(f, 1, true);
 	open_conn(f, 2, false);
-	send_str(f, 1, 7, 1, HTTP_DIR_IN, "GET /a HTTP/1.1\r\nHost: h\r\n\r\n");
-	http_tracker_proc_exit(f->t, 100, 5);
+	send_str(f, 1, 7, 1, CONN_DIR_IN, "GET /a HTTP/1.1\r\nHost: h\r\n\r\n");
+	conn_table_proc_exit(f->conns, 100, 5);
 	http_tracker_get_stats(f->t, &st);
 	assert_int_equal(st.conns, 0);
 	assert_int_equal(st.aborted, 1);
@@ -348,14 +362,14 @@ static void test_proc_exit_releases_conns(void **state)
 static void test_conn_table_is_bounded(void **state)
 {
 	struct fixture *f = *state;
-	struct http_tracker_stats st;
+	struct conn_table_stats st;
 	uint64_t id;
 
 	for (id = 1; id <= 10; id++)
 		open_conn(f, id, true);
-	http_tracker_get_stats(f->t, &st);
+	conn_table_get_stats(f->conns, &st);
 	assert_int_equal(st.conns, 4);
-	assert_int_equal(st.conns_evicted, 6);
+	assert_int_equal(st.evicted, 6);
 }
 
 static void test_unpaired_response_and_garbage_counted(void **state)
@@ -365,10 +379,10 @@ static void test_unpaired_response_and_garbage_counted(void **state)
 	static const uint8_t tls[] = { 0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc };
 
 	open_conn(f, 1, true);
-	send_str(f, 1, 7, 1, HTTP_DIR_OUT, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	send_str(f, 1, 7, 1, CONN_DIR_OUT, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
 	open_conn(f, 2, true);
-	http_tracker_data(f->t, 2, 100, 7, 1, HTTP_DIR_IN, tls, sizeof(tls), sizeof(tls));
-	http_tracker_data(f->t, 2, 100, 7, 2, HTTP_DIR_IN, tls, sizeof(tls), sizeof(tls));
+	feed(f, 2, 100, 7, 1, CONN_DIR_IN, tls, sizeof(tls), sizeof(tls));
+	feed(f, 2, 100, 7, 2, CONN_DIR_IN, tls, sizeof(tls), sizeof(tls));
 	http_tracker_get_stats(f->t, &st);
 	assert_int_equal(f->got.n, 0);
 	assert_int_equal(st.unpaired, 1);
@@ -383,9 +397,8 @@ static void test_request_split_over_events(void **state)
 
 	open_conn(f, 1, true);
 	for (i = 0; req[i]; i++)
-		http_tracker_data(f->t, 1, 100, 7, 10 + i, HTTP_DIR_IN, (const uint8_t *)req + i, 1,
-				  1);
-	send_str(f, 1, 7, 500, HTTP_DIR_OUT, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+		feed(f, 1, 100, 7, 10 + i, CONN_DIR_IN, (const uint8_t *)req + i, 1, 1);
+	send_str(f, 1, 7, 500, CONN_DIR_OUT, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
 	assert_int_equal(f->got.n, 1);
 	assert_string_equal(span_get_str(&f->got.spans[0], "url.path"), "/split/path");
 	assert_int_equal(f->got.spans[0].start_ns, 10);
@@ -401,10 +414,10 @@ static void test_request_line_longer_than_capture(void **state)
 	open_conn(f, 1, true);
 	n = snprintf(req, sizeof(req), "GET /users/15?q=%01500d HTTP/1.1\r\nHost: h\r\n\r\n", 7);
 	/* the capture kept 1024 of the bytes the syscall moved */
-	http_tracker_data(f->t, 1, 100, 7, 1, HTTP_DIR_IN, (const uint8_t *)req, 1024, (uint64_t)n);
-	send_str(f, 1, 7, 2, HTTP_DIR_OUT, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
-	send_str(f, 1, 7, 3, HTTP_DIR_IN, "GET /next HTTP/1.1\r\nHost: h\r\n\r\n");
-	send_str(f, 1, 7, 4, HTTP_DIR_OUT, "HTTP/1.1 204 No Content\r\n\r\n");
+	feed(f, 1, 100, 7, 1, CONN_DIR_IN, (const uint8_t *)req, 1024, (uint64_t)n);
+	send_str(f, 1, 7, 2, CONN_DIR_OUT, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	send_str(f, 1, 7, 3, CONN_DIR_IN, "GET /next HTTP/1.1\r\nHost: h\r\n\r\n");
+	send_str(f, 1, 7, 4, CONN_DIR_OUT, "HTTP/1.1 204 No Content\r\n\r\n");
 	assert_int_equal(f->got.n, 2);
 	assert_string_equal(f->got.spans[0].name, "GET /users/{id}");
 	assert_string_equal(span_get_str(&f->got.spans[0], "url.query"), "q=REDACTED");
@@ -423,16 +436,16 @@ static void test_both_ends_watched_make_one_trace(void **state)
 	open_tuple(f, 1, false, 50000, 8080); /* the client end */
 	open_tuple(f, 2, true, 8080, 50000);  /* the server end of the same connection */
 	open_tuple(f, 3, true, 8080, 50001);  /* another client's connection: not a peer */
-	send_str(f, 1, 7, 1, HTTP_DIR_OUT,
+	send_str(f, 1, 7, 1, CONN_DIR_OUT,
 		 "GET /a HTTP/1.1\r\nHost: h\r\n\r\nGET /b HTTP/1.1\r\nHost: h\r\n\r\n");
-	send_str(f, 3, 8, 2, HTTP_DIR_IN, "GET /other HTTP/1.1\r\nHost: h\r\n\r\n");
-	send_str(f, 2, 8, 2, HTTP_DIR_IN, "GET /a HTTP/1.1\r\nHost: h\r\n\r\n");
-	send_str(f, 2, 8, 3, HTTP_DIR_OUT, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
-	send_str(f, 1, 7, 4, HTTP_DIR_IN, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
-	send_str(f, 2, 8, 5, HTTP_DIR_IN, "GET /b HTTP/1.1\r\nHost: h\r\n\r\n");
-	send_str(f, 2, 8, 6, HTTP_DIR_OUT, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
-	send_str(f, 1, 7, 7, HTTP_DIR_IN, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
-	send_str(f, 3, 8, 8, HTTP_DIR_OUT, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	send_str(f, 3, 8, 2, CONN_DIR_IN, "GET /other HTTP/1.1\r\nHost: h\r\n\r\n");
+	send_str(f, 2, 8, 2, CONN_DIR_IN, "GET /a HTTP/1.1\r\nHost: h\r\n\r\n");
+	send_str(f, 2, 8, 3, CONN_DIR_OUT, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	send_str(f, 1, 7, 4, CONN_DIR_IN, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	send_str(f, 2, 8, 5, CONN_DIR_IN, "GET /b HTTP/1.1\r\nHost: h\r\n\r\n");
+	send_str(f, 2, 8, 6, CONN_DIR_OUT, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	send_str(f, 1, 7, 7, CONN_DIR_IN, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	send_str(f, 3, 8, 8, CONN_DIR_OUT, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
 	/* /other's local client is not watched: it waits for one, then leaves without a parent */
 	assert_int_equal(f->got.n, 4);
 	http_tracker_flush_held(f->t, 8 + HTTP_HOLD_NS);
@@ -461,10 +474,10 @@ static void test_server_end_seen_before_client_end(void **state)
 	open_tuple(f, 1, false, 50000, 8080);
 	open_tuple(f, 2, true, 8080, 50000);
 	/* the reader's syscall returned before the writer's */
-	send_str(f, 2, 8, 1, HTTP_DIR_IN, "GET /a HTTP/1.1\r\nHost: h\r\n\r\n");
-	send_str(f, 1, 7, 2, HTTP_DIR_OUT, "GET /a HTTP/1.1\r\nHost: h\r\n\r\n");
-	send_str(f, 2, 8, 3, HTTP_DIR_OUT, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
-	send_str(f, 1, 7, 4, HTTP_DIR_IN, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	send_str(f, 2, 8, 1, CONN_DIR_IN, "GET /a HTTP/1.1\r\nHost: h\r\n\r\n");
+	send_str(f, 1, 7, 2, CONN_DIR_OUT, "GET /a HTTP/1.1\r\nHost: h\r\n\r\n");
+	send_str(f, 2, 8, 3, CONN_DIR_OUT, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	send_str(f, 1, 7, 4, CONN_DIR_IN, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
 	assert_int_equal(f->got.n, 2);
 	server = &f->got.spans[0];
 	client = &f->got.spans[1];
@@ -483,12 +496,12 @@ static void test_server_done_before_client_request_seen(void **state)
 	open_tuple(f, 1, false, 50000, 8080);
 	open_tuple(f, 2, true, 8080, 50000);
 	/* the whole server side is read before the client's write event */
-	send_str(f, 2, 8, 1, HTTP_DIR_IN, "GET /a HTTP/1.1\r\nHost: h\r\n\r\n");
-	send_str(f, 2, 8, 2, HTTP_DIR_OUT, "HTTP/1.1 503 Busy\r\nContent-Length: 0\r\n\r\n");
+	send_str(f, 2, 8, 1, CONN_DIR_IN, "GET /a HTTP/1.1\r\nHost: h\r\n\r\n");
+	send_str(f, 2, 8, 2, CONN_DIR_OUT, "HTTP/1.1 503 Busy\r\nContent-Length: 0\r\n\r\n");
 	assert_int_equal(f->got.n, 0); /* held for its client */
-	send_str(f, 1, 7, 3, HTTP_DIR_OUT, "GET /a HTTP/1.1\r\nHost: h\r\n\r\n");
+	send_str(f, 1, 7, 3, CONN_DIR_OUT, "GET /a HTTP/1.1\r\nHost: h\r\n\r\n");
 	assert_int_equal(f->got.n, 1);
-	send_str(f, 1, 7, 4, HTTP_DIR_IN, "HTTP/1.1 503 Busy\r\nContent-Length: 0\r\n\r\n");
+	send_str(f, 1, 7, 4, CONN_DIR_IN, "HTTP/1.1 503 Busy\r\nContent-Length: 0\r\n\r\n");
 	assert_int_equal(f->got.n, 2);
 	server = &f->got.spans[0];
 	client = &f->got.spans[1];
@@ -505,8 +518,8 @@ static void test_held_span_leaves_after_the_wait(void **state)
 
 	open_tuple(f, 1, false, 50000, 8080);
 	open_tuple(f, 2, true, 8080, 50000);
-	send_str(f, 2, 8, 1000, HTTP_DIR_IN, "GET /a HTTP/1.1\r\nHost: h\r\n\r\n");
-	send_str(f, 2, 8, 2000, HTTP_DIR_OUT, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	send_str(f, 2, 8, 1000, CONN_DIR_IN, "GET /a HTTP/1.1\r\nHost: h\r\n\r\n");
+	send_str(f, 2, 8, 2000, CONN_DIR_OUT, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
 	http_tracker_flush_held(f->t, 2000 + HTTP_HOLD_NS - 1);
 	assert_int_equal(f->got.n, 0);
 	http_tracker_flush_held(f->t, 2000 + HTTP_HOLD_NS);
@@ -514,8 +527,8 @@ static void test_held_span_leaves_after_the_wait(void **state)
 	assert_false(f->got.spans[0].has_parent);
 	/* a server end whose client is not local is never held */
 	open_conn(f, 3, true);
-	send_str(f, 3, 8, 1, HTTP_DIR_IN, "GET /b HTTP/1.1\r\nHost: h\r\n\r\n");
-	send_str(f, 3, 8, 2, HTTP_DIR_OUT, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	send_str(f, 3, 8, 1, CONN_DIR_IN, "GET /b HTTP/1.1\r\nHost: h\r\n\r\n");
+	send_str(f, 3, 8, 2, CONN_DIR_OUT, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
 	assert_int_equal(f->got.n, 2);
 }
 
@@ -526,13 +539,13 @@ static void test_client_connect_seen_after_server_done(void **state)
 
 	/* the server end is all there is yet: even the client's connect() is still to come */
 	open_tuple(f, 2, true, 8080, 50000);
-	send_str(f, 2, 8, 1, HTTP_DIR_IN, "GET /a HTTP/1.1\r\nHost: h\r\n\r\n");
-	send_str(f, 2, 8, 2, HTTP_DIR_OUT, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
-	http_tracker_close(f->t, 2, 3);
+	send_str(f, 2, 8, 1, CONN_DIR_IN, "GET /a HTTP/1.1\r\nHost: h\r\n\r\n");
+	send_str(f, 2, 8, 2, CONN_DIR_OUT, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	conn_table_close(f->conns, 2, 3);
 	assert_int_equal(f->got.n, 0);
 	open_tuple(f, 1, false, 50000, 8080);
-	send_str(f, 1, 7, 4, HTTP_DIR_OUT, "GET /a HTTP/1.1\r\nHost: h\r\n\r\n");
-	send_str(f, 1, 7, 5, HTTP_DIR_IN, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	send_str(f, 1, 7, 4, CONN_DIR_OUT, "GET /a HTTP/1.1\r\nHost: h\r\n\r\n");
+	send_str(f, 1, 7, 5, CONN_DIR_IN, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
 	assert_int_equal(f->got.n, 2);
 	server = &f->got.spans[0];
 	client = &f->got.spans[1];

@@ -27,6 +27,7 @@ struct captured {
 
 struct fixture {
 	struct captured got;
+	struct conn_table *conns;
 	struct pg_tracker *t;
 	struct conn_meta tcp; /* a client's connection to 127.0.0.1:5432 */
 	struct conn_meta unix_sock;
@@ -64,7 +65,8 @@ static int setup(void **state)
 	if (!f)
 		return -1;
 	ops.ctx = f;
-	f->t = pg_tracker_new(&ops, 16);
+	f->conns = conn_table_new(16);
+	f->t = f->conns ? pg_tracker_new(&ops, f->conns) : NULL;
 	f->tcp.pid = PID;
 	f->tcp.connected = true;
 	strcpy(f->tcp.local_addr, "127.0.0.1");
@@ -82,6 +84,7 @@ static int teardown(void **state)
 {
 	struct fixture *f = *state;
 
+	conn_table_free(f->conns);
 	pg_tracker_free(f->t);
 	free(f);
 	return 0;
@@ -337,22 +340,47 @@ static void be_hello(struct bytes *b)
 
 /* ---- feeding the tracker ---- */
 
-static void feed_as(struct fixture *f, uint64_t conn, const struct conn_meta *meta, uint32_t pid,
-		    uint32_t tid, uint64_t ts, enum http_dir dir, bool tls, const struct bytes *b)
+/* Bytes of connection conn, through the connection table as the sock decoder hands them over;
+ * meta: its ends, known from its opening (NULL: its opening was not seen). */
+static void pg_data(struct fixture *f, uint64_t conn, const struct conn_meta *meta, uint32_t pid,
+		    uint32_t tid, uint64_t ts, enum conn_dir dir, bool tls, const void *data,
+		    size_t len, uint64_t total)
 {
-	pg_tracker_data(f->t, conn, meta, pid, tid, ts, dir, tls, b->d, b->n, b->n);
+	struct conn *c = conn_table_get(f->conns, conn, pid);
+	struct conn_data d = { .tid = tid,
+			       .ts_ns = ts,
+			       .dir = dir,
+			       .from_tls = tls,
+			       .data = data,
+			       .len = len,
+			       .total = total };
+
+	if (c && meta && !c->have_meta) {
+		struct conn_meta m = *meta;
+
+		m.conn_id = conn;
+		m.pid = pid;
+		conn_table_open(f->conns, &m);
+	}
+	conn_table_data(f->conns, conn, pid, &d);
+}
+
+static void feed_as(struct fixture *f, uint64_t conn, const struct conn_meta *meta, uint32_t pid,
+		    uint32_t tid, uint64_t ts, enum conn_dir dir, bool tls, const struct bytes *b)
+{
+	pg_data(f, conn, meta, pid, tid, ts, dir, tls, b->d, b->n, b->n);
 }
 
 /* Bytes the client (pid PID, thread TID, connection to 127.0.0.1:5432) wrote. */
 static void client_wrote(struct fixture *f, uint64_t conn, uint64_t ts, const struct bytes *b)
 {
-	feed_as(f, conn, &f->tcp, PID, TID, ts, HTTP_DIR_OUT, false, b);
+	feed_as(f, conn, &f->tcp, PID, TID, ts, CONN_DIR_OUT, false, b);
 }
 
 /* ... and read. */
 static void client_read(struct fixture *f, uint64_t conn, uint64_t ts, const struct bytes *b)
 {
-	feed_as(f, conn, &f->tcp, PID, TID, ts, HTTP_DIR_IN, false, b);
+	feed_as(f, conn, &f->tcp, PID, TID, ts, CONN_DIR_IN, false, b);
 }
 
 /* A connection from its start: the startup for database shop and the server's welcome. */
@@ -713,7 +741,7 @@ static void test_ssl_refused_then_plaintext(void **state)
 
 	fe_ssl_request(&b);
 	client_wrote(f, 1, 10, &b);
-	pg_tracker_data(f->t, 1, &f->tcp, PID, TID, 11, HTTP_DIR_IN, false, &no, 1, 1);
+	pg_data(f, 1, &f->tcp, PID, TID, 11, CONN_DIR_IN, false, &no, 1, 1);
 	connect_shop(f, 1, 12);
 	simple_query(f, 1, 100, "SELECT * FROM users", "SELECT 1");
 
@@ -736,10 +764,10 @@ static void test_ssl_accepted_ciphertext_not_read(void **state)
 
 	fe_ssl_request(&b);
 	client_wrote(f, 1, 10, &b);
-	pg_tracker_data(f->t, 1, &f->tcp, PID, TID, 11, HTTP_DIR_IN, false, &yes, 1, 1);
+	pg_data(f, 1, &f->tcp, PID, TID, 11, CONN_DIR_IN, false, &yes, 1, 1);
 	/* a driver with its own TLS (Go, Java): the socket's bytes are all there is */
-	pg_tracker_data(f->t, 1, &f->tcp, PID, TID, 12, HTTP_DIR_OUT, false, client_hello,
-			sizeof(client_hello), 517);
+	pg_data(f, 1, &f->tcp, PID, TID, 12, CONN_DIR_OUT, false, client_hello,
+		sizeof(client_hello), 517);
 	/* even bytes that look like PostgreSQL's are ciphertext now */
 	connect_shop(f, 1, 13);
 	simple_query(f, 1, 100, "SELECT * FROM users", "SELECT 1");
@@ -757,23 +785,23 @@ static void test_ssl_accepted_plaintext_from_tls_library(void **state)
 
 	fe_ssl_request(&b);
 	client_wrote(f, 1, 10, &b);
-	pg_tracker_data(f->t, 1, &f->tcp, PID, TID, 11, HTTP_DIR_IN, false, &yes, 1, 1);
+	pg_data(f, 1, &f->tcp, PID, TID, 11, CONN_DIR_IN, false, &yes, 1, 1);
 	/* libssl hands over the plaintext; the ciphertext never reaches the tracker */
 	b.n = 0;
 	fe_startup(&b, "postgres", "shop");
-	feed_as(f, 1, &f->tcp, PID, TID, 12, HTTP_DIR_OUT, true, &b);
+	feed_as(f, 1, &f->tcp, PID, TID, 12, CONN_DIR_OUT, true, &b);
 	b.n = 0;
 	be_hello(&b);
-	feed_as(f, 1, &f->tcp, PID, TID, 13, HTTP_DIR_IN, true, &b);
+	feed_as(f, 1, &f->tcp, PID, TID, 13, CONN_DIR_IN, true, &b);
 	b.n = 0;
 	fe_query(&b, "SELECT * FROM users");
-	feed_as(f, 1, &f->tcp, PID, TID, 100, HTTP_DIR_OUT, true, &b);
+	feed_as(f, 1, &f->tcp, PID, TID, 100, CONN_DIR_OUT, true, &b);
 	b.n = 0;
 	be_row_desc(&b, "name");
 	be_data_row(&b, "bob");
 	be_complete(&b, "SELECT 1");
 	be_ready(&b, 'I');
-	feed_as(f, 1, &f->tcp, PID, TID, 110, HTTP_DIR_IN, true, &b);
+	feed_as(f, 1, &f->tcp, PID, TID, 110, CONN_DIR_IN, true, &b);
 
 	assert_int_equal(f->got.n, 1);
 	assert_string_equal(f->got.spans[0].name, "SELECT users");
@@ -790,12 +818,11 @@ static void test_gss_accepted_is_encrypted(void **state)
 	static const uint8_t yes = 'G';
 	static const uint8_t wrapped[] = { 0x00, 0x00, 0x02, 0x5c, 0x60, 0x82, 0x02, 0x58 };
 
-	pg_tracker_data(f->t, 1, &f->tcp, PID, TID, 10, HTTP_DIR_OUT, false, gss_request,
-			sizeof(gss_request), sizeof(gss_request));
-	pg_tracker_data(f->t, 1, &f->tcp, PID, TID, 11, HTTP_DIR_IN, false, &yes, 1, 1);
+	pg_data(f, 1, &f->tcp, PID, TID, 10, CONN_DIR_OUT, false, gss_request, sizeof(gss_request),
+		sizeof(gss_request));
+	pg_data(f, 1, &f->tcp, PID, TID, 11, CONN_DIR_IN, false, &yes, 1, 1);
 	/* GSSAPI-wrapped packets: no library hands their plaintext over */
-	pg_tracker_data(f->t, 1, &f->tcp, PID, TID, 12, HTTP_DIR_OUT, false, wrapped,
-			sizeof(wrapped), 608);
+	pg_data(f, 1, &f->tcp, PID, TID, 12, CONN_DIR_OUT, false, wrapped, sizeof(wrapped), 608);
 	assert_int_equal(f->got.n, 0);
 	assert_int_equal(stats(f).encrypted, 1);
 	assert_int_equal(stats(f).lost, 0);
@@ -812,13 +839,13 @@ static void test_server_end_makes_no_span(void **state)
 	m.accepted = true;
 	m.connected = false;
 	fe_query(&b, "SELECT * FROM users");
-	feed_as(f, 1, &m, PID, TID, 10, HTTP_DIR_IN, false, &b);
+	feed_as(f, 1, &m, PID, TID, 10, CONN_DIR_IN, false, &b);
 	b.n = 0;
 	be_row_desc(&b, "name");
 	be_data_row(&b, "bob");
 	be_complete(&b, "SELECT 1");
 	be_ready(&b, 'I');
-	feed_as(f, 1, &m, PID, TID, 20, HTTP_DIR_OUT, false, &b);
+	feed_as(f, 1, &m, PID, TID, 20, CONN_DIR_OUT, false, &b);
 
 	assert_int_equal(f->got.n, 0);
 	assert_int_equal(stats(f).unpaired, 0);
@@ -926,7 +953,7 @@ static void test_libpq_unjoined_calls_counted(void **state)
 	assert_int_equal(st.libpq_joined, 0);
 	assert_int_equal(st.libpq_unjoined, 1);
 	/* the process ends: its calls waiting for their bytes never get them */
-	pg_tracker_proc_exit(f->t, PID, 1000);
+	conn_table_proc_exit(f->conns, PID, 1000);
 	st = stats(f);
 	assert_int_equal(st.libpq_unjoined, PG_MAX_CALLS + 1);
 	assert_int_equal(f->got.n, 0);
@@ -964,18 +991,18 @@ static void test_libpq_connect_params_unix_socket(void **state)
 	free(e);
 
 	fe_startup(&b, "postgres", "shop");
-	feed_as(f, 1, &f->unix_sock, PID, TID, 60, HTTP_DIR_OUT, false, &b);
+	feed_as(f, 1, &f->unix_sock, PID, TID, 60, CONN_DIR_OUT, false, &b);
 	b.n = 0;
 	be_hello(&b);
-	feed_as(f, 1, &f->unix_sock, PID, TID, 61, HTTP_DIR_IN, false, &b);
+	feed_as(f, 1, &f->unix_sock, PID, TID, 61, CONN_DIR_IN, false, &b);
 	b.n = 0;
 	fe_query(&b, "SELECT * FROM users");
-	feed_as(f, 1, &f->unix_sock, PID, TID, 100, HTTP_DIR_OUT, false, &b);
+	feed_as(f, 1, &f->unix_sock, PID, TID, 100, CONN_DIR_OUT, false, &b);
 	b.n = 0;
 	be_row_desc(&b, "name");
 	be_complete(&b, "SELECT 0");
 	be_ready(&b, 'I');
-	feed_as(f, 1, &f->unix_sock, PID, TID, 110, HTTP_DIR_IN, false, &b);
+	feed_as(f, 1, &f->unix_sock, PID, TID, 110, CONN_DIR_IN, false, &b);
 
 	assert_int_equal(f->got.n, 1);
 	s = &f->got.spans[0];
@@ -1016,31 +1043,31 @@ static void test_libpq_conninfo_namespace(void **state)
 	/* the startup names the database: that is the one the server opened */
 	libpq_call(f, TID, 50, LIBPQ_CONNECT_START, 0, NULL, ci);
 	fe_startup(&b, "postgres", "shop");
-	feed_as(f, 1, &f->unix_sock, PID, TID, 60, HTTP_DIR_OUT, false, &b);
+	feed_as(f, 1, &f->unix_sock, PID, TID, 60, CONN_DIR_OUT, false, &b);
 	b.n = 0;
 	be_hello(&b);
-	feed_as(f, 1, &f->unix_sock, PID, TID, 61, HTTP_DIR_IN, false, &b);
+	feed_as(f, 1, &f->unix_sock, PID, TID, 61, CONN_DIR_IN, false, &b);
 
 	/* a startup captured only up to its protocol code: the conninfo tells the database */
 	libpq_call(f, TID, 70, LIBPQ_CONNECT_START, 0, NULL, ci);
 	b.n = 0;
 	fe_startup(&b, "postgres", "my db");
-	pg_tracker_data(f->t, 2, &f->unix_sock, PID, TID, 80, HTTP_DIR_OUT, false, b.d, 8, b.n);
+	pg_data(f, 2, &f->unix_sock, PID, TID, 80, CONN_DIR_OUT, false, b.d, 8, b.n);
 	b.n = 0;
 	be_hello(&b);
-	feed_as(f, 2, &f->unix_sock, PID, TID, 81, HTTP_DIR_IN, false, &b);
+	feed_as(f, 2, &f->unix_sock, PID, TID, 81, CONN_DIR_IN, false, &b);
 
 	b.n = 0;
 	fe_query(&b, "SELECT 1");
-	feed_as(f, 1, &f->unix_sock, PID, TID, 100, HTTP_DIR_OUT, false, &b);
-	feed_as(f, 2, &f->unix_sock, PID, TID, 101, HTTP_DIR_OUT, false, &b);
+	feed_as(f, 1, &f->unix_sock, PID, TID, 100, CONN_DIR_OUT, false, &b);
+	feed_as(f, 2, &f->unix_sock, PID, TID, 101, CONN_DIR_OUT, false, &b);
 	b.n = 0;
 	be_row_desc(&b, "?column?");
 	be_data_row(&b, "1");
 	be_complete(&b, "SELECT 1");
 	be_ready(&b, 'I');
-	feed_as(f, 1, &f->unix_sock, PID, TID, 110, HTTP_DIR_IN, false, &b);
-	feed_as(f, 2, &f->unix_sock, PID, TID, 111, HTTP_DIR_IN, false, &b);
+	feed_as(f, 1, &f->unix_sock, PID, TID, 110, CONN_DIR_IN, false, &b);
+	feed_as(f, 2, &f->unix_sock, PID, TID, 111, CONN_DIR_IN, false, &b);
 
 	assert_int_equal(f->got.n, 2);
 	s = &f->got.spans[0];
@@ -1077,12 +1104,12 @@ static void test_thread_parent(void **state)
 	f->parent_tid = 9;
 	connect_shop(f, 1, 10);
 	fe_query(&b, "SELECT * FROM users");
-	feed_as(f, 1, &f->tcp, PID, 9, 100, HTTP_DIR_OUT, false, &b);
+	feed_as(f, 1, &f->tcp, PID, 9, 100, CONN_DIR_OUT, false, &b);
 	b.n = 0;
 	be_row_desc(&b, "name");
 	be_complete(&b, "SELECT 0");
 	be_ready(&b, 'I');
-	feed_as(f, 1, &f->tcp, PID, 9, 110, HTTP_DIR_IN, false, &b);
+	feed_as(f, 1, &f->tcp, PID, 9, 110, CONN_DIR_IN, false, &b);
 	/* another thread serves no request */
 	simple_query(f, 1, 200, "SELECT 1", "SELECT 1");
 
@@ -1103,13 +1130,13 @@ static void test_thread_parent(void **state)
 
 /* ---- bytes cut anyhow ---- */
 
-static void feed_bytewise(struct fixture *f, uint64_t conn, uint64_t ts, enum http_dir dir,
+static void feed_bytewise(struct fixture *f, uint64_t conn, uint64_t ts, enum conn_dir dir,
 			  const struct bytes *b)
 {
 	size_t i;
 
 	for (i = 0; i < b->n; i++)
-		pg_tracker_data(f->t, conn, &f->tcp, PID, TID, ts + i, dir, false, b->d + i, 1, 1);
+		pg_data(f, conn, &f->tcp, PID, TID, ts + i, dir, false, b->d + i, 1, 1);
 }
 
 static void test_one_byte_feeds(void **state)
@@ -1124,23 +1151,23 @@ static void test_one_byte_feeds(void **state)
 	client_wrote(f, 1, 10, &b);
 	b.n = 0;
 	be_hello(&b);
-	feed_bytewise(f, 1, 100, HTTP_DIR_IN, &b);
+	feed_bytewise(f, 1, 100, CONN_DIR_IN, &b);
 
 	b.n = 0;
 	fe_query(&b, "SELECT * FROM users WHERE name = 'bob'");
-	feed_bytewise(f, 1, 1000, HTTP_DIR_OUT, &b);
+	feed_bytewise(f, 1, 1000, CONN_DIR_OUT, &b);
 	b.n = 0;
 	be_row_desc(&b, "name");
 	be_data_row(&b, "bob");
 	be_complete(&b, "SELECT 1");
 	be_ready(&b, 'I');
 	end = 2000 + b.n - 1;
-	feed_bytewise(f, 1, 2000, HTTP_DIR_IN, &b);
+	feed_bytewise(f, 1, 2000, CONN_DIR_IN, &b);
 	assert_int_equal(f->got.n, 1);
 
 	b.n = 0;
 	fe_extended(&b, "SELECT abalance FROM pgbench_accounts WHERE aid = $1", "1");
-	feed_bytewise(f, 1, 3000, HTTP_DIR_OUT, &b);
+	feed_bytewise(f, 1, 3000, CONN_DIR_OUT, &b);
 	b.n = 0;
 	msg_empty(&b, '1');
 	msg_empty(&b, '2');
@@ -1148,7 +1175,7 @@ static void test_one_byte_feeds(void **state)
 	be_data_row(&b, "0");
 	be_complete(&b, "SELECT 1");
 	be_ready(&b, 'I');
-	feed_bytewise(f, 1, 4000, HTTP_DIR_IN, &b);
+	feed_bytewise(f, 1, 4000, CONN_DIR_IN, &b);
 
 	assert_int_equal(f->got.n, 2);
 	s = &f->got.spans[0];
@@ -1184,8 +1211,7 @@ static void test_data_row_gap(void **state)
 	be_row_desc(&b, "body");
 	row_at = b.n;
 	be_data_row(&b, big);
-	pg_tracker_data(f->t, 1, &f->tcp, PID, TID, 110, HTTP_DIR_IN, false, b.d, row_at + 200,
-			b.n);
+	pg_data(f, 1, &f->tcp, PID, TID, 110, CONN_DIR_IN, false, b.d, row_at + 200, b.n);
 	/* a row larger than what the tracker keeps of a message, all captured */
 	b.n = 0;
 	be_data_row(&b, big);
@@ -1228,7 +1254,7 @@ static void test_lost_answer_does_not_shift_spans(void **state)
 		be_data_row(&b, big);
 	be_complete(&b, "SELECT 10");
 	be_ready(&b, 'I');
-	pg_tracker_data(f->t, 1, &f->tcp, PID, TID, 110, HTTP_DIR_IN, false, b.d, 4096, b.n);
+	pg_data(f, 1, &f->tcp, PID, TID, 110, CONN_DIR_IN, false, b.d, 4096, b.n);
 	assert_int_equal(stats(f).lost, 1);
 
 	simple_query(f, 1, 200, "SELECT * FROM users", "SELECT 1");
@@ -1251,7 +1277,7 @@ static void test_close_mid_query_is_aborted(void **state)
 	connect_shop(f, 1, 10);
 	fe_query(&b, "SELECT pg_sleep(60)");
 	client_wrote(f, 1, 100, &b);
-	pg_tracker_close(f->t, 1, 200);
+	conn_table_close(f->conns, 1, 200);
 
 	assert_int_equal(f->got.n, 0);
 	st = stats(f);
@@ -1287,10 +1313,10 @@ static void test_proc_exit_frees_everything(void **state)
 	/* another process's connection stays */
 	b.n = 0;
 	fe_startup(&b, "postgres", "shop");
-	feed_as(f, 3, &f->tcp, PID + 1, 11, 40, HTTP_DIR_OUT, false, &b);
+	feed_as(f, 3, &f->tcp, PID + 1, 11, 40, CONN_DIR_OUT, false, &b);
 	assert_int_equal(stats(f).conns, 3);
 
-	pg_tracker_proc_exit(f->t, PID, 200);
+	conn_table_proc_exit(f->conns, PID, 200);
 	st = stats(f);
 	assert_int_equal(st.conns, 1);
 	assert_int_equal(st.aborted, 1);
@@ -1299,17 +1325,17 @@ static void test_proc_exit_frees_everything(void **state)
 
 	b.n = 0;
 	be_hello(&b);
-	feed_as(f, 3, &f->tcp, PID + 1, 11, 41, HTTP_DIR_IN, false, &b);
+	feed_as(f, 3, &f->tcp, PID + 1, 11, 41, CONN_DIR_IN, false, &b);
 	b.n = 0;
 	fe_query(&b, "SELECT 1");
-	feed_as(f, 3, &f->tcp, PID + 1, 11, 300, HTTP_DIR_OUT, false, &b);
+	feed_as(f, 3, &f->tcp, PID + 1, 11, 300, CONN_DIR_OUT, false, &b);
 	b.n = 0;
 	be_complete(&b, "SELECT 0");
 	be_ready(&b, 'I');
-	feed_as(f, 3, &f->tcp, PID + 1, 11, 310, HTTP_DIR_IN, false, &b);
+	feed_as(f, 3, &f->tcp, PID + 1, 11, 310, CONN_DIR_IN, false, &b);
 	assert_int_equal(f->got.n, 2);
 	assert_int_equal(f->got.spans[1].pid, PID + 1);
-	pg_tracker_proc_exit(f->t, PID + 1, 400);
+	conn_table_proc_exit(f->conns, PID + 1, 400);
 	assert_int_equal(stats(f).conns, 0);
 }
 
@@ -1339,28 +1365,28 @@ static void test_visit_conns_idle_and_used(void **state)
 	connect_shop(f, 1, 10);
 	simple_query(f, 1, 20, "SELECT 1", "SELECT 1");
 	fe_startup(&b, "postgres", "shop");
-	feed_as(f, 2, &f->tcp, PID + 1, TID, 10, HTTP_DIR_OUT, false, &b);
-	feed_as(f, 3, &f->tcp, PID + 2, TID, 10, HTTP_DIR_OUT, false, &b);
+	feed_as(f, 2, &f->tcp, PID + 1, TID, 10, CONN_DIR_OUT, false, &b);
+	feed_as(f, 3, &f->tcp, PID + 2, TID, 10, CONN_DIR_OUT, false, &b);
 	b.n = 0;
 	be_hello(&b);
-	feed_as(f, 2, &f->tcp, PID + 1, TID, 11, HTTP_DIR_IN, false, &b);
-	feed_as(f, 3, &f->tcp, PID + 2, TID, 11, HTTP_DIR_IN, false, &b);
+	feed_as(f, 2, &f->tcp, PID + 1, TID, 11, CONN_DIR_IN, false, &b);
+	feed_as(f, 3, &f->tcp, PID + 2, TID, 11, CONN_DIR_IN, false, &b);
 	b.n = 0;
 	fe_query(&b, "SELECT pg_sleep(5)");
-	feed_as(f, 2, &f->tcp, PID + 1, TID, 20, HTTP_DIR_OUT, false, &b);
+	feed_as(f, 2, &f->tcp, PID + 1, TID, 20, CONN_DIR_OUT, false, &b);
 	b.n = 0;
 	fe_query(&b, "BEGIN");
-	feed_as(f, 3, &f->tcp, PID + 2, TID, 20, HTTP_DIR_OUT, false, &b);
+	feed_as(f, 3, &f->tcp, PID + 2, TID, 20, CONN_DIR_OUT, false, &b);
 	b.n = 0;
 	be_complete(&b, "BEGIN");
 	be_ready(&b, 'T');
-	feed_as(f, 3, &f->tcp, PID + 2, TID, 21, HTTP_DIR_IN, false, &b);
+	feed_as(f, 3, &f->tcp, PID + 2, TID, 21, CONN_DIR_IN, false, &b);
 	/* a server's connection is no pool of ours */
 	server.pid = PID + 3;
 	server.accepted = true;
 	b.n = 0;
 	fe_query(&b, "SELECT 1");
-	feed_as(f, 4, &server, PID + 3, TID, 30, HTTP_DIR_IN, false, &b);
+	feed_as(f, 4, &server, PID + 3, TID, 30, CONN_DIR_IN, false, &b);
 
 	pg_tracker_visit_conns(f->t, visit_conn, &v);
 	assert_int_equal(v.n, 3);
@@ -1431,12 +1457,12 @@ static void test_cancel_request_marks_query(void **state)
 	b.n = 0;
 	fe_cancel(&b, KEY_PID, KEY_SECRET + 1);
 	client_wrote(f, 2, 150, &b);
-	pg_tracker_close(f->t, 2, 151);
+	conn_table_close(f->conns, 2, 151);
 	/* PQcancel: a new connection that carries the first one's key */
 	b.n = 0;
 	fe_cancel(&b, KEY_PID, KEY_SECRET);
-	feed_as(f, 3, &f->tcp, PID, 8, 200, HTTP_DIR_OUT, false, &b);
-	pg_tracker_close(f->t, 3, 201);
+	feed_as(f, 3, &f->tcp, PID, 8, 200, CONN_DIR_OUT, false, &b);
+	conn_table_close(f->conns, 3, 201);
 	assert_int_equal(f->got.n, 0);
 	b.n = 0;
 	be_error(&b, "57014", "canceling statement due to user request");

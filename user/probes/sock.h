@@ -1,15 +1,14 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* The sock BPF object: socket syscalls of watched processes; its events feed the HTTP and the
- * PostgreSQL trackers. */
+/* The sock BPF object: socket syscalls of watched processes; its events feed the connection
+ * table, which hands each connection's bytes to the protocol that reads it. */
 #ifndef OBSPROBE_SOCK_PROBE_H
 #define OBSPROBE_SOCK_PROBE_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "protocols/http.h"
-#include "protocols/pg.h"
 #include "obsprobe/sock.h"
+#include "pipeline/conn.h"
 
 struct proc_bpf;
 struct sock_bpf;
@@ -18,15 +17,8 @@ struct sock_bpf;
 struct sock_bpf *sock_probe_start(struct proc_bpf *owner, uint32_t capture_bytes);
 void sock_probe_destroy(struct sock_bpf *skel); /* NULL ok */
 
-/* Where socket events go. The HTTP tracker is also the table of connections: it is always
- * there, http_spans says whether HTTP is parsed. pg is NULL when PostgreSQL is not. */
-struct sock_sinks {
-	struct http_tracker *http;
-	struct pg_tracker *pg;
-	bool http_spans;
-};
-
-/* Decodes one OBS_EV_SOCK_* event into the trackers. Returns 0, or -EINVAL when it is short. */
-int sock_handle_event(const struct sock_sinks *s, const void *data, size_t size);
+/* Decodes one OBS_EV_SOCK_* event into conns. Returns 0, or -EINVAL when it is short, of
+ * another type, or says it captured more than it moved. */
+int sock_event_decode(struct conn_table *conns, const void *data, size_t size);
 
 #endif /* OBSPROBE_SOCK_PROBE_H */

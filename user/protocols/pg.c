@@ -9,9 +9,8 @@
 #include "protocols/sql.h"
 #include "pipeline/semconv.h"
 
-#define CONN_BUCKETS 4096
 #define TID_BUCKETS 1024
-#define POOL_MAX (HTTP_ADDR_MAX + 16)
+#define POOL_MAX (CONN_ADDR_MAX + 16)
 
 enum op_kind {
 	OP_SIMPLE,  /* 'Q': one span, ended by ReadyForQuery */
@@ -52,17 +51,16 @@ enum conn_role {
 	ROLE_CANCEL,  /* a connection that carried a CancelRequest */
 };
 
+/* A connection's PostgreSQL state, hung off its entry in the connection table. */
 struct pg_conn {
-	struct pg_conn *next;
-	uint64_t id;
-	uint32_t pid;
+	struct conn *conn; /* identity and ends */
 	enum conn_role role;
 	bool ssl_accepted; /* the server said 'S': bytes not from a TLS library are ciphertext */
 	bool encrypted;	   /* ... and such bytes came: nothing more to read here */
 	char txn;	   /* last ReadyForQuery status: 'I', 'T', 'E'; 0 before the first */
 	uint32_t key_pid, key_secret; /* BackendKeyData, for CancelRequest */
 	char db[PG_NAME_MAX];
-	char address[HTTP_ADDR_MAX]; /* server.address */
+	char address[CONN_ADDR_MAX]; /* server.address */
 	int port;		     /* server.port, 0 unknown */
 	bool is_unix;
 	struct pg_op *head, *tail;
@@ -93,8 +91,8 @@ struct pq_thread {
 
 struct pg_tracker {
 	struct pg_tracker_ops ops;
-	size_t max_conns;
-	struct pg_conn *conns[CONN_BUCKETS];
+	struct conn_table *conns;
+	struct conn_proto proto;
 	struct pq_thread *tids[TID_BUCKETS];
 	size_t nthreads;
 	struct pg_tracker_stats stats;
@@ -109,21 +107,37 @@ struct feed {
 	uint64_t msg_ts; /* when the message being delivered began: its first byte's feed */
 };
 
-struct pg_tracker *pg_tracker_new(const struct pg_tracker_ops *ops, size_t max_conns)
+/* Could the first bytes of a connection, read or written by the watched process, be
+ * PostgreSQL's (either end)? */
+static bool sniff(enum conn_dir dir, const uint8_t *data, size_t len)
+{
+	(void)dir; /* either end may be watched: a client writes what a server reads */
+	return pg_sniff_frontend(data, len) || pg_sniff_backend(data, len);
+}
+
+static void on_data(void *tracker, struct conn *cn, const struct conn_data *d);
+static void on_close(void *tracker, struct conn *cn, uint64_t ts_ns);
+static void on_proc_exit(void *tracker, uint32_t pid);
+
+struct pg_tracker *pg_tracker_new(const struct pg_tracker_ops *ops, struct conn_table *conns)
 {
 	struct pg_tracker *t = calloc(1, sizeof(*t));
 
 	if (!t)
 		return NULL;
 	t->ops = *ops;
-	t->max_conns = max_conns ? max_conns : 1;
+	t->conns = conns;
+	t->proto = (struct conn_proto){ .name = "postgresql",
+					.sniff = sniff,
+					.data = on_data,
+					.close = on_close,
+					.proc_exit = on_proc_exit,
+					.tracker = t };
+	if (conn_table_register(conns, &t->proto)) {
+		free(t);
+		return NULL;
+	}
 	return t;
-}
-
-bool pg_tracker_sniff(enum http_dir dir, const uint8_t *data, size_t len)
-{
-	(void)dir; /* either end may be watched: a client writes what a server reads */
-	return pg_sniff_frontend(data, len) || pg_sniff_backend(data, len);
 }
 
 /* ---- names: prepared statements and portals ---- */
@@ -389,7 +403,7 @@ static void join_libpq(struct pg_tracker *t, struct pg_conn *c, struct pg_op *op
 	struct pq_thread *th = *thread_slot(t, op->tid);
 	unsigned i;
 
-	if (!th || th->pid != c->pid)
+	if (!th || th->pid != c->conn->pid)
 		return;
 	for (i = 0; i < th->n; i++) {
 		struct pq_call *call = &th->calls[(th->first + i) % PG_MAX_CALLS];
@@ -415,7 +429,8 @@ static void adopt_connect(struct pg_tracker *t, struct pg_conn *c, uint32_t tid,
 {
 	struct pq_thread *th = *thread_slot(t, tid);
 
-	if (!th || th->pid != c->pid || !th->connect_ts || ts - th->connect_ts > 30000000000ull)
+	if (!th || th->pid != c->conn->pid || !th->connect_ts ||
+	    ts - th->connect_ts > 30000000000ull)
 		return;
 	th->connect_ts = 0;
 	if (!c->db[0] && th->db[0])
@@ -447,7 +462,7 @@ static void finish_op(struct feed *f, struct pg_op *op, uint64_t end_ns)
 	else
 		span_new_trace_id(s->trace_id);
 	span_new_span_id(s->span_id);
-	s->pid = c->pid;
+	s->pid = c->conn->pid;
 	s->tid = op->tid;
 	s->start_ns = op->start_ns;
 	s->end_ns = end_ns > op->start_ns ? end_ns : op->start_ns;
@@ -543,6 +558,20 @@ static void ops_abort(struct pg_tracker *t, struct pg_conn *c)
 
 /* ---- messages ---- */
 
+struct cancel_key {
+	uint32_t pid, secret;
+};
+
+/* A CancelRequest names its target by BackendKeyData: the query in flight there. */
+static void mark_cancelled(void *ctx, const struct conn *cn)
+{
+	const struct cancel_key *k = ctx;
+	struct pg_conn *o = cn->state;
+
+	if (o && o->key_pid == k->pid && o->key_secret == k->secret && o->head)
+		o->head->cancel = true;
+}
+
 static void on_frontend(struct feed *f, const struct pg_msg *m)
 {
 	struct pg_conn *c = f->c;
@@ -564,17 +593,12 @@ static void on_frontend(struct feed *f, const struct pg_msg *m)
 		pg_stream_expect_ssl_reply(&c->st[PG_BACKEND]);
 		break;
 	case PG_MSG_CANCEL: {
-		uint32_t pid, key;
-		struct pg_conn *o;
-		size_t i;
+		struct cancel_key k;
 
 		c->role = ROLE_CANCEL;
-		if (pg_decode_key(m, &pid, &key))
+		if (pg_decode_key(m, &k.pid, &k.secret))
 			break;
-		for (i = 0; i < CONN_BUCKETS; i++)
-			for (o = f->t->conns[i]; o; o = o->next)
-				if (o->key_pid == pid && o->key_secret == key && o->head)
-					o->head->cancel = true;
+		conn_table_visit(f->t->conns, &f->t->proto, mark_cancelled, &k);
 		break;
 	}
 	case 'Q':
@@ -756,42 +780,24 @@ static void on_msg(void *ctx, const struct pg_msg *m)
 
 /* ---- connections ---- */
 
-static struct pg_conn **conn_slot(struct pg_tracker *t, uint64_t id)
+static void conn_free(struct pg_tracker *t, struct pg_conn *c)
 {
-	struct pg_conn **pp = &t->conns[(id * 0x9e3779b97f4a7c15ull) >> 52];
-
-	while (*pp && (*pp)->id != id)
-		pp = &(*pp)->next;
-	return pp;
-}
-
-static void conn_free(struct pg_tracker *t, struct pg_conn **pp)
-{
-	struct pg_conn *c = *pp;
-
 	ops_abort(t, c);
 	names_free(&c->stmts, &c->nstmts);
 	names_free(&c->portals, &c->nportals);
-	*pp = c->next;
 	free(c);
 	t->stats.conns--;
 }
 
-static struct pg_conn *conn_new(struct pg_tracker *t, struct pg_conn **pp, uint64_t id,
-				uint32_t pid, const struct conn_meta *meta)
+static struct pg_conn *conn_new(struct pg_tracker *t, struct conn *cn)
 {
-	struct pg_conn *c;
+	struct pg_conn *c = calloc(1, sizeof(*c));
+	const struct conn_meta *meta = &cn->meta;
 
-	if (t->stats.conns >= t->max_conns) {
-		t->stats.conns_full++;
-		return NULL;
-	}
-	c = calloc(1, sizeof(*c));
 	if (!c)
 		return NULL;
-	c->id = id;
-	c->pid = pid;
-	if (meta) {
+	c->conn = cn;
+	if (cn->have_meta) {
 		c->is_unix = meta->is_unix;
 		/* the watched process is the client: the server is the far end */
 		if (!meta->is_unix && meta->remote_addr[0]) {
@@ -799,16 +805,16 @@ static struct pg_conn *conn_new(struct pg_tracker *t, struct pg_conn **pp, uint6
 			c->port = meta->remote_port;
 		}
 	}
-	*pp = c;
+	cn->state = c;
 	t->stats.conns++;
 	return c;
 }
 
 /* Which end the watched process is, from the first bytes it moved: a client writes frontend
  * messages and reads backend ones. Sets up the streams for a client. */
-static void decide_role(struct pg_conn *c, enum http_dir dir, const uint8_t *d, size_t n)
+static void decide_role(struct pg_conn *c, enum conn_dir dir, const uint8_t *d, size_t n)
 {
-	bool out = dir == HTTP_DIR_OUT, fe = pg_sniff_frontend(d, n), be = pg_sniff_backend(d, n);
+	bool out = dir == CONN_DIR_OUT, fe = pg_sniff_frontend(d, n), be = pg_sniff_backend(d, n);
 
 	/* neither, or both (an ErrorResponse reads as an Execute too, CommandComplete "SET" as a
 	 * Close): the next bytes tell */
@@ -821,25 +827,22 @@ static void decide_role(struct pg_conn *c, enum http_dir dir, const uint8_t *d, 
 	pg_stream_init(&c->st[PG_BACKEND], PG_BACKEND, false);
 }
 
-void pg_tracker_data(struct pg_tracker *t, uint64_t conn_id, const struct conn_meta *meta,
-		     uint32_t pid, uint32_t tid, uint64_t ts_ns, enum http_dir dir, bool from_tls,
-		     const uint8_t *data, size_t len, uint64_t total)
+static void on_data(void *tracker, struct conn *cn, const struct conn_data *d)
 {
-	struct pg_conn **pp = conn_slot(t, conn_id), *c = *pp;
-	struct feed f = { .t = t, .tid = tid, .ts = ts_ns };
-	struct msg_ctx mc = { .f = &f, .dir = dir == HTTP_DIR_OUT ? PG_FRONTEND : PG_BACKEND };
+	struct pg_tracker *t = tracker;
+	struct pg_conn *c = cn->state ? cn->state : conn_new(t, cn);
+	struct feed f = { .t = t, .tid = d->tid, .ts = d->ts_ns };
+	struct msg_ctx mc = { .f = &f, .dir = d->dir == CONN_DIR_OUT ? PG_FRONTEND : PG_BACKEND };
 	struct pg_stream *st;
 	uint64_t lost;
 
 	if (!c)
-		c = conn_new(t, pp, conn_id, pid, meta);
-	if (!c)
 		return;
 	if (c->role == ROLE_UNKNOWN)
-		decide_role(c, dir, data, len);
+		decide_role(c, d->dir, d->data, d->len);
 	if (c->role != ROLE_CLIENT || c->encrypted)
 		return;
-	if (c->ssl_accepted && !from_tls) {
+	if (c->ssl_accepted && !d->from_tls) {
 		/* TLS that no hooked library decrypts for us (a Go or Java driver) */
 		c->encrypted = true;
 		t->stats.encrypted++;
@@ -854,37 +857,28 @@ void pg_tracker_data(struct pg_tracker *t, uint64_t conn_id, const struct conn_m
 		ops_abort(t, c);
 	st = &c->st[mc.dir];
 	/* a message begun in an earlier feed began when that feed came */
-	f.msg_ts = st->type || st->hdr_len ? c->msg_ts[mc.dir] : ts_ns;
+	f.msg_ts = st->type || st->hdr_len ? c->msg_ts[mc.dir] : d->ts_ns;
 	lost = st->stats.lost;
-	pg_stream_feed(st, data, len, total, on_msg, &mc);
+	pg_stream_feed(st, d->data, d->len, d->total, on_msg, &mc);
 	if (st->type || st->hdr_len)
 		c->msg_ts[mc.dir] = f.msg_ts;
 	t->stats.lost += st->stats.lost - lost;
 }
 
-void pg_tracker_close(struct pg_tracker *t, uint64_t conn_id, uint64_t ts_ns)
+static void on_close(void *tracker, struct conn *cn, uint64_t ts_ns)
 {
-	struct pg_conn **pp = conn_slot(t, conn_id);
-
 	(void)ts_ns;
-	if (*pp)
-		conn_free(t, pp);
+	if (cn->state)
+		conn_free(tracker, cn->state);
+	cn->state = NULL;
 }
 
-void pg_tracker_proc_exit(struct pg_tracker *t, uint32_t pid, uint64_t ts_ns)
+/* Its connections went with the connection table; its threads' libpq calls go now. */
+static void on_proc_exit(void *tracker, uint32_t pid)
 {
+	struct pg_tracker *t = tracker;
 	size_t i;
 
-	(void)ts_ns;
-	for (i = 0; i < CONN_BUCKETS; i++) {
-		struct pg_conn **pp = &t->conns[i];
-
-		while (*pp)
-			if ((*pp)->pid == pid)
-				conn_free(t, pp);
-			else
-				pp = &(*pp)->next;
-	}
 	for (i = 0; i < TID_BUCKETS; i++) {
 		struct pq_thread **pp = &t->tids[i];
 
@@ -902,9 +896,6 @@ void pg_tracker_free(struct pg_tracker *t)
 
 	if (!t)
 		return;
-	for (i = 0; i < CONN_BUCKETS; i++)
-		while (t->conns[i])
-			conn_free(t, &t->conns[i]);
 	for (i = 0; i < TID_BUCKETS; i++)
 		while (t->tids[i])
 			thread_drop(t, &t->tids[i]);
@@ -916,24 +907,33 @@ void pg_tracker_get_stats(const struct pg_tracker *t, struct pg_tracker_stats *o
 	*out = t->stats;
 }
 
+struct visit_ctx {
+	pg_conn_visit_fn fn;
+	void *ctx;
+};
+
+static void visit_one(void *ctx, const struct conn *cn)
+{
+	const struct visit_ctx *v = ctx;
+	const struct pg_conn *c = cn->state;
+	char pool[POOL_MAX];
+
+	if (!c || c->role != ROLE_CLIENT)
+		return;
+	/* semconv: server.address:server.port when the pool has no name */
+	if (c->address[0] && c->port)
+		snprintf(pool, sizeof(pool), "%s:%d", c->address, c->port);
+	else
+		snprintf(pool, sizeof(pool), "%s",
+			 c->address[0] ? c->address
+			 : c->is_unix  ? "unix"
+				       : "unknown");
+	v->fn(v->ctx, cn->pid, pool, c->head || c->txn == 'T' || c->txn == 'E');
+}
+
 void pg_tracker_visit_conns(const struct pg_tracker *t, pg_conn_visit_fn fn, void *ctx)
 {
-	char pool[POOL_MAX];
-	const struct pg_conn *c;
-	size_t i;
+	struct visit_ctx v = { fn, ctx };
 
-	for (i = 0; i < CONN_BUCKETS; i++)
-		for (c = t->conns[i]; c; c = c->next) {
-			if (c->role != ROLE_CLIENT)
-				continue;
-			/* semconv: server.address:server.port when the pool has no name */
-			if (c->address[0] && c->port)
-				snprintf(pool, sizeof(pool), "%s:%d", c->address, c->port);
-			else
-				snprintf(pool, sizeof(pool), "%s",
-					 c->address[0] ? c->address
-					 : c->is_unix  ? "unix"
-						       : "unknown");
-			fn(ctx, c->pid, pool, c->head || c->txn == 'T' || c->txn == 'E');
-		}
+	conn_table_visit(t->conns, &t->proto, visit_one, &v);
 }

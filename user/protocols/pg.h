@@ -12,8 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "protocols/http.h" /* struct conn_meta, enum http_dir */
 #include "obsprobe/libpq.h"
+#include "pipeline/conn.h"
 #include "pipeline/span.h"
 
 #define PG_MAX_OPS 64		 /* messages awaiting an answer on one connection */
@@ -37,7 +37,6 @@ struct pg_tracker_stats {
 	uint64_t unpaired;	 /* answers with no message of ours waiting for them */
 	uint64_t aborted;	 /* queries whose connection ended before the answer */
 	uint64_t ops_full;	 /* queries not followed: PG_MAX_OPS reached */
-	uint64_t conns_full;	 /* connections not followed: the table was full */
 	uint64_t encrypted;	 /* connections gone TLS with no plaintext from a TLS library */
 	uint64_t libpq_calls;	 /* libpq query calls seen */
 	uint64_t libpq_joined;	 /* ... joined with their wire messages */
@@ -46,20 +45,11 @@ struct pg_tracker_stats {
 
 struct pg_tracker;
 
-struct pg_tracker *pg_tracker_new(const struct pg_tracker_ops *ops, size_t max_conns);
-void pg_tracker_free(struct pg_tracker *t);
+/* Registers PostgreSQL with conns: a connection whose first bytes are PostgreSQL's (either end)
+ * is read here. The tracker must be freed after conns. */
+struct pg_tracker *pg_tracker_new(const struct pg_tracker_ops *ops, struct conn_table *conns);
+void pg_tracker_free(struct pg_tracker *t); /* NULL ok */
 
-/* Could the first bytes of a connection, read or written by the watched process, be
- * PostgreSQL's (either end)? */
-bool pg_tracker_sniff(enum http_dir dir, const uint8_t *data, size_t len);
-
-/* Bytes of a connection that pg_tracker_sniff took. meta: what is known of its ends (NULL:
- * nothing). from_tls: plaintext a TLS library handed over (else the socket's own bytes). */
-void pg_tracker_data(struct pg_tracker *t, uint64_t conn_id, const struct conn_meta *meta,
-		     uint32_t pid, uint32_t tid, uint64_t ts_ns, enum http_dir dir, bool from_tls,
-		     const uint8_t *data, size_t len, uint64_t total);
-void pg_tracker_close(struct pg_tracker *t, uint64_t conn_id, uint64_t ts_ns);
-void pg_tracker_proc_exit(struct pg_tracker *t, uint32_t pid, uint64_t ts_ns);
 /* A libpq call (e->hdr has pid, tid and time); size is the event's. */
 void pg_tracker_libpq(struct pg_tracker *t, const struct libpq_event *e);
 void pg_tracker_get_stats(const struct pg_tracker *t, struct pg_tracker_stats *out);

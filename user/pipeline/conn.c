@@ -1,0 +1,336 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include "pipeline/conn.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CONN_BUCKETS 4096
+#define TID_BUCKETS 1024
+
+struct tid_active {
+	struct tid_active *next;
+	uint32_t tid;
+	unsigned count;
+	uint8_t trace_id[16];
+	uint8_t span_id[8];
+};
+
+struct conn_table {
+	size_t max_conns;
+	struct conn *buckets[CONN_BUCKETS];
+	/* connections by (local, remote) address: both ends of a loopback or same-host connection
+	 * may be watched, and then the server's span belongs to the client's trace */
+	struct conn *tuples[CONN_BUCKETS];
+	struct conn lru; /* sentinel: lru.lru_next is the least recently used */
+	struct tid_active *tids[TID_BUCKETS];
+	const struct conn_proto *protos[CONN_MAX_PROTOS];
+	size_t nprotos;
+	struct conn_table_stats stats;
+};
+
+static size_t conn_bucket(uint64_t id)
+{
+	return (size_t)((id * 0x9e3779b97f4a7c15ull) >> 52) % CONN_BUCKETS;
+}
+
+static size_t tuple_bucket(const char *la, int lp, const char *ra, int rp)
+{
+	uint64_t h = 1469598103934665603ull; /* FNV-1a */
+	const char *p;
+
+	for (p = la; *p; p++)
+		h = (h ^ (uint8_t)*p) * 1099511628211ull;
+	h = (h ^ (uint64_t)lp) * 1099511628211ull;
+	for (p = ra; *p; p++)
+		h = (h ^ (uint8_t)*p) * 1099511628211ull;
+	h = (h ^ (uint64_t)rp) * 1099511628211ull;
+	return (size_t)(h % CONN_BUCKETS);
+}
+
+static void lru_unlink(struct conn *c)
+{
+	c->lru_prev->lru_next = c->lru_next;
+	c->lru_next->lru_prev = c->lru_prev;
+}
+
+static void lru_push(struct conn_table *t, struct conn *c)
+{
+	c->lru_prev = t->lru.lru_prev;
+	c->lru_next = &t->lru;
+	t->lru.lru_prev->lru_next = c;
+	t->lru.lru_prev = c;
+}
+
+static struct conn **conn_slot(struct conn_table *t, uint64_t id)
+{
+	struct conn **pp = &t->buckets[conn_bucket(id)];
+
+	while (*pp && (*pp)->id != id)
+		pp = &(*pp)->hnext;
+	return pp;
+}
+
+static void tuple_unlink(struct conn_table *t, struct conn *c)
+{
+	struct conn **pp;
+
+	if (!c->in_tuples)
+		return;
+	pp = &t->tuples[tuple_bucket(c->meta.local_addr, c->meta.local_port, c->meta.remote_addr,
+				     c->meta.remote_port)];
+	while (*pp && *pp != c)
+		pp = &(*pp)->tnext;
+	if (*pp)
+		*pp = c->tnext;
+	c->in_tuples = false;
+}
+
+static void tuple_link(struct conn_table *t, struct conn *c)
+{
+	size_t b;
+
+	if (c->meta.is_unix || !c->meta.local_addr[0] || !c->meta.remote_addr[0])
+		return;
+	b = tuple_bucket(c->meta.local_addr, c->meta.local_port, c->meta.remote_addr,
+			 c->meta.remote_port);
+	c->tnext = t->tuples[b];
+	t->tuples[b] = c;
+	c->in_tuples = true;
+}
+
+bool conn_meta_other_end(const struct conn_meta *a, const struct conn_meta *b)
+{
+	return a->local_port == b->remote_port && a->remote_port == b->local_port &&
+	       !strcmp(a->local_addr, b->remote_addr) && !strcmp(a->remote_addr, b->local_addr);
+}
+
+struct conn *conn_table_peer(struct conn_table *t, const struct conn *c)
+{
+	const struct conn_meta *m = &c->meta;
+	struct conn *p;
+
+	if (!c->in_tuples)
+		return NULL;
+	p = t->tuples[tuple_bucket(m->remote_addr, m->remote_port, m->local_addr, m->local_port)];
+	for (; p; p = p->tnext)
+		if (p != c && conn_meta_other_end(&p->meta, m))
+			return p;
+	return NULL;
+}
+
+/* Ends c: its protocol finishes and frees its state, then the entry goes. */
+static void conn_remove(struct conn_table *t, struct conn *c, uint64_t ts_ns)
+{
+	struct conn **pp = conn_slot(t, c->id);
+
+	if (c->proto)
+		c->proto->close(c->proto->tracker, c, ts_ns);
+	tuple_unlink(t, c);
+	if (*pp == c)
+		*pp = c->hnext;
+	lru_unlink(c);
+	t->stats.conns--;
+	free(c);
+}
+
+struct conn *conn_table_get(struct conn_table *t, uint64_t id, uint32_t pid)
+{
+	struct conn **pp = conn_slot(t, id), *c = *pp;
+
+	if (c) {
+		lru_unlink(c);
+		lru_push(t, c);
+		return c;
+	}
+	if (t->stats.conns >= t->max_conns && t->lru.lru_next != &t->lru) {
+		t->stats.evicted++;
+		/* what it had in flight ends unanswered, as if it closed now */
+		conn_remove(t, t->lru.lru_next, 0);
+		pp = conn_slot(t, id);
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->id = id;
+	c->pid = pid;
+	*pp = c;
+	lru_push(t, c);
+	t->stats.conns++;
+	return c;
+}
+
+struct conn_table *conn_table_new(size_t max_conns)
+{
+	struct conn_table *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	t->max_conns = max_conns ? max_conns : 1;
+	t->lru.lru_next = t->lru.lru_prev = &t->lru;
+	return t;
+}
+
+void conn_table_free(struct conn_table *t)
+{
+	struct tid_active *a, *n;
+	size_t i;
+
+	if (!t)
+		return;
+	while (t->lru.lru_next != &t->lru)
+		conn_remove(t, t->lru.lru_next, 0);
+	for (i = 0; i < TID_BUCKETS; i++) {
+		for (a = t->tids[i]; a; a = n) {
+			n = a->next;
+			free(a);
+		}
+	}
+	free(t);
+}
+
+int conn_table_register(struct conn_table *t, const struct conn_proto *p)
+{
+	if (t->nprotos == CONN_MAX_PROTOS)
+		return -ENOSPC;
+	t->protos[t->nprotos++] = p;
+	return 0;
+}
+
+void conn_table_open(struct conn_table *t, const struct conn_meta *m)
+{
+	struct conn *c = conn_table_get(t, m->conn_id, m->pid);
+
+	if (!c)
+		return;
+	tuple_unlink(t, c);
+	c->meta = *m;
+	c->have_meta = true;
+	tuple_link(t, c);
+}
+
+/* The first registered protocol whose sniffer takes these bytes; the fallback takes any. */
+static const struct conn_proto *choose(const struct conn_table *t, const struct conn_data *d)
+{
+	size_t i;
+
+	for (i = 0; i < t->nprotos; i++)
+		if (!t->protos[i]->sniff || t->protos[i]->sniff(d->dir, d->data, d->len))
+			return t->protos[i];
+	return NULL;
+}
+
+void conn_table_data(struct conn_table *t, uint64_t conn_id, uint32_t pid,
+		     const struct conn_data *d)
+{
+	struct conn *c = conn_table_get(t, conn_id, pid);
+
+	if (!c)
+		return;
+	if (d->from_tls)
+		c->tls = true;
+	if (!c->proto && !c->undecided) {
+		c->proto = choose(t, d);
+		c->undecided = !c->proto;
+	}
+	if (c->proto)
+		c->proto->data(c->proto->tracker, c, d);
+}
+
+void conn_table_close(struct conn_table *t, uint64_t conn_id, uint64_t ts_ns)
+{
+	struct conn *c = *conn_slot(t, conn_id);
+
+	if (c)
+		conn_remove(t, c, ts_ns);
+}
+
+void conn_table_proc_exit(struct conn_table *t, uint32_t pid, uint64_t ts_ns)
+{
+	struct conn *c, *n;
+
+	size_t i;
+
+	for (c = t->lru.lru_next; c != &t->lru; c = n) {
+		n = c->lru_next;
+		if (c->pid == pid)
+			conn_remove(t, c, ts_ns);
+	}
+	for (i = 0; i < t->nprotos; i++)
+		if (t->protos[i]->proc_exit)
+			t->protos[i]->proc_exit(t->protos[i]->tracker, pid);
+}
+
+void conn_table_visit(const struct conn_table *t, const struct conn_proto *p,
+		      void (*fn)(void *ctx, const struct conn *c), void *ctx)
+{
+	const struct conn *c;
+
+	for (c = t->lru.lru_next; c != &t->lru; c = c->lru_next)
+		if (c->proto == p)
+			fn(ctx, c);
+}
+
+void conn_table_get_stats(const struct conn_table *t, struct conn_table_stats *out)
+{
+	*out = t->stats;
+}
+
+static struct tid_active **tid_slot(struct conn_table *t, uint32_t tid)
+{
+	struct tid_active **pp = &t->tids[tid % TID_BUCKETS];
+
+	while (*pp && (*pp)->tid != tid)
+		pp = &(*pp)->next;
+	return pp;
+}
+
+void conn_table_span_enter(struct conn_table *t, uint32_t tid, const uint8_t trace_id[16],
+			   const uint8_t span_id[8])
+{
+	struct tid_active **pp = tid_slot(t, tid), *a = *pp;
+
+	if (!a) {
+		a = calloc(1, sizeof(*a));
+		if (!a)
+			return;
+		a->tid = tid;
+		*pp = a;
+	}
+	a->count++;
+	memcpy(a->trace_id, trace_id, 16);
+	memcpy(a->span_id, span_id, 8);
+}
+
+void conn_table_span_leave(struct conn_table *t, uint32_t tid)
+{
+	struct tid_active **pp = tid_slot(t, tid), *a = *pp;
+
+	if (!a)
+		return;
+	if (--a->count == 0) {
+		*pp = a->next;
+		free(a);
+	}
+}
+
+void conn_table_span_retrace(struct conn_table *t, uint32_t tid, const uint8_t span_id[8],
+			     const uint8_t trace_id[16])
+{
+	struct tid_active *a = *tid_slot(t, tid);
+
+	if (a && !memcmp(a->span_id, span_id, 8))
+		memcpy(a->trace_id, trace_id, 16);
+}
+
+bool conn_table_thread_parent(struct conn_table *t, uint32_t tid, uint8_t trace_id[16],
+			      uint8_t span_id[8])
+{
+	const struct tid_active *a = *tid_slot(t, tid);
+
+	if (!a || a->count != 1)
+		return false;
+	memcpy(trace_id, a->trace_id, 16);
+	memcpy(span_id, a->span_id, 8);
+	return true;
+}
