@@ -11,7 +11,7 @@
 
 WARM=5    # seconds of load before the outage
 OUTAGE=30 # seconds the collector is down
-AFTER=6   # seconds of load after it is back
+AFTER=12  # seconds of load after it is back: the retry backoff (up to 5 s) and the backlog (2048 queued spans) come first
 RSS_MAX_GROWTH_KIB=$((32 * 1024))
 H=http_server_request_duration_seconds
 
