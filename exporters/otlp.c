@@ -12,6 +12,7 @@
 #include <time.h>
 #include <zlib.h>
 
+#include "util/clock.h"
 #include "util/log.h"
 #include "otlp_encode.h"
 
@@ -53,22 +54,6 @@ struct otlp_exporter {
 	long retry_after_ms;
 	uint64_t last_log_ns;
 };
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t real_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static void deadline_ts(struct timespec *ts, uint64_t mono_deadline)
 {
@@ -212,14 +197,14 @@ static uint64_t jitter(uint64_t ms)
 	uint32_t r = 0;
 
 	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != sizeof(r))
-		r = (uint32_t)mono_ns();
+		r = (uint32_t)clock_mono_ns();
 	/* 50%..150% of the nominal backoff, so that many agents do not retry in step */
 	return ms / 2 + (ms ? r % ms : 0);
 }
 
 static void note_failure(struct otlp_exporter *e, enum otlp_signal sig, const char *why)
 {
-	uint64_t now = mono_ns();
+	uint64_t now = clock_mono_ns();
 	uint64_t dropped;
 
 	pthread_mutex_lock(&e->lock);
@@ -251,14 +236,14 @@ static bool send_until(struct otlp_exporter *e, enum otlp_signal sig, const uint
 		if (e->stopping && e->stop_deadline < deadline)
 			deadline = e->stop_deadline;
 		pthread_mutex_unlock(&e->lock);
-		if (mono_ns() >= deadline) {
+		if (clock_mono_ns() >= deadline) {
 			pthread_mutex_lock(&e->lock);
 			e->stats.failed[sig]++;
 			pthread_mutex_unlock(&e->lock);
 			return false;
 		}
 		/* the request itself may not outlive the deadline either */
-		now = mono_ns();
+		now = clock_mono_ns();
 		curl_easy_setopt(e->curl[sig], CURLOPT_TIMEOUT_MS,
 				 (long)((deadline - now) / 1000000ull < e->cfg.timeout_ms
 						? (deadline - now) / 1000000ull + 1
@@ -285,7 +270,7 @@ static bool send_until(struct otlp_exporter *e, enum otlp_signal sig, const uint
 		if (e->retry_after_ms >= 0 && (uint64_t)e->retry_after_ms > wait_ms)
 			wait_ms = (uint64_t)e->retry_after_ms;
 		backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
-		now = mono_ns();
+		now = clock_mono_ns();
 		if (now + wait_ms * 1000000ull >= deadline) {
 			pthread_mutex_lock(&e->lock);
 			e->stats.failed[sig]++;
@@ -295,7 +280,7 @@ static bool send_until(struct otlp_exporter *e, enum otlp_signal sig, const uint
 		pthread_mutex_lock(&e->lock);
 		/* new spans wake the condition too; a stop request that moves the deadline before
 		 * the next attempt ends the retries (the loop's first check) */
-		while (mono_ns() < now + wait_ms * 1000000ull &&
+		while (clock_mono_ns() < now + wait_ms * 1000000ull &&
 		       !(e->stopping && e->stop_deadline <= now + wait_ms * 1000000ull))
 			wait_until(e, now + wait_ms * 1000000ull);
 		pthread_mutex_unlock(&e->lock);
@@ -332,7 +317,7 @@ static size_t take_batch(struct otlp_exporter *e)
 
 static void export_batch(struct otlp_exporter *e, size_t n, uint64_t deadline)
 {
-	int64_t offset = (int64_t)(real_ns() - mono_ns());
+	int64_t offset = clock_realtime_offset_ns();
 	uint8_t *body = NULL;
 	size_t len = 0, i;
 	int err;
@@ -355,7 +340,7 @@ static void export_metrics(struct otlp_exporter *e, uint64_t deadline)
 	uint8_t *body = NULL;
 	size_t len = 0;
 
-	if (otlp_encode_metrics(e->metrics, &e->res, real_ns(), &body, &len) ||
+	if (otlp_encode_metrics(e->metrics, &e->res, clock_realtime_ns(), &body, &len) ||
 	    !send_body(e, OTLP_METRICS, body, len, deadline)) {
 		pthread_mutex_lock(&e->lock);
 		e->stats.dropped[OTLP_METRICS]++;
@@ -368,12 +353,13 @@ static void *exporter_main(void *arg)
 {
 	struct otlp_exporter *e = arg;
 	uint64_t interval = (uint64_t)e->cfg.metric_interval_ms * 1000000ull;
-	uint64_t next_metrics = mono_ns() + interval, oldest = 0, stop_deadline;
+	uint64_t next_metrics = clock_mono_ns() + interval, oldest = 0, stop_deadline;
 	bool traces = e->cfg.traces_url[0], metrics = e->cfg.metrics_url[0] && e->metrics;
 
 	pthread_mutex_lock(&e->lock);
 	while (!e->stopping) {
-		uint64_t now = mono_ns(), wake = metrics ? next_metrics : now + 3600000000000ull;
+		uint64_t now = clock_mono_ns();
+		uint64_t wake = metrics ? next_metrics : now + 3600000000000ull;
 
 		if (traces && e->count && !oldest)
 			oldest = now;
@@ -391,7 +377,7 @@ static void *exporter_main(void *arg)
 			pthread_mutex_unlock(&e->lock);
 			/* the next export supersedes this one: retry no longer than an interval */
 			export_metrics(e, now + interval);
-			next_metrics = mono_ns() + interval;
+			next_metrics = clock_mono_ns() + interval;
 			pthread_mutex_lock(&e->lock);
 			continue;
 		}
@@ -401,7 +387,7 @@ static void *exporter_main(void *arg)
 	}
 	/* stop: what is queued leaves now, all of it within one timeout */
 	stop_deadline = e->stop_deadline;
-	while (traces && e->count && mono_ns() < stop_deadline) {
+	while (traces && e->count && clock_mono_ns() < stop_deadline) {
 		size_t n = take_batch(e);
 
 		pthread_mutex_unlock(&e->lock);
@@ -411,7 +397,7 @@ static void *exporter_main(void *arg)
 	e->stats.dropped[OTLP_TRACES] += e->count;
 	e->count = 0;
 	pthread_mutex_unlock(&e->lock);
-	if (metrics && mono_ns() < stop_deadline)
+	if (metrics && clock_mono_ns() < stop_deadline)
 		export_metrics(e, stop_deadline);
 	return NULL;
 }
@@ -511,7 +497,7 @@ void otlp_exporter_stop(struct otlp_exporter *e)
 	if (e->thread_started) {
 		pthread_mutex_lock(&e->lock);
 		e->stopping = true;
-		e->stop_deadline = mono_ns() + (uint64_t)e->cfg.timeout_ms * 1000000ull;
+		e->stop_deadline = clock_mono_ns() + (uint64_t)e->cfg.timeout_ms * 1000000ull;
 		pthread_cond_broadcast(&e->cond);
 		pthread_mutex_unlock(&e->lock);
 		pthread_join(e->thread, NULL);
@@ -576,11 +562,9 @@ size_t otlp_exporter_queued(struct otlp_exporter *e)
 
 uint64_t otlp_exporter_cpu_ns(struct otlp_exporter *e)
 {
-	struct timespec ts;
 	clockid_t cid;
 
-	if (!e || !e->thread_started || pthread_getcpuclockid(e->thread, &cid) ||
-	    clock_gettime(cid, &ts))
+	if (!e || !e->thread_started || pthread_getcpuclockid(e->thread, &cid))
 		return 0;
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	return clock_ns(cid);
 }

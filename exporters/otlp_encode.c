@@ -16,6 +16,7 @@
 #include "opentelemetry/proto/collector/metrics/v1/metrics_service.pb-c.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb-c.h"
 #include "pipeline/semconv.h"
+#include "util/utf8.h"
 
 /* The generated names, shortened to the message names of the .proto files. */
 typedef Opentelemetry__Proto__Common__V1__AnyValue AnyValue;
@@ -149,42 +150,6 @@ static void *arena_array(struct arena *a, size_t count, size_t size)
 	return arena_alloc(a, count * size);
 }
 
-/* Length of the valid UTF-8 sequence at p (at most left bytes), 0 if there is none: overlong
- * forms, surrogates and code points past U+10FFFF are invalid. A NUL fails every continuation
- * test, so NUL-terminated strings need no bound. */
-static size_t utf8_seq(const unsigned char *p, size_t left)
-{
-	unsigned char lo = 0x80, hi = 0xbf;
-	size_t i, n;
-
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
-		n = 2;
-	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		n = 3;
-		if (p[0] == 0xe0)
-			lo = 0xa0;
-		else if (p[0] == 0xed)
-			hi = 0x9f;
-	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		n = 4;
-		if (p[0] == 0xf0)
-			lo = 0x90;
-		else if (p[0] == 0xf4)
-			hi = 0x8f;
-	} else {
-		return 0;
-	}
-	if (left < n || p[1] < lo || p[1] > hi)
-		return 0;
-	for (i = 2; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-	}
-	return n;
-}
-
 /*
  * s as a protobuf string: itself when it is valid UTF-8 ending in a NUL within max bytes, else
  * a copy ending there with every stray byte replaced by U+FFFD. Protobuf strings must be UTF-8
@@ -194,7 +159,7 @@ static size_t utf8_seq(const unsigned char *p, size_t left)
 static char *pb_str(struct arena *a, const char *s, size_t max)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0, n, len = 0;
+	size_t i = 0, n;
 	char *out;
 
 	while (i < max && p[i]) {
@@ -202,7 +167,7 @@ static char *pb_str(struct arena *a, const char *s, size_t max)
 			i++;
 			continue;
 		}
-		n = utf8_seq(p + i, max - i);
+		n = utf8_seq_len(p + i, max - i);
 		if (!n)
 			break;
 		i += n;
@@ -210,22 +175,10 @@ static char *pb_str(struct arena *a, const char *s, size_t max)
 	if (i < max && !p[i])
 		return (char *)s;
 
-	for (i = 0; i < max && p[i]; i += n ? n : 1) {
-		n = utf8_seq(p + i, max - i);
-		len += n ? n : 3;
-	}
-	out = arena_alloc(a, len + 1);
+	out = arena_alloc(a, utf8_clean(NULL, s, max) + 1);
 	if (!out)
 		return NULL;
-	for (i = 0, len = 0; i < max && p[i]; i += n ? n : 1) {
-		n = utf8_seq(p + i, max - i);
-		if (n)
-			memcpy(out + len, p + i, n);
-		else
-			memcpy(out + len, "\xef\xbf\xbd", 3);
-		len += n ? n : 3;
-	}
-	out[len] = '\0';
+	utf8_clean(out, s, max);
 	return out;
 }
 

@@ -9,20 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/hex.h"
+
 static int fail(char *err, size_t errlen, const char *var, const char *val, const char *why)
 {
 	snprintf(err, errlen, "%s='%s': %s", var, val, why);
 	return -EINVAL;
-}
-
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = (char)tolower((unsigned char)c);
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
 }
 
 /* Percent-decodes and trims [s, s+n) into out; false when it does not fit or is malformed. */
@@ -40,8 +32,8 @@ static bool decode_part(const char *s, size_t n, char *out, size_t outlen)
 		if (c == '%') {
 			int hi, lo;
 
-			hi = i + 1 < n ? hex_digit(s[i + 1]) : -1;
-			lo = i + 2 < n ? hex_digit(s[i + 2]) : -1;
+			hi = i + 1 < n ? hex_digit_value(s[i + 1]) : -1;
+			lo = i + 2 < n ? hex_digit_value(s[i + 2]) : -1;
 			if (hi < 0 || lo < 0)
 				return false;
 			c = (char)(hi * 16 + lo);

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fnv.h"
+#include "util/hash.h"
 #include "protocols/http_parser.h"
 #include "pipeline/route.h"
 
@@ -76,18 +76,18 @@ static void check_head(const struct http_head *h)
 static int on_head(void *ctx, const struct http_head *h)
 {
 	struct fz *f = ctx;
-	uint64_t hash = FNV_OFFSET;
+	uint64_t hash = FNV1A_OFFSET;
 
 	check_head(h);
 	assert(!f->open);
 	assert(h->truncated == f->trunc_pending);
 	f->trunc_pending = false;
 	f->open = true;
-	hash = fnv(hash, h->method, strlen(h->method));
-	hash = fnv(hash, h->target, strlen(h->target));
-	hash = fnv(hash, &h->status, sizeof(h->status));
-	hash = fnv(hash, &h->content_length, sizeof(h->content_length));
-	hash = fnv(hash, &h->chunked, sizeof(h->chunked));
+	hash = fnv1a_update(hash, h->method, strlen(h->method));
+	hash = fnv1a_update(hash, h->target, strlen(h->target));
+	hash = fnv1a_update(hash, &h->status, sizeof(h->status));
+	hash = fnv1a_update(hash, &h->content_length, sizeof(h->content_length));
+	hash = fnv1a_update(hash, &h->chunked, sizeof(h->chunked));
 	put(f, 'H', hash);
 	return (f->modes >> (f->heads++ & 7)) & 1 ? HTTP_BODY_NONE : HTTP_BODY_DEFAULT;
 }

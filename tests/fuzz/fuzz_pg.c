@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fnv.h"
+#include "util/hash.h"
 #include "protocols/pg_parser.h"
 
 #define MAX_RECS 4096
@@ -157,7 +157,7 @@ static void on_msg(void *ctx, const struct pg_msg *m)
 							     : "RSKZTDCEN123nIstGHWAvcdV"));
 		break;
 	}
-	put(f, m->type, m->len, m->body_len, fnv(FNV_OFFSET, m->body, m->body_len));
+	put(f, m->type, m->len, m->body_len, fnv1a(m->body, m->body_len));
 
 	/* A copy of exactly body_len bytes: a decoder reading past it is caught by ASan. */
 	body = malloc(m->body_len ? m->body_len : 1);

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/hash.h"
+
 #define CONN_BUCKETS 4096
 #define TID_BUCKETS 1024
 
@@ -36,15 +38,12 @@ static size_t conn_bucket(uint64_t id)
 
 static size_t tuple_bucket(const char *la, int lp, const char *ra, int rp)
 {
-	uint64_t h = 1469598103934665603ull; /* FNV-1a */
-	const char *p;
+	uint64_t h = FNV1A_OFFSET;
 
-	for (p = la; *p; p++)
-		h = (h ^ (uint8_t)*p) * 1099511628211ull;
-	h = (h ^ (uint64_t)lp) * 1099511628211ull;
-	for (p = ra; *p; p++)
-		h = (h ^ (uint8_t)*p) * 1099511628211ull;
-	h = (h ^ (uint64_t)rp) * 1099511628211ull;
+	h = fnv1a_update(h, la, strlen(la));
+	h = fnv1a_update(h, &lp, sizeof(lp));
+	h = fnv1a_update(h, ra, strlen(ra));
+	h = fnv1a_update(h, &rp, sizeof(rp));
 	return (size_t)(h % CONN_BUCKETS);
 }
 

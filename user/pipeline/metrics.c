@@ -7,10 +7,14 @@
 #include <math.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+
+#include "util/clock.h"
+#include "util/hash.h"
+#include "util/utf8.h"
 
 /* The OpenTelemetry SDK's default cardinality limit; used when metrics_new() is given 0. */
 #define METRICS_DEFAULT_MAX_SERIES 2000
@@ -136,62 +140,6 @@ static bool ends_with(const char *s, const char *suffix)
 	return n >= k && !strcmp(s + n - k, suffix);
 }
 
-/* Length of the valid UTF-8 sequence at p, 0 if there is none (overlong forms, surrogates and
- * code points past U+10FFFF are invalid, as Go's utf8.ValidString has it). The NUL terminator
- * fails every continuation test, so this never reads past the string. */
-static size_t utf8_len(const unsigned char *p)
-{
-	unsigned char lo = 0x80, hi = 0xbf;
-
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		return (p[1] & 0xc0) == 0x80 ? 2 : 0;
-	if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		if (p[0] == 0xe0)
-			lo = 0xa0;
-		else if (p[0] == 0xed)
-			hi = 0x9f;
-		return p[1] >= lo && p[1] <= hi && (p[2] & 0xc0) == 0x80 ? 3 : 0;
-	}
-	if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		if (p[0] == 0xf0)
-			lo = 0x90;
-		else if (p[0] == 0xf4)
-			hi = 0x8f;
-		return p[1] >= lo && p[1] <= hi && (p[2] & 0xc0) == 0x80 && (p[3] & 0xc0) == 0x80
-			       ? 4
-			       : 0;
-	}
-	return 0;
-}
-
-/* Copies s into dst (when not NULL) with each byte that starts no valid UTF-8 sequence
- * replaced by U+FFFD, and NUL-terminates it. Returns the length without the NUL. */
-static size_t utf8_clean(char *dst, const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t n, len = 0;
-
-	while (*p) {
-		n = utf8_len(p);
-		if (n) {
-			if (dst)
-				memcpy(dst + len, p, n);
-			p += n;
-			len += n;
-			continue;
-		}
-		if (dst)
-			memcpy(dst + len, "\xef\xbf\xbd", 3);
-		p++;
-		len += 3;
-	}
-	if (dst)
-		dst[len] = '\0';
-	return len;
-}
-
 /* Escapes for a label value (quote true) or HELP text. Invalid UTF-8 becomes U+FFFD: label
  * values come from observed traffic, and one bad byte makes Prometheus reject the scrape. */
 static void put_escaped(struct strbuf *sb, const char *s, bool quote)
@@ -208,7 +156,7 @@ static void put_escaped(struct strbuf *sb, const char *s, bool quote)
 			esc = "\\n";
 		else if (*p == '"' && quote)
 			esc = "\\\"";
-		n = esc ? 0 : utf8_len(p);
+		n = esc ? 0 : utf8_seq_len(p, SIZE_MAX);
 		if (n) {
 			p += n;
 			continue;
@@ -242,18 +190,6 @@ static const char *fmt_value(double v, char buf[NUM_BUF])
 	}
 	snprintf(buf, NUM_BUF, "%.17g", v);
 	return buf;
-}
-
-static uint64_t fnv1a(const char *s, size_t n)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 0x100000001b3ULL;
-	}
-	return h;
 }
 
 static void free_chain(struct series *s)
@@ -593,14 +529,6 @@ static int build_key(struct metrics *m, const struct metric_label *labels, size_
 	return m->key.oom ? -ENOMEM : 0;
 }
 
-static uint64_t realtime_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 /* One allocation: the series, its buckets, its labels, then the strings (key, then each
  * label's key and value). */
 static struct series *series_alloc(const struct family *f, const char *key, size_t keylen,
@@ -613,8 +541,10 @@ static struct series *series_alloc(const struct family *f, const char *key, size
 	struct series *s;
 	char *p;
 
-	for (i = 0; i < nlabels; i++)
-		size += strlen(labels[i]->key) + 1 + utf8_clean(NULL, labels[i]->value) + 1;
+	for (i = 0; i < nlabels; i++) {
+		size += strlen(labels[i]->key) + 1;
+		size += utf8_clean(NULL, labels[i]->value, SIZE_MAX) + 1;
+	}
 	s = calloc(1, sizeof(*s) + nb * sizeof(s->buckets[0]) + nlabels * sizeof(*l) + size);
 	if (!s)
 		return NULL;
@@ -629,13 +559,13 @@ static struct series *series_alloc(const struct family *f, const char *key, size
 		l[i].key = memcpy(p, labels[i]->key, size);
 		p += size;
 		l[i].value = p;
-		p += utf8_clean(p, labels[i]->value) + 1;
+		p += utf8_clean(p, labels[i]->value, SIZE_MAX) + 1;
 		l[i].is_int = labels[i]->is_int;
 	}
 	s->labels = l;
 	s->nlabels = nlabels;
 	s->hash = hash;
-	s->start_ns = realtime_ns();
+	s->start_ns = clock_realtime_ns();
 	return s;
 }
 
@@ -817,7 +747,7 @@ static bool clean_equal(const char *clean, const char *raw)
 	size_t n;
 
 	while (*p) {
-		n = utf8_len(p);
+		n = utf8_seq_len(p, SIZE_MAX);
 		if (strncmp(clean, n ? (const char *)p : "\xef\xbf\xbd", n ? n : 3))
 			return false;
 		clean += n ? n : 3;

@@ -5,6 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/hash.h"
+#include "util/hex.h"
+
 #define REDACTED "REDACTED"
 
 /* Appends to a bounded, always NUL-terminated output; what does not fit is dropped. */
@@ -42,11 +45,6 @@ static bool is_alpha(char c)
 static bool is_digit(char c)
 {
 	return c >= '0' && c <= '9';
-}
-
-static bool is_hex(char c)
-{
-	return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
 /* Length of "scheme://authority" at the start of an absolute-form target, else 0. */
@@ -116,7 +114,7 @@ static bool is_uuid(const char *s, size_t n)
 	for (i = 0; i < n; i++) {
 		bool dash = i == 8 || i == 13 || i == 18 || i == 23;
 
-		if (dash ? s[i] != '-' : !is_hex(s[i]))
+		if (dash ? s[i] != '-' : hex_digit_value(s[i]) < 0)
 			return false;
 	}
 	return true;
@@ -141,7 +139,7 @@ static bool is_id(const char *s, size_t n)
 			letters++;
 		else if (s[i] != '-' && s[i] != '_')
 			other++;
-		if (is_hex(s[i]))
+		if (hex_digit_value(s[i]) >= 0)
 			hex++;
 	}
 	if (digits == n)
@@ -183,17 +181,6 @@ struct route_set {
 	size_t cap;
 	unsigned long long overflows;
 };
-
-static uint64_t hash_str(const char *s)
-{
-	uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a */
-
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= 0x100000001b3ULL;
-	}
-	return h;
-}
 
 struct route_set *route_set_new(size_t cap)
 {
@@ -239,7 +226,7 @@ const char *route_set_intern(struct route_set *rs, const char *route)
 		return ROUTE_OVERFLOW;
 	if (!route)
 		route = "";
-	for (i = hash_str(route) & rs->mask; rs->slots[i]; i = (i + 1) & rs->mask)
+	for (i = fnv1a_str(route) & rs->mask; rs->slots[i]; i = (i + 1) & rs->mask)
 		if (!strcmp(rs->slots[i], route))
 			return rs->slots[i];
 	if (rs->count >= rs->cap)

@@ -7,11 +7,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "probes/sched.h"
 #include "process/goruntime.h"
+#include "util/clock.h"
 #include "util/log.h"
 #include "probes/mem.h"
 #include "pipeline/metrics.h"
@@ -370,7 +370,6 @@ void saturation_collect(struct saturation *s, struct targets *t, uint64_t now)
 void saturation_oom(struct saturation *s, struct targets *t, const void *data, size_t size)
 {
 	struct mem_oom e;
-	struct timespec ts;
 	struct sat_proc *p;
 	uint32_t pid;
 	long k;
@@ -387,8 +386,7 @@ void saturation_oom(struct saturation *s, struct targets *t, const void *data, s
 		 pid, e.comm, e.victim_pid, e.total_vm_kib, e.rss_kib);
 	k = find_proc(s, pid, NULL);
 	if (k < 0 || !s->procs[k].live) { /* started and died within a tick: collect it now */
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		sync_procs(s, t, (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec);
+		sync_procs(s, t, clock_mono_ns());
 		k = find_proc(s, pid, NULL);
 		if (k < 0)
 			return;

@@ -4,7 +4,9 @@
 #include <pthread.h>
 #include <string.h>
 #include <sys/random.h>
-#include <time.h>
+
+#include "util/clock.h"
+#include "util/hex.h"
 
 void span_init(struct span *s, enum span_kind kind)
 {
@@ -129,11 +131,10 @@ static uint64_t rng_next(void)
 
 	if (!rng_seeded) {
 		if (getrandom(st, sizeof(rng_state), 0) != sizeof(rng_state)) {
-			struct timespec ts;
+			uint64_t now = clock_mono_ns();
 
-			clock_gettime(CLOCK_MONOTONIC, &ts);
-			st[0] = (uint64_t)ts.tv_nsec ^ 0x9e3779b97f4a7c15ull;
-			st[1] = (uint64_t)ts.tv_sec ^ (uint64_t)pthread_self();
+			st[0] = (now % 1000000000ull) ^ 0x9e3779b97f4a7c15ull;
+			st[1] = (now / 1000000000ull) ^ (uint64_t)pthread_self();
 			st[2] = 0xbf58476d1ce4e5b9ull;
 			st[3] = 0x94d049bb133111ebull;
 		}
@@ -174,14 +175,7 @@ void span_new_span_id(uint8_t id[8])
 
 void span_hex(const uint8_t *id, size_t n, char *out)
 {
-	static const char hex[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		out[2 * i] = hex[id[i] >> 4];
-		out[2 * i + 1] = hex[id[i] & 15];
-	}
-	out[2 * n] = '\0';
+	hex_encode(id, n, out);
 }
 
 const char *span_kind_name(enum span_kind k)

@@ -2,8 +2,9 @@
 #include "process/elfsyms.h"
 
 #include <errno.h>
-#include <stdio.h>
 #include <string.h>
+
+#include "util/hex.h"
 
 #define NT_GNU_BUILD_ID_TYPE 3
 
@@ -76,7 +77,7 @@ void elfsyms_build_id(Elf *elf, char out[41])
 
 	out[0] = '\0';
 	while ((scn = elf_nextscn(elf, scn))) {
-		size_t off = 0, next, name_off, desc_off, i;
+		size_t off = 0, next, name_off, desc_off;
 		Elf_Data *d;
 		GElf_Shdr sh;
 		GElf_Nhdr nh;
@@ -91,8 +92,7 @@ void elfsyms_build_id(Elf *elf, char out[41])
 
 			if (nh.n_type == NT_GNU_BUILD_ID_TYPE && nh.n_namesz == 4 &&
 			    !memcmp((const char *)d->d_buf + name_off, "GNU", 4) && nh.n_descsz) {
-				for (i = 0; i < nh.n_descsz && i < 20; i++)
-					snprintf(out + 2 * i, 3, "%02x", desc[i]);
+				hex_encode(desc, nh.n_descsz < 20 ? nh.n_descsz : 20, out);
 				return;
 			}
 			off = next;

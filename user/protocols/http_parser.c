@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/hex.h"
+
 /* A chunk-size line longer than this (CR excluded) is not HTTP framing we can trust. */
 #define CHUNK_LINE_MAX 64
 /* Chunks beyond this cannot be real and would overflow the body accounting. */
@@ -620,14 +622,9 @@ static int parse_chunk_size(const uint8_t *p, size_t n, uint64_t *size)
 	if (n && p[n - 1] == '\r')
 		n--;
 	for (; i < n; i++) {
-		uint8_t c = lower(p[i]);
-		unsigned d;
+		int d = hex_digit_value((char)p[i]);
 
-		if (is_digit(c))
-			d = c - '0';
-		else if (c >= 'a' && c <= 'f')
-			d = c - 'a' + 10;
-		else
+		if (d < 0)
 			break;
 		if (v > (CHUNK_SIZE_MAX - d) / 16)
 			return -1;
@@ -882,22 +879,13 @@ void http_stream_close(struct http_stream *s, const struct http_stream_ops *ops,
 	http_stream_init(s);
 }
 
-static int hex_val(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1; /* upper case is invalid in traceparent */
-}
-
 static bool parse_hex(const char *s, size_t n, uint8_t *out)
 {
 	bool nonzero = false;
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		int hi = hex_val(s[2 * i]), lo = hex_val(s[2 * i + 1]);
+		int hi = hex_lower_value(s[2 * i]), lo = hex_lower_value(s[2 * i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return false;
@@ -918,9 +906,9 @@ bool http_parse_traceparent(const char *s, uint8_t trace_id[16], uint8_t span_id
 	if (len < 55 || s[2] != '-' || s[35] != '-' || s[52] != '-')
 		return false;
 	/* parse_hex refuses all zeros, which is right for the ids; version 00 is checked apart. */
-	if (hex_val(s[0]) < 0 || hex_val(s[1]) < 0)
+	if (hex_lower_value(s[0]) < 0 || hex_lower_value(s[1]) < 0)
 		return false;
-	ver = (uint8_t)(hex_val(s[0]) << 4 | hex_val(s[1]));
+	ver = (uint8_t)(hex_lower_value(s[0]) << 4 | hex_lower_value(s[1]));
 	if (ver == 0xff)
 		return false;
 	/* Version 00 is exactly 55 characters; later versions may append "-..." fields. */
@@ -928,9 +916,9 @@ bool http_parse_traceparent(const char *s, uint8_t trace_id[16], uint8_t span_id
 		return false;
 	if (!parse_hex(s + 3, 16, tid) || !parse_hex(s + 36, 8, sid))
 		return false;
-	if (hex_val(s[53]) < 0 || hex_val(s[54]) < 0)
+	if (hex_lower_value(s[53]) < 0 || hex_lower_value(s[54]) < 0)
 		return false;
-	fl = (uint8_t)(hex_val(s[53]) << 4 | hex_val(s[54]));
+	fl = (uint8_t)(hex_lower_value(s[53]) << 4 | hex_lower_value(s[54]));
 	if (trace_id)
 		memcpy(trace_id, tid, sizeof(tid));
 	if (span_id)

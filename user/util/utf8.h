@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* UTF-8 checks for text that comes from observed traffic and must leave as valid UTF-8
+ * (Prometheus label values, protobuf strings). */
+#ifndef OBSPROBE_UTF8_H
+#define OBSPROBE_UTF8_H
+
+#include <stddef.h>
+
+/*
+ * Length of the valid UTF-8 sequence at p, 0 if there is none: overlong forms, surrogates and
+ * code points past U+10FFFF are invalid, as Go's utf8.ValidString has it. left (at least 1) is
+ * how many bytes may be read at p. A NUL fails every continuation test and bytes are read in
+ * order, so a NUL-terminated string may pass SIZE_MAX.
+ */
+static inline size_t utf8_seq_len(const unsigned char *p, size_t left)
+{
+	unsigned char lo = 0x80, hi = 0xbf;
+	size_t i, n;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] < 0xc2 || p[0] > 0xf4) /* continuation bytes, overlong 2-byte leads, > U+10FFFF */
+		return 0;
+	n = p[0] < 0xe0 ? 2 : p[0] < 0xf0 ? 3 : 4;
+	/* second bytes that would make an overlong form, a surrogate or a code point > U+10FFFF */
+	if (p[0] == 0xe0)
+		lo = 0xa0;
+	else if (p[0] == 0xed)
+		hi = 0x9f;
+	else if (p[0] == 0xf0)
+		lo = 0x90;
+	else if (p[0] == 0xf4)
+		hi = 0x8f;
+	if (left < n || p[1] < lo || p[1] > hi)
+		return 0;
+	for (i = 2; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	}
+	return n;
+}
+
+/*
+ * Copies s, up to its NUL or max bytes, into dst (when not NULL) with each byte that starts no
+ * valid UTF-8 sequence replaced by U+FFFD, and NUL-terminates dst. Returns the length without
+ * the NUL, so a first call with dst NULL sizes dst.
+ */
+size_t utf8_clean(char *dst, const char *s, size_t max);
+
+#endif /* OBSPROBE_UTF8_H */
