@@ -1,0 +1,446 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* The command line and the OTEL_* environment into struct config. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "config.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define MAX_ARGS 160
+
+static const char *const *env_now;
+
+static const char *fake_getenv(const char *name)
+{
+	size_t n = strlen(name);
+	const char *const *e;
+
+	for (e = env_now; e && *e; e++)
+		if (!strncmp(*e, name, n) && (*e)[n] == '=')
+			return *e + n + 1;
+	return NULL;
+}
+
+/* cli_parse on "obsprobe" followed by args (NULL-terminated), in the environment env; what it
+ * prints on its out stream lands in *printed when printed is not NULL. getopt permutes the
+ * pointer array, never the strings, so literals are fine. */
+static int parse_env(struct config *c, const char *const *env, char **printed,
+		     const char *const *args)
+{
+	char *argv[MAX_ARGS + 2];
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out;
+	int argc = 0, ret;
+
+	argv[argc++] = "obsprobe";
+	while (*args) {
+		assert_true(argc <= MAX_ARGS);
+		argv[argc++] = (char *)*args++;
+	}
+	argv[argc] = NULL;
+	out = open_memstream(&buf, &len);
+	assert_non_null(out);
+	env_now = env;
+	memset(c, 0xa5, sizeof(*c)); /* cli_parse must set every field itself */
+	ret = cli_parse(c, argc, argv, fake_getenv, out);
+	assert_int_equal(fclose(out), 0);
+	if (printed)
+		*printed = buf;
+	else
+		free(buf);
+	return ret;
+}
+
+#define PARSE(c, ...) parse_env(c, NULL, NULL, (const char *const[]){ __VA_ARGS__, NULL })
+#define PARSE_ENV(c, env, ...) parse_env(c, env, NULL, (const char *const[]){ __VA_ARGS__, NULL })
+
+static void test_defaults(void **state)
+{
+	struct config c;
+
+	(void)state;
+	assert_int_equal(PARSE(&c, "--pid", "42"), 0);
+	assert_int_equal(c.npids, 1);
+	assert_int_equal(c.pids[0], 42);
+	assert_string_equal(c.prometheus, "127.0.0.1:9464");
+	assert_int_equal(c.console, CONSOLE_TEXT);
+	assert_int_equal(c.capture_bytes, 1024);
+	assert_int_equal(c.max_routes, 100);
+	assert_int_equal(c.groups, GROUP_ALL);
+	assert_int_equal(c.exited_ttl, 60);
+	assert_int_equal(c.verbose, 0);
+	assert_null(c.service_name);
+	assert_null(c.otlp_endpoint);
+	/* no endpoint anywhere: OTLP export stays off */
+	assert_string_equal(c.otel.traces_url, "");
+	assert_string_equal(c.otel.metrics_url, "");
+	assert_int_equal(c.otel.sampler, OTEL_SAMPLER_PARENTBASED_ALWAYS_ON);
+}
+
+static void test_service_name(void **state)
+{
+	static const char *const env[] = { "OTEL_SERVICE_NAME=checkout", NULL };
+	static const char *const other[] = { "OTEL_SERVICE_NAMES=wrong", NULL };
+	struct config c;
+
+	(void)state;
+	assert_int_equal(PARSE_ENV(&c, env, "-p", "1"), 0);
+	assert_non_null(c.service_name);
+	assert_string_equal(c.service_name, "checkout");
+	/* the flag wins over the environment */
+	assert_int_equal(PARSE_ENV(&c, env, "-p", "1", "--service-name", "cart"), 0);
+	assert_string_equal(c.service_name, "cart");
+	assert_int_equal(PARSE_ENV(&c, other, "-p", "1"), 0);
+	assert_null(c.service_name);
+	/* each call starts from the defaults: nothing carries over from the last one */
+	assert_int_equal(PARSE(&c, "-p", "1"), 0);
+	assert_null(c.service_name);
+}
+
+static void test_pids(void **state)
+{
+	struct config c;
+
+	(void)state;
+	assert_int_equal(PARSE(&c, "--pid", "10", "-p", "20", "--pid=30", "-p40", "-p", "50"), 0);
+	assert_int_equal(c.npids, 5);
+	assert_int_equal(c.pids[0], 10);
+	assert_int_equal(c.pids[1], 20);
+	assert_int_equal(c.pids[2], 30);
+	assert_int_equal(c.pids[3], 40);
+	assert_int_equal(c.pids[4], 50);
+	assert_int_equal(PARSE(&c, "-p", "2147483647"), 0);
+	assert_int_equal(c.pids[0], 2147483647u);
+}
+
+static void test_bad_pids(void **state)
+{
+	static const char *const bad[] = {
+		"0", "abc", "-1", "", "12abc", "0x10", "2147483648", "99999999999999999999", "1 ",
+	};
+	struct config c;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(bad); i++)
+		if (PARSE(&c, "--pid", bad[i]) != -EINVAL)
+			fail_msg("--pid '%s' was accepted", bad[i]);
+	/* one bad pid among good ones fails the whole line */
+	assert_int_equal(PARSE(&c, "-p", "1", "-p", "0", "-p", "2"), -EINVAL);
+}
+
+static void test_too_many_pids(void **state)
+{
+	const char *args[2 * (CONFIG_MAX_PIDS + 1) + 1];
+	char nums[CONFIG_MAX_PIDS + 1][12];
+	struct config c;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i <= CONFIG_MAX_PIDS; i++) {
+		snprintf(nums[i], sizeof(nums[i]), "%zu", i + 100);
+		args[2 * i] = "-p";
+		args[2 * i + 1] = nums[i];
+	}
+	/* exactly CONFIG_MAX_PIDS are fine */
+	args[2 * CONFIG_MAX_PIDS] = NULL;
+	assert_int_equal(parse_env(&c, NULL, NULL, args), 0);
+	assert_int_equal(c.npids, CONFIG_MAX_PIDS);
+	assert_int_equal(c.pids[0], 100);
+	assert_int_equal(c.pids[CONFIG_MAX_PIDS - 1], 100 + CONFIG_MAX_PIDS - 1);
+	/* one more is not */
+	args[2 * CONFIG_MAX_PIDS] = "-p";
+	args[2 * CONFIG_MAX_PIDS + 2] = NULL;
+	assert_int_equal(parse_env(&c, NULL, NULL, args), -EINVAL);
+}
+
+static void test_capture_bytes(void **state)
+{
+	struct config c;
+
+	(void)state;
+	assert_int_equal(PARSE(&c, "-p", "1", "--capture-bytes", "64"), 0);
+	assert_int_equal(c.capture_bytes, 64);
+	assert_int_equal(PARSE(&c, "-p", "1", "--capture-bytes", "4096"), 0);
+	assert_int_equal(c.capture_bytes, 4096);
+	assert_int_equal(PARSE(&c, "-p", "1", "--capture-bytes=2000"), 0);
+	assert_int_equal(c.capture_bytes, 2000);
+	assert_int_equal(PARSE(&c, "-p", "1", "--capture-bytes", "63"), -EINVAL);
+	assert_int_equal(PARSE(&c, "-p", "1", "--capture-bytes", "4097"), -EINVAL);
+	assert_int_equal(PARSE(&c, "-p", "1", "--capture-bytes", "0"), -EINVAL);
+	assert_int_equal(PARSE(&c, "-p", "1", "--capture-bytes", "-100"), -EINVAL);
+	assert_int_equal(PARSE(&c, "-p", "1", "--capture-bytes", "1k"), -EINVAL);
+}
+
+static void test_max_routes(void **state)
+{
+	struct config c;
+
+	(void)state;
+	assert_int_equal(PARSE(&c, "-p", "1", "--max-routes", "1"), 0);
+	assert_int_equal(c.max_routes, 1);
+	assert_int_equal(PARSE(&c, "-p", "1", "--max-routes", "100000"), 0);
+	assert_int_equal(c.max_routes, 100000);
+	assert_int_equal(PARSE(&c, "-p", "1", "--max-routes", "0"), -EINVAL);
+	assert_int_equal(PARSE(&c, "-p", "1", "--max-routes", "100001"), -EINVAL);
+	assert_int_equal(PARSE(&c, "-p", "1", "--max-routes", "many"), -EINVAL);
+}
+
+static void test_exited_ttl(void **state)
+{
+	struct config c;
+
+	(void)state;
+	assert_int_equal(PARSE(&c, "-p", "1", "--exited-ttl", "0"), 0);
+	assert_int_equal(c.exited_ttl, 0);
+	assert_int_equal(PARSE(&c, "-p", "1", "--exited-ttl", "86400"), 0);
+	assert_int_equal(c.exited_ttl, 86400);
+	assert_int_equal(PARSE(&c, "-p", "1", "--exited-ttl", "86401"), -EINVAL);
+	assert_int_equal(PARSE(&c, "-p", "1", "--exited-ttl", "-1"), -EINVAL);
+	assert_int_equal(PARSE(&c, "-p", "1", "--exited-ttl", "1.5"), -EINVAL);
+}
+
+static void test_console(void **state)
+{
+	static const struct {
+		const char *arg;
+		enum console_mode mode;
+	} ok[] = {
+		{ "text", CONSOLE_TEXT },
+		{ "on", CONSOLE_TEXT },
+		{ "json", CONSOLE_JSON },
+		{ "off", CONSOLE_OFF },
+	};
+	struct config c;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(ok); i++) {
+		assert_int_equal(PARSE(&c, "-p", "1", "--console", ok[i].arg), 0);
+		assert_int_equal(c.console, ok[i].mode);
+	}
+	assert_int_equal(PARSE(&c, "-p", "1", "--console", "yaml"), -EINVAL);
+	assert_int_equal(PARSE(&c, "-p", "1", "--console", "JSON"), -EINVAL);
+	assert_int_equal(PARSE(&c, "-p", "1", "--console", ""), -EINVAL);
+}
+
+static void test_prometheus(void **state)
+{
+	struct config c;
+
+	(void)state;
+	assert_int_equal(PARSE(&c, "-p", "1", "--prometheus", "0.0.0.0:9100"), 0);
+	assert_string_equal(c.prometheus, "0.0.0.0:9100");
+	assert_int_equal(PARSE(&c, "-p", "1", "--prometheus", "off"), 0);
+	assert_string_equal(c.prometheus, "off");
+}
+
+static void test_disable_each(void **state)
+{
+	static const struct {
+		const char *name;
+		unsigned int bit;
+	} groups[] = {
+		{ "http", GROUP_HTTP },	  { "tls", GROUP_TLS },	    { "pgsql", GROUP_PGSQL },
+		{ "libpq", GROUP_LIBPQ }, { "sched", GROUP_SCHED }, { "memory", GROUP_MEMORY },
+		{ "go", GROUP_GO },
+	};
+	struct config c;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(groups); i++) {
+		assert_int_equal(PARSE(&c, "-p", "1", "--disable", groups[i].name), 0);
+		if (c.groups != (GROUP_ALL & ~groups[i].bit))
+			fail_msg("--disable %s: groups 0x%x, want 0x%x", groups[i].name, c.groups,
+				 GROUP_ALL & ~groups[i].bit);
+		assert_false(config_has(&c, groups[i].bit));
+	}
+}
+
+static void test_disable_lists(void **state)
+{
+	struct config c;
+
+	(void)state;
+	assert_int_equal(PARSE(&c, "-p", "1", "--disable", "http,pgsql"), 0);
+	assert_int_equal(c.groups, GROUP_ALL & ~(GROUP_HTTP | GROUP_PGSQL));
+	assert_true(config_has(&c, GROUP_TLS));
+	assert_int_equal(PARSE(&c, "-p", "1", "--disable", "http,tls,pgsql,libpq,sched,memory,go"),
+			 0);
+	assert_int_equal(c.groups, 0);
+	/* repeated flags add up */
+	assert_int_equal(PARSE(&c, "-p", "1", "--disable", "sched", "--disable", "go"), 0);
+	assert_int_equal(c.groups, GROUP_ALL & ~(GROUP_SCHED | GROUP_GO));
+	/* a group named twice is still one group */
+	assert_int_equal(PARSE(&c, "-p", "1", "--disable", "memory,memory"), 0);
+	assert_int_equal(c.groups, GROUP_ALL & ~GROUP_MEMORY);
+
+	assert_int_equal(PARSE(&c, "-p", "1", "--disable", "http,bogus"), -EINVAL);
+	assert_int_equal(PARSE(&c, "-p", "1", "--disable", "HTTP"), -EINVAL);
+	assert_int_equal(PARSE(&c, "-p", "1", "--disable", "http "), -EINVAL);
+	assert_int_equal(PARSE(&c, "-p", "1", "--disable", ""), -EINVAL);
+}
+
+static void test_help_version(void **state)
+{
+	struct config c;
+	char *out;
+
+	(void)state;
+	/* neither needs a --pid */
+	assert_int_equal(parse_env(&c, NULL, &out, (const char *const[]){ "--help", NULL }),
+			 CLI_DONE);
+	if (strncmp(out, "Usage: obsprobe", 15))
+		fail_msg("--help printed:\n%s", out);
+	assert_non_null(strstr(out, "--pid PID"));
+	assert_non_null(strstr(out, "\nExamples:\n"));
+	assert_int_equal(out[strlen(out) - 1], '\n');
+	free(out);
+
+	assert_int_equal(parse_env(&c, NULL, &out, (const char *const[]){ "-h", NULL }), CLI_DONE);
+	assert_int_equal(strncmp(out, "Usage: obsprobe", 15), 0);
+	free(out);
+
+	assert_int_equal(parse_env(&c, NULL, &out, (const char *const[]){ "--version", NULL }),
+			 CLI_DONE);
+	assert_string_equal(out, "obsprobe 0.1.0\n");
+	free(out);
+
+	assert_int_equal(parse_env(&c, NULL, &out, (const char *const[]){ "-p", "1", "-V", NULL }),
+			 CLI_DONE);
+	assert_string_equal(out, "obsprobe " OBSPROBE_VERSION "\n");
+	free(out);
+
+	/* a mistake before --help is reported, and nothing is printed on out */
+	assert_int_equal(parse_env(&c, NULL, &out,
+				   (const char *const[]){ "--pid", "x", "--help", NULL }),
+			 -EINVAL);
+	assert_string_equal(out, "");
+	free(out);
+}
+
+static void test_verbose(void **state)
+{
+	struct config c;
+
+	(void)state;
+	assert_int_equal(PARSE(&c, "-p", "1", "-v"), 0);
+	assert_int_equal(c.verbose, 1);
+	assert_int_equal(PARSE(&c, "-p", "1", "-vv", "--verbose"), 0);
+	assert_int_equal(c.verbose, 3);
+}
+
+static void test_mistakes(void **state)
+{
+	struct config c;
+	char *out;
+
+	(void)state;
+	assert_int_equal(PARSE(&c, "-p", "1", "--no-such-option"), -EINVAL);
+	assert_int_equal(PARSE(&c, "-p", "1", "-x"), -EINVAL);
+	/* a flag without its value */
+	assert_int_equal(PARSE(&c, "--pid"), -EINVAL);
+	assert_int_equal(PARSE(&c, "-p", "1", "-p"), -EINVAL);
+	assert_int_equal(PARSE(&c, "-p", "1", "--console"), -EINVAL);
+	/* a flag that takes none, given one */
+	assert_int_equal(PARSE(&c, "-p", "1", "--help=yes"), -EINVAL);
+	/* positional arguments, wherever they stand */
+	assert_int_equal(PARSE(&c, "-p", "1", "nginx"), -EINVAL);
+	assert_int_equal(PARSE(&c, "nginx", "-p", "1"), -EINVAL);
+	assert_int_equal(PARSE(&c, "-p", "1", "--", "-p"), -EINVAL);
+	/* nothing to watch */
+	assert_int_equal(parse_env(&c, NULL, &out, (const char *const[]){ NULL }), -EINVAL);
+	assert_string_equal(out, "");
+	free(out);
+	assert_int_equal(PARSE(&c, "--console", "json"), -EINVAL);
+	/* and a good line still parses after all of these: getopt starts afresh */
+	assert_int_equal(PARSE(&c, "-p", "7", "--console", "json"), 0);
+	assert_int_equal(c.npids, 1);
+	assert_int_equal(c.pids[0], 7);
+	assert_int_equal(c.console, CONSOLE_JSON);
+}
+
+static void test_otlp_endpoint(void **state)
+{
+	static const char *const env[] = {
+		"OTEL_EXPORTER_OTLP_ENDPOINT=http://from-env:4318",
+		"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=http://from-env:4318/custom",
+		NULL,
+	};
+	struct config c;
+
+	(void)state;
+	assert_int_equal(PARSE(&c, "-p", "1", "--otlp-endpoint", "http://collector:4318"), 0);
+	assert_string_equal(c.otlp_endpoint, "http://collector:4318");
+	assert_string_equal(c.otel.traces_url, "http://collector:4318/v1/traces");
+	assert_string_equal(c.otel.metrics_url, "http://collector:4318/v1/metrics");
+	/* trailing slashes go before the path is appended */
+	assert_int_equal(PARSE(&c, "-p", "1", "--otlp-endpoint", "https://c.example/otlp//"), 0);
+	assert_string_equal(c.otel.traces_url, "https://c.example/otlp/v1/traces");
+	/* the flag overrides every endpoint variable */
+	assert_int_equal(PARSE_ENV(&c, env, "-p", "1", "--otlp-endpoint", "http://flag:1"), 0);
+	assert_string_equal(c.otel.traces_url, "http://flag:1/v1/traces");
+	assert_string_equal(c.otel.metrics_url, "http://flag:1/v1/metrics");
+	/* without it, the variables are read */
+	assert_int_equal(PARSE_ENV(&c, env, "-p", "1"), 0);
+	assert_null(c.otlp_endpoint);
+	assert_string_equal(c.otel.traces_url, "http://from-env:4318/custom");
+	assert_string_equal(c.otel.metrics_url, "http://from-env:4318/v1/metrics");
+
+	assert_int_equal(PARSE(&c, "-p", "1", "--otlp-endpoint", "collector:4318"), -EINVAL);
+	assert_int_equal(PARSE(&c, "-p", "1", "--otlp-endpoint", "http://"), -EINVAL);
+}
+
+static void test_otel_env(void **state)
+{
+	static const char *const bad_sampler[] = { "OTEL_TRACES_SAMPLER=sometimes", NULL };
+	static const char *const good_sampler[] = {
+		"OTEL_TRACES_SAMPLER=traceidratio",
+		"OTEL_TRACES_SAMPLER_ARG=0.25",
+		"OTEL_EXPORTER_OTLP_COMPRESSION=gzip",
+		NULL,
+	};
+	static const char *const bad_ratio[] = {
+		"OTEL_TRACES_SAMPLER=traceidratio",
+		"OTEL_TRACES_SAMPLER_ARG=2",
+		NULL,
+	};
+	struct config c;
+
+	(void)state;
+	assert_int_equal(PARSE_ENV(&c, bad_sampler, "-p", "1"), -EINVAL);
+	assert_int_equal(PARSE_ENV(&c, bad_ratio, "-p", "1"), -EINVAL);
+	assert_int_equal(PARSE_ENV(&c, good_sampler, "-p", "1"), 0);
+	assert_int_equal(c.otel.sampler, OTEL_SAMPLER_TRACEIDRATIO);
+	assert_true(c.otel.ratio == 0.25);
+	assert_true(c.otel.gzip);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),      cmocka_unit_test(test_service_name),
+		cmocka_unit_test(test_pids),	      cmocka_unit_test(test_bad_pids),
+		cmocka_unit_test(test_too_many_pids), cmocka_unit_test(test_capture_bytes),
+		cmocka_unit_test(test_max_routes),    cmocka_unit_test(test_exited_ttl),
+		cmocka_unit_test(test_console),	      cmocka_unit_test(test_prometheus),
+		cmocka_unit_test(test_disable_each),  cmocka_unit_test(test_disable_lists),
+		cmocka_unit_test(test_help_version),  cmocka_unit_test(test_verbose),
+		cmocka_unit_test(test_mistakes),      cmocka_unit_test(test_otlp_endpoint),
+		cmocka_unit_test(test_otel_env),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
