@@ -43,15 +43,15 @@ BPF_SRCS  := $(wildcard bpf/*.bpf.c)
 BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
 SKELS     := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
 
-# No libbpf: pure logic with no I/O beyond what callers hand in, and goruntime.c, which reads
-# executables and /proc. Unit tests and fuzzers link these.
+# No libbpf: pure logic with no I/O beyond what callers hand in, goruntime.c, which reads
+# executables and /proc, and targets.c, which reads /proc. Unit tests and fuzzers link these.
 CORE_SRCS := user/util/strbuf.c user/protocols/http_parser.c user/pipeline/route.c \
 	     user/pipeline/metrics.c user/pipeline/span.c user/process/elfsyms.c \
 	     user/process/procfs.c user/process/tlslib.c user/protocols/pg_parser.c \
 	     user/protocols/sql.c user/protocols/pg.c user/protocols/http.c user/otel_config.c \
 	     user/process/goruntime.c user/util/log.c user/cli.c user/pipeline/red.c \
 	     user/pipeline/health.c user/pipeline/conn.c user/probes/sock_events.c \
-	     user/util/utf8.c exporters/console.c exporters/otlp_encode.c
+	     user/pipeline/targets.c user/util/utf8.c exporters/console.c exporters/otlp_encode.c
 # What CORE_SRCS link against besides libc: goruntime.c and tlslib.c read ELF symbols, goruntime.c
 # DWARF too.
 CORE_LIBS := -ldw -lelf
