@@ -180,6 +180,9 @@ static int add_or_refresh(struct targets *t, uint32_t pid, const char *comm)
 {
 	struct target *p = find(t, pid);
 
+	/* kill() reads 0 as our process group and negative pids as other groups: no such target */
+	if (pid == 0 || pid > INT_MAX)
+		return -ESRCH;
 	if (!comm && kill((pid_t)pid, 0) && errno == ESRCH)
 		return -ESRCH;
 	if (p) {

@@ -3,7 +3,10 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
+
+#include "util/utf8.h"
 
 void strbuf_init(struct strbuf *sb)
 {
@@ -90,8 +93,18 @@ void strbuf_json_escape(struct strbuf *sb, const char *s)
 			strbuf_append(sb, esc, 2);
 		} else if (c < 0x20 || c == 0x7f) {
 			strbuf_printf(sb, "\\u%04x", c);
-		} else {
+		} else if (c < 0x80) {
 			strbuf_append(sb, (const char *)&c, 1);
+		} else {
+			size_t n = utf8_seq_len((const unsigned char *)s, SIZE_MAX);
+
+			/* JSON must be valid UTF-8: a byte that starts no sequence becomes U+FFFD */
+			if (n) {
+				strbuf_append(sb, s, n);
+				s += n - 1;
+			} else {
+				strbuf_append(sb, "\xef\xbf\xbd", 3);
+			}
 		}
 	}
 }
