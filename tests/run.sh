@@ -113,10 +113,10 @@ run_integration() {
 	name=integration/$base
 	selected "$name" || return 0
 	log=$LOGS/integration_$base.log
-	res=$LOGS/integration_$base.result
+	res=$(realpath -m "$LOGS/integration_$base.result")
 	rm -f "$res"
 	t=$SECONDS
-	OBSPROBE_RESULTS=$PWD/$res timeout -k 10 "$INTEGRATION_TIMEOUT" bash "$script" >"$log" 2>&1
+	OBSPROBE_RESULTS=$res timeout -k 10 "$INTEGRATION_TIMEOUT" bash "$script" >"$log" 2>&1
 	rc=$?
 	counts=$(cat "$res" 2>/dev/null)
 	ok=0

@@ -102,7 +102,7 @@ static int parse_console(const char *s, enum console_mode *out)
 static int parse_disable(const char *list, unsigned int *on)
 {
 	char buf[128], *tok, *save = NULL;
-	size_t i;
+	size_t i, n = 0;
 
 	if (strlen(list) >= sizeof(buf) || !*list) {
 		log_err("--disable: '%s' is not a list of " GROUP_NAMES, list);
@@ -118,6 +118,11 @@ static int parse_disable(const char *list, unsigned int *on)
 			return -EINVAL;
 		}
 		*on &= ~(unsigned int)groups[i].group;
+		n++;
+	}
+	if (!n) {
+		log_err("--disable: '%s' names no group (known: " GROUP_NAMES ")", list);
+		return -EINVAL;
 	}
 	return 0;
 }
@@ -229,7 +234,11 @@ static int take_option(struct config *c, int opt, char **argv, FILE *out)
 		log_err("%s needs a value; try 'obsprobe --help'", argv[optind - 1]);
 		return -EINVAL;
 	default:
-		log_err("unknown option '%s'; try 'obsprobe --help'", argv[optind - 1]);
+		/* optopt names an unknown short option, also inside a bundle such as -vx */
+		if (optopt > 0 && optopt < 256)
+			log_err("unknown option '-%c'; try 'obsprobe --help'", optopt);
+		else
+			log_err("unknown option '%s'; try 'obsprobe --help'", argv[optind - 1]);
 		return -EINVAL;
 	}
 }

@@ -291,6 +291,9 @@ static void test_disable_lists(void **state)
 	assert_int_equal(PARSE(&c, "-p", "1", "--disable", "HTTP"), -EINVAL);
 	assert_int_equal(PARSE(&c, "-p", "1", "--disable", "http "), -EINVAL);
 	assert_int_equal(PARSE(&c, "-p", "1", "--disable", ""), -EINVAL);
+	/* separators alone name no group */
+	assert_int_equal(PARSE(&c, "-p", "1", "--disable", ","), -EINVAL);
+	assert_int_equal(PARSE(&c, "-p", "1", "--disable", ",,"), -EINVAL);
 }
 
 static void test_help_version(void **state)
