@@ -112,15 +112,16 @@ $(BUILD)/obj/%.o: %.c $(HDRS) $(PB_HDRS) | $(SKELS)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(NO_TRUNC_WARN) -c $< -o $@
 
-# user/probes/X.c embeds the skeleton of bpf/X.bpf.c
-$(foreach s,$(patsubst bpf/%.bpf.c,%,$(BPF_SRCS)),$(eval $(BUILD)/obj/user/probes/$(s).o: $(BUILD)/$(s).skel.h))
+# user/probes/ embeds the skeletons (tls.c: its own and the sock object's)
+$(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard user/probes/*.c)): $(SKELS)
 
 $(BUILD)/obsprobe: $(CORE_OBJS) $(APP_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
+# afresh: ar would keep the members of sources no longer in CORE_SRCS
 $(BUILD)/libobscore.a: $(CORE_OBJS)
-	$(Q)ar rcs $@ $^
+	$(Q)rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libobscore.a $(PB_HDRS)
 	$(call msg,CC,$@)

@@ -33,6 +33,15 @@ struct {
  * throughput, and the reader polls on a short timer anyway. */
 const volatile __u64 wakeup_bytes = 256 * 1024;
 
+/*
+ * A field reached from a tracepoint's argument: read directly in tp_btf programs, whose
+ * arguments are typed pointers the verifier lets us follow, and with bpf_probe_read_kernel in
+ * their raw_tp twins (the fallback where the kernel refuses tp_btf), whose arguments are plain
+ * numbers. typed is a constant in every caller: only one of the two is compiled in. The twin
+ * of program NAME is NAME__raw (user/probes/probe.c keeps the one the kernel offers).
+ */
+#define ARG_READ(typed, p, field) ((typed) ? (p)->field : BPF_CORE_READ(p, field))
+
 static __always_inline void count_drop(__u32 reason)
 {
 	__u64 *v = bpf_map_lookup_elem(&drops, &reason);

@@ -69,7 +69,7 @@ static __always_inline __s64 mm_counter(struct mm_struct *mm, __u32 member)
 
 /* The process an mm belongs to: the current one, else its owner (another task changed it:
  * fork copying it, reclaim). mm->owner exists with CONFIG_MEMCG only. */
-static __always_inline __u32 mm_tgid(struct mm_struct *mm)
+static __always_inline __u32 mm_tgid(struct mm_struct *mm, const bool typed)
 {
 	struct task_struct *cur = bpf_get_current_task_btf(), *owner;
 
@@ -77,14 +77,13 @@ static __always_inline __u32 mm_tgid(struct mm_struct *mm)
 		return cur->tgid;
 	if (!bpf_core_field_exists(mm->owner))
 		return 0;
-	owner = mm->owner;
-	return owner ? owner->tgid : 0;
+	owner = ARG_READ(typed, mm, owner);
+	return owner ? ARG_READ(typed, owner, tgid) : 0;
 }
 
-SEC("tp_btf/rss_stat")
-int BPF_PROG(rss_stat, struct mm_struct *mm, int member)
+static __always_inline int on_rss_stat(struct mm_struct *mm, int member, const bool typed)
 {
-	__u32 tgid = mm_tgid(mm);
+	__u32 tgid = mm_tgid(mm, typed);
 	__u32 epoch = peak_epoch, w = epoch & 1, idx;
 	struct mem_proc *m;
 	__u64 rss;
@@ -108,8 +107,20 @@ int BPF_PROG(rss_stat, struct mm_struct *mm, int member)
 	return 0;
 }
 
-SEC("tp_btf/page_fault_user")
-int BPF_PROG(page_fault_user, unsigned long address, struct pt_regs *regs, unsigned long error_code)
+SEC("tp_btf/rss_stat")
+int BPF_PROG(rss_stat, struct mm_struct *mm, int member)
+{
+	return on_rss_stat(mm, member, true);
+}
+
+SEC("raw_tp/rss_stat")
+int BPF_PROG(rss_stat__raw, struct mm_struct *mm, int member)
+{
+	return on_rss_stat(mm, member, false);
+}
+
+/* Only the current task is read (a BTF pointer in both variants): one body serves both. */
+static __always_inline int on_fault(void)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32, tid = (__u32)id;
@@ -142,11 +153,23 @@ int BPF_PROG(page_fault_user, unsigned long address, struct pt_regs *regs, unsig
 	return 0;
 }
 
-/* A thread's last fault is settled when it exits. */
-SEC("tp_btf/sched_process_exit")
-int BPF_PROG(mem_thread_exit, struct task_struct *p)
+SEC("tp_btf/page_fault_user")
+int BPF_PROG(page_fault_user, unsigned long address, struct pt_regs *regs, unsigned long error_code)
 {
-	__u32 tgid = p->tgid, tid = p->pid;
+	return on_fault();
+}
+
+SEC("raw_tp/page_fault_user")
+int BPF_PROG(page_fault_user__raw, unsigned long address, struct pt_regs *regs,
+	     unsigned long error_code)
+{
+	return on_fault();
+}
+
+/* A thread's last fault is settled when it exits. */
+static __always_inline int on_thread_exit(struct task_struct *p, const bool typed)
+{
+	__u32 tgid = ARG_READ(typed, p, tgid), tid = ARG_READ(typed, p, pid);
 	struct mem_faults *f;
 	__u64 maj, *last;
 
@@ -155,12 +178,24 @@ int BPF_PROG(mem_thread_exit, struct task_struct *p)
 	last = bpf_map_lookup_elem(&last_maj, &tid);
 	if (!last)
 		return 0;
-	maj = p->maj_flt;
+	maj = ARG_READ(typed, p, maj_flt);
 	f = bpf_map_lookup_elem(&faults, &tgid);
 	if (f && maj > *last)
 		f->major += maj - *last;
 	bpf_map_delete_elem(&last_maj, &tid);
 	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(mem_thread_exit, struct task_struct *p)
+{
+	return on_thread_exit(p, true);
+}
+
+SEC("raw_tp/sched_process_exit")
+int BPF_PROG(mem_thread_exit__raw, struct task_struct *p)
+{
+	return on_thread_exit(p, false);
 }
 
 SEC("tp/oom/mark_victim")

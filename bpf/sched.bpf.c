@@ -55,12 +55,12 @@ static __always_inline __u32 watch_flags(__u32 tgid)
 	return f ? *f : 0;
 }
 
-static __always_inline long task_state(struct task_struct *t)
+static __always_inline long task_state(struct task_struct *t, const bool typed)
 {
 	struct task_struct___o *old = (void *)t;
 
 	if (bpf_core_field_exists(t->__state))
-		return t->__state;
+		return ARG_READ(typed, t, __state);
 	return BPF_CORE_READ(old, state);
 }
 
@@ -102,15 +102,15 @@ static __always_inline struct sched_proc *proc_of(__u32 tgid)
  * (threads that existed before the attach and were not seeded, or whose creation we did not
  * see). NULL for tasks on their way out: an exited thread must not come back. */
 static __always_inline struct sched_thread *thread_get(struct task_struct *t, __u32 tgid, __u32 st,
-						       __u64 now)
+						       __u64 now, const bool typed)
 {
-	__u32 tid = t->pid;
+	__u32 tid = ARG_READ(typed, t, pid);
 	struct sched_thread *th, fresh = {};
 
 	th = bpf_map_lookup_elem(&threads, &tid);
 	if (th)
 		return th;
-	if (t->flags & PF_EXITING)
+	if (ARG_READ(typed, t, flags) & PF_EXITING)
 		return NULL;
 	fresh.tgid = tgid;
 	fresh.state = st;
@@ -126,20 +126,21 @@ static __always_inline struct sched_thread *thread_get(struct task_struct *t, __
 }
 
 /* thread_get() for any task: NULL at once when its process is not watched. */
-static __always_inline struct sched_thread *thread_of(struct task_struct *t, __u32 st, __u64 now)
+static __always_inline struct sched_thread *thread_of(struct task_struct *t, __u32 st, __u64 now,
+						      const bool typed)
 {
-	__u32 tgid = t->tgid;
+	__u32 tgid = ARG_READ(typed, t, tgid);
 
 	if (!target_of(tgid))
 		return NULL;
-	return thread_get(t, tgid, st, now);
+	return thread_get(t, tgid, st, now, typed);
 }
 
 /* A wakeup makes a blocked thread runnable: its blocked time ends, its wait for a CPU starts. */
-static __always_inline void on_wakeup(struct task_struct *t)
+static __always_inline void on_wakeup(struct task_struct *t, const bool typed)
 {
 	__u64 now = bpf_ktime_get_ns();
-	struct sched_thread *th = thread_of(t, SCHED_BLOCKED, now);
+	struct sched_thread *th = thread_of(t, SCHED_BLOCKED, now, typed);
 	struct sched_proc *p;
 
 	/* a wakeup can reach a thread still on its CPU (woken before it got to block) */
@@ -158,21 +159,35 @@ static __always_inline void on_wakeup(struct task_struct *t)
 SEC("tp_btf/sched_wakeup")
 int BPF_PROG(sched_wakeup, struct task_struct *p)
 {
-	on_wakeup(p);
+	on_wakeup(p, true);
+	return 0;
+}
+
+SEC("raw_tp/sched_wakeup")
+int BPF_PROG(sched_wakeup__raw, struct task_struct *p)
+{
+	on_wakeup(p, false);
 	return 0;
 }
 
 SEC("tp_btf/sched_wakeup_new")
 int BPF_PROG(sched_wakeup_new, struct task_struct *p)
 {
-	on_wakeup(p);
+	on_wakeup(p, true);
 	return 0;
 }
 
-SEC("tp_btf/sched_switch")
-int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
+SEC("raw_tp/sched_wakeup_new")
+int BPF_PROG(sched_wakeup_new__raw, struct task_struct *p)
 {
-	__u32 prev_tgid = prev->tgid, next_tgid = next->tgid;
+	on_wakeup(p, false);
+	return 0;
+}
+
+static __always_inline int on_switch(bool preempt, struct task_struct *prev,
+				     struct task_struct *next, const bool typed)
+{
+	__u32 prev_tgid = ARG_READ(typed, prev, tgid), next_tgid = ARG_READ(typed, next, tgid);
 	/* the flags, not the pointers: clang ORs two pointers for `!a && !b`, which the
 	 * verifier refuses */
 	__u32 prev_watched = watch_flags(prev_tgid), next_watched = watch_flags(next_tgid);
@@ -186,11 +201,11 @@ int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev, struct task_s
 
 	/* prev: only an entry it already has (a dying thread's last switch must not add one) */
 	if (prev_watched) {
-		__u32 tid = prev->pid;
+		__u32 tid = ARG_READ(typed, prev, pid);
 
 		th = bpf_map_lookup_elem(&threads, &tid);
 		if (th) {
-			bool queued = preempt || task_state(prev) == TASK_RUNNING;
+			bool queued = preempt || task_state(prev, typed) == TASK_RUNNING;
 
 			p = proc_of(prev_tgid);
 			if (p) {
@@ -206,7 +221,7 @@ int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev, struct task_s
 	}
 	if (!next_watched)
 		return 0;
-	th = thread_get(next, next_tgid, SCHED_RUNNING, now);
+	th = thread_get(next, next_tgid, SCHED_RUNNING, now, typed);
 	if (!th)
 		return 0;
 	if (th->state == SCHED_RUNNABLE && th->runq_valid && now > th->since_ns) {
@@ -228,23 +243,53 @@ int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev, struct task_s
 	return 0;
 }
 
+SEC("tp_btf/sched_switch")
+int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
+{
+	return on_switch(preempt, prev, next, true);
+}
+
+SEC("raw_tp/sched_switch")
+int BPF_PROG(sched_switch__raw, bool preempt, struct task_struct *prev, struct task_struct *next)
+{
+	return on_switch(preempt, prev, next, false);
+}
+
 /* A new thread of a watched process: blocked until sched_wakeup_new puts it on a run queue.
  * New processes join the targets at sched_process_fork, after this; their first thread gets
  * its entry at that first wakeup. */
 SEC("tp_btf/task_newtask")
 int BPF_PROG(task_newtask, struct task_struct *task, u64 clone_flags)
 {
-	thread_of(task, SCHED_BLOCKED, bpf_ktime_get_ns());
+	thread_of(task, SCHED_BLOCKED, bpf_ktime_get_ns(), true);
+	return 0;
+}
+
+SEC("raw_tp/task_newtask")
+int BPF_PROG(task_newtask__raw, struct task_struct *task, u64 clone_flags)
+{
+	thread_of(task, SCHED_BLOCKED, bpf_ktime_get_ns(), false);
+	return 0;
+}
+
+static __always_inline int on_thread_exit(struct task_struct *p, const bool typed)
+{
+	__u32 tid = ARG_READ(typed, p, pid);
+
+	if (!target_of(ARG_READ(typed, p, tgid)))
+		return 0;
+	bpf_map_delete_elem(&threads, &tid);
 	return 0;
 }
 
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(sched_thread_exit, struct task_struct *p)
 {
-	__u32 tid = p->pid;
+	return on_thread_exit(p, true);
+}
 
-	if (!target_of(p->tgid))
-		return 0;
-	bpf_map_delete_elem(&threads, &tid);
-	return 0;
+SEC("raw_tp/sched_process_exit")
+int BPF_PROG(sched_thread_exit__raw, struct task_struct *p)
+{
+	return on_thread_exit(p, false);
 }

@@ -37,7 +37,10 @@ OBSPROBE_PROGS=(sys_exit_read sys_exit_write sys_exit_recvfrom sys_exit_sendto s
 	rss_stat page_fault_user mem_thread_exit mark_victim ssl_read_enter ssl_write_enter
 	ssl_read_ex_enter ssl_write_ex_enter gnutls_recv_enter gnutls_send_enter tls_handshake_enter
 	tls_return sys_exit_mmap pq_send_query pq_send_query_params pq_send_prepare
-	pq_send_query_prepared pq_connect_start pq_connect_start_params pq_finish)
+	pq_send_query_prepared pq_connect_start pq_connect_start_params pq_finish
+	sched_process_fork__raw sched_process_exec__raw sched_process_exit__raw sched_wakeup__raw
+	sched_wakeup_new__raw sched_switch__raw task_newtask__raw sched_thread_exit__raw rss_stat__raw
+	page_fault_user__raw mem_thread_exit__raw)
 
 TMP=$(mktemp -d "/tmp/obsprobe-$TEST_NAME.XXXXXX") || { echo "$TEST_NAME: mktemp failed" >&2; exit 1; }
 # nginx workers run as www-data: everything under $TMP they serve must be reachable.
@@ -267,6 +270,25 @@ run_obsprobe() {
 	RUN_ERR=$TMP/$name.err
 }
 
+# check_fallback_hooks: when run.sh hides tp_btf (OBSPROBE_HIDE_KERNEL_FEATURES), obsprobe's
+# programs must be the raw_tp twins: none BTF-typed ("tracing"), some "raw_tracepoint".
+check_fallback_hooks() {
+	[[ ",${OBSPROBE_HIDE_KERNEL_FEATURES:-}," == *,tp_btf,* ]] || return 0
+	local kinds
+	# shellcheck disable=SC2046
+	kinds=$(bpftool -j prog list 2>/dev/null | "$PY" -c '
+import json, sys
+ids = set(int(i) for i in sys.argv[1:])
+kinds = sorted(set(p["type"] for p in json.load(sys.stdin) if p["id"] in ids))
+print(" ".join(kinds))' $(obsprobe_prog_ids "$OBS_PID"))
+	log "program types with tp_btf hidden: $kinds"
+	if [[ " $kinds " == *" tracing "* || " $kinds " != *" raw_tracepoint "* ]]; then
+		fail "tp_btf hidden: obsprobe's programs are raw_tracepoint, none tracing (got: $kinds)"
+	else
+		pass "tp_btf hidden: obsprobe's programs are raw_tracepoint, none tracing ($kinds)"
+	fi
+}
+
 # start_obsprobe ARGS...: starts build/obsprobe ARGS in the background, adding
 # `--prometheus 127.0.0.1:FREE` unless ARGS say --prometheus. Waits (20 s at most) for the
 # "metrics on" line (or, with --prometheus off, one "watching pid" line per --pid). Sets
@@ -327,6 +349,7 @@ start_obsprobe() {
 		fail "obsprobe printed 'metrics on' but $OBS_METRICS does not answer"
 		return 1
 	fi
+	check_fallback_hooks
 	return 0
 }
 

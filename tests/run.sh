@@ -25,6 +25,9 @@ passed=0
 failed=0
 failed_names=()
 
+# the integration tests run the obsprobe of this BUILD
+export OBSPROBE=${OBSPROBE:-$(realpath -m "$BUILD/obsprobe")}
+
 rm -rf "$LOGS"
 mkdir -p "$LOGS"
 
@@ -107,16 +110,19 @@ run_fuzz() {
 	result "$name" "$((rc == 0))" "exit $rc, $(elapsed "$t") ${execs}" "$log"
 }
 
+# run_integration SCRIPT [HIDE]: with HIDE, as integration/NAME@fallback, under
+# OBSPROBE_HIDE_KERNEL_FEATURES=HIDE (the hooks' fallback variants on this kernel).
 run_integration() {
-	local script=$1 base name log res t rc counts ok
-	base=$(basename "$script" .sh)
+	local script=$1 hide=${2:-} base name log res t rc counts ok
+	base=$(basename "$script" .sh)${2:+@fallback}
 	name=integration/$base
 	selected "$name" || return 0
 	log=$LOGS/integration_$base.log
 	res=$(realpath -m "$LOGS/integration_$base.result")
 	rm -f "$res"
 	t=$SECONDS
-	OBSPROBE_RESULTS=$res timeout -k 10 "$INTEGRATION_TIMEOUT" bash "$script" >"$log" 2>&1
+	OBSPROBE_HIDE_KERNEL_FEATURES=$hide OBSPROBE_RESULTS=$res \
+		timeout -k 10 "$INTEGRATION_TIMEOUT" bash "$script" >"$log" 2>&1
 	rc=$?
 	counts=$(cat "$res" 2>/dev/null)
 	ok=0
@@ -170,6 +176,11 @@ if [[ ! -x "$BUILD/obsprobe" ]]; then
 fi
 for script in tests/integration/*.sh; do
 	run_integration "$script"
+done
+# Again where every hook has a fallback (proc, sched, mem), with tp_btf hidden: their raw_tp
+# twins must give the same signals.
+for base in lifecycle sched_threads memory; do
+	run_integration "tests/integration/$base.sh" tp_btf
 done
 
 echo "== $(elapsed "$t0") in all; logs in $LOGS/"

@@ -362,6 +362,8 @@ static int setup_probes(struct app *a)
 		log_err("%s", err);
 		return -ENOENT;
 	}
+	if (probe_kernel_init(c->hide_kernel))
+		return -EINVAL;
 	a->proc = proc_probe_open_load();
 	if (!a->proc)
 		return -EINVAL;

@@ -153,6 +153,7 @@ static void set_defaults(struct config *c, const char *(*getenv_fn)(const char *
 	c->groups = GROUP_ALL;
 	c->exited_ttl = SAT_RETAIN_DEFAULT_S;
 	c->service_name = getenv_fn("OTEL_SERVICE_NAME");
+	c->hide_kernel = getenv_fn("OBSPROBE_HIDE_KERNEL_FEATURES");
 }
 
 enum {

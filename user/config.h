@@ -44,6 +44,9 @@ struct config {
 	unsigned int exited_ttl; /* seconds an exited process's saturation series stay */
 	int verbose;
 	struct otel_config otel;
+	/* OBSPROBE_HIDE_KERNEL_FEATURES: kernel features to treat as missing (tp_btf, raw_tp, tp,
+	 * fentry, kprobe, uprobe; comma-separated), so that tests run the fallbacks; NULL: none */
+	const char *hide_kernel;
 };
 
 static inline bool config_has(const struct config *c, enum signal_group g)

@@ -1,10 +1,15 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include "probes/kernel.h"
 
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/capability.h>
+#include <linux/perf_event.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/syscall.h>
@@ -67,4 +72,146 @@ int kernel_ensure_tracefs(char *err, size_t errlen)
 		 "failed: %s",
 		 strerror(errno));
 	return -errno;
+}
+
+/* A program that returns 0: enough for the kernel to say whether it takes the type. */
+static int load_nop(enum bpf_prog_type type, enum bpf_attach_type attach, int btf_id)
+{
+	const struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = attach);
+	int fd;
+
+	if (btf_id > 0)
+		opts.attach_btf_id = (__u32)btf_id;
+	fd = bpf_prog_load(type, NULL, "GPL", insns, 2, &opts);
+	return fd < 0 ? -errno : fd;
+}
+
+/* Loads a no-op program of the type and attaches it for a moment to tp (a raw tracepoint name,
+ * or NULL for a BTF-typed program, which names its hook by btf_id): 0, or -errno of the step
+ * that failed. */
+static int try_attach(enum bpf_prog_type type, enum bpf_attach_type attach, int btf_id,
+		      const char *tp)
+{
+	int prog, link, err = 0;
+
+	prog = load_nop(type, attach, btf_id);
+	if (prog < 0)
+		return prog;
+	link = bpf_raw_tracepoint_open(tp, prog);
+	if (link < 0)
+		err = -errno;
+	else
+		close(link);
+	close(prog);
+	return err;
+}
+
+/* The perf event source named pmu ("kprobe", "uprobe") exists, and (kprobe) takes a probe on
+ * a kernel function: opened for a moment, never enabled. */
+static int try_pmu(const char *pmu, const char *func)
+{
+	struct perf_event_attr attr = { .size = sizeof(attr) };
+	char path[96], buf[32];
+	int fd, n;
+
+	snprintf(path, sizeof(path), "/sys/bus/event_source/devices/%s/type", pmu);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = (int)read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -EINVAL;
+	buf[n] = '\0';
+	if (!func)
+		return 0;
+	attr.type = (__u32)strtoul(buf, NULL, 10);
+	attr.config1 = (__u64)(uintptr_t)func; /* kprobe_func */
+	attr.disabled = 1;
+	fd = (int)syscall(SYS_perf_event_open, &attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	return 0;
+}
+
+static const char *const feature_names[KERNEL_FEATURE__COUNT] = {
+	[KERNEL_TP_BTF] = "tp_btf", [KERNEL_RAW_TP] = "raw_tp", [KERNEL_TP] = "tp",
+	[KERNEL_FENTRY] = "fentry", [KERNEL_KPROBE] = "kprobe", [KERNEL_UPROBE] = "uprobe",
+};
+
+const char *kernel_feature_name(enum kernel_feature f)
+{
+	return f < KERNEL_FEATURE__COUNT ? feature_names[f] : "?";
+}
+
+/* Whether the comma-separated list names f. */
+static bool listed(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+	const char *p;
+
+	for (p = list; p && *p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL)
+		if (!strncmp(p, name, n) && (p[n] == ',' || p[n] == '\0'))
+			return true;
+	return false;
+}
+
+int kernel_hide_check(const char *hide, char *err, size_t errlen)
+{
+	const char *p = hide;
+	size_t i;
+
+	while (p && *p) {
+		size_t n = strcspn(p, ",");
+
+		for (i = 0; i < KERNEL_FEATURE__COUNT; i++)
+			if (strlen(feature_names[i]) == n && !strncmp(p, feature_names[i], n))
+				break;
+		if (i == KERNEL_FEATURE__COUNT) {
+			snprintf(err, errlen,
+				 "'%.*s' is not a kernel feature (tp_btf, raw_tp, tp, "
+				 "fentry, kprobe, uprobe)",
+				 (int)n, p);
+			return -EINVAL;
+		}
+		p += n;
+		if (*p)
+			p++;
+	}
+	return 0;
+}
+
+void kernel_probe_features(struct kernel_features *kf, const char *hide)
+{
+	int btf_tp = libbpf_find_vmlinux_btf_id("sched_process_exit", BPF_TRACE_RAW_TP);
+	int btf_fn = libbpf_find_vmlinux_btf_id("vfs_read", BPF_TRACE_FENTRY);
+	size_t i;
+
+	memset(kf, 0, sizeof(*kf));
+	kf->err[KERNEL_TP_BTF] =
+		btf_tp < 0 ? btf_tp
+			   : try_attach(BPF_PROG_TYPE_TRACING, BPF_TRACE_RAW_TP, btf_tp, NULL);
+	kf->err[KERNEL_RAW_TP] =
+		try_attach(BPF_PROG_TYPE_RAW_TRACEPOINT, 0, 0, "sched_process_exit");
+	kf->err[KERNEL_TP] = access("/sys/kernel/tracing/events", F_OK) == 0 ||
+					     access("/sys/kernel/debug/tracing/events", F_OK) == 0
+				     ? 0
+				     : -ENOENT;
+	kf->err[KERNEL_FENTRY] =
+		btf_fn < 0 ? btf_fn
+			   : try_attach(BPF_PROG_TYPE_TRACING, BPF_TRACE_FENTRY, btf_fn, NULL);
+	kf->err[KERNEL_KPROBE] = try_pmu("kprobe", "vfs_read");
+	kf->err[KERNEL_UPROBE] = try_pmu("uprobe", NULL);
+	for (i = 0; i < KERNEL_FEATURE__COUNT; i++) {
+		if (!kf->err[i] && listed(hide, feature_names[i])) {
+			kf->err[i] = -ENOTSUP; /* OBSPROBE_HIDE_KERNEL_FEATURES: tests' fallbacks */
+			kf->hidden[i] = true;
+		}
+		kf->has[i] = kf->err[i] == 0;
+	}
 }

@@ -3,6 +3,7 @@
 #ifndef OBSPROBE_KERNEL_H
 #define OBSPROBE_KERNEL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Root, or CAP_BPF + CAP_PERFMON (+ CAP_SYS_ADMIN for tracefs). 0 or -EPERM with a message. */
@@ -11,5 +12,36 @@ int kernel_check_privileges(char *err, size_t errlen);
 int kernel_check_btf(char *err, size_t errlen);
 /* Tracepoints need tracefs; mounts it at /sys/kernel/tracing when nothing provides it. */
 int kernel_ensure_tracefs(char *err, size_t errlen);
+
+/* The kinds of hook a BPF program can sit on, as this kernel offers them. */
+enum kernel_feature {
+	KERNEL_TP_BTF, /* BTF-typed raw tracepoints (5.5+): typed arguments, direct reads */
+	KERNEL_RAW_TP, /* raw tracepoints (4.17+): the same arguments, read with probe_read */
+	KERNEL_TP,     /* classic tracepoints, through tracefs */
+	KERNEL_FENTRY, /* fentry/fexit on kernel functions (5.5+, x86 trampolines; lockdown may
+			* refuse them) */
+	KERNEL_KPROBE, /* kprobes (CONFIG_KPROBES) */
+	KERNEL_UPROBE, /* uprobes (CONFIG_UPROBES) */
+	KERNEL_FEATURE__COUNT,
+};
+
+struct kernel_features {
+	bool has[KERNEL_FEATURE__COUNT];
+	int err[KERNEL_FEATURE__COUNT]; /* why not: -errno of the step that failed; -ENOTSUP
+					 * when hidden */
+	bool hidden[KERNEL_FEATURE__COUNT];
+};
+
+/*
+ * Asks the running kernel, by loading and attaching a no-op program for a moment, which hooks
+ * it offers (tp_btf on sched_process_exit, raw_tp on the same, fentry on vfs_read; the kprobe
+ * PMU taking a probe on vfs_read; the uprobe PMU; tracefs). hide (may be NULL) names features
+ * to report missing anyway, comma-separated: the fallbacks then run on a kernel that has
+ * everything (OBSPROBE_HIDE_KERNEL_FEATURES, for tests). Quiet: the caller silences libbpf.
+ */
+void kernel_probe_features(struct kernel_features *kf, const char *hide);
+const char *kernel_feature_name(enum kernel_feature f);
+/* 0 when every name in the comma-separated list hide is a feature; else -EINVAL and a message. */
+int kernel_hide_check(const char *hide, char *err, size_t errlen);
 
 #endif /* OBSPROBE_KERNEL_H */

@@ -12,42 +12,31 @@
 
 #include "util/log.h"
 #include "mem.skel.h"
+#include "probes/probe.h"
 #include "probes/proc.h"
 #include "process/procfs.h"
 
 struct mem_bpf *mem_probe_start(struct proc_bpf *owner)
 {
+	const struct probe_load_opts opts = {
+		.name = "mem",
+		.hooks = "the memory tracepoints",
+		.owner = proc_probe_object(owner),
+		.attach = true,
+	};
 	struct mem_bpf *skel = mem_bpf__open();
-	long page = sysconf(_SC_PAGESIZE);
-	int err;
 
 	if (!skel) {
 		log_err("cannot open the mem BPF object: %s", strerror(errno));
 		return NULL;
 	}
-	if (page > 0)
-		skel->rodata->page_size = (__u64)page;
-	err = proc_probe_share_maps(owner, skel->obj);
-	if (err) {
-		log_err("cannot share maps with the mem BPF object: %s", strerror(-err));
-		goto fail;
-	}
-	err = mem_bpf__load(skel);
-	if (err) {
-		log_err("cannot load the memory BPF programs: %s (run with -vv for the verifier "
-			"log)",
-			strerror(-err));
-		goto fail;
-	}
-	err = mem_bpf__attach(skel);
-	if (err) {
-		log_err("cannot attach the memory tracepoints: %s", strerror(-err));
-		goto fail;
+	if (sysconf(_SC_PAGESIZE) > 0)
+		skel->rodata->page_size = (__u64)sysconf(_SC_PAGESIZE);
+	if (probe_load(skel->skeleton, &opts)) {
+		mem_bpf__destroy(skel);
+		return NULL;
 	}
 	return skel;
-fail:
-	mem_bpf__destroy(skel);
-	return NULL;
 }
 
 void mem_probe_destroy(struct mem_bpf *skel)

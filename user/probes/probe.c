@@ -2,8 +2,10 @@
 #include "probes/probe.h"
 
 #include <bpf/libbpf.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "util/log.h"
 
@@ -30,4 +32,213 @@ void probe_log_install(void)
 void probe_log_silence(bool on)
 {
 	libbpf_silenced = on;
+}
+
+static struct kernel_features kernel;
+static bool kernel_known;
+
+int probe_kernel_init(const char *hide)
+{
+	char line[256];
+	size_t i, len = 0;
+
+	if (kernel_hide_check(hide, line, sizeof(line))) {
+		log_err("OBSPROBE_HIDE_KERNEL_FEATURES: %s", line);
+		return -EINVAL;
+	}
+	probe_log_silence(true);
+	kernel_probe_features(&kernel, hide);
+	probe_log_silence(false);
+	kernel_known = true;
+	for (i = 0; i < KERNEL_FEATURE__COUNT; i++) {
+		const char *name = kernel_feature_name(i);
+		size_t room = len < sizeof(line) ? sizeof(line) - len : 0;
+		const char *sep = i ? ", " : "";
+
+		if (kernel.has[i])
+			len += (size_t)snprintf(line + len, room, "%s%s yes", sep, name);
+		else if (kernel.hidden[i])
+			len += (size_t)snprintf(line + len, room, "%s%s no (hidden)", sep, name);
+		else
+			len += (size_t)snprintf(line + len, room, "%s%s no (%s)", sep, name,
+						strerror(-kernel.err[i]));
+	}
+	log_info("kernel hooks: %s", line);
+	return 0;
+}
+
+const struct kernel_features *probe_kernel(void)
+{
+	if (!kernel_known)
+		probe_kernel_init(NULL);
+	return &kernel;
+}
+
+/* The kind of hook prog sits on; KERNEL_FEATURE__COUNT for one the loader does not know. */
+static enum kernel_feature prog_kind(const struct bpf_program *prog)
+{
+	const char *sec = bpf_program__section_name(prog);
+
+	switch (bpf_program__type(prog)) {
+	case BPF_PROG_TYPE_TRACING:
+		if (bpf_program__expected_attach_type(prog) == BPF_TRACE_RAW_TP)
+			return KERNEL_TP_BTF;
+		return KERNEL_FENTRY;
+	case BPF_PROG_TYPE_RAW_TRACEPOINT:
+		return KERNEL_RAW_TP;
+	case BPF_PROG_TYPE_TRACEPOINT:
+		return KERNEL_TP;
+	case BPF_PROG_TYPE_KPROBE:
+		return strncmp(sec, "kprobe", 6) && strncmp(sec, "kretprobe", 9) ? KERNEL_UPROBE
+										 : KERNEL_KPROBE;
+	default:
+		return KERNEL_FEATURE__COUNT;
+	}
+}
+
+/* Cheapest first: a trampoline, then typed raw tracepoints, then the rest. */
+static int preference(enum kernel_feature k)
+{
+	static const int rank[KERNEL_FEATURE__COUNT] = {
+		[KERNEL_FENTRY] = 0, [KERNEL_TP_BTF] = 1, [KERNEL_RAW_TP] = 2,
+		[KERNEL_TP] = 3,     [KERNEL_KPROBE] = 4, [KERNEL_UPROBE] = 5,
+	};
+
+	return k < KERNEL_FEATURE__COUNT ? rank[k] : KERNEL_FEATURE__COUNT;
+}
+
+/* The length of prog's hook name: its name up to "__". */
+static size_t base_len(const char *name)
+{
+	const char *sep = strstr(name, "__");
+
+	return sep ? (size_t)(sep - name) : strlen(name);
+}
+
+static bool same_hook(const char *a, const char *b)
+{
+	size_t n = base_len(a);
+
+	return n == base_len(b) && !strncmp(a, b, n);
+}
+
+/*
+ * For each hook of obj, keeps the variant of the most preferred kind this kernel offers and
+ * turns the others off; a hook with no variant the kernel offers fails the load, named.
+ */
+static int choose_variants(struct bpf_object *obj, const struct probe_load_opts *o)
+{
+	const struct kernel_features *kf = probe_kernel();
+	struct bpf_program *p, *q, *best;
+	char line[1024];
+	size_t len = 0;
+
+	bpf_object__for_each_program(p, obj) {
+		const char *name = bpf_program__name(p);
+		enum kernel_feature k;
+		bool first = true;
+
+		/* each hook once: at its first variant */
+		bpf_object__for_each_program(q, obj) {
+			if (q == p)
+				break;
+			if (same_hook(bpf_program__name(q), name))
+				first = false;
+		}
+		if (!first)
+			continue;
+		best = NULL;
+		bpf_object__for_each_program(q, obj) {
+			k = prog_kind(q);
+			if (!same_hook(bpf_program__name(q), name) || k == KERNEL_FEATURE__COUNT ||
+			    !kf->has[k])
+				continue;
+			if (!best || preference(k) < preference(prog_kind(best)))
+				best = q;
+		}
+		if (!best) {
+			char why[256];
+			size_t wl = 0;
+
+			bpf_object__for_each_program(q, obj) {
+				if (!same_hook(bpf_program__name(q), name))
+					continue;
+				k = prog_kind(q);
+				wl += (size_t)snprintf(
+					why + wl, wl < sizeof(why) ? sizeof(why) - wl : 0,
+					"%s%s: %s", wl ? ", " : "",
+					k < KERNEL_FEATURE__COUNT ? kernel_feature_name(k)
+								  : "unknown",
+					k == KERNEL_FEATURE__COUNT ? "not a kind obsprobe knows"
+					: kf->hidden[k]		   ? "hidden"
+								   : strerror(-kf->err[k]));
+			}
+			log_err("%s: this kernel offers no hook for %.*s (%s)", o->name,
+				(int)base_len(name), name, why);
+			return -EOPNOTSUPP;
+		}
+		bpf_object__for_each_program(q, obj) {
+			if (same_hook(bpf_program__name(q), name))
+				bpf_program__set_autoload(q, q == best);
+		}
+		len += (size_t)snprintf(line + len, len < sizeof(line) ? sizeof(line) - len : 0,
+					"%s%.*s %s", len ? ", " : "", (int)base_len(name), name,
+					kernel_feature_name(prog_kind(best)));
+	}
+	log_info("%s hooks: %s", o->name, len ? line : "none");
+	return 0;
+}
+
+/* The maps every object declares (bpf/maps.bpf.h), created by the proc object. */
+static int share_maps(const struct bpf_object *owner, struct bpf_object *obj)
+{
+	static const char *const names[] = { "targets", "events", "drops" };
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		struct bpf_map *ours = bpf_object__find_map_by_name(obj, names[i]);
+		const struct bpf_map *from = bpf_object__find_map_by_name(owner, names[i]);
+		int err;
+
+		if (!ours || !from)
+			return -ENOENT;
+		err = bpf_map__reuse_fd(ours, bpf_map__fd(from));
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int probe_attach(struct bpf_object_skeleton *s, const struct probe_load_opts *o)
+{
+	int err = bpf_object__attach_skeleton(s);
+
+	if (err)
+		log_err("cannot attach %s: %s", o->hooks, strerror(-err));
+	return err;
+}
+
+int probe_load(struct bpf_object_skeleton *s, const struct probe_load_opts *o)
+{
+	struct bpf_object *obj = *s->obj;
+	int err;
+
+	if (o->owner) {
+		err = share_maps(o->owner, obj);
+		if (err) {
+			log_err("cannot share maps with the %s BPF object: %s", o->name,
+				strerror(-err));
+			return err;
+		}
+	}
+	err = choose_variants(obj, o);
+	if (err)
+		return err;
+	err = bpf_object__load_skeleton(s);
+	if (err) {
+		log_err("cannot load the %s BPF programs: %s (run with -vv for the verifier log)",
+			o->name, strerror(-err));
+		return err;
+	}
+	return o->attach ? probe_attach(s, o) : 0;
 }

@@ -1,13 +1,46 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* What every BPF object's loader shares: libbpf's messages through our log. */
+/*
+ * The one loader of every BPF object: open (the skeleton's own __open) -> configure (the
+ * caller sets rodata, reuses maps) -> probe_load(): share the proc object's maps, choose each
+ * hook's variant for this kernel, load, attach. Variants of one hook are programs named
+ * BASE and BASE__SUFFIX (sched_switch: tp_btf; sched_switch__raw: raw_tp); the loader keeps
+ * the cheapest kind the kernel offers (fentry, tp_btf, raw_tp, tp, kprobe, in that order) and
+ * turns the others' autoload off, as libbpf-tools do.
+ */
 #ifndef OBSPROBE_PROBE_H
 #define OBSPROBE_PROBE_H
 
 #include <stdbool.h>
 
+#include "probes/kernel.h"
+
+struct bpf_object;
+struct bpf_object_skeleton;
+
 /* libbpf's messages go through log_msg() at the user's verbosity (-v: warnings, -vv: all). */
 void probe_log_install(void);
 /* While silenced, libbpf's messages are dropped: around kernel feature probes. */
 void probe_log_silence(bool on);
+
+/* Asks the kernel what it offers (kernel_probe_features(), libbpf silenced) and says so at -v;
+ * hide: features to treat as missing (NULL: none). Before the first probe_load(). 0, or
+ * -EINVAL (logged) when hide names something that is not a feature. */
+int probe_kernel_init(const char *hide);
+const struct kernel_features *probe_kernel(void);
+
+struct probe_load_opts {
+	const char *name;		/* the object, in messages: "sched" */
+	const char *hooks;		/* what attaching places, in messages: "the scheduler
+					 * tracepoints" */
+	const struct bpf_object *owner; /* its maps targets, events and drops are shared; NULL:
+					 * this object creates them */
+	bool attach;			/* attach every loaded program now (else probe_attach()) */
+};
+
+/* Loads the opened skeleton s (and attaches it with o->attach). 0, or -errno with a log line;
+ * the caller destroys s either way when it fails. */
+int probe_load(struct bpf_object_skeleton *s, const struct probe_load_opts *o);
+/* Attaches every loaded program of s that libbpf can place by its section. 0 or -errno, logged. */
+int probe_attach(struct bpf_object_skeleton *s, const struct probe_load_opts *o);
 
 #endif /* OBSPROBE_PROBE_H */

@@ -9,21 +9,24 @@
 #include <string.h>
 
 #include "util/log.h"
+#include "probes/probe.h"
 #include "obsprobe/common.h"
 #include "proc.skel.h"
+
+static const struct probe_load_opts proc_load = {
+	.name = "proc",
+	.hooks = "the sched_process_{fork,exec,exit} programs",
+};
 
 struct proc_bpf *proc_probe_open_load(void)
 {
 	struct proc_bpf *skel = proc_bpf__open();
-	int err;
 
 	if (!skel) {
 		log_err("cannot open the proc BPF object: %s", strerror(errno));
 		return NULL;
 	}
-	err = proc_bpf__load(skel);
-	if (err) {
-		log_err("cannot load the proc BPF programs: %s", strerror(-err));
+	if (probe_load(skel->skeleton, &proc_load)) {
 		proc_bpf__destroy(skel);
 		return NULL;
 	}
@@ -32,12 +35,12 @@ struct proc_bpf *proc_probe_open_load(void)
 
 int proc_probe_attach(struct proc_bpf *skel)
 {
-	int err = proc_bpf__attach(skel);
+	return probe_attach(skel->skeleton, &proc_load);
+}
 
-	if (err)
-		log_err("cannot attach the sched_process_{fork,exec,exit} programs: %s",
-			strerror(-err));
-	return err;
+const struct bpf_object *proc_probe_object(const struct proc_bpf *skel)
+{
+	return skel->obj;
 }
 
 void proc_probe_destroy(struct proc_bpf *skel)
@@ -58,25 +61,6 @@ int proc_probe_events_fd(const struct proc_bpf *skel)
 int proc_probe_drops_fd(const struct proc_bpf *skel)
 {
 	return bpf_map__fd(skel->maps.drops);
-}
-
-int proc_probe_share_maps(const struct proc_bpf *skel, struct bpf_object *obj)
-{
-	static const char *const names[] = { "targets", "events", "drops" };
-	size_t i;
-
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		struct bpf_map *ours = bpf_object__find_map_by_name(obj, names[i]);
-		const struct bpf_map *owner = bpf_object__find_map_by_name(skel->obj, names[i]);
-		int err;
-
-		if (!ours || !owner)
-			return -ENOENT;
-		err = bpf_map__reuse_fd(ours, bpf_map__fd(owner));
-		if (err)
-			return err;
-	}
-	return 0;
 }
 
 int proc_probe_watch(struct proc_bpf *skel, uint32_t pid, int children)

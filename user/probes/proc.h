@@ -17,8 +17,8 @@ void proc_probe_destroy(struct proc_bpf *skel); /* NULL ok */
 int proc_probe_targets_fd(const struct proc_bpf *skel);
 int proc_probe_events_fd(const struct proc_bpf *skel);
 int proc_probe_drops_fd(const struct proc_bpf *skel);
-/* Hands the shared maps of skel to obj, which must be opened but not loaded. */
-int proc_probe_share_maps(const struct proc_bpf *skel, struct bpf_object *obj);
+/* The object whose maps the others share (struct probe_load_opts.owner). */
+const struct bpf_object *proc_probe_object(const struct proc_bpf *skel);
 
 /* Target map: watch pid (and, with children, everything it forks from now on). */
 int proc_probe_watch(struct proc_bpf *skel, uint32_t pid, int children);

@@ -12,39 +12,29 @@
 
 #include "sched.skel.h"
 #include "util/log.h"
+#include "probes/probe.h"
 #include "probes/proc.h"
 #include "process/procfs.h"
 
 struct sched_bpf *sched_probe_start(struct proc_bpf *owner)
 {
+	const struct probe_load_opts opts = {
+		.name = "sched",
+		.hooks = "the scheduler tracepoints",
+		.owner = proc_probe_object(owner),
+		.attach = true,
+	};
 	struct sched_bpf *skel = sched_bpf__open();
-	int err;
 
 	if (!skel) {
-		log_err("cannot open the cpu BPF object: %s", strerror(errno));
+		log_err("cannot open the sched BPF object: %s", strerror(errno));
 		return NULL;
 	}
-	err = proc_probe_share_maps(owner, skel->obj);
-	if (err) {
-		log_err("cannot share maps with the cpu BPF object: %s", strerror(-err));
-		goto fail;
-	}
-	err = sched_bpf__load(skel);
-	if (err) {
-		log_err("cannot load the scheduler BPF programs: %s (run with -vv for the verifier "
-			"log)",
-			strerror(-err));
-		goto fail;
-	}
-	err = sched_bpf__attach(skel);
-	if (err) {
-		log_err("cannot attach the scheduler tracepoints: %s", strerror(-err));
-		goto fail;
+	if (probe_load(skel->skeleton, &opts)) {
+		sched_bpf__destroy(skel);
+		return NULL;
 	}
 	return skel;
-fail:
-	sched_bpf__destroy(skel);
-	return NULL;
 }
 
 void sched_probe_destroy(struct sched_bpf *skel)

@@ -7,7 +7,6 @@
 #include <fcntl.h>
 #include <glob.h>
 #include <limits.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,13 +14,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "util/log.h"
+#include "probes/libpq.h"
+#include "probes/probe.h"
 #include "probes/proc.h"
+#include "probes/uprobes.h"
 #include "process/procfs.h"
-#include "libpq.skel.h"
+#include "process/tlslib.h"
 #include "sock.skel.h"
 #include "tls.skel.h"
-#include "process/tlslib.h"
+#include "util/log.h"
 
 #define FILE_BUCKETS 1024
 #define MAX_FILE_BYTES (1ull << 30) /* larger files are not looked into */
@@ -47,11 +48,8 @@ struct tls_probe {
 	unsigned int what; /* LIBPROBE_* */
 	struct tls_bpf *skel;
 	struct libpq_bpf *pq; /* NULL unless LIBPROBE_LIBPQ */
-	pthread_t detacher;
-	bool detaching;
+	struct uprobe_links links;
 	struct file_set mapped, files, roots;
-	struct bpf_link **links;
-	size_t nlinks, links_cap;
 	uint32_t *noted;
 	size_t nnoted, noted_cap;
 };
@@ -89,32 +87,14 @@ static void file_set_free(struct file_set *set)
 	}
 }
 
-/* The libpq object: its own, so that --disable tls leaves it and --disable libpq leaves TLS. */
-static int start_libpq(struct tls_probe *tp, struct proc_bpf *owner)
-{
-	int err;
-
-	tp->pq = libpq_bpf__open();
-	if (!tp->pq) {
-		log_err("cannot open the libpq BPF object: %s", strerror(errno));
-		return -errno;
-	}
-	err = proc_probe_share_maps(owner, tp->pq->obj);
-	if (err) {
-		log_err("cannot share maps with the libpq BPF object: %s", strerror(-err));
-		return err;
-	}
-	err = libpq_bpf__load(tp->pq);
-	if (err)
-		log_err("cannot load the libpq BPF programs: %s (run with -vv for the verifier "
-			"log)",
-			strerror(-err));
-	return err;
-}
-
 struct tls_probe *tls_probe_start(struct proc_bpf *owner, struct sock_bpf *sock,
 				  uint32_t capture_bytes, unsigned int what)
 {
+	const struct probe_load_opts opts = {
+		.name = "tls",
+		.hooks = "the mmap tracepoint",
+		.owner = proc_probe_object(owner),
+	};
 	struct tls_probe *tp = calloc(1, sizeof(*tp));
 	int err;
 
@@ -123,28 +103,25 @@ struct tls_probe *tls_probe_start(struct proc_bpf *owner, struct sock_bpf *sock,
 		return NULL;
 	}
 	tp->what = what;
-	if ((what & LIBPROBE_LIBPQ) && start_libpq(tp, owner))
-		goto fail;
+	if (what & LIBPROBE_LIBPQ) {
+		tp->pq = libpq_probe_start(owner);
+		if (!tp->pq)
+			goto fail;
+	}
 	tp->skel = tls_bpf__open();
 	if (!tp->skel) {
 		log_err("cannot open the tls BPF object: %s", strerror(errno));
 		goto fail;
 	}
 	tp->skel->rodata->capture_bytes = capture_bytes;
-	err = proc_probe_share_maps(owner, tp->skel->obj);
-	if (!err)
-		err = bpf_map__reuse_fd(tp->skel->maps.tls_calls,
-					bpf_map__fd(sock->maps.tls_calls));
+	/* the calls in flight, which the sock object's syscall programs complete */
+	err = bpf_map__reuse_fd(tp->skel->maps.tls_calls, bpf_map__fd(sock->maps.tls_calls));
 	if (err) {
-		log_err("cannot share maps with the tls BPF object: %s", strerror(-err));
+		log_err("cannot share tls_calls with the tls BPF object: %s", strerror(-err));
 		goto fail;
 	}
-	err = tls_bpf__load(tp->skel);
-	if (err) {
-		log_err("cannot load the TLS BPF programs: %s (run with -vv for the verifier log)",
-			strerror(-err));
+	if (probe_load(tp->skel->skeleton, &opts))
 		goto fail;
-	}
 	/* the tracepoint only: uprobes go on libraries as they are found */
 	tp->skel->links.sys_exit_mmap = bpf_program__attach(tp->skel->progs.sys_exit_mmap);
 	if (!tp->skel->links.sys_exit_mmap) {
@@ -157,39 +134,23 @@ fail:
 	return NULL;
 }
 
-static void *detach_links(void *arg)
-{
-	struct tls_probe *tp = arg;
-	size_t i;
-
-	for (i = 0; i < tp->nlinks; i++)
-		bpf_link__destroy(tp->links[i]);
-	tp->nlinks = 0;
-	return NULL;
-}
-
 void tls_probe_detach_start(struct tls_probe *tp)
 {
-	if (!tp || tp->detaching)
-		return;
-	tp->detaching = pthread_create(&tp->detacher, NULL, detach_links, tp) == 0;
+	if (tp)
+		uprobes_detach_start(&tp->links);
 }
 
 void tls_probe_destroy(struct tls_probe *tp)
 {
 	if (!tp)
 		return;
-	if (tp->detaching)
-		pthread_join(tp->detacher, NULL);
-	else
-		detach_links(tp);
-	free(tp->links);
+	uprobes_free(&tp->links);
 	file_set_free(&tp->mapped);
 	file_set_free(&tp->files);
 	file_set_free(&tp->roots);
 	free(tp->noted);
 	tls_bpf__destroy(tp->skel);
-	libpq_bpf__destroy(tp->pq);
+	libpq_probe_destroy(tp->pq);
 	free(tp);
 }
 
@@ -212,73 +173,6 @@ void tls_probe_note(struct tls_probe *tp, uint32_t pid)
 		tp->noted_cap = cap;
 	}
 	tp->noted[tp->nnoted++] = pid;
-}
-
-static int keep_link(struct tls_probe *tp, struct bpf_link *l)
-{
-	if (tp->nlinks == tp->links_cap) {
-		size_t cap = tp->links_cap ? 2 * tp->links_cap : 32;
-		struct bpf_link **n = realloc(tp->links, cap * sizeof(*n));
-
-		if (!n) {
-			bpf_link__destroy(l);
-			return -ENOMEM;
-		}
-		tp->links = n;
-		tp->links_cap = cap;
-	}
-	tp->links[tp->nlinks++] = l;
-	return 0;
-}
-
-struct hook {
-	enum tls_sym sym;
-	struct bpf_program *enter;
-	struct bpf_program *ret; /* the return probe, or NULL */
-};
-
-/* One uprobe (or return probe) of prog on the file at path, kept in tp->links: 0 or -errno. */
-static int attach_one(struct tls_probe *tp, struct bpf_program *prog, const char *path,
-		      uint64_t off, bool retprobe)
-{
-	LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = retprobe);
-	struct bpf_link *l = bpf_program__attach_uprobe_opts(prog, -1, path, off, &opts);
-
-	if (!l)
-		return -errno;
-	return keep_link(tp, l);
-}
-
-/* Hooks every function of hooks[] that the file at path defines (info), for all processes
- * (pid -1): the kernel places uprobes on the file, so later processes mapping it are covered
- * too. Returns the number of functions hooked; names them in list. */
-static int attach_hooks(struct tls_probe *tp, const char *path, const char *name,
-			const struct tls_elf_info *info, const struct hook *hooks, size_t nhooks,
-			char *list, size_t listlen)
-{
-	size_t i, len = 0;
-	int hooked = 0;
-
-	list[0] = '\0';
-	for (i = 0; i < nhooks; i++) {
-		uint64_t off = info->offset[hooks[i].sym];
-		int err;
-
-		if (!off)
-			continue;
-		err = attach_one(tp, hooks[i].enter, path, off, false);
-		if (!err && hooks[i].ret)
-			err = attach_one(tp, hooks[i].ret, path, off, true);
-		if (err) {
-			log_warn("cannot hook %s in %s: %s", tls_sym_name(hooks[i].sym), name,
-				 strerror(-err));
-			continue;
-		}
-		hooked++;
-		len += (size_t)snprintf(list + len, listlen > len ? listlen - len : 0, "%s%s",
-					len ? " " : "", tls_sym_name(hooks[i].sym));
-	}
-	return hooked;
 }
 
 /* Opens the file of mapping m as process pid sees it: through its root (containers), or, when
@@ -322,7 +216,7 @@ static int attach_tls(struct tls_probe *tp, const char *path, const char *name,
 {
 	struct tls_bpf *s = tp->skel;
 	struct bpf_program *ret = s->progs.tls_return; /* the return value says what moved */
-	const struct hook hooks[] = {
+	const struct uprobe_hook hooks[] = {
 		{ TLS_SYM_SSL_READ, s->progs.ssl_read_enter, ret },
 		{ TLS_SYM_SSL_WRITE, s->progs.ssl_write_enter, ret },
 		{ TLS_SYM_SSL_READ_EX, s->progs.ssl_read_ex_enter, ret },
@@ -333,34 +227,8 @@ static int attach_tls(struct tls_probe *tp, const char *path, const char *name,
 		{ TLS_SYM_GNUTLS_HANDSHAKE, s->progs.tls_handshake_enter, ret },
 	};
 
-	return attach_hooks(tp, path, name, info, hooks, sizeof(hooks) / sizeof(hooks[0]), list,
-			    listlen);
-}
-
-/* libpq's query calls, when the file defines them. */
-static void probe_libpq(struct tls_probe *tp, const char *path, const char *name, uint32_t pid,
-			const struct tls_elf_info *info)
-{
-	struct libpq_bpf *s = tp->pq;
-	const struct hook hooks[] = {
-		{ TLS_SYM_PQ_SEND_QUERY, s->progs.pq_send_query, NULL },
-		{ TLS_SYM_PQ_SEND_QUERY_PARAMS, s->progs.pq_send_query_params, NULL },
-		{ TLS_SYM_PQ_SEND_PREPARE, s->progs.pq_send_prepare, NULL },
-		{ TLS_SYM_PQ_SEND_QUERY_PREPARED, s->progs.pq_send_query_prepared, NULL },
-		{ TLS_SYM_PQ_CONNECT_START, s->progs.pq_connect_start, NULL },
-		{ TLS_SYM_PQ_CONNECT_START_PARAMS, s->progs.pq_connect_start_params, NULL },
-		{ TLS_SYM_PQ_FINISH, s->progs.pq_finish, NULL },
-	};
-	char hooked[256];
-
-	if (!attach_hooks(tp, path, name, info, hooks, sizeof(hooks) / sizeof(hooks[0]), hooked,
-			  sizeof(hooked)))
-		log_warn("libpq: could not probe %s (pid %u): its queries are seen on the wire "
-			 "only",
-			 name, pid);
-	else
-		log_info("libpq: probing %s (build-id %s, for pid %u): %s", name,
-			 info->build_id[0] ? info->build_id : "none", pid, hooked);
+	return uprobes_attach(&tp->links, path, name, info, hooks, sizeof(hooks) / sizeof(hooks[0]),
+			      list, listlen);
 }
 
 /* Looks into the open file fd, named name for messages, once per file: probes the TLS library
@@ -378,7 +246,7 @@ static void look_at(struct tls_probe *tp, int fd, const char *name, uint32_t pid
 		return;
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 	if (info.libpq && tp->pq)
-		probe_libpq(tp, path, name, pid, &info);
+		libpq_probe_file(tp->pq, &tp->links, path, name, pid, &info);
 	if (!(tp->what & LIBPROBE_TLS))
 		return;
 	if (info.stripped_openssl) {

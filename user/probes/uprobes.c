@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include "probes/uprobes.h"
+
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/log.h"
+
+static int keep_link(struct uprobe_links *l, struct bpf_link *link)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 32;
+		struct bpf_link **n = realloc(l->links, cap * sizeof(*n));
+
+		if (!n) {
+			bpf_link__destroy(link);
+			return -ENOMEM;
+		}
+		l->links = n;
+		l->cap = cap;
+	}
+	l->links[l->n++] = link;
+	return 0;
+}
+
+/* One uprobe (or return probe) of prog on the file at path: 0 or -errno. */
+static int attach_one(struct uprobe_links *l, struct bpf_program *prog, const char *path,
+		      uint64_t off, bool retprobe)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = retprobe);
+	struct bpf_link *link = bpf_program__attach_uprobe_opts(prog, -1, path, off, &opts);
+
+	if (!link)
+		return -errno;
+	return keep_link(l, link);
+}
+
+int uprobes_attach(struct uprobe_links *l, const char *path, const char *name,
+		   const struct tls_elf_info *info, const struct uprobe_hook *hooks, size_t nhooks,
+		   char *list, size_t listlen)
+{
+	size_t i, len = 0;
+	int hooked = 0;
+
+	list[0] = '\0';
+	for (i = 0; i < nhooks; i++) {
+		uint64_t off = info->offset[hooks[i].sym];
+		int err;
+
+		if (!off)
+			continue;
+		err = attach_one(l, hooks[i].enter, path, off, false);
+		if (!err && hooks[i].ret)
+			err = attach_one(l, hooks[i].ret, path, off, true);
+		if (err) {
+			log_warn("cannot hook %s in %s: %s", tls_sym_name(hooks[i].sym), name,
+				 strerror(-err));
+			continue;
+		}
+		hooked++;
+		len += (size_t)snprintf(list + len, listlen > len ? listlen - len : 0, "%s%s",
+					len ? " " : "", tls_sym_name(hooks[i].sym));
+	}
+	return hooked;
+}
+
+static void *detach_all(void *arg)
+{
+	struct uprobe_links *l = arg;
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		bpf_link__destroy(l->links[i]);
+	l->n = 0;
+	return NULL;
+}
+
+void uprobes_detach_start(struct uprobe_links *l)
+{
+	if (l->detaching)
+		return;
+	l->detaching = pthread_create(&l->detacher, NULL, detach_all, l) == 0;
+}
+
+void uprobes_free(struct uprobe_links *l)
+{
+	if (l->detaching)
+		pthread_join(l->detacher, NULL);
+	else
+		detach_all(l);
+	l->detaching = false;
+	free(l->links);
+	l->links = NULL;
+	l->cap = 0;
+}
