@@ -667,11 +667,11 @@ static void test_span_one_request_per_thread(void **state)
 	/* other threads, in the same bucket or not, serve nothing */
 	assert_no_parent(f, 8);
 	assert_no_parent(f, 7 + 1024);
-	conn_table_span_leave(f->t, 7);
+	conn_table_span_leave(f->t, 7, span_a);
 	assert_no_parent(f, 7);
 	/* leaving what was never entered, or twice, is nothing */
-	conn_table_span_leave(f->t, 7);
-	conn_table_span_leave(f->t, 9);
+	conn_table_span_leave(f->t, 7, span_a);
+	conn_table_span_leave(f->t, 9, span_a);
 	assert_no_parent(f, 7);
 	/* the next request of the thread */
 	conn_table_span_enter(f->t, 7, trace_b, span_b);
@@ -689,12 +689,12 @@ static void test_span_threads_apart(void **state)
 	assert_parent(f, 7, trace_a, span_a);
 	assert_parent(f, 7 + 1024, trace_b, span_b);
 	assert_parent(f, 0, trace_b, span_a);
-	conn_table_span_leave(f->t, 7);
+	conn_table_span_leave(f->t, 7, span_a);
 	assert_no_parent(f, 7);
 	assert_parent(f, 7 + 1024, trace_b, span_b);
 	assert_parent(f, 0, trace_b, span_a);
-	conn_table_span_leave(f->t, 7 + 1024);
-	conn_table_span_leave(f->t, 0);
+	conn_table_span_leave(f->t, 7 + 1024, span_b);
+	conn_table_span_leave(f->t, 0, span_a);
 	assert_no_parent(f, 7 + 1024);
 	assert_no_parent(f, 0);
 }
@@ -708,10 +708,10 @@ static void test_span_two_requests_no_parent(void **state)
 	conn_table_span_enter(f->t, 7, trace_b, span_b);
 	assert_no_parent(f, 7);
 	conn_table_span_enter(f->t, 7, trace_c, span_a);
-	conn_table_span_leave(f->t, 7);
+	conn_table_span_leave(f->t, 7, span_b);
 	assert_no_parent(f, 7);
-	conn_table_span_leave(f->t, 7);
-	conn_table_span_leave(f->t, 7);
+	conn_table_span_leave(f->t, 7, span_a);
+	conn_table_span_leave(f->t, 7, span_a);
 	assert_no_parent(f, 7);
 	/* all left: the thread starts afresh */
 	conn_table_span_enter(f->t, 7, trace_c, span_b);
@@ -732,8 +732,55 @@ static void test_span_retrace(void **state)
 	/* nor does a thread that serves nothing */
 	conn_table_span_retrace(f->t, 8, span_a, trace_b);
 	assert_no_parent(f, 8);
-	conn_table_span_leave(f->t, 7);
+	conn_table_span_leave(f->t, 7, span_a);
 	conn_table_span_retrace(f->t, 7, span_a, trace_b);
+	assert_no_parent(f, 7);
+}
+
+/* An event with nothing captured (sendfile(), a failed copy) shows no protocol: the first
+ * captured bytes choose, with or without a fallback. */
+static void test_nothing_captured_decides_nothing(void **state)
+{
+	struct fixture *f = *state;
+	struct conn_data d = { .tid = 7, .ts_ns = 1, .dir = CONN_DIR_OUT, .total = 65536 };
+
+	assert_int_equal(conn_table_register(f->t, &f->p.proto), 0);
+	assert_int_equal(conn_table_register(f->t, &f->px.proto), 0);
+	conn_table_data(f->t, 1, PID, &d);
+	feed_out(f, 1, "Pabc");
+	assert_ptr_equal(conn_table_get(f->t, 1, PID)->proto, &f->p.proto);
+
+	/* with a fallback, the same: the first captured bytes choose */
+	assert_int_equal(conn_table_register(f->t, &f->fallback.proto), 0);
+	conn_table_data(f->t, 2, PID, &d);
+	feed_out(f, 2, "Xabc");
+	assert_ptr_equal(conn_table_get(f->t, 2, PID)->proto, &f->px.proto);
+}
+
+/* A thread that served A, then B, and finished B first: the table knows A is left but not
+ * A's ids (it keeps the last entered), so it gives no parent rather than B, which is over. */
+static void test_span_newer_request_done_first(void **state)
+{
+	struct fixture *f = *state;
+
+	conn_table_span_enter(f->t, 7, trace_a, span_a);
+	conn_table_span_enter(f->t, 7, trace_b, span_b);
+	conn_table_span_leave(f->t, 7, span_b);
+	assert_no_parent(f, 7);
+	conn_table_span_leave(f->t, 7, span_a);
+	assert_no_parent(f, 7);
+}
+
+/* ... and finished A first: B, the one entered last, is still in flight and is the parent. */
+static void test_span_older_request_done_first(void **state)
+{
+	struct fixture *f = *state;
+
+	conn_table_span_enter(f->t, 7, trace_a, span_a);
+	conn_table_span_enter(f->t, 7, trace_b, span_b);
+	conn_table_span_leave(f->t, 7, span_a);
+	assert_parent(f, 7, trace_b, span_b);
+	conn_table_span_leave(f->t, 7, span_b);
 	assert_no_parent(f, 7);
 }
 
@@ -766,6 +813,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_span_one_request_per_thread, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_span_threads_apart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_span_two_requests_no_parent, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nothing_captured_decides_nothing, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_span_newer_request_done_first, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_span_older_request_done_first, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_span_retrace, setup, teardown),
 	};
 

@@ -549,12 +549,19 @@ static void test_data_nothing_captured(void **state)
 {
 	struct fixture *f = *state;
 
-	/* sendfile(): counted, not copied */
+	/* sendfile(): counted, not copied; as a connection's first event it decides nothing and
+	 * goes to no protocol (conn.c), after the first bytes it goes to theirs */
 	data_rec(f, 23, SOCK_DIR_EGRESS, SOCK_SC_SENDFILE, 5, "", 0, 65536);
 	assert_int_equal(decode_exact(f, SOCK_DATA_HDR_SIZE), 0);
-	assert_int_equal(f->ncalls, 1);
-	assert_int_equal(f->calls[0].d.len, 0);
-	assert_int_equal(f->calls[0].d.total, 65536);
+	assert_int_equal(f->ncalls, 0);
+	assert_int_equal(f->nsniffs, 0);
+	data_rec(f, 23, SOCK_DIR_INGRESS, SOCK_SC_READ, 6, "GET", 3, 3);
+	assert_int_equal(decode(f, data_size(f)), 0);
+	data_rec(f, 23, SOCK_DIR_EGRESS, SOCK_SC_SENDFILE, 7, "", 0, 65536);
+	assert_int_equal(decode_exact(f, SOCK_DATA_HDR_SIZE), 0);
+	assert_int_equal(f->ncalls, 2);
+	assert_int_equal(f->calls[1].d.len, 0);
+	assert_int_equal(f->calls[1].d.total, 65536);
 }
 
 static void test_data_longer_record_than_captured(void **state)

@@ -14,6 +14,7 @@ struct tid_active {
 	struct tid_active *next;
 	uint32_t tid;
 	unsigned count;
+	bool known; /* the ids below are of a span still in flight: the last entered */
 	uint8_t trace_id[16];
 	uint8_t span_id[8];
 };
@@ -228,6 +229,9 @@ void conn_table_data(struct conn_table *t, uint64_t conn_id, uint32_t pid,
 		return;
 	if (d->from_tls)
 		c->tls = true;
+	/* nothing captured (sendfile, a failed copy) shows no protocol: the first bytes decide */
+	if (!c->proto && !d->len)
+		return;
 	if (!c->proto && !c->undecided) {
 		c->proto = choose(t, d);
 		c->undecided = !c->proto;
@@ -297,11 +301,12 @@ void conn_table_span_enter(struct conn_table *t, uint32_t tid, const uint8_t tra
 		*pp = a;
 	}
 	a->count++;
+	a->known = true;
 	memcpy(a->trace_id, trace_id, 16);
 	memcpy(a->span_id, span_id, 8);
 }
 
-void conn_table_span_leave(struct conn_table *t, uint32_t tid)
+void conn_table_span_leave(struct conn_table *t, uint32_t tid, const uint8_t span_id[8])
 {
 	struct tid_active **pp = tid_slot(t, tid), *a = *pp;
 
@@ -310,6 +315,8 @@ void conn_table_span_leave(struct conn_table *t, uint32_t tid)
 	if (--a->count == 0) {
 		*pp = a->next;
 		free(a);
+	} else if (!memcmp(a->span_id, span_id, 8)) {
+		a->known = false; /* what is left was entered before: its ids are gone */
 	}
 }
 
@@ -327,7 +334,7 @@ bool conn_table_thread_parent(struct conn_table *t, uint32_t tid, uint8_t trace_
 {
 	const struct tid_active *a = *tid_slot(t, tid);
 
-	if (!a || a->count != 1)
+	if (!a || a->count != 1 || !a->known)
 		return false;
 	memcpy(trace_id, a->trace_id, 16);
 	memcpy(span_id, a->span_id, 8);

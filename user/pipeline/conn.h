@@ -110,10 +110,11 @@ void conn_table_visit(const struct conn_table *t, const struct conn_proto *p,
 void conn_table_get_stats(const struct conn_table *t, struct conn_table_stats *out);
 
 /* Server spans in flight per thread: a call made by a thread that serves exactly one request is
- * that request's child (thread-per-request servers); with two or more, nothing is. */
+ * that request's child (thread-per-request servers); with two or more, nothing is, nor when the
+ * one left is not the one entered last (the table keeps only the last one's ids). */
 void conn_table_span_enter(struct conn_table *t, uint32_t tid, const uint8_t trace_id[16],
 			   const uint8_t span_id[8]);
-void conn_table_span_leave(struct conn_table *t, uint32_t tid);
+void conn_table_span_leave(struct conn_table *t, uint32_t tid, const uint8_t span_id[8]);
 /* The active span span_id of tid joined another trace (its caller's): its children follow. */
 void conn_table_span_retrace(struct conn_table *t, uint32_t tid, const uint8_t span_id[8],
 			     const uint8_t trace_id[16]);

@@ -76,7 +76,7 @@ static void pending_recycle(struct http_tracker *t, struct pending *p)
 static void pending_drop(struct http_tracker *t, struct pending *p)
 {
 	if (p->span.kind == SPAN_KIND_SERVER)
-		conn_table_span_leave(t->conns, p->span.tid);
+		conn_table_span_leave(t->conns, p->span.tid, p->span.span_id);
 	pending_recycle(t, p);
 }
 
@@ -458,7 +458,7 @@ static void finish(struct feed_ctx *f, struct pending *p)
 	 * a moment for them rather than lose its parent. */
 	if (p->span.kind == SPAN_KIND_SERVER && !p->stitched && !p->span.has_parent &&
 	    c->conn->have_meta && !c->conn->meta.is_unix && should_hold(f->t, c)) {
-		conn_table_span_leave(f->t->conns, p->span.tid);
+		conn_table_span_leave(f->t->conns, p->span.tid, p->span.span_id);
 		p->hold_meta = c->conn->meta;
 		p->hold_until = f->ts + HTTP_HOLD_NS;
 		p->next = NULL;
