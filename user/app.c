@@ -269,7 +269,6 @@ static int watch_all(struct app *a)
 
 static int check_host(const struct config *cfg)
 {
-	char err[256];
 	size_t i;
 
 	for (i = 0; i < cfg->npids; i++) {
@@ -278,10 +277,8 @@ static int check_host(const struct config *cfg)
 			return -ESRCH;
 		}
 	}
-	if (kernel_check_privileges(err, sizeof(err)) || kernel_check_btf(err, sizeof(err))) {
-		log_err("%s", err);
+	if (kernel_check_privileges() || kernel_check_btf())
 		return -EPERM;
-	}
 	return 0;
 }
 
@@ -356,12 +353,9 @@ static unsigned int saturation_groups(const struct config *c)
 static int setup_probes(struct app *a)
 {
 	const struct config *c = a->cfg;
-	char err[256];
 
-	if (kernel_ensure_tracefs(err, sizeof(err))) {
-		log_err("%s", err);
+	if (kernel_ensure_tracefs())
 		return -ENOENT;
-	}
 	if (probe_kernel_init(c->hide_kernel))
 		return -EINVAL;
 	a->proc = proc_probe_open_load();

@@ -29,7 +29,7 @@ static int has_cap(const struct __user_cap_data_struct *d, int cap)
 	return !!(d[cap / 32].effective & (1u << (cap % 32)));
 }
 
-int kernel_check_privileges(char *err, size_t errlen)
+int kernel_check_privileges(void)
 {
 	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
 	struct __user_cap_data_struct data[2] = {};
@@ -40,25 +40,24 @@ int kernel_check_privileges(char *err, size_t errlen)
 	    (has_cap(data, CAP_SYS_ADMIN) ||
 	     (has_cap(data, CAP_BPF) && has_cap(data, CAP_PERFMON))))
 		return 0;
-	snprintf(err, errlen,
-		 "loading BPF programs needs root or CAP_BPF and CAP_PERFMON "
-		 "(run it with sudo)");
+	log_err("loading BPF programs needs root or CAP_BPF and CAP_PERFMON (run it with sudo)");
 	return -EPERM;
 }
 
-int kernel_check_btf(char *err, size_t errlen)
+int kernel_check_btf(void)
 {
 	if (access("/sys/kernel/btf/vmlinux", R_OK) == 0)
 		return 0;
-	snprintf(err, errlen,
-		 "this kernel has no BTF (/sys/kernel/btf/vmlinux: %s); obsprobe needs "
-		 "a kernel built with CONFIG_DEBUG_INFO_BTF=y",
-		 strerror(errno));
+	log_err("this kernel has no BTF (/sys/kernel/btf/vmlinux: %s); obsprobe needs a kernel "
+		"built with CONFIG_DEBUG_INFO_BTF=y",
+		strerror(errno));
 	return -ENOENT;
 }
 
-int kernel_ensure_tracefs(char *err, size_t errlen)
+int kernel_ensure_tracefs(void)
 {
+	int err;
+
 	/* libbpf looks under debugfs first, then /sys/kernel/tracing */
 	if (access("/sys/kernel/debug/tracing/events", F_OK) == 0 ||
 	    access("/sys/kernel/tracing/events", F_OK) == 0)
@@ -67,11 +66,10 @@ int kernel_ensure_tracefs(char *err, size_t errlen)
 		log_info("mounted tracefs at /sys/kernel/tracing");
 		return 0;
 	}
-	snprintf(err, errlen,
-		 "tracefs is not mounted and mounting it at /sys/kernel/tracing "
-		 "failed: %s",
-		 strerror(errno));
-	return -errno;
+	err = -errno;
+	log_err("tracefs is not mounted and mounting it at /sys/kernel/tracing failed: %s",
+		strerror(-err));
+	return err;
 }
 
 /* A program that returns 0: enough for the kernel to say whether it takes the type. */

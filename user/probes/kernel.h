@@ -6,12 +6,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Root, or CAP_BPF + CAP_PERFMON (+ CAP_SYS_ADMIN for tracefs). 0 or -EPERM with a message. */
-int kernel_check_privileges(char *err, size_t errlen);
-/* /sys/kernel/btf/vmlinux present. 0 or -ENOENT with a message. */
-int kernel_check_btf(char *err, size_t errlen);
-/* Tracepoints need tracefs; mounts it at /sys/kernel/tracing when nothing provides it. */
-int kernel_ensure_tracefs(char *err, size_t errlen);
+/* Root, or CAP_BPF + CAP_PERFMON (+ CAP_SYS_ADMIN for tracefs). 0 or -EPERM, logged. */
+int kernel_check_privileges(void);
+/* /sys/kernel/btf/vmlinux present. 0 or -ENOENT, logged. */
+int kernel_check_btf(void);
+/* Tracepoints need tracefs; mounts it at /sys/kernel/tracing when nothing provides it. 0 or
+ * -errno, logged. */
+int kernel_ensure_tracefs(void);
 
 /* The kinds of hook a BPF program can sit on, as this kernel offers them. */
 enum kernel_feature {
