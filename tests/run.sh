@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #
 # The whole test suite, as CI runs it (`make test` builds, then calls this from the repo root):
+#   0. lint: every tests/lint/*.sh (the layout's include rules)
 #   1. unit tests: every build/tests/test_* and build/asan/test_* (cmocka)
 #   2. fuzzers: every build/fuzz/fuzz_* for FUZZ_SECONDS (30) with a corpus under build/
 #   3. integration: every tests/integration/*.sh, as root, against the real kernel
@@ -141,6 +142,16 @@ run_integration() {
 }
 
 t0=$SECONDS
+
+echo "== lint"
+for script in tests/lint/*.sh; do
+	name=lint/$(basename "$script" .sh)
+	selected "$name" || continue
+	log=$LOGS/lint_$(basename "$script" .sh).log
+	bash "$script" >"$log" 2>&1
+	rc=$?
+	result "$name" "$((rc == 0))" "exit $rc, $(tail -n 1 "$log")" "$log"
+done
 
 echo "== unit tests"
 shopt -s nullglob
