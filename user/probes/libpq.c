@@ -11,24 +11,11 @@
 #include "probes/uprobes.h"
 #include "util/log.h"
 
+static const struct probe_load_opts libpq_load = { "libpq", "the libpq uprobes", false };
+
 struct libpq_bpf *libpq_probe_start(struct proc_bpf *owner)
 {
-	const struct probe_load_opts opts = {
-		.name = "libpq",
-		.hooks = "the libpq uprobes",
-		.owner = proc_probe_object(owner),
-	};
-	struct libpq_bpf *skel = libpq_bpf__open();
-
-	if (!skel) {
-		log_err("cannot open the libpq BPF object: %s", strerror(errno));
-		return NULL;
-	}
-	if (probe_load(skel->skeleton, &opts)) {
-		libpq_bpf__destroy(skel);
-		return NULL;
-	}
-	return skel;
+	return PROBE_OPEN_LOAD(libpq_bpf, &libpq_load, proc_probe_object(owner), 0);
 }
 
 void libpq_probe_destroy(struct libpq_bpf *skel)

@@ -16,27 +16,20 @@
 #include "probes/proc.h"
 #include "process/procfs.h"
 
+static const struct probe_load_opts mem_load = { "mem", "the memory tracepoints", true };
+
+static int set_page_size(struct mem_bpf *skel)
+{
+	long page = sysconf(_SC_PAGESIZE);
+
+	if (page > 0)
+		skel->rodata->page_size = (__u64)page;
+	return 0;
+}
+
 struct mem_bpf *mem_probe_start(struct proc_bpf *owner)
 {
-	const struct probe_load_opts opts = {
-		.name = "mem",
-		.hooks = "the memory tracepoints",
-		.owner = proc_probe_object(owner),
-		.attach = true,
-	};
-	struct mem_bpf *skel = mem_bpf__open();
-
-	if (!skel) {
-		log_err("cannot open the mem BPF object: %s", strerror(errno));
-		return NULL;
-	}
-	if (sysconf(_SC_PAGESIZE) > 0)
-		skel->rodata->page_size = (__u64)sysconf(_SC_PAGESIZE);
-	if (probe_load(skel->skeleton, &opts)) {
-		mem_bpf__destroy(skel);
-		return NULL;
-	}
-	return skel;
+	return PROBE_OPEN_LOAD(mem_bpf, &mem_load, proc_probe_object(owner), set_page_size(skel));
 }
 
 void mem_probe_destroy(struct mem_bpf *skel)

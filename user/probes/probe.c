@@ -218,13 +218,14 @@ int probe_attach(struct bpf_object_skeleton *s, const struct probe_load_opts *o)
 	return err;
 }
 
-int probe_load(struct bpf_object_skeleton *s, const struct probe_load_opts *o)
+int probe_load(struct bpf_object_skeleton *s, const struct probe_load_opts *o,
+	       const struct bpf_object *owner)
 {
 	struct bpf_object *obj = *s->obj;
 	int err;
 
-	if (o->owner) {
-		err = share_maps(o->owner, obj);
+	if (owner) {
+		err = share_maps(owner, obj);
 		if (err) {
 			log_err("cannot share maps with the %s BPF object: %s", o->name,
 				strerror(-err));

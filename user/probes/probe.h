@@ -10,9 +10,12 @@
 #ifndef OBSPROBE_PROBE_H
 #define OBSPROBE_PROBE_H
 
+#include <errno.h>
 #include <stdbool.h>
+#include <string.h>
 
 #include "probes/kernel.h"
+#include "util/log.h"
 
 struct bpf_object;
 struct bpf_object_skeleton;
@@ -29,17 +32,36 @@ int probe_kernel_init(const char *hide);
 const struct kernel_features *probe_kernel(void);
 
 struct probe_load_opts {
-	const char *name;		/* the object, in messages: "sched" */
-	const char *hooks;		/* what attaching places, in messages: "the scheduler
-					 * tracepoints" */
-	const struct bpf_object *owner; /* its maps targets, events and drops are shared; NULL:
-					 * this object creates them */
-	bool attach;			/* attach every loaded program now (else probe_attach()) */
+	const char *name;  /* the object, in messages: "sched" */
+	const char *hooks; /* what attaching places, in messages: "the scheduler tracepoints" */
+	bool attach;	   /* attach every loaded program now (else probe_attach()) */
 };
 
-/* Loads the opened skeleton s (and attaches it with o->attach). 0, or -errno with a log line;
- * the caller destroys s either way when it fails. */
-int probe_load(struct bpf_object_skeleton *s, const struct probe_load_opts *o);
+/* Loads the opened skeleton s (and attaches it with o->attach). owner: the object whose maps
+ * targets, events and drops s shares (NULL: s creates them). 0, or -errno with a log line;
+ * the caller destroys s when it fails. */
+int probe_load(struct bpf_object_skeleton *s, const struct probe_load_opts *o,
+	       const struct bpf_object *owner);
+
+/*
+ * The whole sequence for skeleton type T (sched_bpf, ...): T##__open(), then the int
+ * expression configure (0 or -errno, logged; it may name the skeleton as skel: rodata, maps
+ * to reuse), then probe_load(). The skeleton, or NULL with the failure logged and the
+ * skeleton destroyed.
+ */
+#define PROBE_OPEN_LOAD(T, opts, owner, configure)                                       \
+	({                                                                               \
+		struct T *skel = T##__open();                                            \
+                                                                                         \
+		if (!skel) {                                                             \
+			log_err("cannot open the %s BPF object: %s", (opts)->name,       \
+				strerror(errno));                                        \
+		} else if ((configure) || probe_load(skel->skeleton, (opts), (owner))) { \
+			T##__destroy(skel);                                              \
+			skel = NULL;                                                     \
+		}                                                                        \
+		skel;                                                                    \
+	})
 /* Attaches every loaded program of s that libbpf can place by its section. 0 or -errno, logged. */
 int probe_attach(struct bpf_object_skeleton *s, const struct probe_load_opts *o);
 

@@ -13,24 +13,14 @@
 #include "obsprobe/common.h"
 #include "proc.skel.h"
 
-static const struct probe_load_opts proc_load = {
-	.name = "proc",
-	.hooks = "the sched_process_{fork,exec,exit} programs",
-};
+static const struct probe_load_opts proc_load = { "proc",
+						  "the sched_process_{fork,exec,exit} programs",
+						  false };
 
+/* The first object: it creates the maps the others share, and is attached last. */
 struct proc_bpf *proc_probe_open_load(void)
 {
-	struct proc_bpf *skel = proc_bpf__open();
-
-	if (!skel) {
-		log_err("cannot open the proc BPF object: %s", strerror(errno));
-		return NULL;
-	}
-	if (probe_load(skel->skeleton, &proc_load)) {
-		proc_bpf__destroy(skel);
-		return NULL;
-	}
-	return skel;
+	return PROBE_OPEN_LOAD(proc_bpf, &proc_load, NULL, 0);
 }
 
 int proc_probe_attach(struct proc_bpf *skel)

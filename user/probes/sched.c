@@ -16,25 +16,11 @@
 #include "probes/proc.h"
 #include "process/procfs.h"
 
+static const struct probe_load_opts sched_load = { "sched", "the scheduler tracepoints", true };
+
 struct sched_bpf *sched_probe_start(struct proc_bpf *owner)
 {
-	const struct probe_load_opts opts = {
-		.name = "sched",
-		.hooks = "the scheduler tracepoints",
-		.owner = proc_probe_object(owner),
-		.attach = true,
-	};
-	struct sched_bpf *skel = sched_bpf__open();
-
-	if (!skel) {
-		log_err("cannot open the sched BPF object: %s", strerror(errno));
-		return NULL;
-	}
-	if (probe_load(skel->skeleton, &opts)) {
-		sched_bpf__destroy(skel);
-		return NULL;
-	}
-	return skel;
+	return PROBE_OPEN_LOAD(sched_bpf, &sched_load, proc_probe_object(owner), 0);
 }
 
 void sched_probe_destroy(struct sched_bpf *skel)

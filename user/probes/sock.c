@@ -12,26 +12,12 @@
 #include "probes/proc.h"
 #include "sock.skel.h"
 
+static const struct probe_load_opts sock_load = { "sock", "the syscall tracepoints", true };
+
 struct sock_bpf *sock_probe_start(struct proc_bpf *owner, uint32_t capture_bytes)
 {
-	const struct probe_load_opts opts = {
-		.name = "sock",
-		.hooks = "the syscall tracepoints",
-		.owner = proc_probe_object(owner),
-		.attach = true,
-	};
-	struct sock_bpf *skel = sock_bpf__open();
-
-	if (!skel) {
-		log_err("cannot open the sock BPF object: %s", strerror(errno));
-		return NULL;
-	}
-	skel->rodata->capture_bytes = capture_bytes;
-	if (probe_load(skel->skeleton, &opts)) {
-		sock_bpf__destroy(skel);
-		return NULL;
-	}
-	return skel;
+	return PROBE_OPEN_LOAD(sock_bpf, &sock_load, proc_probe_object(owner),
+			       (skel->rodata->capture_bytes = capture_bytes, 0));
 }
 
 void sock_probe_destroy(struct sock_bpf *skel)

@@ -87,16 +87,22 @@ static void file_set_free(struct file_set *set)
 	}
 }
 
+static const struct probe_load_opts tls_load = { "tls", "the mmap tracepoint", false };
+
+/* The calls in flight, which the sock object's syscall programs complete. */
+static int share_tls_calls(struct tls_bpf *skel, const struct sock_bpf *sock)
+{
+	int err = bpf_map__reuse_fd(skel->maps.tls_calls, bpf_map__fd(sock->maps.tls_calls));
+
+	if (err)
+		log_err("cannot share tls_calls with the tls BPF object: %s", strerror(-err));
+	return err;
+}
+
 struct tls_probe *tls_probe_start(struct proc_bpf *owner, struct sock_bpf *sock,
 				  uint32_t capture_bytes, unsigned int what)
 {
-	const struct probe_load_opts opts = {
-		.name = "tls",
-		.hooks = "the mmap tracepoint",
-		.owner = proc_probe_object(owner),
-	};
 	struct tls_probe *tp = calloc(1, sizeof(*tp));
-	int err;
 
 	if (!tp) {
 		log_err("TLS: out of memory");
@@ -108,19 +114,10 @@ struct tls_probe *tls_probe_start(struct proc_bpf *owner, struct sock_bpf *sock,
 		if (!tp->pq)
 			goto fail;
 	}
-	tp->skel = tls_bpf__open();
-	if (!tp->skel) {
-		log_err("cannot open the tls BPF object: %s", strerror(errno));
-		goto fail;
-	}
-	tp->skel->rodata->capture_bytes = capture_bytes;
-	/* the calls in flight, which the sock object's syscall programs complete */
-	err = bpf_map__reuse_fd(tp->skel->maps.tls_calls, bpf_map__fd(sock->maps.tls_calls));
-	if (err) {
-		log_err("cannot share tls_calls with the tls BPF object: %s", strerror(-err));
-		goto fail;
-	}
-	if (probe_load(tp->skel->skeleton, &opts))
+	tp->skel = PROBE_OPEN_LOAD(tls_bpf, &tls_load, proc_probe_object(owner),
+				   (skel->rodata->capture_bytes = capture_bytes,
+				    share_tls_calls(skel, sock)));
+	if (!tp->skel)
 		goto fail;
 	/* the tracepoint only: uprobes go on libraries as they are found */
 	tp->skel->links.sys_exit_mmap = bpf_program__attach(tp->skel->progs.sys_exit_mmap);
