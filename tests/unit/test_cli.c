@@ -14,22 +14,11 @@
 
 #include "cli.h"
 #include "config.h"
+#include "fake_env.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define MAX_ARGS 160
 
-static const char *const *env_now;
-
-static const char *fake_getenv(const char *name)
-{
-	size_t n = strlen(name);
-	const char *const *e;
-
-	for (e = env_now; e && *e; e++)
-		if (!strncmp(*e, name, n) && (*e)[n] == '=')
-			return *e + n + 1;
-	return NULL;
-}
 
 /* cli_parse on "obsprobe" followed by args (NULL-terminated), in the environment env; what it
  * prints on its out stream lands in *printed when printed is not NULL. getopt permutes the

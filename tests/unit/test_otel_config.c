@@ -9,19 +9,8 @@
 #include <cmocka.h>
 
 #include "otel_config.h"
+#include "fake_env.h"
 
-static const char *const *env_now;
-
-static const char *fake_getenv(const char *name)
-{
-	size_t n = strlen(name);
-	const char *const *e;
-
-	for (e = env_now; e && *e; e++)
-		if (!strncmp(*e, name, n) && (*e)[n] == '=')
-			return *e + n + 1;
-	return NULL;
-}
 
 static int load(struct otel_config *c, const char *flag, char *err, const char *const *env)
 {
