@@ -42,6 +42,20 @@ const volatile __u64 wakeup_bytes = 256 * 1024;
  */
 #define ARG_READ(typed, p, field) ((typed) ? (p)->field : BPF_CORE_READ(p, field))
 
+/* The twins of a hook whose only argument is a task: NAME on tp_btf/TP and NAME__raw on
+ * raw_tp/TP, both `return body(p, typed)`. */
+#define TASK_HOOK_TWINS(tp, name, body)                  \
+	SEC("tp_btf/" #tp)                               \
+	int BPF_PROG(name, struct task_struct *p)        \
+	{                                                \
+		return body(p, true);                    \
+	}                                                \
+	SEC("raw_tp/" #tp)                               \
+	int BPF_PROG(name##__raw, struct task_struct *p) \
+	{                                                \
+		return body(p, false);                   \
+	}
+
 static __always_inline void count_drop(__u32 reason)
 {
 	__u64 *v = bpf_map_lookup_elem(&drops, &reason);

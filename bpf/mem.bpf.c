@@ -186,17 +186,7 @@ static __always_inline int on_thread_exit(struct task_struct *p, const bool type
 	return 0;
 }
 
-SEC("tp_btf/sched_process_exit")
-int BPF_PROG(mem_thread_exit, struct task_struct *p)
-{
-	return on_thread_exit(p, true);
-}
-
-SEC("raw_tp/sched_process_exit")
-int BPF_PROG(mem_thread_exit__raw, struct task_struct *p)
-{
-	return on_thread_exit(p, false);
-}
+TASK_HOOK_TWINS(sched_process_exit, mem_thread_exit, on_thread_exit)
 
 SEC("tp/oom/mark_victim")
 int mark_victim(struct trace_event_raw_mark_victim *ctx)

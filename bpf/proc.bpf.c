@@ -42,7 +42,7 @@ static __always_inline int on_fork(struct task_struct *parent, struct task_struc
 	return 0;
 }
 
-static __always_inline int on_exec(struct task_struct *p)
+static __always_inline int on_exec(struct task_struct *p, const bool typed)
 {
 	__u32 tgid = BPF_CORE_READ(p, tgid);
 
@@ -52,7 +52,7 @@ static __always_inline int on_exec(struct task_struct *p)
 	return 0;
 }
 
-static __always_inline int on_exit(struct task_struct *p)
+static __always_inline int on_exit(struct task_struct *p, const bool typed)
 {
 	__u32 tgid = BPF_CORE_READ(p, tgid);
 
@@ -66,8 +66,8 @@ static __always_inline int on_exit(struct task_struct *p)
 	return 0;
 }
 
-/* Every read above goes through BPF_CORE_READ: the tp_btf programs and their raw_tp twins
- * share the bodies as they are. */
+/* Every read above goes through BPF_CORE_READ (typed is not needed): the tp_btf programs and
+ * their raw_tp twins share the bodies as they are. */
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(sched_process_fork, struct task_struct *parent, struct task_struct *child)
 {
@@ -80,26 +80,5 @@ int BPF_PROG(sched_process_fork__raw, struct task_struct *parent, struct task_st
 	return on_fork(parent, child);
 }
 
-SEC("tp_btf/sched_process_exec")
-int BPF_PROG(sched_process_exec, struct task_struct *p)
-{
-	return on_exec(p);
-}
-
-SEC("raw_tp/sched_process_exec")
-int BPF_PROG(sched_process_exec__raw, struct task_struct *p)
-{
-	return on_exec(p);
-}
-
-SEC("tp_btf/sched_process_exit")
-int BPF_PROG(sched_process_exit, struct task_struct *p)
-{
-	return on_exit(p);
-}
-
-SEC("raw_tp/sched_process_exit")
-int BPF_PROG(sched_process_exit__raw, struct task_struct *p)
-{
-	return on_exit(p);
-}
+TASK_HOOK_TWINS(sched_process_exec, sched_process_exec, on_exec)
+TASK_HOOK_TWINS(sched_process_exit, sched_process_exit, on_exit)

@@ -137,7 +137,7 @@ static __always_inline struct sched_thread *thread_of(struct task_struct *t, __u
 }
 
 /* A wakeup makes a blocked thread runnable: its blocked time ends, its wait for a CPU starts. */
-static __always_inline void on_wakeup(struct task_struct *t, const bool typed)
+static __always_inline int on_wakeup(struct task_struct *t, const bool typed)
 {
 	__u64 now = bpf_ktime_get_ns();
 	struct sched_thread *th = thread_of(t, SCHED_BLOCKED, now, typed);
@@ -145,7 +145,7 @@ static __always_inline void on_wakeup(struct task_struct *t, const bool typed)
 
 	/* a wakeup can reach a thread still on its CPU (woken before it got to block) */
 	if (!th || th->state == SCHED_RUNNING)
-		return;
+		return 0;
 	if (th->state == SCHED_BLOCKED && now > th->since_ns) {
 		p = proc_of(th->tgid);
 		if (p)
@@ -154,35 +154,11 @@ static __always_inline void on_wakeup(struct task_struct *t, const bool typed)
 	th->state = SCHED_RUNNABLE;
 	th->runq_valid = 1;
 	th->since_ns = now;
-}
-
-SEC("tp_btf/sched_wakeup")
-int BPF_PROG(sched_wakeup, struct task_struct *p)
-{
-	on_wakeup(p, true);
 	return 0;
 }
 
-SEC("raw_tp/sched_wakeup")
-int BPF_PROG(sched_wakeup__raw, struct task_struct *p)
-{
-	on_wakeup(p, false);
-	return 0;
-}
-
-SEC("tp_btf/sched_wakeup_new")
-int BPF_PROG(sched_wakeup_new, struct task_struct *p)
-{
-	on_wakeup(p, true);
-	return 0;
-}
-
-SEC("raw_tp/sched_wakeup_new")
-int BPF_PROG(sched_wakeup_new__raw, struct task_struct *p)
-{
-	on_wakeup(p, false);
-	return 0;
-}
+TASK_HOOK_TWINS(sched_wakeup, sched_wakeup, on_wakeup)
+TASK_HOOK_TWINS(sched_wakeup_new, sched_wakeup_new, on_wakeup)
 
 static __always_inline int on_switch(bool preempt, struct task_struct *prev,
 				     struct task_struct *next, const bool typed)
@@ -282,14 +258,4 @@ static __always_inline int on_thread_exit(struct task_struct *p, const bool type
 	return 0;
 }
 
-SEC("tp_btf/sched_process_exit")
-int BPF_PROG(sched_thread_exit, struct task_struct *p)
-{
-	return on_thread_exit(p, true);
-}
-
-SEC("raw_tp/sched_process_exit")
-int BPF_PROG(sched_thread_exit__raw, struct task_struct *p)
-{
-	return on_thread_exit(p, false);
-}
+TASK_HOOK_TWINS(sched_process_exit, sched_thread_exit, on_thread_exit)
