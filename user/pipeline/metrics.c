@@ -140,34 +140,6 @@ static bool ends_with(const char *s, const char *suffix)
 	return n >= k && !strcmp(s + n - k, suffix);
 }
 
-/* Escapes for a label value (quote true) or HELP text. Invalid UTF-8 becomes U+FFFD: label
- * values come from observed traffic, and one bad byte makes Prometheus reject the scrape. */
-static void put_escaped(struct strbuf *sb, const char *s, bool quote)
-{
-	const unsigned char *p = (const unsigned char *)s, *run = p;
-	size_t n;
-
-	while (*p) {
-		const char *esc = NULL;
-
-		if (*p == '\\')
-			esc = "\\\\";
-		else if (*p == '\n')
-			esc = "\\n";
-		else if (*p == '"' && quote)
-			esc = "\\\"";
-		n = esc ? 0 : utf8_seq_len(p, SIZE_MAX);
-		if (n) {
-			p += n;
-			continue;
-		}
-		strbuf_append(sb, (const char *)run, (size_t)(p - run));
-		strbuf_puts(sb, esc ? esc : "\xef\xbf\xbd");
-		run = ++p;
-	}
-	strbuf_append(sb, (const char *)run, (size_t)(p - run));
-}
-
 /* Integral values print as integers; others as the shortest %g that reads back exactly. */
 static const char *fmt_value(double v, char buf[NUM_BUF])
 {
@@ -523,7 +495,7 @@ static int build_key(struct metrics *m, const struct metric_label *labels, size_
 			strbuf_puts(&m->key, ",");
 		put_prom_key(&m->key, m->sorted[i]->key);
 		strbuf_puts(&m->key, "=\"");
-		put_escaped(&m->key, m->sorted[i]->value, true);
+		strbuf_prom_escape(&m->key, m->sorted[i]->value, true);
 		strbuf_puts(&m->key, "\"");
 	}
 	return m->key.oom ? -ENOMEM : 0;
@@ -896,7 +868,7 @@ static void put_header(struct strbuf *out, const char *name, const char *help,
 	};
 
 	strbuf_printf(out, "# HELP %s ", name);
-	put_escaped(out, help, false);
+	strbuf_prom_escape(out, help, false);
 	strbuf_printf(out, "\n# TYPE %s %s\n", name, types[type]);
 }
 

@@ -109,6 +109,39 @@ void strbuf_json_escape(struct strbuf *sb, const char *s)
 	}
 }
 
+/* Invalid UTF-8 becomes U+FFFD: label values come from observed traffic, and one bad byte makes
+ * Prometheus reject the scrape. Runs of bytes that need nothing are appended whole. */
+void strbuf_prom_escape(struct strbuf *sb, const char *s, bool quote)
+{
+	const unsigned char *p = (const unsigned char *)s, *run = p;
+	const char *esc;
+	size_t n;
+
+	while (*p) {
+		if (*p == '\\') {
+			esc = "\\\\";
+		} else if (*p == '\n') {
+			esc = "\\n";
+		} else if (*p == '"' && quote) {
+			esc = "\\\"";
+		} else if (*p < 0x80) {
+			p++;
+			continue;
+		} else {
+			n = utf8_seq_len(p, SIZE_MAX);
+			if (n) {
+				p += n;
+				continue;
+			}
+			esc = "\xef\xbf\xbd";
+		}
+		strbuf_append(sb, (const char *)run, (size_t)(p - run));
+		strbuf_puts(sb, esc);
+		run = ++p;
+	}
+	strbuf_append(sb, (const char *)run, (size_t)(p - run));
+}
+
 char *strbuf_detach(struct strbuf *sb, size_t *len)
 {
 	char *b;

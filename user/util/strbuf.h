@@ -22,6 +22,9 @@ void strbuf_puts(struct strbuf *sb, const char *s);
 __attribute__((format(printf, 2, 3))) void strbuf_printf(struct strbuf *sb, const char *fmt, ...);
 /* Appends s as the inside of a JSON string (quotes not included). */
 void strbuf_json_escape(struct strbuf *sb, const char *s);
+/* Appends s as the inside of a Prometheus text-format label value (quote: '"' escaped too) or as
+ * HELP text (quote false): backslash and newline escaped, invalid UTF-8 as U+FFFD. */
+void strbuf_prom_escape(struct strbuf *sb, const char *s, bool quote);
 /* Detaches the buffer; the caller frees it. Never NULL unless oom. */
 char *strbuf_detach(struct strbuf *sb, size_t *len);
 
