@@ -826,6 +826,75 @@ static void test_visit(void **state)
 	metrics_free(m);
 }
 
+struct family_log {
+	char events[256]; /* name(nseries,overflowed) for a family, "." for each series after it */
+	size_t len;
+};
+
+static void family_log_cb(void *ctx, const struct metric_family_def *def,
+			  const struct metric_family_info *info)
+{
+	struct family_log *log = ctx;
+
+	log->len += (size_t)snprintf(log->events + log->len, sizeof(log->events) - log->len,
+				     "%s(%zu,%llu)", def->name, info->nseries,
+				     (unsigned long long)info->overflowed);
+	assert_true(log->len < sizeof(log->events));
+}
+
+static void series_log_cb(void *ctx, const struct metric_family_def *def,
+			  const struct metric_label *labels, size_t nlabels,
+			  const struct metric_point *pt)
+{
+	struct family_log *log = ctx;
+
+	(void)def;
+	(void)labels;
+	(void)nlabels;
+	(void)pt;
+	assert_true(log->len + 1 < sizeof(log->events));
+	log->events[log->len++] = '.';
+	log->events[log->len] = '\0';
+}
+
+static void test_visit_families(void **state)
+{
+	struct metric_label l = { "k", NULL };
+	struct family_log log = { .len = 0 };
+	struct metrics *m = metrics_new(2);
+	int c, g;
+
+	(void)state;
+	assert_int_equal(metrics_visit_families(NULL, family_log_cb, series_log_cb, &log), -EINVAL);
+	assert_int_equal(metrics_visit_families(m, NULL, NULL, &log), -EINVAL);
+	assert_int_equal(metrics_visit_families(m, family_log_cb, series_log_cb, &log), 0);
+	assert_int_equal(log.len, 0);
+
+	c = reg(m, "c_total", METRIC_COUNTER, NULL, 0);
+	assert_true(reg(m, "empty", METRIC_GAUGE, NULL, 0) >= 0);
+	g = reg(m, "g", METRIC_GAUGE, NULL, 0);
+	l.value = "a";
+	assert_int_equal(metrics_counter_add(m, c, &l, 1, 1), 0);
+	assert_int_equal(metrics_gauge_set(m, g, &l, 1, 1), 0);
+	l.value = "b";
+	assert_int_equal(metrics_gauge_set(m, g, &l, 1, 1), 0);
+	l.value = "c"; /* past the cap of 2: the overflow series, twice */
+	assert_int_equal(metrics_gauge_set(m, g, &l, 1, 1), 0);
+	assert_int_equal(metrics_gauge_set(m, g, &l, 1, 2), 0);
+
+	/* Every family, series or not, just before its own series. */
+	assert_int_equal(metrics_visit_families(m, family_log_cb, series_log_cb, &log), 0);
+	assert_string_equal(log.events, "c_total(1,0).empty(0,0)g(3,2)...");
+	log.len = 0;
+	assert_int_equal(metrics_visit_families(m, family_log_cb, NULL, &log), 0);
+	assert_string_equal(log.events, "c_total(1,0)empty(0,0)g(3,2)");
+	log.len = 0;
+	log.events[0] = '\0';
+	assert_int_equal(metrics_visit_families(m, NULL, series_log_cb, &log), 0);
+	assert_string_equal(log.events, "....");
+	metrics_free(m);
+}
+
 static void test_histogram_set(void **state)
 {
 	static const double b[] = { 1, 2, 5 };
@@ -1403,6 +1472,7 @@ int main(void)
 		cmocka_unit_test(test_many_series),
 		cmocka_unit_test(test_concurrent),
 		cmocka_unit_test(test_visit),
+		cmocka_unit_test(test_visit_families),
 		cmocka_unit_test(test_histogram_set),
 		cmocka_unit_test(test_histogram_set_bad),
 		cmocka_unit_test(test_histogram_set_overflow),

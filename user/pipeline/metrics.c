@@ -18,7 +18,6 @@
 
 /* The OpenTelemetry SDK's default cardinality limit; used when metrics_new() is given 0. */
 #define METRICS_DEFAULT_MAX_SERIES 2000
-#define OVERFLOW_FAMILY "obsprobe_metric_series_overflow_total"
 #define OVERFLOW_LABEL "otel_metric_overflow"
 #define OVERFLOW_KEY OVERFLOW_LABEL "=\"true\""
 #define OVERFLOW_OTEL_LABEL "otel.metric.overflow"
@@ -265,7 +264,7 @@ static int check_def(const struct metric_family_def *def)
 	if ((def->otel_name && !valid_otel_name(def->otel_name)) ||
 	    (def->unit && !valid_unit(def->unit)))
 		return -EINVAL;
-	if (!strcmp(def->name, OVERFLOW_FAMILY))
+	if (!strcmp(def->name, METRICS_OVERFLOW_FAMILY))
 		return -EINVAL;
 	/* What `promtool check metrics` insists on, and what keeps a family's series names
 	 * (name_bucket, name_sum, name_count) from colliding with another family. A gauge may
@@ -937,14 +936,15 @@ static void render_overflow(struct strbuf *out, struct snap_family *snaps, size_
 	}
 	if (n) {
 		qsort(over, n, sizeof(*over), cmp_snap_family_name);
-		put_header(out, OVERFLOW_FAMILY,
+		put_header(out, METRICS_OVERFLOW_FAMILY,
 			   "Measurements recorded into the overflow series of a metric that "
 			   "reached its series limit.",
 			   METRIC_COUNTER);
 	}
 	for (i = 0; i < n; i++) {
 		snprintf(num, sizeof(num), "%" PRIu64, over[i]->overflowed);
-		strbuf_printf(out, OVERFLOW_FAMILY "{metric=\"%s\"} %s\n", over[i]->f->name, num);
+		strbuf_printf(out, METRICS_OVERFLOW_FAMILY "{metric=\"%s\"} %s\n", over[i]->f->name,
+			      num);
 	}
 	free(over);
 }
@@ -1031,20 +1031,29 @@ int metrics_write_prometheus(struct metrics *m, struct strbuf *out)
 	return out->oom ? -ENOMEM : 0;
 }
 
-int metrics_visit(struct metrics *m, metrics_visit_fn fn, void *ctx)
+int metrics_visit_families(struct metrics *m, metrics_family_fn family_fn, metrics_visit_fn fn,
+			   void *ctx)
 {
+	struct metric_family_info info;
 	struct snap_family *snaps;
 	struct metric_point pt;
 	size_t i, j, nfams;
 	int err;
 
-	if (!m || !fn)
+	if (!m || (!family_fn && !fn))
 		return -EINVAL;
 	err = snapshot_take(m, &snaps, &nfams);
 	if (err)
 		return err;
 	for (i = 0; i < nfams; i++) {
-		for (j = 0; j < snaps[i].n; j++) {
+		if (family_fn) {
+			info = (struct metric_family_info){
+				.nseries = snaps[i].n,
+				.overflowed = snaps[i].overflowed,
+			};
+			family_fn(ctx, &snaps[i].f->def, &info);
+		}
+		for (j = 0; fn && j < snaps[i].n; j++) {
 			const struct snap_series *s = &snaps[i].series[j];
 
 			pt = (struct metric_point){
@@ -1059,4 +1068,9 @@ int metrics_visit(struct metrics *m, metrics_visit_fn fn, void *ctx)
 	}
 	snapshot_end(m, snaps, nfams);
 	return 0;
+}
+
+int metrics_visit(struct metrics *m, metrics_visit_fn fn, void *ctx)
+{
+	return fn ? metrics_visit_families(m, NULL, fn, ctx) : -EINVAL;
 }

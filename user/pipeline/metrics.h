@@ -52,9 +52,13 @@ struct metric_point {
 
 struct metrics;
 
+/* Where exporters count the measurements each family diverted to its overflow series; no
+ * family may be registered under this name. */
+#define METRICS_OVERFLOW_FAMILY "obsprobe_metric_series_overflow_total"
+
 /* max_series: per family; a label set beyond it is recorded in one overflow series whose only
  * label is otel.metric.overflow="true" (otel_metric_overflow in Prometheus), and counted in
- * obsprobe_metric_series_overflow_total. */
+ * METRICS_OVERFLOW_FAMILY. */
 struct metrics *metrics_new(size_t max_series);
 void metrics_free(struct metrics *m);
 
@@ -109,5 +113,19 @@ typedef void (*metrics_visit_fn)(void *ctx, const struct metric_family_def *def,
  * as long as the registry; labels and pt only during the call. Returns 0, -EINVAL or -ENOMEM
  * (then fn was not called). */
 int metrics_visit(struct metrics *m, metrics_visit_fn fn, void *ctx);
+
+/* A family as metrics_visit_families() hands it out, from the same snapshot as its series. */
+struct metric_family_info {
+	size_t nseries;	     /* series visited next, the overflow series included */
+	uint64_t overflowed; /* measurements recorded into the overflow series so far */
+};
+
+typedef void (*metrics_family_fn)(void *ctx, const struct metric_family_def *def,
+				  const struct metric_family_info *info);
+
+/* As metrics_visit(), and first family_fn for each family, with or without series, just before
+ * its series. Either callback may be NULL, not both; info lives only during the call. */
+int metrics_visit_families(struct metrics *m, metrics_family_fn family_fn, metrics_visit_fn fn,
+			   void *ctx);
 
 #endif /* OBSPROBE_METRICS_H */
