@@ -16,6 +16,8 @@
 
 #include <microhttpd.h>
 
+#include "prometheus_text.h"
+
 #define PROM_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 #define PROM_MAX_CONNECTIONS 64
 #define PROM_TIMEOUT_S 10
@@ -156,7 +158,7 @@ static enum MHD_Result reply_metrics(struct prom_server *s, struct MHD_Connectio
 	char *body;
 
 	strbuf_init(&sb);
-	if (metrics_write_prometheus(s->m, &sb)) {
+	if (prometheus_text_write(s->m, &sb)) {
 		strbuf_free(&sb);
 		return reply_static(conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
 				    "text/plain; charset=utf-8", "Out of memory\n");

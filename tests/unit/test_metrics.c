@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "exporters/prometheus_text.h"
 #include "pipeline/metrics.h"
 
 #define PROMTOOL "/usr/bin/promtool"
@@ -33,7 +34,7 @@ static char *render(struct metrics *m)
 	char *s;
 
 	strbuf_init(&sb);
-	assert_int_equal(metrics_write_prometheus(m, &sb), 0);
+	assert_int_equal(prometheus_text_write(m, &sb), 0);
 	s = strbuf_detach(&sb, NULL);
 	assert_non_null(s);
 	return s;
@@ -656,7 +657,7 @@ static void test_concurrent(void **state)
 	strbuf_init(&sb);
 	for (i = 0; i < 20; i++) {
 		strbuf_reset(&sb);
-		assert_int_equal(metrics_write_prometheus(m, &sb), 0);
+		assert_int_equal(prometheus_text_write(m, &sb), 0);
 	}
 	strbuf_free(&sb);
 	for (i = 0; i < 2; i++) {
@@ -1247,7 +1248,7 @@ static void *reader_run(void *arg)
 		strbuf_reset(&sb);
 		r->err = metrics_visit(r->m, remove_cb, &rc);
 		if (!r->err)
-			r->err = metrics_write_prometheus(r->m, &sb);
+			r->err = prometheus_text_write(r->m, &sb);
 		r->rounds++;
 		atomic_store(&r->started, true);
 	}

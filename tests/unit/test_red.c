@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "exporters/prometheus_text.h"
 #include "pipeline/metrics.h"
 #include "pipeline/red.h"
 #include "pipeline/semconv.h"
@@ -65,7 +66,7 @@ static char *render(void)
 	char *s;
 
 	strbuf_init(&sb);
-	assert_int_equal(metrics_write_prometheus(m, &sb), 0);
+	assert_int_equal(prometheus_text_write(m, &sb), 0);
 	s = strbuf_detach(&sb, NULL);
 	assert_non_null(s);
 	return s;

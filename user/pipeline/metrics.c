@@ -2,18 +2,17 @@
 #include "pipeline/metrics.h"
 
 #include <errno.h>
-#include <inttypes.h>
 #include <limits.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "util/clock.h"
 #include "util/hash.h"
+#include "util/strbuf.h"
 #include "util/utf8.h"
 
 /* The OpenTelemetry SDK's default cardinality limit; used when metrics_new() is given 0. */
@@ -24,7 +23,6 @@
 #define OTEL_NAME_MAX 255
 #define OTEL_UNIT_MAX 63
 #define INITIAL_SLOTS 16
-#define NUM_BUF 32
 
 struct series {
 	struct series *next; /* hash chain; once removed, the retired list */
@@ -47,7 +45,6 @@ struct family {
 	char *unit;
 	enum metric_type type;
 	double *bounds;
-	char **le; /* bounds formatted once for the le label */
 	size_t nbounds;
 	struct series **slots;
 	size_t nslots;	/* power of two */
@@ -139,30 +136,6 @@ static bool ends_with(const char *s, const char *suffix)
 	return n >= k && !strcmp(s + n - k, suffix);
 }
 
-/* Integral values print as integers; others as the shortest %g that reads back exactly. */
-static const char *fmt_value(double v, char buf[NUM_BUF])
-{
-	int prec;
-
-	if (isnan(v))
-		return "NaN";
-	if (isinf(v))
-		return v > 0 ? "+Inf" : "-Inf";
-	if (v == 0)
-		return "0"; /* also -0 */
-	if (v == floor(v) && fabs(v) < 9007199254740992.0) {
-		snprintf(buf, NUM_BUF, "%.0f", v);
-		return buf;
-	}
-	for (prec = 15; prec < 17; prec++) {
-		snprintf(buf, NUM_BUF, "%.*g", prec, v);
-		if (strtod(buf, NULL) == v)
-			return buf;
-	}
-	snprintf(buf, NUM_BUF, "%.17g", v);
-	return buf;
-}
-
 static void free_chain(struct series *s)
 {
 	struct series *next;
@@ -183,11 +156,6 @@ static void family_free(struct family *f)
 		free_chain(f->slots[i]);
 	free(f->slots);
 	free(f->overflow);
-	if (f->le) {
-		for (i = 0; i < f->nbounds; i++)
-			free(f->le[i]);
-	}
-	free(f->le);
 	free(f->bounds);
 	free(f->unit);
 	free(f->otel_name);
@@ -298,9 +266,7 @@ static int check_def(const struct metric_family_def *def)
 
 static struct family *family_new(const struct metric_family_def *def)
 {
-	char buf[NUM_BUF];
 	struct family *f;
-	size_t i;
 
 	f = calloc(1, sizeof(*f));
 	if (!f)
@@ -318,15 +284,9 @@ static struct family *family_new(const struct metric_family_def *def)
 		goto err;
 	if (f->nbounds) {
 		f->bounds = malloc(f->nbounds * sizeof(*f->bounds));
-		f->le = calloc(f->nbounds, sizeof(*f->le));
-		if (!f->bounds || !f->le)
+		if (!f->bounds)
 			goto err;
 		memcpy(f->bounds, def->bounds, f->nbounds * sizeof(*f->bounds));
-		for (i = 0; i < f->nbounds; i++) {
-			f->le[i] = strdup(fmt_value(f->bounds[i], buf));
-			if (!f->le[i])
-				goto err;
-		}
 	}
 	f->def = (struct metric_family_def){
 		.name = f->name,
@@ -849,106 +809,6 @@ static int cmp_snap_series(const void *a, const void *b)
 	return strcmp(((const struct snap_series *)a)->key, ((const struct snap_series *)b)->key);
 }
 
-static int cmp_snap_family_name(const void *a, const void *b)
-{
-	const struct snap_family *x = *(const struct snap_family *const *)a;
-	const struct snap_family *y = *(const struct snap_family *const *)b;
-
-	return strcmp(x->f->name, y->f->name);
-}
-
-static void put_header(struct strbuf *out, const char *name, const char *help,
-		       enum metric_type type)
-{
-	static const char *const types[] = {
-		[METRIC_COUNTER] = "counter",
-		[METRIC_GAUGE] = "gauge",
-		[METRIC_HISTOGRAM] = "histogram",
-	};
-
-	strbuf_printf(out, "# HELP %s ", name);
-	strbuf_prom_escape(out, help, false);
-	strbuf_printf(out, "\n# TYPE %s %s\n", name, types[type]);
-}
-
-/* name{key[,extra]} value */
-static void put_sample(struct strbuf *out, const char *name, const char *suffix, const char *key,
-		       const char *extra, const char *value)
-{
-	strbuf_puts(out, name);
-	strbuf_puts(out, suffix);
-	if (*key || extra) {
-		strbuf_puts(out, "{");
-		strbuf_puts(out, key);
-		if (*key && extra)
-			strbuf_puts(out, ",");
-		if (extra)
-			strbuf_puts(out, extra);
-		strbuf_puts(out, "}");
-	}
-	strbuf_puts(out, " ");
-	strbuf_puts(out, value);
-	strbuf_puts(out, "\n");
-}
-
-static void render_family(struct strbuf *out, const struct snap_family *sf)
-{
-	const struct family *f = sf->f;
-	char num[NUM_BUF], le[NUM_BUF + 8];
-	size_t i, j;
-	uint64_t cum;
-
-	put_header(out, f->name, f->help, f->type);
-	for (i = 0; i < sf->n; i++) {
-		const struct snap_series *s = &sf->series[i];
-
-		if (f->type != METRIC_HISTOGRAM) {
-			put_sample(out, f->name, "", s->key, NULL, fmt_value(s->value, num));
-			continue;
-		}
-		cum = 0;
-		for (j = 0; j <= f->nbounds; j++) {
-			cum += s->buckets[j];
-			snprintf(le, sizeof(le), "le=\"%s\"", j < f->nbounds ? f->le[j] : "+Inf");
-			snprintf(num, sizeof(num), "%" PRIu64, cum);
-			put_sample(out, f->name, "_bucket", s->key, le, num);
-		}
-		put_sample(out, f->name, "_sum", s->key, NULL, fmt_value(s->sum, num));
-		snprintf(num, sizeof(num), "%" PRIu64, s->count);
-		put_sample(out, f->name, "_count", s->key, NULL, num);
-	}
-}
-
-static void render_overflow(struct strbuf *out, struct snap_family *snaps, size_t nfams)
-{
-	struct snap_family **over;
-	char num[NUM_BUF];
-	size_t i, n = 0;
-
-	over = malloc(nfams * sizeof(*over));
-	if (!over) {
-		out->oom = true;
-		return;
-	}
-	for (i = 0; i < nfams; i++) {
-		if (snaps[i].overflowed)
-			over[n++] = &snaps[i];
-	}
-	if (n) {
-		qsort(over, n, sizeof(*over), cmp_snap_family_name);
-		put_header(out, METRICS_OVERFLOW_FAMILY,
-			   "Measurements recorded into the overflow series of a metric that "
-			   "reached its series limit.",
-			   METRIC_COUNTER);
-	}
-	for (i = 0; i < n; i++) {
-		snprintf(num, sizeof(num), "%" PRIu64, over[i]->overflowed);
-		strbuf_printf(out, METRICS_OVERFLOW_FAMILY "{metric=\"%s\"} %s\n", over[i]->f->name,
-			      num);
-	}
-	free(over);
-}
-
 static void snapshot_free(struct snap_family *snaps, size_t nfams)
 {
 	size_t i;
@@ -1008,27 +868,6 @@ static int snapshot_take(struct metrics *m, struct snap_family **out, size_t *no
 	*out = snaps;
 	*nout = nfams;
 	return 0;
-}
-
-int metrics_write_prometheus(struct metrics *m, struct strbuf *out)
-{
-	struct snap_family *snaps;
-	size_t i, nfams;
-	int err;
-
-	if (!m || !out)
-		return -EINVAL;
-	err = snapshot_take(m, &snaps, &nfams);
-	if (err)
-		return err;
-	for (i = 0; i < nfams; i++) {
-		if (snaps[i].n)
-			render_family(out, &snaps[i]);
-	}
-	if (nfams)
-		render_overflow(out, snaps, nfams);
-	snapshot_end(m, snaps, nfams);
-	return out->oom ? -ENOMEM : 0;
 }
 
 int metrics_visit_families(struct metrics *m, metrics_family_fn family_fn, metrics_visit_fn fn,

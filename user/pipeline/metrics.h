@@ -10,8 +10,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "util/strbuf.h"
-
 enum metric_type {
 	METRIC_COUNTER = 1,
 	METRIC_GAUGE,
@@ -93,15 +91,11 @@ int metrics_histogram_set(struct metrics *m, int family, const struct metric_lab
  * exits), so that it leaves the exposition and OTLP; the family's cap then has room for a new
  * series, and the same label set recorded again starts afresh. key is read as in records
  * ("process.pid" and "process_pid" are one label), value as stored (invalid UTF-8 as U+FFFD).
- * The overflow series stays. Safe while another thread is in metrics_visit() or
- * metrics_write_prometheus(), and from a metrics_visit() callback: a removed series is freed
- * once no snapshot is left. Returns how many series went, or -EINVAL (bad or reserved key,
+ * The overflow series stays. Safe while another thread is in metrics_visit() (or an exporter
+ * rendering through it), and from a metrics_visit() callback: a removed series is freed once no
+ * snapshot is left. Returns how many series went, or -EINVAL (bad or reserved key,
  * NULL or empty value). */
 int metrics_remove(struct metrics *m, const char *key, const char *value);
-
-/* Prometheus text exposition format 0.0.4 of every family with at least one series, clean
- * under `promtool check metrics`. Returns 0 or -ENOMEM. */
-int metrics_write_prometheus(struct metrics *m, struct strbuf *out);
 
 typedef void (*metrics_visit_fn)(void *ctx, const struct metric_family_def *def,
 				 const struct metric_label *labels, size_t nlabels,
