@@ -14,6 +14,7 @@
 #include "exporters/prometheus_text.h"
 #include "pipeline/health.h"
 #include "pipeline/metrics.h"
+#include "expo.h"
 
 static struct metrics *m;
 static struct health *h;
@@ -36,36 +37,6 @@ static int teardown(void **state)
 	h = NULL;
 	m = NULL;
 	return 0;
-}
-
-static char *render(void)
-{
-	struct strbuf sb;
-	char *s;
-
-	strbuf_init(&sb);
-	assert_int_equal(prometheus_text_write(m, &sb), 0);
-	s = strbuf_detach(&sb, NULL);
-	assert_non_null(s);
-	return s;
-}
-
-/* line is a whole line of got (every exposition starts with "# HELP"). */
-static void assert_line(const char *got, const char *line)
-{
-	size_t n = strlen(line);
-	const char *p;
-
-	for (p = got; (p = strstr(p, line)); p++)
-		if (p > got && p[-1] == '\n' && p[n] == '\n')
-			return;
-	fail_msg("missing line \"%s\" in:\n%s", line, got);
-}
-
-static void assert_no(const char *got, const char *what)
-{
-	if (strstr(got, what))
-		fail_msg("unexpected \"%s\" in:\n%s", what, got);
 }
 
 /* How many lines of got start with prefix. */
@@ -91,7 +62,7 @@ static void test_nothing_set(void **state)
 
 	(void)state;
 	/* families with no series are not rendered */
-	got = render();
+	got = render(m);
 	assert_string_equal(got, "");
 	free(got);
 }
@@ -102,20 +73,20 @@ static void test_events(void **state)
 
 	(void)state;
 	health_events(h, 42);
-	got = render();
+	got = render(m);
 	assert_line(got, "# TYPE obsprobe_events_total counter");
 	assert_line(got, "obsprobe_events_total 42");
 	assert_int_equal(count_lines(got, "obsprobe_"), 1);
 	free(got);
 	/* a total, not an increment */
 	health_events(h, 100);
-	got = render();
+	got = render(m);
 	assert_line(got, "obsprobe_events_total 100");
 	assert_no(got, "142");
 	free(got);
 	/* large totals are exact */
 	health_events(h, 12345678901ull);
-	got = render();
+	got = render(m);
 	assert_line(got, "obsprobe_events_total 12345678901");
 	free(got);
 }
@@ -127,14 +98,14 @@ static void test_lost(void **state)
 	(void)state;
 	health_lost(h, "x", 3);
 	health_lost(h, "ringbuf_full", 0);
-	got = render();
+	got = render(m);
 	assert_line(got, "# TYPE obsprobe_events_lost_total counter");
 	assert_line(got, "obsprobe_events_lost_total{reason=\"x\"} 3");
 	/* a zero total is still a series */
 	assert_line(got, "obsprobe_events_lost_total{reason=\"ringbuf_full\"} 0");
 	free(got);
 	health_lost(h, "x", 7);
-	got = render();
+	got = render(m);
 	assert_line(got, "obsprobe_events_lost_total{reason=\"x\"} 7");
 	assert_line(got, "obsprobe_events_lost_total{reason=\"ringbuf_full\"} 0");
 	assert_int_equal(count_lines(got, "obsprobe_events_lost_total{"), 2);
@@ -149,7 +120,7 @@ static void test_parse_errors(void **state)
 	health_parse_errors(h, "http", 4);
 	health_parse_errors(h, "postgresql", 1);
 	health_parse_errors(h, "http", 9);
-	got = render();
+	got = render(m);
 	assert_line(got, "# TYPE obsprobe_parse_errors_total counter");
 	assert_line(got, "obsprobe_parse_errors_total{protocol=\"http\"} 9");
 	assert_line(got, "obsprobe_parse_errors_total{protocol=\"postgresql\"} 1");
@@ -164,7 +135,7 @@ static void test_route_overflow(void **state)
 	(void)state;
 	health_route_overflow(h, 5);
 	health_route_overflow(h, 6);
-	got = render();
+	got = render(m);
 	assert_line(got, "# TYPE obsprobe_route_overflow_total counter");
 	assert_line(got, "obsprobe_route_overflow_total 6");
 	assert_int_equal(count_lines(got, "obsprobe_"), 1);
@@ -177,17 +148,17 @@ static void test_watched(void **state)
 
 	(void)state;
 	health_watched(h, 6);
-	got = render();
+	got = render(m);
 	assert_line(got, "# TYPE obsprobe_watched_processes gauge");
 	assert_line(got, "obsprobe_watched_processes 6");
 	free(got);
 	/* a gauge: it goes down as processes exit */
 	health_watched(h, 2);
-	got = render();
+	got = render(m);
 	assert_line(got, "obsprobe_watched_processes 2");
 	free(got);
 	health_watched(h, 0);
-	got = render();
+	got = render(m);
 	assert_line(got, "obsprobe_watched_processes 0");
 	free(got);
 }
@@ -198,7 +169,7 @@ static void test_export(void **state)
 
 	(void)state;
 	health_export(h, "traces", 7, 8, 9, 10);
-	got = render();
+	got = render(m);
 	assert_line(got, "# TYPE obsprobe_export_dropped_total counter");
 	assert_line(got, "# TYPE obsprobe_export_requests_total counter");
 	assert_line(got, "obsprobe_export_dropped_total{signal=\"traces\"} 7");
@@ -213,7 +184,7 @@ static void test_export(void **state)
 
 	health_export(h, "metrics", 0, 1, 0, 2);
 	health_export(h, "traces", 17, 18, 19, 20);
-	got = render();
+	got = render(m);
 	assert_line(got, "obsprobe_export_dropped_total{signal=\"traces\"} 17");
 	assert_line(got, "obsprobe_export_dropped_total{signal=\"metrics\"} 0");
 	assert_line(got, "obsprobe_export_requests_total{outcome=\"ok\",signal=\"traces\"} 18");
@@ -265,7 +236,7 @@ static void test_all_together(void **state)
 	health_route_overflow(h, 4);
 	health_watched(h, 5);
 	health_export(h, "traces", 6, 7, 8, 9);
-	got = render();
+	got = render(m);
 	assert_string_equal(got, want);
 	free(got);
 }
@@ -283,7 +254,7 @@ static void test_null(void **state)
 	health_export(NULL, "traces", 6, 7, 8, 9);
 	health_free(NULL);
 	/* the registry h uses was not touched */
-	got = render();
+	got = render(m);
 	assert_string_equal(got, "");
 	free(got);
 }
@@ -299,7 +270,7 @@ static void test_shared_registry(void **state)
 	assert_non_null(h2);
 	health_events(h, 3);
 	health_events(h2, 4);
-	got = render();
+	got = render(m);
 	assert_line(got, "obsprobe_events_total 4");
 	assert_int_equal(count_lines(got, "obsprobe_events_total "), 1);
 	free(got);

@@ -17,41 +17,13 @@
 
 #include "exporters/prometheus_text.h"
 #include "pipeline/metrics.h"
+#include "expo.h"
 
 #define PROMTOOL "/usr/bin/promtool"
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 static const double semconv_bounds[] = { 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25,
 					 0.5,	0.75, 1,     2.5,  5,	  7.5, 10 };
-
-static char *render(struct metrics *m)
-{
-	struct strbuf sb;
-	char *s;
-
-	strbuf_init(&sb);
-	assert_int_equal(prometheus_text_write(m, &sb), 0);
-	s = strbuf_detach(&sb, NULL);
-	assert_non_null(s);
-	return s;
-}
-
-static void assert_render(struct metrics *m, const char *want)
-{
-	char *got = render(m);
-
-	assert_string_equal(got, want);
-	free(got);
-}
-
-static void assert_render_has(struct metrics *m, const char *line)
-{
-	char *got = render(m);
-
-	if (!strstr(got, line))
-		fail_msg("missing \"%s\" in:\n%s", line, got);
-	free(got);
-}
 
 static int reg(struct metrics *m, const char *name, enum metric_type type, const double *bounds,
 	       size_t nbounds)
