@@ -2,6 +2,7 @@
 #include "probes/kernel.h"
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -186,9 +187,15 @@ int kernel_hide_check(const char *hide, char *err, size_t errlen)
 
 void kernel_probe_features(struct kernel_features *kf, const char *hide)
 {
-	int btf_tp = libbpf_find_vmlinux_btf_id("sched_process_exit", BPF_TRACE_RAW_TP);
-	int btf_fn = libbpf_find_vmlinux_btf_id("vfs_read", BPF_TRACE_FENTRY);
+	/* the kernel's BTF, parsed once for both ids (each parse is megabytes of heap) */
+	struct btf *vmlinux = btf__load_vmlinux_btf();
+	int btf_tp = vmlinux ? btf__find_by_name_kind(vmlinux, "btf_trace_sched_process_exit",
+						      BTF_KIND_TYPEDEF)
+			     : -ENOENT;
+	int btf_fn = vmlinux ? btf__find_by_name_kind(vmlinux, "vfs_read", BTF_KIND_FUNC) : -ENOENT;
 	size_t i;
+
+	btf__free(vmlinux);
 
 	memset(kf, 0, sizeof(*kf));
 	kf->err[KERNEL_TP_BTF] =
