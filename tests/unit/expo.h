@@ -60,4 +60,26 @@ static inline void assert_no(const char *got, const char *what)
 		fail_msg("unexpected \"%s\" in:\n%s", what, got);
 }
 
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* The semantic conventions' duration buckets, in seconds. */
+static const double semconv_bounds[]
+	__attribute__((unused)) = { 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25,
+				    0.5,   0.75, 1,	2.5,  5,     7.5, 10 };
+
+/* Registers a family name of type with help "Help.": its index, or the registry's error. */
+static inline int reg(struct metrics *m, const char *name, enum metric_type type,
+		      const double *bounds, size_t nbounds)
+{
+	struct metric_family_def def = {
+		.name = name,
+		.help = "Help.",
+		.type = type,
+		.bounds = bounds,
+		.nbounds = nbounds,
+	};
+
+	return metrics_register(m, &def);
+}
+
 #endif /* OBSPROBE_TEST_EXPO_H */

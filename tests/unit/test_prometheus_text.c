@@ -20,24 +20,6 @@
 #include "expo.h"
 
 #define PROMTOOL "/usr/bin/promtool"
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-
-static const double semconv_bounds[] = { 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25,
-					 0.5,	0.75, 1,     2.5,  5,	  7.5, 10 };
-
-static int reg(struct metrics *m, const char *name, enum metric_type type, const double *bounds,
-	       size_t nbounds)
-{
-	struct metric_family_def def = {
-		.name = name,
-		.help = "Help.",
-		.type = type,
-		.bounds = bounds,
-		.nbounds = nbounds,
-	};
-
-	return metrics_register(m, &def);
-}
 
 static void test_args(void **state)
 {
