@@ -7,6 +7,8 @@
 
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +20,6 @@
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define MAX_ARGS 160
-
 
 /* cli_parse on "obsprobe" followed by args (NULL-terminated), in the environment env; what it
  * prints on its out stream lands in *printed when printed is not NULL. getopt permutes the
@@ -54,7 +55,7 @@ static int parse_env(struct config *c, const char *const *env, char **printed,
 #define PARSE(c, ...) parse_env(c, NULL, NULL, (const char *const[]){ __VA_ARGS__, NULL })
 #define PARSE_ENV(c, env, ...) parse_env(c, env, NULL, (const char *const[]){ __VA_ARGS__, NULL })
 
-static void test_defaults(void **state)
+UNIT_TEST(test_defaults)
 {
 	struct config c;
 
@@ -77,7 +78,7 @@ static void test_defaults(void **state)
 	assert_int_equal(c.otel.sampler, OTEL_SAMPLER_PARENTBASED_ALWAYS_ON);
 }
 
-static void test_service_name(void **state)
+UNIT_TEST(test_service_name)
 {
 	static const char *const env[] = { "OTEL_SERVICE_NAME=checkout", NULL };
 	static const char *const other[] = { "OTEL_SERVICE_NAMES=wrong", NULL };
@@ -97,7 +98,7 @@ static void test_service_name(void **state)
 	assert_null(c.service_name);
 }
 
-static void test_pids(void **state)
+UNIT_TEST(test_pids)
 {
 	struct config c;
 
@@ -113,7 +114,7 @@ static void test_pids(void **state)
 	assert_int_equal(c.pids[0], 2147483647u);
 }
 
-static void test_bad_pids(void **state)
+UNIT_TEST(test_bad_pids)
 {
 	static const char *const bad[] = {
 		"0", "abc", "-1", "", "12abc", "0x10", "2147483648", "99999999999999999999", "1 ",
@@ -129,7 +130,7 @@ static void test_bad_pids(void **state)
 	assert_int_equal(PARSE(&c, "-p", "1", "-p", "0", "-p", "2"), -EINVAL);
 }
 
-static void test_too_many_pids(void **state)
+UNIT_TEST(test_too_many_pids)
 {
 	const char *args[2 * (CONFIG_MAX_PIDS + 1) + 1];
 	char nums[CONFIG_MAX_PIDS + 1][12];
@@ -154,7 +155,7 @@ static void test_too_many_pids(void **state)
 	assert_int_equal(parse_env(&c, NULL, NULL, args), -EINVAL);
 }
 
-static void test_capture_bytes(void **state)
+UNIT_TEST(test_capture_bytes)
 {
 	struct config c;
 
@@ -172,7 +173,7 @@ static void test_capture_bytes(void **state)
 	assert_int_equal(PARSE(&c, "-p", "1", "--capture-bytes", "1k"), -EINVAL);
 }
 
-static void test_max_routes(void **state)
+UNIT_TEST(test_max_routes)
 {
 	struct config c;
 
@@ -186,7 +187,7 @@ static void test_max_routes(void **state)
 	assert_int_equal(PARSE(&c, "-p", "1", "--max-routes", "many"), -EINVAL);
 }
 
-static void test_exited_ttl(void **state)
+UNIT_TEST(test_exited_ttl)
 {
 	struct config c;
 
@@ -200,7 +201,7 @@ static void test_exited_ttl(void **state)
 	assert_int_equal(PARSE(&c, "-p", "1", "--exited-ttl", "1.5"), -EINVAL);
 }
 
-static void test_console(void **state)
+UNIT_TEST(test_console)
 {
 	static const struct {
 		const char *arg;
@@ -224,7 +225,7 @@ static void test_console(void **state)
 	assert_int_equal(PARSE(&c, "-p", "1", "--console", ""), -EINVAL);
 }
 
-static void test_prometheus(void **state)
+UNIT_TEST(test_prometheus)
 {
 	struct config c;
 
@@ -235,7 +236,7 @@ static void test_prometheus(void **state)
 	assert_string_equal(c.prometheus, "off");
 }
 
-static void test_disable_each(void **state)
+UNIT_TEST(test_disable_each)
 {
 	static const struct {
 		const char *name;
@@ -258,7 +259,7 @@ static void test_disable_each(void **state)
 	}
 }
 
-static void test_disable_lists(void **state)
+UNIT_TEST(test_disable_lists)
 {
 	struct config c;
 
@@ -285,7 +286,7 @@ static void test_disable_lists(void **state)
 	assert_int_equal(PARSE(&c, "-p", "1", "--disable", ",,"), -EINVAL);
 }
 
-static void test_help_version(void **state)
+UNIT_TEST(test_help_version)
 {
 	struct config c;
 	char *out;
@@ -323,7 +324,7 @@ static void test_help_version(void **state)
 	free(out);
 }
 
-static void test_verbose(void **state)
+UNIT_TEST(test_verbose)
 {
 	struct config c;
 
@@ -334,7 +335,7 @@ static void test_verbose(void **state)
 	assert_int_equal(c.verbose, 3);
 }
 
-static void test_mistakes(void **state)
+UNIT_TEST(test_mistakes)
 {
 	struct config c;
 	char *out;
@@ -364,7 +365,7 @@ static void test_mistakes(void **state)
 	assert_int_equal(c.console, CONSOLE_JSON);
 }
 
-static void test_otlp_endpoint(void **state)
+UNIT_TEST(test_otlp_endpoint)
 {
 	static const char *const env[] = {
 		"OTEL_EXPORTER_OTLP_ENDPOINT=http://from-env:4318",
@@ -395,7 +396,7 @@ static void test_otlp_endpoint(void **state)
 	assert_int_equal(PARSE(&c, "-p", "1", "--otlp-endpoint", "http://"), -EINVAL);
 }
 
-static void test_otel_env(void **state)
+UNIT_TEST(test_otel_env)
 {
 	static const char *const bad_sampler[] = { "OTEL_TRACES_SAMPLER=sometimes", NULL };
 	static const char *const good_sampler[] = {
@@ -420,19 +421,4 @@ static void test_otel_env(void **state)
 	assert_true(c.otel.gzip);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defaults),      cmocka_unit_test(test_service_name),
-		cmocka_unit_test(test_pids),	      cmocka_unit_test(test_bad_pids),
-		cmocka_unit_test(test_too_many_pids), cmocka_unit_test(test_capture_bytes),
-		cmocka_unit_test(test_max_routes),    cmocka_unit_test(test_exited_ttl),
-		cmocka_unit_test(test_console),	      cmocka_unit_test(test_prometheus),
-		cmocka_unit_test(test_disable_each),  cmocka_unit_test(test_disable_lists),
-		cmocka_unit_test(test_help_version),  cmocka_unit_test(test_verbose),
-		cmocka_unit_test(test_mistakes),      cmocka_unit_test(test_otlp_endpoint),
-		cmocka_unit_test(test_otel_env),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_MAIN(NULL, NULL)

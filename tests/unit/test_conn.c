@@ -14,6 +14,8 @@
 
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include <errno.h>
 
 #include "pipeline/conn.h"
@@ -230,7 +232,7 @@ static const char *visit_ids(struct fixture *f, const struct conn_proto *p)
 
 /* ---- the protocol registry ---- */
 
-static void test_first_sniffer_that_takes_wins(void **state)
+UNIT_TEST_FIXTURE(test_first_sniffer_that_takes_wins, setup, teardown)
 {
 	struct fixture *f = *state;
 
@@ -254,7 +256,7 @@ static void test_first_sniffer_that_takes_wins(void **state)
 	assert_string_equal(visit_ids(f, NULL), "");
 }
 
-static void test_registration_order_not_specificity(void **state)
+UNIT_TEST_FIXTURE(test_registration_order_not_specificity, setup, teardown)
 {
 	struct fixture *f = *state;
 
@@ -266,7 +268,7 @@ static void test_registration_order_not_specificity(void **state)
 	assert_string_equal(visit_ids(f, &f->p.proto), "");
 }
 
-static void test_fallback_takes_what_none_sniffed(void **state)
+UNIT_TEST_FIXTURE(test_fallback_takes_what_none_sniffed, setup, teardown)
 {
 	struct fixture *f = *state;
 
@@ -277,7 +279,7 @@ static void test_fallback_takes_what_none_sniffed(void **state)
 	assert_string_equal(take_log(), "data f 1 out 4;");
 }
 
-static void test_rejected_stays_undecided(void **state)
+UNIT_TEST_FIXTURE(test_rejected_stays_undecided, setup, teardown)
 {
 	struct fixture *f = *state;
 	struct conn *c;
@@ -316,7 +318,7 @@ static void test_rejected_stays_undecided(void **state)
 	assert_int_equal(nconns(f), 0);
 }
 
-static void test_no_protocol_registered(void **state)
+UNIT_TEST_FIXTURE(test_no_protocol_registered, setup, teardown)
 {
 	struct fixture *f = *state;
 
@@ -328,7 +330,7 @@ static void test_no_protocol_registered(void **state)
 	assert_int_equal(nconns(f), 0);
 }
 
-static void test_register_bounded(void **state)
+UNIT_TEST_FIXTURE(test_register_bounded, setup, teardown)
 {
 	struct fixture *f = *state;
 	size_t i;
@@ -344,7 +346,7 @@ static void test_register_bounded(void **state)
 					"data f 1 out 4;");
 }
 
-static void test_tls_and_pid(void **state)
+UNIT_TEST_FIXTURE(test_tls_and_pid, setup, teardown)
 {
 	struct fixture *f = *state;
 	struct conn_data d = {
@@ -370,7 +372,7 @@ static void test_tls_and_pid(void **state)
 
 /* ---- the LRU bound ---- */
 
-static void test_lru_evicts_least_recent(void **state)
+UNIT_TEST_FIXTURE(test_lru_evicts_least_recent, setup_small, teardown)
 {
 	struct fixture *f = *state;
 
@@ -417,7 +419,7 @@ static void test_lru_evicts_least_recent(void **state)
 	assert_int_equal(nconns(f), 3);
 }
 
-static void test_lru_evicted_peer_is_forgotten(void **state)
+UNIT_TEST_FIXTURE(test_lru_evicted_peer_is_forgotten, setup_small, teardown)
 {
 	struct fixture *f = *state;
 	struct conn *client;
@@ -434,7 +436,7 @@ static void test_lru_evicted_peer_is_forgotten(void **state)
 	assert_null(conn_table_peer(f->t, client));
 }
 
-static void test_zero_max_conns_means_one(void **state)
+UNIT_TEST(test_zero_max_conns_means_one)
 {
 	struct fixture *f;
 
@@ -452,7 +454,7 @@ static void test_zero_max_conns_means_one(void **state)
 
 /* ---- the two ends of a connection ---- */
 
-static void test_peer_two_ends_of_loopback(void **state)
+UNIT_TEST_FIXTURE(test_peer_two_ends_of_loopback, setup, teardown)
 {
 	struct fixture *f = *state;
 	struct conn *server, *client, *other;
@@ -491,7 +493,7 @@ static void test_peer_two_ends_of_loopback(void **state)
 	assert_null(conn_table_peer(f->t, client));
 }
 
-static void test_peer_ipv6_and_same_process(void **state)
+UNIT_TEST_FIXTURE(test_peer_ipv6_and_same_process, setup, teardown)
 {
 	struct fixture *f = *state;
 	struct conn *a, *b;
@@ -505,7 +507,7 @@ static void test_peer_ipv6_and_same_process(void **state)
 	assert_ptr_equal(conn_table_peer(f->t, b), a);
 }
 
-static void test_no_peer_without_addresses(void **state)
+UNIT_TEST_FIXTURE(test_no_peer_without_addresses, setup, teardown)
 {
 	struct fixture *f = *state;
 	struct conn_meta m = { .conn_id = 1, .pid = PID, .is_unix = true };
@@ -534,7 +536,7 @@ static void test_no_peer_without_addresses(void **state)
 	assert_null(conn_table_peer(f->t, conn_table_get(f->t, 5, PID)));
 }
 
-static void test_reopen_moves_in_tuple_index(void **state)
+UNIT_TEST_FIXTURE(test_reopen_moves_in_tuple_index, setup, teardown)
 {
 	struct fixture *f = *state;
 	struct conn *server, *client;
@@ -557,7 +559,7 @@ static void test_reopen_moves_in_tuple_index(void **state)
 
 /* ---- process exit, and the end ---- */
 
-static void test_proc_exit_closes_its_conns_then_tells(void **state)
+UNIT_TEST_FIXTURE(test_proc_exit_closes_its_conns_then_tells, setup, teardown)
 {
 	struct fixture *f = *state;
 
@@ -584,7 +586,7 @@ static void test_proc_exit_closes_its_conns_then_tells(void **state)
 	assert_int_equal(nconns(f), 1);
 }
 
-static void test_free_closes_everything(void **state)
+UNIT_TEST_FIXTURE(test_free_closes_everything, setup, teardown)
 {
 	struct fixture *f = *state;
 
@@ -603,7 +605,7 @@ static void test_free_closes_everything(void **state)
 	conn_table_free(NULL);
 }
 
-static void test_stats_and_visit(void **state)
+UNIT_TEST_FIXTURE(test_stats_and_visit, setup, teardown)
 {
 	struct fixture *f = *state;
 	struct conn_table_stats st;
@@ -657,7 +659,7 @@ static void assert_no_parent(struct fixture *f, uint32_t tid)
 	assert_int_equal(sp[7], 0x5a);
 }
 
-static void test_span_one_request_per_thread(void **state)
+UNIT_TEST_FIXTURE(test_span_one_request_per_thread, setup, teardown)
 {
 	struct fixture *f = *state;
 
@@ -678,7 +680,7 @@ static void test_span_one_request_per_thread(void **state)
 	assert_parent(f, 7, trace_b, span_b);
 }
 
-static void test_span_threads_apart(void **state)
+UNIT_TEST_FIXTURE(test_span_threads_apart, setup, teardown)
 {
 	struct fixture *f = *state;
 
@@ -699,7 +701,7 @@ static void test_span_threads_apart(void **state)
 	assert_no_parent(f, 0);
 }
 
-static void test_span_two_requests_no_parent(void **state)
+UNIT_TEST_FIXTURE(test_span_two_requests_no_parent, setup, teardown)
 {
 	struct fixture *f = *state;
 
@@ -718,7 +720,7 @@ static void test_span_two_requests_no_parent(void **state)
 	assert_parent(f, 7, trace_c, span_b);
 }
 
-static void test_span_retrace(void **state)
+UNIT_TEST_FIXTURE(test_span_retrace, setup, teardown)
 {
 	struct fixture *f = *state;
 
@@ -739,7 +741,7 @@ static void test_span_retrace(void **state)
 
 /* An event with nothing captured (sendfile(), a failed copy) shows no protocol: the first
  * captured bytes choose, with or without a fallback. */
-static void test_nothing_captured_decides_nothing(void **state)
+UNIT_TEST_FIXTURE(test_nothing_captured_decides_nothing, setup, teardown)
 {
 	struct fixture *f = *state;
 	struct conn_data d = { .tid = 7, .ts_ns = 1, .dir = CONN_DIR_OUT, .total = 65536 };
@@ -759,7 +761,7 @@ static void test_nothing_captured_decides_nothing(void **state)
 
 /* A thread that served A, then B, and finished B first: the table knows A is left but not
  * A's ids (it keeps the last entered), so it gives no parent rather than B, which is over. */
-static void test_span_newer_request_done_first(void **state)
+UNIT_TEST_FIXTURE(test_span_newer_request_done_first, setup, teardown)
 {
 	struct fixture *f = *state;
 
@@ -772,7 +774,7 @@ static void test_span_newer_request_done_first(void **state)
 }
 
 /* ... and finished A first: B, the one entered last, is still in flight and is the parent. */
-static void test_span_older_request_done_first(void **state)
+UNIT_TEST_FIXTURE(test_span_older_request_done_first, setup, teardown)
 {
 	struct fixture *f = *state;
 
@@ -784,43 +786,4 @@ static void test_span_older_request_done_first(void **state)
 	assert_no_parent(f, 7);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_first_sniffer_that_takes_wins, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_registration_order_not_specificity, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_fallback_takes_what_none_sniffed, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_rejected_stays_undecided, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_no_protocol_registered, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_register_bounded, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_tls_and_pid, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_lru_evicts_least_recent, setup_small,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_lru_evicted_peer_is_forgotten, setup_small,
-						teardown),
-		cmocka_unit_test(test_zero_max_conns_means_one),
-		cmocka_unit_test_setup_teardown(test_peer_two_ends_of_loopback, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_peer_ipv6_and_same_process, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_no_peer_without_addresses, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reopen_moves_in_tuple_index, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_proc_exit_closes_its_conns_then_tells, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_free_closes_everything, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_stats_and_visit, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_span_one_request_per_thread, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_span_threads_apart, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_span_two_requests_no_parent, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_nothing_captured_decides_nothing, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_span_newer_request_done_first, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_span_older_request_done_first, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_span_retrace, setup, teardown),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_MAIN(NULL, NULL)

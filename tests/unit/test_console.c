@@ -7,6 +7,8 @@
 
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -137,7 +139,7 @@ static void assert_json_line(const char *got)
 		fail_msg("not valid UTF-8:\n%s", got);
 }
 
-static void test_text_server(void **state)
+UNIT_TEST_FIXTURE(test_text_server, NULL, teardown)
 {
 	struct span s;
 	const char *got;
@@ -150,7 +152,7 @@ static void test_text_server(void **state)
 				 "/users/{id} 200 0.412ms client=127.0.0.1:51234\n");
 }
 
-static void test_text_client(void **state)
+UNIT_TEST_FIXTURE(test_text_client, NULL, teardown)
 {
 	static const struct proc_info curl = { 77, "checkout", "curl" };
 	struct span s;
@@ -172,7 +174,7 @@ static void test_text_client(void **state)
 				 " CLIENT checkout[77] POST 201 5.000ms server=api.example:8080\n");
 }
 
-static void test_text_error(void **state)
+UNIT_TEST_FIXTURE(test_text_error, NULL, teardown)
 {
 	struct span s;
 	const char *got;
@@ -188,7 +190,7 @@ static void test_text_error(void **state)
 				 "/users/{id} 503 1.235ms client=127.0.0.1:51234 ERROR\n");
 }
 
-static void test_text_edges(void **state)
+UNIT_TEST_FIXTURE(test_text_edges, NULL, teardown)
 {
 	struct span s;
 	const char *got;
@@ -208,7 +210,7 @@ static void test_text_edges(void **state)
 				 " CLIENT nginx[4242] GET 0 0.000ms\n");
 }
 
-static void test_off_appends_nothing(void **state)
+UNIT_TEST_FIXTURE(test_off_appends_nothing, NULL, teardown)
 {
 	struct strbuf sb;
 	struct span s;
@@ -226,7 +228,7 @@ static void test_off_appends_nothing(void **state)
 	strbuf_free(&sb);
 }
 
-static void test_json_server(void **state)
+UNIT_TEST_FIXTURE(test_json_server, NULL, teardown)
 {
 	struct span s;
 	const char *got;
@@ -251,7 +253,7 @@ static void test_json_server(void **state)
 	assert_null(strstr(got, "parent_span_id"));
 }
 
-static void test_json_client_error(void **state)
+UNIT_TEST_FIXTURE(test_json_client_error, NULL, teardown)
 {
 	static const struct proc_info app = { 900, "checkout", "app" };
 	struct span s;
@@ -283,7 +285,7 @@ static void test_json_client_error(void **state)
 	assert_has(got, "\"resource\":{\"service.name\":\"\",\"process.pid\":900,");
 }
 
-static void test_json_escapes(void **state)
+UNIT_TEST_FIXTURE(test_json_escapes, NULL, teardown)
 {
 	struct span s;
 	const char *got;
@@ -303,7 +305,7 @@ static void test_json_escapes(void **state)
 
 /* A captured value with invalid UTF-8 (a truncated capture, a Latin-1 User-Agent) still makes
  * valid JSON (RFC 8259 8.1): each stray byte becomes U+FFFD, as in metrics.c and otlp_encode.c. */
-static void test_json_invalid_utf8(void **state)
+UNIT_TEST_FIXTURE(test_json_invalid_utf8, NULL, teardown)
 {
 	struct span s;
 	const char *got;
@@ -322,19 +324,4 @@ static void test_json_invalid_utf8(void **state)
 			"c\xef\xbf\xbd");
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_teardown(test_text_server, teardown),
-		cmocka_unit_test_teardown(test_text_client, teardown),
-		cmocka_unit_test_teardown(test_text_error, teardown),
-		cmocka_unit_test_teardown(test_text_edges, teardown),
-		cmocka_unit_test_teardown(test_off_appends_nothing, teardown),
-		cmocka_unit_test_teardown(test_json_server, teardown),
-		cmocka_unit_test_teardown(test_json_client_error, teardown),
-		cmocka_unit_test_teardown(test_json_escapes, teardown),
-		cmocka_unit_test_teardown(test_json_invalid_utf8, teardown),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_MAIN(NULL, NULL)

@@ -11,6 +11,8 @@
 
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include "process/goruntime.h"
 
 #define MAGIC "\xff Go buildinf:"
@@ -58,7 +60,7 @@ static int parse_exact(const uint8_t *buf, size_t len, struct go_buildinfo *bi)
 	return err;
 }
 
-static void test_inline_form(void **state)
+UNIT_TEST(test_inline_form)
 {
 	struct go_buildinfo bi;
 	uint8_t buf[256];
@@ -76,7 +78,7 @@ static void test_inline_form(void **state)
 	assert_string_equal(bi.version, "go1.19.8");
 }
 
-static void test_pointer_form(void **state)
+UNIT_TEST(test_pointer_form)
 {
 	struct go_buildinfo bi;
 	uint8_t buf[32];
@@ -104,7 +106,7 @@ static void test_pointer_form(void **state)
 	assert_int_equal(parse_exact(buf, 32, &bi), -EINVAL);
 }
 
-static void test_not_buildinfo(void **state)
+UNIT_TEST(test_not_buildinfo)
 {
 	struct go_buildinfo bi;
 	uint8_t buf[256];
@@ -122,7 +124,7 @@ static void test_not_buildinfo(void **state)
 }
 
 /* Every prefix of a valid section parses or fails cleanly, never reading past its end. */
-static void test_truncated(void **state)
+UNIT_TEST(test_truncated)
 {
 	struct go_buildinfo bi;
 	uint8_t buf[256];
@@ -142,7 +144,7 @@ static void test_truncated(void **state)
 	}
 }
 
-static void test_garbage(void **state)
+UNIT_TEST(test_garbage)
 {
 	struct go_buildinfo bi;
 	uint8_t buf[256];
@@ -182,7 +184,7 @@ static void test_garbage(void **state)
 	assert_int_equal(parse_exact(buf, n, &bi), -EINVAL);
 }
 
-static void test_long_version_cut(void **state)
+UNIT_TEST(test_long_version_cut)
 {
 	struct go_buildinfo bi;
 	char version[201];
@@ -199,7 +201,7 @@ static void test_long_version_cut(void **state)
 }
 
 /* Processes that are not Go: this C test itself, and one that does not exist. */
-static void test_open_not_go(void **state)
+UNIT_TEST(test_open_not_go)
 {
 	struct go_cache *cache = go_cache_new();
 	struct go_proc *g = (struct go_proc *)&g;
@@ -225,7 +227,7 @@ static void test_open_not_go(void **state)
 	go_cache_free(cache);
 }
 
-static void test_free_null(void **state)
+UNIT_TEST(test_free_null)
 {
 	(void)state;
 	go_proc_free(NULL);
@@ -233,14 +235,4 @@ static void test_free_null(void **state)
 	assert_string_equal(go_proc_version(NULL), "");
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_inline_form),   cmocka_unit_test(test_pointer_form),
-		cmocka_unit_test(test_not_buildinfo), cmocka_unit_test(test_truncated),
-		cmocka_unit_test(test_garbage),	      cmocka_unit_test(test_long_version_cut),
-		cmocka_unit_test(test_open_not_go),   cmocka_unit_test(test_free_null),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_MAIN(NULL, NULL)

@@ -7,6 +7,8 @@
 
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,7 +58,7 @@ static int count_lines(const char *got, const char *prefix)
 	return count;
 }
 
-static void test_nothing_set(void **state)
+UNIT_TEST_FIXTURE(test_nothing_set, setup, teardown)
 {
 	char *got;
 
@@ -67,7 +69,7 @@ static void test_nothing_set(void **state)
 	free(got);
 }
 
-static void test_events(void **state)
+UNIT_TEST_FIXTURE(test_events, setup, teardown)
 {
 	char *got;
 
@@ -91,7 +93,7 @@ static void test_events(void **state)
 	free(got);
 }
 
-static void test_lost(void **state)
+UNIT_TEST_FIXTURE(test_lost, setup, teardown)
 {
 	char *got;
 
@@ -112,7 +114,7 @@ static void test_lost(void **state)
 	free(got);
 }
 
-static void test_parse_errors(void **state)
+UNIT_TEST_FIXTURE(test_parse_errors, setup, teardown)
 {
 	char *got;
 
@@ -128,7 +130,7 @@ static void test_parse_errors(void **state)
 	free(got);
 }
 
-static void test_route_overflow(void **state)
+UNIT_TEST_FIXTURE(test_route_overflow, setup, teardown)
 {
 	char *got;
 
@@ -142,7 +144,7 @@ static void test_route_overflow(void **state)
 	free(got);
 }
 
-static void test_watched(void **state)
+UNIT_TEST_FIXTURE(test_watched, setup, teardown)
 {
 	char *got;
 
@@ -163,7 +165,7 @@ static void test_watched(void **state)
 	free(got);
 }
 
-static void test_export(void **state)
+UNIT_TEST_FIXTURE(test_export, setup, teardown)
 {
 	char *got;
 
@@ -197,7 +199,7 @@ static void test_export(void **state)
 	free(got);
 }
 
-static void test_all_together(void **state)
+UNIT_TEST_FIXTURE(test_all_together, setup, teardown)
 {
 	static const char want[] =
 		"# HELP obsprobe_events_total Events obsprobe read from its ring buffer.\n"
@@ -241,7 +243,7 @@ static void test_all_together(void **state)
 	free(got);
 }
 
-static void test_null(void **state)
+UNIT_TEST_FIXTURE(test_null, setup, teardown)
 {
 	char *got;
 
@@ -259,7 +261,7 @@ static void test_null(void **state)
 	free(got);
 }
 
-static void test_shared_registry(void **state)
+UNIT_TEST_FIXTURE(test_shared_registry, setup, teardown)
 {
 	struct health *h2;
 	char *got;
@@ -277,20 +279,4 @@ static void test_shared_registry(void **state)
 	health_free(h2);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_nothing_set, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_events, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_lost, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_parse_errors, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_route_overflow, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_watched, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_export, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_all_together, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_null, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_shared_registry, setup, teardown),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_MAIN(NULL, NULL)

@@ -9,6 +9,8 @@
 
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include "protocols/http_parser.h"
 
 /* A string literal as bytes and length, embedded NULs included. */
@@ -129,7 +131,7 @@ static struct http_stream *stream_new(void)
 	return s;
 }
 
-static void test_sniff(void **state)
+UNIT_TEST(test_sniff)
 {
 	static const char *const yes[] = { "GET ",     "HEAD ",		 "POST ",
 					   "PUT ",     "DELETE ",	 "CONNECT ",
@@ -165,7 +167,7 @@ static void test_sniff(void **state)
 	assert_true(http_sniff((const uint8_t *)"", 0, NULL));
 }
 
-static void test_request_line(void **state)
+UNIT_TEST(test_request_line)
 {
 	const char *req = "GET /index.html?x=1 HTTP/1.1\r\nHost: example.com\r\n\r\n";
 	struct http_head h;
@@ -198,7 +200,7 @@ static void test_request_line(void **state)
 	assert_string_equal(h.target, "http://example.com/a?b");
 }
 
-static void test_request_line_errors(void **state)
+UNIT_TEST(test_request_line_errors)
 {
 	(void)state;
 	expect_parse_error("GE\x01T / HTTP/1.1\r\n\r\n");
@@ -222,7 +224,7 @@ static void test_request_line_errors(void **state)
 	expect_parse_error("GET / HTTP/1.1\r\r\n\r\n");
 }
 
-static void test_status_line(void **state)
+UNIT_TEST(test_status_line)
 {
 	struct http_head h;
 
@@ -262,7 +264,7 @@ static void test_status_line(void **state)
 	expect_parse_error("HTTPS/1.1 200 OK\r\n\r\n");
 }
 
-static void test_versions_and_connection(void **state)
+UNIT_TEST(test_versions_and_connection)
 {
 	struct http_head h;
 
@@ -289,7 +291,7 @@ static void test_versions_and_connection(void **state)
 	assert_true(h.conn_close);
 }
 
-static void test_header_names_and_values(void **state)
+UNIT_TEST(test_header_names_and_values)
 {
 	const char *req = "POST /u HTTP/1.1\r\n"
 			  "HOST:example.org:8080\r\n"
@@ -328,7 +330,7 @@ static void test_header_names_and_values(void **state)
 			 HTTP_PARSE_ERROR);
 }
 
-static void test_long_values_truncated(void **state)
+UNIT_TEST(test_long_values_truncated)
 {
 	char req[8192], target[3000], host[600];
 	struct http_head h;
@@ -348,7 +350,7 @@ static void test_long_values_truncated(void **state)
 	assert_int_equal(strlen(h.user_agent), HTTP_UA_MAX - 1);
 }
 
-static void test_bare_lf_and_obs_fold(void **state)
+UNIT_TEST(test_bare_lf_and_obs_fold)
 {
 	const char *lf = "GET / HTTP/1.1\nHost: a\nContent-Length: 3\n\n";
 	const char *mixed = "HTTP/1.1 200 OK\r\nHost: a\n\r\n";
@@ -367,7 +369,7 @@ static void test_bare_lf_and_obs_fold(void **state)
 	expect_parse_error("GET / HTTP/1.1\r\nA: b\r\n \x01\r\n\r\n");
 }
 
-static void test_content_length(void **state)
+UNIT_TEST(test_content_length)
 {
 	static const struct {
 		const char *v;
@@ -413,7 +415,7 @@ static void test_content_length(void **state)
 	expect_parse_error("HTTP/1.1 200 OK\r\nContent-Length: 0\r\nContent-Length: 10\r\n\r\n");
 }
 
-static void test_transfer_encoding(void **state)
+UNIT_TEST(test_transfer_encoding)
 {
 	struct http_head h;
 
@@ -440,7 +442,7 @@ static void test_transfer_encoding(void **state)
 	assert_int_equal(h.content_length, -1);
 }
 
-static void test_need_more_at_every_prefix(void **state)
+UNIT_TEST(test_need_more_at_every_prefix)
 {
 	static const char *const heads[] = {
 		"GET /a/b?c=d HTTP/1.1\r\nHost: x\r\nUser-Agent: t\r\n\r\n",
@@ -464,7 +466,7 @@ static void test_need_more_at_every_prefix(void **state)
 	assert_int_equal(http_parse_head(LIT("GET / HTTP/1.1\r\n\r\n"), NULL), 18);
 }
 
-static void test_garbage_rejected(void **state)
+UNIT_TEST(test_garbage_rejected)
 {
 	static const uint8_t tls[] = { 0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03,
 				       0x03, 0xde, 0xad, 0xbe, 0xef, '\r', '\n', '\r', '\n' };
@@ -518,7 +520,7 @@ static size_t make_head(char *buf, size_t len, bool end)
 	return pos + tail;
 }
 
-static void test_oversized_head(void **state)
+UNIT_TEST(test_oversized_head)
 {
 	size_t cap = HTTP_HEAD_MAX + 4096;
 	char *buf = malloc(cap);
@@ -562,7 +564,7 @@ static const char secret_resp[] = "HTTP/1.1 200 OK\r\n"
 				  "Content-Length: 0\r\n"
 				  "\r\n";
 
-static void test_secrets_never_copied(void **state)
+UNIT_TEST(test_secrets_never_copied)
 {
 	struct http_stream *s = stream_new();
 	struct rec r = { 0 };
@@ -598,7 +600,7 @@ static void test_secrets_never_copied(void **state)
 	free(s);
 }
 
-static void test_partial_head(void **state)
+UNIT_TEST(test_partial_head)
 {
 	const char *cut = "GET /x HTTP/1.1\r\nHost: example.com\r\nContent-Length: 9\r\nUser-Ag";
 	struct http_head h;
@@ -638,7 +640,7 @@ static void test_partial_head(void **state)
 			 HTTP_PARSE_ERROR);
 }
 
-static void test_response_has_body(void **state)
+UNIT_TEST(test_response_has_body)
 {
 	(void)state;
 	assert_true(http_response_has_body(NULL, 200));
@@ -657,7 +659,7 @@ static void test_response_has_body(void **state)
 	assert_true(http_response_has_body("CONNECT", 502));
 }
 
-static void test_traceparent(void **state)
+UNIT_TEST(test_traceparent)
 {
 	static const char *const bad[] = {
 		"00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
@@ -711,7 +713,7 @@ static void test_traceparent(void **state)
 	assert_false(http_parse_traceparent(NULL, tid, sid, &flags));
 }
 
-static void test_stream_simple(void **state)
+UNIT_TEST(test_stream_simple)
 {
 	struct http_stream *s = stream_new();
 	struct rec r = { 0 };
@@ -745,7 +747,7 @@ static const char chunked_msgs[] = "POST /upload HTTP/1.1\r\nHost: a\r\n"
 				   "3\r\nabc\r\n0\r\n\r\n";
 static const char chunked_log[] = "H POST /upload|C|H GET /next|C|H 200|C|";
 
-static void test_stream_chunked(void **state)
+UNIT_TEST(test_stream_chunked)
 {
 	struct http_stream *s = stream_new();
 	struct rec r = { 0 };
@@ -763,7 +765,7 @@ static void test_stream_chunked(void **state)
 	free(s);
 }
 
-static void test_stream_chunked_every_split(void **state)
+UNIT_TEST(test_stream_chunked_every_split)
 {
 	size_t n = sizeof(chunked_msgs) - 1, k;
 	struct http_stream *s = stream_new();
@@ -792,7 +794,7 @@ static void test_stream_chunked_every_split(void **state)
 	free(s);
 }
 
-static void test_stream_chunk_errors(void **state)
+UNIT_TEST(test_stream_chunk_errors)
 {
 	static const char *const bodies[] = {
 		"10000000000000001\r\n", /* past 2^60 */
@@ -860,7 +862,7 @@ static void test_stream_chunk_errors(void **state)
 	free(s);
 }
 
-static void test_stream_keep_alive(void **state)
+UNIT_TEST(test_stream_keep_alive)
 {
 	struct http_stream *req = stream_new(), *resp = stream_new();
 	struct rec rq = { 0 }, rs = { 0 };
@@ -880,7 +882,7 @@ static void test_stream_keep_alive(void **state)
 	free(resp);
 }
 
-static void test_stream_pipelined(void **state)
+UNIT_TEST(test_stream_pipelined)
 {
 	const char *p = "GET /1 HTTP/1.1\r\nHost: a\r\n\r\n"
 			"POST /2 HTTP/1.1\r\nContent-Length: 4\r\n\r\nbody"
@@ -907,7 +909,7 @@ static void test_stream_pipelined(void **state)
 	free(s);
 }
 
-static void test_stream_response_many_events(void **state)
+UNIT_TEST(test_stream_response_many_events)
 {
 	static const size_t sizes[] = { 1, 3, 7, 64, 1000 };
 	char msg[4096];
@@ -935,7 +937,7 @@ static void test_stream_response_many_events(void **state)
 	free(s);
 }
 
-static void test_stream_body_as_gap(void **state)
+UNIT_TEST(test_stream_body_as_gap)
 {
 	const char *head = "HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n";
 	struct http_stream *s = stream_new();
@@ -968,7 +970,7 @@ static void test_stream_body_as_gap(void **state)
 	free(s);
 }
 
-static void test_stream_gap_past_message(void **state)
+UNIT_TEST(test_stream_gap_past_message)
 {
 	const char *head = "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n";
 	struct http_stream *s = stream_new();
@@ -1007,7 +1009,7 @@ static void test_stream_gap_past_message(void **state)
 	free(s);
 }
 
-static void test_stream_truncated_head(void **state)
+UNIT_TEST(test_stream_truncated_head)
 {
 	const char *cut = "GET /x HTTP/1.1\r\nHost: example.com\r\nUser-Ag";
 	struct http_stream *s = stream_new();
@@ -1052,7 +1054,7 @@ static void test_stream_truncated_head(void **state)
 	free(s);
 }
 
-static void test_stream_garbage(void **state)
+UNIT_TEST(test_stream_garbage)
 {
 	static const uint8_t tls[] = { 0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03 };
 	static const uint8_t app[] = { 0x17, 0x03, 0x03, 0x00, 0x20, 0xaa, 0xbb, 0xcc };
@@ -1099,7 +1101,7 @@ static void test_stream_garbage(void **state)
 	free(s);
 }
 
-static void test_stream_resync(void **state)
+UNIT_TEST(test_stream_resync)
 {
 	struct http_stream *s = stream_new();
 	struct rec r = { 0 };
@@ -1150,7 +1152,7 @@ static void test_stream_resync(void **state)
 	free(s);
 }
 
-static void test_stream_interim_responses(void **state)
+UNIT_TEST(test_stream_interim_responses)
 {
 	struct http_stream *s = stream_new();
 	struct rec r = { 0 };
@@ -1175,7 +1177,7 @@ static void test_stream_interim_responses(void **state)
 	free(s);
 }
 
-static void test_stream_no_body(void **state)
+UNIT_TEST(test_stream_no_body)
 {
 	struct http_stream *s = stream_new();
 	struct rec r = { 0 };
@@ -1205,7 +1207,7 @@ static void test_stream_no_body(void **state)
 	free(s);
 }
 
-static void test_stream_until_close(void **state)
+UNIT_TEST(test_stream_until_close)
 {
 	struct http_stream *s = stream_new();
 	struct rec r = { 0 };
@@ -1249,7 +1251,7 @@ static void test_stream_until_close(void **state)
 	free(s);
 }
 
-static void test_stream_lying_content_length(void **state)
+UNIT_TEST(test_stream_lying_content_length)
 {
 	struct http_stream *s = stream_new();
 	struct rec r = { 0 };
@@ -1279,7 +1281,7 @@ static void test_stream_lying_content_length(void **state)
 	free(s);
 }
 
-static void test_stream_null_ops(void **state)
+UNIT_TEST(test_stream_null_ops)
 {
 	static const struct http_stream_ops empty;
 	struct http_stream *s = stream_new();
@@ -1302,44 +1304,4 @@ static void test_stream_null_ops(void **state)
 	free(s);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_sniff),
-		cmocka_unit_test(test_request_line),
-		cmocka_unit_test(test_request_line_errors),
-		cmocka_unit_test(test_status_line),
-		cmocka_unit_test(test_versions_and_connection),
-		cmocka_unit_test(test_header_names_and_values),
-		cmocka_unit_test(test_long_values_truncated),
-		cmocka_unit_test(test_bare_lf_and_obs_fold),
-		cmocka_unit_test(test_content_length),
-		cmocka_unit_test(test_transfer_encoding),
-		cmocka_unit_test(test_need_more_at_every_prefix),
-		cmocka_unit_test(test_garbage_rejected),
-		cmocka_unit_test(test_oversized_head),
-		cmocka_unit_test(test_secrets_never_copied),
-		cmocka_unit_test(test_partial_head),
-		cmocka_unit_test(test_response_has_body),
-		cmocka_unit_test(test_traceparent),
-		cmocka_unit_test(test_stream_simple),
-		cmocka_unit_test(test_stream_chunked),
-		cmocka_unit_test(test_stream_chunked_every_split),
-		cmocka_unit_test(test_stream_chunk_errors),
-		cmocka_unit_test(test_stream_keep_alive),
-		cmocka_unit_test(test_stream_pipelined),
-		cmocka_unit_test(test_stream_response_many_events),
-		cmocka_unit_test(test_stream_body_as_gap),
-		cmocka_unit_test(test_stream_gap_past_message),
-		cmocka_unit_test(test_stream_truncated_head),
-		cmocka_unit_test(test_stream_garbage),
-		cmocka_unit_test(test_stream_resync),
-		cmocka_unit_test(test_stream_interim_responses),
-		cmocka_unit_test(test_stream_no_body),
-		cmocka_unit_test(test_stream_until_close),
-		cmocka_unit_test(test_stream_lying_content_length),
-		cmocka_unit_test(test_stream_null_ops),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_MAIN(NULL, NULL)

@@ -10,6 +10,8 @@
 
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include "protocols/http.h"
 
 #define MAX_SPANS 16
@@ -97,7 +99,7 @@ static void send_str(struct fixture *f, uint64_t id, uint32_t tid, uint64_t ts, 
 	feed(f, id, 100, tid, ts, d, (const uint8_t *)s, strlen(s), strlen(s));
 }
 
-static void test_server_span(void **state)
+UNIT_TEST_FIXTURE(test_server_span, setup, teardown)
 {
 	struct fixture *f = *state;
 	const struct span *s;
@@ -129,7 +131,7 @@ static void test_server_span(void **state)
 	assert_string_equal(span_get_str(s, "user_agent.original"), "curl/7.88");
 }
 
-static void test_server_5xx_is_error_4xx_not(void **state)
+UNIT_TEST_FIXTURE(test_server_5xx_is_error_4xx_not, setup, teardown)
 {
 	struct fixture *f = *state;
 
@@ -144,7 +146,7 @@ static void test_server_5xx_is_error_4xx_not(void **state)
 	assert_string_equal(span_get_str(&f->got.spans[1], "error.type"), "502");
 }
 
-static void test_pipelined_pairs_in_order(void **state)
+UNIT_TEST_FIXTURE(test_pipelined_pairs_in_order, setup, teardown)
 {
 	struct fixture *f = *state;
 
@@ -166,7 +168,7 @@ static void test_pipelined_pairs_in_order(void **state)
 	assert_int_equal(f->got.spans[2].end_ns, 30);
 }
 
-static void test_body_by_gap_completes_at_last_byte(void **state)
+UNIT_TEST_FIXTURE(test_body_by_gap_completes_at_last_byte, setup, teardown)
 {
 	struct fixture *f = *state;
 	const char *head = "HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n";
@@ -182,7 +184,7 @@ static void test_body_by_gap_completes_at_last_byte(void **state)
 	assert_int_equal(f->got.spans[0].end_ns, 4);
 }
 
-static void test_head_response_has_no_body(void **state)
+UNIT_TEST_FIXTURE(test_head_response_has_no_body, setup, teardown)
 {
 	struct fixture *f = *state;
 
@@ -196,7 +198,7 @@ static void test_head_response_has_no_body(void **state)
 	assert_string_equal(span_get_str(&f->got.spans[1], "url.path"), "/y");
 }
 
-static void test_informational_then_final(void **state)
+UNIT_TEST_FIXTURE(test_informational_then_final, setup, teardown)
 {
 	struct fixture *f = *state;
 
@@ -212,7 +214,7 @@ static void test_informational_then_final(void **state)
 	assert_int_equal(span_get_int(&f->got.spans[0], "http.response.status_code", 0), 201);
 }
 
-static void test_client_span(void **state)
+UNIT_TEST_FIXTURE(test_client_span, setup, teardown)
 {
 	struct fixture *f = *state;
 	const struct span *s;
@@ -234,7 +236,7 @@ static void test_client_span(void **state)
 	assert_int_equal(s->end_ns, 90);
 }
 
-static void test_client_4xx_is_error(void **state)
+UNIT_TEST_FIXTURE(test_client_4xx_is_error, setup, teardown)
 {
 	struct fixture *f = *state;
 
@@ -245,7 +247,7 @@ static void test_client_4xx_is_error(void **state)
 	assert_true(f->got.spans[0].error);
 }
 
-static void test_traceparent_adopted(void **state)
+UNIT_TEST_FIXTURE(test_traceparent_adopted, setup, teardown)
 {
 	struct fixture *f = *state;
 	const struct span *s;
@@ -267,7 +269,7 @@ static void test_traceparent_adopted(void **state)
 	assert_string_not_equal(hex, "00f067aa0ba902b7");
 }
 
-static void test_invalid_traceparent_ignored(void **state)
+UNIT_TEST_FIXTURE(test_invalid_traceparent_ignored, setup, teardown)
 {
 	struct fixture *f = *state;
 	char hex[33];
@@ -283,7 +285,7 @@ static void test_invalid_traceparent_ignored(void **state)
 	assert_string_not_equal(hex, "00000000000000000000000000000000");
 }
 
-static void test_client_call_is_child_of_thread_request(void **state)
+UNIT_TEST_FIXTURE(test_client_call_is_child_of_thread_request, setup, teardown)
 {
 	struct fixture *f = *state;
 	const struct span *server, *client;
@@ -303,7 +305,7 @@ static void test_client_call_is_child_of_thread_request(void **state)
 	assert_memory_equal(client->parent_id, server->span_id, 8);
 }
 
-static void test_ambiguous_thread_gives_no_parent(void **state)
+UNIT_TEST_FIXTURE(test_ambiguous_thread_gives_no_parent, setup, teardown)
 {
 	struct fixture *f = *state;
 
@@ -318,7 +320,7 @@ static void test_ambiguous_thread_gives_no_parent(void **state)
 	assert_false(f->got.spans[0].has_parent);
 }
 
-static void test_close_completes_until_close_body(void **state)
+UNIT_TEST_FIXTURE(test_close_completes_until_close_body, setup, teardown)
 {
 	struct fixture *f = *state;
 
@@ -331,7 +333,7 @@ static void test_close_completes_until_close_body(void **state)
 	assert_int_equal(f->got.spans[0].end_ns, 50);
 }
 
-static void test_close_mid_request_is_aborted(void **state)
+UNIT_TEST_FIXTURE(test_close_mid_request_is_aborted, setup, teardown)
 {
 	struct fixture *f = *state;
 	struct http_tracker_stats st;
@@ -345,7 +347,7 @@ static void test_close_mid_request_is_aborted(void **state)
 	assert_int_equal(st.conns, 0);
 }
 
-static void test_proc_exit_releases_conns(void **state)
+UNIT_TEST_FIXTURE(test_proc_exit_releases_conns, setup, teardown)
 {
 	struct fixture *f = *state;
 	struct http_tracker_stats st;
@@ -359,7 +361,7 @@ static void test_proc_exit_releases_conns(void **state)
 	assert_int_equal(st.aborted, 1);
 }
 
-static void test_conn_table_is_bounded(void **state)
+UNIT_TEST_FIXTURE(test_conn_table_is_bounded, setup, teardown)
 {
 	struct fixture *f = *state;
 	struct conn_table_stats st;
@@ -372,7 +374,7 @@ static void test_conn_table_is_bounded(void **state)
 	assert_int_equal(st.evicted, 6);
 }
 
-static void test_unpaired_response_and_garbage_counted(void **state)
+UNIT_TEST_FIXTURE(test_unpaired_response_and_garbage_counted, setup, teardown)
 {
 	struct fixture *f = *state;
 	struct http_tracker_stats st;
@@ -389,7 +391,7 @@ static void test_unpaired_response_and_garbage_counted(void **state)
 	assert_int_equal(st.parse_errors, 1);
 }
 
-static void test_request_split_over_events(void **state)
+UNIT_TEST_FIXTURE(test_request_split_over_events, setup, teardown)
 {
 	struct fixture *f = *state;
 	const char *req = "GET /split/path HTTP/1.1\r\nHost: h\r\nUser-Agent: x\r\n\r\n";
@@ -404,7 +406,7 @@ static void test_request_split_over_events(void **state)
 	assert_int_equal(f->got.spans[0].start_ns, 10);
 }
 
-static void test_request_line_longer_than_capture(void **state)
+UNIT_TEST_FIXTURE(test_request_line_longer_than_capture, setup, teardown)
 {
 	struct fixture *f = *state;
 	struct http_tracker_stats st;
@@ -428,7 +430,7 @@ static void test_request_line_longer_than_capture(void **state)
 	assert_int_equal(st.parse_errors, 0);
 }
 
-static void test_both_ends_watched_make_one_trace(void **state)
+UNIT_TEST_FIXTURE(test_both_ends_watched_make_one_trace, setup, teardown)
 {
 	struct fixture *f = *state;
 	const struct span *client, *server;
@@ -466,7 +468,7 @@ static void test_both_ends_watched_make_one_trace(void **state)
 	assert_false(f->got.spans[4].has_parent);
 }
 
-static void test_server_end_seen_before_client_end(void **state)
+UNIT_TEST_FIXTURE(test_server_end_seen_before_client_end, setup, teardown)
 {
 	struct fixture *f = *state;
 	const struct span *server, *client;
@@ -488,7 +490,7 @@ static void test_server_end_seen_before_client_end(void **state)
 	assert_false(client->has_parent);
 }
 
-static void test_server_done_before_client_request_seen(void **state)
+UNIT_TEST_FIXTURE(test_server_done_before_client_request_seen, setup, teardown)
 {
 	struct fixture *f = *state;
 	const struct span *server, *client;
@@ -512,7 +514,7 @@ static void test_server_done_before_client_request_seen(void **state)
 	assert_int_equal(server->end_ns, 2);
 }
 
-static void test_held_span_leaves_after_the_wait(void **state)
+UNIT_TEST_FIXTURE(test_held_span_leaves_after_the_wait, setup, teardown)
 {
 	struct fixture *f = *state;
 
@@ -532,7 +534,7 @@ static void test_held_span_leaves_after_the_wait(void **state)
 	assert_int_equal(f->got.n, 2);
 }
 
-static void test_client_connect_seen_after_server_done(void **state)
+UNIT_TEST_FIXTURE(test_client_connect_seen_after_server_done, setup, teardown)
 {
 	struct fixture *f = *state;
 	const struct span *server, *client;
@@ -554,45 +556,4 @@ static void test_client_connect_seen_after_server_done(void **state)
 	assert_memory_equal(server->parent_id, client->span_id, 8);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_server_span, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_server_5xx_is_error_4xx_not, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_pipelined_pairs_in_order, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_body_by_gap_completes_at_last_byte, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_head_response_has_no_body, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_informational_then_final, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_client_span, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_client_4xx_is_error, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_traceparent_adopted, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_invalid_traceparent_ignored, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_client_call_is_child_of_thread_request, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_ambiguous_thread_gives_no_parent, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_close_completes_until_close_body, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_close_mid_request_is_aborted, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_proc_exit_releases_conns, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_conn_table_is_bounded, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unpaired_response_and_garbage_counted, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_request_split_over_events, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_request_line_longer_than_capture, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_both_ends_watched_make_one_trace, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_server_end_seen_before_client_end, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_server_done_before_client_request_seen, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_held_span_leaves_after_the_wait, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_client_connect_seen_after_server_done, setup,
-						teardown),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_MAIN(NULL, NULL)

@@ -5,6 +5,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include <errno.h>
 #include <malloc.h>
 #include <math.h>
@@ -21,7 +23,7 @@
 #include "pipeline/metrics.h"
 #include "expo.h"
 
-static void test_register_rules(void **state)
+UNIT_TEST(test_register_rules)
 {
 	static const double unsorted[] = { 1, 0.5 };
 	static const double dup[] = { 1, 1 };
@@ -81,7 +83,7 @@ static void test_register_rules(void **state)
 	metrics_free(NULL);
 }
 
-static void test_register_otel(void **state)
+UNIT_TEST(test_register_otel)
 {
 	struct metric_family_def def = {
 		.name = "http_server_request_duration_seconds",
@@ -160,7 +162,7 @@ static void test_register_otel(void **state)
 	metrics_free(m);
 }
 
-static void test_register_twice(void **state)
+UNIT_TEST(test_register_twice)
 {
 	static const double other[] = { 1, 2 };
 	struct metrics *m = metrics_new(10);
@@ -177,7 +179,7 @@ static void test_register_twice(void **state)
 	metrics_free(m);
 }
 
-static void test_counter_gauge(void **state)
+UNIT_TEST(test_counter_gauge)
 {
 	struct metric_label http = { "kind", "http" }, pg = { "kind", "pg" };
 	struct metric_label reason = { "reason", "ringbuf_full" };
@@ -212,7 +214,7 @@ static void test_counter_gauge(void **state)
 	metrics_free(m);
 }
 
-static void test_bad_records(void **state)
+UNIT_TEST(test_bad_records)
 {
 	struct metrics *m = metrics_new(10);
 	int c, g, h;
@@ -245,7 +247,7 @@ static void test_bad_records(void **state)
 	metrics_free(m);
 }
 
-static void test_histogram(void **state)
+UNIT_TEST(test_histogram)
 {
 	static const double bounds[] = { 0.25, 0.5, 1, 2.5 };
 	static const double obs[] = { -1, 0.125, 0.25, 0.5, 0.75, 1, 3 };
@@ -280,7 +282,7 @@ static void test_histogram(void **state)
 	metrics_free(m);
 }
 
-static void test_histogram_semconv_bounds(void **state)
+UNIT_TEST(test_histogram_semconv_bounds)
 {
 	struct metrics *m = metrics_new(10);
 	size_t i;
@@ -314,7 +316,7 @@ static void test_histogram_semconv_bounds(void **state)
 	metrics_free(m);
 }
 
-static void test_labels(void **state)
+UNIT_TEST(test_labels)
 {
 	struct metric_label a[] = {
 		{ "z", "1" },
@@ -349,7 +351,7 @@ static void test_labels(void **state)
 	metrics_free(m);
 }
 
-static void test_label_rules(void **state)
+UNIT_TEST(test_label_rules)
 {
 	static const char *const bad_keys[] = {
 		"",
@@ -401,7 +403,7 @@ static void test_label_rules(void **state)
 	metrics_free(m);
 }
 
-static void test_dotted_keys(void **state)
+UNIT_TEST(test_dotted_keys)
 {
 	/* What callers record with OpenTelemetry keys renders as it did with Prometheus ones. */
 	struct metric_label otel[] = {
@@ -442,7 +444,7 @@ static void test_dotted_keys(void **state)
 	metrics_free(b);
 }
 
-static void test_series_cap(void **state)
+UNIT_TEST(test_series_cap)
 {
 	static const char *const paths[] = { "/a", "/b", "/c", "/d", "/a", "/e" };
 	struct metric_label l = { "path", NULL };
@@ -495,7 +497,7 @@ static void test_series_cap(void **state)
 	metrics_free(m);
 }
 
-static void test_many_series(void **state)
+UNIT_TEST(test_many_series)
 {
 	struct metric_label l = { "id", NULL };
 	struct metrics *m = metrics_new(5000);
@@ -546,7 +548,7 @@ static void *worker_run(void *arg)
 	return NULL;
 }
 
-static void test_concurrent(void **state)
+UNIT_TEST(test_concurrent)
 {
 	struct metrics *m = metrics_new(10);
 	struct worker w[2];
@@ -637,7 +639,7 @@ static void visit_cb(void *ctx, const struct metric_family_def *def,
 		assert_int_equal(metrics_counter_add(log->m, log->fam, NULL, 0, 1), 0);
 }
 
-static void test_visit(void **state)
+UNIT_TEST(test_visit)
 {
 	static const double b[] = { 1, 2, 5 };
 	const struct metric_family_def hdef = {
@@ -767,7 +769,7 @@ static void series_log_cb(void *ctx, const struct metric_family_def *def,
 	log->events[log->len] = '\0';
 }
 
-static void test_visit_families(void **state)
+UNIT_TEST(test_visit_families)
 {
 	struct metric_label l = { "k", NULL };
 	struct family_log log = { .len = 0 };
@@ -805,7 +807,7 @@ static void test_visit_families(void **state)
 	metrics_free(m);
 }
 
-static void test_histogram_set(void **state)
+UNIT_TEST(test_histogram_set)
 {
 	static const double b[] = { 1, 2, 5 };
 	const uint64_t first[] = { 1, 2, 0, 3 }, second[] = { 0, 1, 0, 0 };
@@ -856,7 +858,7 @@ static void test_histogram_set(void **state)
 	metrics_free(m);
 }
 
-static void test_histogram_set_bad(void **state)
+UNIT_TEST(test_histogram_set_bad)
 {
 	const uint64_t bk[] = { 1, 1 };
 	struct metric_label bad = { "le", "1" };
@@ -884,7 +886,7 @@ static void test_histogram_set_bad(void **state)
 	metrics_free(m);
 }
 
-static void test_histogram_set_overflow(void **state)
+UNIT_TEST(test_histogram_set_overflow)
 {
 	const uint64_t a[] = { 5, 1 }, b[] = { 2, 4 }, own[] = { 1, 0 };
 	struct metric_label l = { "process.pid", NULL };
@@ -928,7 +930,7 @@ static void record_pid(struct metrics *m, int c, int g, int h, const char *pid)
 	assert_int_equal(metrics_histogram_set(m, h, l, 1, bk, 0.5), 0);
 }
 
-static void test_remove(void **state)
+UNIT_TEST(test_remove)
 {
 	struct metric_label other[] = { { "thread.id", "1" } };
 	struct metric_label one = { "process.pid", "1" }, bad_utf8 = { "process.pid", "\xff" };
@@ -988,7 +990,7 @@ static void test_remove(void **state)
 	metrics_free(m);
 }
 
-static void test_remove_bad(void **state)
+UNIT_TEST(test_remove_bad)
 {
 	struct metrics *m = metrics_new(1);
 	struct metric_label l = { "k", "v" };
@@ -1016,7 +1018,7 @@ static void test_remove_bad(void **state)
 	metrics_free(m);
 }
 
-static void test_remove_recreate(void **state)
+UNIT_TEST(test_remove_recreate)
 {
 	struct metric_label l = { "process.pid", "7" };
 	struct visit_log log = { .n = 0 };
@@ -1040,7 +1042,7 @@ static void test_remove_recreate(void **state)
 	metrics_free(m);
 }
 
-static void test_remove_cap(void **state)
+UNIT_TEST(test_remove_cap)
 {
 	struct metric_label l = { "process.pid", NULL };
 	struct metrics *m = metrics_new(2);
@@ -1094,7 +1096,7 @@ static void remove_cb(void *ctx, const struct metric_family_def *def,
 		rc->removed = (size_t)metrics_remove(rc->m, "process.pid", rc->pid);
 }
 
-static void test_remove_during_visit(void **state)
+UNIT_TEST(test_remove_during_visit)
 {
 	struct remove_ctx rc = { .pid = "9" };
 	struct metric_label l = { "process.pid", NULL };
@@ -1165,7 +1167,7 @@ static void *reader_run(void *arg)
 	return NULL;
 }
 
-static void test_remove_concurrent(void **state)
+UNIT_TEST(test_remove_concurrent)
 {
 	const uint64_t bk[] = { 1, 2, 3, 4 };
 	struct metric_label l[] = { { "process.pid", NULL, true }, { "kind", "http" } };
@@ -1227,7 +1229,7 @@ static struct metrics *build_registry(bool reverse)
 	return m;
 }
 
-static void test_deterministic(void **state)
+UNIT_TEST(test_deterministic)
 {
 	struct metrics *a = build_registry(false), *b = build_registry(true);
 	char *x = render(a), *y = render(b), *z = render(a);
@@ -1248,35 +1250,4 @@ static void test_deterministic(void **state)
 	metrics_free(b);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_register_rules),
-		cmocka_unit_test(test_register_otel),
-		cmocka_unit_test(test_register_twice),
-		cmocka_unit_test(test_counter_gauge),
-		cmocka_unit_test(test_bad_records),
-		cmocka_unit_test(test_histogram),
-		cmocka_unit_test(test_histogram_semconv_bounds),
-		cmocka_unit_test(test_labels),
-		cmocka_unit_test(test_label_rules),
-		cmocka_unit_test(test_dotted_keys),
-		cmocka_unit_test(test_series_cap),
-		cmocka_unit_test(test_many_series),
-		cmocka_unit_test(test_concurrent),
-		cmocka_unit_test(test_visit),
-		cmocka_unit_test(test_visit_families),
-		cmocka_unit_test(test_histogram_set),
-		cmocka_unit_test(test_histogram_set_bad),
-		cmocka_unit_test(test_histogram_set_overflow),
-		cmocka_unit_test(test_remove),
-		cmocka_unit_test(test_remove_bad),
-		cmocka_unit_test(test_remove_recreate),
-		cmocka_unit_test(test_remove_cap),
-		cmocka_unit_test(test_remove_during_visit),
-		cmocka_unit_test(test_remove_concurrent),
-		cmocka_unit_test(test_deterministic),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_MAIN(NULL, NULL)

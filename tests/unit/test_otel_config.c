@@ -8,9 +8,10 @@
 
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include "otel_config.h"
 #include "fake_env.h"
-
 
 static int load(struct otel_config *c, const char *flag, char *err, const char *const *env)
 {
@@ -19,7 +20,7 @@ static int load(struct otel_config *c, const char *flag, char *err, const char *
 	return otel_config_load(c, fake_getenv, flag, err, 256);
 }
 
-static void test_defaults_export_off(void **state)
+UNIT_TEST(test_defaults_export_off)
 {
 	static const char *const env[] = { NULL };
 	struct otel_config c;
@@ -35,7 +36,7 @@ static void test_defaults_export_off(void **state)
 	assert_int_equal(c.sampler, OTEL_SAMPLER_PARENTBASED_ALWAYS_ON);
 }
 
-static void test_endpoints(void **state)
+UNIT_TEST(test_endpoints)
 {
 	static const char *const base[] = { "OTEL_EXPORTER_OTLP_ENDPOINT=http://col:4318/", NULL };
 	static const char *const sig[] = {
@@ -59,7 +60,7 @@ static void test_endpoints(void **state)
 	assert_string_equal(c.metrics_url, "http://127.0.0.1:9999/v1/metrics");
 }
 
-static void test_headers_resource_and_numbers(void **state)
+UNIT_TEST(test_headers_resource_and_numbers)
 {
 	static const char *const env[] = {
 		"OTEL_EXPORTER_OTLP_HEADERS=api-key=s3cr%3Dt, x-team = core ",
@@ -103,7 +104,7 @@ static void expect_error(const char *var_eq_val, const char *var)
 	assert_null(strchr(err, '\n'));
 }
 
-static void test_bad_values(void **state)
+UNIT_TEST(test_bad_values)
 {
 	(void)state;
 	expect_error("OTEL_TRACES_SAMPLER=bogus", "OTEL_TRACES_SAMPLER");
@@ -127,7 +128,7 @@ static void test_bad_values(void **state)
 	}
 }
 
-static void test_sampling(void **state)
+UNIT_TEST(test_sampling)
 {
 	struct otel_config c;
 	struct span s;
@@ -175,15 +176,4 @@ static void test_sampling(void **state)
 	assert_true(otel_should_sample(&c, &s));
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defaults_export_off),
-		cmocka_unit_test(test_endpoints),
-		cmocka_unit_test(test_headers_resource_and_numbers),
-		cmocka_unit_test(test_bad_values),
-		cmocka_unit_test(test_sampling),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_MAIN(NULL, NULL)

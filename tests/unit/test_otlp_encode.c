@@ -6,6 +6,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdbool.h>
@@ -195,7 +197,7 @@ static ResourceSpans *resource_of(TraceRequest *req, int64_t pid)
 	return NULL;
 }
 
-static void test_traces(void **state)
+UNIT_TEST(test_traces)
 {
 	const struct metric_label extra[] = {
 		{ "deployment.environment.name", "prod" },
@@ -344,7 +346,7 @@ static void test_traces(void **state)
 	free(orphan);
 }
 
-static void test_traces_clock(void **state)
+UNIT_TEST(test_traces_clock)
 {
 	struct proc_info p = proc(7, "", "worker");
 	struct span *s = new_span(SPAN_KIND_SERVER, 7, 3, 1000000000000ULL, 10, "GET");
@@ -372,7 +374,7 @@ static void test_traces_clock(void **state)
 	free(s);
 }
 
-static void test_traces_grouping(void **state)
+UNIT_TEST(test_traces_grouping)
 {
 	enum { N = 1000, NPROCS = 7 };
 	struct proc_info procs_store[NPROCS + 1];
@@ -442,7 +444,7 @@ static void test_traces_grouping(void **state)
 		free((void *)spans[i]);
 }
 
-static void test_traces_utf8(void **state)
+UNIT_TEST(test_traces_utf8)
 {
 	struct proc_info p;
 	struct span *s = new_span(SPAN_KIND_SERVER, 9, 1, 1, 1, "GET /caf\xc3\xa9\xff");
@@ -486,7 +488,7 @@ static void test_traces_utf8(void **state)
 	free(s);
 }
 
-static void test_traces_empty_and_bad(void **state)
+UNIT_TEST(test_traces_empty_and_bad)
 {
 	const struct span *none[1] = { NULL };
 	TraceRequest *req;
@@ -626,7 +628,7 @@ static int observe(struct registry *r, const char *svc, const char *method, cons
 	return metrics_histogram_observe(r->m, r->dur, l, ARRAY_SIZE(l), v);
 }
 
-static void test_metrics_encode(void **state)
+UNIT_TEST(test_metrics_encode)
 {
 	const struct metric_label extra[] = { { "deployment.environment.name", "prod" },
 					      { "service.name", "not-this" } };
@@ -774,7 +776,7 @@ static void test_metrics_encode(void **state)
 	metrics_free(r.m);
 }
 
-static void test_metrics_overflow(void **state)
+UNIT_TEST(test_metrics_overflow)
 {
 	struct registry r = build(2);
 	ResourceMetrics *rm;
@@ -811,7 +813,7 @@ static void test_metrics_overflow(void **state)
 	metrics_free(r.m);
 }
 
-static void test_metrics_zero_sum(void **state)
+UNIT_TEST(test_metrics_zero_sum)
 {
 	static const uint8_t zero_sum[] = { 0x29, 0, 0, 0, 0, 0, 0, 0, 0 }; /* field 5, fixed64 */
 	struct registry r = build(10);
@@ -836,7 +838,7 @@ static void test_metrics_zero_sum(void **state)
 	metrics_free(r.m);
 }
 
-static void test_metrics_empty(void **state)
+UNIT_TEST(test_metrics_empty)
 {
 	struct metrics *m = metrics_new(10);
 	struct registry r = build(10);
@@ -862,7 +864,7 @@ static void test_metrics_empty(void **state)
 	metrics_free(r.m);
 }
 
-static void test_metrics_many_services(void **state)
+UNIT_TEST(test_metrics_many_services)
 {
 	enum { NSVC = 50 };
 	struct registry r = build(1000);
@@ -891,20 +893,4 @@ static void test_metrics_many_services(void **state)
 	metrics_free(r.m);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_traces),
-		cmocka_unit_test(test_traces_clock),
-		cmocka_unit_test(test_traces_grouping),
-		cmocka_unit_test(test_traces_utf8),
-		cmocka_unit_test(test_traces_empty_and_bad),
-		cmocka_unit_test(test_metrics_encode),
-		cmocka_unit_test(test_metrics_overflow),
-		cmocka_unit_test(test_metrics_zero_sum),
-		cmocka_unit_test(test_metrics_empty),
-		cmocka_unit_test(test_metrics_many_services),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_MAIN(NULL, NULL)

@@ -9,6 +9,8 @@
 
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include "pg_bytes.h"
 #include "protocols/pg_parser.h"
 
@@ -391,7 +393,7 @@ static void expect_log(const struct rec *r, const char *log)
 		fail_msg("got \"%s\", want \"%s\"", r->log, log);
 }
 
-static void test_startup(void **state)
+UNIT_TEST(test_startup)
 {
 	struct pg_stream *fe = stream_new(PG_FRONTEND, true);
 	struct pg_stream *be = stream_new(PG_BACKEND, false);
@@ -473,7 +475,7 @@ static void test_startup(void **state)
 	free(be);
 }
 
-static void test_ssl_refused(void **state)
+UNIT_TEST(test_ssl_refused)
 {
 	struct pg_stream *fe = stream_new(PG_FRONTEND, true);
 	struct pg_stream *be = stream_new(PG_BACKEND, false);
@@ -527,7 +529,7 @@ static void test_ssl_refused(void **state)
 	free(be);
 }
 
-static void test_ssl_accepted(void **state)
+UNIT_TEST(test_ssl_accepted)
 {
 	struct pg_stream *fe = stream_new(PG_FRONTEND, true);
 	struct pg_stream *be = stream_new(PG_BACKEND, false);
@@ -573,7 +575,7 @@ static void test_ssl_accepted(void **state)
 	free(be);
 }
 
-static void test_cancel(void **state)
+UNIT_TEST(test_cancel)
 {
 	struct pg_stream *fe = stream_new(PG_FRONTEND, true);
 	struct bytes *b = body_new();
@@ -595,7 +597,7 @@ static void test_cancel(void **state)
 	free(fe);
 }
 
-static void test_simple_query(void **state)
+UNIT_TEST(test_simple_query)
 {
 	struct pg_stream *fe = stream_new(PG_FRONTEND, false);
 	struct pg_stream *be = stream_new(PG_BACKEND, false);
@@ -646,7 +648,7 @@ static void test_simple_query(void **state)
 static const char pgbench_sql[] = "SELECT abalance FROM pgbench_accounts WHERE aid = $1;";
 
 /* pgbench -M extended, the select-only script: one feed each way. */
-static void test_extended(void **state)
+UNIT_TEST(test_extended)
 {
 	struct pg_stream *fe = stream_new(PG_FRONTEND, false);
 	struct pg_stream *be = stream_new(PG_BACKEND, false);
@@ -698,7 +700,7 @@ static void test_extended(void **state)
 }
 
 /* pgbench -M prepared: Parse names the statement once, later Binds refer to it. */
-static void test_prepared(void **state)
+UNIT_TEST(test_prepared)
 {
 	struct pg_stream *fe = stream_new(PG_FRONTEND, false);
 	struct bytes *b = body_new();
@@ -743,7 +745,7 @@ static void test_prepared(void **state)
 }
 
 /* Two Parse/Bind/Execute before one Sync; the backend answers each in order. */
-static void test_pipelined(void **state)
+UNIT_TEST(test_pipelined)
 {
 	struct pg_stream *fe = stream_new(PG_FRONTEND, false);
 	struct pg_stream *be = stream_new(PG_BACKEND, false);
@@ -787,7 +789,7 @@ static void test_pipelined(void **state)
 	free(be);
 }
 
-static void test_complete_tags(void **state)
+UNIT_TEST(test_complete_tags)
 {
 	static const struct {
 		const char *tag, *verb;
@@ -831,7 +833,7 @@ static void test_complete_tags(void **state)
 	free(be);
 }
 
-static void test_errors(void **state)
+UNIT_TEST(test_errors)
 {
 	struct pg_stream *be = stream_new(PG_BACKEND, false);
 	struct bytes *b = body_new();
@@ -911,7 +913,7 @@ static void test_errors(void **state)
 	free(be);
 }
 
-static void test_copy(void **state)
+UNIT_TEST(test_copy)
 {
 	struct pg_stream *fe = stream_new(PG_FRONTEND, false);
 	struct pg_stream *be = stream_new(PG_BACKEND, false);
@@ -1007,7 +1009,7 @@ static void feed_hash(struct pg_stream *s, struct rec *r, const uint8_t *d, size
 }
 
 /* Wherever the bytes are cut, the same messages come out, in the same order. */
-static void test_every_split(void **state)
+UNIT_TEST(test_every_split)
 {
 	struct bytes *dirs[2] = { body_new(), body_new() };
 	struct pg_stream *s = stream_new(PG_FRONTEND, true);
@@ -1062,7 +1064,7 @@ static void test_every_split(void **state)
 }
 
 /* Uncaptured bytes inside a body: the message comes out cut, the stream keeps its sync. */
-static void test_gap_in_body(void **state)
+UNIT_TEST(test_gap_in_body)
 {
 	struct pg_stream *be = stream_new(PG_BACKEND, false);
 	struct bytes *b = body_new(), *row = body_new();
@@ -1110,7 +1112,7 @@ static void test_gap_in_body(void **state)
 	free(be);
 }
 
-static void test_gap_past_message(void **state)
+UNIT_TEST(test_gap_past_message)
 {
 	struct pg_stream *be = stream_new(PG_BACKEND, false);
 	struct pg_stream *fe = stream_new(PG_FRONTEND, false);
@@ -1176,7 +1178,7 @@ static void test_gap_past_message(void **state)
 }
 
 /* Lengths and types no peer sends: sync is lost once, nothing is read out of bounds. */
-static void test_lying_lengths(void **state)
+UNIT_TEST(test_lying_lengths)
 {
 	static const struct {
 		enum pg_dir dir;
@@ -1243,7 +1245,7 @@ static void test_lying_lengths(void **state)
 	free(s);
 }
 
-static void test_keep_limit(void **state)
+UNIT_TEST(test_keep_limit)
 {
 	struct pg_stream *be = stream_new(PG_BACKEND, false);
 	struct bytes *b = body_new(), *row = body_new();
@@ -1273,7 +1275,7 @@ static void test_keep_limit(void **state)
 	free(be);
 }
 
-static void test_expect_startup(void **state)
+UNIT_TEST(test_expect_startup)
 {
 	struct pg_stream *fe = stream_new(PG_FRONTEND, false);
 	struct bytes *b = body_new();
@@ -1310,7 +1312,7 @@ static void test_expect_startup(void **state)
 	free(fe);
 }
 
-static void test_bad_input(void **state)
+UNIT_TEST(test_bad_input)
 {
 	struct pg_stream *s = stream_new(PG_BACKEND, false);
 	struct bytes *b = body_new();
@@ -1482,7 +1484,7 @@ static void every_prefix(const struct bytes *wire, size_t hdr, int type, decode_
 	assert_int_equal(fn(&m), 0);
 }
 
-static void test_decode_truncated(void **state)
+UNIT_TEST(test_decode_truncated)
 {
 	struct bytes *b = body_new();
 
@@ -1608,7 +1610,7 @@ static void test_decode_truncated(void **state)
 	free(b);
 }
 
-static void test_sniff(void **state)
+UNIT_TEST(test_sniff)
 {
 	static const struct {
 		const uint8_t *d;
@@ -1735,30 +1737,4 @@ static void test_sniff(void **state)
 	}
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_startup),
-		cmocka_unit_test(test_ssl_refused),
-		cmocka_unit_test(test_ssl_accepted),
-		cmocka_unit_test(test_cancel),
-		cmocka_unit_test(test_simple_query),
-		cmocka_unit_test(test_extended),
-		cmocka_unit_test(test_prepared),
-		cmocka_unit_test(test_pipelined),
-		cmocka_unit_test(test_complete_tags),
-		cmocka_unit_test(test_errors),
-		cmocka_unit_test(test_copy),
-		cmocka_unit_test(test_every_split),
-		cmocka_unit_test(test_gap_in_body),
-		cmocka_unit_test(test_gap_past_message),
-		cmocka_unit_test(test_lying_lengths),
-		cmocka_unit_test(test_keep_limit),
-		cmocka_unit_test(test_expect_startup),
-		cmocka_unit_test(test_bad_input),
-		cmocka_unit_test(test_decode_truncated),
-		cmocka_unit_test(test_sniff),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_MAIN(NULL, NULL)

@@ -10,6 +10,8 @@
 
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include "pg_bytes.h"
 #include "protocols/pg.h"
 #include "protocols/pg_parser.h"
@@ -451,7 +453,7 @@ static void libpq_call(struct fixture *f, uint32_t tid, uint64_t ts, enum libpq_
 
 /* ---- startup and a simple query ---- */
 
-static void test_simple_query_span(void **state)
+UNIT_TEST_FIXTURE(test_simple_query_span, setup, teardown)
 {
 	struct fixture *f = *state;
 	struct bytes b = { .n = 0 };
@@ -500,7 +502,7 @@ static void test_simple_query_span(void **state)
 
 /* ---- extended protocol ---- */
 
-static void test_extended_unnamed_statement(void **state)
+UNIT_TEST_FIXTURE(test_extended_unnamed_statement, setup, teardown)
 {
 	struct fixture *f = *state;
 	struct bytes b = { .n = 0 };
@@ -536,7 +538,7 @@ static void test_extended_unnamed_statement(void **state)
 	assert_int_equal(stats(f).unpaired, 0);
 }
 
-static void test_prepared_statement_reused(void **state)
+UNIT_TEST_FIXTURE(test_prepared_statement_reused, setup, teardown)
 {
 	struct fixture *f = *state;
 	const char *sql = "UPDATE pgbench_accounts SET abalance = abalance + $1 WHERE aid = $2";
@@ -587,7 +589,7 @@ static void test_prepared_statement_reused(void **state)
 
 /* ---- pipelines ---- */
 
-static void test_pipelined_executes_in_order(void **state)
+UNIT_TEST_FIXTURE(test_pipelined_executes_in_order, setup, teardown)
 {
 	struct fixture *f = *state;
 	struct bytes b = { .n = 0 };
@@ -630,7 +632,7 @@ static void test_pipelined_executes_in_order(void **state)
 	assert_int_equal(stats(f).unpaired, 0);
 }
 
-static void test_pipelined_error_skips_rest_of_batch(void **state)
+UNIT_TEST_FIXTURE(test_pipelined_error_skips_rest_of_batch, setup, teardown)
 {
 	struct fixture *f = *state;
 	struct bytes b = { .n = 0 };
@@ -674,7 +676,7 @@ static void test_pipelined_error_skips_rest_of_batch(void **state)
 
 /* ---- a simple query that fails ---- */
 
-static void test_simple_query_error(void **state)
+UNIT_TEST_FIXTURE(test_simple_query_error, setup, teardown)
 {
 	struct fixture *f = *state;
 	struct bytes b = { .n = 0 };
@@ -704,7 +706,7 @@ static void test_simple_query_error(void **state)
 
 /* ---- an empty query: database/sql's ping (lib/pq sends ";") runs no statement ---- */
 
-static void test_empty_query_no_span(void **state)
+UNIT_TEST_FIXTURE(test_empty_query_no_span, setup, teardown)
 {
 	struct fixture *f = *state;
 	struct bytes b = { .n = 0 };
@@ -733,7 +735,7 @@ static void test_empty_query_no_span(void **state)
 
 /* ---- SSL negotiation ---- */
 
-static void test_ssl_refused_then_plaintext(void **state)
+UNIT_TEST_FIXTURE(test_ssl_refused_then_plaintext, setup, teardown)
 {
 	struct fixture *f = *state;
 	struct bytes b = { .n = 0 };
@@ -756,7 +758,7 @@ static void test_ssl_refused_then_plaintext(void **state)
 static const uint8_t client_hello[] = { 0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01,
 					0xfc, 0x03, 0x03, 0x5a, 0x1c, 0x77, 0x20, 0x9e };
 
-static void test_ssl_accepted_ciphertext_not_read(void **state)
+UNIT_TEST_FIXTURE(test_ssl_accepted_ciphertext_not_read, setup, teardown)
 {
 	struct fixture *f = *state;
 	struct bytes b = { .n = 0 };
@@ -777,7 +779,7 @@ static void test_ssl_accepted_ciphertext_not_read(void **state)
 	assert_int_equal(stats(f).conns, 1);
 }
 
-static void test_ssl_accepted_plaintext_from_tls_library(void **state)
+UNIT_TEST_FIXTURE(test_ssl_accepted_plaintext_from_tls_library, setup, teardown)
 {
 	struct fixture *f = *state;
 	struct bytes b = { .n = 0 };
@@ -811,7 +813,7 @@ static void test_ssl_accepted_plaintext_from_tls_library(void **state)
 	assert_int_equal(stats(f).encrypted, 0);
 }
 
-static void test_gss_accepted_is_encrypted(void **state)
+UNIT_TEST_FIXTURE(test_gss_accepted_is_encrypted, setup, teardown)
 {
 	struct fixture *f = *state;
 	static const uint8_t gss_request[] = { 0x00, 0x00, 0x00, 0x08, 0x04, 0xd2, 0x16, 0x30 };
@@ -830,7 +832,7 @@ static void test_gss_accepted_is_encrypted(void **state)
 
 /* ---- the watched process is the server ---- */
 
-static void test_server_end_makes_no_span(void **state)
+UNIT_TEST_FIXTURE(test_server_end_makes_no_span, setup, teardown)
 {
 	struct fixture *f = *state;
 	struct bytes b = { .n = 0 };
@@ -852,7 +854,7 @@ static void test_server_end_makes_no_span(void **state)
 }
 
 /* The agent started while a query ran: the first bytes seen are the client reading its answer. */
-static void test_client_seen_first_reading_an_error(void **state)
+UNIT_TEST_FIXTURE(test_client_seen_first_reading_an_error, setup, teardown)
 {
 	struct fixture *f = *state;
 	struct bytes b = { .n = 0 };
@@ -878,7 +880,7 @@ static void test_client_seen_first_reading_an_error(void **state)
 
 /* ---- libpq calls ---- */
 
-static void test_libpq_query_joined(void **state)
+UNIT_TEST_FIXTURE(test_libpq_query_joined, setup, teardown)
 {
 	struct fixture *f = *state;
 	struct bytes b = { .n = 0 };
@@ -904,7 +906,7 @@ static void test_libpq_query_joined(void **state)
 	assert_int_equal(st.libpq_unjoined, 0);
 }
 
-static void test_libpq_prepared_without_parse(void **state)
+UNIT_TEST_FIXTURE(test_libpq_prepared_without_parse, setup, teardown)
 {
 	struct fixture *f = *state;
 	struct bytes b = { .n = 0 };
@@ -939,7 +941,7 @@ static void test_libpq_prepared_without_parse(void **state)
 	assert_int_equal(stats(f).libpq_joined, 1);
 }
 
-static void test_libpq_unjoined_calls_counted(void **state)
+UNIT_TEST_FIXTURE(test_libpq_unjoined_calls_counted, setup, teardown)
 {
 	struct fixture *f = *state;
 	struct pg_tracker_stats st;
@@ -969,7 +971,7 @@ static void connect_param(struct libpq_event *e, const char *key, const char *va
 	e->nparams++;
 }
 
-static void test_libpq_connect_params_unix_socket(void **state)
+UNIT_TEST_FIXTURE(test_libpq_connect_params_unix_socket, setup, teardown)
 {
 	struct fixture *f = *state;
 	struct libpq_event *e = calloc(1, sizeof(*e));
@@ -1032,7 +1034,7 @@ static void visit_conn(void *ctx, uint32_t pid, const char *pool, bool used)
 	v->n++;
 }
 
-static void test_libpq_conninfo_namespace(void **state)
+UNIT_TEST_FIXTURE(test_libpq_conninfo_namespace, setup, teardown)
 {
 	struct fixture *f = *state;
 	const char *ci = "host=/tmp/x port=6000 dbname='my db' password=secret";
@@ -1089,7 +1091,7 @@ static void test_libpq_conninfo_namespace(void **state)
 
 /* ---- the request a query serves ---- */
 
-static void test_thread_parent(void **state)
+UNIT_TEST_FIXTURE(test_thread_parent, setup, teardown)
 {
 	struct fixture *f = *state;
 	struct bytes b = { .n = 0 };
@@ -1139,7 +1141,7 @@ static void feed_bytewise(struct fixture *f, uint64_t conn, uint64_t ts, enum co
 		pg_data(f, conn, &f->tcp, PID, TID, ts + i, dir, false, b->d + i, 1, 1);
 }
 
-static void test_one_byte_feeds(void **state)
+UNIT_TEST_FIXTURE(test_one_byte_feeds, setup, teardown)
 {
 	struct fixture *f = *state;
 	struct bytes b = { .n = 0 };
@@ -1193,7 +1195,7 @@ static void test_one_byte_feeds(void **state)
 	assert_int_equal(stats(f).unpaired, 0);
 }
 
-static void test_data_row_gap(void **state)
+UNIT_TEST_FIXTURE(test_data_row_gap, setup, teardown)
 {
 	struct fixture *f = *state;
 	struct bytes b = { .n = 0 };
@@ -1236,7 +1238,7 @@ static void test_data_row_gap(void **state)
 
 /* A read whose uncaptured bytes held the end of the result: its answer is lost, the next
  * query's answer must not be taken for it. */
-static void test_lost_answer_does_not_shift_spans(void **state)
+UNIT_TEST_FIXTURE(test_lost_answer_does_not_shift_spans, setup, teardown)
 {
 	struct fixture *f = *state;
 	struct bytes b = { .n = 0 };
@@ -1268,7 +1270,7 @@ static void test_lost_answer_does_not_shift_spans(void **state)
 	assert_int_equal(f->got.spans[1].end_ns, 310);
 }
 
-static void test_close_mid_query_is_aborted(void **state)
+UNIT_TEST_FIXTURE(test_close_mid_query_is_aborted, setup, teardown)
 {
 	struct fixture *f = *state;
 	struct bytes b = { .n = 0 };
@@ -1290,7 +1292,7 @@ static void test_close_mid_query_is_aborted(void **state)
 	assert_int_equal(f->got.spans[0].start_ns, 400);
 }
 
-static void test_proc_exit_frees_everything(void **state)
+UNIT_TEST_FIXTURE(test_proc_exit_frees_everything, setup, teardown)
 {
 	struct fixture *f = *state;
 	struct bytes b = { .n = 0 };
@@ -1353,7 +1355,7 @@ static size_t visit_index(const struct visit *v, uint32_t pid)
 	return 0;
 }
 
-static void test_visit_conns_idle_and_used(void **state)
+UNIT_TEST_FIXTURE(test_visit_conns_idle_and_used, setup, teardown)
 {
 	struct fixture *f = *state;
 	struct bytes b = { .n = 0 };
@@ -1403,7 +1405,7 @@ static void test_visit_conns_idle_and_used(void **state)
 
 /* ---- COPY ---- */
 
-static void test_copy_from_stdin(void **state)
+UNIT_TEST_FIXTURE(test_copy_from_stdin, setup, teardown)
 {
 	struct fixture *f = *state;
 	struct bytes b = { .n = 0 };
@@ -1444,7 +1446,7 @@ static void test_copy_from_stdin(void **state)
 
 /* ---- CancelRequest ---- */
 
-static void test_cancel_request_marks_query(void **state)
+UNIT_TEST_FIXTURE(test_cancel_request_marks_query, setup, teardown)
 {
 	struct fixture *f = *state;
 	struct bytes b = { .n = 0 };
@@ -1485,7 +1487,7 @@ static void test_cancel_request_marks_query(void **state)
 	assert_int_equal(stats(f).conns, 1);
 }
 
-static void test_uncancelled_query_has_no_cancel_mark(void **state)
+UNIT_TEST_FIXTURE(test_uncancelled_query_has_no_cancel_mark, setup, teardown)
 {
 	struct fixture *f = *state;
 	struct bytes b = { .n = 0 };
@@ -1504,40 +1506,4 @@ static void test_uncancelled_query_has_no_cancel_mark(void **state)
 	assert_null(span_get(&f->got.spans[0], "db.postgresql.cancel_requested"));
 }
 
-#define TEST(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
-
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		TEST(test_simple_query_span),
-		TEST(test_extended_unnamed_statement),
-		TEST(test_prepared_statement_reused),
-		TEST(test_pipelined_executes_in_order),
-		TEST(test_pipelined_error_skips_rest_of_batch),
-		TEST(test_simple_query_error),
-		TEST(test_empty_query_no_span),
-		TEST(test_ssl_refused_then_plaintext),
-		TEST(test_ssl_accepted_ciphertext_not_read),
-		TEST(test_ssl_accepted_plaintext_from_tls_library),
-		TEST(test_gss_accepted_is_encrypted),
-		TEST(test_server_end_makes_no_span),
-		TEST(test_client_seen_first_reading_an_error),
-		TEST(test_libpq_query_joined),
-		TEST(test_libpq_prepared_without_parse),
-		TEST(test_libpq_unjoined_calls_counted),
-		TEST(test_libpq_connect_params_unix_socket),
-		TEST(test_libpq_conninfo_namespace),
-		TEST(test_thread_parent),
-		TEST(test_one_byte_feeds),
-		TEST(test_data_row_gap),
-		TEST(test_lost_answer_does_not_shift_spans),
-		TEST(test_close_mid_query_is_aborted),
-		TEST(test_proc_exit_frees_everything),
-		TEST(test_visit_conns_idle_and_used),
-		TEST(test_copy_from_stdin),
-		TEST(test_cancel_request_marks_query),
-		TEST(test_uncancelled_query_has_no_cancel_mark),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_MAIN(NULL, NULL)

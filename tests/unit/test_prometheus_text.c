@@ -7,6 +7,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -21,7 +23,7 @@
 
 #define PROMTOOL "/usr/bin/promtool"
 
-static void test_args(void **state)
+UNIT_TEST(test_args)
 {
 	struct metrics *m = metrics_new(10);
 	struct strbuf sb;
@@ -49,7 +51,7 @@ static void test_args(void **state)
 	metrics_free(m);
 }
 
-static void test_values(void **state)
+UNIT_TEST(test_values)
 {
 	static const struct {
 		double v;
@@ -90,7 +92,7 @@ static void test_values(void **state)
 	}
 }
 
-static void test_help(void **state)
+UNIT_TEST(test_help)
 {
 	struct metric_family_def def = {
 		.name = "g",
@@ -111,7 +113,7 @@ static void test_help(void **state)
 	metrics_free(m);
 }
 
-static void test_long_keys(void **state)
+UNIT_TEST(test_long_keys)
 {
 	/* Longer than the writer's key buffer, after another label and before one. */
 	static const char key[] = "a.b.c.d.e.f.g.h.i.j.k.l.m.n.o.p.q.r.s.t.u.v.w.x.y.z.0.1.2.3.4.5."
@@ -139,7 +141,7 @@ static void test_long_keys(void **state)
 	metrics_free(m);
 }
 
-static void test_overflow_order(void **state)
+UNIT_TEST(test_overflow_order)
 {
 	struct metric_label l = { "k", NULL };
 	struct metrics *m = metrics_new(1);
@@ -177,7 +179,7 @@ static void test_overflow_order(void **state)
 	metrics_free(m);
 }
 
-static void test_promtool(void **state)
+UNIT_TEST(test_promtool)
 {
 	struct req {
 		const char *method, *status, *route, *service;
@@ -293,13 +295,4 @@ static void test_promtool(void **state)
 	metrics_free(m);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_args),	       cmocka_unit_test(test_values),
-		cmocka_unit_test(test_help),	       cmocka_unit_test(test_long_keys),
-		cmocka_unit_test(test_overflow_order), cmocka_unit_test(test_promtool),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_MAIN(NULL, NULL)

@@ -7,6 +7,8 @@
 
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,7 +104,7 @@ static void db_span(struct span *s, uint64_t dur_ns)
 	span_set_int(s, SC_SERVER_PORT, 5432);
 }
 
-static void test_server_span(void **state)
+UNIT_TEST_FIXTURE(test_server_span, setup, teardown)
 {
 	struct span s;
 	char *got;
@@ -148,7 +150,7 @@ static void test_server_span(void **state)
 	free(got);
 }
 
-static void test_bucket_edges(void **state)
+UNIT_TEST_FIXTURE(test_bucket_edges, setup, teardown)
 {
 	struct span s;
 	char *got;
@@ -182,7 +184,7 @@ static void test_bucket_edges(void **state)
 	free(got);
 }
 
-static void test_server_labels(void **state)
+UNIT_TEST_FIXTURE(test_server_labels, setup, teardown)
 {
 	struct span s;
 	char *got;
@@ -203,7 +205,7 @@ static void test_server_labels(void **state)
 	free(got);
 }
 
-static void test_client_span(void **state)
+UNIT_TEST_FIXTURE(test_client_span, setup, teardown)
 {
 	struct span s;
 	char *got;
@@ -242,7 +244,7 @@ static void test_client_span(void **state)
 	free(got);
 }
 
-static void test_db_span(void **state)
+UNIT_TEST_FIXTURE(test_db_span, setup, teardown)
 {
 	struct span s;
 	char *got;
@@ -268,7 +270,7 @@ static void test_db_span(void **state)
 	free(got);
 }
 
-static void test_db_error(void **state)
+UNIT_TEST_FIXTURE(test_db_error, setup, teardown)
 {
 	struct span s;
 	char *got;
@@ -297,7 +299,7 @@ static void test_db_error(void **state)
 	free(got);
 }
 
-static void test_pools(void **state)
+UNIT_TEST_FIXTURE(test_pools, setup, teardown)
 {
 	char *got;
 
@@ -341,7 +343,7 @@ static void test_pools(void **state)
 	free(got);
 }
 
-static void test_pools_by_service(void **state)
+UNIT_TEST_FIXTURE(test_pools_by_service, setup, teardown)
 {
 	char *got;
 
@@ -360,7 +362,7 @@ static void test_pools_by_service(void **state)
 	free(got);
 }
 
-static void test_null_and_reuse(void **state)
+UNIT_TEST_FIXTURE(test_null_and_reuse, setup, teardown)
 {
 	struct metrics *m2;
 	struct red *r2;
@@ -401,19 +403,4 @@ static void test_null_and_reuse(void **state)
 	metrics_free(m2);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_server_span, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bucket_edges, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_server_labels, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_client_span, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_db_span, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_db_error, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_pools, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_pools_by_service, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_null_and_reuse, setup, teardown),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_MAIN(NULL, NULL)

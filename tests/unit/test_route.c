@@ -8,6 +8,8 @@
 
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include "pipeline/route.h"
 
 static void check_split(const char *target, const char *want_path, const char *want_query)
@@ -32,7 +34,7 @@ static void check_fold(const char *path, const char *want)
 		fail_msg("\"%s\": got \"%s\", want \"%s\"", path ? path : "(null)", out, want);
 }
 
-static void test_split_query_redacted(void **state)
+UNIT_TEST(test_split_query_redacted)
 {
 	(void)state;
 	check_split("/users/42?token=abc&x=1#frag", "/users/42", "token=REDACTED&x=REDACTED");
@@ -50,7 +52,7 @@ static void test_split_query_redacted(void **state)
 	check_split("/a/b/", "/a/b/", "");
 }
 
-static void test_split_forms(void **state)
+UNIT_TEST(test_split_forms)
 {
 	(void)state;
 	check_split("", "/", "");
@@ -69,7 +71,7 @@ static void test_split_forms(void **state)
 	check_split("//double/slash", "//double/slash", "");
 }
 
-static void test_split_truncation(void **state)
+UNIT_TEST(test_split_truncation)
 {
 	char path[4], query[8], one[1];
 
@@ -85,7 +87,7 @@ static void test_split_truncation(void **state)
 	assert_string_equal(query, "x=REDAC");
 }
 
-static void test_fold_ids(void **state)
+UNIT_TEST(test_fold_ids)
 {
 	(void)state;
 	check_fold("/users/42/orders/7", "/users/{id}/orders/{id}");
@@ -100,7 +102,7 @@ static void test_fold_ids(void **state)
 	check_fold("42", "{id}");
 }
 
-static void test_fold_keeps_names(void **state)
+UNIT_TEST(test_fold_keeps_names)
 {
 	(void)state;
 	check_fold("/api/v2/users", "/api/v2/users");
@@ -115,7 +117,7 @@ static void test_fold_keeps_names(void **state)
 	check_fold("/a%20b/42", "/a%20b/{id}");
 }
 
-static void test_fold_slashes(void **state)
+UNIT_TEST(test_fold_slashes)
 {
 	(void)state;
 	check_fold("/users/42/", "/users/{id}/");
@@ -127,7 +129,7 @@ static void test_fold_slashes(void **state)
 	check_fold("*", "*");
 }
 
-static void test_fold_truncation(void **state)
+UNIT_TEST(test_fold_truncation)
 {
 	char out[8], one[1];
 
@@ -141,7 +143,7 @@ static void test_fold_truncation(void **state)
 	route_fold("/a", NULL, 0);
 }
 
-static void test_route_set_cap(void **state)
+UNIT_TEST(test_route_set_cap)
 {
 	struct route_set *rs = route_set_new(2);
 	const char *a, *b;
@@ -165,7 +167,7 @@ static void test_route_set_cap(void **state)
 	route_set_free(rs);
 }
 
-static void test_route_set_copies(void **state)
+UNIT_TEST(test_route_set_copies)
 {
 	struct route_set *rs = route_set_new(4);
 	char buf[32];
@@ -183,7 +185,7 @@ static void test_route_set_copies(void **state)
 	route_set_free(rs);
 }
 
-static void test_route_set_many(void **state)
+UNIT_TEST(test_route_set_many)
 {
 	static const char *ptrs[1000];
 	struct route_set *rs = route_set_new(1000);
@@ -207,7 +209,7 @@ static void test_route_set_many(void **state)
 	route_set_free(rs);
 }
 
-static void test_route_set_edges(void **state)
+UNIT_TEST(test_route_set_edges)
 {
 	struct route_set *rs = route_set_new(0);
 
@@ -222,16 +224,4 @@ static void test_route_set_edges(void **state)
 	assert_null(route_set_new(SIZE_MAX));
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_split_query_redacted), cmocka_unit_test(test_split_forms),
-		cmocka_unit_test(test_split_truncation),     cmocka_unit_test(test_fold_ids),
-		cmocka_unit_test(test_fold_keeps_names),     cmocka_unit_test(test_fold_slashes),
-		cmocka_unit_test(test_fold_truncation),	     cmocka_unit_test(test_route_set_cap),
-		cmocka_unit_test(test_route_set_copies),     cmocka_unit_test(test_route_set_many),
-		cmocka_unit_test(test_route_set_edges),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_MAIN(NULL, NULL)

@@ -12,6 +12,8 @@
 
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include <errno.h>
 #include <sys/socket.h>
 
@@ -273,7 +275,7 @@ static int decode_exact(struct fixture *f, size_t size)
 
 /* ---- open ---- */
 
-static void test_open_ipv4_connected(void **state)
+UNIT_TEST_FIXTURE(test_open_ipv4_connected, setup, teardown)
 {
 	struct fixture *f = *state;
 	const struct conn *c;
@@ -300,7 +302,7 @@ static void test_open_ipv4_connected(void **state)
 	assert_int_equal(c->meta.remote_port, 5432);
 }
 
-static void test_open_ipv4_accepted(void **state)
+UNIT_TEST_FIXTURE(test_open_ipv4_accepted, setup, teardown)
 {
 	struct fixture *f = *state;
 	struct sock_open_event *e = open_rec(f, 8, SOCK_ROLE_ACCEPTED, 100);
@@ -319,7 +321,7 @@ static void test_open_ipv4_accepted(void **state)
 	assert_int_equal(c->meta.remote_port, 65535); /* a __u16 port, not sign-extended */
 }
 
-static void test_open_role_unknown(void **state)
+UNIT_TEST_FIXTURE(test_open_role_unknown, setup, teardown)
 {
 	struct fixture *f = *state;
 	const struct conn *c;
@@ -342,7 +344,7 @@ static void test_open_role_unknown(void **state)
 	assert_false(c->meta.connected);
 }
 
-static void test_open_ipv6(void **state)
+UNIT_TEST_FIXTURE(test_open_ipv6, setup, teardown)
 {
 	static const uint8_t db8[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 0x01 };
 	static const uint8_t db8_peer[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0,	  0,
@@ -376,7 +378,7 @@ static void test_open_ipv6(void **state)
 	assert_int_equal(c->meta.remote_port, 8080);
 }
 
-static void test_open_unix(void **state)
+UNIT_TEST_FIXTURE(test_open_unix, setup, teardown)
 {
 	struct fixture *f = *state;
 	struct sock_open_event *e = open_rec(f, 13, SOCK_ROLE_CONNECTED, 100);
@@ -397,7 +399,7 @@ static void test_open_unix(void **state)
 	assert_null(conn_table_peer(f->conns, c));
 }
 
-static void test_open_unknown_family(void **state)
+UNIT_TEST_FIXTURE(test_open_unknown_family, setup, teardown)
 {
 	struct fixture *f = *state;
 	struct sock_open_event *e = open_rec(f, 14, SOCK_ROLE_CONNECTED, 100);
@@ -416,7 +418,7 @@ static void test_open_unknown_family(void **state)
 	assert_string_equal(c->meta.remote_addr, "");
 }
 
-static void test_open_again_replaces_meta(void **state)
+UNIT_TEST_FIXTURE(test_open_again_replaces_meta, setup, teardown)
 {
 	struct fixture *f = *state;
 	struct sock_open_event *e;
@@ -438,7 +440,7 @@ static void test_open_again_replaces_meta(void **state)
 
 /* ---- data ---- */
 
-static void test_data_ingress(void **state)
+UNIT_TEST_FIXTURE(test_data_ingress, setup, teardown)
 {
 	static const char req[] = "GET / HTTP/1.1\r\n\r\n";
 	struct fixture *f = *state;
@@ -469,7 +471,7 @@ static void test_data_ingress(void **state)
 	assert_ptr_equal(find(f, 20)->proto, &f->proto);
 }
 
-static void test_data_egress_partial_capture(void **state)
+UNIT_TEST_FIXTURE(test_data_egress_partial_capture, setup, teardown)
 {
 	struct fixture *f = *state;
 	const struct call *k;
@@ -491,7 +493,7 @@ static void test_data_egress_partial_capture(void **state)
 	assert_memory_equal(k->bytes, pattern, SOCK_CAPTURE_MAX);
 }
 
-static void test_data_every_syscall(void **state)
+UNIT_TEST_FIXTURE(test_data_every_syscall, setup, teardown)
 {
 	static const struct {
 		uint8_t sc, dir;
@@ -528,7 +530,7 @@ static void test_data_every_syscall(void **state)
 	}
 }
 
-static void test_data_tls_flag_sticks(void **state)
+UNIT_TEST_FIXTURE(test_data_tls_flag_sticks, setup, teardown)
 {
 	struct fixture *f = *state;
 
@@ -545,7 +547,7 @@ static void test_data_tls_flag_sticks(void **state)
 	assert_int_equal(f->nsniffs, 1); /* decided on the first bytes only */
 }
 
-static void test_data_nothing_captured(void **state)
+UNIT_TEST_FIXTURE(test_data_nothing_captured, setup, teardown)
 {
 	struct fixture *f = *state;
 
@@ -564,7 +566,7 @@ static void test_data_nothing_captured(void **state)
 	assert_int_equal(f->calls[1].d.total, 65536);
 }
 
-static void test_data_longer_record_than_captured(void **state)
+UNIT_TEST_FIXTURE(test_data_longer_record_than_captured, setup, teardown)
 {
 	struct fixture *f = *state;
 
@@ -580,7 +582,7 @@ static void test_data_longer_record_than_captured(void **state)
 
 /* ---- close ---- */
 
-static void test_close(void **state)
+UNIT_TEST_FIXTURE(test_close, setup, teardown)
 {
 	struct fixture *f = *state;
 	const struct call *k;
@@ -609,7 +611,7 @@ static void test_close(void **state)
 	assert_int_equal(nconns(f), 0);
 }
 
-static void test_close_without_protocol(void **state)
+UNIT_TEST_FIXTURE(test_close_without_protocol, setup, teardown)
 {
 	struct fixture *f = *state;
 
@@ -622,7 +624,7 @@ static void test_close_without_protocol(void **state)
 	assert_int_equal(nconns(f), 0);
 }
 
-static void test_close_ordering(void **state)
+UNIT_TEST_FIXTURE(test_close_ordering, setup, teardown)
 {
 	static const struct {
 		enum call_kind kind;
@@ -678,7 +680,7 @@ static void assert_refused(struct fixture *f, int ret, uint64_t conns_before)
 	assert_int_equal(nconns(f), conns_before);
 }
 
-static void test_null_and_empty(void **state)
+UNIT_TEST_FIXTURE(test_null_and_empty, setup, teardown)
 {
 	struct fixture *f = *state;
 
@@ -686,7 +688,7 @@ static void test_null_and_empty(void **state)
 	assert_refused(f, decode_exact(f, 0), 0);
 }
 
-static void test_truncated_header(void **state)
+UNIT_TEST_FIXTURE(test_truncated_header, setup, teardown)
 {
 	struct fixture *f = *state;
 	size_t n;
@@ -701,7 +703,7 @@ static void test_truncated_header(void **state)
 	}
 }
 
-static void test_truncated_open(void **state)
+UNIT_TEST_FIXTURE(test_truncated_open, setup, teardown)
 {
 	struct fixture *f = *state;
 	size_t n;
@@ -714,7 +716,7 @@ static void test_truncated_open(void **state)
 	assert_int_equal(nconns(f), 1);
 }
 
-static void test_truncated_data(void **state)
+UNIT_TEST_FIXTURE(test_truncated_data, setup, teardown)
 {
 	static const char req[] = "GET /truncated HTTP/1.1\r\nHost: h\r\n\r\n";
 	struct fixture *f = *state;
@@ -743,7 +745,7 @@ static void test_truncated_data(void **state)
 	assert_memory_equal(f->calls[0].bytes, pattern, SOCK_CAPTURE_MAX);
 }
 
-static void test_truncated_close(void **state)
+UNIT_TEST_FIXTURE(test_truncated_close, setup, teardown)
 {
 	struct fixture *f = *state;
 	size_t n;
@@ -763,7 +765,7 @@ static void test_truncated_close(void **state)
 	assert_int_equal(f->calls[0].kind, CALL_CLOSE);
 }
 
-static void test_data_claims_more_than_present(void **state)
+UNIT_TEST_FIXTURE(test_data_claims_more_than_present, setup, teardown)
 {
 	struct fixture *f = *state;
 
@@ -778,7 +780,7 @@ static void test_data_claims_more_than_present(void **state)
 	assert_refused(f, decode_exact(f, SOCK_DATA_HDR_SIZE + 8), 0);
 }
 
-static void test_data_captured_more_than_moved(void **state)
+UNIT_TEST_FIXTURE(test_data_captured_more_than_moved, setup, teardown)
 {
 	struct fixture *f = *state;
 
@@ -789,7 +791,7 @@ static void test_data_captured_more_than_moved(void **state)
 	assert_refused(f, decode_exact(f, data_size(f)), 0);
 }
 
-static void test_data_bad_direction(void **state)
+UNIT_TEST_FIXTURE(test_data_bad_direction, setup, teardown)
 {
 	static const uint8_t dirs[] = { 2, 3, 0x80, 0xff };
 	struct fixture *f = *state;
@@ -801,7 +803,7 @@ static void test_data_bad_direction(void **state)
 	}
 }
 
-static void test_unknown_type(void **state)
+UNIT_TEST_FIXTURE(test_unknown_type, setup, teardown)
 {
 	static const uint32_t types[] = {
 		0,
@@ -827,38 +829,4 @@ static void test_unknown_type(void **state)
 	}
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_open_ipv4_connected, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_open_ipv4_accepted, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_open_role_unknown, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_open_ipv6, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_open_unix, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_open_unknown_family, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_open_again_replaces_meta, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_data_ingress, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_data_egress_partial_capture, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_data_every_syscall, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_data_tls_flag_sticks, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_data_nothing_captured, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_data_longer_record_than_captured, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_close, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_close_without_protocol, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_close_ordering, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_null_and_empty, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_truncated_header, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_truncated_open, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_truncated_data, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_truncated_close, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_data_claims_more_than_present, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_data_captured_more_than_moved, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_data_bad_direction, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unknown_type, setup, teardown),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_MAIN(NULL, NULL)

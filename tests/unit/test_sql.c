@@ -8,6 +8,8 @@
 
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include "protocols/sql.h"
 
 struct redact_case {
@@ -43,7 +45,7 @@ static void run_redact(const struct redact_case *c, size_t n)
 }
 
 /* The examples the exporter's documentation gives. */
-static void test_redact_examples(void **state)
+UNIT_TEST(test_redact_examples)
 {
 	static const struct redact_case cases[] = {
 		{ "SELECT * FROM users WHERE name = 'bob' AND id = 42",
@@ -65,7 +67,7 @@ static void test_redact_examples(void **state)
 	run_redact(cases, N(cases));
 }
 
-static void test_redact_strings(void **state)
+UNIT_TEST(test_redact_strings)
 {
 	static const struct redact_case cases[] = {
 		{ "'a'", "?" },
@@ -104,7 +106,7 @@ static void test_redact_strings(void **state)
 	run_redact(cases, N(cases));
 }
 
-static void test_redact_dollar(void **state)
+UNIT_TEST(test_redact_dollar)
 {
 	static const struct redact_case cases[] = {
 		{ "$$a$$", "?" },
@@ -134,7 +136,7 @@ static void test_redact_dollar(void **state)
 	run_redact(cases, N(cases));
 }
 
-static void test_redact_numbers(void **state)
+UNIT_TEST(test_redact_numbers)
 {
 	static const struct redact_case cases[] = {
 		{ "42", "?" },
@@ -172,7 +174,7 @@ static void test_redact_numbers(void **state)
 	run_redact(cases, N(cases));
 }
 
-static void test_redact_identifiers(void **state)
+UNIT_TEST(test_redact_identifiers)
 {
 	static const struct redact_case cases[] = {
 		{ "t1", "t1" },
@@ -195,7 +197,7 @@ static void test_redact_identifiers(void **state)
 	run_redact(cases, N(cases));
 }
 
-static void test_redact_comments(void **state)
+UNIT_TEST(test_redact_comments)
 {
 	static const struct redact_case cases[] = {
 		{ "a -- c\nb", "a  \nb" },
@@ -218,7 +220,7 @@ static void test_redact_comments(void **state)
 	run_redact(cases, N(cases));
 }
 
-static void test_redact_nul_and_edges(void **state)
+UNIT_TEST(test_redact_nul_and_edges)
 {
 	static const char with_nul[] = "SELECT 1\0 'x' SECRET";
 	char out[64], one[1];
@@ -243,7 +245,7 @@ static bool has_any(const char *s, const char *set)
 
 /* Inputs cut at every length: nothing of a literal or comment ever shows. The marker letters
  * Z and q occur nowhere but inside literals and comments. */
-static void test_redact_cut_inputs(void **state)
+UNIT_TEST(test_redact_cut_inputs)
 {
 	static const char *const stmts[] = {
 		("SELECT 'ZqZq''Zq', E'Zq\\'Zq\\\\', $$Zq$$, $t$Zq$t$, U&'Zq', X'Zq', B'Zq', "
@@ -282,7 +284,7 @@ static bool on_boundary(const char *s, size_t i)
 }
 
 /* Every output size: the longest prefix of the full output that ends between characters. */
-static void test_redact_out_sizes(void **state)
+UNIT_TEST(test_redact_out_sizes)
 {
 	static const char *const stmts[] = {
 		"SELECT \"été\", 名前 FROM t WHERE x = 'ö' AND y = 𝄞1",
@@ -313,7 +315,7 @@ static void test_redact_out_sizes(void **state)
 }
 
 /* A character that the input cuts short is not copied either. */
-static void test_redact_cut_utf8(void **state)
+UNIT_TEST(test_redact_cut_utf8)
 {
 	(void)state;
 	check_redact("SELECT é", strlen("SELECT é") - 1, "SELECT ");
@@ -354,7 +356,7 @@ static void run_summary(const struct summary_case *c, size_t n)
 }
 
 /* What pgbench's TPC-B-like script sends. */
-static void test_summary_pgbench(void **state)
+UNIT_TEST(test_summary_pgbench)
 {
 	static const struct summary_case cases[] = {
 		{ "BEGIN;", "BEGIN", "" },
@@ -381,7 +383,7 @@ static void test_summary_pgbench(void **state)
 	run_summary(cases, N(cases));
 }
 
-static void test_summary_op(void **state)
+UNIT_TEST(test_summary_op)
 {
 	static const struct summary_case cases[] = {
 		{ "end", "END", "" },
@@ -440,7 +442,7 @@ static void test_summary_op(void **state)
 	run_summary(cases, N(cases));
 }
 
-static void test_summary_select(void **state)
+UNIT_TEST(test_summary_select)
 {
 	static const struct summary_case cases[] = {
 		{ "SELECT * FROM users", "SELECT", "users" },
@@ -516,7 +518,7 @@ static void test_summary_select(void **state)
 	run_summary(cases, N(cases));
 }
 
-static void test_summary_dml(void **state)
+UNIT_TEST(test_summary_dml)
 {
 	static const struct summary_case cases[] = {
 		{ "INSERT INTO t VALUES (1)", "INSERT", "t" },
@@ -545,7 +547,7 @@ static void test_summary_dml(void **state)
 	run_summary(cases, N(cases));
 }
 
-static void test_summary_ddl(void **state)
+UNIT_TEST(test_summary_ddl)
 {
 	static const struct summary_case cases[] = {
 		{ "TRUNCATE t", "TRUNCATE", "t" },
@@ -592,7 +594,7 @@ static void test_summary_ddl(void **state)
 	run_summary(cases, N(cases));
 }
 
-static void test_summary_with(void **state)
+UNIT_TEST(test_summary_with)
 {
 	static const struct summary_case cases[] = {
 		{ "WITH x AS (SELECT * FROM a) SELECT * FROM x", "SELECT", "x" },
@@ -629,7 +631,7 @@ static void test_summary_with(void **state)
 	run_summary(cases, N(cases));
 }
 
-static void test_summary_edges(void **state)
+UNIT_TEST(test_summary_edges)
 {
 	static const char with_nul[] = "SELECT * FROM t\0 JOIN u";
 	char name[200], sql[256];
@@ -678,27 +680,4 @@ static void test_summary_edges(void **state)
 	}
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_redact_examples),
-		cmocka_unit_test(test_redact_strings),
-		cmocka_unit_test(test_redact_dollar),
-		cmocka_unit_test(test_redact_numbers),
-		cmocka_unit_test(test_redact_identifiers),
-		cmocka_unit_test(test_redact_comments),
-		cmocka_unit_test(test_redact_nul_and_edges),
-		cmocka_unit_test(test_redact_cut_inputs),
-		cmocka_unit_test(test_redact_out_sizes),
-		cmocka_unit_test(test_redact_cut_utf8),
-		cmocka_unit_test(test_summary_pgbench),
-		cmocka_unit_test(test_summary_op),
-		cmocka_unit_test(test_summary_select),
-		cmocka_unit_test(test_summary_dml),
-		cmocka_unit_test(test_summary_ddl),
-		cmocka_unit_test(test_summary_with),
-		cmocka_unit_test(test_summary_edges),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_MAIN(NULL, NULL)

@@ -7,6 +7,8 @@
 
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
@@ -106,14 +108,14 @@ static int group_setup(void **state)
 	return prctl(PR_SET_CHILD_SUBREAPER, 1) ? -1 : 0;
 }
 
-static void test_exe_name(void **state)
+UNIT_TEST(test_exe_name)
 {
 	(void)state;
 	/* what the Makefile names both builds of this test */
 	assert_string_equal(exe_name, "test_targets");
 }
 
-static void test_add_get(void **state)
+UNIT_TEST(test_add_get)
 {
 	uint32_t me = (uint32_t)getpid();
 	struct targets *t = targets_new(NULL, 10);
@@ -146,7 +148,7 @@ static void test_add_get(void **state)
 
 /* kill(0, 0) means "my process group", which always exists, and a pid above INT_MAX turns
  * negative (a process group; -1 is every process): neither is a process to watch (-ESRCH). */
-static void test_add_pid_zero(void **state)
+UNIT_TEST(test_add_pid_zero)
 {
 	struct targets *t = targets_new(NULL, 10);
 	int zero, max;
@@ -170,7 +172,7 @@ static void test_add_pid_zero(void **state)
 	assert_false(got);
 }
 
-static void test_service_override(void **state)
+UNIT_TEST(test_service_override)
 {
 	uint32_t me = (uint32_t)getpid();
 	struct targets *t = targets_new("checkout", 10);
@@ -213,7 +215,7 @@ static void *thread_main(void *arg)
 	return NULL;
 }
 
-static void test_tgid_of(void **state)
+UNIT_TEST(test_tgid_of)
 {
 	struct thread_arg a = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, false };
 	pthread_t th;
@@ -239,7 +241,7 @@ static void test_tgid_of(void **state)
 	assert_int_equal(targets_tgid_of(NO_PID), NO_PID);
 }
 
-static void test_descendants(void **state)
+UNIT_TEST(test_descendants)
 {
 	uint32_t out[16];
 	int fds[2];
@@ -287,7 +289,7 @@ static void test_descendants(void **state)
 	assert_int_equal(targets_descendants((uint32_t)getpid(), out, 16), 0);
 }
 
-static void test_note(void **state)
+UNIT_TEST(test_note)
 {
 	struct targets *t = targets_new(NULL, 10);
 	const struct proc_info *p;
@@ -327,7 +329,7 @@ static void test_note(void **state)
 	kill_and_wait(child);
 }
 
-static void test_get_learns(void **state)
+UNIT_TEST(test_get_learns)
 {
 	struct targets *t = targets_new(NULL, 10);
 	pid_t child = spawn_sleeper();
@@ -345,7 +347,7 @@ static void test_get_learns(void **state)
 	kill_and_wait(child);
 }
 
-static void test_remove(void **state)
+UNIT_TEST(test_remove)
 {
 	uint32_t me = (uint32_t)getpid(), pids[4];
 	struct targets *t = targets_new(NULL, 10);
@@ -383,7 +385,7 @@ static void test_remove(void **state)
 	kill_and_wait(child);
 }
 
-static void test_graveyard_cap(void **state)
+UNIT_TEST(test_graveyard_cap)
 {
 	struct targets *t = targets_new(NULL, 10);
 	uint32_t i;
@@ -406,7 +408,7 @@ static void test_graveyard_cap(void **state)
 	targets_free(t);
 }
 
-static void test_route_cap(void **state)
+UNIT_TEST(test_route_cap)
 {
 	uint32_t me = (uint32_t)getpid();
 	struct targets *t = targets_new(NULL, 2);
@@ -478,7 +480,7 @@ static bool reaped_has(const struct reaped *r, uint32_t pid)
 	return false;
 }
 
-static void test_reap(void **state)
+UNIT_TEST(test_reap)
 {
 	struct reaped r = { 0 };
 	uint32_t me = (uint32_t)getpid();
@@ -534,16 +536,4 @@ static void test_reap(void **state)
 	kill_and_wait(alive);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_exe_name),     cmocka_unit_test(test_add_get),
-		cmocka_unit_test(test_add_pid_zero), cmocka_unit_test(test_service_override),
-		cmocka_unit_test(test_tgid_of),	     cmocka_unit_test(test_descendants),
-		cmocka_unit_test(test_note),	     cmocka_unit_test(test_get_learns),
-		cmocka_unit_test(test_remove),	     cmocka_unit_test(test_graveyard_cap),
-		cmocka_unit_test(test_route_cap),    cmocka_unit_test(test_reap),
-	};
-
-	return cmocka_run_group_tests(tests, group_setup, NULL);
-}
+UNIT_MAIN(group_setup, NULL)

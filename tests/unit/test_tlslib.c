@@ -21,6 +21,8 @@
 
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include "process/procfs.h"
 #include "process/tlslib.h"
 
@@ -28,7 +30,7 @@
 
 /* ---- /proc/PID/maps lines ---- */
 
-static void test_maps_exec_line(void **state)
+UNIT_TEST(test_maps_exec_line)
 {
 	char line[] = "7f3a1c022000-7f3a1c1b7000 r-xp 00022000 fe:01 1835045"
 		      "                    /usr/lib/x86_64-linux-gnu/libc.so.6\n";
@@ -63,7 +65,7 @@ static void test_maps_exec_line(void **state)
 }
 
 /* Only the x bit decides what gets probed: code is never in a mapping without it. */
-static void test_maps_permissions(void **state)
+UNIT_TEST(test_maps_permissions)
 {
 	static const struct {
 		const char *perms;
@@ -87,7 +89,7 @@ static void test_maps_permissions(void **state)
 	}
 }
 
-static void test_maps_anonymous_and_special(void **state)
+UNIT_TEST(test_maps_anonymous_and_special)
 {
 	/* the kernel pads anonymous lines with spaces to where a path would start */
 	char anon[] = "7ffd2c3a1000-7ffd2c3c2000 rw-p 00000000 00:00 0                          \n";
@@ -114,7 +116,7 @@ static void test_maps_anonymous_and_special(void **state)
 
 /* Paths run to the end of the line and may hold spaces; the kernel marks files unlinked
  * since they were mapped (an upgrade replaced the library) with " (deleted)". */
-static void test_maps_paths(void **state)
+UNIT_TEST(test_maps_paths)
 {
 	char spaces[] = "7f0000000000-7f0000001000 r-xp 00001000 08:01 77 /opt/my app/lib ssl.so\n";
 	char deleted[] = "7f0000000000-7f0000001000 r-xp 00001000 08:01 77 "
@@ -152,7 +154,7 @@ static void test_maps_paths(void **state)
 }
 
 /* The newline fgets() leaves is not part of the path (or open() fails on every file). */
-static void test_maps_newline(void **state)
+UNIT_TEST(test_maps_newline)
 {
 	char line[] = "400000-452000 r-xp 00000000 08:01 1234 /usr/bin/true\n";
 	struct maps_entry e;
@@ -164,7 +166,7 @@ static void test_maps_newline(void **state)
 	assert_true(e.start == 0x400000 && e.end == 0x452000);
 }
 
-static void test_maps_malformed(void **state)
+UNIT_TEST(test_maps_malformed)
 {
 	static const char *const bad[] = {
 		"",
@@ -590,7 +592,7 @@ static const struct syn_sym openssl_syms[] = {
 	{ "malloc", .undef = true },
 };
 
-static void test_synth_openssl(void **state)
+UNIT_TEST(test_synth_openssl)
 {
 	struct syn_opts o = { openssl_syms, sizeof(openssl_syms) / sizeof(openssl_syms[0]),
 			      .build_id_len = 20 };
@@ -628,7 +630,7 @@ static void test_synth_openssl(void **state)
 	assert_true(info.offset[TLS_SYM_SSL_READ] == SYN_TEXT + 0x10);
 }
 
-static void test_synth_gnutls(void **state)
+UNIT_TEST(test_synth_gnutls)
 {
 	const struct syn_sym *syms = SYN({ "gnutls_record_recv", 0x10 },
 					 { "gnutls_record_send", 0x20 }, { "gnutls_deinit", 0x30 },
@@ -653,7 +655,7 @@ static void test_synth_gnutls(void **state)
 /* A libpq function that starts with a mov to a register its hook does not read, then a jump,
  * is hooked on the jump (emulated) rather than the mov (single-stepped); a mov to rdi or rsi,
  * a mov not followed by a jump, and PQsendPrepare (its hook reads rdx) keep their start. */
-static void test_synth_libpq_stub(void **state)
+UNIT_TEST(test_synth_libpq_stub)
 {
 	const struct syn_sym *syms = SYN({ "PQsendQuery", 0x10 }, { "PQsendQueryParams", 0x20 },
 					 { "PQsendPrepare", 0x30 }, { "PQsendQueryPrepared", 0x40 },
@@ -695,7 +697,7 @@ static void test_synth_libpq_stub(void **state)
 
 /* One of read/write makes the library; a compatibility layer carrying the other library's
  * names (GnuTLS's OpenSSL emulation, say) is hooked as what it really is. */
-static void test_synth_which_library(void **state)
+UNIT_TEST(test_synth_which_library)
 {
 	struct tls_elf_info info;
 	uint8_t img[4096];
@@ -734,7 +736,7 @@ static void test_synth_which_library(void **state)
 }
 
 /* Imports (nginx calling libssl) and data symbols are not code to hook. */
-static void test_synth_not_defined_functions(void **state)
+UNIT_TEST(test_synth_not_defined_functions)
 {
 	static const char blob[] = "ssl/record/rec_layer_s3.c\0OpenSSL 3.0.11 19 Sep 2023";
 	const struct syn_sym *syms = SYN({ "SSL_read", .undef = true },
@@ -755,7 +757,7 @@ static void test_synth_not_defined_functions(void **state)
 }
 
 /* TLS_LIB_NONE means nothing to hook: no offsets left over from half a library. */
-static void test_synth_none_has_no_offsets(void **state)
+UNIT_TEST(test_synth_none_has_no_offsets)
 {
 	const struct syn_sym *syms = SYN({ "SSL_free", 0x10 }, { "SSL_do_handshake", 0x18 },
 					 { "gnutls_deinit", 0x20 }, { "gnutls_handshake", 0x30 });
@@ -773,7 +775,7 @@ static void test_synth_none_has_no_offsets(void **state)
 /* OpenSSL linked in and stripped: no names at all, but libssl's source file names (from its
  * error records): ssl_lib.c and the record layer's. One alone is not enough, nor is the version
  * text (which a static link leaves out anyway). */
-static void test_synth_stripped_openssl(void **state)
+UNIT_TEST(test_synth_stripped_openssl)
 {
 	static const char both3[] = "../ssl/record/rec_layer_s3.c\0../ssl/ssl_lib.c";
 	static const char both11[] = "ssl/ssl_lib.c\0ssl/record/ssl3_record.c\0OpenSSL 1.1.1w";
@@ -827,7 +829,7 @@ static void test_synth_stripped_openssl(void **state)
 }
 
 /* Linkers write build-ids of other sizes too (--build-id=md5 or uuid: 16 bytes, 0xHEX: any). */
-static void test_synth_build_id_sizes(void **state)
+UNIT_TEST(test_synth_build_id_sizes)
 {
 	struct tls_elf_info info;
 	uint8_t img[4096];
@@ -851,7 +853,7 @@ static void test_synth_build_id_sizes(void **state)
 }
 
 /* Relocatable objects and core dumps hold no code at a file offset the kernel can probe. */
-static void test_synth_not_loadable(void **state)
+UNIT_TEST(test_synth_not_loadable)
 {
 	struct tls_elf_info info;
 	uint8_t img[4096];
@@ -870,7 +872,7 @@ static void test_synth_not_loadable(void **state)
 
 /* A segment that claims more file than there is (a truncated or forged file): an offset
  * beyond the end names no code in this file and must not be handed to the kernel. */
-static void test_synth_offset_past_end(void **state)
+UNIT_TEST(test_synth_offset_past_end)
 {
 	struct tls_elf_info info;
 	uint8_t img[4096];
@@ -906,7 +908,7 @@ static void assert_inside(const struct tls_elf_info *info, size_t len)
 }
 
 /* Every prefix of a small image: fails or answers within the bytes it was given. */
-static void test_synth_every_prefix(void **state)
+UNIT_TEST(test_synth_every_prefix)
 {
 	struct tls_elf_info info;
 	uint8_t img[4096];
@@ -932,7 +934,7 @@ static void test_synth_every_prefix(void **state)
 
 /* ---- the system's libraries ---- */
 
-static void test_libssl(void **state)
+UNIT_TEST(test_libssl)
 {
 	struct tls_elf_info info;
 	size_t len;
@@ -951,7 +953,7 @@ static void test_libssl(void **state)
 	free(img);
 }
 
-static void test_libgnutls(void **state)
+UNIT_TEST(test_libgnutls)
 {
 	struct tls_elf_info info;
 	size_t len;
@@ -971,7 +973,7 @@ static void test_libgnutls(void **state)
 
 /* libpq: its query, connect and finish calls found, and it is no TLS library (it imports
  * OpenSSL's names, it does not define them). */
-static void test_libpq(void **state)
+UNIT_TEST(test_libpq)
 {
 	struct tls_elf_info info;
 	size_t len;
@@ -1010,7 +1012,7 @@ static void assert_not_tls(const char *path)
 	free(img);
 }
 
-static void test_libc(void **state)
+UNIT_TEST(test_libc)
 {
 	(void)state;
 	assert_not_tls(LIBDIR "libc.so.6");
@@ -1018,14 +1020,14 @@ static void test_libc(void **state)
 
 /* libcrypto carries OpenSSL's version text and (3.0) "ssl/record/" paths, yet no SSL_read:
  * the stripped-OpenSSL guess must not fire on it, which its OPENSSL_ exports prevent. */
-static void test_libcrypto(void **state)
+UNIT_TEST(test_libcrypto)
 {
 	(void)state;
 	assert_not_tls(LIBDIR "libcrypto.so.3");
 }
 
 /* nginx imports SSL_read from libssl: a user of OpenSSL, not a copy of it. */
-static void test_nginx(void **state)
+UNIT_TEST(test_nginx)
 {
 	(void)state;
 	assert_not_tls("/usr/sbin/nginx");
@@ -1033,7 +1035,7 @@ static void test_nginx(void **state)
 
 /* ---- what is not an ELF file, or only part of one ---- */
 
-static void test_garbage(void **state)
+UNIT_TEST(test_garbage)
 {
 	static const char text[] = "not an elf";
 	struct tls_elf_info info;
@@ -1075,7 +1077,7 @@ static void test_garbage(void **state)
 }
 
 /* What a file being written (or cut by a full disk) looks like. */
-static void test_libssl_truncated(void **state)
+UNIT_TEST(test_libssl_truncated)
 {
 	static const size_t heads[] = { 10, 52, 64, 4096 };
 	struct tls_elf_info info;
@@ -1099,35 +1101,4 @@ static void test_libssl_truncated(void **state)
 	free(img);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_maps_exec_line),
-		cmocka_unit_test(test_maps_permissions),
-		cmocka_unit_test(test_maps_anonymous_and_special),
-		cmocka_unit_test(test_maps_paths),
-		cmocka_unit_test(test_maps_newline),
-		cmocka_unit_test(test_maps_malformed),
-		cmocka_unit_test(test_synth_openssl),
-		cmocka_unit_test(test_synth_gnutls),
-		cmocka_unit_test(test_synth_which_library),
-		cmocka_unit_test(test_synth_not_defined_functions),
-		cmocka_unit_test(test_synth_none_has_no_offsets),
-		cmocka_unit_test(test_synth_stripped_openssl),
-		cmocka_unit_test(test_synth_build_id_sizes),
-		cmocka_unit_test(test_synth_not_loadable),
-		cmocka_unit_test(test_synth_offset_past_end),
-		cmocka_unit_test(test_synth_every_prefix),
-		cmocka_unit_test(test_libssl),
-		cmocka_unit_test(test_libgnutls),
-		cmocka_unit_test(test_libpq),
-		cmocka_unit_test(test_synth_libpq_stub),
-		cmocka_unit_test(test_libc),
-		cmocka_unit_test(test_libcrypto),
-		cmocka_unit_test(test_nginx),
-		cmocka_unit_test(test_garbage),
-		cmocka_unit_test(test_libssl_truncated),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_MAIN(NULL, NULL)
