@@ -55,13 +55,18 @@ int kernel_check_btf(void)
 	return -ENOENT;
 }
 
+/* libbpf looks under debugfs first, then /sys/kernel/tracing */
+static bool tracefs_mounted(void)
+{
+	return access("/sys/kernel/debug/tracing/events", F_OK) == 0 ||
+	       access("/sys/kernel/tracing/events", F_OK) == 0;
+}
+
 int kernel_ensure_tracefs(void)
 {
 	int err;
 
-	/* libbpf looks under debugfs first, then /sys/kernel/tracing */
-	if (access("/sys/kernel/debug/tracing/events", F_OK) == 0 ||
-	    access("/sys/kernel/tracing/events", F_OK) == 0)
+	if (tracefs_mounted())
 		return 0;
 	if (mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, NULL) == 0) {
 		log_info("mounted tracefs at /sys/kernel/tracing");
@@ -203,10 +208,7 @@ void kernel_probe_features(struct kernel_features *kf, const char *hide)
 			   : try_attach(BPF_PROG_TYPE_TRACING, BPF_TRACE_RAW_TP, btf_tp, NULL);
 	kf->err[KERNEL_RAW_TP] =
 		try_attach(BPF_PROG_TYPE_RAW_TRACEPOINT, 0, 0, "sched_process_exit");
-	kf->err[KERNEL_TP] = access("/sys/kernel/tracing/events", F_OK) == 0 ||
-					     access("/sys/kernel/debug/tracing/events", F_OK) == 0
-				     ? 0
-				     : -ENOENT;
+	kf->err[KERNEL_TP] = tracefs_mounted() ? 0 : -ENOENT;
 	kf->err[KERNEL_FENTRY] =
 		btf_fn < 0 ? btf_fn
 			   : try_attach(BPF_PROG_TYPE_TRACING, BPF_TRACE_FENTRY, btf_fn, NULL);
