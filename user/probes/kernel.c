@@ -153,23 +153,12 @@ const char *kernel_feature_name(enum kernel_feature f)
 	return f < KERNEL_FEATURE__COUNT ? feature_names[f] : "?";
 }
 
-/* Whether the comma-separated list names f. */
-static bool listed(const char *list, const char *name)
-{
-	size_t n = strlen(name);
-	const char *p;
-
-	for (p = list; p && *p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL)
-		if (!strncmp(p, name, n) && (p[n] == ',' || p[n] == '\0'))
-			return true;
-	return false;
-}
-
-int kernel_hide_check(const char *hide, char *err, size_t errlen)
+int kernel_hide_parse(const char *hide, unsigned int *mask, char *err, size_t errlen)
 {
 	const char *p = hide;
 	size_t i;
 
+	*mask = 0;
 	while (p && *p) {
 		size_t n = strcspn(p, ",");
 
@@ -183,6 +172,7 @@ int kernel_hide_check(const char *hide, char *err, size_t errlen)
 				 (int)n, p);
 			return -EINVAL;
 		}
+		*mask |= 1u << i;
 		p += n;
 		if (*p)
 			p++;
@@ -190,7 +180,7 @@ int kernel_hide_check(const char *hide, char *err, size_t errlen)
 	return 0;
 }
 
-void kernel_probe_features(struct kernel_features *kf, const char *hide)
+void kernel_probe_features(struct kernel_features *kf, unsigned int hide)
 {
 	/* the kernel's BTF, parsed once for both ids (each parse is megabytes of heap) */
 	struct btf *vmlinux = btf__load_vmlinux_btf();
@@ -215,7 +205,7 @@ void kernel_probe_features(struct kernel_features *kf, const char *hide)
 	kf->err[KERNEL_KPROBE] = try_pmu("kprobe", "vfs_read");
 	kf->err[KERNEL_UPROBE] = try_pmu("uprobe", NULL);
 	for (i = 0; i < KERNEL_FEATURE__COUNT; i++) {
-		if (!kf->err[i] && listed(hide, feature_names[i])) {
+		if (!kf->err[i] && (hide & (1u << i))) {
 			kf->err[i] = -ENOTSUP; /* OBSPROBE_HIDE_KERNEL_FEATURES: tests' fallbacks */
 			kf->hidden[i] = true;
 		}

@@ -36,13 +36,14 @@ struct kernel_features {
 /*
  * Asks the running kernel, by loading and attaching a no-op program for a moment, which hooks
  * it offers (tp_btf on sched_process_exit, raw_tp on the same, fentry on vfs_read; the kprobe
- * PMU taking a probe on vfs_read; the uprobe PMU; tracefs). hide (may be NULL) names features
- * to report missing anyway, comma-separated: the fallbacks then run on a kernel that has
- * everything (OBSPROBE_HIDE_KERNEL_FEATURES, for tests). Quiet: the caller silences libbpf.
+ * PMU taking a probe on vfs_read; the uprobe PMU; tracefs). hide: features (bit 1 << feature)
+ * to report missing anyway, so that the fallbacks run on a kernel that has everything
+ * (OBSPROBE_HIDE_KERNEL_FEATURES, for tests). Quiet: the caller silences libbpf.
  */
-void kernel_probe_features(struct kernel_features *kf, const char *hide);
+void kernel_probe_features(struct kernel_features *kf, unsigned int hide);
 const char *kernel_feature_name(enum kernel_feature f);
-/* 0 when every name in the comma-separated list hide is a feature; else -EINVAL and a message. */
-int kernel_hide_check(const char *hide, char *err, size_t errlen);
+/* The comma-separated feature names of hide (NULL: none) as bits 1 << feature in *mask: 0, or
+ * -EINVAL and a message naming what is not a feature. */
+int kernel_hide_parse(const char *hide, unsigned int *mask, char *err, size_t errlen);
 
 #endif /* OBSPROBE_KERNEL_H */

@@ -40,14 +40,15 @@ static bool kernel_known;
 int probe_kernel_init(const char *hide)
 {
 	char line[256];
+	unsigned int mask;
 	size_t i, len = 0;
 
-	if (kernel_hide_check(hide, line, sizeof(line))) {
+	if (kernel_hide_parse(hide, &mask, line, sizeof(line))) {
 		log_err("OBSPROBE_HIDE_KERNEL_FEATURES: %s", line);
 		return -EINVAL;
 	}
 	probe_log_silence(true);
-	kernel_probe_features(&kernel, hide);
+	kernel_probe_features(&kernel, mask);
 	probe_log_silence(false);
 	kernel_known = true;
 	for (i = 0; i < KERNEL_FEATURE__COUNT; i++) {
