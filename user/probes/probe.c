@@ -37,6 +37,12 @@ void probe_log_silence(bool on)
 static struct kernel_features kernel;
 static bool kernel_known;
 
+/* Why this kernel does not offer feature k, for messages: "hidden", or the failed step's error. */
+static const char *why_not(enum kernel_feature k)
+{
+	return kernel.hidden[k] ? "hidden" : strerror(-kernel.err[k]);
+}
+
 int probe_kernel_init(const char *hide)
 {
 	char line[256];
@@ -58,11 +64,9 @@ int probe_kernel_init(const char *hide)
 
 		if (kernel.has[i])
 			len += (size_t)snprintf(line + len, room, "%s%s yes", sep, name);
-		else if (kernel.hidden[i])
-			len += (size_t)snprintf(line + len, room, "%s%s no (hidden)", sep, name);
 		else
 			len += (size_t)snprintf(line + len, room, "%s%s no (%s)", sep, name,
-						strerror(-kernel.err[i]));
+						why_not(i));
 	}
 	log_info("kernel hooks: %s", line);
 	return 0;
@@ -170,9 +174,8 @@ static int choose_variants(struct bpf_object *obj, const struct probe_load_opts 
 					"%s%s: %s", wl ? ", " : "",
 					k < KERNEL_FEATURE__COUNT ? kernel_feature_name(k)
 								  : "unknown",
-					k == KERNEL_FEATURE__COUNT ? "not a kind obsprobe knows"
-					: kf->hidden[k]		   ? "hidden"
-								   : strerror(-kf->err[k]));
+					k < KERNEL_FEATURE__COUNT ? why_not(k)
+								  : "not a kind obsprobe knows");
 			}
 			log_err("%s: this kernel offers no hook for %.*s (%s)", o->name,
 				(int)base_len(name), name, why);
