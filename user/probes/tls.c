@@ -87,7 +87,9 @@ static void file_set_free(struct file_set *set)
 	}
 }
 
-static const struct probe_load_opts tls_load = { "tls", "the mmap tracepoint", false };
+/* attaching places the mmap tracepoint only: libbpf leaves bare SEC("uprobe") programs alone,
+ * and they go on libraries as they are found */
+static const struct probe_load_opts tls_load = { "tls", "the mmap tracepoint", true };
 
 /* The calls in flight, which the sock object's syscall programs complete. */
 static int share_tls_calls(struct tls_bpf *skel, const struct sock_bpf *sock)
@@ -119,12 +121,6 @@ struct tls_probe *tls_probe_start(struct proc_bpf *owner, struct sock_bpf *sock,
 				    share_tls_calls(skel, sock)));
 	if (!tp->skel)
 		goto fail;
-	/* the tracepoint only: uprobes go on libraries as they are found */
-	tp->skel->links.sys_exit_mmap = bpf_program__attach(tp->skel->progs.sys_exit_mmap);
-	if (!tp->skel->links.sys_exit_mmap) {
-		log_err("cannot attach the mmap tracepoint: %s", strerror(errno));
-		goto fail;
-	}
 	return tp;
 fail:
 	tls_probe_destroy(tp);
