@@ -49,7 +49,6 @@ typedef Opentelemetry__Proto__Collector__Metrics__V1__ExportMetricsServiceReques
 
 #define ARENA_CHUNK 65536
 #define SVC_LABEL "service_name"	      /* service.name as Prometheus reads it */
-#define OVERFLOW_LABEL "otel_metric_overflow" /* the registry's overflow series */
 
 static const AnyValue anyvalue_init = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__INIT;
 static const KeyValue keyvalue_init = OPENTELEMETRY__PROTO__COMMON__V1__KEY_VALUE__INIT;
@@ -752,7 +751,7 @@ static void collect_series(void *ctx, const struct metric_family_def *def,
 		if (key_is(l->key, SVC_LABEL))
 			continue;
 		/* The SDKs' overflow attribute is the boolean otel.metric.overflow. */
-		if (key_is(l->key, OVERFLOW_LABEL))
+		if (key_is(l->key, METRICS_OVERFLOW_LABEL))
 			kv = kv_bool(c->a, "otel.metric.overflow", true);
 		else
 			kv = kv_label(c->a, l);

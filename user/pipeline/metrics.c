@@ -17,8 +17,7 @@
 
 /* The OpenTelemetry SDK's default cardinality limit; used when metrics_new() is given 0. */
 #define METRICS_DEFAULT_MAX_SERIES 2000
-#define OVERFLOW_LABEL "otel_metric_overflow"
-#define OVERFLOW_KEY OVERFLOW_LABEL "=\"true\""
+#define OVERFLOW_KEY METRICS_OVERFLOW_LABEL "=\"true\""
 #define OVERFLOW_OTEL_LABEL "otel.metric.overflow"
 #define OTEL_NAME_MAX 255
 #define OTEL_UNIT_MAX 63
@@ -401,7 +400,7 @@ static bool reserved_label(const char *key)
 	 * otel_metric_overflow to the overflow series, which must stay unique. Checked as
 	 * Prometheus reads the key, so that "otel.metric.overflow" is refused too. */
 	return (key[0] == '_' && prom_char(key[1]) == '_') || !prom_key_cmp(key, "le") ||
-	       !prom_key_cmp(key, "quantile") || !prom_key_cmp(key, OVERFLOW_LABEL);
+	       !prom_key_cmp(key, "quantile") || !prom_key_cmp(key, METRICS_OVERFLOW_LABEL);
 }
 
 static void put_prom_key(struct strbuf *sb, const char *key)

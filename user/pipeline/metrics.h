@@ -53,6 +53,8 @@ struct metrics;
 /* Where exporters count the measurements each family diverted to its overflow series; no
  * family may be registered under this name. */
 #define METRICS_OVERFLOW_FAMILY "obsprobe_metric_series_overflow_total"
+/* The only label of a family's overflow series (as Prometheus reads otel.metric.overflow). */
+#define METRICS_OVERFLOW_LABEL "otel_metric_overflow"
 
 /* max_series: per family; a label set beyond it is recorded in one overflow series whose only
  * label is otel.metric.overflow="true" (otel_metric_overflow in Prometheus), and counted in
