@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * TLS plaintext where the application hands it to its TLS library: uprobes on OpenSSL's
- * SSL_read/SSL_write (and the _ex forms) and GnuTLS's gnutls_record_recv/send. The entry
+ * SSL_read/SSL_write (and the _ex forms, or the internal worker both forms call, whose first
+ * instruction the kernel emulates: user/process/tlslib.h) and GnuTLS's
+ * gnutls_record_recv/send. The entry
  * program remembers the buffer; the socket syscall the library makes inside the call names the
  * connection (sock.bpf.c fills tls_calls.conn_id); the return program sends the bytes the call
  * really moved. A call served from the library's buffer makes no syscall: the session's last
@@ -101,8 +103,8 @@ static __always_inline __u64 call_bytes(const struct tls_call *c, long rc)
 	switch (c->kind) {
 	case TLS_RET_INT: /* an int: the upper half of the register is not part of it */
 		return (int)rc > 0 ? (__u64)(int)rc : 0;
-	case TLS_RET_EX:
-		if ((int)rc != 1 || !c->out_len)
+	case TLS_RET_EX: /* SSL_read_ex returns 1; the worker it shares with SSL_read, > 0 */
+		if ((int)rc <= 0 || !c->out_len)
 			return 0;
 		if (bpf_probe_read_user(&n, sizeof(n), (const void *)c->out_len))
 			count_drop(OBS_DROP_READ_FAULT);

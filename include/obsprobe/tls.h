@@ -16,7 +16,7 @@
 /* How a hooked function reports the bytes it moved. */
 enum tls_ret_kind {
 	TLS_RET_INT = 1,   /* int SSL_read/SSL_write(ssl, buf, num): bytes, or <= 0 */
-	TLS_RET_EX = 2,	   /* int SSL_read_ex/SSL_write_ex(ssl, buf, num, size_t *n): 1 and *n */
+	TLS_RET_EX = 2,	   /* int SSL_read_ex/SSL_write_ex(ssl, buf, num, size_t *n): > 0 and *n */
 	TLS_RET_SSIZE = 3, /* ssize_t gnutls_record_recv/send(session, data, size) */
 	TLS_HANDSHAKE = 4, /* SSL_do_handshake(ssl), gnutls_handshake(session): no data; its
 			    * socket I/O names the session's connection before the first read,

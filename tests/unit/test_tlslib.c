@@ -653,7 +653,7 @@ UNIT_TEST(test_synth_gnutls)
 }
 
 /* A libpq function that starts with a mov to a register its hook does not read, then a jump,
- * is hooked on the jump (emulated) rather than the mov (single-stepped); a mov to rdi or rsi,
+ * is probed on the jump (emulated) rather than the mov (single-stepped); a mov to rdi or rsi,
  * a mov not followed by a jump, and PQsendPrepare (its hook reads rdx) keep their start. */
 UNIT_TEST(test_synth_libpq_stub)
 {
@@ -678,11 +678,18 @@ UNIT_TEST(test_synth_libpq_stub)
 	assert_int_equal(inspect(img, len, &info), 0);
 	assert_true(info.libpq);
 	assert_int_equal(info.lib, TLS_LIB_NONE);
-	assert_true(info.offset[TLS_SYM_PQ_SEND_QUERY] == SYN_TEXT + 0x15);
-	assert_true(info.offset[TLS_SYM_PQ_SEND_QUERY_PARAMS] == SYN_TEXT + 0x20);
-	assert_true(info.offset[TLS_SYM_PQ_SEND_PREPARE] == SYN_TEXT + 0x30);
-	assert_true(info.offset[TLS_SYM_PQ_SEND_QUERY_PREPARED] == SYN_TEXT + 0x45);
-	assert_true(info.offset[TLS_SYM_PQ_FINISH] == SYN_TEXT + 0x50);
+	assert_true(info.site[TLS_SYM_PQ_SEND_QUERY].offset == SYN_TEXT + 0x15);
+	assert_int_equal(info.site[TLS_SYM_PQ_SEND_QUERY].kind, TLS_SITE_INSIDE);
+	assert_true(info.site[TLS_SYM_PQ_SEND_QUERY].emulated);
+	assert_true(info.site[TLS_SYM_PQ_SEND_QUERY_PARAMS].offset == SYN_TEXT + 0x20);
+	assert_true(info.site[TLS_SYM_PQ_SEND_PREPARE].offset == SYN_TEXT + 0x30);
+	assert_true(info.site[TLS_SYM_PQ_SEND_QUERY_PREPARED].offset == SYN_TEXT + 0x45);
+	assert_true(info.site[TLS_SYM_PQ_FINISH].offset == SYN_TEXT + 0x50);
+	assert_int_equal(info.site[TLS_SYM_PQ_FINISH].kind, TLS_SITE_ENTRY);
+	assert_false(info.site[TLS_SYM_PQ_FINISH].emulated);
+	/* the functions themselves start where they start */
+	assert_true(info.offset[TLS_SYM_PQ_SEND_QUERY] == SYN_TEXT + 0x10);
+	assert_true(info.offset[TLS_SYM_PQ_SEND_QUERY_PREPARED] == SYN_TEXT + 0x40);
 	assert_offsets_zero(&info, TLS_SYM_SSL_READ, TLS_SYM_PQ_SEND_QUERY);
 
 	/* no PQsendQuery: not libpq, nothing hooked */
@@ -987,9 +994,10 @@ UNIT_TEST(test_libpq)
 	/* Debian's PQsendQuery is `mov $1,%edx; jmp PQsendQueryInternal`: hooked on the jmp */
 	want = hand_sym_offset(img, len, "PQsendQuery");
 	assert_true(want != 0);
+	assert_true(info.offset[TLS_SYM_PQ_SEND_QUERY] == want);
 	if (img[want] == 0xba && img[want + 5] == 0xe9)
 		want += 5;
-	assert_true(info.offset[TLS_SYM_PQ_SEND_QUERY] == want);
+	assert_true(info.site[TLS_SYM_PQ_SEND_QUERY].offset == want);
 	assert_offsets_match(img, len, &info, TLS_SYM_PQ_SEND_QUERY_PARAMS, TLS_SYM__COUNT);
 	assert_offsets_zero(&info, TLS_SYM_SSL_READ, TLS_SYM_PQ_SEND_QUERY);
 	assert_false(info.stripped_openssl);

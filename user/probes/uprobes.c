@@ -38,6 +38,35 @@ static int attach_one(struct uprobe_links *l, struct bpf_program *prog, const ch
 	return keep_link(l, link);
 }
 
+/* Says where the probe of hook h sits, for -v. */
+static void log_site(const char *name, const struct uprobe_hook *h, const struct tls_elf_info *info)
+{
+	const struct tls_site *s = &info->site[h->sym];
+	const char *ret = h->ret ? "; return probe there" : "";
+	unsigned long long off = s->offset;
+	char where[160];
+
+	if (!s->insn[0]) {
+		log_info("uprobe for %s in %s: at %#llx, the entry (not decoded on this "
+			 "architecture)%s",
+			 tls_sym_name(h->sym), name, off, ret);
+		return;
+	}
+	if (s->kind == TLS_SITE_WORKER)
+		snprintf(where, sizeof(where), "the start of the function %s with their arguments",
+			 s->how);
+	else if (s->kind == TLS_SITE_INSIDE)
+		snprintf(where, sizeof(where),
+			 "entry +%#llx, the arguments still in their registers",
+			 off - (unsigned long long)info->offset[h->sym]);
+	else
+		snprintf(where, sizeof(where), "the entry%s",
+			 s->emulated ? "" : ": no emulated instruction serves");
+	log_info("uprobe for %s in %s: %sat %#llx `%s` (%s), %s%s", tls_sym_name(h->sym), name,
+		 s->shared ? "shared, " : "", off, s->insn,
+		 s->emulated ? "emulated" : "single-stepped", where, ret);
+}
+
 int uprobes_attach(struct uprobe_links *l, const char *path, const char *name,
 		   const struct tls_elf_info *info, const struct uprobe_hook *hooks, size_t nhooks,
 		   char *list, size_t listlen)
@@ -47,19 +76,24 @@ int uprobes_attach(struct uprobe_links *l, const char *path, const char *name,
 
 	list[0] = '\0';
 	for (i = 0; i < nhooks; i++) {
-		uint64_t off = info->offset[hooks[i].sym];
-		int err;
+		const struct tls_site *site = &info->site[hooks[i].sym];
+		bool worker = site->kind == TLS_SITE_WORKER;
+		struct bpf_program *enter = worker ? hooks[i].enter_ex : hooks[i].enter;
+		int err = 0;
 
-		if (!off)
+		if (!info->offset[hooks[i].sym] || site->kind == TLS_SITE_NONE || !enter)
 			continue;
-		err = attach_one(l, hooks[i].enter, path, off, false);
-		if (!err && hooks[i].ret)
-			err = attach_one(l, hooks[i].ret, path, off, true);
+		if (!site->shared) {
+			err = attach_one(l, enter, path, site->offset, false);
+			if (!err && hooks[i].ret)
+				err = attach_one(l, hooks[i].ret, path, site->offset, true);
+		}
 		if (err) {
 			log_warn("cannot hook %s in %s: %s", tls_sym_name(hooks[i].sym), name,
 				 strerror(-err));
 			continue;
 		}
+		log_site(name, &hooks[i], info);
 		hooked++;
 		len += (size_t)snprintf(list + len, listlen > len ? listlen - len : 0, "%s%s",
 					len ? " " : "", tls_sym_name(hooks[i].sym));

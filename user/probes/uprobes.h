@@ -28,12 +28,15 @@ struct uprobe_links {
 struct uprobe_hook {
 	enum tls_sym sym;
 	struct bpf_program *enter;
-	struct bpf_program *ret; /* the return probe, or NULL */
+	struct bpf_program *ret;      /* the return probe, or NULL */
+	struct bpf_program *enter_ex; /* for a TLS_SITE_WORKER site (the _ex contract) */
 };
 
-/* Hooks every function of hooks[] that the file at path defines (info->offset), for all
- * processes; a hook that fails is logged (name: the file, in messages) and skipped. Returns
- * how many were hooked and names them, space-separated, in list. */
+/* Hooks every function of hooks[] that the file at path defines, where info->site puts its
+ * probe (a site two hooks share once), for all processes; a hook that fails is logged (name:
+ * the file, in messages) and skipped. Logs (-v) where each probe sits and whether
+ * the kernel emulates the instruction there. Returns how many were hooked and names them,
+ * space-separated, in list. */
 int uprobes_attach(struct uprobe_links *l, const char *path, const char *name,
 		   const struct tls_elf_info *info, const struct uprobe_hook *hooks, size_t nhooks,
 		   char *list, size_t listlen);

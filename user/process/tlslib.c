@@ -2,6 +2,7 @@
 #include "process/tlslib.h"
 
 #include "process/elfsyms.h"
+#include "process/x86sites.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -53,6 +54,7 @@ struct scan {
 	size_t len; /* of the image: an offset past it is a header that lies */
 	struct tls_elf_info *out;
 	bool mentions_tls; /* imports or exports part of a TLS API */
+	uint64_t vaddr[TLS_SYM__COUNT], size[TLS_SYM__COUNT]; /* of each hooked function */
 };
 
 static bool scan_symbol(void *ctx, const char *name, const GElf_Sym *sym, bool dynamic)
@@ -74,8 +76,11 @@ static bool scan_symbol(void *ctx, const char *name, const GElf_Sym *sym, bool d
 		uint64_t off;
 
 		if (!sc->out->offset[k] && !strcmp(name, sym_names[k]) &&
-		    !elfsyms_vaddr_offset(sc->elf, sym->st_value, 1, &off) && off < sc->len)
+		    !elfsyms_vaddr_offset(sc->elf, sym->st_value, 1, &off) && off < sc->len) {
 			sc->out->offset[k] = off;
+			sc->vaddr[k] = sym->st_value;
+			sc->size[k] = sym->st_size;
+		}
 	}
 	return true;
 }
@@ -89,23 +94,125 @@ static bool carries_openssl(const void *buf, size_t len)
 	return memmem(buf, len, "ssl_lib.c", 9) && memmem(buf, len, "ssl/record/", 11);
 }
 
-/* The libpq hooks that read at most rdi and rsi (PQsendPrepare's reads rdx too). */
-static bool reads_two_args(int k)
+#define RDI X86_REG(X86_RDI)
+#define RSI X86_REG(X86_RSI)
+#define RDX X86_REG(X86_RDX)
+#define RCX X86_REG(X86_RCX)
+
+/* The registers each entry-only hook reads (its BPF program's arguments); 0: the hook also
+ * takes the return value, so its probe must be where a return probe can go. */
+static const uint32_t reads_only[TLS_SYM__COUNT] = {
+	[TLS_SYM_PQ_SEND_QUERY] = RDI | RSI,
+	[TLS_SYM_PQ_SEND_QUERY_PARAMS] = RDI | RSI,
+	[TLS_SYM_PQ_SEND_PREPARE] = RDI | RSI | RDX,
+	[TLS_SYM_PQ_SEND_QUERY_PREPARED] = RDI | RSI,
+	[TLS_SYM_PQ_CONNECT_START] = RDI,
+	[TLS_SYM_PQ_CONNECT_START_PARAMS] = RDI | RSI,
+	[TLS_SYM_PQ_FINISH] = RDI,
+};
+
+/* The executable parts of the load segments. */
+static int exec_code(Elf *e, const void *buf, size_t len, struct x86_code *code)
 {
-	return k >= TLS_SYM_PQ_SEND_QUERY && k != TLS_SYM_PQ_SEND_PREPARE;
+	size_t i, n;
+
+	memset(code, 0, sizeof(*code));
+	code->buf = buf;
+	code->len = len;
+	if (elf_getphdrnum(e, &n))
+		return -EINVAL;
+	for (i = 0; i < n; i++) {
+		GElf_Phdr ph;
+
+		if (gelf_getphdr(e, (int)i, &ph) && ph.p_type == PT_LOAD && (ph.p_flags & PF_X))
+			x86_code_add(code, ph.p_vaddr, ph.p_filesz, ph.p_offset);
+	}
+	return code->nrange ? 0 : -EINVAL;
 }
 
-/* off, or the jump after a first `mov $imm32, %eax|%ecx|%edx|%ebx` (b8..bb, 5 bytes) that
- * leaves rdi and rsi as they were: a jmp rel32 (e9) or rel8 (eb). */
-static uint64_t past_mov_stub(const uint8_t *img, size_t len, uint64_t off)
+/* The site of hook k at its entry, described. */
+static void entry_site(const struct x86_code *code, const struct scan *sc, int k)
 {
-	const uint8_t *p = img + off;
+	struct tls_site *site = &sc->out->site[k];
+	struct x86_site x;
 
-	if (off >= len || len - off < 7)
-		return off;
-	if (p[0] >= 0xb8 && p[0] <= 0xbb && (p[5] == 0xe9 || p[5] == 0xeb))
-		return off + 5;
-	return off;
+	site->kind = TLS_SITE_ENTRY;
+	site->offset = sc->out->offset[k];
+	if (!code || x86_site_at(code, sc->vaddr[k], &x))
+		return;
+	site->emulated = x.emulated;
+	snprintf(site->insn, sizeof(site->insn), "%s", x.insn);
+}
+
+/* An entry-only hook: the first emulated instruction that sees its arguments. */
+static void inside_site(const struct x86_code *code, const struct scan *sc, int k)
+{
+	struct tls_site *site = &sc->out->site[k];
+	struct x86_site x;
+
+	if (x86_entry_site(code, sc->vaddr[k], reads_only[k], &x) || x.offset >= sc->len)
+		return;
+	site->kind = x.vaddr == sc->vaddr[k] ? TLS_SITE_ENTRY : TLS_SITE_INSIDE;
+	site->offset = x.offset;
+	site->emulated = x.emulated;
+	snprintf(site->insn, sizeof(site->insn), "%s", x.insn);
+}
+
+/*
+ * OpenSSL's SSL_read/SSL_read_ex (and the write pair) on one worker, when the code shows it:
+ * SSL_read_ex calls X first with its four arguments as it got them and no fifth (r8, r9
+ * untouched), so X is a read with its contract (ssl, buf, num, size_t *count; > 0 on
+ * success) whoever calls it; SSL_read calls X first with ssl and buf as it got them (its count
+ * goes to *rcx, the contract's fourth argument) and no fifth argument either; X starts with an
+ * instruction the kernel emulates. Other callers of X are reads too: OpenSSL's SSL BIO
+ * (BIO_f_ssl, openssl s_server -WWW) reads through it without SSL_read, which a probe on
+ * SSL_read never saw.
+ */
+static void worker_site(Elf *e, const struct x86_code *code, const struct scan *sc, int f, int f_ex)
+{
+	struct tls_elf_info *out = sc->out;
+	const uint32_t args = RDI | RSI | RDX | RCX, more = X86_REG(X86_R8) | X86_REG(X86_R9);
+	struct x86_call cf, ce;
+	struct x86_site x;
+	uint64_t off;
+
+	if (!out->offset[f] || !out->offset[f_ex] ||
+	    (out->site[f].emulated && out->site[f_ex].emulated))
+		return; /* absent, or cheap where it is */
+	if (x86_first_call(code, sc->vaddr[f], &cf) || x86_first_call(code, sc->vaddr[f_ex], &ce) ||
+	    cf.tail || cf.target != ce.target || (cf.written & (RDI | RSI | more)) ||
+	    (ce.written & (args | more)))
+		return;
+	if (x86_site_at(code, cf.target, &x) || !x.emulated ||
+	    elfsyms_vaddr_offset(e, cf.target, 1, &off) || off >= sc->len)
+		return;
+	out->site[f] = (struct tls_site){ TLS_SITE_WORKER, off, true, false };
+	snprintf(out->site[f].insn, sizeof(out->site[f].insn), "%s", x.insn);
+	snprintf(out->site[f].how, sizeof(out->site[f].how), "%s+%#llx and %s+%#llx call",
+		 sym_names[f], (unsigned long long)(cf.at - sc->vaddr[f]), sym_names[f_ex],
+		 (unsigned long long)(ce.at - sc->vaddr[f_ex]));
+	out->site[f_ex] = out->site[f];
+	out->site[f_ex].shared = true;
+}
+
+/* Every hook's site. */
+static void place(Elf *e, const GElf_Ehdr *eh, const void *buf, size_t len, struct scan *sc)
+{
+	struct x86_code code;
+	bool x86 = eh->e_machine == EM_X86_64 && !exec_code(e, buf, len, &code);
+	int k;
+
+	for (k = 0; k < TLS_SYM__COUNT; k++) {
+		if (!sc->out->offset[k])
+			continue;
+		entry_site(x86 ? &code : NULL, sc, k);
+		if (x86 && reads_only[k] && !sc->out->site[k].emulated)
+			inside_site(&code, sc, k);
+	}
+	if (!x86 || sc->out->lib != TLS_LIB_OPENSSL)
+		return;
+	worker_site(e, &code, sc, TLS_SYM_SSL_READ, TLS_SYM_SSL_READ_EX);
+	worker_site(e, &code, sc, TLS_SYM_SSL_WRITE, TLS_SYM_SSL_WRITE_EX);
 }
 
 int tls_elf_inspect(void *buf, size_t len, struct tls_elf_info *out)
@@ -143,8 +250,7 @@ int tls_elf_inspect(void *buf, size_t len, struct tls_elf_info *out)
 	for (i = TLS_SYM_PQ_SEND_QUERY; i < TLS_SYM__COUNT; i++)
 		if (!out->libpq)
 			out->offset[i] = 0;
-		else if (eh.e_machine == EM_X86_64 && out->offset[i] && reads_two_args((int)i))
-			out->offset[i] = past_mov_stub(buf, len, out->offset[i]);
+	place(e, &eh, buf, len, &sc);
 	if (out->lib == TLS_LIB_NONE && !out->has_symtab && !sc.mentions_tls)
 		out->stripped_openssl = carries_openssl(buf, len);
 	ret = 0;

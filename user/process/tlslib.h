@@ -38,6 +38,29 @@ enum tls_sym {
 	TLS_SYM__COUNT,
 };
 
+/* Where a hook's probe sits. */
+enum tls_site_kind {
+	TLS_SITE_NONE = 0, /* the function is absent */
+	TLS_SITE_ENTRY,	   /* its first instruction */
+	/* a later instruction every call runs, the arguments still in their registers: for
+	 * hooks that read their arguments only (libpq) */
+	TLS_SITE_INSIDE,
+	/* the internal function that a function and its _ex twin (SSL_read, SSL_read_ex) both
+	 * call first, passing their arguments on, and that nothing else calls or takes the
+	 * address of: it has the _ex contract (buffer, length, size_t *count; > 0 on success),
+	 * and one probe and return probe on it serve both */
+	TLS_SITE_WORKER,
+};
+
+struct tls_site {
+	enum tls_site_kind kind;
+	uint64_t offset; /* file offset of the probe */
+	bool emulated;	 /* the kernel emulates the instruction there (x86-64 only) */
+	bool shared;	 /* TLS_SITE_WORKER: the twin's probe serves this hook too */
+	char insn[48];	 /* the instruction there, "" where not decoded */
+	char how[96];	 /* TLS_SITE_WORKER: which calls reach it */
+};
+
 struct tls_elf_info {
 	enum tls_lib lib;
 	/* No symbol names the hooks, yet the file carries libssl's own code (its source file
@@ -45,9 +68,10 @@ struct tls_elf_info {
 	bool stripped_openssl;
 	bool has_symtab;
 	bool libpq; /* defines PQsendQuery: libpq, or a program with libpq linked in */
-	/* where each hook goes, as a file offset: the function's start, or past a first
-	 * instruction the kernel would single-step (see tls_elf_inspect); 0: absent */
+	/* each hooked function's start, as a file offset; 0: absent */
 	uint64_t offset[TLS_SYM__COUNT];
+	/* where each hook's probe goes (see tls_elf_inspect) */
+	struct tls_site site[TLS_SYM__COUNT];
 	char build_id[41]; /* lower-case hex, "" when the file has none */
 };
 
@@ -57,10 +81,12 @@ const char *tls_lib_name(enum tls_lib l);
 /* Inspects the ELF image buf[0..len), which libelf may rewrite in place (a private copy or
  * mapping): 0 (out filled, lib may be TLS_LIB_NONE), or -EINVAL for
  * bytes that are not a readable ELF file. Never reads outside buf.
- * On x86-64, a libpq function whose hook reads at most its first two arguments and that starts
- * with `mov $imm32, %eax..%ebx` then a jump (PQsendQuery: `mov $1,%edx; jmp
- * PQsendQueryInternal`) is hooked on the jump: the kernel emulates a jump, but single-steps a
- * mov, a second trap on every call. */
+ * On x86-64 each site is chosen by decoding the code (x86sites.h) so that the probe sits on an
+ * instruction the kernel emulates where one serves: the entry when it is one; for a hook that
+ * reads only its arguments, the first emulated instruction every call runs with them intact
+ * (PQsendQuery: `mov $1,%edx; jmp PQsendQueryInternal` is hooked on the jmp); for OpenSSL's
+ * reads and writes, whose entry is `sub $N,%rsp`, their shared worker (TLS_SITE_WORKER).
+ * Otherwise the entry, single-stepped. Elsewhere every site is the entry. */
 int tls_elf_inspect(void *buf, size_t len, struct tls_elf_info *out);
 
 #endif /* OBSPROBE_TLSLIB_H */

@@ -1,0 +1,290 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include "process/x86sites.h"
+
+#include <capstone/capstone.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+int x86_code_add(struct x86_code *c, uint64_t vaddr, uint64_t size, uint64_t offset)
+{
+	if (c->nrange == X86_MAX_RANGES || offset > c->len || size > c->len - offset ||
+	    vaddr + size < vaddr)
+		return -EINVAL;
+	c->range[c->nrange++] = (struct x86_range){ vaddr, size, offset };
+	return 0;
+}
+
+/* The bytes at vaddr up to the end of its range; NULL outside every range. */
+static const uint8_t *code_at(const struct x86_code *c, uint64_t vaddr, size_t *avail,
+			      uint64_t *offset)
+{
+	size_t i;
+
+	for (i = 0; i < c->nrange; i++) {
+		const struct x86_range *r = &c->range[i];
+
+		if (vaddr >= r->vaddr && vaddr - r->vaddr < r->size) {
+			*avail = r->size - (vaddr - r->vaddr);
+			*offset = r->offset + (vaddr - r->vaddr);
+			return c->buf + *offset;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * What the kernel's branch_setup_xol_ops() and push_setup_xol_ops() take: jmp rel8/rel32, call
+ * rel32, jcc rel8/rel32, a one-byte nop, push of a register (41 as the only prefix, for
+ * r8..r15). Any other prefix is "no": some kernels refuse 66-prefixed branches, and newer ones
+ * alone emulate the multi-byte nops.
+ */
+bool x86_emulated(const uint8_t *p, size_t n)
+{
+	if (n == 0)
+		return false;
+	if (p[0] == 0xe8 || p[0] == 0xe9 || p[0] == 0xeb || p[0] == 0x90)
+		return true;
+	if ((p[0] >= 0x70 && p[0] <= 0x7f) || (p[0] >= 0x50 && p[0] <= 0x57))
+		return true;
+	if (n >= 2 && p[0] == 0x0f && p[1] >= 0x80 && p[1] <= 0x8f)
+		return true;
+	return n >= 2 && p[0] == 0x41 && p[1] >= 0x50 && p[1] <= 0x57;
+}
+
+/* Capstone's names for each general-purpose register and its parts (0: none). */
+static const unsigned int gpr_parts[X86_GPR_COUNT][5] = {
+	[X86_RAX] = { X86_REG_RAX, X86_REG_EAX, X86_REG_AX, X86_REG_AL, X86_REG_AH },
+	[X86_RCX] = { X86_REG_RCX, X86_REG_ECX, X86_REG_CX, X86_REG_CL, X86_REG_CH },
+	[X86_RDX] = { X86_REG_RDX, X86_REG_EDX, X86_REG_DX, X86_REG_DL, X86_REG_DH },
+	[X86_RBX] = { X86_REG_RBX, X86_REG_EBX, X86_REG_BX, X86_REG_BL, X86_REG_BH },
+	[X86_RSP] = { X86_REG_RSP, X86_REG_ESP, X86_REG_SP, X86_REG_SPL },
+	[X86_RBP] = { X86_REG_RBP, X86_REG_EBP, X86_REG_BP, X86_REG_BPL },
+	[X86_RSI] = { X86_REG_RSI, X86_REG_ESI, X86_REG_SI, X86_REG_SIL },
+	[X86_RDI] = { X86_REG_RDI, X86_REG_EDI, X86_REG_DI, X86_REG_DIL },
+	[X86_R8] = { X86_REG_R8, X86_REG_R8D, X86_REG_R8W, X86_REG_R8B },
+	[X86_R9] = { X86_REG_R9, X86_REG_R9D, X86_REG_R9W, X86_REG_R9B },
+	[X86_R10] = { X86_REG_R10, X86_REG_R10D, X86_REG_R10W, X86_REG_R10B },
+	[X86_R11] = { X86_REG_R11, X86_REG_R11D, X86_REG_R11W, X86_REG_R11B },
+	[X86_R12] = { X86_REG_R12, X86_REG_R12D, X86_REG_R12W, X86_REG_R12B },
+	[X86_R13] = { X86_REG_R13, X86_REG_R13D, X86_REG_R13W, X86_REG_R13B },
+	[X86_R14] = { X86_REG_R14, X86_REG_R14D, X86_REG_R14W, X86_REG_R14B },
+	[X86_R15] = { X86_REG_R15, X86_REG_R15D, X86_REG_R15W, X86_REG_R15B },
+};
+
+/* The general-purpose register reg is part of, or -1 (rip, flags, vector registers). */
+static int gpr_of(unsigned int reg)
+{
+	int r, i;
+
+	for (r = 0; r < X86_GPR_COUNT; r++)
+		for (i = 0; i < 5 && gpr_parts[r][i]; i++)
+			if (gpr_parts[r][i] == reg)
+				return r;
+	return -1;
+}
+
+/* A decoder walking one function's first instructions. */
+struct walk {
+	csh cs;
+	cs_insn *insn;
+	const uint8_t *p;
+	size_t avail;
+	uint64_t vaddr, offset;
+};
+
+static int walk_open(struct walk *w, const struct x86_code *c, uint64_t vaddr, bool detail)
+{
+	memset(w, 0, sizeof(*w));
+	w->p = code_at(c, vaddr, &w->avail, &w->offset);
+	if (!w->p)
+		return -EINVAL;
+	if (cs_open(CS_ARCH_X86, CS_MODE_64, &w->cs) != CS_ERR_OK)
+		return -EINVAL;
+	cs_option(w->cs, CS_OPT_SYNTAX, CS_OPT_SYNTAX_ATT);
+	if (detail)
+		cs_option(w->cs, CS_OPT_DETAIL, CS_OPT_ON);
+	w->insn = cs_malloc(w->cs);
+	if (!w->insn) {
+		cs_close(&w->cs);
+		return -EINVAL;
+	}
+	w->vaddr = vaddr;
+	return 0;
+}
+
+static void walk_close(struct walk *w)
+{
+	if (w->insn)
+		cs_free(w->insn, 1);
+	if (w->cs)
+		cs_close(&w->cs);
+}
+
+/* Decodes the next instruction: false at the end of the range or on bytes that decode to none. */
+static bool walk_next(struct walk *w, uint64_t *at, uint64_t *offset)
+{
+	const uint8_t *p = w->p;
+	uint64_t addr = w->vaddr;
+
+	*at = w->vaddr;
+	*offset = w->offset;
+	if (!cs_disasm_iter(w->cs, &p, &w->avail, &addr, w->insn))
+		return false;
+	w->offset += (uint64_t)(p - w->p);
+	w->p = p;
+	w->vaddr = addr;
+	return true;
+}
+
+static void describe(const cs_insn *in, struct x86_site *out, uint64_t at, uint64_t offset,
+		     const uint8_t *bytes)
+{
+	out->vaddr = at;
+	out->offset = offset;
+	out->emulated = x86_emulated(bytes, in->size);
+	snprintf(out->insn, sizeof(out->insn), "%s%s%s", in->mnemonic, in->op_str[0] ? " " : "",
+		 in->op_str);
+}
+
+int x86_site_at(const struct x86_code *c, uint64_t vaddr, struct x86_site *out)
+{
+	struct walk w;
+	uint64_t at, off;
+	const uint8_t *bytes;
+	int err = walk_open(&w, c, vaddr, false);
+
+	if (err)
+		return err;
+	bytes = w.p;
+	if (walk_next(&w, &at, &off))
+		describe(w.insn, out, at, off, bytes);
+	else
+		err = -EINVAL;
+	walk_close(&w);
+	return err;
+}
+
+/* Registers the instruction writes, explicitly or not. */
+static uint32_t writes(csh cs, const cs_insn *in)
+{
+	cs_regs rd, wr;
+	uint8_t nrd = 0, nwr = 0, i;
+	uint32_t mask = 0;
+
+	if (cs_regs_access(cs, in, rd, &nrd, wr, &nwr) != CS_ERR_OK)
+		return ~0u; /* unknown: as if it wrote everything */
+	for (i = 0; i < nwr; i++) {
+		int r = gpr_of(wr[i]);
+
+		if (r >= 0)
+			mask |= X86_REG((unsigned)r);
+	}
+	return mask;
+}
+
+enum flow { FLOW_NONE, FLOW_JCC, FLOW_JMP, FLOW_CALL, FLOW_END };
+
+/* How the instruction changes the flow; *target for a direct jump or call. */
+static enum flow flow_of(const cs_insn *in, uint64_t *target)
+{
+	const cs_detail *d = in->detail;
+	bool jump = false, call = false, end = false, relative = false;
+	uint8_t i;
+
+	for (i = 0; i < d->groups_count; i++) {
+		switch (d->groups[i]) {
+		case X86_GRP_JUMP:
+			jump = true;
+			break;
+		case X86_GRP_CALL:
+			call = true;
+			break;
+		case X86_GRP_RET:
+		case X86_GRP_IRET:
+		case X86_GRP_INT:
+			end = true;
+			break;
+		case X86_GRP_BRANCH_RELATIVE:
+			relative = true;
+			break;
+		}
+	}
+	if (in->id == X86_INS_UD2 || in->id == X86_INS_HLT)
+		end = true;
+	if (end)
+		return FLOW_END;
+	if (!jump && !call)
+		return FLOW_NONE;
+	if (!relative || d->x86.op_count != 1 || d->x86.operands[0].type != X86_OP_IMM)
+		return FLOW_END; /* indirect: where it goes is not in the code */
+	*target = (uint64_t)d->x86.operands[0].imm;
+	if (call)
+		return FLOW_CALL;
+	return in->id == X86_INS_JMP ? FLOW_JMP : FLOW_JCC;
+}
+
+int x86_entry_site(const struct x86_code *c, uint64_t fn, uint32_t needs, struct x86_site *out)
+{
+	struct walk w;
+	uint32_t written = 0;
+	uint64_t at, off, target;
+	bool found = false, first = true;
+	int n, err = walk_open(&w, c, fn, true);
+
+	if (err)
+		return err;
+	for (n = 0; n < X86_MAX_INSNS; n++) {
+		const uint8_t *bytes = w.p;
+		enum flow f;
+
+		if (!walk_next(&w, &at, &off)) {
+			err = first ? -EINVAL : 0;
+			break;
+		}
+		if (first || (!found && x86_emulated(bytes, w.insn->size) && !(written & needs))) {
+			describe(w.insn, out, at, off, bytes);
+			found = !first || out->emulated;
+			first = false;
+		}
+		if (found)
+			break;
+		written |= writes(w.cs, w.insn);
+		f = flow_of(w.insn, &target);
+		if (f != FLOW_NONE)
+			break;
+	}
+	walk_close(&w);
+	return err;
+}
+
+int x86_first_call(const struct x86_code *c, uint64_t fn, struct x86_call *out)
+{
+	struct walk w;
+	uint32_t written = 0;
+	uint64_t at, off, target = 0;
+	int n, err = walk_open(&w, c, fn, true);
+
+	if (err)
+		return err;
+	err = -ENOENT;
+	for (n = 0; n < X86_MAX_INSNS; n++) {
+		enum flow f;
+
+		if (!walk_next(&w, &at, &off)) {
+			err = -EINVAL;
+			break;
+		}
+		f = flow_of(w.insn, &target);
+		if (f == FLOW_CALL || f == FLOW_JMP) {
+			*out = (struct x86_call){ at, target, written, f == FLOW_JMP };
+			err = 0;
+			break;
+		}
+		if (f == FLOW_END)
+			break;
+		written |= writes(w.cs, w.insn); /* a jcc writes nothing: walk on past it */
+	}
+	walk_close(&w);
+	return err;
+}

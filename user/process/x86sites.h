@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Where a uprobe costs least on x86-64. The kernel runs the instruction under a uprobe one of
+ * two ways (arch/x86/kernel/uprobes.c): it emulates relative calls and jumps, conditional
+ * jumps, `nop` and `push reg` (~0.6 us a hit measured on a bare machine), and single-steps every
+ * other instruction out of line, a second trap (~25 us here). Functions mostly start with an
+ * instruction of the second kind (`sub $N,%rsp`, Go's stack check `cmp 0x10(%r14),%rsp`). This
+ * module decodes a function's first instructions (capstone) to find an emulated one that still
+ * sees the arguments a probe reads, and what the function calls first. Pure: bytes in, facts
+ * out; never reads outside the ranges it is given.
+ */
+#ifndef OBSPROBE_X86SITES_H
+#define OBSPROBE_X86SITES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* General-purpose registers, in the hardware's numbering; masks of them (X86_REG()) say which
+ * a probe reads or an instruction writes, whatever part of the register it names. */
+enum x86_gpr {
+	X86_RAX,
+	X86_RCX,
+	X86_RDX,
+	X86_RBX,
+	X86_RSP,
+	X86_RBP,
+	X86_RSI,
+	X86_RDI,
+	X86_R8,
+	X86_R9,
+	X86_R10,
+	X86_R11,
+	X86_R12,
+	X86_R13,
+	X86_R14,
+	X86_R15,
+	X86_GPR_COUNT,
+};
+#define X86_REG(r) (1u << (r))
+
+#define X86_MAX_RANGES 8
+#define X86_MAX_INSNS 48 /* instructions looked at from a function's entry */
+
+/* The executable bytes of an image, by virtual address: ranges of buf (a file image) loaded
+ * at vaddr. */
+struct x86_code {
+	const uint8_t *buf;
+	size_t len;
+	struct x86_range {
+		uint64_t vaddr, size, offset;
+	} range[X86_MAX_RANGES];
+	size_t nrange;
+};
+
+/* One instruction a probe may sit on. */
+struct x86_site {
+	uint64_t vaddr;
+	uint64_t offset; /* in the file image */
+	bool emulated;
+	char insn[64]; /* AT&T syntax, as objdump shows it */
+};
+
+/* The first direct call or jump on a function's straight path. */
+struct x86_call {
+	uint64_t at;	  /* the instruction's address */
+	uint64_t target;  /* where it goes */
+	uint32_t written; /* registers written on the way from the entry to it */
+	bool tail;	  /* a jump: the target returns to the function's caller */
+};
+
+/* Adds [vaddr, vaddr + size) at file offset offset to c: 0, or -EINVAL when the range lies
+ * outside c->buf or c is full. */
+int x86_code_add(struct x86_code *c, uint64_t vaddr, uint64_t size, uint64_t offset);
+
+/* Whether the kernel emulates the instruction starting at p (n bytes available) rather than
+ * single-stepping it. Conservative: a form it may emulate on some kernels only is "no". */
+bool x86_emulated(const uint8_t *p, size_t n);
+
+/* The instruction at vaddr: 0, or -EINVAL outside c or for bytes that decode to none. */
+int x86_site_at(const struct x86_code *c, uint64_t vaddr, struct x86_site *out);
+
+/* For a probe that reads only registers of needs and no return value: the first emulated
+ * instruction that every call of the function at fn executes (its entry up to and including
+ * the first branch, call or return) and that no instruction before it has written a register
+ * of needs by; the entry itself, emulated or not, when there is none. 0 or -EINVAL. */
+int x86_entry_site(const struct x86_code *c, uint64_t fn, uint32_t needs, struct x86_site *out);
+
+/* The first direct call or jump on the path from fn that conditional branches do not take
+ * (a guard's error exit aside): 0, -ENOENT when a return, an indirect branch or
+ * X86_MAX_INSNS instructions come first, -EINVAL for bytes outside c or undecodable. */
+int x86_first_call(const struct x86_code *c, uint64_t fn, struct x86_call *out);
+
+#endif /* OBSPROBE_X86SITES_H */
