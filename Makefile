@@ -185,6 +185,7 @@ bench: deps
 	$(Q)bench/saturation.sh
 	$(Q)bench/go.sh
 	$(Q)bench/tls.sh
+	$(Q)bench/uprobe_sites.sh
 	$(Q)bench/pgbench.sh
 
 vmlinux:
