@@ -55,6 +55,9 @@ static void log_site(const char *name, const struct uprobe_hook *h, const struct
 	if (s->kind == TLS_SITE_WORKER)
 		snprintf(where, sizeof(where), "the start of the function %s with their arguments",
 			 s->how);
+	else if (s->kind == TLS_SITE_TAIL)
+		snprintf(where, sizeof(where), "the start of the function %s with its arguments",
+			 s->how);
 	else if (s->kind == TLS_SITE_INSIDE)
 		snprintf(where, sizeof(where),
 			 "entry +%#llx, the arguments still in their registers",

@@ -195,6 +195,75 @@ static void worker_site(Elf *e, const struct x86_code *code, const struct scan *
 	out->site[f_ex].shared = true;
 }
 
+/* The function a PLT slot (GOT entry) is bound to when it is defined in this file: 0 and its
+ * address and name, or -ENOENT. */
+static int slot_function(Elf *e, uint64_t slot, uint64_t *addr, char *name, size_t len)
+{
+	Elf_Scn *scn = NULL;
+
+	while ((scn = elf_nextscn(e, scn))) {
+		Elf_Data *d, *symd;
+		Elf_Scn *syms;
+		GElf_Shdr sh, symsh;
+		size_t k;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_RELA || !sh.sh_entsize ||
+		    !(syms = elf_getscn(e, sh.sh_link)) || !gelf_getshdr(syms, &symsh) ||
+		    !(d = elf_getdata(scn, NULL)) || !(symd = elf_getdata(syms, NULL)))
+			continue;
+		for (k = 0; k < sh.sh_size / sh.sh_entsize; k++) {
+			GElf_Rela r;
+			GElf_Sym sym;
+			const char *n;
+
+			if (!gelf_getrela(d, (int)k, &r) || r.r_offset != slot ||
+			    (GELF_R_TYPE(r.r_info) != R_X86_64_JUMP_SLOT &&
+			     GELF_R_TYPE(r.r_info) != R_X86_64_GLOB_DAT))
+				continue;
+			if (!gelf_getsym(symd, (int)GELF_R_SYM(r.r_info), &sym) ||
+			    sym.st_shndx == SHN_UNDEF || !sym.st_value ||
+			    GELF_ST_TYPE(sym.st_info) != STT_FUNC)
+				return -ENOENT;
+			n = elf_strptr(e, symsh.sh_link, sym.st_name);
+			snprintf(name, len, "%s", n ? n : "?");
+			*addr = sym.st_value;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+/*
+ * Hook k on the function its code ends in a jump to: the jump is the first branch on its
+ * straight path, nothing before it wrote the arguments (rdi, rsi) or moved the stack, so the
+ * target gets them as the hook would have and returns straight to the caller. A jump to the
+ * PLT entry of a function of this same file (gnutls_record_send to gnutls_record_send2) counts
+ * as a jump to that function.
+ */
+static void tail_site(Elf *e, const struct x86_code *code, const struct scan *sc, int k)
+{
+	struct tls_site *site = &sc->out->site[k];
+	uint64_t target, slot, off;
+	struct x86_call c;
+	struct x86_site x;
+	char name[64] = "";
+
+	if (x86_first_call(code, sc->vaddr[k], &c) || !c.tail ||
+	    (c.written & (RDI | RSI | X86_REG(X86_RSP))))
+		return;
+	target = c.target;
+	if (!x86_plt_slot(code, target, &slot) &&
+	    slot_function(e, slot, &target, name, sizeof(name)))
+		return; /* a function of another file: not probed from here */
+	if (x86_site_at(code, target, &x) || !x.emulated ||
+	    elfsyms_vaddr_offset(e, target, 1, &off) || off >= sc->len)
+		return;
+	*site = (struct tls_site){ TLS_SITE_TAIL, off, true, false };
+	snprintf(site->insn, sizeof(site->insn), "%s", x.insn);
+	snprintf(site->how, sizeof(site->how), "%s+%#llx jumps to%s%s", sym_names[k],
+		 (unsigned long long)(c.at - sc->vaddr[k]), name[0] ? " " : "", name);
+}
+
 /* Every hook's site. */
 static void place(Elf *e, const GElf_Ehdr *eh, const void *buf, size_t len, struct scan *sc)
 {
@@ -209,10 +278,16 @@ static void place(Elf *e, const GElf_Ehdr *eh, const void *buf, size_t len, stru
 		if (x86 && reads_only[k] && !sc->out->site[k].emulated)
 			inside_site(&code, sc, k);
 	}
-	if (!x86 || sc->out->lib != TLS_LIB_OPENSSL)
+	if (!x86)
 		return;
-	worker_site(e, &code, sc, TLS_SYM_SSL_READ, TLS_SYM_SSL_READ_EX);
-	worker_site(e, &code, sc, TLS_SYM_SSL_WRITE, TLS_SYM_SSL_WRITE_EX);
+	if (sc->out->lib == TLS_LIB_OPENSSL) {
+		worker_site(e, &code, sc, TLS_SYM_SSL_READ, TLS_SYM_SSL_READ_EX);
+		worker_site(e, &code, sc, TLS_SYM_SSL_WRITE, TLS_SYM_SSL_WRITE_EX);
+	}
+	for (k = 0; k < TLS_SYM_PQ_SEND_QUERY; k++)
+		if (sc->out->offset[k] && sc->out->site[k].kind == TLS_SITE_ENTRY &&
+		    !sc->out->site[k].emulated)
+			tail_site(e, &code, sc, k);
 }
 
 int tls_elf_inspect(void *buf, size_t len, struct tls_elf_info *out)

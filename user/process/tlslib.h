@@ -50,6 +50,11 @@ enum tls_site_kind {
 	 * address of: it has the _ex contract (buffer, length, size_t *count; > 0 on success),
 	 * and one probe and return probe on it serve both */
 	TLS_SITE_WORKER,
+	/* the function this one ends in a jump to (gnutls_record_send: to gnutls_record_send2
+	 * through its PLT entry), its arguments and stack as it got them, so that the other
+	 * returns for it: probed there (and its return) when that starts with an emulated
+	 * instruction */
+	TLS_SITE_TAIL,
 };
 
 struct tls_site {
@@ -58,7 +63,7 @@ struct tls_site {
 	bool emulated;	 /* the kernel emulates the instruction there (x86-64 only) */
 	bool shared;	 /* TLS_SITE_WORKER: the twin's probe serves this hook too */
 	char insn[48];	 /* the instruction there, "" where not decoded */
-	char how[96];	 /* TLS_SITE_WORKER: which calls reach it */
+	char how[96];	 /* TLS_SITE_WORKER, TLS_SITE_TAIL: which calls or jumps reach it */
 };
 
 struct tls_elf_info {
@@ -85,7 +90,8 @@ const char *tls_lib_name(enum tls_lib l);
  * instruction the kernel emulates where one serves: the entry when it is one; for a hook that
  * reads only its arguments, the first emulated instruction every call runs with them intact
  * (PQsendQuery: `mov $1,%edx; jmp PQsendQueryInternal` is hooked on the jmp); for OpenSSL's
- * reads and writes, whose entry is `sub $N,%rsp`, their shared worker (TLS_SITE_WORKER).
+ * reads and writes, whose entry is `sub $N,%rsp`, their shared worker (TLS_SITE_WORKER); for
+ * a function that only passes its call on, the function it jumps to (TLS_SITE_TAIL).
  * Otherwise the entry, single-stepped. Elsewhere every site is the entry. */
 int tls_elf_inspect(void *buf, size_t len, struct tls_elf_info *out);
 

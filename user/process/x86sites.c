@@ -288,3 +288,29 @@ int x86_first_call(const struct x86_code *c, uint64_t fn, struct x86_call *out)
 	walk_close(&w);
 	return err;
 }
+
+int x86_plt_slot(const struct x86_code *c, uint64_t vaddr, uint64_t *slot)
+{
+	struct walk w;
+	uint64_t at, off;
+	int n, err = walk_open(&w, c, vaddr, true);
+
+	if (err)
+		return err;
+	err = -ENOENT;
+	for (n = 0; n < 2 && walk_next(&w, &at, &off); n++) {
+		const cs_x86 *x = &w.insn->detail->x86;
+
+		if (w.insn->id == X86_INS_ENDBR64)
+			continue;
+		if (w.insn->id == X86_INS_JMP && x->op_count == 1 &&
+		    x->operands[0].type == X86_OP_MEM && x->operands[0].mem.base == X86_REG_RIP &&
+		    x->operands[0].mem.index == X86_REG_INVALID) {
+			*slot = w.insn->address + w.insn->size + (uint64_t)x->operands[0].mem.disp;
+			err = 0;
+		}
+		break;
+	}
+	walk_close(&w);
+	return err;
+}

@@ -91,4 +91,8 @@ int x86_entry_site(const struct x86_code *c, uint64_t fn, uint32_t needs, struct
  * X86_MAX_INSNS instructions come first, -EINVAL for bytes outside c or undecodable. */
 int x86_first_call(const struct x86_code *c, uint64_t fn, struct x86_call *out);
 
+/* The memory slot a PLT entry at vaddr jumps through (`jmp *disp(%rip)`, after an endbr64 and
+ * with or without a bnd prefix): 0, or -ENOENT when the code there is no such jump. */
+int x86_plt_slot(const struct x86_code *c, uint64_t vaddr, uint64_t *slot);
+
 #endif /* OBSPROBE_X86SITES_H */
