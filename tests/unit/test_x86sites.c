@@ -1,0 +1,710 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * x86sites.c: which instructions the kernel emulates under a uprobe, and where in a function a
+ * probe can sit on one. Every function here is a hand-written byte array, its assembly in the
+ * comment beside it as objdump prints it (AT&T), loaded into a heap buffer that ends where the
+ * code does, behind a few bytes of padding so that file offsets and addresses differ and ASan
+ * sees any read past the range. The system's libraries are checked in test_tlslib.c.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "unit.h"
+
+#include "process/x86sites.h"
+
+#define BASE 0x1000
+#define PAD 0x40 /* file bytes before the code: its offset is vaddr - BASE + PAD */
+
+#define RAX X86_REG(X86_RAX)
+#define RCX X86_REG(X86_RCX)
+#define RDX X86_REG(X86_RDX)
+#define RBX X86_REG(X86_RBX)
+#define RSP X86_REG(X86_RSP)
+#define RSI X86_REG(X86_RSI)
+#define RDI X86_REG(X86_RDI)
+
+/* A file image holding one function's bytes at vaddr. */
+struct image {
+	uint8_t *buf;
+	struct x86_code code;
+	uint64_t vaddr;
+};
+
+static void load_at(struct image *im, uint64_t vaddr, const uint8_t *bytes, size_t n)
+{
+	im->buf = malloc(PAD + n);
+	assert_non_null(im->buf);
+	memset(im->buf, 0xcc, PAD); /* int3: what a walk that strays before the range would see */
+	memcpy(im->buf + PAD, bytes, n);
+	memset(&im->code, 0, sizeof(im->code));
+	im->code.buf = im->buf;
+	im->code.len = PAD + n;
+	im->vaddr = vaddr;
+	assert_int_equal(x86_code_add(&im->code, vaddr, n, PAD), 0);
+}
+
+#define LOAD(im, bytes) load_at(im, BASE, bytes, sizeof(bytes))
+
+static void unload(struct image *im)
+{
+	free(im->buf);
+	im->buf = NULL;
+}
+
+/* x86_entry_site() on a function at im's start: the site lies delta bytes in. */
+static void assert_entry_site(const struct image *im, uint32_t needs, uint64_t delta, bool emulated,
+			      const char *insn)
+{
+	struct x86_site s;
+
+	memset(&s, 0xa5, sizeof(s));
+	assert_int_equal(x86_entry_site(&im->code, im->vaddr, needs, &s), 0);
+	if (s.vaddr != im->vaddr + delta)
+		fail_msg("needs %#x: site at +%#llx (%s), want +%#llx", needs,
+			 (unsigned long long)(s.vaddr - im->vaddr), s.insn,
+			 (unsigned long long)delta);
+	assert_true(s.offset == PAD + delta);
+	assert_int_equal(s.emulated, emulated);
+	assert_string_equal(s.insn, insn);
+}
+
+/* ---- x86_emulated ---- */
+
+UNIT_TEST(test_emulated_forms)
+{
+	static const struct {
+		uint8_t bytes[8];
+		size_t n;
+		bool emulated;
+	} cases[] = {
+		{ { 0xe8, 0xfb, 0x0f, 0x00, 0x00 }, 5, true },	     /* call   0x2000 */
+		{ { 0xe9, 0xfb, 0x0f, 0x00, 0x00 }, 5, true },	     /* jmp    0x2000 */
+		{ { 0xeb, 0x10 }, 2, true },			     /* jmp    0x1012 */
+		{ { 0x70, 0x10 }, 2, true },			     /* jo     0x1012 */
+		{ { 0x74, 0x23 }, 2, true },			     /* je     0x1025 */
+		{ { 0x7f, 0x10 }, 2, true },			     /* jg     0x1012 */
+		{ { 0x0f, 0x80, 0x00, 0x01, 0x00, 0x00 }, 6, true }, /* jo     0x1106 */
+		{ { 0x0f, 0x85, 0x00, 0x01, 0x00, 0x00 }, 6, true }, /* jne    0x1106 */
+		{ { 0x0f, 0x8f, 0x00, 0x01, 0x00, 0x00 }, 6, true }, /* jg     0x1106 */
+		{ { 0x90 }, 1, true },				     /* nop */
+		{ { 0x50 }, 1, true },				     /* push   %rax */
+		{ { 0x55 }, 1, true },				     /* push   %rbp */
+		{ { 0x57 }, 1, true },				     /* push   %rdi */
+		{ { 0x41, 0x50 }, 2, true },			     /* push   %r8 */
+		{ { 0x41, 0x55 }, 2, true },			     /* push   %r13 */
+		{ { 0x41, 0x57 }, 2, true },			     /* push   %r15 */
+
+		{ { 0x48, 0x83, 0xec, 0x18 }, 4, false },	      /* sub    $0x18,%rsp */
+		{ { 0x48, 0x89, 0xf8 }, 3, false },		      /* mov    %rdi,%rax */
+		{ { 0xba, 0x01, 0x00, 0x00, 0x00 }, 5, false },	      /* mov    $0x1,%edx */
+		{ { 0x49, 0x3b, 0x66, 0x10 }, 4, false },	      /* cmp    0x10(%r14),%rsp */
+		{ { 0xf3, 0x0f, 0x1e, 0xfa }, 4, false },	      /* endbr64 */
+		{ { 0x66, 0x90 }, 2, false },			      /* xchg   %ax,%ax */
+		{ { 0x0f, 0x1f, 0x44, 0x00, 0x00 }, 5, false },	      /* nopl   0x0(%rax,%rax,1) */
+		{ { 0x66, 0x74, 0x02 }, 3, false },		      /* data16 je 0x1005 */
+		{ { 0x66, 0x0f, 0x84, 0x00, 0x00 }, 5, false },	      /* je     0x1005 (66) */
+		{ { 0x66, 0xe8, 0x00, 0x00 }, 4, false },	      /* callw  0x1004 */
+		{ { 0xf2, 0xe8, 0x00, 0x00, 0x00, 0x00 }, 6, false }, /* bnd call 0x1006 */
+		{ { 0xc3 }, 1, false },				      /* ret */
+		{ { 0x48, 0x50 }, 2, false },			      /* rex.W push %rax */
+		{ { 0x40, 0x50 }, 2, false },			      /* rex push %rax */
+		{ { 0x41, 0x90 }, 2, false },			      /* xchg   %eax,%r8d */
+		{ { 0xff, 0xd0 }, 2, false },			      /* call   *%rax */
+		{ { 0xe3, 0x10 }, 2, false },			      /* jrcxz  0x1012 */
+		{ { 0xe2, 0x10 }, 2, false },			      /* loop   0x1012 */
+		{ { 0xcc }, 1, false },				      /* int3 */
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint8_t *p = malloc(cases[i].n);
+
+		assert_non_null(p);
+		memcpy(p, cases[i].bytes, cases[i].n);
+		if (x86_emulated(p, cases[i].n) != cases[i].emulated)
+			fail_msg("case %zu (%02x %02x ...): emulated should be %d", i, p[0],
+				 cases[i].n > 1 ? p[1] : 0, cases[i].emulated);
+		free(p);
+	}
+}
+
+/* Fewer bytes than the form needs: only what is there is looked at. */
+UNIT_TEST(test_emulated_short)
+{
+	static const uint8_t jcc32[] = { 0x0f, 0x84 }, push_r8[] = { 0x41, 0x50 };
+	uint8_t *p = malloc(1);
+
+	(void)state;
+	assert_non_null(p);
+	assert_false(x86_emulated(p, 0));
+	p[0] = jcc32[0];
+	assert_false(x86_emulated(p, 1));
+	p[0] = push_r8[0];
+	assert_false(x86_emulated(p, 1));
+	p[0] = 0x55;
+	assert_true(x86_emulated(p, 1));
+	free(p);
+	assert_true(x86_emulated(jcc32, 2));
+	assert_true(x86_emulated(push_r8, 2));
+}
+
+/* ---- x86_code_add ---- */
+
+UNIT_TEST(test_code_add_bounds)
+{
+	static const uint8_t buf[64];
+	struct x86_code c = { .buf = buf, .len = sizeof(buf) };
+
+	(void)state;
+	assert_int_equal(x86_code_add(&c, 0x1000, 64, 0), 0);
+	assert_int_equal(x86_code_add(&c, 0x2000, 16, 48), 0); /* ends exactly at the end */
+	assert_int_equal(x86_code_add(&c, 0x3000, 0, 64), 0);  /* empty, at the end */
+	assert_int_equal(c.nrange, 3);
+	assert_int_equal(x86_code_add(&c, 0x4000, 65, 0), -EINVAL);
+	assert_int_equal(x86_code_add(&c, 0x4000, 17, 48), -EINVAL);
+	assert_int_equal(x86_code_add(&c, 0x4000, 1, 64), -EINVAL);
+	assert_int_equal(x86_code_add(&c, 0x4000, 0, 65), -EINVAL);
+	/* sizes that wrap offset + size around */
+	assert_int_equal(x86_code_add(&c, 0x4000, UINT64_MAX, 1), -EINVAL);
+	assert_int_equal(x86_code_add(&c, 0x4000, 1, UINT64_MAX), -EINVAL);
+	/* addresses that wrap vaddr + size around */
+	assert_int_equal(x86_code_add(&c, UINT64_MAX - 7, 16, 0), -EINVAL);
+	assert_int_equal(c.nrange, 3);
+	assert_true(c.range[1].vaddr == 0x2000 && c.range[1].size == 16 && c.range[1].offset == 48);
+}
+
+UNIT_TEST(test_code_add_full)
+{
+	static const uint8_t buf[64];
+	struct x86_code c = { .buf = buf, .len = sizeof(buf) };
+	int i;
+
+	(void)state;
+	for (i = 0; i < X86_MAX_RANGES; i++)
+		assert_int_equal(x86_code_add(&c, 0x1000 * (uint64_t)(i + 1), 8, 8 * (uint64_t)i),
+				 0);
+	assert_int_equal(x86_code_add(&c, 0x100000, 8, 0), -EINVAL);
+	assert_int_equal(c.nrange, X86_MAX_RANGES);
+}
+
+/* ---- x86_site_at ---- */
+
+UNIT_TEST(test_site_at)
+{
+	static const uint8_t fn[] = {
+		0x41, 0x55,		/* push   %r13 */
+		0x48, 0x83, 0xec, 0x18, /* sub    $0x18,%rsp */
+		0x90,			/* nop */
+		0x06,			/* (bad) */
+		0xe8, 0x00, 0x00,	/* call, cut short by the end of the range */
+	};
+	struct image im;
+	struct x86_site s;
+
+	(void)state;
+	LOAD(&im, fn);
+	assert_int_equal(x86_site_at(&im.code, BASE, &s), 0);
+	assert_true(s.vaddr == BASE && s.offset == PAD);
+	assert_true(s.emulated);
+	assert_string_equal(s.insn, "pushq %r13");
+
+	assert_int_equal(x86_site_at(&im.code, BASE + 2, &s), 0);
+	assert_true(s.vaddr == BASE + 2 && s.offset == PAD + 2);
+	assert_false(s.emulated);
+	assert_string_equal(s.insn, "subq $0x18, %rsp");
+
+	assert_int_equal(x86_site_at(&im.code, BASE + 6, &s), 0);
+	assert_true(s.emulated);
+	assert_string_equal(s.insn, "nop");
+
+	/* mid-instruction: whatever the bytes there decode to, at that address */
+	assert_int_equal(x86_site_at(&im.code, BASE + 1, &s), 0);
+	assert_true(s.vaddr == BASE + 1 && s.offset == PAD + 1);
+	assert_true(s.emulated); /* 55: push %rbp */
+
+	assert_int_equal(x86_site_at(&im.code, BASE + 7, &s), -EINVAL);
+	assert_int_equal(x86_site_at(&im.code, BASE + 8, &s), -EINVAL);
+	assert_int_equal(x86_site_at(&im.code, BASE - 1, &s), -EINVAL);
+	assert_int_equal(x86_site_at(&im.code, BASE + sizeof(fn), &s), -EINVAL);
+	unload(&im);
+}
+
+/* Two ranges of one file: each address maps through its own range's offset. */
+UNIT_TEST(test_site_at_ranges)
+{
+	static const uint8_t buf[] = {
+		0xc3,	    /* ret          (file offset 0, at 0x5000) */
+		0x90, 0x90, /* nop; nop     (file offset 1, not loaded) */
+		0x41, 0x57, /* push %r15    (file offset 3, at 0x9000) */
+	};
+	struct x86_code c = { .buf = buf, .len = sizeof(buf) };
+	struct x86_site s;
+
+	(void)state;
+	assert_int_equal(x86_code_add(&c, 0x5000, 1, 0), 0);
+	assert_int_equal(x86_code_add(&c, 0x9000, 2, 3), 0);
+	assert_int_equal(x86_site_at(&c, 0x9000, &s), 0);
+	assert_true(s.vaddr == 0x9000 && s.offset == 3);
+	assert_string_equal(s.insn, "pushq %r15");
+	assert_int_equal(x86_site_at(&c, 0x5000, &s), 0);
+	assert_true(s.offset == 0);
+	assert_false(s.emulated);
+	assert_string_equal(s.insn, "retq");
+	assert_int_equal(x86_site_at(&c, 0x5001, &s), -EINVAL);
+	assert_int_equal(x86_site_at(&c, 0x9002, &s), -EINVAL);
+
+	/* a range's end is the next one's start, not part of it */
+	assert_int_equal(x86_code_add(&c, 0x5001, 2, 3), 0);
+	assert_int_equal(x86_site_at(&c, 0x5001, &s), 0);
+	assert_true(s.vaddr == 0x5001 && s.offset == 3);
+	assert_string_equal(s.insn, "pushq %r15");
+}
+
+/* ---- x86_entry_site ---- */
+
+UNIT_TEST(test_entry_push)
+{
+	static const uint8_t fn[] = {
+		0x55,		  /* push   %rbp */
+		0x48, 0x89, 0xe5, /* mov    %rsp,%rbp */
+		0x53,		  /* push   %rbx */
+		0x48, 0x89, 0xfb, /* mov    %rdi,%rbx */
+		0xc3,		  /* ret */
+	};
+	struct image im;
+
+	(void)state;
+	LOAD(&im, fn);
+	assert_entry_site(&im, RDI | RSI, 0, true, "pushq %rbp");
+	assert_entry_site(&im, ~0u, 0, true, "pushq %rbp");
+	assert_entry_site(&im, 0, 0, true, "pushq %rbp");
+	unload(&im);
+}
+
+/* Debian's PQsendQuery: the constant it adds is the only write before the tail jump. */
+UNIT_TEST(test_entry_mov_jmp)
+{
+	static const uint8_t fn[] = {
+		0xba, 0x01, 0x00, 0x00, 0x00, /* mov    $0x1,%edx */
+		0xe9, 0xf6, 0x0f, 0x00, 0x00, /* jmp    0x2000 */
+		0x55,			      /* push   %rbp (past the jump: never chosen) */
+	};
+	struct image im;
+
+	(void)state;
+	LOAD(&im, fn);
+	assert_entry_site(&im, RDI | RSI, 5, true, "jmp 0x2000");
+	assert_entry_site(&im, RDX, 0, false, "movl $1, %edx");
+	assert_entry_site(&im, RDI | RDX, 0, false, "movl $1, %edx");
+	unload(&im);
+}
+
+/* Go's stack check writes only the flags: its jbe sees every argument register. */
+UNIT_TEST(test_entry_go_prologue)
+{
+	static const uint8_t fn[] = {
+		0x49, 0x3b, 0x66, 0x10,	      /* cmp    0x10(%r14),%rsp */
+		0x76, 0x05,		      /* jbe    0x100b */
+		0x55,			      /* push   %rbp */
+		0x48, 0x89, 0xe5,	      /* mov    %rsp,%rbp */
+		0xc3,			      /* ret */
+		0xe8, 0xf0, 0xff, 0xff, 0xff, /* call   0x1000 (morestack, then again) */
+	};
+	struct image im;
+
+	(void)state;
+	LOAD(&im, fn);
+	assert_entry_site(&im, RAX | RBX, 4, true, "jbe 0x100b");
+	assert_entry_site(&im, ~0u, 4, true, "jbe 0x100b");
+	unload(&im);
+}
+
+/* libpq's PQfinish: a NULL check, then the body. */
+UNIT_TEST(test_entry_test_je)
+{
+	static const uint8_t fn[] = {
+		0x48, 0x85, 0xff, /* test   %rdi,%rdi */
+		0x74, 0x23,	  /* je     0x1028 */
+		0x55,		  /* push   %rbp */
+		0x48, 0x89, 0xe5, /* mov    %rsp,%rbp */
+	};
+	struct image im;
+
+	(void)state;
+	LOAD(&im, fn);
+	assert_entry_site(&im, RDI, 3, true, "je 0x1028");
+	unload(&im);
+}
+
+/* Common with CET: endbr64 is single-stepped, the push after it is not. */
+UNIT_TEST(test_entry_endbr64)
+{
+	static const uint8_t fn[] = {
+		0xf3, 0x0f, 0x1e, 0xfa, /* endbr64 */
+		0x41, 0x54,		/* push   %r12 */
+		0x55,			/* push   %rbp */
+		0xc3,			/* ret */
+	};
+	struct image im;
+
+	(void)state;
+	LOAD(&im, fn);
+	assert_entry_site(&im, RDI | RSI | RDX, 4, true, "pushq %r12");
+	unload(&im);
+}
+
+/* The first emulated instruction, not the branch: and only while no needed register changed. */
+UNIT_TEST(test_entry_first_emulated)
+{
+	static const uint8_t fn[] = {
+		0x48, 0x83, 0xec, 0x08,	      /* sub    $0x8,%rsp */
+		0x48, 0x89, 0xfb,	      /* mov    %rdi,%rbx */
+		0x53,			      /* push   %rbx */
+		0xe8, 0xf3, 0x0f, 0x00, 0x00, /* call   0x2000 */
+	};
+	struct image im;
+
+	(void)state;
+	LOAD(&im, fn);
+	assert_entry_site(&im, RDI, 7, true, "pushq %rbx");
+	assert_entry_site(&im, RSP, 0, false, "subq $8, %rsp");
+	/* the push comes after rbx was written, and so does the call */
+	assert_entry_site(&im, RBX, 0, false, "subq $8, %rsp");
+	unload(&im);
+}
+
+/* A branch ends the walk even when the kernel would single-step it. */
+UNIT_TEST(test_entry_stops_at_branch)
+{
+	static const uint8_t jrcxz[] = {
+		0x48, 0x83, 0xec, 0x08, /* sub    $0x8,%rsp */
+		0xe3, 0x10,		/* jrcxz  0x1016 */
+		0x55,			/* push   %rbp */
+	};
+	static const uint8_t bnd_jmp[] = {
+		0x48, 0x89, 0xf8,		    /* mov    %rdi,%rax */
+		0xf2, 0xe9, 0xf7, 0x0f, 0x00, 0x00, /* bnd jmp 0x2000 */
+		0x55,				    /* push   %rbp */
+	};
+	struct image im;
+
+	(void)state;
+	LOAD(&im, jrcxz);
+	assert_entry_site(&im, RDI, 0, false, "subq $8, %rsp");
+	unload(&im);
+	LOAD(&im, bnd_jmp);
+	assert_entry_site(&im, RDI, 0, false, "movq %rdi, %rax");
+	unload(&im);
+}
+
+/* The probe fires before its instruction runs: what that instruction writes does not count. */
+UNIT_TEST(test_entry_own_writes)
+{
+	static const uint8_t fn[] = {
+		0x48, 0x89, 0xfb,	      /* mov    %rdi,%rbx */
+		0x53,			      /* push   %rbx (writes rsp) */
+		0xe8, 0xf7, 0x0f, 0x00, 0x00, /* call   0x2000 */
+	};
+	struct image im;
+
+	(void)state;
+	LOAD(&im, fn);
+	assert_entry_site(&im, RSP | RDI, 3, true, "pushq %rbx");
+	unload(&im);
+}
+
+/* A write to part of a register is a write to the register. */
+UNIT_TEST(test_entry_sub_registers)
+{
+	static const uint8_t xor_esi[] = {
+		0x31, 0xf6,		      /* xor    %esi,%esi */
+		0xe9, 0xf9, 0x0f, 0x00, 0x00, /* jmp    0x2000 */
+	};
+	static const uint8_t mov_dil[] = {
+		0x40, 0x88, 0xf7,	      /* mov    %sil,%dil */
+		0xe9, 0xf8, 0x0f, 0x00, 0x00, /* jmp    0x2000 */
+	};
+	static const uint8_t movslq[] = {
+		0x48, 0x63, 0xd2, /* movslq %edx,%rdx */
+		0xeb, 0x10,	  /* jmp    0x1015 */
+	};
+	static const uint8_t mov_dh[] = {
+		0x88, 0xe6, /* mov    %ah,%dh */
+		0x74, 0x10, /* je     0x1014 */
+	};
+	struct image im;
+
+	(void)state;
+	LOAD(&im, xor_esi);
+	assert_entry_site(&im, RSI, 0, false, "xorl %esi, %esi");
+	assert_entry_site(&im, RDI, 2, true, "jmp 0x2000");
+	unload(&im);
+
+	LOAD(&im, mov_dil);
+	assert_entry_site(&im, RDI, 0, false, "movb %sil, %dil");
+	assert_entry_site(&im, RSI, 3, true, "jmp 0x2000");
+	unload(&im);
+
+	LOAD(&im, movslq);
+	assert_entry_site(&im, RDX, 0, false, "movslq %edx, %rdx");
+	assert_entry_site(&im, RDI | RSI | RCX, 3, true, "jmp 0x1015");
+	unload(&im);
+
+	LOAD(&im, mov_dh);
+	assert_entry_site(&im, RDX, 0, false, "movb %ah, %dh");
+	assert_entry_site(&im, RAX, 2, true, "je 0x1014");
+	unload(&im);
+}
+
+/* A return ends the walk: what follows it is another function, or unreachable. */
+UNIT_TEST(test_entry_ret_first)
+{
+	static const uint8_t fn[] = {
+		0x48, 0x89, 0xf8,	      /* mov    %rdi,%rax */
+		0xc3,			      /* ret */
+		0x55,			      /* push   %rbp */
+		0xe8, 0xf6, 0x0f, 0x00, 0x00, /* call   0x2000 */
+	};
+	struct image im;
+
+	(void)state;
+	LOAD(&im, fn);
+	assert_entry_site(&im, RDI, 0, false, "movq %rdi, %rax");
+	assert_entry_site(&im, 0, 0, false, "movq %rdi, %rax");
+	unload(&im);
+}
+
+/* So does an indirect call. */
+UNIT_TEST(test_entry_indirect_first)
+{
+	static const uint8_t fn[] = {
+		0x48, 0x89, 0xf8, /* mov    %rdi,%rax */
+		0xff, 0xd0,	  /* call   *%rax */
+		0x90,		  /* nop */
+	};
+	struct image im;
+
+	(void)state;
+	LOAD(&im, fn);
+	assert_entry_site(&im, RSI, 0, false, "movq %rdi, %rax");
+	unload(&im);
+}
+
+/* The entry must decode; what follows it need not (the entry is then the answer). */
+UNIT_TEST(test_entry_bounds)
+{
+	static const uint8_t bad[] = { 0x06 };	     /* (bad) */
+	static const uint8_t cut[] = { 0xe8, 0x00 }; /* call, cut short */
+	static const uint8_t tail[] = {
+		0x48, 0x83, 0xec, 0x08, /* sub    $0x8,%rsp */
+		0xe8, 0x00, 0x00,	/* call, cut short by the end of the range */
+	};
+	struct image im;
+	struct x86_site s;
+
+	(void)state;
+	LOAD(&im, bad);
+	assert_int_equal(x86_entry_site(&im.code, BASE, RDI, &s), -EINVAL);
+	unload(&im);
+	LOAD(&im, cut);
+	assert_int_equal(x86_entry_site(&im.code, BASE, RDI, &s), -EINVAL);
+	unload(&im);
+	LOAD(&im, tail);
+	assert_entry_site(&im, RDI, 0, false, "subq $8, %rsp");
+	assert_int_equal(x86_entry_site(&im.code, BASE - 1, RDI, &s), -EINVAL);
+	assert_int_equal(x86_entry_site(&im.code, BASE + sizeof(tail), RDI, &s), -EINVAL);
+	unload(&im);
+}
+
+/* ---- x86_first_call ---- */
+
+/* OpenSSL 3's SSL_read (Debian 12, at its own address): a guard on num, then the worker. */
+UNIT_TEST(test_first_call_ssl_read)
+{
+	static const uint8_t fn[] = {
+		0x48, 0x83, 0xec, 0x18,				      /* sub    $0x18,%rsp */
+		0x64, 0x48, 0x8b, 0x04, 0x25, 0x28, 0x00, 0x00, 0x00, /* mov    %fs:0x28,%rax */
+		0x48, 0x89, 0x44, 0x24, 0x08,			      /* mov    %rax,0x8(%rsp) */
+		0x31, 0xc0,					      /* xor    %eax,%eax */
+		0x85, 0xd2,					      /* test   %edx,%edx */
+		0x78, 0x2f,					      /* js     0x35477 */
+		0x48, 0x89, 0xe1,				      /* mov    %rsp,%rcx */
+		0x48, 0x63, 0xd2,				      /* movslq %edx,%rdx */
+		0xe8, 0x3d, 0xfe, 0xff, 0xff,			      /* call   0x35290 */
+		0x85, 0xc0,					      /* test   %eax,%eax */
+	};
+	struct image im;
+	struct x86_call call;
+
+	(void)state;
+	load_at(&im, 0x35430, fn, sizeof(fn));
+	memset(&call, 0xa5, sizeof(call));
+	assert_int_equal(x86_first_call(&im.code, 0x35430, &call), 0);
+	assert_true(call.at == 0x3544e);
+	assert_true(call.target == 0x35290);
+	assert_false(call.tail);
+	assert_int_equal(call.written & (RCX | RDX | RAX | RSP), RCX | RDX | RAX | RSP);
+	assert_int_equal(call.written & (RDI | RSI), 0);
+	/* nothing else: the store to 0x8(%rsp) writes memory, not rsp */
+	assert_int_equal(call.written, RCX | RDX | RAX | RSP);
+	unload(&im);
+}
+
+/* SSL_read_ex: the worker with the caller's arguments as they came. */
+UNIT_TEST(test_first_call_ssl_read_ex)
+{
+	static const uint8_t fn[] = {
+		0x48, 0x83, 0xec, 0x08,	      /* sub    $0x8,%rsp */
+		0xe8, 0xc7, 0xfd, 0xff, 0xff, /* call   0x35290 */
+		0x31, 0xd2,		      /* xor    %edx,%edx */
+	};
+	struct image im;
+	struct x86_call call;
+
+	(void)state;
+	load_at(&im, 0x354c0, fn, sizeof(fn));
+	assert_int_equal(x86_first_call(&im.code, 0x354c0, &call), 0);
+	assert_true(call.at == 0x354c4);
+	assert_true(call.target == 0x35290);
+	assert_false(call.tail);
+	assert_int_equal(call.written, RSP);
+	unload(&im);
+}
+
+UNIT_TEST(test_first_call_tail_jmp)
+{
+	static const uint8_t jmp32[] = {
+		0xba, 0x01, 0x00, 0x00, 0x00, /* mov    $0x1,%edx */
+		0xe9, 0xf6, 0x0f, 0x00, 0x00, /* jmp    0x2000 */
+	};
+	static const uint8_t jmp8[] = {
+		0xeb, 0xfe, /* jmp    0x1000 (itself) */
+	};
+	static const uint8_t call_first[] = {
+		0xe8, 0xfb, 0x0f, 0x00, 0x00, /* call   0x2000 */
+	};
+	struct image im;
+	struct x86_call call;
+
+	(void)state;
+	LOAD(&im, jmp32);
+	assert_int_equal(x86_first_call(&im.code, BASE, &call), 0);
+	assert_true(call.at == BASE + 5 && call.target == 0x2000);
+	assert_true(call.tail);
+	assert_int_equal(call.written, RDX);
+	unload(&im);
+
+	LOAD(&im, jmp8);
+	assert_int_equal(x86_first_call(&im.code, BASE, &call), 0);
+	assert_true(call.at == BASE && call.target == BASE);
+	assert_true(call.tail);
+	assert_int_equal(call.written, 0);
+	unload(&im);
+
+	LOAD(&im, call_first);
+	assert_int_equal(x86_first_call(&im.code, BASE, &call), 0);
+	assert_true(call.at == BASE && call.target == 0x2000);
+	assert_false(call.tail);
+	assert_int_equal(call.written, 0);
+	unload(&im);
+}
+
+/* No call on the straight path: a return, an indirect branch, or too far to look. */
+UNIT_TEST(test_first_call_none)
+{
+	static const uint8_t ret[] = {
+		0x31, 0xc0,		      /* xor    %eax,%eax */
+		0xc3,			      /* ret */
+		0xe8, 0xf8, 0x0f, 0x00, 0x00, /* call   0x2000 */
+	};
+	static const uint8_t indirect[] = {
+		0x48, 0x89, 0xf8,	      /* mov    %rdi,%rax */
+		0xff, 0xd0,		      /* call   *%rax */
+		0xe8, 0xf6, 0x0f, 0x00, 0x00, /* call   0x2000 */
+	};
+	static const uint8_t plt[] = {
+		0xff, 0x25, 0x00, 0x00, 0x00, 0x00, /* jmp    *0x0(%rip) */
+		0xe8, 0xf5, 0x0f, 0x00, 0x00,	    /* call   0x2000 */
+	};
+	struct image im;
+	struct x86_call call;
+
+	(void)state;
+	LOAD(&im, ret);
+	assert_int_equal(x86_first_call(&im.code, BASE, &call), -ENOENT);
+	unload(&im);
+	LOAD(&im, indirect);
+	assert_int_equal(x86_first_call(&im.code, BASE, &call), -ENOENT);
+	unload(&im);
+	LOAD(&im, plt);
+	assert_int_equal(x86_first_call(&im.code, BASE, &call), -ENOENT);
+	unload(&im);
+}
+
+/* X86_MAX_INSNS instructions are looked at, the call among them or not. */
+UNIT_TEST(test_first_call_limit)
+{
+	uint8_t fn[X86_MAX_INSNS + 5];
+	struct image im;
+	struct x86_call call;
+	uint32_t rel = 0x2000 - (BASE + X86_MAX_INSNS + 4); /* from the call's end */
+
+	(void)state;
+	/* X86_MAX_INSNS - 1 nops, then call 0x2000 */
+	memset(fn, 0x90, sizeof(fn));
+	fn[X86_MAX_INSNS - 1] = 0xe8;
+	memcpy(&fn[X86_MAX_INSNS], &rel, sizeof(rel));
+	load_at(&im, BASE, fn, X86_MAX_INSNS + 4);
+	assert_int_equal(x86_first_call(&im.code, BASE, &call), 0);
+	assert_true(call.at == BASE + X86_MAX_INSNS - 1 && call.target == 0x2000);
+	unload(&im);
+
+	/* one nop more: the call is the (X86_MAX_INSNS + 1)th */
+	memset(fn, 0x90, sizeof(fn));
+	fn[X86_MAX_INSNS] = 0xe8;
+	memset(&fn[X86_MAX_INSNS + 1], 0, 4);
+	load_at(&im, BASE, fn, sizeof(fn));
+	assert_int_equal(x86_first_call(&im.code, BASE, &call), -ENOENT);
+	unload(&im);
+}
+
+UNIT_TEST(test_first_call_bounds)
+{
+	static const uint8_t off_end[] = {
+		0x48, 0x83, 0xec, 0x08, /* sub    $0x8,%rsp */
+		0xe8, 0x00, 0x00,	/* call, cut short by the end of the range */
+	};
+	static const uint8_t no_call[] = {
+		0x31, 0xc0, /* xor    %eax,%eax */
+		0x74, 0x00, /* je     0x1004 */
+	};
+	static const uint8_t bad[] = { 0x06 }; /* (bad) */
+	struct image im;
+	struct x86_call call;
+
+	(void)state;
+	LOAD(&im, off_end);
+	assert_int_equal(x86_first_call(&im.code, BASE, &call), -EINVAL);
+	assert_int_equal(x86_first_call(&im.code, BASE - 1, &call), -EINVAL);
+	assert_int_equal(x86_first_call(&im.code, BASE + sizeof(off_end), &call), -EINVAL);
+	assert_int_equal(x86_first_call(&im.code, 0, &call), -EINVAL);
+	unload(&im);
+	LOAD(&im, no_call);
+	assert_int_equal(x86_first_call(&im.code, BASE, &call), -EINVAL);
+	unload(&im);
+	LOAD(&im, bad);
+	assert_int_equal(x86_first_call(&im.code, BASE, &call), -EINVAL);
+	unload(&im);
+}
+
+UNIT_MAIN(NULL, NULL)
