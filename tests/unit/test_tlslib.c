@@ -285,6 +285,50 @@ static uint64_t hand_vaddr_to_offset(const uint8_t *img, size_t len, uint64_t va
 	return 0;
 }
 
+/* Where the file byte at offset is loaded: by the PT_LOAD segment whose file part holds it. */
+static uint64_t hand_offset_to_vaddr(const uint8_t *img, size_t len, uint64_t offset)
+{
+	const Elf64_Ehdr *eh = hand_ehdr(img, len);
+	const Elf64_Phdr *ph = (const Elf64_Phdr *)(img + eh->e_phoff);
+	int i;
+
+	for (i = 0; i < eh->e_phnum; i++)
+		if (ph[i].p_type == PT_LOAD && offset >= ph[i].p_offset &&
+		    offset - ph[i].p_offset < ph[i].p_filesz)
+			return ph[i].p_vaddr + (offset - ph[i].p_offset);
+	fail_msg("file offset %#llx is in no load segment", (unsigned long long)offset);
+	return 0;
+}
+
+/* Whether the bytes at offset are `push %reg` (50+r, or 41 50+r for r8..r15). */
+static bool hand_push(const uint8_t *img, size_t len, uint64_t offset)
+{
+	return (offset < len && img[offset] >= 0x50 && img[offset] <= 0x57) ||
+	       (offset + 1 < len && img[offset] == 0x41 && img[offset + 1] >= 0x50 &&
+		img[offset + 1] <= 0x57);
+}
+
+/* Whether the first 64 bytes of the function at file offset fn hold a `call rel32` (e8) to
+ * the code at file offset target, addresses worked out from the program headers. */
+static bool hand_calls(const uint8_t *img, size_t len, uint64_t fn, uint64_t target)
+{
+	uint64_t i;
+
+	for (i = 0; i < 64 && fn + i + 5 <= len; i++) {
+		uint64_t at, dest;
+		int32_t rel;
+
+		if (img[fn + i] != 0xe8)
+			continue;
+		memcpy(&rel, img + fn + i + 1, sizeof(rel));
+		at = hand_offset_to_vaddr(img, len, fn + i);
+		dest = at + 5 + (uint64_t)(int64_t)rel;
+		if (hand_vaddr_to_offset(img, len, dest) == target)
+			return true;
+	}
+	return false;
+}
+
 /* The file offset of the function name defines (in .dynsym or .symtab), 0 when none does. */
 static uint64_t hand_sym_offset(const uint8_t *img, size_t len, const char *name)
 {
@@ -900,12 +944,25 @@ UNIT_TEST(test_synth_offset_past_end)
 	}
 }
 
-/* Every offset a successful inspection of len bytes reports lies inside them. */
+/* Every offset a successful inspection of len bytes reports lies inside them, and an absent
+ * hook has no site. */
 static void assert_inside(const struct tls_elf_info *info, size_t len)
 {
 	int k;
 
 	assert_non_null(memchr(info->build_id, '\0', sizeof(info->build_id)));
+	for (k = 0; k < TLS_SYM__COUNT; k++) {
+		const struct tls_site *site = &info->site[k];
+
+		assert_non_null(memchr(site->insn, '\0', sizeof(site->insn)));
+		assert_non_null(memchr(site->how, '\0', sizeof(site->how)));
+		if (!info->offset[k] && (site->kind != TLS_SITE_NONE || site->offset))
+			fail_msg("%s is absent, yet has a site at %#llx", tls_sym_name(k),
+				 (unsigned long long)site->offset);
+		if (info->offset[k] && (site->kind == TLS_SITE_NONE || site->offset >= len))
+			fail_msg("%s: site (kind %d) at offset %#llx of %zu bytes", tls_sym_name(k),
+				 site->kind, (unsigned long long)site->offset, len);
+	}
 	if (info->lib == TLS_LIB_NONE)
 		return;
 	for (k = 0; k < TLS_SYM__COUNT; k++)
@@ -1039,6 +1096,347 @@ UNIT_TEST(test_nginx)
 {
 	(void)state;
 	assert_not_tls("/usr/sbin/nginx");
+}
+
+/* ---- where each probe sits (x86-64) ---- */
+
+/* Writes code at offset at of a synthetic image's text. */
+static void syn_code(uint8_t *img, uint32_t at, const uint8_t *code, size_t n)
+{
+	assert_true(at + n <= SYN_TEXT_LEN);
+	memcpy(img + SYN_TEXT + at, code, n);
+}
+
+/* Points the call or jmp rel32 at text offset at to text offset target. */
+static void syn_branch(uint8_t *img, uint32_t at, uint32_t target)
+{
+	int32_t rel = (int32_t)target - (int32_t)(at + 5);
+
+	assert_true(img[SYN_TEXT + at] == 0xe8 || img[SYN_TEXT + at] == 0xe9);
+	memcpy(img + SYN_TEXT + at + 1, &rel, sizeof(rel));
+}
+
+static void assert_site(const struct tls_elf_info *info, int k, enum tls_site_kind kind,
+			uint64_t offset, bool emulated)
+{
+	const struct tls_site *s = &info->site[k];
+
+	if (s->kind != kind || s->offset != offset || s->emulated != emulated)
+		fail_msg("%s: site kind %d at %#llx, emulated %d (%s); want kind %d at %#llx, "
+			 "emulated %d",
+			 tls_sym_name(k), s->kind, (unsigned long long)s->offset, s->emulated,
+			 s->insn, kind, (unsigned long long)offset, emulated);
+}
+
+/* Where a synthetic OpenSSL's functions lie in its text: SSL_read and SSL_write as OpenSSL 3.0
+ * has them (Debian 12), their _ex twins, and the worker each pair calls first (syn_branch()
+ * aims the calls). */
+enum {
+	SYN_SSL_READ = 0x00,
+	SYN_SSL_READ_EX = 0x30,
+	SYN_SSL_WRITE = 0x40,
+	SYN_SSL_WRITE_EX = 0x70,
+	SYN_HANDSHAKE = 0x80,
+	SYN_READ_WORKER = 0xc0,
+	SYN_WRITE_WORKER = 0xd0,
+	SYN_CALL = 0x1e,    /* where SSL_read's call is */
+	SYN_CALL_EX = 0x04, /* SSL_read_ex's */
+};
+
+static const uint8_t ssl_read_shape[] = {
+	0x48, 0x83, 0xec, 0x18,				      /* sub    $0x18,%rsp */
+	0x64, 0x48, 0x8b, 0x04, 0x25, 0x28, 0x00, 0x00, 0x00, /* mov    %fs:0x28,%rax */
+	0x48, 0x89, 0x44, 0x24, 0x08,			      /* mov    %rax,0x8(%rsp) */
+	0x31, 0xc0,					      /* xor    %eax,%eax */
+	0x85, 0xd2,					      /* test   %edx,%edx */
+	0x78, 0x2f,					      /* js     +0x2f */
+	0x48, 0x89, 0xe1,				      /* mov    %rsp,%rcx */
+	0x48, 0x63, 0xd2,				      /* movslq %edx,%rdx */
+	0xe8, 0x00, 0x00, 0x00, 0x00,			      /* call   worker */
+	0x85, 0xc0,					      /* test   %eax,%eax */
+};
+
+static const uint8_t ssl_read_ex_shape[] = {
+	0x48, 0x83, 0xec, 0x08,	      /* sub    $0x8,%rsp */
+	0xe8, 0x00, 0x00, 0x00, 0x00, /* call   worker */
+	0x31, 0xd2,		      /* xor    %edx,%edx */
+};
+
+static const struct syn_sym openssl_x86_syms[] = {
+	{ "SSL_read", SYN_SSL_READ },	       { "SSL_read_ex", SYN_SSL_READ_EX },
+	{ "SSL_write", SYN_SSL_WRITE },	       { "SSL_write_ex", SYN_SSL_WRITE_EX },
+	{ "SSL_do_handshake", SYN_HANDSHAKE },
+};
+
+/* An OpenSSL image whose reads and writes each share a worker that starts with a push. */
+static size_t syn_openssl_x86(uint8_t *img, size_t cap)
+{
+	static const uint8_t push_r13[] = { 0x41, 0x55 }, push_r14[] = { 0x41, 0x56 };
+	static const uint8_t push_rbp[] = { 0x55 };
+	size_t len = syn_elf(img, cap, &(struct syn_opts){ openssl_x86_syms, 5 });
+
+	syn_code(img, SYN_SSL_READ, ssl_read_shape, sizeof(ssl_read_shape));
+	syn_code(img, SYN_SSL_READ_EX, ssl_read_ex_shape, sizeof(ssl_read_ex_shape));
+	syn_code(img, SYN_SSL_WRITE, ssl_read_shape, sizeof(ssl_read_shape));
+	syn_code(img, SYN_SSL_WRITE_EX, ssl_read_ex_shape, sizeof(ssl_read_ex_shape));
+	syn_code(img, SYN_HANDSHAKE, push_rbp, sizeof(push_rbp));
+	syn_code(img, SYN_READ_WORKER, push_r13, sizeof(push_r13));
+	syn_code(img, SYN_WRITE_WORKER, push_r14, sizeof(push_r14));
+	syn_branch(img, SYN_SSL_READ + SYN_CALL, SYN_READ_WORKER);
+	syn_branch(img, SYN_SSL_READ_EX + SYN_CALL_EX, SYN_READ_WORKER);
+	syn_branch(img, SYN_SSL_WRITE + SYN_CALL, SYN_WRITE_WORKER);
+	syn_branch(img, SYN_SSL_WRITE_EX + SYN_CALL_EX, SYN_WRITE_WORKER);
+	return len;
+}
+
+static void assert_worker(const struct tls_elf_info *info, int f, int f_ex, uint32_t worker)
+{
+	assert_site(info, f, TLS_SITE_WORKER, SYN_TEXT + worker, true);
+	assert_site(info, f_ex, TLS_SITE_WORKER, SYN_TEXT + worker, true);
+	assert_false(info->site[f].shared);
+	assert_true(info->site[f_ex].shared);
+}
+
+/* Each at its own entry, single-stepped. */
+static void assert_no_worker(const struct tls_elf_info *info, int f, int f_ex)
+{
+	assert_site(info, f, TLS_SITE_ENTRY, info->offset[f], false);
+	assert_site(info, f_ex, TLS_SITE_ENTRY, info->offset[f_ex], false);
+}
+
+UNIT_TEST(test_sites_openssl_worker)
+{
+	struct tls_elf_info info;
+	uint8_t img[4096];
+	size_t len = syn_openssl_x86(img, sizeof(img));
+
+	(void)state;
+	assert_int_equal(inspect(img, len, &info), 0);
+	assert_int_equal(info.lib, TLS_LIB_OPENSSL);
+	assert_inside(&info, len);
+	assert_worker(&info, TLS_SYM_SSL_READ, TLS_SYM_SSL_READ_EX, SYN_READ_WORKER);
+	assert_string_equal(info.site[TLS_SYM_SSL_READ].insn, "pushq %r13");
+	assert_string_equal(info.site[TLS_SYM_SSL_READ].how,
+			    "SSL_read+0x1e and SSL_read_ex+0x4 call");
+	assert_string_equal(info.site[TLS_SYM_SSL_READ_EX].how, info.site[TLS_SYM_SSL_READ].how);
+	assert_worker(&info, TLS_SYM_SSL_WRITE, TLS_SYM_SSL_WRITE_EX, SYN_WRITE_WORKER);
+	assert_string_equal(info.site[TLS_SYM_SSL_WRITE].insn, "pushq %r14");
+	assert_string_equal(info.site[TLS_SYM_SSL_WRITE].how,
+			    "SSL_write+0x1e and SSL_write_ex+0x4 call");
+	/* not a twin: at its entry, a push */
+	assert_site(&info, TLS_SYM_SSL_HANDSHAKE, TLS_SITE_ENTRY, SYN_TEXT + SYN_HANDSHAKE, true);
+	assert_string_equal(info.site[TLS_SYM_SSL_HANDSHAKE].insn, "pushq %rbp");
+	assert_string_equal(info.site[TLS_SYM_SSL_HANDSHAKE].how, "");
+}
+
+/* Any doubt that the worker gets the caller's arguments, or is called first, or is cheaper
+ * keeps the probes where they were; the write pair, left as it was, shows that each change is
+ * the one that counts. */
+UNIT_TEST(test_sites_openssl_no_worker)
+{
+	static const struct {
+		const char *why;
+		uint32_t at;	  /* text offset of the change */
+		uint8_t bytes[4]; /* written there */
+		size_t n;
+	} cases[] = {
+		/* mov %rsp,%rsi for mov %rsp,%rcx */
+		{ "SSL_read changes the buffer", SYN_SSL_READ + 0x18, { 0x48, 0x89, 0xe6 }, 3 },
+		/* xor %r8d,%r8d for mov %rsp,%rcx */
+		{ "SSL_read passes a fifth argument", SYN_SSL_READ + 0x18, { 0x45, 0x31, 0xc0 }, 3 },
+		/* xor %ecx,%ecx; nop; nop for sub $0x8,%rsp */
+		{ "SSL_read_ex sets the count", SYN_SSL_READ_EX, { 0x31, 0xc9, 0x90, 0x90 }, 4 },
+		/* jmp for call */
+		{ "SSL_read tail-jumps", SYN_SSL_READ + SYN_CALL, { 0xe9 }, 1 },
+		/* ret for test %edx,%edx */
+		{ "SSL_read returns first", SYN_SSL_READ + 0x14, { 0xc3 }, 1 },
+		/* sub $0x8,%rsp for push %r13 */
+		{ "the worker is single-stepped", SYN_READ_WORKER, { 0x48, 0x83, 0xec, 0x08 }, 4 },
+	};
+	struct tls_elf_info info;
+	uint8_t img[4096];
+	size_t i, len;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		len = syn_openssl_x86(img, sizeof(img));
+		memcpy(img + SYN_TEXT + cases[i].at, cases[i].bytes, cases[i].n);
+		assert_int_equal(inspect(img, len, &info), 0);
+		assert_inside(&info, len);
+		if (info.site[TLS_SYM_SSL_READ].kind != TLS_SITE_ENTRY)
+			fail_msg("%s, yet SSL_read is probed on a worker", cases[i].why);
+		assert_no_worker(&info, TLS_SYM_SSL_READ, TLS_SYM_SSL_READ_EX);
+		assert_worker(&info, TLS_SYM_SSL_WRITE, TLS_SYM_SSL_WRITE_EX, SYN_WRITE_WORKER);
+	}
+
+	/* the twins call different functions */
+	len = syn_openssl_x86(img, sizeof(img));
+	syn_branch(img, SYN_SSL_READ_EX + SYN_CALL_EX, SYN_WRITE_WORKER);
+	assert_int_equal(inspect(img, len, &info), 0);
+	assert_no_worker(&info, TLS_SYM_SSL_READ, TLS_SYM_SSL_READ_EX);
+
+	/* both entries emulated already (push %rbx; nop; nop; nop): nothing to gain */
+	len = syn_openssl_x86(img, sizeof(img));
+	memcpy(img + SYN_TEXT + SYN_SSL_READ, (const uint8_t[]){ 0x53, 0x90, 0x90, 0x90 }, 4);
+	memcpy(img + SYN_TEXT + SYN_SSL_READ_EX, (const uint8_t[]){ 0x53, 0x90, 0x90, 0x90 }, 4);
+	assert_int_equal(inspect(img, len, &info), 0);
+	assert_site(&info, TLS_SYM_SSL_READ, TLS_SITE_ENTRY, SYN_TEXT + SYN_SSL_READ, true);
+	assert_site(&info, TLS_SYM_SSL_READ_EX, TLS_SITE_ENTRY, SYN_TEXT + SYN_SSL_READ_EX, true);
+	assert_worker(&info, TLS_SYM_SSL_WRITE, TLS_SYM_SSL_WRITE_EX, SYN_WRITE_WORKER);
+}
+
+/* libpq's hooks read their arguments only: each probe goes on the first emulated instruction
+ * that still sees the ones it reads. */
+UNIT_TEST(test_sites_libpq)
+{
+	enum { QUERY = 0x00, PREPARE = 0x10, FINISH = 0x20, CONNECT = 0x30, PARAMS = 0x40 };
+	static const uint8_t query[] = {
+		0xba, 0x01, 0x00, 0x00, 0x00, /* mov    $0x1,%edx */
+		0xe9, 0x00, 0x00, 0x00, 0x00, /* jmp    internal */
+	};
+	static const uint8_t finish[] = {
+		0x48, 0x85, 0xff, /* test   %rdi,%rdi */
+		0x74, 0x23,	  /* je     +0x23 */
+		0x55,		  /* push   %rbp */
+	};
+	static const uint8_t connect[] = {
+		0x55,		  /* push   %rbp */
+		0x48, 0x89, 0xe5, /* mov    %rsp,%rbp */
+	};
+	static const uint8_t params[] = {
+		0xf3, 0x0f, 0x1e, 0xfa, /* endbr64 */
+		0x41, 0x57,		/* push   %r15 */
+	};
+	const struct syn_sym *syms = SYN({ "PQsendQuery", QUERY }, { "PQsendPrepare", PREPARE },
+					 { "PQfinish", FINISH }, { "PQconnectStart", CONNECT },
+					 { "PQsendQueryParams", PARAMS });
+	struct tls_elf_info info;
+	uint8_t img[4096];
+	size_t len;
+
+	(void)state;
+	len = syn_elf(img, sizeof(img), &(struct syn_opts){ syms, 5 });
+	syn_code(img, QUERY, query, sizeof(query));
+	syn_branch(img, QUERY + 5, 0xf0);
+	/* PQsendPrepare reads rdx, its third argument: the same shape leaves it at its entry */
+	syn_code(img, PREPARE, query, sizeof(query));
+	syn_branch(img, PREPARE + 5, 0xf0);
+	syn_code(img, FINISH, finish, sizeof(finish));
+	syn_code(img, CONNECT, connect, sizeof(connect));
+	syn_code(img, PARAMS, params, sizeof(params));
+	assert_int_equal(inspect(img, len, &info), 0);
+	assert_true(info.libpq);
+	assert_inside(&info, len);
+	assert_site(&info, TLS_SYM_PQ_SEND_QUERY, TLS_SITE_INSIDE, SYN_TEXT + QUERY + 5, true);
+	assert_string_equal(info.site[TLS_SYM_PQ_SEND_QUERY].insn, "jmp 0x2001f0");
+	assert_site(&info, TLS_SYM_PQ_SEND_PREPARE, TLS_SITE_ENTRY, SYN_TEXT + PREPARE, false);
+	assert_string_equal(info.site[TLS_SYM_PQ_SEND_PREPARE].insn, "movl $1, %edx");
+	assert_site(&info, TLS_SYM_PQ_FINISH, TLS_SITE_INSIDE, SYN_TEXT + FINISH + 3, true);
+	assert_site(&info, TLS_SYM_PQ_CONNECT_START, TLS_SITE_ENTRY, SYN_TEXT + CONNECT, true);
+	assert_site(&info, TLS_SYM_PQ_SEND_QUERY_PARAMS, TLS_SITE_INSIDE, SYN_TEXT + PARAMS + 4,
+		    true);
+	assert_site(&info, TLS_SYM_PQ_SEND_QUERY_PREPARED, TLS_SITE_NONE, 0, false);
+}
+
+/* A pair's worker, checked on the bytes without x86sites.c: a push, and what both twins call
+ * within their first 64 bytes. */
+static void assert_real_worker(const uint8_t *img, size_t len, const struct tls_elf_info *info,
+			       int f, int f_ex)
+{
+	const struct tls_site *s = &info->site[f], *s_ex = &info->site[f_ex];
+
+	assert_int_equal(s->kind, TLS_SITE_WORKER);
+	assert_int_equal(s_ex->kind, TLS_SITE_WORKER);
+	assert_true(s->offset == s_ex->offset);
+	assert_true(s->shared != s_ex->shared);
+	assert_true(s->emulated && s_ex->emulated);
+	assert_true(s->offset != info->offset[f] && s->offset != info->offset[f_ex]);
+	if (!hand_push(img, len, s->offset))
+		fail_msg("%s: the worker at %#llx starts with %02x, no push", tls_sym_name(f),
+			 (unsigned long long)s->offset, img[s->offset]);
+	if (!hand_calls(img, len, info->offset[f], s->offset))
+		fail_msg("%s does not call %#llx", tls_sym_name(f), (unsigned long long)s->offset);
+	if (!hand_calls(img, len, info->offset[f_ex], s->offset))
+		fail_msg("%s does not call %#llx", tls_sym_name(f_ex),
+			 (unsigned long long)s->offset);
+	assert_true(!strncmp(s->insn, "push", 4));
+	assert_non_null(strstr(s->how, tls_sym_name(f)));
+	assert_non_null(strstr(s->how, tls_sym_name(f_ex)));
+}
+
+/* Debian 12's libssl: SSL_read and SSL_read_ex start `sub $N,%rsp` and call one worker first,
+ * which starts with a push; so do the writes. */
+UNIT_TEST(test_libssl_sites)
+{
+	struct tls_elf_info info;
+	size_t len;
+	uint8_t *img = SLURP_OR_SKIP(LIBDIR "libssl.so.3", &len);
+
+	(void)state;
+	assert_int_equal(inspect(img, len, &info), 0);
+	assert_inside(&info, len);
+	assert_real_worker(img, len, &info, TLS_SYM_SSL_READ, TLS_SYM_SSL_READ_EX);
+	assert_real_worker(img, len, &info, TLS_SYM_SSL_WRITE, TLS_SYM_SSL_WRITE_EX);
+	assert_true(info.site[TLS_SYM_SSL_READ].offset != info.site[TLS_SYM_SSL_WRITE].offset);
+	assert_int_equal(info.site[TLS_SYM_SSL_HANDSHAKE].kind, TLS_SITE_ENTRY);
+	assert_true(info.site[TLS_SYM_SSL_HANDSHAKE].offset == info.offset[TLS_SYM_SSL_HANDSHAKE]);
+	free(img);
+}
+
+/* GnuTLS: its record functions are probed where they start, which is no emulated instruction
+ * here (gnutls_record_recv: `sub $0x8,%rsp`, gnutls_record_send: `xor %r8d,%r8d`); the
+ * handshake starts with a push. */
+UNIT_TEST(test_libgnutls_sites)
+{
+	struct tls_elf_info info;
+	size_t len;
+	uint8_t *img = SLURP_OR_SKIP(LIBDIR "libgnutls.so.30", &len);
+	int k;
+
+	(void)state;
+	assert_int_equal(inspect(img, len, &info), 0);
+	assert_inside(&info, len);
+	for (k = TLS_SYM_GNUTLS_RECV; k <= TLS_SYM_GNUTLS_HANDSHAKE; k++) {
+		assert_int_equal(info.site[k].kind, TLS_SITE_ENTRY);
+		assert_true(info.site[k].offset == info.offset[k]);
+		assert_false(info.site[k].shared);
+		assert_string_equal(info.site[k].how, "");
+	}
+	assert_false(info.site[TLS_SYM_GNUTLS_RECV].emulated);
+	assert_true(!strncmp(info.site[TLS_SYM_GNUTLS_RECV].insn, "sub", 3));
+	assert_false(info.site[TLS_SYM_GNUTLS_SEND].emulated);
+	assert_true(!strncmp(info.site[TLS_SYM_GNUTLS_SEND].insn, "xor", 3));
+	assert_true(info.site[TLS_SYM_GNUTLS_HANDSHAKE].emulated);
+	assert_true(hand_push(img, len, info.offset[TLS_SYM_GNUTLS_HANDSHAKE]));
+	free(img);
+}
+
+/* Debian's libpq: PQfinish starts `test %rdi,%rdi; je`, PQsendQuery `mov $1,%edx; jmp`; both
+ * are probed on the branch, which sees their arguments. The rest start with a push. */
+UNIT_TEST(test_libpq_sites)
+{
+	static const uint8_t test_je[] = { 0x48, 0x85, 0xff, 0x74 };
+	static const uint8_t mov_jmp[] = { 0xba, 0x01, 0x00, 0x00, 0x00, 0xe9 };
+	struct tls_elf_info info;
+	size_t len;
+	uint8_t *img = SLURP_OR_SKIP(LIBDIR "libpq.so.5", &len);
+	uint64_t finish, query;
+	int k;
+
+	(void)state;
+	assert_int_equal(inspect(img, len, &info), 0);
+	assert_inside(&info, len);
+	finish = info.offset[TLS_SYM_PQ_FINISH];
+	query = info.offset[TLS_SYM_PQ_SEND_QUERY];
+	assert_memory_equal(img + finish, test_je, sizeof(test_je));
+	assert_memory_equal(img + query, mov_jmp, sizeof(mov_jmp));
+	assert_site(&info, TLS_SYM_PQ_FINISH, TLS_SITE_INSIDE, finish + 3, true);
+	assert_site(&info, TLS_SYM_PQ_SEND_QUERY, TLS_SITE_INSIDE, query + 5, true);
+	for (k = TLS_SYM_PQ_SEND_QUERY_PARAMS; k < TLS_SYM_PQ_FINISH; k++) {
+		assert_true(hand_push(img, len, info.offset[k]));
+		assert_site(&info, k, TLS_SITE_ENTRY, info.offset[k], true);
+	}
+	free(img);
 }
 
 /* ---- what is not an ELF file, or only part of one ---- */
