@@ -3,8 +3,9 @@
  * Input: a file tls.c maps from a traced process (any bytes: processes map what they like),
  * and, up to its first newline, a /proc/PID/maps line.
  * Besides the sanitizers, checks that a failed inspection reports no library, that reported
- * offsets lie inside the file, that the build-id is NUL-terminated lower-case hex of whole
- * bytes, and that a parsed maps path lies inside the line it came from.
+ * offsets and probe sites lie inside the file, that an absent hook has no site, that the
+ * build-id is NUL-terminated lower-case hex of whole bytes, and that a parsed maps path lies
+ * inside the line it came from.
  */
 #include <assert.h>
 #include <errno.h>
@@ -32,8 +33,20 @@ static void check_elf(const uint8_t *data, size_t size)
 	assert(err == 0 || err == -EINVAL);
 	if (err)
 		assert(info.lib == TLS_LIB_NONE);
-	for (k = 0; k < TLS_SYM__COUNT; k++)
+	for (k = 0; k < TLS_SYM__COUNT; k++) {
+		const struct tls_site *site = &info.site[k];
+
 		assert(!info.offset[k] || info.offset[k] < size);
+		/* tls.c hands the site's offset to the kernel as a place in this file */
+		if (info.offset[k])
+			assert(site->kind != TLS_SITE_NONE && site->offset < size);
+		else
+			assert(site->kind == TLS_SITE_NONE);
+		if (site->kind == TLS_SITE_NONE)
+			assert(site->offset == 0 && !site->emulated && !site->shared);
+		assert(memchr(site->insn, '\0', sizeof(site->insn)));
+		assert(memchr(site->how, '\0', sizeof(site->how)));
+	}
 	assert(memchr(info.build_id, '\0', sizeof(info.build_id)));
 	n = strlen(info.build_id);
 	assert(n % 2 == 0 && n <= 40);
