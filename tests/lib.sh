@@ -647,25 +647,25 @@ build_fixture() {
 	fi
 }
 
-# build_tls_server OUT static|dynamic|stripped: compiles tests/fixtures/tls/tlsserver.c into OUT,
-# once per test. static: OpenSSL linked into the executable (libc stays dynamic), checked to
+# build_tls_fixture NAME OUT static|dynamic|stripped: compiles tests/fixtures/tls/NAME.c into
+# OUT, once per test. static: OpenSSL linked into the executable (libc stays dynamic), checked to
 # define SSL_read in its symbol table and to need no libssl; dynamic: against libssl.so.3;
 # stripped: the static build with no symbol table at all (strip --strip-all).
-build_tls_server() {
-	local out=$1 mode=$2 log=$1.build.log libs bad=""
+build_tls_fixture() {
+	local name=$1 out=$2 mode=$3 log=$2.build.log libs bad=""
 	[[ -x "$out" ]] && return 0
 	case $mode in
 	dynamic) libs=(-lssl -lcrypto -pthread) ;;
 	static | stripped) libs=('-Wl,-Bstatic' -lssl -lcrypto '-Wl,-Bdynamic' -ldl -pthread) ;;
 	*)
-		fail "build_tls_server: unknown mode '$mode'"
+		fail "build_tls_fixture: unknown mode '$mode'"
 		return 1
 		;;
 	esac
 	# Built as OUT.tmp and renamed once checked: an OUT that exists is a good build.
-	if ! cc -O2 -Wall -Wextra -Werror -o "$out.tmp" "$ROOT/tests/fixtures/tls/tlsserver.c" \
+	if ! cc -O2 -Wall -Wextra -Werror -o "$out.tmp" "$ROOT/tests/fixtures/tls/$name.c" \
 		"${libs[@]}" >"$log" 2>&1; then
-		fail "cc ($mode) of tests/fixtures/tls/tlsserver.c failed"
+		fail "cc ($mode) of tests/fixtures/tls/$name.c failed"
 		sed 's/^/    | /' "$log" | head -n 20
 		rm -f "$out.tmp"
 		return 1
@@ -685,13 +685,16 @@ build_tls_server() {
 		readelf -S "$out.tmp" 2>&1 | grep -q '\.symtab' && bad="strip left a .symtab"
 	fi
 	if [[ -n "$bad" ]]; then
-		fail "tlsserver ($mode): $bad"
+		fail "$name ($mode): $bad"
 		sed 's/^/    | /' "$log" | head -n 20
 		rm -f "$out.tmp"
 		return 1
 	fi
 	mv "$out.tmp" "$out"
 }
+
+# build_tls_server OUT static|dynamic|stripped: tests/fixtures/tls/tlsserver.c into OUT.
+build_tls_server() { build_tls_fixture tlsserver "$@"; }
 
 # make_cert DIR: a self-signed EC P-256 certificate for CN=localhost, subjectAltName
 # IP:127.0.0.1 and DNS:localhost, valid 2 days, in DIR/cert.pem; its key in DIR/key.pem.
