@@ -82,8 +82,8 @@ clear_probes() {
 		while read -r l; do echo "$l" >>"$TRACING/uprobe_events"; done
 	return 0
 }
-on_exit_clear() { clear_probes; }
-trap on_exit_clear EXIT
+# tests/lib.sh's EXIT trap stops nginx; the probes go first
+trap 'clear_probes; _cleanup' EXIT
 
 set_probes() { # SPEC...: TYPE:OFFSET, all enabled
 	local s i=0

@@ -193,6 +193,8 @@ done
 for base in lifecycle sched_threads memory; do
 	run_integration "tests/integration/$base.sh" tp_btf
 done
+# And the TLS capture where the kernel single-steps a push: probes at the functions' starts.
+run_integration tests/integration/tls_exact.sh uprobe_push
 
 echo "== $(elapsed "$t0") in all; logs in $LOGS/"
 if ((failed > 0)); then

@@ -15,6 +15,7 @@
 
 #include "process/procfs.h"
 #include "process/tlslib.h"
+#include "process/x86sites.h"
 
 static void check_elf(const uint8_t *data, size_t size)
 {
@@ -28,7 +29,7 @@ static void check_elf(const uint8_t *data, size_t size)
 	if (!img)
 		return;
 	memcpy(img, data, size);
-	err = tls_elf_inspect(img, size, &info);
+	err = tls_elf_inspect(img, size, size & 1 ? X86_EMUL_PUSH : 0, &info);
 	free(img);
 	assert(err == 0 || err == -EINVAL);
 	if (err)

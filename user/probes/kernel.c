@@ -114,6 +114,26 @@ static int try_attach(enum bpf_prog_type type, enum bpf_attach_type attach, int 
 	return err;
 }
 
+/* Whether /proc/kallsyms names the kernel function fn (its BTF may lack a static one). */
+static bool in_kallsyms(const char *fn)
+{
+	char *line = NULL;
+	size_t cap = 0, n = strlen(fn);
+	bool found = false;
+	FILE *f = fopen("/proc/kallsyms", "re");
+
+	if (!f)
+		return false;
+	while (!found && getline(&line, &cap, f) > 0) {
+		const char *name = strrchr(line, ' ');
+
+		found = name && !strncmp(name + 1, fn, n) && (name[n + 1] == '\n' || !name[n + 1]);
+	}
+	free(line);
+	fclose(f);
+	return found;
+}
+
 /* The perf event source named pmu ("kprobe", "uprobe") exists, and (kprobe) takes a probe on
  * a kernel function: opened for a moment, never enabled. */
 static int try_pmu(const char *pmu, const char *func)
@@ -144,8 +164,13 @@ static int try_pmu(const char *pmu, const char *func)
 }
 
 static const char *const feature_names[KERNEL_FEATURE__COUNT] = {
-	[KERNEL_TP_BTF] = "tp_btf", [KERNEL_RAW_TP] = "raw_tp", [KERNEL_TP] = "tp",
-	[KERNEL_FENTRY] = "fentry", [KERNEL_KPROBE] = "kprobe", [KERNEL_UPROBE] = "uprobe",
+	[KERNEL_TP_BTF] = "tp_btf",
+	[KERNEL_RAW_TP] = "raw_tp",
+	[KERNEL_TP] = "tp",
+	[KERNEL_FENTRY] = "fentry",
+	[KERNEL_KPROBE] = "kprobe",
+	[KERNEL_UPROBE] = "uprobe",
+	[KERNEL_UPROBE_PUSH] = "uprobe_push",
 };
 
 const char *kernel_feature_name(enum kernel_feature f)
@@ -168,7 +193,7 @@ int kernel_hide_parse(const char *hide, unsigned int *mask, char *err, size_t er
 		if (i == KERNEL_FEATURE__COUNT) {
 			snprintf(err, errlen,
 				 "'%.*s' is not a kernel feature (tp_btf, raw_tp, tp, "
-				 "fentry, kprobe, uprobe)",
+				 "fentry, kprobe, uprobe, uprobe_push)",
 				 (int)n, p);
 			return -EINVAL;
 		}
@@ -188,6 +213,8 @@ void kernel_probe_features(struct kernel_features *kf, unsigned int hide)
 						      BTF_KIND_TYPEDEF)
 			     : -ENOENT;
 	int btf_fn = vmlinux ? btf__find_by_name_kind(vmlinux, "vfs_read", BTF_KIND_FUNC) : -ENOENT;
+	int push = vmlinux ? btf__find_by_name_kind(vmlinux, "push_emulate_op", BTF_KIND_FUNC)
+			   : -ENOENT;
 	size_t i;
 
 	btf__free(vmlinux);
@@ -204,6 +231,9 @@ void kernel_probe_features(struct kernel_features *kf, unsigned int hide)
 			   : try_attach(BPF_PROG_TYPE_TRACING, BPF_TRACE_FENTRY, btf_fn, NULL);
 	kf->err[KERNEL_KPROBE] = try_pmu("kprobe", "vfs_read");
 	kf->err[KERNEL_UPROBE] = try_pmu("uprobe", NULL);
+	kf->err[KERNEL_UPROBE_PUSH] = kf->err[KERNEL_UPROBE] ? kf->err[KERNEL_UPROBE]
+				      : push >= 0 || in_kallsyms("push_emulate_op") ? 0
+										    : -ENOENT;
 	for (i = 0; i < KERNEL_FEATURE__COUNT; i++) {
 		if (!kf->err[i] && (hide & (1u << i))) {
 			kf->err[i] = -ENOTSUP; /* OBSPROBE_HIDE_KERNEL_FEATURES: tests' fallbacks */

@@ -23,6 +23,9 @@ enum kernel_feature {
 			* refuse them) */
 	KERNEL_KPROBE, /* kprobes (CONFIG_KPROBES) */
 	KERNEL_UPROBE, /* uprobes (CONFIG_UPROBES) */
+	/* the kernel emulates `push reg` under a uprobe (push_emulate_op(), 2024 on) rather than
+	 * single-stepping it: TLS probes may sit on a function's first push */
+	KERNEL_UPROBE_PUSH,
 	KERNEL_FEATURE__COUNT,
 };
 
@@ -36,7 +39,8 @@ struct kernel_features {
 /*
  * Asks the running kernel, by loading and attaching a no-op program for a moment, which hooks
  * it offers (tp_btf on sched_process_exit, raw_tp on the same, fentry on vfs_read; the kprobe
- * PMU taking a probe on vfs_read; the uprobe PMU; tracefs). hide: features (bit 1 << feature)
+ * PMU taking a probe on vfs_read; the uprobe PMU; tracefs; push_emulate_op in the kernel's
+ * BTF or /proc/kallsyms). hide: features (bit 1 << feature)
  * to report missing anyway, so that the fallbacks run on a kernel that has everything
  * (OBSPROBE_HIDE_KERNEL_FEATURES, for tests). Quiet: the caller silences libbpf.
  */

@@ -265,11 +265,14 @@ static void tail_site(Elf *e, const struct x86_code *code, const struct scan *sc
 }
 
 /* Every hook's site. */
-static void place(Elf *e, const GElf_Ehdr *eh, const void *buf, size_t len, struct scan *sc)
+static void place(Elf *e, const GElf_Ehdr *eh, const void *buf, size_t len, unsigned int emulates,
+		  struct scan *sc)
 {
 	struct x86_code code;
 	bool x86 = eh->e_machine == EM_X86_64 && !exec_code(e, buf, len, &code);
 	int k;
+
+	code.emulates = emulates;
 
 	for (k = 0; k < TLS_SYM__COUNT; k++) {
 		if (!sc->out->offset[k])
@@ -290,7 +293,7 @@ static void place(Elf *e, const GElf_Ehdr *eh, const void *buf, size_t len, stru
 			tail_site(e, &code, sc, k);
 }
 
-int tls_elf_inspect(void *buf, size_t len, struct tls_elf_info *out)
+int tls_elf_inspect(void *buf, size_t len, unsigned int emulates, struct tls_elf_info *out)
 {
 	struct scan sc = { .out = out, .len = len };
 	GElf_Ehdr eh;
@@ -325,7 +328,7 @@ int tls_elf_inspect(void *buf, size_t len, struct tls_elf_info *out)
 	for (i = TLS_SYM_PQ_SEND_QUERY; i < TLS_SYM__COUNT; i++)
 		if (!out->libpq)
 			out->offset[i] = 0;
-	place(e, &eh, buf, len, &sc);
+	place(e, &eh, buf, len, emulates, &sc);
 	if (out->lib == TLS_LIB_NONE && !out->has_symtab && !sc.mentions_tls)
 		out->stripped_openssl = carries_openssl(buf, len);
 	ret = 0;

@@ -92,7 +92,8 @@ const char *tls_lib_name(enum tls_lib l);
  * (PQsendQuery: `mov $1,%edx; jmp PQsendQueryInternal` is hooked on the jmp); for OpenSSL's
  * reads and writes, whose entry is `sub $N,%rsp`, their shared worker (TLS_SITE_WORKER); for
  * a function that only passes its call on, the function it jumps to (TLS_SITE_TAIL).
- * Otherwise the entry, single-stepped. Elsewhere every site is the entry. */
-int tls_elf_inspect(void *buf, size_t len, struct tls_elf_info *out);
+ * Otherwise the entry, single-stepped. Elsewhere every site is the entry. emulates: what the
+ * running kernel emulates besides branches (X86_EMUL_*, x86sites.h). */
+int tls_elf_inspect(void *buf, size_t len, unsigned int emulates, struct tls_elf_info *out);
 
 #endif /* OBSPROBE_TLSLIB_H */

@@ -39,17 +39,19 @@ static const uint8_t *code_at(const struct x86_code *c, uint64_t vaddr, size_t *
  * r8..r15). Any other prefix is "no": some kernels refuse 66-prefixed branches, and newer ones
  * alone emulate the multi-byte nops.
  */
-bool x86_emulated(const uint8_t *p, size_t n)
+bool x86_emulated(const uint8_t *p, size_t n, unsigned int emulates)
 {
+	bool push = emulates & X86_EMUL_PUSH;
+
 	if (n == 0)
 		return false;
 	if (p[0] == 0xe8 || p[0] == 0xe9 || p[0] == 0xeb || p[0] == 0x90)
 		return true;
-	if ((p[0] >= 0x70 && p[0] <= 0x7f) || (p[0] >= 0x50 && p[0] <= 0x57))
+	if ((p[0] >= 0x70 && p[0] <= 0x7f) || (push && p[0] >= 0x50 && p[0] <= 0x57))
 		return true;
 	if (n >= 2 && p[0] == 0x0f && p[1] >= 0x80 && p[1] <= 0x8f)
 		return true;
-	return n >= 2 && p[0] == 0x41 && p[1] >= 0x50 && p[1] <= 0x57;
+	return push && n >= 2 && p[0] == 0x41 && p[1] >= 0x50 && p[1] <= 0x57;
 }
 
 /* Capstone's names for each general-purpose register and its parts (0: none). */
@@ -137,12 +139,12 @@ static bool walk_next(struct walk *w, uint64_t *at, uint64_t *offset)
 	return true;
 }
 
-static void describe(const cs_insn *in, struct x86_site *out, uint64_t at, uint64_t offset,
-		     const uint8_t *bytes)
+static void describe(const struct x86_code *c, const cs_insn *in, struct x86_site *out, uint64_t at,
+		     uint64_t offset, const uint8_t *bytes)
 {
 	out->vaddr = at;
 	out->offset = offset;
-	out->emulated = x86_emulated(bytes, in->size);
+	out->emulated = x86_emulated(bytes, in->size, c->emulates);
 	snprintf(out->insn, sizeof(out->insn), "%s%s%s", in->mnemonic, in->op_str[0] ? " " : "",
 		 in->op_str);
 }
@@ -158,7 +160,7 @@ int x86_site_at(const struct x86_code *c, uint64_t vaddr, struct x86_site *out)
 		return err;
 	bytes = w.p;
 	if (walk_next(&w, &at, &off))
-		describe(w.insn, out, at, off, bytes);
+		describe(c, w.insn, out, at, off, bytes);
 	else
 		err = -EINVAL;
 	walk_close(&w);
@@ -203,6 +205,7 @@ static enum flow flow_of(const cs_insn *in, uint64_t *target)
 		case X86_GRP_RET:
 		case X86_GRP_IRET:
 		case X86_GRP_INT:
+		case X86_GRP_PRIVILEGE: /* faults in user space */
 			end = true;
 			break;
 		case X86_GRP_BRANCH_RELATIVE:
@@ -210,10 +213,16 @@ static enum flow flow_of(const cs_insn *in, uint64_t *target)
 			break;
 		}
 	}
-	if (in->id == X86_INS_UD2 || in->id == X86_INS_HLT)
+	/* ud0 (0f ff) and ud1 (capstone 4 calls it ud2b) fault as ud2 does */
+	if (in->id == X86_INS_UD2 || in->id == X86_INS_UD2B || in->id == X86_INS_UD0 ||
+	    in->id == X86_INS_HLT)
 		end = true;
 	if (end)
 		return FLOW_END;
+	/* loop, loope, loopne: capstone 4 files them as relative branches only; they jump or
+	 * fall through as a jcc does */
+	if (relative && !jump && !call)
+		jump = true;
 	if (!jump && !call)
 		return FLOW_NONE;
 	if (!relative || d->x86.op_count != 1 || d->x86.operands[0].type != X86_OP_IMM)
@@ -242,8 +251,9 @@ int x86_entry_site(const struct x86_code *c, uint64_t fn, uint32_t needs, struct
 			err = first ? -EINVAL : 0;
 			break;
 		}
-		if (first || (!found && x86_emulated(bytes, w.insn->size) && !(written & needs))) {
-			describe(w.insn, out, at, off, bytes);
+		if (first || (!found && x86_emulated(bytes, w.insn->size, c->emulates) &&
+			      !(written & needs))) {
+			describe(c, w.insn, out, at, off, bytes);
 			found = !first || out->emulated;
 			first = false;
 		}

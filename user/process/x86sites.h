@@ -2,8 +2,9 @@
 /*
  * Where a uprobe costs least on x86-64. The kernel runs the instruction under a uprobe one of
  * two ways (arch/x86/kernel/uprobes.c): it emulates relative calls and jumps, conditional
- * jumps, `nop` and `push reg` (~0.6 us a hit measured on a bare machine), and single-steps every
- * other instruction out of line, a second trap (~25 us here). Functions mostly start with an
+ * jumps, `nop` and, on kernels that have push_emulate_op() (2024 on), `push reg` (~0.6 us a hit
+ * measured on a bare machine), and single-steps every other instruction out of line, a second
+ * trap (~25 us here). Functions mostly start with an
  * instruction of the second kind (`sub $N,%rsp`, Go's stack check `cmp 0x10(%r14),%rsp`). This
  * module decodes a function's first instructions (capstone) to find an emulated one that still
  * sees the arguments a probe reads, and what the function calls first. Pure: bytes in, facts
@@ -39,6 +40,9 @@ enum x86_gpr {
 };
 #define X86_REG(r) (1u << (r))
 
+/* What the kernel emulates beyond relative branches and the one-byte nop, which all do. */
+#define X86_EMUL_PUSH 0x1 /* push of a register */
+
 #define X86_MAX_RANGES 8
 #define X86_MAX_INSNS 48 /* instructions looked at from a function's entry */
 
@@ -51,6 +55,7 @@ struct x86_code {
 		uint64_t vaddr, size, offset;
 	} range[X86_MAX_RANGES];
 	size_t nrange;
+	unsigned int emulates; /* X86_EMUL_*: what the running kernel emulates besides branches */
 };
 
 /* One instruction a probe may sit on. */
@@ -58,7 +63,7 @@ struct x86_site {
 	uint64_t vaddr;
 	uint64_t offset; /* in the file image */
 	bool emulated;
-	char insn[64]; /* AT&T syntax, as objdump shows it */
+	char insn[64]; /* AT&T syntax, capstone's spelling ("subq $0x18, %rsp") */
 };
 
 /* The first direct call or jump on a function's straight path. */
@@ -74,8 +79,9 @@ struct x86_call {
 int x86_code_add(struct x86_code *c, uint64_t vaddr, uint64_t size, uint64_t offset);
 
 /* Whether the kernel emulates the instruction starting at p (n bytes available) rather than
- * single-stepping it. Conservative: a form it may emulate on some kernels only is "no". */
-bool x86_emulated(const uint8_t *p, size_t n);
+ * single-stepping it; emulates: X86_EMUL_* the kernel has. Conservative: a form only some
+ * kernels emulate (the multi-byte nops, 6.16 on) is "no" unless emulates says otherwise. */
+bool x86_emulated(const uint8_t *p, size_t n, unsigned int emulates);
 
 /* The instruction at vaddr: 0, or -EINVAL outside c or for bytes that decode to none. */
 int x86_site_at(const struct x86_code *c, uint64_t vaddr, struct x86_site *out);
