@@ -55,31 +55,12 @@ done
 wait "$WARM"
 [[ -n "$LIBPQ" ]] || die "pgbench (pid $WARM) maps no libpq.so*"
 
-# hook_offset FUNC: the file offset at which obsprobe hooks FUNC in LIBPQ, in hex: the
-# function's start, or 5 bytes on when it begins with a mov of an immediate to eax..ebx and a
-# jump (Debian's PQsendQuery: `mov $1,%edx; jmp ..`): the kernel emulates the jump and would
-# single-step the mov (see tls_elf_inspect; PQsendPrepare's hook reads rdx and stays)
+# hook_offset FUNC: the file offset at which obsprobe hooks FUNC in LIBPQ, in hex, as
+# `obsprobe --probe-sites` gives it (its decoding of the code on this kernel)
+"$OBSPROBE" --probe-sites "$LIBPQ" >"$TMP/libpq-sites" 2>&1 || die "obsprobe --probe-sites $LIBPQ failed: $(cat "$TMP/libpq-sites")"
 hook_offset() {
-	local vaddr off="" skip=0 o a m
-	vaddr=$(readelf -Ws --dyn-syms "$LIBPQ" |
-		awk -v f="$1" '$8 == f || index($8, f "@") == 1 { print $2; exit }')
-	[[ -n "$vaddr" ]] || return 1
-	vaddr=$((16#$vaddr))
-	# the LOAD segment that holds it turns the address into a file offset
-	while read -r _ o a _ _ m _; do
-		if ((vaddr >= a && vaddr < a + m)); then
-			off=$((vaddr - a + o))
-			break
-		fi
-	done < <(readelf -lW "$LIBPQ" | awk '$1 == "LOAD"')
-	[[ -n "${off:-}" ]] || return 1
-	if [[ $1 != PQsendPrepare ]] &&
-		objdump -d "$LIBPQ" --start-address=$vaddr --stop-address=$((vaddr + 10)) |
-		awk -F'\t' '/^ +[0-9a-f]+:/ { i++; if (i == 1 && $3 ~ /^mov +\$0x[0-9a-f]+,%e[abcd]x$/) m = 1
-			if (i == 2 && m && $3 ~ /^jmp/) found = 1 } END { exit !found }'; then
-		skip=5
-	fi
-	printf '0x%x' $((off + skip))
+	sed -n "s/^uprobe for $1 in [^:]*: \(shared, \)\{0,1\}at \(0x[0-9a-f]*\) .*/\2/p" \
+		"$TMP/libpq-sites" | grep .
 }
 
 # The floor's uprobes are tracefs uprobe events at those offsets (this bpftrace cannot place a

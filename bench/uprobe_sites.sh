@@ -9,7 +9,7 @@
 #  b) entry + return probe on SSL_read and SSL_write, where they start (`sub $0x18,%rsp`,
 #     single-stepped): the placement obsprobe had before it decoded the code;
 #  c) entry + return probe on the worker SSL_read and SSL_read_ex share (and the write one),
-#     where obsprobe -v says it places them (`push`, emulated);
+#     where `obsprobe --probe-sites` says it places them (`push`, emulated);
 #  d) the worker's entry probe alone: what a design that read the result later, with no second
 #     trap, would pay at best;
 #  e) a probe on SSL_read's `call` of its worker and one on the conditional jump after it
@@ -32,13 +32,9 @@ WORKER=$(pgrep -P "$NGINX_PID" | head -n 1)
 LIBSSL=$(awk '{ n = split($6, p, "/") } n && p[n] ~ /^libssl\.so/ { print $6; exit }' "/proc/$WORKER/maps")
 [[ -n "$LIBSSL" ]] || die "nginx (worker $WORKER) maps no libssl.so*"
 
-# Where obsprobe puts its probes: the "uprobe for F in FILE: at 0xOFF" lines of -v.
-port=$(free_port) || die "no free port"
-start_obsprobe -v --pid "$NGINX_PID" --console off --disable sched,memory,go \
-	--prometheus "127.0.0.1:$port" >/dev/null 2>&1 || die "obsprobe did not start: $(cat "$OBS_ERR")"
-wait_until 10 grep -q 'uprobe for SSL_write in ' "$OBS_ERR" || die "obsprobe -v names no SSL_write site"
-stop_pid "$OBS_PID" INT
-site() { sed -n "s/^obsprobe: uprobe for $1 in [^:]*: \(shared, \)\{0,1\}at \(0x[0-9a-f]*\) .*/\2/p" "$OBS_ERR" | head -n 1; }
+# Where obsprobe puts its probes on this kernel: `obsprobe --probe-sites LIBSSL`.
+"$OBSPROBE" --probe-sites "$LIBSSL" >"$TMP/sites" 2>&1 || die "obsprobe --probe-sites failed: $(cat "$TMP/sites")"
+site() { sed -n "s/^uprobe for $1 in [^:]*: \(shared, \)\{0,1\}at \(0x[0-9a-f]*\) .*/\2/p" "$TMP/sites" | head -n 1; }
 W_READ=$(site SSL_read)
 W_WRITE=$(site SSL_write)
 [[ -n $W_READ && -n $W_WRITE ]] || die "no SSL_read/SSL_write site in obsprobe -v"

@@ -463,6 +463,8 @@ int app_run(const struct config *cfg, volatile sig_atomic_t *stop)
 
 	a->cfg = cfg;
 	probe_log_install();
+	if (cfg->probe_sites)
+		return tls_probe_print_sites(cfg->probe_sites, stdout) ? 1 : 0;
 	strbuf_init(&a->line);
 	gethostname(a->host_name, sizeof(a->host_name) - 1);
 	if (check_host(cfg))

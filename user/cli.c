@@ -38,6 +38,9 @@ static const char usage[] =
 	"      --otlp-endpoint URL  export traces and metrics over OTLP/HTTP protobuf to URL\n"
 	"                           (URL/v1/traces, URL/v1/metrics); also OTEL_EXPORTER_OTLP_*\n"
 	"                           and the other OTEL_* SDK variables, which this flag overrides\n"
+	"      --probe-sites FILE   print where obsprobe places each uprobe in FILE (a TLS library,\n"
+	"                           libpq, a program with either linked in) on this kernel, and\n"
+	"                           whether the kernel emulates the instruction there; then exit\n"
 	"  -v, --verbose            more messages: the kernel's hooks and the variant each probe\n"
 	"                           got, each library probed (-vv: libbpf's too)\n"
 	"  -V, --version            print the version and exit\n"
@@ -166,6 +169,7 @@ enum {
 	OPT_OTLP,
 	OPT_DISABLE,
 	OPT_EXITED_TTL,
+	OPT_PROBE_SITES,
 };
 
 static const struct option longopts[] = {
@@ -178,6 +182,7 @@ static const struct option longopts[] = {
 	{ "otlp-endpoint", required_argument, NULL, OPT_OTLP },
 	{ "disable", required_argument, NULL, OPT_DISABLE },
 	{ "exited-ttl", required_argument, NULL, OPT_EXITED_TTL },
+	{ "probe-sites", required_argument, NULL, OPT_PROBE_SITES },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "version", no_argument, NULL, 'V' },
 	{ "help", no_argument, NULL, 'h' },
@@ -223,6 +228,9 @@ static int take_option(struct config *c, int opt, char **argv, FILE *out)
 			return -EINVAL;
 		c->exited_ttl = (unsigned int)v;
 		return 0;
+	case OPT_PROBE_SITES:
+		c->probe_sites = optarg;
+		return 0;
 	case 'v':
 		c->verbose++;
 		return 0;
@@ -263,7 +271,7 @@ int cli_parse(struct config *c, int argc, char **argv, const char *(*getenv_fn)(
 		log_err("unexpected argument '%s'; try 'obsprobe --help'", argv[optind]);
 		return -EINVAL;
 	}
-	if (!c->npids) {
+	if (!c->npids && !c->probe_sites) {
 		log_err("no process to watch: give --pid PID (see --help)");
 		return -EINVAL;
 	}

@@ -34,7 +34,8 @@ enum signal_group {
 struct config {
 	uint32_t pids[CONFIG_MAX_PIDS];
 	size_t npids;
-	const char *prometheus; /* HOST:PORT, or "off" */
+	const char *probe_sites; /* --probe-sites FILE: print where the uprobes go, and exit */
+	const char *prometheus;	 /* HOST:PORT, or "off" */
 	enum console_mode console;
 	const char *service_name; /* NULL: the executable's name */
 	uint32_t capture_bytes;

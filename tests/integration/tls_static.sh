@@ -13,6 +13,17 @@ make_cert "$TMP/cert" || finish
 build_tls_server "$TMP/tls-static" static || finish
 build_tls_server "$TMP/tls-stripped" stripped || finish
 
+# the OpenSSL linked in gets the placement the shared libssl gets: its reads and writes on the
+# worker both forms call, whose first instruction the kernel emulates
+"$OBSPROBE" --probe-sites "$TMP/tls-static" >"$TMP/sites.txt" 2>&1
+for f in SSL_read SSL_write; do
+	assert_eq "--probe-sites: the static $f is probed on its worker, at an emulated instruction" 1 \
+		"$(grep -cE "^uprobe for $f in $TMP/tls-static: at 0x[0-9a-f]+ \`push[^\`]*\` \(emulated\), the start of the function ${f}\+0x[0-9a-f]+ and ${f}_ex\+0x[0-9a-f]+ call" "$TMP/sites.txt")"
+done
+"$OBSPROBE" --probe-sites "$TMP/tls-stripped" >"$TMP/sites-stripped.txt" 2>&1
+assert_contains "--probe-sites: the stripped server has nothing to probe" "$TMP/sites-stripped.txt" \
+	"no function obsprobe probes"
+
 # start_server ID BIN: the server on a free port; its port in SRV_PORT, its PID in FIX_PID.
 start_server() {
 	run_fixture "$1" "$2" 0 "$TMP/cert/cert.pem" "$TMP/cert/key.pem" || return 1

@@ -72,10 +72,24 @@ UNIT_TEST(test_defaults)
 	assert_int_equal(c.verbose, 0);
 	assert_null(c.service_name);
 	assert_null(c.otlp_endpoint);
+	assert_null(c.probe_sites);
 	/* no endpoint anywhere: OTLP export stays off */
 	assert_string_equal(c.otel.traces_url, "");
 	assert_string_equal(c.otel.metrics_url, "");
 	assert_int_equal(c.otel.sampler, OTEL_SAMPLER_PARENTBASED_ALWAYS_ON);
+}
+
+/* --probe-sites FILE needs no --pid: it prints and exits; without a value it is a mistake. */
+UNIT_TEST(test_probe_sites)
+{
+	struct config c;
+
+	(void)state;
+	assert_int_equal(PARSE(&c, "--probe-sites", "/lib/libssl.so.3"), 0);
+	assert_string_equal(c.probe_sites, "/lib/libssl.so.3");
+	assert_int_equal(c.npids, 0);
+	assert_int_equal(PARSE(&c, "--probe-sites"), -EINVAL);
+	assert_int_equal(PARSE(&c, "-v"), -EINVAL); /* still: nothing to watch, nothing to print */
 }
 
 UNIT_TEST(test_service_name)

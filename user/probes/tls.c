@@ -205,6 +205,40 @@ static int inspect_fd(int fd, const struct stat *st, struct tls_elf_info *info)
 	return err;
 }
 
+int tls_probe_print_sites(const char *path, FILE *out)
+{
+	struct tls_elf_info info;
+	struct stat st;
+	char text[512];
+	int k, n = 0, err, fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0) {
+		err = -errno;
+		log_err("--probe-sites: cannot open %s: %s", path, strerror(-err));
+		return err;
+	}
+	err = fstat(fd, &st) ? -errno : inspect_fd(fd, &st, &info);
+	close(fd);
+	if (err) {
+		log_err("--probe-sites: %s is no ELF file obsprobe can read: %s", path,
+			strerror(-err));
+		return err;
+	}
+	for (k = 0; k < TLS_SYM__COUNT; k++) {
+		if (!info.offset[k])
+			continue;
+		/* the TLS hooks take a return probe; libpq's read their arguments only */
+		uprobes_site_text(text, sizeof(text), path, &info, k, k < TLS_SYM_PQ_SEND_QUERY);
+		fprintf(out, "%s\n", text);
+		n++;
+	}
+	if (!n)
+		fprintf(out,
+			"%s: no function obsprobe probes (no OpenSSL, GnuTLS or libpq in it)\n",
+			path);
+	return 0;
+}
+
 /* The TLS library's read, write and handshake calls. */
 static int attach_tls(struct tls_probe *tp, const char *path, const char *name,
 		      const struct tls_elf_info *info, char *list, size_t listlen)

@@ -9,6 +9,7 @@
 #define OBSPROBE_TLS_PROBE_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 struct proc_bpf;
 struct sock_bpf;
@@ -33,5 +34,8 @@ void tls_probe_detach_start(struct tls_probe *tp);
 void tls_probe_note(struct tls_probe *tp, uint32_t pid);
 /* Looks at the mappings of the noted processes and probes the TLS libraries found. */
 void tls_probe_flush(struct tls_probe *tp);
+/* --probe-sites: writes to out where each hook of the file at path would go on this kernel,
+ * one line each. 0, or -errno (logged) when the file cannot be read or is no ELF file. */
+int tls_probe_print_sites(const char *path, FILE *out);
 
 #endif /* OBSPROBE_TLS_PROBE_H */

@@ -38,18 +38,19 @@ static int attach_one(struct uprobe_links *l, struct bpf_program *prog, const ch
 	return keep_link(l, link);
 }
 
-/* Says where the probe of hook h sits, for -v. */
-static void log_site(const char *name, const struct uprobe_hook *h, const struct tls_elf_info *info)
+void uprobes_site_text(char *buf, size_t len, const char *name, const struct tls_elf_info *info,
+		       enum tls_sym sym, bool ret)
 {
-	const struct tls_site *s = &info->site[h->sym];
-	const char *ret = h->ret ? "; return probe there" : "";
+	const struct tls_site *s = &info->site[sym];
+	const char *rp = ret ? "; return probe there" : "";
 	unsigned long long off = s->offset;
 	char where[160];
 
 	if (!s->insn[0]) {
-		log_info("uprobe for %s in %s: at %#llx, the entry (not decoded on this "
+		snprintf(buf, len,
+			 "uprobe for %s in %s: at %#llx, the entry (not decoded on this "
 			 "architecture)%s",
-			 tls_sym_name(h->sym), name, off, ret);
+			 tls_sym_name(sym), name, off, rp);
 		return;
 	}
 	if (s->kind == TLS_SITE_WORKER)
@@ -61,13 +62,13 @@ static void log_site(const char *name, const struct uprobe_hook *h, const struct
 	else if (s->kind == TLS_SITE_INSIDE)
 		snprintf(where, sizeof(where),
 			 "entry +%#llx, the arguments still in their registers",
-			 off - (unsigned long long)info->offset[h->sym]);
+			 off - (unsigned long long)info->offset[sym]);
 	else
 		snprintf(where, sizeof(where), "the entry%s",
 			 s->emulated ? "" : ": no emulated instruction serves");
-	log_info("uprobe for %s in %s: %sat %#llx `%s` (%s), %s%s", tls_sym_name(h->sym), name,
-		 s->shared ? "shared, " : "", off, s->insn,
-		 s->emulated ? "emulated" : "single-stepped", where, ret);
+	snprintf(buf, len, "uprobe for %s in %s: %sat %#llx `%s` (%s), %s%s", tls_sym_name(sym),
+		 name, s->shared ? "shared, " : "", off, s->insn,
+		 s->emulated ? "emulated" : "single-stepped", where, rp);
 }
 
 int uprobes_attach(struct uprobe_links *l, const char *path, const char *name,
@@ -96,7 +97,13 @@ int uprobes_attach(struct uprobe_links *l, const char *path, const char *name,
 				 strerror(-err));
 			continue;
 		}
-		log_site(name, &hooks[i], info);
+		if (log_get_level() >= LOG_INFO) {
+			char text[512];
+
+			uprobes_site_text(text, sizeof(text), name, info, hooks[i].sym,
+					  hooks[i].ret != NULL);
+			log_info("%s", text);
+		}
 		hooked++;
 		len += (size_t)snprintf(list + len, listlen > len ? listlen - len : 0, "%s%s",
 					len ? " " : "", tls_sym_name(hooks[i].sym));

@@ -40,6 +40,11 @@ struct uprobe_hook {
 int uprobes_attach(struct uprobe_links *l, const char *path, const char *name,
 		   const struct tls_elf_info *info, const struct uprobe_hook *hooks, size_t nhooks,
 		   char *list, size_t listlen);
+/* Where the probe of sym sits in info's file (name, for the text), in words: "uprobe for
+ * SSL_read in NAME: at 0x35290 `pushq %r13` (emulated), ..."; ret: a return probe goes there
+ * too. */
+void uprobes_site_text(char *buf, size_t len, const char *name, const struct tls_elf_info *info,
+		       enum tls_sym sym, bool ret);
 /* Starts removing every link in the background. */
 void uprobes_detach_start(struct uprobe_links *l);
 /* Removes every link (waits for a background removal) and frees l's memory. */
