@@ -94,8 +94,10 @@ for f in SSL_read SSL_write; do
 			"$(grep -cE "^obsprobe: uprobe for $f in /.*/libssl\.so[.0-9]*: at 0x[0-9a-f]+ \`sub[^\`]*\` \(single-stepped\), the entry: no emulated instruction serves" "$OBS_ERR")"
 		continue
 	fi
-	assert_eq "-v: $f is probed on the worker it shares with ${f}_ex, at an emulated instruction" 1 \
-		"$(grep -cE "^obsprobe: uprobe for $f in /.*/libssl\.so[.0-9]*: at 0x[0-9a-f]+ \`[^\`]+\` \(emulated\), the start of the function ${f}\+0x[0-9a-f]+ and ${f}_ex\+0x[0-9a-f]+ call" "$OBS_ERR")"
+	assert_eq "-v: $f shares the probe ${f}_ex places on their worker" 1 \
+		"$(grep -cE "^obsprobe: uprobe for $f in /.*/libssl\.so[.0-9]*: shared, at 0x[0-9a-f]+ \`[^\`]+\` \(emulated\), the start of the function ${f}\+0x[0-9a-f]+ and ${f}_ex\+0x[0-9a-f]+ call" "$OBS_ERR")"
+	assert_eq "-v: ${f}_ex is probed on the worker it shares with $f, at an emulated instruction" 1 \
+		"$(grep -cE "^obsprobe: uprobe for ${f}_ex in /.*/libssl\.so[.0-9]*: at 0x[0-9a-f]+ \`[^\`]+\` \(emulated\), the start of the function ${f}\+0x[0-9a-f]+ and ${f}_ex\+0x[0-9a-f]+ call" "$OBS_ERR")"
 done
 
 touch "$TMP/clients.go"

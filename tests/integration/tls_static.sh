@@ -17,8 +17,10 @@ build_tls_server "$TMP/tls-stripped" stripped || finish
 # worker both forms call, whose first instruction the kernel emulates
 "$OBSPROBE" --probe-sites "$TMP/tls-static" >"$TMP/sites.txt" 2>&1
 for f in SSL_read SSL_write; do
-	assert_eq "--probe-sites: the static $f is probed on its worker, at an emulated instruction" 1 \
-		"$(grep -cE "^uprobe for $f in $TMP/tls-static: at 0x[0-9a-f]+ \`push[^\`]*\` \(emulated\), the start of the function ${f}\+0x[0-9a-f]+ and ${f}_ex\+0x[0-9a-f]+ call" "$TMP/sites.txt")"
+	assert_eq "--probe-sites: the static $f shares the probe ${f}_ex places on their worker" 1 \
+		"$(grep -cE "^uprobe for $f in $TMP/tls-static: shared, at 0x[0-9a-f]+ \`push[^\`]*\` \(emulated\), the start of the function ${f}\+0x[0-9a-f]+ and ${f}_ex\+0x[0-9a-f]+ call" "$TMP/sites.txt")"
+	assert_eq "--probe-sites: the static ${f}_ex is probed on its worker, at an emulated instruction" 1 \
+		"$(grep -cE "^uprobe for ${f}_ex in $TMP/tls-static: at 0x[0-9a-f]+ \`push[^\`]*\` \(emulated\), the start of the function ${f}\+0x[0-9a-f]+ and ${f}_ex\+0x[0-9a-f]+ call" "$TMP/sites.txt")"
 done
 "$OBSPROBE" --probe-sites "$TMP/tls-stripped" >"$TMP/sites-stripped.txt" 2>&1
 assert_contains "--probe-sites: the stripped server has nothing to probe" "$TMP/sites-stripped.txt" \

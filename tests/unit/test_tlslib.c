@@ -1201,8 +1201,8 @@ static void assert_worker(const struct tls_elf_info *info, int f, int f_ex, uint
 {
 	assert_site(info, f, TLS_SITE_WORKER, SYN_TEXT + worker, true);
 	assert_site(info, f_ex, TLS_SITE_WORKER, SYN_TEXT + worker, true);
-	assert_false(info->site[f].shared);
-	assert_true(info->site[f_ex].shared);
+	assert_true(info->site[f].shared);
+	assert_false(info->site[f_ex].shared);
 }
 
 /* Each at its own entry, single-stepped. */

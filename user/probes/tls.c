@@ -246,12 +246,10 @@ static int attach_tls(struct tls_probe *tp, const char *path, const char *name,
 	struct tls_bpf *s = tp->skel;
 	struct bpf_program *ret = s->progs.tls_return; /* the return value says what moved */
 	const struct uprobe_hook hooks[] = {
-		{ TLS_SYM_SSL_READ, s->progs.ssl_read_enter, ret, s->progs.ssl_read_ex_enter },
-		{ TLS_SYM_SSL_WRITE, s->progs.ssl_write_enter, ret, s->progs.ssl_write_ex_enter },
-		{ TLS_SYM_SSL_READ_EX, s->progs.ssl_read_ex_enter, ret,
-		  s->progs.ssl_read_ex_enter },
-		{ TLS_SYM_SSL_WRITE_EX, s->progs.ssl_write_ex_enter, ret,
-		  s->progs.ssl_write_ex_enter },
+		{ TLS_SYM_SSL_READ, s->progs.ssl_read_enter, ret },
+		{ TLS_SYM_SSL_WRITE, s->progs.ssl_write_enter, ret },
+		{ TLS_SYM_SSL_READ_EX, s->progs.ssl_read_ex_enter, ret },
+		{ TLS_SYM_SSL_WRITE_EX, s->progs.ssl_write_ex_enter, ret },
 		{ TLS_SYM_SSL_HANDSHAKE, s->progs.tls_handshake_enter, ret },
 		{ TLS_SYM_GNUTLS_RECV, s->progs.gnutls_recv_enter, ret },
 		{ TLS_SYM_GNUTLS_SEND, s->progs.gnutls_send_enter, ret },

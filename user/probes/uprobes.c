@@ -81,14 +81,12 @@ int uprobes_attach(struct uprobe_links *l, const char *path, const char *name,
 	list[0] = '\0';
 	for (i = 0; i < nhooks; i++) {
 		const struct tls_site *site = &info->site[hooks[i].sym];
-		bool worker = site->kind == TLS_SITE_WORKER;
-		struct bpf_program *enter = worker ? hooks[i].enter_ex : hooks[i].enter;
 		int err = 0;
 
-		if (!info->offset[hooks[i].sym] || site->kind == TLS_SITE_NONE || !enter)
+		if (site->kind == TLS_SITE_NONE)
 			continue;
 		if (!site->shared) {
-			err = attach_one(l, enter, path, site->offset, false);
+			err = attach_one(l, hooks[i].enter, path, site->offset, false);
 			if (!err && hooks[i].ret)
 				err = attach_one(l, hooks[i].ret, path, site->offset, true);
 		}

@@ -28,8 +28,7 @@ struct uprobe_links {
 struct uprobe_hook {
 	enum tls_sym sym;
 	struct bpf_program *enter;
-	struct bpf_program *ret;      /* the return probe, or NULL */
-	struct bpf_program *enter_ex; /* for a TLS_SITE_WORKER site (the _ex contract) */
+	struct bpf_program *ret; /* the return probe, or NULL */
 };
 
 /* Hooks every function of hooks[] that the file at path defines, where info->site puts its

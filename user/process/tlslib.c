@@ -130,6 +130,16 @@ static int exec_code(Elf *e, const void *buf, size_t len, struct x86_code *code)
 	return code->nrange ? 0 : -EINVAL;
 }
 
+/* A site of kind at file offset off, on the decoded instruction x. */
+static void set_site(struct tls_site *site, enum tls_site_kind kind, uint64_t off,
+		     const struct x86_site *x)
+{
+	site->kind = kind;
+	site->offset = off;
+	site->emulated = x->emulated;
+	snprintf(site->insn, sizeof(site->insn), "%s", x->insn);
+}
+
 /* The site of hook k at its entry, described. */
 static void entry_site(const struct x86_code *code, const struct scan *sc, int k)
 {
@@ -138,10 +148,8 @@ static void entry_site(const struct x86_code *code, const struct scan *sc, int k
 
 	site->kind = TLS_SITE_ENTRY;
 	site->offset = sc->out->offset[k];
-	if (!code || x86_site_at(code, sc->vaddr[k], &x))
-		return;
-	site->emulated = x.emulated;
-	snprintf(site->insn, sizeof(site->insn), "%s", x.insn);
+	if (code && !x86_site_at(code, sc->vaddr[k], &x))
+		set_site(site, TLS_SITE_ENTRY, site->offset, &x);
 }
 
 /* An entry-only hook: the first emulated instruction that sees its arguments. */
@@ -152,10 +160,7 @@ static void inside_site(const struct x86_code *code, const struct scan *sc, int 
 
 	if (x86_entry_site(code, sc->vaddr[k], reads_only[k], &x) || x.offset >= sc->len)
 		return;
-	site->kind = x.vaddr == sc->vaddr[k] ? TLS_SITE_ENTRY : TLS_SITE_INSIDE;
-	site->offset = x.offset;
-	site->emulated = x.emulated;
-	snprintf(site->insn, sizeof(site->insn), "%s", x.insn);
+	set_site(site, x.vaddr == sc->vaddr[k] ? TLS_SITE_ENTRY : TLS_SITE_INSIDE, x.offset, &x);
 }
 
 /*
@@ -186,13 +191,13 @@ static void worker_site(Elf *e, const struct x86_code *code, const struct scan *
 	if (x86_site_at(code, cf.target, &x) || !x.emulated ||
 	    elfsyms_vaddr_offset(e, cf.target, 1, &off) || off >= sc->len)
 		return;
-	out->site[f] = (struct tls_site){ TLS_SITE_WORKER, off, true, false };
-	snprintf(out->site[f].insn, sizeof(out->site[f].insn), "%s", x.insn);
+	set_site(&out->site[f], TLS_SITE_WORKER, off, &x);
 	snprintf(out->site[f].how, sizeof(out->site[f].how), "%s+%#llx and %s+%#llx call",
 		 sym_names[f], (unsigned long long)(cf.at - sc->vaddr[f]), sym_names[f_ex],
 		 (unsigned long long)(ce.at - sc->vaddr[f_ex]));
+	/* the _ex twin's probe serves both: its entry program has the worker's contract */
 	out->site[f_ex] = out->site[f];
-	out->site[f_ex].shared = true;
+	out->site[f].shared = true;
 }
 
 /* The function a PLT slot (GOT entry) is bound to when it is defined in this file: 0 and its
@@ -258,8 +263,7 @@ static void tail_site(Elf *e, const struct x86_code *code, const struct scan *sc
 	if (x86_site_at(code, target, &x) || !x.emulated ||
 	    elfsyms_vaddr_offset(e, target, 1, &off) || off >= sc->len)
 		return;
-	*site = (struct tls_site){ TLS_SITE_TAIL, off, true, false };
-	snprintf(site->insn, sizeof(site->insn), "%s", x.insn);
+	set_site(site, TLS_SITE_TAIL, off, &x);
 	snprintf(site->how, sizeof(site->how), "%s+%#llx jumps to%s%s", sym_names[k],
 		 (unsigned long long)(c.at - sc->vaddr[k]), name[0] ? " " : "", name);
 }

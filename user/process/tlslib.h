@@ -61,7 +61,7 @@ struct tls_site {
 	enum tls_site_kind kind;
 	uint64_t offset; /* file offset of the probe */
 	bool emulated;	 /* the kernel emulates the instruction there (x86-64 only) */
-	bool shared;	 /* TLS_SITE_WORKER: the twin's probe serves this hook too */
+	bool shared;	 /* TLS_SITE_WORKER: the _ex twin's probe serves this hook too */
 	char insn[48];	 /* the instruction there, "" where not decoded */
 	char how[96];	 /* TLS_SITE_WORKER, TLS_SITE_TAIL: which calls or jumps reach it */
 };
