@@ -7,6 +7,7 @@
 #define OBSPROBE_MAPS_BPF_H
 
 #include "obsprobe/common.h"
+#include "obsprobe/go.h"
 
 /* tgid -> OBS_TARGET_* flags: the processes somebody asked about. */
 struct {
@@ -15,6 +16,14 @@ struct {
 	__type(key, __u32);
 	__type(value, __u32);
 } targets SEC(".maps");
+
+/* tgid -> where its Go build keeps the goroutine id: the Go programs among the targets. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, GO_MAX_PROCS);
+	__type(key, __u32);
+	__type(value, struct go_proc_cfg);
+} go_procs SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -67,6 +76,26 @@ static __always_inline void count_drop(__u32 reason)
 static __always_inline __u32 *target_of(__u32 tgid)
 {
 	return bpf_map_lookup_elem(&targets, &tgid);
+}
+
+/*
+ * The goroutine running on this thread of a Go program, from the user registers regs: the Go
+ * register ABI keeps the running g in R14. Trusted only when the user stack pointer lies
+ * within that g's stack (g.stack.lo and .hi are the struct's first two words): that rules out
+ * code that is not Go (cgo, a signal handler) holding anything else in R14. 0 when it is not
+ * a goroutine (the runtime's g0 has goid 0 too), and for a Go program whose goroutines are not
+ * followed (goid_off 0).
+ */
+static __always_inline __u64 go_goid_of(const struct go_proc_cfg *cfg, __u64 g, __u64 sp)
+{
+	__u64 stack[2], goid = 0;
+
+	if (!cfg->goid_off || !g || bpf_probe_read_user(stack, sizeof(stack), (const void *)g) ||
+	    sp < stack[0] || sp >= stack[1])
+		return 0;
+	if (bpf_probe_read_user(&goid, sizeof(goid), (const void *)(g + cfg->goid_off)))
+		return 0;
+	return goid;
 }
 
 static __always_inline __u64 rb_flags(void)

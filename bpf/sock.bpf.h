@@ -70,12 +70,22 @@ static __always_inline struct data_scratch *scratch_event(__u64 pid_tgid, __u64 
 {
 	__u32 zero = 0;
 	struct data_scratch *s = bpf_map_lookup_elem(&data_scratch, &zero);
+	struct go_proc_cfg *go;
 
 	if (!s) {
 		count_drop(OBS_DROP_SCRATCH);
 		return NULL;
 	}
 	fill_hdr(&s->ev.hdr, OBS_EV_SOCK_DATA, pid_tgid);
+	s->ev.go = 0;
+	s->ev.goid = 0;
+	go = bpf_map_lookup_elem(&go_procs, &s->ev.hdr.pid);
+	if (go) {
+		struct pt_regs *regs = user_regs();
+
+		s->ev.go = 1;
+		s->ev.goid = go_goid_of(go, BPF_CORE_READ(regs, r14), BPF_CORE_READ(regs, sp));
+	}
 	s->ev.conn_id = conn_id;
 	s->ev.bytes = bytes;
 	s->ev.captured = 0;

@@ -21,6 +21,7 @@
 #include "pipeline/red.h"
 #include "pipeline/saturation.h"
 #include "pipeline/targets.h"
+#include "probes/goprobe.h"
 #include "probes/kernel.h"
 #include "probes/probe.h"
 #include "probes/proc.h"
@@ -64,10 +65,18 @@ struct app {
 	struct proc_bpf *proc;
 	struct sock_bpf *sock;
 	struct tls_probe *tls;
+	struct go_probe *go;
 	struct saturation *sat;
 	struct ring_buffer *rb;
 	uint64_t events, bad_events;
 };
+
+/* pid is watched now, or runs another program: its executable and libraries get looked at. */
+static void note_pid(struct app *a, uint32_t pid)
+{
+	tls_probe_note(a->tls, pid);
+	go_probe_note(a->go, pid);
+}
 
 static const char *route_cb(void *ctx, uint32_t pid, const char *folded)
 {
@@ -99,11 +108,12 @@ static void span_cb(void *ctx, const struct span *s)
 		otlp_exporter_add_span(a->otlp, s, p);
 }
 
-static bool thread_parent_cb(void *ctx, uint32_t tid, uint8_t trace_id[16], uint8_t span_id[8])
+static bool parent_cb(void *ctx, uint32_t pid, uint64_t actor, uint8_t trace_id[16],
+		      uint8_t span_id[8])
 {
 	struct app *a = ctx;
 
-	return conn_table_thread_parent(a->conns, tid, trace_id, span_id);
+	return actors_parent(conn_table_actors(a->conns), pid, actor, trace_id, span_id);
 }
 
 static void forget_pid(void *ctx, uint32_t pid)
@@ -114,6 +124,7 @@ static void forget_pid(void *ctx, uint32_t pid)
 	log_info("process %u exited", pid);
 	conn_table_proc_exit(a->conns, pid, now);
 	targets_remove(a->targets, pid);
+	go_probe_forget(a->go, pid);
 	proc_probe_unwatch(a->proc, pid);
 }
 
@@ -131,7 +142,7 @@ static void on_proc_event(struct app *a, const void *data, size_t size)
 		log_info("following pid %u (child of %u)", pe->hdr.pid, pe->ppid);
 	/* a new program: its own executable may hold a TLS library */
 	if (pe->hdr.type == OBS_EV_PROC_EXEC)
-		tls_probe_note(a->tls, pe->hdr.pid);
+		note_pid(a, pe->hdr.pid);
 }
 
 /* The one dispatch of ring-buffer events. */
@@ -254,11 +265,11 @@ static int watch_all(struct app *a)
 			return err;
 		}
 		n = targets_descendants(pid, desc, MAX_DESCENDANTS);
-		tls_probe_note(a->tls, pid);
+		note_pid(a, pid);
 		for (j = 0; j < n; j++) {
 			if (proc_probe_watch(a->proc, desc[j], 1) == 0)
 				targets_add(a->targets, desc[j]);
-			tls_probe_note(a->tls, desc[j]);
+			note_pid(a, desc[j]);
 		}
 		p = targets_get(a->targets, pid);
 		log_notice("watching pid %u (%s) and %zu descendant%s", pid,
@@ -286,9 +297,7 @@ static int setup_pipeline(struct app *a)
 {
 	const struct config *c = a->cfg;
 	struct http_tracker_ops ops = { .route = route_cb, .span = span_cb, .ctx = a };
-	struct pg_tracker_ops pg_ops = { .span = span_cb,
-					 .thread_parent = thread_parent_cb,
-					 .ctx = a };
+	struct pg_tracker_ops pg_ops = { .span = span_cb, .parent = parent_cb, .ctx = a };
 
 	a->targets = targets_new(c->service_name, c->max_routes);
 	a->conns = conn_table_new(MAX_CONNS);
@@ -373,6 +382,9 @@ static int setup_probes(struct app *a)
 			if (!a->tls)
 				return -EINVAL;
 		}
+		a->go = go_probe_start(a->proc, config_has(c, GROUP_GOTRACE));
+		if (!a->go)
+			return -EINVAL;
 	}
 	/* saturation is metrics only: nothing to do without a metrics exporter */
 	if (a->metrics && saturation_groups(c)) {
@@ -409,6 +421,7 @@ static int event_loop(struct app *a, volatile sig_atomic_t *stop)
 		/* producers skip wakeups below a fill threshold: drain what the timer found */
 		ring_buffer__consume(a->rb);
 		tls_probe_flush(a->tls);
+		go_probe_flush(a->go);
 		now = clock_mono_ns();
 		if (a->http)
 			http_tracker_flush_held(a->http, now);
@@ -436,11 +449,13 @@ static int event_loop(struct app *a, volatile sig_atomic_t *stop)
 static void teardown(struct app *a)
 {
 	tls_probe_detach_start(a->tls);
+	go_probe_detach_start(a->go);
 	ring_buffer__free(a->rb);
 	/* before the registry goes: its last metrics export reads it */
 	otlp_exporter_stop(a->otlp);
 	saturation_free(a->sat);
 	tls_probe_destroy(a->tls);
+	go_probe_destroy(a->go);
 	sock_probe_destroy(a->sock);
 	proc_probe_destroy(a->proc);
 	prom_server_stop(a->prom);
@@ -464,7 +479,10 @@ int app_run(const struct config *cfg, volatile sig_atomic_t *stop)
 	a->cfg = cfg;
 	probe_log_install();
 	if (cfg->probe_sites)
-		return tls_probe_print_sites(cfg->probe_sites, stdout) ? 1 : 0;
+		return tls_probe_print_sites(cfg->probe_sites, stdout,
+					     go_probe_print_sites(cfg->probe_sites, stdout) > 0)
+			       ? 1
+			       : 0;
 	strbuf_init(&a->line);
 	gethostname(a->host_name, sizeof(a->host_name) - 1);
 	if (check_host(cfg))
@@ -472,6 +490,7 @@ int app_run(const struct config *cfg, volatile sig_atomic_t *stop)
 	if (setup_pipeline(a) || setup_exporters(a) || setup_probes(a) || watch_all(a))
 		goto out;
 	tls_probe_flush(a->tls);
+	go_probe_flush(a->go);
 	saturation_collect(a->sat, a->targets, clock_mono_ns());
 	/* the readiness line: every requested probe is attached by now */
 	if (a->prom)

@@ -59,12 +59,13 @@ static const struct {
 	const char *name;
 	enum signal_group group;
 } groups[] = {
-	{ "http", GROUP_HTTP },	  { "tls", GROUP_TLS },	    { "pgsql", GROUP_PGSQL },
-	{ "libpq", GROUP_LIBPQ }, { "sched", GROUP_SCHED }, { "memory", GROUP_MEMORY },
-	{ "go", GROUP_GO },
+	{ "http", GROUP_HTTP },	  { "tls", GROUP_TLS },
+	{ "pgsql", GROUP_PGSQL }, { "libpq", GROUP_LIBPQ },
+	{ "sched", GROUP_SCHED }, { "memory", GROUP_MEMORY },
+	{ "go", GROUP_GO },	  { "goroutines", GROUP_GOTRACE },
 };
 
-#define GROUP_NAMES "http, tls, pgsql, libpq, sched, memory, go"
+#define GROUP_NAMES "http, tls, pgsql, libpq, sched, memory, go, goroutines"
 
 static int parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out)
 {
@@ -102,7 +103,7 @@ static int parse_console(const char *s, enum console_mode *out)
 	return 0;
 }
 
-/* --disable http,tls,pgsql,libpq,sched,memory,go */
+/* --disable http,tls,pgsql,libpq,sched,memory,go,goroutines */
 static int parse_disable(const char *list, unsigned int *on)
 {
 	char buf[128], *tok, *save = NULL;

@@ -21,14 +21,15 @@ enum console_mode {
 
 /* Signal groups --disable turns off; all on by default. */
 enum signal_group {
-	GROUP_HTTP = 0x01,   /* HTTP spans and RED metrics */
-	GROUP_TLS = 0x02,    /* HTTPS through uprobes on OpenSSL and GnuTLS */
-	GROUP_PGSQL = 0x04,  /* PostgreSQL client calls */
-	GROUP_LIBPQ = 0x08,  /* the uprobes on libpq */
-	GROUP_SCHED = 0x10,  /* threads, run-queue latency, off-CPU time */
-	GROUP_MEMORY = 0x20, /* RSS, peak, page faults, OOM kills */
-	GROUP_GO = 0x40,     /* goroutines */
-	GROUP_ALL = 0x7f,
+	GROUP_HTTP = 0x01,    /* HTTP spans and RED metrics */
+	GROUP_TLS = 0x02,     /* HTTPS through uprobes on OpenSSL and GnuTLS */
+	GROUP_PGSQL = 0x04,   /* PostgreSQL client calls */
+	GROUP_LIBPQ = 0x08,   /* the uprobes on libpq */
+	GROUP_SCHED = 0x10,   /* threads, run-queue latency, off-CPU time */
+	GROUP_MEMORY = 0x20,  /* RSS, peak, page faults, OOM kills */
+	GROUP_GO = 0x40,      /* goroutines */
+	GROUP_GOTRACE = 0x80, /* goroutine tracking: span links in Go programs */
+	GROUP_ALL = 0xff,
 };
 
 struct config {

@@ -18,6 +18,7 @@ enum obs_event_type {
 	OBS_EV_MEM_OOM = 7,
 	OBS_EV_PROC_MMAP = 8, /* a watched process mapped a file executable (dlopen, ld.so) */
 	OBS_EV_LIBPQ = 9,     /* a libpq call (libpq.h) */
+	OBS_EV_GO = 10,	      /* a goroutine spawned or handing a call on (go.h) */
 };
 
 struct obs_event_hdr {

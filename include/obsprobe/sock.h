@@ -72,12 +72,14 @@ struct sock_data_event {
 	__s32 fd;
 	__u8 dir;
 	__u8 syscall;
-	__u16 pad;
+	__u8 go; /* the process is a Go program obsprobe follows goroutines of */
+	__u8 pad;
 	__u32 pad2;
+	__u64 goid; /* go: the goroutine that made the call; 0 when none (the runtime's own) */
 	__u8 data[SOCK_CAPTURE_MAX];
 };
-_Static_assert(sizeof(struct sock_data_event) == 56 + SOCK_CAPTURE_MAX, "sock_data_event layout");
-#define SOCK_DATA_HDR_SIZE 56
+_Static_assert(sizeof(struct sock_data_event) == 64 + SOCK_CAPTURE_MAX, "sock_data_event layout");
+#define SOCK_DATA_HDR_SIZE 64
 
 /* OBS_EV_SOCK_CLOSE */
 struct sock_close_event {

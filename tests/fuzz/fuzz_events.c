@@ -50,14 +50,16 @@ static void check_span(void *ctx, const struct span *s)
 	}
 }
 
-static bool thread_parent(void *ctx, uint32_t tid, uint8_t trace_id[16], uint8_t span_id[8])
+static bool parent(void *ctx, uint32_t pid, uint64_t actor, uint8_t trace_id[16],
+		   uint8_t span_id[8])
 {
-	return conn_table_thread_parent(ctx, tid, trace_id, span_id);
+	return actors_parent(conn_table_actors(ctx), pid, actor, trace_id, span_id);
 }
 
 static bool is_sock_event(uint32_t type)
 {
-	return type == OBS_EV_SOCK_OPEN || type == OBS_EV_SOCK_DATA || type == OBS_EV_SOCK_CLOSE;
+	return type == OBS_EV_SOCK_OPEN || type == OBS_EV_SOCK_DATA || type == OBS_EV_SOCK_CLOSE ||
+	       type == OBS_EV_GO;
 }
 
 static void dispatch(struct conn_table *conns, struct pg_tracker *pg, struct http_tracker *http,
@@ -65,6 +67,7 @@ static void dispatch(struct conn_table *conns, struct pg_tracker *pg, struct htt
 {
 	const struct obs_event_hdr *h = rec;
 	struct conn_table_stats st;
+	struct actors_stats as;
 	int ret;
 
 	if (size >= sizeof(*h) && h->type == OBS_EV_PROC_EXIT) {
@@ -82,6 +85,8 @@ static void dispatch(struct conn_table *conns, struct pg_tracker *pg, struct htt
 		http_tracker_flush_held(http, h->ts_ns);
 	conn_table_get_stats(conns, &st);
 	assert(st.conns <= MAX_CONNS);
+	actors_get_stats(conn_table_actors(conns), &as);
+	assert(as.actors <= 65536);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -89,7 +94,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct http_tracker_ops http_ops = { .span = check_span };
-	struct pg_tracker_ops pg_ops = { .span = check_span, .thread_parent = thread_parent };
+	struct pg_tracker_ops pg_ops = { .span = check_span, .parent = parent };
 	struct conn_table *conns = conn_table_new(MAX_CONNS);
 	struct http_tracker *http;
 	struct pg_tracker *pg;

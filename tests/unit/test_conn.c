@@ -595,8 +595,8 @@ UNIT_TEST_FIXTURE(test_free_closes_everything, setup, teardown)
 	feed(f, 2, OTHER_PID, CONN_DIR_IN, "X");
 	feed_out(f, 3, "G");
 	open_tcp(f, 4, PID, "127.0.0.1", 1, "127.0.0.1", 2);
-	conn_table_span_enter(f->t, 7, (const uint8_t *)"0123456789abcdef",
-			      (const uint8_t *)"01234567");
+	actors_span_enter(conn_table_actors(f->t), PID, 7, (const uint8_t *)"0123456789abcdef",
+			  (const uint8_t *)"01234567");
 	take_log();
 	conn_table_free(f->t);
 	f->t = NULL;
@@ -631,114 +631,6 @@ UNIT_TEST_FIXTURE(test_stats_and_visit, setup, teardown)
 	assert_string_equal(visit_ids(f, &f->p.proto), "1 2 ");
 }
 
-/* ---- the thread -> span map ---- */
-
-static const uint8_t trace_a[16] = { 0xa1, [15] = 0xa1 }, span_a[8] = { 0xa2, [7] = 0xa2 };
-static const uint8_t trace_b[16] = { 0xb1, [15] = 0xb1 }, span_b[8] = { 0xb2, [7] = 0xb2 };
-static const uint8_t trace_c[16] = { 0xc1, [15] = 0xc1 };
-
-static void assert_parent(struct fixture *f, uint32_t tid, const uint8_t *trace,
-			  const uint8_t *span)
-{
-	uint8_t tr[16], sp[8];
-
-	assert_true(conn_table_thread_parent(f->t, tid, tr, sp));
-	assert_memory_equal(tr, trace, 16);
-	assert_memory_equal(sp, span, 8);
-}
-
-static void assert_no_parent(struct fixture *f, uint32_t tid)
-{
-	uint8_t tr[16], sp[8];
-
-	memset(tr, 0x5a, sizeof(tr));
-	memset(sp, 0x5a, sizeof(sp));
-	assert_false(conn_table_thread_parent(f->t, tid, tr, sp));
-	/* and the outputs are left alone */
-	assert_int_equal(tr[0], 0x5a);
-	assert_int_equal(sp[7], 0x5a);
-}
-
-UNIT_TEST_FIXTURE(test_span_one_request_per_thread, setup, teardown)
-{
-	struct fixture *f = *state;
-
-	assert_no_parent(f, 7);
-	conn_table_span_enter(f->t, 7, trace_a, span_a);
-	assert_parent(f, 7, trace_a, span_a);
-	/* other threads, in the same bucket or not, serve nothing */
-	assert_no_parent(f, 8);
-	assert_no_parent(f, 7 + 1024);
-	conn_table_span_leave(f->t, 7, span_a);
-	assert_no_parent(f, 7);
-	/* leaving what was never entered, or twice, is nothing */
-	conn_table_span_leave(f->t, 7, span_a);
-	conn_table_span_leave(f->t, 9, span_a);
-	assert_no_parent(f, 7);
-	/* the next request of the thread */
-	conn_table_span_enter(f->t, 7, trace_b, span_b);
-	assert_parent(f, 7, trace_b, span_b);
-}
-
-UNIT_TEST_FIXTURE(test_span_threads_apart, setup, teardown)
-{
-	struct fixture *f = *state;
-
-	/* 7 and 7 + 1024 share a bucket; 0 is a thread id like any other */
-	conn_table_span_enter(f->t, 7, trace_a, span_a);
-	conn_table_span_enter(f->t, 7 + 1024, trace_b, span_b);
-	conn_table_span_enter(f->t, 0, trace_b, span_a);
-	assert_parent(f, 7, trace_a, span_a);
-	assert_parent(f, 7 + 1024, trace_b, span_b);
-	assert_parent(f, 0, trace_b, span_a);
-	conn_table_span_leave(f->t, 7, span_a);
-	assert_no_parent(f, 7);
-	assert_parent(f, 7 + 1024, trace_b, span_b);
-	assert_parent(f, 0, trace_b, span_a);
-	conn_table_span_leave(f->t, 7 + 1024, span_b);
-	conn_table_span_leave(f->t, 0, span_a);
-	assert_no_parent(f, 7 + 1024);
-	assert_no_parent(f, 0);
-}
-
-UNIT_TEST_FIXTURE(test_span_two_requests_no_parent, setup, teardown)
-{
-	struct fixture *f = *state;
-
-	/* an event loop serving two requests on one thread: a call could be either's */
-	conn_table_span_enter(f->t, 7, trace_a, span_a);
-	conn_table_span_enter(f->t, 7, trace_b, span_b);
-	assert_no_parent(f, 7);
-	conn_table_span_enter(f->t, 7, trace_c, span_a);
-	conn_table_span_leave(f->t, 7, span_b);
-	assert_no_parent(f, 7);
-	conn_table_span_leave(f->t, 7, span_a);
-	conn_table_span_leave(f->t, 7, span_a);
-	assert_no_parent(f, 7);
-	/* all left: the thread starts afresh */
-	conn_table_span_enter(f->t, 7, trace_c, span_b);
-	assert_parent(f, 7, trace_c, span_b);
-}
-
-UNIT_TEST_FIXTURE(test_span_retrace, setup, teardown)
-{
-	struct fixture *f = *state;
-
-	conn_table_span_enter(f->t, 7, trace_a, span_a);
-	/* the server span joined its client's trace: calls made now belong to that trace */
-	conn_table_span_retrace(f->t, 7, span_a, trace_c);
-	assert_parent(f, 7, trace_c, span_a);
-	/* a span that is not the thread's active one changes nothing */
-	conn_table_span_retrace(f->t, 7, span_b, trace_b);
-	assert_parent(f, 7, trace_c, span_a);
-	/* nor does a thread that serves nothing */
-	conn_table_span_retrace(f->t, 8, span_a, trace_b);
-	assert_no_parent(f, 8);
-	conn_table_span_leave(f->t, 7, span_a);
-	conn_table_span_retrace(f->t, 7, span_a, trace_b);
-	assert_no_parent(f, 7);
-}
-
 /* An event with nothing captured (sendfile(), a failed copy) shows no protocol: the first
  * captured bytes choose, with or without a fallback. */
 UNIT_TEST_FIXTURE(test_nothing_captured_decides_nothing, setup, teardown)
@@ -757,33 +649,6 @@ UNIT_TEST_FIXTURE(test_nothing_captured_decides_nothing, setup, teardown)
 	conn_table_data(f->t, 2, PID, &d);
 	feed_out(f, 2, "Xabc");
 	assert_ptr_equal(conn_table_get(f->t, 2, PID)->proto, &f->px.proto);
-}
-
-/* A thread that served A, then B, and finished B first: the table knows A is left but not
- * A's ids (it keeps the last entered), so it gives no parent rather than B, which is over. */
-UNIT_TEST_FIXTURE(test_span_newer_request_done_first, setup, teardown)
-{
-	struct fixture *f = *state;
-
-	conn_table_span_enter(f->t, 7, trace_a, span_a);
-	conn_table_span_enter(f->t, 7, trace_b, span_b);
-	conn_table_span_leave(f->t, 7, span_b);
-	assert_no_parent(f, 7);
-	conn_table_span_leave(f->t, 7, span_a);
-	assert_no_parent(f, 7);
-}
-
-/* ... and finished A first: B, the one entered last, is still in flight and is the parent. */
-UNIT_TEST_FIXTURE(test_span_older_request_done_first, setup, teardown)
-{
-	struct fixture *f = *state;
-
-	conn_table_span_enter(f->t, 7, trace_a, span_a);
-	conn_table_span_enter(f->t, 7, trace_b, span_b);
-	conn_table_span_leave(f->t, 7, span_a);
-	assert_parent(f, 7, trace_b, span_b);
-	conn_table_span_leave(f->t, 7, span_b);
-	assert_no_parent(f, 7);
 }
 
 UNIT_MAIN(NULL, NULL)

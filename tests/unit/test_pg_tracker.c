@@ -33,7 +33,7 @@ struct fixture {
 	struct pg_tracker *t;
 	struct conn_meta tcp; /* a client's connection to 127.0.0.1:5432 */
 	struct conn_meta unix_sock;
-	/* what ops.thread_parent answers for parent_tid */
+	/* what ops.parent answers for the thread parent_tid */
 	uint32_t parent_tid;
 	uint8_t parent_trace[16], parent_span[8];
 };
@@ -48,11 +48,13 @@ static void capture_span(void *ctx, const struct span *s)
 	f->got.n++;
 }
 
-static bool thread_parent(void *ctx, uint32_t tid, uint8_t trace_id[16], uint8_t span_id[8])
+static bool parent(void *ctx, uint32_t pid, uint64_t actor, uint8_t trace_id[16],
+		   uint8_t span_id[8])
 {
 	struct fixture *f = ctx;
 
-	if (!f->parent_tid || tid != f->parent_tid)
+	(void)pid;
+	if (!f->parent_tid || actor != f->parent_tid)
 		return false;
 	memcpy(trace_id, f->parent_trace, 16);
 	memcpy(span_id, f->parent_span, 8);
@@ -62,7 +64,7 @@ static bool thread_parent(void *ctx, uint32_t tid, uint8_t trace_id[16], uint8_t
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	struct pg_tracker_ops ops = { .span = capture_span, .thread_parent = thread_parent };
+	struct pg_tracker_ops ops = { .span = capture_span, .parent = parent };
 
 	if (!f)
 		return -1;

@@ -768,4 +768,72 @@ UNIT_TEST(test_first_call_bounds)
 	unload(&im);
 }
 
+/* Go's newproc1 storing the new goroutine's id (Go 1.19, as built here): the probe goes on the
+ * je after it, where rax still holds the new g. */
+UNIT_TEST(test_store_site_newproc1)
+{
+	static const uint8_t code[] = {
+		0x48, 0x8b, 0x8e, 0x80, 0x01, 0x00, 0x00, /* +0  mov 0x180(%rsi),%rcx */
+		0x48, 0x89, 0x88, 0x98, 0x00, 0x00, 0x00, /* +7  mov %rcx,0x98(%rax) */
+		0x48, 0xff, 0x86, 0x80, 0x01, 0x00, 0x00, /* +14 incq 0x180(%rsi) */
+		0x80, 0x3d, 0x10, 0x00, 0x00, 0x00, 0x00, /* +21 cmpb $0,0x10(%rip) */
+		0x74, 0x11,				  /* +28 je +0x11 */
+		0xc3,					  /* +30 ret */
+	};
+	struct image im;
+	struct x86_site s;
+	int base = -1;
+
+	(void)state;
+	load_at(&im, 0x441800, code, sizeof(code));
+	assert_int_equal(x86_store_site(&im.code, im.vaddr, sizeof(code), 0x98, &s, &base), 0);
+	assert_int_equal(base, X86_RAX);
+	assert_true(s.vaddr == im.vaddr + 28);
+	assert_true(s.offset == PAD + 28);
+	assert_true(s.emulated);
+	/* another displacement: no such store */
+	assert_int_equal(x86_store_site(&im.code, im.vaddr, sizeof(code), 0xa0, &s, &base),
+			 -ENOENT);
+	/* the function ends before the je: not found in it */
+	assert_int_equal(x86_store_site(&im.code, im.vaddr, 21, 0x98, &s, &base), -ENOENT);
+	unload(&im);
+}
+
+UNIT_TEST(test_store_site_base_overwritten)
+{
+	static const uint8_t code[] = {
+		0x48, 0x89, 0x88, 0x98, 0x00, 0x00, 0x00, /* mov %rcx,0x98(%rax) */
+		0xb8, 0x01, 0x00, 0x00, 0x00,		  /* mov $1,%eax: the g is gone */
+		0x74, 0x11,				  /* je */
+	};
+	static const uint8_t ret_first[] = {
+		0x48, 0x89, 0x88, 0x98, 0x00, 0x00, 0x00, /* mov %rcx,0x98(%rax) */
+		0xc3,					  /* ret: not emulated, ends the path */
+		0x74, 0x11,
+	};
+	static const uint8_t stack_store[] = {
+		0x48, 0x89, 0x8c, 0x24, 0x98, 0x00, 0x00, 0x00, /* mov %rcx,0x98(%rsp): a local */
+		0x74, 0x11,
+	};
+	struct image im;
+	struct x86_site s;
+	int base = -1;
+
+	(void)state;
+	load_at(&im, 0x1000, code, sizeof(code));
+	assert_int_equal(x86_store_site(&im.code, im.vaddr, sizeof(code), 0x98, &s, &base),
+			 -ENOENT);
+	unload(&im);
+	load_at(&im, 0x1000, ret_first, sizeof(ret_first));
+	assert_int_equal(x86_store_site(&im.code, im.vaddr, sizeof(ret_first), 0x98, &s, &base),
+			 -ENOENT);
+	unload(&im);
+	load_at(&im, 0x1000, stack_store, sizeof(stack_store));
+	assert_int_equal(x86_store_site(&im.code, im.vaddr, sizeof(stack_store), 0x98, &s, &base),
+			 -ENOENT);
+	/* outside the code */
+	assert_int_equal(x86_store_site(&im.code, 0x9000, 16, 0x98, &s, &base), -EINVAL);
+	unload(&im);
+}
+
 UNIT_MAIN(NULL, NULL)

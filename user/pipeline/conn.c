@@ -8,16 +8,6 @@
 #include "util/hash.h"
 
 #define CONN_BUCKETS 4096
-#define TID_BUCKETS 1024
-
-struct tid_active {
-	struct tid_active *next;
-	uint32_t tid;
-	unsigned count;
-	bool known; /* the ids below are of a span still in flight: the last entered */
-	uint8_t trace_id[16];
-	uint8_t span_id[8];
-};
 
 struct conn_table {
 	size_t max_conns;
@@ -26,7 +16,7 @@ struct conn_table {
 	 * may be watched, and then the server's span belongs to the client's trace */
 	struct conn *tuples[CONN_BUCKETS];
 	struct conn lru; /* sentinel: lru.lru_next is the least recently used */
-	struct tid_active *tids[TID_BUCKETS];
+	struct actors *actors;
 	const struct conn_proto *protos[CONN_MAX_PROTOS];
 	size_t nprotos;
 	struct conn_table_stats stats;
@@ -168,24 +158,21 @@ struct conn_table *conn_table_new(size_t max_conns)
 		return NULL;
 	t->max_conns = max_conns ? max_conns : 1;
 	t->lru.lru_next = t->lru.lru_prev = &t->lru;
+	t->actors = actors_new();
+	if (!t->actors) {
+		free(t);
+		return NULL;
+	}
 	return t;
 }
 
 void conn_table_free(struct conn_table *t)
 {
-	struct tid_active *a, *n;
-	size_t i;
-
 	if (!t)
 		return;
 	while (t->lru.lru_next != &t->lru)
 		conn_remove(t, t->lru.lru_next, 0);
-	for (i = 0; i < TID_BUCKETS; i++) {
-		for (a = t->tids[i]; a; a = n) {
-			n = a->next;
-			free(a);
-		}
-	}
+	actors_free(t->actors);
 	free(t);
 }
 
@@ -262,6 +249,7 @@ void conn_table_proc_exit(struct conn_table *t, uint32_t pid, uint64_t ts_ns)
 	for (i = 0; i < t->nprotos; i++)
 		if (t->protos[i]->proc_exit)
 			t->protos[i]->proc_exit(t->protos[i]->tracker, pid);
+	actors_proc_exit(t->actors, pid);
 }
 
 void conn_table_visit(const struct conn_table *t, const struct conn_proto *p,
@@ -279,64 +267,7 @@ void conn_table_get_stats(const struct conn_table *t, struct conn_table_stats *o
 	*out = t->stats;
 }
 
-static struct tid_active **tid_slot(struct conn_table *t, uint32_t tid)
+struct actors *conn_table_actors(struct conn_table *t)
 {
-	struct tid_active **pp = &t->tids[tid % TID_BUCKETS];
-
-	while (*pp && (*pp)->tid != tid)
-		pp = &(*pp)->next;
-	return pp;
-}
-
-void conn_table_span_enter(struct conn_table *t, uint32_t tid, const uint8_t trace_id[16],
-			   const uint8_t span_id[8])
-{
-	struct tid_active **pp = tid_slot(t, tid), *a = *pp;
-
-	if (!a) {
-		a = calloc(1, sizeof(*a));
-		if (!a)
-			return;
-		a->tid = tid;
-		*pp = a;
-	}
-	a->count++;
-	a->known = true;
-	memcpy(a->trace_id, trace_id, 16);
-	memcpy(a->span_id, span_id, 8);
-}
-
-void conn_table_span_leave(struct conn_table *t, uint32_t tid, const uint8_t span_id[8])
-{
-	struct tid_active **pp = tid_slot(t, tid), *a = *pp;
-
-	if (!a)
-		return;
-	if (--a->count == 0) {
-		*pp = a->next;
-		free(a);
-	} else if (!memcmp(a->span_id, span_id, 8)) {
-		a->known = false; /* what is left was entered before: its ids are gone */
-	}
-}
-
-void conn_table_span_retrace(struct conn_table *t, uint32_t tid, const uint8_t span_id[8],
-			     const uint8_t trace_id[16])
-{
-	struct tid_active *a = *tid_slot(t, tid);
-
-	if (a && !memcmp(a->span_id, span_id, 8))
-		memcpy(a->trace_id, trace_id, 16);
-}
-
-bool conn_table_thread_parent(struct conn_table *t, uint32_t tid, uint8_t trace_id[16],
-			      uint8_t span_id[8])
-{
-	const struct tid_active *a = *tid_slot(t, tid);
-
-	if (!a || a->count != 1 || !a->known)
-		return false;
-	memcpy(trace_id, a->trace_id, 16);
-	memcpy(span_id, a->span_id, 8);
-	return true;
+	return t->actors;
 }

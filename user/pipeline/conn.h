@@ -5,8 +5,8 @@
  * it (decided once, by the registered sniffers, on the first bytes it moves). A protocol is a
  * sniffer, a feeder and a closer registered here; its per-connection state hangs off the
  * connection and goes when the connection does (close, process exit, eviction of the least
- * recently used when the table is full). Also the thread -> active server span map, which
- * child spans use to find their parent. Pure: events in as plain values, no I/O.
+ * recently used when the table is full). Also who serves which request (threads and goroutines),
+ * which child spans use to find their parent. Pure: events in as plain values, no I/O.
  */
 #ifndef OBSPROBE_CONN_H
 #define OBSPROBE_CONN_H
@@ -14,6 +14,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "pipeline/actors.h"
 
 #define CONN_ADDR_MAX 64
 #define CONN_MAX_PROTOS 8
@@ -56,6 +58,8 @@ struct conn {
 /* Bytes one syscall or TLS call moved: `len` of them captured, of `total`. */
 struct conn_data {
 	uint32_t tid;
+	bool go;       /* made by a Go program whose goroutines are followed */
+	uint64_t goid; /* then: the goroutine that made it, 0 when unknown */
 	uint64_t ts_ns;
 	enum conn_dir dir;
 	bool from_tls;
@@ -109,16 +113,14 @@ void conn_table_visit(const struct conn_table *t, const struct conn_proto *p,
 		      void (*fn)(void *ctx, const struct conn *c), void *ctx);
 void conn_table_get_stats(const struct conn_table *t, struct conn_table_stats *out);
 
-/* Server spans in flight per thread: a call made by a thread that serves exactly one request is
- * that request's child (thread-per-request servers); with two or more, nothing is, nor when the
- * one left is not the one entered last (the table keeps only the last one's ids). */
-void conn_table_span_enter(struct conn_table *t, uint32_t tid, const uint8_t trace_id[16],
-			   const uint8_t span_id[8]);
-void conn_table_span_leave(struct conn_table *t, uint32_t tid, const uint8_t span_id[8]);
-/* The active span span_id of tid joined another trace (its caller's): its children follow. */
-void conn_table_span_retrace(struct conn_table *t, uint32_t tid, const uint8_t span_id[8],
-			     const uint8_t trace_id[16]);
-bool conn_table_thread_parent(struct conn_table *t, uint32_t tid, uint8_t trace_id[16],
-			      uint8_t span_id[8]);
+/* Who made the bytes d: its thread, or in a Go program its goroutine (actors.h). */
+static inline uint64_t conn_data_actor(const struct conn_data *d)
+{
+	return actor_key(d->tid, d->go, d->goid);
+}
+
+/* Who serves which request (threads, goroutines): what a call made while serving one is the
+ * child of (pipeline/actors.h). */
+struct actors *conn_table_actors(struct conn_table *t);
 
 #endif /* OBSPROBE_CONN_H */

@@ -16,6 +16,7 @@ void span_init(struct span *s, enum span_kind kind)
 	s->trace_flags = 1;
 	s->error = false;
 	s->pid = s->tid = 0;
+	s->actor = 0;
 	s->start_ns = s->end_ns = 0;
 	s->name[0] = '\0';
 	s->nattrs = 0;

@@ -41,6 +41,7 @@ struct span {
 	enum span_kind kind;
 	bool error;
 	uint32_t pid, tid;
+	uint64_t actor;		   /* the thread or goroutine that made it (pipeline/actors.h) */
 	uint64_t start_ns, end_ns; /* CLOCK_MONOTONIC, as the kernel stamps events */
 	char name[SPAN_NAME_MAX];
 	size_t nattrs;

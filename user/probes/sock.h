@@ -17,7 +17,7 @@ struct sock_bpf;
 struct sock_bpf *sock_probe_start(struct proc_bpf *owner, uint32_t capture_bytes);
 void sock_probe_destroy(struct sock_bpf *skel); /* NULL ok */
 
-/* Decodes one OBS_EV_SOCK_* event into conns. Returns 0, or -EINVAL when it is short, of
+/* Decodes one OBS_EV_SOCK_* event into conns, or an OBS_EV_GO one into its actors. Returns 0, or -EINVAL when it is short, of
  * another type, or says it captured more than it moved. */
 int sock_event_decode(struct conn_table *conns, const void *data, size_t size);
 

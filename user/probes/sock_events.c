@@ -8,6 +8,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "obsprobe/go.h"
+
 static void format_addr(const struct sock_addr *a, char *out, size_t outlen, int *port)
 {
 	*port = a->port;
@@ -47,6 +49,8 @@ static int on_data(struct conn_table *conns, const void *data, size_t size)
 		return -EINVAL;
 	d = (struct conn_data){
 		.tid = e->hdr.tid,
+		.go = e->go,
+		.goid = e->goid,
 		.ts_ns = e->hdr.ts_ns,
 		.dir = e->dir == SOCK_DIR_INGRESS ? CONN_DIR_IN : CONN_DIR_OUT,
 		.from_tls = e->syscall == SOCK_SC_TLS_READ || e->syscall == SOCK_SC_TLS_WRITE,
@@ -56,6 +60,28 @@ static int on_data(struct conn_table *conns, const void *data, size_t size)
 	};
 	conn_table_data(conns, e->conn_id, e->hdr.pid, &d);
 	return 0;
+}
+
+/* A goroutine spawned, or an HTTP call handed from one goroutine to another. */
+static int on_go(struct conn_table *conns, const void *data, size_t size)
+{
+	const struct go_event *e = data;
+	struct actors *t = conn_table_actors(conns);
+
+	if (size < sizeof(*e))
+		return -EINVAL;
+	switch (e->kind) {
+	case GO_EV_SPAWN:
+		actors_go_spawn(t, e->hdr.pid, e->goid, e->arg);
+		return 0;
+	case GO_EV_CALL:
+		actors_go_call(t, e->hdr.pid, e->goid, e->arg);
+		return 0;
+	case GO_EV_WRITE:
+		actors_go_write(t, e->hdr.pid, e->goid, e->arg);
+		return 0;
+	}
+	return -EINVAL;
 }
 
 int sock_event_decode(struct conn_table *conns, const void *data, size_t size)
@@ -69,6 +95,8 @@ int sock_event_decode(struct conn_table *conns, const void *data, size_t size)
 		return on_open(conns, data, size);
 	case OBS_EV_SOCK_DATA:
 		return on_data(conns, data, size);
+	case OBS_EV_GO:
+		return on_go(conns, data, size);
 	case OBS_EV_SOCK_CLOSE:
 		if (size < sizeof(struct sock_close_event))
 			return -EINVAL;

@@ -205,7 +205,7 @@ static int inspect_fd(int fd, const struct stat *st, struct tls_elf_info *info)
 	return err;
 }
 
-int tls_probe_print_sites(const char *path, FILE *out)
+int tls_probe_print_sites(const char *path, FILE *out, bool others)
 {
 	struct tls_elf_info info;
 	struct stat st;
@@ -232,7 +232,7 @@ int tls_probe_print_sites(const char *path, FILE *out)
 		fprintf(out, "%s\n", text);
 		n++;
 	}
-	if (!n)
+	if (!n && !others)
 		fprintf(out,
 			"%s: no function obsprobe probes (no OpenSSL, GnuTLS or libpq in it)\n",
 			path);

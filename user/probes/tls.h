@@ -8,6 +8,7 @@
 #ifndef OBSPROBE_TLS_PROBE_H
 #define OBSPROBE_TLS_PROBE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -35,7 +36,8 @@ void tls_probe_note(struct tls_probe *tp, uint32_t pid);
 /* Looks at the mappings of the noted processes and probes the TLS libraries found. */
 void tls_probe_flush(struct tls_probe *tp);
 /* --probe-sites: writes to out where each hook of the file at path would go on this kernel,
- * one line each. 0, or -errno (logged) when the file cannot be read or is no ELF file. */
-int tls_probe_print_sites(const char *path, FILE *out);
+ * one line each (others: lines about the file came before; else a file with no hook says so).
+ * 0, or -errno (logged) when the file cannot be read or is no ELF file. */
+int tls_probe_print_sites(const char *path, FILE *out, bool others);
 
 #endif /* OBSPROBE_TLS_PROBE_H */

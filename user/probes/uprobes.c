@@ -28,14 +28,20 @@ static int keep_link(struct uprobe_links *l, struct bpf_link *link)
 
 /* One uprobe (or return probe) of prog on the file at path: 0 or -errno. */
 static int attach_one(struct uprobe_links *l, struct bpf_program *prog, const char *path,
-		      uint64_t off, bool retprobe)
+		      uint64_t off, bool retprobe, uint64_t cookie)
 {
-	LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = retprobe);
+	LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = retprobe, .bpf_cookie = cookie);
 	struct bpf_link *link = bpf_program__attach_uprobe_opts(prog, -1, path, off, &opts);
 
 	if (!link)
 		return -errno;
 	return keep_link(l, link);
+}
+
+int uprobes_attach_at(struct uprobe_links *l, struct bpf_program *prog, const char *path,
+		      uint64_t off, uint64_t cookie)
+{
+	return attach_one(l, prog, path, off, false, cookie);
 }
 
 void uprobes_site_text(char *buf, size_t len, const char *name, const struct tls_elf_info *info,
@@ -86,9 +92,9 @@ int uprobes_attach(struct uprobe_links *l, const char *path, const char *name,
 		if (site->kind == TLS_SITE_NONE)
 			continue;
 		if (!site->shared) {
-			err = attach_one(l, hooks[i].enter, path, site->offset, false);
+			err = attach_one(l, hooks[i].enter, path, site->offset, false, 0);
 			if (!err && hooks[i].ret)
-				err = attach_one(l, hooks[i].ret, path, site->offset, true);
+				err = attach_one(l, hooks[i].ret, path, site->offset, true, 0);
 		}
 		if (err) {
 			log_warn("cannot hook %s in %s: %s", tls_sym_name(hooks[i].sym), name,

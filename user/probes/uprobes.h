@@ -39,6 +39,10 @@ struct uprobe_hook {
 int uprobes_attach(struct uprobe_links *l, const char *path, const char *name,
 		   const struct tls_elf_info *info, const struct uprobe_hook *hooks, size_t nhooks,
 		   char *list, size_t listlen);
+/* One uprobe of prog at file offset off of the file at path, for all processes, with a BPF
+ * cookie: 0 or -errno. */
+int uprobes_attach_at(struct uprobe_links *l, struct bpf_program *prog, const char *path,
+		      uint64_t off, uint64_t cookie);
 /* Where the probe of sym sits in info's file (name, for the text), in words: "uprobe for
  * SSL_read in NAME: at 0x35290 `pushq %r13` (emulated), ..."; ret: a return probe goes there
  * too. */

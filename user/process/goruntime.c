@@ -395,36 +395,40 @@ static bool int32_at(Dwarf_Die *st, const char *path, uint32_t *out)
 	return true;
 }
 
-/* Go puts type DIEs at the top level of its compile units (all in "runtime" for 1.19). */
-static bool find_types(Dwarf *dw, Dwarf_Die *schedt, Dwarf_Die *p)
+/* Go puts type DIEs at the top level of its compile units (all in "runtime" for 1.19): the
+ * structs named names[0..n) into dies[]; true when all were found. */
+static bool find_types(Dwarf *dw, const char *const names[], Dwarf_Die dies[], size_t n)
 {
-	bool have_s = false, have_p = false;
+	size_t found = 0, i;
+	bool have[4] = { false };
 	Dwarf_CU *cu = NULL;
 	Dwarf_Die cudie, d;
 
-	while (!(have_s && have_p) && dwarf_get_units(dw, cu, &cu, NULL, NULL, &cudie, NULL) == 0) {
+	if (n > sizeof(have) / sizeof(have[0]))
+		return false;
+	while (found < n && dwarf_get_units(dw, cu, &cu, NULL, NULL, &cudie, NULL) == 0) {
 		if (dwarf_child(&cudie, &d))
 			continue;
 		do {
-			const char *n;
+			const char *nm;
 
-			if (dwarf_tag(&d) != DW_TAG_structure_type || !(n = dwarf_diename(&d)))
+			if (dwarf_tag(&d) != DW_TAG_structure_type || !(nm = dwarf_diename(&d)))
 				continue;
-			if (!have_s && !strcmp(n, "runtime.schedt")) {
-				*schedt = d;
-				have_s = true;
-			} else if (!have_p && !strcmp(n, "runtime.p")) {
-				*p = d;
-				have_p = true;
-			}
-		} while (!(have_s && have_p) && dwarf_siblingof(&d, &d) == 0);
+			for (i = 0; i < n; i++)
+				if (!have[i] && !strcmp(nm, names[i])) {
+					dies[i] = d;
+					have[i] = true;
+					found++;
+				}
+		} while (found < n && dwarf_siblingof(&d, &d) == 0);
 	}
-	return have_s && have_p;
+	return found == n;
 }
 
 static int find_offsets(Elf *elf, struct go_layout *l, uint64_t sched_size)
 {
-	Dwarf_Die schedt, p;
+	static const char *const names[] = { "runtime.schedt", "runtime.p" };
+	Dwarf_Die types[2], schedt, p;
 	Dwarf *dw;
 	int err = -ENOTSUP;
 	unsigned int i;
@@ -441,12 +445,14 @@ static int find_offsets(Elf *elf, struct go_layout *l, uint64_t sched_size)
 				 dwarf_errmsg(-1));
 		return -ENOENT;
 	}
-	if (!find_types(dw, &schedt, &p)) {
+	if (!find_types(dw, names, types, 2)) {
 		snprintf(l->why, sizeof(l->why),
 			 "no runtime.schedt or runtime.p type in its DWARF (unsupported Go "
 			 "runtime)");
 		goto out;
 	}
+	schedt = types[0];
+	p = types[1];
 	if (int32_at(&schedt, "gFree.n", &l->sched_free[0])) {
 		l->nsched_free = 1;
 	} else if (int32_at(&schedt, "gFree.stack.size", &l->sched_free[0]) &&
@@ -479,6 +485,52 @@ static int find_offsets(Elf *elf, struct go_layout *l, uint64_t sched_size)
 	}
 	err = 0;
 out:
+	dwarf_end(dw);
+	return err;
+}
+
+/* Offset of the 8-byte member name (an int64 or a pointer) of struct st. */
+static bool word_at(Dwarf_Die *st, const char *name, uint32_t *out)
+{
+	uint64_t off = 0;
+	Dwarf_Word size;
+	Dwarf_Die t;
+
+	if (!struct_field(st, name, strlen(name), 0, &off, &t) ||
+	    (dwarf_tag(&t) != DW_TAG_pointer_type &&
+	     (dwarf_tag(&t) != DW_TAG_base_type || dwarf_aggregate_size(&t, &size) || size != 8)) ||
+	    off > GO_MAX_OFFSET)
+		return false;
+	*out = off;
+	return true;
+}
+
+int go_elf_g_offsets(Elf *elf, struct go_g_offsets *out, char *version, size_t versionlen,
+		     char *why, size_t whylen)
+{
+	static const char *const names[] = { "runtime.g", "runtime.m" };
+	struct go_layout l = { 0 };
+	Dwarf_Die types[2];
+	Dwarf *dw;
+	int err;
+
+	err = read_elf_header(elf, &l);
+	if (err)
+		return err;
+	snprintf(version, versionlen, "%s", l.version);
+	dw = dwarf_begin_elf(elf, DWARF_C_READ, NULL);
+	if (!dw) {
+		snprintf(why, whylen, "%s has no DWARF debug info (linked with -ldflags=-w)",
+			 l.version[0] ? l.version : "the Go binary");
+		return -ENOENT;
+	}
+	err = -ENOTSUP;
+	if (!find_types(dw, names, types, 2) || !word_at(&types[0], "goid", &out->goid) ||
+	    !word_at(&types[0], "m", &out->m) || !word_at(&types[1], "curg", &out->curg))
+		snprintf(why, whylen, "%s: no runtime.g goid and m or runtime.m curg in its DWARF",
+			 l.version[0] ? l.version : "unknown Go version");
+	else
+		err = 0;
 	dwarf_end(dw);
 	return err;
 }

@@ -75,4 +75,18 @@ const char *go_proc_version(const struct go_proc *g);
 
 void go_proc_free(struct go_proc *g);
 
+/* Where a Go build keeps what goroutine tracking reads, from its DWARF. */
+struct go_g_offsets {
+	uint32_t goid; /* runtime.g.goid */
+	uint32_t m;    /* runtime.g.m */
+	uint32_t curg; /* runtime.m.curg */
+};
+
+typedef struct Elf Elf;
+/* 0 and *out; -ENOEXEC for an ELF file that is no Go executable; -ENOENT without DWARF,
+ * -ENOTSUP without those members: why says so in words. version: the build's Go version
+ * ("" when the build info does not say). */
+int go_elf_g_offsets(Elf *elf, struct go_g_offsets *out, char *version, size_t versionlen,
+		     char *why, size_t whylen);
+
 #endif /* OBSPROBE_GORUNTIME_H */

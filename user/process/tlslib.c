@@ -111,25 +111,6 @@ static const uint32_t reads_only[TLS_SYM__COUNT] = {
 	[TLS_SYM_PQ_FINISH] = RDI,
 };
 
-/* The executable parts of the load segments. */
-static int exec_code(Elf *e, const void *buf, size_t len, struct x86_code *code)
-{
-	size_t i, n;
-
-	memset(code, 0, sizeof(*code));
-	code->buf = buf;
-	code->len = len;
-	if (elf_getphdrnum(e, &n))
-		return -EINVAL;
-	for (i = 0; i < n; i++) {
-		GElf_Phdr ph;
-
-		if (gelf_getphdr(e, (int)i, &ph) && ph.p_type == PT_LOAD && (ph.p_flags & PF_X))
-			x86_code_add(code, ph.p_vaddr, ph.p_filesz, ph.p_offset);
-	}
-	return code->nrange ? 0 : -EINVAL;
-}
-
 /* A site of kind at file offset off, on the decoded instruction x. */
 static void set_site(struct tls_site *site, enum tls_site_kind kind, uint64_t off,
 		     const struct x86_site *x)
@@ -273,7 +254,7 @@ static void place(Elf *e, const GElf_Ehdr *eh, const void *buf, size_t len, unsi
 		  struct scan *sc)
 {
 	struct x86_code code;
-	bool x86 = eh->e_machine == EM_X86_64 && !exec_code(e, buf, len, &code);
+	bool x86 = eh->e_machine == EM_X86_64 && !x86_code_from_elf(e, buf, len, &code);
 	int k;
 
 	code.emulates = emulates;

@@ -2,9 +2,28 @@
 #include "process/x86sites.h"
 
 #include <capstone/capstone.h>
+#include <gelf.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+
+int x86_code_from_elf(Elf *e, const void *buf, size_t len, struct x86_code *code)
+{
+	size_t i, n;
+
+	memset(code, 0, sizeof(*code));
+	code->buf = buf;
+	code->len = len;
+	if (elf_getphdrnum(e, &n))
+		return -EINVAL;
+	for (i = 0; i < n; i++) {
+		GElf_Phdr ph;
+
+		if (gelf_getphdr(e, (int)i, &ph) && ph.p_type == PT_LOAD && (ph.p_flags & PF_X))
+			x86_code_add(code, ph.p_vaddr, ph.p_filesz, ph.p_offset);
+	}
+	return code->nrange ? 0 : -EINVAL;
+}
 
 int x86_code_add(struct x86_code *c, uint64_t vaddr, uint64_t size, uint64_t offset)
 {
@@ -294,6 +313,57 @@ int x86_first_call(const struct x86_code *c, uint64_t fn, struct x86_call *out)
 		if (f == FLOW_END)
 			break;
 		written |= writes(w.cs, w.insn); /* a jcc writes nothing: walk on past it */
+	}
+	walk_close(&w);
+	return err;
+}
+
+/* An 8-byte store of a register to disp(%base), no index: the base register, else -1. */
+static int store_base(const cs_insn *in, int64_t disp)
+{
+	const cs_x86 *x = &in->detail->x86;
+	const cs_x86_op *dst;
+	int base;
+
+	if (in->id != X86_INS_MOV || x->op_count != 2)
+		return -1;
+	/* AT&T and Intel orders differ; the memory operand is the destination either way */
+	dst = x->operands[0].type == X86_OP_MEM ? &x->operands[0] : &x->operands[1];
+	if (dst->type != X86_OP_MEM || dst->size != 8 || dst->mem.disp != disp ||
+	    dst->mem.index != X86_REG_INVALID || dst->mem.segment != X86_REG_INVALID ||
+	    (x->operands[0].type != X86_OP_REG && x->operands[1].type != X86_OP_REG))
+		return -1;
+	base = gpr_of(dst->mem.base);
+	return base == X86_RSP ? -1 : base;
+}
+
+int x86_store_site(const struct x86_code *c, uint64_t fn, uint64_t size, int64_t disp,
+		   struct x86_site *out, int *base)
+{
+	struct walk w;
+	uint64_t at, off, target;
+	int b = -1, n = 0, err = walk_open(&w, c, fn, true);
+
+	if (err)
+		return err;
+	err = -ENOENT;
+	while (w.vaddr < fn + size && walk_next(&w, &at, &off)) {
+		const uint8_t *bytes = w.p - w.insn->size;
+
+		if (b < 0) {
+			b = store_base(w.insn, disp);
+			continue;
+		}
+		if (x86_emulated(bytes, w.insn->size, c->emulates)) {
+			describe(c, w.insn, out, at, off, bytes);
+			*base = b;
+			err = 0;
+			break;
+		}
+		/* the store's base must still hold the object, on the straight path */
+		if ((writes(w.cs, w.insn) & X86_REG((unsigned)b)) ||
+		    flow_of(w.insn, &target) != FLOW_NONE || ++n >= X86_MAX_INSNS)
+			break;
 	}
 	walk_close(&w);
 	return err;

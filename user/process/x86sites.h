@@ -74,6 +74,10 @@ struct x86_call {
 	bool tail;	  /* a jump: the target returns to the function's caller */
 };
 
+typedef struct Elf Elf;
+/* The executable load segments of the ELF image e, read from buf (its len bytes): 0, or
+ * -EINVAL when it has none. */
+int x86_code_from_elf(Elf *e, const void *buf, size_t len, struct x86_code *code);
 /* Adds [vaddr, vaddr + size) at file offset offset to c: 0, or -EINVAL when the range lies
  * outside c->buf or c is full. */
 int x86_code_add(struct x86_code *c, uint64_t vaddr, uint64_t size, uint64_t offset);
@@ -97,6 +101,12 @@ int x86_entry_site(const struct x86_code *c, uint64_t fn, uint32_t needs, struct
  * X86_MAX_INSNS instructions come first, -EINVAL for bytes outside c or undecodable. */
 int x86_first_call(const struct x86_code *c, uint64_t fn, struct x86_call *out);
 
+/* After the first 8-byte store of a register to disp(%base) in the function [fn, fn + size)
+ * (Go's newproc1 storing the new goroutine's id, `mov %rcx, 0x98(%rax)`): the first emulated
+ * instruction that follows it on the straight path before anything writes base, and base
+ * (enum x86_gpr). 0, -ENOENT when there is no such store or site, -EINVAL outside c. */
+int x86_store_site(const struct x86_code *c, uint64_t fn, uint64_t size, int64_t disp,
+		   struct x86_site *out, int *base);
 /* The memory slot a PLT entry at vaddr jumps through (`jmp *disp(%rip)`, after an endbr64 and
  * with or without a bnd prefix): 0, or -ENOENT when the code there is no such jump. */
 int x86_plt_slot(const struct x86_code *c, uint64_t vaddr, uint64_t *slot);

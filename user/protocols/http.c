@@ -57,6 +57,7 @@ struct feed_ctx {
 	struct http_conn *c;
 	enum conn_dir dir;
 	uint32_t tid;
+	uint64_t actor; /* conn_data_actor() of the event */
 	uint64_t ts;
 	uint64_t head_ts; /* first byte of the head being parsed */
 	unsigned heads;	  /* heads reported by this feed */
@@ -76,7 +77,8 @@ static void pending_recycle(struct http_tracker *t, struct pending *p)
 static void pending_drop(struct http_tracker *t, struct pending *p)
 {
 	if (p->span.kind == SPAN_KIND_SERVER)
-		conn_table_span_leave(t->conns, p->span.tid, p->span.span_id);
+		actors_span_leave(conn_table_actors(t->conns), p->span.pid, p->span.actor,
+				  p->span.span_id);
 	pending_recycle(t, p);
 }
 
@@ -248,7 +250,8 @@ static void stitch(struct http_tracker *t, struct http_conn *c, struct pending *
 		return;
 	p->stitched = me->stitched = true;
 	span_make_child(server, client->trace_id, client->span_id);
-	conn_table_span_retrace(t->conns, server->tid, server->span_id, server->trace_id);
+	actors_span_retrace(conn_table_actors(t->conns), server->pid, server->actor,
+			    server->span_id, server->trace_id);
 }
 
 /* The port a URL of this connection's scheme implies. */
@@ -325,6 +328,7 @@ static int start_request(struct feed_ctx *f, const struct http_head *h)
 	span_init(s, f->dir == CONN_DIR_IN ? SPAN_KIND_SERVER : SPAN_KIND_CLIENT);
 	s->pid = c->conn->pid;
 	s->tid = f->tid;
+	s->actor = f->actor;
 	s->start_ns = f->head_ts;
 
 	route_split_target(h->target, path, sizeof(path), query, sizeof(query));
@@ -378,11 +382,12 @@ static int start_request(struct feed_ctx *f, const struct http_head *h)
 		uint8_t trace_id[16], span_id[8];
 
 		if (!h->traceparent[0] &&
-		    conn_table_thread_parent(t->conns, f->tid, trace_id, span_id))
+		    actors_parent(conn_table_actors(t->conns), s->pid, s->actor, trace_id, span_id))
 			span_make_child(s, trace_id, span_id);
 	}
 	if (s->kind == SPAN_KIND_SERVER)
-		conn_table_span_enter(t->conns, s->tid, s->trace_id, s->span_id);
+		actors_span_enter(conn_table_actors(t->conns), s->pid, s->actor, s->trace_id,
+				  s->span_id);
 
 	if (c->tail)
 		c->tail->next = p;
@@ -458,7 +463,8 @@ static void finish(struct feed_ctx *f, struct pending *p)
 	 * a moment for them rather than lose its parent. */
 	if (p->span.kind == SPAN_KIND_SERVER && !p->stitched && !p->span.has_parent &&
 	    c->conn->have_meta && !c->conn->meta.is_unix && should_hold(f->t, c)) {
-		conn_table_span_leave(f->t->conns, p->span.tid, p->span.span_id);
+		actors_span_leave(conn_table_actors(f->t->conns), p->span.pid, p->span.actor,
+				  p->span.span_id);
 		p->hold_meta = c->conn->meta;
 		p->hold_until = f->ts + HTTP_HOLD_NS;
 		p->next = NULL;
@@ -511,9 +517,12 @@ static const struct http_stream_ops stream_ops = {
 static void on_data(void *tracker, struct conn *cn, const struct conn_data *d)
 {
 	struct http_tracker *t = tracker;
-	struct feed_ctx f = {
-		.t = t, .dir = d->dir, .tid = d->tid, .ts = d->ts_ns, .head_ts = d->ts_ns
-	};
+	struct feed_ctx f = { .t = t,
+			      .dir = d->dir,
+			      .tid = d->tid,
+			      .actor = conn_data_actor(d),
+			      .ts = d->ts_ns,
+			      .head_ts = d->ts_ns };
 	struct http_stream *st;
 	struct dir_state *ds;
 	bool cont;
@@ -552,6 +561,7 @@ static void on_close(void *tracker, struct conn *cn, uint64_t ts_ns)
 		return;
 	for (f.dir = CONN_DIR_IN; ts_ns && f.dir <= CONN_DIR_OUT; f.dir++) {
 		f.tid = c->ds[f.dir].responding ? c->ds[f.dir].responding->span.tid : 0;
+		f.actor = c->ds[f.dir].responding ? c->ds[f.dir].responding->span.actor : 0;
 		http_stream_close(&c->st[f.dir], &stream_ops, &f);
 	}
 	cn->state = NULL;

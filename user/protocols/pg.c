@@ -103,6 +103,7 @@ struct feed {
 	struct pg_tracker *t;
 	struct pg_conn *c;
 	uint32_t tid;
+	uint64_t actor; /* conn_data_actor() of the event */
 	uint64_t ts;
 	uint64_t msg_ts; /* when the message being delivered began: its first byte's feed */
 };
@@ -524,9 +525,9 @@ static struct pg_op *op_push(struct feed *f, enum op_kind kind)
 	op->tid = f->tid;
 	op->start_ns = f->msg_ts;
 	op->rows = -1;
-	if (kind != OP_SYNC && f->t->ops.thread_parent)
-		op->has_parent =
-			f->t->ops.thread_parent(f->t->ops.ctx, f->tid, op->trace_id, op->parent_id);
+	if (kind != OP_SYNC && f->t->ops.parent)
+		op->has_parent = f->t->ops.parent(f->t->ops.ctx, c->conn->pid, f->actor,
+						  op->trace_id, op->parent_id);
 	if (c->tail)
 		c->tail->next = op;
 	else
@@ -831,7 +832,7 @@ static void on_data(void *tracker, struct conn *cn, const struct conn_data *d)
 {
 	struct pg_tracker *t = tracker;
 	struct pg_conn *c = cn->state ? cn->state : conn_new(t, cn);
-	struct feed f = { .t = t, .tid = d->tid, .ts = d->ts_ns };
+	struct feed f = { .t = t, .tid = d->tid, .actor = conn_data_actor(d), .ts = d->ts_ns };
 	struct msg_ctx mc = { .f = &f, .dir = d->dir == CONN_DIR_OUT ? PG_FRONTEND : PG_BACKEND };
 	struct pg_stream *st;
 	uint64_t lost;

@@ -26,8 +26,10 @@
 struct pg_tracker_ops {
 	/* A finished span. */
 	void (*span)(void *ctx, const struct span *s);
-	/* The span a query of thread tid belongs under (the request it serves), if any. */
-	bool (*thread_parent)(void *ctx, uint32_t tid, uint8_t trace_id[16], uint8_t span_id[8]);
+	/* The span a query made by actor (pipeline/actors.h) of pid belongs under (the request it
+	 * serves), if any. */
+	bool (*parent)(void *ctx, uint32_t pid, uint64_t actor, uint8_t trace_id[16],
+		       uint8_t span_id[8]);
 	void *ctx;
 };
 

@@ -1,0 +1,373 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Who serves which request: threads, goroutines, spawns and handed-on HTTP calls. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "unit.h"
+
+#include "pipeline/actors.h"
+
+#define PID 4242
+#define OTHER_PID 4343
+
+static int setup(void **state)
+{
+	*state = actors_new();
+	return *state ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	actors_free(*state);
+	return 0;
+}
+
+/* ---- threads ---- */
+
+static const uint8_t trace_a[16] = { 0xa1, [15] = 0xa1 }, span_a[8] = { 0xa2, [7] = 0xa2 };
+static const uint8_t trace_b[16] = { 0xb1, [15] = 0xb1 }, span_b[8] = { 0xb2, [7] = 0xb2 };
+static const uint8_t trace_c[16] = { 0xc1, [15] = 0xc1 };
+
+static void assert_parent(struct actors *f, uint64_t key, const uint8_t *trace, const uint8_t *span)
+{
+	uint8_t tr[16], sp[8];
+
+	assert_true(actors_parent(f, PID, key, tr, sp));
+	assert_memory_equal(tr, trace, 16);
+	assert_memory_equal(sp, span, 8);
+}
+
+static void assert_no_parent(struct actors *f, uint64_t key)
+{
+	uint8_t tr[16], sp[8];
+
+	memset(tr, 0x5a, sizeof(tr));
+	memset(sp, 0x5a, sizeof(sp));
+	assert_false(actors_parent(f, PID, key, tr, sp));
+	/* and the outputs are left alone */
+	assert_int_equal(tr[0], 0x5a);
+	assert_int_equal(sp[7], 0x5a);
+}
+
+UNIT_TEST_FIXTURE(test_span_one_request_per_thread, setup, teardown)
+{
+	struct actors *f = *state;
+
+	assert_no_parent(f, 7);
+	actors_span_enter(f, PID, 7, trace_a, span_a);
+	assert_parent(f, 7, trace_a, span_a);
+	/* other threads, in the same bucket or not, serve nothing */
+	assert_no_parent(f, 8);
+	assert_no_parent(f, 7 + 1024);
+	actors_span_leave(f, PID, 7, span_a);
+	assert_no_parent(f, 7);
+	/* leaving what was never entered, or twice, is nothing */
+	actors_span_leave(f, PID, 7, span_a);
+	actors_span_leave(f, PID, 9, span_a);
+	assert_no_parent(f, 7);
+	/* the next request of the thread */
+	actors_span_enter(f, PID, 7, trace_b, span_b);
+	assert_parent(f, 7, trace_b, span_b);
+}
+
+UNIT_TEST_FIXTURE(test_span_threads_apart, setup, teardown)
+{
+	struct actors *f = *state;
+
+	/* 7 and 7 + 1024 may share a bucket; 1 is a thread id like any other */
+	actors_span_enter(f, PID, 7, trace_a, span_a);
+	actors_span_enter(f, PID, 7 + 1024, trace_b, span_b);
+	actors_span_enter(f, PID, 1, trace_b, span_a);
+	assert_parent(f, 7, trace_a, span_a);
+	assert_parent(f, 7 + 1024, trace_b, span_b);
+	assert_parent(f, 1, trace_b, span_a);
+	actors_span_leave(f, PID, 7, span_a);
+	assert_no_parent(f, 7);
+	assert_parent(f, 7 + 1024, trace_b, span_b);
+	assert_parent(f, 1, trace_b, span_a);
+	actors_span_leave(f, PID, 7 + 1024, span_b);
+	actors_span_leave(f, PID, 1, span_a);
+	assert_no_parent(f, 7 + 1024);
+	assert_no_parent(f, 1);
+}
+
+UNIT_TEST_FIXTURE(test_span_two_requests_no_parent, setup, teardown)
+{
+	struct actors *f = *state;
+
+	/* an event loop serving two requests on one thread: a call could be either's */
+	actors_span_enter(f, PID, 7, trace_a, span_a);
+	actors_span_enter(f, PID, 7, trace_b, span_b);
+	assert_no_parent(f, 7);
+	actors_span_enter(f, PID, 7, trace_c, span_a);
+	actors_span_leave(f, PID, 7, span_b);
+	assert_no_parent(f, 7);
+	actors_span_leave(f, PID, 7, span_a);
+	actors_span_leave(f, PID, 7, span_a);
+	assert_no_parent(f, 7);
+	/* all left: the thread starts afresh */
+	actors_span_enter(f, PID, 7, trace_c, span_b);
+	assert_parent(f, 7, trace_c, span_b);
+}
+
+UNIT_TEST_FIXTURE(test_span_retrace, setup, teardown)
+{
+	struct actors *f = *state;
+
+	actors_span_enter(f, PID, 7, trace_a, span_a);
+	/* the server span joined its client's trace: calls made now belong to that trace */
+	actors_span_retrace(f, PID, 7, span_a, trace_c);
+	assert_parent(f, 7, trace_c, span_a);
+	/* a span that is not the thread's active one changes nothing */
+	actors_span_retrace(f, PID, 7, span_b, trace_b);
+	assert_parent(f, 7, trace_c, span_a);
+	/* nor does a thread that serves nothing */
+	actors_span_retrace(f, PID, 8, span_a, trace_b);
+	assert_no_parent(f, 8);
+	actors_span_leave(f, PID, 7, span_a);
+	actors_span_retrace(f, PID, 7, span_a, trace_b);
+	assert_no_parent(f, 7);
+}
+
+/* A thread that served A, then B, and finished B first: the table knows A is left but not
+ * A's ids (it keeps the last entered), so it gives no parent rather than B, which is over. */
+UNIT_TEST_FIXTURE(test_span_newer_request_done_first, setup, teardown)
+{
+	struct actors *f = *state;
+
+	actors_span_enter(f, PID, 7, trace_a, span_a);
+	actors_span_enter(f, PID, 7, trace_b, span_b);
+	actors_span_leave(f, PID, 7, span_b);
+	assert_no_parent(f, 7);
+	actors_span_leave(f, PID, 7, span_a);
+	assert_no_parent(f, 7);
+}
+
+/* ... and finished A first: B, the one entered last, is still in flight and is the parent. */
+UNIT_TEST_FIXTURE(test_span_older_request_done_first, setup, teardown)
+{
+	struct actors *f = *state;
+
+	actors_span_enter(f, PID, 7, trace_a, span_a);
+	actors_span_enter(f, PID, 7, trace_b, span_b);
+	actors_span_leave(f, PID, 7, span_a);
+	assert_parent(f, 7, trace_b, span_b);
+	actors_span_leave(f, PID, 7, span_b);
+	assert_no_parent(f, 7);
+}
+
+/* ---- goroutines ---- */
+
+#define G(goid) ((goid) | ACTOR_GO)
+
+static void stats(struct actors *f, struct actors_stats *st)
+{
+	actors_get_stats(f, st);
+}
+
+UNIT_TEST(test_actor_key)
+{
+	(void)state;
+	assert_int_equal(actor_key(7, false, 99), 7);
+	assert_int_equal(actor_key(7, true, 99), G(99));
+	/* a Go program's event made outside any goroutine: nobody */
+	assert_int_equal(actor_key(7, true, 0), 0);
+	assert_string_equal(actor_unlinked_name(ACTOR_AMBIGUOUS), "ambiguous");
+	assert_string_equal(actor_unlinked_name(ACTOR_UNLINKED__COUNT), "?");
+}
+
+UNIT_TEST_FIXTURE(test_go_goroutine_not_thread, setup, teardown)
+{
+	struct actors *f = *state;
+	struct actors_stats st;
+
+	/* goroutine 20 serves a; goroutine 21 of the same process, on whatever thread, does not */
+	actors_span_enter(f, PID, G(20), trace_a, span_a);
+	assert_parent(f, G(20), trace_a, span_a);
+	assert_no_parent(f, G(21));
+	/* the same goroutine id in another process is another goroutine */
+	{
+		uint8_t tr[16], sp[8];
+
+		assert_false(actors_parent(f, OTHER_PID, G(20), tr, sp));
+	}
+	/* nobody: a call of the Go runtime's own, counted apart */
+	assert_no_parent(f, 0);
+	stats(f, &st);
+	assert_int_equal(st.linked, 1);
+	assert_int_equal(st.unlinked[ACTOR_NO_REQUEST], 2);
+	assert_int_equal(st.unlinked[ACTOR_NO_GOROUTINE], 1);
+	actors_span_leave(f, PID, G(20), span_a);
+	stats(f, &st);
+	assert_int_equal(st.actors, 0);
+}
+
+UNIT_TEST_FIXTURE(test_go_spawn_follows_while_in_flight, setup, teardown)
+{
+	struct actors *f = *state;
+	struct actors_stats st;
+
+	actors_span_enter(f, PID, G(20), trace_a, span_a);
+	actors_go_spawn(f, PID, 20, 30);
+	/* a goroutine spawned by one that a spawned: still a's */
+	actors_go_spawn(f, PID, 30, 31);
+	assert_parent(f, G(30), trace_a, span_a);
+	assert_parent(f, G(31), trace_a, span_a);
+	/* the request joined its caller's trace: its followers do too */
+	actors_span_retrace(f, PID, G(20), span_a, trace_c);
+	assert_parent(f, G(31), trace_c, span_a);
+	stats(f, &st);
+	assert_int_equal(st.spawns_followed, 2);
+	assert_int_equal(st.actors, 3);
+	/* a is over: what its goroutines do later is no child of it */
+	actors_span_leave(f, PID, G(20), span_a);
+	assert_no_parent(f, G(30));
+	assert_no_parent(f, G(31));
+	stats(f, &st);
+	assert_int_equal(st.actors, 0);
+	/* the next request on goroutine 20 is not the old followers' */
+	actors_span_enter(f, PID, G(20), trace_b, span_b);
+	assert_no_parent(f, G(30));
+	assert_parent(f, G(20), trace_b, span_b);
+}
+
+UNIT_TEST_FIXTURE(test_go_spawn_without_request, setup, teardown)
+{
+	struct actors *f = *state;
+	struct actors_stats st;
+
+	/* spawned by a goroutine that serves nothing, or by one never seen: nothing to follow */
+	actors_go_spawn(f, PID, 20, 30);
+	assert_no_parent(f, G(30));
+	/* by a goroutine that serves two (not Go's way, but then no guess) */
+	actors_span_enter(f, PID, G(20), trace_a, span_a);
+	actors_span_enter(f, PID, G(20), trace_b, span_b);
+	actors_go_spawn(f, PID, 20, 30);
+	assert_no_parent(f, G(30));
+	assert_no_parent(f, G(20));
+	stats(f, &st);
+	assert_int_equal(st.spawns_followed, 0);
+	assert_int_equal(st.unlinked[ACTOR_AMBIGUOUS], 1);
+	/* a goroutine that serves its own request is its own parent, not its spawner's */
+	actors_span_leave(f, PID, G(20), span_b);
+	actors_span_leave(f, PID, G(20), span_a);
+	actors_span_enter(f, PID, G(20), trace_a, span_a);
+	actors_go_spawn(f, PID, 20, 30);
+	actors_span_enter(f, PID, G(30), trace_b, span_b);
+	assert_parent(f, G(30), trace_b, span_b);
+	actors_span_leave(f, PID, G(30), span_b);
+	assert_parent(f, G(30), trace_a, span_a);
+}
+
+UNIT_TEST_FIXTURE(test_go_http_handoff, setup, teardown)
+{
+	struct actors *f = *state;
+	struct actors_stats st;
+	const uint64_t req1 = 0xc000123400, req2 = 0xc000567800;
+
+	/* goroutines 20 and 21 serve a and b; the connection's writer, 40, was spawned while a
+	 * was in flight (net/http's dial) */
+	actors_span_enter(f, PID, G(20), trace_a, span_a);
+	actors_span_enter(f, PID, G(21), trace_b, span_b);
+	actors_go_spawn(f, PID, 20, 40);
+	/* b's handler hands its request to 40, which writes it: that call is b's */
+	actors_go_call(f, PID, 21, req2);
+	actors_go_call(f, PID, 20, req1);
+	actors_go_write(f, PID, 40, req2);
+	assert_parent(f, G(40), trace_b, span_b);
+	/* for one call only; then 40 is nobody's, not a's it was spawned for */
+	assert_no_parent(f, G(40));
+	actors_go_write(f, PID, 40, req1);
+	assert_parent(f, G(40), trace_a, span_a);
+	/* a write with no call recorded, or twice: nothing */
+	actors_go_write(f, PID, 40, req1);
+	actors_go_write(f, PID, 41, 0xdead);
+	assert_no_parent(f, G(40));
+	assert_no_parent(f, G(41));
+	stats(f, &st);
+	assert_int_equal(st.handoffs, 2);
+}
+
+UNIT_TEST_FIXTURE(test_go_handoff_caller_done, setup, teardown)
+{
+	struct actors *f = *state;
+	const uint64_t req = 0xc000123400;
+	struct actors_stats st;
+
+	actors_span_enter(f, PID, G(20), trace_a, span_a);
+	actors_go_call(f, PID, 20, req);
+	/* the caller gave up (its request ended) before the writer got to it */
+	actors_span_leave(f, PID, G(20), span_a);
+	actors_go_write(f, PID, 40, req);
+	assert_no_parent(f, G(40));
+	/* written, then the request ended before the call went out: no parent */
+	actors_span_enter(f, PID, G(20), trace_b, span_b);
+	actors_go_call(f, PID, 20, req);
+	actors_go_write(f, PID, 40, req);
+	actors_span_leave(f, PID, G(20), span_b);
+	assert_no_parent(f, G(40));
+	stats(f, &st);
+	assert_int_equal(st.actors, 0);
+	/* a call from a goroutine that serves nothing records nothing */
+	actors_go_call(f, PID, 50, req);
+	actors_go_write(f, PID, 40, req);
+	assert_no_parent(f, G(40));
+}
+
+UNIT_TEST_FIXTURE(test_go_proc_exit, setup, teardown)
+{
+	struct actors *f = *state;
+	struct actors_stats st;
+	const uint64_t req = 0xc000123400;
+
+	actors_span_enter(f, PID, G(20), trace_a, span_a);
+	actors_go_spawn(f, PID, 20, 30);
+	actors_go_call(f, PID, 20, req);
+	actors_span_enter(f, OTHER_PID, 7, trace_b, span_b);
+	actors_proc_exit(f, PID);
+	stats(f, &st);
+	assert_int_equal(st.actors, 1);
+	assert_no_parent(f, G(30));
+	actors_go_write(f, PID, 40, req);
+	assert_no_parent(f, G(40));
+	{
+		uint8_t tr[16], sp[8];
+
+		assert_true(actors_parent(f, OTHER_PID, 7, tr, sp));
+	}
+	actors_free(NULL);
+}
+
+/* Many requests, goroutines and calls come and go: nothing is left behind. */
+UNIT_TEST_FIXTURE(test_go_churn_leaves_nothing, setup, teardown)
+{
+	struct actors *f = *state;
+	struct actors_stats st;
+	uint8_t span[8] = { 0 };
+	uint64_t i;
+
+	for (i = 1; i <= 100000; i++) {
+		uint64_t g = 1000000 + i;
+
+		memcpy(span, &i, sizeof(i));
+		actors_span_enter(f, PID, G(g), trace_a, span);
+		actors_go_spawn(f, PID, g, g + 500000000);
+		actors_go_call(f, PID, g, 0xc000000000 + i * 64);
+		actors_go_write(f, PID, 7, 0xc000000000 + i * 64);
+		actors_span_leave(f, PID, G(g), span);
+	}
+	stats(f, &st);
+	assert_int_equal(st.actors, 0);
+	assert_int_equal(st.spawns_followed, 100000);
+	assert_int_equal(st.handoffs, 100000);
+	assert_int_equal(st.full, 0);
+}
+
+UNIT_MAIN(NULL, NULL)

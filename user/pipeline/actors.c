@@ -1,0 +1,323 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include "pipeline/actors.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define BUCKETS 4096
+#define MAX_ACTORS 65536
+#define CALL_SLOTS 1024
+
+struct actor {
+	struct actor *next; /* hash chain */
+	uint32_t pid;
+	uint64_t key;
+	/* server spans in flight on it; the ids of the last one entered, while known */
+	unsigned int count;
+	bool known;
+	uint8_t trace_id[16], span_id[8];
+	/* Go: the span for_span of owner it works for (owner is a goroutine with that span in
+	 * flight; this one is in owner's followers until the span ends); borrowed: for one call */
+	struct actor *owner;
+	uint8_t for_span[8];
+	bool borrowed;
+	struct actor *fnext, **fprev;
+	struct actor *followers;
+};
+
+/* An HTTP request a goroutine handed on, waiting for the goroutine that writes it. */
+struct call {
+	uint32_t pid;
+	uint64_t req;
+	uint64_t owner; /* key of the goroutine whose span it was made for */
+	uint8_t span_id[8];
+};
+
+struct actors {
+	struct actor *buckets[BUCKETS];
+	struct call calls[CALL_SLOTS];
+	struct actors_stats stats;
+};
+
+static const char *const unlinked_names[ACTOR_UNLINKED__COUNT] = {
+	[ACTOR_NO_REQUEST] = "no_request",
+	[ACTOR_AMBIGUOUS] = "ambiguous",
+	[ACTOR_NO_GOROUTINE] = "no_goroutine",
+};
+
+const char *actor_unlinked_name(enum actor_unlinked r)
+{
+	return r < ACTOR_UNLINKED__COUNT ? unlinked_names[r] : "?";
+}
+
+static size_t bucket(uint32_t pid, uint64_t key)
+{
+	return (size_t)(((key ^ ((uint64_t)pid << 40)) * 0x9e3779b97f4a7c15ull) >> 40) % BUCKETS;
+}
+
+struct actors *actors_new(void)
+{
+	return calloc(1, sizeof(struct actors));
+}
+
+void actors_free(struct actors *t)
+{
+	size_t i;
+
+	if (!t)
+		return;
+	for (i = 0; i < BUCKETS; i++) {
+		struct actor *a, *n;
+
+		for (a = t->buckets[i]; a; a = n) {
+			n = a->next;
+			free(a);
+		}
+	}
+	free(t);
+}
+
+static struct actor **slot(struct actors *t, uint32_t pid, uint64_t key)
+{
+	struct actor **pp = &t->buckets[bucket(pid, key)];
+
+	while (*pp && ((*pp)->pid != pid || (*pp)->key != key))
+		pp = &(*pp)->next;
+	return pp;
+}
+
+static struct actor *find(struct actors *t, uint32_t pid, uint64_t key)
+{
+	return *slot(t, pid, key);
+}
+
+static struct actor *get(struct actors *t, uint32_t pid, uint64_t key)
+{
+	struct actor **pp = slot(t, pid, key), *a = *pp;
+
+	if (a)
+		return a;
+	if (t->stats.actors >= MAX_ACTORS || !(a = calloc(1, sizeof(*a)))) {
+		t->stats.full++;
+		return NULL;
+	}
+	a->pid = pid;
+	a->key = key;
+	*pp = a;
+	t->stats.actors++;
+	return a;
+}
+
+/* Frees a when nothing is left on it. */
+static void settle(struct actors *t, struct actor *a)
+{
+	struct actor **pp;
+
+	if (a->count || a->owner || a->followers)
+		return;
+	pp = slot(t, a->pid, a->key);
+	if (*pp == a) {
+		*pp = a->next;
+		free(a);
+		t->stats.actors--;
+	}
+}
+
+/* Out of its owner's followers (still in the table). */
+static void detach(struct actor *f)
+{
+	if (!f->owner)
+		return;
+	*f->fprev = f->fnext;
+	if (f->fnext)
+		f->fnext->fprev = f->fprev;
+	f->owner = NULL;
+	f->borrowed = false;
+}
+
+static void unfollow(struct actors *t, struct actor *f)
+{
+	detach(f);
+	settle(t, f);
+}
+
+static void follow(struct actor *f, struct actor *owner, const uint8_t span_id[8], bool borrowed)
+{
+	detach(f);
+	f->owner = owner;
+	memcpy(f->for_span, span_id, 8);
+	f->borrowed = borrowed;
+	f->fnext = owner->followers;
+	if (f->fnext)
+		f->fnext->fprev = &f->fnext;
+	f->fprev = &owner->followers;
+	owner->followers = f;
+}
+
+void actors_span_enter(struct actors *t, uint32_t pid, uint64_t key, const uint8_t trace_id[16],
+		       const uint8_t span_id[8])
+{
+	struct actor *a;
+
+	if (!key || !(a = get(t, pid, key)))
+		return;
+	a->count++;
+	a->known = true;
+	memcpy(a->trace_id, trace_id, 16);
+	memcpy(a->span_id, span_id, 8);
+}
+
+void actors_span_leave(struct actors *t, uint32_t pid, uint64_t key, const uint8_t span_id[8])
+{
+	struct actor *a, *f, *n;
+
+	if (!key || !(a = find(t, pid, key)) || !a->count)
+		return;
+	/* what worked for the span is done with it */
+	for (f = a->followers; f; f = n) {
+		n = f->fnext;
+		if (!memcmp(f->for_span, span_id, 8))
+			unfollow(t, f);
+	}
+	if (--a->count && !memcmp(a->span_id, span_id, 8))
+		a->known = false; /* what is left was entered before: its ids are gone */
+	settle(t, a);
+}
+
+void actors_span_retrace(struct actors *t, uint32_t pid, uint64_t key, const uint8_t span_id[8],
+			 const uint8_t trace_id[16])
+{
+	struct actor *a = key ? find(t, pid, key) : NULL;
+
+	if (a && a->count && !memcmp(a->span_id, span_id, 8))
+		memcpy(a->trace_id, trace_id, 16);
+}
+
+/* The actor whose span a works for, and that span: its own, else its owner's. */
+static struct actor *serving(struct actor *a, const uint8_t **span_id)
+{
+	if (a->count == 1 && a->known) {
+		*span_id = a->span_id;
+		return a;
+	}
+	if (!a->count && a->owner && !a->borrowed) {
+		*span_id = a->for_span;
+		return a->owner;
+	}
+	return NULL;
+}
+
+bool actors_parent(struct actors *t, uint32_t pid, uint64_t key, uint8_t trace_id[16],
+		   uint8_t span_id[8])
+{
+	enum actor_unlinked why = ACTOR_NO_REQUEST;
+	struct actor *a, *o;
+
+	if (!key) {
+		why = ACTOR_NO_GOROUTINE;
+		goto unlinked;
+	}
+	a = find(t, pid, key);
+	if (!a)
+		goto unlinked;
+	if (a->count == 1 && a->known) {
+		o = a;
+		memcpy(span_id, a->span_id, 8);
+	} else if (a->count) {
+		why = ACTOR_AMBIGUOUS;
+		goto unlinked;
+	} else if ((o = a->owner) && o->count == 1 && o->known &&
+		   !memcmp(o->span_id, a->for_span, 8)) {
+		memcpy(span_id, a->for_span, 8);
+		if (a->borrowed)
+			unfollow(t, a); /* one call: consumed */
+	} else {
+		goto unlinked;
+	}
+	memcpy(trace_id, o->trace_id, 16);
+	t->stats.linked++;
+	return true;
+unlinked:
+	t->stats.unlinked[why]++;
+	return false;
+}
+
+void actors_go_spawn(struct actors *t, uint32_t pid, uint64_t parent, uint64_t child)
+{
+	struct actor *p = find(t, pid, parent | ACTOR_GO), *o, *c;
+	const uint8_t *span_id;
+
+	if (!p || !(o = serving(p, &span_id)) || !child)
+		return;
+	c = get(t, pid, child | ACTOR_GO);
+	if (!c || c == o)
+		return;
+	follow(c, o, span_id, false);
+	t->stats.spawns_followed++;
+}
+
+static struct call *call_slot(struct actors *t, uint32_t pid, uint64_t req)
+{
+	return &t->calls[((req ^ pid) * 0x9e3779b97f4a7c15ull >> 40) % CALL_SLOTS];
+}
+
+void actors_go_call(struct actors *t, uint32_t pid, uint64_t goid, uint64_t req)
+{
+	struct actor *g = find(t, pid, goid | ACTOR_GO), *o;
+	struct call *c = call_slot(t, pid, req);
+	const uint8_t *span_id;
+
+	if (!g || !(o = serving(g, &span_id)))
+		return;
+	c->pid = pid;
+	c->req = req;
+	c->owner = o->key;
+	memcpy(c->span_id, span_id, 8);
+}
+
+void actors_go_write(struct actors *t, uint32_t pid, uint64_t goid, uint64_t req)
+{
+	struct call *c = call_slot(t, pid, req);
+	struct actor *o, *w;
+
+	if (!req || c->req != req || c->pid != pid)
+		return;
+	c->req = 0;
+	o = find(t, pid, c->owner);
+	/* the caller still serves that request: it waits for this call's answer */
+	if (!o || o->count != 1 || !o->known || memcmp(o->span_id, c->span_id, 8))
+		return;
+	w = get(t, pid, goid | ACTOR_GO);
+	if (!w || w == o)
+		return;
+	follow(w, o, c->span_id, true);
+	t->stats.handoffs++;
+}
+
+void actors_proc_exit(struct actors *t, uint32_t pid)
+{
+	size_t i;
+
+	/* owners and followers are of one process: they all go together */
+	for (i = 0; i < BUCKETS; i++) {
+		struct actor **pp = &t->buckets[i], *a;
+
+		while ((a = *pp)) {
+			if (a->pid != pid) {
+				pp = &a->next;
+				continue;
+			}
+			*pp = a->next;
+			free(a);
+			t->stats.actors--;
+		}
+	}
+	for (i = 0; i < CALL_SLOTS; i++)
+		if (t->calls[i].pid == pid)
+			t->calls[i].req = 0;
+}
+
+void actors_get_stats(const struct actors *t, struct actors_stats *out)
+{
+	*out = t->stats;
+}

@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Who serves which request, so that a call made while serving it becomes its child. An actor is
+ * what runs the code: an OS thread, or in a Go program a goroutine (goroutines move between
+ * threads, so there a thread says nothing). Per actor: the server spans in flight on it; for a
+ * goroutine also the span it works for on evidence: the one in flight on the goroutine that
+ * spawned it (`go` statement) while that span lasts, or, for one HTTP call, the one of the
+ * goroutine that handed the request to it (net/http's client writes requests on a connection's
+ * own goroutine). Nothing else links: a thread serving two requests at once, a goroutine
+ * obsprobe could not name, give no parent, counted by reason. Pure: events in, no I/O.
+ */
+#ifndef OBSPROBE_ACTORS_H
+#define OBSPROBE_ACTORS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* An actor's key within its process: a thread id, or a goroutine id with this bit set. 0: a
+ * Go program's event made outside any goroutine (the runtime's own): nobody. */
+#define ACTOR_GO (1ull << 63)
+
+static inline uint64_t actor_key(uint32_t tid, bool go, uint64_t goid)
+{
+	if (!go)
+		return tid;
+	return goid ? goid | ACTOR_GO : 0;
+}
+
+enum actor_unlinked {
+	ACTOR_NO_REQUEST,   /* nothing in flight on that thread or goroutine: a root */
+	ACTOR_AMBIGUOUS,    /* several requests in flight on that thread: no guess */
+	ACTOR_NO_GOROUTINE, /* a Go program's call whose goroutine is unknown */
+	ACTOR_UNLINKED__COUNT,
+};
+
+const char *actor_unlinked_name(enum actor_unlinked r);
+
+struct actors_stats {
+	uint64_t linked;
+	uint64_t unlinked[ACTOR_UNLINKED__COUNT];
+	uint64_t spawns_followed; /* goroutines that took their spawner's request */
+	uint64_t handoffs;	  /* HTTP calls written on another goroutine, followed */
+	uint64_t full;		  /* what could not be kept: the table was full */
+	uint64_t actors;	  /* entries now */
+};
+
+struct actors;
+
+struct actors *actors_new(void);
+void actors_free(struct actors *t); /* NULL ok */
+
+/* A server span starts or ends on actor key of pid. */
+void actors_span_enter(struct actors *t, uint32_t pid, uint64_t key, const uint8_t trace_id[16],
+		       const uint8_t span_id[8]);
+void actors_span_leave(struct actors *t, uint32_t pid, uint64_t key, const uint8_t span_id[8]);
+/* The in-flight span span_id joined another trace (its caller's): what follows it does too. */
+void actors_span_retrace(struct actors *t, uint32_t pid, uint64_t key, const uint8_t span_id[8],
+			 const uint8_t trace_id[16]);
+/* The parent of a call actor key of pid makes now: true with the ids, else false and the
+ * reason counted. */
+bool actors_parent(struct actors *t, uint32_t pid, uint64_t key, uint8_t trace_id[16],
+		   uint8_t span_id[8]);
+
+/* Go: goroutine parent spawned child (goroutine ids, not keys). */
+void actors_go_spawn(struct actors *t, uint32_t pid, uint64_t parent, uint64_t child);
+/* Go: goroutine goid hands the HTTP request at address req on; goroutine goid writes it. */
+void actors_go_call(struct actors *t, uint32_t pid, uint64_t goid, uint64_t req);
+void actors_go_write(struct actors *t, uint32_t pid, uint64_t goid, uint64_t req);
+
+/* pid is gone: everything of it goes. */
+void actors_proc_exit(struct actors *t, uint32_t pid);
+void actors_get_stats(const struct actors *t, struct actors_stats *out);
+
+#endif /* OBSPROBE_ACTORS_H */

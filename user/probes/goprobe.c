@@ -1,0 +1,274 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include "probes/goprobe.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "go.skel.h"
+#include "obsprobe/go.h"
+#include "probes/probe.h"
+#include "probes/proc.h"
+#include "probes/uprobes.h"
+#include "process/gotrace.h"
+#include "util/log.h"
+
+#define MAX_EXE_BYTES (1ull << 31)
+#define MAX_FILES 256
+
+/* What one executable is, looked at once. */
+struct go_file {
+	dev_t dev;
+	ino_t ino;
+	bool is_go;
+	struct go_proc_cfg cfg;
+};
+
+struct go_probe {
+	struct go_bpf *skel;
+	bool follow; /* follow goroutines (else: only tell Go programs apart) */
+	struct uprobe_links links;
+	struct go_file files[MAX_FILES];
+	size_t nfiles, next; /* when full, the oldest is replaced */
+	uint32_t *noted;
+	size_t nnoted, noted_cap;
+};
+
+static const struct probe_load_opts go_load = { "go", "no hook (uprobes go on Go executables)",
+						false };
+
+struct go_probe *go_probe_start(struct proc_bpf *owner, bool follow)
+{
+	struct go_probe *gp = calloc(1, sizeof(*gp));
+
+	if (!gp) {
+		log_err("goroutines: out of memory");
+		return NULL;
+	}
+	gp->skel = PROBE_OPEN_LOAD(go_bpf, &go_load, proc_probe_object(owner), 0);
+	if (!gp->skel) {
+		free(gp);
+		return NULL;
+	}
+	gp->follow = follow;
+	return gp;
+}
+
+void go_probe_note(struct go_probe *gp, uint32_t pid)
+{
+	size_t i;
+
+	if (!gp)
+		return;
+	for (i = 0; i < gp->nnoted; i++)
+		if (gp->noted[i] == pid)
+			return;
+	if (gp->nnoted == gp->noted_cap) {
+		size_t cap = gp->noted_cap ? 2 * gp->noted_cap : 16;
+		uint32_t *n = realloc(gp->noted, cap * sizeof(*n));
+
+		if (!n)
+			return;
+		gp->noted = n;
+		gp->noted_cap = cap;
+	}
+	gp->noted[gp->nnoted++] = pid;
+}
+
+static int inspect_fd(int fd, const struct stat *st, struct go_trace_info *info)
+{
+	unsigned int emulates = probe_kernel()->has[KERNEL_UPROBE_PUSH] ? X86_EMUL_PUSH : 0;
+	void *img;
+	int err;
+
+	if (!S_ISREG(st->st_mode) || st->st_size < 64 || (uint64_t)st->st_size > MAX_EXE_BYTES)
+		return -EINVAL;
+	/* private and writable: libelf may convert in place, and no byte reaches the file */
+	img = mmap(NULL, (size_t)st->st_size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	if (img == MAP_FAILED)
+		return -errno;
+	err = go_trace_inspect(img, (size_t)st->st_size, emulates, info);
+	munmap(img, (size_t)st->st_size);
+	return err;
+}
+
+static void site_text(char *buf, size_t len, const char *name, const struct go_trace_info *info,
+		      enum go_hook h)
+{
+	const struct go_hook_site *hs = &info->hook[h];
+
+	if (!hs->found)
+		snprintf(buf, len, "uprobe for %s in %s: none (%s)", go_hook_symbol(h), name,
+			 hs->site.insn[0] ? "no emulated instruction serves" : "not in the binary");
+	else
+		snprintf(buf, len, "uprobe for %s in %s: at %#llx `%s` (%s)", go_hook_symbol(h),
+			 name, (unsigned long long)hs->site.offset, hs->site.insn,
+			 hs->site.emulated ? "emulated" : "single-stepped");
+}
+
+/* The uprobes of one Go executable, for every process of it. */
+static void attach_file(struct go_probe *gp, int fd, const char *name, uint32_t pid,
+			const struct go_trace_info *info)
+{
+	struct bpf_program *progs[GO_HOOK__COUNT] = {
+		[GO_HOOK_SPAWN] = gp->skel->progs.go_spawn,
+		[GO_HOOK_HTTP_CALL] = gp->skel->progs.go_http_call,
+		[GO_HOOK_HTTP_WRITE] = gp->skel->progs.go_http_write,
+	};
+	char path[64], text[256];
+	int h, err;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	for (h = 0; h < GO_HOOK__COUNT; h++) {
+		const struct go_hook_site *hs = &info->hook[h];
+
+		site_text(text, sizeof(text), name, info, h);
+		if (!hs->found) {
+			log_info("goroutines: %s", text);
+			continue;
+		}
+		err = uprobes_attach_at(&gp->links, progs[h], path, hs->site.offset,
+					h == GO_HOOK_SPAWN ? (uint64_t)hs->reg : 0);
+		if (err)
+			log_warn("goroutines: cannot place the uprobe for %s in %s (pid %u): %s",
+				 go_hook_symbol(h), name, pid, strerror(-err));
+		else
+			log_info("goroutines: %s", text);
+	}
+}
+
+static struct go_file *file_of(struct go_probe *gp, uint32_t pid)
+{
+	char link[32], exe[256] = "";
+	struct go_trace_info info;
+	struct go_file *f;
+	struct stat st;
+	size_t i;
+	ssize_t n;
+	int fd;
+
+	snprintf(link, sizeof(link), "/proc/%u/exe", pid);
+	fd = open(link, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL; /* gone, or a kernel thread */
+	if (fstat(fd, &st)) {
+		close(fd);
+		return NULL;
+	}
+	for (i = 0; i < gp->nfiles; i++)
+		if (gp->files[i].dev == st.st_dev && gp->files[i].ino == st.st_ino) {
+			close(fd);
+			return &gp->files[i];
+		}
+	if (gp->nfiles < MAX_FILES) {
+		f = &gp->files[gp->nfiles++];
+	} else {
+		f = &gp->files[gp->next];
+		gp->next = (gp->next + 1) % MAX_FILES;
+	}
+	memset(f, 0, sizeof(*f));
+	f->dev = st.st_dev;
+	f->ino = st.st_ino;
+	n = readlink(link, exe, sizeof(exe) - 1);
+	exe[n > 0 ? n : 0] = '\0';
+	if (inspect_fd(fd, &st, &info) == 0 && info.is_go) {
+		/* a Go program's threads are no requests: its spans link by goroutine or not at
+		 * all */
+		f->is_go = true;
+		if (!gp->follow) {
+			log_info("goroutines: not followed in pid %u (%s): its client spans get no "
+				 "parent",
+				 pid, exe);
+		} else if (info.err) {
+			log_warn(
+				"goroutines: spans of pid %u (%s) are not linked across goroutines: %s",
+				pid, exe, info.why);
+		} else {
+			f->cfg.goid_off = info.off.goid;
+			f->cfg.m_off = info.off.m;
+			f->cfg.curg_off = info.off.curg;
+			attach_file(gp, fd, exe, pid, &info);
+		}
+	}
+	close(fd);
+	return f;
+}
+
+static void watch_pid(struct go_probe *gp, uint32_t pid)
+{
+	struct go_file *f = file_of(gp, pid);
+	int fd = bpf_map__fd(gp->skel->maps.go_procs);
+
+	if (!f || !f->is_go) {
+		/* an exec into a program that is not Go */
+		bpf_map_delete_elem(fd, &pid);
+		return;
+	}
+	if (bpf_map_update_elem(fd, &pid, &f->cfg, BPF_ANY))
+		log_warn("goroutines: cannot follow the goroutines of pid %u: %s", pid,
+			 strerror(errno));
+}
+
+void go_probe_flush(struct go_probe *gp)
+{
+	size_t i;
+
+	if (!gp)
+		return;
+	for (i = 0; i < gp->nnoted; i++)
+		watch_pid(gp, gp->noted[i]);
+	gp->nnoted = 0;
+}
+
+void go_probe_forget(struct go_probe *gp, uint32_t pid)
+{
+	if (gp)
+		bpf_map_delete_elem(bpf_map__fd(gp->skel->maps.go_procs), &pid);
+}
+
+void go_probe_detach_start(struct go_probe *gp)
+{
+	if (gp)
+		uprobes_detach_start(&gp->links);
+}
+
+void go_probe_destroy(struct go_probe *gp)
+{
+	if (!gp)
+		return;
+	uprobes_free(&gp->links);
+	go_bpf__destroy(gp->skel);
+	free(gp->noted);
+	free(gp);
+}
+
+int go_probe_print_sites(const char *path, FILE *out)
+{
+	struct go_trace_info info;
+	struct stat st;
+	char text[256];
+	int h, fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return 0;
+	if (fstat(fd, &st) || inspect_fd(fd, &st, &info) || !info.is_go) {
+		close(fd);
+		return 0;
+	}
+	close(fd);
+	if (info.err) {
+		fprintf(out, "%s: goroutines are not followed: %s\n", path, info.why);
+		return 1;
+	}
+	for (h = 0; h < GO_HOOK__COUNT; h++) {
+		site_text(text, sizeof(text), path, &info, h);
+		fprintf(out, "%s\n", text);
+	}
+	return GO_HOOK__COUNT;
+}

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Goroutine tracking in watched Go programs: each process's offsets go into the go_procs map
+ * (the socket programs then stamp every event with the goroutine that made it), and each Go
+ * executable gets its uprobes once (process/gotrace.h says where), for all processes of it.
+ */
+#ifndef OBSPROBE_GOPROBE_H
+#define OBSPROBE_GOPROBE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct go_probe;
+struct proc_bpf;
+
+/* Opens, shares the proc object's maps, loads (nothing attached yet). follow: follow goroutines
+ * (else Go programs are only told apart, so that none of their spans links by thread). NULL on
+ * error (logged). */
+struct go_probe *go_probe_start(struct proc_bpf *owner, bool follow);
+/* pid is watched now (or exec'd another program): looked at on the next flush. */
+void go_probe_note(struct go_probe *gp, uint32_t pid);
+void go_probe_flush(struct go_probe *gp);
+/* pid is gone: its entry leaves go_procs. */
+void go_probe_forget(struct go_probe *gp, uint32_t pid);
+void go_probe_detach_start(struct go_probe *gp);
+void go_probe_destroy(struct go_probe *gp); /* NULL ok */
+/* --probe-sites for a Go executable: where each goroutine probe would go. Returns how many
+ * lines it printed (0: not a Go executable). */
+int go_probe_print_sites(const char *path, FILE *out);
+
+#endif /* OBSPROBE_GOPROBE_H */

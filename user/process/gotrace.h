@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Where goroutine tracking probes a Go executable: the offsets in runtime.g and runtime.m the
+ * BPF programs read (DWARF), and a site the kernel emulates in each hooked function (the
+ * symbol table and the code): runtime.newproc1 just after it stores the new goroutine's id, and
+ * net/http's client at the `jbe` after the stack check. Pure: bytes in, facts out.
+ */
+#ifndef OBSPROBE_GOTRACE_H
+#define OBSPROBE_GOTRACE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "process/goruntime.h"
+#include "process/x86sites.h"
+
+enum go_hook {
+	GO_HOOK_SPAWN,	    /* runtime.newproc1: a `go` statement */
+	GO_HOOK_HTTP_CALL,  /* net/http.(*persistConn).roundTrip: a client call handed on */
+	GO_HOOK_HTTP_WRITE, /* net/http.(*Request).write: the goroutine that writes it */
+	GO_HOOK__COUNT,
+};
+
+struct go_trace_info {
+	bool is_go;
+	char version[GO_VERSION_MAX];
+	int err; /* 0: offsets known; else why says what is missing */
+	char why[160];
+	struct go_g_offsets off;
+	struct go_hook_site {
+		bool found;
+		struct x86_site site;
+		int reg; /* GO_HOOK_SPAWN: the register holding the new g (enum x86_gpr) */
+	} hook[GO_HOOK__COUNT];
+};
+
+/* The function a hook goes on. */
+const char *go_hook_symbol(enum go_hook h);
+/* Whether the version ("go1.19.8") has the register ABI (Go 1.17 on, amd64). */
+bool go_version_regabi(const char *version);
+/*
+ * Reads the ELF image buf (len bytes; libelf may convert it in place): 0 with *out filled
+ * (out->is_go false for anything but a Go executable), -EINVAL for no ELF image. A Go build
+ * without the register ABI, DWARF or a symbol table has out->err set and why in words.
+ */
+int go_trace_inspect(void *buf, size_t len, unsigned int emulates, struct go_trace_info *out);
+
+#endif /* OBSPROBE_GOTRACE_H */
