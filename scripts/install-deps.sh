@@ -22,6 +22,8 @@ PKGS=(
 	# driver (built in GOPATH mode), Python's psycopg2 (a libpq client in a thread-per-request
 	# HTTP server)
 	postgresql postgresql-client libpq5 golang-github-lib-pq-dev python3-psycopg2
+	# the trace test's Go service (tests/fixtures/ginapp): gin, and pgx v4 with its pool
+	golang-github-gin-gonic-gin-dev golang-github-jackc-pgx-v4-dev
 )
 
 # The OTLP tests decode with the official protos from the npm registry: node and npm from
