@@ -113,7 +113,7 @@ static bool parent_cb(void *ctx, uint32_t pid, uint64_t actor, uint8_t trace_id[
 {
 	struct app *a = ctx;
 
-	return actors_parent(conn_table_actors(a->conns), pid, actor, trace_id, span_id);
+	return actors_parent(conn_table_actors(a->conns), pid, actor, 0, trace_id, span_id);
 }
 
 static void forget_pid(void *ctx, uint32_t pid)

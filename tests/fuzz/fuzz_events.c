@@ -53,7 +53,7 @@ static void check_span(void *ctx, const struct span *s)
 static bool parent(void *ctx, uint32_t pid, uint64_t actor, uint8_t trace_id[16],
 		   uint8_t span_id[8])
 {
-	return actors_parent(conn_table_actors(ctx), pid, actor, trace_id, span_id);
+	return actors_parent(conn_table_actors(ctx), pid, actor, 0, trace_id, span_id);
 }
 
 static bool is_sock_event(uint32_t type)

@@ -386,9 +386,58 @@ UNIT_TEST_FIXTURE(test_unpaired_response_and_garbage_counted, setup, teardown)
 	feed(f, 2, 100, 7, 1, CONN_DIR_IN, tls, sizeof(tls), sizeof(tls));
 	feed(f, 2, 100, 7, 2, CONN_DIR_IN, tls, sizeof(tls), sizeof(tls));
 	http_tracker_get_stats(f->t, &st);
+	assert_int_equal(st.parse_errors, 1);
+	/* the response may have come before its request: it waits for it until the end */
+	assert_int_equal(st.unpaired, 0);
+	conn_table_close(f->conns, 1, 5);
+	http_tracker_get_stats(f->t, &st);
 	assert_int_equal(f->got.n, 0);
 	assert_int_equal(st.unpaired, 1);
-	assert_int_equal(st.parse_errors, 1);
+	assert_int_equal(st.early, 0);
+}
+
+/* A client's two threads: the reader's event (the response) is reported before the writer's
+ * (the request). The response waits for its request, in order, and both make one span. */
+UNIT_TEST_FIXTURE(test_response_reported_before_request, setup, teardown)
+{
+	struct fixture *f = *state;
+	struct http_tracker_stats st;
+
+	open_conn(f, 1, false);
+	send_str(f, 1, 8, 20, CONN_DIR_IN, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n");
+	send_str(f, 1, 8, 21, CONN_DIR_IN, "hello");
+	assert_int_equal(f->got.n, 0);
+	send_str(f, 1, 7, 22, CONN_DIR_OUT, "GET /early HTTP/1.1\r\nHost: h\r\n\r\n");
+	assert_int_equal(f->got.n, 1);
+	assert_string_equal(f->got.spans[0].name, "GET /early");
+	assert_int_equal(span_get_int(&f->got.spans[0], "http.response.status_code", 0), 200);
+	assert_int_equal(f->got.spans[0].kind, SPAN_KIND_CLIENT);
+	/* the next exchange, in the usual order */
+	send_str(f, 1, 7, 30, CONN_DIR_OUT, "GET /next HTTP/1.1\r\nHost: h\r\n\r\n");
+	send_str(f, 1, 8, 31, CONN_DIR_IN, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+	assert_int_equal(f->got.n, 2);
+	assert_int_equal(span_get_int(&f->got.spans[1], "http.response.status_code", 0), 404);
+	http_tracker_get_stats(f->t, &st);
+	assert_int_equal(st.early, 1);
+	assert_int_equal(st.unpaired, 0);
+}
+
+/* What waits is bounded: beyond HTTP_EARLY_MAX it is read at once (and answers nothing). */
+UNIT_TEST_FIXTURE(test_early_bytes_bounded, setup, teardown)
+{
+	struct fixture *f = *state;
+	struct http_tracker_stats st;
+	static char body[HTTP_EARLY_MAX];
+	int i;
+
+	memset(body, 'x', sizeof(body) - 1);
+	open_conn(f, 1, false);
+	send_str(f, 1, 8, 1, CONN_DIR_IN, "HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\n");
+	for (i = 0; i < 3; i++)
+		send_str(f, 1, 8, 2 + i, CONN_DIR_IN, body);
+	http_tracker_get_stats(f->t, &st);
+	assert_int_equal(st.unpaired, 1);
+	assert_int_equal(f->got.n, 0);
 }
 
 UNIT_TEST_FIXTURE(test_request_split_over_events, setup, teardown)

@@ -7,15 +7,21 @@
 #define BUCKETS 4096
 #define MAX_ACTORS 65536
 #define CALL_SLOTS 1024
+/* server spans in flight on one actor whose ids are kept (an event loop serves many) */
+#define MAX_INFLIGHT 256
+
+struct inflight {
+	uint8_t trace_id[16], span_id[8];
+	uint64_t sig; /* actors_sig() of its request, 0 when none */
+};
 
 struct actor {
 	struct actor *next; /* hash chain */
 	uint32_t pid;
 	uint64_t key;
-	/* server spans in flight on it; the ids of the last one entered, while known */
-	unsigned int count;
-	bool known;
-	uint8_t trace_id[16], span_id[8];
+	/* server spans in flight on it: n with their ids, extra beyond MAX_INFLIGHT without */
+	struct inflight *fl;
+	unsigned int n, cap, extra;
 	/* Go: the span for_span of owner it works for (owner is a goroutine with that span in
 	 * flight; this one is in owner's followers until the span ends); borrowed: for one call */
 	struct actor *owner;
@@ -71,6 +77,7 @@ void actors_free(struct actors *t)
 
 		for (a = t->buckets[i]; a; a = n) {
 			n = a->next;
+			free(a->fl);
 			free(a);
 		}
 	}
@@ -113,11 +120,12 @@ static void settle(struct actors *t, struct actor *a)
 {
 	struct actor **pp;
 
-	if (a->count || a->owner || a->followers)
+	if (a->n || a->extra || a->owner || a->followers)
 		return;
 	pp = slot(t, a->pid, a->key);
 	if (*pp == a) {
 		*pp = a->next;
+		free(a->fl);
 		free(a);
 		t->stats.actors--;
 	}
@@ -154,24 +162,77 @@ static void follow(struct actor *f, struct actor *owner, const uint8_t span_id[8
 	owner->followers = f;
 }
 
-void actors_span_enter(struct actors *t, uint32_t pid, uint64_t key, const uint8_t trace_id[16],
-		       const uint8_t span_id[8])
+uint64_t actors_sig(const char *method, const char *target)
 {
+	uint64_t h = 0xcbf29ce484222325ull;
+	const char *parts[2] = { method, target };
+	int k;
+
+	for (k = 0; k < 2; k++) {
+		const unsigned char *p = (const unsigned char *)parts[k];
+
+		for (; p && *p; p++)
+			h = (h ^ *p) * 0x100000001b3ull;
+		h = (h ^ 0xff) * 0x100000001b3ull; /* "GE" + "T /" differs from "GET" + " /" */
+	}
+	return h ? h : 1;
+}
+
+void actors_span_enter(struct actors *t, uint32_t pid, uint64_t key, const uint8_t trace_id[16],
+		       const uint8_t span_id[8], uint64_t sig)
+{
+	struct inflight *e;
 	struct actor *a;
 
 	if (!key || !(a = get(t, pid, key)))
 		return;
-	a->count++;
-	a->known = true;
-	memcpy(a->trace_id, trace_id, 16);
-	memcpy(a->span_id, span_id, 8);
+	if (a->n == a->cap) {
+		unsigned int cap = a->cap ? 2 * a->cap : 2;
+		struct inflight *fl = cap <= MAX_INFLIGHT ? realloc(a->fl, cap * sizeof(*fl))
+							  : NULL;
+
+		if (!fl) {
+			a->extra++; /* in flight, ids unknown: it makes the actor ambiguous */
+			return;
+		}
+		a->fl = fl;
+		a->cap = cap;
+	}
+	e = &a->fl[a->n++];
+	memcpy(e->trace_id, trace_id, 16);
+	memcpy(e->span_id, span_id, 8);
+	e->sig = sig;
+}
+
+static struct inflight *inflight_of(struct actor *a, const uint8_t span_id[8])
+{
+	unsigned int i;
+
+	for (i = 0; i < a->n; i++)
+		if (!memcmp(a->fl[i].span_id, span_id, 8))
+			return &a->fl[i];
+	return NULL;
+}
+
+/* The one span in flight on a, when there is exactly one. */
+static struct inflight *only(struct actor *a)
+{
+	return a->n == 1 && !a->extra ? &a->fl[0] : NULL;
 }
 
 void actors_span_leave(struct actors *t, uint32_t pid, uint64_t key, const uint8_t span_id[8])
 {
 	struct actor *a, *f, *n;
+	struct inflight *e;
 
-	if (!key || !(a = find(t, pid, key)) || !a->count)
+	if (!key || !(a = find(t, pid, key)))
+		return;
+	e = inflight_of(a, span_id);
+	if (e)
+		*e = a->fl[--a->n];
+	else if (a->extra)
+		a->extra--;
+	else
 		return;
 	/* what worked for the span is done with it */
 	for (f = a->followers; f; f = n) {
@@ -179,8 +240,6 @@ void actors_span_leave(struct actors *t, uint32_t pid, uint64_t key, const uint8
 		if (!memcmp(f->for_span, span_id, 8))
 			unfollow(t, f);
 	}
-	if (--a->count && !memcmp(a->span_id, span_id, 8))
-		a->known = false; /* what is left was entered before: its ids are gone */
 	settle(t, a);
 }
 
@@ -188,29 +247,51 @@ void actors_span_retrace(struct actors *t, uint32_t pid, uint64_t key, const uin
 			 const uint8_t trace_id[16])
 {
 	struct actor *a = key ? find(t, pid, key) : NULL;
+	struct inflight *e = a ? inflight_of(a, span_id) : NULL;
 
-	if (a && a->count && !memcmp(a->span_id, span_id, 8))
-		memcpy(a->trace_id, trace_id, 16);
+	if (e)
+		memcpy(e->trace_id, trace_id, 16);
 }
 
 /* The actor whose span a works for, and that span: its own, else its owner's. */
 static struct actor *serving(struct actor *a, const uint8_t **span_id)
 {
-	if (a->count == 1 && a->known) {
-		*span_id = a->span_id;
+	struct inflight *e = only(a);
+
+	if (e) {
+		*span_id = e->span_id;
 		return a;
 	}
-	if (!a->count && a->owner && !a->borrowed) {
+	if (!a->n && !a->extra && a->owner && !a->borrowed) {
 		*span_id = a->for_span;
 		return a->owner;
 	}
 	return NULL;
 }
 
-bool actors_parent(struct actors *t, uint32_t pid, uint64_t key, uint8_t trace_id[16],
+/* The one span in flight on a whose request has signature sig; NULL for none or several. */
+static struct inflight *matching(struct actor *a, uint64_t sig)
+{
+	struct inflight *m = NULL;
+	unsigned int i;
+
+	if (!sig || a->extra)
+		return NULL;
+	for (i = 0; i < a->n; i++) {
+		if (a->fl[i].sig != sig)
+			continue;
+		if (m)
+			return NULL;
+		m = &a->fl[i];
+	}
+	return m;
+}
+
+bool actors_parent(struct actors *t, uint32_t pid, uint64_t key, uint64_t sig, uint8_t trace_id[16],
 		   uint8_t span_id[8])
 {
 	enum actor_unlinked why = ACTOR_NO_REQUEST;
+	struct inflight *e;
 	struct actor *a, *o;
 
 	if (!key) {
@@ -220,21 +301,25 @@ bool actors_parent(struct actors *t, uint32_t pid, uint64_t key, uint8_t trace_i
 	a = find(t, pid, key);
 	if (!a)
 		goto unlinked;
-	if (a->count == 1 && a->known) {
-		o = a;
-		memcpy(span_id, a->span_id, 8);
-	} else if (a->count) {
-		why = ACTOR_AMBIGUOUS;
-		goto unlinked;
-	} else if ((o = a->owner) && o->count == 1 && o->known &&
-		   !memcmp(o->span_id, a->for_span, 8)) {
-		memcpy(span_id, a->for_span, 8);
+	if ((e = only(a))) {
+		/* a thread or goroutine serving one request */
+	} else if (a->n || a->extra) {
+		/* an event loop: a proxy forwards the request it serves, so the one in flight with
+		 * the same method and target is it; no such one, or several: no guess */
+		e = matching(a, sig);
+		if (!e) {
+			why = ACTOR_AMBIGUOUS;
+			goto unlinked;
+		}
+		t->stats.matched++;
+	} else if ((o = a->owner) && (e = only(o)) && !memcmp(e->span_id, a->for_span, 8)) {
 		if (a->borrowed)
 			unfollow(t, a); /* one call: consumed */
 	} else {
 		goto unlinked;
 	}
-	memcpy(trace_id, o->trace_id, 16);
+	memcpy(trace_id, e->trace_id, 16);
+	memcpy(span_id, e->span_id, 8);
 	t->stats.linked++;
 	return true;
 unlinked:
@@ -285,7 +370,7 @@ void actors_go_write(struct actors *t, uint32_t pid, uint64_t goid, uint64_t req
 	c->req = 0;
 	o = find(t, pid, c->owner);
 	/* the caller still serves that request: it waits for this call's answer */
-	if (!o || o->count != 1 || !o->known || memcmp(o->span_id, c->span_id, 8))
+	if (!o || !only(o) || memcmp(only(o)->span_id, c->span_id, 8))
 		return;
 	w = get(t, pid, goid | ACTOR_GO);
 	if (!w || w == o)
@@ -308,6 +393,7 @@ void actors_proc_exit(struct actors *t, uint32_t pid)
 				continue;
 			}
 			*pp = a->next;
+			free(a->fl);
 			free(a);
 			t->stats.actors--;
 		}

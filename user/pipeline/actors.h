@@ -6,8 +6,10 @@
  * goroutine also the span it works for on evidence: the one in flight on the goroutine that
  * spawned it (`go` statement) while that span lasts, or, for one HTTP call, the one of the
  * goroutine that handed the request to it (net/http's client writes requests on a connection's
- * own goroutine). Nothing else links: a thread serving two requests at once, a goroutine
- * obsprobe could not name, give no parent, counted by reason. Pure: events in, no I/O.
+ * own goroutine). A thread serving several requests at once (an event loop) links a call only
+ * to the one request whose method and target it forwards (a proxy). Nothing else links: other
+ * calls of such a thread, a goroutine obsprobe could not name, give no parent, counted by
+ * reason. Pure: events in, no I/O.
  */
 #ifndef OBSPROBE_ACTORS_H
 #define OBSPROBE_ACTORS_H
@@ -37,6 +39,7 @@ const char *actor_unlinked_name(enum actor_unlinked r);
 
 struct actors_stats {
 	uint64_t linked;
+	uint64_t matched; /* of them: by the request a proxy forwards (several in flight) */
 	uint64_t unlinked[ACTOR_UNLINKED__COUNT];
 	uint64_t spawns_followed; /* goroutines that took their spawner's request */
 	uint64_t handoffs;	  /* HTTP calls written on another goroutine, followed */
@@ -49,16 +52,20 @@ struct actors;
 struct actors *actors_new(void);
 void actors_free(struct actors *t); /* NULL ok */
 
-/* A server span starts or ends on actor key of pid. */
+/* What identifies a request a proxy forwards: its method and target (path and query). Never 0. */
+uint64_t actors_sig(const char *method, const char *target);
+
+/* A server span starts or ends on actor key of pid; sig: actors_sig() of its request, 0 for
+ * none. */
 void actors_span_enter(struct actors *t, uint32_t pid, uint64_t key, const uint8_t trace_id[16],
-		       const uint8_t span_id[8]);
+		       const uint8_t span_id[8], uint64_t sig);
 void actors_span_leave(struct actors *t, uint32_t pid, uint64_t key, const uint8_t span_id[8]);
 /* The in-flight span span_id joined another trace (its caller's): what follows it does too. */
 void actors_span_retrace(struct actors *t, uint32_t pid, uint64_t key, const uint8_t span_id[8],
 			 const uint8_t trace_id[16]);
-/* The parent of a call actor key of pid makes now: true with the ids, else false and the
- * reason counted. */
-bool actors_parent(struct actors *t, uint32_t pid, uint64_t key, uint8_t trace_id[16],
+/* The parent of a call actor key of pid makes now (sig: actors_sig() of the request it sends, 0
+ * for none): true with the ids, else false and the reason counted. */
+bool actors_parent(struct actors *t, uint32_t pid, uint64_t key, uint64_t sig, uint8_t trace_id[16],
 		   uint8_t span_id[8]);
 
 /* Go: goroutine parent spawned child (goroutine ids, not keys). */

@@ -27,8 +27,18 @@ struct dir_state {
 };
 
 /* A connection's HTTP state, hung off its entry in the connection table. */
+/* Bytes of one event, kept (struct http_conn's early). */
+struct early {
+	struct early *next;
+	struct conn_data d; /* d.data points at bytes */
+	uint8_t bytes[];
+};
+
 struct http_conn {
 	struct conn *conn; /* identity, ends, tls */
+	/* a response that came before its request, oldest event first */
+	struct early *early, *early_tail;
+	size_t early_bytes;
 	struct pending *head, *tail;
 	unsigned npending;
 	struct dir_state ds[2];
@@ -93,10 +103,23 @@ static struct pending *pending_new(struct http_tracker *t)
 	return p;
 }
 
+static void early_free(struct http_conn *c)
+{
+	struct early *e, *n;
+
+	for (e = c->early; e; e = n) {
+		n = e->next;
+		free(e);
+	}
+	c->early = c->early_tail = NULL;
+	c->early_bytes = 0;
+}
+
 static void conn_free(struct http_tracker *t, struct http_conn *c)
 {
 	struct pending *p, *n;
 
+	early_free(c);
 	for (p = c->head; p; p = n) {
 		n = p->next;
 		t->stats.aborted++;
@@ -382,12 +405,13 @@ static int start_request(struct feed_ctx *f, const struct http_head *h)
 		uint8_t trace_id[16], span_id[8];
 
 		if (!h->traceparent[0] &&
-		    actors_parent(conn_table_actors(t->conns), s->pid, s->actor, trace_id, span_id))
+		    actors_parent(conn_table_actors(t->conns), s->pid, s->actor,
+				  actors_sig(h->method, h->target), trace_id, span_id))
 			span_make_child(s, trace_id, span_id);
 	}
 	if (s->kind == SPAN_KIND_SERVER)
 		actors_span_enter(conn_table_actors(t->conns), s->pid, s->actor, s->trace_id,
-				  s->span_id);
+				  s->span_id, actors_sig(h->method, h->target));
 
 	if (c->tail)
 		c->tail->next = p;
@@ -514,9 +538,92 @@ static const struct http_stream_ops stream_ops = {
 	.on_truncated = on_truncated,
 };
 
+static void feed(struct http_tracker *t, struct conn *cn, const struct conn_data *d);
+
+/* Whether d starts a response on a connection where no request travelled the other way yet:
+ * its request's event may still be on its way. */
+static bool too_early(const struct http_conn *c, const struct conn_data *d)
+{
+	if (c->early)
+		return c->early->d.dir == d->dir;
+	return d->len >= 5 && !memcmp(d->data, "HTTP/", 5) && c->st[d->dir].state == HTTP_ST_IDLE &&
+	       (!c->head || c->head->dir == d->dir);
+}
+
+/* Keeps d for later; false when it cannot (too much kept already, or no memory). */
+static bool keep_early(struct http_conn *c, const struct conn_data *d)
+{
+	struct early *e;
+
+	if (c->early_bytes + d->len > HTTP_EARLY_MAX || !(e = malloc(sizeof(*e) + d->len)))
+		return false;
+	e->next = NULL;
+	e->d = *d;
+	memcpy(e->bytes, d->data, d->len);
+	e->d.data = e->bytes;
+	if (c->early_tail)
+		c->early_tail->next = e;
+	else
+		c->early = e;
+	c->early_tail = e;
+	c->early_bytes += d->len;
+	return true;
+}
+
+/* Feeds what was kept, in order: its request came, or waiting is over. */
+static void replay_early(struct http_tracker *t, struct conn *cn, struct http_conn *c)
+{
+	struct early *e = c->early, *n;
+
+	c->early = c->early_tail = NULL;
+	c->early_bytes = 0;
+	for (; e; e = n) {
+		n = e->next;
+		feed(t, cn, &e->d);
+		free(e);
+	}
+}
+
+/* The HTTP state of cn, made on its first bytes; NULL without memory. */
+static struct http_conn *state_of(struct http_tracker *t, struct conn *cn)
+{
+	struct http_conn *c = cn->state;
+
+	if (c)
+		return c;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->conn = cn;
+	http_stream_init(&c->st[0]);
+	http_stream_init(&c->st[1]);
+	cn->state = c;
+	t->stats.conns++;
+	return c;
+}
+
 static void on_data(void *tracker, struct conn *cn, const struct conn_data *d)
 {
 	struct http_tracker *t = tracker;
+	struct http_conn *c = state_of(t, cn);
+
+	if (!c)
+		return;
+	if (too_early(c, d)) {
+		if (keep_early(c, d))
+			return;
+		replay_early(t, cn, c); /* too much: it answers nothing we will see */
+	}
+	feed(t, cn, d);
+	/* the request those bytes answer came */
+	if (c->early && c->head && c->head->dir != c->early->d.dir) {
+		t->stats.early++;
+		replay_early(t, cn, c);
+	}
+}
+
+static void feed(struct http_tracker *t, struct conn *cn, const struct conn_data *d)
+{
 	struct feed_ctx f = { .t = t,
 			      .dir = d->dir,
 			      .tid = d->tid,
@@ -527,17 +634,6 @@ static void on_data(void *tracker, struct conn *cn, const struct conn_data *d)
 	struct dir_state *ds;
 	bool cont;
 
-	if (!cn->state) {
-		struct http_conn *c = calloc(1, sizeof(*c));
-
-		if (!c)
-			return;
-		c->conn = cn;
-		http_stream_init(&c->st[0]);
-		http_stream_init(&c->st[1]);
-		cn->state = c;
-		t->stats.conns++;
-	}
 	f.c = cn->state;
 	st = &f.c->st[d->dir];
 	ds = &f.c->ds[d->dir];
@@ -559,6 +655,8 @@ static void on_close(void *tracker, struct conn *cn, uint64_t ts_ns)
 
 	if (!c)
 		return;
+	if (ts_ns && c->early)
+		replay_early(t, cn, c); /* unpaired, as they would have been */
 	for (f.dir = CONN_DIR_IN; ts_ns && f.dir <= CONN_DIR_OUT; f.dir++) {
 		f.tid = c->ds[f.dir].responding ? c->ds[f.dir].responding->span.tid : 0;
 		f.actor = c->ds[f.dir].responding ? c->ds[f.dir].responding->span.actor : 0;

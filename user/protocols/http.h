@@ -20,6 +20,9 @@
 #define HTTP_MAX_HELD 1024	 /* finished server spans waiting for their client end */
 #define HTTP_MAX_HELD_GUESS 64	 /* ... of which waiting for a client end not seen yet */
 #define HTTP_HOLD_NS 50000000ull /* how long one waits: 50 ms */
+/* Bytes of a response read before its request's write was reported, kept per connection until
+ * the request comes (two threads: the writer's syscall can be reported after the reader's). */
+#define HTTP_EARLY_MAX 65536
 
 struct http_tracker_ops {
 	/* The route to export for a folded path of this process (interned, capped per service).
@@ -36,6 +39,7 @@ struct http_tracker_stats {
 	uint64_t unpaired;     /* responses without a request we saw */
 	uint64_t aborted;      /* requests whose connection ended before the response */
 	uint64_t pending_full; /* requests dropped: HTTP_MAX_PENDING reached */
+	uint64_t early;	       /* responses read before their request was reported, then paired */
 	uint64_t conns;	       /* connections read as HTTP now */
 };
 
