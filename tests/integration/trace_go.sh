@@ -24,17 +24,18 @@ N=$((CLIENTS * PER_CLIENT))
 # ends of a connection, both watched, are stitched (gin_server, leaf_server: 0.998-1.000 over
 # 15 runs). Go spans follow the goroutine (the handler's, the one it spawned, the one net/http
 # writes the call on): every one of them. On 9409ef9, which linked by thread, they were right
-# by luck only (0.06-0.22, with 14-73 WRONG parents per edge). nginx's call to the app links
-# while its worker serves that request alone (0.04-0.25, never wrong).
+# by luck only (0.06-0.22, with 14-73 WRONG parents per edge). nginx's call to the app is the
+# child of the one request its worker serves with the same method and target (it proxies it):
+# every one (by thread alone it was 0.04-0.25: a worker serves several at once).
 declare -A MIN_LINKED=(
-	[nginx_client]=0    # nginx SERVER -> its CLIENT span to the app
+	[nginx_client]=1    # nginx SERVER -> its CLIENT span to the app
 	[gin_server]=0.98   # nginx CLIENT -> the app's SERVER span (the two ends of a connection)
 	[db_h]=1            # app SERVER -> the handler goroutine's query
 	[db_g]=1            # app SERVER -> the query of a goroutine the handler started
 	[gin_client]=1      # app SERVER -> its CLIENT span to the leaf
 	[leaf_server]=0.98  # app CLIENT -> the leaf's SERVER span (the two ends of a connection)
 )
-MIN_WHOLE=0 # the fraction of requests that are one whole trace (measured: 0.003-0.06)
+MIN_WHOLE=0.98 # the fraction of requests that are one whole trace (thread-based: 0.003-0.06)
 
 require_root || finish
 GINAPP=$TMP/ginapp
