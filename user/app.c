@@ -224,6 +224,16 @@ static void update_health(struct app *a)
 	if (a->sat)
 		health_lost(a->health, "thread_table_full", saturation_lost_threads(a->sat));
 	health_parse_errors(a->health, "http", hs.parse_errors);
+	{
+		const char *reasons[ACTOR_UNLINKED__COUNT];
+		struct actors_stats as;
+		int r;
+
+		actors_get_stats(conn_table_actors(a->conns), &as);
+		for (r = 0; r < ACTOR_UNLINKED__COUNT; r++)
+			reasons[r] = actor_unlinked_name(r);
+		health_links(a->health, as.linked, reasons, as.unlinked, ACTOR_UNLINKED__COUNT);
+	}
 	health_route_overflow(a->health, targets_route_overflows(a->targets));
 	health_watched(a->health, targets_count(a->targets));
 	if (a->pg) {

@@ -110,6 +110,12 @@ stop_obsprobe "$OBS_PID" "$OBS_ERR"
 # (a span obsprobe dropped shows as a count short of 400 below; these say why)
 assert_eq "events lost" 0 "$(counter_sum obsprobe_events_lost_total "" "$TMP/metrics.txt")"
 assert_eq "parse errors" 0 "$(counter_sum obsprobe_parse_errors_total "" "$TMP/metrics.txt")"
+# every client span above found its parent: none was left for a thread serving several requests
+# or a goroutine obsprobe could not name (pgx's Parse round trips are linked lookups too)
+assert_eq "client spans unlinked as ambiguous or goroutine-less" 0 \
+	"$(counter_sum obsprobe_spans_unlinked_total 'reason="(ambiguous|no_goroutine)"' "$TMP/metrics.txt")"
+assert_ge "client spans linked (4 per request at least)" \
+	"$(counter_sum obsprobe_spans_linked_total "" "$TMP/metrics.txt")" "$((4 * N))"
 assert_eq "lines of the console that are not JSON" 0 "$(spans_invalid "$OBS_OUT")"
 
 SUMMARY=$TMP/trace.summary

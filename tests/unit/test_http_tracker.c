@@ -605,4 +605,41 @@ UNIT_TEST_FIXTURE(test_client_connect_seen_after_server_done, setup, teardown)
 	assert_memory_equal(server->parent_id, client->span_id, 8);
 }
 
+/* The client's first exchange was never seen (obsprobe came to the client later, or lost its
+ * events): the server's first request is not the client's second, though they are the oldest
+ * unpaired ones at each end; the second pair still stitches. */
+UNIT_TEST_FIXTURE(test_stitch_needs_the_same_request, setup, teardown)
+{
+	struct fixture *f = *state;
+	const struct span *a = NULL, *b = NULL, *client = NULL;
+	size_t i;
+
+	open_tuple(f, 1, false, 50000, 8080);
+	open_tuple(f, 2, true, 8080, 50000);
+	send_str(f, 2, 8, 1, CONN_DIR_IN, "GET /a HTTP/1.1\r\nHost: h\r\n\r\n");
+	send_str(f, 2, 8, 2, CONN_DIR_OUT, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	send_str(f, 1, 7, 4, CONN_DIR_OUT, "GET /b HTTP/1.1\r\nHost: h\r\n\r\n");
+	send_str(f, 2, 8, 5, CONN_DIR_IN, "GET /b HTTP/1.1\r\nHost: h\r\n\r\n");
+	send_str(f, 2, 8, 6, CONN_DIR_OUT, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	send_str(f, 1, 7, 7, CONN_DIR_IN, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	http_tracker_flush_held(f->t, UINT64_MAX);
+	for (i = 0; i < f->got.n; i++) {
+		const struct span *s = &f->got.spans[i];
+
+		if (s->kind == SPAN_KIND_CLIENT)
+			client = s;
+		else if (!strcmp(s->name, "GET /a"))
+			a = s;
+		else
+			b = s;
+	}
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_non_null(client);
+	assert_string_equal(client->name, "GET /b");
+	assert_false(a->has_parent);
+	assert_true(b->has_parent);
+	assert_memory_equal(b->parent_id, client->span_id, 8);
+}
+
 UNIT_MAIN(NULL, NULL)

@@ -14,6 +14,8 @@ enum {
 	FAM_PROCS,
 	FAM_EXP_DROPPED,
 	FAM_EXP_REQUESTS,
+	FAM_LINKED,
+	FAM_UNLINKED,
 	FAM__COUNT,
 };
 
@@ -44,6 +46,15 @@ static const struct metric_family_def defs[FAM__COUNT] = {
 	[FAM_EXP_REQUESTS] = { "obsprobe_export_requests_total",
 			       "OTLP export attempts, by signal and outcome.", METRIC_COUNTER, NULL,
 			       0, "obsprobe.export.requests", "{request}" },
+	[FAM_LINKED] = { "obsprobe_spans_linked_total",
+			 "Client spans made the child of the request their thread or goroutine "
+			 "served.",
+			 METRIC_COUNTER, NULL, 0, "obsprobe.spans.linked", "{span}" },
+	[FAM_UNLINKED] = { "obsprobe_spans_unlinked_total",
+			   "Client spans left without a parent, by reason: no_request (nothing "
+			   "served on that thread or goroutine), ambiguous (several requests, "
+			   "none matching), no_goroutine (a Go call whose goroutine is unknown).",
+			   METRIC_COUNTER, NULL, 0, "obsprobe.spans.unlinked", "{span}" },
 };
 
 struct health *health_new(struct metrics *m)
@@ -87,6 +98,16 @@ void health_events(struct health *h, uint64_t events)
 void health_lost(struct health *h, const char *reason, uint64_t n)
 {
 	set_total(h, FAM_LOST, "reason", reason, n);
+}
+
+void health_links(struct health *h, uint64_t linked, const char *const reasons[],
+		  const uint64_t unlinked[], size_t nreasons)
+{
+	size_t i;
+
+	set_total(h, FAM_LINKED, NULL, NULL, linked);
+	for (i = 0; i < nreasons; i++)
+		set_total(h, FAM_UNLINKED, "reason", reasons[i], unlinked[i]);
 }
 
 void health_parse_errors(struct health *h, const char *protocol, uint64_t n)

@@ -5,6 +5,7 @@
 #ifndef OBSPROBE_HEALTH_H
 #define OBSPROBE_HEALTH_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct metrics;
@@ -17,6 +18,9 @@ void health_free(struct health *h);	      /* NULL ok */
 void health_events(struct health *h, uint64_t events);
 void health_lost(struct health *h, const char *reason, uint64_t n);
 void health_parse_errors(struct health *h, const char *protocol, uint64_t n);
+/* Client spans linked to a parent, and left without one by reason (reasons[i]: unlinked[i]). */
+void health_links(struct health *h, uint64_t linked, const char *const reasons[],
+		  const uint64_t unlinked[], size_t nreasons);
 void health_route_overflow(struct health *h, uint64_t n);
 void health_watched(struct health *h, uint64_t processes);
 /* signal: "traces" or "metrics" */

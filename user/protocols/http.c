@@ -14,6 +14,7 @@ struct pending {
 	enum conn_dir dir;   /* direction the request travelled */
 	bool head_only;	     /* HEAD: the response has no body */
 	bool stitched;	     /* paired with the request at the other end of the connection */
+	uint64_t sig;	     /* actors_sig() of its request line */
 	uint64_t hold_until; /* while held: until when, and the connection's address pair */
 	struct conn_meta hold_meta;
 	struct span span;
@@ -204,13 +205,16 @@ static void emit_span(struct http_tracker *t, const struct span *s)
 
 /* The held server span served on the other end of the client connection m, if any, becomes
  * the child of client and leaves now. */
-static bool adopt_held(struct http_tracker *t, const struct conn_meta *m, const struct span *client)
+static bool adopt_held(struct http_tracker *t, const struct conn_meta *m, const struct pending *me)
 {
+	const struct span *client = &me->span;
 	struct pending *prev = NULL, *p;
 
 	for (p = t->held; p && !conn_meta_other_end(&p->hold_meta, m); p = p->next)
 		prev = p;
-	if (!p)
+	/* the same request line at both ends, or an event was lost: pairing by order would be
+	 * off by one from then on */
+	if (!p || p->sig != me->sig)
 		return false;
 	if (prev)
 		prev->next = p->next;
@@ -255,7 +259,7 @@ static void stitch(struct http_tracker *t, struct http_conn *c, struct pending *
 
 	/* the server end may have finished already, or even be gone */
 	if (want == SPAN_KIND_SERVER && c->conn->have_meta && !c->conn->meta.is_unix &&
-	    adopt_held(t, &c->conn->meta, &me->span)) {
+	    adopt_held(t, &c->conn->meta, me)) {
 		me->stitched = true;
 		return;
 	}
@@ -264,7 +268,7 @@ static void stitch(struct http_tracker *t, struct http_conn *c, struct pending *
 	for (p = peer->head; p; p = p->next)
 		if (p->span.kind == want && !p->stitched)
 			break;
-	if (!p)
+	if (!p || p->sig != me->sig)
 		return;
 	server = want == SPAN_KIND_SERVER ? &p->span : &me->span;
 	client = want == SPAN_KIND_SERVER ? &me->span : &p->span;
@@ -347,6 +351,7 @@ static int start_request(struct feed_ctx *f, const struct http_head *h)
 	p->dir = f->dir;
 	p->head_only = strcmp(h->method, "HEAD") == 0;
 	p->stitched = false;
+	p->sig = actors_sig(h->method, h->target);
 	s = &p->span;
 	span_init(s, f->dir == CONN_DIR_IN ? SPAN_KIND_SERVER : SPAN_KIND_CLIENT);
 	s->pid = c->conn->pid;
@@ -404,14 +409,13 @@ static int start_request(struct feed_ctx *f, const struct http_head *h)
 	if (s->kind == SPAN_KIND_CLIENT && !s->has_parent) {
 		uint8_t trace_id[16], span_id[8];
 
-		if (!h->traceparent[0] &&
-		    actors_parent(conn_table_actors(t->conns), s->pid, s->actor,
-				  actors_sig(h->method, h->target), trace_id, span_id))
+		if (!h->traceparent[0] && actors_parent(conn_table_actors(t->conns), s->pid,
+							s->actor, p->sig, trace_id, span_id))
 			span_make_child(s, trace_id, span_id);
 	}
 	if (s->kind == SPAN_KIND_SERVER)
 		actors_span_enter(conn_table_actors(t->conns), s->pid, s->actor, s->trace_id,
-				  s->span_id, actors_sig(h->method, h->target));
+				  s->span_id, p->sig);
 
 	if (c->tail)
 		c->tail->next = p;
