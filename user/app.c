@@ -35,6 +35,8 @@
 
 #define MAX_DESCENDANTS 4096
 #define TICK_NS 1000000000ull
+/* how long a closed connection still takes events still on their way (conn.h) */
+#define CLOSE_GRACE_NS 20000000ull
 #define POLL_MS 10
 #define MAX_SERIES 2000
 #define MAX_CONNS 16384
@@ -315,6 +317,7 @@ static int setup_pipeline(struct app *a)
 		log_err("out of memory");
 		return -ENOMEM;
 	}
+	conn_table_set_close_grace(a->conns, CLOSE_GRACE_NS);
 	/* sniffers in this order; HTTP, which takes any bytes, last */
 	if (config_has(c, GROUP_PGSQL))
 		a->pg = pg_tracker_new(&pg_ops, a->conns);
@@ -433,6 +436,7 @@ static int event_loop(struct app *a, volatile sig_atomic_t *stop)
 		tls_probe_flush(a->tls);
 		go_probe_flush(a->go);
 		now = clock_mono_ns();
+		conn_table_reap(a->conns, now);
 		if (a->http)
 			http_tracker_flush_held(a->http, now);
 		fflush(stdout);
@@ -449,6 +453,7 @@ static int event_loop(struct app *a, volatile sig_atomic_t *stop)
 		}
 	}
 	ring_buffer__consume(a->rb);
+	conn_table_reap(a->conns, UINT64_MAX);
 	if (a->http)
 		http_tracker_flush_held(a->http, UINT64_MAX);
 	update_health(a);

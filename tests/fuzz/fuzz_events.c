@@ -81,8 +81,10 @@ static void dispatch(struct conn_table *conns, struct pg_tracker *pg, struct htt
 		if (size < sizeof(*h) || !is_sock_event(h->type))
 			assert(ret == -EINVAL);
 	}
-	if (size >= sizeof(*h))
+	if (size >= sizeof(*h)) {
+		conn_table_reap(conns, h->ts_ns);
 		http_tracker_flush_held(http, h->ts_ns);
+	}
 	conn_table_get_stats(conns, &st);
 	assert(st.conns <= MAX_CONNS);
 	actors_get_stats(conn_table_actors(conns), &as);
@@ -100,6 +102,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct pg_tracker *pg;
 
 	assert(conns);
+	/* as the app runs it: closed connections take late events for a while */
+	conn_table_set_close_grace(conns, 20000000);
 	pg_ops.ctx = conns;
 	/* sniffers in the app's order: PostgreSQL, then HTTP, which takes any bytes */
 	pg = pg_tracker_new(&pg_ops, conns);

@@ -651,4 +651,42 @@ UNIT_TEST_FIXTURE(test_nothing_captured_decides_nothing, setup, teardown)
 	assert_ptr_equal(conn_table_get(f->t, 2, PID)->proto, &f->px.proto);
 }
 
+/* With a grace, a closed connection still takes the events on their way (the writer's, reported
+ * after the reader closed) and ends at reap time, with the time it closed. */
+UNIT_TEST_FIXTURE(test_close_grace, setup, teardown)
+{
+	struct fixture *f = *state;
+	struct conn_table_stats st;
+
+	register_all(f);
+	conn_table_set_close_grace(f->t, 100);
+	feed_out(f, 1, "P1");
+	feed_out(f, 2, "P2");
+	take_log();
+	conn_table_close(f->t, 1, 10);
+	conn_table_close(f->t, 1, 12); /* twice: the first counts */
+	assert_string_equal(take_log(), "");
+	feed(f, 1, PID, CONN_DIR_IN, "late");
+	assert_string_equal(take_log(), "data p 1 in 4;");
+	conn_table_close(f->t, 2, 50);
+	conn_table_reap(f->t, 109);
+	assert_string_equal(take_log(), "");
+	conn_table_reap(f->t, 110);
+	assert_string_equal(take_log(), "close p 1 10;");
+	conn_table_get_stats(f->t, &st);
+	assert_int_equal(st.conns, 1);
+	/* the process exits: its closing connections end now */
+	conn_table_proc_exit(f->t, PID, 60);
+	assert_string_equal(take_log(), "close p 2 60;exit p 100;exit f 100;");
+	conn_table_reap(f->t, UINT64_MAX);
+	assert_string_equal(take_log(), "");
+	/* closed and still in grace when the table goes: ended then */
+	feed_out(f, 3, "P3");
+	conn_table_close(f->t, 3, 70);
+	take_log();
+	conn_table_free(f->t);
+	f->t = NULL;
+	assert_string_equal(take_log(), "close p 3 0;");
+}
+
 UNIT_MAIN(NULL, NULL)

@@ -17,6 +17,8 @@ struct conn_table {
 	struct conn *tuples[CONN_BUCKETS];
 	struct conn lru; /* sentinel: lru.lru_next is the least recently used */
 	struct actors *actors;
+	uint64_t close_grace;
+	struct conn *closing, **closing_tail; /* closed, oldest first */
 	const struct conn_proto *protos[CONN_MAX_PROTOS];
 	size_t nprotos;
 	struct conn_table_stats stats;
@@ -110,10 +112,23 @@ struct conn *conn_table_peer(struct conn_table *t, const struct conn *c)
 }
 
 /* Ends c: its protocol finishes and frees its state, then the entry goes. */
+static void closing_unlink(struct conn_table *t, struct conn *c)
+{
+	if (!c->cprev)
+		return;
+	*c->cprev = c->cnext;
+	if (c->cnext)
+		c->cnext->cprev = c->cprev;
+	else
+		t->closing_tail = c->cprev;
+	c->cprev = NULL;
+}
+
 static void conn_remove(struct conn_table *t, struct conn *c, uint64_t ts_ns)
 {
 	struct conn **pp = conn_slot(t, c->id);
 
+	closing_unlink(t, c);
 	if (c->proto)
 		c->proto->close(c->proto->tracker, c, ts_ns);
 	tuple_unlink(t, c);
@@ -158,6 +173,7 @@ struct conn_table *conn_table_new(size_t max_conns)
 		return NULL;
 	t->max_conns = max_conns ? max_conns : 1;
 	t->lru.lru_next = t->lru.lru_prev = &t->lru;
+	t->closing_tail = &t->closing;
 	t->actors = actors_new();
 	if (!t->actors) {
 		free(t);
@@ -231,8 +247,29 @@ void conn_table_close(struct conn_table *t, uint64_t conn_id, uint64_t ts_ns)
 {
 	struct conn *c = *conn_slot(t, conn_id);
 
-	if (c)
+	if (!c || c->cprev)
+		return;
+	if (!t->close_grace) {
 		conn_remove(t, c, ts_ns);
+		return;
+	}
+	c->closed_ns = ts_ns ? ts_ns : 1;
+	c->cnext = NULL;
+	c->cprev = t->closing_tail;
+	*t->closing_tail = c;
+	t->closing_tail = &c->cnext;
+}
+
+void conn_table_set_close_grace(struct conn_table *t, uint64_t ns)
+{
+	t->close_grace = ns;
+}
+
+void conn_table_reap(struct conn_table *t, uint64_t now_ns)
+{
+	while (t->closing &&
+	       (now_ns == UINT64_MAX || t->closing->closed_ns + t->close_grace <= now_ns))
+		conn_remove(t, t->closing, t->closing->closed_ns);
 }
 
 void conn_table_proc_exit(struct conn_table *t, uint32_t pid, uint64_t ts_ns)

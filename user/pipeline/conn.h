@@ -51,6 +51,9 @@ struct conn {
 	void *state;			/* the protocol's own, freed by its close() */
 	/* the table's */
 	struct conn *hnext, *lru_prev, *lru_next, *tnext;
+	/* closed at closed_ns, kept a grace period for events still on their way (closing list) */
+	uint64_t closed_ns;
+	struct conn *cnext, **cprev;
 	bool in_tuples;
 	bool undecided; /* its first bytes were taken by no protocol */
 };
@@ -100,6 +103,12 @@ void conn_table_open(struct conn_table *t, const struct conn_meta *m);
 void conn_table_data(struct conn_table *t, uint64_t conn_id, uint32_t pid,
 		     const struct conn_data *d);
 void conn_table_close(struct conn_table *t, uint64_t conn_id, uint64_t ts_ns);
+/* How long a closed connection still takes events (0, the default: none). Two threads of a
+ * process: the one that reads the answer and closes can be reported before the one whose write
+ * asked for it. conn_table_reap() ends connections whose grace is over. */
+void conn_table_set_close_grace(struct conn_table *t, uint64_t ns);
+/* Ends the connections closed more than the grace before now_ns (UINT64_MAX: all closed). */
+void conn_table_reap(struct conn_table *t, uint64_t now_ns);
 /* The process is gone: close every connection of it. */
 void conn_table_proc_exit(struct conn_table *t, uint32_t pid, uint64_t ts_ns);
 /* The entry of conn_id, made when new (NULL when it cannot be); moves it to most recent. */
