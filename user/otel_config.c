@@ -227,8 +227,7 @@ int otel_config_load(struct otel_config *c, const char *(*getenv_fn)(const char 
 	return 0;
 }
 
-/* TraceIdRatioBased: the trace id's last 8 bytes, as OpenTelemetry SDKs compare them. */
-static bool ratio_sample(const struct span *s, double ratio)
+bool otel_ratio_sample(const uint8_t trace_id[16], double ratio)
 {
 	uint64_t x = 0;
 	int i;
@@ -238,7 +237,7 @@ static bool ratio_sample(const struct span *s, double ratio)
 	if (ratio <= 0.0)
 		return false;
 	for (i = 8; i < 16; i++)
-		x = (x << 8) | s->trace_id[i];
+		x = (x << 8) | trace_id[i];
 	x >>= 1; /* 63 bits, so that the bound below fits */
 	return (double)x < ratio * 9223372036854775808.0;
 }
@@ -262,7 +261,7 @@ bool otel_should_sample(const struct otel_config *c, const struct span *s)
 	case OTEL_SAMPLER_TRACEIDRATIO:
 	case OTEL_SAMPLER_PARENTBASED_TRACEIDRATIO:
 		/* local parents: the same trace id gives the parent's answer */
-		return ratio_sample(s, c->ratio);
+		return otel_ratio_sample(s->trace_id, c->ratio);
 	}
 	return true;
 }

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "pipeline/span.h"
 
@@ -49,6 +50,10 @@ struct otel_config {
  */
 int otel_config_load(struct otel_config *c, const char *(*getenv_fn)(const char *name),
 		     const char *endpoint_flag, char *err, size_t errlen);
+
+/* TraceIdRatioBased: whether ratio (0..1) keeps the trace trace_id, decided on its last 8
+ * bytes as the OpenTelemetry SDKs compare them, so every span of one trace gets one answer. */
+bool otel_ratio_sample(const uint8_t trace_id[16], double ratio);
 
 /* Whether to export s. ERROR spans are always kept; ratios decide on the trace id, so every
  * span of one trace gets the same answer. */

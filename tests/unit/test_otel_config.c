@@ -3,6 +3,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -174,6 +175,43 @@ UNIT_TEST(test_sampling)
 	assert_false(otel_should_sample(&c, &s));
 	c.ratio = 1;
 	assert_true(otel_should_sample(&c, &s));
+}
+
+/* The ratio is decided on the trace id's last 8 bytes alone: its share over many random ids, and
+ * the ids at both ends of the range. */
+UNIT_TEST(test_ratio_sample)
+{
+	static const double ratios[] = { 0.0, 0.1, 0.5, 0.9, 1.0 };
+	uint8_t id[16];
+	size_t r;
+	unsigned i;
+
+	(void)state;
+	for (r = 0; r < sizeof(ratios) / sizeof(ratios[0]); r++) {
+		double p = ratios[r], n = 20000, sd = sqrt(n * p * (1 - p));
+		unsigned kept = 0;
+
+		for (i = 0; i < n; i++) {
+			span_new_trace_id(id);
+			kept += otel_ratio_sample(id, p);
+			/* the same id, the same answer */
+			assert_true(otel_ratio_sample(id, p) == otel_ratio_sample(id, p));
+		}
+		/* binomial: within 6 standard deviations, exact at 0 and 1 */
+		if (kept < n * p - 6 * sd || kept > n * p + 6 * sd)
+			fail_msg("ratio %.1f kept %u of %.0f", p, kept, n);
+	}
+	memset(id, 0xff, sizeof(id));
+	memset(id + 8, 0, 8); /* the lowest value of the compared bytes: kept by any ratio > 0 */
+	assert_true(otel_ratio_sample(id, 1e-9));
+	assert_false(otel_ratio_sample(id, 0));
+	memset(id, 0, 8);
+	memset(id + 8, 0xff, 8); /* the highest: only by 1 */
+	assert_false(otel_ratio_sample(id, 0.999999));
+	assert_true(otel_ratio_sample(id, 1));
+	/* the first 8 bytes play no part */
+	id[0] = 0x42;
+	assert_false(otel_ratio_sample(id, 0.999999));
 }
 
 UNIT_MAIN(NULL, NULL)
