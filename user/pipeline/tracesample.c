@@ -1,0 +1,565 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include "pipeline/tracesample.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum trace_state {
+	TRACE_HELD,
+	TRACE_KEPT,
+	TRACE_DROPPED,
+};
+
+/* A held span: the process it came from, and the span up to the end of its arena's used part
+ * (most of a struct span is arena, most of the arena unused). */
+struct held_span {
+	struct held_span *next;
+	size_t size; /* bytes of the span copied into span[] */
+	bool has_proc;
+	struct proc_info proc;
+	unsigned char span[];
+};
+
+enum { LINK_AGE, LINK_ROOT };
+
+struct link {
+	struct trace *prev, *next;
+};
+
+/* Held traces in the order their first span came (LINK_AGE), those whose root has ended in the
+ * order their root came (LINK_ROOT), decided ones in the order of their decision (LINK_AGE):
+ * the grace and the hold limits are constants, so each list expires from its head. */
+struct list {
+	struct trace *head, *tail;
+	size_t n;
+	int which;
+};
+
+struct trace {
+	uint8_t id[16];
+	struct trace *hnext; /* hash chain */
+	struct link links[2];
+	uint8_t state;	/* enum trace_state */
+	uint8_t reason; /* decided: enum tracesample_keep or _drop */
+	bool rooted;	/* the local root has ended */
+	/* the sampler's answer, once known: from the first span's trace id (traceidratio,
+	 * always_*) or from the root (parentbased_*) */
+	bool verdict_known, verdict_keep;
+	uint8_t verdict_reason;
+	bool error;
+	uint64_t since;	  /* held: when the first span came; decided: when it was decided */
+	uint64_t root_at; /* when the root came */
+	uint64_t first_start, last_end;
+	struct held_span *spans, *spans_tail;
+	size_t nspans, bytes;
+};
+
+#define MAX_SPARE 256
+
+struct tracesample {
+	struct tracesample_config c;
+	bool parentbased;
+	tracesample_release_fn fn;
+	void *ctx;
+	struct trace **buckets;
+	size_t mask;
+	struct list held, rooted, decided;
+	size_t nspans, bytes;
+	uint64_t now; /* the latest time handed in */
+	struct trace *spare;
+	size_t nspare;
+	uint64_t kept[TS_KEEP__COUNT];
+	uint64_t dropped[TS_DROP__COUNT];
+	struct span scratch; /* a held span, whole again, for the release callback */
+};
+
+struct verdict {
+	bool keep;
+	uint8_t reason;
+};
+
+static const char *const keep_names[TS_KEEP__COUNT] = {
+	[TS_KEEP_RATIO] = "ratio",
+	[TS_KEEP_PARENT_SAMPLED] = "parent_sampled",
+	[TS_KEEP_ERROR] = "error",
+	[TS_KEEP_SLOW] = "slow",
+};
+
+static const char *const drop_names[TS_DROP__COUNT] = {
+	[TS_DROP_RATIO] = "ratio",
+	[TS_DROP_PARENT_NOT_SAMPLED] = "parent_not_sampled",
+	[TS_DROP_BUFFER_FULL] = "buffer_full",
+};
+
+const char *tracesample_keep_name(enum tracesample_keep r)
+{
+	return (unsigned)r < TS_KEEP__COUNT ? keep_names[r] : "unknown";
+}
+
+const char *tracesample_drop_name(enum tracesample_drop r)
+{
+	return (unsigned)r < TS_DROP__COUNT ? drop_names[r] : "unknown";
+}
+
+static void list_push(struct list *l, struct trace *t)
+{
+	struct link *k = &t->links[l->which];
+
+	k->prev = l->tail;
+	k->next = NULL;
+	if (l->tail)
+		l->tail->links[l->which].next = t;
+	else
+		l->head = t;
+	l->tail = t;
+	l->n++;
+}
+
+static void list_remove(struct list *l, struct trace *t)
+{
+	struct link *k = &t->links[l->which];
+
+	if (k->prev)
+		k->prev->links[l->which].next = k->next;
+	else
+		l->head = k->next;
+	if (k->next)
+		k->next->links[l->which].prev = k->prev;
+	else
+		l->tail = k->prev;
+	k->prev = k->next = NULL;
+	l->n--;
+}
+
+/* Trace ids come from the wire too (traceparent), so the bucket is a seeded mix of both
+ * halves, not the id's bytes as they are. */
+static struct trace **bucket_of(const struct tracesample *t, const uint8_t id[16])
+{
+	uint64_t a, b, h;
+
+	memcpy(&a, id, 8);
+	memcpy(&b, id + 8, 8);
+	h = (a ^ t->c.hash_seed) * 0x9e3779b97f4a7c15ull;
+	h ^= h >> 29;
+	h = (h ^ b) * 0xbf58476d1ce4e5b9ull;
+	h ^= h >> 32;
+	return &t->buckets[h & t->mask];
+}
+
+static struct trace *find(const struct tracesample *t, const uint8_t id[16])
+{
+	struct trace *tr;
+
+	for (tr = *bucket_of(t, id); tr; tr = tr->hnext)
+		if (!memcmp(tr->id, id, 16))
+			return tr;
+	return NULL;
+}
+
+static void unhash(struct tracesample *t, struct trace *tr)
+{
+	struct trace **pp = bucket_of(t, tr->id);
+
+	while (*pp != tr)
+		pp = &(*pp)->hnext;
+	*pp = tr->hnext;
+}
+
+static struct trace *trace_alloc(struct tracesample *t, const uint8_t id[16])
+{
+	struct trace *tr = t->spare, **b;
+
+	if (tr) {
+		t->spare = tr->hnext;
+		t->nspare--;
+	} else {
+		tr = malloc(sizeof(*tr));
+		if (!tr)
+			return NULL;
+	}
+	memset(tr, 0, sizeof(*tr));
+	memcpy(tr->id, id, 16);
+	b = bucket_of(t, id);
+	tr->hnext = *b;
+	*b = tr;
+	return tr;
+}
+
+/* tr leaves the table: it holds no span by now. */
+static void trace_recycle(struct tracesample *t, struct trace *tr)
+{
+	unhash(t, tr);
+	if (t->nspare < MAX_SPARE) {
+		tr->hnext = t->spare;
+		t->spare = tr;
+		t->nspare++;
+		return;
+	}
+	free(tr);
+}
+
+static void forget(struct tracesample *t, struct trace *tr)
+{
+	list_remove(&t->decided, tr);
+	trace_recycle(t, tr);
+}
+
+/* Room for one more decision: the oldest ones go first. */
+static void make_room_decided(struct tracesample *t)
+{
+	while (t->decided.n && t->decided.n >= t->c.limits.max_decided)
+		forget(t, t->decided.head);
+}
+
+/* A decision taken before any span of the trace had to wait: kept so that the trace's later
+ * spans get the same answer. */
+static void remember(struct tracesample *t, const uint8_t id[16], bool keep, uint8_t reason,
+		     uint64_t now)
+{
+	struct trace *tr;
+
+	make_room_decided(t);
+	tr = trace_alloc(t, id);
+	if (!tr)
+		return; /* later spans are decided again: the same answer, bar the rescues */
+	tr->state = keep ? TRACE_KEPT : TRACE_DROPPED;
+	tr->reason = reason;
+	tr->since = now;
+	list_push(&t->decided, tr);
+}
+
+static void release(struct tracesample *t, const struct span *s, const struct proc_info *proc,
+		    uint8_t reason)
+{
+	t->kept[reason]++;
+	if (t->fn)
+		t->fn(t->ctx, s, proc);
+}
+
+static void release_held(struct tracesample *t, const struct held_span *h, uint8_t reason)
+{
+	memcpy(&t->scratch, h->span, h->size);
+	/* a full arena's attributes point at its last byte, which was not copied */
+	t->scratch.arena[SPAN_ARENA - 1] = '\0';
+	release(t, &t->scratch, h->has_proc ? &h->proc : NULL, reason);
+}
+
+/* The held trace tr is decided: its spans go out (keep) or are counted dropped, in the order
+ * they came, and the decision is remembered for its later spans. tr is not to be used after. */
+static void decide(struct tracesample *t, struct trace *tr, bool keep, uint8_t reason)
+{
+	struct held_span *h = tr->spans, *next;
+
+	list_remove(&t->held, tr);
+	if (tr->rooted)
+		list_remove(&t->rooted, tr);
+	t->nspans -= tr->nspans;
+	t->bytes -= tr->bytes;
+	tr->spans = tr->spans_tail = NULL;
+	tr->nspans = tr->bytes = 0;
+	tr->state = keep ? TRACE_KEPT : TRACE_DROPPED;
+	tr->reason = reason;
+	tr->since = t->now;
+	make_room_decided(t);
+	list_push(&t->decided, tr);
+	for (; h; h = next) {
+		next = h->next;
+		if (keep)
+			release_held(t, h, reason);
+		else
+			t->dropped[reason]++;
+		free(h);
+	}
+}
+
+/* The sampler's own answer without the trace's spans: the root sampler of OTEL_TRACES_SAMPLER
+ * on the trace id (for parentbased_*, the one for roots without a remote parent). */
+static struct verdict root_sampler(const struct tracesample *t, const uint8_t id[16])
+{
+	struct verdict v;
+
+	switch (t->c.sampler) {
+	case OTEL_SAMPLER_ALWAYS_ON:
+	case OTEL_SAMPLER_PARENTBASED_ALWAYS_ON:
+		v.keep = true;
+		break;
+	case OTEL_SAMPLER_ALWAYS_OFF:
+	case OTEL_SAMPLER_PARENTBASED_ALWAYS_OFF:
+		v.keep = false;
+		break;
+	default:
+		v.keep = otel_ratio_sample(id, t->c.ratio);
+	}
+	v.reason = v.keep ? TS_KEEP_RATIO : TS_DROP_RATIO;
+	return v;
+}
+
+/* The sampler's answer for the trace of s, when s tells enough: false for a child under a
+ * parentbased sampler, whose trace is decided by its root (which may have a remote parent). */
+static bool verdict_of(const struct tracesample *t, const struct span *s, bool root,
+		       struct verdict *v)
+{
+	if (t->parentbased && !root)
+		return false;
+	if (t->parentbased && s->has_parent && s->remote_parent) {
+		v->keep = s->trace_flags & 1;
+		v->reason = v->keep ? TS_KEEP_PARENT_SAMPLED : TS_DROP_PARENT_NOT_SAMPLED;
+		return true;
+	}
+	*v = root_sampler(t, s->trace_id);
+	return true;
+}
+
+static bool slow(const struct tracesample *t, uint64_t start, uint64_t end)
+{
+	return t->c.keep_slower_than_ns && end > start && end - start > t->c.keep_slower_than_ns;
+}
+
+/* A held trace whose wait is over, or cut short (evicted: the buffer is full): what the sampler
+ * says, or the root sampler when no root came. */
+static void settle(struct tracesample *t, struct trace *tr, bool evicted)
+{
+	struct verdict v;
+
+	if (tr->verdict_known) {
+		v.keep = tr->verdict_keep;
+		v.reason = tr->verdict_reason;
+	} else {
+		v = root_sampler(t, tr->id);
+	}
+	if (v.keep)
+		decide(t, tr, true, v.reason);
+	else
+		decide(t, tr, false, evicted ? TS_DROP_BUFFER_FULL : v.reason);
+}
+
+static size_t span_bytes(const struct span *s)
+{
+	size_t n = offsetof(struct span, arena) + s->arena_used;
+
+	return n < sizeof(*s) ? n : sizeof(*s);
+}
+
+static bool hold_span(struct tracesample *t, struct trace *tr, const struct span *s,
+		      const struct proc_info *proc)
+{
+	size_t size = span_bytes(s);
+	struct held_span *h = malloc(sizeof(*h) + size);
+
+	if (!h)
+		return false;
+	h->next = NULL;
+	h->size = size;
+	h->has_proc = proc != NULL;
+	if (proc)
+		h->proc = *proc;
+	memcpy(h->span, s, size);
+	if (tr->spans_tail)
+		tr->spans_tail->next = h;
+	else
+		tr->spans = h;
+	tr->spans_tail = h;
+	if (!tr->nspans || s->start_ns < tr->first_start)
+		tr->first_start = s->start_ns;
+	if (!tr->nspans || s->end_ns > tr->last_end)
+		tr->last_end = s->end_ns;
+	tr->nspans++;
+	tr->bytes += sizeof(*h) + size;
+	t->nspans++;
+	t->bytes += sizeof(*h) + size;
+	tr->error |= s->error;
+	return true;
+}
+
+/* Over a cap: the oldest held traces are decided early. */
+static void enforce_caps(struct tracesample *t)
+{
+	const struct tracesample_limits *l = &t->c.limits;
+
+	while (t->held.head &&
+	       (t->held.n > l->max_traces || t->nspans > l->max_spans || t->bytes > l->max_bytes))
+		settle(t, t->held.head, true);
+}
+
+void tracesample_add(struct tracesample *t, const struct span *s, const struct proc_info *proc,
+		     uint64_t now_ns)
+{
+	bool root = !s->has_parent || s->remote_parent, known;
+	struct trace *tr = find(t, s->trace_id);
+	struct verdict v;
+
+	if (now_ns > t->now)
+		t->now = now_ns;
+	if (tr && tr->state == TRACE_KEPT) {
+		release(t, s, proc, tr->reason);
+		return;
+	}
+	if (tr && tr->state == TRACE_DROPPED) {
+		t->dropped[tr->reason]++;
+		return;
+	}
+	if (!tr) {
+		known = verdict_of(t, s, root, &v);
+		if (known && v.keep) {
+			release(t, s, proc, v.reason);
+			/* under parentbased_*, a late child cannot tell what its root said */
+			if (root && t->parentbased)
+				remember(t, s->trace_id, true, v.reason, t->now);
+			return;
+		}
+		if (s->error || slow(t, s->start_ns, s->end_ns)) {
+			v.reason = s->error ? TS_KEEP_ERROR : TS_KEEP_SLOW;
+			release(t, s, proc, v.reason);
+			remember(t, s->trace_id, true, v.reason, t->now);
+			return;
+		}
+		tr = trace_alloc(t, s->trace_id);
+		if (!tr) {
+			t->dropped[TS_DROP_BUFFER_FULL]++;
+			return;
+		}
+		tr->state = TRACE_HELD;
+		tr->since = t->now;
+		list_push(&t->held, tr);
+		if (known) {
+			tr->verdict_known = true;
+			tr->verdict_keep = false;
+			tr->verdict_reason = v.reason;
+		}
+	}
+	if (!hold_span(t, tr, s, proc)) {
+		t->dropped[TS_DROP_BUFFER_FULL]++;
+		if (!tr->nspans) {
+			list_remove(&t->held, tr);
+			if (tr->rooted)
+				list_remove(&t->rooted, tr);
+			trace_recycle(t, tr);
+		}
+		return;
+	}
+	if (root && !tr->rooted) {
+		tr->rooted = true;
+		tr->root_at = t->now;
+		list_push(&t->rooted, tr);
+		if (!tr->verdict_known && verdict_of(t, s, true, &v)) {
+			tr->verdict_known = true;
+			tr->verdict_keep = v.keep;
+			tr->verdict_reason = v.reason;
+		}
+	}
+	if (tr->verdict_known && tr->verdict_keep)
+		decide(t, tr, true, tr->verdict_reason);
+	else if (tr->error)
+		decide(t, tr, true, TS_KEEP_ERROR);
+	else if (slow(t, tr->first_start, tr->last_end))
+		decide(t, tr, true, TS_KEEP_SLOW);
+	else
+		enforce_caps(t);
+}
+
+/* now - then >= d, for times that may go backwards */
+static bool waited(uint64_t now, uint64_t then, uint64_t d)
+{
+	return now >= then && now - then >= d;
+}
+
+void tracesample_tick(struct tracesample *t, uint64_t now_ns)
+{
+	const struct tracesample_limits *l = &t->c.limits;
+
+	if (now_ns > t->now)
+		t->now = now_ns;
+	while (t->rooted.head && waited(now_ns, t->rooted.head->root_at, l->grace_ns))
+		settle(t, t->rooted.head, false);
+	while (t->held.head && waited(now_ns, t->held.head->since, l->max_hold_ns))
+		settle(t, t->held.head, false);
+	while (t->decided.head && waited(now_ns, t->decided.head->since, l->remember_ns))
+		forget(t, t->decided.head);
+}
+
+void tracesample_flush(struct tracesample *t)
+{
+	while (t->held.head)
+		settle(t, t->held.head, false);
+}
+
+void tracesample_get_stats(const struct tracesample *t, struct tracesample_stats *out)
+{
+	memcpy(out->kept, t->kept, sizeof(out->kept));
+	memcpy(out->dropped, t->dropped, sizeof(out->dropped));
+	out->held_traces = t->held.n;
+	out->held_spans = t->nspans;
+	out->held_bytes = t->bytes;
+	out->decided = t->decided.n;
+}
+
+struct tracesample *tracesample_new(const struct tracesample_config *c, tracesample_release_fn fn,
+				    void *ctx)
+{
+	struct tracesample *t = calloc(1, sizeof(*t));
+	struct tracesample_limits *l;
+	size_t n = 1;
+
+	if (!t)
+		return NULL;
+	t->c = *c;
+	l = &t->c.limits;
+	l->max_traces = l->max_traces ? l->max_traces : TS_MAX_TRACES;
+	l->max_spans = l->max_spans ? l->max_spans : TS_MAX_SPANS;
+	l->max_bytes = l->max_bytes ? l->max_bytes : TS_MAX_BYTES;
+	l->max_decided = l->max_decided ? l->max_decided : TS_MAX_DECIDED;
+	l->grace_ns = l->grace_ns ? l->grace_ns : TS_GRACE_NS;
+	l->max_hold_ns = l->max_hold_ns ? l->max_hold_ns : TS_MAX_HOLD_NS;
+	l->remember_ns = l->remember_ns ? l->remember_ns : TS_REMEMBER_NS;
+	t->parentbased = c->sampler == OTEL_SAMPLER_PARENTBASED_ALWAYS_ON ||
+			 c->sampler == OTEL_SAMPLER_PARENTBASED_ALWAYS_OFF ||
+			 c->sampler == OTEL_SAMPLER_PARENTBASED_TRACEIDRATIO;
+	t->fn = fn;
+	t->ctx = ctx;
+	t->held.which = t->decided.which = LINK_AGE;
+	t->rooted.which = LINK_ROOT;
+	/* a bucket per trace the table may hold, held or decided, rounded up to a power of 2 */
+	while (n < l->max_traces + l->max_decided && n < ((size_t)1 << 24))
+		n <<= 1;
+	t->buckets = calloc(n, sizeof(*t->buckets));
+	if (!t->buckets) {
+		free(t);
+		return NULL;
+	}
+	t->mask = n - 1;
+	return t;
+}
+
+static void free_trace(struct trace *tr)
+{
+	struct held_span *h, *next;
+
+	for (h = tr->spans; h; h = next) {
+		next = h->next;
+		free(h);
+	}
+	free(tr);
+}
+
+void tracesample_free(struct tracesample *t)
+{
+	struct trace *tr, *next;
+
+	if (!t)
+		return;
+	for (tr = t->held.head; tr; tr = next) {
+		next = tr->links[LINK_AGE].next;
+		free_trace(tr);
+	}
+	for (tr = t->decided.head; tr; tr = next) {
+		next = tr->links[LINK_AGE].next;
+		free_trace(tr);
+	}
+	for (tr = t->spare; tr; tr = next) {
+		next = tr->hnext;
+		free(tr);
+	}
+	free(t->buckets);
+	free(t);
+}
