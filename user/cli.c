@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,6 +41,12 @@ static const char usage[] =
 	"      --otlp-endpoint URL  export traces and metrics over OTLP/HTTP protobuf to URL\n"
 	"                           (URL/v1/traces, URL/v1/metrics); also OTEL_EXPORTER_OTLP_*\n"
 	"                           and the other OTEL_* SDK variables, which this flag overrides\n"
+	"                           (OTEL_TRACES_SAMPLER decides per trace; a trace with an ERROR\n"
+	"                           span is exported whole whatever it says)\n"
+	"      --keep-slower-than DURATION\n"
+	"                           export whole every trace that lasted longer than DURATION\n"
+	"                           (250us, 50ms, 1.5s, 2m), whatever OTEL_TRACES_SAMPLER says;\n"
+	"                           off by default\n"
 	"      --probe-sites FILE   print where obsprobe places each uprobe in FILE (a TLS library,\n"
 	"                           libpq, a program with either linked in, a Go program) on this\n"
 	"                           kernel, and whether the kernel emulates the instruction there;\n"
@@ -56,7 +63,10 @@ static const char usage[] =
 	"  sudo obsprobe -p 1234 --disable http,pgsql    # saturation signals only\n"
 	"  curl -s 127.0.0.1:9464/metrics               # RED metrics\n"
 	"  sudo OTEL_EXPORTER_OTLP_COMPRESSION=gzip obsprobe -p 1234 \\\n"
-	"       --otlp-endpoint http://127.0.0.1:4318     # to an OpenTelemetry Collector\n";
+	"       --otlp-endpoint http://127.0.0.1:4318     # to an OpenTelemetry Collector\n"
+	"  sudo OTEL_TRACES_SAMPLER=traceidratio OTEL_TRACES_SAMPLER_ARG=0.1 obsprobe -p 1234 \\\n"
+	"       --otlp-endpoint http://127.0.0.1:4318 --keep-slower-than 500ms\n"
+	"                                               # 10% of traces, and every slow or failed one\n";
 
 static const struct {
 	const char *name;
@@ -90,6 +100,39 @@ static int parse_flag_uint(const char *flag, const char *s, unsigned long min, u
 	if (parse_uint(s, min, max, out) == 0)
 		return 0;
 	log_err("%s: '%s' is not in %lu..%lu%s", flag, s, min, max, unit);
+	return -EINVAL;
+}
+
+/* A duration: a decimal number and its unit, us, ms, s or m ("250us", "1.5s"), from 1 us to
+ * 1 hour, in ns; "off" is 0. */
+static int parse_duration(const char *s, uint64_t *ns)
+{
+	static const struct {
+		const char *unit;
+		double ns;
+	} units[] = { { "us", 1e3 }, { "ms", 1e6 }, { "s", 1e9 }, { "m", 60e9 } };
+	char *end;
+	double v;
+	size_t i;
+
+	if (!strcmp(s, "off")) {
+		*ns = 0;
+		return 0;
+	}
+	errno = 0;
+	v = strtod(s, &end);
+	/* digits and a point only: no sign, exponent, hex, inf or nan */
+	if (errno || end == s || strspn(s, "0123456789.") != (size_t)(end - s) || !isfinite(v))
+		return -EINVAL;
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(end, units[i].unit))
+			continue;
+		v *= units[i].ns;
+		if (v < 1e3 || v > 3600e9)
+			return -ERANGE;
+		*ns = (uint64_t)(v + 0.5);
+		return 0;
+	}
 	return -EINVAL;
 }
 
@@ -174,6 +217,7 @@ enum {
 	OPT_DISABLE,
 	OPT_EXITED_TTL,
 	OPT_PROBE_SITES,
+	OPT_KEEP_SLOWER,
 };
 
 static const struct option longopts[] = {
@@ -187,6 +231,7 @@ static const struct option longopts[] = {
 	{ "disable", required_argument, NULL, OPT_DISABLE },
 	{ "exited-ttl", required_argument, NULL, OPT_EXITED_TTL },
 	{ "probe-sites", required_argument, NULL, OPT_PROBE_SITES },
+	{ "keep-slower-than", required_argument, NULL, OPT_KEEP_SLOWER },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "version", no_argument, NULL, 'V' },
 	{ "help", no_argument, NULL, 'h' },
@@ -235,6 +280,19 @@ static int take_option(struct config *c, int opt, char **argv, FILE *out)
 	case OPT_PROBE_SITES:
 		c->probe_sites = optarg;
 		return 0;
+	case OPT_KEEP_SLOWER:
+		switch (parse_duration(optarg, &c->keep_slower_than_ns)) {
+		case 0:
+			return 0;
+		case -ERANGE:
+			log_err("--keep-slower-than: '%s' is not between 1us and 1 hour", optarg);
+			return -EINVAL;
+		default:
+			log_err("--keep-slower-than: '%s' is not a duration: a number and its unit, "
+				"us, ms, s or m (e.g. 500ms)",
+				optarg);
+			return -EINVAL;
+		}
 	case 'v':
 		c->verbose++;
 		return 0;

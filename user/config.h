@@ -46,6 +46,9 @@ struct config {
 	unsigned int exited_ttl; /* seconds an exited process's saturation series stay */
 	int verbose;
 	struct otel_config otel;
+	/* --keep-slower-than: traces that lasted longer are exported whatever the sampler says;
+	 * 0: off */
+	uint64_t keep_slower_than_ns;
 	/* OBSPROBE_HIDE_KERNEL_FEATURES: kernel features to treat as missing (tp_btf, raw_tp, tp,
 	 * fentry, kprobe, uprobe; comma-separated), so that tests run the fallbacks; NULL: none */
 	const char *hide_kernel;

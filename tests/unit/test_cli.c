@@ -73,6 +73,7 @@ UNIT_TEST(test_defaults)
 	assert_null(c.service_name);
 	assert_null(c.otlp_endpoint);
 	assert_null(c.probe_sites);
+	assert_int_equal(c.keep_slower_than_ns, 0);
 	/* no endpoint anywhere: OTLP export stays off */
 	assert_string_equal(c.otel.traces_url, "");
 	assert_string_equal(c.otel.metrics_url, "");
@@ -215,6 +216,52 @@ UNIT_TEST(test_exited_ttl)
 	assert_int_equal(PARSE(&c, "-p", "1", "--exited-ttl", "1.5"), -EINVAL);
 }
 
+UNIT_TEST(test_keep_slower_than)
+{
+	static const struct {
+		const char *arg;
+		uint64_t ns;
+	} ok[] = {
+		{ "250us", 250000ull },
+		{ "50ms", 50000000ull },
+		{ "1.5s", 1500000000ull },
+		{ "2m", 120000000000ull },
+		{ "1us", 1000ull },
+		{ "60m", 3600000000000ull },
+		{ "0.5ms", 500000ull },
+		{ ".25s", 250000000ull },
+		{ "007ms", 7000000ull },
+		{ "3600s", 3600000000000ull },
+		{ "off", 0 },
+	};
+	static const char *const bad[] = {
+		"",	 "50",	"ms",	   "-5ms", "+5ms",  "5 ms",   "5msx",  "5MS", "5h",
+		"0ms",	 "0",	"0.1us",   "61m",  "1e3ms", "0x10ms", "inf",   "nan", "infms",
+		"nanms", ".ms", "1.5.5ms", " 5ms", "5ns",   "OFF",    "3601s",
+	};
+	struct config c;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(ok); i++) {
+		assert_int_equal(PARSE(&c, "-p", "1", "--keep-slower-than", ok[i].arg), 0);
+		if (c.keep_slower_than_ns != ok[i].ns)
+			fail_msg("--keep-slower-than %s: %llu ns, want %llu", ok[i].arg,
+				 (unsigned long long)c.keep_slower_than_ns,
+				 (unsigned long long)ok[i].ns);
+	}
+	assert_int_equal(PARSE(&c, "-p", "1", "--keep-slower-than=1.5s"), 0);
+	assert_int_equal(c.keep_slower_than_ns, 1500000000ull);
+	for (i = 0; i < ARRAY_SIZE(bad); i++)
+		if (PARSE(&c, "-p", "1", "--keep-slower-than", bad[i]) != -EINVAL)
+			fail_msg("--keep-slower-than '%s' was accepted", bad[i]);
+	assert_int_equal(PARSE(&c, "-p", "1", "--keep-slower-than"), -EINVAL);
+	/* the last one given wins */
+	assert_int_equal(
+		PARSE(&c, "-p", "1", "--keep-slower-than", "1s", "--keep-slower-than", "2s"), 0);
+	assert_int_equal(c.keep_slower_than_ns, 2000000000ull);
+}
+
 UNIT_TEST(test_console)
 {
 	static const struct {
@@ -314,6 +361,7 @@ UNIT_TEST(test_help_version)
 	if (strncmp(out, "Usage: obsprobe", 15))
 		fail_msg("--help printed:\n%s", out);
 	assert_non_null(strstr(out, "--pid PID"));
+	assert_non_null(strstr(out, "--keep-slower-than DURATION"));
 	assert_non_null(strstr(out, "\nExamples:\n"));
 	assert_int_equal(out[strlen(out) - 1], '\n');
 	free(out);
