@@ -199,6 +199,36 @@ UNIT_TEST_FIXTURE(test_export, setup, teardown)
 	free(got);
 }
 
+UNIT_TEST_FIXTURE(test_sampling, setup, teardown)
+{
+	char *got;
+
+	(void)state;
+	health_spans_kept(h, "ratio", 30);
+	health_spans_kept(h, "error", 3);
+	health_spans_sampled_out(h, "ratio", 270);
+	health_spans_sampled_out(h, "buffer_full", 0);
+	health_spans_held(h, 12);
+	got = render(m);
+	assert_line(got, "# TYPE obsprobe_spans_kept_total counter");
+	assert_line(got, "# TYPE obsprobe_spans_sampled_out_total counter");
+	assert_line(got, "# TYPE obsprobe_sampling_held_spans gauge");
+	assert_line(got, "obsprobe_spans_kept_total{reason=\"ratio\"} 30");
+	assert_line(got, "obsprobe_spans_kept_total{reason=\"error\"} 3");
+	assert_line(got, "obsprobe_spans_sampled_out_total{reason=\"ratio\"} 270");
+	assert_line(got, "obsprobe_spans_sampled_out_total{reason=\"buffer_full\"} 0");
+	assert_line(got, "obsprobe_sampling_held_spans 12");
+	free(got);
+	/* totals and a gauge: set, not added */
+	health_spans_sampled_out(h, "ratio", 280);
+	health_spans_held(h, 0);
+	got = render(m);
+	assert_line(got, "obsprobe_spans_sampled_out_total{reason=\"ratio\"} 280");
+	assert_int_equal(count_lines(got, "obsprobe_spans_sampled_out_total{"), 2);
+	assert_line(got, "obsprobe_sampling_held_spans 0");
+	free(got);
+}
+
 UNIT_TEST_FIXTURE(test_all_together, setup, teardown)
 {
 	static const char want[] =
@@ -254,6 +284,9 @@ UNIT_TEST_FIXTURE(test_null, setup, teardown)
 	health_route_overflow(NULL, 4);
 	health_watched(NULL, 5);
 	health_export(NULL, "traces", 6, 7, 8, 9);
+	health_spans_kept(NULL, "ratio", 1);
+	health_spans_sampled_out(NULL, "ratio", 1);
+	health_spans_held(NULL, 1);
 	health_free(NULL);
 	/* the registry h uses was not touched */
 	got = render(m);

@@ -16,6 +16,9 @@ enum {
 	FAM_EXP_REQUESTS,
 	FAM_LINKED,
 	FAM_UNLINKED,
+	FAM_KEPT,
+	FAM_SAMPLED_OUT,
+	FAM_HELD,
 	FAM__COUNT,
 };
 
@@ -55,6 +58,17 @@ static const struct metric_family_def defs[FAM__COUNT] = {
 			   "served on that thread or goroutine), ambiguous (several requests, "
 			   "none matching), no_goroutine (a Go call whose goroutine is unknown).",
 			   METRIC_COUNTER, NULL, 0, "obsprobe.spans.unlinked", "{span}" },
+	[FAM_KEPT] = { "obsprobe_spans_kept_total",
+		       "Spans trace sampling passed to the OTLP exporter, by reason: ratio (the "
+		       "sampler), parent_sampled, error, slow.",
+		       METRIC_COUNTER, NULL, 0, "obsprobe.spans.kept", "{span}" },
+	[FAM_SAMPLED_OUT] = { "obsprobe_spans_sampled_out_total",
+			      "Spans trace sampling dropped, by reason: ratio (the sampler), "
+			      "parent_not_sampled, buffer_full.",
+			      METRIC_COUNTER, NULL, 0, "obsprobe.spans.sampled_out", "{span}" },
+	[FAM_HELD] = { "obsprobe_sampling_held_spans",
+		       "Spans trace sampling holds until their trace is decided.", METRIC_GAUGE,
+		       NULL, 0, "obsprobe.sampling.held_spans", "{span}" },
 };
 
 struct health *health_new(struct metrics *m)
@@ -139,4 +153,20 @@ void health_export(struct health *h, const char *signal, uint64_t dropped, uint6
 	metrics_counter_set(h->m, h->fam[FAM_EXP_REQUESTS], l, 2, (double)retried);
 	l[1].value = "failed";
 	metrics_counter_set(h->m, h->fam[FAM_EXP_REQUESTS], l, 2, (double)failed);
+}
+
+void health_spans_kept(struct health *h, const char *reason, uint64_t n)
+{
+	set_total(h, FAM_KEPT, "reason", reason, n);
+}
+
+void health_spans_sampled_out(struct health *h, const char *reason, uint64_t n)
+{
+	set_total(h, FAM_SAMPLED_OUT, "reason", reason, n);
+}
+
+void health_spans_held(struct health *h, uint64_t spans)
+{
+	if (h)
+		metrics_gauge_set(h->m, h->fam[FAM_HELD], NULL, 0, (double)spans);
 }

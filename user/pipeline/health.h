@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /* obsprobe's own health as metrics: events read, events lost by reason, streams that did not
- * parse by protocol, route overflow, watched processes, OTLP export outcomes. The app reads the
- * counters from where they are kept and hands them over once a second. */
+ * parse by protocol, route overflow, watched processes, OTLP export outcomes, what trace
+ * sampling kept and dropped. The app reads the counters from where they are kept and hands them
+ * over once a second. */
 #ifndef OBSPROBE_HEALTH_H
 #define OBSPROBE_HEALTH_H
 
@@ -26,5 +27,10 @@ void health_watched(struct health *h, uint64_t processes);
 /* signal: "traces" or "metrics" */
 void health_export(struct health *h, const char *signal, uint64_t dropped, uint64_t ok,
 		   uint64_t retried, uint64_t failed);
+/* Spans trace sampling passed to the OTLP exporter (kept) or dropped, by reason, and the spans
+ * it holds now while their trace is undecided. */
+void health_spans_kept(struct health *h, const char *reason, uint64_t n);
+void health_spans_sampled_out(struct health *h, const char *reason, uint64_t n);
+void health_spans_held(struct health *h, uint64_t spans);
 
 #endif /* OBSPROBE_HEALTH_H */
