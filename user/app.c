@@ -21,6 +21,7 @@
 #include "pipeline/red.h"
 #include "pipeline/saturation.h"
 #include "pipeline/targets.h"
+#include "pipeline/tracesample.h"
 #include "probes/goprobe.h"
 #include "probes/kernel.h"
 #include "probes/probe.h"
@@ -60,6 +61,7 @@ struct app {
 	/* exporters */
 	struct prom_server *prom;
 	struct otlp_exporter *otlp;
+	struct tracesample *sampler; /* NULL unless traces are exported */
 	struct strbuf line;
 	char host_name[256];
 	int64_t clock_offset;
@@ -93,7 +95,8 @@ static const char *service_of(const struct proc_info *p)
 	return p ? p->service_name : "unknown_service";
 }
 
-/* Every finished span, whatever made it: to each sink. */
+/* Every finished span, whatever made it: to each sink; OTLP through trace sampling, which may
+ * hold it until its trace is decided (the console and RED metrics see every span). */
 static void span_cb(void *ctx, const struct span *s)
 {
 	struct app *a = ctx;
@@ -106,8 +109,17 @@ static void span_cb(void *ctx, const struct span *s)
 			fwrite(a->line.buf, 1, a->line.len, stdout);
 	}
 	red_record(a->red, s, service_of(p));
-	if (otlp_exporter_wants_traces(a->otlp) && otel_should_sample(&a->cfg->otel, s))
-		otlp_exporter_add_span(a->otlp, s, p);
+	if (a->sampler)
+		tracesample_add(a->sampler, s, p, clock_mono_ns());
+}
+
+/* A span trace sampling keeps, now or when its trace is decided; p is the process as it was
+ * when the span finished (the sampler keeps a copy: the process may be gone by now). */
+static void export_span(void *ctx, const struct span *s, const struct proc_info *p)
+{
+	struct app *a = ctx;
+
+	otlp_exporter_add_span(a->otlp, s, p);
 }
 
 static bool parent_cb(void *ctx, uint32_t pid, uint64_t actor, uint8_t trace_id[16],
@@ -206,6 +218,19 @@ static void update_export_health(struct app *a)
 			      st.failed[sig]);
 }
 
+static void update_sampling_health(struct app *a)
+{
+	struct tracesample_stats st;
+	int i;
+
+	tracesample_get_stats(a->sampler, &st);
+	for (i = 0; i < TS_KEEP__COUNT; i++)
+		health_spans_kept(a->health, tracesample_keep_name(i), st.kept[i]);
+	for (i = 0; i < TS_DROP__COUNT; i++)
+		health_spans_sampled_out(a->health, tracesample_drop_name(i), st.dropped[i]);
+	health_spans_held(a->health, st.held_spans);
+}
+
 /* Once a second: obsprobe's own counters, and the gauges the trackers hold. */
 static void update_health(struct app *a)
 {
@@ -249,6 +274,8 @@ static void update_health(struct app *a)
 	}
 	if (a->otlp)
 		update_export_health(a);
+	if (a->sampler)
+		update_sampling_health(a);
 }
 
 /* Each --pid, its descendants, and the TLS libraries they map. */
@@ -354,6 +381,20 @@ static int setup_exporters(struct app *a)
 			return -EINVAL;
 		}
 	}
+	if (otlp_exporter_wants_traces(a->otlp)) {
+		struct tracesample_config sc = { .sampler = c->otel.sampler,
+						 .ratio = c->otel.ratio,
+						 .keep_slower_than_ns = c->keep_slower_than_ns };
+
+		span_new_span_id((uint8_t *)&sc.hash_seed);
+		a->sampler = tracesample_new(&sc, export_span, a);
+		if (!a->sampler) {
+			log_err("out of memory");
+			return -ENOMEM;
+		}
+	} else if (c->keep_slower_than_ns) {
+		log_warn("--keep-slower-than applies to exported traces: no OTLP traces endpoint");
+	}
 	if (strcmp(c->prometheus, "off") != 0) {
 		a->prom = prom_server_start(c->prometheus, a->metrics, err, sizeof(err));
 		if (!a->prom) {
@@ -439,6 +480,8 @@ static int event_loop(struct app *a, volatile sig_atomic_t *stop)
 		conn_table_reap(a->conns, now);
 		if (a->http)
 			http_tracker_flush_held(a->http, now);
+		if (a->sampler)
+			tracesample_tick(a->sampler, now);
 		fflush(stdout);
 		if (now < next_tick)
 			continue;
@@ -456,6 +499,9 @@ static int event_loop(struct app *a, volatile sig_atomic_t *stop)
 	conn_table_reap(a->conns, UINT64_MAX);
 	if (a->http)
 		http_tracker_flush_held(a->http, UINT64_MAX);
+	/* every trace still held is decided now, while the exporter can still send it */
+	if (a->sampler)
+		tracesample_flush(a->sampler);
 	update_health(a);
 	fflush(stdout);
 	return ret;
@@ -466,6 +512,9 @@ static void teardown(struct app *a)
 	tls_probe_detach_start(a->tls);
 	go_probe_detach_start(a->go);
 	ring_buffer__free(a->rb);
+	/* before the exporter it releases spans to */
+	tracesample_free(a->sampler);
+	a->sampler = NULL;
 	/* before the registry goes: its last metrics export reads it */
 	otlp_exporter_stop(a->otlp);
 	saturation_free(a->sat);

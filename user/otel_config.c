@@ -241,27 +241,3 @@ bool otel_ratio_sample(const uint8_t trace_id[16], double ratio)
 	x >>= 1; /* 63 bits, so that the bound below fits */
 	return (double)x < ratio * 9223372036854775808.0;
 }
-
-bool otel_should_sample(const struct otel_config *c, const struct span *s)
-{
-	bool parentbased = c->sampler >= OTEL_SAMPLER_PARENTBASED_ALWAYS_ON;
-
-	if (s->error)
-		return true;
-	/* a caller that propagated "not sampled" has decided for its whole trace */
-	if (parentbased && s->has_parent && s->remote_parent)
-		return s->trace_flags & 1;
-	switch (c->sampler) {
-	case OTEL_SAMPLER_ALWAYS_ON:
-	case OTEL_SAMPLER_PARENTBASED_ALWAYS_ON:
-		return true;
-	case OTEL_SAMPLER_ALWAYS_OFF:
-	case OTEL_SAMPLER_PARENTBASED_ALWAYS_OFF:
-		return false;
-	case OTEL_SAMPLER_TRACEIDRATIO:
-	case OTEL_SAMPLER_PARENTBASED_TRACEIDRATIO:
-		/* local parents: the same trace id gives the parent's answer */
-		return otel_ratio_sample(s->trace_id, c->ratio);
-	}
-	return true;
-}

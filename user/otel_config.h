@@ -55,8 +55,4 @@ int otel_config_load(struct otel_config *c, const char *(*getenv_fn)(const char 
  * bytes as the OpenTelemetry SDKs compare them, so every span of one trace gets one answer. */
 bool otel_ratio_sample(const uint8_t trace_id[16], double ratio);
 
-/* Whether to export s. ERROR spans are always kept; ratios decide on the trace id, so every
- * span of one trace gets the same answer. */
-bool otel_should_sample(const struct otel_config *c, const struct span *s);
-
 #endif /* OBSPROBE_OTEL_CONFIG_H */

@@ -12,6 +12,7 @@
 #include "unit.h"
 
 #include "otel_config.h"
+#include "pipeline/span.h"
 #include "fake_env.h"
 
 static int load(struct otel_config *c, const char *flag, char *err, const char *const *env)
@@ -127,54 +128,6 @@ UNIT_TEST(test_bad_values)
 		assert_int_equal(load(&c, NULL, err, env), -22);
 		assert_non_null(strstr(err, "OTEL_TRACES_SAMPLER_ARG"));
 	}
-}
-
-UNIT_TEST(test_sampling)
-{
-	struct otel_config c;
-	struct span s;
-	char err[256];
-	static const char *const none[] = { NULL };
-	unsigned i, kept = 0;
-
-	(void)state;
-	assert_int_equal(load(&c, NULL, err, none), 0);
-	span_init(&s, SPAN_KIND_SERVER);
-	assert_true(otel_should_sample(&c, &s));
-
-	c.sampler = OTEL_SAMPLER_ALWAYS_OFF;
-	assert_false(otel_should_sample(&c, &s));
-	s.error = true; /* errors are always kept */
-	assert_true(otel_should_sample(&c, &s));
-	s.error = false;
-
-	/* a remote parent that said "not sampled" decides for parent-based samplers */
-	c.sampler = OTEL_SAMPLER_PARENTBASED_ALWAYS_ON;
-	s.has_parent = s.remote_parent = true;
-	s.trace_flags = 0;
-	assert_false(otel_should_sample(&c, &s));
-	s.trace_flags = 1;
-	assert_true(otel_should_sample(&c, &s));
-	c.sampler = OTEL_SAMPLER_ALWAYS_ON;
-	s.trace_flags = 0;
-	assert_true(otel_should_sample(&c, &s));
-
-	/* a ratio keeps about that share of traces, and always the same ones */
-	c.sampler = OTEL_SAMPLER_TRACEIDRATIO;
-	c.ratio = 0.3;
-	for (i = 0; i < 10000; i++) {
-		bool a;
-
-		span_init(&s, SPAN_KIND_SERVER);
-		a = otel_should_sample(&c, &s);
-		assert_true(a == otel_should_sample(&c, &s));
-		kept += a;
-	}
-	assert_in_range(kept, 2700, 3300);
-	c.ratio = 0;
-	assert_false(otel_should_sample(&c, &s));
-	c.ratio = 1;
-	assert_true(otel_should_sample(&c, &s));
 }
 
 /* The ratio is decided on the trace id's last 8 bytes alone: its share over many random ids, and
