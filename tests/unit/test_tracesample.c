@@ -580,16 +580,40 @@ UNIT_TEST(test_parentbased)
 	add(t, &s, 4001);
 	assert_int_equal(released(id, 1), 1);
 
+	/* two local roots (a proxy that forwards traceparent: its client span has no parent, the
+	 * upstream's server span the caller's): the caller's flag outweighs the ratio, either way
+	 * round */
+	trace_id(id, 10, true);
+	s = mk(id, 2, 0, 1, 3);
+	add(t, &s, 4500);
+	assert_int_equal(released(id, 2), 0);
+	s = mk(id, 1, 0, 0, 4);
+	s.has_parent = s.remote_parent = true;
+	s.trace_flags = 1;
+	add(t, &s, 4501);
+	assert_int_equal(released(id, 1), 1);
+	assert_int_equal(released(id, 2), 1);
+	trace_id(id, 11, true);
+	s = mk(id, 1, 0, 0, 4);
+	s.has_parent = s.remote_parent = true;
+	s.trace_flags = 0;
+	add(t, &s, 4600);
+	s = mk(id, 2, 0, 1, 3);
+	add(t, &s, 4601);
+	tick(t, 4601 + 1000);
+	assert_int_equal(released(id, 1) + released(id, 2), 0);
+	assert_int_equal(stats(t).dropped[TS_DROP_PARENT_NOT_SAMPLED], 5);
+
 	/* a local root: the ratio (0) decides */
 	trace_id(id, 4, true);
 	s = mk(id, 2, 1, 1, 3);
-	add(t, &s, 5000);
+	add(t, &s, 6000);
 	s = mk(id, 1, 0, 0, 4);
-	add(t, &s, 5001);
-	tick(t, 6001);
+	add(t, &s, 6001);
+	tick(t, 7001);
 	assert_int_equal(released(id, 1) + released(id, 2), 0);
 	assert_int_equal(stats(t).dropped[TS_DROP_RATIO], 2);
-	check_balance(t, 11);
+	check_balance(t, 15);
 	tracesample_free(t);
 
 	/* parentbased_traceidratio 1: a local root keeps its children */

@@ -442,11 +442,15 @@ void tracesample_add(struct tracesample *t, const struct span *s, const struct p
 		tr->rooted = true;
 		tr->root_at = t->now;
 		list_push(&t->rooted, tr);
-		if (!tr->verdict_known && verdict_of(t, s, true, &v)) {
-			tr->verdict_known = true;
-			tr->verdict_keep = v.keep;
-			tr->verdict_reason = v.reason;
-		}
+	}
+	/* A trace may have more than one local root (a proxy that forwards traceparent: its
+	 * client span and the upstream's server span); under parentbased_* the caller's flag, on
+	 * any of them, outweighs the root sampler's answer for another. */
+	if (root && (!tr->verdict_known || (t->parentbased && s->has_parent && s->remote_parent)) &&
+	    verdict_of(t, s, true, &v)) {
+		tr->verdict_known = true;
+		tr->verdict_keep = v.keep;
+		tr->verdict_reason = v.reason;
 	}
 	if (tr->verdict_known && tr->verdict_keep)
 		decide(t, tr, true, tr->verdict_reason);
