@@ -792,12 +792,13 @@ fix_field() {
 	}' <<<"${2:-$FIX_REPLY}"
 }
 
-# render_nginx_conf DIR PORT1 PORT2 [SCHEME]: DIR/nginx.conf from
-# tests/fixtures/nginx/nginx.conf.in (https: nginx-tls.conf.in, with a fresh certificate), with
-# a world-readable docroot DIR/www holding index.html, big.bin (2 MiB) and huge.bin (32 MiB, more
-# than loopback's socket buffers hold: a client that stops reading stops nginx mid-body).
+# render_nginx_conf DIR PORT1 PORT2 [SCHEME] [TEMPLATE]: DIR/nginx.conf from
+# tests/fixtures/nginx/nginx.conf.in (https: nginx-tls.conf.in, with a fresh certificate; or
+# TEMPLATE, another file there), with a world-readable docroot DIR/www holding index.html,
+# big.bin (2 MiB) and huge.bin (32 MiB, more than loopback's socket buffers hold: a client that
+# stops reading stops nginx mid-body).
 render_nginx_conf() {
-	local dir=$1 p1=$2 p2=$3 scheme=${4:-http} conf=nginx.conf.in
+	local dir=$1 p1=$2 p2=$3 scheme=${4:-http} conf=${5:-nginx.conf.in}
 	mkdir -p "$dir/www" "$dir/tmp"
 	chmod 755 "$dir" "$dir/www"
 	printf '<!doctype html>\n<title>obsprobe test</title>\n<p>%s</p>\n' \
@@ -806,19 +807,19 @@ render_nginx_conf() {
 	head -c $((32 << 20)) /dev/zero >"$dir/www/huge.bin"
 	chmod 644 "$dir/www/index.html" "$dir/www/big.bin" "$dir/www/huge.bin"
 	if [[ "$scheme" == https ]]; then
-		conf=nginx-tls.conf.in
+		conf=${5:-nginx-tls.conf.in}
 		make_cert "$dir" || return 1
 	fi
 	sed -e "s|@DIR@|$dir|g" -e "s|@PORT1@|$p1|g" -e "s|@PORT2@|$p2|g" \
 		"$ROOT/tests/fixtures/nginx/$conf" >"$dir/nginx.conf"
 }
 
-# start_nginx DIR PORT1 PORT2 [SCHEME]: nginx in the foreground of its own PID (daemon off) with
-# 2 workers, serving http (default) or https; waits until both workers run and PORT1 answers.
-# NGINX_PID is the master.
+# start_nginx DIR PORT1 PORT2 [SCHEME] [TEMPLATE]: nginx in the foreground of its own PID
+# (daemon off) with 2 workers, serving http (default) or https, configured from TEMPLATE (see
+# render_nginx_conf); waits until both workers run and PORT1 answers. NGINX_PID is the master.
 start_nginx() {
 	local dir=$1 p1=$2 p2=$3 scheme=${4:-http}
-	render_nginx_conf "$dir" "$p1" "$p2" "$scheme" || return 1
+	render_nginx_conf "$dir" "$p1" "$p2" "$scheme" "${5:-}" || return 1
 	start_bg nginx nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log" -g 'daemon off;'
 	NGINX_PID=$BG_PID
 	if ! wait_until 10 eval "[[ \$(pgrep -c -P $NGINX_PID) -ge 2 ]]" ||
