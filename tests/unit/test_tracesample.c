@@ -720,6 +720,46 @@ UNIT_TEST(test_caps)
 	assert_true(stats(t).dropped[TS_DROP_BUFFER_FULL] > 30);
 	check_balance(t, 50);
 
+	/* traces whose root has ended go first, oldest root first, as the sampler's drops (they
+	 * only lose the rest of their grace); one still waiting for its root after them, as
+	 * buffer_full */
+	tracesample_free(t);
+	l = (struct tracesample_limits){ .max_traces = 3 };
+	t = ts_new(OTEL_SAMPLER_TRACEIDRATIO, 0, 0, &l);
+	trace_id(id, 1, false); /* the oldest, waiting for its root */
+	s = mk(id, 2, 1, 0, 1);
+	add(t, &s, 1);
+	trace_id(id, 2, false);
+	s = mk(id, 2, 1, 0, 1);
+	add(t, &s, 2);
+	s = mk(id, 1, 0, 0, 2);
+	add(t, &s, 2);
+	trace_id(id, 3, false);
+	s = mk(id, 1, 0, 0, 2);
+	add(t, &s, 3);
+	trace_id(id, 4, false);
+	s = mk(id, 2, 1, 0, 1);
+	add(t, &s, 4);
+	st = stats(t);
+	assert_int_equal(st.held_traces, 3);
+	assert_int_equal(st.dropped[TS_DROP_RATIO], 2); /* trace 2 */
+	assert_int_equal(st.dropped[TS_DROP_BUFFER_FULL], 0);
+	trace_id(id, 5, false);
+	s = mk(id, 2, 1, 0, 1);
+	add(t, &s, 5);
+	assert_int_equal(stats(t).dropped[TS_DROP_RATIO], 3); /* trace 3 */
+	trace_id(id, 6, false);
+	s = mk(id, 2, 1, 0, 1);
+	add(t, &s, 6);
+	st = stats(t);
+	assert_int_equal(st.dropped[TS_DROP_RATIO], 3);
+	assert_int_equal(st.dropped[TS_DROP_BUFFER_FULL], 1); /* trace 1, the oldest of the rest */
+	check_balance(t, 7);
+	trace_id(id, 1, false);
+	s = mk(id, 1, 0, 0, 2);
+	add(t, &s, 7); /* its root: the decision stands */
+	assert_int_equal(stats(t).dropped[TS_DROP_BUFFER_FULL], 2);
+
 	/* an evicted trace the root sampler keeps goes out rather than being lost */
 	tracesample_free(t);
 	l = (struct tracesample_limits){ .max_traces = 1 };

@@ -317,7 +317,9 @@ static bool slow(const struct tracesample *t, uint64_t start, uint64_t end)
 }
 
 /* A held trace whose wait is over, or cut short (evicted: the buffer is full): what the sampler
- * says, or the root sampler when no root came. */
+ * says, or the root sampler when no root came. An evicted trace whose root has ended only loses
+ * the rest of its grace, and is counted as the sampler's drop; one still waiting for its root
+ * (an ERROR or a slow root may have been on its way) as buffer_full. */
 static void settle(struct tracesample *t, struct trace *tr, bool evicted)
 {
 	struct verdict v;
@@ -331,7 +333,7 @@ static void settle(struct tracesample *t, struct trace *tr, bool evicted)
 	if (v.keep)
 		decide(t, tr, true, v.reason);
 	else
-		decide(t, tr, false, evicted ? TS_DROP_BUFFER_FULL : v.reason);
+		decide(t, tr, false, evicted && !tr->rooted ? TS_DROP_BUFFER_FULL : v.reason);
 }
 
 static size_t span_bytes(const struct span *s)
@@ -372,14 +374,15 @@ static bool hold_span(struct tracesample *t, struct trace *tr, const struct span
 	return true;
 }
 
-/* Over a cap: the oldest held traces are decided early. */
+/* Over a cap: held traces are decided early, first those whose root has ended (their decision
+ * stands bar a late child), oldest root first, then the oldest of those still waiting for it. */
 static void enforce_caps(struct tracesample *t)
 {
 	const struct tracesample_limits *l = &t->c.limits;
 
 	while (t->held.head &&
 	       (t->held.n > l->max_traces || t->nspans > l->max_spans || t->bytes > l->max_bytes))
-		settle(t, t->held.head, true);
+		settle(t, t->rooted.head ? t->rooted.head : t->held.head, true);
 }
 
 void tracesample_add(struct tracesample *t, const struct span *s, const struct proc_info *proc,

@@ -31,14 +31,14 @@ enum tracesample_keep {
 enum tracesample_drop {
 	TS_DROP_RATIO = 0,	    /* the sampler said no and nothing rescued the trace */
 	TS_DROP_PARENT_NOT_SAMPLED, /* parentbased_*: the root's remote parent was not sampled */
-	TS_DROP_BUFFER_FULL,	    /* held traces were at a cap: the oldest was decided early */
+	TS_DROP_BUFFER_FULL,	    /* at a cap, dropped before its root ended */
 	TS_DROP__COUNT,
 };
 
 #define TS_GRACE_NS 1000000000ull     /* a dropped trace waits this long after its root */
 #define TS_MAX_HOLD_NS 10000000000ull /* and never longer than this after its first span */
 #define TS_REMEMBER_NS 10000000000ull /* a decision stays known this long */
-#define TS_MAX_TRACES 8192	      /* traces held undecided */
+#define TS_MAX_TRACES 16384	      /* traces held undecided */
 #define TS_MAX_SPANS 65536	      /* spans held */
 #define TS_MAX_BYTES (64ull << 20)    /* bytes held (a held span is ~1 KiB) */
 #define TS_MAX_DECIDED 16384	      /* decisions remembered */
