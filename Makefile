@@ -186,6 +186,7 @@ bench: deps
 	$(Q)bench/nginx.sh
 	$(Q)bench/saturation.sh
 	$(Q)bench/go.sh
+	$(Q)bench/go_trace.sh
 	$(Q)bench/tls.sh
 	$(Q)bench/uprobe_sites.sh
 	$(Q)bench/pgbench.sh
