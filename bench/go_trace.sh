@@ -9,18 +9,22 @@
 #            its own) under `wrk -t2 -c8` (GIN_CONNS);
 #  net/http: tests/fixtures/goserver (GET /, no database) under `wrk -t2 -c32` (CONNS), where a
 #            per-request goroutine costs most beside the work.
-# Interleaved rounds, the order of the 6 runs rotated each round, in each workload:
+# Interleaved rounds, the order of the 8 runs rotated each round, in each workload:
 #  a) no obsprobe;
 #  b) obsprobe --disable goroutines: linking off (no Go uprobes, the goroutine not read);
-#  c) obsprobe with everything on: linking on.
-# b and c run a fresh obsprobe per run, --console off, /metrics on, watching the services (the
-# app and the leaf; the server). Prints each round, the means, b/a, c/a and c/b (what linking
-# costs; target >= 0.97), events lost, obsprobe's CPU time per 1,000 requests (utime+stime
-# from /proc/PID/stat over the wrk run, attach excluded) and its peak RSS (VmHWM).
-# Then, from a separate short untimed run of obsprobe -v (console json) with counting uprobes
-# (tracefs uprobe events at the offsets `obsprobe --probe-sites` gives, their hits from
-# uprobe_profile): the Go uprobe sites obsprobe chose (each must be emulated), the hits per
-# request at each, per program, and how many of the app's client spans got a parent.
+#  c) obsprobe with everything on: linking on;
+#  d) (b) plus uprobes that run no program at the sites obsprobe uses for Go (tracefs uprobe
+#     events with a filter that never matches): what the traps alone cost.
+# b, c and d run a fresh obsprobe per run, --console off, /metrics on, watching the services
+# (the app and the leaf; the server). Prints each round, the means, b/a, c/a, c/b (what linking
+# costs; target >= 0.97) and d/b; the services' own CPU time per request (utime+stime from
+# /proc/PID/stat over the wrk run; steadier than throughput on a shared machine) and what
+# linking and the traps add to it per uprobe hit; events lost, obsprobe's CPU time per 1,000
+# requests (attach excluded) and its peak RSS (VmHWM).
+# Then, from a separate short untimed run of obsprobe -v (console json) with the uprobes of (d)
+# counting (their hits from tracefs's uprobe_profile): the Go uprobe sites obsprobe chose (each
+# must be emulated), the hits per request at each, per program, and how many of the app's
+# client spans got a parent.
 #
 # Environment: see bench/lib.sh; GIN_CONNS (8).
 TEST_NAME=bench-go-trace
@@ -69,79 +73,24 @@ run_wrk() {
 
 hwm_kib() { awk '/^VmHWM:/{ print $2 }' "/proc/$1/status"; }
 
+# svc_ticks PID...: their CPU ticks (utime + stime) together
+svc_ticks() {
+	local p t=0
+	for p in "$@"; do
+		t=$((t + $(cpu_ticks "$p")))
+	done
+	echo "$t"
+}
+
+# per_req_us TICKS N: TICKS of CPU time over N requests, in microseconds a request
+per_req_us() { awk -v t="$1" -v n="$2" -v hz="$HZ" 'BEGIN { printf "%.1f", n ? t * 1e6 / hz / n : 0 }'; }
+
 # server_spans SERVICE [FILE]: the server requests obsprobe counted for SERVICE
 server_spans() { metric_sum http_server_request_duration_seconds "service_name=\"$1\"" "${2:-}"; }
 
-NAMES=(gin-a gin-b gin-c srv-a srv-b srv-c)
-declare -A LABEL=(
-	[a]="a) no obsprobe"
-	[b]="b) linking off"
-	[c]="c) linking on"
-)
-declare -A RPS    # NAME: space-separated req/s of the rounds
-declare -A REQS   # NAME: requests, summed
-declare -A TICKS  # NAME: obsprobe's CPU ticks over the wrk runs, summed
-declare -A LOST   # NAME: events lost, summed
-declare -A SPANS  # NAME: server requests obsprobe counted, summed
-declare -A ERRS   # NAME: wrk errors, summed
-declare -A PEAK   # NAME: the largest VmHWM, KiB
-
-# round I NAME: one wrk run of NAME (WORKLOAD-CONFIG)
-round() {
-	local i=$1 name=$2 w=${2%-*} c=${2#*-} r n rps e t0 t1 l count hwm svc extra="" flags=()
-	local pids=(--pid "$APP_PID" --pid "$LEAF_PID")
-	svc=ginapp
-	[[ $w == srv ]] && pids=(--pid "$GO_PID") svc=goserver
-	[[ $c == b ]] && flags=(--disable goroutines)
-	if [[ $c != a ]]; then
-		start_obsprobe "${pids[@]}" --console off "${flags[@]}" >/dev/null 2>&1 ||
-			die "obsprobe did not start: $(cat "$OBS_ERR")"
-		t0=$(cpu_ticks "$OBS_PID")
-	fi
-	r=$(run_wrk "$w") || die "wrk failed on $w"
-	read -r n rps e <<<"$r"
-	if [[ $c != a ]]; then
-		# every request processed, then one health tick so the lost counters are current
-		wait_until 15 eval "(( \$(server_spans $svc) >= $n ))" ||
-			echo "  (obsprobe had not counted all $n requests of $svc after 15 s)"
-		t1=$(cpu_ticks "$OBS_PID")
-		sleep 1.2
-		scrape "$OBS_METRICS" >"$TMP/metrics.txt" || die "scrape of $OBS_METRICS failed"
-		count=$(server_spans "$svc" "$TMP/metrics.txt")
-		l=$(counter_sum obsprobe_events_lost_total "" "$TMP/metrics.txt")
-		hwm=$(hwm_kib "$OBS_PID")
-		stop_pid "$OBS_PID" INT
-		TICKS[$name]=$((${TICKS[$name]:-0} + t1 - t0))
-		LOST[$name]=$((${LOST[$name]:-0} + l))
-		SPANS[$name]=$((${SPANS[$name]:-0} + count))
-		((hwm > ${PEAK[$name]:-0})) && PEAK[$name]=$hwm
-		extra=$(printf '  (%d counted, %d lost, %.0f ms CPU, VmHWM %d KiB)' "$count" "$l" \
-			"$(awk -v t=$((t1 - t0)) -v hz="$HZ" 'BEGIN { print t * 1000 / hz }')" "$hwm")
-	fi
-	RPS[$name]+=" $rps"
-	REQS[$name]=$((${REQS[$name]:-0} + n))
-	ERRS[$name]=$((${ERRS[$name]:-0} + e))
-	((e > 0)) && extra=", $e wrk errors$extra"
-	printf '  round %d %-8s %-16s %8.0f req/s  %7d requests%s\n' "$i" "$w" "${LABEL[$c]}" \
-		"$rps" "$n" "$extra"
-}
-
-echo "bench: goroutine linking on Go services, $ROUNDS interleaved rounds of ${DURATION} s," \
-	"$(nproc) CPUs, $(go version | awk '{ print $3 }'), load average $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "bench: gin: $GIN_URL (app $APP_PID -> PostgreSQL, leaf $LEAF_PID), wrk -t$THREADS -c$GIN_CONNS;" \
-	"net/http: $SRV_URL (goserver $GO_PID), wrk -t$THREADS -c$CONNS"
-run_wrk gin 1 >/dev/null || die "wrk failed on gin" # warm-up
-run_wrk srv 1 >/dev/null || die "wrk failed on net/http"
-
-for ((i = 1; i <= ROUNDS; i++)); do
-	for ((k = 0; k < ${#NAMES[@]}; k++)); do
-		round "$i" "${NAMES[(i - 1 + k) % ${#NAMES[@]}]}"
-	done
-done
-echo "bench: load average after the rounds $(cut -d' ' -f1-3 /proc/loadavg)"
-
-# --- The untimed run: obsprobe -v, everything on, watching all three; counting uprobes at the
-# sites obsprobe uses, in each program's file.
+# Uprobes that run no program at the sites obsprobe uses, in each program's file (tracefs
+# uprobe events with a filter that never matches: the trap, nothing recorded, the hits counted
+# in uprobe_profile), for (d) and for the count of hits per request.
 HOOKS=(runtime.newproc1 'net/http.(*persistConn).roundTrip' 'net/http.(*Request).write')
 HOOK_TAGS=(spawn call write)
 declare -A FILE=([app]=$TMP/ginapp [leaf]=$TMP/ginleaf [srv]=$GOSERVER)
@@ -175,9 +124,11 @@ for p in app leaf srv; do
 		fi
 		echo "p:$GROUP/${p}_${HOOK_TAGS[h]} ${FILE[$p]}:$o" >>"$TRACING/uprobe_events" ||
 			die "tracefs refused a uprobe at ${FILE[$p]}:$o"
+		echo 'common_pid == 0' >"$TRACING/events/$GROUP/${p}_${HOOK_TAGS[h]}/filter"
 	done
 done
-echo 1 >"$TRACING/events/$GROUP/enable" || die "cannot enable the counting uprobes"
+# traps 1|0: the uprobes above placed or not
+traps() { echo "$1" >"$TRACING/events/$GROUP/enable"; }
 
 # hits P TAG: the hits so far of the counting uprobe TAG in program P's file
 hits() {
@@ -187,9 +138,86 @@ hits() {
 # progs_of gin|srv: the programs of that workload, by the tag of their file
 progs_of() { if [[ $1 == gin ]]; then echo app leaf; else echo srv; fi; }
 
+NAMES=(gin-a gin-b gin-c gin-d srv-a srv-b srv-c srv-d)
+declare -A LABEL=(
+	[a]="a) no obsprobe"
+	[b]="b) linking off"
+	[c]="c) linking on"
+	[d]="d) b + traps alone"
+)
+declare -A RPS    # NAME: space-separated req/s of the rounds
+declare -A REQS   # NAME: requests, summed
+declare -A TICKS  # NAME: obsprobe's CPU ticks over the wrk runs, summed
+declare -A LOST   # NAME: events lost, summed
+declare -A SPANS  # NAME: server requests obsprobe counted, summed
+declare -A ERRS   # NAME: wrk errors, summed
+declare -A PEAK   # NAME: the largest VmHWM, KiB
+declare -A SVC    # NAME: the service's CPU ticks over the wrk runs, summed
+
+# round I NAME: one wrk run of NAME (WORKLOAD-CONFIG)
+round() {
+	local i=$1 name=$2 w=${2%-*} c=${2#*-} r n rps e t0 t1 s0 s1 l count hwm svc extra="" flags=()
+	local pids=(--pid "$APP_PID" --pid "$LEAF_PID") svc_pids=("$APP_PID" "$LEAF_PID")
+	svc=ginapp
+	[[ $w == srv ]] && pids=(--pid "$GO_PID") svc_pids=("$GO_PID") svc=goserver
+	[[ $c == b || $c == d ]] && flags=(--disable goroutines)
+	if [[ $c != a ]]; then
+		start_obsprobe "${pids[@]}" --console off "${flags[@]}" >/dev/null 2>&1 ||
+			die "obsprobe did not start: $(cat "$OBS_ERR")"
+		t0=$(cpu_ticks "$OBS_PID")
+	fi
+	[[ $c == d ]] && traps 1
+	s0=$(svc_ticks "${svc_pids[@]}")
+	r=$(run_wrk "$w") || die "wrk failed on $w"
+	s1=$(svc_ticks "${svc_pids[@]}")
+	[[ $c == d ]] && traps 0
+	read -r n rps e <<<"$r"
+	if [[ $c != a ]]; then
+		# every request processed, then one health tick so the lost counters are current
+		wait_until 15 eval "(( \$(server_spans $svc) >= $n ))" ||
+			echo "  (obsprobe had not counted all $n requests of $svc after 15 s)"
+		t1=$(cpu_ticks "$OBS_PID")
+		sleep 1.2
+		scrape "$OBS_METRICS" >"$TMP/metrics.txt" || die "scrape of $OBS_METRICS failed"
+		count=$(server_spans "$svc" "$TMP/metrics.txt")
+		l=$(counter_sum obsprobe_events_lost_total "" "$TMP/metrics.txt")
+		hwm=$(hwm_kib "$OBS_PID")
+		stop_pid "$OBS_PID" INT
+		TICKS[$name]=$((${TICKS[$name]:-0} + t1 - t0))
+		LOST[$name]=$((${LOST[$name]:-0} + l))
+		SPANS[$name]=$((${SPANS[$name]:-0} + count))
+		((hwm > ${PEAK[$name]:-0})) && PEAK[$name]=$hwm
+		extra=$(printf '  (%d counted, %d lost, %.0f ms CPU, VmHWM %d KiB)' "$count" "$l" \
+			"$(awk -v t=$((t1 - t0)) -v hz="$HZ" 'BEGIN { print t * 1000 / hz }')" "$hwm")
+	fi
+	RPS[$name]+=" $rps"
+	REQS[$name]=$((${REQS[$name]:-0} + n))
+	ERRS[$name]=$((${ERRS[$name]:-0} + e))
+	SVC[$name]=$((${SVC[$name]:-0} + s1 - s0))
+	((e > 0)) && extra=", $e wrk errors$extra"
+	printf '  round %d %-8s %-19s %8.0f req/s  %7d requests  %5.1f us CPU/request%s\n' "$i" \
+		"$w" "${LABEL[$c]}" "$rps" "$n" "$(per_req_us $((s1 - s0)) "$n")" "$extra"
+}
+
+echo "bench: goroutine linking on Go services, $ROUNDS interleaved rounds of ${DURATION} s," \
+	"$(nproc) CPUs, $(go version | awk '{ print $3 }'), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "bench: gin: $GIN_URL (app $APP_PID -> PostgreSQL, leaf $LEAF_PID), wrk -t$THREADS -c$GIN_CONNS;" \
+	"net/http: $SRV_URL (goserver $GO_PID), wrk -t$THREADS -c$CONNS"
+run_wrk gin 1 >/dev/null || die "wrk failed on gin" # warm-up
+run_wrk srv 1 >/dev/null || die "wrk failed on net/http"
+
+for ((i = 1; i <= ROUNDS; i++)); do
+	for ((k = 0; k < ${#NAMES[@]}; k++)); do
+		round "$i" "${NAMES[(i - 1 + k) % ${#NAMES[@]}]}"
+	done
+done
+echo "bench: load average after the rounds $(cut -d' ' -f1-3 /proc/loadavg)"
+
+# The untimed run: obsprobe -v, everything on, watching all three, the counting uprobes placed.
 start_obsprobe --pid "$APP_PID" --pid "$LEAF_PID" --pid "$GO_PID" --console json -v \
 	>/dev/null 2>&1 || die "obsprobe -v did not start: $(cat "$OBS_ERR")"
-declare -A PER_REQ NREQ H0
+traps 1
+declare -A PER_REQ NREQ H0 TRAPS
 for w in gin srv; do
 	for p in $(progs_of "$w"); do
 		for t in "${HOOK_TAGS[@]}"; do
@@ -199,12 +227,15 @@ for w in gin srv; do
 	r=$(run_wrk "$w" 2) || die "wrk failed on $w"
 	n=${r%% *}
 	NREQ[$w]=$n
+	TRAPS[$w]=0
 	for p in $(progs_of "$w"); do
 		for t in "${HOOK_TAGS[@]}"; do
 			PER_REQ[$p $t]=$(awk -v a="$(hits "$p" "$t")" -v b="${H0[$p $t]}" -v n="$n" 'BEGIN {
 				if (a == "-" && b == "-") print "-"
 				else if (a !~ /^[0-9]+$/ || b !~ /^[0-9]+$/ || !n) print "?"
 				else printf "%.2f", (a - b) / n }')
+			TRAPS[$w]=$(awk -v s="${TRAPS[$w]}" -v x="${PER_REQ[$p $t]}" \
+				'BEGIN { printf "%.2f", s + (x ~ /^[0-9.]+$/ ? x : 0) }')
 		done
 	done
 done
@@ -214,32 +245,51 @@ stop_pid "$OBS_PID" INT
 clear_probes
 
 # --- Results
-declare -A MEAN
+declare -A MEAN CPU
 echo
 printf '%-38s %12s %12s\n' "mean req/s" "gin" "net/http"
-for c in a b c; do
-	# shellcheck disable=SC2086 # splitting the space-separated lists is the point
-	MEAN[$c gin]=$(mean ${RPS[gin-$c]})
-	# shellcheck disable=SC2086
-	MEAN[$c srv]=$(mean ${RPS[srv-$c]})
+for c in a b c d; do
+	for w in gin srv; do
+		# shellcheck disable=SC2086 # splitting the space-separated list is the point
+		MEAN[$c $w]=$(mean ${RPS[$w-$c]})
+		CPU[$c $w]=$(per_req_us "${SVC[$w-$c]}" "${REQS[$w-$c]}")
+	done
 	printf '%-38s %12.0f %12.0f\n' "${LABEL[$c]}" "${MEAN[$c gin]}" "${MEAN[$c srv]}"
 done
-awk -v ga="${MEAN[a gin]}" -v gb="${MEAN[b gin]}" -v gc="${MEAN[c gin]}" \
-	-v sa="${MEAN[a srv]}" -v sb="${MEAN[b srv]}" -v sc="${MEAN[c srv]}" '
+awk -v ga="${MEAN[a gin]}" -v gb="${MEAN[b gin]}" -v gc="${MEAN[c gin]}" -v gd="${MEAN[d gin]}" \
+	-v sa="${MEAN[a srv]}" -v sb="${MEAN[b srv]}" -v sc="${MEAN[c srv]}" -v sd="${MEAN[d srv]}" '
 function verdict(ok) { return ok ? "met" : "MISSED" }
 BEGIN {
 	printf "%-38s %12.3f %12.3f\n", "b/a (obsprobe, linking off)", gb / ga, sb / sa
 	printf "%-38s %12.3f %12.3f\n", "c/a (obsprobe, linking on)", gc / ga, sc / sa
 	printf "%-38s %12.3f %12.3f   target >= 0.97: gin %s, net/http %s\n", \
 		"c/b (what linking costs)", gc / gb, sc / sb, verdict(gc / gb >= 0.97), verdict(sc / sb >= 0.97)
+	printf "%-38s %12.3f %12.3f\n", "d/b (what the traps alone cost)", gd / gb, sd / sb
 }'
+echo
+printf '%-38s %12s %12s\n' "the service's CPU per request (us)" "gin" "net/http"
+for c in a b c d; do
+	printf '%-38s %12s %12s\n' "${LABEL[$c]}" "${CPU[$c gin]}" "${CPU[$c srv]}"
+done
+awk -v gb="${CPU[b gin]}" -v gc="${CPU[c gin]}" -v gd="${CPU[d gin]}" -v gt="${TRAPS[gin]}" \
+	-v sb="${CPU[b srv]}" -v sc="${CPU[c srv]}" -v sd="${CPU[d srv]}" -v st="${TRAPS[srv]}" '
+function per(x, t) { return t > 0 ? sprintf("%.1f", x / t) : "n/a" }
+BEGIN {
+	printf "%-38s %12.1f %12.1f\n", "c - b (linking)", gc - gb, sc - sb
+	printf "%-38s %12.1f %12.1f\n", "d - b (the traps alone)", gd - gb, sd - sb
+	printf "%-38s %12.2f %12.2f\n", "uprobe hits per request (below)", gt, st
+	printf "%-38s %12s %12s\n", "(c - b) per hit (us)", per(gc - gb, gt), per(sc - sb, st)
+	printf "%-38s %12s %12s\n", "(d - b) per hit (us)", per(gd - gb, gt), per(sd - sb, st)
+}'
+echo "(the app's and the leaf's utime + stime for gin, PostgreSQL's not counted; goserver's for net/http)"
+echo
 for c in b c; do
 	for w in gin srv; do
 		awk -v l="${LABEL[$c]}" -v w="$w" -v reqs="${REQS[$w-$c]}" -v ticks="${TICKS[$w-$c]}" \
 			-v hz="$HZ" -v lost="${LOST[$w-$c]}" -v seen="${SPANS[$w-$c]}" -v kib="${PEAK[$w-$c]}" '
 		function verdict(ok) { return ok ? "met" : "MISSED" }
 		BEGIN {
-			printf "%-8s %-16s events lost %d (target 0 %s), CPU per 1,000 requests %.3f ms, VmHWM %.1f MiB (target <= 32 MiB %s), server requests counted %d of %d\n", \
+			printf "%-8s %-16s events lost %d (target 0 %s), obsprobe CPU per 1,000 requests %.3f ms, VmHWM %.1f MiB (target <= 32 MiB %s), server requests counted %d of %d\n", \
 				w == "gin" ? "gin" : "net/http", l, lost, verdict(lost == 0), \
 				reqs ? ticks * 1000 / hz / reqs * 1000 : 0, kib / 1024, verdict(kib / 1024 <= 32), seen, reqs
 		}'
