@@ -23,8 +23,8 @@
 # requests (attach excluded) and its peak RSS (VmHWM).
 # Then, from a separate short untimed run of obsprobe -v (console json) with the uprobes of (d)
 # counting (their hits from tracefs's uprobe_profile): the Go uprobe sites obsprobe chose (each
-# must be emulated), the hits per request at each, per program, and how many of the app's
-# client spans got a parent.
+# must be emulated), the hits per request at each, per program, how many of the app's client
+# spans got a parent, and (bpftrace, when installed) who starts the goroutines.
 #
 # Environment: see bench/lib.sh; GIN_CONNS (8).
 TEST_NAME=bench-go-trace
@@ -217,6 +217,22 @@ echo "bench: load average after the rounds $(cut -d' ' -f1-3 /proc/loadavg)"
 start_obsprobe --pid "$APP_PID" --pid "$LEAF_PID" --pid "$GO_PID" --console json -v \
 	>/dev/null 2>&1 || die "obsprobe -v did not start: $(cat "$OBS_ERR")"
 traps 1
+# who starts the goroutines: bpftrace on runtime.newproc (the go statement's own frame, its
+# caller the function that holds the statement; newproc1 runs on the system stack), when there
+BT_PID=""
+if command -v bpftrace >/dev/null && command -v bpftool >/dev/null; then
+	BT_OUT=$TMP/spawners.out
+	bpftrace -e "BEGIN { printf(\"ready\\n\"); }
+		uprobe:${FILE[app]}:runtime.newproc { @app[usym(*(uint64 *)reg(\"sp\"))] = count(); }
+		uprobe:${FILE[leaf]}:runtime.newproc { @leaf[usym(*(uint64 *)reg(\"sp\"))] = count(); }
+		uprobe:${FILE[srv]}:runtime.newproc { @srv[usym(*(uint64 *)reg(\"sp\"))] = count(); }" \
+		>"$BT_OUT" 2>"$BT_OUT.err" &
+	BT_PID=$!
+	track_pid "$BT_PID"
+	wait_until 20 grep -q '^ready' "$BT_OUT" || die "bpftrace did not start: $(cat "$BT_OUT.err")"
+	(($(bpftool perf list 2>/dev/null | grep -c "^pid $BT_PID .* uprobe .*filename $TMP/") == 3)) ||
+		die "bpftrace has not attached its 3 uprobes: $(bpftool perf list 2>&1 | grep "pid $BT_PID ")"
+fi
 declare -A PER_REQ NREQ H0 TRAPS
 for w in gin srv; do
 	for p in $(progs_of "$w"); do
@@ -242,6 +258,7 @@ done
 wait_until 15 eval "(( \$(server_spans ginapp) >= ${NREQ[gin]} ))" || true
 sleep 1.2
 stop_pid "$OBS_PID" INT
+[[ -n $BT_PID ]] && stop_pid "$BT_PID" INT
 clear_probes
 
 # --- Results
@@ -324,4 +341,22 @@ read -r cl_all cl_par db_all db_par <<<"$(spans_counts "$OBS_OUT" \
 	-- kind=CLIENT "res:process.pid=$APP_PID" attr:db.system.name? parent_span_id? | paste -sd' ')"
 printf 'linked in that run: the app'\''s HTTP calls %d of %d, its queries %d of %d have a parent\n' \
 	"$cl_par" "$cl_all" "$db_par" "$db_all"
+if [[ -n $BT_PID ]]; then
+	echo "goroutines started per request, by the function whose go statement starts them (bpftrace):"
+	awk -v ng="${NREQ[gin]}" -v ns="${NREQ[srv]}" '
+	/^@(app|leaf|srv)\[/ {
+		p = substr($0, 2, index($0, "[") - 2)
+		f = substr($0, index($0, "[") + 1)
+		f = substr(f, 1, length(f) - length($NF) - 3)
+		n[p " " f] += $NF
+	}
+	END {
+		for (k in n) {
+			split(k, a, " ")
+			r = n[k] / (a[1] == "srv" ? ns : ng)
+			if (r >= 0.01)
+				printf "  %-5s %6.2f  %s\n", a[1], r, substr(k, length(a[1]) + 2)
+		}
+	}' "$BT_OUT" | sort -k1,1 -k2,2nr
+fi
 exit 0
