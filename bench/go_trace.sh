@@ -95,13 +95,6 @@ HOOKS=(runtime.newproc1 'net/http.(*persistConn).roundTrip' 'net/http.(*Request)
 HOOK_TAGS=(spawn call write)
 declare -A FILE=([app]=$TMP/ginapp [leaf]=$TMP/ginleaf [srv]=$GOSERVER)
 
-clear_probes() {
-	[[ -e $TRACING/events/$GROUP/enable ]] && echo 0 >"$TRACING/events/$GROUP/enable"
-	grep -q "^[pr]:$GROUP/" "$TRACING/uprobe_events" 2>/dev/null &&
-		sed -n "s|^\([pr]\):$GROUP/\([^ ]*\) .*|-:$GROUP/\2|p" "$TRACING/uprobe_events" |
-		while read -r l; do echo "$l" >>"$TRACING/uprobe_events"; done
-	return 0
-}
 on_exit clear_probes
 
 # site_of FILE HOOK: the offset (hex) at which obsprobe --probe-sites puts HOOK in FILE

@@ -112,3 +112,12 @@ bench_floor_start() {
 	((n == FLOOR_N)) ||
 		die "bpftrace has attached $n of the floor's $FLOOR_N probes: $(bpftool perf list 2>&1 | grep "^pid $BT_PID ")"
 }
+
+# clear_probes: removes the tracefs uprobes of group $GROUP under $TRACING (the caller sets both).
+clear_probes() {
+	[[ -e $TRACING/events/$GROUP/enable ]] && echo 0 >"$TRACING/events/$GROUP/enable"
+	grep -q "^[pr]:$GROUP/" "$TRACING/uprobe_events" 2>/dev/null &&
+		sed -n "s|^\([pr]\):$GROUP/\([^ ]*\) .*|-:$GROUP/\2|p" "$TRACING/uprobe_events" |
+		while read -r l; do echo "$l" >>"$TRACING/uprobe_events"; done
+	return 0
+}

@@ -71,13 +71,6 @@ declare -A LABEL=(
 )
 NAMES=(a b c d e)
 
-clear_probes() {
-	[[ -e $TRACING/events/$GROUP/enable ]] && echo 0 >"$TRACING/events/$GROUP/enable"
-	grep -q "^[pr]:$GROUP/" "$TRACING/uprobe_events" 2>/dev/null &&
-		sed -n "s|^\([pr]\):$GROUP/\([^ ]*\) .*|-:$GROUP/\2|p" "$TRACING/uprobe_events" |
-		while read -r l; do echo "$l" >>"$TRACING/uprobe_events"; done
-	return 0
-}
 # tests/lib.sh's EXIT trap stops nginx; the probes go first
 trap 'clear_probes; _cleanup' EXIT
 
