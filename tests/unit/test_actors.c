@@ -61,7 +61,7 @@ UNIT_TEST_FIXTURE(test_span_one_request_per_thread, setup, teardown)
 	struct actors *f = *state;
 
 	assert_no_parent(f, 7);
-	actors_span_enter(f, PID, 7, trace_a, span_a, 0);
+	actors_span_enter(f, PID, 7, trace_a, span_a, 0, 0);
 	assert_parent(f, 7, trace_a, span_a);
 	/* other threads, in the same bucket or not, serve nothing */
 	assert_no_parent(f, 8);
@@ -73,7 +73,7 @@ UNIT_TEST_FIXTURE(test_span_one_request_per_thread, setup, teardown)
 	actors_span_leave(f, PID, 9, span_a);
 	assert_no_parent(f, 7);
 	/* the next request of the thread */
-	actors_span_enter(f, PID, 7, trace_b, span_b, 0);
+	actors_span_enter(f, PID, 7, trace_b, span_b, 0, 0);
 	assert_parent(f, 7, trace_b, span_b);
 }
 
@@ -82,9 +82,9 @@ UNIT_TEST_FIXTURE(test_span_threads_apart, setup, teardown)
 	struct actors *f = *state;
 
 	/* 7 and 7 + 1024 may share a bucket; 1 is a thread id like any other */
-	actors_span_enter(f, PID, 7, trace_a, span_a, 0);
-	actors_span_enter(f, PID, 7 + 1024, trace_b, span_b, 0);
-	actors_span_enter(f, PID, 1, trace_b, span_a, 0);
+	actors_span_enter(f, PID, 7, trace_a, span_a, 0, 0);
+	actors_span_enter(f, PID, 7 + 1024, trace_b, span_b, 0, 0);
+	actors_span_enter(f, PID, 1, trace_b, span_a, 0, 0);
 	assert_parent(f, 7, trace_a, span_a);
 	assert_parent(f, 7 + 1024, trace_b, span_b);
 	assert_parent(f, 1, trace_b, span_a);
@@ -103,17 +103,17 @@ UNIT_TEST_FIXTURE(test_span_two_requests_no_parent, setup, teardown)
 	struct actors *f = *state;
 
 	/* an event loop serving two requests on one thread: a call could be either's */
-	actors_span_enter(f, PID, 7, trace_a, span_a, 0);
-	actors_span_enter(f, PID, 7, trace_b, span_b, 0);
+	actors_span_enter(f, PID, 7, trace_a, span_a, 0, 0);
+	actors_span_enter(f, PID, 7, trace_b, span_b, 0, 0);
 	assert_no_parent(f, 7);
-	actors_span_enter(f, PID, 7, trace_c, span_a, 0);
+	actors_span_enter(f, PID, 7, trace_c, span_a, 0, 0);
 	actors_span_leave(f, PID, 7, span_b);
 	assert_no_parent(f, 7);
 	actors_span_leave(f, PID, 7, span_a);
 	actors_span_leave(f, PID, 7, span_a);
 	assert_no_parent(f, 7);
 	/* all left: the thread starts afresh */
-	actors_span_enter(f, PID, 7, trace_c, span_b, 0);
+	actors_span_enter(f, PID, 7, trace_c, span_b, 0, 0);
 	assert_parent(f, 7, trace_c, span_b);
 }
 
@@ -121,7 +121,7 @@ UNIT_TEST_FIXTURE(test_span_retrace, setup, teardown)
 {
 	struct actors *f = *state;
 
-	actors_span_enter(f, PID, 7, trace_a, span_a, 0);
+	actors_span_enter(f, PID, 7, trace_a, span_a, 0, 0);
 	/* the server span joined its client's trace: calls made now belong to that trace */
 	actors_span_retrace(f, PID, 7, span_a, trace_c);
 	assert_parent(f, 7, trace_c, span_a);
@@ -141,8 +141,8 @@ UNIT_TEST_FIXTURE(test_span_newer_request_done_first, setup, teardown)
 {
 	struct actors *f = *state;
 
-	actors_span_enter(f, PID, 7, trace_a, span_a, 0);
-	actors_span_enter(f, PID, 7, trace_b, span_b, 0);
+	actors_span_enter(f, PID, 7, trace_a, span_a, 0, 0);
+	actors_span_enter(f, PID, 7, trace_b, span_b, 0, 0);
 	actors_span_leave(f, PID, 7, span_b);
 	assert_parent(f, 7, trace_a, span_a);
 	actors_span_leave(f, PID, 7, span_a);
@@ -154,8 +154,8 @@ UNIT_TEST_FIXTURE(test_span_older_request_done_first, setup, teardown)
 {
 	struct actors *f = *state;
 
-	actors_span_enter(f, PID, 7, trace_a, span_a, 0);
-	actors_span_enter(f, PID, 7, trace_b, span_b, 0);
+	actors_span_enter(f, PID, 7, trace_a, span_a, 0, 0);
+	actors_span_enter(f, PID, 7, trace_b, span_b, 0, 0);
 	actors_span_leave(f, PID, 7, span_a);
 	assert_parent(f, 7, trace_b, span_b);
 	actors_span_leave(f, PID, 7, span_b);
@@ -188,7 +188,7 @@ UNIT_TEST_FIXTURE(test_go_goroutine_not_thread, setup, teardown)
 	struct actors_stats st;
 
 	/* goroutine 20 serves a; goroutine 21 of the same process, on whatever thread, does not */
-	actors_span_enter(f, PID, G(20), trace_a, span_a, 0);
+	actors_span_enter(f, PID, G(20), trace_a, span_a, 0, 0);
 	assert_parent(f, G(20), trace_a, span_a);
 	assert_no_parent(f, G(21));
 	/* the same goroutine id in another process is another goroutine */
@@ -213,7 +213,7 @@ UNIT_TEST_FIXTURE(test_go_spawn_follows_while_in_flight, setup, teardown)
 	struct actors *f = *state;
 	struct actors_stats st;
 
-	actors_span_enter(f, PID, G(20), trace_a, span_a, 0);
+	actors_span_enter(f, PID, G(20), trace_a, span_a, 0, 0);
 	actors_go_spawn(f, PID, 20, 30);
 	/* a goroutine spawned by one that a spawned: still a's */
 	actors_go_spawn(f, PID, 30, 31);
@@ -232,7 +232,7 @@ UNIT_TEST_FIXTURE(test_go_spawn_follows_while_in_flight, setup, teardown)
 	stats(f, &st);
 	assert_int_equal(st.actors, 0);
 	/* the next request on goroutine 20 is not the old followers' */
-	actors_span_enter(f, PID, G(20), trace_b, span_b, 0);
+	actors_span_enter(f, PID, G(20), trace_b, span_b, 0, 0);
 	assert_no_parent(f, G(30));
 	assert_parent(f, G(20), trace_b, span_b);
 }
@@ -246,8 +246,8 @@ UNIT_TEST_FIXTURE(test_go_spawn_without_request, setup, teardown)
 	actors_go_spawn(f, PID, 20, 30);
 	assert_no_parent(f, G(30));
 	/* by a goroutine that serves two (not Go's way, but then no guess) */
-	actors_span_enter(f, PID, G(20), trace_a, span_a, 0);
-	actors_span_enter(f, PID, G(20), trace_b, span_b, 0);
+	actors_span_enter(f, PID, G(20), trace_a, span_a, 0, 0);
+	actors_span_enter(f, PID, G(20), trace_b, span_b, 0, 0);
 	actors_go_spawn(f, PID, 20, 30);
 	assert_no_parent(f, G(30));
 	assert_no_parent(f, G(20));
@@ -257,9 +257,9 @@ UNIT_TEST_FIXTURE(test_go_spawn_without_request, setup, teardown)
 	/* a goroutine that serves its own request is its own parent, not its spawner's */
 	actors_span_leave(f, PID, G(20), span_b);
 	actors_span_leave(f, PID, G(20), span_a);
-	actors_span_enter(f, PID, G(20), trace_a, span_a, 0);
+	actors_span_enter(f, PID, G(20), trace_a, span_a, 0, 0);
 	actors_go_spawn(f, PID, 20, 30);
-	actors_span_enter(f, PID, G(30), trace_b, span_b, 0);
+	actors_span_enter(f, PID, G(30), trace_b, span_b, 0, 0);
 	assert_parent(f, G(30), trace_b, span_b);
 	actors_span_leave(f, PID, G(30), span_b);
 	assert_parent(f, G(30), trace_a, span_a);
@@ -273,8 +273,8 @@ UNIT_TEST_FIXTURE(test_go_http_handoff, setup, teardown)
 
 	/* goroutines 20 and 21 serve a and b; the connection's writer, 40, was spawned while a
 	 * was in flight (net/http's dial) */
-	actors_span_enter(f, PID, G(20), trace_a, span_a, 0);
-	actors_span_enter(f, PID, G(21), trace_b, span_b, 0);
+	actors_span_enter(f, PID, G(20), trace_a, span_a, 0, 0);
+	actors_span_enter(f, PID, G(21), trace_b, span_b, 0, 0);
 	actors_go_spawn(f, PID, 20, 40);
 	/* b's handler hands its request to 40, which writes it: that call is b's */
 	actors_go_call(f, PID, 21, req2);
@@ -300,14 +300,14 @@ UNIT_TEST_FIXTURE(test_go_handoff_caller_done, setup, teardown)
 	const uint64_t req = 0xc000123400;
 	struct actors_stats st;
 
-	actors_span_enter(f, PID, G(20), trace_a, span_a, 0);
+	actors_span_enter(f, PID, G(20), trace_a, span_a, 0, 0);
 	actors_go_call(f, PID, 20, req);
 	/* the caller gave up (its request ended) before the writer got to it */
 	actors_span_leave(f, PID, G(20), span_a);
 	actors_go_write(f, PID, 40, req);
 	assert_no_parent(f, G(40));
 	/* written, then the request ended before the call went out: no parent */
-	actors_span_enter(f, PID, G(20), trace_b, span_b, 0);
+	actors_span_enter(f, PID, G(20), trace_b, span_b, 0, 0);
 	actors_go_call(f, PID, 20, req);
 	actors_go_write(f, PID, 40, req);
 	actors_span_leave(f, PID, G(20), span_b);
@@ -326,10 +326,10 @@ UNIT_TEST_FIXTURE(test_go_proc_exit, setup, teardown)
 	struct actors_stats st;
 	const uint64_t req = 0xc000123400;
 
-	actors_span_enter(f, PID, G(20), trace_a, span_a, 0);
+	actors_span_enter(f, PID, G(20), trace_a, span_a, 0, 0);
 	actors_go_spawn(f, PID, 20, 30);
 	actors_go_call(f, PID, 20, req);
-	actors_span_enter(f, OTHER_PID, 7, trace_b, span_b, 0);
+	actors_span_enter(f, OTHER_PID, 7, trace_b, span_b, 0, 0);
 	actors_proc_exit(f, PID);
 	stats(f, &st);
 	assert_int_equal(st.actors, 1);
@@ -356,7 +356,7 @@ UNIT_TEST_FIXTURE(test_go_churn_leaves_nothing, setup, teardown)
 		uint64_t g = 1000000 + i;
 
 		memcpy(span, &i, sizeof(i));
-		actors_span_enter(f, PID, G(g), trace_a, span, 0);
+		actors_span_enter(f, PID, G(g), trace_a, span, 0, 0);
 		actors_go_spawn(f, PID, g, g + 500000000);
 		actors_go_call(f, PID, g, 0xc000000000 + i * 64);
 		actors_go_write(f, PID, 7, 0xc000000000 + i * 64);
@@ -381,8 +381,8 @@ UNIT_TEST_FIXTURE(test_proxy_match, setup, teardown)
 	assert_int_not_equal(r1, r2);
 	assert_int_not_equal(actors_sig("GE", "T /x"), actors_sig("GET", " /x"));
 	assert_int_not_equal(actors_sig("", ""), 0);
-	actors_span_enter(f, PID, 7, trace_a, span_a, r1);
-	actors_span_enter(f, PID, 7, trace_b, span_b, r2);
+	actors_span_enter(f, PID, 7, trace_a, span_a, r1, 0);
+	actors_span_enter(f, PID, 7, trace_b, span_b, r2, 0);
 	assert_true(actors_parent(f, PID, 7, r2, tr, sp));
 	assert_memory_equal(tr, trace_b, 16);
 	assert_memory_equal(sp, span_b, 8);
@@ -392,7 +392,7 @@ UNIT_TEST_FIXTURE(test_proxy_match, setup, teardown)
 	assert_false(actors_parent(f, PID, 7, actors_sig("POST", "/req/1001"), tr, sp));
 	assert_false(actors_parent(f, PID, 7, 0, tr, sp));
 	/* two alike in flight: no guess */
-	actors_span_enter(f, PID, 7, trace_c, span_c, r1);
+	actors_span_enter(f, PID, 7, trace_c, span_c, r1, 0);
 	assert_false(actors_parent(f, PID, 7, r1, tr, sp));
 	assert_true(actors_parent(f, PID, 7, r2, tr, sp));
 	actors_span_leave(f, PID, 7, span_a);
@@ -411,10 +411,10 @@ UNIT_TEST_FIXTURE(test_inflight_overflow, setup, teardown)
 	uint8_t tr[16], sp[8], id[8] = { 0 };
 	int i;
 
-	actors_span_enter(f, PID, 7, trace_a, span_a, r1);
+	actors_span_enter(f, PID, 7, trace_a, span_a, r1, 0);
 	for (i = 1; i <= 300; i++) {
 		memcpy(id, &i, sizeof(i));
-		actors_span_enter(f, PID, 7, trace_b, id, actors_sig("GET", "/other"));
+		actors_span_enter(f, PID, 7, trace_b, id, actors_sig("GET", "/other"), 0);
 	}
 	assert_false(actors_parent(f, PID, 7, r1, tr, sp));
 	for (i = 1; i <= 300; i++) {
@@ -424,6 +424,28 @@ UNIT_TEST_FIXTURE(test_inflight_overflow, setup, teardown)
 	assert_true(actors_parent(f, PID, 7, r1, tr, sp));
 	actors_span_leave(f, PID, 7, span_a);
 	assert_false(actors_parent(f, PID, 7, r1, tr, sp));
+}
+
+/* A proxy's call that passes on a traceparent one request in flight came with is that request's
+ * child; two that came with it, or none: no guess. */
+UNIT_TEST_FIXTURE(test_forwarded_traceparent, setup, teardown)
+{
+	struct actors *f = *state;
+	uint64_t t1 = actors_sig("00-aa-01", ""), t2 = actors_sig("00-bb-01", "");
+	uint8_t tr[16], sp[8];
+
+	assert_false(actors_forwarded(f, PID, 7, t1, tr, sp));
+	actors_span_enter(f, PID, 7, trace_a, span_a, 0, t1);
+	actors_span_enter(f, PID, 7, trace_b, span_b, 0, t2);
+	assert_true(actors_forwarded(f, PID, 7, t2, tr, sp));
+	assert_memory_equal(sp, span_b, 8);
+	assert_false(actors_forwarded(f, PID, 7, 0, tr, sp));
+	assert_false(actors_forwarded(f, PID, 8, t1, tr, sp));
+	actors_span_enter(f, PID, 7, trace_c, span_c, 0, t1);
+	assert_false(actors_forwarded(f, PID, 7, t1, tr, sp));
+	actors_span_leave(f, PID, 7, span_a);
+	assert_true(actors_forwarded(f, PID, 7, t1, tr, sp));
+	assert_memory_equal(sp, span_c, 8);
 }
 
 UNIT_MAIN(NULL, NULL)

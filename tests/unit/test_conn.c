@@ -596,7 +596,7 @@ UNIT_TEST_FIXTURE(test_free_closes_everything, setup, teardown)
 	feed_out(f, 3, "G");
 	open_tcp(f, 4, PID, "127.0.0.1", 1, "127.0.0.1", 2);
 	actors_span_enter(conn_table_actors(f->t), PID, 7, (const uint8_t *)"0123456789abcdef",
-			  (const uint8_t *)"01234567", 0);
+			  (const uint8_t *)"01234567", 0, 0);
 	take_log();
 	conn_table_free(f->t);
 	f->t = NULL;

@@ -642,4 +642,54 @@ UNIT_TEST_FIXTURE(test_stitch_needs_the_same_request, setup, teardown)
 	assert_memory_equal(b->parent_id, client->span_id, 8);
 }
 
+/* A proxy passes on the traceparent its caller sent (nginx forwards the header): its call is the
+ * child of the request it serves, with an id of its own, and the server it calls, watched too,
+ * is the child of that call rather than of the caller two hops away. */
+UNIT_TEST_FIXTURE(test_proxy_forwards_traceparent, setup, teardown)
+{
+	struct fixture *f = *state;
+	static const char tp[] =
+		"traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+	static const uint8_t caller[8] = { 0x00, 0xf0, 0x67, 0xaa, 0x0b, 0xa9, 0x02, 0xb7 };
+	const struct span *in = NULL, *out = NULL, *up = NULL;
+	char req[256];
+	size_t i;
+
+	snprintf(req, sizeof(req), "GET /p HTTP/1.1\r\nHost: h\r\n%s\r\n\r\n", tp);
+	open_tuple(f, 1, true, 80, 40000);
+	open_tuple(f, 2, false, 50000, 8080);
+	open_tuple(f, 3, true, 8080, 50000);
+	send_str(f, 1, 7, 1, CONN_DIR_IN, req);
+	send_str(f, 2, 7, 2, CONN_DIR_OUT, req);
+	send_str(f, 3, 9, 3, CONN_DIR_IN, req);
+	send_str(f, 3, 9, 4, CONN_DIR_OUT, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	send_str(f, 2, 7, 5, CONN_DIR_IN, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	send_str(f, 1, 7, 6, CONN_DIR_OUT, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	http_tracker_flush_held(f->t, UINT64_MAX);
+	assert_int_equal(f->got.n, 3);
+	for (i = 0; i < f->got.n; i++) {
+		const struct span *s = &f->got.spans[i];
+
+		if (s->kind == SPAN_KIND_CLIENT)
+			out = s;
+		else if (span_get_int(s, "server.port", 0) == 80)
+			in = s;
+		else
+			up = s;
+	}
+	assert_non_null(in);
+	assert_non_null(out);
+	assert_non_null(up);
+	assert_true(in->remote_parent);
+	assert_memory_equal(in->parent_id, caller, 8);
+	assert_true(out->has_parent);
+	assert_memory_equal(out->parent_id, in->span_id, 8);
+	assert_memory_equal(out->trace_id, in->trace_id, 16);
+	assert_memory_not_equal(out->span_id, caller, 8);
+	assert_true(up->has_parent);
+	assert_false(up->remote_parent);
+	assert_memory_equal(up->parent_id, out->span_id, 8);
+	assert_memory_equal(up->trace_id, in->trace_id, 16);
+}
+
 UNIT_MAIN(NULL, NULL)

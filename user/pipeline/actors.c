@@ -13,6 +13,7 @@
 struct inflight {
 	uint8_t trace_id[16], span_id[8];
 	uint64_t sig; /* actors_sig() of its request, 0 when none */
+	uint64_t tp;  /* actors_sig() of its incoming traceparent, 0 when none */
 };
 
 struct actor {
@@ -179,7 +180,7 @@ uint64_t actors_sig(const char *method, const char *target)
 }
 
 void actors_span_enter(struct actors *t, uint32_t pid, uint64_t key, const uint8_t trace_id[16],
-		       const uint8_t span_id[8], uint64_t sig)
+		       const uint8_t span_id[8], uint64_t sig, uint64_t tp)
 {
 	struct inflight *e;
 	struct actor *a;
@@ -202,6 +203,30 @@ void actors_span_enter(struct actors *t, uint32_t pid, uint64_t key, const uint8
 	memcpy(e->trace_id, trace_id, 16);
 	memcpy(e->span_id, span_id, 8);
 	e->sig = sig;
+	e->tp = tp;
+}
+
+bool actors_forwarded(struct actors *t, uint32_t pid, uint64_t key, uint64_t tp,
+		      uint8_t trace_id[16], uint8_t span_id[8])
+{
+	struct actor *a = key && tp ? find(t, pid, key) : NULL;
+	struct inflight *m = NULL;
+	unsigned int i;
+
+	for (i = 0; a && i < a->n; i++) {
+		if (a->fl[i].tp != tp)
+			continue;
+		if (m)
+			return false; /* two requests came with it: no guess */
+		m = &a->fl[i];
+	}
+	if (!m)
+		return false;
+	memcpy(trace_id, m->trace_id, 16);
+	memcpy(span_id, m->span_id, 8);
+	t->stats.linked++;
+	t->stats.forwarded++;
+	return true;
 }
 
 static struct inflight *inflight_of(struct actor *a, const uint8_t span_id[8])

@@ -39,7 +39,8 @@ const char *actor_unlinked_name(enum actor_unlinked r);
 
 struct actors_stats {
 	uint64_t linked;
-	uint64_t matched; /* of them: by the request a proxy forwards (several in flight) */
+	uint64_t matched;   /* of them: by the request a proxy forwards (several in flight) */
+	uint64_t forwarded; /* of them: by the traceparent a proxy forwards */
 	uint64_t unlinked[ACTOR_UNLINKED__COUNT];
 	uint64_t spawns_followed; /* goroutines that took their spawner's request */
 	uint64_t handoffs;	  /* HTTP calls written on another goroutine, followed */
@@ -55,10 +56,14 @@ void actors_free(struct actors *t); /* NULL ok */
 /* What identifies a request a proxy forwards: its method and target (path and query). Never 0. */
 uint64_t actors_sig(const char *method, const char *target);
 
-/* A server span starts or ends on actor key of pid; sig: actors_sig() of its request, 0 for
- * none. */
+/* A server span starts or ends on actor key of pid; sig: actors_sig() of its request, tp: of
+ * the traceparent it came with (actors_sig(value, "")); 0 for none. */
 void actors_span_enter(struct actors *t, uint32_t pid, uint64_t key, const uint8_t trace_id[16],
-		       const uint8_t span_id[8], uint64_t sig);
+		       const uint8_t span_id[8], uint64_t sig, uint64_t tp);
+/* A call of actor key sends on the traceparent tp it did not make: a proxy forwarding what came
+ * in. True with the ids of the one request in flight on that actor that came with it. */
+bool actors_forwarded(struct actors *t, uint32_t pid, uint64_t key, uint64_t tp,
+		      uint8_t trace_id[16], uint8_t span_id[8]);
 void actors_span_leave(struct actors *t, uint32_t pid, uint64_t key, const uint8_t span_id[8]);
 /* The in-flight span span_id joined another trace (its caller's): what follows it does too. */
 void actors_span_retrace(struct actors *t, uint32_t pid, uint64_t key, const uint8_t span_id[8],

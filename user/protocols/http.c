@@ -14,6 +14,7 @@ struct pending {
 	enum conn_dir dir;   /* direction the request travelled */
 	bool head_only;	     /* HEAD: the response has no body */
 	bool stitched;	     /* paired with the request at the other end of the connection */
+	bool forwarded;	     /* a client request passing on the traceparent its caller sent */
 	uint64_t sig;	     /* actors_sig() of its request line */
 	uint64_t hold_until; /* while held: until when, and the connection's address pair */
 	struct conn_meta hold_meta;
@@ -256,6 +257,7 @@ static void stitch(struct http_tracker *t, struct http_conn *c, struct pending *
 								: SPAN_KIND_SERVER;
 	struct pending *p;
 	struct span *server, *client;
+	bool forwarded;
 
 	/* the server end may have finished already, or even be gone */
 	if (want == SPAN_KIND_SERVER && c->conn->have_meta && !c->conn->meta.is_unix &&
@@ -272,11 +274,14 @@ static void stitch(struct http_tracker *t, struct http_conn *c, struct pending *
 		return;
 	server = want == SPAN_KIND_SERVER ? &p->span : &me->span;
 	client = want == SPAN_KIND_SERVER ? &me->span : &p->span;
-	/* a server that joined a trace through traceparent keeps it */
-	if (server->has_parent)
+	forwarded = want == SPAN_KIND_SERVER ? me->forwarded : p->forwarded;
+	/* a server that joined a trace through traceparent keeps it, unless that came from a
+	 * proxy at the other end passing on its own caller's: then the proxy's call is the parent */
+	if (server->has_parent && !(forwarded && server->remote_parent))
 		return;
 	p->stitched = me->stitched = true;
 	span_make_child(server, client->trace_id, client->span_id);
+	server->remote_parent = false;
 	actors_span_retrace(conn_table_actors(t->conns), server->pid, server->actor,
 			    server->span_id, server->trace_id);
 }
@@ -337,6 +342,7 @@ static int start_request(struct feed_ctx *f, const struct http_head *h)
 	char path[HTTP_TARGET_MAX], query[HTTP_TARGET_MAX], folded[ROUTE_MAX];
 	const char *route = NULL;
 	uint8_t tp_trace[16], tp_span[8], tp_flags;
+	uint64_t tp;
 	struct pending *p;
 	struct span *s;
 
@@ -351,6 +357,7 @@ static int start_request(struct feed_ctx *f, const struct http_head *h)
 	p->dir = f->dir;
 	p->head_only = strcmp(h->method, "HEAD") == 0;
 	p->stitched = false;
+	p->forwarded = false;
 	p->sig = actors_sig(h->method, h->target);
 	s = &p->span;
 	span_init(s, f->dir == CONN_DIR_IN ? SPAN_KIND_SERVER : SPAN_KIND_CLIENT);
@@ -392,13 +399,22 @@ static int start_request(struct feed_ctx *f, const struct http_head *h)
 	}
 	snprintf(s->name, sizeof(s->name), "%s %s", h->method, route);
 
+	tp = h->traceparent[0] ? actors_sig(h->traceparent, "") : 0;
 	if (h->traceparent[0] &&
 	    http_parse_traceparent(h->traceparent, tp_trace, tp_span, &tp_flags)) {
+		uint8_t trace_id[16], span_id[8];
+
 		s->trace_flags = tp_flags;
 		if (s->kind == SPAN_KIND_SERVER) {
 			/* join the caller's trace as its child */
 			span_make_child(s, tp_trace, tp_span);
 			s->remote_parent = true;
+		} else if (actors_forwarded(conn_table_actors(t->conns), s->pid, s->actor, tp,
+					    trace_id, span_id)) {
+			/* a proxy passing on what its caller sent: the child of the request it
+			 * serves, with an id of its own (the caller's is taken) */
+			span_make_child(s, trace_id, span_id);
+			p->forwarded = true;
 		} else {
 			memcpy(s->trace_id, tp_trace, 16);
 			/* the caller propagates its own context: the id it sends downstream is this
@@ -415,7 +431,7 @@ static int start_request(struct feed_ctx *f, const struct http_head *h)
 	}
 	if (s->kind == SPAN_KIND_SERVER)
 		actors_span_enter(conn_table_actors(t->conns), s->pid, s->actor, s->trace_id,
-				  s->span_id, p->sig);
+				  s->span_id, p->sig, tp);
 
 	if (c->tail)
 		c->tail->next = p;
@@ -423,7 +439,7 @@ static int start_request(struct feed_ctx *f, const struct http_head *h)
 		c->head = p;
 	c->tail = p;
 	c->npending++;
-	if (!s->has_parent || s->kind == SPAN_KIND_CLIENT)
+	if (!s->has_parent || s->kind == SPAN_KIND_CLIENT || s->remote_parent)
 		stitch(t, c, p);
 	return HTTP_BODY_DEFAULT;
 }
