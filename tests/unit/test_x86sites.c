@@ -799,6 +799,41 @@ UNIT_TEST(test_store_site_newproc1)
 	unload(&im);
 }
 
+/* `go` statements: the calls of runtime.newproc in a function, found by decoding it, and not
+ * the e8 byte that only looks like one inside another instruction. */
+UNIT_TEST(test_calls_to_newproc)
+{
+	/* at 0x45a000; runtime.newproc at 0x442040 */
+	static const uint8_t code[] = {
+		0x49, 0x3b, 0x66, 0x10,			  /* +0  cmp 0x10(%r14),%rsp */
+		0x76, 0x30,				  /* +4  jbe */
+		0x48, 0x8d, 0x05, 0x00, 0x00, 0x00, 0x00, /* +6  lea 0(%rip),%rax */
+		0xe8, 0x2e, 0x80, 0xfe, 0xff,		  /* +13 call 0x442040 */
+		/* +18 movabs $imm,%rax: its immediate holds e8 and a rel32 aimed at newproc */
+		0x48, 0xb8, 0xe8, 0x27, 0x80, 0xfe, 0xff, 0x00, 0x00, 0x00, 0xe8, 0x00, 0x00, 0x00,
+		0x00,			      /* +28 call +0: elsewhere */
+		0xe8, 0x1a, 0x80, 0xfe, 0xff, /* +33 call 0x442040 */
+		0xc3,			      /* +38 ret */
+	};
+	struct image im;
+	struct x86_site s[4];
+
+	(void)state;
+	load_at(&im, 0x45a000, code, sizeof(code));
+	assert_int_equal(x86_calls_to(&im.code, im.vaddr, sizeof(code), 0x442040, s, 4), 2);
+	assert_true(s[0].vaddr == im.vaddr + 13);
+	assert_true(s[0].offset == PAD + 13);
+	assert_true(s[0].emulated);
+	assert_true(s[1].vaddr == im.vaddr + 33);
+	/* fewer slots than calls: the count still says how many */
+	assert_int_equal(x86_calls_to(&im.code, im.vaddr, sizeof(code), 0x442040, s, 1), 2);
+	/* the function ends before the second */
+	assert_int_equal(x86_calls_to(&im.code, im.vaddr, 33, 0x442040, s, 4), 1);
+	assert_int_equal(x86_calls_to(&im.code, im.vaddr, sizeof(code), 0x442000, s, 4), 0);
+	assert_int_equal(x86_calls_to(&im.code, 0x1000, 16, 0x442040, s, 4), -EINVAL);
+	unload(&im);
+}
+
 UNIT_TEST(test_store_site_base_overwritten)
 {
 	static const uint8_t code[] = {

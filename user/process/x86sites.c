@@ -394,3 +394,29 @@ int x86_plt_slot(const struct x86_code *c, uint64_t vaddr, uint64_t *slot)
 	walk_close(&w);
 	return err;
 }
+
+int x86_calls_to(const struct x86_code *c, uint64_t fn, uint64_t size, uint64_t target,
+		 struct x86_site *out, size_t max)
+{
+	struct walk w;
+	uint64_t at, off;
+	int n = 0, err = walk_open(&w, c, fn, false);
+
+	if (err)
+		return err;
+	while (w.vaddr < fn + size && walk_next(&w, &at, &off)) {
+		const uint8_t *bytes = w.p - w.insn->size;
+		int32_t rel;
+
+		if (w.insn->size != 5 || bytes[0] != 0xe8)
+			continue;
+		memcpy(&rel, bytes + 1, sizeof(rel));
+		if (at + 5 + (uint64_t)(int64_t)rel != target)
+			continue;
+		if ((size_t)n < max)
+			describe(c, w.insn, &out[n], at, off, bytes);
+		n++;
+	}
+	walk_close(&w);
+	return n;
+}

@@ -107,6 +107,11 @@ int x86_first_call(const struct x86_code *c, uint64_t fn, struct x86_call *out);
  * (enum x86_gpr). 0, -ENOENT when there is no such store or site, -EINVAL outside c. */
 int x86_store_site(const struct x86_code *c, uint64_t fn, uint64_t size, int64_t disp,
 		   struct x86_site *out, int *base);
+/* The direct calls (`call rel32`) to target in the function [fn, fn + size), decoded from its
+ * entry to its end: the first max of them into out, and how many there are (Go's `go`
+ * statements are calls of runtime.newproc). -EINVAL outside c. */
+int x86_calls_to(const struct x86_code *c, uint64_t fn, uint64_t size, uint64_t target,
+		 struct x86_site *out, size_t max);
 /* The memory slot a PLT entry at vaddr jumps through (`jmp *disp(%rip)`, after an endbr64 and
  * with or without a bnd prefix): 0, or -ENOENT when the code there is no such jump. */
 int x86_plt_slot(const struct x86_code *c, uint64_t vaddr, uint64_t *slot);
