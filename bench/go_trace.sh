@@ -91,42 +91,48 @@ server_spans() { metric_sum http_server_request_duration_seconds "service_name=\
 # Uprobes that run no program at the sites obsprobe uses, in each program's file (tracefs
 # uprobe events with a filter that never matches: the trap, nothing recorded, the hits counted
 # in uprobe_profile), for (d) and for the count of hits per request.
-HOOKS=(runtime.newproc1 'net/http.(*persistConn).roundTrip' 'net/http.(*Request).write')
+HOOKS=('the go statement' 'net/http.(*persistConn).roundTrip' 'net/http.(*Request).write')
 HOOK_TAGS=(spawn call write)
 declare -A FILE=([app]=$TMP/ginapp [leaf]=$TMP/ginleaf [srv]=$GOSERVER)
 
 on_exit clear_probes
 
-# site_of FILE HOOK: the offset (hex) at which obsprobe --probe-sites puts HOOK in FILE
+# site_of FILE HOOK: the offsets (hex) at which obsprobe --probe-sites puts HOOK in FILE, one a
+# line (the `go` statements: one for each)
 site_of() {
 	awk -v h="uprobe for $2 in " 'index($0, h) == 1 && / at 0x/ {
-		sub(/.* at /, ""); print $1; exit }' "$1.sites"
+		sub(/.* at /, ""); print $1 }' "$1.sites"
 }
 
 for p in app leaf srv; do
 	"$OBSPROBE" --probe-sites "${FILE[$p]}" >"${FILE[$p]}.sites" 2>&1 ||
 		die "obsprobe --probe-sites ${FILE[$p]} failed: $(cat "${FILE[$p]}.sites")"
 	for ((h = 0; h < ${#HOOKS[@]}; h++)); do
-		o=$(site_of "${FILE[$p]}" "${HOOKS[h]}")
-		if [[ -z $o ]]; then
-			# goserver makes no HTTP calls: net/http's client is not linked in
-			grep -qF "uprobe for ${HOOKS[h]} in ${FILE[$p]}: none (not in the binary)" \
+		mapfile -t offs < <(site_of "${FILE[$p]}" "${HOOKS[h]}")
+		if ((${#offs[@]} == 0)); then
+			# goserver makes no HTTP calls: net/http's client is not linked in; nor
+			# has it a `go` statement outside the ones not followed
+			grep -qE "^(uprobe for ${HOOKS[h]//[()*]/.} in ${FILE[$p]}: none \(not in the binary\)|uprobes for .go. statements in ${FILE[$p]}: 0,)" \
 				"${FILE[$p]}.sites" ||
 				die "obsprobe places no uprobe for ${HOOKS[h]} in ${FILE[$p]}: $(cat "${FILE[$p]}.sites")"
 			continue
 		fi
-		echo "p:$GROUP/${p}_${HOOK_TAGS[h]} ${FILE[$p]}:$o" >>"$TRACING/uprobe_events" ||
-			die "tracefs refused a uprobe at ${FILE[$p]}:$o"
-		echo 'common_pid == 0' >"$TRACING/events/$GROUP/${p}_${HOOK_TAGS[h]}/filter"
+		for ((k = 0; k < ${#offs[@]}; k++)); do
+			ev=${p}_${HOOK_TAGS[h]}$k
+			echo "p:$GROUP/$ev ${FILE[$p]}:${offs[k]}" >>"$TRACING/uprobe_events" ||
+				die "tracefs refused a uprobe at ${FILE[$p]}:${offs[k]}"
+			echo 'common_pid == 0' >"$TRACING/events/$GROUP/$ev/filter"
+		done
 	done
 done
 # traps 1|0: the uprobes above placed or not
 traps() { echo "$1" >"$TRACING/events/$GROUP/enable"; }
 
-# hits P TAG: the hits so far of the counting uprobe TAG in program P's file
+# hits P TAG: the hits so far of the counting uprobes TAG (TAG0, TAG1, ...) in program P's file
 hits() {
-	awk -v f="${FILE[$1]}" -v e="$1_$2" '$1 == f && $2 == e { print $3; found = 1 }
-		END { if (!found) print "-" }' "$TRACING/uprobe_profile"
+	awk -v f="${FILE[$1]}" -v e="$1_$2" '$1 == f && index($2, e) == 1 &&
+		substr($2, length(e) + 1) ~ /^[0-9]+$/ { n += $3; found = 1 }
+		END { if (!found) print "-"; else print n }' "$TRACING/uprobe_profile"
 }
 # progs_of gin|srv: the programs of that workload, by the tag of their file
 progs_of() { if [[ $1 == gin ]]; then echo app leaf; else echo srv; fi; }
@@ -315,15 +321,15 @@ printf '(CPU tick %.0f ms; a gin request is 5 spans: the app'\''s server span, 2
 echo
 echo "Go uprobe sites obsprobe chose (obsprobe -v):"
 grep '^obsprobe: goroutines: ' "$OBS_ERR" | sed "s|$TMP/||g; s|^obsprobe: goroutines: |  |"
-# 3 in each of the app's and the leaf's files, 1 in goserver's (no HTTP client in it)
-nsites=$(grep -c '^obsprobe: goroutines: uprobe for .* at 0x' "$OBS_ERR")
-nemul=$(grep -c '^obsprobe: goroutines: uprobe for .* at 0x.*(emulated)$' "$OBS_ERR")
-printf '  %d sites placed (7 expected), %d emulated: %s\n' "$nsites" "$nemul" \
-	"$( ((nsites == 7 && nemul == 7)) && echo "none single-stepped (met)" || echo "MISSED")"
+# each site, from obsprobe --probe-sites: the `go` statements followed and net/http's client
+nsites=$(cat "${FILE[app]}.sites" "${FILE[leaf]}.sites" "${FILE[srv]}.sites" | grep -c '^uprobe for .* at 0x')
+nemul=$(cat "${FILE[app]}.sites" "${FILE[leaf]}.sites" "${FILE[srv]}.sites" | grep -c '^uprobe for .* at 0x.*(emulated)$')
+printf '  %d sites in the 3 files (obsprobe --probe-sites), %d emulated: %s\n' "$nsites" "$nemul" \
+	"$( ((nsites > 0 && nemul == nsites)) && echo "none single-stepped (met)" || echo "MISSED")"
 echo
 printf 'uprobe hits per request (%d gin requests, %d net/http requests; tracefs counters at the same offsets):\n' \
 	"${NREQ[gin]}" "${NREQ[srv]}"
-printf '  %-28s %10s %10s %14s\n' "" newproc1 roundTrip Request.write
+printf '  %-28s %10s %10s %14s\n' "" "go stmts" roundTrip Request.write
 printf '  %-28s %10s %10s %14s\n' "gin app, per GET /req/1" "${PER_REQ[app spawn]}" "${PER_REQ[app call]}" "${PER_REQ[app write]}"
 printf '  %-28s %10s %10s %14s\n' "its leaf, per GET /req/1" "${PER_REQ[leaf spawn]}" "${PER_REQ[leaf call]}" "${PER_REQ[leaf write]}"
 printf '  %-28s %10s %10s %14s\n' "net/http server, per GET /" "${PER_REQ[srv spawn]}" "${PER_REQ[srv call]}" "${PER_REQ[srv write]}"

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * Goroutines of watched Go programs, for span links (obsprobe/go.h): uprobes on the Go runtime
- * and net/http, placed per executable on an instruction the kernel emulates (a `jbe` after the
- * stack check, a `je` after newproc1 stores the new goroutine's id), never on a return: Go moves
+ * and net/http, placed per executable on an instruction the kernel emulates (a `go` statement's
+ * call, a `jbe` after the stack check, a `je` after newproc1 stores the new goroutine's id),
+ * never on a return: Go moves
  * goroutine stacks, so no uretprobe. Processes that are not targets are not in go_procs.
  */
 #include "vmlinux.h"
@@ -72,20 +73,6 @@ static __always_inline __u64 reg_of(const struct pt_regs *ctx, __u64 r)
 	return v;
 }
 
-static __always_inline void send(__u64 pid_tgid, __u32 kind, __u64 goid, __u64 arg)
-{
-	struct go_event e = {};
-
-	e.hdr.type = OBS_EV_GO;
-	e.hdr.pid = pid_tgid >> 32;
-	e.hdr.tid = (__u32)pid_tgid;
-	e.hdr.ts_ns = bpf_ktime_get_ns();
-	e.kind = kind;
-	e.goid = goid;
-	e.arg = arg;
-	emit(&e, sizeof(e));
-}
-
 /*
  * runtime.newproc1, just after it stored the new goroutine's id; the register holding the new g
  * is the cookie. newproc1 runs on the system stack (R14 is the thread's g0), called by the
@@ -109,7 +96,51 @@ int go_spawn(struct pt_regs *ctx)
 	    bpf_probe_read_user(&curg, sizeof(curg), (void *)(m + cfg->curg_off)) || !curg ||
 	    bpf_probe_read_user(&parent, sizeof(parent), (void *)(curg + cfg->goid_off)) || !parent)
 		return 0; /* spawned by the runtime itself */
-	send(pid_tgid, GO_EV_SPAWN, parent, child);
+	go_send(pid_tgid, GO_EV_SPAWN, parent, child, 0);
+	return 0;
+}
+
+/*
+ * A `go` statement: the `call runtime.newproc` itself (emulated; the cookie is the call's
+ * link-time address). The goroutine it starts does not exist yet, but its id does: newproc1
+ * takes the next one from the goid cache of the P this thread holds, and refills an exhausted
+ * cache with the batch after runtime.sched.goidgen. Nothing else takes from that cache before
+ * (the P is this thread's), unless the spawner is preempted in newproc's stack check and
+ * resumes elsewhere: so the id is only told here, and checked where the goroutine first shows
+ * (go_running(): its gopc must be this call's return address); an id told twice is trusted for
+ * neither.
+ */
+SEC("uprobe")
+int go_stmt(struct pt_regs *ctx)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 tgid = pid_tgid >> 32;
+	struct go_proc_cfg *cfg = bpf_map_lookup_elem(&go_procs, &tgid);
+	struct go_born_key k = { .tgid = tgid };
+	__u64 parent, m = 0, p = 0, cache[2] = {}, gopc, contested = 0;
+
+	if (!cfg || !cfg->gopc_off)
+		return 0;
+	parent = go_goid_of(cfg, ctx->r14, ctx->sp);
+	if (!parent || bpf_probe_read_user(&m, sizeof(m), (void *)(ctx->r14 + cfg->m_off)) || !m ||
+	    bpf_probe_read_user(&p, sizeof(p), (void *)(m + cfg->p_off)) || !p ||
+	    bpf_probe_read_user(&cache[0], sizeof(cache[0]), (void *)(p + cfg->goidcache_off)) ||
+	    bpf_probe_read_user(&cache[1], sizeof(cache[1]), (void *)(p + cfg->goidcacheend_off)))
+		return 0;
+	if (cache[0] == cache[1]) {
+		/* a new batch: the first after the last handed out, if no other P takes it
+		 * first (then two spawns are told one id) */
+		__u64 gen = 0, at = cfg->goidgen + (ctx->ip - bpf_get_attach_cookie(ctx));
+
+		if (bpf_probe_read_user(&gen, sizeof(gen), (void *)at))
+			return 0;
+		cache[0] = gen + 1;
+	}
+	k.goid = cache[0];
+	gopc = ctx->ip + 5;
+	if (bpf_map_update_elem(&go_born, &k, &gopc, BPF_NOEXIST))
+		bpf_map_update_elem(&go_born, &k, &contested, BPF_ANY);
+	go_send(pid_tgid, GO_EV_SPAWN, parent, k.goid, gopc);
 	return 0;
 }
 
@@ -122,7 +153,7 @@ static __always_inline __u64 running(const struct pt_regs *ctx, __u64 *pid_tgid)
 	*pid_tgid = bpf_get_current_pid_tgid();
 	tgid = *pid_tgid >> 32;
 	cfg = bpf_map_lookup_elem(&go_procs, &tgid);
-	return cfg ? go_goid_of(cfg, ctx->r14, ctx->sp) : 0;
+	return cfg ? go_running(cfg, *pid_tgid, ctx->r14, ctx->sp) : 0;
 }
 
 /* net/http.(*persistConn).roundTrip(pc, req *transportRequest) at its stack check's jbe: the
@@ -134,7 +165,7 @@ int go_http_call(struct pt_regs *ctx)
 	__u64 pid_tgid, req = 0, goid = running(ctx, &pid_tgid);
 
 	if (goid && !bpf_probe_read_user(&req, sizeof(req), (void *)ctx->bx) && req)
-		send(pid_tgid, GO_EV_CALL, goid, req);
+		go_send(pid_tgid, GO_EV_CALL, goid, req, 0);
 	return 0;
 }
 
@@ -145,6 +176,6 @@ int go_http_write(struct pt_regs *ctx)
 	__u64 pid_tgid, goid = running(ctx, &pid_tgid);
 
 	if (goid && ctx->ax)
-		send(pid_tgid, GO_EV_WRITE, goid, ctx->ax);
+		go_send(pid_tgid, GO_EV_WRITE, goid, ctx->ax, 0);
 	return 0;
 }

@@ -25,6 +25,15 @@ struct {
 	__type(value, struct go_proc_cfg);
 } go_procs SEC(".maps");
 
+/* A goroutine a `go` statement is about to start, by its id told in advance -> the gopc it
+ * must show (0: told twice, trust neither). LRU: one that never shows ages out. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, GO_BORN_MAX);
+	__type(key, struct go_born_key);
+	__type(value, __u64);
+} go_born SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, OBS_RINGBUF_BYTES);
@@ -108,6 +117,45 @@ static __always_inline void emit(void *data, __u64 size)
 {
 	if (bpf_ringbuf_output(&events, data, size, rb_flags()))
 		count_drop(OBS_DROP_RINGBUF_FULL);
+}
+
+static __always_inline void go_send(__u64 pid_tgid, __u32 kind, __u64 goid, __u64 arg, __u64 pc)
+{
+	struct go_event e = {};
+
+	e.hdr.type = OBS_EV_GO;
+	e.hdr.pid = pid_tgid >> 32;
+	e.hdr.tid = (__u32)pid_tgid;
+	e.hdr.ts_ns = bpf_ktime_get_ns();
+	e.kind = kind;
+	e.goid = goid;
+	e.arg = arg;
+	e.pc = pc;
+	emit(&e, sizeof(e));
+}
+
+/*
+ * The goroutine running on this thread of process pid_tgid (go_goid_of()); the first time a
+ * goroutine told in advance shows (go_born), its gopc goes out ahead of whatever event the
+ * caller sends, so that user space checks the spawn before it uses it.
+ */
+static __always_inline __u64 go_running(const struct go_proc_cfg *cfg, __u64 pid_tgid, __u64 g,
+					__u64 sp)
+{
+	struct go_born_key k = { .tgid = pid_tgid >> 32 };
+	__u64 *want, gopc = 0;
+
+	k.goid = go_goid_of(cfg, g, sp);
+	if (!k.goid || !cfg->gopc_off)
+		return k.goid;
+	want = bpf_map_lookup_elem(&go_born, &k);
+	if (!want)
+		return k.goid;
+	if (*want)
+		bpf_probe_read_user(&gopc, sizeof(gopc), (const void *)(g + cfg->gopc_off));
+	bpf_map_delete_elem(&go_born, &k);
+	go_send(pid_tgid, GO_EV_BORN, k.goid, gopc, 0);
+	return k.goid;
 }
 
 #endif /* OBSPROBE_MAPS_BPF_H */

@@ -260,6 +260,7 @@ static void update_health(struct app *a)
 		for (r = 0; r < ACTOR_UNLINKED__COUNT; r++)
 			reasons[r] = actor_unlinked_name(r);
 		health_links(a->health, as.linked, reasons, as.unlinked, ACTOR_UNLINKED__COUNT);
+		health_spawns(a->health, as.spawns_followed, as.spawns_refuted);
 	}
 	health_route_overflow(a->health, targets_route_overflows(a->targets));
 	health_watched(a->health, targets_count(a->targets));

@@ -17,16 +17,35 @@ struct go_proc_cfg {
 	__u32 goid_off; /* runtime.g.goid */
 	__u32 m_off;	/* runtime.g.m */
 	__u32 curg_off; /* runtime.m.curg */
+	/* Spawns followed at the `go` statements (go_stmt); 0: at runtime.newproc1 */
+	__u32 gopc_off;		/* runtime.g.gopc */
+	__u32 p_off;		/* runtime.m.p */
+	__u32 goidcache_off;	/* runtime.p.goidcache */
+	__u32 goidcacheend_off; /* runtime.p.goidcacheend */
 	__u32 pad;
+	__u64 goidgen; /* link-time address of runtime.sched.goidgen */
 };
 
 #define GO_MAX_PROCS 4096
 
 enum go_ev_kind {
-	GO_EV_SPAWN = 1, /* goid spawned arg (a `go` statement) */
+	/* goid spawned arg (a `go` statement); pc: 0 when seen done (runtime.newproc1), else the
+	 * gopc arg must show when it is born: arg was told in advance */
+	GO_EV_SPAWN = 1,
 	GO_EV_CALL = 2,	 /* goid sends the HTTP request at arg (net/http's persistConn.roundTrip) */
 	GO_EV_WRITE = 3, /* goid writes the HTTP request at arg (net/http's Request.write) */
+	/* goid, told in advance by a GO_EV_SPAWN, shows for the first time: its gopc is arg, 0
+	 * when two spawns were told the same id */
+	GO_EV_BORN = 4,
 };
+
+/* go_born: a goroutine told in advance, until it shows */
+struct go_born_key {
+	__u32 tgid;
+	__u32 pad;
+	__u64 goid;
+};
+#define GO_BORN_MAX 16384
 
 /* OBS_EV_GO */
 struct go_event {
@@ -35,8 +54,9 @@ struct go_event {
 	__u32 pad;
 	__u64 goid;
 	__u64 arg;
+	__u64 pc;
 };
-_Static_assert(sizeof(struct go_event) == 48, "go_event layout");
+_Static_assert(sizeof(struct go_event) == 56, "go_event layout");
 
 /* The register a spawn probe reads the new g from travels as its BPF cookie: the index of
  * the register in the hardware's numbering (rax 0, rcx 1, ..., r15 15). */

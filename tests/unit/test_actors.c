@@ -214,9 +214,9 @@ UNIT_TEST_FIXTURE(test_go_spawn_follows_while_in_flight, setup, teardown)
 	struct actors_stats st;
 
 	actors_span_enter(f, PID, G(20), trace_a, span_a, 0, 0);
-	actors_go_spawn(f, PID, 20, 30);
+	actors_go_spawn(f, PID, 20, 30, 0);
 	/* a goroutine spawned by one that a spawned: still a's */
-	actors_go_spawn(f, PID, 30, 31);
+	actors_go_spawn(f, PID, 30, 31, 0);
 	assert_parent(f, G(30), trace_a, span_a);
 	assert_parent(f, G(31), trace_a, span_a);
 	/* the request joined its caller's trace: its followers do too */
@@ -243,12 +243,12 @@ UNIT_TEST_FIXTURE(test_go_spawn_without_request, setup, teardown)
 	struct actors_stats st;
 
 	/* spawned by a goroutine that serves nothing, or by one never seen: nothing to follow */
-	actors_go_spawn(f, PID, 20, 30);
+	actors_go_spawn(f, PID, 20, 30, 0);
 	assert_no_parent(f, G(30));
 	/* by a goroutine that serves two (not Go's way, but then no guess) */
 	actors_span_enter(f, PID, G(20), trace_a, span_a, 0, 0);
 	actors_span_enter(f, PID, G(20), trace_b, span_b, 0, 0);
-	actors_go_spawn(f, PID, 20, 30);
+	actors_go_spawn(f, PID, 20, 30, 0);
 	assert_no_parent(f, G(30));
 	assert_no_parent(f, G(20));
 	stats(f, &st);
@@ -258,11 +258,70 @@ UNIT_TEST_FIXTURE(test_go_spawn_without_request, setup, teardown)
 	actors_span_leave(f, PID, G(20), span_b);
 	actors_span_leave(f, PID, G(20), span_a);
 	actors_span_enter(f, PID, G(20), trace_a, span_a, 0, 0);
-	actors_go_spawn(f, PID, 20, 30);
+	actors_go_spawn(f, PID, 20, 30, 0);
 	actors_span_enter(f, PID, G(30), trace_b, span_b, 0, 0);
 	assert_parent(f, G(30), trace_b, span_b);
 	actors_span_leave(f, PID, G(30), span_b);
 	assert_parent(f, G(30), trace_a, span_a);
+}
+
+/* Spawns told in advance at the `go` statement: followed only once the goroutine shows with
+ * the `go` statement's pc. */
+UNIT_TEST_FIXTURE(test_go_spawn_told_in_advance, setup, teardown)
+{
+	struct actors *f = *state;
+	struct actors_stats st;
+	const uint64_t pc = 0x6d2a45, other_pc = 0x4f2156;
+
+	actors_span_enter(f, PID, G(20), trace_a, span_a, 0, 0);
+	actors_span_enter(f, PID, G(21), trace_b, span_b, 0, 0);
+	actors_go_spawn(f, PID, 20, 30, pc);
+	actors_go_spawn(f, PID, 21, 31, pc);
+	actors_go_spawn(f, PID, 20, 32, pc);
+	/* not before it shows */
+	assert_no_parent(f, G(30));
+	/* shown where told: a's */
+	actors_go_born(f, PID, 30, pc);
+	assert_parent(f, G(30), trace_a, span_a);
+	/* 31 shows with another gopc: the id went to another `go` statement's goroutine */
+	actors_go_born(f, PID, 31, other_pc);
+	assert_no_parent(f, G(31));
+	/* 32 was told twice (gopc 0): neither */
+	actors_go_born(f, PID, 32, 0);
+	assert_no_parent(f, G(32));
+	/* a birth nobody told of changes nothing; nor does a second one */
+	actors_go_born(f, PID, 33, pc);
+	assert_no_parent(f, G(33));
+	actors_go_born(f, PID, 30, other_pc);
+	assert_parent(f, G(30), trace_a, span_a);
+	stats(f, &st);
+	assert_int_equal(st.spawns_followed, 1);
+	assert_int_equal(st.spawns_refuted, 2);
+}
+
+UNIT_TEST_FIXTURE(test_go_spawn_told_twice, setup, teardown)
+{
+	struct actors *f = *state;
+	struct actors_stats st;
+	const uint64_t pc = 0x6d2a45;
+
+	/* two spawners told the same id (one was preempted and its P handed the id on): the
+	 * second claim drops the first, and the birth changes nothing */
+	actors_span_enter(f, PID, G(20), trace_a, span_a, 0, 0);
+	actors_span_enter(f, PID, G(21), trace_b, span_b, 0, 0);
+	actors_go_spawn(f, PID, 20, 30, pc);
+	actors_go_spawn(f, PID, 21, 30, pc);
+	actors_go_born(f, PID, 30, pc);
+	assert_no_parent(f, G(30));
+	/* a spawn told in advance whose spawner's request ends before it shows: nothing */
+	actors_go_spawn(f, PID, 21, 34, pc);
+	actors_span_leave(f, PID, G(21), span_b);
+	actors_go_born(f, PID, 34, pc);
+	assert_no_parent(f, G(34));
+	stats(f, &st);
+	assert_int_equal(st.spawns_followed, 0);
+	assert_int_equal(st.spawns_refuted, 1);
+	assert_int_equal(st.actors, 1); /* 20 alone */
 }
 
 UNIT_TEST_FIXTURE(test_go_http_handoff, setup, teardown)
@@ -275,7 +334,7 @@ UNIT_TEST_FIXTURE(test_go_http_handoff, setup, teardown)
 	 * was in flight (net/http's dial) */
 	actors_span_enter(f, PID, G(20), trace_a, span_a, 0, 0);
 	actors_span_enter(f, PID, G(21), trace_b, span_b, 0, 0);
-	actors_go_spawn(f, PID, 20, 40);
+	actors_go_spawn(f, PID, 20, 40, 0);
 	/* b's handler hands its request to 40, which writes it: that call is b's */
 	actors_go_call(f, PID, 21, req2);
 	actors_go_call(f, PID, 20, req1);
@@ -327,7 +386,7 @@ UNIT_TEST_FIXTURE(test_go_proc_exit, setup, teardown)
 	const uint64_t req = 0xc000123400;
 
 	actors_span_enter(f, PID, G(20), trace_a, span_a, 0, 0);
-	actors_go_spawn(f, PID, 20, 30);
+	actors_go_spawn(f, PID, 20, 30, 0);
 	actors_go_call(f, PID, 20, req);
 	actors_span_enter(f, OTHER_PID, 7, trace_b, span_b, 0, 0);
 	actors_proc_exit(f, PID);
@@ -357,7 +416,7 @@ UNIT_TEST_FIXTURE(test_go_churn_leaves_nothing, setup, teardown)
 
 		memcpy(span, &i, sizeof(i));
 		actors_span_enter(f, PID, G(g), trace_a, span, 0, 0);
-		actors_go_spawn(f, PID, g, g + 500000000);
+		actors_go_spawn(f, PID, g, g + 500000000, 0);
 		actors_go_call(f, PID, g, 0xc000000000 + i * 64);
 		actors_go_write(f, PID, 7, 0xc000000000 + i * 64);
 		actors_span_leave(f, PID, G(g), span);

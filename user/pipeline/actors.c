@@ -28,6 +28,7 @@ struct actor {
 	struct actor *owner;
 	uint8_t for_span[8];
 	bool borrowed;
+	uint64_t unborn; /* the gopc a goroutine told in advance must show; 0: seen */
 	struct actor *fnext, **fprev;
 	struct actor *followers;
 };
@@ -142,6 +143,7 @@ static void detach(struct actor *f)
 		f->fnext->fprev = f->fprev;
 	f->owner = NULL;
 	f->borrowed = false;
+	f->unborn = 0;
 }
 
 static void unfollow(struct actors *t, struct actor *f)
@@ -287,7 +289,7 @@ static struct actor *serving(struct actor *a, const uint8_t **span_id)
 		*span_id = e->span_id;
 		return a;
 	}
-	if (!a->n && !a->extra && a->owner && !a->borrowed) {
+	if (!a->n && !a->extra && a->owner && !a->borrowed && !a->unborn) {
 		*span_id = a->for_span;
 		return a->owner;
 	}
@@ -337,7 +339,8 @@ bool actors_parent(struct actors *t, uint32_t pid, uint64_t key, uint64_t sig, u
 			goto unlinked;
 		}
 		t->stats.matched++;
-	} else if ((o = a->owner) && (e = only(o)) && !memcmp(e->span_id, a->for_span, 8)) {
+	} else if ((o = a->owner) && !a->unborn && (e = only(o)) &&
+		   !memcmp(e->span_id, a->for_span, 8)) {
 		if (a->borrowed)
 			unfollow(t, a); /* one call: consumed */
 	} else {
@@ -352,7 +355,7 @@ unlinked:
 	return false;
 }
 
-void actors_go_spawn(struct actors *t, uint32_t pid, uint64_t parent, uint64_t child)
+void actors_go_spawn(struct actors *t, uint32_t pid, uint64_t parent, uint64_t child, uint64_t gopc)
 {
 	struct actor *p = find(t, pid, parent | ACTOR_GO), *o, *c;
 	const uint8_t *span_id;
@@ -362,8 +365,31 @@ void actors_go_spawn(struct actors *t, uint32_t pid, uint64_t parent, uint64_t c
 	c = get(t, pid, child | ACTOR_GO);
 	if (!c || c == o)
 		return;
+	if (c->owner) {
+		/* an id told twice (or a goroutine seen before): neither spawner is trusted */
+		t->stats.spawns_refuted++;
+		unfollow(t, c);
+		return;
+	}
 	follow(c, o, span_id, false);
-	t->stats.spawns_followed++;
+	c->unborn = gopc;
+	if (!gopc)
+		t->stats.spawns_followed++;
+}
+
+void actors_go_born(struct actors *t, uint32_t pid, uint64_t goid, uint64_t gopc)
+{
+	struct actor *c = find(t, pid, goid | ACTOR_GO);
+
+	if (!c || !c->unborn)
+		return;
+	if (gopc && gopc == c->unborn) {
+		c->unborn = 0;
+		t->stats.spawns_followed++;
+		return;
+	}
+	t->stats.spawns_refuted++;
+	unfollow(t, c);
 }
 
 static struct call *call_slot(struct actors *t, uint32_t pid, uint64_t req)

@@ -43,6 +43,7 @@ struct actors_stats {
 	uint64_t forwarded; /* of them: by the traceparent a proxy forwards */
 	uint64_t unlinked[ACTOR_UNLINKED__COUNT];
 	uint64_t spawns_followed; /* goroutines that took their spawner's request */
+	uint64_t spawns_refuted;  /* told in advance, shown otherwise: not followed */
 	uint64_t handoffs;	  /* HTTP calls written on another goroutine, followed */
 	uint64_t full;		  /* what could not be kept: the table was full */
 	uint64_t actors;	  /* entries now */
@@ -73,8 +74,13 @@ void actors_span_retrace(struct actors *t, uint32_t pid, uint64_t key, const uin
 bool actors_parent(struct actors *t, uint32_t pid, uint64_t key, uint64_t sig, uint8_t trace_id[16],
 		   uint8_t span_id[8]);
 
-/* Go: goroutine parent spawned child (goroutine ids, not keys). */
-void actors_go_spawn(struct actors *t, uint32_t pid, uint64_t parent, uint64_t child);
+/* Go: goroutine parent spawned child (goroutine ids, not keys). gopc 0: seen done; else child
+ * was told in advance, and works for parent's request only once actors_go_born() shows it
+ * with that gopc. */
+void actors_go_spawn(struct actors *t, uint32_t pid, uint64_t parent, uint64_t child,
+		     uint64_t gopc);
+/* Go: goroutine goid, told in advance, shows with gopc (0: told for two spawns). */
+void actors_go_born(struct actors *t, uint32_t pid, uint64_t goid, uint64_t gopc);
 /* Go: goroutine goid hands the HTTP request at address req on; goroutine goid writes it. */
 void actors_go_call(struct actors *t, uint32_t pid, uint64_t goid, uint64_t req);
 void actors_go_write(struct actors *t, uint32_t pid, uint64_t goid, uint64_t req);

@@ -19,6 +19,7 @@ enum {
 	FAM_KEPT,
 	FAM_SAMPLED_OUT,
 	FAM_HELD,
+	FAM_SPAWNS,
 	FAM__COUNT,
 };
 
@@ -69,6 +70,11 @@ static const struct metric_family_def defs[FAM__COUNT] = {
 	[FAM_HELD] = { "obsprobe_sampling_held_spans",
 		       "Spans trace sampling holds until their trace is decided.", METRIC_GAUGE,
 		       NULL, 0, "obsprobe.sampling.held_spans", "{span}" },
+	[FAM_SPAWNS] = { "obsprobe_goroutine_spawns_total",
+			 "Goroutines a `go` statement started while its goroutine served a "
+			 "request, by outcome: followed (they work for that request), refuted "
+			 "(the id told in advance went to another goroutine: not followed).",
+			 METRIC_COUNTER, NULL, 0, "obsprobe.goroutine.spawns", "{goroutine}" },
 };
 
 struct health *health_new(struct metrics *m)
@@ -122,6 +128,12 @@ void health_links(struct health *h, uint64_t linked, const char *const reasons[]
 	set_total(h, FAM_LINKED, NULL, NULL, linked);
 	for (i = 0; i < nreasons; i++)
 		set_total(h, FAM_UNLINKED, "reason", reasons[i], unlinked[i]);
+}
+
+void health_spawns(struct health *h, uint64_t followed, uint64_t refuted)
+{
+	set_total(h, FAM_SPAWNS, "outcome", "followed", followed);
+	set_total(h, FAM_SPAWNS, "outcome", "refuted", refuted);
 }
 
 void health_parse_errors(struct health *h, const char *protocol, uint64_t n)

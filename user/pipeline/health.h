@@ -22,6 +22,8 @@ void health_parse_errors(struct health *h, const char *protocol, uint64_t n);
 /* Client spans linked to a parent, and left without one by reason (reasons[i]: unlinked[i]). */
 void health_links(struct health *h, uint64_t linked, const char *const reasons[],
 		  const uint64_t unlinked[], size_t nreasons);
+/* Goroutine spawns followed and refuted (actors_stats). */
+void health_spawns(struct health *h, uint64_t followed, uint64_t refuted);
 void health_route_overflow(struct health *h, uint64_t n);
 void health_watched(struct health *h, uint64_t processes);
 /* signal: "traces" or "metrics" */

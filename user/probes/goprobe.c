@@ -112,6 +112,31 @@ static void site_text(char *buf, size_t len, const char *name, const struct go_t
 			 hs->site.emulated ? "emulated" : "single-stepped");
 }
 
+/* How spawns are followed in a binary: one line. */
+static void stmts_text(char *buf, size_t len, const char *name, const struct go_trace_info *info)
+{
+	if (info->by_stmt)
+		snprintf(buf, len,
+			 "uprobes for `go` statements in %s: %zu, on their `call runtime.newproc` "
+			 "(emulated); %zu more not followed (the runtime's, and ones that start no "
+			 "request's work)",
+			 name, info->nprobed, info->nstmt - info->nprobed);
+	else
+		snprintf(buf, len, "`go` statements in %s are followed at runtime.newproc1: %s",
+			 name, info->stmt_why);
+}
+
+static void stmt_text(char *buf, size_t len, const char *name, const struct go_stmt *st)
+{
+	if (st->skip)
+		snprintf(buf, len, "go statement in %s in %s: at %#llx, not followed (%s)", st->fn,
+			 name, (unsigned long long)st->site.offset, st->skip);
+	else
+		snprintf(buf, len, "uprobe for the go statement in %s in %s: at %#llx `%s` (%s)",
+			 st->fn, name, (unsigned long long)st->site.offset, st->site.insn,
+			 st->site.emulated ? "emulated" : "single-stepped");
+}
+
 /* The uprobes of one Go executable, for every process of it. */
 static void attach_file(struct go_probe *gp, int fd, const char *name, uint32_t pid,
 			const struct go_trace_info *info)
@@ -121,13 +146,32 @@ static void attach_file(struct go_probe *gp, int fd, const char *name, uint32_t 
 		[GO_HOOK_HTTP_CALL] = gp->skel->progs.go_http_call,
 		[GO_HOOK_HTTP_WRITE] = gp->skel->progs.go_http_write,
 	};
-	char path[64], text[256];
+	char path[64], text[320];
 	int h, err;
 
+	size_t i;
+
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	for (i = 0; i < info->nstmt; i++) {
+		const struct go_stmt *st = &info->stmt[i];
+
+		if (st->skip)
+			continue;
+		err = uprobes_attach_at(&gp->links, gp->skel->progs.go_stmt, path, st->site.offset,
+					st->site.vaddr);
+		if (err) {
+			stmt_text(text, sizeof(text), name, st);
+			log_warn("goroutines: cannot place the %s (pid %u): %s", text, pid,
+				 strerror(-err));
+		}
+	}
+	stmts_text(text, sizeof(text), name, info);
+	log_info("goroutines: %s", text);
 	for (h = 0; h < GO_HOOK__COUNT; h++) {
 		const struct go_hook_site *hs = &info->hook[h];
 
+		if (h == GO_HOOK_SPAWN && info->by_stmt)
+			continue;
 		site_text(text, sizeof(text), name, info, h);
 		if (!hs->found) {
 			log_info("goroutines: %s", text);
@@ -146,7 +190,7 @@ static void attach_file(struct go_probe *gp, int fd, const char *name, uint32_t 
 static struct go_file *file_of(struct go_probe *gp, uint32_t pid)
 {
 	char link[32], exe[256] = "";
-	struct go_trace_info info;
+	struct go_trace_info info = { .is_go = false };
 	struct go_file *f;
 	struct stat st;
 	size_t i;
@@ -193,9 +237,17 @@ static struct go_file *file_of(struct go_probe *gp, uint32_t pid)
 			f->cfg.goid_off = info.off.goid;
 			f->cfg.m_off = info.off.m;
 			f->cfg.curg_off = info.off.curg;
+			if (info.by_stmt) {
+				f->cfg.gopc_off = info.off.gopc;
+				f->cfg.p_off = info.off.p;
+				f->cfg.goidcache_off = info.off.goidcache;
+				f->cfg.goidcacheend_off = info.off.goidcacheend;
+				f->cfg.goidgen = info.goidgen;
+			}
 			attach_file(gp, fd, exe, pid, &info);
 		}
 	}
+	go_trace_info_release(&info);
 	close(fd);
 	return f;
 }
@@ -250,9 +302,10 @@ void go_probe_destroy(struct go_probe *gp)
 
 int go_probe_print_sites(const char *path, FILE *out)
 {
-	struct go_trace_info info;
+	struct go_trace_info info = { .is_go = false };
 	struct stat st;
-	char text[256];
+	char text[320];
+	size_t i;
 	int h, fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0)
@@ -264,11 +317,21 @@ int go_probe_print_sites(const char *path, FILE *out)
 	close(fd);
 	if (info.err) {
 		fprintf(out, "%s: goroutines are not followed: %s\n", path, info.why);
+		go_trace_info_release(&info);
 		return 1;
 	}
+	stmts_text(text, sizeof(text), path, &info);
+	fprintf(out, "%s\n", text);
+	for (i = 0; i < info.nstmt; i++) {
+		stmt_text(text, sizeof(text), path, &info.stmt[i]);
+		fprintf(out, "%s\n", text);
+	}
 	for (h = 0; h < GO_HOOK__COUNT; h++) {
+		if (h == GO_HOOK_SPAWN && info.by_stmt)
+			continue;
 		site_text(text, sizeof(text), path, &info, h);
 		fprintf(out, "%s\n", text);
 	}
+	go_trace_info_release(&info);
 	return GO_HOOK__COUNT;
 }

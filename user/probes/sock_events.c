@@ -72,7 +72,10 @@ static int on_go(struct conn_table *conns, const void *data, size_t size)
 		return -EINVAL;
 	switch (e->kind) {
 	case GO_EV_SPAWN:
-		actors_go_spawn(t, e->hdr.pid, e->goid, e->arg);
+		actors_go_spawn(t, e->hdr.pid, e->goid, e->arg, e->pc);
+		return 0;
+	case GO_EV_BORN:
+		actors_go_born(t, e->hdr.pid, e->goid, e->arg);
 		return 0;
 	case GO_EV_CALL:
 		actors_go_call(t, e->hdr.pid, e->goid, e->arg);

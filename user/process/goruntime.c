@@ -489,16 +489,21 @@ out:
 	return err;
 }
 
-/* Offset of the 8-byte member name (an int64 or a pointer) of struct st. */
+/* Offset of the 8-byte member name of struct st: an int64, a pointer, or an atomic.Uint64 (Go
+ * 1.20 on: a struct whose only 8 bytes are the value). */
 static bool word_at(Dwarf_Die *st, const char *name, uint32_t *out)
 {
 	uint64_t off = 0;
 	Dwarf_Word size;
 	Dwarf_Die t;
+	int tag;
 
-	if (!struct_field(st, name, strlen(name), 0, &off, &t) ||
-	    (dwarf_tag(&t) != DW_TAG_pointer_type &&
-	     (dwarf_tag(&t) != DW_TAG_base_type || dwarf_aggregate_size(&t, &size) || size != 8)) ||
+	if (!struct_field(st, name, strlen(name), 0, &off, &t))
+		return false;
+	tag = dwarf_tag(&t);
+	if ((tag != DW_TAG_pointer_type &&
+	     ((tag != DW_TAG_base_type && tag != DW_TAG_structure_type) ||
+	      dwarf_aggregate_size(&t, &size) || size != 8)) ||
 	    off > GO_MAX_OFFSET)
 		return false;
 	*out = off;
@@ -508,9 +513,10 @@ static bool word_at(Dwarf_Die *st, const char *name, uint32_t *out)
 int go_elf_g_offsets(Elf *elf, struct go_g_offsets *out, char *version, size_t versionlen,
 		     char *why, size_t whylen)
 {
-	static const char *const names[] = { "runtime.g", "runtime.m" };
+	static const char *const names[] = { "runtime.g", "runtime.m", "runtime.p",
+					     "runtime.schedt" };
 	struct go_layout l = { 0 };
-	Dwarf_Die types[2];
+	Dwarf_Die types[4];
 	Dwarf *dw;
 	int err;
 
@@ -525,12 +531,19 @@ int go_elf_g_offsets(Elf *elf, struct go_g_offsets *out, char *version, size_t v
 		return -ENOENT;
 	}
 	err = -ENOTSUP;
-	if (!find_types(dw, names, types, 2) || !word_at(&types[0], "goid", &out->goid) ||
-	    !word_at(&types[0], "m", &out->m) || !word_at(&types[1], "curg", &out->curg))
+	memset(out, 0, sizeof(*out));
+	if (!find_types(dw, names, types, 4) || !word_at(&types[0], "goid", &out->goid) ||
+	    !word_at(&types[0], "m", &out->m) || !word_at(&types[1], "curg", &out->curg)) {
 		snprintf(why, whylen, "%s: no runtime.g goid and m or runtime.m curg in its DWARF",
 			 l.version[0] ? l.version : "unknown Go version");
-	else
+	} else {
 		err = 0;
+		if (!word_at(&types[0], "gopc", &out->gopc) || !word_at(&types[1], "p", &out->p) ||
+		    !word_at(&types[2], "goidcache", &out->goidcache) ||
+		    !word_at(&types[2], "goidcacheend", &out->goidcacheend) ||
+		    !word_at(&types[3], "goidgen", &out->goidgen))
+			out->gopc = 0; /* followed at runtime.newproc1 */
+	}
 	dwarf_end(dw);
 	return err;
 }

@@ -80,6 +80,13 @@ struct go_g_offsets {
 	uint32_t goid; /* runtime.g.goid */
 	uint32_t m;    /* runtime.g.m */
 	uint32_t curg; /* runtime.m.curg */
+	/* What tells a `go` statement's new goroutine before it exists; all 0 when the build
+	 * lacks one: */
+	uint32_t gopc;	       /* runtime.g.gopc: where its `go` statement is */
+	uint32_t p;	       /* runtime.m.p */
+	uint32_t goidcache;    /* runtime.p.goidcache: the next goid the P hands out */
+	uint32_t goidcacheend; /* runtime.p.goidcacheend: past its batch */
+	uint32_t goidgen;      /* runtime.schedt.goidgen: the last goid of any batch */
 };
 
 typedef struct Elf Elf;

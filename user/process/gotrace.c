@@ -35,8 +35,51 @@ bool go_version_regabi(const char *version)
 	return major > 1 || (major == 1 && minor >= 17);
 }
 
+/*
+ * `go` statements whose goroutines never work for a request of their own, by the function
+ * they are in (a prefix): not probed, since they run per request or per connection in every
+ * server and a uprobe hit costs microseconds. A spawn there leaves the new goroutine without a
+ * spawner, which is right for all of them.
+ */
+static const struct {
+	const char *prefix, *why;
+} stmt_skips[] = {
+	{ "runtime.", "the runtime's own goroutines" },
+	{ "net/http.(*connReader).startBackgroundRead",
+	  "a server connection's background read, per request" },
+	{ "net/http.(*Server).Serve", "a server connection's goroutine: each request it reads is "
+				      "a root" },
+	{ "net/http.(*Transport).", "the HTTP client's connection goroutines: each call is "
+				    "followed at persistConn.roundTrip" },
+	{ "net/http.(*persistConn).", "the HTTP client's connection goroutines: each call is "
+				      "followed at persistConn.roundTrip" },
+	{ "net/http.setRequestCancel", "a cancellation watcher" },
+	{ "context.", "a cancellation watcher" },
+	{ "github.com/jackc/pgconn/internal/ctxwatch.", "pgx's cancellation watcher, per query" },
+	{ "net.", "name resolution and dialing" },
+	{ "internal/singleflight.", "name resolution" },
+};
+
+const char *go_stmt_skip(const char *fn)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(stmt_skips) / sizeof(stmt_skips[0]); i++)
+		if (!strncmp(fn, stmt_skips[i].prefix, strlen(stmt_skips[i].prefix)))
+			return stmt_skips[i].why;
+	return NULL;
+}
+
 struct sym_scan {
 	uint64_t vaddr[GO_HOOK__COUNT], size[GO_HOOK__COUNT];
+	uint64_t newproc, sched;
+	/* candidate calls of runtime.newproc found in the bytes, sorted */
+	uint64_t *cand;
+	size_t ncand;
+	const struct x86_code *code;
+	struct go_trace_info *out;
+	size_t cap;
+	bool full;
 };
 
 static bool hook_symbol(void *ctx, const char *name, const GElf_Sym *sym, bool dynamic)
@@ -45,8 +88,12 @@ static bool hook_symbol(void *ctx, const char *name, const GElf_Sym *sym, bool d
 	int h;
 
 	(void)dynamic;
+	if (!strcmp(name, "runtime.sched") && GELF_ST_TYPE(sym->st_info) == STT_OBJECT)
+		sc->sched = sym->st_value;
 	if (GELF_ST_TYPE(sym->st_info) != STT_FUNC || !sym->st_value)
 		return true;
+	if (!strcmp(name, "runtime.newproc"))
+		sc->newproc = sym->st_value;
 	for (h = 0; h < GO_HOOK__COUNT; h++)
 		if (!strcmp(name, hook_syms[h])) {
 			sc->vaddr[h] = sym->st_value;
@@ -55,12 +102,152 @@ static bool hook_symbol(void *ctx, const char *name, const GElf_Sym *sym, bool d
 	return true;
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Every e8 rel32 in the code whose target is runtime.newproc: a superset of its calls (the
+ * byte may sit inside another instruction), cheap to find; decoding confirms them. */
+static int find_candidates(struct sym_scan *sc)
+{
+	const struct x86_code *c = sc->code;
+	size_t r, i, cap = 0;
+
+	for (r = 0; r < c->nrange; r++) {
+		const uint8_t *b = c->buf + c->range[r].offset;
+		uint64_t v = c->range[r].vaddr;
+
+		for (i = 0; i + 5 <= c->range[r].size; i++) {
+			int32_t rel;
+
+			if (b[i] != 0xe8)
+				continue;
+			memcpy(&rel, b + i + 1, sizeof(rel));
+			if (v + i + 5 + (uint64_t)(int64_t)rel != sc->newproc)
+				continue;
+			if (sc->ncand == cap) {
+				uint64_t *n;
+
+				cap = cap ? 2 * cap : 64;
+				n = realloc(sc->cand, cap * sizeof(*n));
+				if (!n)
+					return -ENOMEM;
+				sc->cand = n;
+			}
+			sc->cand[sc->ncand++] = v + i;
+		}
+	}
+	qsort(sc->cand, sc->ncand, sizeof(*sc->cand), cmp_u64);
+	return 0;
+}
+
+/* Whether a candidate lies in [lo, hi). */
+static bool has_candidate(const struct sym_scan *sc, uint64_t lo, uint64_t hi)
+{
+	size_t a = 0, b = sc->ncand;
+
+	while (a < b) {
+		size_t m = a + (b - a) / 2;
+
+		if (sc->cand[m] < lo)
+			a = m + 1;
+		else
+			b = m;
+	}
+	return a < sc->ncand && sc->cand[a] < hi;
+}
+
+/* The `go` statements of one function that has candidates: decoded from its entry. */
+static bool stmt_symbol(void *ctx, const char *name, const GElf_Sym *sym, bool dynamic)
+{
+	struct sym_scan *sc = ctx;
+	struct go_trace_info *out = sc->out;
+	struct x86_site sites[16];
+	int n, i;
+
+	(void)dynamic;
+	if (GELF_ST_TYPE(sym->st_info) != STT_FUNC || !sym->st_value || !sym->st_size ||
+	    !has_candidate(sc, sym->st_value, sym->st_value + sym->st_size))
+		return true;
+	n = x86_calls_to(sc->code, sym->st_value, sym->st_size, sc->newproc, sites,
+			 sizeof(sites) / sizeof(sites[0]));
+	if (n > (int)(sizeof(sites) / sizeof(sites[0]))) {
+		sc->full = true; /* more than a function should have: not this way */
+		return false;
+	}
+	for (i = 0; i < n; i++) {
+		struct go_stmt *st;
+
+		if (out->nstmt == sc->cap) {
+			size_t cap = sc->cap ? 2 * sc->cap : 32;
+
+			st = realloc(out->stmt, cap * sizeof(*st));
+			if (!st) {
+				sc->full = true;
+				return false;
+			}
+			out->stmt = st;
+			sc->cap = cap;
+		}
+		st = &out->stmt[out->nstmt++];
+		st->site = sites[i];
+		snprintf(st->fn, sizeof(st->fn), "%s", name);
+		st->skip = go_stmt_skip(name);
+		if (!st->skip && ++out->nprobed > GO_MAX_STMTS) {
+			sc->full = true;
+			return false;
+		}
+	}
+	return true;
+}
+
+/* The `go` statements, when the build lets a spawn be followed there: else by_stmt stays
+ * false, stmt_why says why, and runtime.newproc1 serves. */
+static void find_stmts(Elf *e, struct sym_scan *sc, const struct x86_code *code,
+		       struct go_trace_info *out)
+{
+	sc->code = code;
+	sc->out = out;
+	if (!out->off.gopc)
+		snprintf(out->stmt_why, sizeof(out->stmt_why),
+			 "its runtime keeps no goid cache in runtime.p");
+	else if (!sc->newproc || !sc->sched)
+		snprintf(out->stmt_why, sizeof(out->stmt_why),
+			 "no runtime.newproc or runtime.sched in its symbol table");
+	else if (find_candidates(sc) || elfsyms_each(e, false, stmt_symbol, sc) <= 0 || sc->full)
+		snprintf(out->stmt_why, sizeof(out->stmt_why),
+			 out->nprobed > GO_MAX_STMTS ? "more than %d `go` statements to probe"
+						     : "its `go` statements could not be listed",
+			 GO_MAX_STMTS);
+	else
+		out->by_stmt = true;
+	if (out->by_stmt) {
+		out->goidgen = sc->sched + out->off.goidgen;
+	} else {
+		free(out->stmt);
+		out->stmt = NULL;
+		out->nstmt = out->nprobed = 0;
+	}
+	free(sc->cand);
+	sc->cand = NULL;
+}
+
+void go_trace_info_release(struct go_trace_info *info)
+{
+	free(info->stmt);
+	info->stmt = NULL;
+	info->nstmt = info->nprobed = 0;
+}
+
 /* The sites: on an emulated instruction only, never where a probe would cost a single step
  * per call. */
 static void find_sites(Elf *e, void *buf, size_t len, unsigned int emulates,
 		       struct go_trace_info *out)
 {
-	struct sym_scan sc = { { 0 } };
+	struct sym_scan sc = { .cand = NULL };
 	struct x86_code code;
 	int h;
 
@@ -73,10 +260,11 @@ static void find_sites(Elf *e, void *buf, size_t len, unsigned int emulates,
 	if (x86_code_from_elf(e, buf, len, &code))
 		return;
 	code.emulates = emulates;
+	find_stmts(e, &sc, &code, out);
 	for (h = 0; h < GO_HOOK__COUNT; h++) {
 		struct go_hook_site *hs = &out->hook[h];
 
-		if (!sc.vaddr[h])
+		if (!sc.vaddr[h] || (h == GO_HOOK_SPAWN && out->by_stmt))
 			continue;
 		if (h == GO_HOOK_SPAWN)
 			hs->found = !x86_store_site(&code, sc.vaddr[h], sc.size[h], out->off.goid,

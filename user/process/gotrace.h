@@ -2,8 +2,10 @@
 /*
  * Where goroutine tracking probes a Go executable: the offsets in runtime.g and runtime.m the
  * BPF programs read (DWARF), and a site the kernel emulates in each hooked function (the
- * symbol table and the code): runtime.newproc1 just after it stores the new goroutine's id, and
- * net/http's client at the `jbe` after the stack check. Pure: bytes in, facts out.
+ * symbol table and the code): each `go` statement's call of runtime.newproc (emulated), or
+ * runtime.newproc1 just after it stores the new goroutine's id when the build does not let the
+ * new id be told in advance, and net/http's client at the `jbe` after the stack check. Pure:
+ * bytes in, facts out.
  */
 #ifndef OBSPROBE_GOTRACE_H
 #define OBSPROBE_GOTRACE_H
@@ -22,6 +24,17 @@ enum go_hook {
 	GO_HOOK__COUNT,
 };
 
+/* `go` statements probed in one binary at most; beyond: runtime.newproc1, one probe for all */
+#define GO_MAX_STMTS 512
+
+/* A `go` statement: a call of runtime.newproc in fn. */
+struct go_stmt {
+	struct x86_site site;
+	const char *skip; /* why it is not probed (its goroutines never work for a request on
+			     their own); NULL: probed */
+	char fn[96];
+};
+
 struct go_trace_info {
 	bool is_go;
 	char version[GO_VERSION_MAX];
@@ -33,6 +46,14 @@ struct go_trace_info {
 		struct x86_site site;
 		int reg; /* GO_HOOK_SPAWN: the register holding the new g (enum x86_gpr) */
 	} hook[GO_HOOK__COUNT];
+	/* by_stmt: spawns are followed at the `go` statements (stmt[], nprobed of them not
+	 * skipped), the new goroutine's id told from its P's goid cache before it exists and
+	 * checked against its gopc when it first shows; else at hook[GO_HOOK_SPAWN] */
+	bool by_stmt;
+	char stmt_why[64];
+	struct go_stmt *stmt; /* heap: go_trace_info_release() */
+	size_t nstmt, nprobed;
+	uint64_t goidgen; /* link-time address of runtime.sched.goidgen */
 };
 
 /* The function a hook goes on. */
@@ -45,5 +66,8 @@ bool go_version_regabi(const char *version);
  * without the register ABI, DWARF or a symbol table has out->err set and why in words.
  */
 int go_trace_inspect(void *buf, size_t len, unsigned int emulates, struct go_trace_info *out);
+void go_trace_info_release(struct go_trace_info *info);
+/* Why the goroutines a `go` statement in function fn starts are not followed, or NULL. */
+const char *go_stmt_skip(const char *fn);
 
 #endif /* OBSPROBE_GOTRACE_H */
