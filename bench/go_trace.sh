@@ -91,8 +91,8 @@ server_spans() { metric_sum http_server_request_duration_seconds "service_name=\
 # Uprobes that run no program at the sites obsprobe uses, in each program's file (tracefs
 # uprobe events with a filter that never matches: the trap, nothing recorded, the hits counted
 # in uprobe_profile), for (d) and for the count of hits per request.
-HOOKS=('the go statement' 'net/http.(*persistConn).roundTrip' 'net/http.(*Request).write')
-HOOK_TAGS=(spawn call write)
+HOOKS=('the go statement' 'net/http.(*persistConn).roundTrip')
+HOOK_TAGS=(spawn call)
 declare -A FILE=([app]=$TMP/ginapp [leaf]=$TMP/ginleaf [srv]=$GOSERVER)
 
 on_exit clear_probes
@@ -329,10 +329,10 @@ printf '  %d sites in the 3 files (obsprobe --probe-sites), %d emulated: %s\n' "
 echo
 printf 'uprobe hits per request (%d gin requests, %d net/http requests; tracefs counters at the same offsets):\n' \
 	"${NREQ[gin]}" "${NREQ[srv]}"
-printf '  %-28s %10s %10s %14s\n' "" "go stmts" roundTrip Request.write
-printf '  %-28s %10s %10s %14s\n' "gin app, per GET /req/1" "${PER_REQ[app spawn]}" "${PER_REQ[app call]}" "${PER_REQ[app write]}"
-printf '  %-28s %10s %10s %14s\n' "its leaf, per GET /req/1" "${PER_REQ[leaf spawn]}" "${PER_REQ[leaf call]}" "${PER_REQ[leaf write]}"
-printf '  %-28s %10s %10s %14s\n' "net/http server, per GET /" "${PER_REQ[srv spawn]}" "${PER_REQ[srv call]}" "${PER_REQ[srv write]}"
+printf '  %-28s %10s %10s\n' "" "go stmts" roundTrip
+printf '  %-28s %10s %10s\n' "gin app, per GET /req/1" "${PER_REQ[app spawn]}" "${PER_REQ[app call]}"
+printf '  %-28s %10s %10s\n' "its leaf, per GET /req/1" "${PER_REQ[leaf spawn]}" "${PER_REQ[leaf call]}"
+printf '  %-28s %10s %10s\n' "net/http server, per GET /" "${PER_REQ[srv spawn]}" "${PER_REQ[srv call]}"
 read -r cl_all cl_par db_all db_par <<<"$(spans_counts "$OBS_OUT" \
 	-- kind=CLIENT "res:process.pid=$APP_PID" attr:url.path? \
 	-- kind=CLIENT "res:process.pid=$APP_PID" attr:url.path? parent_span_id? \

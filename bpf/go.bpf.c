@@ -144,38 +144,31 @@ int go_stmt(struct pt_regs *ctx)
 	return 0;
 }
 
-/* The goroutine running now, or 0 with nothing sent. */
-static __always_inline __u64 running(const struct pt_regs *ctx, __u64 *pid_tgid)
-{
-	__u32 tgid;
-	struct go_proc_cfg *cfg;
-
-	*pid_tgid = bpf_get_current_pid_tgid();
-	tgid = *pid_tgid >> 32;
-	cfg = bpf_map_lookup_elem(&go_procs, &tgid);
-	return cfg ? go_running(cfg, *pid_tgid, ctx->r14, ctx->sp) : 0;
-}
-
-/* net/http.(*persistConn).roundTrip(pc, req *transportRequest) at its stack check's jbe: the
- * caller's goroutine hands the request (transportRequest embeds *Request first) to the
- * connection's writer and waits. */
+/*
+ * net/http.(*persistConn).roundTrip(pc, req) at its stack check's jbe: the caller's goroutine
+ * hands the request to the connection's writer goroutine and waits for the answer. What goes
+ * out is the connection's socket: pc.conn is a net.Conn (type word, data word); when it is a
+ * *net.TCPConn (its itab, moved by the executable's load bias: the cookie is the site's
+ * link-time address), its conn.fd is the *netFD holding pfd.Sysfd. Any other conn (TLS, a
+ * wrapper): nothing sent, the call gets no parent.
+ */
 SEC("uprobe")
 int go_http_call(struct pt_regs *ctx)
 {
-	__u64 pid_tgid, req = 0, goid = running(ctx, &pid_tgid);
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 tgid = pid_tgid >> 32;
+	struct go_proc_cfg *cfg = bpf_map_lookup_elem(&go_procs, &tgid);
+	__u64 goid, conn[2] = {}, nfd = 0, fd = 0;
 
-	if (goid && !bpf_probe_read_user(&req, sizeof(req), (void *)ctx->bx) && req)
-		go_send(pid_tgid, GO_EV_CALL, goid, req, 0);
-	return 0;
-}
-
-/* net/http.(*Request).write(r, ...) at its stack check's jbe: the goroutine that writes r. */
-SEC("uprobe")
-int go_http_write(struct pt_regs *ctx)
-{
-	__u64 pid_tgid, goid = running(ctx, &pid_tgid);
-
-	if (goid && ctx->ax)
-		go_send(pid_tgid, GO_EV_WRITE, goid, ctx->ax, 0);
+	if (!cfg || !cfg->tcpconn_itab)
+		return 0;
+	goid = go_running(cfg, pid_tgid, ctx->r14, ctx->sp);
+	if (!goid || !ctx->ax ||
+	    bpf_probe_read_user(conn, sizeof(conn), (void *)(ctx->ax + cfg->pconn_conn_off)) ||
+	    conn[0] != cfg->tcpconn_itab + (ctx->ip - bpf_get_attach_cookie(ctx)) || !conn[1] ||
+	    bpf_probe_read_user(&nfd, sizeof(nfd), (void *)(conn[1] + cfg->tcpconn_fd_off)) ||
+	    !nfd || bpf_probe_read_user(&fd, sizeof(fd), (void *)(nfd + cfg->netfd_sysfd_off)))
+		return 0;
+	go_send(pid_tgid, GO_EV_CALL, goid, fd, 0);
 	return 0;
 }

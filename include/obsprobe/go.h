@@ -22,8 +22,12 @@ struct go_proc_cfg {
 	__u32 p_off;		/* runtime.m.p */
 	__u32 goidcache_off;	/* runtime.p.goidcache */
 	__u32 goidcacheend_off; /* runtime.p.goidcacheend */
-	__u32 pad;
-	__u64 goidgen; /* link-time address of runtime.sched.goidgen */
+	__u32 pconn_conn_off;	/* net/http.persistConn.conn (a net.Conn) */
+	__u64 goidgen;		/* link-time address of runtime.sched.goidgen */
+	/* HTTP calls (go_http_call): the socket of the connection */
+	__u32 tcpconn_fd_off;  /* net.TCPConn.conn.fd */
+	__u32 netfd_sysfd_off; /* net.netFD.pfd.Sysfd */
+	__u64 tcpconn_itab;    /* link-time address of the *net.TCPConn net.Conn itab */
 };
 
 #define GO_MAX_PROCS 4096
@@ -32,8 +36,9 @@ enum go_ev_kind {
 	/* goid spawned arg (a `go` statement); pc: 0 when seen done (runtime.newproc1), else the
 	 * gopc arg must show when it is born: arg was told in advance */
 	GO_EV_SPAWN = 1,
-	GO_EV_CALL = 2,	 /* goid sends the HTTP request at arg (net/http's persistConn.roundTrip) */
-	GO_EV_WRITE = 3, /* goid writes the HTTP request at arg (net/http's Request.write) */
+	/* goid sends an HTTP request on socket arg (net/http's persistConn.roundTrip hands it
+	 * to the connection's writer goroutine and waits) */
+	GO_EV_CALL = 2,
 	/* goid, told in advance by a GO_EV_SPAWN, shows for the first time: its gopc is arg, 0
 	 * when two spawns were told the same id */
 	GO_EV_BORN = 4,

@@ -324,77 +324,102 @@ UNIT_TEST_FIXTURE(test_go_spawn_told_twice, setup, teardown)
 	assert_int_equal(st.actors, 1); /* 20 alone */
 }
 
+static void assert_call_parent(struct actors *f, int fd, const uint8_t *trace, const uint8_t *span)
+{
+	uint8_t tr[16], sp[8];
+
+	assert_true(actors_call_parent(f, PID, fd, tr, sp));
+	assert_memory_equal(tr, trace, 16);
+	assert_memory_equal(sp, span, 8);
+}
+
+static void assert_no_call_parent(struct actors *f, uint32_t pid, int fd)
+{
+	uint8_t tr[16], sp[8];
+
+	memset(sp, 0x5a, sizeof(sp));
+	assert_false(actors_call_parent(f, pid, fd, tr, sp));
+	assert_int_equal(sp[0], 0x5a);
+}
+
 UNIT_TEST_FIXTURE(test_go_http_handoff, setup, teardown)
 {
 	struct actors *f = *state;
 	struct actors_stats st;
-	const uint64_t req1 = 0xc000123400, req2 = 0xc000567800;
 
-	/* goroutines 20 and 21 serve a and b; the connection's writer, 40, was spawned while a
-	 * was in flight (net/http's dial) */
+	/* goroutines 20 and 21 serve a and b and call out on sockets 9 and 10, whose writer
+	 * goroutines write the requests */
 	actors_span_enter(f, PID, G(20), trace_a, span_a, 0, 0);
 	actors_span_enter(f, PID, G(21), trace_b, span_b, 0, 0);
-	actors_go_spawn(f, PID, 20, 40, 0);
-	/* b's handler hands its request to 40, which writes it: that call is b's */
-	actors_go_call(f, PID, 21, req2);
-	actors_go_call(f, PID, 20, req1);
-	actors_go_write(f, PID, 40, req2);
-	assert_parent(f, G(40), trace_b, span_b);
-	/* for one call only; then 40 is nobody's, not a's it was spawned for */
-	assert_no_parent(f, G(40));
-	actors_go_write(f, PID, 40, req1);
-	assert_parent(f, G(40), trace_a, span_a);
-	/* a write with no call recorded, or twice: nothing */
-	actors_go_write(f, PID, 40, req1);
-	actors_go_write(f, PID, 41, 0xdead);
-	assert_no_parent(f, G(40));
-	assert_no_parent(f, G(41));
+	actors_go_call(f, PID, 21, 10);
+	actors_go_call(f, PID, 20, 9);
+	assert_call_parent(f, 10, trace_b, span_b);
+	/* for one request only */
+	assert_no_call_parent(f, PID, 10);
+	assert_call_parent(f, 9, trace_a, span_a);
+	/* a socket nobody handed a call to, another process's, a bad one: nothing */
+	actors_go_call(f, PID, 20, 11);
+	assert_no_call_parent(f, OTHER_PID, 11);
+	assert_no_call_parent(f, PID, 12);
+	actors_go_call(f, PID, 20, -1);
+	assert_no_call_parent(f, PID, -1);
+	/* the next call on a socket replaces the one before (that one never went out) */
+	actors_go_call(f, PID, 21, 11);
+	assert_call_parent(f, 11, trace_b, span_b);
 	stats(f, &st);
-	assert_int_equal(st.handoffs, 2);
+	assert_int_equal(st.handoffs, 3);
+	assert_int_equal(st.linked, 3);
 }
 
 UNIT_TEST_FIXTURE(test_go_handoff_caller_done, setup, teardown)
 {
 	struct actors *f = *state;
-	const uint64_t req = 0xc000123400;
 	struct actors_stats st;
 
 	actors_span_enter(f, PID, G(20), trace_a, span_a, 0, 0);
-	actors_go_call(f, PID, 20, req);
+	actors_go_call(f, PID, 20, 9);
 	/* the caller gave up (its request ended) before the writer got to it */
 	actors_span_leave(f, PID, G(20), span_a);
-	actors_go_write(f, PID, 40, req);
-	assert_no_parent(f, G(40));
-	/* written, then the request ended before the call went out: no parent */
+	assert_no_call_parent(f, PID, 9);
+	/* and a later request of that goroutine is not the one the call was made for */
+	actors_go_call(f, PID, 20, 9);
 	actors_span_enter(f, PID, G(20), trace_b, span_b, 0, 0);
-	actors_go_call(f, PID, 20, req);
-	actors_go_write(f, PID, 40, req);
+	assert_no_call_parent(f, PID, 9);
+	actors_go_call(f, PID, 20, 9);
 	actors_span_leave(f, PID, G(20), span_b);
-	assert_no_parent(f, G(40));
+	actors_span_enter(f, PID, G(20), trace_c, span_c, 0, 0);
+	assert_no_call_parent(f, PID, 9);
+	actors_span_leave(f, PID, G(20), span_c);
 	stats(f, &st);
 	assert_int_equal(st.actors, 0);
-	/* a call from a goroutine that serves nothing records nothing */
-	actors_go_call(f, PID, 50, req);
-	actors_go_write(f, PID, 40, req);
-	assert_no_parent(f, G(40));
+	/* a call from a goroutine that serves nothing, or from one serving two, records nothing */
+	actors_go_call(f, PID, 50, 9);
+	assert_no_call_parent(f, PID, 9);
+	actors_span_enter(f, PID, G(20), trace_a, span_a, 0, 0);
+	actors_span_enter(f, PID, G(20), trace_b, span_b, 0, 0);
+	actors_go_call(f, PID, 20, 9);
+	assert_no_call_parent(f, PID, 9);
+	/* a goroutine following its spawner's request calls for it */
+	actors_span_leave(f, PID, G(20), span_b);
+	actors_go_spawn(f, PID, 20, 30, 0);
+	actors_go_call(f, PID, 30, 9);
+	assert_call_parent(f, 9, trace_a, span_a);
 }
 
 UNIT_TEST_FIXTURE(test_go_proc_exit, setup, teardown)
 {
 	struct actors *f = *state;
 	struct actors_stats st;
-	const uint64_t req = 0xc000123400;
 
 	actors_span_enter(f, PID, G(20), trace_a, span_a, 0, 0);
 	actors_go_spawn(f, PID, 20, 30, 0);
-	actors_go_call(f, PID, 20, req);
+	actors_go_call(f, PID, 20, 9);
 	actors_span_enter(f, OTHER_PID, 7, trace_b, span_b, 0, 0);
 	actors_proc_exit(f, PID);
 	stats(f, &st);
 	assert_int_equal(st.actors, 1);
 	assert_no_parent(f, G(30));
-	actors_go_write(f, PID, 40, req);
-	assert_no_parent(f, G(40));
+	assert_no_call_parent(f, PID, 9);
 	{
 		uint8_t tr[16], sp[8];
 
@@ -417,8 +442,12 @@ UNIT_TEST_FIXTURE(test_go_churn_leaves_nothing, setup, teardown)
 		memcpy(span, &i, sizeof(i));
 		actors_span_enter(f, PID, G(g), trace_a, span, 0, 0);
 		actors_go_spawn(f, PID, g, g + 500000000, 0);
-		actors_go_call(f, PID, g, 0xc000000000 + i * 64);
-		actors_go_write(f, PID, 7, 0xc000000000 + i * 64);
+		actors_go_call(f, PID, g, (int)(i % 1000) + 3);
+		{
+			uint8_t tr[16], sp[8];
+
+			assert_true(actors_call_parent(f, PID, (int)(i % 1000) + 3, tr, sp));
+		}
 		actors_span_leave(f, PID, G(g), span);
 	}
 	stats(f, &st);

@@ -33,10 +33,10 @@ struct actor {
 	struct actor *followers;
 };
 
-/* An HTTP request a goroutine handed on, waiting for the goroutine that writes it. */
+/* An HTTP request a goroutine handed on to the writer of socket fd (its slot's). */
 struct call {
 	uint32_t pid;
-	uint64_t req;
+	int fd;		/* -1: free */
 	uint64_t owner; /* key of the goroutine whose span it was made for */
 	uint8_t span_id[8];
 };
@@ -65,7 +65,12 @@ static size_t bucket(uint32_t pid, uint64_t key)
 
 struct actors *actors_new(void)
 {
-	return calloc(1, sizeof(struct actors));
+	struct actors *t = calloc(1, sizeof(struct actors));
+	size_t i;
+
+	for (i = 0; t && i < CALL_SLOTS; i++)
+		t->calls[i].fd = -1;
+	return t;
 }
 
 void actors_free(struct actors *t)
@@ -392,42 +397,49 @@ void actors_go_born(struct actors *t, uint32_t pid, uint64_t goid, uint64_t gopc
 	unfollow(t, c);
 }
 
-static struct call *call_slot(struct actors *t, uint32_t pid, uint64_t req)
+static struct call *call_slot(struct actors *t, uint32_t pid, int fd)
 {
-	return &t->calls[((req ^ pid) * 0x9e3779b97f4a7c15ull >> 40) % CALL_SLOTS];
+	return &t->calls[(((uint64_t)pid << 32 | (uint32_t)fd) * 0x9e3779b97f4a7c15ull >> 40) %
+			 CALL_SLOTS];
 }
 
-void actors_go_call(struct actors *t, uint32_t pid, uint64_t goid, uint64_t req)
+void actors_go_call(struct actors *t, uint32_t pid, uint64_t goid, int fd)
 {
 	struct actor *g = find(t, pid, goid | ACTOR_GO), *o;
-	struct call *c = call_slot(t, pid, req);
+	struct call *c;
 	const uint8_t *span_id;
 
+	if (fd < 0)
+		return;
+	c = call_slot(t, pid, fd);
+	c->fd = -1; /* a call from nobody's request replaces an older hand-over */
 	if (!g || !(o = serving(g, &span_id)))
 		return;
 	c->pid = pid;
-	c->req = req;
+	c->fd = fd;
 	c->owner = o->key;
 	memcpy(c->span_id, span_id, 8);
 }
 
-void actors_go_write(struct actors *t, uint32_t pid, uint64_t goid, uint64_t req)
+bool actors_call_parent(struct actors *t, uint32_t pid, int fd, uint8_t trace_id[16],
+			uint8_t span_id[8])
 {
-	struct call *c = call_slot(t, pid, req);
-	struct actor *o, *w;
+	struct call *c = call_slot(t, pid, fd);
+	struct inflight *e;
+	struct actor *o;
 
-	if (!req || c->req != req || c->pid != pid)
-		return;
-	c->req = 0;
+	if (c->fd != fd || c->pid != pid)
+		return false;
+	c->fd = -1;
 	o = find(t, pid, c->owner);
 	/* the caller still serves that request: it waits for this call's answer */
-	if (!o || !only(o) || memcmp(only(o)->span_id, c->span_id, 8))
-		return;
-	w = get(t, pid, goid | ACTOR_GO);
-	if (!w || w == o)
-		return;
-	follow(w, o, c->span_id, true);
+	if (!o || !(e = only(o)) || memcmp(e->span_id, c->span_id, 8))
+		return false;
+	memcpy(trace_id, e->trace_id, 16);
+	memcpy(span_id, e->span_id, 8);
 	t->stats.handoffs++;
+	t->stats.linked++;
+	return true;
 }
 
 void actors_proc_exit(struct actors *t, uint32_t pid)
@@ -451,7 +463,7 @@ void actors_proc_exit(struct actors *t, uint32_t pid)
 	}
 	for (i = 0; i < CALL_SLOTS; i++)
 		if (t->calls[i].pid == pid)
-			t->calls[i].req = 0;
+			t->calls[i].fd = -1;
 }
 
 void actors_get_stats(const struct actors *t, struct actors_stats *out)

@@ -44,7 +44,7 @@ struct actors_stats {
 	uint64_t unlinked[ACTOR_UNLINKED__COUNT];
 	uint64_t spawns_followed; /* goroutines that took their spawner's request */
 	uint64_t spawns_refuted;  /* told in advance, shown otherwise: not followed */
-	uint64_t handoffs;	  /* HTTP calls written on another goroutine, followed */
+	uint64_t handoffs;	  /* HTTP calls written on another goroutine, linked */
 	uint64_t full;		  /* what could not be kept: the table was full */
 	uint64_t actors;	  /* entries now */
 };
@@ -81,9 +81,14 @@ void actors_go_spawn(struct actors *t, uint32_t pid, uint64_t parent, uint64_t c
 		     uint64_t gopc);
 /* Go: goroutine goid, told in advance, shows with gopc (0: told for two spawns). */
 void actors_go_born(struct actors *t, uint32_t pid, uint64_t goid, uint64_t gopc);
-/* Go: goroutine goid hands the HTTP request at address req on; goroutine goid writes it. */
-void actors_go_call(struct actors *t, uint32_t pid, uint64_t goid, uint64_t req);
-void actors_go_write(struct actors *t, uint32_t pid, uint64_t goid, uint64_t req);
+/* Go: goroutine goid has the next HTTP request on socket fd written by another goroutine (the
+ * connection's writer) and waits for the answer. */
+void actors_go_call(struct actors *t, uint32_t pid, uint64_t goid, int fd);
+/* The parent of the request now going out on socket fd of pid, when a goroutine handed it over
+ * (actors_go_call()) and still serves the span it was made for: true with the ids, counted as
+ * linked; the hand-over is used up either way. */
+bool actors_call_parent(struct actors *t, uint32_t pid, int fd, uint8_t trace_id[16],
+			uint8_t span_id[8]);
 
 /* pid is gone: everything of it goes. */
 void actors_proc_exit(struct actors *t, uint32_t pid);

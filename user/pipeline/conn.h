@@ -63,6 +63,7 @@ struct conn_data {
 	uint32_t tid;
 	bool go;       /* made by a Go program whose goroutines are followed */
 	uint64_t goid; /* then: the goroutine that made it, 0 when unknown */
+	int fd;	       /* the socket's descriptor in its process, -1 when unknown */
 	uint64_t ts_ns;
 	enum conn_dir dir;
 	bool from_tls;

@@ -105,7 +105,10 @@ static void site_text(char *buf, size_t len, const char *name, const struct go_t
 
 	if (!hs->found)
 		snprintf(buf, len, "uprobe for %s in %s: none (%s)", go_hook_symbol(h), name,
-			 hs->site.insn[0] ? "no emulated instruction serves" : "not in the binary");
+			 hs->no_socket	    ? "where its connection keeps the socket is not in the "
+					      "binary's DWARF and symbols"
+			 : hs->site.insn[0] ? "no emulated instruction serves"
+					    : "not in the binary");
 	else
 		snprintf(buf, len, "uprobe for %s in %s: at %#llx `%s` (%s)", go_hook_symbol(h),
 			 name, (unsigned long long)hs->site.offset, hs->site.insn,
@@ -144,7 +147,6 @@ static void attach_file(struct go_probe *gp, int fd, const char *name, uint32_t 
 	struct bpf_program *progs[GO_HOOK__COUNT] = {
 		[GO_HOOK_SPAWN] = gp->skel->progs.go_spawn,
 		[GO_HOOK_HTTP_CALL] = gp->skel->progs.go_http_call,
-		[GO_HOOK_HTTP_WRITE] = gp->skel->progs.go_http_write,
 	};
 	char path[64], text[320];
 	int h, err;
@@ -178,7 +180,7 @@ static void attach_file(struct go_probe *gp, int fd, const char *name, uint32_t 
 			continue;
 		}
 		err = uprobes_attach_at(&gp->links, progs[h], path, hs->site.offset,
-					h == GO_HOOK_SPAWN ? (uint64_t)hs->reg : 0);
+					h == GO_HOOK_SPAWN ? (uint64_t)hs->reg : hs->site.vaddr);
 		if (err)
 			log_warn("goroutines: cannot place the uprobe for %s in %s (pid %u): %s",
 				 go_hook_symbol(h), name, pid, strerror(-err));
@@ -243,6 +245,12 @@ static struct go_file *file_of(struct go_probe *gp, uint32_t pid)
 				f->cfg.goidcache_off = info.off.goidcache;
 				f->cfg.goidcacheend_off = info.off.goidcacheend;
 				f->cfg.goidgen = info.goidgen;
+			}
+			if (info.off.http_conn && info.tcpconn_itab) {
+				f->cfg.pconn_conn_off = info.off.pconn_conn;
+				f->cfg.tcpconn_fd_off = info.off.tcpconn_fd;
+				f->cfg.netfd_sysfd_off = info.off.netfd_sysfd;
+				f->cfg.tcpconn_itab = info.tcpconn_itab;
 			}
 			attach_file(gp, fd, exe, pid, &info);
 		}

@@ -51,6 +51,7 @@ static int on_data(struct conn_table *conns, const void *data, size_t size)
 		.tid = e->hdr.tid,
 		.go = e->go,
 		.goid = e->goid,
+		.fd = e->fd,
 		.ts_ns = e->hdr.ts_ns,
 		.dir = e->dir == SOCK_DIR_INGRESS ? CONN_DIR_IN : CONN_DIR_OUT,
 		.from_tls = e->syscall == SOCK_SC_TLS_READ || e->syscall == SOCK_SC_TLS_WRITE,
@@ -78,10 +79,9 @@ static int on_go(struct conn_table *conns, const void *data, size_t size)
 		actors_go_born(t, e->hdr.pid, e->goid, e->arg);
 		return 0;
 	case GO_EV_CALL:
-		actors_go_call(t, e->hdr.pid, e->goid, e->arg);
-		return 0;
-	case GO_EV_WRITE:
-		actors_go_write(t, e->hdr.pid, e->goid, e->arg);
+		if (e->arg > INT32_MAX)
+			return -EINVAL;
+		actors_go_call(t, e->hdr.pid, e->goid, (int)e->arg);
 		return 0;
 	}
 	return -EINVAL;

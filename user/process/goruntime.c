@@ -366,23 +366,35 @@ static bool struct_field(Dwarf_Die *st, const char *name, size_t len, int depth,
 	return false;
 }
 
-/* Offset of the int32 at path ("gFree.n") in struct st. An atomic.Int32/Uint32 (newer Go)
- * stands for its member "value". */
-static bool int32_at(Dwarf_Die *st, const char *path, uint32_t *out)
+/* The field at path ("gFree.n": a selector per struct on the way) of struct st: its offset
+ * added to *off, its type in *type. */
+static bool path_at(Dwarf_Die *st, const char *path, uint64_t *off, Dwarf_Die *type)
 {
 	Dwarf_Die cur = *st, t;
 	const char *p = path;
-	uint64_t off = 0;
-	Dwarf_Word size;
 
 	while (*p) {
 		const char *dot = strchrnul(p, '.');
 
-		if (!struct_field(&cur, p, dot - p, 0, &off, &t))
+		if (!struct_field(&cur, p, dot - p, 0, off, &t))
 			return false;
 		cur = t;
 		p = *dot ? dot + 1 : dot;
 	}
+	*type = cur;
+	return p != path;
+}
+
+/* Offset of the int32 at path ("gFree.n") in struct st. An atomic.Int32/Uint32 (newer Go)
+ * stands for its member "value". */
+static bool int32_at(Dwarf_Die *st, const char *path, uint32_t *out)
+{
+	Dwarf_Die cur, t;
+	uint64_t off = 0;
+	Dwarf_Word size;
+
+	if (!path_at(st, path, &off, &cur))
+		return false;
 	if (dwarf_tag(&cur) == DW_TAG_structure_type) {
 		if (!struct_field(&cur, "value", 5, 0, &off, &t))
 			return false;
@@ -489,16 +501,16 @@ out:
 	return err;
 }
 
-/* Offset of the 8-byte member name of struct st: an int64, a pointer, or an atomic.Uint64 (Go
- * 1.20 on: a struct whose only 8 bytes are the value). */
-static bool word_at(Dwarf_Die *st, const char *name, uint32_t *out)
+/* Offset of the 8-byte member at path of struct st: an int64, a pointer, or an atomic.Uint64
+ * (Go 1.20 on: a struct whose only 8 bytes are the value). */
+static bool word_at(Dwarf_Die *st, const char *path, uint32_t *out)
 {
 	uint64_t off = 0;
 	Dwarf_Word size;
 	Dwarf_Die t;
 	int tag;
 
-	if (!struct_field(st, name, strlen(name), 0, &off, &t))
+	if (!path_at(st, path, &off, &t))
 		return false;
 	tag = dwarf_tag(&t);
 	if ((tag != DW_TAG_pointer_type &&
@@ -510,11 +522,27 @@ static bool word_at(Dwarf_Die *st, const char *name, uint32_t *out)
 	return true;
 }
 
+/* Offset of the interface value at path of struct st (two words: type, data). */
+static bool iface_at(Dwarf_Die *st, const char *path, uint32_t *out)
+{
+	uint64_t off = 0;
+	Dwarf_Word size;
+	Dwarf_Die t;
+
+	if (!path_at(st, path, &off, &t) || dwarf_tag(&t) != DW_TAG_structure_type ||
+	    dwarf_aggregate_size(&t, &size) || size != 16 || off > GO_MAX_OFFSET)
+		return false;
+	*out = off;
+	return true;
+}
+
 int go_elf_g_offsets(Elf *elf, struct go_g_offsets *out, char *version, size_t versionlen,
 		     char *why, size_t whylen)
 {
 	static const char *const names[] = { "runtime.g", "runtime.m", "runtime.p",
 					     "runtime.schedt" };
+	static const char *const http_names[] = { "net/http.persistConn", "net.TCPConn",
+						  "net.netFD" };
 	struct go_layout l = { 0 };
 	Dwarf_Die types[4];
 	Dwarf *dw;
@@ -543,6 +571,12 @@ int go_elf_g_offsets(Elf *elf, struct go_g_offsets *out, char *version, size_t v
 		    !word_at(&types[2], "goidcacheend", &out->goidcacheend) ||
 		    !word_at(&types[3], "goidgen", &out->goidgen))
 			out->gopc = 0; /* followed at runtime.newproc1 */
+		/* a client call's socket: persistConn.conn is a net.Conn (type word, data word)
+		 * whose data, for TCP, is a *net.TCPConn: conn.fd -> netFD.pfd.Sysfd */
+		out->http_conn = find_types(dw, http_names, types, 3) &&
+				 iface_at(&types[0], "conn", &out->pconn_conn) &&
+				 word_at(&types[1], "conn.fd", &out->tcpconn_fd) &&
+				 word_at(&types[2], "pfd.Sysfd", &out->netfd_sysfd);
 	}
 	dwarf_end(dw);
 	return err;

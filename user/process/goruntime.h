@@ -87,6 +87,11 @@ struct go_g_offsets {
 	uint32_t goidcache;    /* runtime.p.goidcache: the next goid the P hands out */
 	uint32_t goidcacheend; /* runtime.p.goidcacheend: past its batch */
 	uint32_t goidgen;      /* runtime.schedt.goidgen: the last goid of any batch */
+	/* The socket of net/http's client connection (http_conn: all found) */
+	bool http_conn;
+	uint32_t pconn_conn;  /* net/http.persistConn.conn (a net.Conn) */
+	uint32_t tcpconn_fd;  /* net.TCPConn.conn.fd (a *net.netFD) */
+	uint32_t netfd_sysfd; /* net.netFD.pfd.Sysfd */
 };
 
 typedef struct Elf Elf;

@@ -12,13 +12,11 @@
 static const char *const hook_syms[GO_HOOK__COUNT] = {
 	[GO_HOOK_SPAWN] = "runtime.newproc1",
 	[GO_HOOK_HTTP_CALL] = "net/http.(*persistConn).roundTrip",
-	[GO_HOOK_HTTP_WRITE] = "net/http.(*Request).write",
 };
 
 /* The registers each entry hook reads: R14 (the running g) and its arguments. */
 static const uint32_t hook_needs[GO_HOOK__COUNT] = {
-	[GO_HOOK_HTTP_CALL] = X86_REG(X86_R14) | X86_REG(X86_RBX),
-	[GO_HOOK_HTTP_WRITE] = X86_REG(X86_R14) | X86_REG(X86_RAX),
+	[GO_HOOK_HTTP_CALL] = X86_REG(X86_R14) | X86_REG(X86_RAX),
 };
 
 const char *go_hook_symbol(enum go_hook h)
@@ -72,7 +70,7 @@ const char *go_stmt_skip(const char *fn)
 
 struct sym_scan {
 	uint64_t vaddr[GO_HOOK__COUNT], size[GO_HOOK__COUNT];
-	uint64_t newproc, sched;
+	uint64_t newproc, sched, tcpconn_itab;
 	/* candidate calls of runtime.newproc found in the bytes, sorted */
 	uint64_t *cand;
 	size_t ncand;
@@ -90,6 +88,10 @@ static bool hook_symbol(void *ctx, const char *name, const GElf_Sym *sym, bool d
 	(void)dynamic;
 	if (!strcmp(name, "runtime.sched") && GELF_ST_TYPE(sym->st_info) == STT_OBJECT)
 		sc->sched = sym->st_value;
+	/* "go:itab." from Go 1.20 on */
+	if ((!strncmp(name, "go.itab.", 8) || !strncmp(name, "go:itab.", 8)) &&
+	    !strcmp(name + 8, "*net.TCPConn,net.Conn"))
+		sc->tcpconn_itab = sym->st_value;
 	if (GELF_ST_TYPE(sym->st_info) != STT_FUNC || !sym->st_value)
 		return true;
 	if (!strcmp(name, "runtime.newproc"))
@@ -260,12 +262,17 @@ static void find_sites(Elf *e, void *buf, size_t len, unsigned int emulates,
 	if (x86_code_from_elf(e, buf, len, &code))
 		return;
 	code.emulates = emulates;
+	out->tcpconn_itab = sc.tcpconn_itab;
 	find_stmts(e, &sc, &code, out);
 	for (h = 0; h < GO_HOOK__COUNT; h++) {
 		struct go_hook_site *hs = &out->hook[h];
 
 		if (!sc.vaddr[h] || (h == GO_HOOK_SPAWN && out->by_stmt))
 			continue;
+		if (h == GO_HOOK_HTTP_CALL && (!out->off.http_conn || !sc.tcpconn_itab)) {
+			hs->no_socket = true;
+			continue;
+		}
 		if (h == GO_HOOK_SPAWN)
 			hs->found = !x86_store_site(&code, sc.vaddr[h], sc.size[h], out->off.goid,
 						    &hs->site, &hs->reg);

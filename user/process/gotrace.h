@@ -18,9 +18,8 @@
 #include "process/x86sites.h"
 
 enum go_hook {
-	GO_HOOK_SPAWN,	    /* runtime.newproc1: a `go` statement */
-	GO_HOOK_HTTP_CALL,  /* net/http.(*persistConn).roundTrip: a client call handed on */
-	GO_HOOK_HTTP_WRITE, /* net/http.(*Request).write: the goroutine that writes it */
+	GO_HOOK_SPAWN,	   /* runtime.newproc1: a `go` statement */
+	GO_HOOK_HTTP_CALL, /* net/http.(*persistConn).roundTrip: a client call, its socket */
 	GO_HOOK__COUNT,
 };
 
@@ -44,7 +43,9 @@ struct go_trace_info {
 	struct go_hook_site {
 		bool found;
 		struct x86_site site;
-		int reg; /* GO_HOOK_SPAWN: the register holding the new g (enum x86_gpr) */
+		int reg;	/* GO_HOOK_SPAWN: the register holding the new g (enum x86_gpr) */
+		bool no_socket; /* GO_HOOK_HTTP_CALL: in the binary, but where its connection
+				   keeps the socket is not known: not placed */
 	} hook[GO_HOOK__COUNT];
 	/* by_stmt: spawns are followed at the `go` statements (stmt[], nprobed of them not
 	 * skipped), the new goroutine's id told from its P's goid cache before it exists and
@@ -54,6 +55,9 @@ struct go_trace_info {
 	struct go_stmt *stmt; /* heap: go_trace_info_release() */
 	size_t nstmt, nprobed;
 	uint64_t goidgen; /* link-time address of runtime.sched.goidgen */
+	/* link-time address of the itab of *net.TCPConn as a net.Conn; 0: unknown, and no
+	 * HTTP call is followed (off.http_conn neither) */
+	uint64_t tcpconn_itab;
 };
 
 /* The function a hook goes on. */

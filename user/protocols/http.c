@@ -70,6 +70,7 @@ struct feed_ctx {
 	enum conn_dir dir;
 	uint32_t tid;
 	uint64_t actor; /* conn_data_actor() of the event */
+	int fd;		/* its socket, -1 when unknown */
 	uint64_t ts;
 	uint64_t head_ts; /* first byte of the head being parsed */
 	unsigned heads;	  /* heads reported by this feed */
@@ -425,8 +426,12 @@ static int start_request(struct feed_ctx *f, const struct http_head *h)
 	if (s->kind == SPAN_KIND_CLIENT && !s->has_parent) {
 		uint8_t trace_id[16], span_id[8];
 
-		if (!h->traceparent[0] && actors_parent(conn_table_actors(t->conns), s->pid,
-							s->actor, p->sig, trace_id, span_id))
+		/* a call another goroutine handed over for this socket, else its own actor's */
+		if (!h->traceparent[0] &&
+		    ((f->fd >= 0 && actors_call_parent(conn_table_actors(t->conns), s->pid, f->fd,
+						       trace_id, span_id)) ||
+		     actors_parent(conn_table_actors(t->conns), s->pid, s->actor, p->sig, trace_id,
+				   span_id)))
 			span_make_child(s, trace_id, span_id);
 	}
 	if (s->kind == SPAN_KIND_SERVER)
@@ -648,6 +653,7 @@ static void feed(struct http_tracker *t, struct conn *cn, const struct conn_data
 			      .dir = d->dir,
 			      .tid = d->tid,
 			      .actor = conn_data_actor(d),
+			      .fd = d->fd,
 			      .ts = d->ts_ns,
 			      .head_ts = d->ts_ns };
 	struct http_stream *st;
