@@ -48,6 +48,7 @@ static __always_inline int call_enter(const void *session, const void *buf, cons
 	c.out_len = (__u64)out_len;
 	c.dir = dir;
 	c.kind = kind;
+	c.ts_ns = bpf_ktime_get_ns();
 	if (bpf_map_update_elem(&tls_calls, &pid_tgid, &c, BPF_ANY))
 		count_drop(OBS_DROP_TLS_CALLS);
 	return 0;
@@ -137,10 +138,12 @@ int BPF_KRETPROBE(tls_return, long rc)
 	struct data_scratch *s;
 	__u64 bytes, conn_id;
 	const void *buf;
+	__u64 began;
 	__u8 dir;
 
 	if (!c)
 		return 0;
+	began = c->ts_ns;
 	bytes = call_bytes(c, rc);
 	conn_id = bytes || c->kind == TLS_HANDSHAKE ? call_conn(pid_tgid >> 32, c) : 0;
 	buf = (const void *)c->buf;
@@ -154,8 +157,14 @@ int BPF_KRETPROBE(tls_return, long rc)
 	}
 	s = scratch_event(pid_tgid, conn_id, -1, dir,
 			  dir == SOCK_DIR_INGRESS ? SOCK_SC_TLS_READ : SOCK_SC_TLS_WRITE, bytes);
-	if (s)
-		send_data(s, copy_user(s, 0, capture_limit(bytes), buf));
+	if (!s)
+		return 0;
+	/* a read's bytes are the application's when it returns; a write's left from its start
+	 * (the peer may have read them before this return's trap is over: stamped here, a server
+	 * span would end after its client's, or start before it) */
+	if (dir == SOCK_DIR_EGRESS && began)
+		s->ev.hdr.ts_ns = began;
+	send_data(s, copy_user(s, 0, capture_limit(bytes), buf));
 	return 0;
 }
 

@@ -33,8 +33,9 @@ struct tls_call {
 	__u8 kind;     /* enum tls_ret_kind */
 	__u16 pad;
 	__u32 pad2;
+	__u64 ts_ns; /* when the call began: a write's bytes leave from then on */
 };
-_Static_assert(sizeof(struct tls_call) == 40, "tls_call layout");
+_Static_assert(sizeof(struct tls_call) == 48, "tls_call layout");
 
 struct tls_session_key {
 	__u32 pid;
