@@ -42,9 +42,10 @@ Log lines go to stdout; FILE gets the summary, one "KEY VALUE" a line:
 
 import argparse
 import collections
-import json
 import re
 import sys
+
+from spanfile import load_spans
 
 ROLES = ["r.client", "r.server"] + ["%s.%s" % (x, r) for x in "pq"
                                     for r in ("curl", "front", "call", "up")]
@@ -105,22 +106,7 @@ def main():
     front = {int(p) for p in args.front.split(",") if p}
     upstream = {int(p) for p in args.upstream.split(",") if p}
 
-    spans, bad = [], 0
-    with open(args.spans, errors="replace") as fh:
-        for line in fh:
-            if not line.strip():
-                continue
-            try:
-                spans.append(json.loads(line))
-            except ValueError:
-                bad += 1
-
-    by_id = {}
-    dup_span_ids = 0
-    for s in spans:
-        if s["span_id"] in by_id:
-            dup_span_ids += 1
-        by_id[s["span_id"]] = s
+    spans, bad, by_id, dup_span_ids = load_spans(args.spans)
     roles = {}  # span_id -> (role, id)
     per_role = {r: collections.defaultdict(list) for r in ROLES}
     others = collections.Counter()

@@ -42,9 +42,10 @@ Log lines go to stdout; FILE gets the summary, one "KEY VALUE" a line:
 
 import argparse
 import collections
-import json
 import re
 import sys
+
+from spanfile import load_spans
 
 ROLES = ["nginx_server", "nginx_client", "gin_server", "db_h", "db_g", "gin_client",
          "leaf_server"]
@@ -101,22 +102,7 @@ def main():
     args = ap.parse_args()
     nginx = {int(p) for p in args.nginx.split(",") if p}
 
-    spans, bad = [], 0
-    with open(args.spans, errors="replace") as fh:
-        for line in fh:
-            if not line.strip():
-                continue
-            try:
-                spans.append(json.loads(line))
-            except ValueError:
-                bad += 1
-
-    by_id = {}
-    dup_span_ids = 0
-    for s in spans:
-        if s["span_id"] in by_id:
-            dup_span_ids += 1
-        by_id[s["span_id"]] = s
+    spans, bad, by_id, dup_span_ids = load_spans(args.spans)
     roles = {}  # span_id -> (role, id)
     per_role = {r: collections.defaultdict(list) for r in ROLES}
     others = collections.Counter()
