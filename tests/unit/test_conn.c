@@ -668,10 +668,15 @@ UNIT_TEST_FIXTURE(test_close_grace, setup, teardown)
 	assert_string_equal(take_log(), "");
 	feed(f, 1, PID, CONN_DIR_IN, "late");
 	assert_string_equal(take_log(), "data p 1 in 4;");
+	/* the grace runs from when the reaper first sees the close (at 20: until 120), however
+	 * late that is; the spans still end at the close's own time */
+	conn_table_reap(f->t, 20);
 	conn_table_close(f->t, 2, 50);
-	conn_table_reap(f->t, 109);
+	conn_table_reap(f->t, 119);
 	assert_string_equal(take_log(), "");
-	conn_table_reap(f->t, 110);
+	feed(f, 1, PID, CONN_DIR_IN, "later");
+	assert_string_equal(take_log(), "data p 1 in 5;");
+	conn_table_reap(f->t, 120);
 	assert_string_equal(take_log(), "close p 1 10;");
 	conn_table_get_stats(f->t, &st);
 	assert_int_equal(st.conns, 1);

@@ -19,6 +19,7 @@ struct conn_table {
 	struct actors *actors;
 	uint64_t close_grace;
 	struct conn *closing, **closing_tail; /* closed, oldest first */
+	struct conn *unseen;		      /* the first of them the reaper has not seen */
 	const struct conn_proto *protos[CONN_MAX_PROTOS];
 	size_t nprotos;
 	struct conn_table_stats stats;
@@ -116,6 +117,8 @@ static void closing_unlink(struct conn_table *t, struct conn *c)
 {
 	if (!c->cprev)
 		return;
+	if (t->unseen == c)
+		t->unseen = c->cnext;
 	*c->cprev = c->cnext;
 	if (c->cnext)
 		c->cnext->cprev = c->cprev;
@@ -254,6 +257,9 @@ void conn_table_close(struct conn_table *t, uint64_t conn_id, uint64_t ts_ns)
 		return;
 	}
 	c->closed_ns = ts_ns ? ts_ns : 1;
+	c->reap_at = 0;
+	if (!t->unseen)
+		t->unseen = c;
 	c->cnext = NULL;
 	c->cprev = t->closing_tail;
 	*t->closing_tail = c;
@@ -267,8 +273,16 @@ void conn_table_set_close_grace(struct conn_table *t, uint64_t ns)
 
 void conn_table_reap(struct conn_table *t, uint64_t now_ns)
 {
-	while (t->closing &&
-	       (now_ns == UINT64_MAX || t->closing->closed_ns + t->close_grace <= now_ns))
+	struct conn *c;
+
+	/* The grace runs from when the close was read, not from its timestamp: a reader that
+	 * lags behind would otherwise end a connection before a writer descheduled between its
+	 * send and its syscall's exit has reported the bytes. Later closes get later deadlines:
+	 * the list stays in deadline order. */
+	for (c = t->unseen; c; c = c->cnext)
+		c->reap_at = now_ns == UINT64_MAX ? now_ns : now_ns + t->close_grace;
+	t->unseen = NULL;
+	while (t->closing && (now_ns == UINT64_MAX || t->closing->reap_at <= now_ns))
 		conn_remove(t, t->closing, t->closing->closed_ns);
 }
 

@@ -51,8 +51,9 @@ struct conn {
 	void *state;			/* the protocol's own, freed by its close() */
 	/* the table's */
 	struct conn *hnext, *lru_prev, *lru_next, *tnext;
-	/* closed at closed_ns, kept a grace period for events still on their way (closing list) */
-	uint64_t closed_ns;
+	/* closed at closed_ns, kept a grace period for events still on their way (closing list):
+	 * until reap_at, the grace after the reaper first saw it (0: not yet) */
+	uint64_t closed_ns, reap_at;
 	struct conn *cnext, **cprev;
 	bool in_tuples;
 	bool undecided; /* its first bytes were taken by no protocol */
