@@ -25,13 +25,16 @@
 static const char index_page[] = "<html><head><title>obsprobe</title></head><body>\n"
 				 "<h1>obsprobe</h1>\n"
 				 "<p><a href=\"/metrics\">Metrics</a></p>\n"
+				 "<p><a href=\"/readyz\">Ready</a> (every probe attached), "
+				 "<a href=\"/healthz\">alive</a></p>\n"
 				 "</body></html>\n";
 
 struct prom_server {
 	struct MHD_Daemon *daemon;
 	struct metrics *m;
-	int fd;	    /* the socket we bound */
-	int mhd_fd; /* a dup of it, handed to MHD */
+	struct ready *ready; /* NULL: never ready */
+	int fd;		     /* the socket we bound */
+	int mhd_fd;	     /* a dup of it, handed to MHD */
 };
 
 static int parse_port(const char *s, in_port_t *port)
@@ -177,6 +180,17 @@ static enum MHD_Result reply_metrics(struct prom_server *s, struct MHD_Connectio
 	return reply(conn, MHD_HTTP_OK, resp, PROM_CONTENT_TYPE);
 }
 
+static enum MHD_Result reply_ready(struct prom_server *s, struct MHD_Connection *conn)
+{
+	struct MHD_Response *resp;
+	char text[READY_TEXT_MAX];
+	bool ok = ready_get(s->ready, text, sizeof(text));
+
+	resp = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_COPY);
+	return reply(conn, ok ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE, resp,
+		     "text/plain; charset=utf-8");
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
 			      const char *method, const char *version, const char *upload_data,
 			      size_t *upload_data_size, void **con_cls)
@@ -204,6 +218,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 	/* MHD leaves out the body of a HEAD reply itself. */
 	if (!strcmp(url, "/metrics"))
 		return reply_metrics(s, conn);
+	if (!strcmp(url, "/healthz"))
+		return reply_static(conn, MHD_HTTP_OK, "text/plain; charset=utf-8", "ok\n");
+	if (!strcmp(url, "/readyz"))
+		return reply_ready(s, conn);
 	if (!strcmp(url, "/"))
 		return reply_static(conn, MHD_HTTP_OK, "text/html; charset=utf-8", index_page);
 	return reply_static(conn, MHD_HTTP_NOT_FOUND, "text/plain; charset=utf-8", "Not Found\n");
@@ -247,8 +265,8 @@ void prom_server_stop(struct prom_server *s)
 	free(s);
 }
 
-struct prom_server *prom_server_start(const char *listen_addr, struct metrics *m, char *err,
-				      size_t errlen)
+struct prom_server *prom_server_start(const char *listen_addr, struct metrics *m,
+				      struct ready *ready, char *err, size_t errlen)
 {
 	struct sockaddr_storage ss;
 	struct prom_server *s;
@@ -273,6 +291,7 @@ struct prom_server *prom_server_start(const char *listen_addr, struct metrics *m
 		return NULL;
 	}
 	s->m = m;
+	s->ready = ready;
 	s->mhd_fd = -1;
 	s->fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (s->fd < 0 || setsockopt(s->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* Prometheus pull endpoint: GET /metrics serves the registry in text format 0.0.4. */
+/* Prometheus pull endpoint: GET /metrics serves the registry in text format 0.0.4; /healthz
+ * answers 200 while the process runs, /readyz 200 once every probe asked for is attached and
+ * 503 before (or when some could not be), saying what. */
 #ifndef OBSPROBE_PROMETHEUS_H
 #define OBSPROBE_PROMETHEUS_H
 
@@ -7,6 +9,7 @@
 #include <sys/socket.h>
 
 #include "pipeline/metrics.h"
+#include "util/ready.h"
 
 struct prom_server;
 
@@ -14,8 +17,8 @@ struct prom_server;
  * before returning, so a port in use fails here. On failure returns NULL and writes one
  * sentence into err (e.g. "cannot listen on 127.0.0.1:9464: Address already in use").
  * The server renders m from its own thread; m must outlive it. */
-struct prom_server *prom_server_start(const char *listen, struct metrics *m, char *err,
-				      size_t errlen);
+struct prom_server *prom_server_start(const char *listen, struct metrics *m, struct ready *ready,
+				      char *err, size_t errlen);
 void prom_server_stop(struct prom_server *s); /* NULL ok */
 
 /* HOST is an IPv4 address, a bracketed IPv6 address (with an optional %zone), "localhost"

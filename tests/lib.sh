@@ -290,19 +290,17 @@ print(" ".join(kinds))' $(obsprobe_prog_ids "$OBS_PID"))
 }
 
 # start_obsprobe ARGS...: starts build/obsprobe ARGS in the background, adding
-# `--prometheus 127.0.0.1:FREE` unless ARGS say --prometheus. Waits (20 s at most) for the
-# "metrics on" line (or, with --prometheus off, one "watching pid" line per --pid). Sets
-# OBS_PID, OBS_OUT, OBS_ERR, OBS_METRICS (the /metrics URL, empty when off). Returns 1, with a
-# FAIL, when obsprobe exits or never gets ready.
+# `--prometheus 127.0.0.1:FREE` unless ARGS say --prometheus. Waits (20 s at most) until it is
+# ready: /readyz answers 200 (or, with --prometheus off, the console's "ready" line). Sets
+# OBS_PID, OBS_OUT, OBS_ERR, OBS_METRICS (the /metrics URL, empty when off), OBS_READYZ. Returns
+# 1, with a FAIL, when obsprobe exits, says it could not attach a probe, or never gets ready.
 start_obsprobe() {
-	local args=("$@") a prom="" npids=0 port ok=0 i n
+	local args=("$@") a prom="" port ok=0 i code
 	for ((i = 0; i < ${#args[@]}; i++)); do
 		a=${args[i]}
 		case $a in
 		--prometheus) prom=${args[i + 1]:-} ;;
 		--prometheus=*) prom=${a#--prometheus=} ;;
-		--pid | -p) npids=$((npids + 1)) ;;
-		--pid=*) npids=$((npids + 1)) ;;
 		esac
 	done
 	if [[ -z "$prom" ]]; then
@@ -314,7 +312,11 @@ start_obsprobe() {
 	OBS_OUT=$TMP/obsprobe$OBS_SEQ.out
 	OBS_ERR=$TMP/obsprobe$OBS_SEQ.err
 	OBS_METRICS=""
-	[[ "$prom" != off ]] && OBS_METRICS=http://$prom/metrics
+	OBS_READYZ=""
+	if [[ "$prom" != off ]]; then
+		OBS_METRICS=http://$prom/metrics
+		OBS_READYZ=http://$prom/readyz
+	fi
 	if [[ ! -x "$OBSPROBE" ]]; then
 		fail "$OBSPROBE does not exist: run make first"
 		return 1
@@ -323,20 +325,24 @@ start_obsprobe() {
 	"$OBSPROBE" "${args[@]}" >"$OBS_OUT" 2>"$OBS_ERR" &
 	OBS_PID=$!
 	track_pid "$OBS_PID"
-	for ((i = 0; i < 200; i++)); do
-		if [[ -n "$OBS_METRICS" ]]; then
-			grep -q '^obsprobe: metrics on ' "$OBS_ERR" 2>/dev/null && ok=1
+	for ((i = 0; i < 400; i++)); do
+		if [[ -n "$OBS_READYZ" ]]; then
+			code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$OBS_READYZ" 2>/dev/null)
+			[[ $code == 200 ]] && ok=1
 		else
-			n=$(grep -c '^obsprobe: watching pid ' "$OBS_ERR" 2>/dev/null)
-			((${n:-0} >= npids)) && ok=1
+			grep -q '^obsprobe: ready: ' "$OBS_ERR" 2>/dev/null && ok=1
 		fi
 		((ok)) && break
+		grep -q '^obsprobe: not ready: ' "$OBS_ERR" 2>/dev/null && break
 		alive "$OBS_PID" || break
-		sleep 0.1
+		sleep 0.05
 	done
 	if ((!ok)); then
-		if alive "$OBS_PID"; then
-			fail "obsprobe not ready after 20 s"
+		if grep -q '^obsprobe: not ready: ' "$OBS_ERR" 2>/dev/null; then
+			fail "obsprobe is not ready: $(grep -m1 '^obsprobe: not ready: ' "$OBS_ERR")"
+			stop_pid "$OBS_PID" INT
+		elif alive "$OBS_PID"; then
+			fail "obsprobe not ready after 20 s${OBS_READYZ:+ ($OBS_READYZ: $(curl -s --max-time 2 "$OBS_READYZ" | head -n 3))}"
 			stop_pid "$OBS_PID" INT
 		else
 			wait "$OBS_PID" 2>/dev/null
@@ -345,8 +351,8 @@ start_obsprobe() {
 		sed 's/^/    | /' "$OBS_ERR" | head -n 20
 		return 1
 	fi
-	if [[ -n "$OBS_METRICS" ]] && ! wait_until 5 curl -sf -o /dev/null "$OBS_METRICS"; then
-		fail "obsprobe printed 'metrics on' but $OBS_METRICS does not answer"
+	if ! grep -q '^obsprobe: ready: ' "$OBS_ERR"; then
+		fail "obsprobe is ready${OBS_READYZ:+ at $OBS_READYZ} but did not say so on its console"
 		return 1
 	fi
 	check_fallback_hooks

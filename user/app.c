@@ -32,12 +32,14 @@
 #include "protocols/pg.h"
 #include "util/clock.h"
 #include "util/log.h"
+#include "util/ready.h"
 #include "util/strbuf.h"
 
 #define MAX_DESCENDANTS 4096
 #define TICK_NS 1000000000ull
-/* how long a closed connection still takes events still on their way (conn.h) */
-#define CLOSE_GRACE_NS 20000000ull
+/* how long a closed connection still takes events on their way, from when its close was read
+ * (conn.h): a writer descheduled between its send and its syscall's exit reports late */
+#define CLOSE_GRACE_NS 100000000ull
 #define POLL_MS 10
 #define MAX_SERIES 2000
 #define MAX_CONNS 16384
@@ -60,6 +62,7 @@ struct app {
 	struct health *health;
 	/* exporters */
 	struct prom_server *prom;
+	struct ready *ready; /* what /readyz says */
 	struct otlp_exporter *otlp;
 	struct tracesample *sampler; /* NULL unless traces are exported */
 	struct strbuf line;
@@ -397,7 +400,13 @@ static int setup_exporters(struct app *a)
 		log_warn("--keep-slower-than applies to exported traces: no OTLP traces endpoint");
 	}
 	if (strcmp(c->prometheus, "off") != 0) {
-		a->prom = prom_server_start(c->prometheus, a->metrics, err, sizeof(err));
+		a->ready = ready_new();
+		if (!a->ready) {
+			log_err("out of memory");
+			return -ENOMEM;
+		}
+		ready_wait(a->ready, "loading the BPF programs");
+		a->prom = prom_server_start(c->prometheus, a->metrics, a->ready, err, sizeof(err));
 		if (!a->prom) {
 			log_err("--prometheus: %s", err);
 			return -EINVAL;
@@ -524,6 +533,7 @@ static void teardown(struct app *a)
 	sock_probe_destroy(a->sock);
 	proc_probe_destroy(a->proc);
 	prom_server_stop(a->prom);
+	ready_free(a->ready);
 	/* the table first: closing its connections reaches the trackers */
 	conn_table_free(a->conns);
 	http_tracker_free(a->http);
@@ -533,6 +543,27 @@ static void teardown(struct app *a)
 	health_free(a->health);
 	metrics_free(a->metrics);
 	strbuf_free(&a->line);
+}
+
+/* The readiness line, then /readyz: whoever sees the endpoint say ready finds the line too. */
+static void say_ready(struct app *a)
+{
+	char failed[1024];
+
+	snprintf(failed, sizeof(failed), "%s%s", tls_probe_failures(a->tls),
+		 go_probe_failures(a->go));
+	if (failed[0]) {
+		char line[sizeof(failed)], *nl;
+
+		/* one line: "a: why; b: why" */
+		snprintf(line, sizeof(line), "%s", failed);
+		for (nl = strchr(line, '\n'); nl; nl = strchr(nl, '\n'))
+			*nl = nl[1] ? ';' : '\0';
+		log_warn("not ready: could not attach %s", line);
+	} else {
+		log_notice("ready: every probe asked for is attached");
+	}
+	ready_done(a->ready, failed[0] ? failed : "");
 }
 
 int app_run(const struct config *cfg, volatile sig_atomic_t *stop)
@@ -554,12 +585,14 @@ int app_run(const struct config *cfg, volatile sig_atomic_t *stop)
 		return 1;
 	if (setup_pipeline(a) || setup_exporters(a) || setup_probes(a) || watch_all(a))
 		goto out;
+	ready_wait(a->ready, "placing uprobes in the watched processes");
 	tls_probe_flush(a->tls);
 	go_probe_flush(a->go);
 	saturation_collect(a->sat, a->targets, clock_mono_ns());
-	/* the readiness line: every requested probe is attached by now */
+	/* every requested probe is attached by now, or said it could not be */
 	if (a->prom)
 		log_notice("metrics on http://%s/metrics", cfg->prometheus);
+	say_ready(a);
 	if (event_loop(a, stop) == 0)
 		ret = 0;
 	log_notice("detached");

@@ -162,9 +162,10 @@ static void attach_file(struct go_probe *gp, int fd, const char *name, uint32_t 
 		err = uprobes_attach_at(&gp->links, gp->skel->progs.go_stmt, path, st->site.offset,
 					st->site.vaddr);
 		if (err) {
-			stmt_text(text, sizeof(text), name, st);
-			log_warn("goroutines: cannot place the %s (pid %u): %s", text, pid,
-				 strerror(-err));
+			snprintf(text, sizeof(text), "the go statement in %s in %s", st->fn, name);
+			log_warn("goroutines: cannot place the uprobe for %s (pid %u): %s", text,
+				 pid, strerror(-err));
+			uprobes_failed(&gp->links, text, err);
 		}
 	}
 	stmts_text(text, sizeof(text), name, info);
@@ -181,11 +182,14 @@ static void attach_file(struct go_probe *gp, int fd, const char *name, uint32_t 
 		}
 		err = uprobes_attach_at(&gp->links, progs[h], path, hs->site.offset,
 					h == GO_HOOK_SPAWN ? (uint64_t)hs->reg : hs->site.vaddr);
-		if (err)
-			log_warn("goroutines: cannot place the uprobe for %s in %s (pid %u): %s",
-				 go_hook_symbol(h), name, pid, strerror(-err));
-		else
+		if (err) {
+			snprintf(text, sizeof(text), "%s in %s", go_hook_symbol(h), name);
+			log_warn("goroutines: cannot place the uprobe for %s (pid %u): %s", text,
+				 pid, strerror(-err));
+			uprobes_failed(&gp->links, text, err);
+		} else {
 			log_info("goroutines: %s", text);
+		}
 	}
 }
 
@@ -290,6 +294,11 @@ void go_probe_forget(struct go_probe *gp, uint32_t pid)
 {
 	if (gp)
 		bpf_map_delete_elem(bpf_map__fd(gp->skel->maps.go_procs), &pid);
+}
+
+const char *go_probe_failures(const struct go_probe *gp)
+{
+	return gp ? gp->links.failures : "";
 }
 
 void go_probe_detach_start(struct go_probe *gp)

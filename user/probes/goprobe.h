@@ -21,6 +21,8 @@ struct go_probe *go_probe_start(struct proc_bpf *owner, bool follow);
 /* pid is watched now (or exec'd another program): looked at on the next flush. */
 void go_probe_note(struct go_probe *gp, uint32_t pid);
 void go_probe_flush(struct go_probe *gp);
+/* What could not be placed, "what: why" a line each; "" for nothing. */
+const char *go_probe_failures(const struct go_probe *gp);
 /* pid is gone: its entry leaves go_procs. */
 void go_probe_forget(struct go_probe *gp, uint32_t pid);
 void go_probe_detach_start(struct go_probe *gp);

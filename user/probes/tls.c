@@ -128,6 +128,11 @@ fail:
 	return NULL;
 }
 
+const char *tls_probe_failures(const struct tls_probe *tp)
+{
+	return tp ? tp->links.failures : "";
+}
+
 void tls_probe_detach_start(struct tls_probe *tp)
 {
 	if (tp)

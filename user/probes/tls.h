@@ -29,6 +29,8 @@ void tls_probe_destroy(struct tls_probe *tp); /* NULL ok */
 /* Starts removing the uprobes in the background (NULL ok): each removal waits for RCU grace
  * periods in the kernel, ~70 ms apiece in this VM, which an exit need not wait for in turn with
  * its last OTLP export. tls_probe_destroy() waits for it to end. */
+/* What could not be placed (TLS and libpq uprobes), "what: why" a line each; "" for nothing. */
+const char *tls_probe_failures(const struct tls_probe *tp);
 void tls_probe_detach_start(struct tls_probe *tp);
 
 /* pid's mappings may hold a TLS library not probed yet: look at them on the next flush. */

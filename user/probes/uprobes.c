@@ -77,6 +77,16 @@ void uprobes_site_text(char *buf, size_t len, const char *name, const struct tls
 		 s->emulated ? "emulated" : "single-stepped", where, rp);
 }
 
+void uprobes_failed(struct uprobe_links *l, const char *what, int err)
+{
+	size_t len = strlen(l->failures);
+
+	l->failed++;
+	if (len < sizeof(l->failures))
+		snprintf(l->failures + len, sizeof(l->failures) - len, "%s: %s\n", what,
+			 strerror(-err));
+}
+
 int uprobes_attach(struct uprobe_links *l, const char *path, const char *name,
 		   const struct tls_elf_info *info, const struct uprobe_hook *hooks, size_t nhooks,
 		   char *list, size_t listlen)
@@ -97,8 +107,11 @@ int uprobes_attach(struct uprobe_links *l, const char *path, const char *name,
 				err = attach_one(l, hooks[i].ret, path, site->offset, true, 0);
 		}
 		if (err) {
-			log_warn("cannot hook %s in %s: %s", tls_sym_name(hooks[i].sym), name,
-				 strerror(-err));
+			char what[320];
+
+			snprintf(what, sizeof(what), "%s in %s", tls_sym_name(hooks[i].sym), name);
+			log_warn("cannot hook %s: %s", what, strerror(-err));
+			uprobes_failed(l, what, err);
 			continue;
 		}
 		if (log_get_level() >= LOG_INFO) {

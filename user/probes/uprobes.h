@@ -22,6 +22,8 @@ struct uprobe_links {
 	size_t n, cap;
 	pthread_t detacher;
 	bool detaching;
+	unsigned int failed; /* uprobes that could not be placed */
+	char failures[512];  /* the first of them, "what: why" a line each */
 };
 
 /* A function of a library and the programs for it. */
@@ -48,6 +50,9 @@ int uprobes_attach_at(struct uprobe_links *l, struct bpf_program *prog, const ch
  * too. */
 void uprobes_site_text(char *buf, size_t len, const char *name, const struct tls_elf_info *info,
 		       enum tls_sym sym, bool ret);
+/* A uprobe could not be placed (what: "SSL_read in /usr/lib/.../libssl.so.3"): counted, and
+ * its line kept for readiness. */
+void uprobes_failed(struct uprobe_links *l, const char *what, int err);
 /* Starts removing every link in the background. */
 void uprobes_detach_start(struct uprobe_links *l);
 /* Removes every link (waits for a background removal) and frees l's memory. */
