@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 """The spans obsprobe printed with --console json, one JSON object a line (shared by the
 integration tests' span checkers)."""
+import collections
 import json
 
 
@@ -21,3 +22,20 @@ def load_spans(path):
             dups += 1
         by_id[s["span_id"]] = s
     return spans, bad, by_id, dups
+
+
+def group_roles(spans, role_of, roles, describe):
+    """Each span's (role, request id) from role_of(span) -> (roles: span_id -> (role, id),
+    per_role: role -> id -> [spans], others: how many spans of no role ("other"), by
+    describe(span))."""
+    by_span = {}
+    per_role = {r: collections.defaultdict(list) for r in roles}
+    others = collections.Counter()
+    for s in spans:
+        role, rid = role_of(s)
+        by_span[s["span_id"]] = (role, rid)
+        if role == "other":
+            others[describe(s)] += 1
+        else:
+            per_role[role][rid].append(s)
+    return by_span, per_role, others

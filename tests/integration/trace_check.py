@@ -45,7 +45,7 @@ import collections
 import re
 import sys
 
-from spanfile import load_spans
+from spanfile import group_roles, load_spans
 
 ROLES = ["nginx_server", "nginx_client", "gin_server", "db_h", "db_g", "gin_client",
          "leaf_server"]
@@ -103,16 +103,7 @@ def main():
     nginx = {int(p) for p in args.nginx.split(",") if p}
 
     spans, bad, by_id, dup_span_ids = load_spans(args.spans)
-    roles = {}  # span_id -> (role, id)
-    per_role = {r: collections.defaultdict(list) for r in ROLES}
-    others = collections.Counter()
-    for s in spans:
-        role, rid = role_of(s, nginx, args.app, args.leaf)
-        roles[s["span_id"]] = (role, rid)
-        if role == "other":
-            others[describe(s)] += 1
-        else:
-            per_role[role][rid].append(s)
+    roles, per_role, others = group_roles(spans, lambda s: role_of(s, nginx, args.app, args.leaf), ROLES, describe)
 
     out = {"spans": len(spans), "invalid_lines": bad, "dup_span_ids": dup_span_ids,
            "other": sum(others.values())}
