@@ -62,9 +62,13 @@ const char *go_stmt_skip(const char *fn)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(stmt_skips) / sizeof(stmt_skips[0]); i++)
-		if (!strncmp(fn, stmt_skips[i].prefix, strlen(stmt_skips[i].prefix)))
+	for (i = 0; i < sizeof(stmt_skips) / sizeof(stmt_skips[0]); i++) {
+		size_t n = strlen(stmt_skips[i].prefix);
+
+		/* a package's own functions only: "net." is not "net.example.com/app.f" */
+		if (!strncmp(fn, stmt_skips[i].prefix, n) && !strchr(fn + n, '/'))
 			return stmt_skips[i].why;
+	}
 	return NULL;
 }
 
@@ -142,7 +146,8 @@ static int find_candidates(struct sym_scan *sc)
 			sc->cand[sc->ncand++] = v + i;
 		}
 	}
-	qsort(sc->cand, sc->ncand, sizeof(*sc->cand), cmp_u64);
+	if (sc->ncand)
+		qsort(sc->cand, sc->ncand, sizeof(*sc->cand), cmp_u64);
 	return 0;
 }
 
