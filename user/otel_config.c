@@ -227,6 +227,22 @@ int otel_config_load(struct otel_config *c, const char *(*getenv_fn)(const char 
 	return 0;
 }
 
+bool otel_resource_value(const char *list, const char *key, char *out, size_t len)
+{
+	struct otel_kv kv[OTEL_MAX_RESOURCE_ATTRS];
+	size_t n = 0, i;
+
+	if (!list || parse_kv_list("OTEL_RESOURCE_ATTRIBUTES", list, kv, OTEL_MAX_RESOURCE_ATTRS,
+				   &n, NULL, 0))
+		return false;
+	for (i = n; i-- > 0;) /* the last of a key repeated wins, as in the SDKs */
+		if (!strcmp(kv[i].key, key) && kv[i].value[0]) {
+			snprintf(out, len, "%s", kv[i].value);
+			return true;
+		}
+	return false;
+}
+
 bool otel_ratio_sample(const uint8_t trace_id[16], double ratio)
 {
 	uint64_t x = 0;

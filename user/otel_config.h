@@ -54,5 +54,8 @@ int otel_config_load(struct otel_config *c, const char *(*getenv_fn)(const char 
 /* TraceIdRatioBased: whether ratio (0..1) keeps the trace trace_id, decided on its last 8
  * bytes as the OpenTelemetry SDKs compare them, so every span of one trace gets one answer. */
 bool otel_ratio_sample(const uint8_t trace_id[16], double ratio);
+/* The value of key in an OTEL_RESOURCE_ATTRIBUTES list ("k1=v1,k2=v2", percent-encoded) into
+ * out (len bytes): true when the list parses and has key with a non-empty value. */
+bool otel_resource_value(const char *list, const char *key, char *out, size_t len);
 
 #endif /* OBSPROBE_OTEL_CONFIG_H */

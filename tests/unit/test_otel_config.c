@@ -167,4 +167,29 @@ UNIT_TEST(test_ratio_sample)
 	assert_false(otel_ratio_sample(id, 0.999999));
 }
 
+UNIT_TEST(test_resource_value)
+{
+	char v[64];
+
+	(void)state;
+	assert_true(otel_resource_value("service.name=checkout", "service.name", v, sizeof(v)));
+	assert_string_equal(v, "checkout");
+	assert_true(otel_resource_value(" a=1 , service.name = pay%2Fments ,b=2", "service.name", v,
+					sizeof(v)));
+	assert_string_equal(v, "pay/ments");
+	/* the last of a key repeated */
+	assert_true(
+		otel_resource_value("service.name=a,service.name=b", "service.name", v, sizeof(v)));
+	assert_string_equal(v, "b");
+	/* cut to the buffer */
+	assert_true(otel_resource_value("service.name=abcdef", "service.name", v, 4));
+	assert_string_equal(v, "abc");
+	assert_false(otel_resource_value("service.name=", "service.name", v, sizeof(v)));
+	assert_false(otel_resource_value("a=1", "service.name", v, sizeof(v)));
+	assert_false(otel_resource_value("service.name", "service.name", v, sizeof(v)));
+	assert_false(otel_resource_value("service.name=%zz", "service.name", v, sizeof(v)));
+	assert_false(otel_resource_value("", "service.name", v, sizeof(v)));
+	assert_false(otel_resource_value(NULL, "service.name", v, sizeof(v)));
+}
+
 UNIT_MAIN(NULL, NULL)

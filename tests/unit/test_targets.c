@@ -23,6 +23,7 @@
 
 #include "pipeline/route.h"
 #include "pipeline/targets.h"
+#include "process/procfs.h"
 
 /* Above any pid_max Linux allows (2^22): never a process. */
 #define NO_PID 1073741000u
@@ -193,6 +194,93 @@ UNIT_TEST(test_service_override)
 	assert_int_equal(targets_add(t, me), 0);
 	assert_string_equal(targets_get(t, me)->service_name, exe_name);
 	targets_free(t);
+}
+
+/* A child running sleep with environment env, until killed. */
+static pid_t spawn_with_env(char *const env[])
+{
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		char *const argv[] = { "sleep", "30", NULL };
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		execve("/bin/sleep", argv, env);
+		_exit(127);
+	}
+	return pid;
+}
+
+/* service.name as the process's own OpenTelemetry SDK would name it, from the environment it
+ * started with; obsprobe's own --service-name still overrides it. */
+UNIT_TEST(test_service_name_from_environ)
+{
+	char *const named[] = { "PATH=/bin", "OTEL_SERVICE_NAME=payments", NULL };
+	char *const attrs[] = { "OTEL_RESOURCE_ATTRIBUTES=deployment.environment=prod,"
+				"service.name=billing%20api",
+				NULL };
+	char *const both[] = { "OTEL_RESOURCE_ATTRIBUTES=service.name=b", "OTEL_SERVICE_NAME=a",
+			       NULL };
+	char *const neither[] = { "OTEL_SERVICE_NAME=", "OTEL_RESOURCE_ATTRIBUTES=bad", NULL };
+	char *const *envs[] = { named, attrs, both, neither };
+	const char *want[] = { "payments", "billing api", "a", "sleep" };
+	pid_t pids[4];
+	struct targets *t = targets_new(NULL, 10);
+	size_t i;
+
+	(void)state;
+	assert_non_null(t);
+	for (i = 0; i < 4; i++) {
+		char exe[64] = "";
+		char link[64];
+		int tries;
+
+		pids[i] = spawn_with_env(envs[i]);
+		/* wait for the exec */
+		snprintf(link, sizeof(link), "/proc/%d/exe", pids[i]);
+		for (tries = 0; tries < 500; tries++) {
+			ssize_t n = readlink(link, exe, sizeof(exe) - 1);
+
+			exe[n > 0 ? n : 0] = '\0';
+			if (strstr(exe, "sleep"))
+				break;
+			usleep(2000);
+		}
+		assert_non_null(strstr(exe, "sleep"));
+		assert_int_equal(targets_add(t, (uint32_t)pids[i]), 0);
+		assert_string_equal(targets_get(t, (uint32_t)pids[i])->service_name, want[i]);
+	}
+	targets_free(t);
+	/* the override wins */
+	t = targets_new("checkout", 10);
+	assert_non_null(t);
+	assert_int_equal(targets_add(t, (uint32_t)pids[0]), 0);
+	assert_string_equal(targets_get(t, (uint32_t)pids[0])->service_name, "checkout");
+	targets_free(t);
+	for (i = 0; i < 4; i++)
+		kill_and_wait(pids[i]);
+}
+
+UNIT_TEST(test_environ_find)
+{
+	static const char env[] = "OTEL_SERVICE_NAME_X=no\0OTEL_SERVICE_NAME=yes\0E=\0T=tail";
+	char v[8];
+
+	(void)state;
+	assert_int_equal(
+		procfs_environ_find(env, sizeof(env) - 1, "OTEL_SERVICE_NAME", v, sizeof(v)), 0);
+	assert_string_equal(v, "yes");
+	assert_int_equal(procfs_environ_find(env, sizeof(env) - 1, "E", v, sizeof(v)), 0);
+	assert_string_equal(v, "");
+	/* the last entry without its NUL (a read cut short) */
+	assert_int_equal(procfs_environ_find(env, sizeof(env) - 1, "T", v, sizeof(v)), 0);
+	assert_string_equal(v, "tail");
+	assert_int_equal(procfs_environ_find(env, sizeof(env) - 1, "T", v, 3), 0);
+	assert_string_equal(v, "ta");
+	assert_int_equal(procfs_environ_find(env, sizeof(env) - 1, "OTEL", v, sizeof(v)), -ENOENT);
+	assert_int_equal(procfs_environ_find(env, 0, "E", v, sizeof(v)), -ENOENT);
+	assert_int_equal(procfs_read_environ(NO_PID, "PATH", v, sizeof(v)), -ESRCH);
 }
 
 struct thread_arg {

@@ -11,8 +11,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "process/procfs.h"
+#include "otel_config.h"
 #include "pipeline/route.h"
+#include "process/procfs.h"
+
+/* an OTEL_RESOURCE_ATTRIBUTES value longer than this is not read for service.name */
+#define OTEL_ENV_VALUE_MAX 8192
 
 struct service {
 	struct service *next;
@@ -103,6 +107,23 @@ static struct service *service_get(struct targets *t, const char *name)
 	return s;
 }
 
+/* The service.name a process gives itself, as its OpenTelemetry SDK would: OTEL_SERVICE_NAME,
+ * else service.name in OTEL_RESOURCE_ATTRIBUTES, from the environment it started with. */
+static bool own_service_name(uint32_t pid, char *out, size_t len)
+{
+	char *v = malloc(OTEL_ENV_VALUE_MAX);
+	bool ok = false;
+
+	if (!v)
+		return false;
+	if (procfs_read_environ(pid, "OTEL_SERVICE_NAME", out, len) == 0 && out[0])
+		ok = true;
+	else if (procfs_read_environ(pid, "OTEL_RESOURCE_ATTRIBUTES", v, OTEL_ENV_VALUE_MAX) == 0)
+		ok = otel_resource_value(v, "service.name", out, len);
+	free(v);
+	return ok;
+}
+
 /* Names from /proc; a process already gone is named by fallback_comm (what the kernel said
  * at fork or exec), when there is one. */
 static void fill_info(struct targets *t, struct target *p, const char *fallback_comm)
@@ -131,8 +152,11 @@ static void fill_info(struct targets *t, struct target *p, const char *fallback_
 		base = comm;
 	}
 	snprintf(p->info.exe_name, sizeof(p->info.exe_name), "%s", base);
-	snprintf(p->info.service_name, sizeof(p->info.service_name), "%s",
-		 t->service_override ? t->service_override : base);
+	if (t->service_override)
+		snprintf(p->info.service_name, sizeof(p->info.service_name), "%s",
+			 t->service_override);
+	else if (!own_service_name(p->info.pid, p->info.service_name, sizeof(p->info.service_name)))
+		snprintf(p->info.service_name, sizeof(p->info.service_name), "%s", base);
 	p->svc = service_get(t, p->info.service_name);
 }
 

@@ -2,9 +2,11 @@
 #include "process/procfs.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 int procfs_read_stat(uint32_t pid, uint32_t tid, struct procfs_stat *out)
 {
@@ -66,6 +68,55 @@ int procfs_read_status(uint32_t pid, const char *const *keys, unsigned long long
 	}
 	fclose(f);
 	return found;
+}
+
+int procfs_environ_find(const char *buf, size_t buflen, const char *name, char *out, size_t len)
+{
+	size_t nlen = strlen(name), i = 0;
+
+	while (i < buflen) {
+		const char *e = buf + i;
+		const char *end = memchr(e, '\0', buflen - i);
+		size_t elen = end ? (size_t)(end - e) : buflen - i;
+
+		if (elen > nlen && e[nlen] == '=' && !memcmp(e, name, nlen)) {
+			size_t vlen = elen - nlen - 1;
+
+			if (len) {
+				if (vlen > len - 1)
+					vlen = len - 1;
+				memcpy(out, e + nlen + 1, vlen);
+				out[vlen] = '\0';
+			}
+			return 0;
+		}
+		i += elen + 1;
+	}
+	return -ENOENT;
+}
+
+int procfs_read_environ(uint32_t pid, const char *name, char *out, size_t len)
+{
+	char path[64], *buf;
+	size_t n = 0;
+	ssize_t r;
+	int fd, err;
+
+	snprintf(path, sizeof(path), "/proc/%u/environ", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? -ESRCH : -errno;
+	buf = malloc(PROCFS_ENVIRON_MAX);
+	if (!buf) {
+		close(fd);
+		return -ENOMEM;
+	}
+	while (n < PROCFS_ENVIRON_MAX && (r = read(fd, buf + n, PROCFS_ENVIRON_MAX - n)) > 0)
+		n += (size_t)r;
+	close(fd);
+	err = procfs_environ_find(buf, n, name, out, len);
+	free(buf);
+	return err;
 }
 
 static bool parse_num(const char **p, int base, uint64_t *v)

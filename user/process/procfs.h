@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* What obsprobe reads of /proc/PID/stat, /status and /maps, parsed in one place. */
+/* What obsprobe reads of /proc/PID/stat, /status, /environ and /maps, parsed in one place. */
 #ifndef OBSPROBE_PROCFS_H
 #define OBSPROBE_PROCFS_H
 
@@ -23,6 +23,14 @@ int procfs_read_stat(uint32_t pid, uint32_t tid, struct procfs_stat *out);
  * keys[i]; vals of keys not found are left alone. Returns how many keys were found, or
  * -ESRCH. */
 int procfs_read_status(uint32_t pid, const char *const *keys, unsigned long long *vals, size_t n);
+
+/* The value of variable name in the environment pid started with (/proc/PID/environ, read up to
+ * PROCFS_ENVIRON_MAX bytes) into out (cut to len - 1 bytes): 0, -ENOENT when it is not set,
+ * -ESRCH or another -errno when it cannot be read. */
+#define PROCFS_ENVIRON_MAX (256 * 1024)
+int procfs_read_environ(uint32_t pid, const char *name, char *out, size_t len);
+/* The same, in an environment block buf of len bytes ("A=1\0B=2\0"). */
+int procfs_environ_find(const char *buf, size_t buflen, const char *name, char *out, size_t len);
 
 /* One line of /proc/PID/maps. */
 struct maps_entry {
