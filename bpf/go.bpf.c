@@ -100,6 +100,13 @@ int go_spawn(struct pt_regs *ctx)
 	return 0;
 }
 
+/* Where the link-time address vaddr is in this process: moved by the executable's load bias,
+ * the probed instruction's address less its link-time one (the program's cookie). */
+static __always_inline __u64 loaded_at(struct pt_regs *ctx, __u64 vaddr)
+{
+	return vaddr + (ctx->ip - bpf_get_attach_cookie(ctx));
+}
+
 /*
  * A `go` statement: the `call runtime.newproc` itself (emulated; the cookie is the call's
  * link-time address). The goroutine it starts does not exist yet, but its id does: newproc1
@@ -121,7 +128,8 @@ int go_stmt(struct pt_regs *ctx)
 
 	if (!cfg || !cfg->gopc_off)
 		return 0;
-	parent = go_goid_of(cfg, ctx->r14, ctx->sp);
+	/* go_running(): a spawner told in advance is confirmed before its own spawn goes out */
+	parent = go_running(cfg, pid_tgid, ctx->r14, ctx->sp);
 	if (!parent || bpf_probe_read_user(&m, sizeof(m), (void *)(ctx->r14 + cfg->m_off)) || !m ||
 	    bpf_probe_read_user(&p, sizeof(p), (void *)(m + cfg->p_off)) || !p ||
 	    bpf_probe_read_user(&cache[0], sizeof(cache[0]), (void *)(p + cfg->goidcache_off)) ||
@@ -130,9 +138,9 @@ int go_stmt(struct pt_regs *ctx)
 	if (cache[0] == cache[1]) {
 		/* a new batch: the first after the last handed out, if no other P takes it
 		 * first (then two spawns are told one id) */
-		__u64 gen = 0, at = cfg->goidgen + (ctx->ip - bpf_get_attach_cookie(ctx));
+		__u64 gen = 0;
 
-		if (bpf_probe_read_user(&gen, sizeof(gen), (void *)at))
+		if (bpf_probe_read_user(&gen, sizeof(gen), (void *)loaded_at(ctx, cfg->goidgen)))
 			return 0;
 		cache[0] = gen + 1;
 	}
@@ -165,7 +173,7 @@ int go_http_call(struct pt_regs *ctx)
 	goid = go_running(cfg, pid_tgid, ctx->r14, ctx->sp);
 	if (!goid || !ctx->ax ||
 	    bpf_probe_read_user(conn, sizeof(conn), (void *)(ctx->ax + cfg->pconn_conn_off)) ||
-	    conn[0] != cfg->tcpconn_itab + (ctx->ip - bpf_get_attach_cookie(ctx)) || !conn[1] ||
+	    conn[0] != loaded_at(ctx, cfg->tcpconn_itab) || !conn[1] ||
 	    bpf_probe_read_user(&nfd, sizeof(nfd), (void *)(conn[1] + cfg->tcpconn_fd_off)) ||
 	    !nfd || bpf_probe_read_user(&fd, sizeof(fd), (void *)(nfd + cfg->netfd_sysfd_off)))
 		return 0;
