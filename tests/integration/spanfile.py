@@ -39,3 +39,14 @@ def group_roles(spans, role_of, roles, describe):
         else:
             per_role[role][rid].append(s)
     return by_span, per_role, others
+
+
+def write_summary(path, out, roles, spans, bad, dup_span_ids):
+    """The summary file the shell test reads ("key value" a line), and the first lines of the
+    report: the spans, and how many each role has."""
+    with open(path, "w") as fh:
+        for k, v in out.items():
+            fh.write("%s %s\n" % (k, v))
+    print("spans: %d (%d of no role, %d lines not JSON, %d span ids seen twice)"
+          % (len(spans), out["other"], bad, dup_span_ids))
+    print("per role: " + ", ".join("%s %d" % (r, out["count." + r]) for r in roles))

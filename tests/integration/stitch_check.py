@@ -45,7 +45,7 @@ import collections
 import re
 import sys
 
-from spanfile import group_roles, load_spans
+from spanfile import group_roles, load_spans, write_summary
 
 ROLES = ["r.client", "r.server"] + ["%s.%s" % (x, r) for x in "pq"
                                     for r in ("curl", "front", "call", "up")]
@@ -165,13 +165,7 @@ def main():
             if all(len(per_role[r].get(rid, [])) == 1 and
                    verdict_of[per_role[r][rid][0]["span_id"]] == "right" for r in mine))
 
-    with open(args.summary, "w") as fh:
-        for k, v in out.items():
-            fh.write("%s %s\n" % (k, v))
-
-    print("spans: %d (%d of no role, %d lines not JSON, %d span ids seen twice)"
-          % (len(spans), out["other"], bad, dup_span_ids))
-    print("per role: " + ", ".join("%s %d" % (r, out["count." + r]) for r in ROLES))
+    write_summary(args.summary, out, ROLES, spans, bad, dup_span_ids)
     for child in ROLES:
         n = out["count." + child]
         right = out["edge.%s.right" % child]

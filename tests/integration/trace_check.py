@@ -45,7 +45,7 @@ import collections
 import re
 import sys
 
-from spanfile import group_roles, load_spans
+from spanfile import group_roles, load_spans, write_summary
 
 ROLES = ["nginx_server", "nginx_client", "gin_server", "db_h", "db_g", "gin_client",
          "leaf_server"]
@@ -164,13 +164,7 @@ def main():
             whole += 1
     out["whole"] = whole
 
-    with open(args.summary, "w") as fh:
-        for k, v in out.items():
-            fh.write("%s %s\n" % (k, v))
-
-    print("spans: %d (%d of no role, %d lines not JSON, %d span ids seen twice)"
-          % (len(spans), out["other"], bad, dup_span_ids))
-    print("per role: " + ", ".join("%s %d" % (r, out["count." + r]) for r in ROLES))
+    write_summary(args.summary, out, ROLES, spans, bad, dup_span_ids)
     for child, parent_role in EDGES:
         n = out["count." + child]
         right = out["edge.%s.right" % child]
