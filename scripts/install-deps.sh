@@ -15,6 +15,8 @@ PKGS=(
 	# tests and bench
 	libcmocka-dev python3.11 nginx-light openssl curl wget wrk prometheus golang-go procps iproute2
 	golang-github-prometheus-client-golang-dev libbpf-tools bpftrace
+	# deploy/prometheus and deploy/grafana's test reads their YAML (deploy_prometheus.sh)
+	python3-yaml
 	# HTTPS tests: a server linked against OpenSSL statically (libssl.a), wget on GnuTLS
 	libssl-dev libgnutls30
 	# PostgreSQL tests and bench: the server 15 (initdb, postgres and pgbench, all three from
