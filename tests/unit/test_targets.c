@@ -237,13 +237,16 @@ UNIT_TEST(test_service_name_from_environ)
 		int tries;
 
 		pids[i] = spawn_with_env(envs[i]);
-		/* wait for the exec */
+		/* wait for the exec to be over: the exe link changes before the new environment is
+		 * in place, so wait for sleep to sleep */
 		snprintf(link, sizeof(link), "/proc/%d/exe", pids[i]);
 		for (tries = 0; tries < 500; tries++) {
 			ssize_t n = readlink(link, exe, sizeof(exe) - 1);
+			struct procfs_stat ps;
 
 			exe[n > 0 ? n : 0] = '\0';
-			if (strstr(exe, "sleep"))
+			if (strstr(exe, "sleep") &&
+			    procfs_read_stat((uint32_t)pids[i], 0, &ps) == 0 && ps.state == 'S')
 				break;
 			usleep(2000);
 		}
