@@ -1,20 +1,26 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* Follows watched processes: children join the target set, exits leave it. */
+/* Follows watched processes: children join the target set, exits leave it. Node-wide
+ * (discover), every other process's exec and listen() go to user space, which judges it. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_tracing.h>
 
 #include "obsprobe/proc.h"
+#include "fd.bpf.h"
 #include "maps.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
+/* node-wide mode: report processes that are not watched (yet) too */
+const volatile bool discover = false;
+
 static __always_inline void emit_proc(__u32 type, struct task_struct *task, __u32 pid, __u32 ppid,
-				      __s32 exit_code)
+				      __s32 exit_code, __u32 *flags)
 {
 	struct obs_proc_event e = {};
 
+	e.target_flags = flags ? *flags : 0;
 	e.hdr.type = type;
 	e.hdr.pid = pid;
 	e.hdr.tid = BPF_CORE_READ(task, pid);
@@ -38,31 +44,34 @@ static __always_inline int on_fork(struct task_struct *parent, struct task_struc
 		return 0;
 	f = *flags;
 	bpf_map_update_elem(&targets, &ctgid, &f, BPF_ANY);
-	emit_proc(OBS_EV_PROC_FORK, child, ctgid, ptgid, 0);
+	emit_proc(OBS_EV_PROC_FORK, child, ctgid, ptgid, 0, &f);
 	return 0;
 }
 
 static __always_inline int on_exec(struct task_struct *p, const bool typed)
 {
 	__u32 tgid = BPF_CORE_READ(p, tgid);
+	__u32 *flags = target_of(tgid);
 
-	if (!target_of(tgid))
+	if (!flags && !discover)
 		return 0;
-	emit_proc(OBS_EV_PROC_EXEC, p, tgid, 0, 0);
+	emit_proc(OBS_EV_PROC_EXEC, p, tgid, 0, 0, flags);
 	return 0;
 }
 
 static __always_inline int on_exit(struct task_struct *p, const bool typed)
 {
 	__u32 tgid = BPF_CORE_READ(p, tgid);
+	__u32 *flags = target_of(tgid), f;
 
-	if (!target_of(tgid))
+	if (!flags)
 		return 0;
+	f = *flags;
 	/* do_exit() drops signal->live before this tracepoint: 0 means the last thread is going. */
 	if (BPF_CORE_READ(p, signal, live.counter) != 0)
 		return 0;
 	bpf_map_delete_elem(&targets, &tgid);
-	emit_proc(OBS_EV_PROC_EXIT, p, tgid, 0, BPF_CORE_READ(p, exit_code));
+	emit_proc(OBS_EV_PROC_EXIT, p, tgid, 0, BPF_CORE_READ(p, exit_code), &f);
 	return 0;
 }
 
@@ -82,3 +91,29 @@ int BPF_PROG(sched_process_fork__raw, struct task_struct *parent, struct task_st
 
 TASK_HOOK_TWINS(sched_process_exec, sched_process_exec, on_exec)
 TASK_HOOK_TWINS(sched_process_exit, sched_process_exit, on_exit)
+
+/* Node-wide, for --port: a process starts listening on a TCP port. listen() is rare, and the
+ * program is only loaded in node-wide mode (user/probes/proc.c). */
+SEC("tp/syscalls/sys_exit_listen")
+int sys_exit_listen(struct trace_event_raw_sys_exit *ctx)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32, *flags;
+	struct obs_proc_event e = {};
+	struct sock *sk;
+
+	if (ctx->ret != 0)
+		return 0;
+	sk = stream_sock_of_fd(PT_REGS_PARM1_CORE_SYSCALL(user_regs()));
+	if (!sk || BPF_CORE_READ(sk, __sk_common.skc_family) == AF_UNIX)
+		return 0;
+	e.hdr.type = OBS_EV_PROC_LISTEN;
+	e.hdr.pid = tgid;
+	e.hdr.tid = (__u32)bpf_get_current_pid_tgid();
+	e.hdr.ts_ns = bpf_ktime_get_ns();
+	e.port = BPF_CORE_READ(sk, __sk_common.skc_num);
+	bpf_get_current_comm(&e.comm, sizeof(e.comm));
+	flags = target_of(tgid);
+	e.target_flags = flags ? *flags : 0;
+	emit(&e, sizeof(e));
+	return 0;
+}

@@ -14,12 +14,6 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-#define S_IFMT 0170000
-#define S_IFSOCK 0140000
-#define AF_UNIX 1
-#define AF_INET 2
-#define AF_INET6 10
-#define SOCK_STREAM 1
 #define EINPROGRESS 115
 #define MSG_PEEK 2
 
@@ -43,39 +37,6 @@ struct {
 } conns SEC(".maps");
 
 __u64 next_conn_id = 0;
-
-static __always_inline struct sock *stream_sock_of_fd(int fd)
-{
-	struct task_struct *task = bpf_get_current_task_btf();
-	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
-	struct file **fds, *f = NULL;
-	struct socket *sock;
-	struct sock *sk;
-	__u16 family, type;
-	umode_t mode;
-
-	if (fd < 0 || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds))
-		return NULL;
-	fds = BPF_CORE_READ(fdt, fd);
-	if (bpf_core_read(&f, sizeof(f), &fds[fd]) || !f)
-		return NULL;
-	mode = BPF_CORE_READ(f, f_inode, i_mode);
-	if ((mode & S_IFMT) != S_IFSOCK)
-		return NULL;
-	sock = BPF_CORE_READ(f, private_data);
-	sk = BPF_CORE_READ(sock, sk);
-	if (!sk)
-		return NULL;
-	/* sk_type was a bitfield before v5.6 (bf9765145b85 "sock: make sk_protocol a 16-bit
-	 * value"); the probed bitfield read handles both layouts. */
-	type = BPF_CORE_READ_BITFIELD_PROBED(sk, sk_type);
-	family = BPF_CORE_READ(sk, __sk_common.skc_family);
-	if (type != SOCK_STREAM)
-		return NULL;
-	if (family != AF_INET && family != AF_INET6 && family != AF_UNIX)
-		return NULL;
-	return sk;
-}
 
 static __always_inline void read_addrs(struct sock *sk, struct sock_addr *l, struct sock_addr *r)
 {

@@ -9,6 +9,7 @@
 
 #include "obsprobe/sock.h"
 #include "obsprobe/tls.h"
+#include "fd.bpf.h"
 #include "maps.bpf.h"
 
 const volatile __u32 capture_bytes = SOCK_CAPTURE_DEFAULT;
@@ -37,12 +38,6 @@ struct {
 	__type(key, __u32);
 	__type(value, struct data_scratch);
 } data_scratch SEC(".maps");
-
-/* The user registers saved at syscall entry: exit-only tracepoints read the arguments there. */
-static __always_inline struct pt_regs *user_regs(void)
-{
-	return (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
-}
 
 static __always_inline void fill_hdr(struct obs_event_hdr *h, __u32 type, __u64 pid_tgid)
 {

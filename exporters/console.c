@@ -82,6 +82,10 @@ static void format_json(struct strbuf *sb, const struct span *s, const struct pr
 	strbuf_printf(sb, ",\"process.pid\":%u,", s->pid);
 	json_str(sb, SC_PROCESS_EXECUTABLE_NAME, proc ? proc->exe_name : "");
 	strbuf_puts(sb, ",");
+	if (proc && proc->container_id[0]) {
+		json_str(sb, SC_CONTAINER_ID, proc->container_id);
+		strbuf_puts(sb, ",");
+	}
 	json_str(sb, SC_HOST_NAME, host_name ? host_name : "");
 	strbuf_puts(sb, "},\"attributes\":{");
 	for (i = 0; i < s->nattrs; i++) {

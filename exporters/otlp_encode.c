@@ -48,7 +48,7 @@ typedef Opentelemetry__Proto__Collector__Metrics__V1__ExportMetricsServiceReques
 #define AS_DOUBLE OPENTELEMETRY__PROTO__METRICS__V1__NUMBER_DATA_POINT__VALUE_AS_DOUBLE
 
 #define ARENA_CHUNK 65536
-#define SVC_LABEL "service_name"	      /* service.name as Prometheus reads it */
+#define SVC_LABEL "service_name" /* service.name as Prometheus reads it */
 
 static const AnyValue anyvalue_init = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__INIT;
 static const KeyValue keyvalue_init = OPENTELEMETRY__PROTO__COMMON__V1__KEY_VALUE__INIT;
@@ -412,6 +412,10 @@ static int cmp_span_ref(const void *a, const void *b)
 		r = strncmp(x->proc->exe_name, y->proc->exe_name, sizeof(x->proc->exe_name));
 		if (r)
 			return r;
+		r = strncmp(x->proc->container_id, y->proc->container_id,
+			    sizeof(x->proc->container_id));
+		if (r)
+			return r;
 	}
 	return x->idx < y->idx ? -1 : x->idx > y->idx;
 }
@@ -423,7 +427,9 @@ static bool same_proc(const struct span_ref *x, const struct span_ref *y)
 	return x->proc == y->proc ||
 	       (!strncmp(x->proc->service_name, y->proc->service_name,
 			 sizeof(x->proc->service_name)) &&
-		!strncmp(x->proc->exe_name, y->proc->exe_name, sizeof(x->proc->exe_name)));
+		!strncmp(x->proc->exe_name, y->proc->exe_name, sizeof(x->proc->exe_name)) &&
+		!strncmp(x->proc->container_id, y->proc->container_id,
+			 sizeof(x->proc->container_id)));
 }
 
 static Resource *proc_resource(struct arena *a, const struct span_ref *r,
@@ -432,11 +438,12 @@ static Resource *proc_resource(struct arena *a, const struct span_ref *r,
 	const struct proc_info *p = r->proc;
 	const char *exe = p ? pb_str(a, p->exe_name, sizeof(p->exe_name)) : "";
 	const char *svc = p ? pb_str(a, p->service_name, sizeof(p->service_name)) : "";
-	KeyValue *own[3];
+	const char *cid = p ? pb_str(a, p->container_id, sizeof(p->container_id)) : "";
+	KeyValue *own[4];
 	size_t n = 0;
 	char *def;
 
-	if (!exe || !svc)
+	if (!exe || !svc || !cid)
 		return NULL;
 	if (!*svc) {
 		/* The SDKs' default: unknown_service, with the executable when known. */
@@ -450,6 +457,8 @@ static Resource *proc_resource(struct arena *a, const struct span_ref *r,
 	own[n++] = kv_int(a, SC_PROCESS_PID, r->pid);
 	if (*exe)
 		own[n++] = kv_str(a, SC_PROCESS_EXECUTABLE_NAME, exe);
+	if (*cid)
+		own[n++] = kv_str(a, SC_CONTAINER_ID, cid);
 	return resource_new(a, own, n, c);
 }
 

@@ -26,6 +26,9 @@ PKGS=(
 	postgresql postgresql-client libpq5 golang-github-lib-pq-dev python3-psycopg2
 	# the trace test's Go service (tests/fixtures/ginapp): gin, and pgx v4 with its pool
 	golang-github-gin-gonic-gin-dev golang-github-jackc-pgx-v4-dev
+	# node-wide tests: services in real containers (podman with runc; an image imported from a
+	# busybox root, the host's /usr and /lib bound in)
+	podman runc busybox-static
 )
 
 # The OTLP tests decode with the official protos from the npm registry: node and npm from

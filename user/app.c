@@ -2,6 +2,7 @@
 #include "app.h"
 
 #include <bpf/libbpf.h>
+#include <dirent.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -76,6 +77,10 @@ struct app {
 	struct saturation *sat;
 	struct ring_buffer *rb;
 	uint64_t events, bad_events;
+	/* node-wide mode */
+	bool node_wide;
+	uint32_t self;
+	uint64_t discovered, targets_full;
 };
 
 /* pid is watched now, or runs another program: its executable and libraries get looked at. */
@@ -111,7 +116,7 @@ static void span_cb(void *ctx, const struct span *s)
 		if (a->line.len)
 			fwrite(a->line.buf, 1, a->line.len, stdout);
 	}
-	red_record(a->red, s, service_of(p));
+	red_record(a->red, s, p);
 	if (a->sampler)
 		tracesample_add(a->sampler, s, p, clock_mono_ns());
 }
@@ -133,16 +138,81 @@ static bool parent_cb(void *ctx, uint32_t pid, uint64_t actor, uint8_t trace_id[
 	return actors_parent(conn_table_actors(a->conns), pid, actor, 0, trace_id, span_id);
 }
 
-static void forget_pid(void *ctx, uint32_t pid)
+/* Everything obsprobe holds for pid goes: its connections, its name, its map entries. */
+static void release_pid(struct app *a, uint32_t pid)
 {
-	struct app *a = ctx;
-	uint64_t now = clock_mono_ns();
-
-	log_info("process %u exited", pid);
-	conn_table_proc_exit(a->conns, pid, now);
+	conn_table_proc_exit(a->conns, pid, clock_mono_ns());
 	targets_remove(a->targets, pid);
 	go_probe_forget(a->go, pid);
 	proc_probe_unwatch(a->proc, pid);
+}
+
+static void forget_pid(void *ctx, uint32_t pid)
+{
+	log_info("process %u exited", pid);
+	release_pid(ctx, pid);
+}
+
+/* Starts watching pid with OBS_TARGET_* flags (into the map before /proc is read: a fork in
+ * between is caught by the BPF side). 0 or -errno. */
+static int watch_pid(struct app *a, uint32_t pid, uint32_t flags)
+{
+	int err = proc_probe_watch(a->proc, pid, flags);
+
+	if (err) {
+		if (err == -E2BIG || err == -ENOMEM || err == -ENOSPC)
+			a->targets_full++;
+		return err;
+	}
+	err = targets_add(a->targets, pid);
+	if (err) {
+		proc_probe_unwatch(a->proc, pid);
+		return err;
+	}
+	note_pid(a, pid);
+	return 0;
+}
+
+/* Node-wide: whether the selectors want pid, as it is now: 1, 0, or -ESRCH (it is gone).
+ * obsprobe never watches itself. */
+static int wanted(struct app *a, uint32_t pid)
+{
+	return pid == a->self ? 0 : selection_match_pid(&a->cfg->sel, pid);
+}
+
+/* Node-wide: pid, not watched, was just seen (at start, at its exec, at a listen()). */
+static void discover(struct app *a, uint32_t pid, const char *when)
+{
+	const struct proc_info *p;
+
+	if (targets_watched(a->targets, pid) || wanted(a, pid) != 1)
+		return;
+	if (watch_pid(a, pid, OBS_TARGET_WATCH | OBS_TARGET_FOLLOW_CHILDREN)) {
+		if (a->targets_full == 1)
+			log_warn("node-wide: the target table is full (%d processes): pid %u and "
+				 "others are not watched (obsprobe_discovered_processes_total"
+				 "{outcome=\"table_full\"})",
+				 OBS_MAX_TARGETS, pid);
+		return;
+	}
+	a->discovered++;
+	p = targets_get(a->targets, pid);
+	log_info("watching pid %u (%s%s%s) %s", pid, p ? p->exe_name : "?",
+		 p && p->container_id[0] ? ", container " : "",
+		 p && p->container_id[0] ? p->container_id : "", when);
+}
+
+/* Node-wide: a watched process that is not pinned by --pid and no longer selected (it runs
+ * another program now, or listens where --exclude port= says no) is let go. */
+static void rejudge(struct app *a, const struct obs_proc_event *pe, const char *comm)
+{
+	uint32_t pid = pe->hdr.pid;
+
+	/* one already gone is let go by its exit */
+	if (!a->node_wide || (pe->target_flags & OBS_TARGET_PINNED) || wanted(a, pid) != 0)
+		return;
+	log_info("no longer watching pid %u (%s): not selected now", pid, comm);
+	release_pid(a, pid);
 }
 
 static void on_proc_event(struct app *a, const void *data, size_t size)
@@ -155,11 +225,28 @@ static void on_proc_event(struct app *a, const void *data, size_t size)
 		return;
 	}
 	memcpy(comm, pe->comm, OBS_COMM_LEN);
+	if (pe->hdr.type == OBS_EV_PROC_LISTEN) {
+		if (!selection_uses(&a->cfg->sel, SELECT_PORT))
+			return;
+		if (pe->target_flags)
+			rejudge(a, pe, comm);
+		else
+			discover(a, pe->hdr.pid, "when it listened");
+		return;
+	}
+	/* node-wide, an exec of a process nobody watches: is it one to watch now? */
+	if (!pe->target_flags) {
+		if (a->node_wide && pe->hdr.type == OBS_EV_PROC_EXEC)
+			discover(a, pe->hdr.pid, "at its exec");
+		return;
+	}
 	if (targets_note(a->targets, pe->hdr.pid, comm) == 0 && pe->hdr.type == OBS_EV_PROC_FORK)
 		log_info("following pid %u (child of %u)", pe->hdr.pid, pe->ppid);
 	/* a new program: its own executable may hold a TLS library */
-	if (pe->hdr.type == OBS_EV_PROC_EXEC)
+	if (pe->hdr.type == OBS_EV_PROC_EXEC) {
 		note_pid(a, pe->hdr.pid);
+		rejudge(a, pe, comm);
+	}
 }
 
 /* The one dispatch of ring-buffer events. */
@@ -176,6 +263,7 @@ static int handle_event(void *ctx, void *data, size_t size)
 	switch (h->type) {
 	case OBS_EV_PROC_FORK:
 	case OBS_EV_PROC_EXEC:
+	case OBS_EV_PROC_LISTEN:
 		on_proc_event(a, data, size);
 		break;
 	case OBS_EV_PROC_MMAP:
@@ -267,6 +355,8 @@ static void update_health(struct app *a)
 	}
 	health_route_overflow(a->health, targets_route_overflows(a->targets));
 	health_watched(a->health, targets_count(a->targets));
+	if (a->node_wide)
+		health_discovered(a->health, a->discovered, a->targets_full);
 	if (a->pg) {
 		red_pools_begin(a->red);
 		pg_tracker_visit_conns(a->pg, count_pool, a);
@@ -282,7 +372,35 @@ static void update_health(struct app *a)
 		update_sampling_health(a);
 }
 
-/* Each --pid, its descendants, and the TLS libraries they map. */
+#define PINNED (OBS_TARGET_WATCH | OBS_TARGET_FOLLOW_CHILDREN | OBS_TARGET_PINNED)
+
+/* Node-wide: every process on the host now that the selectors want. Started after the BPF
+ * programs are attached: a process that execs meanwhile is reported by them as well. */
+static void scan_host(struct app *a)
+{
+	struct dirent *de;
+	size_t before = a->discovered;
+	DIR *d = opendir("/proc");
+
+	if (!d) {
+		log_err("cannot list /proc: %s", strerror(errno));
+		return;
+	}
+	while ((de = readdir(d))) {
+		char *end;
+		unsigned long pid = strtoul(de->d_name, &end, 10);
+
+		if (de->d_name[0] >= '1' && de->d_name[0] <= '9' && !*end && pid <= UINT32_MAX)
+			discover(a, (uint32_t)pid, "(running at start)");
+	}
+	closedir(d);
+	log_notice("node-wide: watching %zu processes; new ones are picked up at their exec%s",
+		   (size_t)(a->discovered - before),
+		   selection_uses(&a->cfg->sel, SELECT_PORT) ? " and listen()" : "");
+}
+
+/* Each --pid, its descendants, and the TLS libraries they map; node-wide, every process the
+ * selectors want. */
 static int watch_all(struct app *a)
 {
 	static uint32_t desc[MAX_DESCENDANTS];
@@ -298,26 +416,21 @@ static int watch_all(struct app *a)
 			log_warn("%u is a thread of process %u: watching the process",
 				 a->cfg->pids[i], pid);
 
-		/* into the map before the scan: a fork in between is caught by the BPF side */
-		err = proc_probe_watch(a->proc, pid, 1);
-		if (!err)
-			err = targets_add(a->targets, pid);
+		err = watch_pid(a, pid, PINNED);
 		if (err) {
 			log_err("cannot watch pid %u: %s", pid,
 				err == -ESRCH ? "no such process" : strerror(-err));
 			return err;
 		}
 		n = targets_descendants(pid, desc, MAX_DESCENDANTS);
-		note_pid(a, pid);
-		for (j = 0; j < n; j++) {
-			if (proc_probe_watch(a->proc, desc[j], 1) == 0)
-				targets_add(a->targets, desc[j]);
-			note_pid(a, desc[j]);
-		}
+		for (j = 0; j < n; j++)
+			watch_pid(a, desc[j], PINNED);
 		p = targets_get(a->targets, pid);
 		log_notice("watching pid %u (%s) and %zu descendant%s", pid,
 			   p ? service_of(p) : "?", n, n == 1 ? "" : "s");
 	}
+	if (a->node_wide)
+		scan_host(a);
 	return 0;
 }
 
@@ -431,7 +544,7 @@ static int setup_probes(struct app *a)
 		return -ENOENT;
 	if (probe_kernel_init(c->hide_kernel))
 		return -EINVAL;
-	a->proc = proc_probe_open_load();
+	a->proc = proc_probe_open_load(a->node_wide);
 	if (!a->proc)
 		return -EINVAL;
 	if (a->http || a->pg) {
@@ -500,7 +613,7 @@ static int event_loop(struct app *a, volatile sig_atomic_t *stop)
 		targets_reap(a->targets, forget_pid, a);
 		saturation_collect(a->sat, a->targets, now);
 		update_health(a);
-		if (targets_count(a->targets) == 0) {
+		if (targets_count(a->targets) == 0 && !a->node_wide) {
 			log_notice("no watched process left, exiting");
 			break;
 		}
@@ -573,6 +686,8 @@ int app_run(const struct config *cfg, volatile sig_atomic_t *stop)
 	int ret = 1;
 
 	a->cfg = cfg;
+	a->node_wide = selection_node_wide(&cfg->sel);
+	a->self = (uint32_t)getpid();
 	probe_log_install();
 	if (cfg->probe_sites)
 		return tls_probe_print_sites(cfg->probe_sites, stdout,

@@ -14,6 +14,7 @@
 
 static const char usage[] =
 	"Usage: obsprobe --pid PID [--pid PID ...] [OPTIONS]\n"
+	"       obsprobe --all | SELECTORS [--exclude KIND=VALUE ...] [OPTIONS]\n"
 	"\n"
 	"Traces the HTTP/1.x requests a process serves and makes, and the PostgreSQL queries it\n"
 	"makes, from the kernel, without touching it: one span per request or query on the console,\n"
@@ -21,6 +22,18 @@ static const char usage[] =
 	"hands it to OpenSSL or GnuTLS.\n"
 	"\n"
 	"  -p, --pid PID            watch PID, its threads and all its descendants (repeatable)\n"
+	"      --all                node-wide: watch every process on the host, present and\n"
+	"                           future (picked up when it execs), but obsprobe itself\n"
+	"      --exe GLOB           node-wide, the processes whose executable matches GLOB (a\n"
+	"                           path, or a name when GLOB has no '/': 'nginx', '*/python3*')\n"
+	"      --comm NAME          node-wide, the processes named NAME (as ps -o comm shows)\n"
+	"      --port N             node-wide, the processes listening on TCP port N\n"
+	"      --cgroup PATH        node-wide, the processes in cgroup PATH or below it\n"
+	"      --container ID       node-wide, the processes of container ID (12+ hex digits)\n"
+	"                           Selectors repeat: one kind given twice means either, two\n"
+	"                           kinds mean both (--comm nginx --port 8080)\n"
+	"      --exclude KIND=VALUE never watch what matches, KIND one of exe, comm, port,\n"
+	"                           cgroup, container (repeatable; --exclude comm=sshd)\n"
 	"      --prometheus ADDR    serve /metrics on HOST:PORT (default 127.0.0.1:9464), or 'off'\n"
 	"      --console MODE       text (default), json (one object per span) or off\n"
 	"      --service-name NAME  service.name of every span (default: OTEL_SERVICE_NAME, else\n"
@@ -61,6 +74,9 @@ static const char usage[] =
 	"  sudo obsprobe -p 1234 --console json         # one JSON object per span\n"
 	"  sudo obsprobe -p 1234 --prometheus 0.0.0.0:9464 --service-name checkout\n"
 	"  sudo obsprobe -p 1234 --disable http,pgsql    # saturation signals only\n"
+	"  sudo obsprobe --all --exclude comm=sshd --console off --prometheus 0.0.0.0:9464\n"
+	"                                               # node-wide, scraped by Prometheus\n"
+	"  sudo obsprobe --exe '*/nginx' --exe '*/postgres' # every nginx and PostgreSQL\n"
 	"  curl -s 127.0.0.1:9464/metrics               # RED metrics\n"
 	"  sudo OTEL_EXPORTER_OTLP_COMPRESSION=gzip obsprobe -p 1234 \\\n"
 	"       --otlp-endpoint http://127.0.0.1:4318     # to an OpenTelemetry Collector\n"
@@ -218,6 +234,11 @@ enum {
 	OPT_EXITED_TTL,
 	OPT_PROBE_SITES,
 	OPT_KEEP_SLOWER,
+	OPT_ALL,
+	OPT_EXCLUDE,
+	/* the selectors, in enum select_kind order */
+	OPT_SELECT,
+	OPT_SELECT_END = OPT_SELECT + SELECT__COUNT,
 };
 
 static const struct option longopts[] = {
@@ -232,6 +253,13 @@ static const struct option longopts[] = {
 	{ "exited-ttl", required_argument, NULL, OPT_EXITED_TTL },
 	{ "probe-sites", required_argument, NULL, OPT_PROBE_SITES },
 	{ "keep-slower-than", required_argument, NULL, OPT_KEEP_SLOWER },
+	{ "all", no_argument, NULL, OPT_ALL },
+	{ "exclude", required_argument, NULL, OPT_EXCLUDE },
+	{ "exe", required_argument, NULL, OPT_SELECT + SELECT_EXE },
+	{ "comm", required_argument, NULL, OPT_SELECT + SELECT_COMM },
+	{ "port", required_argument, NULL, OPT_SELECT + SELECT_PORT },
+	{ "cgroup", required_argument, NULL, OPT_SELECT + SELECT_CGROUP },
+	{ "container", required_argument, NULL, OPT_SELECT + SELECT_CONTAINER },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "version", no_argument, NULL, 'V' },
 	{ "help", no_argument, NULL, 'h' },
@@ -242,10 +270,25 @@ static const struct option longopts[] = {
 static int take_option(struct config *c, int opt, char **argv, FILE *out)
 {
 	unsigned long v;
+	char err[160];
 
+	if (opt >= OPT_SELECT && opt < OPT_SELECT_END) {
+		if (selection_add(&c->sel, opt - OPT_SELECT, optarg, false, err, sizeof(err)) == 0)
+			return 0;
+		log_err("--%s", err);
+		return -EINVAL;
+	}
 	switch (opt) {
 	case 'p':
 		return add_pid(c, optarg);
+	case OPT_ALL:
+		c->sel.all = true;
+		return 0;
+	case OPT_EXCLUDE:
+		if (selection_add_exclude(&c->sel, optarg, err, sizeof(err)) == 0)
+			return 0;
+		log_err("--exclude: %s", err);
+		return -EINVAL;
 	case OPT_PROM:
 		c->prometheus = optarg;
 		return 0;
@@ -333,8 +376,12 @@ int cli_parse(struct config *c, int argc, char **argv, const char *(*getenv_fn)(
 		log_err("unexpected argument '%s'; try 'obsprobe --help'", argv[optind]);
 		return -EINVAL;
 	}
-	if (!c->npids && !c->probe_sites) {
-		log_err("no process to watch: give --pid PID (see --help)");
+	if (!c->npids && !c->probe_sites && !selection_node_wide(&c->sel)) {
+		log_err(c->sel.nexclude
+				? "--exclude takes away from --all or the selectors: give one "
+				  "(see --help)"
+				: "no process to watch: give --pid PID, --all or a selector "
+				  "(see --help)");
 		return -EINVAL;
 	}
 	if (otel_config_load(&c->otel, getenv_fn, c->otlp_endpoint, err, sizeof(err))) {

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "otel_config.h"
+#include "pipeline/select.h"
 
 #define OBSPROBE_VERSION "0.1.0"
 #define CONFIG_MAX_PIDS 64
@@ -35,6 +36,7 @@ enum signal_group {
 struct config {
 	uint32_t pids[CONFIG_MAX_PIDS];
 	size_t npids;
+	struct selection sel; /* node-wide: --all, --exe, --comm, --port, --cgroup, --container */
 	const char *probe_sites; /* --probe-sites FILE: print where the uprobes go, and exit */
 	const char *prometheus;	 /* HOST:PORT, or "off" */
 	enum console_mode console;

@@ -16,9 +16,10 @@ enum obs_event_type {
 	OBS_EV_SOCK_CLOSE = 5,
 	OBS_EV_PROC_EXEC = 6,
 	OBS_EV_MEM_OOM = 7,
-	OBS_EV_PROC_MMAP = 8, /* a watched process mapped a file executable (dlopen, ld.so) */
-	OBS_EV_LIBPQ = 9,     /* a libpq call (libpq.h) */
-	OBS_EV_GO = 10,	      /* a goroutine spawned or handing a call on (go.h) */
+	OBS_EV_PROC_MMAP = 8,	 /* a watched process mapped a file executable (dlopen, ld.so) */
+	OBS_EV_LIBPQ = 9,	 /* a libpq call (libpq.h) */
+	OBS_EV_GO = 10,		 /* a goroutine spawned or handing a call on (go.h) */
+	OBS_EV_PROC_LISTEN = 11, /* node-wide: a process listens on a TCP port (proc.h) */
 };
 
 struct obs_event_hdr {
@@ -44,6 +45,8 @@ enum obs_drop_reason {
 /* Values of the `targets` map (tgid -> flags). */
 #define OBS_TARGET_WATCH 0x1
 #define OBS_TARGET_FOLLOW_CHILDREN 0x2
+/* asked for by --pid (or a descendant of one): kept whatever node-wide selectors say */
+#define OBS_TARGET_PINNED 0x4
 
 #define OBS_MAX_TARGETS 8192
 #define OBS_RINGBUF_BYTES (8u << 20)

@@ -111,7 +111,7 @@ UNIT_TEST_FIXTURE(test_server_span, setup, teardown)
 
 	(void)state;
 	server_span(&s, 200 * MS);
-	red_record(r, &s, "svc");
+	red_record(r, &s, &(const struct proc_info){ .service_name = "svc" });
 	got = render(m);
 	assert_line(got, "# TYPE http_server_request_duration_seconds histogram");
 	assert_line(got, "http_server_request_duration_seconds_count{" SERVER_LABELS "} 1");
@@ -137,7 +137,7 @@ UNIT_TEST_FIXTURE(test_server_span, setup, teardown)
 
 	/* the same label set: one series, counted twice */
 	server_span(&s, 3 * MS);
-	red_record(r, &s, "svc");
+	red_record(r, &s, &(const struct proc_info){ .service_name = "svc" });
 	got = render(m);
 	assert_line(got, "http_server_request_duration_seconds_count{" SERVER_LABELS "} 2");
 	assert_line(got, "http_server_request_duration_seconds_sum{" SERVER_LABELS "} 0.203");
@@ -158,7 +158,7 @@ UNIT_TEST_FIXTURE(test_bucket_edges, setup, teardown)
 	(void)state;
 	/* upper bounds are inclusive (le): exactly 0.25 s is in le="0.25" */
 	server_span(&s, 250 * MS);
-	red_record(r, &s, "svc");
+	red_record(r, &s, &(const struct proc_info){ .service_name = "svc" });
 	got = render(m);
 	assert_line(got,
 		    "http_server_request_duration_seconds_bucket{" SERVER_LABELS ",le=\"0.1\"} 0");
@@ -167,10 +167,10 @@ UNIT_TEST_FIXTURE(test_bucket_edges, setup, teardown)
 	free(got);
 	/* one nanosecond more is not */
 	server_span(&s, 250 * MS + 1);
-	red_record(r, &s, "svc");
+	red_record(r, &s, &(const struct proc_info){ .service_name = "svc" });
 	/* past the last bound: only +Inf */
 	server_span(&s, 12000 * MS);
-	red_record(r, &s, "svc");
+	red_record(r, &s, &(const struct proc_info){ .service_name = "svc" });
 	got = render(m);
 	assert_line(got,
 		    "http_server_request_duration_seconds_bucket{" SERVER_LABELS ",le=\"0.25\"} 1");
@@ -197,7 +197,7 @@ UNIT_TEST_FIXTURE(test_server_labels, setup, teardown)
 	span_set_str(&s, SC_HTTP_REQUEST_METHOD, "PUT");
 	span_set_str(&s, SC_HTTP_ROUTE, "/");
 	span_set_str(&s, SC_URL_SCHEME, "https");
-	red_record(r, &s, "other-svc");
+	red_record(r, &s, &(const struct proc_info){ .service_name = "other-svc" });
 	got = render(m);
 	assert_line(got, "http_server_request_duration_seconds_count{http_request_method=\"PUT\","
 			 "http_route=\"/\",service_name=\"other-svc\",url_scheme=\"https\"} 1");
@@ -212,7 +212,7 @@ UNIT_TEST_FIXTURE(test_client_span, setup, teardown)
 
 	(void)state;
 	client_span(&s, 5 * MS);
-	red_record(r, &s, "svc");
+	red_record(r, &s, &(const struct proc_info){ .service_name = "svc" });
 	got = render(m);
 	assert_line(got, "# TYPE http_client_request_duration_seconds histogram");
 	assert_line(got, "http_client_request_duration_seconds_count{" CLIENT_LABELS "} 1");
@@ -230,7 +230,7 @@ UNIT_TEST_FIXTURE(test_client_span, setup, teardown)
 	span_set_str(&s, SC_HTTP_REQUEST_METHOD, "GET");
 	span_set_str(&s, SC_SERVER_ADDRESS, "unix");
 	span_set_int(&s, SC_HTTP_RESPONSE_STATUS_CODE, 204);
-	red_record(r, &s, "svc");
+	red_record(r, &s, &(const struct proc_info){ .service_name = "svc" });
 	got = render(m);
 	assert_line(got, "http_client_request_duration_seconds_count{http_request_method=\"GET\","
 			 "http_response_status_code=\"204\",server_address=\"unix\","
@@ -251,7 +251,7 @@ UNIT_TEST_FIXTURE(test_db_span, setup, teardown)
 
 	(void)state;
 	db_span(&s, 3 * MS);
-	red_record(r, &s, "svc");
+	red_record(r, &s, &(const struct proc_info){ .service_name = "svc" });
 	got = render(m);
 	assert_line(got, "# TYPE db_client_operation_duration_seconds histogram");
 	assert_line(got, "db_client_operation_duration_seconds_count{" DB_LABELS "} 1");
@@ -279,10 +279,10 @@ UNIT_TEST_FIXTURE(test_db_error, setup, teardown)
 	db_span(&s, 60 * MS);
 	s.error = true;
 	span_set_str(&s, SC_ERROR_TYPE, "42P01");
-	red_record(r, &s, "svc");
-	red_record(r, &s, "svc");
+	red_record(r, &s, &(const struct proc_info){ .service_name = "svc" });
+	red_record(r, &s, &(const struct proc_info){ .service_name = "svc" });
 	db_span(&s, 1 * MS);
-	red_record(r, &s, "svc");
+	red_record(r, &s, &(const struct proc_info){ .service_name = "svc" });
 	got = render(m);
 	assert_line(got, "# TYPE db_client_operation_errors_total counter");
 	assert_line(got, "db_client_operation_errors_total{" DB_ERR_LABELS "} 2");
@@ -372,7 +372,7 @@ UNIT_TEST_FIXTURE(test_null_and_reuse, setup, teardown)
 	(void)state;
 	/* a NULL red is a no-op everywhere */
 	server_span(&s, 1 * MS);
-	red_record(NULL, &s, "svc");
+	red_record(NULL, &s, NULL);
 	red_pools_begin(NULL);
 	red_pool_count(NULL, "svc", "postgresql", "p", true);
 	red_pools_end(NULL);
@@ -384,8 +384,8 @@ UNIT_TEST_FIXTURE(test_null_and_reuse, setup, teardown)
 	/* a second red on the same registry shares its families */
 	r2 = red_new(m);
 	assert_non_null(r2);
-	red_record(r2, &s, "svc");
-	red_record(r, &s, "svc");
+	red_record(r2, &s, &(const struct proc_info){ .service_name = "svc" });
+	red_record(r, &s, &(const struct proc_info){ .service_name = "svc" });
 	got = render(m);
 	assert_line(got, "http_server_request_duration_seconds_count{" SERVER_LABELS "} 2");
 	free(got);
@@ -401,6 +401,36 @@ UNIT_TEST_FIXTURE(test_null_and_reuse, setup, teardown)
 					 }) >= 0);
 	assert_null(red_new(m2));
 	metrics_free(m2);
+}
+
+/* A process in a container: its series carry container_id; one outside carries none, and the
+ * two are separate series. */
+UNIT_TEST_FIXTURE(test_container_label, setup, teardown)
+{
+	struct proc_info boxed = { .service_name = "svc" };
+	struct span s;
+	char *got;
+
+	(void)state;
+	snprintf(boxed.container_id, sizeof(boxed.container_id), "%s",
+		 "5c9e848d755e70540ff7beb4cb28a387aecc38a1d8c33b89ab9b74f7040fe825");
+	server_span(&s, 2 * MS);
+	red_record(r, &s, &boxed);
+	red_record(r, &s, &boxed);
+	red_record(r, &s, &(const struct proc_info){ .service_name = "svc" });
+	got = render(m);
+	assert_line(
+		got,
+		"http_server_request_duration_seconds_count{"
+		"container_id=\"5c9e848d755e70540ff7beb4cb28a387aecc38a1d8c33b89ab9b74f7040fe825\"," SERVER_LABELS
+		"} 2");
+	assert_line(got, "http_server_request_duration_seconds_count{" SERVER_LABELS "} 1");
+	free(got);
+	/* no process known: unknown_service, no container */
+	red_record(r, &s, NULL);
+	got = render(m);
+	assert_non_null(strstr(got, "service_name=\"unknown_service\""));
+	free(got);
 }
 
 UNIT_MAIN(NULL, NULL)

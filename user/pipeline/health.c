@@ -20,6 +20,7 @@ enum {
 	FAM_SAMPLED_OUT,
 	FAM_HELD,
 	FAM_SPAWNS,
+	FAM_DISCOVERED,
 	FAM__COUNT,
 };
 
@@ -75,6 +76,12 @@ static const struct metric_family_def defs[FAM__COUNT] = {
 			 "request, by outcome: followed (they work for that request), refuted "
 			 "(the id told in advance went to another goroutine: not followed).",
 			 METRIC_COUNTER, NULL, 0, "obsprobe.goroutine.spawns", "{goroutine}" },
+	[FAM_DISCOVERED] = { "obsprobe_discovered_processes_total",
+			     "Processes node-wide mode found that its selectors want, by "
+			     "outcome: watched, or table_full (the kernel's target table had no "
+			     "room: not watched).",
+			     METRIC_COUNTER, NULL, 0, "obsprobe.discovered.processes",
+			     "{process}" },
 };
 
 struct health *health_new(struct metrics *m)
@@ -150,6 +157,12 @@ void health_watched(struct health *h, uint64_t processes)
 {
 	if (h)
 		metrics_gauge_set(h->m, h->fam[FAM_PROCS], NULL, 0, (double)processes);
+}
+
+void health_discovered(struct health *h, uint64_t watched, uint64_t table_full)
+{
+	set_total(h, FAM_DISCOVERED, "outcome", "watched", watched);
+	set_total(h, FAM_DISCOVERED, "outcome", "table_full", table_full);
 }
 
 void health_export(struct health *h, const char *signal, uint64_t dropped, uint64_t ok,

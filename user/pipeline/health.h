@@ -26,6 +26,8 @@ void health_links(struct health *h, uint64_t linked, const char *const reasons[]
 void health_spawns(struct health *h, uint64_t followed, uint64_t refuted);
 void health_route_overflow(struct health *h, uint64_t n);
 void health_watched(struct health *h, uint64_t processes);
+/* Node-wide: processes the selectors wanted, watched or refused for want of room. */
+void health_discovered(struct health *h, uint64_t watched, uint64_t table_full);
 /* signal: "traces" or "metrics" */
 void health_export(struct health *h, const char *signal, uint64_t dropped, uint64_t ok,
 		   uint64_t retried, uint64_t failed);

@@ -80,14 +80,27 @@ void red_free(struct red *r)
 	free(r);
 }
 
-static void record_db(struct red *r, const struct span *s, const char *service, double secs)
+/* The resource a series belongs to: the process's service.name (unknown_service when the
+ * process is not known) and its container. */
+static const char *service_of(const struct proc_info *p)
+{
+	return p && p->service_name[0] ? p->service_name : "unknown_service";
+}
+
+static const char *container_of(const struct proc_info *p)
+{
+	return p ? p->container_id : "";
+}
+
+static void record_db(struct red *r, const struct span *s, const struct proc_info *p, double secs)
 {
 	const struct metric_label l[] = {
 		{ SC_DB_COLLECTION_NAME, span_get_str(s, SC_DB_COLLECTION_NAME), true },
 		{ SC_DB_OPERATION_NAME, span_get_str(s, SC_DB_OPERATION_NAME), true },
 		{ SC_DB_SYSTEM_NAME, span_get_str(s, SC_DB_SYSTEM_NAME), false },
 		{ SC_ERROR_TYPE, span_get_str(s, SC_ERROR_TYPE), true },
-		{ SC_SERVICE_NAME, service, false },
+		{ SC_SERVICE_NAME, service_of(p), false },
+		{ SC_CONTAINER_ID, container_of(p), false },
 	};
 
 	metrics_histogram_observe(r->m, r->fam_db, l, ARRAY_LEN(l), secs);
@@ -95,7 +108,7 @@ static void record_db(struct red *r, const struct span *s, const char *service, 
 		metrics_counter_add(r->m, r->fam_db_errors, l, ARRAY_LEN(l), 1);
 }
 
-static void record_http(struct red *r, const struct span *s, const char *service, double secs)
+static void record_http(struct red *r, const struct span *s, const struct proc_info *p, double secs)
 {
 	char status[16] = "", port[16] = "";
 	int64_t code = span_get_int(s, SC_HTTP_RESPONSE_STATUS_CODE, 0);
@@ -109,7 +122,8 @@ static void record_http(struct red *r, const struct span *s, const char *service
 			{ SC_HTTP_REQUEST_METHOD, method, false },
 			{ SC_HTTP_RESPONSE_STATUS_CODE, status, true },
 			{ SC_HTTP_ROUTE, span_get_str(s, SC_HTTP_ROUTE), false },
-			{ SC_SERVICE_NAME, service, false },
+			{ SC_SERVICE_NAME, service_of(p), false },
+			{ SC_CONTAINER_ID, container_of(p), false },
 			{ SC_URL_SCHEME, span_get_str(s, SC_URL_SCHEME), false },
 		};
 
@@ -120,7 +134,8 @@ static void record_http(struct red *r, const struct span *s, const char *service
 			{ SC_HTTP_RESPONSE_STATUS_CODE, status, true },
 			{ SC_SERVER_ADDRESS, span_get_str(s, SC_SERVER_ADDRESS), false },
 			{ SC_SERVER_PORT, port, true },
-			{ SC_SERVICE_NAME, service, false },
+			{ SC_SERVICE_NAME, service_of(p), false },
+			{ SC_CONTAINER_ID, container_of(p), false },
 		};
 
 		if (span_get(s, SC_SERVER_PORT))
@@ -130,16 +145,16 @@ static void record_http(struct red *r, const struct span *s, const char *service
 	}
 }
 
-void red_record(struct red *r, const struct span *s, const char *service)
+void red_record(struct red *r, const struct span *s, const struct proc_info *p)
 {
 	double secs = (double)(s->end_ns - s->start_ns) / 1e9;
 
 	if (!r)
 		return;
 	if (span_get(s, SC_DB_SYSTEM_NAME))
-		record_db(r, s, service, secs);
+		record_db(r, s, p, secs);
 	else
-		record_http(r, s, service, secs);
+		record_http(r, s, p, secs);
 }
 
 void red_pools_begin(struct red *r)

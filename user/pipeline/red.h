@@ -21,7 +21,9 @@ struct red *red_new(struct metrics *m);
 void red_free(struct red *r); /* NULL ok */
 
 /* One finished span of the service named service. */
-void red_record(struct red *r, const struct span *s, const char *service);
+/* p: the process the span is from (NULL: unknown_service); its service.name and container.id
+ * label the series. */
+void red_record(struct red *r, const struct span *s, const struct proc_info *p);
 
 /* db_client_connection_count: red_pools_begin(), then red_pool_count() for every connection,
  * then red_pools_end(), which sets every pool seen so far (a pool whose connections all closed

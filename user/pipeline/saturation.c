@@ -44,6 +44,7 @@ struct sat_proc {
 	uint64_t exited_at;
 	char pid_str[16];
 	char service[128];
+	char container[65];
 	uint64_t last_rss;
 	struct go_proc *go;
 	uint64_t oom_kills;
@@ -219,6 +220,7 @@ static void proc_start(struct saturation *s, struct sat_proc *p, struct targets 
 	snprintf(p->pid_str, sizeof(p->pid_str), "%u", p->pid);
 	snprintf(p->service, sizeof(p->service), "%s",
 		 info ? info->service_name : "unknown_service");
+	snprintf(p->container, sizeof(p->container), "%s", info ? info->container_id : "");
 	if (s->cpu)
 		sched_probe_watch(s->cpu, p->pid, now);
 	if (s->mem && (err = mem_probe_watch(s->mem, p->pid)) && err != -ESRCH && err != -ENOENT)
@@ -290,9 +292,10 @@ static size_t sync_procs(struct saturation *s, struct targets *t, uint64_t now)
 
 static void record_proc(struct saturation *s, struct sat_proc *p, const struct cpu_stats *cs)
 {
-	struct metric_label l[3] = {
+	struct metric_label l[4] = {
 		{ SC_SERVICE_NAME, p->service },
 		{ SC_PROCESS_PID, p->pid_str, true },
+		{ SC_CONTAINER_ID, p->container },
 	};
 	struct metrics *m = s->m;
 	struct procfs_stat ps;
@@ -305,47 +308,47 @@ static void record_proc(struct saturation *s, struct sat_proc *p, const struct c
 		int i;
 
 		for (i = 0; i < SCHED_STATE__COUNT; i++) {
-			l[2] = (struct metric_label){ "state", states[i] };
-			metrics_gauge_set(m, s->fam[F_THREAD_STATES], l, 3, cs->threads[i]);
+			l[3] = (struct metric_label){ "state", states[i] };
+			metrics_gauge_set(m, s->fam[F_THREAD_STATES], l, 4, cs->threads[i]);
 			total += cs->threads[i];
 		}
-		metrics_gauge_set(m, s->fam[F_THREADS], l, 2, total);
+		metrics_gauge_set(m, s->fam[F_THREADS], l, 3, total);
 		memcpy(buckets, cs->runq_slots, sizeof(buckets));
-		metrics_histogram_set(m, s->fam[F_RUNQ], l, 2, buckets, (double)cs->runq_ns / 1e9);
-		metrics_counter_set(m, s->fam[F_OFFCPU], l, 2, (double)cs->offcpu_ns / 1e9);
-		l[2] = (struct metric_label){ SC_PROCESS_CONTEXT_SWITCH_TYPE, "voluntary" };
-		metrics_counter_set(m, s->fam[F_SWITCHES], l, 3, (double)cs->voluntary);
-		l[2].value = "involuntary";
-		metrics_counter_set(m, s->fam[F_SWITCHES], l, 3, (double)cs->involuntary);
+		metrics_histogram_set(m, s->fam[F_RUNQ], l, 3, buckets, (double)cs->runq_ns / 1e9);
+		metrics_counter_set(m, s->fam[F_OFFCPU], l, 3, (double)cs->offcpu_ns / 1e9);
+		l[3] = (struct metric_label){ SC_PROCESS_CONTEXT_SWITCH_TYPE, "voluntary" };
+		metrics_counter_set(m, s->fam[F_SWITCHES], l, 4, (double)cs->voluntary);
+		l[3].value = "involuntary";
+		metrics_counter_set(m, s->fam[F_SWITCHES], l, 4, (double)cs->involuntary);
 	}
 	/* the process's utime and stime include its exited threads' */
 	if (procfs_read_stat(p->pid, 0, &ps) == 0) {
-		l[2] = (struct metric_label){ "cpu.mode", "user" };
-		metrics_counter_set(m, s->fam[F_CPU_TIME], l, 3, (double)ps.utime / s->ticks_per_s);
-		l[2].value = "system";
-		metrics_counter_set(m, s->fam[F_CPU_TIME], l, 3, (double)ps.stime / s->ticks_per_s);
+		l[3] = (struct metric_label){ "cpu.mode", "user" };
+		metrics_counter_set(m, s->fam[F_CPU_TIME], l, 4, (double)ps.utime / s->ticks_per_s);
+		l[3].value = "system";
+		metrics_counter_set(m, s->fam[F_CPU_TIME], l, 4, (double)ps.stime / s->ticks_per_s);
 	}
 	if (s->mem) {
 		struct mem_stats ms;
 
 		if (mem_probe_read(s->mem, p->pid, p->last_rss, &ms) == 0) {
 			if (ms.have_rss) {
-				metrics_gauge_set(m, s->fam[F_RSS], l, 2, (double)ms.rss);
-				metrics_gauge_set(m, s->fam[F_PEAK], l, 2, (double)ms.peak);
+				metrics_gauge_set(m, s->fam[F_RSS], l, 3, (double)ms.rss);
+				metrics_gauge_set(m, s->fam[F_PEAK], l, 3, (double)ms.peak);
 				p->last_rss = ms.rss;
 			}
-			l[2] = (struct metric_label){ "type", "minor" };
+			l[3] = (struct metric_label){ "type", "minor" };
 			metrics_counter_set(
-				m, s->fam[F_FAULTS], l, 3,
+				m, s->fam[F_FAULTS], l, 4,
 				(double)(ms.faults -
 					 (ms.major < ms.faults ? ms.major : ms.faults)));
-			l[2].value = "major";
-			metrics_counter_set(m, s->fam[F_FAULTS], l, 3, (double)ms.major);
+			l[3].value = "major";
+			metrics_counter_set(m, s->fam[F_FAULTS], l, 4, (double)ms.major);
 		}
-		metrics_counter_set(m, s->fam[F_OOM], l, 2, (double)p->oom_kills);
+		metrics_counter_set(m, s->fam[F_OOM], l, 3, (double)p->oom_kills);
 	}
 	if (p->go && go_proc_goroutines(p->go, &goroutines) == 0)
-		metrics_gauge_set(m, s->fam[F_GOROUTINES], l, 2, (double)goroutines);
+		metrics_gauge_set(m, s->fam[F_GOROUTINES], l, 3, (double)goroutines);
 }
 
 void saturation_collect(struct saturation *s, struct targets *t, uint64_t now)
@@ -394,12 +397,13 @@ void saturation_oom(struct saturation *s, struct targets *t, const void *data, s
 	p = &s->procs[k];
 	p->oom_kills++;
 	if (s->m) {
-		struct metric_label l[2] = {
+		struct metric_label l[3] = {
 			{ SC_SERVICE_NAME, p->service },
 			{ SC_PROCESS_PID, p->pid_str, true },
+			{ SC_CONTAINER_ID, p->container },
 		};
 
-		metrics_counter_set(s->m, s->fam[F_OOM], l, 2, (double)p->oom_kills);
+		metrics_counter_set(s->m, s->fam[F_OOM], l, 3, (double)p->oom_kills);
 	}
 }
 

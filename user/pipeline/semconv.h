@@ -27,6 +27,7 @@
 
 #define SC_ERROR_TYPE "error.type"
 
+#define SC_CONTAINER_ID "container.id"
 #define SC_HOST_NAME "host.name"
 
 #define SC_HTTP_CLIENT_REQUEST_DURATION "http.client.request.duration"

@@ -29,6 +29,7 @@ struct proc_info {
 	uint32_t pid;
 	char service_name[128];
 	char exe_name[64];
+	char container_id[65]; /* from its cgroup: 64 hex digits, "" outside a container */
 };
 
 struct span {

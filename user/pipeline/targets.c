@@ -13,6 +13,7 @@
 
 #include "otel_config.h"
 #include "pipeline/route.h"
+#include "process/cgroup.h"
 #include "process/procfs.h"
 
 /* an OTEL_RESOURCE_ATTRIBUTES value longer than this is not read for service.name */
@@ -128,10 +129,10 @@ static bool own_service_name(uint32_t pid, char *out, size_t len)
  * at fork or exec), when there is one. */
 static void fill_info(struct targets *t, struct target *p, const char *fallback_comm)
 {
-	char path[64], exe[PATH_MAX], comm[64] = "";
+	char exe[PATH_MAX], comm[64] = "";
+	struct cgroup_identity *cg;
 	struct procfs_stat ps;
 	const char *base;
-	ssize_t n;
 
 	if (procfs_read_stat(p->info.pid, 0, &ps) == 0) {
 		snprintf(comm, sizeof(comm), "%s", ps.comm);
@@ -139,18 +140,18 @@ static void fill_info(struct targets *t, struct target *p, const char *fallback_
 	} else if (fallback_comm) {
 		snprintf(comm, sizeof(comm), "%s", fallback_comm);
 	}
-	snprintf(path, sizeof(path), "/proc/%u/exe", p->info.pid);
-	n = readlink(path, exe, sizeof(exe) - 1);
-	if (n > 0) {
-		exe[n] = '\0';
-		/* a replaced binary reads "/usr/sbin/nginx (deleted)" */
-		if (n > 10 && !strcmp(exe + n - 10, " (deleted)"))
-			exe[n - 10] = '\0';
+	if (procfs_exe(p->info.pid, exe, sizeof(exe)) > 0) {
 		base = strrchr(exe, '/');
 		base = base ? base + 1 : exe;
 	} else {
 		base = comm;
 	}
+	/* a process that is gone keeps the container it was last seen in */
+	cg = malloc(sizeof(*cg));
+	if (cg && cgroup_read(p->info.pid, cg) == 0)
+		snprintf(p->info.container_id, sizeof(p->info.container_id), "%s",
+			 cg->container_id);
+	free(cg);
 	snprintf(p->info.exe_name, sizeof(p->info.exe_name), "%s", base);
 	if (t->service_override)
 		snprintf(p->info.service_name, sizeof(p->info.service_name), "%s",
@@ -248,6 +249,11 @@ void targets_remove(struct targets *t, uint32_t pid)
 			return;
 		}
 	}
+}
+
+bool targets_watched(const struct targets *t, uint32_t pid)
+{
+	return find(t, pid) != NULL;
 }
 
 const struct proc_info *targets_get(struct targets *t, uint32_t pid)

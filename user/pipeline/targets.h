@@ -24,6 +24,8 @@ int targets_add(struct targets *t, uint32_t pid);
  * A process that has already exited is kept under comm, so that its last spans have a name. */
 int targets_note(struct targets *t, uint32_t pid, const char *comm);
 void targets_remove(struct targets *t, uint32_t pid);
+/* Whether pid is watched (targets_get() would learn a pid it does not know). */
+bool targets_watched(const struct targets *t, uint32_t pid);
 const struct proc_info *targets_get(struct targets *t, uint32_t pid);
 size_t targets_count(const struct targets *t);
 /* Calls fn for every watched pid that has died (or whose pid now belongs to another process). */

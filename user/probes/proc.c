@@ -17,10 +17,17 @@ static const struct probe_load_opts proc_load = { "proc",
 						  "the sched_process_{fork,exec,exit} programs",
 						  false };
 
-/* The first object: it creates the maps the others share, and is attached last. */
-struct proc_bpf *proc_probe_open_load(void)
+/* Node-wide only: every other process's exec is reported, and listen() is hooked. */
+static int set_discover(struct proc_bpf *skel, bool discover)
 {
-	return PROBE_OPEN_LOAD(proc_bpf, &proc_load, NULL, 0);
+	skel->rodata->discover = discover;
+	return bpf_program__set_autoload(skel->progs.sys_exit_listen, discover);
+}
+
+/* The first object: it creates the maps the others share, and is attached last. */
+struct proc_bpf *proc_probe_open_load(bool discover)
+{
+	return PROBE_OPEN_LOAD(proc_bpf, &proc_load, NULL, set_discover(skel, discover));
 }
 
 int proc_probe_attach(struct proc_bpf *skel)
@@ -53,10 +60,8 @@ int proc_probe_drops_fd(const struct proc_bpf *skel)
 	return bpf_map__fd(skel->maps.drops);
 }
 
-int proc_probe_watch(struct proc_bpf *skel, uint32_t pid, int children)
+int proc_probe_watch(struct proc_bpf *skel, uint32_t pid, uint32_t flags)
 {
-	__u32 flags = OBS_TARGET_WATCH | (children ? OBS_TARGET_FOLLOW_CHILDREN : 0);
-
 	if (bpf_map_update_elem(proc_probe_targets_fd(skel), &pid, &flags, BPF_ANY))
 		return -errno;
 	return 0;

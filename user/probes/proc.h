@@ -3,13 +3,15 @@
 #ifndef OBSPROBE_PROC_PROBE_H
 #define OBSPROBE_PROC_PROBE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 struct bpf_object;
 struct proc_bpf;
 
-struct proc_bpf *proc_probe_open_load(void);
+/* discover: node-wide mode (the exec and listen() of processes not watched are reported). */
+struct proc_bpf *proc_probe_open_load(bool discover);
 int proc_probe_attach(struct proc_bpf *skel);
 void proc_probe_destroy(struct proc_bpf *skel); /* NULL ok */
 
@@ -20,8 +22,9 @@ int proc_probe_drops_fd(const struct proc_bpf *skel);
 /* The object whose maps the others share (struct probe_load_opts.owner). */
 const struct bpf_object *proc_probe_object(const struct proc_bpf *skel);
 
-/* Target map: watch pid (and, with children, everything it forks from now on). */
-int proc_probe_watch(struct proc_bpf *skel, uint32_t pid, int children);
+/* Target map: watch pid with OBS_TARGET_* flags (FOLLOW_CHILDREN: everything it forks from now
+ * on, which inherits the flags). */
+int proc_probe_watch(struct proc_bpf *skel, uint32_t pid, uint32_t flags);
 int proc_probe_unwatch(struct proc_bpf *skel, uint32_t pid);
 /* The value of key in the per-CPU map fd, n __u64 fields, each summed over the CPUs into out.
  * 0, or -errno (-ENOENT: no such key; out is then all zero). */

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include "process/procfs.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -178,4 +179,143 @@ int maps_parse_line(char *line, struct maps_entry *e)
 	}
 	e->path = p;
 	return 0;
+}
+
+int procfs_exe(uint32_t pid, char *out, size_t len)
+{
+	static const char deleted[] = " (deleted)";
+	const size_t dl = sizeof(deleted) - 1;
+	char path[64];
+	ssize_t n;
+
+	if (len < 2)
+		return -EINVAL;
+	snprintf(path, sizeof(path), "/proc/%u/exe", pid);
+	n = readlink(path, out, len - 1);
+	if (n < 0) {
+		int err = errno;
+
+		/* a kernel thread has no exe: ENOENT too, but its /proc entry is there */
+		snprintf(path, sizeof(path), "/proc/%u", pid);
+		return err == ENOENT && access(path, F_OK) ? -ESRCH : -err;
+	}
+	out[n] = '\0';
+	if ((size_t)n > dl && !strcmp(out + n - dl, deleted)) {
+		n -= (ssize_t)dl;
+		out[n] = '\0';
+	}
+	return (int)n;
+}
+
+size_t procfs_parse_tcp_listen(const char *text, size_t len, uint16_t *ports, uint64_t *inodes,
+			       size_t max)
+{
+	const char *p = text, *end = text + len;
+	size_t n = 0;
+
+	while (p < end && n < max) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t ll = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		char line[512];
+		unsigned int port, state;
+		unsigned long long inode;
+
+		/* "  0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000
+		 *  0 0 12345 ..." (tcp6: a 32-digit address); the header line does not parse */
+		if (ll < sizeof(line)) {
+			memcpy(line, p, ll);
+			line[ll] = '\0';
+			if (sscanf(line,
+				   " %*u: %*[0-9A-Fa-f]:%x %*[0-9A-Fa-f]:%*x %x %*x:%*x %*x:%*x %*x %*u %*u %llu",
+				   &port, &state, &inode) == 3 &&
+			    state == 0x0A && port > 0 && port <= 0xffff && inode) {
+				ports[n] = (uint16_t)port;
+				inodes[n] = inode;
+				n++;
+			}
+		}
+		p += ll + 1;
+	}
+	return n;
+}
+
+#define LISTEN_MAX 256
+
+/* The listening sockets of pid's network namespace, from one table; appended at *n. */
+static void read_listen_table(uint32_t pid, const char *table, uint16_t *ports, uint64_t *inodes,
+			      size_t *n)
+{
+	char path[64], *buf;
+	size_t len = 0, cap = 1 << 16;
+	ssize_t r;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%u/net/%s", pid, table);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	buf = malloc(cap);
+	/* a host with many connections has a long table: its listeners come first, mostly, but
+	 * not always; read it all, up to 16 MiB */
+	while (buf && (r = read(fd, buf + len, cap - len)) > 0) {
+		len += (size_t)r;
+		if (len == cap && cap < (16u << 20)) {
+			char *nb = realloc(buf, cap * 2);
+
+			if (!nb)
+				break;
+			buf = nb;
+			cap *= 2;
+		} else if (len == cap) {
+			break;
+		}
+	}
+	close(fd);
+	if (buf)
+		*n += procfs_parse_tcp_listen(buf, len, ports + *n, inodes + *n, LISTEN_MAX - *n);
+	free(buf);
+}
+
+int procfs_listen_ports(uint32_t pid, uint16_t *ports, size_t max)
+{
+	uint16_t lports[LISTEN_MAX];
+	uint64_t inodes[LISTEN_MAX];
+	size_t nl = 0, nout = 0, i, j;
+	char path[64];
+	struct dirent *de;
+	DIR *d;
+
+	read_listen_table(pid, "tcp", lports, inodes, &nl);
+	read_listen_table(pid, "tcp6", lports, inodes, &nl);
+	if (!nl)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%u/fd", pid);
+	d = opendir(path);
+	if (!d)
+		return errno == ENOENT ? -ESRCH : -errno;
+	while ((de = readdir(d)) && nout < max) {
+		char link[64], target[64];
+		unsigned long long inode;
+		ssize_t k;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(link, sizeof(link), "%s/%.16s", path, de->d_name);
+		k = readlink(link, target, sizeof(target) - 1);
+		if (k <= 0)
+			continue;
+		target[k] = '\0';
+		if (sscanf(target, "socket:[%llu]", &inode) != 1)
+			continue;
+		for (i = 0; i < nl; i++) {
+			if (inodes[i] != inode)
+				continue;
+			for (j = 0; j < nout && ports[j] != lports[i]; j++)
+				;
+			if (j == nout)
+				ports[nout++] = lports[i];
+		}
+	}
+	closedir(d);
+	return (int)nout;
 }

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* What obsprobe reads of /proc/PID/stat, /status, /environ and /maps, parsed in one place. */
+/* What obsprobe reads of /proc/PID/stat, /status, /environ, /maps, /exe and /net/tcp, parsed in
+ * one place. */
 #ifndef OBSPROBE_PROCFS_H
 #define OBSPROBE_PROCFS_H
 
@@ -31,6 +32,18 @@ int procfs_read_status(uint32_t pid, const char *const *keys, unsigned long long
 int procfs_read_environ(uint32_t pid, const char *name, char *out, size_t len);
 /* The same, in an environment block buf of len bytes ("A=1\0B=2\0"). */
 int procfs_environ_find(const char *buf, size_t buflen, const char *name, char *out, size_t len);
+
+/* The path of pid's executable (a replaced binary's without its " (deleted)") into out: its
+ * length, or -errno (-ENOENT: a kernel thread, which has none; -ESRCH: no such process). */
+int procfs_exe(uint32_t pid, char *out, size_t len);
+
+/* The TCP ports pid listens on, IPv4 and IPv6, as its network namespace shows them (each port
+ * once; at most max): how many, or -errno. */
+int procfs_listen_ports(uint32_t pid, uint16_t *ports, size_t max);
+/* The listening sockets of one /proc/net/tcp or tcp6 table (text, len bytes): for each, its
+ * local port and socket inode; how many (at most max). */
+size_t procfs_parse_tcp_listen(const char *text, size_t len, uint16_t *ports, uint64_t *inodes,
+			       size_t max);
 
 /* One line of /proc/PID/maps. */
 struct maps_entry {
