@@ -345,3 +345,55 @@ int sys_exit_close(struct trace_event_raw_sys_exit *ctx)
 	bpf_map_delete_elem(&conns, &key);
 	return 0;
 }
+
+/* At most this many fds are swept per exec or exit (a process's fd table is 64 long until it
+ * opens more). */
+#define SWEEP_FDS 1024
+
+/*
+ * Drops a watched process's entries from conns for its fds that are closed now: at its exit,
+ * all of them (a process that exits never calls close(), and another process may get its PID);
+ * at its exec, the ones the exec closed (close-on-exec). Without this, entries of processes
+ * that come and go pile up until the LRU evicts live connections' entries instead.
+ */
+static __always_inline int sweep_fds(struct task_struct *p, bool at_exit)
+{
+	struct sock_fd_key key = { .pid = BPF_CORE_READ(p, tgid) };
+	struct fdtable *fdt;
+	struct file **fds;
+	unsigned int max, i;
+
+	if (!target_of(key.pid))
+		return 0;
+	/* exit: only when the last thread goes (do_exit() drops signal->live before this) */
+	if (at_exit && BPF_CORE_READ(p, signal, live.counter) != 0)
+		return 0;
+	fdt = BPF_CORE_READ(p, files, fdt);
+	fds = BPF_CORE_READ(fdt, fd);
+	max = fdt ? BPF_CORE_READ(fdt, max_fds) : 0;
+	/* the files are released after the exit tracepoint; without them, sweep a default table */
+	if (!max && at_exit)
+		max = 64;
+	for (i = 0; i < SWEEP_FDS && i < max; i++) {
+		struct file *f = NULL;
+
+		if (!at_exit && (bpf_core_read(&f, sizeof(f), &fds[i]) || f))
+			continue;
+		key.fd = (int)i;
+		bpf_map_delete_elem(&conns, &key);
+	}
+	return 0;
+}
+
+static __always_inline int sweep_at_exit(struct task_struct *p, const bool typed)
+{
+	return sweep_fds(p, true);
+}
+
+static __always_inline int sweep_at_exec(struct task_struct *p, const bool typed)
+{
+	return sweep_fds(p, false);
+}
+
+TASK_HOOK_TWINS(sched_process_exit, sock_process_exit, sweep_at_exit)
+TASK_HOOK_TWINS(sched_process_exec, sock_process_exec, sweep_at_exec)
