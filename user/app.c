@@ -4,6 +4,7 @@
 #include <bpf/libbpf.h>
 #include <dirent.h>
 #include <errno.h>
+#include <malloc.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,8 +30,10 @@
 #include "probes/proc.h"
 #include "probes/sock.h"
 #include "probes/tls.h"
+#include "process/procfs.h"
 #include "protocols/http.h"
 #include "protocols/pg.h"
+#include "util/budget.h"
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/ready.h"
@@ -77,6 +80,10 @@ struct app {
 	struct saturation *sat;
 	struct ring_buffer *rb;
 	uint64_t events, bad_events;
+	/* the budget */
+	struct rate_limit span_rate;
+	struct mem_limit mem;
+	uint64_t rss, memory_dropped;
 	/* node-wide mode */
 	bool node_wide;
 	uint32_t self;
@@ -110,13 +117,20 @@ static void span_cb(void *ctx, const struct span *s)
 	struct app *a = ctx;
 	const struct proc_info *p = targets_get(a->targets, s->pid);
 
+	/* metrics count every span; export stays within the budget */
+	red_record(a->red, s, p);
+	if (a->mem.shedding) {
+		a->memory_dropped++;
+		return;
+	}
+	if (!rate_limit_allow(&a->span_rate, s->end_ns))
+		return;
 	if (a->cfg->console != CONSOLE_OFF) {
 		strbuf_reset(&a->line);
 		console_format(&a->line, a->cfg->console, s, p, a->host_name, a->clock_offset);
 		if (a->line.len)
 			fwrite(a->line.buf, 1, a->line.len, stdout);
 	}
-	red_record(a->red, s, p);
 	if (a->sampler)
 		tracesample_add(a->sampler, s, p, clock_mono_ns());
 }
@@ -322,6 +336,32 @@ static void update_sampling_health(struct app *a)
 	health_spans_held(a->health, st.held_spans);
 }
 
+/* Once a second: obsprobe's own RSS against --memory-limit. */
+static void check_memory(struct app *a)
+{
+	static const char *const key[] = { "VmRSS" };
+	unsigned long long kib = 0;
+
+	if (procfs_read_status(a->self, key, &kib, 1) != 1)
+		return;
+	a->rss = kib * 1024;
+	if (!mem_limit_update(&a->mem, a->rss))
+		return;
+	if (a->mem.shedding) {
+		log_warn(
+			"memory: %llu MiB is over --memory-limit (%llu MiB): spans are not exported "
+			"until it is under %d%% of it (metrics still count them)",
+			(unsigned long long)(a->rss >> 20),
+			(unsigned long long)(a->mem.limit >> 20), BUDGET_RESUME_PCT);
+		/* give back what the allocator holds free */
+		malloc_trim(0);
+	} else {
+		log_notice(
+			"memory: %llu MiB, under %d%% of --memory-limit: spans are exported again",
+			(unsigned long long)(a->rss >> 20), BUDGET_RESUME_PCT);
+	}
+}
+
 /* Once a second: obsprobe's own counters, and the gauges the trackers hold. */
 static void update_health(struct app *a)
 {
@@ -355,6 +395,7 @@ static void update_health(struct app *a)
 	}
 	health_route_overflow(a->health, targets_route_overflows(a->targets));
 	health_watched(a->health, targets_count(a->targets));
+	health_budget(a->health, a->span_rate.denied, a->memory_dropped, a->rss, a->mem.limit);
 	if (a->node_wide)
 		health_discovered(a->health, a->discovered, a->targets_full);
 	if (a->pg) {
@@ -611,6 +652,7 @@ static int event_loop(struct app *a, volatile sig_atomic_t *stop)
 		next_tick = now + TICK_NS;
 		a->clock_offset = clock_realtime_offset_ns();
 		targets_reap(a->targets, forget_pid, a);
+		check_memory(a);
 		saturation_collect(a->sat, a->targets, now);
 		update_health(a);
 		if (targets_count(a->targets) == 0 && !a->node_wide) {
@@ -688,6 +730,8 @@ int app_run(const struct config *cfg, volatile sig_atomic_t *stop)
 	a->cfg = cfg;
 	a->node_wide = selection_node_wide(&cfg->sel);
 	a->self = (uint32_t)getpid();
+	a->mem.limit = cfg->memory_limit;
+	rate_limit_init(&a->span_rate, (double)cfg->max_spans_per_s);
 	probe_log_install();
 	if (cfg->probe_sites)
 		return tls_probe_print_sites(cfg->probe_sites, stdout,

@@ -10,6 +10,7 @@
 
 #include "obsprobe/sock.h"
 #include "pipeline/saturation.h"
+#include "util/budget.h"
 #include "util/log.h"
 
 static const char usage[] =
@@ -60,6 +61,12 @@ static const char usage[] =
 	"                           export whole every trace that lasted longer than DURATION\n"
 	"                           (250us, 50ms, 1.5s, 2m), whatever OTEL_TRACES_SAMPLER says;\n"
 	"                           off by default\n"
+	"      --memory-limit SIZE  obsprobe's own memory: above SIZE (256M, 1G; default 256M;\n"
+	"                           'off'), spans stop being exported (metrics still count them)\n"
+	"                           until it is back under 90% of it\n"
+	"      --max-spans-per-second N\n"
+	"                           spans exported a second, console and OTLP (default 50000;\n"
+	"                           0: no cap); metrics count every span\n"
 	"      --probe-sites FILE   print where obsprobe places each uprobe in FILE (a TLS library,\n"
 	"                           libpq, a program with either linked in, a Go program) on this\n"
 	"                           kernel, and whether the kernel emulates the instruction there;\n"
@@ -221,6 +228,8 @@ static void set_defaults(struct config *c, const char *(*getenv_fn)(const char *
 	c->exited_ttl = SAT_RETAIN_DEFAULT_S;
 	c->service_name = getenv_fn("OTEL_SERVICE_NAME");
 	c->hide_kernel = getenv_fn("OBSPROBE_HIDE_KERNEL_FEATURES");
+	c->memory_limit = CONFIG_MEMORY_LIMIT_DEFAULT;
+	c->max_spans_per_s = CONFIG_MAX_SPANS_PER_S_DEFAULT;
 }
 
 enum {
@@ -236,6 +245,8 @@ enum {
 	OPT_KEEP_SLOWER,
 	OPT_ALL,
 	OPT_EXCLUDE,
+	OPT_MEMORY_LIMIT,
+	OPT_MAX_SPANS,
 	/* the selectors, in enum select_kind order */
 	OPT_SELECT,
 	OPT_SELECT_END = OPT_SELECT + SELECT__COUNT,
@@ -254,6 +265,8 @@ static const struct option longopts[] = {
 	{ "probe-sites", required_argument, NULL, OPT_PROBE_SITES },
 	{ "keep-slower-than", required_argument, NULL, OPT_KEEP_SLOWER },
 	{ "all", no_argument, NULL, OPT_ALL },
+	{ "memory-limit", required_argument, NULL, OPT_MEMORY_LIMIT },
+	{ "max-spans-per-second", required_argument, NULL, OPT_MAX_SPANS },
 	{ "exclude", required_argument, NULL, OPT_EXCLUDE },
 	{ "exe", required_argument, NULL, OPT_SELECT + SELECT_EXE },
 	{ "comm", required_argument, NULL, OPT_SELECT + SELECT_COMM },
@@ -284,6 +297,20 @@ static int take_option(struct config *c, int opt, char **argv, FILE *out)
 	case OPT_ALL:
 		c->sel.all = true;
 		return 0;
+	case OPT_MEMORY_LIMIT:
+		if (!strcmp(optarg, "off")) {
+			c->memory_limit = 0;
+			return 0;
+		}
+		if (budget_parse_size(optarg, 16ull << 20, 1ull << 40, &c->memory_limit) == 0)
+			return 0;
+		log_err("--memory-limit: '%s' is not a size from 16M to 1024G (256M, 1G, 512Mi) or "
+			"'off'",
+			optarg);
+		return -EINVAL;
+	case OPT_MAX_SPANS:
+		return parse_flag_uint("--max-spans-per-second", optarg, 0, 10000000, "",
+				       &c->max_spans_per_s);
 	case OPT_EXCLUDE:
 		if (selection_add_exclude(&c->sel, optarg, err, sizeof(err)) == 0)
 			return 0;

@@ -13,6 +13,8 @@
 
 #define OBSPROBE_VERSION "0.1.0"
 #define CONFIG_MAX_PIDS 64
+#define CONFIG_MEMORY_LIMIT_DEFAULT (256ull << 20)
+#define CONFIG_MAX_SPANS_PER_S_DEFAULT 50000
 
 enum console_mode {
 	CONSOLE_OFF = 0,
@@ -51,6 +53,10 @@ struct config {
 	/* --keep-slower-than: traces that lasted longer are exported whatever the sampler says;
 	 * 0: off */
 	uint64_t keep_slower_than_ns;
+	/* the budget: obsprobe's own RSS above memory_limit bytes (0: none) stops span export
+	 * until it is back under 90% of it; spans exported (console, OTLP) per second (0: no cap) */
+	uint64_t memory_limit;
+	unsigned long max_spans_per_s;
 	/* OBSPROBE_HIDE_KERNEL_FEATURES: kernel features to treat as missing (tp_btf, raw_tp, tp,
 	 * fentry, kprobe, uprobe; comma-separated), so that tests run the fallbacks; NULL: none */
 	const char *hide_kernel;

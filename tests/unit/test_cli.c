@@ -74,6 +74,9 @@ UNIT_TEST(test_defaults)
 	assert_null(c.otlp_endpoint);
 	assert_null(c.probe_sites);
 	assert_int_equal(c.keep_slower_than_ns, 0);
+	assert_false(selection_node_wide(&c.sel));
+	assert_int_equal(c.memory_limit, 256ull << 20);
+	assert_int_equal(c.max_spans_per_s, 50000);
 	/* no endpoint anywhere: OTLP export stays off */
 	assert_string_equal(c.otel.traces_url, "");
 	assert_string_equal(c.otel.metrics_url, "");
@@ -81,6 +84,46 @@ UNIT_TEST(test_defaults)
 }
 
 /* --probe-sites FILE needs no --pid: it prints and exits; without a value it is a mistake. */
+UNIT_TEST(test_node_wide)
+{
+	struct config c;
+
+	(void)state;
+	assert_int_equal(PARSE(&c, "--all", "--exclude", "comm=sshd", "--exclude", "port=22"), 0);
+	assert_true(c.sel.all);
+	assert_int_equal(c.npids, 0);
+	assert_int_equal(c.sel.nexclude, 2);
+	assert_int_equal(c.sel.exclude[1].kind, SELECT_PORT);
+	assert_int_equal(c.sel.exclude[1].port, 22);
+	assert_int_equal(PARSE(&c, "--exe", "*/nginx", "--comm", "postgres", "--port", "8080",
+			       "--cgroup", "/system.slice", "--container", "0123456789ab"),
+			 0);
+	assert_false(c.sel.all);
+	assert_int_equal(c.sel.ninclude, 5);
+	assert_true(selection_node_wide(&c.sel));
+	/* --exclude alone selects nothing to take from */
+	assert_int_equal(PARSE(&c, "--exclude", "comm=sshd"), -EINVAL);
+	assert_int_equal(PARSE(&c, "--all", "--exclude", "pid=1"), -EINVAL);
+	assert_int_equal(PARSE(&c, "--port", "0"), -EINVAL);
+	assert_int_equal(PARSE(&c, "--container", "xyz"), -EINVAL);
+}
+
+UNIT_TEST(test_budget_flags)
+{
+	struct config c;
+
+	(void)state;
+	assert_int_equal(
+		PARSE(&c, "--all", "--memory-limit", "512M", "--max-spans-per-second", "0"), 0);
+	assert_int_equal(c.memory_limit, 512ull << 20);
+	assert_int_equal(c.max_spans_per_s, 0);
+	assert_int_equal(PARSE(&c, "--all", "--memory-limit", "off"), 0);
+	assert_int_equal(c.memory_limit, 0);
+	assert_int_equal(PARSE(&c, "--all", "--memory-limit", "15M"), -EINVAL);
+	assert_int_equal(PARSE(&c, "--all", "--memory-limit", "2T"), -EINVAL);
+	assert_int_equal(PARSE(&c, "--all", "--max-spans-per-second", "-1"), -EINVAL);
+}
+
 UNIT_TEST(test_probe_sites)
 {
 	struct config c;

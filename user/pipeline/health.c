@@ -21,6 +21,9 @@ enum {
 	FAM_HELD,
 	FAM_SPAWNS,
 	FAM_DISCOVERED,
+	FAM_SPANS_DROPPED,
+	FAM_MEM_RSS,
+	FAM_MEM_LIMIT,
 	FAM__COUNT,
 };
 
@@ -82,6 +85,16 @@ static const struct metric_family_def defs[FAM__COUNT] = {
 			     "room: not watched).",
 			     METRIC_COUNTER, NULL, 0, "obsprobe.discovered.processes",
 			     "{process}" },
+	[FAM_SPANS_DROPPED] = { "obsprobe_spans_dropped_total",
+				"Spans not exported (console, OTLP) for obsprobe's budget, by "
+				"reason: rate_limit (--max-spans-per-second), memory_limit "
+				"(--memory-limit); metrics still count them.",
+				METRIC_COUNTER, NULL, 0, "obsprobe.spans.dropped", "{span}" },
+	[FAM_MEM_RSS] = { "obsprobe_memory_rss_bytes", "obsprobe's own resident memory.",
+			  METRIC_GAUGE, NULL, 0, "obsprobe.memory.rss", "By" },
+	[FAM_MEM_LIMIT] = { "obsprobe_memory_limit_bytes",
+			    "--memory-limit: above it, spans stop being exported (0: none).",
+			    METRIC_GAUGE, NULL, 0, "obsprobe.memory.limit", "By" },
 };
 
 struct health *health_new(struct metrics *m)
@@ -163,6 +176,17 @@ void health_discovered(struct health *h, uint64_t watched, uint64_t table_full)
 {
 	set_total(h, FAM_DISCOVERED, "outcome", "watched", watched);
 	set_total(h, FAM_DISCOVERED, "outcome", "table_full", table_full);
+}
+
+void health_budget(struct health *h, uint64_t rate_limited, uint64_t memory_limited, uint64_t rss,
+		   uint64_t limit)
+{
+	if (!h)
+		return;
+	set_total(h, FAM_SPANS_DROPPED, "reason", "rate_limit", rate_limited);
+	set_total(h, FAM_SPANS_DROPPED, "reason", "memory_limit", memory_limited);
+	metrics_gauge_set(h->m, h->fam[FAM_MEM_RSS], NULL, 0, (double)rss);
+	metrics_gauge_set(h->m, h->fam[FAM_MEM_LIMIT], NULL, 0, (double)limit);
 }
 
 void health_export(struct health *h, const char *signal, uint64_t dropped, uint64_t ok,

@@ -26,6 +26,10 @@ void health_links(struct health *h, uint64_t linked, const char *const reasons[]
 void health_spawns(struct health *h, uint64_t followed, uint64_t refuted);
 void health_route_overflow(struct health *h, uint64_t n);
 void health_watched(struct health *h, uint64_t processes);
+/* obsprobe's budget: spans not exported for the rate and the memory limit, its RSS and limit
+ * (bytes). */
+void health_budget(struct health *h, uint64_t rate_limited, uint64_t memory_limited, uint64_t rss,
+		   uint64_t limit);
 /* Node-wide: processes the selectors wanted, watched or refused for want of room. */
 void health_discovered(struct health *h, uint64_t watched, uint64_t table_full);
 /* signal: "traces" or "metrics" */
