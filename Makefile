@@ -191,6 +191,7 @@ bench: deps
 	$(Q)bench/tls.sh
 	$(Q)bench/uprobe_sites.sh
 	$(Q)bench/pgbench.sh
+	$(Q)bench/node_wide.sh
 
 vmlinux:
 	$(call msg,GEN,$(VMLINUX_H))

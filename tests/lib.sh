@@ -40,7 +40,8 @@ OBSPROBE_PROGS=(sys_exit_read sys_exit_write sys_exit_recvfrom sys_exit_sendto s
 	pq_send_query_prepared pq_connect_start pq_connect_start_params pq_finish
 	sched_process_fork__raw sched_process_exec__raw sched_process_exit__raw sched_wakeup__raw
 	sched_wakeup_new__raw sched_switch__raw task_newtask__raw sched_thread_exit__raw rss_stat__raw
-	page_fault_user__raw mem_thread_exit__raw)
+	page_fault_user__raw mem_thread_exit__raw sys_exit_listen sock_process_exit sock_process_exec
+	sock_process_exit__raw sock_process_exec__raw)
 
 TMP=$(mktemp -d "/tmp/obsprobe-$TEST_NAME.XXXXXX") || { echo "$TEST_NAME: mktemp failed" >&2; exit 1; }
 # nginx workers run as www-data: everything under $TMP they serve must be reachable.

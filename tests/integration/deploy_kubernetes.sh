@@ -532,4 +532,17 @@ installed "$TMP/build-less.closure" "${less[@]}"
 coverage build "$TMP/build-less.closure" "$TMP/build.owners" >"$TMP/build-less.report"
 fails_on "a build stage without libcapstone-dev" "$TMP/build-less.report" "capstone.h"
 
+
+# --- the DaemonSet's own arguments parse with this obsprobe (--version ends the run once they
+# are read: an unknown flag or a bad value fails first)
+mapfile -t DS_ARGS < <("$PY" -c 'import sys, yaml
+for d in yaml.safe_load_all(open(sys.argv[1])):
+    if d and d.get("kind") == "DaemonSet":
+        for c in d["spec"]["template"]["spec"]["containers"]:
+            print("\n".join(c.get("args", [])))' "$ROOT/deploy/kubernetes/daemonset.yaml")
+assert_ge "the DaemonSet has arguments" "${#DS_ARGS[@]}" 2
+"$OBSPROBE" "${DS_ARGS[@]}" --version >"$TMP/ds-args.out" 2>"$TMP/ds-args.err"
+assert_eq "obsprobe ${DS_ARGS[*]}: its flags parse (exit status)" 0 "$?"
+assert_contains "obsprobe ${DS_ARGS[*]} --version prints the version" "$TMP/ds-args.out" "obsprobe "
+
 finish
