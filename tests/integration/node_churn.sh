@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #
-# Process churn under node-wide mode: `obsprobe --all` while 2,000 short-lived processes a minute
+# Process churn under node-wide mode: `obsprobe --all` (but the Prometheus below) while 2,000 short-lived processes a minute
 # come and go for 150 s (half of them curl, which opens a socket and makes a request, half
 # /bin/true). Everything obsprobe holds must stay flat once the first minute has filled what is
 # meant to be kept a minute (--exited-ttl's saturation series of exited processes): its RSS, the
 # entries of every one of its BPF maps, its links; every curl's request is seen by the server's
-# span count; at the end obsprobe leaves no program behind.
+# span count; a real Prometheus scraping obsprobe every second all along sees `up` 1 at every
+# scrape, and /metrics passes promtool; at the end obsprobe leaves no program behind.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 
@@ -23,8 +24,33 @@ wait_until 10 curl -sf -o /dev/null "http://127.0.0.1:$PORT/" || {
 	finish
 }
 
-start_obsprobe --all --console off || finish
+start_obsprobe --all --exclude comm=prometheus --console off || finish
 OBS=$OBS_PID
+
+# a real Prometheus scraping the node endpoint every second
+PP=$(free_port) || finish
+TARGET=${OBS_METRICS#http://}
+cat >"$TMP/prometheus.yml" <<EOF
+global:
+  scrape_interval: 1s
+  scrape_timeout: 1s
+scrape_configs:
+  - job_name: obsprobe
+    static_configs:
+      - targets: ["${TARGET%/metrics}"]
+EOF
+start_bg prometheus prometheus --config.file="$TMP/prometheus.yml" \
+	--storage.tsdb.path="$TMP/prometheus-data" --web.listen-address="127.0.0.1:$PP"
+# promql EXPR: the first sample's value, "" when there is none
+promql() {
+	curl -sf --max-time 5 "http://127.0.0.1:$PP/api/v1/query" --data-urlencode "query=$1" |
+		"$PY" -c 'import json, sys
+r = json.load(sys.stdin)["data"]["result"]
+print(r[0]["value"][1] if r else "")'
+}
+# shellcheck disable=SC2317 # called through wait_until
+up_is_1() { [[ "$(promql 'up{job="obsprobe"}')" == 1 ]]; }
+wait_until 30 up_is_1 || fail "Prometheus never scraped obsprobe with up 1"
 PROGS=$(obsprobe_prog_ids "$OBS")
 
 # map_entries: "NAME ENTRIES" for every hash map obsprobe's programs use (LRU ones included)
@@ -78,6 +104,18 @@ while read -r name n; do
 done <"$TMP/maps.end"
 assert_eq "BPF links: as many at the end as at start" "$LINKS0" "$(links)"
 
+# Prometheus: up at every scrape during the churn, and a clean /metrics
+R=$((SECONDS_RUN + 2))
+assert_eq "Prometheus: up's lowest value over the churn" 1 "$(promql "min_over_time(up{job=\"obsprobe\"}[${R}s])")"
+assert_ge "Prometheus: scrapes over the churn (every 1 s)" \
+	"$(promql "count_over_time(up{job=\"obsprobe\"}[${R}s])")" $((SECONDS_RUN * 9 / 10))
+scrape >"$TMP/metrics-lint.txt" || fail "scrape failed"
+promtool check metrics <"$TMP/metrics-lint.txt" >"$TMP/promtool.out" 2>&1
+rc=$?
+# the semconv gauges named *_count (process.thread.count, ...) are the one known finding
+other=$(grep -cvE '^[a-z_]+_count non-histogram and non-summary metrics should not have "_count" suffix$' "$TMP/promtool.out")
+assert_eq "promtool check metrics: no finding but the semconv *_count gauges (status $rc)" 0 "$other"
+
 # every curl's request reached the server, and obsprobe saw each (curl's CLIENT and the server's
 # SERVER spans are counted in the histograms; the server is watched too)
 scrape >"$TMP/metrics.txt" || fail "scrape failed"
@@ -90,5 +128,6 @@ assert_eq "events lost" 0 "$(counter_sum obsprobe_events_lost_total 'reason="rin
 
 stop_obsprobe "$OBS" "$OBS_ERR"
 stop_pid "$SRV"
+# shellcheck disable=SC2086 # the IDs, one word each
 assert_eq "BPF programs left behind" "" "$(leftover_progs $PROGS)"
 finish
