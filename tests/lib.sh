@@ -381,6 +381,23 @@ stop_obsprobe() {
 	assert_contains "obsprobe says it detached" "$err" "obsprobe: detached"
 }
 
+# check_promtool_metrics FILE: `promtool check metrics` on a /metrics text: clean (0), or lint
+# (3) whose only finding is the "_count" suffix of the semconv gauges (process.thread.count,
+# go.goroutine.count, db.client.connection.count), which the OpenTelemetry Prometheus exporter
+# renders just so.
+check_promtool_metrics() {
+	local rc other
+	promtool check metrics <"$1" >"$TMP/promtool.out" 2>&1
+	rc=$?
+	other=$(grep -cvE '^(process_thread_count|obsprobe_process_thread_count|go_goroutine_count|db_client_connection_count) non-histogram and non-summary metrics should not have "_count" suffix$' "$TMP/promtool.out")
+	if ((rc == 3)); then
+		assert_eq "promtool check metrics: findings other than the semconv *_count gauges" 0 "$other"
+	else
+		assert_eq "promtool check metrics exit status" 0 "$rc"
+	fi
+	((rc == 0 || other == 0)) || sed 's/^/    | /' "$TMP/promtool.out" | head -n 20
+}
+
 # scrape [URL]: prints /metrics (obsprobe's by default).
 scrape() { curl -sf --max-time 5 "${1:-$OBS_METRICS}"; }
 

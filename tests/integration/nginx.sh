@@ -161,18 +161,7 @@ print(sum(1 for s in spans if s["kind"] == "SERVER"
 assert_eq "upstream SERVER spans children of nginx's CLIENT spans (one trace per request)" \
 	"$NPROXY" "$stitched"
 
-promtool check metrics <"$TMP/metrics.txt" >"$TMP/promtool.out" 2>&1
-rc=$?
-# 0 is clean; 3 is lint only. The one lint allowed is the "_count" suffix of the semconv
-# gauges process.thread.count and go.goroutine.count, whose names the OpenTelemetry Prometheus
-# exporter renders just so.
-other_lint=$(grep -cvE '^(process_thread_count|obsprobe_process_thread_count|go_goroutine_count) non-histogram and non-summary metrics should not have "_count" suffix$' "$TMP/promtool.out")
-if ((rc == 3)); then
-	assert_eq "promtool lint findings other than the semconv *_count gauges" 0 "$other_lint"
-else
-	assert_eq "promtool check metrics exit status" 0 "$rc"
-fi
-((rc == 0 || other_lint == 0)) || sed 's/^/    | /' "$TMP/promtool.out" | head -n 20
+check_promtool_metrics "$TMP/metrics.txt"
 
 # health counters refresh every second: read them once a tick has passed since the traffic
 sleep 1.2

@@ -16,6 +16,8 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD_DIR=${BUILD:-build}
 [[ "$BUILD_DIR" == /* ]] || BUILD_DIR=$ROOT/$BUILD_DIR
 DIR=${1:-$BUILD_DIR/npm-k8s}
+# shellcheck source=tests/npm.sh
+. "$ROOT/tests/npm.sh"
 
 # ok: every package at its pinned version, and each loads
 ok() {
@@ -34,25 +36,5 @@ ok() {
 			process.exit(1);' "$DIR" "${PKGS[@]}" >/dev/null 2>&1
 }
 
-if ! ok; then
-	command -v node >/dev/null || { echo "setup.sh: node is not installed" >&2; exit 1; }
-	command -v npm >/dev/null || { echo "setup.sh: npm is not installed" >&2; exit 1; }
-	mkdir -p "$DIR"
-	# a lock: two tests may set up at once
-	exec 9>"$DIR/.lock"
-	flock -w 300 9 || { echo "setup.sh: $DIR/.lock is held" >&2; exit 1; }
-	if ! ok; then
-		rm -rf "$DIR/node_modules" "$DIR/package.json" "$DIR/package-lock.json"
-		if ! timeout 300 npm install --prefix "$DIR" --no-audit --no-fund --loglevel=error \
-			"${PKGS[@]}" >"$DIR/npm.log" 2>&1; then
-			echo "setup.sh: npm install ${PKGS[*]} failed:" >&2
-			tail -n 20 "$DIR/npm.log" >&2
-			exit 1
-		fi
-		if ! ok; then
-			echo "setup.sh: ${PKGS[*]} missing or unusable after npm install" >&2
-			exit 1
-		fi
-	fi
-fi
+npm_setup "$DIR" ok "${PKGS[@]}" || exit 1
 echo "$DIR"

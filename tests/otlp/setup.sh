@@ -13,6 +13,8 @@ PKG=@opentelemetry/otlp-transformer
 VERSION=0.52.1
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 DIR=${1:-$ROOT/build/npm-otlp}
+# shellcheck source=tests/npm.sh
+. "$ROOT/tests/npm.sh"
 GEN=$DIR/node_modules/$PKG/build/src/generated/root.js
 
 ok() {
@@ -24,22 +26,5 @@ ok() {
 			"$DIR/node_modules/$PKG" "$VERSION" "$GEN" >/dev/null 2>&1
 }
 
-if ! ok; then
-	command -v node >/dev/null || { echo "setup.sh: node is not installed" >&2; exit 1; }
-	command -v npm >/dev/null || { echo "setup.sh: npm is not installed" >&2; exit 1; }
-	mkdir -p "$DIR"
-	# a lock: two tests may set up at once
-	exec 9>"$DIR/.lock"
-	flock -w 300 9 || { echo "setup.sh: $DIR/.lock is held" >&2; exit 1; }
-	if ! ok; then
-		rm -rf "$DIR/node_modules" "$DIR/package.json" "$DIR/package-lock.json"
-		if ! timeout 300 npm install --prefix "$DIR" --no-audit --no-fund --loglevel=error \
-			"$PKG@$VERSION" >"$DIR/npm.log" 2>&1; then
-			echo "setup.sh: npm install $PKG@$VERSION failed:" >&2
-			tail -n 20 "$DIR/npm.log" >&2
-			exit 1
-		fi
-		ok || { echo "setup.sh: $GEN missing or unusable after npm install" >&2; exit 1; }
-	fi
-fi
+npm_setup "$DIR" ok "$PKG@$VERSION" || exit 1
 echo "$DIR"
