@@ -36,8 +36,8 @@ CFLAGS    += $(WARN) -Wno-missing-field-initializers -std=gnu11 -D_GNU_SOURCE -I
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) -Wno-unused-function \
 	      -Wno-unused-parameter \
 	      -Iinclude -Ivmlinux/$(ARCH) -I/usr/include/$(UNAME_M)-linux-gnu
-LDLIBS    := $(shell pkg-config --libs libbpf libmicrohttpd libprotobuf-c libcurl 2>/dev/null || \
-		echo -lbpf -lmicrohttpd -lprotobuf-c -lcurl) -ldw -lelf -lcapstone -lz -lm -lpthread
+LDLIBS    := $(shell pkg-config --libs libbpf libmicrohttpd libprotobuf-c libcurl json-c 2>/dev/null || \
+		echo -lbpf -lmicrohttpd -lprotobuf-c -lcurl -ljson-c) -ldw -lelf -lcapstone -lz -lm -lpthread
 
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)
 BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
@@ -48,7 +48,7 @@ SKELS     := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
 CORE_SRCS := user/util/strbuf.c user/protocols/http_parser.c user/pipeline/route.c \
 	     user/pipeline/metrics.c user/pipeline/span.c user/process/elfsyms.c \
 	     user/process/procfs.c user/process/tlslib.c user/process/x86sites.c \
-	     user/process/gotrace.c user/process/cgroup.c \
+	     user/process/gotrace.c user/process/cgroup.c user/process/k8s_meta.c \
 	     user/protocols/pg_parser.c \
 	     user/protocols/sql.c user/protocols/pg.c user/protocols/http.c user/otel_config.c \
 	     user/process/goruntime.c user/util/log.c user/cli.c user/pipeline/red.c \
@@ -58,8 +58,8 @@ CORE_SRCS := user/util/strbuf.c user/protocols/http_parser.c user/pipeline/route
 	     exporters/otlp_encode.c \
 	     exporters/prometheus_text.c
 # What CORE_SRCS link against besides libc: goruntime.c and tlslib.c read ELF symbols, goruntime.c
-# DWARF too, x86sites.c decodes machine code with capstone.
-CORE_LIBS := -ldw -lelf -lcapstone
+# DWARF too, x86sites.c decodes machine code with capstone, k8s_meta.c reads the API server's JSON.
+CORE_LIBS := -ldw -lelf -lcapstone $(shell pkg-config --libs json-c 2>/dev/null || echo -ljson-c)
 APP_SRCS  := $(filter-out $(CORE_SRCS),$(wildcard user/*.c user/*/*.c exporters/*.c))
 # Every header a C file may include: a change to any rebuilds
 HDRS      := $(wildcard include/obsprobe/*.h user/*.h user/*/*.h exporters/*.h)
