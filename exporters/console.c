@@ -86,6 +86,15 @@ static void format_json(struct strbuf *sb, const struct span *s, const struct pr
 		json_str(sb, SC_CONTAINER_ID, proc->container_id);
 		strbuf_puts(sb, ",");
 	}
+	if (proc) {
+		struct k8s_attr k8s[K8S_ATTRS_MAX];
+		size_t i, n = k8s_pod_attrs(&proc->k8s, true, k8s);
+
+		for (i = 0; i < n; i++) {
+			json_str(sb, k8s[i].key, k8s[i].value);
+			strbuf_puts(sb, ",");
+		}
+	}
 	json_str(sb, SC_HOST_NAME, host_name ? host_name : "");
 	strbuf_puts(sb, "},\"attributes\":{");
 	for (i = 0; i < s->nattrs; i++) {

@@ -416,6 +416,9 @@ static int cmp_span_ref(const void *a, const void *b)
 			    sizeof(x->proc->container_id));
 		if (r)
 			return r;
+		r = k8s_pod_info_cmp(&x->proc->k8s, &y->proc->k8s);
+		if (r)
+			return r;
 	}
 	return x->idx < y->idx ? -1 : x->idx > y->idx;
 }
@@ -429,7 +432,8 @@ static bool same_proc(const struct span_ref *x, const struct span_ref *y)
 			 sizeof(x->proc->service_name)) &&
 		!strncmp(x->proc->exe_name, y->proc->exe_name, sizeof(x->proc->exe_name)) &&
 		!strncmp(x->proc->container_id, y->proc->container_id,
-			 sizeof(x->proc->container_id)));
+			 sizeof(x->proc->container_id)) &&
+		!k8s_pod_info_cmp(&x->proc->k8s, &y->proc->k8s));
 }
 
 static Resource *proc_resource(struct arena *a, const struct span_ref *r,
@@ -439,8 +443,9 @@ static Resource *proc_resource(struct arena *a, const struct span_ref *r,
 	const char *exe = p ? pb_str(a, p->exe_name, sizeof(p->exe_name)) : "";
 	const char *svc = p ? pb_str(a, p->service_name, sizeof(p->service_name)) : "";
 	const char *cid = p ? pb_str(a, p->container_id, sizeof(p->container_id)) : "";
-	KeyValue *own[4];
-	size_t n = 0;
+	struct k8s_attr k8s[K8S_ATTRS_MAX];
+	KeyValue *own[4 + K8S_ATTRS_MAX];
+	size_t n = 0, i, nk = p ? k8s_pod_attrs(&p->k8s, true, k8s) : 0;
 	char *def;
 
 	if (!exe || !svc || !cid)
@@ -459,6 +464,9 @@ static Resource *proc_resource(struct arena *a, const struct span_ref *r,
 		own[n++] = kv_str(a, SC_PROCESS_EXECUTABLE_NAME, exe);
 	if (*cid)
 		own[n++] = kv_str(a, SC_CONTAINER_ID, cid);
+	/* repaired as the others: the API server's strings reach protobuf as UTF-8 */
+	for (i = 0; i < nk; i++)
+		own[n++] = kv_str(a, k8s[i].key, pb_str(a, k8s[i].value, K8S_NAME_MAX));
 	return resource_new(a, own, n, c);
 }
 

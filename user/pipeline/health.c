@@ -24,6 +24,9 @@ enum {
 	FAM_SPANS_DROPPED,
 	FAM_MEM_RSS,
 	FAM_MEM_LIMIT,
+	FAM_K8S_PODS,
+	FAM_K8S_REQUESTS,
+	FAM_K8S_RESTARTS,
 	FAM__COUNT,
 };
 
@@ -95,6 +98,16 @@ static const struct metric_family_def defs[FAM__COUNT] = {
 	[FAM_MEM_LIMIT] = { "obsprobe_memory_limit_bytes",
 			    "--memory-limit: above it, spans stop being exported (0: none).",
 			    METRIC_GAUGE, NULL, 0, "obsprobe.memory.limit", "By" },
+	[FAM_K8S_PODS] = { "obsprobe_k8s_pods",
+			   "Pods of this node whose metadata obsprobe holds (with K8S_NODE_NAME).",
+			   METRIC_GAUGE, NULL, 0, "obsprobe.k8s.pods", "{pod}" },
+	[FAM_K8S_REQUESTS] = { "obsprobe_k8s_api_requests_total",
+			       "Requests to the Kubernetes API server (lists, watches, owner "
+			       "GETs), by outcome: ok, error.",
+			       METRIC_COUNTER, NULL, 0, "obsprobe.k8s.api.requests", "{request}" },
+	[FAM_K8S_RESTARTS] = { "obsprobe_k8s_watch_restarts_total",
+			       "Watches of the node's pods begun again after the first.",
+			       METRIC_COUNTER, NULL, 0, "obsprobe.k8s.watch.restarts", "{watch}" },
 };
 
 struct health *health_new(struct metrics *m)
@@ -218,4 +231,14 @@ void health_spans_held(struct health *h, uint64_t spans)
 {
 	if (h)
 		metrics_gauge_set(h->m, h->fam[FAM_HELD], NULL, 0, (double)spans);
+}
+
+void health_k8s(struct health *h, uint64_t pods, uint64_t ok, uint64_t failed, uint64_t restarts)
+{
+	if (!h)
+		return;
+	metrics_gauge_set(h->m, h->fam[FAM_K8S_PODS], NULL, 0, (double)pods);
+	set_total(h, FAM_K8S_REQUESTS, "outcome", "ok", ok);
+	set_total(h, FAM_K8S_REQUESTS, "outcome", "error", failed);
+	set_total(h, FAM_K8S_RESTARTS, NULL, NULL, restarts);
 }

@@ -32,6 +32,8 @@ void health_budget(struct health *h, uint64_t rate_limited, uint64_t memory_limi
 		   uint64_t limit);
 /* Node-wide: processes the selectors wanted, watched or refused for want of room. */
 void health_discovered(struct health *h, uint64_t watched, uint64_t table_full);
+/* Kubernetes pod metadata: pods held, API requests by outcome, watches begun again. */
+void health_k8s(struct health *h, uint64_t pods, uint64_t ok, uint64_t failed, uint64_t restarts);
 /* signal: "traces" or "metrics" */
 void health_export(struct health *h, const char *signal, uint64_t dropped, uint64_t ok,
 		   uint64_t retried, uint64_t failed);

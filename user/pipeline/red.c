@@ -87,25 +87,34 @@ static const char *service_of(const struct proc_info *p)
 	return p && p->service_name[0] ? p->service_name : "unknown_service";
 }
 
-static const char *container_of(const struct proc_info *p)
+size_t red_resource_labels(const struct proc_info *p, struct metric_label *out)
 {
-	return p ? p->container_id : "";
+	struct k8s_attr k8s[K8S_ATTRS_MAX];
+	size_t n = 0, i, nk;
+
+	if (!p)
+		return 0;
+	out[n++] = (struct metric_label){ SC_CONTAINER_ID, p->container_id, false };
+	nk = k8s_pod_attrs(&p->k8s, false, k8s);
+	for (i = 0; i < nk; i++)
+		out[n++] = (struct metric_label){ k8s[i].key, k8s[i].value, false };
+	return n;
 }
 
 static void record_db(struct red *r, const struct span *s, const struct proc_info *p, double secs)
 {
-	const struct metric_label l[] = {
+	struct metric_label l[5 + RED_RESOURCE_LABELS_MAX] = {
 		{ SC_DB_COLLECTION_NAME, span_get_str(s, SC_DB_COLLECTION_NAME), true },
 		{ SC_DB_OPERATION_NAME, span_get_str(s, SC_DB_OPERATION_NAME), true },
 		{ SC_DB_SYSTEM_NAME, span_get_str(s, SC_DB_SYSTEM_NAME), false },
 		{ SC_ERROR_TYPE, span_get_str(s, SC_ERROR_TYPE), true },
 		{ SC_SERVICE_NAME, service_of(p), false },
-		{ SC_CONTAINER_ID, container_of(p), false },
 	};
+	size_t n = 5 + red_resource_labels(p, l + 5);
 
-	metrics_histogram_observe(r->m, r->fam_db, l, ARRAY_LEN(l), secs);
+	metrics_histogram_observe(r->m, r->fam_db, l, n, secs);
 	if (s->error)
-		metrics_counter_add(r->m, r->fam_db_errors, l, ARRAY_LEN(l), 1);
+		metrics_counter_add(r->m, r->fam_db_errors, l, n, 1);
 }
 
 static void record_http(struct red *r, const struct span *s, const struct proc_info *p, double secs)
@@ -118,30 +127,30 @@ static void record_http(struct red *r, const struct span *s, const struct proc_i
 		snprintf(status, sizeof(status), "%lld", (long long)code);
 	if (s->kind == SPAN_KIND_SERVER) {
 		/* OpenTelemetry attribute keys: /metrics renders them with '_' for '.' */
-		const struct metric_label l[] = {
+		struct metric_label l[5 + RED_RESOURCE_LABELS_MAX] = {
 			{ SC_HTTP_REQUEST_METHOD, method, false },
 			{ SC_HTTP_RESPONSE_STATUS_CODE, status, true },
 			{ SC_HTTP_ROUTE, span_get_str(s, SC_HTTP_ROUTE), false },
 			{ SC_SERVICE_NAME, service_of(p), false },
-			{ SC_CONTAINER_ID, container_of(p), false },
 			{ SC_URL_SCHEME, span_get_str(s, SC_URL_SCHEME), false },
 		};
+		size_t n = 5 + red_resource_labels(p, l + 5);
 
-		metrics_histogram_observe(r->m, r->fam_server, l, ARRAY_LEN(l), secs);
+		metrics_histogram_observe(r->m, r->fam_server, l, n, secs);
 	} else {
-		const struct metric_label l[] = {
+		struct metric_label l[5 + RED_RESOURCE_LABELS_MAX] = {
 			{ SC_HTTP_REQUEST_METHOD, method, false },
 			{ SC_HTTP_RESPONSE_STATUS_CODE, status, true },
 			{ SC_SERVER_ADDRESS, span_get_str(s, SC_SERVER_ADDRESS), false },
 			{ SC_SERVER_PORT, port, true },
 			{ SC_SERVICE_NAME, service_of(p), false },
-			{ SC_CONTAINER_ID, container_of(p), false },
 		};
+		size_t n = 5 + red_resource_labels(p, l + 5);
 
 		if (span_get(s, SC_SERVER_PORT))
 			snprintf(port, sizeof(port), "%lld",
 				 (long long)span_get_int(s, SC_SERVER_PORT, 0));
-		metrics_histogram_observe(r->m, r->fam_client, l, ARRAY_LEN(l), secs);
+		metrics_histogram_observe(r->m, r->fam_client, l, n, secs);
 	}
 }
 

@@ -14,15 +14,23 @@
 #include "pipeline/span.h"
 
 struct metrics;
+struct metric_label;
 struct red;
+
+/* container.id and the k8s.* attributes but the pod UID: what labels a process's series */
+#define RED_RESOURCE_LABELS_MAX (1 + K8S_ATTRS_MAX)
 
 /* Registers the families in m. NULL on error (logged). */
 struct red *red_new(struct metrics *m);
 void red_free(struct red *r); /* NULL ok */
 
+/* The labels of p's resource (RED_RESOURCE_LABELS_MAX at most) into out; values point into p,
+ * "" ones are dropped by the registry. Returns how many. */
+size_t red_resource_labels(const struct proc_info *p, struct metric_label *out);
+
 /* One finished span of the service named service. */
-/* p: the process the span is from (NULL: unknown_service); its service.name and container.id
- * label the series. */
+/* p: the process the span is from (NULL: unknown_service); its service.name, container.id and
+ * pod (red_resource_labels) label the series. */
 void red_record(struct red *r, const struct span *s, const struct proc_info *p);
 
 /* db_client_connection_count: red_pools_begin(), then red_pool_count() for every connection,

@@ -15,6 +15,7 @@
 #include "util/log.h"
 #include "probes/mem.h"
 #include "pipeline/metrics.h"
+#include "pipeline/red.h"
 #include "process/procfs.h"
 #include "pipeline/targets.h"
 #include "pipeline/semconv.h"
@@ -43,8 +44,7 @@ struct sat_proc {
 	int live;
 	uint64_t exited_at;
 	char pid_str[16];
-	char service[128];
-	char container[65];
+	struct proc_info info; /* its resource when its series were last labelled */
 	uint64_t last_rss;
 	struct go_proc *go;
 	uint64_t oom_kills;
@@ -218,9 +218,12 @@ static void proc_start(struct saturation *s, struct sat_proc *p, struct targets 
 	p->last_rss = 0;
 	p->oom_kills = 0;
 	snprintf(p->pid_str, sizeof(p->pid_str), "%u", p->pid);
-	snprintf(p->service, sizeof(p->service), "%s",
-		 info ? info->service_name : "unknown_service");
-	snprintf(p->container, sizeof(p->container), "%s", info ? info->container_id : "");
+	if (info) {
+		p->info = *info;
+	} else {
+		memset(&p->info, 0, sizeof(p->info));
+		snprintf(p->info.service_name, sizeof(p->info.service_name), "unknown_service");
+	}
 	if (s->cpu)
 		sched_probe_watch(s->cpu, p->pid, now);
 	if (s->mem && (err = mem_probe_watch(s->mem, p->pid)) && err != -ESRCH && err != -ENOENT)
@@ -233,6 +236,19 @@ static void proc_start(struct saturation *s, struct sat_proc *p, struct targets 
 			log_info("pid %u is a Go program (%s): reading go_goroutine_count", p->pid,
 				 go_proc_version(p->go));
 	}
+}
+
+/* A process whose resource changed (its pod's metadata arrived, and with it its service.name)
+ * loses its series under the old labels; the next collection sets them anew. */
+static void relabel(struct saturation *s, struct sat_proc *p, struct targets *t)
+{
+	const struct proc_info *info = targets_get(t, p->pid);
+
+	if (!info || (!strcmp(info->service_name, p->info.service_name) &&
+		      !k8s_pod_info_cmp(&info->k8s, &p->info.k8s)))
+		return;
+	drop_series(s, p);
+	p->info = *info;
 }
 
 /* New targets in, exited ones out, series of long-gone ones dropped. */
@@ -253,6 +269,7 @@ static size_t sync_procs(struct saturation *s, struct targets *t, uint64_t now)
 				proc_start(s, &s->procs[k], t, now);
 			}
 			s->procs[k].live = LIVE;
+			relabel(s, &s->procs[k], t);
 			continue;
 		}
 		if (s->n == s->cap) {
@@ -292,11 +309,11 @@ static size_t sync_procs(struct saturation *s, struct targets *t, uint64_t now)
 
 static void record_proc(struct saturation *s, struct sat_proc *p, const struct cpu_stats *cs)
 {
-	struct metric_label l[4] = {
-		{ SC_SERVICE_NAME, p->service },
+	struct metric_label l[3 + RED_RESOURCE_LABELS_MAX] = {
+		{ SC_SERVICE_NAME, p->info.service_name },
 		{ SC_PROCESS_PID, p->pid_str, true },
-		{ SC_CONTAINER_ID, p->container },
 	};
+	size_t nl = 2 + red_resource_labels(&p->info, l + 2);
 	struct metrics *m = s->m;
 	struct procfs_stat ps;
 	int64_t goroutines;
@@ -308,47 +325,49 @@ static void record_proc(struct saturation *s, struct sat_proc *p, const struct c
 		int i;
 
 		for (i = 0; i < SCHED_STATE__COUNT; i++) {
-			l[3] = (struct metric_label){ "state", states[i] };
-			metrics_gauge_set(m, s->fam[F_THREAD_STATES], l, 4, cs->threads[i]);
+			l[nl] = (struct metric_label){ "state", states[i] };
+			metrics_gauge_set(m, s->fam[F_THREAD_STATES], l, nl + 1, cs->threads[i]);
 			total += cs->threads[i];
 		}
-		metrics_gauge_set(m, s->fam[F_THREADS], l, 3, total);
+		metrics_gauge_set(m, s->fam[F_THREADS], l, nl, total);
 		memcpy(buckets, cs->runq_slots, sizeof(buckets));
-		metrics_histogram_set(m, s->fam[F_RUNQ], l, 3, buckets, (double)cs->runq_ns / 1e9);
-		metrics_counter_set(m, s->fam[F_OFFCPU], l, 3, (double)cs->offcpu_ns / 1e9);
-		l[3] = (struct metric_label){ SC_PROCESS_CONTEXT_SWITCH_TYPE, "voluntary" };
-		metrics_counter_set(m, s->fam[F_SWITCHES], l, 4, (double)cs->voluntary);
-		l[3].value = "involuntary";
-		metrics_counter_set(m, s->fam[F_SWITCHES], l, 4, (double)cs->involuntary);
+		metrics_histogram_set(m, s->fam[F_RUNQ], l, nl, buckets, (double)cs->runq_ns / 1e9);
+		metrics_counter_set(m, s->fam[F_OFFCPU], l, nl, (double)cs->offcpu_ns / 1e9);
+		l[nl] = (struct metric_label){ SC_PROCESS_CONTEXT_SWITCH_TYPE, "voluntary" };
+		metrics_counter_set(m, s->fam[F_SWITCHES], l, nl + 1, (double)cs->voluntary);
+		l[nl].value = "involuntary";
+		metrics_counter_set(m, s->fam[F_SWITCHES], l, nl + 1, (double)cs->involuntary);
 	}
 	/* the process's utime and stime include its exited threads' */
 	if (procfs_read_stat(p->pid, 0, &ps) == 0) {
-		l[3] = (struct metric_label){ "cpu.mode", "user" };
-		metrics_counter_set(m, s->fam[F_CPU_TIME], l, 4, (double)ps.utime / s->ticks_per_s);
-		l[3].value = "system";
-		metrics_counter_set(m, s->fam[F_CPU_TIME], l, 4, (double)ps.stime / s->ticks_per_s);
+		l[nl] = (struct metric_label){ "cpu.mode", "user" };
+		metrics_counter_set(m, s->fam[F_CPU_TIME], l, nl + 1,
+				    (double)ps.utime / s->ticks_per_s);
+		l[nl].value = "system";
+		metrics_counter_set(m, s->fam[F_CPU_TIME], l, nl + 1,
+				    (double)ps.stime / s->ticks_per_s);
 	}
 	if (s->mem) {
 		struct mem_stats ms;
 
 		if (mem_probe_read(s->mem, p->pid, p->last_rss, &ms) == 0) {
 			if (ms.have_rss) {
-				metrics_gauge_set(m, s->fam[F_RSS], l, 3, (double)ms.rss);
-				metrics_gauge_set(m, s->fam[F_PEAK], l, 3, (double)ms.peak);
+				metrics_gauge_set(m, s->fam[F_RSS], l, nl, (double)ms.rss);
+				metrics_gauge_set(m, s->fam[F_PEAK], l, nl, (double)ms.peak);
 				p->last_rss = ms.rss;
 			}
-			l[3] = (struct metric_label){ "type", "minor" };
+			l[nl] = (struct metric_label){ "type", "minor" };
 			metrics_counter_set(
-				m, s->fam[F_FAULTS], l, 4,
+				m, s->fam[F_FAULTS], l, nl + 1,
 				(double)(ms.faults -
 					 (ms.major < ms.faults ? ms.major : ms.faults)));
-			l[3].value = "major";
-			metrics_counter_set(m, s->fam[F_FAULTS], l, 4, (double)ms.major);
+			l[nl].value = "major";
+			metrics_counter_set(m, s->fam[F_FAULTS], l, nl + 1, (double)ms.major);
 		}
-		metrics_counter_set(m, s->fam[F_OOM], l, 3, (double)p->oom_kills);
+		metrics_counter_set(m, s->fam[F_OOM], l, nl, (double)p->oom_kills);
 	}
 	if (p->go && go_proc_goroutines(p->go, &goroutines) == 0)
-		metrics_gauge_set(m, s->fam[F_GOROUTINES], l, 3, (double)goroutines);
+		metrics_gauge_set(m, s->fam[F_GOROUTINES], l, nl, (double)goroutines);
 }
 
 void saturation_collect(struct saturation *s, struct targets *t, uint64_t now)
@@ -397,13 +416,13 @@ void saturation_oom(struct saturation *s, struct targets *t, const void *data, s
 	p = &s->procs[k];
 	p->oom_kills++;
 	if (s->m) {
-		struct metric_label l[3] = {
-			{ SC_SERVICE_NAME, p->service },
+		struct metric_label l[2 + RED_RESOURCE_LABELS_MAX] = {
+			{ SC_SERVICE_NAME, p->info.service_name },
 			{ SC_PROCESS_PID, p->pid_str, true },
-			{ SC_CONTAINER_ID, p->container },
 		};
+		size_t nl = 2 + red_resource_labels(&p->info, l + 2);
 
-		metrics_counter_set(s->m, s->fam[F_OOM], l, 3, (double)p->oom_kills);
+		metrics_counter_set(s->m, s->fam[F_OOM], l, nl, (double)p->oom_kills);
 	}
 }
 

@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "process/k8s_meta.h"
+
 /* Values as in OTLP's Span.SpanKind. */
 enum span_kind {
 	SPAN_KIND_SERVER = 2,
@@ -30,6 +32,9 @@ struct proc_info {
 	char service_name[128];
 	char exe_name[64];
 	char container_id[65]; /* from its cgroup: 64 hex digits, "" outside a container */
+	/* its Kubernetes pod, from the API server (process/k8s_meta.h: k8s_pod_attrs() lists what
+	 * is set); all "" outside Kubernetes */
+	struct k8s_pod_info k8s;
 };
 
 struct span {

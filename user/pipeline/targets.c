@@ -14,6 +14,7 @@
 #include "otel_config.h"
 #include "pipeline/route.h"
 #include "process/cgroup.h"
+#include "process/k8s_meta.h"
 #include "process/procfs.h"
 
 /* an OTEL_RESOURCE_ATTRIBUTES value longer than this is not read for service.name */
@@ -30,6 +31,9 @@ struct target {
 	struct proc_info info;
 	unsigned long long start_time; /* /proc/PID/stat field 22: tells PID reuse apart */
 	struct service *svc;
+	char pod_uid[K8S_UID_MAX]; /* from its cgroup: a kubepods path's */
+	bool named_itself;	   /* service.name from its own OTEL_* environment */
+	uint64_t k8s_gen;	   /* k8s_meta_generation() of its last lookup */
 };
 
 #define GRAVEYARD_MAX 64
@@ -44,6 +48,7 @@ struct targets {
 	size_t ngraves;
 	struct service *services;
 	size_t count;
+	struct k8s_meta *k8s; /* NULL: no pod metadata */
 };
 
 struct targets *targets_new(const char *service_name, size_t route_cap)
@@ -61,6 +66,11 @@ struct targets *targets_new(const char *service_name, size_t route_cap)
 		}
 	}
 	return t;
+}
+
+void targets_set_k8s(struct targets *t, struct k8s_meta *k)
+{
+	t->k8s = k;
 }
 
 void targets_free(struct targets *t)
@@ -125,6 +135,29 @@ static bool own_service_name(uint32_t pid, char *out, size_t len)
 	return ok;
 }
 
+/* Its pod's metadata, once the API server has told it: looked up again while its container is
+ * unknown there, when what is known has changed since the last look. A process that names
+ * nothing itself takes its workload's name as service.name. */
+static void k8s_refresh(struct targets *t, struct target *p)
+{
+	uint64_t gen;
+
+	if (!t->k8s || (!p->info.container_id[0] && !p->pod_uid[0]) ||
+	    p->info.k8s.container_name[0])
+		return;
+	gen = k8s_meta_generation(t->k8s);
+	if (gen == p->k8s_gen)
+		return;
+	p->k8s_gen = gen;
+	if (!k8s_meta_lookup(t->k8s, p->info.container_id, p->pod_uid, &p->info.k8s))
+		return;
+	if (!t->service_override && !p->named_itself) {
+		snprintf(p->info.service_name, sizeof(p->info.service_name), "%s",
+			 k8s_workload_name(&p->info.k8s));
+		p->svc = service_get(t, p->info.service_name);
+	}
+}
+
 /* Names from /proc; a process already gone is named by fallback_comm (what the kernel said
  * at fork or exec), when there is one. */
 static void fill_info(struct targets *t, struct target *p, const char *fallback_comm)
@@ -148,16 +181,24 @@ static void fill_info(struct targets *t, struct target *p, const char *fallback_
 	}
 	/* a process that is gone keeps the container it was last seen in */
 	cg = malloc(sizeof(*cg));
-	if (cg && cgroup_read(p->info.pid, cg) == 0)
+	if (cg && cgroup_read(p->info.pid, cg) == 0) {
 		snprintf(p->info.container_id, sizeof(p->info.container_id), "%s",
 			 cg->container_id);
+		snprintf(p->pod_uid, sizeof(p->pod_uid), "%s", cg->pod_uid);
+	}
 	free(cg);
 	snprintf(p->info.exe_name, sizeof(p->info.exe_name), "%s", base);
+	p->named_itself = false;
 	if (t->service_override)
 		snprintf(p->info.service_name, sizeof(p->info.service_name), "%s",
 			 t->service_override);
-	else if (!own_service_name(p->info.pid, p->info.service_name, sizeof(p->info.service_name)))
+	else if (own_service_name(p->info.pid, p->info.service_name, sizeof(p->info.service_name)))
+		p->named_itself = true;
+	else
 		snprintf(p->info.service_name, sizeof(p->info.service_name), "%s", base);
+	p->k8s_gen = 0;
+	memset(&p->info.k8s, 0, sizeof(p->info.k8s));
+	k8s_refresh(t, p);
 	p->svc = service_get(t, p->info.service_name);
 }
 
@@ -265,6 +306,8 @@ const struct proc_info *targets_get(struct targets *t, uint32_t pid)
 	/* a fork event can be lost when the ring is full: learn the process on first sight */
 	if (!p && targets_add(t, pid) == 0)
 		p = find(t, pid);
+	if (p)
+		k8s_refresh(t, p);
 	return p ? &p->info : NULL;
 }
 

@@ -15,6 +15,10 @@ struct targets;
  * service before the overflow route. */
 struct targets *targets_new(const char *service_name, size_t route_cap);
 void targets_free(struct targets *t);
+/* Pod metadata for processes in Kubernetes pods (by container id, else pod UID), looked up
+ * when a process is named and again at targets_get() until its container is known; the
+ * workload's name becomes the service.name of a process that does not name itself. */
+void targets_set_k8s(struct targets *t, struct k8s_meta *k);
 
 /* The process (thread group) a thread id belongs to; the id itself when unknown. */
 uint32_t targets_tgid_of(uint32_t tid);
