@@ -14,6 +14,7 @@
 #include "exporters/console.h"
 #include "exporters/otlp.h"
 #include "exporters/prometheus.h"
+#include "k8s_watch.h"
 #include "obsprobe/common.h"
 #include "obsprobe/libpq.h"
 #include "obsprobe/proc.h"
@@ -88,6 +89,7 @@ struct app {
 	bool node_wide;
 	uint32_t self;
 	uint64_t discovered, targets_full;
+	struct k8s_watch *k8s; /* NULL without K8S_NODE_NAME */
 };
 
 /* pid is watched now, or runs another program: its executable and libraries get looked at. */
@@ -398,6 +400,15 @@ static void update_health(struct app *a)
 	health_budget(a->health, a->span_rate.denied, a->memory_dropped, a->rss, a->mem.limit);
 	if (a->node_wide)
 		health_discovered(a->health, a->discovered, a->targets_full);
+	if (a->k8s) {
+		struct k8s_watch_stats ks;
+		struct k8s_meta *km = k8s_watch_meta(a->k8s);
+
+		k8s_watch_get_stats(a->k8s, &ks);
+		health_k8s(a->health, k8s_meta_count(km), ks.requests_ok, ks.requests_failed,
+			   ks.watch_restarts);
+		health_lost(a->health, "k8s_pod_table_full", k8s_meta_over_cap(km));
+	}
 	if (a->pg) {
 		red_pools_begin(a->red);
 		pg_tracker_visit_conns(a->pg, count_pool, a);
@@ -503,6 +514,9 @@ static int setup_pipeline(struct app *a)
 		return -ENOMEM;
 	}
 	conn_table_set_close_grace(a->conns, CLOSE_GRACE_NS);
+	/* pod metadata, watched in the background from now on (K8S_NODE_NAME set) */
+	a->k8s = k8s_watch_start();
+	targets_set_k8s(a->targets, k8s_watch_meta(a->k8s));
 	/* sniffers in this order; HTTP, which takes any bytes, last */
 	if (config_has(c, GROUP_PGSQL))
 		a->pg = pg_tracker_new(&pg_ops, a->conns);
@@ -694,6 +708,7 @@ static void teardown(struct app *a)
 	http_tracker_free(a->http);
 	pg_tracker_free(a->pg);
 	targets_free(a->targets);
+	k8s_watch_stop(a->k8s);
 	red_free(a->red);
 	health_free(a->health);
 	metrics_free(a->metrics);
