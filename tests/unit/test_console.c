@@ -324,4 +324,33 @@ UNIT_TEST_FIXTURE(test_json_invalid_utf8, NULL, teardown)
 			"c\xef\xbf\xbd");
 }
 
+/* A process in a Kubernetes pod: every k8s.* attribute set is in the resource, none that is not */
+UNIT_TEST_FIXTURE(test_json_k8s_resource, NULL, teardown)
+{
+	struct proc_info p = { 4242, "report", "goserver" };
+	const char *out;
+	struct span s;
+
+	(void)state;
+	snprintf(p.k8s.pod_name, sizeof(p.k8s.pod_name), "report-28571040-wq7zr");
+	snprintf(p.k8s.namespace_name, sizeof(p.k8s.namespace_name), "batch");
+	snprintf(p.k8s.container_name, sizeof(p.k8s.container_name), "report");
+	p.k8s.owner_kind = K8S_KIND_JOB;
+	snprintf(p.k8s.owner_name, sizeof(p.k8s.owner_name), "report-28571040");
+	p.k8s.workload_kind = K8S_KIND_CRONJOB;
+	snprintf(p.k8s.workload_name, sizeof(p.k8s.workload_name), "report");
+	server_span(&s);
+	out = format(CONSOLE_JSON, &s, &p, "node-a", OFFSET);
+	assert_non_null(strstr(out,
+			       "\"resource\":{\"service.name\":\"report\",\"process.pid\":4242,"
+			       "\"process.executable.name\":\"goserver\","
+			       "\"k8s.namespace.name\":\"batch\","
+			       "\"k8s.pod.name\":\"report-28571040-wq7zr\","
+			       "\"k8s.container.name\":\"report\","
+			       "\"k8s.job.name\":\"report-28571040\","
+			       "\"k8s.cronjob.name\":\"report\",\"host.name\":\"node-a\"}"));
+	assert_null(strstr(out, "k8s.pod.uid"));
+	assert_null(strstr(out, "k8s.deployment.name"));
+}
+
 UNIT_MAIN(NULL, NULL)

@@ -433,4 +433,42 @@ UNIT_TEST_FIXTURE(test_container_label, setup, teardown)
 	free(got);
 }
 
+/* A process in a Kubernetes pod: its pod, namespace, container, node and owners label its
+ * series (not its pod UID); its saturation series take the same (red_resource_labels). */
+UNIT_TEST_FIXTURE(test_k8s_labels, setup, teardown)
+{
+	struct proc_info p = { .service_name = "svc" };
+	struct metric_label l[RED_RESOURCE_LABELS_MAX];
+	struct span s;
+	char *got;
+
+	(void)state;
+	snprintf(p.container_id, sizeof(p.container_id), "%064d", 7);
+	snprintf(p.k8s.pod_name, sizeof(p.k8s.pod_name), "web-7d9f8b6c5d-x2x4q");
+	snprintf(p.k8s.namespace_name, sizeof(p.k8s.namespace_name), "shop");
+	snprintf(p.k8s.pod_uid, sizeof(p.k8s.pod_uid), "6a3f2b8e-1c4d-4e5f-9a0b-7c8d9e0f1a2b");
+	snprintf(p.k8s.container_name, sizeof(p.k8s.container_name), "web");
+	snprintf(p.k8s.node_name, sizeof(p.k8s.node_name), "node-a");
+	p.k8s.owner_kind = K8S_KIND_REPLICASET;
+	snprintf(p.k8s.owner_name, sizeof(p.k8s.owner_name), "web-7d9f8b6c5d");
+	p.k8s.workload_kind = K8S_KIND_DEPLOYMENT;
+	snprintf(p.k8s.workload_name, sizeof(p.k8s.workload_name), "web");
+	assert_int_equal(red_resource_labels(&p, l), 7);
+	assert_int_equal(red_resource_labels(NULL, l), 0);
+	server_span(&s, 2 * MS);
+	red_record(r, &s, &p);
+	got = render(m);
+	assert_line(got, "http_server_request_duration_seconds_count{container_id=\""
+			 "0000000000"
+			 "000000000000000000000000000000000000000000000000000007\","
+			 "http_request_method=\"GET\",http_response_status_code=\"200\","
+			 "http_route=\"/users/{id}\",k8s_container_name=\"web\","
+			 "k8s_deployment_name=\"web\",k8s_namespace_name=\"shop\","
+			 "k8s_node_name=\"node-a\",k8s_pod_name=\"web-7d9f8b6c5d-x2x4q\","
+			 "k8s_replicaset_name=\"web-7d9f8b6c5d\",service_name=\"svc\","
+			 "url_scheme=\"http\"} 1");
+	assert_null(strstr(got, "k8s_pod_uid"));
+	free(got);
+}
+
 UNIT_MAIN(NULL, NULL)

@@ -40,7 +40,7 @@ enum tracesample_drop {
 #define TS_REMEMBER_NS 10000000000ull /* a decision stays known this long */
 #define TS_MAX_TRACES 16384	      /* traces held undecided */
 #define TS_MAX_SPANS 65536	      /* spans held */
-#define TS_MAX_BYTES (64ull << 20)    /* bytes held (a held span is ~1 KiB) */
+#define TS_MAX_BYTES (64ull << 20)    /* bytes held (a held span is ~2 KiB, its proc_info 1.4) */
 #define TS_MAX_DECIDED 16384	      /* decisions remembered */
 
 /* Any limit left 0 takes its TS_* default. */
