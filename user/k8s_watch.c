@@ -307,7 +307,8 @@ static int watch(struct k8s_watch *w, CURL *h)
 	rc = curl_easy_perform(h);
 	curl_slist_free_all(hdr);
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-	count(w, rc == CURLE_OK && status == 200);
+	/* answered: ended by the server, by an event (a 410 too) or by our stop */
+	count(w, status == 200 && (rc == CURLE_OK || w->end != K8S_WATCH_INVALID || stopping(w)));
 	if (w->end == K8S_WATCH_GONE)
 		return 1;
 	if (w->end == K8S_WATCH_ERROR) {

@@ -9,8 +9,9 @@
 #   catalog  pod catalog-0 of StatefulSet catalog; deleted mid-run (DELETED on the watch)
 #   report   started mid-run, its pod added after (ADDED): Job report-28571040 of CronJob report
 # Each one's spans (console JSON resource) and series (/metrics) carry its pod, namespace,
-# container, workload, and service.name = the workload. Also: a wrong token (one log line,
-# container.id still there) and no K8S_NODE_NAME (no request to the API server at all).
+# container, workload, and service.name = the workload. Then the watch ends quietly (watched
+# again, no list) and with a 410 (listed again, then watched). Also: a wrong token (one log
+# line, container.id still there) and no K8S_NODE_NAME (no request to the API server at all).
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 
@@ -159,7 +160,7 @@ hit cart 3
 hit catalog 4
 wait_until 5 eval "(( \$(metric_sum http_server_request_duration_seconds) >= 7 ))" || true
 sleep 1.2
-scrape >"$TMP/metrics.txt" || fail "scrape failed"
+scrape "$OBS_METRICS" >"$TMP/metrics.txt" || fail "scrape failed"
 assert_eq "cart: spans with its pod, namespace, container, deployment and service.name" 3 \
 	"$(spans_count "$OBS_OUT" kind=SERVER "res:container.id=${CID[cart]}" \
 		res:k8s.pod.name=cart-7f9c6d5b8-q2x4z res:k8s.namespace.name=shop \
@@ -192,7 +193,7 @@ hit report 2
 hit cart 1
 wait_until 5 eval "(( \$(spans_count \"\$OBS_OUT\" kind=SERVER res:service.name=report) >= 2 ))" || true
 sleep 1.2
-scrape >"$TMP/metrics2.txt" || fail "scrape failed"
+scrape "$OBS_METRICS" >"$TMP/metrics2.txt" || fail "scrape failed"
 assert_eq "report (started mid-run): spans with its pod, job, cronjob, service.name" 2 \
 	"$(spans_count "$OBS_OUT" kind=SERVER "res:container.id=${CID[report]}" \
 		res:k8s.pod.name=report-28571040-wq7zr res:k8s.namespace.name=batch \
@@ -211,6 +212,27 @@ assert_eq "one watch, never restarted" 0 \
 	"$(counter_sum obsprobe_k8s_watch_restarts_total "" "$TMP/metrics2.txt")"
 assert_eq "the ReplicaSet was asked for once" 1 \
 	"$(grep -c 'replicasets/cart-7f9c6d5b8$' "$STATE/requests.log")"
+
+# the watch ends quietly (the API server's timeout): watched again from where it was; it ends
+# with a 410 (compacted): listed again, then watched
+lists() { grep -c 'nodeName%3Dnode-a$' "$STATE/requests.log"; }
+watches() { grep -c 'watch=1' "$STATE/requests.log"; }
+lists_before=$(lists)
+watches_before=$(watches)
+touch "$STATE/close"
+wait_until 5 eval "(( \$(watches) > $watches_before ))" || fail "no new watch after the close"
+assert_eq "a closed watch is watched again, without a list" "$lists_before" "$(lists)"
+wait_until 3 eval "(( \$(counter_sum obsprobe_k8s_watch_restarts_total) == 1 ))" ||
+	fail "obsprobe_k8s_watch_restarts_total is not 1 after the close"
+touch "$STATE/expire"
+wait_until 5 eval "(( \$(lists) > $lists_before ))" || fail "no list after the 410"
+wait_until 5 eval "(( \$(watches) > $watches_before + 1 ))" || fail "no watch after the relist"
+"$PY" "$MOCK" pod "$STATE" catalog-0 shop 0b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e node-a \
+	StatefulSet catalog "catalog=${CID[catalog]}"
+wait_until 5 eval "(( \$(counter_sum obsprobe_k8s_pods) == 3 ))" ||
+	fail "the watch after the relist did not bring catalog's pod back"
+assert_eq "no API request failed, the 410 neither" 0 \
+	"$(counter_sum obsprobe_k8s_api_requests_total 'outcome="error"')"
 assert_lacks "no trouble said" "$OBS_ERR" "no pod metadata"
 stop_obsprobe "$OBS" "$OBS_ERR"
 finish
