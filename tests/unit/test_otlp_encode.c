@@ -444,6 +444,59 @@ UNIT_TEST(test_traces_grouping)
 		free((void *)spans[i]);
 }
 
+/* A process in a Kubernetes pod: every k8s.* attribute set in its resource; the same pid in two
+ * pods (or before and after its metadata arrived) is two resources. */
+UNIT_TEST(test_traces_k8s_resource)
+{
+	struct proc_info bare = proc(77, "web", "goserver"), boxed = bare;
+	const struct span *spans[2];
+	const struct proc_info *procs[2] = { &bare, &boxed };
+	TraceRequest *req;
+	ResourceSpans *rs = NULL;
+	size_t i;
+
+	(void)state;
+	snprintf(boxed.k8s.pod_name, sizeof(boxed.k8s.pod_name), "web-7d9f8b6c5d-x2x4q");
+	snprintf(boxed.k8s.namespace_name, sizeof(boxed.k8s.namespace_name), "shop");
+	snprintf(boxed.k8s.pod_uid, sizeof(boxed.k8s.pod_uid),
+		 "6a3f2b8e-1c4d-4e5f-9a0b-7c8d9e0f1a2b");
+	snprintf(boxed.k8s.container_name, sizeof(boxed.k8s.container_name), "web");
+	snprintf(boxed.k8s.node_name, sizeof(boxed.k8s.node_name), "node-a");
+	boxed.k8s.owner_kind = K8S_KIND_REPLICASET;
+	snprintf(boxed.k8s.owner_name, sizeof(boxed.k8s.owner_name), "web-7d9f8b6c5d");
+	boxed.k8s.workload_kind = K8S_KIND_DEPLOYMENT;
+	snprintf(boxed.k8s.workload_name, sizeof(boxed.k8s.workload_name), "web");
+	spans[0] = new_span(SPAN_KIND_SERVER, 77, 1, 1, 1, "a");
+	spans[1] = new_span(SPAN_KIND_SERVER, 77, 2, 2, 1, "b");
+	req = encode_traces(spans, procs, 2, NULL, 0);
+	assert_int_equal(req->n_resource_spans, 2);
+	for (i = 0; i < 2; i++)
+		if (find_attr(req->resource_spans[i]->resource->attributes,
+			      req->resource_spans[i]->resource->n_attributes, "k8s.pod.name"))
+			rs = req->resource_spans[i];
+	assert_non_null(rs);
+	check_str(rs->resource->attributes, rs->resource->n_attributes, "k8s.pod.name",
+		  "web-7d9f8b6c5d-x2x4q");
+	check_str(rs->resource->attributes, rs->resource->n_attributes, "k8s.namespace.name",
+		  "shop");
+	check_str(rs->resource->attributes, rs->resource->n_attributes, "k8s.pod.uid",
+		  "6a3f2b8e-1c4d-4e5f-9a0b-7c8d9e0f1a2b");
+	check_str(rs->resource->attributes, rs->resource->n_attributes, "k8s.container.name",
+		  "web");
+	check_str(rs->resource->attributes, rs->resource->n_attributes, "k8s.node.name", "node-a");
+	check_str(rs->resource->attributes, rs->resource->n_attributes, "k8s.replicaset.name",
+		  "web-7d9f8b6c5d");
+	check_str(rs->resource->attributes, rs->resource->n_attributes, "k8s.deployment.name",
+		  "web");
+	check_absent(rs->resource->attributes, rs->resource->n_attributes, "k8s.statefulset.name");
+	assert_int_equal(rs->scope_spans[0]->n_spans, 1);
+	assert_string_equal(rs->scope_spans[0]->spans[0]->name, "b");
+	opentelemetry__proto__collector__trace__v1__export_trace_service_request__free_unpacked(
+		req, NULL);
+	for (i = 0; i < 2; i++)
+		free((void *)spans[i]);
+}
+
 UNIT_TEST(test_traces_utf8)
 {
 	struct proc_info p;
