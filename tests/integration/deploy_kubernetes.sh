@@ -460,7 +460,10 @@ while read -r p; do
 	cp -a "$ROOT/${p%/}" "$CTX/" || fail ".dockerignore lets in $p, which does not exist"
 done < <(sed -n 's/^!//p' "$ROOT/.dockerignore")
 CTX_BUILD=$TMP/context-build
-if (cd "$CTX" && make -n BUILD="$CTX_BUILD" all) >"$TMP/make-n.out" 2>"$TMP/make-n.err"; then
+# as a fresh make (under `make test`, MAKELEVEL and MAKEFLAGS would make it print
+# "make[1]: Entering directory" lines among the commands)
+if (cd "$CTX" && env -u MAKELEVEL -u MAKEFLAGS -u MFLAGS make --no-print-directory -n \
+	BUILD="$CTX_BUILD" all) >"$TMP/make-n.out" 2>"$TMP/make-n.err"; then
 	pass "make -n all finds every file it needs in the build context"
 else
 	fail "make -n all in the build context: $(tail -n 3 "$TMP/make-n.err")"
