@@ -381,6 +381,39 @@ stop_obsprobe() {
 	assert_contains "obsprobe says it detached" "$err" "obsprobe: detached"
 }
 
+# podman_setup: podman in this test's own storage (PODMAN, the command to run it with), with
+# runc and cgroupfs (crun refuses hybrid cgroups here), no ulimits (root lacks CAP_SYS_RESOURCE
+# here), events to a file (no journald needed); the image localhost/obsprobe-test:1 imported
+# from a busybox root (bind the host's /usr, /lib, /lib64, /etc in to run its programs); every
+# container removed at exit. 1, with a FAIL, when podman cannot import the image.
+podman_setup() {
+	cat >"$TMP/containers.conf" <<'EOF'
+[containers]
+default_ulimits = []
+[engine]
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+runtime = "runc"
+EOF
+	export CONTAINERS_CONF=$TMP/containers.conf
+	PODMAN=(podman --root "$TMP/storage" --runroot "$TMP/run" --tmpdir "$TMP/ptmp")
+	on_exit _podman_cleanup
+	mkdir -p "$TMP/root/"{bin,tmp,proc,sys,dev,usr,lib,lib64,etc,srv}
+	cp "$(command -v busybox)" "$TMP/root/bin/busybox"
+	ln -s busybox "$TMP/root/bin/sh"
+	tar -C "$TMP/root" -cf "$TMP/root.tar" . || { fail "tar of the image root failed"; return 1; }
+	"${PODMAN[@]}" import "$TMP/root.tar" localhost/obsprobe-test:1 >"$TMP/import.log" 2>&1 || {
+		fail "podman import failed: $(tail -n 3 "$TMP/import.log")"
+		return 1
+	}
+}
+
+# shellcheck disable=SC2317 # called by the EXIT trap (on_exit)
+_podman_cleanup() {
+	"${PODMAN[@]}" rm -af -t 0 >/dev/null 2>&1
+	"${PODMAN[@]}" system reset -f >/dev/null 2>&1
+}
+
 # check_promtool_metrics FILE: `promtool check metrics` on a /metrics text: clean (0), or lint
 # (3) whose only finding is the "_count" suffix of the semconv gauges (process.thread.count,
 # go.goroutine.count, db.client.connection.count), which the OpenTelemetry Prometheus exporter

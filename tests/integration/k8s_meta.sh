@@ -24,32 +24,7 @@ for tool in podman runc busybox openssl; do
 	}
 done
 
-# podman as node_wide.sh runs it: its own storage, runc and cgroupfs, no ulimits, events to a file
-cat >"$TMP/containers.conf" <<'EOF'
-[containers]
-default_ulimits = []
-[engine]
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-runtime = "runc"
-EOF
-export CONTAINERS_CONF=$TMP/containers.conf
-PODMAN=(podman --root "$TMP/storage" --runroot "$TMP/run" --tmpdir "$TMP/ptmp")
-# shellcheck disable=SC2317 # called by the EXIT trap (on_exit)
-stop_containers() {
-	"${PODMAN[@]}" rm -af -t 0 >/dev/null 2>&1
-	"${PODMAN[@]}" system reset -f >/dev/null 2>&1
-}
-on_exit stop_containers
-
-mkdir -p "$TMP/root/"{bin,tmp,proc,sys,dev,usr,lib,lib64,etc,srv}
-cp "$(command -v busybox)" "$TMP/root/bin/busybox"
-ln -s busybox "$TMP/root/bin/sh"
-tar -C "$TMP/root" -cf "$TMP/root.tar" . || fail "tar of the image root failed"
-"${PODMAN[@]}" import "$TMP/root.tar" localhost/obsprobe-test:1 >"$TMP/import.log" 2>&1 || {
-	fail "podman import failed: $(tail -n 3 "$TMP/import.log")"
-	finish
-}
+podman_setup || finish
 
 # A CA of this test's own, and the API server's certificate for 127.0.0.1 signed by it
 {

@@ -23,33 +23,7 @@ for tool in podman runc busybox; do
 	}
 done
 
-# podman in this test's own storage; runc and cgroupfs (crun refuses hybrid cgroups here), no
-# ulimits (root lacks CAP_SYS_RESOURCE here), events to a file (no journald needed)
-cat >"$TMP/containers.conf" <<'EOF'
-[containers]
-default_ulimits = []
-[engine]
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-runtime = "runc"
-EOF
-export CONTAINERS_CONF=$TMP/containers.conf
-PODMAN=(podman --root "$TMP/storage" --runroot "$TMP/run" --tmpdir "$TMP/ptmp")
-# shellcheck disable=SC2317 # called by the EXIT trap (on_exit)
-stop_containers() {
-	"${PODMAN[@]}" rm -af -t 0 >/dev/null 2>&1
-	"${PODMAN[@]}" system reset -f >/dev/null 2>&1
-}
-on_exit stop_containers
-
-mkdir -p "$TMP/root/"{bin,tmp,proc,sys,dev,usr,lib,lib64,etc,srv}
-cp "$(command -v busybox)" "$TMP/root/bin/busybox"
-ln -s busybox "$TMP/root/bin/sh"
-tar -C "$TMP/root" -cf "$TMP/root.tar" . || fail "tar of the image root failed"
-"${PODMAN[@]}" import "$TMP/root.tar" localhost/obsprobe-test:1 >"$TMP/import.log" 2>&1 || {
-	fail "podman import failed: $(tail -n 3 "$TMP/import.log")"
-	finish
-}
+podman_setup || finish
 
 declare -A PORT PID CID
 for s in cart catalog plain hidden-port late late-comm late-port prom; do
