@@ -159,6 +159,7 @@ static void release_pid(struct app *a, uint32_t pid)
 {
 	conn_table_proc_exit(a->conns, pid, clock_mono_ns());
 	targets_remove(a->targets, pid);
+	tls_probe_forget(a->tls, pid);
 	go_probe_forget(a->go, pid);
 	proc_probe_unwatch(a->proc, pid);
 }
@@ -258,6 +259,11 @@ static void on_proc_event(struct app *a, const void *data, size_t size)
 	}
 	if (targets_note(a->targets, pe->hdr.pid, comm) == 0 && pe->hdr.type == OBS_EV_PROC_FORK)
 		log_info("following pid %u (child of %u)", pe->hdr.pid, pe->ppid);
+	/* a child maps what its parent maps: the files stay probed while either lives */
+	if (pe->hdr.type == OBS_EV_PROC_FORK) {
+		tls_probe_fork(a->tls, pe->ppid, pe->hdr.pid);
+		go_probe_fork(a->go, pe->ppid, pe->hdr.pid);
+	}
 	/* a new program: its own executable may hold a TLS library */
 	if (pe->hdr.type == OBS_EV_PROC_EXEC) {
 		note_pid(a, pe->hdr.pid);
@@ -369,8 +375,9 @@ static void update_health(struct app *a)
 {
 	uint64_t drops[OBS_DROP__COUNT] = {};
 	struct http_tracker_stats hs = {};
+	size_t i, files = 0, links = 0;
 	struct pg_tracker_stats ps;
-	size_t i;
+	uint64_t released = 0;
 
 	if (!a->metrics)
 		return;
@@ -397,6 +404,9 @@ static void update_health(struct app *a)
 	}
 	health_route_overflow(a->health, targets_route_overflows(a->targets));
 	health_watched(a->health, targets_count(a->targets));
+	tls_probe_counts(a->tls, &files, &links, &released);
+	go_probe_counts(a->go, &files, &links, &released);
+	health_uprobes(a->health, files, links, released);
 	health_budget(a->health, a->span_rate.denied, a->memory_dropped, a->rss, a->mem.limit);
 	if (a->node_wide)
 		health_discovered(a->health, a->discovered, a->targets_full);

@@ -27,6 +27,9 @@ enum {
 	FAM_K8S_PODS,
 	FAM_K8S_REQUESTS,
 	FAM_K8S_RESTARTS,
+	FAM_UPROBE_FILES,
+	FAM_UPROBE_LINKS,
+	FAM_UPROBE_RELEASED,
 	FAM__COUNT,
 };
 
@@ -108,6 +111,17 @@ static const struct metric_family_def defs[FAM__COUNT] = {
 	[FAM_K8S_RESTARTS] = { "obsprobe_k8s_watch_restarts_total",
 			       "Watches of the node's pods begun again after the first.",
 			       METRIC_COUNTER, NULL, 0, "obsprobe.k8s.watch.restarts", "{watch}" },
+	[FAM_UPROBE_FILES] = { "obsprobe_uprobe_files",
+			       "Files (TLS libraries, libpq, Go executables) with obsprobe's "
+			       "uprobes on them now: one per file, however many processes map it.",
+			       METRIC_GAUGE, NULL, 0, "obsprobe.uprobe.files", "{file}" },
+	[FAM_UPROBE_LINKS] = { "obsprobe_uprobe_links", "Uprobe links obsprobe holds now.",
+			       METRIC_GAUGE, NULL, 0, "obsprobe.uprobe.links", "{link}" },
+	[FAM_UPROBE_RELEASED] = { "obsprobe_uprobe_files_released_total",
+				  "Files whose uprobes were removed because no watched process "
+				  "maps them any more.",
+				  METRIC_COUNTER, NULL, 0, "obsprobe.uprobe.files.released",
+				  "{file}" },
 };
 
 struct health *health_new(struct metrics *m)
@@ -183,6 +197,15 @@ void health_watched(struct health *h, uint64_t processes)
 {
 	if (h)
 		metrics_gauge_set(h->m, h->fam[FAM_PROCS], NULL, 0, (double)processes);
+}
+
+void health_uprobes(struct health *h, uint64_t files, uint64_t links, uint64_t released)
+{
+	if (!h)
+		return;
+	metrics_gauge_set(h->m, h->fam[FAM_UPROBE_FILES], NULL, 0, (double)files);
+	metrics_gauge_set(h->m, h->fam[FAM_UPROBE_LINKS], NULL, 0, (double)links);
+	set_total(h, FAM_UPROBE_RELEASED, NULL, NULL, released);
 }
 
 void health_discovered(struct health *h, uint64_t watched, uint64_t table_full)

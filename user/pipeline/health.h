@@ -30,6 +30,8 @@ void health_watched(struct health *h, uint64_t processes);
  * (bytes). */
 void health_budget(struct health *h, uint64_t rate_limited, uint64_t memory_limited, uint64_t rss,
 		   uint64_t limit);
+/* Uprobes on files: files with them and links now, files let go so far. */
+void health_uprobes(struct health *h, uint64_t files, uint64_t links, uint64_t released);
 /* Node-wide: processes the selectors wanted, watched or refused for want of room. */
 void health_discovered(struct health *h, uint64_t watched, uint64_t table_full);
 /* Kubernetes pod metadata: pods held, API requests by outcome, watches begun again. */

@@ -20,12 +20,9 @@
 #include "util/log.h"
 
 #define MAX_EXE_BYTES (1ull << 31)
-#define MAX_FILES 256
 
-/* What one executable is, looked at once. */
+/* What one executable is, looked at once (the data of its record in links). */
 struct go_file {
-	dev_t dev;
-	ino_t ino;
 	bool is_go;
 	struct go_proc_cfg cfg;
 };
@@ -33,9 +30,9 @@ struct go_file {
 struct go_probe {
 	struct go_bpf *skel;
 	bool follow; /* follow goroutines (else: only tell Go programs apart) */
+	/* the executables looked at, held by the watched processes that run them: a Go
+	 * executable's uprobes go when the last of them does */
 	struct uprobe_links links;
-	struct go_file files[MAX_FILES];
-	size_t nfiles, next; /* when full, the oldest is replaced */
 	uint32_t *noted;
 	size_t nnoted, noted_cap;
 };
@@ -57,6 +54,7 @@ struct go_probe *go_probe_start(struct proc_bpf *owner, bool follow)
 		return NULL;
 	}
 	gp->follow = follow;
+	uprobes_init(&gp->links);
 	return gp;
 }
 
@@ -141,8 +139,8 @@ static void stmt_text(char *buf, size_t len, const char *name, const struct go_s
 }
 
 /* The uprobes of one Go executable, for every process of it. */
-static void attach_file(struct go_probe *gp, int fd, const char *name, uint32_t pid,
-			const struct go_trace_info *info)
+static void attach_file(struct go_probe *gp, struct uprobe_file *uf, int fd, const char *name,
+			uint32_t pid, const struct go_trace_info *info)
 {
 	struct bpf_program *progs[GO_HOOK__COUNT] = {
 		[GO_HOOK_SPAWN] = gp->skel->progs.go_spawn,
@@ -159,8 +157,8 @@ static void attach_file(struct go_probe *gp, int fd, const char *name, uint32_t 
 
 		if (st->skip)
 			continue;
-		err = uprobes_attach_at(&gp->links, gp->skel->progs.go_stmt, path, st->site.offset,
-					st->site.vaddr);
+		err = uprobes_attach_at(&gp->links, uf, gp->skel->progs.go_stmt, path,
+					st->site.offset, st->site.vaddr);
 		if (err) {
 			snprintf(text, sizeof(text), "the go statement in %s in %s", st->fn, name);
 			log_warn("goroutines: cannot place the uprobe for %s (pid %u): %s", text,
@@ -180,7 +178,7 @@ static void attach_file(struct go_probe *gp, int fd, const char *name, uint32_t 
 			log_info("goroutines: %s", text);
 			continue;
 		}
-		err = uprobes_attach_at(&gp->links, progs[h], path, hs->site.offset,
+		err = uprobes_attach_at(&gp->links, uf, progs[h], path, hs->site.offset,
 					h == GO_HOOK_SPAWN ? (uint64_t)hs->reg : hs->site.vaddr);
 		if (err) {
 			snprintf(text, sizeof(text), "%s in %s", go_hook_symbol(h), name);
@@ -193,13 +191,16 @@ static void attach_file(struct go_probe *gp, int fd, const char *name, uint32_t 
 	}
 }
 
+/* What pid's executable is, looked into (and its uprobes placed) the first time; pid holds
+ * it. NULL when pid is gone, or memory short. */
 static struct go_file *file_of(struct go_probe *gp, uint32_t pid)
 {
 	char link[32], exe[256] = "";
 	struct go_trace_info info = { .is_go = false };
+	struct uprobe_file *uf;
 	struct go_file *f;
 	struct stat st;
-	size_t i;
+	bool fresh;
 	ssize_t n;
 	int fd;
 
@@ -207,24 +208,24 @@ static struct go_file *file_of(struct go_probe *gp, uint32_t pid)
 	fd = open(link, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return NULL; /* gone, or a kernel thread */
-	if (fstat(fd, &st)) {
+	uf = fstat(fd, &st) ? NULL : uprobes_file(&gp->links, st.st_dev, st.st_ino, &fresh);
+	if (!uf) {
 		close(fd);
 		return NULL;
 	}
-	for (i = 0; i < gp->nfiles; i++)
-		if (gp->files[i].dev == st.st_dev && gp->files[i].ino == st.st_ino) {
-			close(fd);
-			return &gp->files[i];
-		}
-	if (gp->nfiles < MAX_FILES) {
-		f = &gp->files[gp->nfiles++];
-	} else {
-		f = &gp->files[gp->next];
-		gp->next = (gp->next + 1) % MAX_FILES;
+	uprobes_scan_begin(&gp->links, pid);
+	uprobes_hold(&gp->links, pid, uf);
+	uprobes_scan_end(&gp->links, pid); /* the program it ran before goes */
+	if (!fresh) {
+		close(fd);
+		return uprobes_data(uf);
 	}
-	memset(f, 0, sizeof(*f));
-	f->dev = st.st_dev;
-	f->ino = st.st_ino;
+	f = calloc(1, sizeof(*f));
+	if (!f) {
+		close(fd);
+		return NULL;
+	}
+	uprobes_set_data(uf, f);
 	n = readlink(link, exe, sizeof(exe) - 1);
 	exe[n > 0 ? n : 0] = '\0';
 	if (inspect_fd(fd, &st, &info) == 0 && info.is_go) {
@@ -256,7 +257,7 @@ static struct go_file *file_of(struct go_probe *gp, uint32_t pid)
 				f->cfg.netfd_sysfd_off = info.off.netfd_sysfd;
 				f->cfg.tcpconn_itab = info.tcpconn_itab;
 			}
-			attach_file(gp, fd, exe, pid, &info);
+			attach_file(gp, uf, fd, exe, pid, &info);
 		}
 	}
 	go_trace_info_release(&info);
@@ -288,12 +289,35 @@ void go_probe_flush(struct go_probe *gp)
 	for (i = 0; i < gp->nnoted; i++)
 		watch_pid(gp, gp->noted[i]);
 	gp->nnoted = 0;
+	uprobes_reap(&gp->links);
 }
 
 void go_probe_forget(struct go_probe *gp, uint32_t pid)
 {
+	size_t i;
+
+	if (!gp)
+		return;
+	for (i = 0; i < gp->nnoted; i++)
+		if (gp->noted[i] == pid)
+			gp->noted[i--] = gp->noted[--gp->nnoted];
+	bpf_map_delete_elem(bpf_map__fd(gp->skel->maps.go_procs), &pid);
+	uprobes_release(&gp->links, pid);
+}
+
+void go_probe_fork(struct go_probe *gp, uint32_t parent, uint32_t child)
+{
 	if (gp)
-		bpf_map_delete_elem(bpf_map__fd(gp->skel->maps.go_procs), &pid);
+		uprobes_fork(&gp->links, parent, child);
+}
+
+void go_probe_counts(const struct go_probe *gp, size_t *files, size_t *links, uint64_t *released)
+{
+	if (gp) {
+		*files += gp->links.probed;
+		*links += gp->links.links;
+		*released += gp->links.released;
+	}
 }
 
 const char *go_probe_failures(const struct go_probe *gp)

@@ -23,8 +23,13 @@ void go_probe_note(struct go_probe *gp, uint32_t pid);
 void go_probe_flush(struct go_probe *gp);
 /* What could not be placed, "what: why" a line each; "" for nothing. */
 const char *go_probe_failures(const struct go_probe *gp);
-/* pid is gone: its entry leaves go_procs. */
+/* pid is watched no more: its entry leaves go_procs, and its executable its uprobes when no
+ * watched process runs it now. */
 void go_probe_forget(struct go_probe *gp, uint32_t pid);
+/* child, a fork of parent, runs what parent runs (until its exec). */
+void go_probe_fork(struct go_probe *gp, uint32_t parent, uint32_t child);
+/* As tls_probe_counts(), for the executables. */
+void go_probe_counts(const struct go_probe *gp, size_t *files, size_t *links, uint64_t *released);
 void go_probe_detach_start(struct go_probe *gp);
 void go_probe_destroy(struct go_probe *gp); /* NULL ok */
 /* --probe-sites for a Go executable: where each goroutine probe would go. Returns how many

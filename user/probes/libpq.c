@@ -23,8 +23,9 @@ void libpq_probe_destroy(struct libpq_bpf *skel)
 	libpq_bpf__destroy(skel);
 }
 
-void libpq_probe_file(struct libpq_bpf *s, struct uprobe_links *links, const char *path,
-		      const char *name, uint32_t pid, const struct tls_elf_info *info)
+void libpq_probe_file(struct libpq_bpf *s, struct uprobe_links *links, struct uprobe_file *f,
+		      const char *path, const char *name, uint32_t pid,
+		      const struct tls_elf_info *info)
 {
 	const struct uprobe_hook hooks[] = {
 		{ TLS_SYM_PQ_SEND_QUERY, s->progs.pq_send_query, NULL },
@@ -37,7 +38,7 @@ void libpq_probe_file(struct libpq_bpf *s, struct uprobe_links *links, const cha
 	};
 	char hooked[256];
 
-	if (!uprobes_attach(links, path, name, info, hooks, sizeof(hooks) / sizeof(hooks[0]),
+	if (!uprobes_attach(links, f, path, name, info, hooks, sizeof(hooks) / sizeof(hooks[0]),
 			    hooked, sizeof(hooked)))
 		log_warn("libpq: could not probe %s (pid %u): its queries are seen on the wire "
 			 "only",

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "probes/libpq.h"
@@ -25,68 +26,19 @@
 #include "tls.skel.h"
 #include "util/log.h"
 
-#define FILE_BUCKETS 1024
 #define MAX_FILE_BYTES (1ull << 30) /* larger files are not looked into */
-
-/* A file by device and inode: the same file seen through /lib, /usr/lib or a container's root
- * is one. Sets of these remember the mappings already looked at (by the numbers
- * /proc/PID/maps gives), the files inspected (by fstat, which may differ on overlayfs) and
- * the process roots whose library directories were searched. */
-struct file_key {
-	uint64_t dev, inode;
-};
-
-struct tls_file {
-	struct tls_file *next;
-	struct file_key key;
-};
-
-struct file_set {
-	struct tls_file *buckets[FILE_BUCKETS];
-};
 
 struct tls_probe {
 	unsigned int what; /* LIBPROBE_* */
 	struct tls_bpf *skel;
 	struct libpq_bpf *pq; /* NULL unless LIBPROBE_LIBPQ */
+	/* the files looked into, by device and inode, and the process roots whose library
+	 * directories were searched: held by the watched processes that map them (or live in
+	 * that root), the same file seen through /lib, /usr/lib or a container's root as one */
 	struct uprobe_links links;
-	struct file_set mapped, files, roots;
 	uint32_t *noted;
 	size_t nnoted, noted_cap;
 };
-
-/* Adds key to set: true the first time (the thing is still to look at), false when it is
- * known, or when memory is short (it is then not looked at). */
-static bool first_seen(struct file_set *set, struct file_key key)
-{
-	uint64_t h = (key.inode ^ (key.dev << 24)) * 0x9e3779b97f4a7c15ull;
-	struct tls_file **pp = &set->buckets[(h >> 40) % FILE_BUCKETS], *f;
-
-	for (f = *pp; f; f = f->next)
-		if (f->key.inode == key.inode && f->key.dev == key.dev)
-			return false;
-	f = calloc(1, sizeof(*f));
-	if (!f)
-		return false;
-	f->key = key;
-	f->next = *pp;
-	*pp = f;
-	return true;
-}
-
-static void file_set_free(struct file_set *set)
-{
-	size_t i;
-
-	for (i = 0; i < FILE_BUCKETS; i++) {
-		struct tls_file *f, *n;
-
-		for (f = set->buckets[i]; f; f = n) {
-			n = f->next;
-			free(f);
-		}
-	}
-}
 
 /* attaching places the mmap tracepoint only: libbpf leaves bare SEC("uprobe") programs alone,
  * and they go on libraries as they are found */
@@ -112,6 +64,7 @@ struct tls_probe *tls_probe_start(struct proc_bpf *owner, struct sock_bpf *sock,
 		return NULL;
 	}
 	tp->what = what;
+	uprobes_init(&tp->links);
 	if (what & LIBPROBE_LIBPQ) {
 		tp->pq = libpq_probe_start(owner);
 		if (!tp->pq)
@@ -144,9 +97,6 @@ void tls_probe_destroy(struct tls_probe *tp)
 	if (!tp)
 		return;
 	uprobes_free(&tp->links);
-	file_set_free(&tp->mapped);
-	file_set_free(&tp->files);
-	file_set_free(&tp->roots);
 	free(tp->noted);
 	tls_bpf__destroy(tp->skel);
 	libpq_probe_destroy(tp->pq);
@@ -245,8 +195,8 @@ int tls_probe_print_sites(const char *path, FILE *out, bool others)
 }
 
 /* The TLS library's read, write and handshake calls. */
-static int attach_tls(struct tls_probe *tp, const char *path, const char *name,
-		      const struct tls_elf_info *info, char *list, size_t listlen)
+static int attach_tls(struct tls_probe *tp, struct uprobe_file *f, const char *path,
+		      const char *name, const struct tls_elf_info *info, char *list, size_t listlen)
 {
 	struct tls_bpf *s = tp->skel;
 	struct bpf_program *ret = s->progs.tls_return; /* the return value says what moved */
@@ -261,51 +211,58 @@ static int attach_tls(struct tls_probe *tp, const char *path, const char *name,
 		{ TLS_SYM_GNUTLS_HANDSHAKE, s->progs.tls_handshake_enter, ret },
 	};
 
-	return uprobes_attach(&tp->links, path, name, info, hooks, sizeof(hooks) / sizeof(hooks[0]),
-			      list, listlen);
+	return uprobes_attach(&tp->links, f, path, name, info, hooks,
+			      sizeof(hooks) / sizeof(hooks[0]), list, listlen);
 }
 
-/* Looks into the open file fd, named name for messages, once per file: probes the TLS library
- * and libpq in it. Probes go on the file through /proc/self/fd, which stays valid when the
- * process that mapped it has exited meanwhile. */
-static void look_at(struct tls_probe *tp, int fd, const char *name, uint32_t pid)
+/* The record of the open file fd, named name for messages: the first time, looked into and the
+ * TLS library and libpq in it probed. Probes go on the file through /proc/self/fd, which
+ * stays valid when the process that mapped it has exited meanwhile. NULL when it cannot be
+ * had. */
+static struct uprobe_file *look_at(struct tls_probe *tp, int fd, const char *name, uint32_t pid)
 {
 	char path[64], hooked[256];
 	struct tls_elf_info info;
+	struct uprobe_file *f;
 	struct stat st;
+	bool fresh;
 	int n;
 
-	if (fstat(fd, &st) || !first_seen(&tp->files, (struct file_key){ st.st_dev, st.st_ino }) ||
-	    inspect_fd(fd, &st, &info))
-		return;
+	if (fstat(fd, &st))
+		return NULL;
+	f = uprobes_file(&tp->links, st.st_dev, st.st_ino, &fresh);
+	if (!f || !fresh || inspect_fd(fd, &st, &info))
+		return f;
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 	if (info.libpq && tp->pq)
-		libpq_probe_file(tp->pq, &tp->links, path, name, pid, &info);
+		libpq_probe_file(tp->pq, &tp->links, f, path, name, pid, &info);
 	if (!(tp->what & LIBPROBE_TLS))
-		return;
+		return f;
 	if (info.stripped_openssl) {
 		log_warn("TLS: cannot probe %s (pid %u): OpenSSL is linked into it but it is "
 			 "stripped (no symbol table), so SSL_read/SSL_write cannot be found; its "
 			 "HTTPS traffic is not seen, everything else is",
 			 name, pid);
-		return;
+		return f;
 	}
 	if (info.lib == TLS_LIB_NONE)
-		return;
-	n = attach_tls(tp, path, name, &info, hooked, sizeof(hooked));
+		return f;
+	n = attach_tls(tp, f, path, name, &info, hooked, sizeof(hooked));
 	if (n == 0) {
 		log_warn("TLS: could not probe %s in %s (pid %u): its HTTPS traffic is not seen",
 			 tls_lib_name(info.lib), name, pid);
-		return;
+		return f;
 	}
 	log_info("TLS: probing %s in %s (build-id %s, for pid %u): %s", tls_lib_name(info.lib),
 		 name, info.build_id[0] ? info.build_id : "none", pid, hooked);
+	return f;
 }
 
 /*
  * The TLS libraries in the library directories of pid's root, probed before any process maps
  * them: a short-lived client (curl, wget) is done with its first request before a probe placed
- * after its mmap could catch it. Once per root: a container has its own. Not libpq: the wire
+ * after its mmap could catch it. Once per root (a container has its own), kept probed while a
+ * watched process lives in that root (pid holds it). Not libpq: the wire
  * protocol has every query without it, and its 7 probes would cost every run ~0.5 s more to
  * place and to remove (removal delays the exit); it is probed once a watched process maps it.
  */
@@ -318,11 +275,19 @@ static void look_at_root(struct tls_probe *tp, uint32_t pid)
 		"{lib,usr/lib}/*-linux-gnu*/libgnutls.so.*",
 	};
 	char root[32], pat[128];
+	struct uprobe_file *r;
 	struct stat st;
 	size_t i, j;
+	bool fresh;
 
 	snprintf(root, sizeof(root), "/proc/%u/root", pid);
-	if (stat(root, &st) || !first_seen(&tp->roots, (struct file_key){ st.st_dev, st.st_ino }))
+	if (stat(root, &st))
+		return;
+	r = uprobes_file(&tp->links, st.st_dev, st.st_ino, &fresh);
+	if (!r)
+		return;
+	uprobes_hold(&tp->links, pid, r);
+	if (!fresh)
 		return;
 	for (i = 0; i < sizeof(patterns) / sizeof(patterns[0]); i++) {
 		glob_t g;
@@ -332,46 +297,58 @@ static void look_at_root(struct tls_probe *tp, uint32_t pid)
 			continue;
 		for (j = 0; j < g.gl_pathc; j++) {
 			int fd = open(g.gl_pathv[j], O_RDONLY | O_CLOEXEC);
+			struct uprobe_file *f;
 
 			if (fd < 0)
 				continue;
-			look_at(tp, fd, g.gl_pathv[j] + strlen(root), pid);
+			f = look_at(tp, fd, g.gl_pathv[j] + strlen(root), pid);
+			if (f)
+				uprobes_depend(&tp->links, r, f);
 			close(fd);
 		}
 		globfree(&g);
 	}
 }
 
+/* pid holds the files it maps now (and its root), each looked into the first time. */
 static void scan_pid(struct tls_probe *tp, uint32_t pid)
 {
 	char path[32], *line = NULL;
 	size_t cap = 0;
 	FILE *fp;
 
-	look_at_root(tp, pid);
 	snprintf(path, sizeof(path), "/proc/%u/maps", pid);
 	fp = fopen(path, "re");
 	if (!fp)
-		return; /* gone already */
+		return; /* gone already: its exit lets go of what it held */
+	uprobes_scan_begin(&tp->links, pid);
+	look_at_root(tp, pid);
 	while (getline(&line, &cap, fp) > 0) {
+		struct uprobe_file *f;
 		struct maps_entry m;
-		struct file_key key;
+		dev_t dev;
 		int fd;
 
 		if (maps_parse_line(line, &m) || !m.exec || !m.inode || m.path[0] != '/')
 			continue;
-		key.dev = ((uint64_t)m.dev_major << 32) | m.dev_minor;
-		key.inode = m.inode;
-		if (!first_seen(&tp->mapped, key))
-			continue;
-		fd = open_mapped(pid, &m);
-		if (fd < 0) {
-			log_debug("TLS: cannot open %s of pid %u: %s", m.path, pid, strerror(-fd));
-			continue;
+		dev = makedev(m.dev_major, m.dev_minor);
+		f = uprobes_find(&tp->links, dev, m.inode);
+		if (!f) {
+			fd = open_mapped(pid, &m);
+			if (fd < 0) {
+				log_debug("TLS: cannot open %s of pid %u: %s", m.path, pid,
+					  strerror(-fd));
+				continue;
+			}
+			f = look_at(tp, fd, m.path, pid);
+			if (f)
+				uprobes_alias(&tp->links, f, dev, m.inode);
+			close(fd);
 		}
-		look_at(tp, fd, m.path, pid);
-		close(fd);
+		if (f)
+			uprobes_hold(&tp->links, pid, f);
 	}
+	uprobes_scan_end(&tp->links, pid);
 	free(line);
 	fclose(fp);
 }
@@ -385,4 +362,32 @@ void tls_probe_flush(struct tls_probe *tp)
 	for (i = 0; i < tp->nnoted; i++)
 		scan_pid(tp, tp->noted[i]);
 	tp->nnoted = 0;
+	uprobes_reap(&tp->links);
+}
+
+void tls_probe_fork(struct tls_probe *tp, uint32_t parent, uint32_t child)
+{
+	if (tp)
+		uprobes_fork(&tp->links, parent, child);
+}
+
+void tls_probe_forget(struct tls_probe *tp, uint32_t pid)
+{
+	size_t i;
+
+	if (!tp)
+		return;
+	for (i = 0; i < tp->nnoted; i++)
+		if (tp->noted[i] == pid)
+			tp->noted[i--] = tp->noted[--tp->nnoted];
+	uprobes_release(&tp->links, pid);
+}
+
+void tls_probe_counts(const struct tls_probe *tp, size_t *files, size_t *links, uint64_t *released)
+{
+	if (tp) {
+		*files += tp->links.probed;
+		*links += tp->links.links;
+		*released += tp->links.released;
+	}
 }

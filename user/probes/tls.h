@@ -3,7 +3,7 @@
  * Uprobes on the libraries of watched processes: the tls BPF object on their TLS libraries, the
  * libpq object on libpq. Libraries are found in /proc/PID/maps (at watch time, and again
  * whenever a watched process maps a file executable) and each library file is probed once, for
- * every process that maps it.
+ * every process that maps it, until no watched process maps it any more.
  */
 #ifndef OBSPROBE_TLS_PROBE_H
 #define OBSPROBE_TLS_PROBE_H
@@ -37,6 +37,13 @@ void tls_probe_detach_start(struct tls_probe *tp);
 void tls_probe_note(struct tls_probe *tp, uint32_t pid);
 /* Looks at the mappings of the noted processes and probes the TLS libraries found. */
 void tls_probe_flush(struct tls_probe *tp);
+/* child, a fork of parent, maps what parent maps. */
+void tls_probe_fork(struct tls_probe *tp, uint32_t parent, uint32_t child);
+/* pid is watched no more: the library files no watched process maps now lose their probes. */
+void tls_probe_forget(struct tls_probe *tp, uint32_t pid);
+/* Adds the files with uprobes on them now, their links, and the files whose uprobes were
+ * removed so far, none of their processes watched any more (NULL tp: nothing). */
+void tls_probe_counts(const struct tls_probe *tp, size_t *files, size_t *links, uint64_t *released);
 /* --probe-sites: writes to out where each hook of the file at path would go on this kernel,
  * one line each (others: lines about the file came before; else a file with no hook says so).
  * 0, or -errno (logged) when the file cannot be read or is no ELF file. */

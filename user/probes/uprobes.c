@@ -6,42 +6,400 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "util/log.h"
 
-static int keep_link(struct uprobe_links *l, struct bpf_link *link)
+/* A file's record: its links and what holds it. */
+struct uprobe_file {
+	uint32_t holds; /* processes holding it, and roots keeping it */
+	struct bpf_link **links;
+	size_t nlinks, cap;
+	struct uprobe_file **deps; /* what it keeps probed while held (a root: its libraries) */
+	size_t ndeps;
+	void *data;
+	struct uprobe_key *keys; /* its names in l->keys, linked through `also` */
+	/* held by nothing since idle_since (on l->idle): removed after UPROBE_GRACE_NS */
+	bool idle;
+	uint64_t idle_since;
+	struct uprobe_file *idle_next;
+};
+
+struct uprobe_key {
+	struct uprobe_key *next, *also;
+	uint64_t dev, ino;
+	struct uprobe_file *file;
+};
+
+struct uprobe_hold {
+	struct uprobe_file *file;
+	uint32_t gen;
+};
+
+struct uprobe_holder {
+	struct uprobe_holder *next;
+	uint32_t pid, gen;
+	struct uprobe_hold *h;
+	size_t n, cap;
+};
+
+static uint64_t now_ns(void)
 {
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? 2 * l->cap : 32;
-		struct bpf_link **n = realloc(l->links, cap * sizeof(*n));
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* One hold on f more: an idle f is taken back, its links never removed. */
+static void grab(struct uprobe_links *l, struct uprobe_file *f)
+{
+	struct uprobe_file **pp = &l->idle;
+
+	if (f->idle) {
+		while (*pp != f)
+			pp = &(*pp)->idle_next;
+		*pp = f->idle_next;
+		f->idle = false;
+	}
+	f->holds++;
+}
+
+static size_t key_bucket(uint64_t dev, uint64_t ino)
+{
+	return ((ino ^ (dev << 24)) * 0x9e3779b97f4a7c15ull >> 40) % UPROBE_BUCKETS;
+}
+
+static size_t pid_bucket(uint32_t pid)
+{
+	return (pid * 0x9e3779b1u >> 16) % UPROBE_BUCKETS;
+}
+
+void uprobes_init(struct uprobe_links *l)
+{
+	memset(l, 0, sizeof(*l));
+	pthread_mutex_init(&l->lock, NULL);
+	pthread_cond_init(&l->wake, NULL);
+}
+
+struct uprobe_file *uprobes_find(struct uprobe_links *l, uint64_t dev, uint64_t ino)
+{
+	struct uprobe_key *k;
+
+	for (k = l->keys[key_bucket(dev, ino)]; k; k = k->next)
+		if (k->dev == dev && k->ino == ino)
+			return k->file;
+	return NULL;
+}
+
+void uprobes_alias(struct uprobe_links *l, struct uprobe_file *f, uint64_t dev, uint64_t ino)
+{
+	struct uprobe_key *k;
+	size_t b = key_bucket(dev, ino);
+
+	if (uprobes_find(l, dev, ino))
+		return;
+	k = calloc(1, sizeof(*k));
+	if (!k)
+		return; /* it is opened and looked up by fstat instead */
+	*k = (struct uprobe_key){ l->keys[b], f->keys, dev, ino, f };
+	l->keys[b] = k;
+	f->keys = k;
+}
+
+struct uprobe_file *uprobes_file(struct uprobe_links *l, uint64_t dev, uint64_t ino, bool *fresh)
+{
+	struct uprobe_file *f = uprobes_find(l, dev, ino);
+
+	*fresh = false;
+	if (f)
+		return f;
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		return NULL;
+	uprobes_alias(l, f, dev, ino);
+	if (!f->keys) {
+		free(f);
+		return NULL;
+	}
+	l->files++;
+	*fresh = true;
+	return f;
+}
+
+void uprobes_set_data(struct uprobe_file *f, void *data)
+{
+	free(f->data);
+	f->data = data;
+}
+
+void *uprobes_data(const struct uprobe_file *f)
+{
+	return f->data;
+}
+
+void uprobes_depend(struct uprobe_links *l, struct uprobe_file *f, struct uprobe_file *dep)
+{
+	struct uprobe_file **n;
+	size_t i;
+
+	for (i = 0; i < f->ndeps; i++)
+		if (f->deps[i] == dep)
+			return;
+	n = realloc(f->deps, (f->ndeps + 1) * sizeof(*n));
+	if (!n)
+		return;
+	f->deps = n;
+	f->deps[f->ndeps++] = dep;
+	grab(l, dep);
+}
+
+static void *detacher(void *arg)
+{
+	struct uprobe_links *l = arg;
+
+	pthread_mutex_lock(&l->lock);
+	for (;;) {
+		while (l->nqueue) {
+			struct bpf_link *link = l->queue[--l->nqueue];
+
+			pthread_mutex_unlock(&l->lock);
+			bpf_link__destroy(link);
+			pthread_mutex_lock(&l->lock);
+		}
+		if (l->closing)
+			break;
+		pthread_cond_wait(&l->wake, &l->lock);
+	}
+	pthread_mutex_unlock(&l->lock);
+	return NULL;
+}
+
+/* f's links go to the removal thread (removed here when it cannot run). */
+static void detach_links(struct uprobe_links *l, struct uprobe_file *f)
+{
+	size_t i;
+
+	if (!f->nlinks)
+		return;
+	pthread_mutex_lock(&l->lock);
+	if (!l->detacher_up && !l->closing)
+		l->detacher_up = pthread_create(&l->detacher, NULL, detacher, l) == 0;
+	if (l->detacher_up && l->nqueue + f->nlinks > l->queue_cap) {
+		size_t cap = 2 * (l->nqueue + f->nlinks);
+		struct bpf_link **n = realloc(l->queue, cap * sizeof(*n));
+
+		if (n) {
+			l->queue = n;
+			l->queue_cap = cap;
+		}
+	}
+	if (l->detacher_up && l->nqueue + f->nlinks <= l->queue_cap) {
+		memcpy(l->queue + l->nqueue, f->links, f->nlinks * sizeof(*f->links));
+		l->nqueue += f->nlinks;
+		pthread_cond_signal(&l->wake);
+		pthread_mutex_unlock(&l->lock);
+	} else {
+		pthread_mutex_unlock(&l->lock);
+		for (i = 0; i < f->nlinks; i++)
+			bpf_link__destroy(f->links[i]);
+	}
+	l->links -= f->nlinks;
+	l->probed--;
+	f->nlinks = 0;
+}
+
+static void file_free(struct uprobe_links *l, struct uprobe_file *f)
+{
+	struct uprobe_key *k, *next;
+
+	for (k = f->keys; k; k = next) {
+		struct uprobe_key **pp = &l->keys[key_bucket(k->dev, k->ino)];
+
+		next = k->also;
+		while (*pp != k)
+			pp = &(*pp)->next;
+		*pp = k->next;
+		free(k);
+	}
+	detach_links(l, f);
+	free(f->links);
+	free(f->deps);
+	free(f->data);
+	free(f);
+	l->files--;
+}
+
+/* One hold on f less: with none left, f is idle, and goes with what it keeps when nothing takes
+ * it back within UPROBE_GRACE_NS (uprobes_reap). */
+static void put(struct uprobe_links *l, struct uprobe_file *f)
+{
+	if (--f->holds)
+		return;
+	f->idle = true;
+	f->idle_since = now_ns();
+	f->idle_next = l->idle;
+	l->idle = f;
+}
+
+void uprobes_reap(struct uprobe_links *l)
+{
+	struct uprobe_file **pp = &l->idle, *f;
+	uint64_t now;
+	size_t i;
+
+	if (!l->idle)
+		return;
+	now = now_ns();
+	while ((f = *pp)) {
+		if (now - f->idle_since < UPROBE_GRACE_NS) {
+			pp = &f->idle_next;
+			continue;
+		}
+		*pp = f->idle_next;
+		f->idle = false;
+		/* what it kept becomes idle now (pushed before pp: not looked at again) */
+		for (i = 0; i < f->ndeps; i++)
+			put(l, f->deps[i]);
+		l->released += f->nlinks > 0;
+		file_free(l, f);
+	}
+}
+
+static struct uprobe_holder **holder_slot(struct uprobe_links *l, uint32_t pid)
+{
+	struct uprobe_holder **pp = &l->holders[pid_bucket(pid)];
+
+	while (*pp && (*pp)->pid != pid)
+		pp = &(*pp)->next;
+	return pp;
+}
+
+static struct uprobe_holder *holder(struct uprobe_links *l, uint32_t pid)
+{
+	struct uprobe_holder **pp = holder_slot(l, pid);
+
+	if (!*pp) {
+		*pp = calloc(1, sizeof(**pp));
+		if (*pp)
+			(*pp)->pid = pid;
+	}
+	return *pp;
+}
+
+void uprobes_scan_begin(struct uprobe_links *l, uint32_t pid)
+{
+	struct uprobe_holder *h = holder(l, pid);
+
+	if (h)
+		h->gen++;
+}
+
+void uprobes_hold(struct uprobe_links *l, uint32_t pid, struct uprobe_file *f)
+{
+	struct uprobe_holder *h = holder(l, pid);
+	size_t i;
+
+	if (!h)
+		return;
+	for (i = 0; i < h->n; i++)
+		if (h->h[i].file == f) {
+			h->h[i].gen = h->gen;
+			return;
+		}
+	if (h->n == h->cap) {
+		size_t cap = h->cap ? 2 * h->cap : 4;
+		struct uprobe_hold *n = realloc(h->h, cap * sizeof(*n));
+
+		if (!n)
+			return;
+		h->h = n;
+		h->cap = cap;
+	}
+	h->h[h->n++] = (struct uprobe_hold){ f, h->gen };
+	grab(l, f);
+}
+
+void uprobes_scan_end(struct uprobe_links *l, uint32_t pid)
+{
+	struct uprobe_holder *h = *holder_slot(l, pid);
+	size_t i = 0;
+
+	if (!h)
+		return;
+	while (i < h->n) {
+		if (h->h[i].gen == h->gen) {
+			i++;
+			continue;
+		}
+		put(l, h->h[i].file);
+		h->h[i] = h->h[--h->n];
+	}
+	if (!h->n)
+		uprobes_release(l, pid);
+}
+
+void uprobes_fork(struct uprobe_links *l, uint32_t parent, uint32_t child)
+{
+	struct uprobe_holder *p = *holder_slot(l, parent);
+	size_t i;
+
+	if (!p || parent == child)
+		return;
+	for (i = 0; i < p->n; i++)
+		uprobes_hold(l, child, p->h[i].file);
+}
+
+void uprobes_release(struct uprobe_links *l, uint32_t pid)
+{
+	struct uprobe_holder **pp = holder_slot(l, pid), *h = *pp;
+	size_t i;
+
+	if (!h)
+		return;
+	*pp = h->next;
+	for (i = 0; i < h->n; i++)
+		put(l, h->h[i].file);
+	free(h->h);
+	free(h);
+}
+
+static int keep_link(struct uprobe_links *l, struct uprobe_file *f, struct bpf_link *link)
+{
+	if (f->nlinks == f->cap) {
+		size_t cap = f->cap ? 2 * f->cap : 8;
+		struct bpf_link **n = realloc(f->links, cap * sizeof(*n));
 
 		if (!n) {
 			bpf_link__destroy(link);
 			return -ENOMEM;
 		}
-		l->links = n;
-		l->cap = cap;
+		f->links = n;
+		f->cap = cap;
 	}
-	l->links[l->n++] = link;
+	if (!f->nlinks)
+		l->probed++;
+	f->links[f->nlinks++] = link;
+	l->links++;
 	return 0;
 }
 
 /* One uprobe (or return probe) of prog on the file at path: 0 or -errno. */
-static int attach_one(struct uprobe_links *l, struct bpf_program *prog, const char *path,
-		      uint64_t off, bool retprobe, uint64_t cookie)
+static int attach_one(struct uprobe_links *l, struct uprobe_file *f, struct bpf_program *prog,
+		      const char *path, uint64_t off, bool retprobe, uint64_t cookie)
 {
 	LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = retprobe, .bpf_cookie = cookie);
 	struct bpf_link *link = bpf_program__attach_uprobe_opts(prog, -1, path, off, &opts);
 
 	if (!link)
 		return -errno;
-	return keep_link(l, link);
+	return keep_link(l, f, link);
 }
 
-int uprobes_attach_at(struct uprobe_links *l, struct bpf_program *prog, const char *path,
-		      uint64_t off, uint64_t cookie)
+int uprobes_attach_at(struct uprobe_links *l, struct uprobe_file *f, struct bpf_program *prog,
+		      const char *path, uint64_t off, uint64_t cookie)
 {
-	return attach_one(l, prog, path, off, false, cookie);
+	return attach_one(l, f, prog, path, off, false, cookie);
 }
 
 void uprobes_site_text(char *buf, size_t len, const char *name, const struct tls_elf_info *info,
@@ -87,9 +445,9 @@ void uprobes_failed(struct uprobe_links *l, const char *what, int err)
 			 strerror(-err));
 }
 
-int uprobes_attach(struct uprobe_links *l, const char *path, const char *name,
-		   const struct tls_elf_info *info, const struct uprobe_hook *hooks, size_t nhooks,
-		   char *list, size_t listlen)
+int uprobes_attach(struct uprobe_links *l, struct uprobe_file *f, const char *path,
+		   const char *name, const struct tls_elf_info *info,
+		   const struct uprobe_hook *hooks, size_t nhooks, char *list, size_t listlen)
 {
 	size_t i, len = 0;
 	int hooked = 0;
@@ -102,9 +460,9 @@ int uprobes_attach(struct uprobe_links *l, const char *path, const char *name,
 		if (site->kind == TLS_SITE_NONE)
 			continue;
 		if (!site->shared) {
-			err = attach_one(l, hooks[i].enter, path, site->offset, false, 0);
+			err = attach_one(l, f, hooks[i].enter, path, site->offset, false, 0);
 			if (!err && hooks[i].ret)
-				err = attach_one(l, hooks[i].ret, path, site->offset, true, 0);
+				err = attach_one(l, f, hooks[i].ret, path, site->offset, true, 0);
 		}
 		if (err) {
 			char what[320];
@@ -128,32 +486,46 @@ int uprobes_attach(struct uprobe_links *l, const char *path, const char *name,
 	return hooked;
 }
 
-static void *detach_all(void *arg)
-{
-	struct uprobe_links *l = arg;
-	size_t i;
-
-	for (i = 0; i < l->n; i++)
-		bpf_link__destroy(l->links[i]);
-	l->n = 0;
-	return NULL;
-}
-
 void uprobes_detach_start(struct uprobe_links *l)
 {
-	if (l->detaching)
-		return;
-	l->detaching = pthread_create(&l->detacher, NULL, detach_all, l) == 0;
+	size_t b;
+
+	for (b = 0; b < UPROBE_BUCKETS; b++) {
+		struct uprobe_key *k;
+
+		for (k = l->keys[b]; k; k = k->next)
+			detach_links(l, k->file);
+	}
 }
 
 void uprobes_free(struct uprobe_links *l)
 {
-	if (l->detaching)
+	size_t b;
+
+	uprobes_detach_start(l);
+	pthread_mutex_lock(&l->lock);
+	l->closing = true;
+	pthread_cond_signal(&l->wake);
+	pthread_mutex_unlock(&l->lock);
+	if (l->detacher_up)
 		pthread_join(l->detacher, NULL);
-	else
-		detach_all(l);
-	l->detaching = false;
-	free(l->links);
-	l->links = NULL;
-	l->cap = 0;
+	l->detacher_up = false;
+	for (b = 0; b < UPROBE_BUCKETS; b++)
+		while (l->holders[b])
+			uprobes_release(l, l->holders[b]->pid);
+	/* files nobody held, and roots' libraries */
+	for (b = 0; b < UPROBE_BUCKETS; b++)
+		while (l->keys[b]) {
+			struct uprobe_file *f = l->keys[b]->file;
+
+			free(f->deps); /* what they keep goes here too */
+			f->deps = NULL;
+			f->ndeps = 0;
+			file_free(l, f);
+		}
+	free(l->queue);
+	l->queue = NULL;
+	l->nqueue = l->queue_cap = 0;
+	pthread_mutex_destroy(&l->lock);
+	pthread_cond_destroy(&l->wake);
 }
