@@ -6,8 +6,7 @@
 #include <string.h>
 
 #include "protocols/http_parser.h"
-#include "pipeline/route.h"
-#include "pipeline/semconv.h"
+#include "protocols/http_span.h"
 
 struct pending {
 	struct pending *next;
@@ -287,63 +286,22 @@ static void stitch(struct http_tracker *t, struct http_conn *c, struct pending *
 			    server->span_id, server->trace_id);
 }
 
-/* The port a URL of this connection's scheme implies. */
-static int default_port(const struct http_conn *c)
-{
-	return c->conn->tls ? 443 : 80;
-}
-
-static void set_peer_attrs(struct span *s, const struct http_conn *c, const struct http_head *h)
-{
-	char host[HTTP_HOST_MAX], *colon;
-	long port = -1;
-
-	if (s->kind == SPAN_KIND_SERVER) {
-		if (c->conn->have_meta && !c->conn->meta.is_unix) {
-			span_set_str(s, SC_CLIENT_ADDRESS, c->conn->meta.remote_addr);
-			span_set_int(s, SC_CLIENT_PORT, c->conn->meta.remote_port);
-		}
-	}
-	/* server.address: what the client asked for (Host), else the socket's server end */
-	snprintf(host, sizeof(host), "%s", h->host);
-	colon = host[0] == '[' ? strchr(host, ']') : strrchr(host, ':');
-	if (colon && host[0] == '[') {
-		*colon = '\0';
-		memmove(host, host + 1, strlen(host));
-		colon = colon[1] == ':' ? colon + 1 : NULL;
-		if (colon)
-			port = strtol(colon + 1, NULL, 10);
-	} else if (colon) {
-		*colon = '\0';
-		port = strtol(colon + 1, NULL, 10);
-	}
-	if (!host[0] && c->conn->have_meta && !c->conn->meta.is_unix) {
-		snprintf(host, sizeof(host), "%s",
-			 s->kind == SPAN_KIND_SERVER ? c->conn->meta.local_addr
-						     : c->conn->meta.remote_addr);
-	}
-	if (port <= 0 || port > 65535) {
-		if (c->conn->have_meta && !c->conn->meta.is_unix)
-			port = s->kind == SPAN_KIND_SERVER ? c->conn->meta.local_port
-							   : c->conn->meta.remote_port;
-		else if (h->host[0])
-			port = default_port(c);
-	}
-	if (host[0])
-		span_set_str(s, SC_SERVER_ADDRESS, host);
-	if (port > 0)
-		span_set_int(s, SC_SERVER_PORT, port);
-}
-
 static int start_request(struct feed_ctx *f, const struct http_head *h)
 {
 	struct http_tracker *t = f->t;
 	struct http_conn *c = f->c;
-	const char *scheme = c->conn->tls ? "https" : "http";
-	char path[HTTP_TARGET_MAX], query[HTTP_TARGET_MAX], folded[ROUTE_MAX];
-	const char *route = NULL;
-	uint8_t tp_trace[16], tp_span[8], tp_flags;
-	uint64_t tp;
+	const struct http_span_ctx x = {
+		.conns = t->conns,
+		.conn = c->conn,
+		.route = t->ops.route,
+		.route_ctx = t->ops.ctx,
+		.dir = f->dir,
+		.tid = f->tid,
+		.actor = f->actor,
+		.fd = f->fd,
+		.ts = f->head_ts,
+		.version = h->version == 10 ? "1.0" : "1.1",
+	};
 	struct pending *p;
 	struct span *s;
 
@@ -358,85 +316,8 @@ static int start_request(struct feed_ctx *f, const struct http_head *h)
 	p->dir = f->dir;
 	p->head_only = strcmp(h->method, "HEAD") == 0;
 	p->stitched = false;
-	p->forwarded = false;
-	p->sig = actors_sig(h->method, h->target);
 	s = &p->span;
-	span_init(s, f->dir == CONN_DIR_IN ? SPAN_KIND_SERVER : SPAN_KIND_CLIENT);
-	s->pid = c->conn->pid;
-	s->tid = f->tid;
-	s->actor = f->actor;
-	s->start_ns = f->head_ts;
-
-	route_split_target(h->target, path, sizeof(path), query, sizeof(query));
-	route_fold(path, folded, sizeof(folded));
-	if (t->ops.route)
-		route = t->ops.route(t->ops.ctx, c->conn->pid, folded);
-	if (!route)
-		route = folded;
-
-	span_set_str(s, SC_HTTP_REQUEST_METHOD, h->method);
-	span_set_str(s, SC_URL_PATH, path);
-	if (query[0])
-		span_set_str(s, SC_URL_QUERY, query);
-	span_set_str(s, SC_NETWORK_PROTOCOL_VERSION, h->version == 10 ? "1.0" : "1.1");
-	span_set_str(s, SC_URL_SCHEME, scheme);
-	set_peer_attrs(s, c, h);
-	if (h->user_agent[0])
-		span_set_str(s, SC_USER_AGENT_ORIGINAL, h->user_agent);
-	if (s->kind == SPAN_KIND_SERVER) {
-		span_set_str(s, SC_HTTP_ROUTE, route);
-	} else {
-		char full[HTTP_TARGET_MAX + HTTP_HOST_MAX + 32];
-		const char *host = span_get_str(s, SC_SERVER_ADDRESS);
-		int64_t dflt = default_port(c), port = span_get_int(s, SC_SERVER_PORT, dflt);
-
-		if (port != dflt)
-			snprintf(full, sizeof(full), "%s://%s:%lld%s%s%s", scheme, host ? host : "",
-				 (long long)port, path, query[0] ? "?" : "", query);
-		else
-			snprintf(full, sizeof(full), "%s://%s%s%s%s", scheme, host ? host : "",
-				 path, query[0] ? "?" : "", query);
-		span_set_str(s, SC_URL_FULL, full);
-	}
-	snprintf(s->name, sizeof(s->name), "%s %s", h->method, route);
-
-	tp = h->traceparent[0] ? actors_sig(h->traceparent, "") : 0;
-	if (h->traceparent[0] &&
-	    http_parse_traceparent(h->traceparent, tp_trace, tp_span, &tp_flags)) {
-		uint8_t trace_id[16], span_id[8];
-
-		s->trace_flags = tp_flags;
-		if (s->kind == SPAN_KIND_SERVER) {
-			/* join the caller's trace as its child */
-			span_make_child(s, tp_trace, tp_span);
-			s->remote_parent = true;
-		} else if (actors_forwarded(conn_table_actors(t->conns), s->pid, s->actor, tp,
-					    trace_id, span_id)) {
-			/* a proxy passing on what its caller sent: the child of the request it
-			 * serves, with an id of its own (the caller's is taken) */
-			span_make_child(s, trace_id, span_id);
-			p->forwarded = true;
-		} else {
-			memcpy(s->trace_id, tp_trace, 16);
-			/* the caller propagates its own context: the id it sends downstream is this
-			 * call's span, so the downstream server span parents to it */
-			memcpy(s->span_id, tp_span, 8);
-		}
-	}
-	if (s->kind == SPAN_KIND_CLIENT && !s->has_parent) {
-		uint8_t trace_id[16], span_id[8];
-
-		/* a call another goroutine handed over for this socket, else its own actor's */
-		if (!h->traceparent[0] &&
-		    ((f->fd >= 0 && actors_call_parent(conn_table_actors(t->conns), s->pid, f->fd,
-						       trace_id, span_id)) ||
-		     actors_parent(conn_table_actors(t->conns), s->pid, s->actor, p->sig, trace_id,
-				   span_id)))
-			span_make_child(s, trace_id, span_id);
-	}
-	if (s->kind == SPAN_KIND_SERVER)
-		actors_span_enter(conn_table_actors(t->conns), s->pid, s->actor, s->trace_id,
-				  s->span_id, p->sig, tp);
+	http_span_request(&x, h, s, &p->sig, &p->forwarded);
 
 	if (c->tail)
 		c->tail->next = p;
@@ -453,8 +334,6 @@ static int start_response(struct feed_ctx *f, const struct http_head *h)
 {
 	struct dir_state *ds = &f->c->ds[f->dir];
 	struct pending *p = f->c->head;
-	struct span *s;
-	char err[8];
 
 	if (h->status >= 100 && h->status < 200 && h->status != 101) {
 		ds->informational = true;
@@ -467,13 +346,7 @@ static int start_response(struct feed_ctx *f, const struct http_head *h)
 		return HTTP_BODY_DEFAULT;
 	}
 	ds->responding = p;
-	s = &p->span;
-	span_set_int(s, SC_HTTP_RESPONSE_STATUS_CODE, h->status);
-	if (h->status >= 500 || (s->kind == SPAN_KIND_CLIENT && h->status >= 400)) {
-		s->error = true;
-		snprintf(err, sizeof(err), "%d", h->status);
-		span_set_str(s, SC_ERROR_TYPE, err);
-	}
+	http_span_status(&p->span, h->status);
 	return p->head_only ? HTTP_BODY_NONE : HTTP_BODY_DEFAULT;
 }
 
