@@ -299,7 +299,8 @@ static void frame_start(struct h2_stream_parser *p, const struct h2_callbacks *c
 		p->flags &= (uint8_t)~H2_FLAG_PADDED;
 	if (p->len < (padded ? 1 : 0) + pre_len)
 		return lost(p, cb, ctx, "frame shorter than its fixed fields");
-	if ((p->type == H2_HEADERS || p->type == H2_PUSH_PROMISE || p->type == H2_SETTINGS) &&
+	if ((p->type == H2_HEADERS || p->type == H2_PUSH_PROMISE ||
+	     (p->type == H2_SETTINGS && p->len)) &&
 	    alloc_block(p, p->type != H2_SETTINGS))
 		return lost(p, cb, ctx, "out of memory");
 	if (p->type == H2_HEADERS || p->type == H2_PUSH_PROMISE)
