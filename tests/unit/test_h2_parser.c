@@ -478,6 +478,31 @@ UNIT_TEST(test_gap_loses_sync)
 	}
 }
 
+/* A gap in the fixed fields of RST_STREAM or GOAWAY, or in a PING, keeps sync: the frame is
+ * not reported (its fields are not known), what follows is. */
+UNIT_TEST(test_gap_in_control_frames)
+{
+	struct h2_stream_parser c;
+	size_t rst;
+
+	(void)state;
+	client_wire(&cw);
+	rst = cw.len - (9 + 11) - 4; /* the RST_STREAM payload, before the GOAWAY */
+	h2_parser_init(&c, true);
+	feed_gap(&c, &cw, rst + 1, rst + 3, 1000, &r1);
+	assert_false(c.broken);
+	assert_non_null(strstr(r1.log, "custom-key=custom-value|G5 0|"));
+	assert_null(strstr(r1.log, "R5"));
+	h2_parser_free(&c);
+
+	h2_parser_init(&c, true);
+	feed_gap(&c, &cw, cw.len - 11, cw.len - 9, 1000, &r1);
+	assert_false(c.broken);
+	assert_non_null(strstr(r1.log, "R5 8|"));
+	assert_null(strstr(r1.log, "G5"));
+	h2_parser_free(&c);
+}
+
 static void expect_lost(const struct wire *w, bool client, const char *log)
 {
 	struct h2_stream_parser p;

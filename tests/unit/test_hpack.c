@@ -277,6 +277,27 @@ UNIT_TEST(test_huffman_edges)
 	decoder_del(d);
 }
 
+/* A Huffman string that decodes to more than HPACK_SCRATCH_MAX bytes is an error, not a cut. */
+UNIT_TEST(test_too_long)
+{
+	struct hpack_decoder *d = decoder_new(4096);
+	static uint8_t block[16 + 10300];
+	static struct rec r;
+
+	(void)state;
+	/* without indexing, name "a", value: 10300 bytes of Huffman zeros, 16480 '0's */
+	memcpy(block, "\x00\x01\x61\xff\xbd\x4f", 6);
+	memset(block + 6, 0, 10300);
+	assert_int_equal(hpack_decode(d, block, 6 + 10300, rec_emit, &r), HPACK_E_TOO_LONG);
+	assert_true(d->broken);
+	/* 16384 of them fit: 10240 bytes, 81 00 4f... (10240 - 127 = 10113 = 0x4f 0x01) */
+	hpack_decoder_reset(d);
+	memcpy(block, "\x00\x01\x61\xff\x81\x4f", 6);
+	r.len = r.n = 0;
+	assert_int_equal(hpack_decode(d, block, 6 + 10240, NULL, NULL), 0);
+	decoder_del(d);
+}
+
 UNIT_TEST(test_integers)
 {
 	struct hpack_decoder *d = decoder_new(4096);
