@@ -367,7 +367,10 @@ UNIT_TEST_FIXTURE(test_tls_and_pid, setup, teardown)
 	assert_true(c->tls);
 	feed_out(f, 1, "Pb");
 	assert_true(c->tls); /* once TLS, always */
-	assert_string_equal(take_log(), "sniff p;data p 1 in 2;data p 1 in 1;data p 1 out 2;");
+	/* what came before the first plaintext was the handshake (a server peeking at its first
+	 * byte): the protocol it chose lets go, and the plaintext chooses again */
+	assert_string_equal(take_log(), "sniff p;data p 1 in 2;close p 1 0;sniff p;data p 1 in 1;"
+					"data p 1 out 2;");
 }
 
 /* ---- the LRU bound ---- */

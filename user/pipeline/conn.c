@@ -233,8 +233,15 @@ void conn_table_data(struct conn_table *t, uint64_t conn_id, uint32_t pid,
 
 	if (!c)
 		return;
-	if (d->from_tls)
+	if (d->from_tls && !c->tls) {
 		c->tls = true;
+		/* what came before was the handshake (a server peeking at its first byte): the
+		 * plaintext decides */
+		if (c->proto)
+			c->proto->close(c->proto->tracker, c, 0);
+		c->proto = NULL;
+		c->undecided = false;
+	}
 	/* nothing captured (sendfile, a failed copy) shows no protocol: the first bytes decide */
 	if (!c->proto && !d->len)
 		return;
