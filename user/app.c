@@ -477,6 +477,10 @@ static int watch_all(struct app *a)
 		if (pid != a->cfg->pids[i])
 			log_warn("%u is a thread of process %u: watching the process",
 				 a->cfg->pids[i], pid);
+		if (pid == a->self) {
+			log_err("--pid %u is obsprobe itself, which it never watches", pid);
+			return -EINVAL;
+		}
 
 		err = watch_pid(a, pid, PINNED);
 		if (err) {
@@ -486,7 +490,8 @@ static int watch_all(struct app *a)
 		}
 		n = targets_descendants(pid, desc, MAX_DESCENDANTS);
 		for (j = 0; j < n; j++)
-			watch_pid(a, desc[j], PINNED);
+			if (desc[j] != a->self) /* started by a watched shell: never watched */
+				watch_pid(a, desc[j], PINNED);
 		p = targets_get(a->targets, pid);
 		log_notice("watching pid %u (%s) and %zu descendant%s", pid,
 			   p ? service_of(p) : "?", n, n == 1 ? "" : "s");
