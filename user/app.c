@@ -33,6 +33,7 @@
 #include "probes/tls.h"
 #include "process/procfs.h"
 #include "protocols/http.h"
+#include "protocols/http2.h"
 #include "protocols/pg.h"
 #include "util/budget.h"
 #include "util/clock.h"
@@ -60,8 +61,9 @@ struct app {
 	/* pipeline */
 	struct targets *targets;
 	struct conn_table *conns;
-	struct http_tracker *http; /* NULL with --disable http */
-	struct pg_tracker *pg;	   /* NULL with --disable pgsql */
+	struct http_tracker *http;   /* NULL with --disable http */
+	struct http2_tracker *http2; /* likewise */
+	struct pg_tracker *pg;	     /* NULL with --disable pgsql */
 	struct metrics *metrics;
 	struct red *red;
 	struct health *health;
@@ -375,6 +377,7 @@ static void update_health(struct app *a)
 {
 	uint64_t drops[OBS_DROP__COUNT] = {};
 	struct http_tracker_stats hs = {};
+	struct http2_tracker_stats h2s = {};
 	size_t i, files = 0, links = 0;
 	struct pg_tracker_stats ps;
 	uint64_t released = 0;
@@ -383,6 +386,8 @@ static void update_health(struct app *a)
 		return;
 	if (a->http)
 		http_tracker_get_stats(a->http, &hs);
+	if (a->http2)
+		http2_tracker_get_stats(a->http2, &h2s);
 	proc_probe_read_drops(a->proc, drops, OBS_DROP__COUNT);
 	health_events(a->health, a->events);
 	for (i = 0; i < OBS_DROP__COUNT; i++)
@@ -391,6 +396,8 @@ static void update_health(struct app *a)
 	if (a->sat)
 		health_lost(a->health, "thread_table_full", saturation_lost_threads(a->sat));
 	health_parse_errors(a->health, "http", hs.parse_errors);
+	health_parse_errors(a->health, "http2", h2s.lost);
+	health_lost(a->health, "http2_streams_full", h2s.streams_full);
 	{
 		const char *reasons[ACTOR_UNLINKED__COUNT];
 		struct actors_stats as;
@@ -535,9 +542,12 @@ static int setup_pipeline(struct app *a)
 	/* sniffers in this order; HTTP, which takes any bytes, last */
 	if (config_has(c, GROUP_PGSQL))
 		a->pg = pg_tracker_new(&pg_ops, a->conns);
-	if (config_has(c, GROUP_HTTP))
+	if (config_has(c, GROUP_HTTP)) {
+		a->http2 = http2_tracker_new(&ops, a->conns);
 		a->http = http_tracker_new(&ops, a->conns);
-	if ((config_has(c, GROUP_PGSQL) && !a->pg) || (config_has(c, GROUP_HTTP) && !a->http)) {
+	}
+	if ((config_has(c, GROUP_PGSQL) && !a->pg) ||
+	    (config_has(c, GROUP_HTTP) && (!a->http || !a->http2))) {
 		log_err("out of memory");
 		return -ENOMEM;
 	}
@@ -721,6 +731,7 @@ static void teardown(struct app *a)
 	/* the table first: closing its connections reaches the trackers */
 	conn_table_free(a->conns);
 	http_tracker_free(a->http);
+	http2_tracker_free(a->http2);
 	pg_tracker_free(a->pg);
 	targets_free(a->targets);
 	k8s_watch_stop(a->k8s);

@@ -28,6 +28,7 @@ includes() { sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"\([^"]*\)".
 family() {
 	case $1 in
 	sql) echo pg ;;
+	h2_* | http2) echo http ;; # HTTP/2's framing, HPACK and spans are HTTP's
 	*) echo "${1%%_*}" ;;
 	esac
 }

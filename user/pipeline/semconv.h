@@ -47,6 +47,11 @@
 #define SC_PROCESS_PID "process.pid"
 #define SC_PROCESS_THREAD_COUNT "process.thread.count"
 
+#define SC_RPC_GRPC_STATUS_CODE "rpc.grpc.status_code"
+#define SC_RPC_METHOD "rpc.method"
+#define SC_RPC_SERVICE "rpc.service"
+#define SC_RPC_SYSTEM "rpc.system"
+
 #define SC_SERVER_ADDRESS "server.address"
 #define SC_SERVER_PORT "server.port"
 

@@ -1,0 +1,412 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include "protocols/http2.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pipeline/semconv.h"
+#include "protocols/h2_parser.h"
+#include "protocols/http_span.h"
+
+/* A stream in flight: its request seen, its response not ended. */
+struct h2_stream {
+	uint32_t id;
+	bool grpc;
+	bool answered; /* a final :status came */
+	uint64_t sig;
+	struct span span;
+};
+
+/* A connection's HTTP/2 state, hung off its entry in the connection table. */
+struct h2_conn {
+	struct conn *conn;
+	enum conn_dir req_dir; /* the client's bytes: IN when the watched process serves */
+	struct h2_stream_parser p[2];
+	struct h2_stream *streams[HTTP2_MAX_STREAMS];
+	size_t nstreams;
+};
+
+struct http2_tracker {
+	struct http_tracker_ops ops;
+	struct conn_table *conns;
+	struct conn_proto proto;
+	struct http2_tracker_stats stats;
+};
+
+/* The event being fed, for the parser's callbacks. */
+struct feed_ctx {
+	struct http2_tracker *t;
+	struct h2_conn *c;
+	const struct conn_data *d;
+};
+
+static void on_data(void *tracker, struct conn *cn, const struct conn_data *d);
+static void on_close(void *tracker, struct conn *cn, uint64_t ts_ns);
+
+/* A server's connection preface: a SETTINGS frame on stream 0 (a server may send it before it
+ * reads the client's). */
+static bool server_preface(const uint8_t *b, size_t len)
+{
+	uint32_t flen;
+
+	if (len < H2_FRAME_HEADER_LEN || b[3] != H2_SETTINGS || b[4] || b[5] || b[6] || b[7] || b[8])
+		return false;
+	flen = (uint32_t)b[0] << 16 | (uint32_t)b[1] << 8 | b[2];
+	return flen % 6 == 0 && flen <= H2_CTRL_FRAME_MAX;
+}
+
+/* The first bytes of either end: the client preface, or the server's. */
+static bool sniff(enum conn_dir dir, const uint8_t *data, size_t len)
+{
+	(void)dir;
+	return len > 0 && (h2_sniff(data, len) || server_preface(data, len));
+}
+
+struct http2_tracker *http2_tracker_new(const struct http_tracker_ops *ops,
+					struct conn_table *conns)
+{
+	struct http2_tracker *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	t->ops = *ops;
+	t->conns = conns;
+	t->proto = (struct conn_proto){
+		.name = "http2", .sniff = sniff, .data = on_data, .close = on_close, .tracker = t
+	};
+	if (conn_table_register(conns, &t->proto)) {
+		free(t);
+		return NULL;
+	}
+	return t;
+}
+
+void http2_tracker_free(struct http2_tracker *t)
+{
+	free(t);
+}
+
+void http2_tracker_get_stats(const struct http2_tracker *t, struct http2_tracker_stats *out)
+{
+	*out = t->stats;
+}
+
+static struct h2_stream **find(struct h2_conn *c, uint32_t id)
+{
+	size_t i;
+
+	for (i = 0; i < c->nstreams; i++)
+		if (c->streams[i]->id == id)
+			return &c->streams[i];
+	return NULL;
+}
+
+/* The stream leaves the connection (freed). */
+static void drop(struct h2_conn *c, struct h2_stream **slot)
+{
+	free(*slot);
+	*slot = c->streams[--c->nstreams];
+}
+
+/* The stream will not be answered, or not that we can see: no span, counted. */
+static void abort_stream(struct http2_tracker *t, struct h2_conn *c, struct h2_stream **slot)
+{
+	const struct span *s = &(*slot)->span;
+
+	if (s->kind == SPAN_KIND_SERVER)
+		actors_span_leave(conn_table_actors(t->conns), s->pid, s->actor, s->span_id);
+	t->stats.aborted++;
+	drop(c, slot);
+}
+
+/* The value of header name in hdrs, copied into out (NUL-terminated, cut to fit); false when
+ * it is absent. */
+static bool header(const struct h2_header *hdrs, size_t n, const char *name, char *out,
+		   size_t outlen)
+{
+	size_t i, len = strlen(name);
+
+	for (i = 0; i < n; i++) {
+		if (hdrs[i].name_len != len || memcmp(hdrs[i].name, name, len))
+			continue;
+		len = hdrs[i].value_len < outlen - 1 ? hdrs[i].value_len : outlen - 1;
+		memcpy(out, hdrs[i].value, len);
+		out[len] = '\0';
+		return true;
+	}
+	out[0] = '\0';
+	return false;
+}
+
+/* rpc.service and rpc.method from a gRPC :path, "/package.Service/Method". */
+static void set_grpc(struct span *s, const char *path)
+{
+	const char *slash = path[0] == '/' ? strchr(path + 1, '/') : NULL;
+	char service[128];
+	size_t n;
+
+	span_set_str(s, SC_RPC_SYSTEM, "grpc");
+	if (!slash || !slash[1])
+		return;
+	n = (size_t)(slash - path - 1) < sizeof(service) - 1 ? (size_t)(slash - path - 1)
+							     : sizeof(service) - 1;
+	memcpy(service, path + 1, n);
+	service[n] = '\0';
+	span_set_str(s, SC_RPC_SERVICE, service);
+	span_set_str(s, SC_RPC_METHOD, slash + 1);
+	snprintf(s->name, sizeof(s->name), "%s", path + 1);
+}
+
+static void start_stream(struct feed_ctx *f, uint32_t id, const struct h2_header *hdrs, size_t n)
+{
+	struct h2_conn *c = f->c;
+	const struct http_span_ctx x = {
+		.conns = f->t->conns,
+		.conn = c->conn,
+		.route = f->t->ops.route,
+		.route_ctx = f->t->ops.ctx,
+		.dir = f->d->dir,
+		.tid = f->d->tid,
+		.actor = conn_data_actor(f->d),
+		.fd = f->d->fd,
+		.ts = f->d->ts_ns,
+		.version = "2",
+	};
+	struct http_head h = { .kind = HTTP_REQUEST, .version = 20, .content_length = -1 };
+	char ctype[64];
+	struct h2_stream *st;
+	bool forwarded;
+
+	if (find(c, id))
+		return; /* trailers of the request */
+	if (!header(hdrs, n, ":method", h.method, sizeof(h.method)) ||
+	    !header(hdrs, n, ":path", h.target, sizeof(h.target)))
+		return; /* CONNECT, or no request */
+	if (c->nstreams == HTTP2_MAX_STREAMS) {
+		f->t->stats.streams_full++;
+		return;
+	}
+	st = calloc(1, sizeof(*st));
+	if (!st)
+		return;
+	header(hdrs, n, ":authority", h.host, sizeof(h.host));
+	if (!h.host[0])
+		header(hdrs, n, "host", h.host, sizeof(h.host));
+	header(hdrs, n, "user-agent", h.user_agent, sizeof(h.user_agent));
+	header(hdrs, n, "traceparent", h.traceparent, sizeof(h.traceparent));
+	header(hdrs, n, "content-type", ctype, sizeof(ctype));
+	st->id = id;
+	st->grpc = !strncmp(ctype, "application/grpc", 16);
+	http_span_request(&x, &h, &st->span, &st->sig, &forwarded);
+	if (st->grpc)
+		set_grpc(&st->span, h.target);
+	c->streams[c->nstreams++] = st;
+}
+
+/* gRPC status codes that make a server span an error (the semantic conventions' list); a
+ * client's span is one for every code but OK. */
+static bool grpc_server_error(long code)
+{
+	return code == 2 || code == 4 || code == 12 || code == 13 || code == 14 || code == 15;
+}
+
+static void finish(struct feed_ctx *f, struct h2_stream **slot)
+{
+	struct h2_stream *st = *slot;
+	struct span *s = &st->span;
+
+	s->end_ns = f->d->ts_ns > s->start_ns ? f->d->ts_ns : s->start_ns;
+	if (s->kind == SPAN_KIND_SERVER)
+		actors_span_leave(conn_table_actors(f->t->conns), s->pid, s->actor, s->span_id);
+	f->t->stats.streams++;
+	if (f->t->ops.span)
+		f->t->ops.span(f->t->ops.ctx, s);
+	drop(f->c, slot);
+}
+
+static void on_response(struct feed_ctx *f, uint32_t id, const struct h2_header *hdrs, size_t n,
+			bool end_stream)
+{
+	struct h2_stream **slot = find(f->c, id), *st;
+	char v[16];
+
+	if (!slot) {
+		f->t->stats.unpaired++;
+		return;
+	}
+	st = *slot;
+	if (header(hdrs, n, ":status", v, sizeof(v))) {
+		long status = strtol(v, NULL, 10);
+
+		if (status >= 100 && status < 200)
+			return; /* informational: the final one follows */
+		st->answered = true;
+		if (st->grpc)
+			span_set_int(&st->span, SC_HTTP_RESPONSE_STATUS_CODE, status);
+		else
+			http_span_status(&st->span, (int)status);
+	}
+	/* trailers, or a trailers-only answer */
+	if (st->grpc && header(hdrs, n, "grpc-status", v, sizeof(v))) {
+		long code = strtol(v, NULL, 10);
+
+		span_set_int(&st->span, SC_RPC_GRPC_STATUS_CODE, code);
+		if (code && (st->span.kind == SPAN_KIND_CLIENT || grpc_server_error(code))) {
+			st->span.error = true;
+			span_set_str(&st->span, SC_ERROR_TYPE, v);
+		}
+	}
+	if (end_stream)
+		finish(f, slot);
+}
+
+static void cb_headers(void *ctx, uint32_t id, const struct h2_header *hdrs, size_t n,
+		       bool end_stream, bool truncated)
+{
+	struct feed_ctx *f = ctx;
+
+	(void)truncated;
+	if (f->d->dir == f->c->req_dir)
+		start_stream(f, id, hdrs, n);
+	else
+		on_response(f, id, hdrs, n, end_stream);
+}
+
+static void cb_data(void *ctx, uint32_t id, const uint8_t *data, size_t captured, size_t payload,
+		    bool end_stream)
+{
+	struct feed_ctx *f = ctx;
+	struct h2_stream **slot;
+
+	(void)data;
+	(void)captured;
+	(void)payload;
+	if (!end_stream || f->d->dir == f->c->req_dir)
+		return;
+	slot = find(f->c, id);
+	if (slot && (*slot)->answered)
+		finish(f, slot);
+}
+
+/* RFC 9113 section 7's error codes, by their names. */
+static const char *const h2_errors[] = {
+	"NO_ERROR",
+	"PROTOCOL_ERROR",
+	"INTERNAL_ERROR",
+	"FLOW_CONTROL_ERROR",
+	"SETTINGS_TIMEOUT",
+	"STREAM_CLOSED",
+	"FRAME_SIZE_ERROR",
+	"REFUSED_STREAM",
+	"CANCEL",
+	"COMPRESSION_ERROR",
+	"CONNECT_ERROR",
+	"ENHANCE_YOUR_CALM",
+	"INADEQUATE_SECURITY",
+	"HTTP_1_1_REQUIRED",
+};
+
+/* A stream reset by either end ends its span as an error (NO_ERROR after a complete answer:
+ * the usual end of a response the client no longer reads). */
+static void cb_rst(void *ctx, uint32_t id, uint32_t code)
+{
+	struct feed_ctx *f = ctx;
+	struct h2_stream **slot = find(f->c, id);
+	struct span *s;
+
+	if (!slot)
+		return;
+	s = &(*slot)->span;
+	if (code || !(*slot)->answered) {
+		s->error = true;
+		span_set_str(s, SC_ERROR_TYPE,
+			     code < sizeof(h2_errors) / sizeof(h2_errors[0]) ? h2_errors[code]
+									     : "RST_STREAM");
+	}
+	finish(f, slot);
+}
+
+/* Streams above the last one the server took will never be answered. */
+static void cb_goaway(void *ctx, uint32_t last_id, uint32_t code)
+{
+	struct feed_ctx *f = ctx;
+	size_t i = 0;
+
+	(void)code;
+	while (i < f->c->nstreams) {
+		if (f->c->streams[i]->id > last_id)
+			abort_stream(f->t, f->c, &f->c->streams[i]);
+		else
+			i++;
+	}
+}
+
+static void cb_lost(void *ctx, const char *reason)
+{
+	struct feed_ctx *f = ctx;
+
+	(void)reason;
+	f->t->stats.lost++;
+	/* answers can no longer be read: what is in flight is not finished */
+	if (f->d->dir != f->c->req_dir)
+		while (f->c->nstreams)
+			abort_stream(f->t, f->c, &f->c->streams[0]);
+}
+
+static const struct h2_callbacks callbacks = {
+	.on_headers = cb_headers,
+	.on_data = cb_data,
+	.on_rst = cb_rst,
+	.on_goaway = cb_goaway,
+	.on_lost = cb_lost,
+};
+
+static struct h2_conn *state_of(struct http2_tracker *t, struct conn *cn, const struct conn_data *d)
+{
+	struct h2_conn *c = cn->state;
+
+	if (c)
+		return c;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->conn = cn;
+	/* the client preface goes the client's way; else the server spoke first */
+	c->req_dir = h2_sniff(d->data, d->len) ? d->dir : !d->dir;
+	h2_parser_init(&c->p[c->req_dir], true);
+	h2_parser_init(&c->p[!c->req_dir], false);
+	h2_parser_pair(&c->p[c->req_dir], &c->p[!c->req_dir]);
+	cn->state = c;
+	t->stats.conns++;
+	return c;
+}
+
+static void on_data(void *tracker, struct conn *cn, const struct conn_data *d)
+{
+	struct http2_tracker *t = tracker;
+	struct h2_conn *c = state_of(t, cn, d);
+	struct feed_ctx f = { t, c, d };
+
+	if (c)
+		h2_feed(&c->p[d->dir], d->data, d->len, d->total > d->len ? d->total : d->len,
+			&callbacks, &f);
+}
+
+/* The connection ended (ts_ns 0: dropped from the table): what is in flight is not answered. */
+static void on_close(void *tracker, struct conn *cn, uint64_t ts_ns)
+{
+	struct http2_tracker *t = tracker;
+	struct h2_conn *c = cn->state;
+
+	(void)ts_ns;
+	if (!c)
+		return;
+	while (c->nstreams)
+		abort_stream(t, c, &c->streams[0]);
+	h2_parser_free(&c->p[0]);
+	h2_parser_free(&c->p[1]);
+	free(c);
+	cn->state = NULL;
+	t->stats.conns--;
+}

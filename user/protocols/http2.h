@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * HTTP/2 over connections (plaintext h2c with prior knowledge, or h2 over a TLS library's
+ * plaintext): a connection whose first bytes are the client preface is read frame by frame in
+ * both directions (h2_parser.h, HPACK per direction), each stream paired into one SERVER or
+ * CLIENT span, with the request span HTTP/1 makes (http_span.h) and network.protocol.version
+ * "2"; a gRPC call (content-type application/grpc) also gets rpc.system, rpc.service,
+ * rpc.method and rpc.grpc.status_code, and its name. A direction whose header state is lost
+ * (a header block the capture did not hold whole) is counted and read no further: no header is
+ * guessed. Pure: bytes come in from the connection table, spans leave through a callback.
+ */
+#ifndef OBSPROBE_HTTP2_H
+#define OBSPROBE_HTTP2_H
+
+#include <stdint.h>
+
+#include "pipeline/conn.h"
+#include "protocols/http.h"
+
+#define HTTP2_MAX_STREAMS 256 /* streams in flight on one connection */
+
+struct http2_tracker_stats {
+	uint64_t conns;	       /* connections read as HTTP/2 now */
+	uint64_t streams;      /* streams made into spans */
+	uint64_t lost;	       /* directions whose frames or header state were lost */
+	uint64_t unpaired;     /* responses on a stream whose request was not seen */
+	uint64_t aborted;      /* streams whose connection ended (or lost sync) before the end */
+	uint64_t streams_full; /* streams not followed: HTTP2_MAX_STREAMS in flight */
+};
+
+struct http2_tracker;
+
+/* Registers HTTP/2 with conns: before HTTP/1, the fallback. Freed after conns. */
+struct http2_tracker *http2_tracker_new(const struct http_tracker_ops *ops,
+					struct conn_table *conns);
+void http2_tracker_free(struct http2_tracker *t); /* NULL ok */
+void http2_tracker_get_stats(const struct http2_tracker *t, struct http2_tracker_stats *out);
+
+#endif /* OBSPROBE_HTTP2_H */
