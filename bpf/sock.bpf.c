@@ -165,12 +165,48 @@ static __always_inline int on_buf(long ret, __u8 dir, __u8 sc)
 	return 0;
 }
 
+/* bpf_loop (5.17+, probed at load): then every iovec up to SOCK_MAX_IOV_LOOP is read (gRPC's
+ * C core writes an answer's frames in a dozen), else the first SOCK_MAX_IOV, unrolled. */
+const volatile bool use_loop = false;
+
+struct iov_walk {
+	struct data_scratch *s;
+	const struct iovec *iov;
+	__u64 iovcnt;
+	__u32 limit;
+};
+
+static long iov_step(__u64 i, void *ctx)
+{
+	struct iov_walk *w = ctx;
+	__u32 off = w->s->iov_off;
+	struct iovec v;
+	__u64 n;
+
+	if (i >= w->iovcnt || off >= w->limit)
+		return 1;
+	if (bpf_probe_read_user(&v, sizeof(v), &w->iov[i]))
+		return 1;
+	n = v.iov_len;
+	if (n > w->limit - off)
+		n = w->limit - off;
+	w->s->iov_off = off + copy_user(w->s, off, n, v.iov_base);
+	return 0;
+}
+
 static __always_inline __u32 copy_iov(struct data_scratch *s, const struct iovec *iov, __u64 iovcnt,
 				      __u32 limit)
 {
 	__u32 off = 0;
 	__u32 i;
 
+	if (use_loop) {
+		struct iov_walk w = { s, iov, iovcnt, limit };
+
+		s->iov_off = 0;
+		bpf_loop(SOCK_MAX_IOV_LOOP, iov_step, &w, 0);
+		return s->iov_off < limit ? s->iov_off : limit;
+	}
 	for (i = 0; i < SOCK_MAX_IOV; i++) {
 		struct iovec v;
 		__u64 n;

@@ -30,6 +30,9 @@ struct {
 struct data_scratch {
 	struct sock_data_event ev;
 	__u8 slack[SOCK_CAPTURE_MAX];
+	/* bytes copied so far by a bpf_loop over iovecs: kept in the map, where the verifier
+	 * does not know the value, so the callback's states converge */
+	__u32 iov_off;
 };
 
 struct {

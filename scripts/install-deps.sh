@@ -29,6 +29,9 @@ PKGS=(
 	# node-wide tests: services in real containers (podman with runc; an image imported from a
 	# busybox root, the host's /usr and /lib bound in)
 	podman runc busybox-static
+	# HTTP/2 tests: gRPC over h2c (tests/fixtures/grpc: Python's grpcio, its C core speaking
+	# HTTP/2, no generated code)
+	python3-grpcio
 )
 
 # The OTLP tests decode with the official protos from the npm registry: node and npm from

@@ -8,7 +8,8 @@
 /* Hard upper bound of captured bytes per event; the run-time limit is `capture_bytes`. */
 #define SOCK_CAPTURE_MAX 4096
 #define SOCK_CAPTURE_DEFAULT 1024
-#define SOCK_MAX_IOV 8
+#define SOCK_MAX_IOV 8	     /* iovecs read of a readv/writev/recvmsg/sendmsg, unrolled */
+#define SOCK_MAX_IOV_LOOP 64 /* ... with bpf_loop */
 #define SOCK_MAX_CONNS 65536
 
 enum sock_dir {

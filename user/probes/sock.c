@@ -16,8 +16,16 @@ static const struct probe_load_opts sock_load = { "sock", "the syscall tracepoin
 
 struct sock_bpf *sock_probe_start(struct proc_bpf *owner, uint32_t capture_bytes)
 {
+	/* bpf_loop reads every iovec (up to SOCK_MAX_IOV_LOOP) of a vectored call */
+	bool loop = libbpf_probe_bpf_helper(BPF_PROG_TYPE_TRACEPOINT, BPF_FUNC_loop, NULL) > 0;
+
+	if (!loop)
+		log_info("sock: no bpf_loop in this kernel: the first %d iovecs of a vectored "
+			 "read or write are captured",
+			 SOCK_MAX_IOV);
 	return PROBE_OPEN_LOAD(sock_bpf, &sock_load, proc_probe_object(owner),
-			       (skel->rodata->capture_bytes = capture_bytes, 0));
+			       (skel->rodata->capture_bytes = capture_bytes,
+				skel->rodata->use_loop = loop, 0));
 }
 
 void sock_probe_destroy(struct sock_bpf *skel)
