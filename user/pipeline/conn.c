@@ -235,8 +235,8 @@ void conn_table_data(struct conn_table *t, uint64_t conn_id, uint32_t pid,
 		return;
 	if (d->from_tls && !c->tls) {
 		c->tls = true;
-		/* what came before was the handshake (a server peeking at its first byte): the
-		 * plaintext decides */
+		/* bytes seen before the TLS library's (a handshake read or written before its
+		 * socket was tied to the library's calls): the plaintext decides */
 		if (c->proto)
 			c->proto->close(c->proto->tracker, c, 0);
 		c->proto = NULL;

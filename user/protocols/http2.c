@@ -8,6 +8,7 @@
 #include "pipeline/semconv.h"
 #include "protocols/h2_parser.h"
 #include "protocols/http_span.h"
+#include "util/log.h"
 
 /* A stream in flight: its request seen, its response not ended. */
 struct h2_stream {
@@ -346,7 +347,9 @@ static void cb_lost(void *ctx, const char *reason)
 {
 	struct feed_ctx *f = ctx;
 
-	(void)reason;
+	log_debug("http2: pid %u, connection %llu: %s lost: %s", f->c->conn->pid,
+		  (unsigned long long)f->c->conn->id, f->d->dir == f->c->req_dir ? "requests" : "answers",
+		  reason);
 	f->t->stats.lost++;
 	/* answers can no longer be read: what is in flight is not finished */
 	if (f->d->dir != f->c->req_dir)
