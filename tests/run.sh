@@ -195,6 +195,8 @@ for base in lifecycle sched_threads memory; do
 done
 # And the TLS capture where the kernel single-steps a push: probes at the functions' starts.
 run_integration tests/integration/tls_exact.sh uprobe_push
+# And nginx's writev'd answers without bpf_loop: the first iovecs, unrolled.
+run_integration tests/integration/nginx.sh bpf_loop
 
 echo "== $(elapsed "$t0") in all; logs in $LOGS/"
 if ((failed > 0)); then

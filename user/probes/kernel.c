@@ -171,6 +171,7 @@ static const char *const feature_names[KERNEL_FEATURE__COUNT] = {
 	[KERNEL_KPROBE] = "kprobe",
 	[KERNEL_UPROBE] = "uprobe",
 	[KERNEL_UPROBE_PUSH] = "uprobe_push",
+	[KERNEL_BPF_LOOP] = "bpf_loop",
 };
 
 const char *kernel_feature_name(enum kernel_feature f)
@@ -193,7 +194,7 @@ int kernel_hide_parse(const char *hide, unsigned int *mask, char *err, size_t er
 		if (i == KERNEL_FEATURE__COUNT) {
 			snprintf(err, errlen,
 				 "'%.*s' is not a kernel feature (tp_btf, raw_tp, tp, "
-				 "fentry, kprobe, uprobe, uprobe_push)",
+				 "fentry, kprobe, uprobe, uprobe_push, bpf_loop)",
 				 (int)n, p);
 			return -EINVAL;
 		}
@@ -234,6 +235,10 @@ void kernel_probe_features(struct kernel_features *kf, unsigned int hide)
 	kf->err[KERNEL_UPROBE_PUSH] = kf->err[KERNEL_UPROBE] ? kf->err[KERNEL_UPROBE]
 				      : push >= 0 || in_kallsyms("push_emulate_op") ? 0
 										    : -ENOENT;
+	kf->err[KERNEL_BPF_LOOP] =
+		libbpf_probe_bpf_helper(BPF_PROG_TYPE_TRACEPOINT, BPF_FUNC_loop, NULL) > 0
+			? 0
+			: -ENOENT;
 	for (i = 0; i < KERNEL_FEATURE__COUNT; i++) {
 		if (!kf->err[i] && (hide & (1u << i))) {
 			kf->err[i] = -ENOTSUP; /* OBSPROBE_HIDE_KERNEL_FEATURES: tests' fallbacks */

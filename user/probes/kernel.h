@@ -26,6 +26,9 @@ enum kernel_feature {
 	/* the kernel emulates `push reg` under a uprobe (push_emulate_op(), 2024 on) rather than
 	 * single-stepping it: TLS probes may sit on a function's first push */
 	KERNEL_UPROBE_PUSH,
+	/* the bpf_loop helper (5.17+): a vectored read or write's every iovec is captured, else
+	 * its first SOCK_MAX_IOV */
+	KERNEL_BPF_LOOP,
 	KERNEL_FEATURE__COUNT,
 };
 
@@ -40,7 +43,7 @@ struct kernel_features {
  * Asks the running kernel, by loading and attaching a no-op program for a moment, which hooks
  * it offers (tp_btf on sched_process_exit, raw_tp on the same, fentry on vfs_read; the kprobe
  * PMU taking a probe on vfs_read; the uprobe PMU; tracefs; push_emulate_op in the kernel's
- * BTF or /proc/kallsyms). hide: features (bit 1 << feature)
+ * BTF or /proc/kallsyms; the bpf_loop helper). hide: features (bit 1 << feature)
  * to report missing anyway, so that the fallbacks run on a kernel that has everything
  * (OBSPROBE_HIDE_KERNEL_FEATURES, for tests). Quiet: the caller silences libbpf.
  */

@@ -17,7 +17,7 @@ static const struct probe_load_opts sock_load = { "sock", "the syscall tracepoin
 struct sock_bpf *sock_probe_start(struct proc_bpf *owner, uint32_t capture_bytes)
 {
 	/* bpf_loop reads every iovec (up to SOCK_MAX_IOV_LOOP) of a vectored call */
-	bool loop = libbpf_probe_bpf_helper(BPF_PROG_TYPE_TRACEPOINT, BPF_FUNC_loop, NULL) > 0;
+	bool loop = probe_kernel()->has[KERNEL_BPF_LOOP];
 
 	if (!loop)
 		log_info("sock: no bpf_loop in this kernel: the first %d iovecs of a vectored "
