@@ -180,12 +180,22 @@ void hpack_decoder_free(struct hpack_decoder *d)
 		return;
 	free(d->bytes);
 	free(d->entries);
-	free(d->scratch);
+	if (!d->scratch_shared)
+		free(d->scratch);
+	d->scratch_shared = false;
 	d->bytes = NULL;
 	d->entries = NULL;
 	d->scratch = NULL;
 	d->bytes_cap = d->entries_cap = 0;
 	hpack_decoder_reset(d);
+}
+
+void hpack_decoder_share_scratch(struct hpack_decoder *d, uint8_t *buf)
+{
+	if (!d->scratch_shared)
+		free(d->scratch);
+	d->scratch = buf;
+	d->scratch_shared = true;
 }
 
 void hpack_decoder_reset(struct hpack_decoder *d)

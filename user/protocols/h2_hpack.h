@@ -77,11 +77,16 @@ struct hpack_decoder {
 	uint32_t entries_cap;
 	uint32_t first;
 	uint32_t count;
-	uint8_t *scratch; /* HPACK_SCRATCH_MAX bytes */
+	uint8_t *scratch;    /* HPACK_SCRATCH_MAX bytes */
+	bool scratch_shared; /* the caller's (hpack_decoder_share_scratch): not freed */
 };
 
 /* A decoder with the default limit and an empty table; allocates nothing. */
 void hpack_decoder_init(struct hpack_decoder *d);
+/* Decodes Huffman strings into buf (HPACK_SCRATCH_MAX bytes, the caller's) rather than a
+ * buffer of its own: the decoders of one thread may share one, a string living only until its
+ * emit call returns. */
+void hpack_decoder_share_scratch(struct hpack_decoder *d, uint8_t *buf);
 /* Releases the table and the scratch buffer; accepts NULL. hpack_decoder_init may follow. */
 void hpack_decoder_free(struct hpack_decoder *d);
 /* Empties the table and clears broken, keeping the limit and what is allocated. */

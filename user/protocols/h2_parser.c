@@ -23,11 +23,14 @@ static uint32_t be32(const uint8_t *b)
 static void release(struct h2_stream_parser *p)
 {
 	free(p->block);
-	free(p->hdrs);
-	free(p->hdr_bytes);
+	if (!p->shared) {
+		free(p->hdrs);
+		free(p->hdr_bytes);
+		p->hdrs = NULL;
+		p->hdr_bytes = NULL;
+	}
 	p->block = NULL;
-	p->hdrs = NULL;
-	p->hdr_bytes = NULL;
+	p->block_cap = 0;
 	hpack_decoder_free(&p->hpack);
 }
 
@@ -36,6 +39,14 @@ void h2_parser_init(struct h2_stream_parser *p, bool client)
 	memset(p, 0, sizeof(*p));
 	p->state = client ? H2_ST_PREFACE : H2_ST_HEADER;
 	hpack_decoder_init(&p->hpack);
+}
+
+void h2_parser_share(struct h2_stream_parser *p, struct h2_work *work)
+{
+	p->shared = true;
+	p->hdrs = work->hdrs;
+	p->hdr_bytes = work->hdr_bytes;
+	hpack_decoder_share_scratch(&p->hpack, work->scratch);
 }
 
 void h2_parser_free(struct h2_stream_parser *p)
@@ -74,11 +85,31 @@ static bool is_block_frame(uint8_t type)
 	return type == H2_HEADERS || type == H2_PUSH_PROMISE || type == H2_CONTINUATION;
 }
 
+/* Room for need bytes of block (need <= H2_HEADER_BLOCK_MAX): 0, or -1 when memory is short. */
+static int grow_block(struct h2_stream_parser *p, size_t need)
+{
+	size_t cap = p->block_cap ? 2 * p->block_cap : 256;
+	uint8_t *n;
+
+	if (need <= p->block_cap)
+		return 0;
+	if (cap < need)
+		cap = need;
+	if (cap > H2_HEADER_BLOCK_MAX)
+		cap = H2_HEADER_BLOCK_MAX;
+	n = realloc(p->block, cap);
+	if (!n)
+		return -1;
+	p->block = n;
+	p->block_cap = cap;
+	return 0;
+}
+
 static int alloc_block(struct h2_stream_parser *p, bool headers)
 {
-	if (!p->block && !(p->block = malloc(H2_HEADER_BLOCK_MAX)))
-		return -1;
 	if (!headers)
+		return grow_block(p, p->len); /* a SETTINGS payload */
+	if (p->shared)
 		return 0;
 	if (!p->hdrs && !(p->hdrs = malloc(H2_MAX_HEADERS * sizeof(p->hdrs[0]))))
 		return -1;
@@ -121,6 +152,11 @@ static void finish_block(struct h2_stream_parser *p, const struct h2_callbacks *
 	err = hpack_decode(&p->hpack, p->block, p->block_len, collect, p);
 	p->in_block = false;
 	p->block_len = 0;
+	if (p->block_cap > 1024) { /* a large block is rare: not kept for the next */
+		free(p->block);
+		p->block = NULL;
+		p->block_cap = 0;
+	}
 	if (err) {
 		lost(p, cb, ctx, hpack_strerror(err));
 		return;
@@ -197,6 +233,10 @@ static void enter(struct h2_stream_parser *p, enum phase phase, const struct h2_
 			if (is_block_frame(p->type) &&
 			    p->body_len > H2_HEADER_BLOCK_MAX - p->block_len) {
 				lost(p, cb, ctx, "header block too large");
+				return;
+			}
+			if (is_block_frame(p->type) && grow_block(p, p->block_len + p->body_len)) {
+				lost(p, cb, ctx, "out of memory");
 				return;
 			}
 			if (p->type == H2_DATA && !p->body_len && cb->on_data)

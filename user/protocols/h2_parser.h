@@ -24,8 +24,10 @@
  *    names and values; the rest are dropped and on_headers is told (the HPACK state stays good,
  *    the block is decoded to its end).
  *
- * Memory: the header block buffer, the decoded headers and the HPACK table are allocated at
- * the first HEADERS or SETTINGS frame, not per frame, and released by h2_parser_free.
+ * Memory: the header block buffer grows to what a block needs (released after a block over
+ * 1 KiB), the decoded headers and the HPACK table are allocated at the first HEADERS or
+ * SETTINGS frame, not per frame, unless shared (h2_parser_share), and released by
+ * h2_parser_free.
  */
 #ifndef OBSPROBE_H2_PARSER_H
 #define OBSPROBE_H2_PARSER_H
@@ -143,8 +145,8 @@ struct h2_stream_parser {
 	bool block_end_stream;
 	uint32_t block_stream;
 	uint32_t promised_id;
-	uint8_t *block; /* H2_HEADER_BLOCK_MAX */
-	size_t block_len;
+	uint8_t *block; /* block_cap bytes, at most H2_HEADER_BLOCK_MAX */
+	size_t block_len, block_cap;
 
 	/* Decoded headers of one block. */
 	struct h2_header *hdrs; /* H2_MAX_HEADERS */
@@ -152,6 +154,7 @@ struct h2_stream_parser {
 	size_t nhdrs;
 	size_t hdr_bytes_len;
 	bool hdrs_truncated;
+	bool shared; /* hdrs, hdr_bytes and the decoder's scratch are an h2_work's */
 
 	struct hpack_decoder hpack;
 	/* The other direction's decoder, whose limit this direction's SETTINGS_HEADER_TABLE_SIZE
@@ -161,6 +164,16 @@ struct h2_stream_parser {
 
 /* client: this direction carries the client's bytes, which start with the preface. */
 void h2_parser_init(struct h2_stream_parser *p, bool client);
+
+/* What the parsers of one thread can share: decoded headers live only during on_headers, and
+ * Huffman strings only during a decode. Without it, each parser allocates its own (~37 KiB). */
+struct h2_work {
+	struct h2_header hdrs[H2_MAX_HEADERS];
+	char hdr_bytes[H2_HEADER_BYTES];
+	uint8_t scratch[HPACK_SCRATCH_MAX];
+};
+/* p (just initialised) works in work, which outlives it. */
+void h2_parser_share(struct h2_stream_parser *p, struct h2_work *work);
 /* Releases what the parser holds; accepts NULL. h2_parser_init may follow. */
 void h2_parser_free(struct h2_stream_parser *p);
 /*

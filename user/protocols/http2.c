@@ -33,6 +33,7 @@ struct http2_tracker {
 	struct conn_table *conns;
 	struct conn_proto proto;
 	struct http2_tracker_stats stats;
+	struct h2_work work; /* every connection's parsers decode in it */
 };
 
 /* The event being fed, for the parser's callbacks. */
@@ -51,7 +52,8 @@ static bool server_preface(const uint8_t *b, size_t len)
 {
 	uint32_t flen;
 
-	if (len < H2_FRAME_HEADER_LEN || b[3] != H2_SETTINGS || b[4] || b[5] || b[6] || b[7] || b[8])
+	if (len < H2_FRAME_HEADER_LEN || b[3] != H2_SETTINGS || b[4] || b[5] || b[6] || b[7] ||
+	    b[8])
 		return false;
 	flen = (uint32_t)b[0] << 16 | (uint32_t)b[1] << 8 | b[2];
 	return flen % 6 == 0 && flen <= H2_CTRL_FRAME_MAX;
@@ -348,8 +350,8 @@ static void cb_lost(void *ctx, const char *reason)
 	struct feed_ctx *f = ctx;
 
 	log_debug("http2: pid %u, connection %llu: %s lost: %s", f->c->conn->pid,
-		  (unsigned long long)f->c->conn->id, f->d->dir == f->c->req_dir ? "requests" : "answers",
-		  reason);
+		  (unsigned long long)f->c->conn->id,
+		  f->d->dir == f->c->req_dir ? "requests" : "answers", reason);
 	f->t->stats.lost++;
 	/* answers can no longer be read: what is in flight is not finished */
 	if (f->d->dir != f->c->req_dir)
@@ -380,6 +382,8 @@ static struct h2_conn *state_of(struct http2_tracker *t, struct conn *cn, const 
 	h2_parser_init(&c->p[c->req_dir], true);
 	h2_parser_init(&c->p[!c->req_dir], false);
 	h2_parser_pair(&c->p[c->req_dir], &c->p[!c->req_dir]);
+	h2_parser_share(&c->p[0], &t->work);
+	h2_parser_share(&c->p[1], &t->work);
 	cn->state = c;
 	t->stats.conns++;
 	return c;
