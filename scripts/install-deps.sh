@@ -32,6 +32,8 @@ PKGS=(
 	# HTTP/2 tests: gRPC over h2c (tests/fixtures/grpc: Python's grpcio, its C core speaking
 	# HTTP/2, no generated code)
 	python3-grpcio
+	# bench/http2.sh: nghttp2's load generator, h2load
+	nghttp2-client
 )
 
 # The OTLP tests decode with the official protos from the npm registry: node and npm from
