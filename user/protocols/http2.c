@@ -330,13 +330,16 @@ static void cb_rst(void *ctx, uint32_t id, uint32_t code)
 	finish(f, slot);
 }
 
-/* Streams above the last one the server took will never be answered. */
+/* Streams above the last one the server took will never be answered. A client's GOAWAY names
+ * the last stream the server began (a push): the client's requests still get their answers. */
 static void cb_goaway(void *ctx, uint32_t last_id, uint32_t code)
 {
 	struct feed_ctx *f = ctx;
 	size_t i = 0;
 
 	(void)code;
+	if (f->d->dir == f->c->req_dir)
+		return;
 	while (i < f->c->nstreams) {
 		if (f->c->streams[i]->id > last_id)
 			abort_stream(f->t, f->c, &f->c->streams[i]);
