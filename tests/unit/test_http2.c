@@ -1067,6 +1067,21 @@ UNIT_TEST_FIXTURE(test_start_is_first_byte_of_headers, setup, teardown)
 
 	assert_int_equal(f->got.n, 1);
 	assert_int_equal(f->got.spans[0].start_ns, 10);
+
+	/* the end of one block and the whole of the next in one event: the next starts there */
+	get(&w, 3, "/tail");
+	get(&w, 5, "/next");
+	put(&part, w.b, 12);
+	send(f, 1, 40, CONN_DIR_IN, &part);
+	put(&part, w.b + 12, w.len - 12);
+	send(f, 1, 50, CONN_DIR_IN, &part);
+	w.len = 0;
+	status(&w, 3, true, "200");
+	status(&w, 5, true, "200");
+	send(f, 1, 60, CONN_DIR_OUT, &w);
+	assert_int_equal(f->got.n, 3);
+	assert_int_equal(f->got.spans[1].start_ns, 40);
+	assert_int_equal(f->got.spans[2].start_ns, 50);
 }
 
 UNIT_MAIN(NULL, NULL)

@@ -26,6 +26,7 @@ struct h2_conn {
 	struct h2_stream_parser p[2];
 	struct h2_stream *streams[HTTP2_MAX_STREAMS];
 	size_t nstreams;
+	uint64_t block_ts[2]; /* when the header block being read in each direction began */
 };
 
 struct http2_tracker {
@@ -173,7 +174,7 @@ static void start_stream(struct feed_ctx *f, uint32_t id, const struct h2_header
 		.tid = f->d->tid,
 		.actor = conn_data_actor(f->d),
 		.fd = f->d->fd,
-		.ts = f->d->ts_ns,
+		.ts = c->block_ts[f->d->dir],
 		.version = "2",
 	};
 	struct http_head h = { .kind = HTTP_REQUEST, .version = 20, .content_length = -1 };
@@ -274,6 +275,8 @@ static void cb_headers(void *ctx, uint32_t id, const struct h2_header *hdrs, siz
 		start_stream(f, id, hdrs, n);
 	else
 		on_response(f, id, hdrs, n, end_stream);
+	/* a block after this one begins in this event */
+	f->c->block_ts[f->d->dir] = f->d->ts_ns;
 }
 
 static void cb_data(void *ctx, uint32_t id, const uint8_t *data, size_t captured, size_t payload,
@@ -392,15 +395,31 @@ static struct h2_conn *state_of(struct http2_tracker *t, struct conn *cn, const 
 	return c;
 }
 
+/* Whether p is inside a header block, or a frame that may begin one, that began in an earlier
+ * event. */
+static bool block_open(const struct h2_stream_parser *p)
+{
+	if (p->in_block)
+		return true;
+	if (p->state == H2_ST_PAYLOAD)
+		return p->type == H2_HEADERS || p->type == H2_PUSH_PROMISE;
+	return p->state == H2_ST_HEADER && p->hdr_got &&
+	       (p->hdr_got <= 3 || p->hdr[3] == H2_HEADERS || p->hdr[3] == H2_PUSH_PROMISE);
+}
+
 static void on_data(void *tracker, struct conn *cn, const struct conn_data *d)
 {
 	struct http2_tracker *t = tracker;
 	struct h2_conn *c = state_of(t, cn, d);
 	struct feed_ctx f = { t, c, d };
 
-	if (c)
-		h2_feed(&c->p[d->dir], d->data, d->len, d->total > d->len ? d->total : d->len,
-			&callbacks, &f);
+	if (!c)
+		return;
+	/* a request starts when its first byte came, not when its header block is complete */
+	if (!block_open(&c->p[d->dir]))
+		c->block_ts[d->dir] = d->ts_ns;
+	h2_feed(&c->p[d->dir], d->data, d->len, d->total > d->len ? d->total : d->len, &callbacks,
+		&f);
 }
 
 /* The connection ended (ts_ns 0: dropped from the table): what is in flight is not answered. */
