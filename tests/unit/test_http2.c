@@ -681,6 +681,29 @@ UNIT_TEST_FIXTURE(test_grpc_trailers_only, setup, teardown)
 	assert_int_equal(s->end_ns, 150);
 }
 
+/*
+ * BUG (http2.c on_response): a gRPC call answered with an HTTP error and no grpc-status (a proxy's
+ * 502 or 503, RFC-less but what nginx and load balancers send) is not an error: for a gRPC stream
+ * on_response sets http.response.status_code without http_span_status. gRPC's own mapping
+ * (doc/http-grpc-status-mapping.md) makes it UNAVAILABLE on the client.
+ */
+UNIT_TEST_FIXTURE(test_grpc_http_error_without_grpc_status, setup, teardown)
+{
+	struct fixture *f = *state;
+	struct wire w = { .len = 0 };
+
+	server_conn(f, &w);
+	grpc_call(&w, 1);
+	send(f, 1, 100, CONN_DIR_IN, &w);
+	headers(&w, 1, true, ":status", "503", "content-type", "text/html", NULL);
+	send(f, 1, 150, CONN_DIR_OUT, &w);
+
+	assert_int_equal(f->got.n, 1);
+	assert_int_equal(span_get_int(&f->got.spans[0], "http.response.status_code", 0), 503);
+	assert_true(f->got.spans[0].error);
+	assert_string_equal(span_get_str(&f->got.spans[0], "error.type"), "503");
+}
+
 /* The client gives up mid-response: the span ends there, CANCEL its error. */
 UNIT_TEST_FIXTURE(test_rst_by_client_mid_response, setup, teardown)
 {
@@ -845,6 +868,54 @@ UNIT_TEST_FIXTURE(test_response_headers_lost_in_gap, setup, teardown)
 	st = stats(f);
 	assert_int_equal(st.lost, 1);
 	assert_int_equal(st.streams, 0);
+}
+
+/* More streams in flight than HTTP2_MAX_STREAMS: the rest are counted, not followed. */
+UNIT_TEST_FIXTURE(test_streams_full, setup, teardown)
+{
+	struct fixture *f = *state;
+	struct wire w = { .len = 0 };
+	uint32_t i;
+
+	server_conn(f, &w);
+	for (i = 0; i <= HTTP2_MAX_STREAMS; i++) {
+		get(&w, 1 + 2 * i, "/many");
+		if (w.len > sizeof(w.b) - 200)
+			send(f, 1, 10, CONN_DIR_IN, &w);
+	}
+	send(f, 1, 10, CONN_DIR_IN, &w);
+	assert_int_equal(stats(f).streams_full, 1);
+	/* the last one was not followed: its answer is unpaired */
+	status(&w, 1 + 2 * HTTP2_MAX_STREAMS, true, "200");
+	status(&w, 1, true, "200");
+	send(f, 1, 20, CONN_DIR_OUT, &w);
+	assert_int_equal(f->got.n, 1);
+	assert_int_equal(stats(f).unpaired, 1);
+	conn_table_close(f->conns, 1, 30);
+	assert_int_equal(stats(f).aborted, HTTP2_MAX_STREAMS - 1);
+}
+
+/*
+ * BUG (http2.c start_stream): once the answers cannot be read, a new request is no stream to wait
+ * for: start_stream still follows it, so it holds a slot and a span (about 4 KiB) until the close
+ * aborts it, up to HTTP2_MAX_STREAMS of them on a long-lived connection.
+ */
+UNIT_TEST_FIXTURE(test_no_stream_after_responses_lost, setup, teardown)
+{
+	struct fixture *f = *state;
+	struct wire w = { .len = 0 };
+
+	server_conn(f, &w);
+	get(&w, 1, "/a");
+	send(f, 1, 10, CONN_DIR_IN, &w);
+	status(&w, 1, true, "200");
+	send_gap(f, 1, 20, CONN_DIR_OUT, &w, 12, 100, false);
+	assert_int_equal(stats(f).aborted, 1);
+	get(&w, 3, "/b");
+	send(f, 1, 30, CONN_DIR_IN, &w);
+	conn_table_close(f->conns, 1, 40);
+	assert_int_equal(f->got.n, 0);
+	assert_int_equal(stats(f).aborted, 1);
 }
 
 /* A request header block lost: that request is never made a span, the others in flight still
