@@ -246,7 +246,8 @@ static void on_response(struct feed_ctx *f, uint32_t id, const struct h2_header 
 		if (status >= 100 && status < 200)
 			return; /* informational: the final one follows */
 		st->answered = true;
-		if (st->grpc)
+		/* gRPC's outcome is its grpc-status; an HTTP error (a proxy's 503) is one too */
+		if (st->grpc && status == 200)
 			span_set_int(&st->span, SC_HTTP_RESPONSE_STATUS_CODE, status);
 		else
 			http_span_status(&st->span, (int)status);
