@@ -184,6 +184,8 @@ static void start_stream(struct feed_ctx *f, uint32_t id, const struct h2_header
 
 	if (find(c, id))
 		return; /* trailers of the request */
+	if (c->p[!c->req_dir].broken)
+		return; /* its answer could not be read (counted in lost) */
 	if (!header(hdrs, n, ":method", h.method, sizeof(h.method)) ||
 	    !header(hdrs, n, ":path", h.target, sizeof(h.target)))
 		return; /* CONNECT, or no request */
