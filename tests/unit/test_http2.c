@@ -1020,6 +1020,57 @@ UNIT_TEST_FIXTURE(test_client_call_is_child_of_server_stream, setup, teardown)
 	assert_memory_equal(client->parent_id, server->span_id, 8);
 }
 
+/* A header block in a HEADERS and a CONTINUATION, each its own event: one request, started at
+ * the first. */
+UNIT_TEST_FIXTURE(test_continuation_across_events, setup, teardown)
+{
+	struct fixture *f = *state;
+	struct wire w = { .len = 0 }, blk = { .len = 0 };
+
+	server_conn(f, &w);
+	literal(&blk, ":method", "GET");
+	literal(&blk, ":scheme", "http");
+	literal(&blk, ":path", "/continued");
+	literal(&blk, ":authority", "h");
+	frame(&w, H2_HEADERS, H2_FLAG_END_STREAM, 1, blk.b, 20);
+	send(f, 1, 10, CONN_DIR_IN, &w);
+	frame(&w, H2_CONTINUATION, H2_FLAG_END_HEADERS, 1, blk.b + 20, blk.len - 20);
+	send(f, 1, 20, CONN_DIR_IN, &w);
+	status(&w, 1, true, "200");
+	send(f, 1, 30, CONN_DIR_OUT, &w);
+
+	assert_int_equal(f->got.n, 1);
+	assert_string_equal(span_get_str(&f->got.spans[0], "url.path"), "/continued");
+	assert_int_equal(f->got.spans[0].start_ns, 10);
+	assert_int_equal(f->got.spans[0].end_ns, 30);
+}
+
+/* A server push: the promised stream is no request of the client's, and disturbs none. */
+UNIT_TEST_FIXTURE(test_push_promise_makes_no_span, setup, teardown)
+{
+	struct fixture *f = *state;
+	struct wire w = { .len = 0 }, p = { .len = 0 };
+
+	server_conn(f, &w);
+	get(&w, 1, "/page");
+	send(f, 1, 10, CONN_DIR_IN, &w);
+	put(&p, "\0\0\0\2", 4);
+	literal(&p, ":method", "GET");
+	literal(&p, ":scheme", "http");
+	literal(&p, ":path", "/style.css");
+	literal(&p, ":authority", "h");
+	frame(&w, H2_PUSH_PROMISE, H2_FLAG_END_HEADERS, 1, p.b, p.len);
+	status(&w, 1, false, "200");
+	status(&w, 2, false, "200");
+	data(&w, 2, true, "body{}");
+	data(&w, 1, true, "<html>");
+	send(f, 1, 20, CONN_DIR_OUT, &w);
+
+	assert_int_equal(f->got.n, 1);
+	assert_string_equal(span_get_str(&f->got.spans[0], "url.path"), "/page");
+	assert_int_equal(stats(f).lost, 0);
+}
+
 UNIT_TEST_FIXTURE(test_http1_still_goes_to_http1, setup, teardown)
 {
 	struct fixture *f = *state;
