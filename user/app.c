@@ -683,6 +683,8 @@ static int event_loop(struct app *a, volatile sig_atomic_t *stop)
 		conn_table_reap(a->conns, now);
 		if (a->http)
 			http_tracker_flush_held(a->http, now);
+		if (a->http2)
+			http2_tracker_flush_held(a->http2, now);
 		if (a->sampler)
 			tracesample_tick(a->sampler, now);
 		fflush(stdout);
@@ -703,6 +705,8 @@ static int event_loop(struct app *a, volatile sig_atomic_t *stop)
 	conn_table_reap(a->conns, UINT64_MAX);
 	if (a->http)
 		http_tracker_flush_held(a->http, UINT64_MAX);
+	if (a->http2)
+		http2_tracker_flush_held(a->http2, UINT64_MAX);
 	/* every trace still held is decided now, while the exporter can still send it */
 	if (a->sampler)
 		tracesample_flush(a->sampler);

@@ -64,6 +64,22 @@ assert_eq "CLIENT spans of curl over TLS: url.full, status" "$N 1 1" \
 	"$(spans_count "$OBS_OUT" kind=CLIENT attr:network.protocol.version=2 "attr:url.full=https://127.0.0.1:$P1/index.html" attr:http.response.status_code==200) $(spans_count "$OBS_OUT" kind=CLIENT "attr:url.full=https://127.0.0.1:$P1/missing" attr:http.response.status_code==404 attr:error.type=404) $(spans_count "$OBS_OUT" kind=CLIENT "attr:url.full=https://127.0.0.1:$P1/unavailable" attr:error.type=503)"
 assert_eq "CLIENT spans of curl over h2c" "$P" \
 	"$(spans_count "$OBS_OUT" kind=CLIENT attr:network.protocol.version=2 attr:url.scheme=http "attr:server.port==$P2")"
+# both ends watched: each nginx span is the child of curl's span of the same stream
+STITCH=$("$PY" - "$OBS_OUT" <<'EOF'
+import json, sys
+spans = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+h2 = [s for s in spans if s.get("attributes", {}).get("network.protocol.version") == "2"]
+clients = {s["span_id"]: s for s in h2 if s["kind"] == "CLIENT"}
+servers = [s for s in h2 if s["kind"] == "SERVER"]
+right = sum(1 for s in servers if s.get("parent_span_id") in clients
+            and clients[s["parent_span_id"]]["trace_id"] == s["trace_id"]
+            and clients[s["parent_span_id"]]["attributes"].get("url.path") == s["attributes"].get("url.path"))
+parents = len({s.get("parent_span_id") for s in servers if s.get("parent_span_id")})
+print(len(servers), right, parents)
+EOF
+)
+assert_eq "every HTTP/2 SERVER span the child of curl's CLIENT span of its stream, one each" \
+	"$TOTAL $TOTAL $TOTAL" "$STITCH"
 assert_eq "obsprobe never watches itself, though started by a watched shell" 0 \
 	"$(spans_count "$OBS_OUT" res:process.executable.name=obsprobe)"
 assert_eq "no HTTP/2 direction lost" 0 \

@@ -1206,4 +1206,121 @@ UNIT_TEST_FIXTURE(test_start_is_first_byte_of_headers, setup, teardown)
 	assert_int_equal(f->got.spans[2].start_ns, 50);
 }
 
+/* ---- both ends of one local connection watched ---- */
+
+/* conn 1: the server end (pid 100) of 127.0.0.1:40000 -> 127.0.0.1:8080; conn 2: its client end
+ * (pid 200); both past their prefaces and SETTINGS. */
+static void local_pair(struct fixture *f, struct wire *w)
+{
+	struct conn_meta srv = { .conn_id = 1,
+				 .pid = 100,
+				 .fd = 5,
+				 .accepted = true,
+				 .local_port = 8080,
+				 .remote_port = 40000 };
+	struct conn_meta cli = { .conn_id = 2,
+				 .pid = 200,
+				 .fd = 6,
+				 .connected = true,
+				 .local_port = 40000,
+				 .remote_port = 8080 };
+
+	strcpy(srv.local_addr, "127.0.0.1");
+	strcpy(srv.remote_addr, "127.0.0.1");
+	strcpy(cli.local_addr, "127.0.0.1");
+	strcpy(cli.remote_addr, "127.0.0.1");
+	conn_table_open(f->conns, &srv);
+	conn_table_open(f->conns, &cli);
+	preface(w);
+	settings(w);
+	send(f, 2, 1, CONN_DIR_OUT, w);
+	preface(w);
+	settings(w);
+	send(f, 1, 2, CONN_DIR_IN, w);
+	settings(w);
+	send(f, 1, 3, CONN_DIR_OUT, w);
+	settings(w);
+	send(f, 2, 4, CONN_DIR_IN, w);
+}
+
+static const struct span *kind_of(const struct fixture *f, enum span_kind k)
+{
+	size_t i;
+
+	for (i = 0; i < f->got.n && i < MAX_SPANS; i++)
+		if (f->got.spans[i].kind == k)
+			return &f->got.spans[i];
+	return NULL;
+}
+
+static void assert_stitched(const struct fixture *f)
+{
+	const struct span *srv = kind_of(f, SPAN_KIND_SERVER), *cli = kind_of(f, SPAN_KIND_CLIENT);
+
+	assert_int_equal(f->got.n, 2);
+	assert_non_null(srv);
+	assert_non_null(cli);
+	assert_false(cli->has_parent);
+	assert_true(srv->has_parent);
+	assert_memory_equal(srv->parent_id, cli->span_id, 8);
+	assert_memory_equal(srv->trace_id, cli->trace_id, 16);
+}
+
+UNIT_TEST_FIXTURE(test_stitch_client_read_first, setup, teardown)
+{
+	struct fixture *f = *state;
+	struct wire w = { .len = 0 };
+
+	local_pair(f, &w);
+	get(&w, 1, "/both");
+	send(f, 2, 10, CONN_DIR_OUT, &w);
+	get(&w, 1, "/both");
+	send(f, 1, 11, CONN_DIR_IN, &w);
+	status(&w, 1, true, "200");
+	send(f, 1, 12, CONN_DIR_OUT, &w);
+	status(&w, 1, true, "200");
+	send(f, 2, 13, CONN_DIR_IN, &w);
+	http2_tracker_flush_held(f->h2, UINT64_MAX);
+	assert_stitched(f);
+}
+
+/* The server answered before the client's request was read (two CPUs): its span waits for it. */
+UNIT_TEST_FIXTURE(test_stitch_server_answered_first, setup, teardown)
+{
+	struct fixture *f = *state;
+	struct wire w = { .len = 0 };
+
+	local_pair(f, &w);
+	get(&w, 1, "/both");
+	send(f, 1, 11, CONN_DIR_IN, &w);
+	status(&w, 1, true, "200");
+	send(f, 1, 12, CONN_DIR_OUT, &w);
+	assert_int_equal(f->got.n, 0); /* held */
+	get(&w, 1, "/both");
+	send(f, 2, 10, CONN_DIR_OUT, &w);
+	assert_int_equal(f->got.n, 1); /* the server span, now with its parent */
+	status(&w, 1, true, "200");
+	send(f, 2, 13, CONN_DIR_IN, &w);
+	assert_stitched(f);
+}
+
+/* No client request comes: after the hold the server span goes as a root. */
+UNIT_TEST_FIXTURE(test_stitch_hold_expires, setup, teardown)
+{
+	struct fixture *f = *state;
+	struct wire w = { .len = 0 };
+
+	local_pair(f, &w);
+	get(&w, 3, "/alone");
+	send(f, 1, 11, CONN_DIR_IN, &w);
+	status(&w, 3, true, "200");
+	send(f, 1, 12, CONN_DIR_OUT, &w);
+	http2_tracker_flush_held(f->h2, 12 + HTTP2_HOLD_NS - 1);
+	assert_int_equal(f->got.n, 0);
+	http2_tracker_flush_held(f->h2, 12 + HTTP2_HOLD_NS);
+	assert_int_equal(f->got.n, 1);
+	assert_false(f->got.spans[0].has_parent);
+	assert_int_equal(stats(f).streams, 1);
+}
+
 UNIT_MAIN(NULL, NULL)

@@ -10,8 +10,12 @@
 #include "protocols/http_span.h"
 #include "util/log.h"
 
-/* A stream in flight: its request seen, its response not ended. */
+/* A stream in flight: its request seen, its response not ended; or a finished server stream
+ * held a moment for its client end (tracker's held list). */
 struct h2_stream {
+	struct h2_stream *next; /* held: the next held */
+	uint64_t conn_id;	/* held: the connection it was served on */
+	uint64_t hold_until;
 	uint32_t id;
 	bool grpc;
 	bool answered; /* a final :status came */
@@ -35,6 +39,11 @@ struct http2_tracker {
 	struct conn_proto proto;
 	struct http2_tracker_stats stats;
 	struct h2_work work; /* every connection's parsers decode in it */
+	/* Finished server streams whose client end is a watched process whose request was not
+	 * read yet (its event can come after the server's answer): held up to HTTP2_HOLD_NS, oldest
+	 * first, rather than sent without their parent. */
+	struct h2_stream *held, *held_tail;
+	size_t nheld;
 };
 
 /* The event being fed, for the parser's callbacks. */
@@ -88,7 +97,56 @@ struct http2_tracker *http2_tracker_new(const struct http_tracker_ops *ops,
 
 void http2_tracker_free(struct http2_tracker *t)
 {
+	if (!t)
+		return;
+	/* the caller flushed what it wanted sent: the sink may be gone by now */
+	while (t->held) {
+		struct h2_stream *st = t->held;
+
+		t->held = st->next;
+		free(st);
+	}
 	free(t);
+}
+
+static void emit(struct http2_tracker *t, const struct span *s)
+{
+	t->stats.streams++;
+	if (t->ops.span)
+		t->ops.span(t->ops.ctx, s);
+}
+
+void http2_tracker_flush_held(struct http2_tracker *t, uint64_t now_ns)
+{
+	while (t->held && t->held->hold_until <= now_ns) {
+		struct h2_stream *st = t->held;
+
+		t->held = st->next;
+		if (!t->held)
+			t->held_tail = NULL;
+		t->nheld--;
+		emit(t, &st->span);
+		free(st);
+	}
+}
+
+/* The held server stream id served on connection conn_id leaves the list (NULL: none). */
+static struct h2_stream *unhold(struct http2_tracker *t, uint64_t conn_id, uint32_t id)
+{
+	struct h2_stream *prev = NULL, *st;
+
+	for (st = t->held; st && (st->conn_id != conn_id || st->id != id); st = st->next)
+		prev = st;
+	if (!st)
+		return NULL;
+	if (prev)
+		prev->next = st->next;
+	else
+		t->held = st->next;
+	if (t->held_tail == st)
+		t->held_tail = prev;
+	t->nheld--;
+	return st;
 }
 
 void http2_tracker_get_stats(const struct http2_tracker *t, struct http2_tracker_stats *out)
@@ -162,6 +220,38 @@ static void set_grpc(struct span *s, const char *path)
 	snprintf(s->name, sizeof(s->name), "%s", path + 1);
 }
 
+/*
+ * Both ends of one connection watched (a local client and server): a stream has the same id at
+ * both, so the server's span is the child of the client's, whichever end's request was read
+ * first, while both are in flight. A server span that already has a parent keeps it.
+ */
+static void stitch(struct http2_tracker *t, struct h2_conn *c, struct h2_stream *st)
+{
+	struct conn *pc = conn_table_peer(t->conns, c->conn);
+	struct h2_stream **other, *done;
+	struct span *server, *client;
+
+	if (!pc || pc->proto != &t->proto || !pc->state)
+		return;
+	/* the server end answered already: its span waits for this one */
+	if (st->span.kind == SPAN_KIND_CLIENT && (done = unhold(t, pc->id, st->id))) {
+		span_make_child(&done->span, st->span.trace_id, st->span.span_id);
+		emit(t, &done->span);
+		free(done);
+		return;
+	}
+	other = find(pc->state, st->id);
+	if (!other || (*other)->span.kind == st->span.kind)
+		return;
+	server = st->span.kind == SPAN_KIND_SERVER ? &st->span : &(*other)->span;
+	client = st->span.kind == SPAN_KIND_SERVER ? &(*other)->span : &st->span;
+	if (server->has_parent)
+		return;
+	span_make_child(server, client->trace_id, client->span_id);
+	actors_span_retrace(conn_table_actors(t->conns), server->pid, server->actor,
+			    server->span_id, server->trace_id);
+}
+
 static void start_stream(struct feed_ctx *f, uint32_t id, const struct h2_header *hdrs, size_t n)
 {
 	struct h2_conn *c = f->c;
@@ -208,6 +298,7 @@ static void start_stream(struct feed_ctx *f, uint32_t id, const struct h2_header
 	if (st->grpc)
 		set_grpc(&st->span, h.target);
 	c->streams[c->nstreams++] = st;
+	stitch(f->t, c, st);
 }
 
 /* gRPC status codes that make a server span an error (the semantic conventions' list); a
@@ -215,6 +306,14 @@ static void start_stream(struct feed_ctx *f, uint32_t id, const struct h2_header
 static bool grpc_server_error(long code)
 {
 	return code == 2 || code == 4 || code == 12 || code == 13 || code == 14 || code == 15;
+}
+
+/* The client end of c is a watched process reading HTTP/2: its request may still come. */
+static bool peer_is_h2(struct http2_tracker *t, const struct h2_conn *c)
+{
+	const struct conn *pc = conn_table_peer(t->conns, c->conn);
+
+	return pc && pc->proto == &t->proto;
 }
 
 static void finish(struct feed_ctx *f, struct h2_stream **slot)
@@ -225,9 +324,21 @@ static void finish(struct feed_ctx *f, struct h2_stream **slot)
 	s->end_ns = f->d->ts_ns > s->start_ns ? f->d->ts_ns : s->start_ns;
 	if (s->kind == SPAN_KIND_SERVER)
 		actors_span_leave(conn_table_actors(f->t->conns), s->pid, s->actor, s->span_id);
-	f->t->stats.streams++;
-	if (f->t->ops.span)
-		f->t->ops.span(f->t->ops.ctx, s);
+	if (s->kind == SPAN_KIND_SERVER && !s->has_parent && f->t->nheld < HTTP2_MAX_HELD &&
+	    peer_is_h2(f->t, f->c)) {
+		st->conn_id = f->c->conn->id;
+		st->hold_until = f->d->ts_ns + HTTP2_HOLD_NS;
+		st->next = NULL;
+		if (f->t->held_tail)
+			f->t->held_tail->next = st;
+		else
+			f->t->held = st;
+		f->t->held_tail = st;
+		f->t->nheld++;
+		*slot = f->c->streams[--f->c->nstreams];
+		return;
+	}
+	emit(f->t, s);
 	drop(f->c, slot);
 }
 

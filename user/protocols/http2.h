@@ -17,7 +17,9 @@
 #include "pipeline/conn.h"
 #include "protocols/http.h"
 
-#define HTTP2_MAX_STREAMS 256 /* streams in flight on one connection */
+#define HTTP2_MAX_STREAMS 256	  /* streams in flight on one connection */
+#define HTTP2_MAX_HELD 1024	  /* finished server spans waiting for their client end */
+#define HTTP2_HOLD_NS 50000000ull /* how long one waits: 50 ms */
 
 struct http2_tracker_stats {
 	uint64_t conns;	       /* connections read as HTTP/2 now */
@@ -35,5 +37,9 @@ struct http2_tracker *http2_tracker_new(const struct http_tracker_ops *ops,
 					struct conn_table *conns);
 void http2_tracker_free(struct http2_tracker *t); /* NULL ok */
 void http2_tracker_get_stats(const struct http2_tracker *t, struct http2_tracker_stats *out);
+/* Sends the held server spans whose wait is over at now_ns (CLOCK_MONOTONIC; UINT64_MAX: all).
+ * A server span whose client end is a watched process waits up to HTTP2_HOLD_NS for the
+ * client's request, whose event can arrive after the server's answer. */
+void http2_tracker_flush_held(struct http2_tracker *t, uint64_t now_ns);
 
 #endif /* OBSPROBE_HTTP2_H */
