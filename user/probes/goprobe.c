@@ -33,8 +33,6 @@ struct go_probe {
 	/* the executables looked at, held by the watched processes that run them: a Go
 	 * executable's uprobes go when the last of them does */
 	struct uprobe_links links;
-	uint32_t *noted;
-	size_t nnoted, noted_cap;
 };
 
 static const struct probe_load_opts go_load = { "go", "no hook (uprobes go on Go executables)",
@@ -60,23 +58,8 @@ struct go_probe *go_probe_start(struct proc_bpf *owner, bool follow)
 
 void go_probe_note(struct go_probe *gp, uint32_t pid)
 {
-	size_t i;
-
-	if (!gp)
-		return;
-	for (i = 0; i < gp->nnoted; i++)
-		if (gp->noted[i] == pid)
-			return;
-	if (gp->nnoted == gp->noted_cap) {
-		size_t cap = gp->noted_cap ? 2 * gp->noted_cap : 16;
-		uint32_t *n = realloc(gp->noted, cap * sizeof(*n));
-
-		if (!n)
-			return;
-		gp->noted = n;
-		gp->noted_cap = cap;
-	}
-	gp->noted[gp->nnoted++] = pid;
+	if (gp)
+		uprobes_note(&gp->links, pid);
 }
 
 static int inspect_fd(int fd, const struct stat *st, struct go_trace_info *info)
@@ -286,21 +269,16 @@ void go_probe_flush(struct go_probe *gp)
 
 	if (!gp)
 		return;
-	for (i = 0; i < gp->nnoted; i++)
-		watch_pid(gp, gp->noted[i]);
-	gp->nnoted = 0;
+	for (i = 0; i < gp->links.nnoted; i++)
+		watch_pid(gp, gp->links.noted[i]);
+	gp->links.nnoted = 0;
 	uprobes_reap(&gp->links);
 }
 
 void go_probe_forget(struct go_probe *gp, uint32_t pid)
 {
-	size_t i;
-
 	if (!gp)
 		return;
-	for (i = 0; i < gp->nnoted; i++)
-		if (gp->noted[i] == pid)
-			gp->noted[i--] = gp->noted[--gp->nnoted];
 	bpf_map_delete_elem(bpf_map__fd(gp->skel->maps.go_procs), &pid);
 	uprobes_release(&gp->links, pid);
 }
@@ -313,11 +291,8 @@ void go_probe_fork(struct go_probe *gp, uint32_t parent, uint32_t child)
 
 void go_probe_counts(const struct go_probe *gp, size_t *files, size_t *links, uint64_t *released)
 {
-	if (gp) {
-		*files += gp->links.probed;
-		*links += gp->links.links;
-		*released += gp->links.released;
-	}
+	if (gp)
+		uprobes_counts(&gp->links, files, links, released);
 }
 
 const char *go_probe_failures(const struct go_probe *gp)
@@ -337,7 +312,6 @@ void go_probe_destroy(struct go_probe *gp)
 		return;
 	uprobes_free(&gp->links);
 	go_bpf__destroy(gp->skel);
-	free(gp->noted);
 	free(gp);
 }
 

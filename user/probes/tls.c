@@ -36,8 +36,6 @@ struct tls_probe {
 	 * directories were searched: held by the watched processes that map them (or live in
 	 * that root), the same file seen through /lib, /usr/lib or a container's root as one */
 	struct uprobe_links links;
-	uint32_t *noted;
-	size_t nnoted, noted_cap;
 };
 
 /* attaching places the mmap tracepoint only: libbpf leaves bare SEC("uprobe") programs alone,
@@ -97,7 +95,6 @@ void tls_probe_destroy(struct tls_probe *tp)
 	if (!tp)
 		return;
 	uprobes_free(&tp->links);
-	free(tp->noted);
 	tls_bpf__destroy(tp->skel);
 	libpq_probe_destroy(tp->pq);
 	free(tp);
@@ -105,23 +102,8 @@ void tls_probe_destroy(struct tls_probe *tp)
 
 void tls_probe_note(struct tls_probe *tp, uint32_t pid)
 {
-	size_t i;
-
-	if (!tp)
-		return;
-	for (i = 0; i < tp->nnoted; i++)
-		if (tp->noted[i] == pid)
-			return;
-	if (tp->nnoted == tp->noted_cap) {
-		size_t cap = tp->noted_cap ? 2 * tp->noted_cap : 16;
-		uint32_t *n = realloc(tp->noted, cap * sizeof(*n));
-
-		if (!n)
-			return;
-		tp->noted = n;
-		tp->noted_cap = cap;
-	}
-	tp->noted[tp->nnoted++] = pid;
+	if (tp)
+		uprobes_note(&tp->links, pid);
 }
 
 /* Opens the file of mapping m as process pid sees it: through its root (containers), or, when
@@ -359,9 +341,9 @@ void tls_probe_flush(struct tls_probe *tp)
 
 	if (!tp)
 		return;
-	for (i = 0; i < tp->nnoted; i++)
-		scan_pid(tp, tp->noted[i]);
-	tp->nnoted = 0;
+	for (i = 0; i < tp->links.nnoted; i++)
+		scan_pid(tp, tp->links.noted[i]);
+	tp->links.nnoted = 0;
 	uprobes_reap(&tp->links);
 }
 
@@ -373,21 +355,12 @@ void tls_probe_fork(struct tls_probe *tp, uint32_t parent, uint32_t child)
 
 void tls_probe_forget(struct tls_probe *tp, uint32_t pid)
 {
-	size_t i;
-
-	if (!tp)
-		return;
-	for (i = 0; i < tp->nnoted; i++)
-		if (tp->noted[i] == pid)
-			tp->noted[i--] = tp->noted[--tp->nnoted];
-	uprobes_release(&tp->links, pid);
+	if (tp)
+		uprobes_release(&tp->links, pid);
 }
 
 void tls_probe_counts(const struct tls_probe *tp, size_t *files, size_t *links, uint64_t *released)
 {
-	if (tp) {
-		*files += tp->links.probed;
-		*links += tp->links.links;
-		*released += tp->links.released;
-	}
+	if (tp)
+		uprobes_counts(&tp->links, files, links, released);
 }

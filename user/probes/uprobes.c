@@ -350,11 +350,41 @@ void uprobes_fork(struct uprobe_links *l, uint32_t parent, uint32_t child)
 		uprobes_hold(l, child, p->h[i].file);
 }
 
+void uprobes_note(struct uprobe_links *l, uint32_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < l->nnoted; i++)
+		if (l->noted[i] == pid)
+			return;
+	if (l->nnoted == l->noted_cap) {
+		size_t cap = l->noted_cap ? 2 * l->noted_cap : 16;
+		uint32_t *n = realloc(l->noted, cap * sizeof(*n));
+
+		if (!n)
+			return;
+		l->noted = n;
+		l->noted_cap = cap;
+	}
+	l->noted[l->nnoted++] = pid;
+}
+
+void uprobes_counts(const struct uprobe_links *l, size_t *files, size_t *links, uint64_t *released)
+{
+	*files += l->probed;
+	*links += l->links;
+	*released += l->released;
+}
+
 void uprobes_release(struct uprobe_links *l, uint32_t pid)
 {
 	struct uprobe_holder **pp = holder_slot(l, pid), *h = *pp;
 	size_t i;
 
+	/* a pid gone before its files were looked at: another process may take the number */
+	for (i = 0; i < l->nnoted; i++)
+		if (l->noted[i] == pid)
+			l->noted[i--] = l->noted[--l->nnoted];
 	if (!h)
 		return;
 	*pp = h->next;
@@ -523,6 +553,9 @@ void uprobes_free(struct uprobe_links *l)
 			f->ndeps = 0;
 			file_free(l, f);
 		}
+	free(l->noted);
+	l->noted = NULL;
+	l->nnoted = l->noted_cap = 0;
 	free(l->queue);
 	l->queue = NULL;
 	l->nqueue = l->queue_cap = 0;

@@ -40,6 +40,9 @@ struct uprobe_links {
 	pthread_cond_t wake;
 	struct bpf_link **queue;
 	size_t nqueue, queue_cap;
+	/* processes whose files are to be looked at (uprobes_note), in order */
+	uint32_t *noted;
+	size_t nnoted, noted_cap;
 	unsigned int failed; /* uprobes that could not be placed */
 	char failures[512];  /* the first of them, "what: why" a line each */
 };
@@ -68,8 +71,14 @@ void uprobes_hold(struct uprobe_links *l, uint32_t pid, struct uprobe_file *f);
 void uprobes_scan_end(struct uprobe_links *l, uint32_t pid);
 /* child (a fork of parent) holds what parent holds. */
 void uprobes_fork(struct uprobe_links *l, uint32_t parent, uint32_t child);
-/* pid holds nothing any more (it exited, or is no longer watched). */
+/* pid holds nothing any more (it exited, or is no longer watched), and is no longer noted. */
 void uprobes_release(struct uprobe_links *l, uint32_t pid);
+/* pid's files are to be looked at (once however often noted, until l->nnoted is set to 0 by
+ * the caller that went through l->noted). */
+void uprobes_note(struct uprobe_links *l, uint32_t pid);
+/* Adds the files with uprobes on them now, their links, and the files whose uprobes were
+ * removed so far. */
+void uprobes_counts(const struct uprobe_links *l, size_t *files, size_t *links, uint64_t *released);
 /* Removes the links of files held by nothing for UPROBE_GRACE_NS, and forgets them (cheap when
  * none is idle: call it often). */
 void uprobes_reap(struct uprobe_links *l);
