@@ -19,7 +19,6 @@ struct h2_stream {
 	uint32_t id;
 	bool grpc;
 	bool answered; /* a final :status came */
-	uint64_t sig;
 	struct span span;
 };
 
@@ -164,11 +163,19 @@ static struct h2_stream **find(struct h2_conn *c, uint32_t id)
 	return NULL;
 }
 
+/* The stream at slot leaves the connection's table; returned. */
+static struct h2_stream *detach(struct h2_conn *c, struct h2_stream **slot)
+{
+	struct h2_stream *st = *slot;
+
+	*slot = c->streams[--c->nstreams];
+	return st;
+}
+
 /* The stream leaves the connection (freed). */
 static void drop(struct h2_conn *c, struct h2_stream **slot)
 {
-	free(*slot);
-	*slot = c->streams[--c->nstreams];
+	free(detach(c, slot));
 }
 
 /* The stream will not be answered, or not that we can see: no span, counted. */
@@ -220,6 +227,14 @@ static void set_grpc(struct span *s, const char *path)
 	snprintf(s->name, sizeof(s->name), "%s", path + 1);
 }
 
+/* The other end of c's connection when a watched process holds it and reads it as HTTP/2. */
+static struct conn *h2_peer(struct http2_tracker *t, const struct h2_conn *c)
+{
+	struct conn *pc = conn_table_peer(t->conns, c->conn);
+
+	return pc && pc->proto == &t->proto ? pc : NULL;
+}
+
 /*
  * Both ends of one connection watched (a local client and server): a stream has the same id at
  * both, so the server's span is the child of the client's, whichever end's request was read
@@ -227,11 +242,11 @@ static void set_grpc(struct span *s, const char *path)
  */
 static void stitch(struct http2_tracker *t, struct h2_conn *c, struct h2_stream *st)
 {
-	struct conn *pc = conn_table_peer(t->conns, c->conn);
+	struct conn *pc = h2_peer(t, c);
 	struct h2_stream **other, *done;
 	struct span *server, *client;
 
-	if (!pc || pc->proto != &t->proto || !pc->state)
+	if (!pc || !pc->state)
 		return;
 	/* the server end answered already: its span waits for this one */
 	if (st->span.kind == SPAN_KIND_CLIENT && (done = unhold(t, pc->id, st->id))) {
@@ -271,6 +286,7 @@ static void start_stream(struct feed_ctx *f, uint32_t id, const struct h2_header
 	char ctype[64];
 	struct h2_stream *st;
 	bool forwarded;
+	uint64_t sig; /* HTTP/1 pairs ends by it; a stream's id does that here */
 
 	if (find(c, id))
 		return; /* trailers of the request */
@@ -294,7 +310,7 @@ static void start_stream(struct feed_ctx *f, uint32_t id, const struct h2_header
 	header(hdrs, n, "content-type", ctype, sizeof(ctype));
 	st->id = id;
 	st->grpc = !strncmp(ctype, "application/grpc", 16);
-	http_span_request(&x, &h, &st->span, &st->sig, &forwarded);
+	http_span_request(&x, &h, &st->span, &sig, &forwarded);
 	if (st->grpc)
 		set_grpc(&st->span, h.target);
 	c->streams[c->nstreams++] = st;
@@ -308,14 +324,6 @@ static bool grpc_server_error(long code)
 	return code == 2 || code == 4 || code == 12 || code == 13 || code == 14 || code == 15;
 }
 
-/* The client end of c is a watched process reading HTTP/2: its request may still come. */
-static bool peer_is_h2(struct http2_tracker *t, const struct h2_conn *c)
-{
-	const struct conn *pc = conn_table_peer(t->conns, c->conn);
-
-	return pc && pc->proto == &t->proto;
-}
-
 static void finish(struct feed_ctx *f, struct h2_stream **slot)
 {
 	struct h2_stream *st = *slot;
@@ -325,7 +333,7 @@ static void finish(struct feed_ctx *f, struct h2_stream **slot)
 	if (s->kind == SPAN_KIND_SERVER)
 		actors_span_leave(conn_table_actors(f->t->conns), s->pid, s->actor, s->span_id);
 	if (s->kind == SPAN_KIND_SERVER && !s->has_parent && f->t->nheld < HTTP2_MAX_HELD &&
-	    peer_is_h2(f->t, f->c)) {
+	    h2_peer(f->t, f->c)) { /* its client's request may still come */
 		st->conn_id = f->c->conn->id;
 		st->hold_until = f->d->ts_ns + HTTP2_HOLD_NS;
 		st->next = NULL;
@@ -335,7 +343,7 @@ static void finish(struct feed_ctx *f, struct h2_stream **slot)
 			f->t->held = st;
 		f->t->held_tail = st;
 		f->t->nheld++;
-		*slot = f->c->streams[--f->c->nstreams];
+		detach(f->c, slot);
 		return;
 	}
 	emit(f->t, s);
