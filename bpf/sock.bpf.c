@@ -177,21 +177,34 @@ struct iov_walk {
 	__u32 limit;
 };
 
+/* The bytes of the iovec at uiov into s at off, as many as fit below limit: how many, or -1
+ * when the iovec cannot be read (the walk ends there). */
+static __always_inline long copy_one_iov(struct data_scratch *s, const struct iovec *uiov,
+					 __u32 off, __u32 limit)
+{
+	struct iovec v;
+	__u64 n;
+
+	if (bpf_probe_read_user(&v, sizeof(v), uiov))
+		return -1;
+	n = v.iov_len;
+	if (n > limit - off)
+		n = limit - off;
+	return copy_user(s, off, n, v.iov_base);
+}
+
 static long iov_step(__u64 i, void *ctx)
 {
 	struct iov_walk *w = ctx;
 	__u32 off = w->s->iov_off;
-	struct iovec v;
-	__u64 n;
+	long n;
 
 	if (i >= w->iovcnt || off >= w->limit)
 		return 1;
-	if (bpf_probe_read_user(&v, sizeof(v), &w->iov[i]))
+	n = copy_one_iov(w->s, &w->iov[i], off, w->limit);
+	if (n < 0)
 		return 1;
-	n = v.iov_len;
-	if (n > w->limit - off)
-		n = w->limit - off;
-	w->s->iov_off = off + copy_user(w->s, off, n, v.iov_base);
+	w->s->iov_off = off + n;
 	return 0;
 }
 
@@ -209,17 +222,14 @@ static __always_inline __u32 copy_iov(struct data_scratch *s, const struct iovec
 		return s->iov_off < limit ? s->iov_off : limit;
 	}
 	for (i = 0; i < SOCK_MAX_IOV; i++) {
-		struct iovec v;
-		__u64 n;
+		long n;
 
 		if (i >= iovcnt || off >= limit)
 			break;
-		if (bpf_probe_read_user(&v, sizeof(v), &iov[i]))
+		n = copy_one_iov(s, &iov[i], off, limit);
+		if (n < 0)
 			break;
-		n = v.iov_len;
-		if (n > limit - off)
-			n = limit - off;
-		off += copy_user(s, off, n, v.iov_base);
+		off += n;
 	}
 	return off;
 }
