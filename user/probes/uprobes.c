@@ -287,6 +287,19 @@ static struct uprobe_holder *holder(struct uprobe_links *l, uint32_t pid)
 	return *pp;
 }
 
+/* The holder at *pp lets go of what it holds and goes. */
+static void drop_holder(struct uprobe_links *l, struct uprobe_holder **pp)
+{
+	struct uprobe_holder *h = *pp;
+	size_t i;
+
+	*pp = h->next;
+	for (i = 0; i < h->n; i++)
+		put(l, h->h[i].file);
+	free(h->h);
+	free(h);
+}
+
 void uprobes_scan_begin(struct uprobe_links *l, uint32_t pid)
 {
 	struct uprobe_holder *h = holder(l, pid);
@@ -335,8 +348,8 @@ void uprobes_scan_end(struct uprobe_links *l, uint32_t pid)
 		put(l, h->h[i].file);
 		h->h[i] = h->h[--h->n];
 	}
-	if (!h->n)
-		uprobes_release(l, pid);
+	if (!h->n) /* not uprobes_release: pid may be the noted one a flush is going through */
+		drop_holder(l, holder_slot(l, pid));
 }
 
 void uprobes_fork(struct uprobe_links *l, uint32_t parent, uint32_t child)
@@ -378,20 +391,15 @@ void uprobes_counts(const struct uprobe_links *l, size_t *files, size_t *links, 
 
 void uprobes_release(struct uprobe_links *l, uint32_t pid)
 {
-	struct uprobe_holder **pp = holder_slot(l, pid), *h = *pp;
+	struct uprobe_holder **pp = holder_slot(l, pid);
 	size_t i;
 
 	/* a pid gone before its files were looked at: another process may take the number */
 	for (i = 0; i < l->nnoted; i++)
 		if (l->noted[i] == pid)
 			l->noted[i--] = l->noted[--l->nnoted];
-	if (!h)
-		return;
-	*pp = h->next;
-	for (i = 0; i < h->n; i++)
-		put(l, h->h[i].file);
-	free(h->h);
-	free(h);
+	if (*pp)
+		drop_holder(l, pp);
 }
 
 static int keep_link(struct uprobe_links *l, struct uprobe_file *f, struct bpf_link *link)
