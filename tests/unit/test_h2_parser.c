@@ -9,22 +9,10 @@
 
 #include <cmocka.h>
 
+#include "h2_frames.h"
 #include "unit.h"
 
 #include "protocols/h2_parser.h"
-
-/* A frame stream built byte by byte. */
-struct wire {
-	uint8_t b[65536];
-	size_t len;
-};
-
-static void put(struct wire *w, const void *data, size_t len)
-{
-	assert_true(len <= sizeof(w->b) - w->len);
-	memcpy(w->b + w->len, data, len);
-	w->len += len;
-}
 
 static void put_hex(struct wire *w, const char *hex)
 {
@@ -38,28 +26,6 @@ static void put_hex(struct wire *w, const char *hex)
 		w->b[w->len++] = (uint8_t)v;
 		hex++;
 	}
-}
-
-static void frame_header(struct wire *w, uint32_t len, uint8_t type, uint8_t flags, uint32_t stream)
-{
-	uint8_t h[9] = { (uint8_t)(len >> 16),
-			 (uint8_t)(len >> 8),
-			 (uint8_t)len,
-			 type,
-			 flags,
-			 (uint8_t)(stream >> 24),
-			 (uint8_t)(stream >> 16),
-			 (uint8_t)(stream >> 8),
-			 (uint8_t)stream };
-
-	put(w, h, sizeof(h));
-}
-
-static void frame(struct wire *w, uint8_t type, uint8_t flags, uint32_t stream, const void *payload,
-		  size_t len)
-{
-	frame_header(w, (uint32_t)len, type, flags, stream);
-	put(w, payload, len);
 }
 
 /* A frame whose payload is given in hex. */

@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "h2_frames.h"
 #include "unit.h"
 
 #include "protocols/h2_parser.h"
@@ -70,47 +71,6 @@ static int teardown(void **state)
 	http2_tracker_free(f->h2);
 	free(f);
 	return 0;
-}
-
-/* Bytes on the wire of one event, built frame by frame. */
-struct wire {
-	uint8_t b[8192];
-	size_t len;
-};
-
-static void put(struct wire *w, const void *data, size_t len)
-{
-	assert_true(len <= sizeof(w->b) - w->len);
-	if (len)
-		memcpy(w->b + w->len, data, len);
-	w->len += len;
-}
-
-static void put_u8(struct wire *w, uint8_t v)
-{
-	put(w, &v, 1);
-}
-
-static void frame_header(struct wire *w, uint32_t len, uint8_t type, uint8_t flags, uint32_t stream)
-{
-	uint8_t h[9] = { (uint8_t)(len >> 16),
-			 (uint8_t)(len >> 8),
-			 (uint8_t)len,
-			 type,
-			 flags,
-			 (uint8_t)(stream >> 24),
-			 (uint8_t)(stream >> 16),
-			 (uint8_t)(stream >> 8),
-			 (uint8_t)stream };
-
-	put(w, h, sizeof(h));
-}
-
-static void frame(struct wire *w, uint8_t type, uint8_t flags, uint32_t stream, const void *payload,
-		  size_t len)
-{
-	frame_header(w, (uint32_t)len, type, flags, stream);
-	put(w, payload, len);
 }
 
 static void preface(struct wire *w)
