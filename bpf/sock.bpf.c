@@ -369,8 +369,12 @@ int sys_exit_connect(struct trace_event_raw_sys_exit *ctx)
 	return 0;
 }
 
-SEC("tp/syscalls/sys_exit_close")
-int sys_exit_close(struct trace_event_raw_sys_exit *ctx)
+/* At close's entry, while the fd still names this socket: once the syscall has released it,
+ * another thread's socket() or accept() may get the same number before close returns, and an
+ * exit program would drop that new socket's entry instead (its reply then read as bytes of an
+ * unknown connection). A close that fails (EBADF) had no socket to drop. */
+SEC("tp/syscalls/sys_enter_close")
+int sys_enter_close(struct trace_event_raw_sys_enter *ctx)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct sock_fd_key key = { .pid = pid_tgid >> 32 };
@@ -379,7 +383,7 @@ int sys_exit_close(struct trace_event_raw_sys_exit *ctx)
 
 	if (!target_of(key.pid))
 		return 0;
-	key.fd = PT_REGS_PARM1_CORE_SYSCALL(user_regs());
+	key.fd = (int)ctx->args[0];
 	ci = bpf_map_lookup_elem(&conns, &key);
 	if (!ci)
 		return 0;

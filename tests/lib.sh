@@ -32,7 +32,7 @@ OBS_SEQ=0
 # The bpftool names of obsprobe's programs (bpftool cuts names to 15 characters).
 OBSPROBE_PROGS=(sys_exit_read sys_exit_write sys_exit_recvfrom sys_exit_sendto sys_exit_readv
 	sys_exit_writev sys_exit_recvmsg sys_exit_sendmsg sys_exit_sendfile64 sys_exit_accept
-	sys_exit_accept4 sys_exit_connect sys_exit_close sched_process_fork sched_process_exec
+	sys_exit_accept4 sys_exit_connect sys_enter_close sched_process_fork sched_process_exec
 	sched_process_exit sched_wakeup sched_wakeup_new sched_switch task_newtask sched_thread_exit
 	rss_stat page_fault_user mem_thread_exit mark_victim ssl_read_enter ssl_write_enter
 	ssl_read_ex_enter ssl_write_ex_enter gnutls_recv_enter gnutls_send_enter tls_handshake_enter
