@@ -378,6 +378,7 @@ static void update_health(struct app *a)
 	uint64_t drops[OBS_DROP__COUNT] = {};
 	struct http_tracker_stats hs = {};
 	struct http2_tracker_stats h2s = {};
+	struct conn_table_stats cs;
 	size_t i, files = 0, links = 0;
 	struct pg_tracker_stats ps;
 	uint64_t released = 0;
@@ -393,6 +394,11 @@ static void update_health(struct app *a)
 	for (i = 0; i < OBS_DROP__COUNT; i++)
 		health_lost(a->health, drop_reason_names[i], drops[i]);
 	health_lost(a->health, "capture_truncated", hs.truncated);
+	/* a response with no request seen, a request past the pipelining bound: no span */
+	health_lost(a->health, "http_response_unpaired", hs.unpaired + h2s.unpaired);
+	health_lost(a->health, "http_pending_full", hs.pending_full);
+	conn_table_get_stats(a->conns, &cs);
+	health_lost(a->health, "conn_table_evicted", cs.evicted);
 	if (a->sat)
 		health_lost(a->health, "thread_table_full", saturation_lost_threads(a->sat));
 	health_parse_errors(a->health, "http", hs.parse_errors);
