@@ -6,6 +6,8 @@ CC       ?= gcc
 CLANG    ?= clang
 BPFTOOL  ?= bpftool
 PROTOC_C ?= protoc-c
+# parallel jobs of `make test`'s build (its own -j: CI calls plain `make test`)
+JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
 
 UNAME_M := $(shell uname -m)
 ifeq ($(UNAME_M),x86_64)
@@ -177,7 +179,7 @@ deps: check-root
 
 # The README's test command: installs, builds, runs every test.
 test: deps
-	$(Q)$(MAKE) --no-print-directory all unit fuzz
+	$(Q)$(MAKE) --no-print-directory -j$(JOBS) all unit fuzz
 	$(Q)tests/run.sh
 
 demo: deps

@@ -4,14 +4,15 @@
 # The whole test suite, as CI runs it (`make test` builds, then calls this from the repo root):
 #   0. lint: every tests/lint/*.sh (the layout's include rules)
 #   1. unit tests: every build/tests/test_* and build/asan/test_* (cmocka)
-#   2. fuzzers: every build/fuzz/fuzz_* for FUZZ_SECONDS (30) with a corpus under build/
+#   2. fuzzers: every build/fuzz/fuzz_* for FUZZ_SECONDS (30) with a corpus under build/,
+#      FUZZ_JOBS at once
 #   3. integration: every tests/integration/*.sh, as root, against the real kernel
 # Each step is one PASS or FAIL line; a failing step shows the end of its log (all logs are in
 # build/test-logs/). The last line is "N passed, M failed"; the exit status is non-zero when
 # M > 0. Nothing is skipped: a test that cannot run (no root, BPF refused, binary missing)
 # fails.
 #
-# Environment: FUZZ_SECONDS (30), ONLY (a regex: run only the steps whose name matches it),
+# Environment: FUZZ_SECONDS (30), FUZZ_JOBS (fuzzers at once: the cores), ONLY (a regex: run only the steps whose name matches it),
 # KEEP_TMP=failed (keep the temp dirs of failing integration tests).
 set -uo pipefail
 
@@ -19,6 +20,7 @@ cd "$(dirname "$0")/.." || exit 1
 BUILD=${BUILD:-build}
 LOGS=$BUILD/test-logs
 FUZZ_SECONDS=${FUZZ_SECONDS:-30}
+FUZZ_JOBS=${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 2)}
 ONLY=${ONLY:-}
 UNIT_TIMEOUT=120
 INTEGRATION_TIMEOUT=240
@@ -90,25 +92,33 @@ run_unit() {
 	result "$name" "$((rc == 0))" "exit $rc, $(elapsed "$t") ${summary}" "$log"
 }
 
-run_fuzz() {
-	local bin=$1 base name log corpus seeds t rc
+# fuzz_start BIN: runs one fuzzer in the background for FUZZ_SECONDS; fuzz_report BIN tells
+# how it went once it is done (its exit status and time are in its .status file).
+fuzz_start() {
+	local bin=$1 base log corpus seeds
 	base=$(basename "$bin")
-	name=fuzz/$base
-	selected "$name" || return 0
 	log=$LOGS/fuzz_$base.log
 	corpus=$BUILD/fuzz-corpus/$base
 	mkdir -p "$corpus" "$BUILD/fuzz-artifacts"
 	seeds=()
 	[[ -d tests/fuzz/corpus/$base ]] && seeds+=("tests/fuzz/corpus/$base")
 	[[ -d tests/fuzz/corpus/${base#fuzz_} ]] && seeds+=("tests/fuzz/corpus/${base#fuzz_}")
-	t=$SECONDS
-	timeout -k 5 "$((FUZZ_SECONDS + 60))" "$bin" -max_total_time="$FUZZ_SECONDS" \
-		-print_final_stats=1 -artifact_prefix="$BUILD/fuzz-artifacts/$base-" \
-		"$corpus" "${seeds[@]}" >"$log" 2>&1
-	rc=$?
-	local execs
+	(
+		t=$SECONDS
+		timeout -k 5 "$((FUZZ_SECONDS + 60))" "$bin" -max_total_time="$FUZZ_SECONDS" \
+			-print_final_stats=1 -artifact_prefix="$BUILD/fuzz-artifacts/$base-" \
+			"$corpus" "${seeds[@]}" >"$log" 2>&1
+		echo "$? $((SECONDS - t))" >"$log.status"
+	) &
+}
+
+fuzz_report() {
+	local base rc=1 secs=? log execs
+	base=$(basename "$1")
+	log=$LOGS/fuzz_$base.log
+	read -r rc secs <"$log.status" 2>/dev/null
 	execs=$(awk '/stat::number_of_executed_units:/{ print $2 " runs" }' "$log")
-	result "$name" "$((rc == 0))" "exit $rc, $(elapsed "$t") ${execs}" "$log"
+	result "fuzz/$base" "$((rc == 0))" "exit $rc, ${secs}s ${execs}" "$log"
 }
 
 # run_integration SCRIPT [HIDE]: with HIDE, as integration/NAME@fallback, under
@@ -167,15 +177,27 @@ for bin in "$BUILD"/tests/test_* "$BUILD"/asan/test_*; do
 	[[ -x "$bin" && -f "$bin" ]] && run_unit "$bin"
 done
 
-echo "== fuzzers (${FUZZ_SECONDS}s each)"
+echo "== fuzzers (${FUZZ_SECONDS}s each, $FUZZ_JOBS at once)"
 for src in tests/fuzz/fuzz_*.c; do
 	b=$(basename "$src" .c)
 	if [[ ! -x "$BUILD/fuzz/$b" ]] && selected "fuzz/$b"; then
 		result "fuzz/$b" 0 "not built (run make fuzz)" ""
 	fi
 done
+# FUZZ_JOBS at a time (one per core): each is single-threaded
+fuzzers=()
 for bin in "$BUILD"/fuzz/fuzz_*; do
-	[[ -x "$bin" && -f "$bin" ]] && run_fuzz "$bin"
+	[[ -x "$bin" && -f "$bin" ]] && selected "fuzz/$(basename "$bin")" && fuzzers+=("$bin")
+done
+for ((i = 0; i < ${#fuzzers[@]}; i += FUZZ_JOBS)); do
+	batch=("${fuzzers[@]:i:FUZZ_JOBS}")
+	for bin in "${batch[@]}"; do
+		fuzz_start "$bin"
+	done
+	wait
+	for bin in "${batch[@]}"; do
+		fuzz_report "$bin"
+	done
 done
 
 echo "== integration tests"
