@@ -113,7 +113,7 @@ fuzz_start() {
 }
 
 fuzz_report() {
-	local base rc=1 secs=? log execs
+	local base rc=1 secs='?' log execs
 	base=$(basename "$1")
 	log=$LOGS/fuzz_$base.log
 	read -r rc secs <"$log.status" 2>/dev/null
