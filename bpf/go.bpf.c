@@ -5,13 +5,19 @@
  * call, a `jbe` after the stack check, a `je` after newproc1 stores the new goroutine's id),
  * never on a return: Go moves
  * goroutine stacks, so no uretprobe. Processes that are not targets are not in go_procs.
+ *
+ * Go's own TLS (crypto/tls, no library to hook): the plaintext an application writes is the
+ * slice crypto/tls.(*Conn).Write gets, sent at its entry; what it reads is what the one
+ * `call runtime.memmove` in (*Conn).Read copies into the caller's buffer (length and source in
+ * the call's arguments), named by the socket Read's entry found under the *Conn. Three probes
+ * on emulated instructions, none on a return.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_tracing.h>
 
-#include "maps.bpf.h"
+#include "sock.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -152,13 +158,133 @@ int go_stmt(struct pt_regs *ctx)
 	return 0;
 }
 
+/* The socket under the net.Conn at iface (type word, data word): a *net.TCPConn's, as its
+ * itab shows (moved by the executable's load bias); -1 for any other conn. */
+static __always_inline int tcp_fd_of(struct pt_regs *ctx, const struct go_proc_cfg *cfg,
+				     const __u64 iface[2])
+{
+	__u64 nfd = 0, fd = 0;
+
+	if (iface[0] != loaded_at(ctx, cfg->tcpconn_itab) || !iface[1] ||
+	    bpf_probe_read_user(&nfd, sizeof(nfd), (void *)(iface[1] + cfg->tcpconn_fd_off)) ||
+	    !nfd || bpf_probe_read_user(&fd, sizeof(fd), (void *)(nfd + cfg->netfd_sysfd_off)))
+		return -1;
+	return (int)fd;
+}
+
+/* The socket of the *crypto/tls.Conn c, or -1. */
+static __always_inline int tls_fd_of(struct pt_regs *ctx, const struct go_proc_cfg *cfg, __u64 c)
+{
+	__u64 iface[2] = {};
+
+	if (!c || bpf_probe_read_user(iface, sizeof(iface), (void *)(c + cfg->tlsconn_conn_off)))
+		return -1;
+	return tcp_fd_of(ctx, cfg, iface);
+}
+
+/* The connection the *crypto/tls.Conn c encrypts for: its socket's, marked as carrying TLS
+ * (its ciphertext is never parsed); 0 (counted) when that socket was never seen. */
+static __always_inline __u64 tls_conn_id(struct pt_regs *ctx, const struct go_proc_cfg *cfg,
+					 __u64 pid_tgid, __u64 c)
+{
+	struct sock_fd_key key = { .pid = pid_tgid >> 32, .fd = tls_fd_of(ctx, cfg, c) };
+	struct conn_info *ci;
+
+	if (key.fd < 0)
+		return 0;
+	ci = bpf_map_lookup_elem(&conns, &key);
+	if (!ci || !ci->conn_id) {
+		count_drop(OBS_DROP_TLS_NO_CONN);
+		return 0;
+	}
+	if ((ci->flags & (CONN_TLS | CONN_SEEN)) != (CONN_TLS | CONN_SEEN))
+		ci->flags |= CONN_TLS | CONN_SEEN;
+	return ci->conn_id;
+}
+
+/* A goroutine inside crypto/tls.(*Conn).Read: the connection, until its copy. */
+struct {
+	/* LRU: a Read that fails or returns nothing never reaches the copy */
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, GO_TLS_MAX_READS);
+	__type(key, struct go_tls_read_key);
+	__type(value, __u64);
+} go_tls_reads SEC(".maps");
+
+/* crypto/tls.(*Conn).Write(c, b) at its stack check's jbe: c in RAX, b's pointer and length
+ * in RBX and RCX. Write sends all of b or fails: b is what goes out, sent now, before the
+ * first byte of it reaches the peer. */
+SEC("uprobe")
+int go_tls_write(struct pt_regs *ctx)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 tgid = pid_tgid >> 32;
+	struct go_proc_cfg *cfg = bpf_map_lookup_elem(&go_procs, &tgid);
+	struct data_scratch *s;
+	__u64 conn_id, n = ctx->cx;
+
+	if (!cfg || !cfg->tlsconn_itab || !n || !ctx->bx)
+		return 0;
+	conn_id = tls_conn_id(ctx, cfg, pid_tgid, ctx->ax);
+	if (!conn_id)
+		return 0;
+	s = scratch_event(pid_tgid, conn_id, -1, SOCK_DIR_EGRESS, SOCK_SC_TLS_WRITE, n);
+	if (s)
+		send_data(s, copy_user(s, 0, capture_limit(n), (const void *)ctx->bx));
+	return 0;
+}
+
+/* crypto/tls.(*Conn).Read(c, b) at its stack check's jbe: which connection this goroutine
+ * (its g, in R14) reads from. */
+SEC("uprobe")
+int go_tls_read(struct pt_regs *ctx)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct go_tls_read_key k = { .tgid = pid_tgid >> 32, .g = ctx->r14 };
+	struct go_proc_cfg *cfg = bpf_map_lookup_elem(&go_procs, &k.tgid);
+	__u64 conn_id;
+
+	if (!cfg || !cfg->tlsconn_itab)
+		return 0;
+	conn_id = tls_conn_id(ctx, cfg, pid_tgid, ctx->ax);
+	if (conn_id)
+		bpf_map_update_elem(&go_tls_reads, &k, &conn_id, BPF_ANY);
+	else
+		bpf_map_delete_elem(&go_tls_reads, &k);
+	return 0;
+}
+
+/* Read's `call runtime.memmove(dst, src, n)`: the n bytes of plaintext at src (RBX, RCX) are
+ * what this Read returns. */
+SEC("uprobe")
+int go_tls_copy(struct pt_regs *ctx)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct go_tls_read_key k = { .tgid = pid_tgid >> 32, .g = ctx->r14 };
+	struct data_scratch *s;
+	__u64 *conn_id, id, n = ctx->cx;
+
+	conn_id = bpf_map_lookup_elem(&go_tls_reads, &k);
+	if (!conn_id)
+		return 0;
+	id = *conn_id;
+	bpf_map_delete_elem(&go_tls_reads, &k);
+	if (!n || !ctx->bx)
+		return 0;
+	s = scratch_event(pid_tgid, id, -1, SOCK_DIR_INGRESS, SOCK_SC_TLS_READ, n);
+	if (s)
+		send_data(s, copy_user(s, 0, capture_limit(n), (const void *)ctx->bx));
+	return 0;
+}
+
 /*
  * net/http.(*persistConn).roundTrip(pc, req) at its stack check's jbe: the caller's goroutine
  * hands the request to the connection's writer goroutine and waits for the answer. What goes
  * out is the connection's socket: pc.conn is a net.Conn (type word, data word); when it is a
  * *net.TCPConn (its itab, moved by the executable's load bias: the cookie is the site's
- * link-time address), its conn.fd is the *netFD holding pfd.Sysfd. Any other conn (TLS, a
- * wrapper): nothing sent, the call gets no parent.
+ * link-time address), its conn.fd is the *netFD holding pfd.Sysfd; when it is a
+ * *crypto/tls.Conn (HTTPS), the one under it. Any other conn (a wrapper): nothing sent, the
+ * call gets no parent.
  */
 SEC("uprobe")
 int go_http_call(struct pt_regs *ctx)
@@ -166,17 +292,21 @@ int go_http_call(struct pt_regs *ctx)
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 tgid = pid_tgid >> 32;
 	struct go_proc_cfg *cfg = bpf_map_lookup_elem(&go_procs, &tgid);
-	__u64 goid, conn[2] = {}, nfd = 0, fd = 0;
+	__u64 goid, conn[2] = {};
+	int fd;
 
 	if (!cfg || !cfg->tcpconn_itab)
 		return 0;
 	goid = go_running(cfg, pid_tgid, ctx->r14, ctx->sp);
 	if (!goid || !ctx->ax ||
-	    bpf_probe_read_user(conn, sizeof(conn), (void *)(ctx->ax + cfg->pconn_conn_off)) ||
-	    conn[0] != loaded_at(ctx, cfg->tcpconn_itab) || !conn[1] ||
-	    bpf_probe_read_user(&nfd, sizeof(nfd), (void *)(conn[1] + cfg->tcpconn_fd_off)) ||
-	    !nfd || bpf_probe_read_user(&fd, sizeof(fd), (void *)(nfd + cfg->netfd_sysfd_off)))
+	    bpf_probe_read_user(conn, sizeof(conn), (void *)(ctx->ax + cfg->pconn_conn_off)))
 		return 0;
-	go_send(pid_tgid, GO_EV_CALL, goid, fd, 0);
+	if (cfg->tlsconn_itab && conn[0] == loaded_at(ctx, cfg->tlsconn_itab))
+		fd = tls_fd_of(ctx, cfg, conn[1]);
+	else
+		fd = tcp_fd_of(ctx, cfg, conn);
+	if (fd < 0)
+		return 0;
+	go_send(pid_tgid, GO_EV_CALL, goid, (__u64)fd, 0);
 	return 0;
 }

@@ -17,25 +17,6 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define EINPROGRESS 115
 #define MSG_PEEK 2
 
-/* What we know of one fd of a watched process. Non-sockets are remembered too, so a process
- * reading files pays the socket check once per fd, not once per read. */
-struct conn_info {
-	__u64 conn_id; /* 0: not a stream socket we report on */
-	__u32 flags;   /* CONN_* */
-	__u32 pad;
-};
-
-#define CONN_SEEN 0x1 /* data went through: its first bytes were checked for a TLS record */
-#define CONN_TLS 0x2  /* carries TLS: its bytes are ciphertext, the plaintext comes from tls */
-
-struct {
-	/* LRU: processes that exit never call close() on their fds. */
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, SOCK_MAX_CONNS);
-	__type(key, struct sock_fd_key);
-	__type(value, struct conn_info);
-} conns SEC(".maps");
-
 __u64 next_conn_id = 0;
 
 static __always_inline void read_addrs(struct sock *sk, struct sock_addr *l, struct sock_addr *r)

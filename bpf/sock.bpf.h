@@ -25,6 +25,26 @@ struct {
 	__type(value, struct tls_call);
 } tls_calls SEC(".maps");
 
+/* What we know of one fd of a watched process. Non-sockets are remembered too, so a process
+ * reading files pays the socket check once per fd, not once per read. Filled by sock.bpf.c;
+ * Go's TLS probes (go.bpf.c) look their socket up in it (the go object shares the map). */
+struct conn_info {
+	__u64 conn_id; /* 0: not a stream socket we report on */
+	__u32 flags;   /* CONN_* */
+	__u32 pad;
+};
+
+#define CONN_SEEN 0x1 /* data went through: its first bytes were checked for a TLS record */
+#define CONN_TLS 0x2  /* carries TLS: its bytes are ciphertext, the plaintext comes from tls */
+
+struct {
+	/* LRU: processes that exit never call close() on their fds. */
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, SOCK_MAX_CONNS);
+	__type(key, struct sock_fd_key);
+	__type(value, struct conn_info);
+} conns SEC(".maps");
+
 /* The data event plus slack, so that a copy at any offset below SOCK_CAPTURE_MAX of up to
  * SOCK_CAPTURE_MAX bytes stays inside the map value, which is what the verifier checks. */
 struct data_scratch {

@@ -645,7 +645,8 @@ static int setup_probes(struct app *a)
 			if (!a->tls)
 				return -EINVAL;
 		}
-		a->go = go_probe_start(a->proc, config_has(c, GROUP_GOTRACE));
+		a->go = go_probe_start(a->proc, a->sock, c->capture_bytes,
+				       config_has(c, GROUP_GOTRACE), config_has(c, GROUP_TLS));
 		if (!a->go)
 			return -EINVAL;
 	}

@@ -28,9 +28,21 @@ struct go_proc_cfg {
 	__u32 tcpconn_fd_off;  /* net.TCPConn.conn.fd */
 	__u32 netfd_sysfd_off; /* net.netFD.pfd.Sysfd */
 	__u64 tcpconn_itab;    /* link-time address of the *net.TCPConn net.Conn itab */
+	/* Go's own TLS (go_tls_*), and HTTPS calls: the net.Conn a crypto/tls.Conn wraps */
+	__u32 tlsconn_conn_off; /* crypto/tls.Conn.conn */
+	__u32 pad;
+	__u64 tlsconn_itab; /* link-time address of the *crypto/tls.Conn net.Conn itab; 0: none */
 };
 
 #define GO_MAX_PROCS 4096
+
+/* go_tls_reads: a goroutine inside crypto/tls.(*Conn).Read, by its g, until its copy */
+struct go_tls_read_key {
+	__u32 tgid;
+	__u32 pad;
+	__u64 g;
+};
+#define GO_TLS_MAX_READS 16384
 
 enum go_ev_kind {
 	/* goid spawned arg (a `go` statement); pc: 0 when seen done (runtime.newproc1), else the

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "go.skel.h"
+#include "sock.skel.h"
 #include "obsprobe/go.h"
 #include "probes/probe.h"
 #include "probes/proc.h"
@@ -30,6 +31,7 @@ struct go_file {
 struct go_probe {
 	struct go_bpf *skel;
 	bool follow; /* follow goroutines (else: only tell Go programs apart) */
+	bool tls;    /* read Go's own TLS plaintext */
 	/* the executables looked at, held by the watched processes that run them: a Go
 	 * executable's uprobes go when the last of them does */
 	struct uprobe_links links;
@@ -38,7 +40,20 @@ struct go_probe {
 static const struct probe_load_opts go_load = { "go", "no hook (uprobes go on Go executables)",
 						false };
 
-struct go_probe *go_probe_start(struct proc_bpf *owner, bool follow)
+/* The sock object's connections (Go's TLS probes look their socket up there) and TLS calls
+ * in flight (declared by every object that sends data, used by none of ours). */
+static int share_sock_maps(struct go_bpf *skel, const struct sock_bpf *sock)
+{
+	if (bpf_map__reuse_fd(skel->maps.conns, bpf_map__fd(sock->maps.conns)) ||
+	    bpf_map__reuse_fd(skel->maps.tls_calls, bpf_map__fd(sock->maps.tls_calls))) {
+		log_err("cannot share the connection maps with the go BPF object");
+		return -ENOENT;
+	}
+	return 0;
+}
+
+struct go_probe *go_probe_start(struct proc_bpf *owner, struct sock_bpf *sock,
+				uint32_t capture_bytes, bool follow, bool tls)
 {
 	struct go_probe *gp = calloc(1, sizeof(*gp));
 
@@ -46,12 +61,15 @@ struct go_probe *go_probe_start(struct proc_bpf *owner, bool follow)
 		log_err("goroutines: out of memory");
 		return NULL;
 	}
-	gp->skel = PROBE_OPEN_LOAD(go_bpf, &go_load, proc_probe_object(owner), 0);
+	gp->skel = PROBE_OPEN_LOAD(go_bpf, &go_load, proc_probe_object(owner),
+				   (skel->rodata->capture_bytes = capture_bytes,
+				    share_sock_maps(skel, sock)));
 	if (!gp->skel) {
 		free(gp);
 		return NULL;
 	}
 	gp->follow = follow;
+	gp->tls = tls;
 	uprobes_init(&gp->links);
 	return gp;
 }
@@ -128,14 +146,18 @@ static void attach_file(struct go_probe *gp, struct uprobe_file *uf, int fd, con
 	struct bpf_program *progs[GO_HOOK__COUNT] = {
 		[GO_HOOK_SPAWN] = gp->skel->progs.go_spawn,
 		[GO_HOOK_HTTP_CALL] = gp->skel->progs.go_http_call,
+		[GO_HOOK_TLS_WRITE] = gp->skel->progs.go_tls_write,
+		[GO_HOOK_TLS_READ] = gp->skel->progs.go_tls_read,
+		[GO_HOOK_TLS_COPY] = gp->skel->progs.go_tls_copy,
 	};
+	bool tls = gp->tls && info->tls;
 	char path[64], text[320];
 	int h, err;
 
 	size_t i;
 
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	for (i = 0; i < info->nstmt; i++) {
+	for (i = 0; gp->follow && i < info->nstmt; i++) {
 		const struct go_stmt *st = &info->stmt[i];
 
 		if (st->skip)
@@ -149,12 +171,14 @@ static void attach_file(struct go_probe *gp, struct uprobe_file *uf, int fd, con
 			uprobes_failed(&gp->links, text, err);
 		}
 	}
-	stmts_text(text, sizeof(text), name, info);
-	log_info("goroutines: %s", text);
+	if (gp->follow) {
+		stmts_text(text, sizeof(text), name, info);
+		log_info("goroutines: %s", text);
+	}
 	for (h = 0; h < GO_HOOK__COUNT; h++) {
 		const struct go_hook_site *hs = &info->hook[h];
 
-		if (h == GO_HOOK_SPAWN && info->by_stmt)
+		if ((h == GO_HOOK_SPAWN && info->by_stmt) || (go_hook_tls(h) ? !tls : !gp->follow))
 			continue;
 		site_text(text, sizeof(text), name, info, h);
 		if (!hs->found) {
@@ -215,6 +239,16 @@ static struct go_file *file_of(struct go_probe *gp, uint32_t pid)
 		/* a Go program's threads are no requests: its spans link by goroutine or not at
 		 * all */
 		f->is_go = true;
+		if (gp->tls && (info.err || !info.tls))
+			log_info("Go TLS: not probed in %s (pid %u): %s", exe, pid,
+				 info.err ? info.why : info.tls_why);
+		if (gp->tls && !info.err && info.tls) {
+			f->cfg.tcpconn_fd_off = info.off.tcpconn_fd;
+			f->cfg.netfd_sysfd_off = info.off.netfd_sysfd;
+			f->cfg.tcpconn_itab = info.tcpconn_itab;
+			f->cfg.tlsconn_conn_off = info.off.tlsconn_conn;
+			f->cfg.tlsconn_itab = info.tlsconn_itab;
+		}
 		if (!gp->follow) {
 			log_info("goroutines: not followed in pid %u (%s): its client spans get no "
 				 "parent",
@@ -240,8 +274,14 @@ static struct go_file *file_of(struct go_probe *gp, uint32_t pid)
 				f->cfg.netfd_sysfd_off = info.off.netfd_sysfd;
 				f->cfg.tcpconn_itab = info.tcpconn_itab;
 			}
-			attach_file(gp, uf, fd, exe, pid, &info);
+			/* an HTTPS call's socket is under its crypto/tls.Conn */
+			if (f->cfg.tcpconn_itab && info.off.tls_conn) {
+				f->cfg.tlsconn_conn_off = info.off.tlsconn_conn;
+				f->cfg.tlsconn_itab = info.tlsconn_itab;
+			}
 		}
+		if (!info.err && (gp->follow || (gp->tls && info.tls)))
+			attach_file(gp, uf, fd, exe, pid, &info);
 	}
 	go_trace_info_release(&info);
 	close(fd);

@@ -13,11 +13,14 @@
 
 struct go_probe;
 struct proc_bpf;
+struct sock_bpf;
 
-/* Opens, shares the proc object's maps, loads (nothing attached yet). follow: follow goroutines
- * (else Go programs are only told apart, so that none of their spans links by thread). NULL on
- * error (logged). */
-struct go_probe *go_probe_start(struct proc_bpf *owner, bool follow);
+/* Opens, shares the proc object's maps and the sock object's connections, loads (nothing
+ * attached yet). follow: follow goroutines (else Go programs are only told apart, so that none
+ * of their spans links by thread); tls: read the plaintext of Go's own TLS (crypto/tls),
+ * capture_bytes of each read or write. NULL on error (logged). */
+struct go_probe *go_probe_start(struct proc_bpf *owner, struct sock_bpf *sock,
+				uint32_t capture_bytes, bool follow, bool tls);
 /* pid is watched now (or exec'd another program): looked at on the next flush. */
 void go_probe_note(struct go_probe *gp, uint32_t pid);
 void go_probe_flush(struct go_probe *gp);

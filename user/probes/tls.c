@@ -45,10 +45,11 @@ static const struct probe_load_opts tls_load = { "tls", "the mmap tracepoint", t
 /* The calls in flight, which the sock object's syscall programs complete. */
 static int share_tls_calls(struct tls_bpf *skel, const struct sock_bpf *sock)
 {
-	int err = bpf_map__reuse_fd(skel->maps.tls_calls, bpf_map__fd(sock->maps.tls_calls));
+	int err = bpf_map__reuse_fd(skel->maps.tls_calls, bpf_map__fd(sock->maps.tls_calls))
+			  ?: bpf_map__reuse_fd(skel->maps.conns, bpf_map__fd(sock->maps.conns));
 
 	if (err)
-		log_err("cannot share tls_calls with the tls BPF object: %s", strerror(-err));
+		log_err("cannot share tls_calls and conns with the tls BPF object: %s", strerror(-err));
 	return err;
 }
 

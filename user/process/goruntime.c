@@ -543,6 +543,7 @@ int go_elf_g_offsets(Elf *elf, struct go_g_offsets *out, char *version, size_t v
 					     "runtime.schedt" };
 	static const char *const http_names[] = { "net/http.persistConn", "net.TCPConn",
 						  "net.netFD" };
+	static const char *const tls_names[] = { "crypto/tls.Conn", "net.TCPConn", "net.netFD" };
 	struct go_layout l = { 0 };
 	Dwarf_Die types[4];
 	Dwarf *dw;
@@ -577,6 +578,12 @@ int go_elf_g_offsets(Elf *elf, struct go_g_offsets *out, char *version, size_t v
 				 iface_at(&types[0], "conn", &out->pconn_conn) &&
 				 word_at(&types[1], "conn.fd", &out->tcpconn_fd) &&
 				 word_at(&types[2], "pfd.Sysfd", &out->netfd_sysfd);
+		/* Go's own TLS: crypto/tls.Conn.conn is the net.Conn it encrypts for, for TCP a
+		 * *net.TCPConn as above */
+		out->tls_conn = find_types(dw, tls_names, types, 3) &&
+				iface_at(&types[0], "conn", &out->tlsconn_conn) &&
+				word_at(&types[1], "conn.fd", &out->tcpconn_fd) &&
+				word_at(&types[2], "pfd.Sysfd", &out->netfd_sysfd);
 	}
 	dwarf_end(dw);
 	return err;

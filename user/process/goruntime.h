@@ -92,6 +92,9 @@ struct go_g_offsets {
 	uint32_t pconn_conn;  /* net/http.persistConn.conn (a net.Conn) */
 	uint32_t tcpconn_fd;  /* net.TCPConn.conn.fd (a *net.netFD) */
 	uint32_t netfd_sysfd; /* net.netFD.pfd.Sysfd */
+	/* Go's own TLS (tls_conn: found, with http_conn's tcpconn_fd and netfd_sysfd) */
+	bool tls_conn;
+	uint32_t tlsconn_conn; /* crypto/tls.Conn.conn (a net.Conn) */
 };
 
 typedef struct Elf Elf;

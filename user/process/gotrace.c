@@ -12,11 +12,18 @@
 static const char *const hook_syms[GO_HOOK__COUNT] = {
 	[GO_HOOK_SPAWN] = "runtime.newproc1",
 	[GO_HOOK_HTTP_CALL] = "net/http.(*persistConn).roundTrip",
+	[GO_HOOK_TLS_WRITE] = "crypto/tls.(*Conn).Write",
+	[GO_HOOK_TLS_READ] = "crypto/tls.(*Conn).Read",
+	[GO_HOOK_TLS_COPY] = "crypto/tls.(*Conn).Read's copy",
 };
 
 /* The registers each entry hook reads: R14 (the running g) and its arguments. */
 static const uint32_t hook_needs[GO_HOOK__COUNT] = {
 	[GO_HOOK_HTTP_CALL] = X86_REG(X86_R14) | X86_REG(X86_RAX),
+	/* the *Conn, the slice's pointer and length */
+	[GO_HOOK_TLS_WRITE] = X86_REG(X86_R14) | X86_REG(X86_RAX) | X86_REG(X86_RBX) |
+			      X86_REG(X86_RCX),
+	[GO_HOOK_TLS_READ] = X86_REG(X86_R14) | X86_REG(X86_RAX),
 };
 
 const char *go_hook_symbol(enum go_hook h)
@@ -74,7 +81,7 @@ const char *go_stmt_skip(const char *fn)
 
 struct sym_scan {
 	uint64_t vaddr[GO_HOOK__COUNT], size[GO_HOOK__COUNT];
-	uint64_t newproc, sched, tcpconn_itab;
+	uint64_t newproc, sched, tcpconn_itab, tlsconn_itab, memmove;
 	/* candidate calls of runtime.newproc found in the bytes, sorted */
 	uint64_t *cand;
 	size_t ncand;
@@ -96,10 +103,15 @@ static bool hook_symbol(void *ctx, const char *name, const GElf_Sym *sym, bool d
 	if ((!strncmp(name, "go.itab.", 8) || !strncmp(name, "go:itab.", 8)) &&
 	    !strcmp(name + 8, "*net.TCPConn,net.Conn"))
 		sc->tcpconn_itab = sym->st_value;
+	if ((!strncmp(name, "go.itab.", 8) || !strncmp(name, "go:itab.", 8)) &&
+	    !strcmp(name + 8, "*crypto/tls.Conn,net.Conn"))
+		sc->tlsconn_itab = sym->st_value;
 	if (GELF_ST_TYPE(sym->st_info) != STT_FUNC || !sym->st_value)
 		return true;
 	if (!strcmp(name, "runtime.newproc"))
 		sc->newproc = sym->st_value;
+	if (!strcmp(name, "runtime.memmove"))
+		sc->memmove = sym->st_value;
 	for (h = 0; h < GO_HOOK__COUNT; h++)
 		if (!strcmp(name, hook_syms[h])) {
 			sc->vaddr[h] = sym->st_value;
@@ -249,6 +261,28 @@ void go_trace_info_release(struct go_trace_info *info)
 	info->nstmt = info->nprobed = 0;
 }
 
+/* Whether Go's own TLS is read in this binary: all of its sites, or why not. */
+static void tls_verdict(struct go_trace_info *out, const struct sym_scan *sc)
+{
+	const char *why = NULL;
+	int h;
+
+	if (!sc->vaddr[GO_HOOK_TLS_WRITE] || !sc->vaddr[GO_HOOK_TLS_READ])
+		why = "it does not use crypto/tls";
+	else if (!out->off.tls_conn || !sc->tcpconn_itab)
+		why = "where crypto/tls.Conn keeps its socket is not in its DWARF and symbols";
+	else
+		for (h = GO_HOOK_TLS_WRITE; h <= GO_HOOK_TLS_COPY && !why; h++)
+			if (!out->hook[h].found)
+				why = h == GO_HOOK_TLS_COPY
+					      ? "crypto/tls.(*Conn).Read has not one emulated call of "
+						"runtime.memmove"
+					      : "no emulated instruction serves at an entry";
+	out->tls = !why;
+	if (why)
+		snprintf(out->tls_why, sizeof(out->tls_why), "%s", why);
+}
+
 /* The sites: on an emulated instruction only, never where a probe would cost a single step
  * per call. */
 static void find_sites(Elf *e, void *buf, size_t len, unsigned int emulates,
@@ -268,23 +302,35 @@ static void find_sites(Elf *e, void *buf, size_t len, unsigned int emulates,
 		return;
 	code.emulates = emulates;
 	out->tcpconn_itab = sc.tcpconn_itab;
+	out->tlsconn_itab = out->off.tls_conn ? sc.tlsconn_itab : 0;
 	find_stmts(e, &sc, &code, out);
 	for (h = 0; h < GO_HOOK__COUNT; h++) {
 		struct go_hook_site *hs = &out->hook[h];
+		bool tls = go_hook_tls(h);
+		enum go_hook fn = h == GO_HOOK_TLS_COPY ? GO_HOOK_TLS_READ : (enum go_hook)h;
 
-		if (!sc.vaddr[h] || (h == GO_HOOK_SPAWN && out->by_stmt))
+		if (!sc.vaddr[fn] || (h == GO_HOOK_SPAWN && out->by_stmt))
 			continue;
-		if (h == GO_HOOK_HTTP_CALL && (!out->off.http_conn || !sc.tcpconn_itab)) {
+		if ((h == GO_HOOK_HTTP_CALL && (!out->off.http_conn || !sc.tcpconn_itab)) ||
+		    (tls && (!out->off.tls_conn || !sc.tcpconn_itab))) {
 			hs->no_socket = true;
 			continue;
 		}
 		if (h == GO_HOOK_SPAWN)
 			hs->found = !x86_store_site(&code, sc.vaddr[h], sc.size[h], out->off.goid,
 						    &hs->site, &hs->reg);
+		else if (h == GO_HOOK_TLS_COPY)
+			/* the one copy of the plaintext into the caller's buffer: two would be
+			 * a Read this code does not know */
+			hs->found = sc.memmove &&
+				    x86_calls_to(&code, sc.vaddr[fn], sc.size[fn], sc.memmove,
+						 &hs->site, 1) == 1 &&
+				    hs->site.emulated;
 		else
 			hs->found = !x86_entry_site(&code, sc.vaddr[h], hook_needs[h], &hs->site) &&
 				    hs->site.emulated;
 	}
+	tls_verdict(out, &sc);
 }
 
 int go_trace_inspect(void *buf, size_t len, unsigned int emulates, struct go_trace_info *out)

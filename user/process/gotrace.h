@@ -20,6 +20,12 @@
 enum go_hook {
 	GO_HOOK_SPAWN,	   /* runtime.newproc1: a `go` statement */
 	GO_HOOK_HTTP_CALL, /* net/http.(*persistConn).roundTrip: a client call, its socket */
+	/* Go's own TLS: the plaintext an application writes (its entry: buffer and length) and
+	 * reads (its entry names the connection; the one `call runtime.memmove` in Read copies
+	 * the plaintext out, length and source in its arguments) */
+	GO_HOOK_TLS_WRITE, /* crypto/tls.(*Conn).Write */
+	GO_HOOK_TLS_READ,  /* crypto/tls.(*Conn).Read */
+	GO_HOOK_TLS_COPY,  /* crypto/tls.(*Conn).Read's call of runtime.memmove */
 	GO_HOOK__COUNT,
 };
 
@@ -44,8 +50,8 @@ struct go_trace_info {
 		bool found;
 		struct x86_site site;
 		int reg;	/* GO_HOOK_SPAWN: the register holding the new g (enum x86_gpr) */
-		bool no_socket; /* GO_HOOK_HTTP_CALL: in the binary, but where its connection
-				   keeps the socket is not known: not placed */
+		bool no_socket; /* GO_HOOK_HTTP_CALL, GO_HOOK_TLS_*: in the binary, but where
+				   its connection keeps the socket is not known: not placed */
 	} hook[GO_HOOK__COUNT];
 	/* by_stmt: spawns are followed at the `go` statements (stmt[], nprobed of them not
 	 * skipped), the new goroutine's id told from its P's goid cache before it exists and
@@ -58,7 +64,18 @@ struct go_trace_info {
 	/* link-time address of the itab of *net.TCPConn as a net.Conn; 0: unknown, and no
 	 * HTTP call is followed (off.http_conn neither) */
 	uint64_t tcpconn_itab;
+	/* the same for *crypto/tls.Conn (an HTTPS call's connection), 0 when unknown */
+	uint64_t tlsconn_itab;
+	/* Go's own TLS is read: the three GO_HOOK_TLS_* sites found, or why not in words */
+	bool tls;
+	char tls_why[96];
 };
+
+/* Whether h is one of Go's TLS hooks. */
+static inline bool go_hook_tls(int h)
+{
+	return h == GO_HOOK_TLS_WRITE || h == GO_HOOK_TLS_READ || h == GO_HOOK_TLS_COPY;
+}
 
 /* The function a hook goes on. */
 const char *go_hook_symbol(enum go_hook h);
