@@ -4,7 +4,8 @@
 # HTTPS through Go's own crypto/tls, no OpenSSL anywhere: a Go server and a Go client
 # (tests/fixtures/gotls, one binary with symbols and DWARF), both watched, over HTTP/1.1 (ALPN
 # off on both ends) and then over HTTP/2. The plaintext comes from the uprobes on
-# crypto/tls.(*Conn).Write and Read (their returns emulated, never uretprobes): every request
+# crypto/tls.(*Conn).Write and Read (on instructions the kernel emulates: the jbe after each
+# stack check and Read's call of runtime.memmove; no probe on a return): every request
 # is exactly one SERVER span of the server and one CLIENT span of the client, with its path,
 # status (500 an error), url.scheme https, the server's port and the protocol version, and
 # each SERVER span is the child of the CLIENT span of its request (both ends of a local
@@ -38,7 +39,7 @@ start_server() {
 	_is_int "$SRV_PORT" || { fail "$name: no port in its ready file"; return 1; }
 }
 
-# probed ERRFILE FUNC: how many lines of ERRFILE say FUNC got a uprobe whose return is emulated.
+# probed ERRFILE FUNC: how many lines of ERRFILE say FUNC got a uprobe on an emulated instruction.
 probed() {
 	grep -F "uprobe for $2 in " "$1" | grep -cF '(emulated)'
 }
