@@ -5,7 +5,8 @@
 # doing the HTTP/2), both watched. Every call is one SERVER span and one CLIENT span named
 # obsprobe.test.Echo/METHOD with rpc.system grpc, rpc.service, rpc.method and
 # rpc.grpc.status_code as the client counted them: OK, NOT_FOUND (an error for the client, not
-# for the server, as the semantic conventions say) and INTERNAL (an error for both).
+# for the server, as the semantic conventions say) and INTERNAL (an error for both); and as
+# many observations in rpc_server_duration_seconds and rpc_client_duration_seconds.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 
@@ -43,5 +44,19 @@ assert_eq "NOT_FOUND: an error for the client only" "$NF 0" \
 	"$(spans_count "$OBS_OUT" kind=CLIENT attr:rpc.grpc.status_code==5 status=ERROR) $(spans_count "$OBS_OUT" kind=SERVER attr:rpc.grpc.status_code==5 status=ERROR)"
 assert_eq "no other span of either" "$TOTAL $TOTAL" \
 	"$(spans_count "$OBS_OUT" "res:process.pid==$SERVER") $(spans_count "$OBS_OUT" "res:process.pid==$CLIENT")"
+# the RPC metrics: one observation per call, by method and status, on each side; none of these
+# calls is counted as an HTTP request
+scrape "$OBS_METRICS" >"$TMP/metrics.txt" || fail "scrape of $OBS_METRICS failed"
+for side in server client; do
+	f=rpc_${side}_duration_seconds_count
+	l='rpc_system="grpc"&&rpc_service="obsprobe.test.Echo"'
+	assert_eq "$f: Say OK, Missing NOT_FOUND, Crash INTERNAL" "$OK $NF $INT $TOTAL" \
+		"$(counter_sum "$f" "$l&&rpc_method=\"Say\"&&rpc_grpc_status_code=\"0\"" "$TMP/metrics.txt") $(counter_sum "$f" "$l&&rpc_method=\"Missing\"&&rpc_grpc_status_code=\"5\"" "$TMP/metrics.txt") $(counter_sum "$f" "$l&&rpc_method=\"Crash\"&&rpc_grpc_status_code=\"13\"" "$TMP/metrics.txt") $(counter_sum "$f" "" "$TMP/metrics.txt")"
+done
+assert_eq "rpc_client_duration_seconds: server.port is the server's" "$TOTAL" \
+	"$(counter_sum rpc_client_duration_seconds_count "server_port=\"$PORT\"" "$TMP/metrics.txt")"
+# (the test's shell is watched: its curls of /readyz and /metrics are HTTP client calls)
+assert_eq "no HTTP request series for the gRPC calls" "0 0" \
+	"$(series_count http_server_request_duration_seconds_count "$TMP/metrics.txt") $(counter_sum http_client_request_duration_seconds_count "server_port=\"$PORT\"" "$TMP/metrics.txt")"
 stop_obsprobe
 finish

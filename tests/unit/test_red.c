@@ -244,6 +244,46 @@ UNIT_TEST_FIXTURE(test_client_span, setup, teardown)
 	free(got);
 }
 
+/* A gRPC call as the HTTP/2 tracker makes it: rpc.* series only, the client's with the
+ * server's address; a status is a label even when 0 (OK). */
+UNIT_TEST_FIXTURE(test_rpc_spans, setup, teardown)
+{
+	struct span s;
+	char *got;
+
+	(void)state;
+	span_init(&s, SPAN_KIND_SERVER);
+	s.start_ns = 0;
+	s.end_ns = 7 * MS;
+	span_set_str(&s, SC_HTTP_REQUEST_METHOD, "POST");
+	span_set_int(&s, SC_HTTP_RESPONSE_STATUS_CODE, 200);
+	span_set_str(&s, SC_RPC_SYSTEM, "grpc");
+	span_set_str(&s, SC_RPC_SERVICE, "pkg.Echo");
+	span_set_str(&s, SC_RPC_METHOD, "Say");
+	span_set_int(&s, SC_RPC_GRPC_STATUS_CODE, 0);
+	red_record(r, &s, &(const struct proc_info){ .service_name = "svc" });
+	s.kind = SPAN_KIND_CLIENT;
+	span_set_str(&s, SC_SERVER_ADDRESS, "127.0.0.1");
+	span_set_int(&s, SC_SERVER_PORT, 50051);
+	span_set_int(&s, SC_RPC_GRPC_STATUS_CODE, 5);
+	red_record(r, &s, &(const struct proc_info){ .service_name = "svc" });
+	got = render(m);
+	assert_line(got, "# TYPE rpc_server_duration_seconds histogram");
+	assert_line(got, "rpc_server_duration_seconds_count{rpc_grpc_status_code=\"0\","
+			 "rpc_method=\"Say\",rpc_service=\"pkg.Echo\",rpc_system=\"grpc\","
+			 "service_name=\"svc\"} 1");
+	assert_line(got, "rpc_server_duration_seconds_bucket{rpc_grpc_status_code=\"0\","
+			 "rpc_method=\"Say\",rpc_service=\"pkg.Echo\",rpc_system=\"grpc\","
+			 "service_name=\"svc\",le=\"0.005\"} 0");
+	assert_line(got, "rpc_client_duration_seconds_count{rpc_grpc_status_code=\"5\","
+			 "rpc_method=\"Say\",rpc_service=\"pkg.Echo\",rpc_system=\"grpc\","
+			 "server_address=\"127.0.0.1\",server_port=\"50051\","
+			 "service_name=\"svc\"} 1");
+	assert_no(got, "http_server_request_duration_seconds_count");
+	assert_no(got, "http_client_request_duration_seconds_count");
+	free(got);
+}
+
 UNIT_TEST_FIXTURE(test_db_span, setup, teardown)
 {
 	struct span s;

@@ -27,7 +27,8 @@ struct db_pool {
 
 struct red {
 	struct metrics *m;
-	int fam_server, fam_client, fam_db, fam_db_errors, fam_db_conns;
+	int fam_server, fam_client, fam_db, fam_db_errors, fam_db_conns, fam_rpc_server,
+		fam_rpc_client;
 	struct db_pool pools[MAX_POOLS];
 	size_t npools;
 };
@@ -52,6 +53,13 @@ struct red *red_new(struct metrics *m)
 		  "Database client connections, by state: used (a query in flight or a transaction "
 		  "open) or idle.",
 		  METRIC_GAUGE, NULL, 0, SC_DB_CLIENT_CONNECTION_COUNT, "{connection}" },
+		/* semconv's rpc.{server,client}.duration, in seconds as the HTTP ones (its
+		 * advised bounds are these, in ms) */
+		{ "rpc_server_duration_seconds", "Duration of RPCs served (gRPC).",
+		  METRIC_HISTOGRAM, http_bounds, ARRAY_LEN(http_bounds), SC_RPC_SERVER_DURATION,
+		  "s" },
+		{ "rpc_client_duration_seconds", "Duration of RPCs made (gRPC).", METRIC_HISTOGRAM,
+		  http_bounds, ARRAY_LEN(http_bounds), SC_RPC_CLIENT_DURATION, "s" },
 	};
 	int *ids[ARRAY_LEN(defs)];
 	size_t i;
@@ -64,6 +72,8 @@ struct red *red_new(struct metrics *m)
 	ids[2] = &r->fam_db;
 	ids[3] = &r->fam_db_errors;
 	ids[4] = &r->fam_db_conns;
+	ids[5] = &r->fam_rpc_server;
+	ids[6] = &r->fam_rpc_client;
 	for (i = 0; i < ARRAY_LEN(defs); i++) {
 		*ids[i] = metrics_register(m, &defs[i]);
 		if (*ids[i] < 0) {
@@ -154,6 +164,37 @@ static void record_http(struct red *r, const struct span *s, const struct proc_i
 	}
 }
 
+/* A gRPC call: rpc.* series only, as gRPC's own instrumentation gives (its HTTP/2 request
+ * is no HTTP request of the application's). */
+static void record_rpc(struct red *r, const struct span *s, const struct proc_info *p, double secs)
+{
+	char code[16] = "", port[16] = "";
+	struct metric_label l[7 + RED_RESOURCE_LABELS_MAX] = {
+		{ SC_RPC_GRPC_STATUS_CODE, code, true },
+		{ SC_RPC_METHOD, span_get_str(s, SC_RPC_METHOD), false },
+		{ SC_RPC_SERVICE, span_get_str(s, SC_RPC_SERVICE), false },
+		{ SC_RPC_SYSTEM, span_get_str(s, SC_RPC_SYSTEM), false },
+		{ SC_SERVICE_NAME, service_of(p), false },
+	};
+	size_t n = 5;
+
+	if (span_get(s, SC_RPC_GRPC_STATUS_CODE))
+		snprintf(code, sizeof(code), "%lld",
+			 (long long)span_get_int(s, SC_RPC_GRPC_STATUS_CODE, 0));
+	if (s->kind != SPAN_KIND_SERVER) {
+		if (span_get(s, SC_SERVER_PORT))
+			snprintf(port, sizeof(port), "%lld",
+				 (long long)span_get_int(s, SC_SERVER_PORT, 0));
+		l[n++] = (struct metric_label){ SC_SERVER_ADDRESS,
+						span_get_str(s, SC_SERVER_ADDRESS), false };
+		l[n++] = (struct metric_label){ SC_SERVER_PORT, port, true };
+	}
+	n += red_resource_labels(p, l + n);
+	metrics_histogram_observe(
+		r->m, s->kind == SPAN_KIND_SERVER ? r->fam_rpc_server : r->fam_rpc_client, l, n,
+		secs);
+}
+
 void red_record(struct red *r, const struct span *s, const struct proc_info *p)
 {
 	double secs = (double)(s->end_ns - s->start_ns) / 1e9;
@@ -162,6 +203,8 @@ void red_record(struct red *r, const struct span *s, const struct proc_info *p)
 		return;
 	if (span_get(s, SC_DB_SYSTEM_NAME))
 		record_db(r, s, p, secs);
+	else if (span_get(s, SC_RPC_SYSTEM))
+		record_rpc(r, s, p, secs);
 	else
 		record_http(r, s, p, secs);
 }

@@ -47,8 +47,10 @@
 #define SC_PROCESS_PID "process.pid"
 #define SC_PROCESS_THREAD_COUNT "process.thread.count"
 
+#define SC_RPC_CLIENT_DURATION "rpc.client.duration"
 #define SC_RPC_GRPC_STATUS_CODE "rpc.grpc.status_code"
 #define SC_RPC_METHOD "rpc.method"
+#define SC_RPC_SERVER_DURATION "rpc.server.duration"
 #define SC_RPC_SERVICE "rpc.service"
 #define SC_RPC_SYSTEM "rpc.system"
 
