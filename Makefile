@@ -53,7 +53,7 @@ CORE_SRCS := user/util/strbuf.c user/protocols/http_parser.c user/pipeline/route
 	     user/process/gotrace.c user/process/cgroup.c user/process/k8s_meta.c \
 	     user/protocols/pg_parser.c user/protocols/h2_hpack.c user/protocols/h2_parser.c \
 	     user/protocols/sql.c user/protocols/pg.c user/protocols/http.c user/protocols/http_span.c \
-	     user/protocols/http2.c \
+	     user/protocols/http2.c user/protocols/http_genai.c \
 	     user/otel_config.c \
 	     user/process/goruntime.c user/util/log.c user/cli.c user/pipeline/red.c \
 	     user/pipeline/health.c user/pipeline/conn.c user/pipeline/actors.c user/probes/sock_events.c \

@@ -18,6 +18,12 @@ static const double db_bounds[] = { 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10
 static const double http_bounds[] = { 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25,
 				      0.5,   0.75, 1,	  2.5,	5,     7.5, 10 };
 
+/* semconv's advice for gen_ai.client.token.usage and gen_ai.client.operation.duration */
+static const double token_bounds[] = { 1,     4,     16,     64,      256,     1024,	 4096,
+				       16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864 };
+static const double genai_bounds[] = { 0.01, 0.02, 0.04, 0.08,	0.16,  0.32,  0.64,
+				       1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92 };
+
 struct db_pool {
 	char service[128];
 	char system[32];
@@ -28,7 +34,7 @@ struct db_pool {
 struct red {
 	struct metrics *m;
 	int fam_server, fam_client, fam_db, fam_db_errors, fam_db_conns, fam_rpc_server,
-		fam_rpc_client;
+		fam_rpc_client, fam_genai_tokens, fam_genai_duration;
 	struct db_pool pools[MAX_POOLS];
 	size_t npools;
 };
@@ -60,6 +66,12 @@ struct red *red_new(struct metrics *m)
 		  "s" },
 		{ "rpc_client_duration_seconds", "Duration of RPCs made (gRPC).", METRIC_HISTOGRAM,
 		  http_bounds, ARRAY_LEN(http_bounds), SC_RPC_CLIENT_DURATION, "s" },
+		{ "gen_ai_client_token_usage", "Tokens used by LLM API calls, by type.",
+		  METRIC_HISTOGRAM, token_bounds, ARRAY_LEN(token_bounds),
+		  SC_GEN_AI_CLIENT_TOKEN_USAGE, "{token}" },
+		{ "gen_ai_client_operation_duration_seconds", "Duration of LLM API calls.",
+		  METRIC_HISTOGRAM, genai_bounds, ARRAY_LEN(genai_bounds),
+		  SC_GEN_AI_CLIENT_OPERATION_DURATION, "s" },
 	};
 	int *ids[ARRAY_LEN(defs)];
 	size_t i;
@@ -74,6 +86,8 @@ struct red *red_new(struct metrics *m)
 	ids[4] = &r->fam_db_conns;
 	ids[5] = &r->fam_rpc_server;
 	ids[6] = &r->fam_rpc_client;
+	ids[7] = &r->fam_genai_tokens;
+	ids[8] = &r->fam_genai_duration;
 	for (i = 0; i < ARRAY_LEN(defs); i++) {
 		*ids[i] = metrics_register(m, &defs[i]);
 		if (*ids[i] < 0) {
@@ -195,6 +209,37 @@ static void record_rpc(struct red *r, const struct span *s, const struct proc_in
 		secs);
 }
 
+/* An LLM API call (its HTTP request is counted as one too): its duration, and its tokens
+ * by type. */
+static void record_genai(struct red *r, const struct span *s, const struct proc_info *p,
+			 double secs)
+{
+	char port[16] = "";
+	struct metric_label l[9 + RED_RESOURCE_LABELS_MAX] = {
+		{ SC_ERROR_TYPE, span_get_str(s, SC_ERROR_TYPE), true },
+		{ SC_GEN_AI_OPERATION_NAME, span_get_str(s, SC_GEN_AI_OPERATION_NAME), false },
+		{ SC_GEN_AI_REQUEST_MODEL, span_get_str(s, SC_GEN_AI_REQUEST_MODEL), false },
+		{ SC_GEN_AI_RESPONSE_MODEL, span_get_str(s, SC_GEN_AI_RESPONSE_MODEL), false },
+		{ SC_GEN_AI_SYSTEM, span_get_str(s, SC_GEN_AI_SYSTEM), false },
+		{ SC_SERVER_ADDRESS, span_get_str(s, SC_SERVER_ADDRESS), false },
+		{ SC_SERVER_PORT, port, true },
+		{ SC_SERVICE_NAME, service_of(p), false },
+	};
+	size_t n = 8, nr;
+
+	if (span_get(s, SC_SERVER_PORT))
+		snprintf(port, sizeof(port), "%lld", (long long)span_get_int(s, SC_SERVER_PORT, 0));
+	nr = red_resource_labels(p, l + n);
+	metrics_histogram_observe(r->m, r->fam_genai_duration, l, n + nr, secs);
+	/* the token counts: no error.type, a gen_ai.token.type instead */
+	l[0] = (struct metric_label){ SC_GEN_AI_TOKEN_TYPE, "input", false };
+	metrics_histogram_observe(r->m, r->fam_genai_tokens, l, n + nr,
+				  (double)span_get_int(s, SC_GEN_AI_USAGE_INPUT_TOKENS, 0));
+	l[0].value = "output";
+	metrics_histogram_observe(r->m, r->fam_genai_tokens, l, n + nr,
+				  (double)span_get_int(s, SC_GEN_AI_USAGE_OUTPUT_TOKENS, 0));
+}
+
 void red_record(struct red *r, const struct span *s, const struct proc_info *p)
 {
 	double secs = (double)(s->end_ns - s->start_ns) / 1e9;
@@ -207,6 +252,8 @@ void red_record(struct red *r, const struct span *s, const struct proc_info *p)
 		record_rpc(r, s, p, secs);
 	else
 		record_http(r, s, p, secs);
+	if (s->kind == SPAN_KIND_CLIENT && span_get(s, SC_GEN_AI_SYSTEM))
+		record_genai(r, s, p, secs);
 }
 
 void red_pools_begin(struct red *r)

@@ -27,6 +27,16 @@
 
 #define SC_ERROR_TYPE "error.type"
 
+#define SC_GEN_AI_CLIENT_OPERATION_DURATION "gen_ai.client.operation.duration"
+#define SC_GEN_AI_CLIENT_TOKEN_USAGE "gen_ai.client.token.usage"
+#define SC_GEN_AI_OPERATION_NAME "gen_ai.operation.name"
+#define SC_GEN_AI_REQUEST_MODEL "gen_ai.request.model"
+#define SC_GEN_AI_RESPONSE_MODEL "gen_ai.response.model"
+#define SC_GEN_AI_SYSTEM "gen_ai.system"
+#define SC_GEN_AI_TOKEN_TYPE "gen_ai.token.type"
+#define SC_GEN_AI_USAGE_INPUT_TOKENS "gen_ai.usage.input_tokens"
+#define SC_GEN_AI_USAGE_OUTPUT_TOKENS "gen_ai.usage.output_tokens"
+
 #define SC_CONTAINER_ID "container.id"
 #define SC_HOST_NAME "host.name"
 

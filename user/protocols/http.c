@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "protocols/http_genai.h"
 #include "protocols/http_parser.h"
 #include "protocols/http_span.h"
 
@@ -17,6 +18,8 @@ struct pending {
 	uint64_t sig;	     /* actors_sig() of its request line */
 	uint64_t hold_until; /* while held: until when, and the connection's address pair */
 	struct conn_meta hold_meta;
+	/* a client request that may be an LLM API call: what its bodies say (NULL: not one) */
+	struct genai_call *ai;
 	struct span span;
 };
 
@@ -24,6 +27,7 @@ struct dir_state {
 	enum http_kind last_kind;
 	bool informational;	    /* the last head was a 1xx response */
 	struct pending *responding; /* the request the response being read answers */
+	struct pending *sending;    /* the request whose body is being read, when scanned */
 	uint64_t head_ts; /* when the first byte of a head still being collected arrived */
 };
 
@@ -77,6 +81,8 @@ struct feed_ctx {
 
 static void pending_recycle(struct http_tracker *t, struct pending *p)
 {
+	free(p->ai);
+	p->ai = NULL;
 	if (t->nspare < MAX_SPARE) {
 		p->next = t->spare;
 		t->spare = p;
@@ -316,8 +322,15 @@ static int start_request(struct feed_ctx *f, const struct http_head *h)
 	p->dir = f->dir;
 	p->head_only = strcmp(h->method, "HEAD") == 0;
 	p->stitched = false;
+	p->ai = NULL;
 	s = &p->span;
 	http_span_request(&x, h, s, &p->sig, &p->forwarded);
+	if (s->kind == SPAN_KIND_CLIENT && genai_request_candidate(h->method, h->content_type) &&
+	    (p->ai = malloc(sizeof(*p->ai)))) {
+		genai_body_init(&p->ai->req);
+		genai_body_init(&p->ai->resp);
+		c->ds[f->dir].sending = p;
+	}
 
 	if (c->tail)
 		c->tail->next = p;
@@ -359,6 +372,7 @@ static int on_head(void *ctx, const struct http_head *h)
 	ds->last_kind = h->kind;
 	ds->informational = false;
 	ds->responding = NULL;
+	ds->sending = NULL;
 	if (h->kind == HTTP_REQUEST) {
 		int mode = start_request(f, h);
 
@@ -380,6 +394,14 @@ static void finish(struct feed_ctx *f, struct pending *p)
 		c->tail = NULL;
 	c->npending--;
 	p->span.end_ns = f->ts > p->span.start_ns ? f->ts : p->span.start_ns;
+	if (p->ai) {
+		genai_span(&p->span, &p->ai->req, &p->ai->resp);
+		/* answered before its body was all sent (a 413): no more of it is looked at */
+		if (c->ds[p->dir].sending == p)
+			c->ds[p->dir].sending = NULL;
+		free(p->ai);
+		p->ai = NULL;
+	}
 	/* The client end's events may still be on their way, even its connect() (the reader
 	 * can run before the writer's syscall returns): a span served to a local client waits
 	 * a moment for them rather than lose its parent. */
@@ -429,11 +451,25 @@ static void on_truncated(void *ctx)
 	f->t->stats.truncated++;
 }
 
+/* Body bytes: scanned when they belong to a request that may be an LLM API call, or to its
+ * answer. */
+static void on_body(void *ctx, const uint8_t *data, size_t len)
+{
+	struct feed_ctx *f = ctx;
+	struct dir_state *ds = &f->c->ds[f->dir];
+	struct pending *p = ds->last_kind == HTTP_REQUEST ? ds->sending : ds->responding;
+
+	if (p && p->ai)
+		genai_body_feed(ds->last_kind == HTTP_REQUEST ? &p->ai->req : &p->ai->resp, data,
+				len);
+}
+
 static const struct http_stream_ops stream_ops = {
 	.on_head = on_head,
 	.on_complete = on_complete,
 	.on_error = on_error,
 	.on_truncated = on_truncated,
+	.on_body = on_body,
 };
 
 static void feed(struct http_tracker *t, struct conn *cn, const struct conn_data *d);

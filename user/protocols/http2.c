@@ -7,6 +7,7 @@
 
 #include "pipeline/semconv.h"
 #include "protocols/h2_parser.h"
+#include "protocols/http_genai.h"
 #include "protocols/http_span.h"
 #include "util/log.h"
 
@@ -18,7 +19,8 @@ struct h2_stream {
 	uint64_t hold_until;
 	uint32_t id;
 	bool grpc;
-	bool answered; /* a final :status came */
+	bool answered;	       /* a final :status came */
+	struct genai_call *ai; /* a client request that may be an LLM API call; NULL: not one */
 	struct span span;
 };
 
@@ -175,7 +177,10 @@ static struct h2_stream *detach(struct h2_conn *c, struct h2_stream **slot)
 /* The stream leaves the connection (freed). */
 static void drop(struct h2_conn *c, struct h2_stream **slot)
 {
-	free(detach(c, slot));
+	struct h2_stream *st = detach(c, slot);
+
+	free(st->ai);
+	free(st);
 }
 
 /* The stream will not be answered, or not that we can see: no span, counted. */
@@ -311,6 +316,11 @@ static void start_stream(struct feed_ctx *f, uint32_t id, const struct h2_header
 	st->id = id;
 	st->grpc = !strncmp(ctype, "application/grpc", 16);
 	http_span_request(&x, &h, &st->span, &sig, &forwarded);
+	if (st->span.kind == SPAN_KIND_CLIENT && genai_request_candidate(h.method, ctype) &&
+	    (st->ai = malloc(sizeof(*st->ai)))) {
+		genai_body_init(&st->ai->req);
+		genai_body_init(&st->ai->resp);
+	}
 	if (st->grpc)
 		set_grpc(&st->span, h.target);
 	c->streams[c->nstreams++] = st;
@@ -330,6 +340,8 @@ static void finish(struct feed_ctx *f, struct h2_stream **slot)
 	struct span *s = &st->span;
 
 	s->end_ns = f->d->ts_ns > s->start_ns ? f->d->ts_ns : s->start_ns;
+	if (st->ai)
+		genai_span(s, &st->ai->req, &st->ai->resp);
 	if (s->kind == SPAN_KIND_SERVER)
 		actors_span_leave(conn_table_actors(f->t->conns), s->pid, s->actor, s->span_id);
 	if (s->kind == SPAN_KIND_SERVER && !s->has_parent && f->t->nheld < HTTP2_MAX_HELD &&
@@ -405,14 +417,19 @@ static void cb_data(void *ctx, uint32_t id, const uint8_t *data, size_t captured
 		    bool end_stream)
 {
 	struct feed_ctx *f = ctx;
-	struct h2_stream **slot;
+	bool req = f->d->dir == f->c->req_dir;
+	struct h2_stream **slot = find(f->c, id);
 
-	(void)data;
-	(void)captured;
-	(void)payload;
-	if (!end_stream || f->d->dir == f->c->req_dir)
+	if (slot && (*slot)->ai) {
+		struct genai_body *b = req ? &(*slot)->ai->req : &(*slot)->ai->resp;
+
+		if (captured)
+			genai_body_feed(b, data, captured);
+		if (payload > captured)
+			genai_body_feed(b, NULL, payload - captured);
+	}
+	if (!end_stream || req)
 		return;
-	slot = find(f->c, id);
 	if (slot && (*slot)->answered)
 		finish(f, slot);
 }

@@ -331,6 +331,9 @@ static int parse_field(const uint8_t *p, size_t n, struct fields *f, struct http
 	} else if (ieq(p, name_len, "traceparent")) {
 		if (!out->traceparent[0])
 			copy_str(out->traceparent, sizeof(out->traceparent), p + v, e - v);
+	} else if (ieq(p, name_len, "content-type")) {
+		if (!out->content_type[0])
+			copy_str(out->content_type, sizeof(out->content_type), p + v, e - v);
 	}
 	return 0;
 }
@@ -726,6 +729,8 @@ static size_t step(struct http_stream *s, const uint8_t *p, size_t n,
 	case HTTP_ST_CHUNK_DATA:
 		take = s->body_left < n ? (size_t)s->body_left : n;
 		s->body_left -= take;
+		if (ops->on_body)
+			ops->on_body(ctx, p, take);
 		if (!s->body_left) {
 			if (s->state == HTTP_ST_BODY_LEN) {
 				complete(s, ops, ctx, true);
@@ -751,6 +756,8 @@ static size_t step(struct http_stream *s, const uint8_t *p, size_t n,
 	case HTTP_ST_TRAILER:
 		return step_trailer(s, p, n, ops, ctx);
 	case HTTP_ST_UNTIL_CLOSE:
+		if (ops->on_body)
+			ops->on_body(ctx, p, n);
 		return n;
 	case HTTP_ST_RESYNC:
 	case HTTP_ST_NOT_HTTP:
@@ -793,6 +800,9 @@ static void feed_gap(struct http_stream *s, uint64_t gap, const struct http_stre
 		truncated_head(s, ops, ctx);
 		return;
 	case HTTP_ST_BODY_LEN:
+		if (ops->on_body)
+			ops->on_body(ctx, NULL,
+				     gap < s->body_left ? (size_t)gap : (size_t)s->body_left);
 		if (gap < s->body_left) {
 			s->body_left -= gap;
 			return;
@@ -803,6 +813,9 @@ static void feed_gap(struct http_stream *s, uint64_t gap, const struct http_stre
 			s->state = HTTP_ST_RESYNC;
 		return;
 	case HTTP_ST_CHUNK_DATA:
+		if (ops->on_body)
+			ops->on_body(ctx, NULL,
+				     gap < s->body_left ? (size_t)gap : (size_t)s->body_left);
 		if (gap < s->body_left) {
 			s->body_left -= gap;
 			return;
@@ -821,6 +834,9 @@ static void feed_gap(struct http_stream *s, uint64_t gap, const struct http_stre
 		drop_sync(s, ops, ctx);
 		return;
 	case HTTP_ST_UNTIL_CLOSE:
+		if (ops->on_body)
+			ops->on_body(ctx, NULL, (size_t)gap);
+		return;
 	case HTTP_ST_RESYNC:
 	case HTTP_ST_NOT_HTTP:
 		return;

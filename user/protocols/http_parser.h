@@ -17,6 +17,7 @@
 #define HTTP_HOST_MAX 256
 #define HTTP_UA_MAX 256
 #define HTTP_TRACEPARENT_MAX 64
+#define HTTP_CONTENT_TYPE_MAX 64
 
 enum http_kind {
 	HTTP_REQUEST = 1,
@@ -38,6 +39,7 @@ struct http_head {
 	char host[HTTP_HOST_MAX];
 	char user_agent[HTTP_UA_MAX];
 	char traceparent[HTTP_TRACEPARENT_MAX];
+	char content_type[HTTP_CONTENT_TYPE_MAX];
 	size_t head_len; /* bytes up to and including the blank line */
 };
 
@@ -87,6 +89,10 @@ struct http_stream_ops {
 	void (*on_error)(void *ctx);
 	/* A head longer than the capture: its start line was used, the rest lost. */
 	void (*on_truncated)(void *ctx);
+	/* Bytes of the body of the message whose head was last reported, as framed (chunked
+	 * bodies without their chunk lines); data NULL: len bytes were not captured. May be
+	 * NULL. */
+	void (*on_body)(void *ctx, const uint8_t *data, size_t len);
 };
 
 enum http_stream_state {
