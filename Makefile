@@ -194,6 +194,7 @@ bench: deps
 	$(Q)bench/go_trace.sh
 	$(Q)bench/tls.sh
 	$(Q)bench/http2.sh
+	$(Q)bench/go_tls.sh
 	$(Q)bench/uprobe_sites.sh
 	$(Q)bench/pgbench.sh
 	$(Q)bench/node_wide.sh

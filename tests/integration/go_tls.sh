@@ -9,7 +9,8 @@
 # is exactly one SERVER span of the server and one CLIENT span of the client, with its path,
 # status (500 an error), url.scheme https, the server's port and the protocol version, and
 # each SERVER span is the child of the CLIENT span of its request (both ends of a local
-# connection stitched). Nothing lost, nothing unparsed. Then the same program stripped
+# connection stitched). Nothing lost, nothing unparsed. The server alone under curl --http2 and
+# --http1.1: one SERVER span per request, of its version. Then the same program stripped
 # (-ldflags='-s -w'): obsprobe says it does not probe its TLS, and neither it nor the server
 # suffers for it.
 # shellcheck source=tests/lib.sh
@@ -160,9 +161,9 @@ EOF
 	assert_eq "$r: events lost" 0 "$(counter_sum obsprobe_events_lost_total "" "$m")"
 	assert_eq "$r: parse errors" 0 "$(counter_sum obsprobe_parse_errors_total "" "$m")"
 
-	assert_ge "$r: stderr: a uprobe for crypto/tls.(*Conn).Write, return emulated" \
+	assert_ge "$r: stderr: a uprobe for crypto/tls.(*Conn).Write, emulated" \
 		"$(probed "$OBS_ERR" 'crypto/tls.(*Conn).Write')" 1
-	assert_ge "$r: stderr: a uprobe for crypto/tls.(*Conn).Read, return emulated" \
+	assert_ge "$r: stderr: a uprobe for crypto/tls.(*Conn).Read, emulated" \
 		"$(probed "$OBS_ERR" 'crypto/tls.(*Conn).Read')" 1
 	assert_ge "$r: stderr: a uprobe for crypto/tls.(*Conn).Read's copy, emulated" \
 		"$(probed "$OBS_ERR" "crypto/tls.(*Conn).Read's copy")" 1
@@ -174,6 +175,30 @@ EOF
 
 check_round h1 false 1.1 HTTP/1.1
 check_round h2 true 2 HTTP/2.0
+
+# the server alone watched, under curl (OpenSSL, not watched) over HTTP/2 and HTTP/1.1: each
+# request one SERVER span of its version
+start_server curl "$BIN" -h2=true || finish
+start_obsprobe --pid "$SRV_PID" --console json || finish
+for v in http2 http1.1; do
+	for ((i = 1; i <= 10; i++)); do
+		curl -sk "--$v" -o /dev/null -w '%{http_code} %{http_version}\n' \
+			"https://127.0.0.1:$SRV_PORT/items/$i" >>"$TMP/curl.$v"
+	done
+done
+assert_eq "curl --http2, --http1.1: 10 x 200 over 2, 10 x 200 over 1.1" "10 10" \
+	"$(grep -cx '200 2' "$TMP/curl.http2") $(grep -cx '200 1.1' "$TMP/curl.http1.1")"
+wait_until 15 spans_at_least 20 "$OBS_OUT" kind=SERVER ||
+	fail "curl: only $(spans_count "$OBS_OUT" kind=SERVER) SERVER spans of 20 after 15 s"
+sleep 0.5
+for ver in 2 1.1; do
+	assert_eq "curl: SERVER spans over $ver, /items/1..10 in order, 200" \
+		"$(seq -f '/items/%g' 1 10 | paste -sd' ') 10" \
+		"$(spans_field "$OBS_OUT" attr:url.path kind=SERVER "attr:network.protocol.version=$ver" | paste -sd' ') $(spans_count "$OBS_OUT" kind=SERVER "attr:network.protocol.version=$ver" attr:http.response.status_code==200 attr:url.scheme=https)"
+done
+assert_eq "curl: spans in all" 20 "$(spans_count "$OBS_OUT")"
+stop_obsprobe "$OBS_PID" "$OBS_ERR"
+stop_pid "$SRV_PID"
 
 # stripped: no symbols, no DWARF; obsprobe says so and probes nothing in it
 SBIN=$TMP/gotls-stripped
