@@ -159,13 +159,15 @@ int go_stmt(struct pt_regs *ctx)
 }
 
 /* The socket under the net.Conn at iface (type word, data word): a *net.TCPConn's, as its
- * itab shows (moved by the executable's load bias); -1 for any other conn. */
+ * itab shows (moved by the executable's load bias); -1 for any other conn. In a stripped build
+ * (no itab known) the conn is taken for one whose first word leads to a netFD: what that gives
+ * counts only if it is a socket of the process's that obsprobe follows (tls_conn_id). */
 static __always_inline int tcp_fd_of(struct pt_regs *ctx, const struct go_proc_cfg *cfg,
 				     const __u64 iface[2])
 {
 	__u64 nfd = 0, fd = 0;
 
-	if (iface[0] != loaded_at(ctx, cfg->tcpconn_itab) || !iface[1] ||
+	if ((cfg->tcpconn_itab && iface[0] != loaded_at(ctx, cfg->tcpconn_itab)) || !iface[1] ||
 	    bpf_probe_read_user(&nfd, sizeof(nfd), (void *)(iface[1] + cfg->tcpconn_fd_off)) ||
 	    !nfd || bpf_probe_read_user(&fd, sizeof(fd), (void *)(nfd + cfg->netfd_sysfd_off)))
 		return -1;
@@ -223,7 +225,7 @@ int go_tls_write(struct pt_regs *ctx)
 	struct data_scratch *s;
 	__u64 conn_id, n = ctx->cx;
 
-	if (!cfg || !cfg->tlsconn_itab || !n || !ctx->bx)
+	if (!cfg || !cfg->tls || !n || !ctx->bx)
 		return 0;
 	conn_id = tls_conn_id(ctx, cfg, pid_tgid, ctx->ax);
 	if (!conn_id)
@@ -244,7 +246,7 @@ int go_tls_read(struct pt_regs *ctx)
 	struct go_proc_cfg *cfg = bpf_map_lookup_elem(&go_procs, &k.tgid);
 	__u64 conn_id;
 
-	if (!cfg || !cfg->tlsconn_itab)
+	if (!cfg || !cfg->tls)
 		return 0;
 	conn_id = tls_conn_id(ctx, cfg, pid_tgid, ctx->ax);
 	if (conn_id)

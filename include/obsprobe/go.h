@@ -27,10 +27,11 @@ struct go_proc_cfg {
 	/* HTTP calls (go_http_call): the socket of the connection */
 	__u32 tcpconn_fd_off;  /* net.TCPConn.conn.fd */
 	__u32 netfd_sysfd_off; /* net.netFD.pfd.Sysfd */
-	__u64 tcpconn_itab;    /* link-time address of the *net.TCPConn net.Conn itab */
+	__u64 tcpconn_itab;    /* link-time address of the *net.TCPConn net.Conn itab; 0: unknown
+				  (a stripped build: the socket under any conn is looked up) */
 	/* Go's own TLS (go_tls_*), and HTTPS calls: the net.Conn a crypto/tls.Conn wraps */
 	__u32 tlsconn_conn_off; /* crypto/tls.Conn.conn */
-	__u32 pad;
+	__u32 tls;		/* Go's TLS is read (go_tls_*): the offsets above are known */
 	__u64 tlsconn_itab; /* link-time address of the *crypto/tls.Conn net.Conn itab; 0: none */
 };
 

@@ -11,8 +11,8 @@
 # each SERVER span is the child of the CLIENT span of its request (both ends of a local
 # connection stitched). Nothing lost, nothing unparsed. The server alone under curl --http2 and
 # --http1.1: one SERVER span per request, of its version. Then the same program stripped
-# (-ldflags='-s -w'): obsprobe says it does not probe its TLS, and neither it nor the server
-# suffers for it.
+# (-ldflags='-s -w': no symbols, no DWARF), both ends over HTTP/2: the same spans, the functions
+# found in .gopclntab.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 
@@ -45,15 +45,15 @@ probed() {
 	grep -F "uprobe for $2 in " "$1" | grep -cF '(emulated)'
 }
 
-# check_round NAME H2 VERSION PROTO: one round, both ends with -h2=H2; spans with
-# network.protocol.version VERSION, the client printing PROTO (resp.Proto).
+# check_round NAME H2 VERSION PROTO [BIN]: one round, both ends (BIN, else $BIN) with -h2=H2;
+# spans with network.protocol.version VERSION, the client printing PROTO (resp.Proto).
 check_round() {
-	local r=$1 h2=$2 ver=$3 proto=$4 spid cpid port o m
+	local r=$1 h2=$2 ver=$3 proto=$4 bin=${5:-$BIN} spid cpid port o m
 	local -a c s
-	start_server "$r-server" "$BIN" -h2="$h2" || return 1
+	start_server "$r-server" "$bin" -h2="$h2" || return 1
 	spid=$SRV_PID
 	port=$SRV_PORT
-	start_bg "$r-client" "$BIN" -mode client -url "https://127.0.0.1:$port" -n "$N" -h2="$h2" \
+	start_bg "$r-client" "$bin" -mode client -url "https://127.0.0.1:$port" -n "$N" -h2="$h2" \
 		-ca "$TMP/cert.pem" -wait-file "$TMP/$r.go"
 	cpid=$BG_PID
 	start_obsprobe -v --pid "$spid" --pid "$cpid" --console json || return 1
@@ -200,22 +200,12 @@ assert_eq "curl: spans in all" 20 "$(spans_count "$OBS_OUT")"
 stop_obsprobe "$OBS_PID" "$OBS_ERR"
 stop_pid "$SRV_PID"
 
-# stripped: no symbols, no DWARF; obsprobe says so and probes nothing in it
+# stripped: no symbols, no DWARF; the functions from .gopclntab, the same spans
 SBIN=$TMP/gotls-stripped
 build_go gotls "$SBIN" "-s -w" || finish
 assert_false "the stripped build has no .symtab" eval "readelf -S '$SBIN' | grep -q ' \.symtab '"
-start_server stripped "$SBIN" || finish
-start_obsprobe -v --pid "$SRV_PID" || finish
-wait_until 5 eval "grep -F 'Go TLS: not probed in' '$OBS_ERR' | grep -qF '$SBIN'"
-assert_eq "stderr: one 'Go TLS: not probed in' line naming the stripped binary" 1 \
-	"$(grep -F 'Go TLS: not probed in' "$OBS_ERR" | grep -cF "$SBIN")"
-assert_lacks "stderr: no uprobe for crypto/tls in the stripped binary" "$OBS_ERR" "uprobe for crypto/tls"
-code=$(curl -sk --max-time 10 -o "$TMP/stripped.body" -w '%{http_code}' \
-	"https://127.0.0.1:$SRV_PORT/items/7")
-assert_eq "curl -k to the stripped server: status, body" '200 {"id":7,"name":"item 7"}' \
-	"$code $(cat "$TMP/stripped.body" 2>/dev/null)"
-assert_true "the stripped server still runs" alive "$SRV_PID"
-assert_true "obsprobe still runs" alive "$OBS_PID"
-assert_true "obsprobe's /metrics still answers" scrape
-stop_obsprobe "$OBS_PID" "$OBS_ERR"
+assert_false "the stripped build has no DWARF" eval "readelf -S '$SBIN' | grep -q ' \.debug_info '"
+check_round stripped true 2 HTTP/2.0 "$SBIN"
+assert_contains "stripped: obsprobe says where it found Go's TLS" "$OBS_ERR" \
+	"Go TLS: $SBIN (pid"
 finish

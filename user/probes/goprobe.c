@@ -150,14 +150,14 @@ static void attach_file(struct go_probe *gp, struct uprobe_file *uf, int fd, con
 		[GO_HOOK_TLS_READ] = gp->skel->progs.go_tls_read,
 		[GO_HOOK_TLS_COPY] = gp->skel->progs.go_tls_copy,
 	};
-	bool tls = gp->tls && info->tls;
+	bool tls = gp->tls && info->tls, follow = gp->follow && !info->err;
 	char path[64], text[320];
 	int h, err;
 
 	size_t i;
 
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	for (i = 0; gp->follow && i < info->nstmt; i++) {
+	for (i = 0; follow && i < info->nstmt; i++) {
 		const struct go_stmt *st = &info->stmt[i];
 
 		if (st->skip)
@@ -171,14 +171,14 @@ static void attach_file(struct go_probe *gp, struct uprobe_file *uf, int fd, con
 			uprobes_failed(&gp->links, text, err);
 		}
 	}
-	if (gp->follow) {
+	if (follow) {
 		stmts_text(text, sizeof(text), name, info);
 		log_info("goroutines: %s", text);
 	}
 	for (h = 0; h < GO_HOOK__COUNT; h++) {
 		const struct go_hook_site *hs = &info->hook[h];
 
-		if ((h == GO_HOOK_SPAWN && info->by_stmt) || (go_hook_tls(h) ? !tls : !gp->follow))
+		if ((h == GO_HOOK_SPAWN && info->by_stmt) || (go_hook_tls(h) ? !tls : !follow))
 			continue;
 		site_text(text, sizeof(text), name, info, h);
 		if (!hs->found) {
@@ -239,10 +239,15 @@ static struct go_file *file_of(struct go_probe *gp, uint32_t pid)
 		/* a Go program's threads are no requests: its spans link by goroutine or not at
 		 * all */
 		f->is_go = true;
-		if (gp->tls && (info.err || !info.tls))
+		if (gp->tls && !info.tls)
 			log_info("Go TLS: not probed in %s (pid %u): %s", exe, pid,
-				 info.err ? info.why : info.tls_why);
-		if (gp->tls && !info.err && info.tls) {
+				 info.tls_why[0] ? info.tls_why : info.why);
+		else if (gp->tls && info.tls_bare)
+			log_info("Go TLS: %s (pid %u) has no DWARF or symbols: its functions from "
+				 ".gopclntab, crypto/tls.Conn's layout Go's own since 1.9",
+				 exe, pid);
+		if (gp->tls && info.tls) {
+			f->cfg.tls = 1;
 			f->cfg.tcpconn_fd_off = info.off.tcpconn_fd;
 			f->cfg.netfd_sysfd_off = info.off.netfd_sysfd;
 			f->cfg.tcpconn_itab = info.tcpconn_itab;
@@ -280,7 +285,7 @@ static struct go_file *file_of(struct go_probe *gp, uint32_t pid)
 				f->cfg.tlsconn_itab = info.tlsconn_itab;
 			}
 		}
-		if (!info.err && (gp->follow || (gp->tls && info.tls)))
+		if ((gp->follow && !info.err) || (gp->tls && info.tls))
 			attach_file(gp, uf, fd, exe, pid, &info);
 	}
 	go_trace_info_release(&info);
@@ -372,21 +377,23 @@ int go_probe_print_sites(const char *path, FILE *out)
 	close(fd);
 	if (info.err) {
 		fprintf(out, "%s: goroutines are not followed: %s\n", path, info.why);
-		go_trace_info_release(&info);
-		return 1;
-	}
-	stmts_text(text, sizeof(text), path, &info);
-	fprintf(out, "%s\n", text);
-	for (i = 0; i < info.nstmt; i++) {
-		stmt_text(text, sizeof(text), path, &info.stmt[i]);
+	} else {
+		stmts_text(text, sizeof(text), path, &info);
 		fprintf(out, "%s\n", text);
+		for (i = 0; i < info.nstmt; i++) {
+			stmt_text(text, sizeof(text), path, &info.stmt[i]);
+			fprintf(out, "%s\n", text);
+		}
 	}
 	for (h = 0; h < GO_HOOK__COUNT; h++) {
-		if (h == GO_HOOK_SPAWN && info.by_stmt)
+		if ((h == GO_HOOK_SPAWN && info.by_stmt) || (info.err && !go_hook_tls(h)))
 			continue;
 		site_text(text, sizeof(text), path, &info, h);
 		fprintf(out, "%s\n", text);
 	}
+	if (!info.tls)
+		fprintf(out, "Go TLS: not probed in %s: %s\n", path,
+			info.tls_why[0] ? info.tls_why : info.why);
 	go_trace_info_release(&info);
 	return GO_HOOK__COUNT;
 }

@@ -201,6 +201,69 @@ static Elf_Scn *find_section(Elf *elf, const char *name)
 	return NULL;
 }
 
+static uint32_t le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint64_t le64(const uint8_t *p)
+{
+	return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
+}
+
+/*
+ * The runtime's own function table (.gopclntab, which stripping keeps: the runtime needs it
+ * for stack traces), Go 1.18 on, 64-bit little endian: a header (magic, pad, pad, minLC,
+ * ptrSize, then nfunc, nfiles, textStart, and the offsets of funcnametab, cutab, filetab,
+ * pctab and pclntab), then at pclntab nfunc + 1 pairs {entry offset from textStart, offset of
+ * the function's _func}, each _func beginning {entryOff, nameOff into funcnametab}.
+ */
+int go_pclntab_funcs(Elf *elf, const char *const names[], size_t n, uint64_t vaddr[],
+		     uint64_t size[])
+{
+	Elf_Scn *scn = find_section(elf, ".gopclntab");
+	Elf_Data *d = scn ? elf_getdata(scn, NULL) : NULL;
+	const uint8_t *b;
+	uint64_t nfunc, text, names_off, pcln_off, i, len;
+	uint32_t magic;
+	size_t k, found = 0;
+
+	memset(vaddr, 0, n * sizeof(*vaddr));
+	memset(size, 0, n * sizeof(*size));
+	if (!d || !d->d_buf || d->d_size < 72)
+		return -ENOENT;
+	b = d->d_buf;
+	len = d->d_size;
+	magic = le32(b);
+	if ((magic != 0xfffffff0 && magic != 0xfffffff1) || b[4] || b[5] || b[7] != 8)
+		return -ENOENT; /* before Go 1.18, or 32-bit, or not a table */
+	nfunc = le64(b + 8);
+	text = le64(b + 24);
+	names_off = le64(b + 32);
+	pcln_off = le64(b + 64);
+	if (names_off >= len || pcln_off >= len || nfunc >= len || (len - pcln_off) / 8 < nfunc + 1)
+		return -ENOENT;
+	for (i = 0; i < nfunc && found < n; i++) {
+		const uint8_t *ft = b + pcln_off + 8 * i;
+		uint64_t entry = le32(ft), next = le32(ft + 8), fo = le32(ft + 4), name;
+		const char *nm;
+
+		if (fo > len - pcln_off || len - pcln_off - fo < 8)
+			continue;
+		name = names_off + le32(b + pcln_off + fo + 4);
+		if (name >= len || !memchr(b + name, '\0', len - name))
+			continue;
+		nm = (const char *)b + name;
+		for (k = 0; k < n; k++)
+			if (!vaddr[k] && !strcmp(nm, names[k]) && next > entry) {
+				vaddr[k] = text + entry;
+				size[k] = next - entry;
+				found++;
+			}
+	}
+	return 0;
+}
+
 /* Fills version and the first PT_LOAD; -ENOEXEC unless this is a Go executable. */
 static int read_elf_header(Elf *elf, struct go_layout *l)
 {

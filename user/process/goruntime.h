@@ -104,4 +104,10 @@ typedef struct Elf Elf;
 int go_elf_g_offsets(Elf *elf, struct go_g_offsets *out, char *version, size_t versionlen,
 		     char *why, size_t whylen);
 
+/* The functions named names[0..n) in a Go 1.18+ executable's own function table
+ * (.gopclntab, which a stripped build keeps): their link-time addresses and sizes, 0 for
+ * those not there. 0, or -ENOENT without such a table. */
+int go_pclntab_funcs(Elf *elf, const char *const names[], size_t n, uint64_t vaddr[],
+		     uint64_t size[]);
+
 #endif /* OBSPROBE_GORUNTIME_H */

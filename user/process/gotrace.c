@@ -262,14 +262,14 @@ void go_trace_info_release(struct go_trace_info *info)
 }
 
 /* Whether Go's own TLS is read in this binary: all of its sites, or why not. */
-static void tls_verdict(struct go_trace_info *out, const struct sym_scan *sc)
+static void tls_verdict(struct go_trace_info *out, const struct sym_scan *sc, bool bare)
 {
 	const char *why = NULL;
 	int h;
 
 	if (!sc->vaddr[GO_HOOK_TLS_WRITE] || !sc->vaddr[GO_HOOK_TLS_READ])
 		why = "it does not use crypto/tls";
-	else if (!out->off.tls_conn || !sc->tcpconn_itab)
+	else if (!out->off.tls_conn || (!sc->tcpconn_itab && !bare))
 		why = "where crypto/tls.Conn keeps its socket is not in its DWARF and symbols";
 	else
 		for (h = GO_HOOK_TLS_WRITE; h <= GO_HOOK_TLS_COPY && !why; h++)
@@ -285,12 +285,48 @@ static void tls_verdict(struct go_trace_info *out, const struct sym_scan *sc)
 
 /* The sites: on an emulated instruction only, never where a probe would cost a single step
  * per call. */
+/* Each hook's site (only Go's TLS hooks when tls_only), on an emulated instruction only. */
+static void place_hooks(struct sym_scan *sc, const struct x86_code *code, bool tls_only,
+			struct go_trace_info *out)
+{
+	int h;
+
+	for (h = 0; h < GO_HOOK__COUNT; h++) {
+		struct go_hook_site *hs = &out->hook[h];
+		bool tls = go_hook_tls(h);
+		enum go_hook fn = h == GO_HOOK_TLS_COPY ? GO_HOOK_TLS_READ : (enum go_hook)h;
+
+		if (!sc->vaddr[fn] || (h == GO_HOOK_SPAWN && out->by_stmt) || (tls_only && !tls))
+			continue;
+		/* a bare build has no itab to check a connection's type by: the socket under it
+		 * must then be one obsprobe follows in that process */
+		if ((h == GO_HOOK_HTTP_CALL && (!out->off.http_conn || !sc->tcpconn_itab)) ||
+		    (tls && (!out->off.tls_conn || (!sc->tcpconn_itab && !tls_only)))) {
+			hs->no_socket = true;
+			continue;
+		}
+		if (h == GO_HOOK_SPAWN)
+			hs->found = !x86_store_site(code, sc->vaddr[h], sc->size[h], out->off.goid,
+						    &hs->site, &hs->reg);
+		else if (h == GO_HOOK_TLS_COPY)
+			/* the one copy of the plaintext into the caller's buffer: two would be
+			 * a Read this code does not know */
+			hs->found = sc->memmove &&
+				    x86_calls_to(code, sc->vaddr[fn], sc->size[fn], sc->memmove,
+						 &hs->site, 1) == 1 &&
+				    hs->site.emulated;
+		else
+			hs->found = !x86_entry_site(code, sc->vaddr[h], hook_needs[h], &hs->site) &&
+				    hs->site.emulated;
+	}
+	tls_verdict(out, sc, tls_only);
+}
+
 static void find_sites(Elf *e, void *buf, size_t len, unsigned int emulates,
 		       struct go_trace_info *out)
 {
 	struct sym_scan sc = { .cand = NULL };
 	struct x86_code code;
-	int h;
 
 	if (elfsyms_each(e, false, hook_symbol, &sc) <= 0) {
 		out->err = -ENOENT;
@@ -304,33 +340,46 @@ static void find_sites(Elf *e, void *buf, size_t len, unsigned int emulates,
 	out->tcpconn_itab = sc.tcpconn_itab;
 	out->tlsconn_itab = out->off.tls_conn ? sc.tlsconn_itab : 0;
 	find_stmts(e, &sc, &code, out);
-	for (h = 0; h < GO_HOOK__COUNT; h++) {
-		struct go_hook_site *hs = &out->hook[h];
-		bool tls = go_hook_tls(h);
-		enum go_hook fn = h == GO_HOOK_TLS_COPY ? GO_HOOK_TLS_READ : (enum go_hook)h;
+	place_hooks(&sc, &code, false, out);
+}
 
-		if (!sc.vaddr[fn] || (h == GO_HOOK_SPAWN && out->by_stmt))
-			continue;
-		if ((h == GO_HOOK_HTTP_CALL && (!out->off.http_conn || !sc.tcpconn_itab)) ||
-		    (tls && (!out->off.tls_conn || !sc.tcpconn_itab))) {
-			hs->no_socket = true;
-			continue;
-		}
-		if (h == GO_HOOK_SPAWN)
-			hs->found = !x86_store_site(&code, sc.vaddr[h], sc.size[h], out->off.goid,
-						    &hs->site, &hs->reg);
-		else if (h == GO_HOOK_TLS_COPY)
-			/* the one copy of the plaintext into the caller's buffer: two would be
-			 * a Read this code does not know */
-			hs->found = sc.memmove &&
-				    x86_calls_to(&code, sc.vaddr[fn], sc.size[fn], sc.memmove,
-						 &hs->site, 1) == 1 &&
-				    hs->site.emulated;
-		else
-			hs->found = !x86_entry_site(&code, sc.vaddr[h], hook_needs[h], &hs->site) &&
-				    hs->site.emulated;
+/*
+ * Go's TLS in a build without DWARF or symbols (-ldflags='-s -w'): the functions from the
+ * runtime's own table (.gopclntab), and the three offsets from the layout every Go release
+ * since 1.9 has had, which no DWARF is left to read: crypto/tls.Conn begins with its net.Conn,
+ * net.TCPConn (and UnixConn) with conn{fd *netFD}, and netFD with poll.FD, whose Sysfd follows
+ * its 16-byte fdMutex. Goroutines are not followed there (runtime.g's offsets change).
+ */
+static void find_bare_tls(Elf *e, void *buf, size_t len, unsigned int emulates,
+			  struct go_trace_info *out)
+{
+	static const char *const names[] = { "crypto/tls.(*Conn).Write", "crypto/tls.(*Conn).Read",
+					     "runtime.memmove" };
+	uint64_t vaddr[3], size[3];
+	struct sym_scan sc = { .cand = NULL };
+	struct x86_code code;
+
+	if (go_pclntab_funcs(e, names, 3, vaddr, size)) {
+		snprintf(out->tls_why, sizeof(out->tls_why), "%s (and no Go 1.18+ function table)",
+			 out->why);
+		return;
 	}
-	tls_verdict(out, &sc);
+	if (x86_code_from_elf(e, buf, len, &code)) {
+		snprintf(out->tls_why, sizeof(out->tls_why), "its code could not be read");
+		return;
+	}
+	code.emulates = emulates;
+	sc.vaddr[GO_HOOK_TLS_WRITE] = vaddr[0];
+	sc.size[GO_HOOK_TLS_WRITE] = size[0];
+	sc.vaddr[GO_HOOK_TLS_READ] = vaddr[1];
+	sc.size[GO_HOOK_TLS_READ] = size[1];
+	sc.memmove = vaddr[2];
+	out->off.tls_conn = true;
+	out->off.tlsconn_conn = 0;
+	out->off.tcpconn_fd = 0;
+	out->off.netfd_sysfd = 16;
+	out->tls_bare = true;
+	place_hooks(&sc, &code, true, out);
 }
 
 int go_trace_inspect(void *buf, size_t len, unsigned int emulates, struct go_trace_info *out)
@@ -362,6 +411,9 @@ int go_trace_inspect(void *buf, size_t len, unsigned int emulates, struct go_tra
 	}
 	if (out->is_go && !out->err)
 		find_sites(e, buf, len, emulates, out);
+	/* stripped of DWARF or symbols: Go's TLS can still be read */
+	if (out->is_go && out->err && eh.e_machine == EM_X86_64 && go_version_regabi(out->version))
+		find_bare_tls(e, buf, len, emulates, out);
 	elf_end(e);
 	return 0;
 }

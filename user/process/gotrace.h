@@ -68,7 +68,8 @@ struct go_trace_info {
 	uint64_t tlsconn_itab;
 	/* Go's own TLS is read: the three GO_HOOK_TLS_* sites found, or why not in words */
 	bool tls;
-	char tls_why[96];
+	bool tls_bare; /* found without DWARF or symbols: .gopclntab and Go's fixed layout */
+	char tls_why[160];
 };
 
 /* Whether h is one of Go's TLS hooks. */
