@@ -30,8 +30,8 @@ PKGS=(
 	# busybox root, the host's /usr and /lib bound in)
 	podman runc busybox-static
 	# HTTP/2 tests: gRPC over h2c (tests/fixtures/grpc: Python's grpcio, its C core speaking
-	# HTTP/2, no generated code)
-	python3-grpcio
+	# HTTP/2, no generated code; tests/fixtures/grpcgo: grpc-go, built in GOPATH mode)
+	python3-grpcio golang-google-grpc-dev
 	# bench/http2.sh: nghttp2's load generator, h2load
 	nghttp2-client
 )
