@@ -235,4 +235,66 @@ UNIT_TEST(test_free_null)
 	assert_string_equal(go_proc_version(NULL), "");
 }
 
+/* A Go 1.18+ function table: header, funcnametab, then the pclntab's {entry, funcoff} pairs
+ * and each function's _func {entryOff, nameOff}. */
+static size_t pclntab(uint8_t *b, uint32_t magic, uint64_t text)
+{
+	static const char names[] = "main.main\0crypto/tls.(*Conn).Write\0runtime.memmove";
+	const uint32_t name_off[3] = { 0, 10, 35 }, entry[4] = { 0x100, 0x180, 0x400, 0x440 };
+	size_t names_at = 72, pcln_at = 72 + sizeof(names), i;
+	uint64_t hdr[8] = { 3, 0, text, names_at, 0, 0, 0, pcln_at };
+
+	memset(b, 0, 512);
+	memcpy(b, &magic, 4);
+	b[6] = 1; /* minLC */
+	b[7] = 8; /* ptrSize */
+	memcpy(b + 8, hdr, sizeof(hdr));
+	memcpy(b + names_at, names, sizeof(names));
+	for (i = 0; i < 4; i++) {
+		uint32_t pair[2] = { entry[i], (uint32_t)(32 + 8 * i) };
+
+		memcpy(b + pcln_at + 8 * i, pair, sizeof(pair));
+		if (i < 3) {
+			uint32_t fn[2] = { entry[i], name_off[i] };
+
+			memcpy(b + pcln_at + 32 + 8 * i, fn, sizeof(fn));
+		}
+	}
+	return pcln_at + 64;
+}
+
+UNIT_TEST(test_pclntab)
+{
+	static const char *const want[] = { "runtime.memmove", "crypto/tls.(*Conn).Write",
+					    "net.Dial" };
+	uint8_t b[512];
+	uint64_t va[3], sz[3];
+	size_t len = pclntab(b, 0xfffffff0, 0x401000);
+
+	(void)state;
+	assert_int_equal(go_pclntab_parse(b, len, want, 3, va, sz), 0);
+	assert_int_equal(va[0], 0x401000 + 0x400);
+	assert_int_equal(sz[0], 0x40);
+	assert_int_equal(va[1], 0x401000 + 0x180);
+	assert_int_equal(sz[1], 0x280);
+	assert_int_equal(va[2], 0); /* not in the table */
+	/* Go 1.20's magic reads the same */
+	len = pclntab(b, 0xfffffff1, 0x401000);
+	assert_int_equal(go_pclntab_parse(b, len, want, 1, va, sz), 0);
+	assert_int_equal(va[0], 0x401400);
+	/* before Go 1.18, a 32-bit table, cut short, nfunc past the end: none */
+	len = pclntab(b, 0xfffffffa, 0x401000);
+	assert_int_equal(go_pclntab_parse(b, len, want, 1, va, sz), -ENOENT);
+	len = pclntab(b, 0xfffffff0, 0x401000);
+	b[7] = 4;
+	assert_int_equal(go_pclntab_parse(b, len, want, 1, va, sz), -ENOENT);
+	b[7] = 8;
+	assert_int_equal(go_pclntab_parse(b, 71, want, 1, va, sz), -ENOENT);
+	b[8] = 200;
+	assert_int_equal(go_pclntab_parse(b, len, want, 1, va, sz), -ENOENT);
+	/* cut before its function table */
+	b[8] = 3;
+	assert_int_equal(go_pclntab_parse(b, 72 + 20, want, 1, va, sz), -ENOENT);
+}
+
 UNIT_MAIN(NULL, NULL)

@@ -218,22 +218,17 @@ static uint64_t le64(const uint8_t *p)
  * pctab and pclntab), then at pclntab nfunc + 1 pairs {entry offset from textStart, offset of
  * the function's _func}, each _func beginning {entryOff, nameOff into funcnametab}.
  */
-int go_pclntab_funcs(Elf *elf, const char *const names[], size_t n, uint64_t vaddr[],
-		     uint64_t size[])
+int go_pclntab_parse(const uint8_t *b, size_t len, const char *const names[], size_t n,
+		     uint64_t vaddr[], uint64_t size[])
 {
-	Elf_Scn *scn = find_section(elf, ".gopclntab");
-	Elf_Data *d = scn ? elf_getdata(scn, NULL) : NULL;
-	const uint8_t *b;
-	uint64_t nfunc, text, names_off, pcln_off, i, len;
+	uint64_t nfunc, text, names_off, pcln_off, i;
 	uint32_t magic;
 	size_t k, found = 0;
 
 	memset(vaddr, 0, n * sizeof(*vaddr));
 	memset(size, 0, n * sizeof(*size));
-	if (!d || !d->d_buf || d->d_size < 72)
+	if (!b || len < 72)
 		return -ENOENT;
-	b = d->d_buf;
-	len = d->d_size;
 	magic = le32(b);
 	if ((magic != 0xfffffff0 && magic != 0xfffffff1) || b[4] || b[5] || b[7] != 8)
 		return -ENOENT; /* before Go 1.18, or 32-bit, or not a table */
@@ -255,13 +250,23 @@ int go_pclntab_funcs(Elf *elf, const char *const names[], size_t n, uint64_t vad
 			continue;
 		nm = (const char *)b + name;
 		for (k = 0; k < n; k++)
-			if (!vaddr[k] && !strcmp(nm, names[k]) && next > entry) {
+			/* (0 marks "not found": no function is at address 0) */
+			if (!vaddr[k] && !strcmp(nm, names[k]) && next > entry && text + entry) {
 				vaddr[k] = text + entry;
 				size[k] = next - entry;
 				found++;
 			}
 	}
 	return 0;
+}
+
+int go_pclntab_funcs(Elf *elf, const char *const names[], size_t n, uint64_t vaddr[],
+		     uint64_t size[])
+{
+	Elf_Scn *scn = find_section(elf, ".gopclntab");
+	Elf_Data *d = scn ? elf_getdata(scn, NULL) : NULL;
+
+	return go_pclntab_parse(d ? d->d_buf : NULL, d ? d->d_size : 0, names, n, vaddr, size);
 }
 
 /* Fills version and the first PT_LOAD; -ENOEXEC unless this is a Go executable. */

@@ -109,5 +109,8 @@ int go_elf_g_offsets(Elf *elf, struct go_g_offsets *out, char *version, size_t v
  * those not there. 0, or -ENOENT without such a table. */
 int go_pclntab_funcs(Elf *elf, const char *const names[], size_t n, uint64_t vaddr[],
 		     uint64_t size[]);
+/* The same over the section's len bytes at b (untrusted: every offset is checked). */
+int go_pclntab_parse(const uint8_t *b, size_t len, const char *const names[], size_t n,
+		     uint64_t vaddr[], uint64_t size[]);
 
 #endif /* OBSPROBE_GORUNTIME_H */
