@@ -58,7 +58,8 @@ floor_on() {
 	echo 1 >"$TRACING/events/$GROUP/enable"
 }
 
-# load WORKLOAD: one run; prints "REQUESTS REQ_PER_SEC"
+# load WORKLOAD: one run; sets R to "REQUESTS REQ_PER_SEC" (no subshell: obsprobe, started for
+# the client once it waits, must stay this shell's)
 load() {
 	local out t0 t1 cpid
 	local -a opts=(-c "$H2CONNS" -m 10)
@@ -66,7 +67,7 @@ load() {
 	h2 | h1)
 		[[ $1 == h1 ]] && opts=(--h1 -c "$CONNS")
 		out=$(h2load -D "$DURATION" -t "$THREADS" "${opts[@]}" "$URL/items/1" 2>&1) || return 1
-		awk '/^finished in/{ r = $4 } /^requests:/{ n = $8 } END { if (n == "" || r == "") exit 1; print n, r }' <<<"$out"
+		R=$(awk '/^finished in/{ r = $4 } /^requests:/{ n = $8 } END { if (n == "" || r == "") exit 1; print n, r }' <<<"$out") || return 1
 		;;
 	client)
 		rm -f "$TMP/go"
@@ -78,7 +79,7 @@ load() {
 		touch "$TMP/go"
 		wait "$cpid" || return 1
 		t1=$(date +%s%N)
-		awk -v n=$((NCLIENT + 4)) -v ns=$((t1 - t0)) 'BEGIN { print n, n / (ns / 1e9) }'
+		R=$(awk -v n=$((NCLIENT + 4)) -v ns=$((t1 - t0)) 'BEGIN { print n, n / (ns / 1e9) }')
 		;;
 	esac
 }
@@ -107,7 +108,8 @@ round() {
 	b) floor_on "$([[ $w == client ]] && echo "$CBIN" || echo "$BIN")" ;;
 	c) if [[ $w == client ]]; then CLIENT_HOOK=obs_on; else obs_on "$SERVER"; fi ;;
 	esac
-	r=$(load "$w") || die "the $w load failed"
+	load "$w" || die "the $w load failed: $(head -c 300 "$TMP/client.err" 2>/dev/null)"
+	r=$R
 	n=${r%% *}
 	[[ $name == b ]] && clear_probes
 	if [[ $name == c ]]; then
