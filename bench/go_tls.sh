@@ -33,8 +33,7 @@ build_go gotls "$BIN" >/dev/null || die "go build of tests/fixtures/gotls failed
 # the client runs a copy: a uprobe is on a file, and the server's traps are not the client's
 CBIN=$TMP/gotls-client
 cp "$BIN" "$CBIN"
-openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TMP/key.pem" -out "$TMP/cert.pem" -days 1 \
-	-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 >/dev/null 2>&1 || die "openssl req failed"
+make_cert "$TMP" || die "openssl req failed"
 
 # the sites, as obsprobe places them
 mapfile -t SITES < <("$OBSPROBE" --probe-sites "$BIN" 2>/dev/null |

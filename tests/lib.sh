@@ -767,6 +767,19 @@ make_cert() {
 	fi
 }
 
+# start_gotls_server NAME BIN [ARGS...]: tests/fixtures/gotls built as BIN, in server mode on
+# 127.0.0.1:0 with $TMP's make_cert certificate, as NAME; its PID in SRV_PID, port in SRV_PORT.
+start_gotls_server() {
+	local name=$1 bin=$2
+	shift 2
+	start_bg "$name" "$bin" -mode server -listen 127.0.0.1:0 -cert "$TMP/cert.pem" \
+		-key "$TMP/key.pem" -ready-file "$TMP/$name.ready" "$@"
+	SRV_PID=$BG_PID
+	await_ready "$TMP/$name.ready" "Go TLS server $name" "$name" || return 1
+	SRV_PORT=$(sed -n '1s/.*://p' "$TMP/$name.ready")
+	_is_int "$SRV_PORT" || { fail "$name: no port in its ready file"; return 1; }
+}
+
 declare -A FIX_FDS=() FIX_PIDS=()
 FIX_PID=""
 FIX_REPLY=""

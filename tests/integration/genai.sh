@@ -23,12 +23,7 @@ N=8
 require_root || finish
 BIN=$TMP/gotls
 build_go gotls "$BIN" || finish
-if ! openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TMP/key.pem" -out "$TMP/cert.pem" \
-	-days 1 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 >"$TMP/openssl.log" 2>&1; then
-	fail "openssl req could not make a certificate"
-	sed 's/^/    | /' "$TMP/openssl.log" | head -n 20
-	finish
-fi
+make_cert "$TMP" || finish
 
 # What the client must print, "PATH SYSTEM REQMODEL RESPMODEL IN OUT": IN the length of the
 # prompts (the fixture's count), OUT the want_out of each call.
@@ -41,24 +36,12 @@ EXPECTED='/v1/chat/completions openai gpt-4o gpt-4o-2024-08-06 34 11
 /v1/messages anthropic claude-3-5-sonnet claude-3-5-sonnet-20240620 90 23
 /v1/messages anthropic claude-3-haiku claude-3-haiku-20240620 100 24'
 
-# start_server NAME BIN [ARGS...]: BIN in server mode on 127.0.0.1:0 as NAME; SRV_PID, SRV_PORT.
-start_server() {
-	local name=$1 bin=$2
-	shift 2
-	start_bg "$name" "$bin" -mode server -listen 127.0.0.1:0 -cert "$TMP/cert.pem" \
-		-key "$TMP/key.pem" -ready-file "$TMP/$name.ready" "$@"
-	SRV_PID=$BG_PID
-	await_ready "$TMP/$name.ready" "Go TLS server $name" "$name" || return 1
-	SRV_PORT=$(sed -n '1s/.*://p' "$TMP/$name.ready")
-	_is_int "$SRV_PORT" || { fail "$name: no port in its ready file"; return 1; }
-}
-
 # check_round NAME H2 VERSION: one round, both ends with -h2=H2, spans with
 # network.protocol.version VERSION.
 check_round() {
 	local r=$1 h2=$2 ver=$3 spid cpid port o m f sys model resp in out sin sout
 	local -a c s
-	start_server "$r-server" "$BIN" -h2="$h2" || return 1
+	start_gotls_server "$r-server" "$BIN" -h2="$h2" || return 1
 	spid=$SRV_PID
 	port=$SRV_PORT
 	start_bg "$r-client" "$BIN" -mode llm -url "https://127.0.0.1:$port" -h2="$h2" \

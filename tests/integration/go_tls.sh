@@ -21,24 +21,7 @@ TOTAL=$((N + 4))
 require_root || finish
 BIN=$TMP/gotls
 build_go gotls "$BIN" || finish
-if ! openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TMP/key.pem" -out "$TMP/cert.pem" \
-	-days 1 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 >"$TMP/openssl.log" 2>&1; then
-	fail "openssl req could not make a certificate"
-	sed 's/^/    | /' "$TMP/openssl.log" | head -n 20
-	finish
-fi
-
-# start_server NAME BIN [ARGS...]: BIN in server mode on 127.0.0.1:0 as NAME; SRV_PID, SRV_PORT.
-start_server() {
-	local name=$1 bin=$2
-	shift 2
-	start_bg "$name" "$bin" -mode server -listen 127.0.0.1:0 -cert "$TMP/cert.pem" \
-		-key "$TMP/key.pem" -ready-file "$TMP/$name.ready" "$@"
-	SRV_PID=$BG_PID
-	await_ready "$TMP/$name.ready" "Go TLS server $name" "$name" || return 1
-	SRV_PORT=$(sed -n '1s/.*://p' "$TMP/$name.ready")
-	_is_int "$SRV_PORT" || { fail "$name: no port in its ready file"; return 1; }
-}
+make_cert "$TMP" || finish
 
 # probed ERRFILE FUNC: how many lines of ERRFILE say FUNC got a uprobe on an emulated instruction.
 probed() {
@@ -50,7 +33,7 @@ probed() {
 check_round() {
 	local r=$1 h2=$2 ver=$3 proto=$4 bin=${5:-$BIN} spid cpid port o m
 	local -a c s
-	start_server "$r-server" "$bin" -h2="$h2" || return 1
+	start_gotls_server "$r-server" "$bin" -h2="$h2" || return 1
 	spid=$SRV_PID
 	port=$SRV_PORT
 	start_bg "$r-client" "$bin" -mode client -url "https://127.0.0.1:$port" -n "$N" -h2="$h2" \
@@ -178,7 +161,7 @@ check_round h2 true 2 HTTP/2.0
 
 # the server alone watched, under curl (OpenSSL, not watched) over HTTP/2 and HTTP/1.1: each
 # request one SERVER span of its version
-start_server curl "$BIN" -h2=true || finish
+start_gotls_server curl "$BIN" -h2=true || finish
 start_obsprobe --pid "$SRV_PID" --console json || finish
 for v in http2 http1.1; do
 	for ((i = 1; i <= 10; i++)); do
