@@ -26,7 +26,8 @@ TRACING=/sys/kernel/tracing
 [[ -w $TRACING/uprobe_events ]] || mount -t tracefs nodev "$TRACING" 2>/dev/null
 [[ -w $TRACING/uprobe_events ]] || die "no tracefs at $TRACING"
 GROUP=obsgotls$$
-trap 'clear_probes' EXIT
+# tests/lib.sh's EXIT trap stops the server; the probes go first
+trap 'clear_probes; _cleanup' EXIT
 
 BIN=$TMP/gotls
 build_go gotls "$BIN" >/dev/null || die "go build of tests/fixtures/gotls failed: $(head -n 5 "$TMP/gobuild.log")"
