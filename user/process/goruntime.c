@@ -477,15 +477,18 @@ static bool int32_at(Dwarf_Die *st, const char *path, uint32_t *out)
 
 /* Go puts type DIEs at the top level of its compile units (all in "runtime" for 1.19): the
  * structs named names[0..n) into dies[]; true when all were found. */
-static bool find_types(Dwarf *dw, const char *const names[], Dwarf_Die dies[], size_t n)
+/* Which of the structs names[0..n) the DWARF has (bit i: names[i], its DIE in dies[i]). */
+static unsigned int find_some_types(Dwarf *dw, const char *const names[], Dwarf_Die dies[],
+				    size_t n)
 {
 	size_t found = 0, i;
 	bool have[4] = { false };
+	unsigned int mask = 0;
 	Dwarf_CU *cu = NULL;
 	Dwarf_Die cudie, d;
 
 	if (n > sizeof(have) / sizeof(have[0]))
-		return false;
+		return 0;
 	while (found < n && dwarf_get_units(dw, cu, &cu, NULL, NULL, &cudie, NULL) == 0) {
 		if (dwarf_child(&cudie, &d))
 			continue;
@@ -502,7 +505,14 @@ static bool find_types(Dwarf *dw, const char *const names[], Dwarf_Die dies[], s
 				}
 		} while (found < n && dwarf_siblingof(&d, &d) == 0);
 	}
-	return found == n;
+	for (i = 0; i < n; i++)
+		mask |= have[i] ? 1u << i : 0;
+	return mask;
+}
+
+static bool find_types(Dwarf *dw, const char *const names[], Dwarf_Die dies[], size_t n)
+{
+	return find_some_types(dw, names, dies, n) == (1u << n) - 1;
 }
 
 static int find_offsets(Elf *elf, struct go_layout *l, uint64_t sched_size)
@@ -604,14 +614,30 @@ static bool iface_at(Dwarf_Die *st, const char *path, uint32_t *out)
 	return true;
 }
 
+/*
+ * Where the sockets under connections are: a client call's, persistConn.conn, is a net.Conn
+ * (type word, data word) whose data, for TCP, is a *net.TCPConn: conn.fd -> netFD.pfd.Sysfd;
+ * Go's own TLS's, crypto/tls.Conn.conn, the net.Conn it encrypts for. One walk of the DWARF
+ * finds all four structs.
+ */
+static void conn_offsets(Dwarf *dw, struct go_g_offsets *out)
+{
+	static const char *const names[] = { "net.TCPConn", "net.netFD", "net/http.persistConn",
+					     "crypto/tls.Conn" };
+	Dwarf_Die types[4];
+	unsigned int have = find_some_types(dw, names, types, 4);
+	bool sock = (have & 3) == 3 && word_at(&types[0], "conn.fd", &out->tcpconn_fd) &&
+		    word_at(&types[1], "pfd.Sysfd", &out->netfd_sysfd);
+
+	out->http_conn = sock && (have & 4) && iface_at(&types[2], "conn", &out->pconn_conn);
+	out->tls_conn = sock && (have & 8) && iface_at(&types[3], "conn", &out->tlsconn_conn);
+}
+
 int go_elf_g_offsets(Elf *elf, struct go_g_offsets *out, char *version, size_t versionlen,
 		     char *why, size_t whylen)
 {
 	static const char *const names[] = { "runtime.g", "runtime.m", "runtime.p",
 					     "runtime.schedt" };
-	static const char *const http_names[] = { "net/http.persistConn", "net.TCPConn",
-						  "net.netFD" };
-	static const char *const tls_names[] = { "crypto/tls.Conn", "net.TCPConn", "net.netFD" };
 	struct go_layout l = { 0 };
 	Dwarf_Die types[4];
 	Dwarf *dw;
@@ -640,18 +666,7 @@ int go_elf_g_offsets(Elf *elf, struct go_g_offsets *out, char *version, size_t v
 		    !word_at(&types[2], "goidcacheend", &out->goidcacheend) ||
 		    !word_at(&types[3], "goidgen", &out->goidgen))
 			out->gopc = 0; /* followed at runtime.newproc1 */
-		/* a client call's socket: persistConn.conn is a net.Conn (type word, data word)
-		 * whose data, for TCP, is a *net.TCPConn: conn.fd -> netFD.pfd.Sysfd */
-		out->http_conn = find_types(dw, http_names, types, 3) &&
-				 iface_at(&types[0], "conn", &out->pconn_conn) &&
-				 word_at(&types[1], "conn.fd", &out->tcpconn_fd) &&
-				 word_at(&types[2], "pfd.Sysfd", &out->netfd_sysfd);
-		/* Go's own TLS: crypto/tls.Conn.conn is the net.Conn it encrypts for, for TCP a
-		 * *net.TCPConn as above */
-		out->tls_conn = find_types(dw, tls_names, types, 3) &&
-				iface_at(&types[0], "conn", &out->tlsconn_conn) &&
-				word_at(&types[1], "conn.fd", &out->tcpconn_fd) &&
-				word_at(&types[2], "pfd.Sysfd", &out->netfd_sysfd);
+		conn_offsets(dw, out);
 	}
 	dwarf_end(dw);
 	return err;
