@@ -198,6 +198,17 @@ static void attach_file(struct go_probe *gp, struct uprobe_file *uf, int fd, con
 	}
 }
 
+/* Where the socket under a net.Conn is (go_http_call's and Go's TLS's): the same offsets for
+ * both (0 and no itab for what the binary lacks: gotrace.h). */
+static void socket_offsets(struct go_proc_cfg *cfg, const struct go_trace_info *info)
+{
+	cfg->tcpconn_fd_off = info->off.tcpconn_fd;
+	cfg->netfd_sysfd_off = info->off.netfd_sysfd;
+	cfg->tcpconn_itab = info->tcpconn_itab;
+	cfg->tlsconn_conn_off = info->off.tlsconn_conn;
+	cfg->tlsconn_itab = info->tlsconn_itab;
+}
+
 /* What pid's executable is, looked into (and its uprobes placed) the first time; pid holds
  * it. NULL when pid is gone, or memory short. */
 static struct go_file *file_of(struct go_probe *gp, uint32_t pid)
@@ -248,11 +259,7 @@ static struct go_file *file_of(struct go_probe *gp, uint32_t pid)
 				 exe, pid);
 		if (gp->tls && info.tls) {
 			f->cfg.tls = 1;
-			f->cfg.tcpconn_fd_off = info.off.tcpconn_fd;
-			f->cfg.netfd_sysfd_off = info.off.netfd_sysfd;
-			f->cfg.tcpconn_itab = info.tcpconn_itab;
-			f->cfg.tlsconn_conn_off = info.off.tlsconn_conn;
-			f->cfg.tlsconn_itab = info.tlsconn_itab;
+			socket_offsets(&f->cfg, &info);
 		}
 		if (!gp->follow) {
 			log_info("goroutines: not followed in pid %u (%s): its client spans get no "
@@ -273,16 +280,10 @@ static struct go_file *file_of(struct go_probe *gp, uint32_t pid)
 				f->cfg.goidcacheend_off = info.off.goidcacheend;
 				f->cfg.goidgen = info.goidgen;
 			}
+			/* an HTTPS call's socket is under its crypto/tls.Conn */
 			if (info.off.http_conn && info.tcpconn_itab) {
 				f->cfg.pconn_conn_off = info.off.pconn_conn;
-				f->cfg.tcpconn_fd_off = info.off.tcpconn_fd;
-				f->cfg.netfd_sysfd_off = info.off.netfd_sysfd;
-				f->cfg.tcpconn_itab = info.tcpconn_itab;
-			}
-			/* an HTTPS call's socket is under its crypto/tls.Conn */
-			if (f->cfg.tcpconn_itab && info.off.tls_conn) {
-				f->cfg.tlsconn_conn_off = info.off.tlsconn_conn;
-				f->cfg.tlsconn_itab = info.tlsconn_itab;
+				socket_offsets(&f->cfg, &info);
 			}
 		}
 		if ((gp->follow && !info.err) || (gp->tls && info.tls))

@@ -100,12 +100,12 @@ static bool hook_symbol(void *ctx, const char *name, const GElf_Sym *sym, bool d
 	if (!strcmp(name, "runtime.sched") && GELF_ST_TYPE(sym->st_info) == STT_OBJECT)
 		sc->sched = sym->st_value;
 	/* "go:itab." from Go 1.20 on */
-	if ((!strncmp(name, "go.itab.", 8) || !strncmp(name, "go:itab.", 8)) &&
-	    !strcmp(name + 8, "*net.TCPConn,net.Conn"))
-		sc->tcpconn_itab = sym->st_value;
-	if ((!strncmp(name, "go.itab.", 8) || !strncmp(name, "go:itab.", 8)) &&
-	    !strcmp(name + 8, "*crypto/tls.Conn,net.Conn"))
-		sc->tlsconn_itab = sym->st_value;
+	if (!strncmp(name, "go.itab.", 8) || !strncmp(name, "go:itab.", 8)) {
+		if (!strcmp(name + 8, "*net.TCPConn,net.Conn"))
+			sc->tcpconn_itab = sym->st_value;
+		else if (!strcmp(name + 8, "*crypto/tls.Conn,net.Conn"))
+			sc->tlsconn_itab = sym->st_value;
+	}
 	if (GELF_ST_TYPE(sym->st_info) != STT_FUNC || !sym->st_value)
 		return true;
 	if (!strcmp(name, "runtime.newproc"))
@@ -262,14 +262,14 @@ void go_trace_info_release(struct go_trace_info *info)
 }
 
 /* Whether Go's own TLS is read in this binary: all of its sites, or why not. */
-static void tls_verdict(struct go_trace_info *out, const struct sym_scan *sc, bool bare)
+static void tls_verdict(struct go_trace_info *out, const struct sym_scan *sc)
 {
 	const char *why = NULL;
 	int h;
 
 	if (!sc->vaddr[GO_HOOK_TLS_WRITE] || !sc->vaddr[GO_HOOK_TLS_READ])
 		why = "it does not use crypto/tls";
-	else if (!out->off.tls_conn || (!sc->tcpconn_itab && !bare))
+	else if (out->hook[GO_HOOK_TLS_WRITE].no_socket)
 		why = "where crypto/tls.Conn keeps its socket is not in its DWARF and symbols";
 	else
 		for (h = GO_HOOK_TLS_WRITE; h <= GO_HOOK_TLS_COPY && !why; h++)
@@ -283,9 +283,8 @@ static void tls_verdict(struct go_trace_info *out, const struct sym_scan *sc, bo
 		snprintf(out->tls_why, sizeof(out->tls_why), "%s", why);
 }
 
-/* The sites: on an emulated instruction only, never where a probe would cost a single step
- * per call. */
-/* Each hook's site (only Go's TLS hooks when tls_only), on an emulated instruction only. */
+/* Each hook's site (only Go's TLS hooks when tls_only): on an emulated instruction only, never
+ * where a probe would cost a single step per call. */
 static void place_hooks(struct sym_scan *sc, const struct x86_code *code, bool tls_only,
 			struct go_trace_info *out)
 {
@@ -319,7 +318,7 @@ static void place_hooks(struct sym_scan *sc, const struct x86_code *code, bool t
 			hs->found = !x86_entry_site(code, sc->vaddr[h], hook_needs[h], &hs->site) &&
 				    hs->site.emulated;
 	}
-	tls_verdict(out, sc, tls_only);
+	tls_verdict(out, sc);
 }
 
 static void find_sites(Elf *e, void *buf, size_t len, unsigned int emulates,
