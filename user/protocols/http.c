@@ -322,15 +322,11 @@ static int start_request(struct feed_ctx *f, const struct http_head *h)
 	p->dir = f->dir;
 	p->head_only = strcmp(h->method, "HEAD") == 0;
 	p->stitched = false;
-	p->ai = NULL;
 	s = &p->span;
 	http_span_request(&x, h, s, &p->sig, &p->forwarded);
-	if (s->kind == SPAN_KIND_CLIENT && genai_request_candidate(h->method, h->content_type) &&
-	    (p->ai = malloc(sizeof(*p->ai)))) {
-		genai_body_init(&p->ai->req);
-		genai_body_init(&p->ai->resp);
+	p->ai = genai_call_start(s, h->method, h->content_type);
+	if (p->ai)
 		c->ds[f->dir].sending = p;
-	}
 
 	if (c->tail)
 		c->tail->next = p;
@@ -395,11 +391,10 @@ static void finish(struct feed_ctx *f, struct pending *p)
 	c->npending--;
 	p->span.end_ns = f->ts > p->span.start_ns ? f->ts : p->span.start_ns;
 	if (p->ai) {
-		genai_span(&p->span, &p->ai->req, &p->ai->resp);
 		/* answered before its body was all sent (a 413): no more of it is looked at */
 		if (c->ds[p->dir].sending == p)
 			c->ds[p->dir].sending = NULL;
-		free(p->ai);
+		genai_call_end(p->ai, &p->span);
 		p->ai = NULL;
 	}
 	/* The client end's events may still be on their way, even its connect() (the reader

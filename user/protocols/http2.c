@@ -316,11 +316,7 @@ static void start_stream(struct feed_ctx *f, uint32_t id, const struct h2_header
 	st->id = id;
 	st->grpc = !strncmp(ctype, "application/grpc", 16);
 	http_span_request(&x, &h, &st->span, &sig, &forwarded);
-	if (st->span.kind == SPAN_KIND_CLIENT && genai_request_candidate(h.method, ctype) &&
-	    (st->ai = malloc(sizeof(*st->ai)))) {
-		genai_body_init(&st->ai->req);
-		genai_body_init(&st->ai->resp);
-	}
+	st->ai = genai_call_start(&st->span, h.method, ctype);
 	if (st->grpc)
 		set_grpc(&st->span, h.target);
 	c->streams[c->nstreams++] = st;
@@ -340,8 +336,8 @@ static void finish(struct feed_ctx *f, struct h2_stream **slot)
 	struct span *s = &st->span;
 
 	s->end_ns = f->d->ts_ns > s->start_ns ? f->d->ts_ns : s->start_ns;
-	if (st->ai)
-		genai_span(s, &st->ai->req, &st->ai->resp);
+	genai_call_end(st->ai, s);
+	st->ai = NULL;
 	if (s->kind == SPAN_KIND_SERVER)
 		actors_span_leave(conn_table_actors(f->t->conns), s->pid, s->actor, s->span_id);
 	if (s->kind == SPAN_KIND_SERVER && !s->has_parent && f->t->nheld < HTTP2_MAX_HELD &&

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include "protocols/http_genai.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -224,4 +225,25 @@ bool genai_span(struct span *s, const struct genai_body *req, const struct genai
 	span_set_int(s, SC_GEN_AI_USAGE_INPUT_TOKENS, resp->in_tokens);
 	span_set_int(s, SC_GEN_AI_USAGE_OUTPUT_TOKENS, resp->out_tokens);
 	return true;
+}
+
+struct genai_call *genai_call_start(const struct span *s, const char *method,
+				    const char *content_type)
+{
+	struct genai_call *c;
+
+	if (s->kind != SPAN_KIND_CLIENT || !genai_request_candidate(method, content_type) ||
+	    !(c = malloc(sizeof(*c))))
+		return NULL;
+	genai_body_init(&c->req);
+	genai_body_init(&c->resp);
+	return c;
+}
+
+void genai_call_end(struct genai_call *c, struct span *s)
+{
+	if (!c)
+		return;
+	genai_span(s, &c->req, &c->resp);
+	free(c);
 }

@@ -6,7 +6,7 @@
  * chat.completion) or Anthropic's (input_tokens / output_tokens, type message). Bodies are
  * scanned chunk by chunk, as they are captured, for a few keys only, up to GENAI_SCAN_BUDGET
  * bytes each; nothing of them is kept but those values, and nothing else is exported. Pure: no
- * I/O, no allocation.
+ * I/O; the one allocation is genai_call_start's.
  */
 #ifndef OBSPROBE_HTTP_GENAI_H
 #define OBSPROBE_HTTP_GENAI_H
@@ -50,6 +50,13 @@ void genai_body_feed(struct genai_body *b, const uint8_t *p, size_t n);
 /* Whether a request is worth scanning: a POST with a JSON body (content_type its
  * Content-Type, "" when absent). */
 bool genai_request_candidate(const char *method, const char *content_type);
+
+/* What the HTTP trackers hold per request (the one allocation here): a call to follow when s
+ * is a client span whose request is a candidate, else (or without memory) NULL. */
+struct genai_call *genai_call_start(const struct span *s, const char *method,
+				    const char *content_type);
+/* The call is over: s gets what its bodies said (genai_span), c is freed; NULL ok. */
+void genai_call_end(struct genai_call *c, struct span *s);
 
 /* The gen_ai.* attributes of the client span s, from its request and response bodies: true
  * when the response is an LLM API answer (a model and token usage in a known shape), else
