@@ -222,7 +222,6 @@ int go_tls_write(struct pt_regs *ctx)
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 tgid = pid_tgid >> 32;
 	struct go_proc_cfg *cfg = bpf_map_lookup_elem(&go_procs, &tgid);
-	struct data_scratch *s;
 	__u64 conn_id, n = ctx->cx;
 
 	if (!cfg || !cfg->tls || !n || !ctx->bx)
@@ -230,9 +229,8 @@ int go_tls_write(struct pt_regs *ctx)
 	conn_id = tls_conn_id(ctx, cfg, pid_tgid, ctx->ax);
 	if (!conn_id)
 		return 0;
-	s = scratch_event(pid_tgid, conn_id, -1, SOCK_DIR_EGRESS, SOCK_SC_TLS_WRITE, n);
-	if (s)
-		send_data(s, copy_user(s, 0, capture_limit(n), (const void *)ctx->bx));
+	send_buffer(pid_tgid, conn_id, SOCK_DIR_EGRESS, SOCK_SC_TLS_WRITE, n, (const void *)ctx->bx,
+		    0);
 	return 0;
 }
 
@@ -263,7 +261,6 @@ int go_tls_copy(struct pt_regs *ctx)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct go_tls_read_key k = { .tgid = pid_tgid >> 32, .g = ctx->r14 };
-	struct data_scratch *s;
 	__u64 *conn_id, id, n = ctx->cx;
 
 	conn_id = bpf_map_lookup_elem(&go_tls_reads, &k);
@@ -273,9 +270,7 @@ int go_tls_copy(struct pt_regs *ctx)
 	bpf_map_delete_elem(&go_tls_reads, &k);
 	if (!n || !ctx->bx)
 		return 0;
-	s = scratch_event(pid_tgid, id, -1, SOCK_DIR_INGRESS, SOCK_SC_TLS_READ, n);
-	if (s)
-		send_data(s, copy_user(s, 0, capture_limit(n), (const void *)ctx->bx));
+	send_buffer(pid_tgid, id, SOCK_DIR_INGRESS, SOCK_SC_TLS_READ, n, (const void *)ctx->bx, 0);
 	return 0;
 }
 

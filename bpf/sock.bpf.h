@@ -148,4 +148,18 @@ static __always_inline void send_data(struct data_scratch *s, __u32 captured)
 	emit(&s->ev, size);
 }
 
+/* A data event of conn_id carrying the first capture_limit(bytes) of buf (bytes moved in all),
+ * stamped at ts (0: now); the uprobes that hand over plaintext send theirs this way. */
+static __always_inline void send_buffer(__u64 pid_tgid, __u64 conn_id, __u8 dir, __u8 sc,
+					__u64 bytes, const void *buf, __u64 ts)
+{
+	struct data_scratch *s = scratch_event(pid_tgid, conn_id, -1, dir, sc, bytes);
+
+	if (!s)
+		return;
+	if (ts)
+		s->ev.hdr.ts_ns = ts;
+	send_data(s, copy_user(s, 0, capture_limit(bytes), buf));
+}
+
 #endif /* OBSPROBE_DATA_BPF_H */

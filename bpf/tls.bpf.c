@@ -135,7 +135,6 @@ int BPF_KRETPROBE(tls_return, long rc)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct tls_call *c = bpf_map_lookup_elem(&tls_calls, &pid_tgid);
-	struct data_scratch *s;
 	__u64 bytes, conn_id;
 	const void *buf;
 	__u64 began;
@@ -155,16 +154,12 @@ int BPF_KRETPROBE(tls_return, long rc)
 		count_drop(OBS_DROP_TLS_NO_CONN);
 		return 0;
 	}
-	s = scratch_event(pid_tgid, conn_id, -1, dir,
-			  dir == SOCK_DIR_INGRESS ? SOCK_SC_TLS_READ : SOCK_SC_TLS_WRITE, bytes);
-	if (!s)
-		return 0;
 	/* a read's bytes are the application's when it returns; a write's left from its start
 	 * (the peer may have read them before this return's trap is over: stamped here, a server
 	 * span would end after its client's, or start before it) */
-	if (dir == SOCK_DIR_EGRESS && began)
-		s->ev.hdr.ts_ns = began;
-	send_data(s, copy_user(s, 0, capture_limit(bytes), buf));
+	send_buffer(pid_tgid, conn_id, dir,
+		    dir == SOCK_DIR_INGRESS ? SOCK_SC_TLS_READ : SOCK_SC_TLS_WRITE, bytes, buf,
+		    dir == SOCK_DIR_EGRESS ? began : 0);
 	return 0;
 }
 
