@@ -125,6 +125,15 @@ size_t red_resource_labels(const struct proc_info *p, struct metric_label *out)
 	return n;
 }
 
+/* The integer attribute key of s as a label value in buf ("" when s lacks it). */
+static const char *int_label(const struct span *s, const char *key, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	if (span_get(s, key))
+		snprintf(buf, len, "%lld", (long long)span_get_int(s, key, 0));
+	return buf;
+}
+
 static void record_db(struct red *r, const struct span *s, const struct proc_info *p, double secs)
 {
 	struct metric_label l[5 + RED_RESOURCE_LABELS_MAX] = {
@@ -171,9 +180,7 @@ static void record_http(struct red *r, const struct span *s, const struct proc_i
 		};
 		size_t n = 5 + red_resource_labels(p, l + 5);
 
-		if (span_get(s, SC_SERVER_PORT))
-			snprintf(port, sizeof(port), "%lld",
-				 (long long)span_get_int(s, SC_SERVER_PORT, 0));
+		int_label(s, SC_SERVER_PORT, port, sizeof(port));
 		metrics_histogram_observe(r->m, r->fam_client, l, n, secs);
 	}
 }
@@ -192,13 +199,9 @@ static void record_rpc(struct red *r, const struct span *s, const struct proc_in
 	};
 	size_t n = 5;
 
-	if (span_get(s, SC_RPC_GRPC_STATUS_CODE))
-		snprintf(code, sizeof(code), "%lld",
-			 (long long)span_get_int(s, SC_RPC_GRPC_STATUS_CODE, 0));
+	int_label(s, SC_RPC_GRPC_STATUS_CODE, code, sizeof(code));
 	if (s->kind != SPAN_KIND_SERVER) {
-		if (span_get(s, SC_SERVER_PORT))
-			snprintf(port, sizeof(port), "%lld",
-				 (long long)span_get_int(s, SC_SERVER_PORT, 0));
+		int_label(s, SC_SERVER_PORT, port, sizeof(port));
 		l[n++] = (struct metric_label){ SC_SERVER_ADDRESS,
 						span_get_str(s, SC_SERVER_ADDRESS), false };
 		l[n++] = (struct metric_label){ SC_SERVER_PORT, port, true };
@@ -227,8 +230,7 @@ static void record_genai(struct red *r, const struct span *s, const struct proc_
 	};
 	size_t n = 8, nr;
 
-	if (span_get(s, SC_SERVER_PORT))
-		snprintf(port, sizeof(port), "%lld", (long long)span_get_int(s, SC_SERVER_PORT, 0));
+	int_label(s, SC_SERVER_PORT, port, sizeof(port));
 	nr = red_resource_labels(p, l + n);
 	metrics_histogram_observe(r->m, r->fam_genai_duration, l, n + nr, secs);
 	/* the token counts: no error.type, a gen_ai.token.type instead */
