@@ -122,6 +122,30 @@ static __always_inline void finish_data(struct data_scratch *s, struct conn_info
 	send_data(s, captured);
 }
 
+static __always_inline __u32 no_walk_bit(__u8 dir)
+{
+	return dir == SOCK_DIR_INGRESS ? CONN_NO_H2_IN : CONN_NO_H2_OUT;
+}
+
+/* No HTTP/2 frame walk on this connection direction from now on (a vectored call is not
+ * walked: what follows it cannot be placed in its frames). */
+static __always_inline void end_walk(struct conn_info *ci, __u8 dir)
+{
+	struct h2_walk_key key = { .conn_id = ci->conn_id, .dir = dir };
+
+	if (ci->flags & no_walk_bit(dir))
+		return;
+	ci->flags |= no_walk_bit(dir);
+	bpf_map_delete_elem(&h2_walks, &key);
+}
+
+/* The connection is closed: its walks, if any, are over. */
+static __always_inline void forget_walks(struct conn_info *ci)
+{
+	end_walk(ci, SOCK_DIR_INGRESS);
+	end_walk(ci, SOCK_DIR_EGRESS);
+}
+
 static __always_inline int on_buf(long ret, __u8 dir, __u8 sc)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
@@ -142,14 +166,25 @@ static __always_inline int on_buf(long ret, __u8 dir, __u8 sc)
 	s = begin_data(pid_tgid, fd, dir, sc, ret, &ci);
 	if (!s)
 		return 0;
-	finish_data(s, ci, copy_user(s, 0, capture_limit(ret), buf));
+	if (!(ci->flags & CONN_SEEN)) {
+		__u8 first[3] = {};
+		__u32 n = ret < 3 ? ret : 3;
+
+		/* as finish_data: TLS that no hooked library decrypts is never sent */
+		ci->flags |= CONN_SEEN;
+		if (!bpf_probe_read_user(first, n, buf) && tls_record(first, n)) {
+			ci->flags |= CONN_TLS;
+			return 0;
+		}
+	}
+	send_stream(s, buf, ret, &ci->flags, no_walk_bit(dir));
 	return 0;
 }
 
-/* bpf_loop (5.17+, probed at load): a call with more than SOCK_MAX_IOV iovecs has every one up
- * to SOCK_MAX_IOV_LOOP read (gRPC's C core writes an answer's frames in a dozen); fewer are
- * read unrolled, which costs a quarter of the loop's calls (bench/http2.sh, nginx's writev). */
-const volatile bool use_loop = false;
+/* With bpf_loop (sock.bpf.h's use_loop), a call with more than SOCK_MAX_IOV iovecs has every
+ * one up to SOCK_MAX_IOV_LOOP read (gRPC's C core writes an answer's frames in a dozen); fewer
+ * are read unrolled, which costs a quarter of the loop's calls (bench/http2.sh, nginx's
+ * writev). */
 
 struct iov_walk {
 	struct data_scratch *s;
@@ -247,6 +282,7 @@ static __always_inline int on_iov(long ret, __u8 dir, __u8 sc, bool msg)
 	s = begin_data(pid_tgid, fd, dir, sc, ret, &ci);
 	if (!s)
 		return 0;
+	end_walk(ci, dir);
 	finish_data(s, ci, copy_iov(s, iov, iovcnt, capture_limit(ret)));
 	return 0;
 }
@@ -312,8 +348,10 @@ int sys_exit_sendfile64(struct trace_event_raw_sys_exit *ctx)
 		return 0;
 	fd = PT_REGS_PARM1_CORE_SYSCALL(user_regs());
 	s = begin_data(pid_tgid, fd, SOCK_DIR_EGRESS, SOCK_SC_SENDFILE, ctx->ret, &ci);
-	if (s)
+	if (s) {
+		end_walk(ci, SOCK_DIR_EGRESS);
 		finish_data(s, ci, 0);
+	}
 	return 0;
 }
 
@@ -373,6 +411,7 @@ int sys_enter_close(struct trace_event_raw_sys_enter *ctx)
 		e.conn_id = ci->conn_id;
 		e.fd = key.fd;
 		emit(&e, sizeof(e));
+		forget_walks(ci);
 	}
 	bpf_map_delete_elem(&conns, &key);
 	return 0;

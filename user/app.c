@@ -54,6 +54,7 @@ static const char *const drop_reason_names[OBS_DROP__COUNT] = {
 	[OBS_DROP_RINGBUF_FULL] = "ringbuf_full",  [OBS_DROP_READ_FAULT] = "read_fault",
 	[OBS_DROP_CONN_TABLE] = "conn_table_full", [OBS_DROP_SCRATCH] = "scratch_miss",
 	[OBS_DROP_TLS_NO_CONN] = "tls_no_socket",  [OBS_DROP_TLS_CALLS] = "tls_call_table_full",
+	[OBS_DROP_H2_WALK] = "h2_walk_abandoned",
 };
 
 struct app {

@@ -39,6 +39,7 @@ enum obs_drop_reason {
 	OBS_DROP_SCRATCH = 3,	  /* per-CPU scratch lookup failed */
 	OBS_DROP_TLS_NO_CONN = 4, /* TLS plaintext whose socket was never seen */
 	OBS_DROP_TLS_CALLS = 5,	  /* in-flight TLS call table full */
+	OBS_DROP_H2_WALK = 6,	  /* an HTTP/2 frame walk gave up: more frames than steps */
 	OBS_DROP__COUNT,
 };
 

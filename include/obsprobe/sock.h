@@ -11,6 +11,10 @@
 #define SOCK_MAX_IOV 8	     /* iovecs read of a readv/writev/recvmsg/sendmsg, unrolled */
 #define SOCK_MAX_IOV_LOOP 64 /* ... with bpf_loop */
 #define SOCK_MAX_CONNS 65536
+/* HTTP/2 frame walk (sock.bpf.h): connection directions followed at once, and steps (a frame
+ * header or a piece of payload) one read or write may take before the walk gives up */
+#define SOCK_H2_WALKS 16384
+#define SOCK_H2_STEPS 256
 
 enum sock_dir {
 	SOCK_DIR_INGRESS = 0, /* the process read these bytes */
@@ -64,7 +68,13 @@ struct sock_open_event {
 };
 _Static_assert(sizeof(struct sock_open_event) == 80, "sock_open_event layout");
 
-/* OBS_EV_SOCK_DATA: bytes read or written; `captured` of them follow in data[]. */
+/*
+ * OBS_EV_SOCK_DATA: bytes read or written. An event covers `bytes` of the connection's stream in
+ * that direction: `lead` bytes not captured, then the `captured` bytes in data[], then
+ * bytes - lead - captured not captured. One read or write is one event, or several in order
+ * (sock.bpf.h: the head and tail of a long one, or an HTTP/2 stream's frames without the middle
+ * of long DATA payloads); a stream's events add up to what went through it.
+ */
 struct sock_data_event {
 	struct obs_event_hdr hdr;
 	__u64 conn_id;
@@ -75,7 +85,7 @@ struct sock_data_event {
 	__u8 syscall;
 	__u8 go; /* the process is a Go program obsprobe follows goroutines of */
 	__u8 pad;
-	__u32 pad2;
+	__u32 lead; /* bytes before data[] that were not captured */
 	__u64 goid; /* go: the goroutine that made the call; 0 when none (the runtime's own) */
 	__u8 data[SOCK_CAPTURE_MAX];
 };

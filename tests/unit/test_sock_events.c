@@ -791,6 +791,38 @@ UNIT_TEST_FIXTURE(test_data_captured_more_than_moved, setup, teardown)
 	assert_refused(f, decode_exact(f, data_size(f)), 0);
 }
 
+UNIT_TEST_FIXTURE(test_data_lead, setup, teardown)
+{
+	struct fixture *f = *state;
+
+	data_rec(f, 58, SOCK_DIR_INGRESS, SOCK_SC_TLS_READ, 1, "GET", 3, 3);
+	assert_int_equal(decode_exact(f, data_size(f)), 0);
+	/* 100 bytes not captured, 5 captured, 5 not: a gap, then the bytes with their own gap */
+	data_rec(f, 58, SOCK_DIR_INGRESS, SOCK_SC_TLS_READ, 2, "abcde", 5, 110);
+	f->rec.data.lead = 100;
+	assert_int_equal(decode_exact(f, data_size(f)), 0);
+	assert_int_equal(f->ncalls, 3);
+	assert_int_equal(f->calls[1].d.len, 0);
+	assert_int_equal(f->calls[1].d.total, 100);
+	assert_int_equal(f->calls[2].d.len, 5);
+	assert_int_equal(f->calls[2].d.total, 10);
+	assert_memory_equal(f->calls[2].bytes, "abcde", 5);
+	/* nothing captured: the gap alone */
+	data_rec(f, 58, SOCK_DIR_INGRESS, SOCK_SC_TLS_READ, 3, "", 0, 4096);
+	f->rec.data.lead = 4096;
+	assert_int_equal(decode_exact(f, data_size(f)), 0);
+	assert_int_equal(f->ncalls, 4);
+	assert_int_equal(f->calls[3].d.len, 0);
+	assert_int_equal(f->calls[3].d.total, 4096);
+	/* a lead the event cannot hold besides what it captured */
+	data_rec(f, 58, SOCK_DIR_INGRESS, SOCK_SC_TLS_READ, 4, "abcde", 5, 10);
+	f->rec.data.lead = 6;
+	assert_int_equal(decode_exact(f, data_size(f)), -EINVAL);
+	f->rec.data.lead = UINT32_MAX;
+	assert_int_equal(decode_exact(f, data_size(f)), -EINVAL);
+	assert_int_equal(f->ncalls, 4);
+}
+
 UNIT_TEST_FIXTURE(test_data_bad_direction, setup, teardown)
 {
 	static const uint8_t dirs[] = { 2, 3, 0x80, 0xff };

@@ -14,6 +14,7 @@
 #include "go.skel.h"
 #include "sock.skel.h"
 #include "obsprobe/go.h"
+#include "probes/kernel.h"
 #include "probes/probe.h"
 #include "probes/proc.h"
 #include "probes/uprobes.h"
@@ -63,6 +64,7 @@ struct go_probe *go_probe_start(struct proc_bpf *owner, struct sock_bpf *sock,
 	}
 	gp->skel = PROBE_OPEN_LOAD(go_bpf, &go_load, proc_probe_object(owner),
 				   (skel->rodata->capture_bytes = capture_bytes,
+				    skel->rodata->use_loop = probe_kernel()->has[KERNEL_BPF_LOOP],
 				    share_sock_maps(skel, sock)));
 	if (!gp->skel) {
 		free(gp);

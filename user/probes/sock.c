@@ -16,13 +16,15 @@ static const struct probe_load_opts sock_load = { "sock", "the syscall tracepoin
 
 struct sock_bpf *sock_probe_start(struct proc_bpf *owner, uint32_t capture_bytes)
 {
-	/* bpf_loop reads every iovec (up to SOCK_MAX_IOV_LOOP) of a vectored call */
+	/* bpf_loop reads every iovec (up to SOCK_MAX_IOV_LOOP) of a vectored call, and walks
+	 * HTTP/2 frames */
 	bool loop = probe_kernel()->has[KERNEL_BPF_LOOP];
 
 	if (!loop)
 		log_info("sock: no bpf_loop in this kernel: the first %d iovecs of a vectored "
-			 "read or write are captured",
-			 SOCK_MAX_IOV);
+			 "read or write are captured, and HTTP/2 header blocks only within the "
+			 "first and last %u bytes of each read or write",
+			 SOCK_MAX_IOV, capture_bytes);
 	return PROBE_OPEN_LOAD(sock_bpf, &sock_load, proc_probe_object(owner),
 			       (skel->rodata->capture_bytes = capture_bytes,
 				skel->rodata->use_loop = loop, 0));

@@ -45,7 +45,7 @@ static int on_data(struct conn_table *conns, const void *data, size_t size)
 	struct conn_data d;
 
 	if (size < SOCK_DATA_HDR_SIZE || e->captured > size - SOCK_DATA_HDR_SIZE ||
-	    e->captured > e->bytes || e->dir > SOCK_DIR_EGRESS)
+	    e->captured > e->bytes || e->lead > e->bytes - e->captured || e->dir > SOCK_DIR_EGRESS)
 		return -EINVAL;
 	d = (struct conn_data){
 		.tid = e->hdr.tid,
@@ -56,10 +56,16 @@ static int on_data(struct conn_table *conns, const void *data, size_t size)
 		.dir = e->dir == SOCK_DIR_INGRESS ? CONN_DIR_IN : CONN_DIR_OUT,
 		.from_tls = e->syscall == SOCK_SC_TLS_READ || e->syscall == SOCK_SC_TLS_WRITE,
 		.data = e->data,
-		.len = e->captured,
-		.total = e->bytes,
+		.len = 0,
+		.total = e->lead,
 	};
-	conn_table_data(conns, e->conn_id, e->hdr.pid, &d);
+	/* bytes not captured before data[]: the protocols take a gap at the end of a feed */
+	if (e->lead)
+		conn_table_data(conns, e->conn_id, e->hdr.pid, &d);
+	d.len = e->captured;
+	d.total = e->bytes - e->lead;
+	if (d.total || !e->lead)
+		conn_table_data(conns, e->conn_id, e->hdr.pid, &d);
 	return 0;
 }
 

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "probes/libpq.h"
+#include "probes/kernel.h"
 #include "probes/probe.h"
 #include "probes/proc.h"
 #include "probes/uprobes.h"
@@ -49,7 +50,8 @@ static int share_tls_calls(struct tls_bpf *skel, const struct sock_bpf *sock)
 			  ?: bpf_map__reuse_fd(skel->maps.conns, bpf_map__fd(sock->maps.conns));
 
 	if (err)
-		log_err("cannot share tls_calls and conns with the tls BPF object: %s", strerror(-err));
+		log_err("cannot share tls_calls and conns with the tls BPF object: %s",
+			strerror(-err));
 	return err;
 }
 
@@ -71,6 +73,7 @@ struct tls_probe *tls_probe_start(struct proc_bpf *owner, struct sock_bpf *sock,
 	}
 	tp->skel = PROBE_OPEN_LOAD(tls_bpf, &tls_load, proc_probe_object(owner),
 				   (skel->rodata->capture_bytes = capture_bytes,
+				    skel->rodata->use_loop = probe_kernel()->has[KERNEL_BPF_LOOP],
 				    share_tls_calls(skel, sock)));
 	if (!tp->skel)
 		goto fail;
