@@ -5,7 +5,9 @@
 # program's fake OpenAI (POST /v1/chat/completions) and Anthropic (POST /v1/messages) APIs over
 # Go's own crypto/tls, over HTTP/1.1 (ALPN off on both ends) and then over HTTP/2: 8 calls a
 # round, each API plain and streaming (text/event-stream, the usage in the last chunk for
-# OpenAI, in message_start and message_delta for Anthropic), each model twice. Both ends
+# OpenAI, in message_start and message_delta for Anthropic), each model twice, the second time
+# with an answer of 6000 bytes: a plain answer's usage then lies beyond the first
+# --capture-bytes of every read, and only the capture of a read's last bytes sees it. Both ends
 # watched. Each call is exactly one CLIENT span of the client carrying gen_ai.system,
 # gen_ai.operation.name chat, gen_ai.request.model, gen_ai.response.model and
 # gen_ai.usage.input_tokens / output_tokens (JSON ints), all equal to what the client itself
