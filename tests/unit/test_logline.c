@@ -358,6 +358,7 @@ UNIT_TEST(test_json_body_and_nested)
 	assert_int_equal(r->time_unix_ns, 0);
 	assert_string_equal(sattr(r, "time"), "yesterday");
 	/* not one JSON object: plain */
+	assert_true(parse("{\"msg\":\"m\"}\r\n")->json);
 	assert_false(parse("{\"a\":1} trailing")->json);
 	assert_false(parse("{\"a\":1")->json);
 	assert_false(parse("[1,2]")->json);

@@ -30,7 +30,7 @@ void log_lines_free(struct log_lines *l)
 
 static bool is_blank(int c)
 {
-	return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
 }
 
 static void emit(struct log_lines *l, bool truncated, log_line_fn fn, void *ctx)
