@@ -143,6 +143,35 @@ UNIT_TEST(test_split_long_lines)
 	assert_int_equal(g->n, 3);
 	assert_string_equal(g->line[2], "next");
 	assert_false(g->trunc[2]);
+	/* LOG_LINE_MAX and CRLF is whole however it is cut; one byte more and CRLF is not */
+	big[LOG_LINE_MAX] = '\r';
+	big[LOG_LINE_MAX + 1] = '\n';
+	for (i = LOG_LINE_MAX - 2; i <= LOG_LINE_MAX + 2; i++) {
+		log_lines_feed(l, (const uint8_t *)big, i, 0, collect, g);
+		log_lines_feed(l, (const uint8_t *)big + i, LOG_LINE_MAX + 2 - i, 0, collect, g);
+		assert_int_equal(g->len[g->n - 1], LOG_LINE_MAX);
+		assert_false(g->trunc[g->n - 1]);
+		g->n--;
+	}
+	big[LOG_LINE_MAX] = 'x';
+	big[LOG_LINE_MAX + 1] = '\r';
+	big[LOG_LINE_MAX + 2] = '\n';
+	for (i = LOG_LINE_MAX - 2; i <= LOG_LINE_MAX + 3; i++) {
+		log_lines_feed(l, (const uint8_t *)big, i, 0, collect, g);
+		log_lines_feed(l, (const uint8_t *)big + i, LOG_LINE_MAX + 3 - i, 0, collect, g);
+		assert_int_equal(g->len[g->n - 1], LOG_LINE_MAX);
+		assert_true(g->trunc[g->n - 1]);
+		g->n--;
+	}
+	/* flushed at LOG_LINE_MAX + 1 bytes: cut */
+	log_lines_feed(l, (const uint8_t *)big, LOG_LINE_MAX + 1, 0, collect, g);
+	log_lines_flush(l, collect, g);
+	assert_int_equal(g->len[g->n - 1], LOG_LINE_MAX);
+	assert_true(g->trunc[g->n - 1]);
+	g->n--;
+	big[LOG_LINE_MAX + 1] = 'y';
+	big[LOG_LINE_MAX + 2] = 'z';
+	assert_int_equal(g->n, 3);
 	/* a long line and its newline in one chunk */
 	memcpy(big + LOG_LINE_MAX + 5, "\nafter\n", 7);
 	log_lines_feed(l, (const uint8_t *)big, LOG_LINE_MAX + 12, 0, collect, g);

@@ -12,10 +12,14 @@
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
+/* One byte more than a line may have: the '\r' of a LOG_LINE_MAX line's CRLF, whichever write it
+ * comes in, so that line is whole. */
+#define LINE_HOLD (LOG_LINE_MAX + 1)
+
 struct log_lines {
 	size_t n;
 	bool skip; /* dropping bytes up to the next newline: the rest of a cut line */
-	char buf[LOG_LINE_MAX + 1];
+	char buf[LINE_HOLD + 1];
 };
 
 struct log_lines *log_lines_new(void)
@@ -38,8 +42,12 @@ static void emit(struct log_lines *l, bool truncated, log_line_fn fn, void *ctx)
 	size_t n = l->n, i;
 
 	l->n = 0;
-	if (n && l->buf[n - 1] == '\r')
+	if (!truncated && n && l->buf[n - 1] == '\r')
 		n--;
+	if (n > LOG_LINE_MAX) {
+		n = LOG_LINE_MAX;
+		truncated = true;
+	}
 	for (i = 0; i < n && is_blank((unsigned char)l->buf[i]); i++)
 		;
 	if (i == n)
@@ -64,11 +72,11 @@ void log_lines_feed(struct log_lines *l, const uint8_t *data, size_t len, uint64
 			continue;
 		}
 		take = (size_t)((nl ? nl : end) - p);
-		if (take > LOG_LINE_MAX - l->n) {
+		if (take > LINE_HOLD - l->n) {
 			/* cut at the limit; the rest of the line, newline included, is dropped */
-			take = LOG_LINE_MAX - l->n;
-			memcpy(l->buf + l->n, p, take);
-			l->n += take;
+			if (l->n < LOG_LINE_MAX)
+				memcpy(l->buf + l->n, p, LOG_LINE_MAX - l->n);
+			l->n = LOG_LINE_MAX;
 			emit(l, true, fn, ctx);
 			l->skip = !nl;
 			p = nl ? nl + 1 : end;

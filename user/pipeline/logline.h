@@ -19,7 +19,9 @@
  * whitespace, at most LOG_LINE_MAX bytes; line[len] is '\0' but the line may hold NULs. */
 typedef void (*log_line_fn)(void *ctx, const char *line, size_t len, bool truncated);
 
-struct log_lines; /* one stream's partial line: at most LOG_LINE_MAX bytes buffered */
+/* One stream's partial line: at most LOG_LINE_MAX bytes buffered, and the '\r' that may follow
+ * them (a LOG_LINE_MAX line ending in CRLF is whole). */
+struct log_lines;
 
 struct log_lines *log_lines_new(void);
 void log_lines_free(struct log_lines *l);
