@@ -7,7 +7,8 @@
  *
  * Besides the sanitizers, it checks that every line is short enough, holds no newline and is
  * not blank, and that every record's offsets lie within its arena's used part, its strings are
- * NUL-terminated valid UTF-8, and nattrs and severity are within bounds.
+ * NUL-terminated valid UTF-8, and nattrs and severity are within bounds. Without gaps, the lines
+ * must be the same as when the stream comes in one write.
  */
 #include <assert.h>
 #include <stdint.h>
@@ -53,9 +54,16 @@ static void check(const struct log_record *r)
 	}
 }
 
+struct seen {
+	struct log_record *r;
+	size_t n;
+	uint64_t hash; /* FNV-1a of every line and its truncated flag */
+};
+
 static void on_line(void *ctx, const char *line, size_t len, bool truncated)
 {
-	struct log_record *r = ctx;
+	struct seen *s = ctx;
+	struct log_record *r = s->r;
 	size_t i;
 
 	assert(len <= LOG_LINE_MAX && line[len] == '\0');
@@ -63,6 +71,10 @@ static void on_line(void *ctx, const char *line, size_t len, bool truncated)
 	for (i = 0; i < len && strchr(" \t\r\v\f", line[i]) && line[i]; i++)
 		;
 	assert(i < len);
+	for (i = 0; i < len; i++)
+		s->hash = (s->hash ^ (uint8_t)line[i]) * 0x100000001b3ull;
+	s->hash = (s->hash ^ (truncated ? 2 : 1)) * 0x100000001b3ull;
+	s->n++;
 	log_parse_line(r, line, len, truncated);
 	assert(r->truncated == truncated);
 	check(r);
@@ -71,8 +83,10 @@ static void on_line(void *ctx, const char *line, size_t len, bool truncated)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct log_record rec; /* 12 KiB: not on the stack */
+	struct seen a = { &rec, 0, 0 }, b = { &rec, 0, 0 };
 	struct log_lines *l;
 	size_t piece, i;
+	bool gaps = false;
 
 	if (size < 1)
 		return 0;
@@ -87,12 +101,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (i = 0; i < size; i += piece) {
 		size_t n = size - i < piece ? size - i : piece;
 
-		if (data[i] == 0xff && n > 1)
-			log_lines_feed(l, data + i + 2, n - 2, data[i + 1], on_line, &rec);
-		else
-			log_lines_feed(l, data + i, n, 0, on_line, &rec);
+		if (data[i] == 0xff && n > 1) {
+			log_lines_feed(l, data + i + 2, n - 2, data[i + 1], on_line, &a);
+			gaps = true;
+		} else {
+			log_lines_feed(l, data + i, n, 0, on_line, &a);
+		}
 	}
-	log_lines_flush(l, on_line, &rec);
+	log_lines_flush(l, on_line, &a);
 	log_lines_free(l);
+	if (gaps)
+		return 0;
+	l = log_lines_new();
+	assert(l);
+	log_lines_feed(l, data, size, 0, on_line, &b);
+	log_lines_flush(l, on_line, &b);
+	log_lines_free(l);
+	assert(a.n == b.n && a.hash == b.hash);
 	return 0;
 }
