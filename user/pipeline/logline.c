@@ -428,6 +428,7 @@ static void add_attr(struct log_record *r, const char *key, struct json_object *
 		return;
 	}
 	a = &r->attrs[r->nattrs++];
+	memset(a, 0, sizeof(*a)); /* no value left over from the record's last line */
 	a->koff = koff;
 	a->type = LOG_VAL_STR;
 	if (is_secret(key)) {
