@@ -72,7 +72,8 @@ HDRS      := $(wildcard include/obsprobe/*.h user/*.h user/*/*.h exporters/*.h)
 PROTO_DIR := exporters/proto
 PROTOS    := $(addprefix $(PROTO_DIR)/opentelemetry/proto/,common/v1/common.proto \
 	       resource/v1/resource.proto trace/v1/trace.proto metrics/v1/metrics.proto \
-	       collector/trace/v1/trace_service.proto collector/metrics/v1/metrics_service.proto)
+	       logs/v1/logs.proto collector/trace/v1/trace_service.proto \
+	       collector/metrics/v1/metrics_service.proto collector/logs/v1/logs_service.proto)
 PB_SRCS   := $(patsubst $(PROTO_DIR)/%.proto,$(GEN)/%.pb-c.c,$(PROTOS))
 PB_HDRS   := $(PB_SRCS:.c=.h)
 PB_OBJS   := $(patsubst $(GEN)/%.c,$(BUILD)/obj/gen/%.o,$(PB_SRCS))
