@@ -4,7 +4,7 @@
 # The layout's rules (docs/ARCHITECTURE.md), checked on every #include "..." of the tree:
 #   1. in user/, only app.c names exporters/
 #   2. a protocol includes no other protocol's header (http: http*, pg: pg*, sql)
-#   3. exporters/ include public headers only: their own, pipeline/{span,metrics,semconv}.h,
+#   3. exporters/ include public headers only: their own, pipeline/{span,logrec,metrics,semconv}.h,
 #      config.h, otel_config.h, util/, and the generated protobuf headers
 #   4. the wire ABI (include/obsprobe/) includes only itself
 #   5. bpf/ includes only vmlinux.h, the wire ABI and its own *.bpf.h
@@ -54,7 +54,8 @@ done
 for f in exporters/*.[ch]; do
 	while read -r inc; do
 		case $inc in
-		pipeline/span.h | pipeline/metrics.h | pipeline/semconv.h | config.h | otel_config.h) ;;
+		pipeline/span.h | pipeline/logrec.h | pipeline/metrics.h | pipeline/semconv.h | config.h | \
+		otel_config.h) ;;
 		util/* | opentelemetry/*) ;;
 		*/*) bad "$f includes $inc (exporters/ include public headers only)" ;;
 		*) [[ -f exporters/$inc ]] || bad "$f includes $inc (not an exporters/ header)" ;;
