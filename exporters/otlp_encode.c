@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * The messages are protobuf-c structs that point at the spans' and the registry's own bytes
+ * The messages are protobuf-c structs that point at the spans', log records' and the registry's
+ * own bytes
  * wherever those can be sent as they are; everything else (the message structs themselves,
  * strings that needed repair) comes from one arena per call, freed at once.
  */
@@ -13,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "opentelemetry/proto/collector/logs/v1/logs_service.pb-c.h"
 #include "opentelemetry/proto/collector/metrics/v1/metrics_service.pb-c.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb-c.h"
 #include "pipeline/semconv.h"
@@ -28,6 +30,10 @@ typedef Opentelemetry__Proto__Trace__V1__ScopeSpans ScopeSpans;
 typedef Opentelemetry__Proto__Trace__V1__Span Span;
 typedef Opentelemetry__Proto__Trace__V1__Status Status;
 typedef Opentelemetry__Proto__Collector__Trace__V1__ExportTraceServiceRequest TraceRequest;
+typedef Opentelemetry__Proto__Logs__V1__ResourceLogs ResourceLogs;
+typedef Opentelemetry__Proto__Logs__V1__ScopeLogs ScopeLogs;
+typedef Opentelemetry__Proto__Logs__V1__LogRecord LogRecord;
+typedef Opentelemetry__Proto__Collector__Logs__V1__ExportLogsServiceRequest LogsRequest;
 typedef Opentelemetry__Proto__Metrics__V1__ResourceMetrics ResourceMetrics;
 typedef Opentelemetry__Proto__Metrics__V1__ScopeMetrics ScopeMetrics;
 typedef Opentelemetry__Proto__Metrics__V1__Metric Metric;
@@ -44,6 +50,7 @@ typedef Opentelemetry__Proto__Collector__Metrics__V1__ExportMetricsServiceReques
 #define ANY_STRING OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE
 #define ANY_INT OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_INT_VALUE
 #define ANY_BOOL OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_BOOL_VALUE
+#define ANY_DOUBLE OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_DOUBLE_VALUE
 #define AS_INT OPENTELEMETRY__PROTO__METRICS__V1__NUMBER_DATA_POINT__VALUE_AS_INT
 #define AS_DOUBLE OPENTELEMETRY__PROTO__METRICS__V1__NUMBER_DATA_POINT__VALUE_AS_DOUBLE
 
@@ -55,6 +62,9 @@ static const KeyValue keyvalue_init = OPENTELEMETRY__PROTO__COMMON__V1__KEY_VALU
 static const Span span_init_msg = OPENTELEMETRY__PROTO__TRACE__V1__SPAN__INIT;
 static const ResourceSpans rspans_init = OPENTELEMETRY__PROTO__TRACE__V1__RESOURCE_SPANS__INIT;
 static const ScopeSpans sspans_init = OPENTELEMETRY__PROTO__TRACE__V1__SCOPE_SPANS__INIT;
+static const ResourceLogs rlogs_init = OPENTELEMETRY__PROTO__LOGS__V1__RESOURCE_LOGS__INIT;
+static const ScopeLogs slogs_init = OPENTELEMETRY__PROTO__LOGS__V1__SCOPE_LOGS__INIT;
+static const LogRecord logrec_init_msg = OPENTELEMETRY__PROTO__LOGS__V1__LOG_RECORD__INIT;
 static const Resource resource_init = OPENTELEMETRY__PROTO__RESOURCE__V1__RESOURCE__INIT;
 static const ResourceMetrics rmetrics_init =
 	OPENTELEMETRY__PROTO__METRICS__V1__RESOURCE_METRICS__INIT;
@@ -388,16 +398,17 @@ static int pack(const ProtobufCMessage *msg, uint8_t **out, size_t *outlen)
 	return 0;
 }
 
-/* Spans are grouped by process: pid, then the names, then their order in the batch. */
-struct span_ref {
+/* Spans and log records are grouped by process: pid, then the names, then their order in the
+ * batch. */
+struct proc_ref {
 	uint32_t pid;
 	size_t idx;
 	const struct proc_info *proc;
 };
 
-static int cmp_span_ref(const void *a, const void *b)
+static int cmp_proc_ref(const void *a, const void *b)
 {
-	const struct span_ref *x = a, *y = b;
+	const struct proc_ref *x = a, *y = b;
 	int r;
 
 	if (x->pid != y->pid)
@@ -423,7 +434,7 @@ static int cmp_span_ref(const void *a, const void *b)
 	return x->idx < y->idx ? -1 : x->idx > y->idx;
 }
 
-static bool same_proc(const struct span_ref *x, const struct span_ref *y)
+static bool same_proc(const struct proc_ref *x, const struct proc_ref *y)
 {
 	if (x->pid != y->pid || !x->proc != !y->proc)
 		return false;
@@ -436,7 +447,37 @@ static bool same_proc(const struct span_ref *x, const struct span_ref *y)
 		!k8s_pod_info_cmp(&x->proc->k8s, &y->proc->k8s));
 }
 
-static Resource *proc_resource(struct arena *a, const struct span_ref *r,
+/* Sorts refs into process groups; returns how many groups there are. */
+static size_t sort_by_proc(struct proc_ref *refs, size_t n)
+{
+	size_t i, ngroups = 0;
+
+	qsort(refs, n, sizeof(*refs), cmp_proc_ref);
+	for (i = 0; i < n; i++) {
+		if (!i || !same_proc(&refs[i - 1], &refs[i]))
+			ngroups++;
+	}
+	return ngroups;
+}
+
+/* The end of the group that starts at refs[first]. */
+static size_t group_end(const struct proc_ref *refs, size_t n, size_t first)
+{
+	size_t i = first + 1;
+
+	while (i < n && same_proc(&refs[i - 1], &refs[i]))
+		i++;
+	return i;
+}
+
+/* A CLOCK_MONOTONIC time as Unix ns: unsigned, so that a negative offset wraps to the right
+ * sum. */
+static uint64_t mono_to_unix(uint64_t mono_ns, int64_t clock_offset_ns)
+{
+	return mono_ns + (uint64_t)clock_offset_ns;
+}
+
+static Resource *proc_resource(struct arena *a, const struct proc_ref *r,
 			       const struct common_attrs *c)
 {
 	const struct proc_info *p = r->proc;
@@ -498,9 +539,8 @@ static int span_fill(struct arena *a, Span *out, const struct span *s, int64_t c
 	default:
 		out->kind = OPENTELEMETRY__PROTO__TRACE__V1__SPAN__SPAN_KIND__SPAN_KIND_INTERNAL;
 	}
-	/* Unsigned, so that a negative offset wraps to the right sum. */
-	out->start_time_unix_nano = s->start_ns + (uint64_t)clock_offset_ns;
-	out->end_time_unix_nano = s->end_ns + (uint64_t)clock_offset_ns;
+	out->start_time_unix_nano = mono_to_unix(s->start_ns, clock_offset_ns);
+	out->end_time_unix_nano = mono_to_unix(s->end_ns, clock_offset_ns);
 	out->status = s->error ? &status_error : &status_unset;
 	if (!out->name)
 		return -ENOMEM;
@@ -542,9 +582,9 @@ int otlp_encode_traces(const struct span *const *spans, const struct proc_info *
 	TraceRequest req =
 		OPENTELEMETRY__PROTO__COLLECTOR__TRACE__V1__EXPORT_TRACE_SERVICE_REQUEST__INIT;
 	InstrumentationScope *scope;
-	struct span_ref *refs = NULL;
+	struct proc_ref *refs = NULL;
 	struct common_attrs common;
-	size_t i, k, g, ngroups = 0;
+	size_t i, k, g, ngroups;
 	struct arena a;
 	Span *msgs;
 	int err;
@@ -575,11 +615,7 @@ int otlp_encode_traces(const struct span *const *spans, const struct proc_info *
 		refs[i].pid = refs[i].proc ? refs[i].proc->pid : spans[i]->pid;
 		refs[i].idx = i;
 	}
-	qsort(refs, n, sizeof(*refs), cmp_span_ref);
-	for (i = 0; i < n; i++) {
-		if (!i || !same_proc(&refs[i - 1], &refs[i]))
-			ngroups++;
-	}
+	ngroups = sort_by_proc(refs, n);
 	req.resource_spans = arena_array(&a, ngroups, sizeof(*req.resource_spans));
 	if (!req.resource_spans)
 		goto cleanup;
@@ -601,8 +637,7 @@ int otlp_encode_traces(const struct span *const *spans, const struct proc_info *
 		rs->scope_spans = ssp;
 		ssp[0] = ss;
 		ss->scope = scope;
-		while (i < n && (i == first || same_proc(&refs[i - 1], &refs[i])))
-			i++;
+		i = group_end(refs, n, first);
 		ss->n_spans = i - first;
 		ss->spans = arena_array(&a, ss->n_spans, sizeof(*ss->spans));
 		if (!ss->spans)
@@ -616,6 +651,191 @@ int otlp_encode_traces(const struct span *const *spans, const struct proc_info *
 			ss->spans[k - first] = m;
 		}
 		req.resource_spans[req.n_resource_spans++] = rs;
+	}
+done:
+	err = pack(&req.base, out, outlen);
+cleanup:
+	free(refs);
+	arena_free(&a);
+	return err;
+}
+
+/* A string of r's arena: an offset past it (never made by the log pipeline) reads as "". */
+static char *log_str(struct arena *a, const struct log_record *r, uint16_t off)
+{
+	if (off >= LOG_ARENA)
+		return "";
+	return pb_str(a, r->arena + off, LOG_ARENA - (size_t)off);
+}
+
+/* log.iostream's values */
+static const char *log_iostream(uint8_t stream)
+{
+	switch (stream) {
+	case LOG_STREAM_STDOUT:
+		return "stdout";
+	case LOG_STREAM_STDERR:
+		return "stderr";
+	default:
+		return NULL;
+	}
+}
+
+static int log_fill(struct arena *a, LogRecord *out, const struct log_record *r,
+		    int64_t clock_offset_ns)
+{
+	size_t i, n = r->nattrs < LOG_MAX_ATTRS ? r->nattrs : LOG_MAX_ATTRS;
+	const char *stream = log_iostream(r->stream);
+	struct kv_pair *kvs;
+	AnyValue *body;
+
+	*out = logrec_init_msg;
+	out->observed_time_unix_nano = mono_to_unix(r->ts_ns, clock_offset_ns);
+	out->time_unix_nano = r->time_unix_ns ? r->time_unix_ns : out->observed_time_unix_nano;
+	/* 1..24 are the only numbers SeverityNumber defines */
+	out->severity_number = r->severity <= 24 ? r->severity : 0;
+	if (r->severity_text[0]) {
+		out->severity_text = pb_str(a, r->severity_text, sizeof(r->severity_text));
+		if (!out->severity_text)
+			return -ENOMEM;
+	}
+	if (r->has_span) {
+		out->trace_id.len = sizeof(r->trace_id);
+		out->trace_id.data = (uint8_t *)r->trace_id;
+		out->span_id.len = sizeof(r->span_id);
+		out->span_id.data = (uint8_t *)r->span_id;
+		out->flags = r->trace_flags;
+	}
+	body = arena_alloc(a, sizeof(*body));
+	if (!body)
+		return -ENOMEM;
+	*body = anyvalue_init;
+	body->value_case = ANY_STRING;
+	body->string_value = log_str(a, r, r->body_off);
+	if (!body->string_value)
+		return -ENOMEM;
+	out->body = body;
+
+	out->attributes = arena_array(a, n + 1, sizeof(*out->attributes) + sizeof(*kvs));
+	if (!out->attributes)
+		return -ENOMEM;
+	kvs = (struct kv_pair *)(out->attributes + n + 1);
+	for (i = 0; i < n; i++) {
+		const struct log_attr *attr = &r->attrs[i];
+		struct kv_pair *p = &kvs[i];
+
+		p->kv = keyvalue_init;
+		p->v = anyvalue_init;
+		p->kv.key = log_str(a, r, attr->koff);
+		p->kv.value = &p->v;
+		switch (attr->type) {
+		case LOG_VAL_INT:
+			p->v.value_case = ANY_INT;
+			p->v.int_value = attr->i;
+			break;
+		case LOG_VAL_DOUBLE:
+			p->v.value_case = ANY_DOUBLE;
+			p->v.double_value = attr->d;
+			break;
+		case LOG_VAL_BOOL:
+			p->v.value_case = ANY_BOOL;
+			p->v.bool_value = attr->i != 0;
+			break;
+		default:
+			p->v.value_case = ANY_STRING;
+			p->v.string_value = log_str(a, r, attr->soff);
+			if (!p->v.string_value)
+				return -ENOMEM;
+		}
+		if (!p->kv.key)
+			return -ENOMEM;
+		out->attributes[out->n_attributes++] = &p->kv;
+	}
+	if (stream) {
+		kvs[n].kv = keyvalue_init;
+		kvs[n].v = anyvalue_init;
+		kvs[n].kv.key = SC_LOG_IOSTREAM;
+		kvs[n].kv.value = &kvs[n].v;
+		kvs[n].v.value_case = ANY_STRING;
+		kvs[n].v.string_value = (char *)stream;
+		out->attributes[out->n_attributes++] = &kvs[n].kv;
+	}
+	return 0;
+}
+
+int otlp_encode_logs(const struct log_record *const *recs, const struct proc_info *const *procs,
+		     size_t n, const struct otlp_resource_cfg *cfg, int64_t clock_offset_ns,
+		     uint8_t **out, size_t *outlen)
+{
+	LogsRequest req =
+		OPENTELEMETRY__PROTO__COLLECTOR__LOGS__V1__EXPORT_LOGS_SERVICE_REQUEST__INIT;
+	InstrumentationScope *scope;
+	struct proc_ref *refs = NULL;
+	struct common_attrs common;
+	size_t i, k, g, ngroups;
+	LogRecord *msgs;
+	struct arena a;
+	int err;
+
+	if (!out || !outlen || (n && !recs))
+		return -EINVAL;
+	for (i = 0; i < n; i++) {
+		if (!recs[i])
+			return -EINVAL;
+	}
+	if (n > SIZE_MAX / 2 / sizeof(*refs))
+		return -ENOMEM;
+	arena_init(&a, n * (sizeof(LogRecord) + 4 * sizeof(struct kv_pair)) + 4096);
+	err = -ENOMEM;
+	scope = scope_new(&a, cfg);
+	if (!scope || common_attrs_build(&a, cfg, &common))
+		goto cleanup;
+	if (!n)
+		goto done;
+
+	refs = malloc(n * sizeof(*refs));
+	msgs = arena_array(&a, n, sizeof(*msgs));
+	if (!refs || !msgs)
+		goto cleanup;
+	for (i = 0; i < n; i++) {
+		refs[i].proc = procs ? procs[i] : NULL;
+		refs[i].pid = refs[i].proc ? refs[i].proc->pid : recs[i]->pid;
+		refs[i].idx = i;
+	}
+	ngroups = sort_by_proc(refs, n);
+	req.resource_logs = arena_array(&a, ngroups, sizeof(*req.resource_logs));
+	if (!req.resource_logs)
+		goto cleanup;
+
+	for (i = 0, g = 0; g < ngroups; g++) {
+		ResourceLogs *rl = arena_alloc(&a, sizeof(*rl));
+		ScopeLogs *sl = arena_alloc(&a, sizeof(*sl));
+		ScopeLogs **slp = arena_alloc(&a, sizeof(*slp));
+		size_t first = i;
+
+		if (!rl || !sl || !slp)
+			goto cleanup;
+		*rl = rlogs_init;
+		*sl = slogs_init;
+		rl->resource = proc_resource(&a, &refs[first], &common);
+		if (!rl->resource)
+			goto cleanup;
+		rl->n_scope_logs = 1;
+		rl->scope_logs = slp;
+		slp[0] = sl;
+		sl->scope = scope;
+		i = group_end(refs, n, first);
+		sl->n_log_records = i - first;
+		sl->log_records = arena_array(&a, sl->n_log_records, sizeof(*sl->log_records));
+		if (!sl->log_records)
+			goto cleanup;
+		for (k = first; k < i; k++) {
+			err = log_fill(&a, &msgs[k], recs[refs[k].idx], clock_offset_ns);
+			if (err)
+				goto cleanup;
+			sl->log_records[k - first] = &msgs[k];
+		}
+		req.resource_logs[req.n_resource_logs++] = rl;
 	}
 done:
 	err = pack(&req.base, out, outlen);

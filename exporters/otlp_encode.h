@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * OTLP protobuf bodies: ExportTraceServiceRequest from spans, ExportMetricsServiceRequest from
- * the metrics registry. Pure: no I/O, no clocks; the sender (otlp.c) owns delivery.
+ * OTLP protobuf bodies: ExportTraceServiceRequest from spans, ExportLogsServiceRequest from log
+ * records, ExportMetricsServiceRequest from the metrics registry. Pure: no I/O, no clocks; the
+ * sender (otlp.c) owns delivery.
  */
 #ifndef OBSPROBE_OTLP_ENCODE_H
 #define OBSPROBE_OTLP_ENCODE_H
@@ -9,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pipeline/logrec.h"
 #include "pipeline/metrics.h"
 #include "pipeline/span.h"
 
@@ -35,6 +37,19 @@ struct otlp_resource_cfg {
 int otlp_encode_traces(const struct span *const *spans, const struct proc_info *const *procs,
 		       size_t n, const struct otlp_resource_cfg *cfg, int64_t clock_offset_ns,
 		       uint8_t **out, size_t *outlen);
+
+/*
+ * One ResourceLogs per process, with the very resource otlp_encode_traces() gives that process
+ * (procs[i] is the process of recs[i], NULL when unknown), each with one ScopeLogs (the same
+ * scope) holding its records in their order. time_unix_nano is the line's own time when it
+ * gave one, else its write time; observed_time_unix_nano is the write time (ts_ns,
+ * CLOCK_MONOTONIC, + clock_offset_ns). The body is a string; attributes keep their types, and
+ * log.iostream names the stream. trace_id, span_id and flags (the W3C trace flags) only when
+ * has_span. Returns as otlp_encode_traces().
+ */
+int otlp_encode_logs(const struct log_record *const *recs, const struct proc_info *const *procs,
+		     size_t n, const struct otlp_resource_cfg *cfg, int64_t clock_offset_ns,
+		     uint8_t **out, size_t *outlen);
 
 /*
  * Every family with an otel_name: one ResourceMetrics per value of the "service.name" label

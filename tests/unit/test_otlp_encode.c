@@ -20,6 +20,7 @@
 #include "exporters/otlp_encode.h"
 #include "pipeline/span.h"
 
+#include "opentelemetry/proto/collector/logs/v1/logs_service.pb-c.h"
 #include "opentelemetry/proto/collector/metrics/v1/metrics_service.pb-c.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb-c.h"
 
@@ -28,6 +29,9 @@ typedef Opentelemetry__Proto__Common__V1__KeyValue KeyValue;
 typedef Opentelemetry__Proto__Trace__V1__ResourceSpans ResourceSpans;
 typedef Opentelemetry__Proto__Trace__V1__Span Span;
 typedef Opentelemetry__Proto__Collector__Trace__V1__ExportTraceServiceRequest TraceRequest;
+typedef Opentelemetry__Proto__Logs__V1__ResourceLogs ResourceLogs;
+typedef Opentelemetry__Proto__Logs__V1__LogRecord LogRecord;
+typedef Opentelemetry__Proto__Collector__Logs__V1__ExportLogsServiceRequest LogsRequest;
 typedef Opentelemetry__Proto__Metrics__V1__ResourceMetrics ResourceMetrics;
 typedef Opentelemetry__Proto__Metrics__V1__Metric Metric;
 typedef Opentelemetry__Proto__Metrics__V1__NumberDataPoint NumberDataPoint;
@@ -38,6 +42,7 @@ typedef Opentelemetry__Proto__Collector__Metrics__V1__ExportMetricsServiceReques
 #define STRING_VALUE OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE
 #define INT_VALUE OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_INT_VALUE
 #define BOOL_VALUE OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_BOOL_VALUE
+#define DOUBLE_VALUE OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_DOUBLE_VALUE
 #define AS_INT OPENTELEMETRY__PROTO__METRICS__V1__NUMBER_DATA_POINT__VALUE_AS_INT
 #define AS_DOUBLE OPENTELEMETRY__PROTO__METRICS__V1__NUMBER_DATA_POINT__VALUE_AS_DOUBLE
 #define CUMULATIVE \
@@ -944,6 +949,324 @@ UNIT_TEST(test_metrics_many_services)
 	assert_int_equal(total, 3 * NSVC);
 	free_metrics_req(req);
 	metrics_free(r.m);
+}
+
+/* Log records: strings go into the record's arena as the log pipeline puts them there. */
+static uint16_t log_put(struct log_record *r, const char *str)
+{
+	size_t n = strlen(str) + 1;
+	uint16_t off = (uint16_t)r->arena_used;
+
+	assert_true(r->arena_used + n <= sizeof(r->arena));
+	memcpy(r->arena + off, str, n);
+	r->arena_used += n;
+	return off;
+}
+
+static struct log_attr *log_attr(struct log_record *r, const char *key, enum log_value_type t)
+{
+	struct log_attr *a;
+
+	assert_true(r->nattrs < LOG_MAX_ATTRS);
+	a = &r->attrs[r->nattrs++];
+	memset(a, 0, sizeof(*a));
+	a->koff = log_put(r, key);
+	a->type = t;
+	return a;
+}
+
+static struct log_record *new_log(uint32_t pid, uint64_t ts_ns, uint8_t stream, const char *body)
+{
+	struct log_record *r = calloc(1, sizeof(*r));
+
+	assert_non_null(r);
+	r->pid = r->tid = pid;
+	r->ts_ns = ts_ns;
+	r->stream = stream;
+	r->body_off = log_put(r, body);
+	return r;
+}
+
+static LogsRequest *encode_logs(const struct log_record *const *recs,
+				const struct proc_info *const *procs, size_t n,
+				const struct otlp_resource_cfg *cfg, int64_t offset)
+{
+	LogsRequest *req;
+	uint8_t *buf = NULL;
+	size_t len = 12345;
+
+	assert_int_equal(otlp_encode_logs(recs, procs, n, cfg, offset, &buf, &len), 0);
+	assert_non_null(buf);
+	req = opentelemetry__proto__collector__logs__v1__export_logs_service_request__unpack(
+		NULL, len, buf);
+	free(buf);
+	assert_non_null(req);
+	return req;
+}
+
+static ResourceLogs *log_resource_of(LogsRequest *req, int64_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < req->n_resource_logs; i++) {
+		const AnyValue *v = find_attr(req->resource_logs[i]->resource->attributes,
+					      req->resource_logs[i]->resource->n_attributes,
+					      "process.pid");
+
+		if (v && v->value_case == INT_VALUE && v->int_value == pid)
+			return req->resource_logs[i];
+	}
+	fail_msg("no resource for pid %lld", (long long)pid);
+	return NULL;
+}
+
+/* The same attributes in the same order: one resource builder for spans and logs. */
+static void check_same_attrs(KeyValue *const *a, size_t na, KeyValue *const *b, size_t nb)
+{
+	size_t i;
+
+	assert_int_equal(na, nb);
+	for (i = 0; i < na; i++) {
+		assert_string_equal(a[i]->key, b[i]->key);
+		assert_int_equal(a[i]->value->value_case, b[i]->value->value_case);
+		if (a[i]->value->value_case == STRING_VALUE)
+			assert_string_equal(a[i]->value->string_value, b[i]->value->string_value);
+		else
+			assert_true(a[i]->value->int_value == b[i]->value->int_value);
+	}
+}
+
+UNIT_TEST(test_logs)
+{
+	const struct metric_label extra[] = {
+		{ "deployment.environment.name", "prod" },
+		{ "service.name", "not-this" },
+	};
+	const struct otlp_resource_cfg cfg = {
+		.host_name = "node-1",
+		.sdk_version = "0.5.0",
+		.extra = extra,
+		.nextra = ARRAY_SIZE(extra),
+	};
+	struct proc_info shop = proc(100, "shop", "nginx"), api = proc(200, "api", "python3");
+	const struct proc_info *procs[4], *sprocs[2];
+	struct log_record *plain, *json, *err, *other;
+	const struct log_record *recs[4];
+	const struct span *spans[2];
+	struct span *s1, *s2;
+	TraceRequest *treq;
+	ResourceLogs *rl;
+	LogsRequest *req;
+	KeyValue **ra;
+	struct log_attr *la;
+	const AnyValue *v;
+	LogRecord *m;
+	size_t nra;
+
+	(void)state;
+	snprintf(shop.container_id, sizeof(shop.container_id), "%064x", 7);
+	/* A plain stdout line of a request's thread, no time or severity of its own. */
+	plain = new_log(100, 5000000000ULL, LOG_STREAM_STDOUT, "GET /users/42 200");
+	plain->has_span = true;
+	plain->trace_flags = 0x01;
+	fill_id(plain->trace_id, 16, 1);
+	fill_id(plain->span_id, 8, 101);
+	/* A JSON line with its own time, a severity and typed fields, outside any request. */
+	json = new_log(100, 5000100000ULL, LOG_STREAM_STDOUT, "cache miss");
+	json->time_unix_ns = 1767225600123000000ULL;
+	json->severity = 13;
+	snprintf(json->severity_text, sizeof(json->severity_text), "warn");
+	json->json = true;
+	la = log_attr(json, "user", LOG_VAL_STR);
+	la->soff = log_put(json, "alice");
+	la = log_attr(json, "attempt", LOG_VAL_INT);
+	la->i = -3;
+	la = log_attr(json, "ratio", LOG_VAL_DOUBLE);
+	la->d = 0.25;
+	la = log_attr(json, "cached", LOG_VAL_BOOL);
+	la->i = 1;
+	la = log_attr(json, "fresh", LOG_VAL_BOOL);
+	la->i = 0;
+	/* stderr of another process, serving a request whose trace is not sampled. */
+	err = new_log(200, 7000000000ULL, LOG_STREAM_STDERR, "Traceback (most recent call last):");
+	err->severity = 17;
+	snprintf(err->severity_text, sizeof(err->severity_text), "ERROR");
+	err->has_span = true;
+	err->trace_flags = 0x00;
+	fill_id(err->trace_id, 16, 50);
+	fill_id(err->span_id, 8, 150);
+	/* A record whose span fields are set but has_span is not: they stay out. */
+	other = new_log(100, 6000000000ULL, LOG_STREAM_STDOUT, "later");
+	fill_id(other->trace_id, 16, 9);
+	fill_id(other->span_id, 8, 9);
+	other->trace_flags = 1;
+	other->truncated = true;
+
+	/* Interleaved, as a batch would be. */
+	recs[0] = err, procs[0] = &api;
+	recs[1] = plain, procs[1] = &shop;
+	recs[2] = json, procs[2] = &shop;
+	recs[3] = other, procs[3] = &shop;
+	req = encode_logs(recs, procs, 4, &cfg, OFFSET);
+
+	/* One resource per process, by pid, with its records in batch order. */
+	assert_int_equal(req->n_resource_logs, 2);
+	assert_ptr_equal(req->resource_logs[0], log_resource_of(req, 100));
+	assert_ptr_equal(req->resource_logs[1], log_resource_of(req, 200));
+
+	rl = log_resource_of(req, 100);
+	ra = rl->resource->attributes;
+	nra = rl->resource->n_attributes;
+	check_str(ra, nra, "service.name", "shop");
+	check_int(ra, nra, "process.pid", 100);
+	check_str(ra, nra, "process.executable.name", "nginx");
+	check_str(ra, nra, "container.id", shop.container_id);
+	check_str(ra, nra, "host.name", "node-1");
+	check_str(ra, nra, "telemetry.sdk.name", "obsprobe");
+	check_str(ra, nra, "telemetry.sdk.version", "0.5.0");
+	check_str(ra, nra, "deployment.environment.name", "prod");
+	assert_int_equal(nra, 8);
+	assert_int_equal(rl->n_scope_logs, 1);
+	assert_string_equal(rl->scope_logs[0]->scope->name, "obsprobe");
+	assert_string_equal(rl->scope_logs[0]->scope->version, "0.5.0");
+	assert_string_equal(rl->schema_url, "");
+	assert_int_equal(rl->scope_logs[0]->n_log_records, 3);
+
+	/* The plain line: write time for both times, no severity, the span it was written in. */
+	m = rl->scope_logs[0]->log_records[0];
+	assert_true(m->time_unix_nano == 5000000000ULL + OFFSET);
+	assert_true(m->observed_time_unix_nano == 5000000000ULL + OFFSET);
+	assert_int_equal(m->severity_number, 0);
+	assert_string_equal(m->severity_text, "");
+	assert_non_null(m->body);
+	assert_int_equal(m->body->value_case, STRING_VALUE);
+	assert_string_equal(m->body->string_value, "GET /users/42 200");
+	assert_int_equal(m->n_attributes, 1);
+	check_str(m->attributes, m->n_attributes, "log.iostream", "stdout");
+	assert_int_equal(m->dropped_attributes_count, 0);
+	check_bytes(m->trace_id, plain->trace_id, 16);
+	check_bytes(m->span_id, plain->span_id, 8);
+	assert_int_equal(m->flags, 1);
+	assert_string_equal(m->event_name, "");
+
+	/* The JSON line: its own time, its severity, every field with its type, in order. */
+	m = rl->scope_logs[0]->log_records[1];
+	assert_true(m->time_unix_nano == 1767225600123000000ULL);
+	assert_true(m->observed_time_unix_nano == 5000100000ULL + OFFSET);
+	assert_int_equal(m->severity_number,
+			 OPENTELEMETRY__PROTO__LOGS__V1__SEVERITY_NUMBER__SEVERITY_NUMBER_WARN);
+	assert_string_equal(m->severity_text, "warn");
+	assert_string_equal(m->body->string_value, "cache miss");
+	assert_int_equal(m->n_attributes, 6);
+	check_str(m->attributes, m->n_attributes, "user", "alice");
+	check_int(m->attributes, m->n_attributes, "attempt", -3);
+	v = find_attr(m->attributes, m->n_attributes, "ratio");
+	assert_non_null(v);
+	assert_int_equal(v->value_case, DOUBLE_VALUE);
+	check_double(v->double_value, 0.25, 0);
+	check_bool(m->attributes, m->n_attributes, "cached", true);
+	check_bool(m->attributes, m->n_attributes, "fresh", false);
+	check_str(m->attributes, m->n_attributes, "log.iostream", "stdout");
+	assert_string_equal(m->attributes[0]->key, "user");
+	assert_string_equal(m->attributes[5]->key, "log.iostream");
+	assert_int_equal(m->trace_id.len, 0);
+	assert_int_equal(m->span_id.len, 0);
+	assert_int_equal(m->flags, 0);
+
+	/* No span: no ids, no flags, whatever the fields hold; truncation is not an attribute. */
+	m = rl->scope_logs[0]->log_records[2];
+	assert_string_equal(m->body->string_value, "later");
+	assert_int_equal(m->trace_id.len, 0);
+	assert_int_equal(m->span_id.len, 0);
+	assert_int_equal(m->flags, 0);
+	assert_int_equal(m->n_attributes, 1);
+
+	/* The other process: stderr, ERROR, an unsampled span (flags 0, ids still there). */
+	rl = log_resource_of(req, 200);
+	check_str(rl->resource->attributes, rl->resource->n_attributes, "service.name", "api");
+	assert_int_equal(rl->scope_logs[0]->n_log_records, 1);
+	m = rl->scope_logs[0]->log_records[0];
+	assert_true(m->time_unix_nano == 7000000000ULL + OFFSET);
+	assert_int_equal(m->severity_number,
+			 OPENTELEMETRY__PROTO__LOGS__V1__SEVERITY_NUMBER__SEVERITY_NUMBER_ERROR);
+	assert_string_equal(m->severity_text, "ERROR");
+	assert_string_equal(m->body->string_value, "Traceback (most recent call last):");
+	check_str(m->attributes, m->n_attributes, "log.iostream", "stderr");
+	check_bytes(m->trace_id, err->trace_id, 16);
+	check_bytes(m->span_id, err->span_id, 8);
+	assert_int_equal(m->flags, 0);
+
+	/* The resources are the very ones the span encoder gives these processes. */
+	s1 = new_span(SPAN_KIND_SERVER, 100, 1, 1, 1, "GET");
+	s2 = new_span(SPAN_KIND_SERVER, 200, 2, 1, 1, "GET");
+	spans[0] = s1, sprocs[0] = &shop;
+	spans[1] = s2, sprocs[1] = &api;
+	treq = encode_traces(spans, sprocs, 2, &cfg, OFFSET);
+	assert_int_equal(treq->n_resource_spans, 2);
+	check_same_attrs(req->resource_logs[0]->resource->attributes,
+			 req->resource_logs[0]->resource->n_attributes,
+			 treq->resource_spans[0]->resource->attributes,
+			 treq->resource_spans[0]->resource->n_attributes);
+	check_same_attrs(req->resource_logs[1]->resource->attributes,
+			 req->resource_logs[1]->resource->n_attributes,
+			 treq->resource_spans[1]->resource->attributes,
+			 treq->resource_spans[1]->resource->n_attributes);
+
+	opentelemetry__proto__collector__trace__v1__export_trace_service_request__free_unpacked(
+		treq, NULL);
+	opentelemetry__proto__collector__logs__v1__export_logs_service_request__free_unpacked(req,
+											      NULL);
+	free(s1);
+	free(s2);
+	free(plain);
+	free(json);
+	free(err);
+	free(other);
+}
+
+UNIT_TEST(test_logs_edges)
+{
+	struct log_record *r = new_log(300, 10, 0, "caf\xc3\xa9 \xff bad");
+	const struct log_record *recs[1] = { r };
+	struct log_attr *la;
+	LogsRequest *req;
+	uint8_t *buf = NULL;
+	size_t len = 1;
+	LogRecord *m;
+
+	(void)state;
+	/* No process known, no stream, a severity out of range, invalid UTF-8 and a bad offset. */
+	r->severity = 99;
+	la = log_attr(r, "k\xfe", LOG_VAL_STR);
+	la->soff = LOG_ARENA + 5;
+	req = encode_logs(recs, NULL, 1, NULL, -5);
+	assert_int_equal(req->n_resource_logs, 1);
+	check_str(req->resource_logs[0]->resource->attributes,
+		  req->resource_logs[0]->resource->n_attributes, "service.name", "unknown_service");
+	check_int(req->resource_logs[0]->resource->attributes,
+		  req->resource_logs[0]->resource->n_attributes, "process.pid", 300);
+	m = req->resource_logs[0]->scope_logs[0]->log_records[0];
+	assert_true(m->time_unix_nano == 5);
+	assert_true(m->observed_time_unix_nano == 5);
+	assert_int_equal(m->severity_number, 0);
+	assert_string_equal(m->body->string_value, "caf\xc3\xa9 \xef\xbf\xbd bad");
+	assert_int_equal(m->n_attributes, 1);
+	assert_string_equal(m->attributes[0]->key, "k\xef\xbf\xbd");
+	assert_string_equal(m->attributes[0]->value->string_value, "");
+	opentelemetry__proto__collector__logs__v1__export_logs_service_request__free_unpacked(req,
+											      NULL);
+
+	/* An empty batch is an empty request; bad arguments are refused. */
+	assert_int_equal(otlp_encode_logs(NULL, NULL, 0, NULL, 0, &buf, &len), 0);
+	assert_non_null(buf);
+	assert_int_equal(len, 0);
+	free(buf);
+	assert_int_equal(otlp_encode_logs(NULL, NULL, 1, NULL, 0, &buf, &len), -EINVAL);
+	recs[0] = NULL;
+	assert_int_equal(otlp_encode_logs(recs, NULL, 1, NULL, 0, &buf, &len), -EINVAL);
+	recs[0] = r;
+	assert_int_equal(otlp_encode_logs(recs, NULL, 1, NULL, 0, NULL, &len), -EINVAL);
+	free(r);
 }
 
 UNIT_MAIN(NULL, NULL)

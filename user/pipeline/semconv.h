@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * Every OpenTelemetry semantic-convention name obsprobe writes: span, resource and metric
- * attribute keys, and instrument names. Prometheus renders each with '_' for '.' (and a unit
+ * Every OpenTelemetry semantic-convention name obsprobe writes: span, log record, resource and
+ * metric attribute keys, and instrument names. Prometheus renders each with '_' for '.' (and a unit
  * suffix for instruments). One place, so that a rename in the conventions is one edit.
  */
 #ifndef OBSPROBE_SEMCONV_H
@@ -45,6 +45,8 @@
 #define SC_HTTP_RESPONSE_STATUS_CODE "http.response.status_code"
 #define SC_HTTP_ROUTE "http.route"
 #define SC_HTTP_SERVER_REQUEST_DURATION "http.server.request.duration"
+
+#define SC_LOG_IOSTREAM "log.iostream"
 
 #define SC_NETWORK_PROTOCOL_VERSION "network.protocol.version"
 #define SC_NETWORK_TRANSPORT "network.transport"
