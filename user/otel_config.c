@@ -92,6 +92,23 @@ static int parse_ms(const char *var, const char *val, unsigned *out, char *err, 
 	return 0;
 }
 
+static int parse_count(const char *var, const char *val, unsigned max, unsigned *out, char *err,
+		       size_t errlen)
+{
+	char buf[64];
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(val, &end, 10);
+	if (errno || end == val || *end || val[0] == '-' || v == 0 || v > max) {
+		snprintf(buf, sizeof(buf), "expected a count, 1..%u", max);
+		return fail(err, errlen, var, val, buf);
+	}
+	*out = (unsigned)v;
+	return 0;
+}
+
 static bool valid_url(const char *u)
 {
 	return (!strncmp(u, "http://", 7) && u[7]) || (!strncmp(u, "https://", 8) && u[8]);
@@ -125,12 +142,17 @@ int otel_config_load(struct otel_config *c, const char *(*getenv_fn)(const char 
 	const char *base = getenv_fn("OTEL_EXPORTER_OTLP_ENDPOINT");
 	const char *tr = getenv_fn("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT");
 	const char *mr = getenv_fn("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT");
+	const char *lr = getenv_fn("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT");
 	const char *v;
 	int ret;
 
 	memset(c, 0, sizeof(*c));
 	c->timeout_ms = 10000;
 	c->metric_interval_ms = 60000;
+	c->blrp_max_queue = 2048;
+	c->blrp_max_batch = 512;
+	c->blrp_delay_ms = 1000;
+	c->blrp_timeout_ms = 30000;
 	c->sampler = OTEL_SAMPLER_PARENTBASED_ALWAYS_ON;
 	c->ratio = 1.0;
 
@@ -139,12 +161,14 @@ int otel_config_load(struct otel_config *c, const char *(*getenv_fn)(const char 
 			return ret;
 		signal_url(c->traces_url, endpoint_flag, "/v1/traces");
 		signal_url(c->metrics_url, endpoint_flag, "/v1/metrics");
+		signal_url(c->logs_url, endpoint_flag, "/v1/logs");
 	} else {
 		if (base && *base) {
 			if ((ret = endpoint("OTEL_EXPORTER_OTLP_ENDPOINT", base, err, errlen)))
 				return ret;
 			signal_url(c->traces_url, base, "/v1/traces");
 			signal_url(c->metrics_url, base, "/v1/metrics");
+			signal_url(c->logs_url, base, "/v1/logs");
 		}
 		/* signal-specific endpoints are used as they are */
 		if (tr && *tr) {
@@ -158,6 +182,19 @@ int otel_config_load(struct otel_config *c, const char *(*getenv_fn)(const char 
 				return ret;
 			snprintf(c->metrics_url, OTEL_URL_MAX, "%s", mr);
 		}
+		if (lr && *lr) {
+			if ((ret = endpoint("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", lr, err, errlen)))
+				return ret;
+			snprintf(c->logs_url, OTEL_URL_MAX, "%s", lr);
+		}
+	}
+	/* the SDKs' OTEL_LOGS_EXPORTER: otlp (the default) or none; none wins over any endpoint */
+	v = getenv_fn("OTEL_LOGS_EXPORTER");
+	if (v && *v) {
+		if (!strcmp(v, "none"))
+			c->logs_url[0] = '\0';
+		else if (strcmp(v, "otlp"))
+			return fail(err, errlen, "OTEL_LOGS_EXPORTER", v, "expected otlp or none");
 	}
 
 	v = getenv_fn("OTEL_EXPORTER_OTLP_HEADERS");
@@ -179,6 +216,27 @@ int otel_config_load(struct otel_config *c, const char *(*getenv_fn)(const char 
 	v = getenv_fn("OTEL_METRIC_EXPORT_INTERVAL");
 	if (v && *v &&
 	    (ret = parse_ms("OTEL_METRIC_EXPORT_INTERVAL", v, &c->metric_interval_ms, err, errlen)))
+		return ret;
+	v = getenv_fn("OTEL_BLRP_MAX_QUEUE_SIZE");
+	if (v && *v &&
+	    (ret = parse_count("OTEL_BLRP_MAX_QUEUE_SIZE", v, OTEL_BLRP_QUEUE_LIMIT,
+			       &c->blrp_max_queue, err, errlen)))
+		return ret;
+	v = getenv_fn("OTEL_BLRP_MAX_EXPORT_BATCH_SIZE");
+	if (v && *v &&
+	    (ret = parse_count("OTEL_BLRP_MAX_EXPORT_BATCH_SIZE", v, OTEL_BLRP_QUEUE_LIMIT,
+			       &c->blrp_max_batch, err, errlen)))
+		return ret;
+	/* the specification: a batch is never larger than the queue; a larger value is cut */
+	if (c->blrp_max_batch > c->blrp_max_queue)
+		c->blrp_max_batch = c->blrp_max_queue;
+	v = getenv_fn("OTEL_BLRP_SCHEDULE_DELAY");
+	if (v && *v &&
+	    (ret = parse_ms("OTEL_BLRP_SCHEDULE_DELAY", v, &c->blrp_delay_ms, err, errlen)))
+		return ret;
+	v = getenv_fn("OTEL_BLRP_EXPORT_TIMEOUT");
+	if (v && *v &&
+	    (ret = parse_ms("OTEL_BLRP_EXPORT_TIMEOUT", v, &c->blrp_timeout_ms, err, errlen)))
 		return ret;
 	v = getenv_fn("OTEL_RESOURCE_ATTRIBUTES");
 	if (v && (ret = parse_kv_list("OTEL_RESOURCE_ATTRIBUTES", v, c->resource,

@@ -12,6 +12,7 @@
 #define OTEL_URL_MAX 1024
 #define OTEL_MAX_HEADERS 32
 #define OTEL_MAX_RESOURCE_ATTRS 32
+#define OTEL_BLRP_QUEUE_LIMIT 65536 /* OTEL_BLRP_MAX_QUEUE_SIZE at most: a record is ~13 KiB */
 
 enum otel_sampler {
 	OTEL_SAMPLER_ALWAYS_ON = 0,
@@ -30,11 +31,18 @@ struct otel_kv {
 struct otel_config {
 	char traces_url[OTEL_URL_MAX];	/* "" when traces are not exported */
 	char metrics_url[OTEL_URL_MAX]; /* "" when metrics are not exported */
+	char logs_url[OTEL_URL_MAX];	/* "" when logs are not exported */
 	struct otel_kv headers[OTEL_MAX_HEADERS];
 	size_t nheaders;
 	bool gzip;
 	unsigned timeout_ms;
 	unsigned metric_interval_ms;
+	/* the batch log record processor (OTEL_BLRP_*): records queued at most, records per
+	 * request, how long a partial batch waits, how long a batch may take with its retries */
+	unsigned blrp_max_queue;
+	unsigned blrp_max_batch;
+	unsigned blrp_delay_ms;
+	unsigned blrp_timeout_ms;
 	enum otel_sampler sampler;
 	double ratio;
 	struct otel_kv resource[OTEL_MAX_RESOURCE_ATTRS];
@@ -42,11 +50,13 @@ struct otel_config {
 };
 
 /*
- * Reads OTEL_EXPORTER_OTLP_{ENDPOINT,TRACES_ENDPOINT,METRICS_ENDPOINT,HEADERS,COMPRESSION,
- * TIMEOUT}, OTEL_RESOURCE_ATTRIBUTES, OTEL_METRIC_EXPORT_INTERVAL, OTEL_TRACES_SAMPLER and
- * OTEL_TRACES_SAMPLER_ARG through getenv_fn. endpoint_flag (--otlp-endpoint, may be NULL)
- * overrides every endpoint variable. Export stays off without any endpoint. Returns 0, or
- * -EINVAL with one sentence in err naming the variable and what is wrong with it.
+ * Reads OTEL_EXPORTER_OTLP_{ENDPOINT,TRACES_ENDPOINT,METRICS_ENDPOINT,LOGS_ENDPOINT,HEADERS,
+ * COMPRESSION,TIMEOUT}, OTEL_LOGS_EXPORTER (otlp, the default, or none), OTEL_BLRP_{MAX_QUEUE_SIZE,
+ * MAX_EXPORT_BATCH_SIZE,SCHEDULE_DELAY,EXPORT_TIMEOUT}, OTEL_RESOURCE_ATTRIBUTES,
+ * OTEL_METRIC_EXPORT_INTERVAL, OTEL_TRACES_SAMPLER and OTEL_TRACES_SAMPLER_ARG through
+ * getenv_fn. endpoint_flag (--otlp-endpoint, may be NULL) overrides every endpoint variable.
+ * Export stays off without any endpoint. Returns 0, or -EINVAL with one sentence in err naming
+ * the variable and what is wrong with it.
  */
 int otel_config_load(struct otel_config *c, const char *(*getenv_fn)(const char *name),
 		     const char *endpoint_flag, char *err, size_t errlen);

@@ -32,6 +32,11 @@ UNIT_TEST(test_defaults_export_off)
 	assert_int_equal(load(&c, NULL, err, env), 0);
 	assert_string_equal(c.traces_url, "");
 	assert_string_equal(c.metrics_url, "");
+	assert_string_equal(c.logs_url, "");
+	assert_int_equal(c.blrp_max_queue, 2048);
+	assert_int_equal(c.blrp_max_batch, 512);
+	assert_int_equal(c.blrp_delay_ms, 1000);
+	assert_int_equal(c.blrp_timeout_ms, 30000);
 	assert_int_equal(c.timeout_ms, 10000);
 	assert_int_equal(c.metric_interval_ms, 60000);
 	assert_false(c.gzip);
@@ -60,6 +65,63 @@ UNIT_TEST(test_endpoints)
 	assert_int_equal(load(&c, "http://127.0.0.1:9999", err, sig), 0);
 	assert_string_equal(c.traces_url, "http://127.0.0.1:9999/v1/traces");
 	assert_string_equal(c.metrics_url, "http://127.0.0.1:9999/v1/metrics");
+	assert_string_equal(c.logs_url, "http://127.0.0.1:9999/v1/logs");
+}
+
+UNIT_TEST(test_logs_config)
+{
+	static const char *const base[] = { "OTEL_EXPORTER_OTLP_ENDPOINT=http://col:4318/", NULL };
+	static const char *const sig[] = {
+		"OTEL_EXPORTER_OTLP_ENDPOINT=http://col:4318",
+		"OTEL_EXPORTER_OTLP_LOGS_ENDPOINT=https://l.example/custom",
+		"OTEL_LOGS_EXPORTER=otlp",
+		"OTEL_BLRP_MAX_QUEUE_SIZE=100",
+		"OTEL_BLRP_MAX_EXPORT_BATCH_SIZE=20",
+		"OTEL_BLRP_SCHEDULE_DELAY=250",
+		"OTEL_BLRP_EXPORT_TIMEOUT=5000",
+		NULL,
+	};
+	static const char *const none[] = {
+		"OTEL_EXPORTER_OTLP_LOGS_ENDPOINT=http://l:4318/v1/logs",
+		"OTEL_LOGS_EXPORTER=none",
+		NULL,
+	};
+	static const char *const only_logs[] = {
+		"OTEL_EXPORTER_OTLP_LOGS_ENDPOINT=http://l:4318/v1/logs",
+		NULL,
+	};
+	static const char *const big_batch[] = {
+		"OTEL_BLRP_MAX_QUEUE_SIZE=64",
+		NULL,
+	};
+	struct otel_config c;
+	char err[256];
+
+	(void)state;
+	/* the base endpoint gets /v1/logs; the signal's own is used as it is */
+	assert_int_equal(load(&c, NULL, err, base), 0);
+	assert_string_equal(c.logs_url, "http://col:4318/v1/logs");
+	assert_int_equal(load(&c, NULL, err, sig), 0);
+	assert_string_equal(c.logs_url, "https://l.example/custom");
+	assert_string_equal(c.traces_url, "http://col:4318/v1/traces");
+	assert_int_equal(c.blrp_max_queue, 100);
+	assert_int_equal(c.blrp_max_batch, 20);
+	assert_int_equal(c.blrp_delay_ms, 250);
+	assert_int_equal(c.blrp_timeout_ms, 5000);
+	/* none turns logs off whatever the endpoints say, the flag's too; only logs */
+	assert_int_equal(load(&c, NULL, err, none), 0);
+	assert_string_equal(c.logs_url, "");
+	assert_int_equal(load(&c, "http://127.0.0.1:9999", err, none), 0);
+	assert_string_equal(c.logs_url, "");
+	assert_string_equal(c.traces_url, "http://127.0.0.1:9999/v1/traces");
+	assert_int_equal(load(&c, NULL, err, only_logs), 0);
+	assert_string_equal(c.logs_url, "http://l:4318/v1/logs");
+	assert_string_equal(c.traces_url, "");
+	assert_string_equal(c.metrics_url, "");
+	/* a batch never outgrows the queue */
+	assert_int_equal(load(&c, NULL, err, big_batch), 0);
+	assert_int_equal(c.blrp_max_queue, 64);
+	assert_int_equal(c.blrp_max_batch, 64);
 }
 
 UNIT_TEST(test_headers_resource_and_numbers)
@@ -119,6 +181,14 @@ UNIT_TEST(test_bad_values)
 	expect_error("OTEL_EXPORTER_OTLP_HEADERS=novalue", "OTEL_EXPORTER_OTLP_HEADERS");
 	expect_error("OTEL_EXPORTER_OTLP_HEADERS=k=%zz", "OTEL_EXPORTER_OTLP_HEADERS");
 	expect_error("OTEL_RESOURCE_ATTRIBUTES==v", "OTEL_RESOURCE_ATTRIBUTES");
+	expect_error("OTEL_LOGS_EXPORTER=console", "OTEL_LOGS_EXPORTER");
+	expect_error("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT=col:4318",
+		     "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT");
+	expect_error("OTEL_BLRP_MAX_QUEUE_SIZE=0", "OTEL_BLRP_MAX_QUEUE_SIZE");
+	expect_error("OTEL_BLRP_MAX_QUEUE_SIZE=1000000", "OTEL_BLRP_MAX_QUEUE_SIZE");
+	expect_error("OTEL_BLRP_MAX_EXPORT_BATCH_SIZE=-1", "OTEL_BLRP_MAX_EXPORT_BATCH_SIZE");
+	expect_error("OTEL_BLRP_SCHEDULE_DELAY=1s", "OTEL_BLRP_SCHEDULE_DELAY");
+	expect_error("OTEL_BLRP_EXPORT_TIMEOUT=0", "OTEL_BLRP_EXPORT_TIMEOUT");
 	{
 		const char *env[] = { "OTEL_TRACES_SAMPLER=traceidratio",
 				      "OTEL_TRACES_SAMPLER_ARG=1.5", NULL };
