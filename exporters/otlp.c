@@ -3,6 +3,7 @@
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,9 +22,35 @@
 #define TRACES_MAX_ELAPSED_MS 60000 /* a batch is given up after retrying this long */
 #define LOG_EVERY_NS 10000000000ull
 
-struct queued {
+struct queued_span {
 	struct span span;
 	struct proc_info proc;
+};
+
+/* The record last: a copy stops at the end of its arena's used part, so that a slot's pages past
+ * it are never touched (the ring is calloc'ed: untouched pages cost no memory). */
+struct queued_log {
+	struct proc_info proc;
+	struct log_record rec;
+};
+
+/* A signal that is queued by the event loop and sent in batches: traces and logs. */
+struct batch_queue {
+	enum otlp_signal sig;
+	size_t slot;	     /* bytes of one slot: a queued_span or a queued_log */
+	size_t cap;	     /* slots in the ring */
+	size_t batch_max;    /* items per request */
+	uint64_t delay_ns;   /* a partial batch leaves after this long */
+	uint64_t elapsed_ns; /* a batch is given up after retrying this long */
+	uint8_t *ring;
+	size_t head, count;
+
+	/* exporter thread only */
+	uint64_t oldest;	   /* when the thread first saw the queue non-empty, 0 when empty */
+	uint8_t *batch;		   /* batch_max slots */
+	const struct span **spans; /* traces: the encoder's view of the batch */
+	const struct log_record **logs; /* logs: the same */
+	const struct proc_info **procs;
 };
 
 struct otlp_exporter {
@@ -41,19 +68,27 @@ struct otlp_exporter {
 	bool stopping;
 	uint64_t stop_deadline; /* monotonic: everything is over by then once stopping */
 
-	struct queued *queue; /* ring of OTLP_QUEUE_MAX */
-	size_t head, count;
+	struct batch_queue traces, logs;
 	struct otlp_stats stats;
 
 	/* exporter thread only */
-	CURL *curl[2];
-	struct curl_slist *headers[2];
-	struct queued *batch;
-	const struct span **batch_spans;
-	const struct proc_info **batch_procs;
+	CURL *curl[OTLP_SIGNALS];
+	struct curl_slist *headers[OTLP_SIGNALS];
 	long retry_after_ms;
-	uint64_t last_log_ns;
+	uint64_t last_log_ns[OTLP_SIGNALS];
 };
+
+static const char *signal_url(const struct otlp_exporter *e, enum otlp_signal sig)
+{
+	switch (sig) {
+	case OTLP_TRACES:
+		return e->cfg.traces_url;
+	case OTLP_METRICS:
+		return e->cfg.metrics_url;
+	default:
+		return e->cfg.logs_url;
+	}
+}
 
 static void deadline_ts(struct timespec *ts, uint64_t mono_deadline)
 {
@@ -148,8 +183,7 @@ static CURL *make_handle(struct otlp_exporter *e, enum otlp_signal sig)
 	snprintf(line, sizeof(line), "User-Agent: obsprobe/%s", e->version);
 	h = curl_slist_append(h, line);
 	e->headers[sig] = h;
-	curl_easy_setopt(c, CURLOPT_URL,
-			 sig == OTLP_TRACES ? e->cfg.traces_url : e->cfg.metrics_url);
+	curl_easy_setopt(c, CURLOPT_URL, signal_url(e, sig));
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)e->cfg.timeout_ms);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)e->cfg.timeout_ms);
@@ -204,19 +238,22 @@ static uint64_t jitter(uint64_t ms)
 
 static void note_failure(struct otlp_exporter *e, enum otlp_signal sig, const char *why)
 {
+	static const char *const what[OTLP_SIGNALS][2] = {
+		[OTLP_TRACES] = { "trace", "spans" },
+		[OTLP_METRICS] = { "metric", "metric exports" },
+		[OTLP_LOGS] = { "log", "log records" },
+	};
 	uint64_t now = clock_mono_ns();
 	uint64_t dropped;
 
 	pthread_mutex_lock(&e->lock);
-	dropped = e->stats.dropped[OTLP_TRACES];
+	dropped = e->stats.dropped[sig];
 	pthread_mutex_unlock(&e->lock);
-	if (now - e->last_log_ns < LOG_EVERY_NS && e->last_log_ns)
+	if (now - e->last_log_ns[sig] < LOG_EVERY_NS && e->last_log_ns[sig])
 		return;
-	e->last_log_ns = now;
-	log_warn("OTLP %s export to %s failing (%s); %llu spans dropped so far",
-		 sig == OTLP_TRACES ? "trace" : "metric",
-		 sig == OTLP_TRACES ? e->cfg.traces_url : e->cfg.metrics_url, why,
-		 (unsigned long long)dropped);
+	e->last_log_ns[sig] = now;
+	log_warn("OTLP %s export to %s failing (%s); %llu %s dropped so far", what[sig][0],
+		 signal_url(e, sig), why, (unsigned long long)dropped, what[sig][1]);
 }
 
 /* Sends body until it is accepted, rejected, or the monotonic deadline passes. Returns true
@@ -302,20 +339,40 @@ static bool send_body(struct otlp_exporter *e, enum otlp_signal sig, uint8_t *bo
 	return send_until(e, sig, body, len, deadline);
 }
 
-/* Moves up to OTLP_BATCH_MAX queued spans into the batch. Lock held. */
-static size_t take_batch(struct otlp_exporter *e)
+/* The bytes of a slot that hold something: a log record's arena only as far as it is used. */
+static size_t slot_used(const struct batch_queue *q, const void *slot)
 {
-	size_t n = e->count < OTLP_BATCH_MAX ? e->count : OTLP_BATCH_MAX, i;
+	const struct queued_log *ql = slot;
+	size_t used;
+
+	if (q->sig != OTLP_LOGS)
+		return q->slot;
+	used = ql->rec.arena_used < LOG_ARENA ? ql->rec.arena_used : LOG_ARENA;
+	return offsetof(struct queued_log, rec.arena) + used;
+}
+
+static void *slot_at(uint8_t *base, const struct batch_queue *q, size_t i)
+{
+	return base + i * q->slot;
+}
+
+/* Moves up to batch_max queued items into the batch. Lock held. */
+static size_t take_batch(struct batch_queue *q)
+{
+	size_t n = q->count < q->batch_max ? q->count : q->batch_max, i;
 
 	for (i = 0; i < n; i++) {
-		e->batch[i] = e->queue[e->head];
-		e->head = (e->head + 1) % OTLP_QUEUE_MAX;
+		const void *src = slot_at(q->ring, q, q->head);
+
+		memcpy(slot_at(q->batch, q, i), src, slot_used(q, src));
+		q->head = (q->head + 1) % q->cap;
 	}
-	e->count -= n;
+	q->count -= n;
 	return n;
 }
 
-static void export_batch(struct otlp_exporter *e, size_t n, uint64_t deadline)
+static void export_batch(struct otlp_exporter *e, struct batch_queue *q, size_t n,
+			 uint64_t deadline)
 {
 	int64_t offset = clock_realtime_offset_ns();
 	uint8_t *body = NULL;
@@ -323,16 +380,52 @@ static void export_batch(struct otlp_exporter *e, size_t n, uint64_t deadline)
 	int err;
 
 	for (i = 0; i < n; i++) {
-		e->batch_spans[i] = &e->batch[i].span;
-		e->batch_procs[i] = &e->batch[i].proc;
+		void *slot = slot_at(q->batch, q, i);
+
+		if (q->sig == OTLP_TRACES) {
+			q->spans[i] = &((struct queued_span *)slot)->span;
+			q->procs[i] = &((struct queued_span *)slot)->proc;
+		} else {
+			q->logs[i] = &((struct queued_log *)slot)->rec;
+			q->procs[i] = &((struct queued_log *)slot)->proc;
+		}
 	}
-	err = otlp_encode_traces(e->batch_spans, e->batch_procs, n, &e->res, offset, &body, &len);
-	if (err || !send_body(e, OTLP_TRACES, body, len, deadline)) {
+	if (q->sig == OTLP_TRACES)
+		err = otlp_encode_traces(q->spans, q->procs, n, &e->res, offset, &body, &len);
+	else
+		err = otlp_encode_logs(q->logs, q->procs, n, &e->res, offset, &body, &len);
+	if (err || !send_body(e, q->sig, body, len, deadline)) {
 		pthread_mutex_lock(&e->lock);
-		e->stats.dropped[OTLP_TRACES] += n;
+		e->stats.dropped[q->sig] += n;
 		pthread_mutex_unlock(&e->lock);
 	}
 	free(body);
+}
+
+/* Whether q's batch should leave now: full, or its oldest item has waited long enough. Lock
+ * held; starts the batch timer when the queue has just become non-empty. */
+static bool batch_due(struct batch_queue *q, uint64_t now)
+{
+	if (!q->ring || !q->count)
+		return false;
+	if (!q->oldest)
+		q->oldest = now;
+	return q->count >= q->batch_max || now - q->oldest >= q->delay_ns;
+}
+
+/* Sends what q holds now, batch by batch, until it is empty or the stop deadline passes; counts
+ * what is left dropped. Lock held, released while sending. */
+static void drain(struct otlp_exporter *e, struct batch_queue *q, uint64_t stop_deadline)
+{
+	while (q->ring && q->count && clock_mono_ns() < stop_deadline) {
+		size_t n = take_batch(q);
+
+		pthread_mutex_unlock(&e->lock);
+		export_batch(e, q, n, stop_deadline);
+		pthread_mutex_lock(&e->lock);
+	}
+	e->stats.dropped[q->sig] += q->count;
+	q->count = 0;
 }
 
 static void export_metrics(struct otlp_exporter *e, uint64_t deadline)
@@ -352,27 +445,35 @@ static void export_metrics(struct otlp_exporter *e, uint64_t deadline)
 static void *exporter_main(void *arg)
 {
 	struct otlp_exporter *e = arg;
+	struct batch_queue *queues[] = { &e->traces, &e->logs };
 	uint64_t interval = (uint64_t)e->cfg.metric_interval_ms * 1000000ull;
-	uint64_t next_metrics = clock_mono_ns() + interval, oldest = 0, stop_deadline;
-	bool traces = e->cfg.traces_url[0], metrics = e->cfg.metrics_url[0] && e->metrics;
+	uint64_t next_metrics = clock_mono_ns() + interval, stop_deadline;
+	bool metrics = e->cfg.metrics_url[0] && e->metrics;
+	size_t i;
 
 	pthread_mutex_lock(&e->lock);
 	while (!e->stopping) {
 		uint64_t now = clock_mono_ns();
 		uint64_t wake = metrics ? next_metrics : now + 3600000000000ull;
+		bool sent = false;
 
-		if (traces && e->count && !oldest)
-			oldest = now;
-		if (traces && e->count &&
-		    (e->count >= OTLP_BATCH_MAX || now - oldest >= OTLP_BATCH_MS * 1000000ull)) {
-			size_t n = take_batch(e);
+		/* every signal whose batch is due gets its turn before any goes again */
+		for (i = 0; i < sizeof(queues) / sizeof(queues[0]); i++) {
+			struct batch_queue *q = queues[i];
+			size_t n;
 
-			oldest = 0;
+			/* the clock again: the signal before may have been sending a while */
+			if (!batch_due(q, clock_mono_ns()))
+				continue;
+			n = take_batch(q);
+			q->oldest = 0;
 			pthread_mutex_unlock(&e->lock);
-			export_batch(e, n, now + TRACES_MAX_ELAPSED_MS * 1000000ull);
+			export_batch(e, q, n, clock_mono_ns() + q->elapsed_ns);
 			pthread_mutex_lock(&e->lock);
-			continue;
+			sent = true;
 		}
+		if (sent)
+			continue;
 		if (metrics && now >= next_metrics) {
 			pthread_mutex_unlock(&e->lock);
 			/* the next export supersedes this one: retry no longer than an interval */
@@ -381,42 +482,68 @@ static void *exporter_main(void *arg)
 			pthread_mutex_lock(&e->lock);
 			continue;
 		}
-		if (traces && e->count && oldest + OTLP_BATCH_MS * 1000000ull < wake)
-			wake = oldest + OTLP_BATCH_MS * 1000000ull;
+		for (i = 0; i < sizeof(queues) / sizeof(queues[0]); i++) {
+			struct batch_queue *q = queues[i];
+
+			if (q->count && q->oldest + q->delay_ns < wake)
+				wake = q->oldest + q->delay_ns;
+		}
 		wait_until(e, wake);
 	}
 	/* stop: what is queued leaves now, all of it within one timeout */
 	stop_deadline = e->stop_deadline;
-	while (traces && e->count && clock_mono_ns() < stop_deadline) {
-		size_t n = take_batch(e);
-
-		pthread_mutex_unlock(&e->lock);
-		export_batch(e, n, stop_deadline);
-		pthread_mutex_lock(&e->lock);
-	}
-	e->stats.dropped[OTLP_TRACES] += e->count;
-	e->count = 0;
+	for (i = 0; i < sizeof(queues) / sizeof(queues[0]); i++)
+		drain(e, queues[i], stop_deadline);
 	pthread_mutex_unlock(&e->lock);
 	if (metrics && clock_mono_ns() < stop_deadline)
 		export_metrics(e, stop_deadline);
 	return NULL;
 }
 
+static void queue_free(struct batch_queue *q)
+{
+	free(q->ring);
+	free(q->batch);
+	free(q->spans);
+	free(q->logs);
+	free(q->procs);
+}
+
+/* calloc: pages of the ring cost memory only once items fill them */
+static int queue_init(struct batch_queue *q, enum otlp_signal sig, size_t slot, size_t cap,
+		      size_t batch_max, uint64_t delay_ms, uint64_t elapsed_ms)
+{
+	q->sig = sig;
+	q->slot = slot;
+	q->cap = cap;
+	q->batch_max = batch_max < cap ? batch_max : cap;
+	q->delay_ns = delay_ms * 1000000ull;
+	q->elapsed_ns = elapsed_ms * 1000000ull;
+	q->ring = calloc(q->cap, slot);
+	q->batch = calloc(q->batch_max, slot);
+	if (sig == OTLP_TRACES)
+		q->spans = calloc(q->batch_max, sizeof(*q->spans));
+	else
+		q->logs = calloc(q->batch_max, sizeof(*q->logs));
+	q->procs = calloc(q->batch_max, sizeof(*q->procs));
+	if (!q->ring || !q->batch || !(q->spans || q->logs) || !q->procs)
+		return -ENOMEM;
+	return 0;
+}
+
 static void exporter_free(struct otlp_exporter *e)
 {
 	int i;
 
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < OTLP_SIGNALS; i++) {
 		if (e->curl[i])
 			curl_easy_cleanup(e->curl[i]);
 		curl_slist_free_all(e->headers[i]);
 	}
 	pthread_mutex_destroy(&e->lock);
 	pthread_cond_destroy(&e->cond);
-	free(e->queue);
-	free(e->batch);
-	free(e->batch_spans);
-	free(e->batch_procs);
+	queue_free(&e->traces);
+	queue_free(&e->logs);
 	free(e->extra);
 	free(e);
 }
@@ -453,24 +580,25 @@ struct otlp_exporter *otlp_exporter_start(const struct otel_config *cfg, struct 
 	e->res.extra = e->extra;
 	e->res.nextra = cfg->nresource;
 
-	if (cfg->traces_url[0]) {
-		/* calloc: pages of the queue cost memory only once spans fill them */
-		e->queue = calloc(OTLP_QUEUE_MAX, sizeof(*e->queue));
-		e->batch = calloc(OTLP_BATCH_MAX, sizeof(*e->batch));
-		e->batch_spans = calloc(OTLP_BATCH_MAX, sizeof(*e->batch_spans));
-		e->batch_procs = calloc(OTLP_BATCH_MAX, sizeof(*e->batch_procs));
-		if (!e->queue || !e->batch || !e->batch_spans || !e->batch_procs)
-			goto oom;
-	}
+	if (cfg->traces_url[0] &&
+	    queue_init(&e->traces, OTLP_TRACES, sizeof(struct queued_span), OTLP_QUEUE_MAX,
+		       OTLP_BATCH_MAX, OTLP_BATCH_MS, TRACES_MAX_ELAPSED_MS))
+		goto oom;
+	/* a configuration not from otel_config_load() may leave the limits 0: the defaults */
+	if (cfg->logs_url[0] &&
+	    queue_init(&e->logs, OTLP_LOGS, sizeof(struct queued_log),
+		       cfg->blrp_max_queue ? cfg->blrp_max_queue : OTLP_LOGS_QUEUE_MAX,
+		       cfg->blrp_max_batch ? cfg->blrp_max_batch : OTLP_BATCH_MAX,
+		       cfg->blrp_delay_ms ? cfg->blrp_delay_ms : OTLP_BATCH_MS,
+		       cfg->blrp_timeout_ms ? cfg->blrp_timeout_ms : OTLP_LOGS_TIMEOUT_MS))
+		goto oom;
 	if (curl_global_init(CURL_GLOBAL_DEFAULT)) {
 		snprintf(err, errlen, "cannot initialise libcurl");
 		exporter_free(e);
 		return NULL;
 	}
-	for (i = 0; i < 2; i++) {
-		const char *url = i == OTLP_TRACES ? cfg->traces_url : cfg->metrics_url;
-
-		if (!url[0])
+	for (i = 0; i < OTLP_SIGNALS; i++) {
+		if (!signal_url(e, (enum otlp_signal)i)[0])
 			continue;
 		e->curl[i] = make_handle(e, (enum otlp_signal)i);
 		if (!e->curl[i])
@@ -510,30 +638,73 @@ bool otlp_exporter_wants_traces(const struct otlp_exporter *e)
 	return e && e->cfg.traces_url[0];
 }
 
+/* The next free slot of q, or NULL (counted dropped) when q is full. Lock held. */
+static void *enqueue_begin(struct otlp_exporter *e, struct batch_queue *q)
+{
+	if (q->count == q->cap) {
+		e->stats.dropped[q->sig]++;
+		return NULL;
+	}
+	return slot_at(q->ring, q, (q->head + q->count) % q->cap);
+}
+
+/* The slot enqueue_begin() gave is filled: it joins the queue. Lock held. */
+static void enqueue_end(struct otlp_exporter *e, struct batch_queue *q)
+{
+	q->count++;
+	/* the first item starts the batch timer, a full batch leaves at once */
+	if (q->count == 1 || q->count == q->batch_max)
+		pthread_cond_signal(&e->cond);
+}
+
+static void copy_proc(struct proc_info *dst, const struct proc_info *proc, uint32_t pid)
+{
+	if (proc)
+		*dst = *proc;
+	else
+		memset(dst, 0, sizeof(*dst));
+	dst->pid = pid;
+}
+
 void otlp_exporter_add_span(struct otlp_exporter *e, const struct span *s,
 			    const struct proc_info *proc)
 {
-	struct queued *q;
+	struct queued_span *q;
 
 	if (!otlp_exporter_wants_traces(e))
 		return;
 	pthread_mutex_lock(&e->lock);
-	if (e->count == OTLP_QUEUE_MAX) {
-		e->stats.dropped[OTLP_TRACES]++;
-		pthread_mutex_unlock(&e->lock);
-		return;
+	q = enqueue_begin(e, &e->traces);
+	if (q) {
+		q->span = *s;
+		copy_proc(&q->proc, proc, s->pid);
+		enqueue_end(e, &e->traces);
 	}
-	q = &e->queue[(e->head + e->count) % OTLP_QUEUE_MAX];
-	q->span = *s;
-	if (proc)
-		q->proc = *proc;
-	else
-		memset(&q->proc, 0, sizeof(q->proc));
-	q->proc.pid = s->pid;
-	e->count++;
-	/* the first span starts the batch timer, a full batch leaves at once */
-	if (e->count == 1 || e->count == OTLP_BATCH_MAX)
-		pthread_cond_signal(&e->cond);
+	pthread_mutex_unlock(&e->lock);
+}
+
+bool otlp_exporter_wants_logs(const struct otlp_exporter *e)
+{
+	return e && e->cfg.logs_url[0];
+}
+
+void otlp_exporter_add_log(struct otlp_exporter *e, const struct log_record *r,
+			   const struct proc_info *proc)
+{
+	struct queued_log *q;
+
+	if (!otlp_exporter_wants_logs(e))
+		return;
+	pthread_mutex_lock(&e->lock);
+	q = enqueue_begin(e, &e->logs);
+	if (q) {
+		copy_proc(&q->proc, proc, r->pid);
+		/* the arena as far as it is used (see struct queued_log) */
+		memcpy(&q->rec, r,
+		       offsetof(struct log_record, arena) +
+			       (r->arena_used < LOG_ARENA ? r->arena_used : LOG_ARENA));
+		enqueue_end(e, &e->logs);
+	}
 	pthread_mutex_unlock(&e->lock);
 }
 
@@ -555,7 +726,7 @@ size_t otlp_exporter_queued(struct otlp_exporter *e)
 	if (!e)
 		return 0;
 	pthread_mutex_lock(&e->lock);
-	n = e->count;
+	n = e->traces.count;
 	pthread_mutex_unlock(&e->lock);
 	return n;
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * OTLP/HTTP protobuf delivery: spans are queued by the event loop (never blocking it) and sent
- * in batches by a thread of their own; metrics are read from the registry every interval.
+ * OTLP/HTTP protobuf delivery: spans and log records are queued by the event loop (never
+ * blocking it) and sent in batches by a thread of their own; metrics are read from the registry
+ * every interval.
  * Retries with backoff and jitter on 429/502/503/504 and network errors (Retry-After honoured),
  * no retry on other 4xx; a bounded queue whose overflow is counted; a final flush on stop.
  */
@@ -12,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pipeline/logrec.h"
 #include "pipeline/metrics.h"
 #include "otel_config.h"
 #include "pipeline/span.h"
@@ -19,17 +21,17 @@
 #define OTLP_QUEUE_MAX 2048 /* spans waiting for the exporter thread */
 #define OTLP_BATCH_MAX 512  /* spans per request */
 #define OTLP_BATCH_MS 1000  /* a partial batch leaves after this long */
+/* Log records: otel_config's OTEL_BLRP_* limits, these when a configuration leaves them 0 */
+#define OTLP_LOGS_QUEUE_MAX 2048
+#define OTLP_LOGS_TIMEOUT_MS 30000 /* a batch of records is given up after retrying this long */
 
-enum otlp_signal {
-	OTLP_TRACES = 0,
-	OTLP_METRICS = 1,
-};
+enum otlp_signal { OTLP_TRACES = 0, OTLP_METRICS = 1, OTLP_LOGS = 2, OTLP_SIGNALS };
 
 struct otlp_stats {
-	uint64_t dropped[2]; /* spans (traces) or exports (metrics) given up on */
-	uint64_t ok[2];	     /* requests the collector accepted */
-	uint64_t retried[2]; /* attempts that failed and were retried */
-	uint64_t failed[2];  /* requests given up on: rejected, or out of time */
+	uint64_t dropped[OTLP_SIGNALS]; /* spans, metric exports or log records given up on */
+	uint64_t ok[OTLP_SIGNALS];	/* requests the collector accepted */
+	uint64_t retried[OTLP_SIGNALS]; /* attempts that failed and were retried */
+	uint64_t failed[OTLP_SIGNALS];	/* requests given up on: rejected, or out of time */
 };
 
 struct otlp_exporter;
@@ -45,6 +47,11 @@ bool otlp_exporter_wants_traces(const struct otlp_exporter *e);
 /* Copies s into the queue, or counts it dropped when the queue is full. Never blocks for I/O. */
 void otlp_exporter_add_span(struct otlp_exporter *e, const struct span *s,
 			    const struct proc_info *proc);
+bool otlp_exporter_wants_logs(const struct otlp_exporter *e);
+/* Copies r (its arena as far as it is used) into the log queue, or counts it dropped when the
+ * queue is full. proc may be NULL. Never blocks for I/O. */
+void otlp_exporter_add_log(struct otlp_exporter *e, const struct log_record *r,
+			   const struct proc_info *proc);
 void otlp_exporter_get_stats(struct otlp_exporter *e, struct otlp_stats *out);
 /* Spans waiting in the queue now. */
 size_t otlp_exporter_queued(struct otlp_exporter *e);
