@@ -322,14 +322,14 @@ static void count_pool(void *ctx, uint32_t pid, const char *pool, bool used)
 
 static void update_export_health(struct app *a)
 {
-	static const char *const signals[] = {
-		[OTLP_TRACES] = "traces", [OTLP_METRICS] = "metrics"
+	static const char *const signals[OTLP_SIGNALS] = {
+		[OTLP_TRACES] = "traces", [OTLP_METRICS] = "metrics", [OTLP_LOGS] = "logs"
 	};
 	struct otlp_stats st;
 	int sig;
 
 	otlp_exporter_get_stats(a->otlp, &st);
-	for (sig = OTLP_TRACES; sig <= OTLP_METRICS; sig++)
+	for (sig = 0; sig < OTLP_SIGNALS; sig++)
 		health_export(a->health, signals[sig], st.dropped[sig], st.ok[sig], st.retried[sig],
 			      st.failed[sig]);
 }

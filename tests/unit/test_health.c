@@ -197,6 +197,15 @@ UNIT_TEST_FIXTURE(test_export, setup, teardown)
 	assert_line(got, "obsprobe_export_requests_total{outcome=\"failed\",signal=\"metrics\"} 2");
 	assert_int_equal(count_lines(got, "obsprobe_export_requests_total{"), 6);
 	free(got);
+
+	health_export(h, "logs", 3, 4, 5, 6);
+	got = render(m);
+	assert_line(got, "obsprobe_export_dropped_total{signal=\"logs\"} 3");
+	assert_line(got, "obsprobe_export_requests_total{outcome=\"ok\",signal=\"logs\"} 4");
+	assert_line(got, "obsprobe_export_requests_total{outcome=\"retry\",signal=\"logs\"} 5");
+	assert_line(got, "obsprobe_export_requests_total{outcome=\"failed\",signal=\"logs\"} 6");
+	assert_int_equal(count_lines(got, "obsprobe_export_requests_total{"), 9);
+	free(got);
 }
 
 UNIT_TEST_FIXTURE(test_sampling, setup, teardown)
@@ -249,8 +258,8 @@ UNIT_TEST_FIXTURE(test_all_together, setup, teardown)
 		"# HELP obsprobe_watched_processes Processes obsprobe watches now.\n"
 		"# TYPE obsprobe_watched_processes gauge\n"
 		"obsprobe_watched_processes 5\n"
-		"# HELP obsprobe_export_dropped_total Spans (signal=traces) or metric exports "
-		"(signal=metrics) the OTLP exporter gave up on.\n"
+		"# HELP obsprobe_export_dropped_total Spans (signal=traces), metric exports "
+		"(signal=metrics) or log records (signal=logs) the OTLP exporter gave up on.\n"
 		"# TYPE obsprobe_export_dropped_total counter\n"
 		"obsprobe_export_dropped_total{signal=\"traces\"} 6\n"
 		"# HELP obsprobe_export_requests_total OTLP export attempts, by signal and "

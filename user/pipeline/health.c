@@ -54,8 +54,8 @@ static const struct metric_family_def defs[FAM__COUNT] = {
 	[FAM_PROCS] = { "obsprobe_watched_processes", "Processes obsprobe watches now.",
 			METRIC_GAUGE, NULL, 0, "obsprobe.watched.processes", "{process}" },
 	[FAM_EXP_DROPPED] = { "obsprobe_export_dropped_total",
-			      "Spans (signal=traces) or metric exports (signal=metrics) the OTLP "
-			      "exporter gave up on.",
+			      "Spans (signal=traces), metric exports (signal=metrics) or log records "
+			      "(signal=logs) the OTLP exporter gave up on.",
 			      METRIC_COUNTER, NULL, 0, "obsprobe.export.dropped", "{item}" },
 	[FAM_EXP_REQUESTS] = { "obsprobe_export_requests_total",
 			       "OTLP export attempts, by signal and outcome.", METRIC_COUNTER, NULL,

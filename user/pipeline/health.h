@@ -36,7 +36,7 @@ void health_uprobes(struct health *h, uint64_t files, uint64_t links, uint64_t r
 void health_discovered(struct health *h, uint64_t watched, uint64_t table_full);
 /* Kubernetes pod metadata: pods held, API requests by outcome, watches begun again. */
 void health_k8s(struct health *h, uint64_t pods, uint64_t ok, uint64_t failed, uint64_t restarts);
-/* signal: "traces" or "metrics" */
+/* signal: "traces", "metrics" or "logs" */
 void health_export(struct health *h, const char *signal, uint64_t dropped, uint64_t ok,
 		   uint64_t retried, uint64_t failed);
 /* Spans trace sampling passed to the OTLP exporter (kept) or dropped, by reason, and the spans
