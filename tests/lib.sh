@@ -1040,7 +1040,7 @@ receiver_mode() {
 	printf '%s\n' "$2" >"$1/mode.tmp" && mv -f "$1/mode.tmp" "$1/mode"
 }
 
-# otlp_decode DIR traces|metrics [--status CODE]: the decoded JSON lines of every request of
+# otlp_decode DIR traces|metrics|logs [--status CODE]: the decoded JSON lines of every request of
 # that signal the receiver recorded into DIR (see tests/otlp/decode.js).
 otlp_decode() {
 	local dir=$1 signal=$2
@@ -1055,11 +1055,9 @@ otlp_decode() {
 # spans_count and spans_field work on it. Extra keys: seq (the request), kind_code,
 # status_code, status_message, scope, dup_keys (attribute keys sent twice). Decode errors and
 # request summaries go to OUTFILE.requests; returns 1 when a body did not decode.
-_OTLP_SPANS_PY='
+# (_OTLP_ATTRS_PY: decode.js's typed values as plain JSON, shared with otlp_logs)
+_OTLP_ATTRS_PY='
 import json, sys
-
-KINDS = {0: "UNSPECIFIED", 1: "INTERNAL", 2: "SERVER", 3: "CLIENT", 4: "PRODUCER", 5: "CONSUMER"}
-STATUS = {0: "UNSET", 1: "OK", 2: "ERROR"}
 
 def plain(v):
     for t in ("string", "bool", "int", "double", "bytes"):
@@ -1078,6 +1076,10 @@ def flat(attrs):
             dups.append(a["key"])
         out[a["key"]] = plain(a)
     return out, dups
+'
+_OTLP_SPANS_PY=$_OTLP_ATTRS_PY'
+KINDS = {0: "UNSPECIFIED", 1: "INTERNAL", 2: "SERVER", 3: "CLIENT", 4: "PRODUCER", 5: "CONSUMER"}
+STATUS = {0: "UNSET", 1: "OK", 2: "ERROR"}
 
 out, req = open(sys.argv[1], "w"), open(sys.argv[1] + ".requests", "w")
 for line in sys.stdin:
@@ -1107,6 +1109,41 @@ otlp_spans() {
 	local dir=$1 out=$2 rc
 	shift 2
 	otlp_decode "$dir" traces "$@" | "$PY" -c "$_OTLP_SPANS_PY" "$out"
+	rc=${PIPESTATUS[0]}
+	((rc == 0)) || return 1
+}
+
+# otlp_logs DIR OUTFILE [--status CODE]: the log records the receiver in DIR got, decoded, one
+# JSON line each in OUTFILE: time_unix_nano, observed_time_unix_nano (numbers), severity_number,
+# severity_text, body (its plain value), attributes and resource (objects, OTLP value types kept
+# as in otlp_spans), trace_id, span_id (hex, "" when absent). Extra keys: seq, flags, scope,
+# scope_version, event_name, dropped_attributes_count, dup_keys. Decode errors and request
+# summaries go to OUTFILE.requests; returns 1 when a body did not decode.
+_OTLP_LOGS_PY=$_OTLP_ATTRS_PY'
+out, req = open(sys.argv[1], "w"), open(sys.argv[1] + ".requests", "w")
+for line in sys.stdin:
+    o = json.loads(line)
+    if o["type"] != "log":
+        req.write(line)
+        continue
+    attrs, dups = flat(o["attributes"])
+    res, rdups = flat(o["resource"])
+    out.write(json.dumps({
+        "time_unix_nano": int(o["time_unix_nano"]),
+        "observed_time_unix_nano": int(o["observed_time_unix_nano"]),
+        "severity_number": o["severity_number"], "severity_text": o["severity_text"],
+        "body": plain(o["body"]), "attributes": attrs,
+        "trace_id": o["trace_id"], "span_id": o["span_id"], "resource": res,
+        "seq": o["seq"], "flags": o["flags"], "scope": o["scope"]["name"],
+        "scope_version": o["scope"]["version"], "event_name": o["event_name"],
+        "dropped_attributes_count": o["dropped_attributes_count"],
+        "dup_keys": dups + ["res:" + k for k in rdups],
+    }) + "\n")
+'
+otlp_logs() {
+	local dir=$1 out=$2 rc
+	shift 2
+	otlp_decode "$dir" logs "$@" | "$PY" -c "$_OTLP_LOGS_PY" "$out"
 	rc=${PIPESTATUS[0]}
 	((rc == 0)) || return 1
 }

@@ -6,10 +6,10 @@
 // (build/src/generated/root.js; tests/otlp/setup.sh installs it). Nothing of obsprobe's own
 // code is used.
 //
-//	node decode.js --npm DIR [--status CODE|any] [--path PATH] traces|metrics RECDIR
+//	node decode.js --npm DIR [--status CODE|any] [--path PATH] traces|metrics|logs RECDIR
 //
-// Reads RECDIR/NNNNNN.json + .bin (every request whose path ends with /v1/traces or
-// /v1/metrics, or equals --path; with --status, only those answered with CODE; default any)
+// Reads RECDIR/NNNNNN.json + .bin (every request whose path ends with /v1/traces, /v1/metrics
+// or /v1/logs, or equals --path; with --status, only those answered with CODE; default any)
 // and prints JSON lines, in request order:
 //
 //	{"type":"request","seq":N,"path":..,"status":..,"bytes":N,"resources":N,"items":N,
@@ -26,8 +26,12 @@
 //	 "time_unix_nano":"decimal","flags":N,"exemplars":N, and by data:
 //	 number points: "as_int":N or "as_double":X; histograms: "count":N,"sum":X|null,
 //	 "min","max","bucket_counts":[N..],"explicit_bounds":[X..]}
+//	{"type":"log","seq":N,"resource":[ATTR..],"resource_dropped":N,"scope":{..},"schema_url":..,
+//	 "time_unix_nano":"decimal","observed_time_unix_nano":"decimal","severity_number":N,
+//	 "severity_text":..,"body":{TYPE:VALUE},"attributes":[ATTR..],"dropped_attributes_count":N,
+//	 "flags":N,"trace_id":"hex" (""),"span_id":"hex" (""),"event_name":..}
 //
-// ATTR is {"key":K, TYPE:VALUE} with TYPE string, bool, int, double, bytes (hex), array (a list
+// ATTR is {"key":K, TYPE:VALUE} (a log's body is {TYPE:VALUE}) with TYPE string, bool, int, double, bytes (hex), array (a list
 // of {TYPE:VALUE}), kvlist (a list of ATTR), or "empty":true for an AnyValue with nothing set.
 // Ids are lowercase hex of exactly the bytes sent (an id of the wrong length shows as such);
 // 64-bit integers are JSON numbers when exact, else decimal strings; times are always decimal
@@ -42,7 +46,7 @@ const { createRequire } = require('module');
 function usage(msg) {
 	if (msg) process.stderr.write('decode.js: ' + msg + '\n');
 	process.stderr.write('usage: decode.js --npm DIR [--status CODE|any] [--path PATH] ' +
-			     'traces|metrics RECDIR\n');
+			     'traces|metrics|logs RECDIR\n');
 	process.exit(2);
 }
 
@@ -57,7 +61,8 @@ for (let i = 0; i < argv.length; i++) {
 	else if (a.startsWith('--')) usage('unknown option ' + a);
 	else pos.push(a);
 }
-if (!npm || pos.length !== 2 || !['traces', 'metrics'].includes(pos[0]) || status === undefined)
+if (!npm || pos.length !== 2 || !['traces', 'metrics', 'logs'].includes(pos[0]) ||
+    status === undefined)
 	usage();
 const [signal, recdir] = pos;
 
@@ -78,8 +83,11 @@ $protobuf.Reader.prototype.skipType = function (wireType, depth) {
 };
 
 const P = root.opentelemetry.proto;
-const Req = signal === 'traces' ? P.collector.trace.v1.ExportTraceServiceRequest
-				: P.collector.metrics.v1.ExportMetricsServiceRequest;
+const Req = {
+	traces: P.collector.trace.v1.ExportTraceServiceRequest,
+	metrics: P.collector.metrics.v1.ExportMetricsServiceRequest,
+	logs: P.collector.logs.v1.ExportLogsServiceRequest,
+}[signal];
 const wantSuffix = '/v1/' + signal;
 
 const hex = (b) => (b ? Buffer.from(b).toString('hex') : '');
@@ -192,6 +200,30 @@ for (const f of seqs) {
 						events: (s.events || []).length, links: (s.links || []).length,
 						status: { code: (s.status && s.status.code) || 0,
 							  message: (s.status && s.status.message) || '' },
+					});
+				}
+			}
+		}
+	} else if (signal === 'logs') {
+		for (const rl of msg.resourceLogs || []) {
+			resources++;
+			const res = attrs(rl.resource && rl.resource.attributes);
+			const resDropped = (rl.resource && rl.resource.droppedAttributesCount) || 0;
+			for (const sl of rl.scopeLogs || []) {
+				const sc = scope(sl.scope);
+				for (const l of sl.logRecords || []) {
+					out.push({
+						type: 'log', seq, resource: res, resource_dropped: resDropped,
+						scope: sc, schema_url: sl.schemaUrl || rl.schemaUrl || '',
+						time_unix_nano: u64s(l.timeUnixNano),
+						observed_time_unix_nano: u64s(l.observedTimeUnixNano),
+						severity_number: l.severityNumber || 0,
+						severity_text: l.severityText || '',
+						body: anyValue(l.body),
+						attributes: attrs(l.attributes),
+						dropped_attributes_count: l.droppedAttributesCount || 0,
+						flags: l.flags || 0, trace_id: hex(l.traceId), span_id: hex(l.spanId),
+						event_name: l.eventName || '',
 					});
 				}
 			}
