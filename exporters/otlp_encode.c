@@ -660,12 +660,15 @@ cleanup:
 	return err;
 }
 
-/* A string of r's arena: an offset past it (never made by the log pipeline) reads as "". */
+/* A string of r's arena, cut where the arena's used part ends: queues copy only that part. An
+ * offset past it (never made by the log pipeline) reads as "". */
 static char *log_str(struct arena *a, const struct log_record *r, uint16_t off)
 {
-	if (off >= LOG_ARENA)
+	size_t used = r->arena_used < LOG_ARENA ? r->arena_used : LOG_ARENA;
+
+	if (off >= used)
 		return "";
-	return pb_str(a, r->arena + off, LOG_ARENA - (size_t)off);
+	return pb_str(a, r->arena + off, used - (size_t)off);
 }
 
 /* log.iostream's values */

@@ -1226,7 +1226,7 @@ UNIT_TEST(test_logs)
 
 UNIT_TEST(test_logs_edges)
 {
-	struct log_record *r = new_log(300, 10, 0, "caf\xc3\xa9 \xff bad");
+	struct log_record *r = new_log(300, 10, 0, "caf\xc3\xa9 \xff bad"), *r2;
 	const struct log_record *recs[1] = { r };
 	struct log_attr *la;
 	LogsRequest *req;
@@ -1255,6 +1255,23 @@ UNIT_TEST(test_logs_edges)
 	assert_string_equal(m->attributes[0]->value->string_value, "");
 	opentelemetry__proto__collector__logs__v1__export_logs_service_request__free_unpacked(req,
 											      NULL);
+
+	/* A string ends where the arena's used part does: queues copy no further. */
+	r2 = new_log(300, 10, LOG_STREAM_STDOUT, "abcdef");
+	la = log_attr(r2, "key", LOG_VAL_STR);
+	la->soff = 2;
+	r2->arena_used = 4;
+	recs[0] = r2;
+	req = encode_logs(recs, NULL, 1, NULL, 0);
+	m = req->resource_logs[0]->scope_logs[0]->log_records[0];
+	assert_string_equal(m->body->string_value, "abcd");
+	assert_int_equal(m->n_attributes, 2);
+	assert_string_equal(m->attributes[0]->key, ""); /* at 7, past the used part */
+	assert_string_equal(m->attributes[0]->value->string_value, "cd");
+	opentelemetry__proto__collector__logs__v1__export_logs_service_request__free_unpacked(req,
+											      NULL);
+	free(r2);
+	recs[0] = r;
 
 	/* An empty batch is an empty request; bad arguments are refused. */
 	assert_int_equal(otlp_encode_logs(NULL, NULL, 0, NULL, 0, &buf, &len), 0);
