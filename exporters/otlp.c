@@ -580,6 +580,9 @@ struct otlp_exporter *otlp_exporter_start(const struct otel_config *cfg, struct 
 	e->res.extra = e->extra;
 	e->res.nextra = cfg->nresource;
 
+	/* set even for a signal not exported: its stats stay its own */
+	e->traces.sig = OTLP_TRACES;
+	e->logs.sig = OTLP_LOGS;
 	if (cfg->traces_url[0] &&
 	    queue_init(&e->traces, OTLP_TRACES, sizeof(struct queued_span), OTLP_QUEUE_MAX,
 		       OTLP_BATCH_MAX, OTLP_BATCH_MS, TRACES_MAX_ELAPSED_MS))
