@@ -31,8 +31,9 @@
 //	 "severity_text":..,"body":{TYPE:VALUE},"attributes":[ATTR..],"dropped_attributes_count":N,
 //	 "flags":N,"trace_id":"hex" (""),"span_id":"hex" (""),"event_name":..}
 //
-// ATTR is {"key":K, TYPE:VALUE} (a log's body is {TYPE:VALUE}) with TYPE string, bool, int, double, bytes (hex), array (a list
-// of {TYPE:VALUE}), kvlist (a list of ATTR), or "empty":true for an AnyValue with nothing set.
+// ATTR is {"key":K, TYPE:VALUE} with TYPE string, bool, int, double, bytes (hex), array (a list
+// of {TYPE:VALUE}), kvlist (a list of ATTR), or "empty":true for an AnyValue with nothing set; a
+// log's body is such a {TYPE:VALUE} alone.
 // Ids are lowercase hex of exactly the bytes sent (an id of the wrong length shows as such);
 // 64-bit integers are JSON numbers when exact, else decimal strings; times are always decimal
 // strings. unknown_fields counts fields the official protos do not define (a wrong field
