@@ -319,12 +319,25 @@ static struct inflight *matching(struct actor *a, uint64_t sig)
 	return m;
 }
 
+/* The request a goroutine works for on its spawner's (or hand-over's) evidence while that lasts;
+ * NULL for none, and for one with requests of its own in flight. */
+static struct inflight *working_for(struct actor *a)
+{
+	struct inflight *e;
+	struct actor *o;
+
+	if (a->n || a->extra || !(o = a->owner) || a->unborn || !(e = only(o)) ||
+	    memcmp(e->span_id, a->for_span, 8))
+		return NULL;
+	return e;
+}
+
 bool actors_parent(struct actors *t, uint32_t pid, uint64_t key, uint64_t sig, uint8_t trace_id[16],
 		   uint8_t span_id[8])
 {
 	enum actor_unlinked why = ACTOR_NO_REQUEST;
 	struct inflight *e;
-	struct actor *a, *o;
+	struct actor *a;
 
 	if (!key) {
 		why = ACTOR_NO_GOROUTINE;
@@ -344,8 +357,7 @@ bool actors_parent(struct actors *t, uint32_t pid, uint64_t key, uint64_t sig, u
 			goto unlinked;
 		}
 		t->stats.matched++;
-	} else if ((o = a->owner) && !a->unborn && (e = only(o)) &&
-		   !memcmp(e->span_id, a->for_span, 8)) {
+	} else if ((e = working_for(a))) {
 		if (a->borrowed)
 			unfollow(t, a); /* one call: consumed */
 	} else {
@@ -358,6 +370,19 @@ bool actors_parent(struct actors *t, uint32_t pid, uint64_t key, uint64_t sig, u
 unlinked:
 	t->stats.unlinked[why]++;
 	return false;
+}
+
+bool actors_serving(struct actors *t, uint32_t pid, uint64_t key, uint8_t trace_id[16],
+		    uint8_t span_id[8])
+{
+	struct inflight *e;
+	struct actor *a;
+
+	if (!key || !(a = find(t, pid, key)) || !((e = only(a)) || (e = working_for(a))))
+		return false;
+	memcpy(trace_id, e->trace_id, 16);
+	memcpy(span_id, e->span_id, 8);
+	return true;
 }
 
 void actors_go_spawn(struct actors *t, uint32_t pid, uint64_t parent, uint64_t child, uint64_t gopc)

@@ -74,6 +74,12 @@ void actors_span_retrace(struct actors *t, uint32_t pid, uint64_t key, const uin
 bool actors_parent(struct actors *t, uint32_t pid, uint64_t key, uint64_t sig, uint8_t trace_id[16],
 		   uint8_t span_id[8]);
 
+/* The request actor key of pid serves now, for what it writes (a log line): a thread or
+ * goroutine serving one request, or a goroutine spawned for one while it lasts. Counts nothing,
+ * uses up no hand-over. */
+bool actors_serving(struct actors *t, uint32_t pid, uint64_t key, uint8_t trace_id[16],
+		    uint8_t span_id[8]);
+
 /* Go: goroutine parent spawned child (goroutine ids, not keys). gopc 0: seen done; else child
  * was told in advance, and works for parent's request only once actors_go_born() shows it
  * with that gopc. */
