@@ -20,6 +20,7 @@ enum obs_event_type {
 	OBS_EV_LIBPQ = 9,	 /* a libpq call (libpq.h) */
 	OBS_EV_GO = 10,		 /* a goroutine spawned or handing a call on (go.h) */
 	OBS_EV_PROC_LISTEN = 11, /* node-wide: a process listens on a TCP port (proc.h) */
+	OBS_EV_LOG = 12,	 /* a write to stdout or stderr (sock.h: a sock_data_event) */
 };
 
 struct obs_event_hdr {
@@ -40,6 +41,7 @@ enum obs_drop_reason {
 	OBS_DROP_TLS_NO_CONN = 4, /* TLS plaintext whose socket was never seen */
 	OBS_DROP_TLS_CALLS = 5,	  /* in-flight TLS call table full */
 	OBS_DROP_H2_WALK = 6,	  /* an HTTP/2 frame walk gave up: more frames than steps */
+	OBS_DROP_LOG_BUDGET = 7,  /* a write to stdout/stderr over its process's bytes per second */
 	OBS_DROP__COUNT,
 };
 

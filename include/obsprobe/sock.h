@@ -14,7 +14,12 @@
 /* HTTP/2 frame walk (sock.bpf.h): connection directions followed at once, and steps (a frame
  * header or a piece of payload) one read or write may take before the walk gives up */
 #define SOCK_H2_WALKS 16384
-#define SOCK_H2_STEPS 256
+/* Writes to stdout and stderr (OBS_EV_LOG): events of up to SOCK_CAPTURE_MAX bytes each, this
+ * many per write at most (the rest is a gap); processes whose byte budgets are kept at once. */
+#define SOCK_LOG_CHUNKS 4
+#define SOCK_LOG_PROCS 4096
+#define SOCK_LOG_BYTES_DEFAULT (1u << 20) /* per process and second */
+#define SOCK_H2_STEPS 1024
 
 enum sock_dir {
 	SOCK_DIR_INGRESS = 0, /* the process read these bytes */

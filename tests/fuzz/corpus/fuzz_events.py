@@ -11,6 +11,7 @@ import struct
 
 OBS_EV_PROC_EXIT, OBS_EV_SOCK_OPEN, OBS_EV_SOCK_DATA, OBS_EV_SOCK_CLOSE = 2, 3, 4, 5
 OBS_EV_LIBPQ = 9
+OBS_EV_LOG = 12
 ROLE_UNKNOWN, ROLE_ACCEPTED, ROLE_CONNECTED = 0, 1, 2
 INGRESS, EGRESS = 0, 1
 SC_READ, SC_WRITE, SC_SENDFILE, SC_TLS_READ, SC_TLS_WRITE = 1, 5, 9, 13, 14
@@ -48,6 +49,15 @@ def sock_data(pid, tid, ts, conn, direction, payload, sc=None, total=None, fd=5)
     rec = hdr(OBS_EV_SOCK_DATA, pid, tid, ts)
     rec += struct.pack("<QQIiBBHI", conn, total, len(payload), fd, direction, sc, 0, 0)
     assert len(rec) == 56
+    return rec + payload
+
+
+def log_write(pid, tid, ts, fd, payload, total=None, goid=0):
+    total = len(payload) if total is None else total
+    rec = hdr(OBS_EV_LOG, pid, tid, ts)
+    rec += struct.pack("<QQIiBBBBIQ", 0, total, len(payload), fd, EGRESS, SC_WRITE, goid != 0, 0,
+                       0, goid)
+    assert len(rec) == 64
     return rec + payload
 
 
@@ -193,6 +203,16 @@ def seeds():
     bad_dir[48] = 2
     lying = bytearray(sock_data(100, 101, 4, 70, INGRESS, b"GET / HTTP/1.1\r\n"))
     struct.pack_into("<I", lying, 40, 4096)
+    s["logs"] = [
+        sock_open(100, 1, 70, ROLE_ACCEPTED, v4("10.0.0.1", 80), v4("10.0.0.2", 1)),
+        sock_data(100, 101, 2, 70, INGRESS, HTTP_REQ),
+        log_write(100, 101, 3, 2, b'{"time":"2024-05-01T10:00:00Z","level":"INFO","msg":"hi","n":1}\n'),
+        log_write(100, 101, 4, 1, b"WARNING:root:two\nlines\n"),
+        log_write(100, 101, 5, 2, b"cut in the mid", total=9000),
+        log_write(100, 102, 6, 2, b"dle\n[error] plain\n"),
+        log_write(100, 101, 7, 1, b"no end"),
+        proc_exit(100, 8),
+    ]
     s["refused"] = [
         b"",
         hdr(OBS_EV_SOCK_OPEN, 100, 100, 1)[:23],
