@@ -146,41 +146,6 @@ static __always_inline void forget_walks(struct conn_info *ci)
 	end_walk(ci, SOCK_DIR_EGRESS);
 }
 
-static __always_inline int on_buf(long ret, __u8 dir, __u8 sc)
-{
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	struct data_scratch *s;
-	struct conn_info *ci;
-	struct pt_regs *regs;
-	const void *buf;
-	int fd;
-
-	if (ret <= 0 || !target_of(pid_tgid >> 32))
-		return 0;
-	regs = user_regs();
-	/* a peek (nginx peeks at the first byte of an https connection) is read again later */
-	if (sc == SOCK_SC_RECVFROM && (PT_REGS_PARM4_CORE_SYSCALL(regs) & MSG_PEEK))
-		return 0;
-	fd = PT_REGS_PARM1_CORE_SYSCALL(regs);
-	buf = (const void *)PT_REGS_PARM2_CORE_SYSCALL(regs);
-	s = begin_data(pid_tgid, fd, dir, sc, ret, &ci);
-	if (!s)
-		return 0;
-	if (!(ci->flags & CONN_SEEN)) {
-		__u8 first[3] = {};
-		__u32 n = ret < 3 ? ret : 3;
-
-		/* as finish_data: TLS that no hooked library decrypts is never sent */
-		ci->flags |= CONN_SEEN;
-		if (!bpf_probe_read_user(first, n, buf) && tls_record(first, n)) {
-			ci->flags |= CONN_TLS;
-			return 0;
-		}
-	}
-	send_stream(s, buf, ret, &ci->flags, no_walk_bit(dir));
-	return 0;
-}
-
 /* With bpf_loop (sock.bpf.h's use_loop), a call with more than SOCK_MAX_IOV iovecs has every
  * one up to SOCK_MAX_IOV_LOOP read (gRPC's C core writes an answer's frames in a dozen); fewer
  * are read unrolled, which costs a quarter of the loop's calls (bench/http2.sh, nginx's
@@ -250,6 +215,137 @@ static __always_inline __u32 copy_iov(struct data_scratch *s, const struct iovec
 	return off;
 }
 
+/* Logs: what a watched process writes to its stdout and stderr (any kind of file: pipe, tty,
+ * file, journald's stream socket) goes out as OBS_EV_LOG events, within a byte budget per
+ * process and second; over it, one event per second with nothing captured marks the gap. */
+const volatile bool capture_logs = false;
+const volatile __u64 log_bytes_per_sec = SOCK_LOG_BYTES_DEFAULT;
+
+struct log_window {
+	__u64 start_ns;
+	__u64 bytes;
+	__u64 gapped; /* this window's gap was reported */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, SOCK_LOG_PROCS);
+	__type(key, __u32);
+	__type(value, struct log_window);
+} log_windows SEC(".maps");
+
+/* Whether n more bytes of tgid fit this second's budget; *gap: no, and the gap is to be told. */
+static __always_inline bool log_budget(__u32 tgid, __u64 n, bool *gap)
+{
+	struct log_window fresh = {}, *w = bpf_map_lookup_elem(&log_windows, &tgid);
+	__u64 now = bpf_ktime_get_ns();
+
+	*gap = false;
+	if (!w) {
+		fresh.start_ns = now;
+		bpf_map_update_elem(&log_windows, &tgid, &fresh, BPF_NOEXIST);
+		w = bpf_map_lookup_elem(&log_windows, &tgid);
+		if (!w)
+			return false;
+	}
+	if (now - w->start_ns >= 1000000000ull) {
+		w->start_ns = now;
+		w->bytes = 0;
+		w->gapped = 0;
+	}
+	if (w->bytes + n <= log_bytes_per_sec) {
+		__sync_fetch_and_add(&w->bytes, n);
+		return true;
+	}
+	count_drop(OBS_DROP_LOG_BUDGET);
+	if (!w->gapped) {
+		w->gapped = 1;
+		*gap = true;
+	}
+	return false;
+}
+
+static __always_inline bool is_log_fd(int fd, __u8 dir)
+{
+	return capture_logs && dir == SOCK_DIR_EGRESS && (fd == 1 || fd == 2);
+}
+
+/* A write of n bytes at buf to fd 1 or 2 (iov: buf is an iovec array of iovcnt). */
+static __always_inline void send_log(__u64 pid_tgid, int fd, __u8 sc, const __u8 *buf, __u64 n,
+				     const struct iovec *iov, __u64 iovcnt)
+{
+	struct data_scratch *s;
+	bool gap;
+	__u32 i;
+
+	if (!log_budget(pid_tgid >> 32, n, &gap) && !gap)
+		return;
+	s = scratch_event(pid_tgid, 0, fd, SOCK_DIR_EGRESS, sc, n);
+	if (!s)
+		return;
+	s->ev.hdr.type = OBS_EV_LOG;
+	if (gap) {
+		send_data(s, 0);
+		return;
+	}
+	if (iov) {
+		/* a vectored write: its first SOCK_CAPTURE_MAX bytes */
+		send_data(s, copy_iov(s, iov, iovcnt, n < SOCK_CAPTURE_MAX ? n : SOCK_CAPTURE_MAX));
+		return;
+	}
+	for (i = 0; i < SOCK_LOG_CHUNKS; i++) {
+		__u64 off = (__u64)i * SOCK_CAPTURE_MAX;
+		__u64 len = n - off;
+
+		if (off >= n)
+			break;
+		if (len > SOCK_CAPTURE_MAX)
+			len = SOCK_CAPTURE_MAX;
+		/* the last event covers what is left, captured or not */
+		s->ev.bytes = i == SOCK_LOG_CHUNKS - 1 ? n - off : len;
+		send_data(s, copy_user(s, 0, len, buf + off));
+	}
+}
+
+static __always_inline int on_buf(long ret, __u8 dir, __u8 sc)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct data_scratch *s;
+	struct conn_info *ci;
+	struct pt_regs *regs;
+	const void *buf;
+	int fd;
+
+	if (ret <= 0 || !target_of(pid_tgid >> 32))
+		return 0;
+	regs = user_regs();
+	/* a peek (nginx peeks at the first byte of an https connection) is read again later */
+	if (sc == SOCK_SC_RECVFROM && (PT_REGS_PARM4_CORE_SYSCALL(regs) & MSG_PEEK))
+		return 0;
+	fd = PT_REGS_PARM1_CORE_SYSCALL(regs);
+	buf = (const void *)PT_REGS_PARM2_CORE_SYSCALL(regs);
+	if (is_log_fd(fd, dir)) {
+		send_log(pid_tgid, fd, sc, buf, ret, NULL, 0);
+		return 0;
+	}
+	s = begin_data(pid_tgid, fd, dir, sc, ret, &ci);
+	if (!s)
+		return 0;
+	if (!(ci->flags & CONN_SEEN)) {
+		__u8 first[3] = {};
+		__u32 n = ret < 3 ? ret : 3;
+
+		/* as finish_data: TLS that no hooked library decrypts is never sent */
+		ci->flags |= CONN_SEEN;
+		if (!bpf_probe_read_user(first, n, buf) && tls_record(first, n)) {
+			ci->flags |= CONN_TLS;
+			return 0;
+		}
+	}
+	send_stream(s, buf, ret, &ci->flags, no_walk_bit(dir));
+	return 0;
+}
+
 static __always_inline int on_iov(long ret, __u8 dir, __u8 sc, bool msg)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
@@ -278,6 +374,10 @@ static __always_inline int on_iov(long ret, __u8 dir, __u8 sc, bool msg)
 	} else {
 		iov = (const struct iovec *)PT_REGS_PARM2_CORE_SYSCALL(regs);
 		iovcnt = PT_REGS_PARM3_CORE_SYSCALL(regs);
+	}
+	if (is_log_fd(fd, dir)) {
+		send_log(pid_tgid, fd, sc, NULL, ret, iov, iovcnt);
+		return 0;
 	}
 	s = begin_data(pid_tgid, fd, dir, sc, ret, &ci);
 	if (!s)

@@ -20,6 +20,7 @@
 #include "obsprobe/proc.h"
 #include "pipeline/conn.h"
 #include "pipeline/health.h"
+#include "pipeline/logs.h"
 #include "pipeline/metrics.h"
 #include "pipeline/red.h"
 #include "pipeline/saturation.h"
@@ -54,7 +55,7 @@ static const char *const drop_reason_names[OBS_DROP__COUNT] = {
 	[OBS_DROP_RINGBUF_FULL] = "ringbuf_full",  [OBS_DROP_READ_FAULT] = "read_fault",
 	[OBS_DROP_CONN_TABLE] = "conn_table_full", [OBS_DROP_SCRATCH] = "scratch_miss",
 	[OBS_DROP_TLS_NO_CONN] = "tls_no_socket",  [OBS_DROP_TLS_CALLS] = "tls_call_table_full",
-	[OBS_DROP_H2_WALK] = "h2_walk_abandoned",
+	[OBS_DROP_H2_WALK] = "h2_walk_abandoned",  [OBS_DROP_LOG_BUDGET] = "log_byte_budget",
 };
 
 struct app {
@@ -65,6 +66,7 @@ struct app {
 	struct http_tracker *http;   /* NULL with --disable http */
 	struct http2_tracker *http2; /* likewise */
 	struct pg_tracker *pg;	     /* NULL with --disable pgsql */
+	struct log_tracker *logs;    /* NULL with --logs off */
 	struct metrics *metrics;
 	struct red *red;
 	struct health *health;
@@ -149,6 +151,16 @@ static void export_span(void *ctx, const struct span *s, const struct proc_info 
 	otlp_exporter_add_span(a->otlp, s, p);
 }
 
+/* Every log record: to OTLP, unless obsprobe is over its memory limit. */
+static void log_cb(void *ctx, const struct log_record *r)
+{
+	struct app *a = ctx;
+
+	if (a->mem.shedding || !a->otlp || !otlp_exporter_wants_logs(a->otlp))
+		return;
+	otlp_exporter_add_log(a->otlp, r, targets_get(a->targets, r->pid));
+}
+
 static bool parent_cb(void *ctx, uint32_t pid, uint64_t actor, uint8_t trace_id[16],
 		      uint8_t span_id[8])
 {
@@ -160,6 +172,8 @@ static bool parent_cb(void *ctx, uint32_t pid, uint64_t actor, uint8_t trace_id[
 /* Everything obsprobe holds for pid goes: its connections, its name, its map entries. */
 static void release_pid(struct app *a, uint32_t pid)
 {
+	if (a->logs)
+		log_tracker_proc_exit(a->logs, pid);
 	conn_table_proc_exit(a->conns, pid, clock_mono_ns());
 	targets_remove(a->targets, pid);
 	tls_probe_forget(a->tls, pid);
@@ -300,6 +314,10 @@ static int handle_event(void *ctx, void *data, size_t size)
 	case OBS_EV_MEM_OOM:
 		saturation_oom(a->sat, a->targets, data, size);
 		break;
+	case OBS_EV_LOG:
+		if (!a->logs || log_tracker_event(a->logs, data, size))
+			a->bad_events++;
+		break;
 	case OBS_EV_LIBPQ:
 		if (size < sizeof(struct libpq_event) || !a->pg)
 			a->bad_events++;
@@ -415,6 +433,15 @@ static void update_health(struct app *a)
 			reasons[r] = actor_unlinked_name(r);
 		health_links(a->health, as.linked, reasons, as.unlinked, ACTOR_UNLINKED__COUNT);
 		health_spawns(a->health, as.spawns_followed, as.spawns_refuted);
+	}
+	if (a->logs) {
+		struct log_stats ls;
+
+		log_tracker_get_stats(a->logs, &ls);
+		health_logs(a->health, ls.linked, ls.records - ls.linked);
+		health_lost(a->health, "log_line_budget", ls.rate_dropped);
+		health_lost(a->health, "log_streams_full", ls.full);
+		health_lost(a->health, "log_truncated", ls.truncated);
 	}
 	health_route_overflow(a->health, targets_route_overflows(a->targets));
 	health_watched(a->health, targets_count(a->targets));
@@ -543,6 +570,14 @@ static int setup_pipeline(struct app *a)
 		return -ENOMEM;
 	}
 	conn_table_set_close_grace(a->conns, CLOSE_GRACE_NS);
+	if (config_logs(c)) {
+		a->logs =
+			log_tracker_new(conn_table_actors(a->conns), c->log_lines_per_s, log_cb, a);
+		if (!a->logs) {
+			log_err("out of memory");
+			return -ENOMEM;
+		}
+	}
 	/* pod metadata, watched in the background from now on (K8S_NODE_NAME set) */
 	a->k8s = k8s_watch_start();
 	targets_set_k8s(a->targets, k8s_watch_meta(a->k8s));
@@ -577,7 +612,7 @@ static int setup_exporters(struct app *a)
 	const struct config *c = a->cfg;
 	char err[256];
 
-	if (c->otel.traces_url[0] || c->otel.metrics_url[0]) {
+	if (c->otel.traces_url[0] || c->otel.metrics_url[0] || c->otel.logs_url[0]) {
 		a->otlp = otlp_exporter_start(&c->otel, a->metrics, a->host_name, OBSPROBE_VERSION,
 					      err, sizeof(err));
 		if (!a->otlp) {
@@ -638,7 +673,8 @@ static int setup_probes(struct app *a)
 		unsigned int libs = (config_has(c, GROUP_TLS) ? LIBPROBE_TLS : 0) |
 				    (a->pg && config_has(c, GROUP_LIBPQ) ? LIBPROBE_LIBPQ : 0);
 
-		a->sock = sock_probe_start(a->proc, c->capture_bytes);
+		a->sock = sock_probe_start(a->proc, c->capture_bytes, a->logs != NULL,
+					   c->log_bytes_per_s);
 		if (!a->sock)
 			return -EINVAL;
 		if (libs) {
@@ -728,7 +764,9 @@ static void teardown(struct app *a)
 	tls_probe_detach_start(a->tls);
 	go_probe_detach_start(a->go);
 	ring_buffer__free(a->rb);
-	/* before the exporter it releases spans to */
+	/* before the exporter they go to */
+	log_tracker_free(a->logs);
+	a->logs = NULL;
 	tracesample_free(a->sampler);
 	a->sampler = NULL;
 	/* before the registry goes: its last metrics export reads it */

@@ -67,6 +67,16 @@ static const char usage[] =
 	"      --max-spans-per-second N\n"
 	"                           spans exported a second, console and OTLP (default 50000;\n"
 	"                           0: no cap); metrics count every span\n"
+	"      --logs on|off        export what watched processes write to stdout and stderr as\n"
+	"                           OTLP log records, each line with the trace and span of the\n"
+	"                           request its thread or goroutine served (JSON lines parsed:\n"
+	"                           level, message, time, fields); default on with --pid, off\n"
+	"                           node-wide\n"
+	"      --log-bytes-per-second SIZE\n"
+	"                           per process, bytes of stdout/stderr read a second (default\n"
+	"                           1M); beyond, writes are dropped and counted\n"
+	"      --log-lines-per-second N\n"
+	"                           per process, log records a second (default 1000; 0: no cap)\n"
 	"      --probe-sites FILE   print where obsprobe places each uprobe in FILE (a TLS library,\n"
 	"                           libpq, a program with either linked in, a Go program) on this\n"
 	"                           kernel, and whether the kernel emulates the instruction there;\n"
@@ -223,6 +233,9 @@ static void set_defaults(struct config *c, const char *(*getenv_fn)(const char *
 	c->prometheus = "127.0.0.1:9464";
 	c->console = CONSOLE_TEXT;
 	c->capture_bytes = SOCK_CAPTURE_DEFAULT;
+	c->logs = -1;
+	c->log_bytes_per_s = SOCK_LOG_BYTES_DEFAULT;
+	c->log_lines_per_s = 1000;
 	c->max_routes = 100;
 	c->groups = GROUP_ALL;
 	c->exited_ttl = SAT_RETAIN_DEFAULT_S;
@@ -247,6 +260,9 @@ enum {
 	OPT_EXCLUDE,
 	OPT_MEMORY_LIMIT,
 	OPT_MAX_SPANS,
+	OPT_LOGS,
+	OPT_LOG_BYTES,
+	OPT_LOG_LINES,
 	/* the selectors, in enum select_kind order */
 	OPT_SELECT,
 	OPT_SELECT_END = OPT_SELECT + SELECT__COUNT,
@@ -267,6 +283,9 @@ static const struct option longopts[] = {
 	{ "all", no_argument, NULL, OPT_ALL },
 	{ "memory-limit", required_argument, NULL, OPT_MEMORY_LIMIT },
 	{ "max-spans-per-second", required_argument, NULL, OPT_MAX_SPANS },
+	{ "logs", required_argument, NULL, OPT_LOGS },
+	{ "log-bytes-per-second", required_argument, NULL, OPT_LOG_BYTES },
+	{ "log-lines-per-second", required_argument, NULL, OPT_LOG_LINES },
 	{ "exclude", required_argument, NULL, OPT_EXCLUDE },
 	{ "exe", required_argument, NULL, OPT_SELECT + SELECT_EXE },
 	{ "comm", required_argument, NULL, OPT_SELECT + SELECT_COMM },
@@ -311,6 +330,22 @@ static int take_option(struct config *c, int opt, char **argv, FILE *out)
 	case OPT_MAX_SPANS:
 		return parse_flag_uint("--max-spans-per-second", optarg, 0, 10000000, "",
 				       &c->max_spans_per_s);
+	case OPT_LOGS:
+		if (!strcmp(optarg, "on") || !strcmp(optarg, "off")) {
+			c->logs = !strcmp(optarg, "on");
+			return 0;
+		}
+		log_err("--logs: '%s' is not on or off", optarg);
+		return -EINVAL;
+	case OPT_LOG_BYTES:
+		if (budget_parse_size(optarg, 1024, 1ull << 32, &c->log_bytes_per_s) == 0)
+			return 0;
+		log_err("--log-bytes-per-second: '%s' is not a size from 1K to 4G (64K, 1M)",
+			optarg);
+		return -EINVAL;
+	case OPT_LOG_LINES:
+		return parse_flag_uint("--log-lines-per-second", optarg, 0, 10000000, "",
+				       &c->log_lines_per_s);
 	case OPT_EXCLUDE:
 		if (selection_add_exclude(&c->sel, optarg, err, sizeof(err)) == 0)
 			return 0;

@@ -57,6 +57,12 @@ struct config {
 	 * until it is back under 90% of it; spans exported (console, OTLP) per second (0: no cap) */
 	uint64_t memory_limit;
 	unsigned long max_spans_per_s;
+	/* --logs: what watched processes write to stdout and stderr, as log records (OTLP);
+	 * -1: the default, on with --pid, off node-wide. Budgets per process and second: bytes
+	 * (kept in BPF) and lines */
+	int logs;
+	uint64_t log_bytes_per_s;
+	unsigned long log_lines_per_s;
 	/* OBSPROBE_HIDE_KERNEL_FEATURES: kernel features to treat as missing (tp_btf, raw_tp, tp,
 	 * fentry, kprobe, uprobe; comma-separated), so that tests run the fallbacks; NULL: none */
 	const char *hide_kernel;
@@ -65,6 +71,12 @@ struct config {
 static inline bool config_has(const struct config *c, enum signal_group g)
 {
 	return (c->groups & g) != 0;
+}
+
+/* Whether stdout and stderr are read as logs: --logs, else on unless node-wide. */
+static inline bool config_logs(const struct config *c)
+{
+	return c->logs >= 0 ? c->logs : !selection_node_wide(&c->sel);
 }
 
 #endif /* OBSPROBE_CONFIG_H */

@@ -20,6 +20,7 @@ enum {
 	FAM_SAMPLED_OUT,
 	FAM_HELD,
 	FAM_SPAWNS,
+	FAM_LOG_RECORDS,
 	FAM_DISCOVERED,
 	FAM_SPANS_DROPPED,
 	FAM_MEM_RSS,
@@ -85,6 +86,11 @@ static const struct metric_family_def defs[FAM__COUNT] = {
 			 "request, by outcome: followed (they work for that request), refuted "
 			 "(the id told in advance went to another goroutine: not followed).",
 			 METRIC_COUNTER, NULL, 0, "obsprobe.goroutine.spawns", "{goroutine}" },
+	[FAM_LOG_RECORDS] = { "obsprobe_log_records_total",
+			      "Lines watched processes wrote to stdout and stderr, made log records, "
+			      "by outcome: linked (written while serving a request: they carry its "
+			      "trace), unlinked.",
+			      METRIC_COUNTER, NULL, 0, "obsprobe.log.records", "{record}" },
 	[FAM_DISCOVERED] = { "obsprobe_discovered_processes_total",
 			     "Processes node-wide mode found that its selectors want, by "
 			     "outcome: watched, or table_full (the kernel's target table had no "
@@ -181,6 +187,12 @@ void health_spawns(struct health *h, uint64_t followed, uint64_t refuted)
 {
 	set_total(h, FAM_SPAWNS, "outcome", "followed", followed);
 	set_total(h, FAM_SPAWNS, "outcome", "refuted", refuted);
+}
+
+void health_logs(struct health *h, uint64_t linked, uint64_t unlinked)
+{
+	set_total(h, FAM_LOG_RECORDS, "outcome", "linked", linked);
+	set_total(h, FAM_LOG_RECORDS, "outcome", "unlinked", unlinked);
 }
 
 void health_parse_errors(struct health *h, const char *protocol, uint64_t n)

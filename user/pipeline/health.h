@@ -18,6 +18,8 @@ void health_free(struct health *h);	      /* NULL ok */
 /* Totals since the start; every function accepts a NULL h. */
 void health_events(struct health *h, uint64_t events);
 void health_lost(struct health *h, const char *reason, uint64_t n);
+/* Log records made of watched processes' stdout and stderr lines, with a trace or not. */
+void health_logs(struct health *h, uint64_t linked, uint64_t unlinked);
 void health_parse_errors(struct health *h, const char *protocol, uint64_t n);
 /* Client spans linked to a parent, and left without one by reason (reasons[i]: unlinked[i]). */
 void health_links(struct health *h, uint64_t linked, const char *const reasons[],

@@ -14,7 +14,8 @@
 
 static const struct probe_load_opts sock_load = { "sock", "the syscall tracepoints", true };
 
-struct sock_bpf *sock_probe_start(struct proc_bpf *owner, uint32_t capture_bytes)
+struct sock_bpf *sock_probe_start(struct proc_bpf *owner, uint32_t capture_bytes, bool logs,
+				  uint64_t log_bytes_per_s)
 {
 	/* bpf_loop reads every iovec (up to SOCK_MAX_IOV_LOOP) of a vectored call, and walks
 	 * HTTP/2 frames */
@@ -27,7 +28,8 @@ struct sock_bpf *sock_probe_start(struct proc_bpf *owner, uint32_t capture_bytes
 			 SOCK_MAX_IOV, capture_bytes);
 	return PROBE_OPEN_LOAD(sock_bpf, &sock_load, proc_probe_object(owner),
 			       (skel->rodata->capture_bytes = capture_bytes,
-				skel->rodata->use_loop = loop, 0));
+				skel->rodata->use_loop = loop, skel->rodata->capture_logs = logs,
+				skel->rodata->log_bytes_per_sec = log_bytes_per_s, 0));
 }
 
 void sock_probe_destroy(struct sock_bpf *skel)

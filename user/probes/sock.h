@@ -13,8 +13,10 @@
 struct proc_bpf;
 struct sock_bpf;
 
-/* Opens, configures (capture_bytes), shares the proc object's maps, loads, attaches. */
-struct sock_bpf *sock_probe_start(struct proc_bpf *owner, uint32_t capture_bytes);
+/* Opens, configures (capture_bytes; logs: stdout and stderr read as OBS_EV_LOG, within
+ * log_bytes_per_s per process), shares the proc object's maps, loads, attaches. */
+struct sock_bpf *sock_probe_start(struct proc_bpf *owner, uint32_t capture_bytes, bool logs,
+				  uint64_t log_bytes_per_s);
 void sock_probe_destroy(struct sock_bpf *skel); /* NULL ok */
 
 /* Decodes one OBS_EV_SOCK_* event into conns, or an OBS_EV_GO one into its actors. Returns 0, or -EINVAL when it is short, of
