@@ -201,6 +201,7 @@ bench: deps
 	$(Q)bench/uprobe_sites.sh
 	$(Q)bench/pgbench.sh
 	$(Q)bench/node_wide.sh
+	$(Q)bench/logs.sh
 
 vmlinux:
 	$(call msg,GEN,$(VMLINUX_H))
