@@ -53,7 +53,8 @@ up_is_1() { [[ "$(promql 'up{job="obsprobe"}')" == 1 ]]; }
 wait_until 30 up_is_1 || fail "Prometheus never scraped obsprobe with up 1"
 PROGS=$(obsprobe_prog_ids "$OBS")
 
-# map_entries: "NAME ENTRIES" for every hash map obsprobe's programs use (LRU ones included)
+# map_entries: "NAME#ID ENTRIES" for every hash map obsprobe's programs use (LRU ones included;
+# the objects that walk HTTP/2 frames have an h2_walks map each)
 map_entries() {
 	local ids
 	ids=$(for p in $PROGS; do bpftool -j prog show id "$p" 2>/dev/null; done |
@@ -72,7 +73,7 @@ print(" ".join(map(str, sorted(ids))))')
 m = json.load(sys.stdin)
 if "hash" in m["type"] and "percpu" not in m["type"]:
     out = subprocess.run(["bpftool", "-j", "map", "dump", "id", str(m["id"])], capture_output=True, text=True).stdout
-    print(m["name"], len(json.loads(out or "[]")))'
+    print("%s#%d" % (m["name"], m["id"]), len(json.loads(out or "[]")))'
 	done
 }
 links() { bpftool link list 2>/dev/null | grep -c '^[0-9]'; }
