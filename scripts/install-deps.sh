@@ -34,6 +34,8 @@ PKGS=(
 	python3-grpcio golang-google-grpc-dev
 	# bench/http2.sh: nghttp2's load generator, h2load
 	nghttp2-client
+	# the logs test's Go service (tests/fixtures/golog): logrus, in GOPATH mode
+	golang-github-sirupsen-logrus-dev
 )
 
 # The OTLP tests decode with the official protos from the npm registry: node and npm from
