@@ -411,7 +411,8 @@ static void update_health(struct app *a)
 	proc_probe_read_drops(a->proc, drops, OBS_DROP__COUNT);
 	health_events(a->health, a->events);
 	for (i = 0; i < OBS_DROP__COUNT; i++)
-		health_lost(a->health, drop_reason_names[i], drops[i]);
+		if (i != OBS_DROP_LOG_BUDGET)
+			health_lost(a->health, drop_reason_names[i], drops[i]);
 	health_lost(a->health, "capture_truncated", hs.truncated);
 	/* a response with no request seen, a request past the pipelining bound: no span */
 	health_lost(a->health, "http_response_unpaired", hs.unpaired + h2s.unpaired);
@@ -438,10 +439,10 @@ static void update_health(struct app *a)
 		struct log_stats ls;
 
 		log_tracker_get_stats(a->logs, &ls);
-		health_logs(a->health, ls.linked, ls.records - ls.linked);
-		health_lost(a->health, "log_line_budget", ls.rate_dropped);
-		health_lost(a->health, "log_streams_full", ls.full);
-		health_lost(a->health, "log_truncated", ls.truncated);
+		health_logs(a->health, ls.linked, ls.records - ls.linked, ls.truncated);
+		health_log_dropped(a->health, "byte_budget", drops[OBS_DROP_LOG_BUDGET]);
+		health_log_dropped(a->health, "line_budget", ls.rate_dropped);
+		health_log_dropped(a->health, "streams_full", ls.full);
 	}
 	health_route_overflow(a->health, targets_route_overflows(a->targets));
 	health_watched(a->health, targets_count(a->targets));

@@ -21,6 +21,8 @@ enum {
 	FAM_HELD,
 	FAM_SPAWNS,
 	FAM_LOG_RECORDS,
+	FAM_LOG_DROPPED,
+	FAM_LOG_CUT,
 	FAM_DISCOVERED,
 	FAM_SPANS_DROPPED,
 	FAM_MEM_RSS,
@@ -91,6 +93,15 @@ static const struct metric_family_def defs[FAM__COUNT] = {
 			      "by outcome: linked (written while serving a request: they carry its "
 			      "trace), unlinked.",
 			      METRIC_COUNTER, NULL, 0, "obsprobe.log.records", "{record}" },
+	[FAM_LOG_DROPPED] = { "obsprobe_log_dropped_total",
+			      "What the log budgets kept out, by reason: byte_budget (writes over "
+			      "--log-bytes-per-second, not read), line_budget (lines over "
+			      "--log-lines-per-second), streams_full (writes of a stream beyond the "
+			      "streams followed at once).",
+			      METRIC_COUNTER, NULL, 0, "obsprobe.log.dropped", "{item}" },
+	[FAM_LOG_CUT] = { "obsprobe_log_records_truncated_total",
+			  "Log records whose line was cut: longer than 8 KiB, or part of it not read.",
+			  METRIC_COUNTER, NULL, 0, "obsprobe.log.records.truncated", "{record}" },
 	[FAM_DISCOVERED] = { "obsprobe_discovered_processes_total",
 			     "Processes node-wide mode found that its selectors want, by "
 			     "outcome: watched, or table_full (the kernel's target table had no "
@@ -189,10 +200,16 @@ void health_spawns(struct health *h, uint64_t followed, uint64_t refuted)
 	set_total(h, FAM_SPAWNS, "outcome", "refuted", refuted);
 }
 
-void health_logs(struct health *h, uint64_t linked, uint64_t unlinked)
+void health_logs(struct health *h, uint64_t linked, uint64_t unlinked, uint64_t truncated)
 {
 	set_total(h, FAM_LOG_RECORDS, "outcome", "linked", linked);
 	set_total(h, FAM_LOG_RECORDS, "outcome", "unlinked", unlinked);
+	set_total(h, FAM_LOG_CUT, NULL, NULL, truncated);
+}
+
+void health_log_dropped(struct health *h, const char *reason, uint64_t n)
+{
+	set_total(h, FAM_LOG_DROPPED, "reason", reason, n);
 }
 
 void health_parse_errors(struct health *h, const char *protocol, uint64_t n)

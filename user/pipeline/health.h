@@ -18,8 +18,11 @@ void health_free(struct health *h);	      /* NULL ok */
 /* Totals since the start; every function accepts a NULL h. */
 void health_events(struct health *h, uint64_t events);
 void health_lost(struct health *h, const char *reason, uint64_t n);
-/* Log records made of watched processes' stdout and stderr lines, with a trace or not. */
-void health_logs(struct health *h, uint64_t linked, uint64_t unlinked);
+/* Log records made of watched processes' stdout and stderr lines, with a trace or not, and
+ * of them those whose line was cut; what the log budgets kept out, by reason. Budgets are
+ * policy, not loss: none of it counts in obsprobe_events_lost_total. */
+void health_logs(struct health *h, uint64_t linked, uint64_t unlinked, uint64_t truncated);
+void health_log_dropped(struct health *h, const char *reason, uint64_t n);
 void health_parse_errors(struct health *h, const char *protocol, uint64_t n);
 /* Client spans linked to a parent, and left without one by reason (reasons[i]: unlinked[i]). */
 void health_links(struct health *h, uint64_t linked, const char *const reasons[],
