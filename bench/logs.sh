@@ -9,8 +9,8 @@
 #  nginx: tests/fixtures/nginx's static page: writes nothing to stdout or stderr, so what it
 #         pays for logs on is the check on every write.
 # Interleaved rounds, in each workload: a) no obsprobe; b) obsprobe --logs off; c) obsprobe
-# --logs on (records made, parsed and tied to their requests; not exported: OTLP's cost is
-# bench/otlp_send_bench's). b and c run a fresh obsprobe per run (--console off, /metrics on).
+# --logs on with both budgets lifted, so that every line is read and made a record (parsed and
+# tied to its request; not exported: OTLP's cost is bench/otlp_send_bench's). b and c run a fresh obsprobe per run (--console off, /metrics on).
 # Prints the medians and c/a, c/b; obsprobe's CPU time per 1,000 requests, its peak RSS
 # (VmHWM), the log records it made per request, and events lost.
 #
@@ -36,12 +36,13 @@ declare -A RPS REQS TICKS LOST RECS PEAK
 
 # round NAME: one wrk run of NAME (WORKLOAD-CONFIG)
 round() {
-	local name=$1 w=${1%-*} c=${1#*-} r n rps t0 t1 pid=$GOLOG_PID logs=on
+	local name=$1 w=${1%-*} c=${1#*-} r n rps t0 t1 pid=$GOLOG_PID
+	local logs=(--logs on --log-lines-per-second 0 --log-bytes-per-second 4G)
 	URL=$GOLOG_URL
 	[[ $w == nginx ]] && URL=$NGINX_URL pid=$NGINX_PID
-	[[ $c == b ]] && logs=off
+	[[ $c == b ]] && logs=(--logs off)
 	if [[ $c != a ]]; then
-		start_obsprobe --pid "$pid" --console off --logs "$logs" >/dev/null 2>&1 ||
+		start_obsprobe --pid "$pid" --console off "${logs[@]}" >/dev/null 2>&1 ||
 			die "obsprobe did not start: $(cat "$OBS_ERR")"
 		t0=$(cpu_ticks "$OBS_PID")
 	fi
