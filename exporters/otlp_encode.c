@@ -575,17 +575,61 @@ static int span_fill(struct arena *a, Span *out, const struct span *s, int64_t c
 	return 0;
 }
 
+/* What a traces or logs request is built in: the arena, the scope and the resource attributes
+ * every process shares, and the items sorted into groups by process (refs[i].idx: the item). */
+struct batch {
+	struct arena a;
+	InstrumentationScope *scope;
+	struct common_attrs common;
+	struct proc_ref *refs;
+	size_t ngroups;
+};
+
+/* For n items of about item_bytes each. 0 or -ENOMEM; batch_end() frees it either way. */
+static int batch_begin(struct batch *b, size_t n, size_t item_bytes,
+		       const struct otlp_resource_cfg *cfg)
+{
+	bool too_many = n > SIZE_MAX / 2 / sizeof(*b->refs) || n > SIZE_MAX / 2 / item_bytes;
+
+	memset(b, 0, sizeof(*b));
+	arena_init(&b->a, (too_many ? 0 : n * item_bytes) + 4096);
+	if (too_many)
+		return -ENOMEM;
+	b->scope = scope_new(&b->a, cfg);
+	if (!b->scope || common_attrs_build(&b->a, cfg, &b->common))
+		return -ENOMEM;
+	if (n && !(b->refs = malloc(n * sizeof(*b->refs))))
+		return -ENOMEM;
+	return 0;
+}
+
+/* Item i is of process proc, or only known by its pid (proc NULL). */
+static void batch_ref(struct batch *b, size_t i, const struct proc_info *proc, uint32_t pid)
+{
+	b->refs[i].proc = proc;
+	b->refs[i].pid = proc ? proc->pid : pid;
+	b->refs[i].idx = i;
+}
+
+/* The request packed into *out when err is 0, and the batch freed: err, or pack()'s. */
+static int batch_end(struct batch *b, int err, const ProtobufCMessage *req, uint8_t **out,
+		     size_t *outlen)
+{
+	if (!err)
+		err = pack(req, out, outlen);
+	free(b->refs);
+	arena_free(&b->a);
+	return err;
+}
+
 int otlp_encode_traces(const struct span *const *spans, const struct proc_info *const *procs,
 		       size_t n, const struct otlp_resource_cfg *cfg, int64_t clock_offset_ns,
 		       uint8_t **out, size_t *outlen)
 {
 	TraceRequest req =
 		OPENTELEMETRY__PROTO__COLLECTOR__TRACE__V1__EXPORT_TRACE_SERVICE_REQUEST__INIT;
-	InstrumentationScope *scope;
-	struct proc_ref *refs = NULL;
-	struct common_attrs common;
-	size_t i, k, g, ngroups;
-	struct arena a;
+	size_t i, k, g;
+	struct batch b;
 	Span *msgs;
 	int err;
 
@@ -595,69 +639,55 @@ int otlp_encode_traces(const struct span *const *spans, const struct proc_info *
 		if (!spans[i])
 			return -EINVAL;
 	}
-	if (n > SIZE_MAX / 2 / sizeof(*refs))
-		return -ENOMEM;
 	/* Roughly what a batch of HTTP spans needs, so that one chunk usually does. */
-	arena_init(&a, n * (sizeof(Span) + 8 * sizeof(struct kv_pair)) + 4096);
+	err = batch_begin(&b, n, sizeof(Span) + 8 * sizeof(struct kv_pair), cfg);
+	if (err || !n)
+		goto done;
+	for (i = 0; i < n; i++)
+		batch_ref(&b, i, procs ? procs[i] : NULL, spans[i]->pid);
+	b.ngroups = sort_by_proc(b.refs, n);
 	err = -ENOMEM;
-	scope = scope_new(&a, cfg);
-	if (!scope || common_attrs_build(&a, cfg, &common))
-		goto cleanup;
-	if (!n)
+	msgs = arena_array(&b.a, n, sizeof(*msgs));
+	req.resource_spans = arena_array(&b.a, b.ngroups, sizeof(*req.resource_spans));
+	if (!msgs || !req.resource_spans)
 		goto done;
 
-	refs = malloc(n * sizeof(*refs));
-	msgs = arena_array(&a, n, sizeof(*msgs));
-	if (!refs || !msgs)
-		goto cleanup;
-	for (i = 0; i < n; i++) {
-		refs[i].proc = procs ? procs[i] : NULL;
-		refs[i].pid = refs[i].proc ? refs[i].proc->pid : spans[i]->pid;
-		refs[i].idx = i;
-	}
-	ngroups = sort_by_proc(refs, n);
-	req.resource_spans = arena_array(&a, ngroups, sizeof(*req.resource_spans));
-	if (!req.resource_spans)
-		goto cleanup;
-
-	for (i = 0, g = 0; g < ngroups; g++) {
-		ResourceSpans *rs = arena_alloc(&a, sizeof(*rs));
-		ScopeSpans *ss = arena_alloc(&a, sizeof(*ss));
-		ScopeSpans **ssp = arena_alloc(&a, sizeof(*ssp));
+	for (i = 0, g = 0; g < b.ngroups; g++) {
+		ResourceSpans *rs = arena_alloc(&b.a, sizeof(*rs));
+		ScopeSpans *ss = arena_alloc(&b.a, sizeof(*ss));
+		ScopeSpans **ssp = arena_alloc(&b.a, sizeof(*ssp));
 		size_t first = i;
 
 		if (!rs || !ss || !ssp)
-			goto cleanup;
+			goto done;
 		*rs = rspans_init;
 		*ss = sspans_init;
-		rs->resource = proc_resource(&a, &refs[first], &common);
+		rs->resource = proc_resource(&b.a, &b.refs[first], &b.common);
 		if (!rs->resource)
-			goto cleanup;
+			goto done;
 		rs->n_scope_spans = 1;
 		rs->scope_spans = ssp;
 		ssp[0] = ss;
-		ss->scope = scope;
-		i = group_end(refs, n, first);
+		ss->scope = b.scope;
+		i = group_end(b.refs, n, first);
 		ss->n_spans = i - first;
-		ss->spans = arena_array(&a, ss->n_spans, sizeof(*ss->spans));
+		ss->spans = arena_array(&b.a, ss->n_spans, sizeof(*ss->spans));
 		if (!ss->spans)
-			goto cleanup;
+			goto done;
 		for (k = first; k < i; k++) {
-			Span *m = &msgs[k];
+			int ferr = span_fill(&b.a, &msgs[k], spans[b.refs[k].idx], clock_offset_ns);
 
-			err = span_fill(&a, m, spans[refs[k].idx], clock_offset_ns);
-			if (err)
-				goto cleanup;
-			ss->spans[k - first] = m;
+			if (ferr) {
+				err = ferr;
+				goto done;
+			}
+			ss->spans[k - first] = &msgs[k];
 		}
 		req.resource_spans[req.n_resource_spans++] = rs;
 	}
+	err = 0;
 done:
-	err = pack(&req.base, out, outlen);
-cleanup:
-	free(refs);
-	arena_free(&a);
-	return err;
+	return batch_end(&b, err, &req.base, out, outlen);
 }
 
 /* A string of r's arena, cut where the arena's used part ends: queues copy only that part. An
@@ -772,12 +802,9 @@ int otlp_encode_logs(const struct log_record *const *recs, const struct proc_inf
 {
 	LogsRequest req =
 		OPENTELEMETRY__PROTO__COLLECTOR__LOGS__V1__EXPORT_LOGS_SERVICE_REQUEST__INIT;
-	InstrumentationScope *scope;
-	struct proc_ref *refs = NULL;
-	struct common_attrs common;
-	size_t i, k, g, ngroups;
+	size_t i, k, g;
+	struct batch b;
 	LogRecord *msgs;
-	struct arena a;
 	int err;
 
 	if (!out || !outlen || (n && !recs))
@@ -786,66 +813,54 @@ int otlp_encode_logs(const struct log_record *const *recs, const struct proc_inf
 		if (!recs[i])
 			return -EINVAL;
 	}
-	if (n > SIZE_MAX / 2 / sizeof(*refs))
-		return -ENOMEM;
-	arena_init(&a, n * (sizeof(LogRecord) + 4 * sizeof(struct kv_pair)) + 4096);
+	err = batch_begin(&b, n, sizeof(LogRecord) + 4 * sizeof(struct kv_pair), cfg);
+	if (err || !n)
+		goto done;
+	for (i = 0; i < n; i++)
+		batch_ref(&b, i, procs ? procs[i] : NULL, recs[i]->pid);
+	b.ngroups = sort_by_proc(b.refs, n);
 	err = -ENOMEM;
-	scope = scope_new(&a, cfg);
-	if (!scope || common_attrs_build(&a, cfg, &common))
-		goto cleanup;
-	if (!n)
+	msgs = arena_array(&b.a, n, sizeof(*msgs));
+	req.resource_logs = arena_array(&b.a, b.ngroups, sizeof(*req.resource_logs));
+	if (!msgs || !req.resource_logs)
 		goto done;
 
-	refs = malloc(n * sizeof(*refs));
-	msgs = arena_array(&a, n, sizeof(*msgs));
-	if (!refs || !msgs)
-		goto cleanup;
-	for (i = 0; i < n; i++) {
-		refs[i].proc = procs ? procs[i] : NULL;
-		refs[i].pid = refs[i].proc ? refs[i].proc->pid : recs[i]->pid;
-		refs[i].idx = i;
-	}
-	ngroups = sort_by_proc(refs, n);
-	req.resource_logs = arena_array(&a, ngroups, sizeof(*req.resource_logs));
-	if (!req.resource_logs)
-		goto cleanup;
-
-	for (i = 0, g = 0; g < ngroups; g++) {
-		ResourceLogs *rl = arena_alloc(&a, sizeof(*rl));
-		ScopeLogs *sl = arena_alloc(&a, sizeof(*sl));
-		ScopeLogs **slp = arena_alloc(&a, sizeof(*slp));
+	for (i = 0, g = 0; g < b.ngroups; g++) {
+		ResourceLogs *rl = arena_alloc(&b.a, sizeof(*rl));
+		ScopeLogs *sl = arena_alloc(&b.a, sizeof(*sl));
+		ScopeLogs **slp = arena_alloc(&b.a, sizeof(*slp));
 		size_t first = i;
 
 		if (!rl || !sl || !slp)
-			goto cleanup;
+			goto done;
 		*rl = rlogs_init;
 		*sl = slogs_init;
-		rl->resource = proc_resource(&a, &refs[first], &common);
+		rl->resource = proc_resource(&b.a, &b.refs[first], &b.common);
 		if (!rl->resource)
-			goto cleanup;
+			goto done;
 		rl->n_scope_logs = 1;
 		rl->scope_logs = slp;
 		slp[0] = sl;
-		sl->scope = scope;
-		i = group_end(refs, n, first);
+		sl->scope = b.scope;
+		i = group_end(b.refs, n, first);
 		sl->n_log_records = i - first;
-		sl->log_records = arena_array(&a, sl->n_log_records, sizeof(*sl->log_records));
+		sl->log_records = arena_array(&b.a, sl->n_log_records, sizeof(*sl->log_records));
 		if (!sl->log_records)
-			goto cleanup;
+			goto done;
 		for (k = first; k < i; k++) {
-			err = log_fill(&a, &msgs[k], recs[refs[k].idx], clock_offset_ns);
-			if (err)
-				goto cleanup;
+			int ferr = log_fill(&b.a, &msgs[k], recs[b.refs[k].idx], clock_offset_ns);
+
+			if (ferr) {
+				err = ferr;
+				goto done;
+			}
 			sl->log_records[k - first] = &msgs[k];
 		}
 		req.resource_logs[req.n_resource_logs++] = rl;
 	}
+	err = 0;
 done:
-	err = pack(&req.base, out, outlen);
-cleanup:
-	free(refs);
-	arena_free(&a);
-	return err;
+	return batch_end(&b, err, &req.base, out, outlen);
 }
 
 /* Metrics: the registry is visited once; each series becomes a row, then rows are grouped by
