@@ -51,7 +51,7 @@ curl -s --http2-prior-knowledge --parallel --parallel-immediate --parallel-max "
 assert_eq "curl h2c, 20 KiB answers: $P over HTTP/2" "$P" "$(grep -c '^2 200$' "$TMP/h2c20.codes")"
 
 TOTAL=$((N + 2 + 2 * P))
-wait_until 10 eval "(($(tail -n +"$((SKIP + 1))" "$ACCESS" | wc -l) >= TOTAL))"
+wait_until 10 eval "(( \$(tail -n +$((SKIP + 1)) \"\$ACCESS\" | wc -l) >= TOTAL ))"
 assert_eq "nginx logged $TOTAL requests over HTTP/2.0" "$TOTAL" \
 	"$(tail -n +"$((SKIP + 1))" "$ACCESS" | awk '$8 == "HTTP/2.0"' | wc -l)"
 wait_until 10 spans_at_least "$TOTAL" "$OBS_OUT" kind=SERVER attr:network.protocol.version=2 ||

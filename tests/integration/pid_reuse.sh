@@ -91,7 +91,7 @@ exec {half}>&-
 BETA=$SRV
 kill -KILL "$BETA"
 wait "$BETA" 2>/dev/null
-wait_until 10 eval "(($(grep -c "^obsprobe: process $ALPHA exited" "$OBS_ERR") >= 2))" ||
+wait_until 10 eval "(( \$(grep -c '^obsprobe: process $ALPHA exited' \"\$OBS_ERR\") >= 2 ))" ||
 	fail "obsprobe did not see beta exit"
 server_at gamma "$ALPHA" || finish
 log "gamma runs under the same pid $ALPHA"
