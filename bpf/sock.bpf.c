@@ -127,9 +127,8 @@ static __always_inline __u32 no_walk_bit(__u8 dir)
 	return dir == SOCK_DIR_INGRESS ? CONN_NO_H2_IN : CONN_NO_H2_OUT;
 }
 
-/* No HTTP/2 frame walk on this connection direction from now on (a call that cannot be walked,
- * sendfile or one with more than SOCK_MAX_IOV_LOOP iovecs: what follows it cannot be placed in
- * its frames). */
+/* No HTTP/2 frame walk on this connection direction from now on (a vectored call is not
+ * walked: what follows it cannot be placed in its frames). */
 static __always_inline void end_walk(struct conn_info *ci, __u8 dir)
 {
 	struct h2_walk_key key = { .conn_id = ci->conn_id, .dir = dir };
@@ -347,55 +346,6 @@ static __always_inline int on_buf(long ret, __u8 dir, __u8 sc)
 	return 0;
 }
 
-/* A vectored call on a walked HTTP/2 direction: its iovecs walked one after the other, as
- * calls are (nginx writes its h2c frames with writev, gRPC's C core a dozen at a time), with
- * bpf_loop, up to SOCK_MAX_IOV_LOOP: a call with more ends the walk (counted); what was not
- * walked goes as a gap. */
-struct iov_frames {
-	struct data_scratch *s;
-	struct h2_walk *st;
-	const struct iovec *iov;
-	__u64 iovcnt;
-	__u64 left;
-};
-
-static long iov_frames_step(__u64 i, void *ctx)
-{
-	struct iov_frames *w = ctx;
-	struct iovec v;
-	__u64 len;
-
-	if (i >= w->iovcnt || !w->left || w->st->off ||
-	    bpf_probe_read_user(&v, sizeof(v), &w->iov[i]))
-		return 1;
-	len = v.iov_len < w->left ? v.iov_len : w->left;
-	if (len) {
-		walk_frames(w->s, w->st, v.iov_base, len);
-		w->left -= len;
-	}
-	return 0;
-}
-
-static __always_inline void walk_iov(struct data_scratch *s, struct h2_walk *st,
-				     struct conn_info *ci, __u8 dir, const struct iovec *iov,
-				     __u64 iovcnt, __u64 n)
-{
-	struct iov_frames w = { s, st, iov, iovcnt, n };
-
-	if (iovcnt > SOCK_MAX_IOV_LOOP) {
-		count_drop(OBS_DROP_H2_WALK);
-		end_walk(ci, dir);
-		send_data(s, copy_iov(s, iov, iovcnt, capture_limit(n)));
-		return;
-	}
-	bpf_loop(SOCK_MAX_IOV_LOOP, iov_frames_step, &w, 0);
-	if (!w.left)
-		return;
-	s->ev.lead = 0;
-	s->ev.bytes = w.left;
-	send_data(s, 0);
-}
-
 static __always_inline int on_iov(long ret, __u8 dir, __u8 sc, bool msg)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
@@ -403,8 +353,6 @@ static __always_inline int on_iov(long ret, __u8 dir, __u8 sc, bool msg)
 	struct data_scratch *s;
 	struct conn_info *ci;
 	struct pt_regs *regs;
-	struct h2_walk *st;
-	struct iovec v0;
 	__u64 iovcnt;
 	int fd;
 
@@ -434,27 +382,7 @@ static __always_inline int on_iov(long ret, __u8 dir, __u8 sc, bool msg)
 	s = begin_data(pid_tgid, fd, dir, sc, ret, &ci);
 	if (!s)
 		return 0;
-	if (iovcnt && !bpf_probe_read_user(&v0, sizeof(v0), iov)) {
-		__u64 n0 = v0.iov_len < (__u64)ret ? v0.iov_len : (__u64)ret;
-
-		if (!(ci->flags & CONN_SEEN)) {
-			__u8 first[3] = {};
-			__u32 k = n0 < 3 ? n0 : 3;
-
-			/* as finish_data: TLS that no hooked library decrypts is never sent */
-			ci->flags |= CONN_SEEN;
-			if (k && !bpf_probe_read_user(first, k, v0.iov_base) &&
-			    tls_record(first, k)) {
-				ci->flags |= CONN_TLS;
-				return 0;
-			}
-		}
-		st = walk_state(s, v0.iov_base, n0, &ci->flags, no_walk_bit(dir));
-		if (st) {
-			walk_iov(s, st, ci, dir, iov, iovcnt, ret);
-			return 0;
-		}
-	}
+	end_walk(ci, dir);
 	finish_data(s, ci, copy_iov(s, iov, iovcnt, capture_limit(ret)));
 	return 0;
 }

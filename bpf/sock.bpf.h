@@ -237,11 +237,10 @@ static __always_inline void walk_flush(struct frame_walk *w, __u32 end)
 	w->rlen = 0;
 }
 
-/* The next k bytes at pos are captured. */
+/* The next k bytes at pos are captured: walk_step has flushed a pending capture they do not
+ * continue, so that one place in it flushes (each inlined flush costs the verifier dearly). */
 static __always_inline void walk_keep(struct frame_walk *w, __u32 k)
 {
-	if (w->rlen && w->rstart + w->rlen != w->pos)
-		walk_flush(w, w->pos);
 	if (!w->rlen)
 		w->rstart = w->pos;
 	w->rlen += k;
@@ -263,12 +262,12 @@ static long walk_step(__u64 i, void *ctx)
 	if (w->pos >= w->n)
 		return 1;
 	left = w->n - w->pos;
-	room = w->rlen && w->rstart + w->rlen == w->pos ? SOCK_CAPTURE_MAX - w->rlen
-							: SOCK_CAPTURE_MAX;
-	if (!room || room > SOCK_CAPTURE_MAX) {
+	/* a pending capture that is full, or that the next bytes do not continue, goes first */
+	if (w->rlen && (w->rstart + w->rlen != w->pos || w->rlen >= SOCK_CAPTURE_MAX)) {
 		walk_flush(w, w->pos);
 		return 0;
 	}
+	room = SOCK_CAPTURE_MAX - w->rlen;
 	if (st->preface) {
 		k = min_u32(min_u32(st->preface, left), room);
 		st->preface -= k;
@@ -371,17 +370,10 @@ static __always_inline void walk_frames(struct data_scratch *s, struct h2_walk *
 	w.keep = capture_bytes < SOCK_CAPTURE_MAX ? capture_bytes : SOCK_CAPTURE_MAX;
 	bpf_loop(SOCK_H2_STEPS, walk_step, &w, 0);
 	if (w.pos < w.n) {
-		/* more frames than steps, or a header that could not be read: the rest goes as
-		 * any bytes do, and so does the direction from now on */
+		/* more frames than steps, or a header that could not be read: the rest of the call
+		 * is a gap, and the direction is read as any bytes are from now on */
 		count_drop(OBS_DROP_H2_WALK);
 		st->off = 1;
-		if (w.rlen)
-			walk_flush(&w, w.pos);
-		s->ev.lead = w.pos - w.sent + st->gap;
-		s->ev.bytes = n - w.sent + st->gap;
-		st->gap = 0;
-		send_data(s, copy_user(s, 0, capture_limit(n - w.pos), buf + w.pos));
-		return;
 	}
 	if (w.rlen)
 		walk_flush(&w, n);
