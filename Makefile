@@ -50,7 +50,7 @@ SKELS     := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
 CORE_SRCS := user/util/strbuf.c user/protocols/http_parser.c user/pipeline/route.c \
 	     user/pipeline/metrics.c user/pipeline/span.c user/process/elfsyms.c \
 	     user/process/procfs.c user/process/tlslib.c user/process/x86sites.c \
-	     user/process/gotrace.c user/process/cgroup.c user/process/k8s_meta.c \
+	     user/process/gotrace.c user/process/unwind.c user/process/cgroup.c user/process/k8s_meta.c \
 	     user/protocols/pg_parser.c user/protocols/h2_hpack.c user/protocols/h2_parser.c \
 	     user/protocols/sql.c user/protocols/pg.c user/protocols/http.c user/protocols/http_span.c \
 	     user/protocols/http2.c user/protocols/http_genai.c \
