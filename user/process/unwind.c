@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
 #include <gelf.h>
 #include <libelf.h>
@@ -279,9 +280,10 @@ static int find_elf(Dwfl_Module *mod, void **userdata, const char *name, Dwarf_A
 	(void)userdata;
 	(void)base;
 	(void)elfp;
-	if (name[0] != '/')
+	/* maps name device files too (/dev/dri/*, /dev/nvidia*): opening one may do things */
+	if (name[0] != '/' || stat(name, &st) || !S_ISREG(st.st_mode))
 		return -1;
-	/* O_NONBLOCK: a FIFO at that path now would block the open */
+	/* O_NONBLOCK: should a FIFO be there by now, the open does not block */
 	fd = open(name, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return -1;
@@ -466,6 +468,34 @@ static const struct umap *map_at(const struct unwind_maps *m, uint64_t pc)
 	return NULL;
 }
 
+/* The source line of addr found CU by CU: libdw 0.188 finds a CU by .debug_aranges only,
+ * which clang does not emit by default. */
+static const char *scan_src(Dwfl_Module *mod, Dwarf_Addr addr, int *lineno)
+{
+	Dwarf_Off off = 0, next;
+	Dwarf_Addr bias;
+	Dwarf_Line *line;
+	Dwarf_Die cu;
+	size_t hsize;
+	Dwarf *dw = dwfl_module_getdwarf(mod, &bias);
+
+	Dwarf_Aranges *aranges;
+	size_t naranges;
+
+	/* with aranges, libdw has looked already */
+	if (!dw || (!dwarf_getaranges(dw, &aranges, &naranges) && naranges))
+		return NULL;
+	for (; dwarf_nextcu(dw, off, &next, &hsize, NULL, NULL, NULL) == 0; off = next) {
+		if (!dwarf_offdie(dw, off + hsize, &cu) || dwarf_haspc(&cu, addr - bias) <= 0)
+			continue;
+		line = dwarf_getsrc_die(&cu, addr - bias);
+		if (line && !dwarf_lineno(line, lineno))
+			return dwarf_linesrc(line, NULL, NULL);
+		return NULL;
+	}
+	return NULL;
+}
+
 static void symbolize(const struct unwind_maps *m, Dwfl *dwfl, uint64_t pc, bool activation,
 		      struct unwind_frame *f)
 {
@@ -513,6 +543,8 @@ static void symbolize(const struct unwind_maps *m, Dwfl *dwfl, uint64_t pc, bool
 	}
 	line = dwfl_module_getsrc(mod, look);
 	src = line ? dwfl_lineinfo(line, NULL, &lineno, NULL, NULL, NULL) : NULL;
+	if (!line)
+		src = scan_src(mod, look, &lineno);
 	if (src && src[0] && lineno > 0) {
 		snprintf(f->file, sizeof(f->file), "%s", base_name(src));
 		f->line = lineno;
