@@ -280,7 +280,7 @@ static int find_elf(Dwfl_Module *mod, void **userdata, const char *name, Dwarf_A
 	(void)userdata;
 	(void)base;
 	(void)elfp;
-	/* maps name device files too (/dev/dri/*, /dev/nvidia*): opening one may do things */
+	/* maps name device files too (a GPU's, under /dev): opening one may do things */
 	if (name[0] != '/' || stat(name, &st) || !S_ISREG(st.st_mode))
 		return -1;
 	/* O_NONBLOCK: should a FIFO be there by now, the open does not block */
