@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -274,6 +275,65 @@ UNIT_TEST(test_unwind_parsed_self)
 	unwind_maps_free(m);
 }
 
+static void read_all(int fd, void *buf, size_t len)
+{
+	ssize_t n;
+
+	for (; len; len -= (size_t)n, buf = (char *)buf + n) {
+		n = read(fd, buf, len);
+		assert_true(n > 0);
+	}
+}
+
+/* As obsprobe meets a crash: maps read while the process lives, the unwind after it is gone. */
+UNIT_TEST(test_unwind_dead_child)
+{
+	static struct unwind_frame f[UNWIND_MAX_FRAMES];
+	int data[2], hold[2], status, n;
+	struct unwind_maps *m;
+	char path[64];
+	pid_t pid;
+
+	(void)state;
+	assert_int_equal(pipe(data), 0);
+	assert_int_equal(pipe(hold), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		char c;
+
+		close(data[0]);
+		close(hold[1]);
+		capture();
+		if (write(data[1], cap_regs, sizeof(cap_regs)) != sizeof(cap_regs) ||
+		    write(data[1], &cap_len, sizeof(cap_len)) != sizeof(cap_len) ||
+		    write(data[1], cap_stack, cap_len) != (ssize_t)cap_len)
+			_exit(1);
+		/* until the parent has read the maps */
+		_exit(read(hold[0], &c, 1) == 0 ? 0 : 2);
+	}
+	close(data[1]);
+	close(hold[0]);
+	memset(cap_regs, 0, sizeof(cap_regs));
+	read_all(data[0], cap_regs, sizeof(cap_regs));
+	read_all(data[0], &cap_len, sizeof(cap_len));
+	assert_true(cap_len <= sizeof(cap_stack));
+	read_all(data[0], cap_stack, cap_len);
+	close(data[0]);
+	m = unwind_maps_read((uint32_t)pid);
+	assert_non_null(m);
+	close(hold[1]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	snprintf(path, sizeof(path), "/proc/%d", (int)pid);
+	assert_int_not_equal(access(path, F_OK), 0);
+
+	n = unwind_stack(m, cap_regs, cap_regs[UNWIND_REG_SP], cap_stack, cap_len, f,
+			 UNWIND_MAX_FRAMES);
+	assert_stack(f, n, "test_unwind_dead_child");
+	unwind_maps_free(m);
+}
+
 static uint64_t xorshift(uint64_t *s)
 {
 	*s ^= *s << 13;
@@ -362,6 +422,103 @@ UNIT_TEST(test_symbolize)
 	assert_string_equal(f[0].module, "");
 	assert_false(f[0].in_app);
 	unwind_maps_free(m);
+}
+
+static const char go_main[] = "package main\n"
+			      "\n"
+			      "import \"os\"\n"
+			      "\n"
+			      "//go:noinline\n"
+			      "func work(n int) int {\n" /* line 6 */
+			      "\treturn n * 3\n"
+			      "}\n"
+			      "\n"
+			      "func main() {\n"
+			      "\tos.Exit(work(len(os.Args)))\n"
+			      "}\n";
+
+static void write_file(const char *dir, const char *name, const char *text)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(fputs(text, f) >= 0, 1);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* The address of a function of a Go executable, from `go tool nm`. */
+static uint64_t go_sym(const char *app, const char *fn)
+{
+	char cmd[512], line[512], name[256], type;
+	unsigned long long addr = 0, a;
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "go tool nm %s", app);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	while (fgets(line, sizeof(line), p))
+		if (sscanf(line, "%llx %c %255s", &a, &type, name) == 3 && !strcmp(name, fn))
+			addr = a;
+	pclose(p);
+	assert_true(addr != 0);
+	return addr;
+}
+
+/* A Go executable as Debian's go builds it: DWARF, .symtab, no PIE. Symbolized from maps text
+ * alone: it need not run. */
+UNIT_TEST(test_symbolize_go)
+{
+	char dir[] = "/tmp/test_unwind_go.XXXXXX", cmd[1024], app[128], maps[256];
+	struct unwind_frame f[4];
+	struct unwind_maps *m;
+	uint64_t pcs[4];
+	int n;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	write_file(dir, "main.go", go_main);
+	write_file(dir, "go.mod", "module example.com/crashme\n\ngo 1.19\n");
+	/* go needs a cache: under HOME, else here */
+	snprintf(cmd, sizeof(cmd), "cd %s && %s go build -o app . >/dev/null 2>&1", dir,
+		 getenv("HOME") || getenv("GOCACHE") ? ""
+						     : "GOCACHE=$PWD/cache GOPATH=$PWD/gopath");
+	assert_int_equal(system(cmd), 0);
+	snprintf(app, sizeof(app), "%s/app", dir);
+	snprintf(maps, sizeof(maps), "00400000-00800000 r-xp 00000000 08:01 1234 %s\n", app);
+	m = unwind_maps_parse(maps, strlen(maps), NULL);
+	assert_non_null(m);
+
+	pcs[0] = go_sym(app, "main.work") + 1;
+	pcs[1] = go_sym(app, "main.main") + 0x10;
+	pcs[2] = go_sym(app, "runtime.main") + 0x100;
+	pcs[3] = go_sym(app, "os.Exit") + 1;
+	n = unwind_symbolize(m, pcs, 4, true, f, 4);
+	unwind_maps_free(m);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+
+	assert_int_equal(n, 4);
+	assert_string_equal(f[0].function, "main.work");
+	assert_int_equal(f[0].fn_off, 1);
+	assert_int_equal(f[0].res, UNWIND_LINE);
+	assert_string_equal(f[0].file, "main.go");
+	assert_in_range(f[0].line, 6, 7); /* the func line, or its body's */
+	assert_true(f[0].in_app);
+	assert_string_equal(f[0].module, "app");
+	assert_int_equal(f[0].module_off, pcs[0]); /* not PIE: no bias */
+	assert_string_equal(f[1].function, "main.main");
+	assert_int_equal(f[1].res, UNWIND_LINE);
+	assert_in_range(f[1].line, 10, 12);
+	assert_true(f[1].in_app);
+	/* the standard library's, in the same executable */
+	assert_string_equal(f[2].function, "runtime.main");
+	assert_string_equal(f[2].file, "proc.go");
+	assert_false(f[2].in_app);
+	assert_string_equal(f[3].function, "os.Exit");
+	assert_false(f[3].in_app);
 }
 
 UNIT_TEST(test_maps_parse)
