@@ -2,6 +2,7 @@
 /* stdout/stderr lines: split from write() chunks however they are cut, with gaps and long
  * lines; parsed as the JSON loggers write them (slog, zap, zerolog, logrus, structlog, pino) or
  * as plain text, with the arena's bounds, invalid UTF-8 and redaction. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -582,6 +583,51 @@ UNIT_TEST(test_record_lookups)
 	assert_int_equal(log_severity_of("INFO+", 5), 0);
 	assert_int_equal(log_severity_of("5", 1), 0);
 	assert_int_equal(log_severity_of("", 0), 0);
+}
+
+UNIT_TEST(test_record_by_hand)
+{
+	struct log_record *r = malloc(sizeof(*r));
+	const struct log_attr *a;
+	char big[LOG_ARENA];
+	size_t i, room;
+
+	(void)state;
+	assert_non_null(r);
+	log_record_init(r);
+	log_record_set_body(r, "boom\xff", 5);
+	assert_string_equal(log_record_body(r), "boom\xef\xbf\xbd");
+	assert_int_equal(log_record_add_str(r, "k", "v", 1), 0);
+	assert_int_equal(log_record_add_int(r, "n", -7), 0);
+	assert_int_equal(log_record_add_bool(r, "b", true), 0);
+	a = log_record_attr(r, "k");
+	assert_non_null(a);
+	assert_int_equal(a->type, LOG_VAL_STR);
+	assert_string_equal(log_record_str(r, a->soff), "v");
+	a = log_record_attr(r, "n");
+	assert_int_equal(a->type, LOG_VAL_INT);
+	assert_int_equal(a->i, -7);
+	a = log_record_attr(r, "b");
+	assert_int_equal(a->type, LOG_VAL_BOOL);
+	assert_int_equal(a->i, 1);
+
+	/* a value that fills the room exactly leaves none; a key that no longer fits is refused */
+	room = log_record_room(r);
+	assert_true(room > 3);
+	memset(big, 'x', sizeof(big));
+	assert_int_equal(log_record_add_str(r, "s", big, room - 2), 0);
+	assert_int_equal(log_record_room(r), 0);
+	assert_string_equal(log_record_str(r, log_record_attr(r, "s")->soff) + room - 3, "x");
+	assert_int_equal(log_record_add_int(r, "late", 1), -ENOSPC);
+	assert_null(log_record_attr(r, "late"));
+	assert_int_equal(r->arena_used, LOG_ARENA);
+
+	log_record_init(r);
+	for (i = 0; i < LOG_MAX_ATTRS; i++)
+		assert_int_equal(log_record_add_int(r, "i", (int64_t)i), 0);
+	assert_int_equal(log_record_add_int(r, "j", 0), -ENOSPC);
+	assert_int_equal(r->nattrs, LOG_MAX_ATTRS);
+	free(r);
 }
 
 UNIT_MAIN(NULL, NULL)

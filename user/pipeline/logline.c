@@ -2,6 +2,7 @@
 #include "pipeline/logline.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -411,26 +412,81 @@ static bool time_ok(struct json_object *v)
 	return json_time_ns(v) != 0;
 }
 
-static void add_attr(struct log_record *r, const char *key, struct json_object *v)
+/* A new attribute named key, its value "": NULL when attrs are full or the key does not fit
+ * whole (a cut key is no key). */
+static struct log_attr *attr_new(struct log_record *r, const char *key)
 {
 	struct log_attr *a;
-	const char *s;
 	uint16_t koff;
 	bool cut;
 
-	if (r->nattrs >= LOG_MAX_ATTRS || json_object_is_type(v, json_type_null))
-		return;
-	/* a key that does not fit whole is no key: drop the attribute */
+	if (r->nattrs >= LOG_MAX_ATTRS)
+		return NULL;
 	koff = arena_put_cut(r, key, strlen(key), &cut);
 	if (cut) {
 		if (koff)
 			r->arena_used = koff;
-		return;
+		return NULL;
 	}
 	a = &r->attrs[r->nattrs++];
 	memset(a, 0, sizeof(*a)); /* no value left over from the record's last line */
 	a->koff = koff;
 	a->type = LOG_VAL_STR;
+	return a;
+}
+
+void log_record_set_body(struct log_record *r, const char *s, size_t len)
+{
+	r->body_off = arena_put(r, s, len);
+}
+
+size_t log_record_room(const struct log_record *r)
+{
+	return r->arena_used + 1 < LOG_ARENA ? LOG_ARENA - r->arena_used - 1 : 0;
+}
+
+int log_record_add_str(struct log_record *r, const char *key, const char *s, size_t len)
+{
+	struct log_attr *a = attr_new(r, key);
+
+	if (!a)
+		return -ENOSPC;
+	a->soff = arena_put(r, s, len);
+	return 0;
+}
+
+int log_record_add_int(struct log_record *r, const char *key, int64_t v)
+{
+	struct log_attr *a = attr_new(r, key);
+
+	if (!a)
+		return -ENOSPC;
+	a->type = LOG_VAL_INT;
+	a->i = v;
+	return 0;
+}
+
+int log_record_add_bool(struct log_record *r, const char *key, bool v)
+{
+	struct log_attr *a = attr_new(r, key);
+
+	if (!a)
+		return -ENOSPC;
+	a->type = LOG_VAL_BOOL;
+	a->i = v;
+	return 0;
+}
+
+static void add_attr(struct log_record *r, const char *key, struct json_object *v)
+{
+	struct log_attr *a;
+	const char *s;
+
+	if (json_object_is_type(v, json_type_null))
+		return;
+	a = attr_new(r, key);
+	if (!a)
+		return;
 	if (is_secret(key)) {
 		a->soff = arena_put(r, "[REDACTED]", 10);
 		return;

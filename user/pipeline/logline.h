@@ -49,6 +49,16 @@ const char *log_record_body(const struct log_record *r);
  * never overflowed, when the arena is full.
  */
 void log_parse_line(struct log_record *r, const char *line, size_t len, bool truncated);
+/* Sets r's body to len bytes at s, kept as log_parse_line() keeps text (valid UTF-8, cut when
+ * the arena is full). For records built by hand: errors, events. */
+void log_record_set_body(struct log_record *r, const char *s, size_t len);
+/* Bytes of text one more string fits in r's arena (its NUL aside). */
+size_t log_record_room(const struct log_record *r);
+/* Adds the attribute key = value (a string as set_body keeps it). 0, or -ENOSPC when attrs are
+ * full or the key does not fit whole: nothing added. */
+int log_record_add_str(struct log_record *r, const char *key, const char *s, size_t len);
+int log_record_add_int(struct log_record *r, const char *key, int64_t v);
+int log_record_add_bool(struct log_record *r, const char *key, bool v);
 /* The attribute named key, NULL when none. */
 const struct log_attr *log_record_attr(const struct log_record *r, const char *key);
 

@@ -71,6 +71,21 @@ int elfsyms_vaddr_offset(Elf *elf, uint64_t vaddr, uint64_t len, uint64_t *off)
 	return -EINVAL;
 }
 
+int elfsyms_read_vaddr(Elf *elf, uint64_t vaddr, void *buf, size_t len)
+{
+	const char *img;
+	uint64_t off;
+	size_t fsize;
+
+	img = elf_rawfile(elf, &fsize);
+	if (!img || elfsyms_vaddr_offset(elf, vaddr, len, &off))
+		return -EINVAL;
+	if (off > fsize || len > fsize - off)
+		return -EINVAL;
+	memcpy(buf, img + off, len);
+	return 0;
+}
+
 void elfsyms_build_id(Elf *elf, char out[41])
 {
 	Elf_Scn *scn = NULL;

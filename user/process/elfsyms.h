@@ -5,6 +5,7 @@
 
 #include <gelf.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* libelf's version handshake, once; false when libelf refuses. */
@@ -20,6 +21,10 @@ int elfsyms_each(Elf *elf, bool dynamic_too, elfsyms_fn fn, void *ctx);
 /* The file offset of [vaddr, vaddr + len), which must lie in the file part of one PT_LOAD
  * segment: 0 or -EINVAL. uprobes and reads of the file image both need it. */
 int elfsyms_vaddr_offset(Elf *elf, uint64_t vaddr, uint64_t len, uint64_t *off);
+
+/* Copies len bytes at link-time address vaddr out of the file image (one PT_LOAD): 0 or
+ * -EINVAL. */
+int elfsyms_read_vaddr(Elf *elf, uint64_t vaddr, void *buf, size_t len);
 
 /* The GNU build-id as lower-case hex into out (41 bytes); "" when there is none. */
 void elfsyms_build_id(Elf *elf, char out[41]);

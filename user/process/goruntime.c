@@ -151,22 +151,6 @@ int go_buildinfo_parse(const void *buf, size_t len, struct go_buildinfo *bi)
 	return copy_version(bi->version, p + 32 + used, n);
 }
 
-/* Copies len bytes at link-time address vaddr out of the file image (one PT_LOAD). */
-static int elf_read_vaddr(Elf *elf, uint64_t vaddr, void *buf, size_t len)
-{
-	const char *img;
-	uint64_t off;
-	size_t fsize;
-
-	img = elf_rawfile(elf, &fsize);
-	if (!img || elfsyms_vaddr_offset(elf, vaddr, len, &off))
-		return -EINVAL;
-	if (off > fsize || len > fsize - off)
-		return -EINVAL;
-	memcpy(buf, img + off, len);
-	return 0;
-}
-
 /* Before Go 1.18 the build info points at runtime.buildVersion, a string header. */
 static void version_from_pointer(Elf *elf, const struct go_buildinfo *bi, char *version)
 {
@@ -174,12 +158,12 @@ static void version_from_pointer(Elf *elf, const struct go_buildinfo *bi, char *
 	uint8_t hdr[16], s[GO_VERSION_MAX - 1];
 	uint64_t len;
 
-	if (elf_read_vaddr(elf, bi->version_addr, hdr, 2 * ps))
+	if (elfsyms_read_vaddr(elf, bi->version_addr, hdr, 2 * ps))
 		return;
 	len = load_uint(hdr + ps, ps, bi->big_endian);
 	if (len > sizeof(s))
 		len = sizeof(s);
-	if (!elf_read_vaddr(elf, load_uint(hdr, ps, bi->big_endian), s, len))
+	if (!elfsyms_read_vaddr(elf, load_uint(hdr, ps, bi->big_endian), s, len))
 		copy_version(version, s, len);
 }
 
