@@ -208,11 +208,12 @@ static int build_go(void **state)
 		return 0;
 	fputs(src, f);
 	fclose(f);
-	snprintf(
-		cmd, sizeof(cmd),
-		"cd %s && PATH=$PATH:/usr/lib/go-1.19/bin GOCACHE=${GOCACHE:-/tmp/test_gopanic.cache} "
-		"GO111MODULE=off go build -o prog main.go >/dev/null 2>&1",
-		dir);
+	/* go needs a build cache: its default is under $HOME, which a test runner may not set */
+	snprintf(cmd, sizeof(cmd),
+		 "cd %s && { [ -n \"$GOCACHE$HOME\" ] || export GOCACHE=%s/cache; } && "
+		 "PATH=$PATH:/usr/lib/go-1.19/bin GO111MODULE=off go build -o prog main.go "
+		 ">/dev/null 2>&1",
+		 dir, dir);
 	if (system(cmd) == 0)
 		snprintf(exe, sizeof(exe), "%s/prog", dir);
 	return 0;
@@ -386,7 +387,10 @@ static int remove_go(void **state)
 	unlink(path);
 	snprintf(path, sizeof(path), "%s/prog", dir);
 	unlink(path);
-	rmdir(dir);
+	/* the build cache of its own, when go had no other */
+	snprintf(path, sizeof(path), "rm -rf %s/cache", dir);
+	if (system(path) == 0)
+		rmdir(dir);
 	return 0;
 }
 
