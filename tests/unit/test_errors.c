@@ -586,6 +586,32 @@ UNIT_TEST(test_bounds)
 		assert_string_equal(st + strlen(st) - strlen(want), want);
 	}
 
+	/* the stack does not crowd out the extras, even with a message of invalid bytes that grows
+	 * threefold as U+FFFD */
+	{
+		static const char *const keys[] = { "k0", "k1", "k2", "k3" };
+		char val[300];
+
+		memset(val, 'v', sizeof(val) - 1);
+		val[sizeof(val) - 1] = '\0';
+		memset(msg, 0xff, 4999);
+		r.nextra = 4;
+		for (i = 0; i < 4; i++) {
+			r.extra[i].key = keys[i];
+			r.extra[i].val = val;
+		}
+		r.type = "SIGBUS";
+		assert_true(error_tracker_report(t, &r));
+		for (i = 0; i < 4; i++)
+			assert_int_equal(strlen(attr_str(&s->last, keys[i])), ERROR_EXTRA_VAL_MAX);
+		assert_int_equal(strlen(attr_str(&s->last, "exception.message")),
+				 3 * ERROR_MESSAGE_MAX);
+		st = attr_str(&s->last, "exception.stacktrace");
+		assert_non_null(st);
+		assert_true(strstr(st, ":1)") != NULL);
+		r.nextra = 0;
+	}
+
 	/* group strings bounded */
 	memset(svc, 's', sizeof(svc) - 1);
 	svc[sizeof(svc) - 1] = '\0';

@@ -324,13 +324,61 @@ static size_t message_len(const char *s)
 	return n;
 }
 
+/* An extra attribute's value: up to ERROR_EXTRA_VAL_MAX bytes, cut where a character starts. */
+static size_t extra_len(const char *s)
+{
+	size_t n = strnlen(s, ERROR_EXTRA_VAL_MAX + 1);
+
+	if (n <= ERROR_EXTRA_VAL_MAX)
+		return n;
+	n = ERROR_EXTRA_VAL_MAX;
+	while (n && ((unsigned char)s[n] & 0xc0) == 0x80)
+		n--;
+	return n;
+}
+
+/* The arena bytes the extras will take, kept from the stack so that it cannot crowd them out. */
+static size_t extras_size(const struct error_report *r)
+{
+	size_t i, sum = 0;
+
+	for (i = 0; i < r->nextra && i < ERROR_EXTRA_MAX; i++) {
+		const char *k = r->extra[i].key, *v = r->extra[i].val ? r->extra[i].val : "";
+
+		if (k && k[0])
+			sum += utf8_clean(NULL, k, SIZE_MAX) + 1 +
+			       utf8_clean(NULL, v, extra_len(v)) + 1;
+	}
+	return sum;
+}
+
+/* The stack, in whole frames from the top, in what the arena has left but reserve. */
+static void add_stack(struct error_tracker *t, const struct error_report *r, size_t reserve)
+{
+	static const char key[] = "exception.stacktrace";
+	struct log_record *rec = &t->rec;
+	size_t room = log_record_room(rec), n, i, lines;
+
+	if (!r->frames || !r->nframes || room <= sizeof(key) + reserve)
+		return;
+	room -= sizeof(key) + reserve;
+	n = error_stack_text(r->frames, r->nframes, t->stack,
+			     room + 1 < sizeof(t->stack) ? room + 1 : sizeof(t->stack));
+	if (!n)
+		return;
+	log_record_add_str(rec, key, t->stack, n);
+	/* frames left out: the record says so, as a cut log line does */
+	for (i = 0, lines = 1; i < n; i++)
+		lines += t->stack[i] == '\n';
+	rec->truncated = lines < r->nframes;
+}
+
 static void fill_record(struct error_tracker *t, const struct error_report *r, const char *type,
 			const char *fp)
 {
-	static const char stack_key[] = "exception.stacktrace";
 	struct log_record *rec = &t->rec;
 	const char *msg = r->message ? r->message : "";
-	size_t mlen = message_len(msg), room, n, i, lines;
+	size_t mlen = message_len(msg), n, i;
 
 	log_record_init(rec);
 	rec->ts_ns = r->ts_ns;
@@ -360,28 +408,13 @@ static void fill_record(struct error_tracker *t, const struct error_report *r, c
 	log_record_add_str(rec, "error.fingerprint", fp, strlen(fp));
 	if (!strcmp(type, "panic"))
 		log_record_add_bool(rec, "go.panic.recovered", r->recovered);
-	for (i = 0; i < r->nextra && i < 4; i++) {
+	add_stack(t, r, extras_size(r));
+	for (i = 0; i < r->nextra && i < ERROR_EXTRA_MAX; i++) {
 		const char *k = r->extra[i].key, *v = r->extra[i].val ? r->extra[i].val : "";
 
 		if (k && k[0])
-			log_record_add_str(rec, k, v, message_len(v));
+			log_record_add_str(rec, k, v, extra_len(v));
 	}
-	if (!r->frames || !r->nframes)
-		return;
-	/* last: the stack takes what the arena has left, in whole frames from the top */
-	room = log_record_room(rec);
-	if (room <= sizeof(stack_key))
-		return;
-	room -= sizeof(stack_key);
-	n = error_stack_text(r->frames, r->nframes, t->stack,
-			     room + 1 < sizeof(t->stack) ? room + 1 : sizeof(t->stack));
-	if (!n)
-		return;
-	log_record_add_str(rec, stack_key, t->stack, n);
-	/* frames left out: the record says so, as a cut log line does */
-	for (i = 0, lines = 1; i < n; i++)
-		lines += t->stack[i] == '\n';
-	rec->truncated = lines < r->nframes;
 }
 
 bool error_tracker_report(struct error_tracker *t, const struct error_report *r)

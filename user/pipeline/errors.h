@@ -19,6 +19,8 @@
 #define ERROR_SERVICE_MAX 128	     /* bytes of a group's service name kept */
 #define ERROR_TYPE_MAX 32	     /* bytes of a group's error type kept */
 #define ERROR_MESSAGE_MAX 1024	     /* bytes of a message in the body and exception.message */
+#define ERROR_EXTRA_MAX 4	     /* extra attributes of a report */
+#define ERROR_EXTRA_VAL_MAX 256	     /* bytes of an extra attribute's value */
 #define ERROR_FP_OVERFLOW "overflow" /* the fingerprint of the groups beyond max_groups */
 
 struct error_report {
@@ -38,10 +40,10 @@ struct error_report {
 	uint8_t trace_flags;
 	uint8_t trace_id[16];
 	uint8_t span_id[8];
-	size_t nextra; /* more string attributes, at most 4 */
+	size_t nextra; /* more string attributes */
 	struct {
 		const char *key, *val;
-	} extra[4];
+	} extra[ERROR_EXTRA_MAX];
 };
 
 struct error_opts {
@@ -60,9 +62,13 @@ void error_tracker_free(struct error_tracker *t);
 /*
  * One error: grouped by (service, type, fingerprint), counted, exported when the sampling says
  * so (the first of a fingerprint always; then at most samples_per_min per minute of ts_ns).
- * Beyond max_groups a new fingerprint counts under (service, type, "overflow"); when even that
- * group cannot be made the report is counted in stats.overflow only. Returns true when a record
- * was emitted.
+ * Beyond max_groups a new fingerprint counts under (service, type, "overflow"), sampled as one
+ * group (its record keeps the real fingerprint); when even that group cannot be made (as many
+ * overflow groups as max_groups) the report is counted in stats.overflow only, all such sampled
+ * as one group. The record's attributes: exception.type, exception.message, exception.escaped
+ * (fatal), error.fingerprint, go.panic.recovered (type "panic"), exception.stacktrace (the top
+ * frames that fit; the record is marked truncated when some do not), the extras. Returns true
+ * when a record was emitted.
  */
 bool error_tracker_report(struct error_tracker *t, const struct error_report *r);
 
