@@ -172,48 +172,6 @@ void error_fingerprint(const struct error_report *r, char out[17])
 	snprintf(out, 17, "%016" PRIx64, h);
 }
 
-/* A frame's field as valid UTF-8 with no control characters (a newline would split the line):
- * dst holds 3 * size + 1 bytes. */
-static const char *clean_field(char *dst, const char *src, size_t size)
-{
-	size_t i, n;
-
-	n = utf8_clean(dst, src, size);
-	for (i = 0; i < n; i++) {
-		if ((unsigned char)dst[i] < 0x20 || dst[i] == 0x7f)
-			dst[i] = '?';
-	}
-	return dst;
-}
-
-static int frame_line(const struct unwind_frame *f, char *line, size_t len)
-{
-	char fn[3 * sizeof(f->function) + 1], mod[3 * sizeof(f->module) + 1];
-	char file[3 * sizeof(f->file) + 1];
-	bool has_fn = frame_has(f->function, sizeof(f->function));
-	bool has_mod = frame_has(f->module, sizeof(f->module));
-
-	clean_field(fn, f->function, sizeof(f->function));
-	clean_field(mod, f->module, sizeof(f->module));
-	clean_field(file, f->file, sizeof(f->file));
-	if (f->res >= UNWIND_LINE && frame_has(f->file, sizeof(f->file))) {
-		if (!has_fn)
-			snprintf(fn, sizeof(fn), "0x%" PRIx64, f->pc);
-		if (f->line > 0)
-			return snprintf(line, len, "%s (%s:%d)", fn, file, f->line);
-		return snprintf(line, len, "%s (%s)", fn, file);
-	}
-	if (has_fn && f->fn_off)
-		return snprintf(line, len, "%s+0x%" PRIx64 " (%s)", fn, f->fn_off,
-				has_mod ? mod : "?");
-	if (has_fn)
-		return snprintf(line, len, "%s (%s)", fn, has_mod ? mod : "?");
-	if (has_mod)
-		return snprintf(line, len, "0x%" PRIx64 " (%s+0x%" PRIx64 ")", f->pc, mod,
-				f->module_off);
-	return snprintf(line, len, "0x%" PRIx64 " (?)", f->pc);
-}
-
 size_t error_stack_text(const struct unwind_frame *f, size_t n, char *buf, size_t len)
 {
 	char line[3 * (sizeof(f->function) + sizeof(f->module) + sizeof(f->file)) + 64];
@@ -224,7 +182,7 @@ size_t error_stack_text(const struct unwind_frame *f, size_t n, char *buf, size_
 		return 0;
 	buf[0] = '\0';
 	for (i = 0; f && i < n; i++) {
-		w = frame_line(&f[i], line, sizeof(line));
+		w = unwind_frame_text(&f[i], line, sizeof(line));
 		if (w < 0)
 			break;
 		k = (size_t)w < sizeof(line) ? (size_t)w : sizeof(line) - 1;

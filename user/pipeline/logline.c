@@ -110,27 +110,6 @@ void log_record_init(struct log_record *r)
 	r->arena_used = 1; /* offset 0 is "" */
 }
 
-const char *log_record_str(const struct log_record *r, uint16_t off)
-{
-	return off < r->arena_used ? r->arena + off : "";
-}
-
-const char *log_record_body(const struct log_record *r)
-{
-	return log_record_str(r, r->body_off);
-}
-
-const struct log_attr *log_record_attr(const struct log_record *r, const char *key)
-{
-	size_t i;
-
-	for (i = 0; i < r->nattrs && i < LOG_MAX_ATTRS; i++) {
-		if (!strcmp(log_record_str(r, r->attrs[i].koff), key))
-			return &r->attrs[i];
-	}
-	return NULL;
-}
-
 /* Copies len bytes of s into the arena as valid UTF-8 (invalid bytes and NULs as U+FFFD), cut
  * at a character when the arena is full (*cut, when not NULL, tells). Returns the offset; 0 ("")
  * when the arena is full. */

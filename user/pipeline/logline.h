@@ -39,9 +39,6 @@ void log_lines_flush(struct log_lines *l, log_line_fn fn, void *ctx);
 
 /* Zeroes r: empty arena, body "". */
 void log_record_init(struct log_record *r);
-/* The arena's string at off ("" when off is out of bounds). */
-const char *log_record_str(const struct log_record *r, uint16_t off);
-const char *log_record_body(const struct log_record *r);
 /*
  * Fills r's body, severity, severity_text, time_unix_ns, json, truncated and attrs from one line
  * (len bytes, NULs allowed); the other fields (pid, stream, span, ...) are left as they are.
@@ -59,8 +56,6 @@ size_t log_record_room(const struct log_record *r);
 int log_record_add_str(struct log_record *r, const char *key, const char *s, size_t len);
 int log_record_add_int(struct log_record *r, const char *key, int64_t v);
 int log_record_add_bool(struct log_record *r, const char *key, bool v);
-/* The attribute named key, NULL when none. */
-const struct log_attr *log_record_attr(const struct log_record *r, const char *key);
 
 /* OTLP SeverityNumber of a level as loggers spell it ("warn", "ERROR", slog's "INFO+2", pino's
  * "30"), 0 when it is no level word. */

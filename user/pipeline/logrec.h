@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define LOG_LINE_MAX 8192 /* bytes of one line kept; a longer line is cut and marked truncated */
 #define LOG_MAX_ATTRS 24
@@ -57,5 +58,27 @@ struct log_record {
 	size_t arena_used;
 	char arena[LOG_ARENA];
 };
+
+/* The arena's string at off ("" when off is out of bounds). */
+static inline const char *log_record_str(const struct log_record *r, uint16_t off)
+{
+	return off < r->arena_used ? r->arena + off : "";
+}
+
+static inline const char *log_record_body(const struct log_record *r)
+{
+	return log_record_str(r, r->body_off);
+}
+
+/* The attribute named key, NULL when none. */
+static inline const struct log_attr *log_record_attr(const struct log_record *r, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < r->nattrs && i < LOG_MAX_ATTRS; i++)
+		if (!strcmp(log_record_str(r, r->attrs[i].koff), key))
+			return &r->attrs[i];
+	return NULL;
+}
 
 #endif /* OBSPROBE_LOGREC_H */

@@ -16,6 +16,7 @@
 
 #include "process/procfs.h"
 #include "process/unwind.h"
+#include "util/utf8.h"
 
 /* libdwfl asks for a thread by id: the one whose registers were handed in */
 #define UNWIND_TID 1
@@ -643,19 +644,39 @@ int unwind_symbolize(struct unwind_maps *m, const uint64_t *pcs, size_t n, bool 
 	return (int)n;
 }
 
+/* A frame's field (size bytes, not necessarily NUL-terminated: frames may come from anywhere)
+ * as valid UTF-8 with no control characters (a newline would split a stack trace's line): dst
+ * holds 3 * size + 1 bytes. */
+static const char *clean_field(char *dst, const char *src, size_t size)
+{
+	size_t i, n = utf8_clean(dst, src, size);
+
+	for (i = 0; i < n; i++)
+		if ((unsigned char)dst[i] < 0x20 || dst[i] == 0x7f)
+			dst[i] = '?';
+	return dst;
+}
+
 int unwind_frame_text(const struct unwind_frame *f, char *buf, size_t len)
 {
+	char fn[3 * sizeof(f->function) + 1], mod[3 * sizeof(f->module) + 1];
+	char file[3 * sizeof(f->file) + 1];
 	unsigned long pc = (unsigned long)f->pc;
 
-	if (f->res == UNWIND_LINE && f->file[0])
-		return f->function[0]
-			       ? snprintf(buf, len, "%s (%s:%d)", f->function, f->file, f->line)
-			       : snprintf(buf, len, "0x%lx (%s:%d)", pc, f->file, f->line);
-	if (f->res >= UNWIND_SYMBOL && f->function[0])
-		return snprintf(buf, len, "%s+0x%lx (%s)", f->function, (unsigned long)f->fn_off,
-				f->module[0] ? f->module : "?");
-	if (f->module[0])
-		return snprintf(buf, len, "0x%lx (%s+0x%lx)", pc, f->module,
-				(unsigned long)f->module_off);
+	clean_field(fn, f->function, sizeof(f->function));
+	clean_field(mod, f->module, sizeof(f->module));
+	clean_field(file, f->file, sizeof(f->file));
+	if (f->res == UNWIND_LINE && file[0]) {
+		if (!fn[0])
+			snprintf(fn, sizeof(fn), "0x%lx", pc);
+		return f->line > 0 ? snprintf(buf, len, "%s (%s:%d)", fn, file, f->line)
+				   : snprintf(buf, len, "%s (%s)", fn, file);
+	}
+	if (f->res >= UNWIND_SYMBOL && fn[0])
+		return f->fn_off ? snprintf(buf, len, "%s+0x%lx (%s)", fn, (unsigned long)f->fn_off,
+					    mod[0] ? mod : "?")
+				 : snprintf(buf, len, "%s (%s)", fn, mod[0] ? mod : "?");
+	if (mod[0])
+		return snprintf(buf, len, "0x%lx (%s+0x%lx)", pc, mod, (unsigned long)f->module_off);
 	return snprintf(buf, len, "0x%lx (?)", pc);
 }
