@@ -511,6 +511,40 @@ static Resource *proc_resource(struct arena *a, const struct proc_ref *r,
 	return resource_new(a, own, n, c);
 }
 
+typedef Opentelemetry__Proto__Trace__V1__Span__Event SpanEvent;
+
+/* The span's `exception` event, named and keyed as the semantic conventions say. */
+static int exception_fill(struct arena *a, Span *out, const struct span *s, int64_t clock_offset_ns)
+{
+	static const SpanEvent event_init = OPENTELEMETRY__PROTO__TRACE__V1__SPAN__EVENT__INIT;
+	SpanEvent *ev = arena_alloc(a, sizeof(*ev));
+	SpanEvent **evs = arena_alloc(a, sizeof(*evs));
+	KeyValue **kv = arena_alloc(a, 4 * sizeof(*kv));
+	const char *msg = s->exc + s->exc_msg_off, *stack = s->exc + s->exc_stack_off;
+	size_t n = 0, i;
+
+	if (!ev || !evs || !kv)
+		return -ENOMEM;
+	*ev = event_init;
+	ev->time_unix_nano = mono_to_unix(s->exc_ns, clock_offset_ns);
+	ev->name = "exception";
+	kv[n++] = kv_str(a, SC_EXCEPTION_TYPE, pb_str(a, s->exc, SPAN_EXC_ARENA));
+	if (*msg)
+		kv[n++] = kv_str(a, SC_EXCEPTION_MESSAGE, pb_str(a, msg, SPAN_EXC_ARENA));
+	if (*stack)
+		kv[n++] = kv_str(a, SC_EXCEPTION_STACKTRACE, pb_str(a, stack, SPAN_EXC_ARENA));
+	kv[n++] = kv_bool(a, SC_EXCEPTION_ESCAPED, s->exc_escaped);
+	for (i = 0; i < n; i++)
+		if (!kv[i])
+			return -ENOMEM;
+	ev->attributes = kv;
+	ev->n_attributes = n;
+	evs[0] = ev;
+	out->events = evs;
+	out->n_events = 1;
+	return 0;
+}
+
 static int span_fill(struct arena *a, Span *out, const struct span *s, int64_t clock_offset_ns)
 {
 	size_t i, n = s->nattrs < SPAN_MAX_ATTRS ? s->nattrs : SPAN_MAX_ATTRS;
@@ -542,7 +576,7 @@ static int span_fill(struct arena *a, Span *out, const struct span *s, int64_t c
 	out->start_time_unix_nano = mono_to_unix(s->start_ns, clock_offset_ns);
 	out->end_time_unix_nano = mono_to_unix(s->end_ns, clock_offset_ns);
 	out->status = s->error ? &status_error : &status_unset;
-	if (!out->name)
+	if (!out->name || (s->exc_ns && exception_fill(a, out, s, clock_offset_ns)))
 		return -ENOMEM;
 	if (!n)
 		return 0;

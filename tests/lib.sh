@@ -1053,7 +1053,8 @@ otlp_decode() {
 # set, kind SERVER/CLIENT/..., status UNSET/OK/ERROR, resource and attributes as objects with
 # their OTLP value types kept: an int is a JSON number, a string a JSON string), so that
 # spans_count and spans_field work on it. Extra keys: seq (the request), kind_code,
-# status_code, status_message, scope, dup_keys (attribute keys sent twice). Decode errors and
+# status_code, status_message, scope, dup_keys (attribute keys sent twice), events (name,
+# time_unix_nano, attributes). Decode errors and
 # request summaries go to OUTFILE.requests; returns 1 when a body did not decode.
 # (_OTLP_ATTRS_PY: decode.js's typed values as plain JSON, shared with otlp_logs)
 _OTLP_ATTRS_PY='
@@ -1102,6 +1103,8 @@ for line in sys.stdin:
         "scope": o["scope"]["name"], "scope_version": o["scope"]["version"],
         "dup_keys": dups + ["res:" + k for k in rdups], "flags": o["flags"],
         "trace_state": o["trace_state"],
+        "events": [{"name": e["name"], "time_unix_nano": int(e["time_unix_nano"]),
+                    "attributes": flat(e["attributes"])[0]} for e in o.get("span_events", [])],
     })
     out.write(json.dumps(s) + "\n")
 '

@@ -19,7 +19,8 @@
 //	 "attributes"},"schema_url":..,"trace_id":"hex32","span_id":"hex16","parent_span_id":"hex"
 //	 (""),"trace_state":..,"flags":N,"name":..,"kind":N,"start_time_unix_nano":"decimal",
 //	 "end_time_unix_nano":"decimal","attributes":[ATTR..],"dropped_attributes_count":N,
-//	 "events":N,"links":N,"status":{"code":N,"message":..}}
+//	 "events":N,"links":N,"span_events":[{"name":..,"time_unix_nano":"N","attributes":[..]}],
+//	 "status":{"code":N,"message":..}}
 //	{"type":"point","seq":N,"resource":[ATTR..],"scope":{..},"metric":NAME,"unit":..,
 //	 "description":..,"data":"gauge"|"sum"|"histogram"|"exponential_histogram"|"summary"|"",
 //	 "temporality":N,"monotonic":BOOL,"attributes":[ATTR..],"start_time_unix_nano":"decimal",
@@ -199,6 +200,11 @@ for (const f of seqs) {
 						attributes: attrs(s.attributes),
 						dropped_attributes_count: s.droppedAttributesCount || 0,
 						events: (s.events || []).length, links: (s.links || []).length,
+						span_events: (s.events || []).map((e) => ({
+							name: e.name || '',
+							time_unix_nano: u64s(e.timeUnixNano),
+							attributes: attrs(e.attributes),
+						})),
 						status: { code: (s.status && s.status.code) || 0,
 							  message: (s.status && s.status.message) || '' },
 					});

@@ -27,6 +27,11 @@
 
 #define SC_ERROR_TYPE "error.type"
 
+#define SC_EXCEPTION_ESCAPED "exception.escaped"
+#define SC_EXCEPTION_MESSAGE "exception.message"
+#define SC_EXCEPTION_STACKTRACE "exception.stacktrace"
+#define SC_EXCEPTION_TYPE "exception.type"
+
 #define SC_GEN_AI_CLIENT_OPERATION_DURATION "gen_ai.client.operation.duration"
 #define SC_GEN_AI_CLIENT_TOKEN_USAGE "gen_ai.client.token.usage"
 #define SC_GEN_AI_OPERATION_NAME "gen_ai.operation.name"

@@ -22,6 +22,7 @@ void span_init(struct span *s, enum span_kind kind)
 	s->nattrs = 0;
 	s->arena_used = 0;
 	s->arena[SPAN_ARENA - 1] = '\0';
+	s->exc_ns = 0;
 	memset(s->parent_id, 0, sizeof(s->parent_id));
 	span_new_trace_id(s->trace_id);
 	span_new_span_id(s->span_id);
@@ -75,6 +76,41 @@ void span_set_str(struct span *s, const char *key, const char *val)
 	dst[n] = '\0';
 	a->soff = (uint16_t)s->arena_used;
 	s->arena_used += n + 1;
+}
+
+/* Appends the first n bytes of v (less when they do not fit, cut after a line's end when
+ * whole_lines) and a NUL to s->exc at *used: the offset of the string. */
+static uint16_t exc_put(struct span *s, size_t *used, const char *v, bool whole_lines)
+{
+	size_t room = SPAN_EXC_ARENA - *used, n = strlen(v);
+	uint16_t off = (uint16_t)*used;
+
+	if (room < 1)
+		return SPAN_EXC_ARENA - 1;
+	if (n > room - 1) {
+		n = room - 1;
+		if (whole_lines)
+			while (n && v[n - 1] != '\n')
+				n--;
+	}
+	memcpy(s->exc + *used, v, n);
+	s->exc[*used + n] = '\0';
+	*used += n + 1;
+	return off;
+}
+
+void span_set_exception(struct span *s, uint64_t ts_ns, const char *type, const char *message,
+			const char *stacktrace, bool escaped)
+{
+	size_t used = 0;
+
+	s->exc[SPAN_EXC_ARENA - 1] = '\0';
+	exc_put(s, &used, type, false);
+	s->exc_msg_off = exc_put(s, &used, message, false);
+	s->exc_stack_off = exc_put(s, &used, stacktrace ? stacktrace : "", true);
+	s->exc_ns = ts_ns ? ts_ns : 1;
+	s->exc_escaped = escaped;
+	s->error = true;
 }
 
 void span_set_int(struct span *s, const char *key, int64_t v)

@@ -18,6 +18,7 @@ enum span_kind {
 #define SPAN_NAME_MAX 160
 #define SPAN_MAX_ATTRS 20
 #define SPAN_ARENA 3072
+#define SPAN_EXC_ARENA 1024 /* an exception's type, message and top frames */
 
 struct span_attr {
 	const char *key; /* a string literal: semconv keys are static */
@@ -52,8 +53,15 @@ struct span {
 	char name[SPAN_NAME_MAX];
 	size_t nattrs;
 	struct span_attr attrs[SPAN_MAX_ATTRS];
+	/* an `exception` event (a crash or panic while it was served): type, message and stack
+	 * trace as NUL-separated strings in exc[] ("" when absent); exc_ns 0: none. Copies of a
+	 * span may stop at its arena's used end unless it has one (tracesample.c) */
+	uint64_t exc_ns;
+	bool exc_escaped; /* it left the span's scope: the process died of it */
+	uint16_t exc_msg_off, exc_stack_off;
 	size_t arena_used;
 	char arena[SPAN_ARENA];
+	char exc[SPAN_EXC_ARENA];
 };
 
 void span_init(struct span *s, enum span_kind kind);
@@ -68,6 +76,11 @@ const struct span_attr *span_get(const struct span *s, const char *key);
 const char *span_attr_str(const struct span *s, const struct span_attr *a);
 const char *span_get_str(const struct span *s, const char *key);
 int64_t span_get_int(const struct span *s, const char *key, int64_t dflt);
+
+/* An exception at ts_ns while s was served: s fails (error), with an `exception` event. Strings
+ * that do not fit are cut (the stack trace at a line's end). */
+void span_set_exception(struct span *s, uint64_t ts_ns, const char *type, const char *message,
+			const char *stacktrace, bool escaped);
 
 /* Fresh random ids (never all zero). */
 void span_new_trace_id(uint8_t id[16]);

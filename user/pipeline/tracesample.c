@@ -340,7 +340,7 @@ static size_t span_bytes(const struct span *s)
 {
 	size_t n = offsetof(struct span, arena) + s->arena_used;
 
-	return n < sizeof(*s) ? n : sizeof(*s);
+	return n < sizeof(*s) && !s->exc_ns ? n : sizeof(*s);
 }
 
 static bool hold_span(struct tracesample *t, struct trace *tr, const struct span *s,
