@@ -307,3 +307,109 @@ int go_http_call(struct pt_regs *ctx)
 	go_send(pid_tgid, GO_EV_CALL, goid, (__u64)fd, 0);
 	return 0;
 }
+
+/*
+ * runtime.gopanic(e any) at its stack check's jbe: e's type and data words in RAX and RBX, the
+ * return address into the panicking function at the top of the stack, RBP still its frame.
+ * Rare: the whole event is built here, the value's text read while it exists.
+ */
+SEC("uprobe")
+int go_panic(struct pt_regs *ctx)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 tgid = pid_tgid >> 32, i, n;
+	struct go_proc_cfg *cfg = bpf_map_lookup_elem(&go_procs, &tgid);
+	struct go_panic_event *e;
+	__u64 fp, str[2], goid;
+
+	if (!cfg)
+		return 0;
+	/* before the reservation: a goroutine told in advance and showing first here has its
+	 * birth go out ahead of its panic (go_running()) */
+	goid = go_running(cfg, pid_tgid, ctx->r14, ctx->sp);
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count_drop(OBS_DROP_RINGBUF_FULL);
+		return 0;
+	}
+	__builtin_memset(e, 0, sizeof(*e));
+	e->hdr.type = OBS_EV_GO_PANIC;
+	e->hdr.pid = tgid;
+	e->hdr.tid = (__u32)pid_tgid;
+	e->hdr.ts_ns = bpf_ktime_get_ns();
+	e->kind = GO_PANIC_RAISED;
+	e->g = ctx->r14;
+	e->goid = goid;
+	e->bias = ctx->ip - bpf_get_attach_cookie(ctx);
+	e->type_addr = ctx->ax;
+	e->data_addr = ctx->bx;
+	if (ctx->bx && !bpf_probe_read_user(e->raw, sizeof(e->raw), (void *)ctx->bx)) {
+		__builtin_memcpy(str, e->raw, sizeof(str));
+		n = str[1] < GO_PANIC_TEXT ? (__u32)str[1] : GO_PANIC_TEXT;
+		if (str[0] && n && n <= GO_PANIC_TEXT &&
+		    !bpf_probe_read_user(e->text, n, (void *)str[0]))
+			e->text_len = n;
+	}
+	e->pcs[0] = ctx->ip;
+	if (bpf_probe_read_user(&e->pcs[1], sizeof(e->pcs[1]), (void *)ctx->sp))
+		goto out;
+	e->npcs = 2;
+	fp = ctx->bp;
+	for (i = 2; i < GO_PANIC_FRAMES; i++) {
+		__u64 frame[2];
+
+		if (!fp || bpf_probe_read_user(frame, sizeof(frame), (void *)fp) || !frame[1])
+			break;
+		e->pcs[i] = frame[1];
+		e->npcs = i + 1;
+		if (frame[0] <= fp) /* stacks grow down: callers' frames lie above */
+			break;
+		fp = frame[0];
+	}
+out:
+	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
+	return 0;
+}
+
+static __always_inline void panic_ends(__u32 kind, __u64 g)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 tgid = pid_tgid >> 32;
+	struct go_panic_event *e;
+
+	if (!bpf_map_lookup_elem(&go_procs, &tgid))
+		return;
+	e = bpf_ringbuf_reserve(&events, offsetof(struct go_panic_event, bias), 0);
+	if (!e) {
+		count_drop(OBS_DROP_RINGBUF_FULL);
+		return;
+	}
+	e->hdr.type = OBS_EV_GO_PANIC;
+	e->hdr.pid = tgid;
+	e->hdr.tid = (__u32)pid_tgid;
+	e->hdr.pad = 0;
+	e->hdr.ts_ns = bpf_ktime_get_ns();
+	e->kind = kind;
+	e->npcs = 0;
+	e->g = g;
+	e->goid = 0;
+	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
+}
+
+/* runtime.recovery(gp) at its stack check's jbe (on the system stack: gp in RAX): a deferred
+ * call recovered gp's panic. */
+SEC("uprobe")
+int go_panic_recovered(struct pt_regs *ctx)
+{
+	panic_ends(GO_PANIC_RECOVERED, ctx->ax);
+	return 0;
+}
+
+/* runtime.fatalpanic, on the panicking goroutine (R14): no recover; the process dies. Once
+ * per process at most, so its entry serves, emulated or not. */
+SEC("uprobe")
+int go_panic_fatal(struct pt_regs *ctx)
+{
+	panic_ends(GO_PANIC_FATAL, ctx->r14);
+	return 0;
+}

@@ -6,6 +6,7 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_tracing.h>
 
+#include "obsprobe/fault.h"
 #include "obsprobe/proc.h"
 #include "fd.bpf.h"
 #include "maps.bpf.h"
@@ -91,6 +92,98 @@ int BPF_PROG(sched_process_fork__raw, struct task_struct *parent, struct task_st
 
 TASK_HOOK_TWINS(sched_process_exec, sched_process_exec, on_exec)
 TASK_HOOK_TWINS(sched_process_exit, sched_process_exit, on_exit)
+
+/* The fatal signals whose default action dumps core: a crash. SIGKILL is no crash (the OOM
+ * killer's is told by mem.bpf.c). */
+static __always_inline bool crash_signal(int sig)
+{
+	return sig == 4 /* SIGILL */ || sig == 5 /* SIGTRAP */ || sig == 6 /* SIGABRT */ ||
+	       sig == 7 /* SIGBUS */ || sig == 8 /* SIGFPE */ || sig == 11 /* SIGSEGV */ ||
+	       sig == 31 /* SIGSYS */;
+}
+
+/*
+ * A signal is delivered to the current thread: when it is a crash signal left to its default
+ * action in a watched process, the process dies of it now. Its user registers and the top of its
+ * stack go to user space, which unwinds them once the process is gone. A handled signal is not
+ * reported (Go turns its faults into panics; a handler that re-raises with the default action
+ * is caught then). Rare: the ring-buffer reservation is the event's 16 KiB.
+ */
+static __always_inline int on_signal(int sig, struct kernel_siginfo *info, struct k_sigaction *ka,
+				     const bool typed)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 tgid = pid_tgid >> 32, *flags, i;
+	struct task_struct *task;
+	struct fault_event *e;
+	struct pt_regs regs;
+	__u64 sp;
+
+	if (!crash_signal(sig))
+		return 0;
+	flags = target_of(tgid);
+	if (!flags || BPF_CORE_READ(ka, sa.sa_handler) != 0 /* SIG_DFL */)
+		return 0;
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count_drop(OBS_DROP_RINGBUF_FULL);
+		return 0;
+	}
+	e->hdr.type = OBS_EV_FAULT;
+	e->hdr.pid = tgid;
+	e->hdr.tid = (__u32)pid_tgid;
+	e->hdr.pad = 0;
+	e->hdr.ts_ns = bpf_ktime_get_ns();
+	e->sig = sig;
+	e->code = BPF_CORE_READ(info, si_code);
+	e->addr = (__u64)BPF_CORE_READ(info, _sifields._sigfault._addr);
+	e->target_flags = *flags;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	task = bpf_get_current_task_btf();
+	if (bpf_probe_read_kernel(&regs, sizeof(regs), (void *)bpf_task_pt_regs(task)))
+		__builtin_memset(&regs, 0, sizeof(regs));
+	e->regs[0] = regs.ax;
+	e->regs[1] = regs.dx;
+	e->regs[2] = regs.cx;
+	e->regs[3] = regs.bx;
+	e->regs[4] = regs.si;
+	e->regs[5] = regs.di;
+	e->regs[6] = regs.bp;
+	e->regs[7] = regs.sp;
+	e->regs[8] = regs.r8;
+	e->regs[9] = regs.r9;
+	e->regs[10] = regs.r10;
+	e->regs[11] = regs.r11;
+	e->regs[12] = regs.r12;
+	e->regs[13] = regs.r13;
+	e->regs[14] = regs.r14;
+	e->regs[15] = regs.r15;
+	e->regs[16] = regs.ip;
+	sp = regs.sp;
+	e->stack_addr = sp;
+	e->stack_len = 0;
+	/* chunk by chunk up to the first that faults: the window may pass the stack's top */
+	for (i = 0; i < FAULT_STACK_BYTES / FAULT_STACK_CHUNK; i++) {
+		if (bpf_probe_read_user(e->stack + i * FAULT_STACK_CHUNK, FAULT_STACK_CHUNK,
+					(const void *)(sp + i * FAULT_STACK_CHUNK)))
+			break;
+		e->stack_len += FAULT_STACK_CHUNK;
+	}
+	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
+	return 0;
+}
+
+SEC("tp_btf/signal_deliver")
+int BPF_PROG(signal_deliver, int sig, struct kernel_siginfo *info, struct k_sigaction *ka)
+{
+	return on_signal(sig, info, ka, true);
+}
+
+SEC("raw_tp/signal_deliver")
+int BPF_PROG(signal_deliver__raw, int sig, struct kernel_siginfo *info, struct k_sigaction *ka)
+{
+	return on_signal(sig, info, ka, false);
+}
 
 /* Node-wide, for --port: a process starts listening on a TCP port. listen() is rare, and the
  * program is only loaded in node-wide mode (user/probes/proc.c). */

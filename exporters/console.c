@@ -124,3 +124,40 @@ void console_format(struct strbuf *sb, enum console_mode mode, const struct span
 	else if (mode == CONSOLE_JSON)
 		format_json(sb, s, proc, host_name, start, end);
 }
+
+/* Up to n lines of a stack trace, joined by " < " (innermost first). */
+static void top_frames(struct strbuf *sb, const char *stack, int n)
+{
+	const char *nl;
+
+	while (*stack && n-- > 0) {
+		nl = strchr(stack, '\n');
+		strbuf_printf(sb, " %s %.*s", n == 2 ? "at" : "<",
+			      (int)(nl ? (size_t)(nl - stack) : strlen(stack)), stack);
+		if (!nl)
+			break;
+		stack = nl + 1;
+	}
+}
+
+void console_format_error(struct strbuf *sb, enum console_mode mode, const struct log_record *r,
+			  const char *service, int64_t clock_offset_ns)
+{
+	const struct log_attr *st = log_record_attr(r, SC_EXCEPTION_STACKTRACE);
+	const struct log_attr *fp = log_record_attr(r, "error.fingerprint");
+	char tid[33] = "-";
+
+	/* the JSON console is one span a line: errors go to OTLP's logs there */
+	if (mode != CONSOLE_TEXT)
+		return;
+	format_time(sb, r->ts_ns + (uint64_t)clock_offset_ns);
+	if (r->has_span)
+		span_hex(r->trace_id, 16, tid);
+	strbuf_printf(sb, " %s %-6s %s[%u] %s", tid, r->severity >= 21 ? "FATAL" : "ERROR", service,
+		      r->pid, log_record_body(r));
+	if (fp && fp->type == LOG_VAL_STR)
+		strbuf_printf(sb, " [%s]", log_record_str(r, fp->soff));
+	if (st && st->type == LOG_VAL_STR)
+		top_frames(sb, log_record_str(r, st->soff), 3);
+	strbuf_puts(sb, "\n");
+}

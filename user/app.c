@@ -19,6 +19,7 @@
 #include "obsprobe/libpq.h"
 #include "obsprobe/proc.h"
 #include "pipeline/conn.h"
+#include "pipeline/errors.h"
 #include "pipeline/health.h"
 #include "pipeline/logs.h"
 #include "pipeline/metrics.h"
@@ -26,8 +27,10 @@
 #include "pipeline/saturation.h"
 #include "pipeline/targets.h"
 #include "pipeline/tracesample.h"
+#include "probes/fault.h"
 #include "probes/goprobe.h"
 #include "probes/kernel.h"
+#include "probes/mem.h"
 #include "probes/probe.h"
 #include "probes/proc.h"
 #include "probes/sock.h"
@@ -63,10 +66,13 @@ struct app {
 	/* pipeline */
 	struct targets *targets;
 	struct conn_table *conns;
-	struct http_tracker *http;   /* NULL with --disable http */
-	struct http2_tracker *http2; /* likewise */
-	struct pg_tracker *pg;	     /* NULL with --disable pgsql */
-	struct log_tracker *logs;    /* NULL with --logs off */
+	struct http_tracker *http;    /* NULL with --disable http */
+	struct http2_tracker *http2;  /* likewise */
+	struct pg_tracker *pg;	      /* NULL with --disable pgsql */
+	struct log_tracker *logs;     /* NULL with --logs off */
+	struct error_tracker *errors; /* NULL with --disable errors */
+	struct fault_tracker *faults; /* likewise */
+	struct span *span_copy;	      /* a span an exception goes on */
 	struct metrics *metrics;
 	struct red *red;
 	struct health *health;
@@ -102,6 +108,8 @@ static void note_pid(struct app *a, uint32_t pid)
 {
 	tls_probe_note(a->tls, pid);
 	go_probe_note(a->go, pid);
+	if (a->faults)
+		fault_note(a->faults, pid);
 }
 
 static const char *route_cb(void *ctx, uint32_t pid, const char *folded)
@@ -124,6 +132,9 @@ static void span_cb(void *ctx, const struct span *s)
 	struct app *a = ctx;
 	const struct proc_info *p = targets_get(a->targets, s->pid);
 
+	/* a crash or panic while it was served: its exception; a failed span: an error */
+	if (a->faults)
+		s = fault_span_end(a->faults, s, a->span_copy);
 	/* metrics count every span; export stays within the budget */
 	red_record(a->red, s, p);
 	if (a->mem.shedding) {
@@ -159,6 +170,29 @@ static void log_cb(void *ctx, const struct log_record *r)
 	if (a->mem.shedding || !a->otlp || !otlp_exporter_wants_logs(a->otlp))
 		return;
 	otlp_exporter_add_log(a->otlp, r, targets_get(a->targets, r->pid));
+}
+
+/* Every error report (pipeline/errors.h): on the console with its top frames, and to OTLP as
+ * a log record. */
+static void error_cb(void *ctx, const struct log_record *r)
+{
+	struct app *a = ctx;
+
+	if (a->cfg->console != CONSOLE_OFF) {
+		strbuf_reset(&a->line);
+		console_format_error(&a->line, a->cfg->console, r,
+				     service_of(targets_get(a->targets, r->pid)), a->clock_offset);
+		if (a->line.len)
+			fwrite(a->line.buf, 1, a->line.len, stdout);
+	}
+	log_cb(ctx, r);
+}
+
+static const char *fault_service_cb(void *ctx, uint32_t pid)
+{
+	struct app *a = ctx;
+
+	return service_of(targets_get(a->targets, pid));
 }
 
 static bool parent_cb(void *ctx, uint32_t pid, uint64_t actor, uint8_t trace_id[16],
@@ -280,12 +314,25 @@ static void on_proc_event(struct app *a, const void *data, size_t size)
 	if (pe->hdr.type == OBS_EV_PROC_FORK) {
 		tls_probe_fork(a->tls, pe->ppid, pe->hdr.pid);
 		go_probe_fork(a->go, pe->ppid, pe->hdr.pid);
+		if (a->faults)
+			fault_fork(a->faults, pe->ppid, pe->hdr.pid);
 	}
 	/* a new program: its own executable may hold a TLS library */
 	if (pe->hdr.type == OBS_EV_PROC_EXEC) {
 		note_pid(a, pe->hdr.pid);
 		rejudge(a, pe, comm);
 	}
+}
+
+/* The OOM killer chose a thread: its process's SIGKILL is that. */
+static void on_oom(struct app *a, const void *data, size_t size)
+{
+	struct mem_oom e;
+
+	if (!a->faults || mem_decode_oom(data, size, &e))
+		return;
+	fault_oom(a->faults,
+		  targets_get(a->targets, e.pid) ? e.pid : targets_tgid_of(e.victim_pid));
 }
 
 /* The one dispatch of ring-buffer events. */
@@ -307,12 +354,23 @@ static int handle_event(void *ctx, void *data, size_t size)
 		break;
 	case OBS_EV_PROC_MMAP:
 		tls_probe_note(a->tls, h->pid);
+		if (a->faults)
+			fault_note(a->faults, h->pid);
 		break;
 	case OBS_EV_PROC_EXIT:
+		if (a->faults && size >= sizeof(struct obs_proc_event))
+			fault_proc_exit(a->faults, h->pid,
+					((const struct obs_proc_event *)data)->exit_code);
 		forget_pid(a, h->pid);
 		break;
 	case OBS_EV_MEM_OOM:
 		saturation_oom(a->sat, a->targets, data, size);
+		on_oom(a, data, size);
+		break;
+	case OBS_EV_FAULT:
+	case OBS_EV_GO_PANIC:
+		if (!a->faults || fault_event(a->faults, data, size))
+			a->bad_events++;
 		break;
 	case OBS_EV_LOG:
 		if (!a->logs || log_tracker_event(a->logs, data, size))
@@ -336,6 +394,14 @@ static void count_pool(void *ctx, uint32_t pid, const char *pool, bool used)
 	struct app *a = ctx;
 
 	red_pool_count(a->red, service_of(targets_get(a->targets, pid)), "postgresql", pool, used);
+}
+
+static void count_errors(void *ctx, const char *service, const char *type, const char *fingerprint,
+			 uint64_t n)
+{
+	struct app *a = ctx;
+
+	health_errors(a->health, service, type, fingerprint, n);
 }
 
 static void update_export_health(struct app *a)
@@ -443,6 +509,13 @@ static void update_health(struct app *a)
 		health_log_dropped(a->health, "byte_budget", drops[OBS_DROP_LOG_BUDGET]);
 		health_log_dropped(a->health, "line_budget", ls.rate_dropped);
 		health_log_dropped(a->health, "streams_full", ls.full);
+	}
+	if (a->faults) {
+		struct fault_stats fs;
+
+		error_tracker_each(a->errors, count_errors, a);
+		fault_get_stats(a->faults, &fs);
+		health_lost(a->health, "go_panics_full", fs.pending_full);
 	}
 	health_route_overflow(a->health, targets_route_overflows(a->targets));
 	health_watched(a->health, targets_count(a->targets));
@@ -579,6 +652,19 @@ static int setup_pipeline(struct app *a)
 			return -ENOMEM;
 		}
 	}
+	if (config_has(c, GROUP_ERRORS)) {
+		struct error_opts eo = { .max_groups = 200, .samples_per_min = 10 };
+
+		a->errors = error_tracker_new(&eo, error_cb, a);
+		a->faults = a->errors ? fault_tracker_new(conn_table_actors(a->conns), a->errors,
+							  fault_service_cb, a)
+				      : NULL;
+		a->span_copy = malloc(sizeof(*a->span_copy));
+		if (!a->faults || !a->span_copy) {
+			log_err("out of memory");
+			return -ENOMEM;
+		}
+	}
 	/* pod metadata, watched in the background from now on (K8S_NODE_NAME set) */
 	a->k8s = k8s_watch_start();
 	targets_set_k8s(a->targets, k8s_watch_meta(a->k8s));
@@ -667,7 +753,7 @@ static int setup_probes(struct app *a)
 		return -ENOENT;
 	if (probe_kernel_init(c->hide_kernel))
 		return -EINVAL;
-	a->proc = proc_probe_open_load(a->node_wide);
+	a->proc = proc_probe_open_load(a->node_wide, config_has(c, GROUP_ERRORS));
 	if (!a->proc)
 		return -EINVAL;
 	if (a->http || a->pg) {
@@ -684,7 +770,8 @@ static int setup_probes(struct app *a)
 				return -EINVAL;
 		}
 		a->go = go_probe_start(a->proc, a->sock, c->capture_bytes,
-				       config_has(c, GROUP_GOTRACE), config_has(c, GROUP_TLS));
+				       config_has(c, GROUP_GOTRACE), config_has(c, GROUP_TLS),
+				       config_has(c, GROUP_ERRORS));
 		if (!a->go)
 			return -EINVAL;
 	}
@@ -768,6 +855,12 @@ static void teardown(struct app *a)
 	/* before the exporter they go to */
 	log_tracker_free(a->logs);
 	a->logs = NULL;
+	fault_tracker_free(a->faults);
+	a->faults = NULL;
+	error_tracker_free(a->errors);
+	a->errors = NULL;
+	free(a->span_copy);
+	a->span_copy = NULL;
 	tracesample_free(a->sampler);
 	a->sampler = NULL;
 	/* before the registry goes: its last metrics export reads it */

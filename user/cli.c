@@ -49,7 +49,9 @@ static const char usage[] =
 	"                           latency, off-CPU time), memory (RSS, peak, page faults, OOM\n"
 	"                           kills), go (the goroutine gauge), goroutines (following\n"
 	"                           goroutines to link Go spans: off, Go client spans get no\n"
-	"                           parent); all are on by default\n"
+	"                           parent), errors (crashes with their stacks, Go panics, and\n"
+	"                           the errors spans show, as error reports); all are on by\n"
+	"                           default\n"
 	"      --exited-ttl SECONDS how long a process's saturation series stay on after it\n"
 	"                           exited (default 60)\n"
 	"      --otlp-endpoint URL  export traces and metrics over OTLP/HTTP protobuf to URL\n"
@@ -105,13 +107,14 @@ static const struct {
 	const char *name;
 	enum signal_group group;
 } groups[] = {
-	{ "http", GROUP_HTTP },	  { "tls", GROUP_TLS },
-	{ "pgsql", GROUP_PGSQL }, { "libpq", GROUP_LIBPQ },
-	{ "sched", GROUP_SCHED }, { "memory", GROUP_MEMORY },
-	{ "go", GROUP_GO },	  { "goroutines", GROUP_GOTRACE },
+	{ "http", GROUP_HTTP },	    { "tls", GROUP_TLS },
+	{ "pgsql", GROUP_PGSQL },   { "libpq", GROUP_LIBPQ },
+	{ "sched", GROUP_SCHED },   { "memory", GROUP_MEMORY },
+	{ "go", GROUP_GO },	    { "goroutines", GROUP_GOTRACE },
+	{ "errors", GROUP_ERRORS },
 };
 
-#define GROUP_NAMES "http, tls, pgsql, libpq, sched, memory, go, goroutines"
+#define GROUP_NAMES "http, tls, pgsql, libpq, sched, memory, go, goroutines, errors"
 
 static int parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out)
 {
@@ -182,7 +185,7 @@ static int parse_console(const char *s, enum console_mode *out)
 	return 0;
 }
 
-/* --disable http,tls,pgsql,libpq,sched,memory,go,goroutines */
+/* --disable http,tls,pgsql,libpq,sched,memory,go,goroutines,errors */
 static int parse_disable(const char *list, unsigned int *on)
 {
 	char buf[128], *tok, *save = NULL;

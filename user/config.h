@@ -32,7 +32,8 @@ enum signal_group {
 	GROUP_MEMORY = 0x20,  /* RSS, peak, page faults, OOM kills */
 	GROUP_GO = 0x40,      /* goroutines */
 	GROUP_GOTRACE = 0x80, /* goroutine tracking: span links in Go programs */
-	GROUP_ALL = 0xff,
+	GROUP_ERRORS = 0x100, /* crashes, Go panics, and errors on spans as error reports */
+	GROUP_ALL = 0x1ff,
 };
 
 struct config {

@@ -30,6 +30,9 @@ int main(int argc, char **argv)
 
 	if (ret)
 		return ret == CLI_DONE ? 0 : 2;
+	/* crash stacks are symbolized from the files on this host only: libdwfl would otherwise
+	 * fetch debug info from the network (Debian's profile sets DEBUGINFOD_URLS) */
+	unsetenv("DEBUGINFOD_URLS");
 	/* Before any setup: loading and probing take seconds (each uprobe ~70 ms), and a SIGINT
 	 * that came meanwhile must stop the run, not vanish (a shell's background job starts with
 	 * SIGINT ignored). The event loop sees the flag and goes straight to the cleanup. */

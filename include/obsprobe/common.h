@@ -21,6 +21,8 @@ enum obs_event_type {
 	OBS_EV_GO = 10,		 /* a goroutine spawned or handing a call on (go.h) */
 	OBS_EV_PROC_LISTEN = 11, /* node-wide: a process listens on a TCP port (proc.h) */
 	OBS_EV_LOG = 12,	 /* a write to stdout or stderr (sock.h: a sock_data_event) */
+	OBS_EV_FAULT = 13,	 /* a fatal signal, with registers and stack (fault.h) */
+	OBS_EV_GO_PANIC = 14,	 /* a Go panic raised, recovered or fatal (go.h) */
 };
 
 struct obs_event_hdr {

@@ -76,6 +76,42 @@ struct go_event {
 };
 _Static_assert(sizeof(struct go_event) == 56, "go_event layout");
 
+/* A panic's life (OBS_EV_GO_PANIC), by the g it runs on: raised (runtime.gopanic), then either
+ * recovered (runtime.recovery: a deferred call's recover() stopped it) or fatal
+ * (runtime.fatalpanic: nothing did; the process prints it and exits with status 2). */
+enum go_panic_kind {
+	GO_PANIC_RAISED = 1,
+	GO_PANIC_RECOVERED = 2,
+	GO_PANIC_FATAL = 3,
+};
+
+#define GO_PANIC_TEXT 256 /* bytes of the panic value's string kept */
+#define GO_PANIC_FRAMES 48
+
+/* OBS_EV_GO_PANIC. Only GO_PANIC_RAISED fills what follows g. */
+struct go_panic_event {
+	struct obs_event_hdr hdr;
+	__u32 kind; /* enum go_panic_kind */
+	__u32 npcs;
+	__u64 g;    /* the panicking goroutine's g: what the three kinds of event share */
+	__u64 goid; /* 0: unknown (goroutines not followed) */
+	__u64 bias; /* the executable's load bias: runtime addresses less link-time ones */
+	/* the panic value, an `any`: its type's runtime._type and its data word, the 32 bytes
+	 * there, and the string their first 16 bytes name when they look like a Go string
+	 * header (a string value, *errors.errorString, runtime.errorString, ...) */
+	__u64 type_addr;
+	__u64 data_addr;
+	__u8 raw[32];
+	__u32 text_len; /* 0: no string read */
+	__u32 pad;
+	char text[GO_PANIC_TEXT];
+	/* the goroutine's stack: gopanic's site, its caller's return address, then the frame
+	 * pointers' chain (Go keeps them) */
+	__u64 pcs[GO_PANIC_FRAMES];
+};
+_Static_assert(sizeof(struct go_panic_event) == 24 + 48 + 32 + 8 + 256 + 8 * 48,
+	       "go_panic_event layout");
+
 /* The register a spawn probe reads the new g from travels as its BPF cookie: the index of
  * the register in the hardware's numbering (rax 0, rcx 1, ..., r15 15). */
 #define GO_REG_COUNT 16

@@ -56,7 +56,7 @@ T1=$(date +%s%N)
 WANT=$((2 * N + NF + 2 * NM + 2 * N))
 # shellcheck disable=SC2317 # called by wait_until
 has_logs() { otlp_logs "$RECV_DIR" "$TMP/logs.json" && (($(wc -l <"$TMP/logs.json") >= $1)); }
-wait_until 20 has_logs "$WANT" ||
+wait_until 20 has_logs "$((WANT + NF))" ||
 	fail "only $(wc -l <"$TMP/logs.json" 2>/dev/null || echo 0) log records of $WANT after 20 s"
 wait_until 10 spans_at_least "$((2 * N + NF + NM))" "$OBS_OUT" kind=SERVER ||
 	fail "only $(spans_count "$OBS_OUT" kind=SERVER) SERVER spans of $((2 * N + NF + NM))"
@@ -82,6 +82,9 @@ def check(what, ok, rec):
         print("%s: %s" % (what, json.dumps(rec)), file=sys.stderr)
 for r in logs:
     a, body, p = r.get("attributes", {}), r.get("body"), pid(r)
+    if "exception.type" in a: # an error report (crashes.sh checks them): a /fail's 500
+        kinds["error " + str(a["exception.type"])] += 1
+        continue
     check("observed time within the test", t0 <= int(r.get("observed_time_unix_nano", 0)) <= t1 + 10**9, r)
     check("stream stderr", a.get("log.iostream") == "stderr", r)
     if p == gopid and body in ("handling request", "from a goroutine", "failing"):
@@ -119,6 +122,7 @@ for r in logs:
 print(kinds["go handling request"]); print(kinds["go from a goroutine"]); print(kinds["go failing"])
 print(kinds["go multi"]); print(kinds["py logging"]); print(kinds["py access"])
 print(sum(bad.values()))
+print(kinds["error 500"])
 for k, v in sorted(bad.items()):
     print("%s: %d" % (k, v), file=sys.stderr)
 PYEOF
@@ -129,7 +133,8 @@ assert_eq "records: Go 'failing', one per /fail" "$NF" "${C[2]:-}"
 assert_eq "records: Go plain lines of one write, two per /multi" "$((2 * NM))" "${C[3]:-}"
 assert_eq "records: Python logging lines, one per /req" "$N" "${C[4]:-}"
 assert_eq "records: Python access lines, one per /req" "$N" "${C[5]:-}"
-assert_eq "records in all" "$WANT" "$(wc -l <"$TMP/logs.json")"
+assert_eq "error reports: one per /fail's 500" "$NF" "${C[7]:-}"
+assert_eq "records in all" "$((WANT + NF))" "$(wc -l <"$TMP/logs.json")"
 assert_eq "records that fail a check (below), wrong traces included" 0 "${C[6]:-}"
 [[ ${C[6]:-} == 0 ]] || sed 's/^/    | /' "$TMP/check.err" | tail -n 20
 assert_lacks "the secret is in no record" "$TMP/logs.json" SECRET_MARKER

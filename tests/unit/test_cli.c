@@ -346,10 +346,11 @@ UNIT_TEST(test_disable_each)
 		const char *name;
 		unsigned int bit;
 	} groups[] = {
-		{ "http", GROUP_HTTP },	  { "tls", GROUP_TLS },
-		{ "pgsql", GROUP_PGSQL }, { "libpq", GROUP_LIBPQ },
-		{ "sched", GROUP_SCHED }, { "memory", GROUP_MEMORY },
-		{ "go", GROUP_GO },	  { "goroutines", GROUP_GOTRACE },
+		{ "http", GROUP_HTTP },	    { "tls", GROUP_TLS },
+		{ "pgsql", GROUP_PGSQL },   { "libpq", GROUP_LIBPQ },
+		{ "sched", GROUP_SCHED },   { "memory", GROUP_MEMORY },
+		{ "go", GROUP_GO },	    { "goroutines", GROUP_GOTRACE },
+		{ "errors", GROUP_ERRORS },
 	};
 	struct config c;
 	size_t i;
@@ -373,7 +374,7 @@ UNIT_TEST(test_disable_lists)
 	assert_int_equal(c.groups, GROUP_ALL & ~(GROUP_HTTP | GROUP_PGSQL));
 	assert_true(config_has(&c, GROUP_TLS));
 	assert_int_equal(PARSE(&c, "-p", "1", "--disable",
-			       "http,tls,pgsql,libpq,sched,memory,go,goroutines"),
+			       "http,tls,pgsql,libpq,sched,memory,go,goroutines,errors"),
 			 0);
 	assert_int_equal(c.groups, 0);
 	/* repeated flags add up */

@@ -23,6 +23,7 @@ enum {
 	FAM_LOG_RECORDS,
 	FAM_LOG_DROPPED,
 	FAM_LOG_CUT,
+	FAM_ERRORS,
 	FAM_DISCOVERED,
 	FAM_SPANS_DROPPED,
 	FAM_MEM_RSS,
@@ -102,6 +103,12 @@ static const struct metric_family_def defs[FAM__COUNT] = {
 	[FAM_LOG_CUT] = { "obsprobe_log_records_truncated_total",
 			  "Log records whose line was cut: longer than 8 KiB, or part of it not read.",
 			  METRIC_COUNTER, NULL, 0, "obsprobe.log.records.truncated", "{record}" },
+	[FAM_ERRORS] = { "obsprobe_errors_total",
+			 "Errors of watched processes, grouped as Sentry groups them: by service, "
+			 "error_type (a signal's name such as SIGSEGV, panic, exit, an HTTP status, "
+			 "a SQLSTATE) and fingerprint (its type and top frames of its own code; "
+			 "overflow: groups beyond the table).",
+			 METRIC_COUNTER, NULL, 0, "obsprobe.errors", "{error}" },
 	[FAM_DISCOVERED] = { "obsprobe_discovered_processes_total",
 			     "Processes node-wide mode found that its selectors want, by "
 			     "outcome: watched, or table_full (the kernel's target table had no "
@@ -210,6 +217,17 @@ void health_logs(struct health *h, uint64_t linked, uint64_t unlinked, uint64_t 
 void health_log_dropped(struct health *h, const char *reason, uint64_t n)
 {
 	set_total(h, FAM_LOG_DROPPED, "reason", reason, n);
+}
+
+void health_errors(struct health *h, const char *service, const char *type, const char *fingerprint,
+		   uint64_t n)
+{
+	struct metric_label l[3] = { { "service_name", service },
+				     { "error_type", type },
+				     { "fingerprint", fingerprint } };
+
+	if (h)
+		metrics_counter_set(h->m, h->fam[FAM_ERRORS], l, 3, (double)n);
 }
 
 void health_parse_errors(struct health *h, const char *protocol, uint64_t n)

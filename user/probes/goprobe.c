@@ -33,6 +33,7 @@ struct go_probe {
 	struct go_bpf *skel;
 	bool follow; /* follow goroutines (else: only tell Go programs apart) */
 	bool tls;    /* read Go's own TLS plaintext */
+	bool panics; /* report panics */
 	/* the executables looked at, held by the watched processes that run them: a Go
 	 * executable's uprobes go when the last of them does */
 	struct uprobe_links links;
@@ -54,7 +55,7 @@ static int share_sock_maps(struct go_bpf *skel, const struct sock_bpf *sock)
 }
 
 struct go_probe *go_probe_start(struct proc_bpf *owner, struct sock_bpf *sock,
-				uint32_t capture_bytes, bool follow, bool tls)
+				uint32_t capture_bytes, bool follow, bool tls, bool panics)
 {
 	struct go_probe *gp = calloc(1, sizeof(*gp));
 
@@ -72,6 +73,7 @@ struct go_probe *go_probe_start(struct proc_bpf *owner, struct sock_bpf *sock,
 	}
 	gp->follow = follow;
 	gp->tls = tls;
+	gp->panics = panics;
 	uprobes_init(&gp->links);
 	return gp;
 }
@@ -151,8 +153,12 @@ static void attach_file(struct go_probe *gp, struct uprobe_file *uf, int fd, con
 		[GO_HOOK_TLS_WRITE] = gp->skel->progs.go_tls_write,
 		[GO_HOOK_TLS_READ] = gp->skel->progs.go_tls_read,
 		[GO_HOOK_TLS_COPY] = gp->skel->progs.go_tls_copy,
+		[GO_HOOK_PANIC] = gp->skel->progs.go_panic,
+		[GO_HOOK_RECOVERY] = gp->skel->progs.go_panic_recovered,
+		[GO_HOOK_FATAL] = gp->skel->progs.go_panic_fatal,
 	};
 	bool tls = gp->tls && info->tls, follow = gp->follow && !info->err;
+	bool panics = gp->panics && !info->err;
 	char path[64], text[320];
 	int h, err;
 
@@ -180,7 +186,9 @@ static void attach_file(struct go_probe *gp, struct uprobe_file *uf, int fd, con
 	for (h = 0; h < GO_HOOK__COUNT; h++) {
 		const struct go_hook_site *hs = &info->hook[h];
 
-		if ((h == GO_HOOK_SPAWN && info->by_stmt) || (go_hook_tls(h) ? !tls : !follow))
+		if ((h == GO_HOOK_SPAWN && info->by_stmt) || (go_hook_tls(h)	 ? !tls
+							      : go_hook_panic(h) ? !panics
+										 : !follow))
 			continue;
 		site_text(text, sizeof(text), name, info, h);
 		if (!hs->found) {
@@ -288,7 +296,7 @@ static struct go_file *file_of(struct go_probe *gp, uint32_t pid)
 				socket_offsets(&f->cfg, &info);
 			}
 		}
-		if ((gp->follow && !info.err) || (gp->tls && info.tls))
+		if ((gp->follow && !info.err) || (gp->tls && info.tls) || (gp->panics && !info.err))
 			attach_file(gp, uf, fd, exe, pid, &info);
 	}
 	go_trace_info_release(&info);

@@ -20,7 +20,7 @@ struct sock_bpf;
  * of their spans links by thread); tls: read the plaintext of Go's own TLS (crypto/tls),
  * capture_bytes of each read or write. NULL on error (logged). */
 struct go_probe *go_probe_start(struct proc_bpf *owner, struct sock_bpf *sock,
-				uint32_t capture_bytes, bool follow, bool tls);
+				uint32_t capture_bytes, bool follow, bool tls, bool panics);
 /* pid is watched now (or exec'd another program): looked at on the next flush. */
 void go_probe_note(struct go_probe *gp, uint32_t pid);
 void go_probe_flush(struct go_probe *gp);

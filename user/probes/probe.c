@@ -129,7 +129,8 @@ static bool same_hook(const char *a, const char *b)
 
 /*
  * For each hook of obj, keeps the variant of the most preferred kind this kernel offers and
- * turns the others off; a hook with no variant the kernel offers fails the load, named.
+ * turns the others off; a hook with no variant the kernel offers fails the load, named. Hooks
+ * whose variants were all turned off before stay off.
  */
 static int choose_variants(struct bpf_object *obj, const struct probe_load_opts *o)
 {
@@ -152,11 +153,17 @@ static int choose_variants(struct bpf_object *obj, const struct probe_load_opts 
 		}
 		if (!first)
 			continue;
+		/* a hook the object's configure step turned off (every variant) stays off */
+		first = false;
+		bpf_object__for_each_program(q, obj)
+			first |= same_hook(bpf_program__name(q), name) && bpf_program__autoload(q);
+		if (!first)
+			continue;
 		best = NULL;
 		bpf_object__for_each_program(q, obj) {
 			k = prog_kind(q);
 			if (!same_hook(bpf_program__name(q), name) || k == KERNEL_FEATURE__COUNT ||
-			    !kf->has[k])
+			    !kf->has[k] || !bpf_program__autoload(q))
 				continue;
 			if (!best || preference(k) < preference(prog_kind(best)))
 				best = q;

@@ -13,21 +13,24 @@
 #include "obsprobe/common.h"
 #include "proc.skel.h"
 
-static const struct probe_load_opts proc_load = { "proc",
-						  "the sched_process_{fork,exec,exit} programs",
-						  false };
+static const struct probe_load_opts proc_load = {
+	"proc", "the sched_process_{fork,exec,exit} and signal_deliver programs", false
+};
 
-/* Node-wide only: every other process's exec is reported, and listen() is hooked. */
-static int set_discover(struct proc_bpf *skel, bool discover)
+/* Node-wide only: every other process's exec is reported, and listen() is hooked. Crashes:
+ * the signal_deliver twins, unless errors are off. */
+static int configure(struct proc_bpf *skel, bool discover, bool faults)
 {
 	skel->rodata->discover = discover;
-	return bpf_program__set_autoload(skel->progs.sys_exit_listen, discover);
+	return bpf_program__set_autoload(skel->progs.sys_exit_listen, discover) ||
+	       bpf_program__set_autoload(skel->progs.signal_deliver, faults) ||
+	       bpf_program__set_autoload(skel->progs.signal_deliver__raw, faults);
 }
 
 /* The first object: it creates the maps the others share, and is attached last. */
-struct proc_bpf *proc_probe_open_load(bool discover)
+struct proc_bpf *proc_probe_open_load(bool discover, bool faults)
 {
-	return PROBE_OPEN_LOAD(proc_bpf, &proc_load, NULL, set_discover(skel, discover));
+	return PROBE_OPEN_LOAD(proc_bpf, &proc_load, NULL, configure(skel, discover, faults));
 }
 
 int proc_probe_attach(struct proc_bpf *skel)

@@ -15,6 +15,9 @@ static const char *const hook_syms[GO_HOOK__COUNT] = {
 	[GO_HOOK_TLS_WRITE] = "crypto/tls.(*Conn).Write",
 	[GO_HOOK_TLS_READ] = "crypto/tls.(*Conn).Read",
 	[GO_HOOK_TLS_COPY] = "crypto/tls.(*Conn).Read's copy",
+	[GO_HOOK_PANIC] = "runtime.gopanic",
+	[GO_HOOK_RECOVERY] = "runtime.recovery",
+	[GO_HOOK_FATAL] = "runtime.fatalpanic",
 };
 
 /* The registers each entry hook reads: R14 (the running g) and its arguments. */
@@ -24,6 +27,11 @@ static const uint32_t hook_needs[GO_HOOK__COUNT] = {
 	[GO_HOOK_TLS_WRITE] = X86_REG(X86_R14) | X86_REG(X86_RAX) | X86_REG(X86_RBX) |
 			      X86_REG(X86_RCX),
 	[GO_HOOK_TLS_READ] = X86_REG(X86_R14) | X86_REG(X86_RAX),
+	/* the value (type and data words), the stack as the panicking function left it */
+	[GO_HOOK_PANIC] = X86_REG(X86_R14) | X86_REG(X86_RAX) | X86_REG(X86_RBX) |
+			  X86_REG(X86_RSP) | X86_REG(X86_RBP),
+	[GO_HOOK_RECOVERY] = X86_REG(X86_RAX),
+	[GO_HOOK_FATAL] = X86_REG(X86_R14),
 };
 
 const char *go_hook_symbol(enum go_hook h)
@@ -315,8 +323,9 @@ static void place_hooks(struct sym_scan *sc, const struct x86_code *code, bool t
 						 &hs->site, 1) == 1 &&
 				    hs->site.emulated;
 		else
+			/* fatalpanic runs once in a process's life: any instruction serves */
 			hs->found = !x86_entry_site(code, sc->vaddr[h], hook_needs[h], &hs->site) &&
-				    hs->site.emulated;
+				    (hs->site.emulated || h == GO_HOOK_FATAL);
 	}
 	tls_verdict(out, sc);
 }

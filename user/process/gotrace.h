@@ -26,6 +26,10 @@ enum go_hook {
 	GO_HOOK_TLS_WRITE, /* crypto/tls.(*Conn).Write */
 	GO_HOOK_TLS_READ,  /* crypto/tls.(*Conn).Read */
 	GO_HOOK_TLS_COPY,  /* crypto/tls.(*Conn).Read's call of runtime.memmove */
+	/* panics: raised, recovered by a deferred call, or killing the process */
+	GO_HOOK_PANIC,	  /* runtime.gopanic */
+	GO_HOOK_RECOVERY, /* runtime.recovery */
+	GO_HOOK_FATAL,	  /* runtime.fatalpanic */
 	GO_HOOK__COUNT,
 };
 
@@ -76,6 +80,11 @@ struct go_trace_info {
 static inline bool go_hook_tls(int h)
 {
 	return h == GO_HOOK_TLS_WRITE || h == GO_HOOK_TLS_READ || h == GO_HOOK_TLS_COPY;
+}
+
+static inline bool go_hook_panic(int h)
+{
+	return h == GO_HOOK_PANIC || h == GO_HOOK_RECOVERY || h == GO_HOOK_FATAL;
 }
 
 /* The function a hook goes on. */
