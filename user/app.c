@@ -73,6 +73,7 @@ struct app {
 	struct error_tracker *errors; /* NULL with --disable errors */
 	struct fault_tracker *faults; /* likewise */
 	struct span *span_copy;	      /* a span an exception goes on */
+	uint64_t errors_synced;	      /* reports counted in obsprobe_errors_total */
 	struct metrics *metrics;
 	struct red *red;
 	struct health *health;
@@ -209,6 +210,9 @@ static void release_pid(struct app *a, uint32_t pid)
 	if (a->logs)
 		log_tracker_proc_exit(a->logs, pid);
 	conn_table_proc_exit(a->conns, pid, clock_mono_ns());
+	/* after its spans ended: an exception may wait for one */
+	if (a->faults)
+		fault_forget(a->faults, pid);
 	targets_remove(a->targets, pid);
 	tls_probe_forget(a->tls, pid);
 	go_probe_forget(a->go, pid);
@@ -404,6 +408,21 @@ static void count_errors(void *ctx, const char *service, const char *type, const
 	health_errors(a->health, service, type, fingerprint, n);
 }
 
+/* obsprobe_errors_total as soon as a report is counted, as RED metrics count a failed span:
+ * at most once a poll */
+static void sync_errors(struct app *a)
+{
+	struct error_stats es;
+
+	if (!a->errors || !a->health)
+		return;
+	error_tracker_get_stats(a->errors, &es);
+	if (es.reports == a->errors_synced)
+		return;
+	a->errors_synced = es.reports;
+	error_tracker_each(a->errors, count_errors, a);
+}
+
 static void update_export_health(struct app *a)
 {
 	static const char *const signals[OTLP_SIGNALS] = {
@@ -512,10 +531,13 @@ static void update_health(struct app *a)
 	}
 	if (a->faults) {
 		struct fault_stats fs;
+		struct error_stats es;
 
-		error_tracker_each(a->errors, count_errors, a);
 		fault_get_stats(a->faults, &fs);
+		error_tracker_get_stats(a->errors, &es);
+		health_lost(a->health, "error_groups_full", es.overflow);
 		health_lost(a->health, "go_panics_full", fs.pending_full);
+		health_crashes(a->health, fs.crashes, fs.recovered, fs.fatal, fs.unresolved);
 	}
 	health_route_overflow(a->health, targets_route_overflows(a->targets));
 	health_watched(a->health, targets_count(a->targets));
@@ -819,6 +841,7 @@ static int event_loop(struct app *a, volatile sig_atomic_t *stop)
 			http2_tracker_flush_held(a->http2, now);
 		if (a->sampler)
 			tracesample_tick(a->sampler, now);
+		sync_errors(a);
 		fflush(stdout);
 		if (now < next_tick)
 			continue;

@@ -44,6 +44,7 @@ start_runner crash bash -c '
 	"$1" segv 300 "$2"
 	"$1" abort 300
 	"$1" fpe 300
+	"$1" 2>/dev/null # its usage: exit status 2
 	exit 0' crashloop "$TMP/crashme" "$NSEGV"
 start_obsprobe --pid "$RUNNER_PID" --console text --logs off \
 	--otlp-endpoint "http://127.0.0.1:$RPORT" || finish
@@ -51,7 +52,7 @@ touch "$TMP/crash.go"
 wait_until 60 test -s "$TMP/crash.rc" || fail "the crash loop did not end in 60 s"
 # shellcheck disable=SC2317 # called by wait_until
 has_logs() { otlp_logs "$RECV_DIR" "$2" && (($(wc -l <"$2") >= $1)); }
-WANT=$((1 + 10 + 2))
+WANT=$((1 + 10 + 2 + 1))
 wait_until 20 has_logs "$WANT" "$TMP/logs1.json" ||
 	fail "only $(wc -l <"$TMP/logs1.json" 2>/dev/null || echo 0) error records of $WANT after 20 s"
 sleep 1.5
@@ -62,8 +63,12 @@ assert_eq "obsprobe_errors_total: SIGSEGV, SIGABRT, SIGFPE" "$NSEGV 1 1" \
 	"$(counter_sum obsprobe_errors_total 'error_type="SIGSEGV"' "$M") $(counter_sum obsprobe_errors_total 'error_type="SIGABRT"' "$M") $(counter_sum obsprobe_errors_total 'error_type="SIGFPE"' "$M")"
 assert_eq "the $NSEGV SIGSEGVs: one fingerprint" 1 \
 	"$(grep -c '^obsprobe_errors_total{.*error_type="SIGSEGV"' "$M")"
-assert_eq "no other errors (the shell's own exit is 0)" $((NSEGV + 2)) \
+assert_eq "obsprobe_errors_total: exit (status 2)" 1 \
+	"$(counter_sum obsprobe_errors_total 'error_type="exit"' "$M")"
+assert_eq "no other errors (the shell's own exit is 0)" $((NSEGV + 3)) \
 	"$(counter_sum obsprobe_errors_total "" "$M")"
+assert_eq "obsprobe_crashes_total{kind=\"signal\"}" $((NSEGV + 2)) \
+	"$(counter_sum obsprobe_crashes_total 'kind="signal"' "$M")"
 mapfile -t C < <("$PY" - "$TMP/logs1.json" "$(line_of "$SRC" CRASH:segv)" \
 	"$(line_of "$SRC" CALL:segv)" "$(line_of "$SRC" CRASH:abort)" "$(line_of "$SRC" CALL:abort)" \
 	"$(line_of "$SRC" CRASH:fpe)" "$(line_of "$SRC" CALL:fpe)" 2>"$TMP/check1.err" <<'PYEOF'
@@ -87,6 +92,12 @@ def check(what, ok, rec):
 for r in logs:
     a = r.get("attributes", {})
     t = a.get("exception.type")
+    if t == "exit":
+        n[t] += 1
+        check("exit: ERROR, status 2, no stack", r.get("severity_number") == 17 and
+              a.get("exception.message") == "exited with status 2" and
+              "exception.stacktrace" not in a, r)
+        continue
     if t not in want:
         check("a record of no known error", False, r)
         continue
@@ -112,12 +123,13 @@ print(n["SIGSEGV"]); print(n["SIGABRT"]); print(n["SIGFPE"])
 print(" ".join(str(len(fps[t])) for t in ("SIGSEGV", "SIGABRT", "SIGFPE")))
 print(len(set().union(*fps.values())) if fps else 0)
 print(sum(bad.values()))
+print(n["exit"])
 for k, v in sorted(bad.items()):
     print("%s: %d" % (k, v), file=sys.stderr)
 PYEOF
 )
 assert_eq "SIGSEGV records: the first and 10 sampled of $NSEGV" 11 "${C[0]:-}"
-assert_eq "SIGABRT, SIGFPE records" "1 1" "${C[1]:-} ${C[2]:-}"
+assert_eq "SIGABRT, SIGFPE, exit records" "1 1 1" "${C[1]:-} ${C[2]:-} ${C[6]:-}"
 assert_eq "fingerprints per type" "1 1 1" "${C[3]:-}"
 assert_eq "fingerprints in all: each type its own" 3 "${C[4]:-}"
 assert_eq "records that fail a check (below)" 0 "${C[5]:-}"
@@ -250,6 +262,9 @@ assert_eq "records and spans that fail a check (below)" 0 "${C[5]:-}"
 [[ ${C[5]:-} == 0 ]] || sed 's/^/    | /' "$TMP/check.err" | tail -n 20
 assert_eq "obsprobe_errors_total before the fatal panic: panic, 500" "$((NIDX + NFAIL)) $NERR" \
 	"$(counter_sum obsprobe_errors_total 'error_type="panic"' "$M") $(counter_sum obsprobe_errors_total 'error_type="500"' "$M")"
+assert_eq "obsprobe_crashes_total before the fatal panic: panic_recovered, panic_fatal" \
+	"$((NIDX + NFAIL)) 0" \
+	"$(counter_sum obsprobe_crashes_total 'kind="panic_recovered"' "$M") $(counter_sum obsprobe_crashes_total 'kind="panic_fatal"' "$M")"
 # its only process gone, obsprobe ends by itself, having sent what it had
 wait_exit "$OBS_PID" 20
 assert_eq "obsprobe's exit status once the service is gone" 0 "$WAIT_RC"

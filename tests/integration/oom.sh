@@ -85,6 +85,12 @@ assert_eq "obsprobe_process_oom_kills_total of hog's pid" 1 \
 	"$(counter_sum obsprobe_process_oom_kills_total "$SEL" "$TMP/metrics.txt")"
 assert_eq "hog's series has a service_name" 1 \
 	"$(counter_sum obsprobe_process_oom_kills_total "$SEL&&service_name=\"[^\"]+\"" "$TMP/metrics.txt")"
+# shellcheck disable=SC2317 # called by wait_until
+sigkills() { counter_sum obsprobe_errors_total 'error_type="SIGKILL"'; }
+one_sigkill() { [[ "$(sigkills)" == 1 ]]; }
+wait_until 5 one_sigkill || true
+assert_eq "obsprobe_errors_total: hog's death is one SIGKILL error report" 1 "$(sigkills)"
+assert_contains "the console's FATAL line says why" "$OBS_OUT" "SIGKILL: killed by the OOM killer"
 oom_line() { grep OOM "$OBS_ERR" | grep -qw "$HOG"; }
 wait_until 5 oom_line || true
 assert_true "obsprobe's stderr has an OOM line with hog's pid" oom_line

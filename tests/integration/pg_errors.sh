@@ -60,6 +60,8 @@ HIST=db_client_operation_duration_seconds
 assert_eq "$ERRS" 2 "$(counter_sum $ERRS 'db_system_name="postgresql"' "$M")"
 assert_eq "$ERRS by error_type: 42601, 23505" "1 1" \
 	"$(counter_sum $ERRS 'error_type="42601"' "$M") $(counter_sum $ERRS 'error_type="23505"' "$M")"
+assert_eq "obsprobe_errors_total, the error reports, by SQLSTATE: 42601, 23505" "1 1" \
+	"$(counter_sum obsprobe_errors_total 'error_type="42601"' "$M") $(counter_sum obsprobe_errors_total 'error_type="23505"' "$M")"
 assert_eq "histogram: every operation" 4 "$(metric_sum $HIST 'db_system_name="postgresql"' "$M")"
 INSERT_T='db_operation_name="INSERT"&&db_collection_name="t"'
 assert_eq "histogram: INSERT t failed with 23505, and succeeded" "1 1" \

@@ -24,6 +24,7 @@ enum {
 	FAM_LOG_DROPPED,
 	FAM_LOG_CUT,
 	FAM_ERRORS,
+	FAM_CRASHES,
 	FAM_DISCOVERED,
 	FAM_SPANS_DROPPED,
 	FAM_MEM_RSS,
@@ -109,6 +110,12 @@ static const struct metric_family_def defs[FAM__COUNT] = {
 			 "a SQLSTATE) and fingerprint (its type and top frames of its own code; "
 			 "overflow: groups beyond the table).",
 			 METRIC_COUNTER, NULL, 0, "obsprobe.errors", "{error}" },
+	[FAM_CRASHES] = { "obsprobe_crashes_total",
+			  "Crashes and panics of watched processes, by kind: signal (a fatal "
+			  "signal), panic_recovered (a Go panic a recover() stopped), panic_fatal "
+			  "(one that killed its process), panic_unresolved (neither seen within "
+			  "30 s).",
+			  METRIC_COUNTER, NULL, 0, "obsprobe.crashes", "{crash}" },
 	[FAM_DISCOVERED] = { "obsprobe_discovered_processes_total",
 			     "Processes node-wide mode found that its selectors want, by "
 			     "outcome: watched, or table_full (the kernel's target table had no "
@@ -228,6 +235,15 @@ void health_errors(struct health *h, const char *service, const char *type, cons
 
 	if (h)
 		metrics_counter_set(h->m, h->fam[FAM_ERRORS], l, 3, (double)n);
+}
+
+void health_crashes(struct health *h, uint64_t signals, uint64_t recovered, uint64_t fatal,
+		    uint64_t unresolved)
+{
+	set_total(h, FAM_CRASHES, "kind", "signal", signals);
+	set_total(h, FAM_CRASHES, "kind", "panic_recovered", recovered);
+	set_total(h, FAM_CRASHES, "kind", "panic_fatal", fatal);
+	set_total(h, FAM_CRASHES, "kind", "panic_unresolved", unresolved);
 }
 
 void health_parse_errors(struct health *h, const char *protocol, uint64_t n)

@@ -23,6 +23,9 @@ void health_lost(struct health *h, const char *reason, uint64_t n);
  * policy, not loss: none of it counts in obsprobe_events_lost_total. */
 void health_logs(struct health *h, uint64_t linked, uint64_t unlinked, uint64_t truncated);
 void health_log_dropped(struct health *h, const char *reason, uint64_t n);
+/* obsprobe_crashes_total: fatal signals; Go panics by how they ended */
+void health_crashes(struct health *h, uint64_t signals, uint64_t recovered, uint64_t fatal,
+		    uint64_t unresolved);
 /* obsprobe_errors_total of one error group (pipeline/errors.h) */
 void health_errors(struct health *h, const char *service, const char *type, const char *fingerprint,
 		   uint64_t n);

@@ -26,6 +26,9 @@
 #define MAX_EXC 256		      /* exceptions waiting for their span to end */
 #define EXC_TTL_NS 60000000000ull
 #define STACK_TEXT 4096
+/* libdwfl sessions kept (a process's files and debug info, read at its first crash or panic:
+ * megabytes each), the most recently used: a crash loop of one program's forks reuses one */
+#define MAX_SESSIONS 4
 #define MSG_MAX 512
 
 /* A process's mappings, shared by a parent and its forks until either maps anew. */
@@ -75,6 +78,8 @@ struct fault_tracker {
 	struct pending_exc exc[MAX_EXC];
 	size_t nexc; /* of them in use */
 	struct fault_stats stats;
+	struct maps_ref *sessions[MAX_SESSIONS]; /* the maps that have one, oldest use first */
+	size_t nsessions;
 	/* scratch: one crash's frames and text at a time */
 	struct unwind_frame frames[UNWIND_MAX_FRAMES];
 	char stack_text[STACK_TEXT];
@@ -94,9 +99,36 @@ struct fault_tracker *fault_tracker_new(struct actors *actors, struct error_trac
 	return t;
 }
 
-static void maps_put(struct maps_ref *r)
+static bool session_forget(struct fault_tracker *t, struct maps_ref *r)
+{
+	size_t i;
+
+	for (i = 0; i < t->nsessions; i++)
+		if (t->sessions[i] == r) {
+			memmove(&t->sessions[i], &t->sessions[i + 1],
+				(t->nsessions - i - 1) * sizeof(t->sessions[0]));
+			t->nsessions--;
+			return true;
+		}
+	return false;
+}
+
+/* r is about to be unwound by: its session is the most recently used; beyond MAX_SESSIONS the
+ * oldest one's is ended (its maps stay). */
+static void session_use(struct fault_tracker *t, struct maps_ref *r)
+{
+	session_forget(t, r);
+	if (t->nsessions == MAX_SESSIONS) {
+		unwind_maps_drop_session(t->sessions[0]->m);
+		session_forget(t, t->sessions[0]);
+	}
+	t->sessions[t->nsessions++] = r;
+}
+
+static void maps_put(struct fault_tracker *t, struct maps_ref *r)
 {
 	if (r && --r->refs == 0) {
+		session_forget(t, r);
 		unwind_maps_free(r->m);
 		free(r);
 	}
@@ -134,17 +166,17 @@ void fault_tracker_free(struct fault_tracker *t)
 			struct proc_entry *p = t->procs[i];
 
 			t->procs[i] = p->next;
-			maps_put(p->maps);
+			maps_put(t, p->maps);
 			free(p);
 		}
 	free(t);
 }
 
-static void set_maps(struct proc_entry *p, struct maps_ref *r)
+static void set_maps(struct fault_tracker *t, struct proc_entry *p, struct maps_ref *r)
 {
 	if (r)
 		r->refs++;
-	maps_put(p->maps);
+	maps_put(t, p->maps);
 	p->maps = r;
 }
 
@@ -164,7 +196,7 @@ void fault_note(struct fault_tracker *t, uint32_t pid)
 		return;
 	}
 	r->m = m;
-	set_maps(p, r);
+	set_maps(t, p, r);
 }
 
 void fault_fork(struct fault_tracker *t, uint32_t parent, uint32_t child)
@@ -175,7 +207,7 @@ void fault_fork(struct fault_tracker *t, uint32_t parent, uint32_t child)
 		return;
 	c = proc_get(t, child, true);
 	if (c)
-		set_maps(c, pp->maps);
+		set_maps(t, c, pp->maps);
 }
 
 void fault_oom(struct fault_tracker *t, uint32_t pid)
@@ -195,8 +227,10 @@ static struct unwind_maps *maps_of(struct fault_tracker *t, uint32_t pid, bool *
 	struct unwind_maps *m;
 
 	*fresh = false;
-	if (p && p->maps)
+	if (p && p->maps) {
+		session_use(t, p->maps);
 		return p->maps->m;
+	}
 	m = unwind_maps_read(pid);
 	*fresh = m != NULL;
 	return m;
@@ -249,6 +283,13 @@ static void keep_exception(struct fault_tracker *t, const struct error_report *r
 	snprintf(e->type, sizeof(e->type), "%s", r->type);
 	snprintf(e->message, sizeof(e->message), "%s", r->message);
 	error_stack_text(r->frames, r->nframes, e->stack, sizeof(e->stack));
+}
+
+/* The signals whose default action dumps core (bpf/proc.bpf.c's crash_signal()). */
+static bool crash_sig(int sig)
+{
+	return sig == SIGILL || sig == SIGTRAP || sig == SIGABRT || sig == SIGBUS ||
+	       sig == SIGFPE || sig == SIGSEGV || sig == SIGSYS;
 }
 
 static const char *signal_name(int sig)
@@ -408,6 +449,8 @@ static void report_panic(struct fault_tracker *t, struct pending_panic *pp, bool
 
 	if (recovered)
 		t->stats.recovered++;
+	else if (!fatal)
+		t->stats.unresolved++;
 	if (fatal) {
 		t->stats.fatal++;
 		if (p)
@@ -509,7 +552,7 @@ int fault_event(struct fault_tracker *t, const void *data, size_t size)
 	return 0;
 }
 
-static void forget(struct fault_tracker *t, uint32_t pid)
+void fault_forget(struct fault_tracker *t, uint32_t pid)
 {
 	struct proc_entry **pp = proc_slot(t, pid), *p = *pp;
 	size_t i;
@@ -523,7 +566,7 @@ static void forget(struct fault_tracker *t, uint32_t pid)
 	if (!p)
 		return;
 	*pp = p->next;
-	maps_put(p->maps);
+	maps_put(t, p->maps);
 	free(p);
 }
 
@@ -539,13 +582,16 @@ void fault_proc_exit(struct fault_tracker *t, uint32_t pid, int32_t status)
 	for (i = 0; i < MAX_PENDING; i++)
 		if (t->pending[i].used && t->pending[i].pid == pid)
 			report_panic(t, &t->pending[i], false, true, 0);
-	if (status && !(p && p->crashed && sig) && !(p && p->panicked && code == 2)) {
+	/* A death by a signal is an error when the OOM killer sent it, or when it is a crash not
+	 * reported yet (its fault event lost); SIGTERM, SIGINT, SIGKILL are someone's request.
+	 * Exit status 2 after a fatal panic is the panic. */
+	if (sig ? (p && p->oom && sig == SIGKILL) || (crash_sig(sig) && !(p && p->crashed))
+		: code && !(p && p->panicked && code == 2)) {
 		report_init(t, &r, pid, pid, 0);
 		if (sig) {
 			r.type = signal_name(sig);
 			snprintf(msg, sizeof(msg), "%s",
-				 p && p->oom && sig == SIGKILL ? "killed by the OOM killer"
-							       : strsignal(sig));
+				 sig == SIGKILL ? "killed by the OOM killer" : strsignal(sig));
 			r.fatal = true;
 		} else {
 			r.type = "exit";
@@ -555,7 +601,6 @@ void fault_proc_exit(struct fault_tracker *t, uint32_t pid, int32_t status)
 		r.culprit = msg; /* one group per status or signal */
 		error_tracker_report(t->errors, &r);
 	}
-	forget(t, pid);
 }
 
 const struct span *fault_span_end(struct fault_tracker *t, const struct span *s, struct span *copy)

@@ -23,13 +23,14 @@
 #include "pipeline/span.h"
 
 struct fault_stats {
-	uint64_t crashes;	  /* fatal signals read */
-	uint64_t unwound;	  /* of them: with at least one frame beyond the faulting one */
-	uint64_t panics;	  /* Go panics raised */
-	uint64_t recovered;	  /* of them: recovered by a deferred call */
-	uint64_t fatal;		  /* of them: killing the process */
-	uint64_t pending_full;	  /* panics not followed: too many at once */
-	uint64_t exceptions;	  /* exception events put on spans */
+	uint64_t crashes;      /* fatal signals read */
+	uint64_t unwound;      /* of them: with at least one frame beyond the faulting one */
+	uint64_t panics;       /* Go panics raised */
+	uint64_t recovered;    /* of them: recovered by a deferred call */
+	uint64_t fatal;	       /* of them: killing the process */
+	uint64_t unresolved;   /* of them: neither seen (another panic replaced it, 30 s passed) */
+	uint64_t pending_full; /* panics not followed: too many at once */
+	uint64_t exceptions;   /* exception events put on spans */
 	uint64_t exceptions_lost; /* crashes or panics in a request whose span never ended */
 	uint64_t maps_missing;	  /* crashes of a process whose mappings were never read */
 };
@@ -46,8 +47,11 @@ void fault_note(struct fault_tracker *t, uint32_t pid);
 /* child is a fork of parent: it maps what parent maps until it says otherwise. */
 void fault_fork(struct fault_tracker *t, uint32_t parent, uint32_t child);
 /* pid exited with status (wait(2)'s): what it leaves pending is reported (a panic it died of),
- * a non-zero exit is an error report, then everything of it goes. */
+ * a non-zero exit or a death by the OOM killer is an error report. */
 void fault_proc_exit(struct fault_tracker *t, uint32_t pid, int32_t status);
+/* Everything of pid goes: call it once its last spans have ended (an exception waiting for
+ * one of them is lost then, counted). */
+void fault_forget(struct fault_tracker *t, uint32_t pid);
 /* The OOM killer chose pid: its SIGKILL is reported as such. */
 void fault_oom(struct fault_tracker *t, uint32_t pid);
 

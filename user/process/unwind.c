@@ -247,6 +247,16 @@ void unwind_maps_free(struct unwind_maps *m)
 	free(m);
 }
 
+bool unwind_maps_drop_session(struct unwind_maps *m)
+{
+	if (!m || !m->s)
+		return false;
+	session_free(m->s);
+	m->s = NULL;
+	m->s_failed = false;
+	return true;
+}
+
 size_t unwind_maps_bytes(const struct unwind_maps *m)
 {
 	if (!m)
@@ -677,6 +687,7 @@ int unwind_frame_text(const struct unwind_frame *f, char *buf, size_t len)
 					    mod[0] ? mod : "?")
 				 : snprintf(buf, len, "%s (%s)", fn, mod[0] ? mod : "?");
 	if (mod[0])
-		return snprintf(buf, len, "0x%lx (%s+0x%lx)", pc, mod, (unsigned long)f->module_off);
+		return snprintf(buf, len, "0x%lx (%s+0x%lx)", pc, mod,
+				(unsigned long)f->module_off);
 	return snprintf(buf, len, "0x%lx (?)", pc);
 }

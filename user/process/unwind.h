@@ -64,6 +64,9 @@ struct unwind_maps *unwind_maps_read(uint32_t pid);
  * NULL only when out of memory (errno ENOMEM). */
 struct unwind_maps *unwind_maps_parse(const char *text, size_t len, const char *root);
 void unwind_maps_free(struct unwind_maps *m); /* NULL ok */
+/* Ends m's libdwfl session (the files and debug info it read: megabytes), keeping the maps:
+ * the next unwind builds it again. True when there was one. */
+bool unwind_maps_drop_session(struct unwind_maps *m);
 /* Memory it holds, for obsprobe's accounting: the kept maps, and once a session is built an
  * estimate of it: what malloc's counters grew by during its calls (other threads' allocations
  * meanwhile included; nothing under ASan); files libdwfl maps rather than reads are not
