@@ -333,10 +333,7 @@ int go_panic(struct pt_regs *ctx)
 		return 0;
 	}
 	__builtin_memset(e, 0, sizeof(*e));
-	e->hdr.type = OBS_EV_GO_PANIC;
-	e->hdr.pid = tgid;
-	e->hdr.tid = (__u32)pid_tgid;
-	e->hdr.ts_ns = bpf_ktime_get_ns();
+	event_hdr(&e->hdr, OBS_EV_GO_PANIC, pid_tgid);
 	e->kind = GO_PANIC_RAISED;
 	e->g = ctx->r14;
 	e->goid = goid;
@@ -384,11 +381,7 @@ static __always_inline void panic_ends(__u32 kind, __u64 g)
 		count_drop(OBS_DROP_RINGBUF_FULL);
 		return;
 	}
-	e->hdr.type = OBS_EV_GO_PANIC;
-	e->hdr.pid = tgid;
-	e->hdr.tid = (__u32)pid_tgid;
-	e->hdr.pad = 0;
-	e->hdr.ts_ns = bpf_ktime_get_ns();
+	event_hdr(&e->hdr, OBS_EV_GO_PANIC, pid_tgid);
 	e->kind = kind;
 	e->npcs = 0;
 	e->g = g;

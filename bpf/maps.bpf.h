@@ -107,6 +107,16 @@ static __always_inline __u64 go_goid_of(const struct go_proc_cfg *cfg, __u64 g, 
 	return goid;
 }
 
+/* The header of an event the current task sends, built in place (a ring-buffer reservation). */
+static __always_inline void event_hdr(struct obs_event_hdr *h, __u32 type, __u64 pid_tgid)
+{
+	h->type = type;
+	h->pid = pid_tgid >> 32;
+	h->tid = (__u32)pid_tgid;
+	h->pad = 0;
+	h->ts_ns = bpf_ktime_get_ns();
+}
+
 static __always_inline __u64 rb_flags(void)
 {
 	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP
@@ -123,10 +133,7 @@ static __always_inline void go_send(__u64 pid_tgid, __u32 kind, __u64 goid, __u6
 {
 	struct go_event e = {};
 
-	e.hdr.type = OBS_EV_GO;
-	e.hdr.pid = pid_tgid >> 32;
-	e.hdr.tid = (__u32)pid_tgid;
-	e.hdr.ts_ns = bpf_ktime_get_ns();
+	event_hdr(&e.hdr, OBS_EV_GO, pid_tgid);
 	e.kind = kind;
 	e.goid = goid;
 	e.arg = arg;

@@ -129,11 +129,7 @@ static __always_inline int on_signal(int sig, struct kernel_siginfo *info, struc
 		count_drop(OBS_DROP_RINGBUF_FULL);
 		return 0;
 	}
-	e->hdr.type = OBS_EV_FAULT;
-	e->hdr.pid = tgid;
-	e->hdr.tid = (__u32)pid_tgid;
-	e->hdr.pad = 0;
-	e->hdr.ts_ns = bpf_ktime_get_ns();
+	event_hdr(&e->hdr, OBS_EV_FAULT, pid_tgid);
 	e->sig = sig;
 	e->code = BPF_CORE_READ(info, si_code);
 	e->addr = (__u64)BPF_CORE_READ(info, _sifields._sigfault._addr);
