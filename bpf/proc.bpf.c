@@ -93,15 +93,6 @@ int BPF_PROG(sched_process_fork__raw, struct task_struct *parent, struct task_st
 TASK_HOOK_TWINS(sched_process_exec, sched_process_exec, on_exec)
 TASK_HOOK_TWINS(sched_process_exit, sched_process_exit, on_exit)
 
-/* The fatal signals whose default action dumps core: a crash. SIGKILL is no crash (the OOM
- * killer's is told by mem.bpf.c). */
-static __always_inline bool crash_signal(int sig)
-{
-	return sig == 4 /* SIGILL */ || sig == 5 /* SIGTRAP */ || sig == 6 /* SIGABRT */ ||
-	       sig == 7 /* SIGBUS */ || sig == 8 /* SIGFPE */ || sig == 11 /* SIGSEGV */ ||
-	       sig == 31 /* SIGSYS */;
-}
-
 /*
  * A signal is delivered to the current thread: when it is a crash signal left to its default
  * action in a watched process, the process dies of it now. Its user registers and the top of its
@@ -119,7 +110,8 @@ static __always_inline int on_signal(int sig, struct kernel_siginfo *info, struc
 	struct pt_regs regs;
 	__u64 sp;
 
-	if (!crash_signal(sig))
+	/* SIGKILL is no crash (the OOM killer's is told by mem.bpf.c) */
+	if (!fault_crash_signal(sig))
 		return 0;
 	flags = target_of(tgid);
 	if (!flags || BPF_CORE_READ(ka, sa.sa_handler) != 0 /* SIG_DFL */)

@@ -16,6 +16,16 @@
 	17 /* DWARF's x86-64 numbering: rax rdx rcx rbx rsi rdi rbp rsp
 				   r8..r15, then the return address column (rip) */
 
+/* The signals whose default action dumps core: a crash (SIGILL, SIGTRAP, SIGABRT, SIGBUS,
+ * SIGFPE, SIGSEGV, SIGSYS), as both sides judge a signal. */
+#define FAULT_CRASH_SIGNALS \
+	((1u << 4) | (1u << 5) | (1u << 6) | (1u << 7) | (1u << 8) | (1u << 11) | (1u << 31))
+
+static inline int fault_crash_signal(int sig)
+{
+	return sig > 0 && sig < 32 && (FAULT_CRASH_SIGNALS >> sig) & 1;
+}
+
 /* OBS_EV_FAULT */
 struct fault_event {
 	struct obs_event_hdr hdr;

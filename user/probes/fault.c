@@ -16,6 +16,7 @@
 #include "obsprobe/fault.h"
 #include "obsprobe/go.h"
 #include "pipeline/semconv.h"
+#include "process/elfsyms.h"
 #include "process/gopanic.h"
 #include "process/unwind.h"
 #include "util/log.h"
@@ -246,13 +247,14 @@ static void report_init(struct fault_tracker *t, struct error_report *r, uint32_
 	r->service = t->service(t->ctx, pid);
 	r->message = "";
 	r->culprit = "";
+	r->trace_flags = 1;
 }
 
-/* The request actor key of pid served when it failed, into r. */
-static void link_report(struct fault_tracker *t, struct error_report *r, uint64_t key)
+/* The request actor key of pid served when it failed: true with its ids. */
+static bool serving(struct fault_tracker *t, uint32_t pid, uint64_t key, uint8_t trace_id[16],
+		    uint8_t span_id[8])
 {
-	r->has_span = key && actors_serving(t->actors, r->pid, key, r->trace_id, r->span_id);
-	r->trace_flags = 1;
+	return key && actors_serving(t->actors, pid, key, trace_id, span_id);
 }
 
 /* A crash or panic inside a request: its span gets the exception when it ends. */
@@ -283,13 +285,6 @@ static void keep_exception(struct fault_tracker *t, const struct error_report *r
 	snprintf(e->type, sizeof(e->type), "%s", r->type);
 	snprintf(e->message, sizeof(e->message), "%s", r->message);
 	error_stack_text(r->frames, r->nframes, e->stack, sizeof(e->stack));
-}
-
-/* The signals whose default action dumps core (bpf/proc.bpf.c's crash_signal()). */
-static bool crash_sig(int sig)
-{
-	return sig == SIGILL || sig == SIGTRAP || sig == SIGABRT || sig == SIGBUS ||
-	       sig == SIGFPE || sig == SIGSEGV || sig == SIGSYS;
 }
 
 static const char *signal_name(int sig)
@@ -403,7 +398,7 @@ static int on_fault(struct fault_tracker *t, const struct fault_event *e, size_t
 		r.extra[r.nextra].key = "signal.fault_address";
 		r.extra[r.nextra++].val = addr;
 	}
-	link_report(t, &r, actor_key(e->hdr.tid, false, 0));
+	r.has_span = serving(t, r.pid, actor_key(e->hdr.tid, false, 0), r.trace_id, r.span_id);
 	error_tracker_report(t->errors, &r);
 	keep_exception(t, &r);
 	if (fresh)
@@ -429,7 +424,7 @@ static void panic_message(const struct go_panic_event *e, const char *exe, char 
 	Elf *elf = NULL;
 	int fd = exe ? open(exe, O_RDONLY | O_CLOEXEC) : -1;
 
-	if (fd >= 0)
+	if (fd >= 0 && elfsyms_init())
 		elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
 	if (!elf || !e->type_addr ||
 	    go_type_name(elf, e->type_addr - e->bias, type, sizeof(type), &kind))
@@ -515,14 +510,8 @@ static void on_panic_raised(struct fault_tracker *t, const struct go_panic_event
 	pp->nframes = n > 0 ? (size_t)n : 0;
 	if (fresh)
 		unwind_maps_free(m);
-	{
-		struct error_report r = { .pid = e->hdr.pid };
-
-		link_report(t, &r, actor_key(e->hdr.tid, true, e->goid));
-		pp->has_span = r.has_span;
-		memcpy(pp->trace_id, r.trace_id, sizeof(pp->trace_id));
-		memcpy(pp->span_id, r.span_id, sizeof(pp->span_id));
-	}
+	pp->has_span = serving(t, pp->pid, actor_key(e->hdr.tid, true, e->goid), pp->trace_id,
+			       pp->span_id);
 }
 
 int fault_event(struct fault_tracker *t, const void *data, size_t size)
@@ -585,7 +574,7 @@ void fault_proc_exit(struct fault_tracker *t, uint32_t pid, int32_t status)
 	/* A death by a signal is an error when the OOM killer sent it, or when it is a crash not
 	 * reported yet (its fault event lost); SIGTERM, SIGINT, SIGKILL are someone's request.
 	 * Exit status 2 after a fatal panic is the panic. */
-	if (sig ? (p && p->oom && sig == SIGKILL) || (crash_sig(sig) && !(p && p->crashed))
+	if (sig ? (p && p->oom && sig == SIGKILL) || (fault_crash_signal(sig) && !(p && p->crashed))
 		: code && !(p && p->panicked && code == 2)) {
 		report_init(t, &r, pid, pid, 0);
 		if (sig) {

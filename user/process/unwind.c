@@ -14,6 +14,7 @@
 #include <gelf.h>
 #include <libelf.h>
 
+#include "process/elfsyms.h"
 #include "process/procfs.h"
 #include "process/unwind.h"
 #include "util/utf8.h"
@@ -368,7 +369,8 @@ static struct unwind_session *session(struct unwind_maps *m)
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return NULL;
-	elf_version(EV_CURRENT);
+	if (!elfsyms_init())
+		goto fail;
 	s->dwfl = dwfl_begin(&dwfl_callbacks);
 	if (!s->dwfl)
 		goto fail;
