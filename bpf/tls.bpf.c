@@ -3,7 +3,7 @@
  * TLS plaintext where the application hands it to its TLS library: uprobes on OpenSSL's
  * SSL_read/SSL_write (and the _ex forms, or the internal worker both forms call, whose first
  * instruction the kernel emulates: user/process/tlslib.h) and GnuTLS's
- * gnutls_record_recv/send. The entry
+ * gnutls_record_recv/send (or the internal functions they jump to). The entry
  * program remembers the buffer; the socket syscall the library makes inside the call names the
  * connection (sock.bpf.c fills tls_calls.conn_id); the return program sends the bytes the call
  * really moved. A call served from the library's buffer makes no syscall: the session's last
@@ -25,6 +25,7 @@
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 #define PROT_EXEC 0x4
+#define GNUTLS_APPLICATION_DATA 23 /* gnutls_content_type_t */
 
 struct {
 	/* LRU: sessions are not followed to their end (SSL_free would be one more uprobe); the
@@ -35,8 +36,8 @@ struct {
 	__type(value, __u64);
 } tls_sessions SEC(".maps");
 
-static __always_inline int call_enter(const void *session, const void *buf, const void *out_len,
-				      __u8 dir, __u8 kind)
+static __always_inline int call_enter(struct pt_regs *ctx, const void *session, const void *buf,
+				      const void *out_len, __u8 dir, __u8 kind)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct tls_call c = {};
@@ -49,6 +50,7 @@ static __always_inline int call_enter(const void *session, const void *buf, cons
 	c.dir = dir;
 	c.kind = kind;
 	c.ts_ns = bpf_ktime_get_ns();
+	c.sp = PT_REGS_SP(ctx);
 	if (bpf_map_update_elem(&tls_calls, &pid_tgid, &c, BPF_ANY))
 		count_drop(OBS_DROP_TLS_CALLS);
 	return 0;
@@ -57,43 +59,52 @@ static __always_inline int call_enter(const void *session, const void *buf, cons
 SEC("uprobe")
 int BPF_KPROBE(ssl_read_enter, void *ssl, void *buf)
 {
-	return call_enter(ssl, buf, NULL, SOCK_DIR_INGRESS, TLS_RET_INT);
+	return call_enter(ctx, ssl, buf, NULL, SOCK_DIR_INGRESS, TLS_RET_INT);
 }
 
 SEC("uprobe")
 int BPF_KPROBE(ssl_write_enter, void *ssl, const void *buf)
 {
-	return call_enter(ssl, buf, NULL, SOCK_DIR_EGRESS, TLS_RET_INT);
+	return call_enter(ctx, ssl, buf, NULL, SOCK_DIR_EGRESS, TLS_RET_INT);
 }
 
 SEC("uprobe")
 int BPF_KPROBE(ssl_read_ex_enter, void *ssl, void *buf, __u64 num, __u64 *readbytes)
 {
-	return call_enter(ssl, buf, readbytes, SOCK_DIR_INGRESS, TLS_RET_EX);
+	return call_enter(ctx, ssl, buf, readbytes, SOCK_DIR_INGRESS, TLS_RET_EX);
 }
 
 SEC("uprobe")
 int BPF_KPROBE(ssl_write_ex_enter, void *ssl, const void *buf, __u64 num, __u64 *written)
 {
-	return call_enter(ssl, buf, written, SOCK_DIR_EGRESS, TLS_RET_EX);
+	return call_enter(ctx, ssl, buf, written, SOCK_DIR_EGRESS, TLS_RET_EX);
 }
 
 SEC("uprobe")
 int BPF_KPROBE(gnutls_recv_enter, void *session, void *data)
 {
-	return call_enter(session, data, NULL, SOCK_DIR_INGRESS, TLS_RET_SSIZE);
+	return call_enter(ctx, session, data, NULL, SOCK_DIR_INGRESS, TLS_RET_SSIZE);
+}
+
+/* gnutls_record_recv's internal receive (TLS_SITE_RECV_INT): application data only */
+SEC("uprobe")
+int BPF_KPROBE(gnutls_recv_int_enter, void *session, int type, void *data)
+{
+	if (type != GNUTLS_APPLICATION_DATA)
+		return 0;
+	return call_enter(ctx, session, data, NULL, SOCK_DIR_INGRESS, TLS_RET_SSIZE);
 }
 
 SEC("uprobe")
 int BPF_KPROBE(gnutls_send_enter, void *session, const void *data)
 {
-	return call_enter(session, data, NULL, SOCK_DIR_EGRESS, TLS_RET_SSIZE);
+	return call_enter(ctx, session, data, NULL, SOCK_DIR_EGRESS, TLS_RET_SSIZE);
 }
 
 SEC("uprobe")
 int BPF_KPROBE(tls_handshake_enter, void *session)
 {
-	return call_enter(session, NULL, NULL, SOCK_DIR_INGRESS, TLS_HANDSHAKE);
+	return call_enter(ctx, session, NULL, NULL, SOCK_DIR_INGRESS, TLS_HANDSHAKE);
 }
 
 /* Bytes the call moved, from its return value (and *out_len for the _ex forms). */
@@ -140,8 +151,8 @@ int BPF_KRETPROBE(tls_return, long rc)
 	__u64 began;
 	__u8 dir;
 
-	if (!c)
-		return 0;
+	if (!c || PT_REGS_SP(ctx) != c->sp + 8)
+		return 0; /* not the call the entry saw: one nested in it */
 	began = c->ts_ns;
 	bytes = call_bytes(c, rc);
 	conn_id = bytes || c->kind == TLS_HANDSHAKE ? call_conn(pid_tgid >> 32, c) : 0;

@@ -34,8 +34,11 @@ struct tls_call {
 	__u16 pad;
 	__u32 pad2;
 	__u64 ts_ns; /* when the call began: a write's bytes leave from then on */
+	/* rsp at the probed entry: the return of that very call finds rsp 8 above it (a nested
+	 * call of the same probed function returns elsewhere in the stack) */
+	__u64 sp;
 };
-_Static_assert(sizeof(struct tls_call) == 48, "tls_call layout");
+_Static_assert(sizeof(struct tls_call) == 56, "tls_call layout");
 
 struct tls_session_key {
 	__u32 pid;

@@ -168,6 +168,29 @@ static void check_first_call(const struct input *in, uint64_t fn)
 	}
 }
 
+/* x86_tail_exits() over the whole input: each exit is a jump out of the function from inside
+ * it, to where its bytes say; a value followed from a register names a register. */
+static void check_tail_exits(const struct input *in, uint64_t size)
+{
+	struct x86_exit x[4];
+	int n = x86_tail_exits(&in->code, CODE_VADDR, size, x, 4), i, k;
+
+	assert(n == -E2BIG || n == -EINVAL || (n >= 0 && n <= 4));
+	for (i = 0; i < n; i++) {
+		uint64_t at = x[i].at - CODE_VADDR;
+		struct x86_site s;
+
+		assert(x[i].at >= CODE_VADDR && at < size);
+		assert(x[i].target < CODE_VADDR || x[i].target - CODE_VADDR >= size);
+		assert(x86_site_at(&in->code, x[i].at, &s) == 0);
+		for (k = 0; k < X86_GPR_COUNT; k++) {
+			assert(x[i].reg[k].kind <= X86_VAL_CONST);
+			assert(x[i].reg[k].kind != X86_VAL_ARG || x[i].reg[k].reg < X86_GPR_COUNT);
+		}
+		assert(x[i].reg[X86_RSP].kind == X86_VAL_ARG && x[i].reg[X86_RSP].reg == X86_RSP);
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct input in = { .code = { .buf = data, .len = size } };
@@ -192,6 +215,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_site_at(&in, s.vaddr);
 	}
 	check_first_call(&in, CODE_VADDR);
+	check_tail_exits(&in, in.n);
 	if (in.n > 1) {
 		check_entry_site(&in, CODE_VADDR + in.n / 2, needs, &s);
 		check_first_call(&in, CODE_VADDR + in.n / 2);

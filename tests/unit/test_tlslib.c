@@ -316,17 +316,19 @@ static bool hand_push(const uint8_t *img, size_t len, uint64_t offset)
 		img[offset + 1] <= 0x57);
 }
 
-/* Whether the first 64 bytes of the function at file offset fn hold a `call rel32` (e8) to
- * the code at file offset target, addresses worked out from the program headers. */
-static bool hand_calls(const uint8_t *img, size_t len, uint64_t fn, uint64_t target)
+/* Whether the first span bytes of the function at file offset fn hold a `call rel32` (op e8)
+ * or a `jmp rel32` (op e9) to the code at file offset target, addresses worked out from the
+ * program headers. */
+static bool hand_branches(const uint8_t *img, size_t len, uint64_t fn, uint64_t span, uint8_t op,
+			  uint64_t target)
 {
 	uint64_t i;
 
-	for (i = 0; i < 64 && fn + i + 5 <= len; i++) {
+	for (i = 0; i < span && fn + i + 5 <= len; i++) {
 		uint64_t at, dest;
 		int32_t rel;
 
-		if (img[fn + i] != 0xe8)
+		if (img[fn + i] != op)
 			continue;
 		memcpy(&rel, img + fn + i + 1, sizeof(rel));
 		at = hand_offset_to_vaddr(img, len, fn + i);
@@ -335,6 +337,11 @@ static bool hand_calls(const uint8_t *img, size_t len, uint64_t fn, uint64_t tar
 			return true;
 	}
 	return false;
+}
+
+static bool hand_calls(const uint8_t *img, size_t len, uint64_t fn, uint64_t target)
+{
+	return hand_branches(img, len, fn, 64, 0xe8, target);
 }
 
 /* The file offset of the function name defines (in .dynsym or .symtab), 0 when none does. */
@@ -1412,31 +1419,41 @@ UNIT_TEST(test_libssl_sites_push_stepped)
 	free(img);
 }
 
-/* GnuTLS: gnutls_record_recv is probed where it starts, which is no emulated instruction here
- * (`sub $0x8,%rsp`); gnutls_record_send (`xor %r8d,%r8d; xor %ecx,%ecx; jmp
- * gnutls_record_send2@plt`) on gnutls_record_send2, which it jumps to through its PLT entry
- * and which starts with a push; the handshake starts with a push. */
+/* GnuTLS: gnutls_record_recv starts with no emulated instruction here (`sub $0x8,%rsp`); every
+ * path of it that reads records ends in `mov %rsi,%rdx; mov $0x17,%esi; ...; jmp
+ * _gnutls_recv_int`, which starts with a push: probed there. gnutls_record_send (`xor
+ * %r8d,%r8d; xor %ecx,%ecx; jmp gnutls_record_send2@plt`) on gnutls_record_send2, which it
+ * jumps to through its PLT entry and which starts with a push; the handshake starts with a
+ * push. */
 UNIT_TEST(test_libgnutls_sites)
 {
+	static const uint8_t rsi_to_rdx[] = { 0x48, 0x89, 0xf2 },
+			     type_23[] = { 0xbe, 0x17, 0, 0, 0 };
+	const struct tls_site *recv;
 	struct tls_elf_info info;
 	size_t len;
 	uint8_t *img = SLURP_OR_SKIP(LIBDIR "libgnutls.so.30", &len);
-	uint64_t send2;
-	int k;
+	uint64_t send2, fn;
 
 	(void)state;
 	assert_int_equal(inspect(img, len, &info), 0);
 	assert_inside(&info, len);
-	for (k = TLS_SYM_GNUTLS_RECV; k <= TLS_SYM_GNUTLS_HANDSHAKE; k++) {
-		if (k == TLS_SYM_GNUTLS_SEND)
-			continue;
-		assert_int_equal(info.site[k].kind, TLS_SITE_ENTRY);
-		assert_true(info.site[k].offset == info.offset[k]);
-		assert_false(info.site[k].shared);
-		assert_string_equal(info.site[k].how, "");
-	}
-	assert_false(info.site[TLS_SYM_GNUTLS_RECV].emulated);
-	assert_true(!strncmp(info.site[TLS_SYM_GNUTLS_RECV].insn, "sub", 3));
+	recv = &info.site[TLS_SYM_GNUTLS_RECV];
+	fn = info.offset[TLS_SYM_GNUTLS_RECV];
+	assert_int_equal(img[fn], 0x48); /* sub $0x8,%rsp: 48 83 ec 08 */
+	assert_int_equal(img[fn + 2], 0xec);
+	assert_int_equal(recv->kind, TLS_SITE_RECV_INT);
+	assert_true(recv->emulated);
+	assert_true(hand_push(img, len, recv->offset));
+	assert_true(hand_branches(img, len, fn, 0x50, 0xe9, recv->offset));
+	assert_non_null(memmem(img + fn, 0x50, rsi_to_rdx, sizeof(rsi_to_rdx)));
+	assert_non_null(memmem(img + fn, 0x50, type_23, sizeof(type_23)));
+	assert_non_null(strstr(recv->how, "gnutls_record_recv+0x46 jumps to"));
+	assert_false(recv->shared);
+	assert_int_equal(info.site[TLS_SYM_GNUTLS_HANDSHAKE].kind, TLS_SITE_ENTRY);
+	assert_true(info.site[TLS_SYM_GNUTLS_HANDSHAKE].offset ==
+		    info.offset[TLS_SYM_GNUTLS_HANDSHAKE]);
+	assert_string_equal(info.site[TLS_SYM_GNUTLS_HANDSHAKE].how, "");
 	send2 = hand_sym_offset(img, len, "gnutls_record_send2");
 	assert_true(send2 != 0);
 	assert_int_equal(info.site[TLS_SYM_GNUTLS_SEND].kind, TLS_SITE_TAIL);

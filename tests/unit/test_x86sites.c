@@ -871,4 +871,163 @@ UNIT_TEST(test_store_site_base_overwritten)
 	unload(&im);
 }
 
+/* ---- x86_tail_exits ---- */
+
+static void assert_val(const struct x86_val *v, enum x86_val_kind kind, int reg, uint64_t imm)
+{
+	assert_int_equal(v->kind, kind);
+	if (kind == X86_VAL_ARG)
+		assert_int_equal(v->reg, reg);
+	if (kind == X86_VAL_CONST)
+		assert_true(v->imm == imm);
+}
+
+/* gnutls_record_recv's shape: one path calls out (its kTLS branch), the other moves the
+ * arguments and jumps to the internal receive with the stack as it came. */
+UNIT_TEST(test_tail_exits_gnutls_shape)
+{
+	static const uint8_t code[] = {
+		0x48, 0x83, 0xec, 0x08,	      /* 00 sub $8,%rsp */
+		0x48, 0x89, 0xd1,	      /* 04 mov %rdx,%rcx */
+		0x85, 0xc0,		      /* 07 test %eax,%eax */
+		0x74, 0x0f,		      /* 09 je 1a */
+		0x48, 0x89, 0xf2,	      /* 0b mov %rsi,%rdx */
+		0xbe, 0x17, 0x00, 0x00, 0x00, /* 0e mov $0x17,%esi */
+		0xe8, 0x00, 0x01, 0x00, 0x00, /* 13 call: the path ends */
+		0x90, 0x90,		      /* 18 */
+		0x48, 0x89, 0xf2,	      /* 1a mov %rsi,%rdx */
+		0x45, 0x31, 0xc0,	      /* 1d xor %r8d,%r8d */
+		0xbe, 0x17, 0x00, 0x00, 0x00, /* 20 mov $0x17,%esi */
+		0x48, 0x83, 0xc4, 0x08,	      /* 25 add $8,%rsp */
+		0xe9, 0xd2, 0x0f, 0x00, 0x00, /* 29 jmp 0x2000 */
+	};
+	struct x86_exit x[4];
+	struct image im;
+
+	(void)state;
+	LOAD(&im, code);
+	assert_int_equal(x86_tail_exits(&im.code, BASE, sizeof(code), x, 4), 1);
+	assert_true(x[0].at == BASE + 0x29);
+	assert_true(x[0].target == 0x2000);
+	assert_true(x[0].sp_known);
+	assert_true(x[0].sp == 0);
+	assert_val(&x[0].reg[X86_RDI], X86_VAL_ARG, X86_RDI, 0);
+	assert_val(&x[0].reg[X86_RDX], X86_VAL_ARG, X86_RSI, 0);
+	assert_val(&x[0].reg[X86_RCX], X86_VAL_ARG, X86_RDX, 0);
+	assert_val(&x[0].reg[X86_RSI], X86_VAL_CONST, 0, 0x17);
+	assert_val(&x[0].reg[X86_R8], X86_VAL_CONST, 0, 0);
+	assert_val(&x[0].reg[X86_RAX], X86_VAL_ARG, X86_RAX, 0); /* test writes flags only */
+	/* no room for the exit; outside the code */
+	assert_int_equal(x86_tail_exits(&im.code, BASE, sizeof(code), x, 0), -E2BIG);
+	assert_int_equal(x86_tail_exits(&im.code, 0x9000, 16, x, 4), -EINVAL);
+	unload(&im);
+}
+
+/* Two paths to one jump, one of which loses the argument: each is its own exit. */
+UNIT_TEST(test_tail_exits_each_path)
+{
+	static const uint8_t code[] = {
+		0x85, 0xc0,		      /* 00 test %eax,%eax */
+		0x74, 0x05,		      /* 02 je 09 */
+		0x48, 0x89, 0xf2,	      /* 04 mov %rsi,%rdx */
+		0xeb, 0x04,		      /* 07 jmp 0d */
+		0x48, 0x8d, 0x57, 0x08,	      /* 09 lea 0x8(%rdi),%rdx */
+		0xe9, 0xee, 0x0f, 0x00, 0x00, /* 0d jmp 0x2000 */
+	};
+	struct x86_exit x[4];
+	struct image im;
+	int moved;
+
+	(void)state;
+	LOAD(&im, code);
+	assert_int_equal(x86_tail_exits(&im.code, BASE, sizeof(code), x, 4), 2);
+	assert_true(x[0].at == BASE + 0xd && x[1].at == BASE + 0xd);
+	moved = x[0].reg[X86_RDX].kind == X86_VAL_ARG ? 0 : 1;
+	assert_val(&x[moved].reg[X86_RDX], X86_VAL_ARG, X86_RSI, 0);
+	assert_val(&x[1 - moved].reg[X86_RDX], X86_VAL_UNKNOWN, 0, 0);
+	unload(&im);
+}
+
+/* A loop is run round once more and cut; push and pop move rsp; 32-bit moves zero-extend
+ * constants and lose arguments; a write to rsp other than push, pop, add or sub loses it. */
+UNIT_TEST(test_tail_exits_moves)
+{
+	static const uint8_t loop[] = {
+		0xff, 0xc9,		      /* 00 dec %ecx */
+		0x75, 0xfc,		      /* 02 jne 00 */
+		0x53,			      /* 04 push %rbx */
+		0x5b,			      /* 05 pop %rbx */
+		0x50,			      /* 06 push %rax */
+		0xe9, 0xf4, 0x0f, 0x00, 0x00, /* 07 jmp 0x2000 */
+	};
+	static const uint8_t moves[] = {
+		0x89, 0xf2,				  /* 00 mov %esi,%edx */
+		0xbf, 0x05, 0x00, 0x00, 0x00,		  /* 02 mov $5,%edi */
+		0x48, 0xc7, 0xc1, 0xff, 0xff, 0xff, 0xff, /* 07 mov $-1,%rcx */
+		0xb8, 0xff, 0xff, 0xff, 0xff,		  /* 0e mov $0xffffffff,%eax */
+		0x48, 0x89, 0xfe,			  /* 13 mov %rdi,%rsi: now 5 */
+		0x48, 0x8d, 0x64, 0x24, 0x08,		  /* 16 lea 0x8(%rsp),%rsp */
+		0xe9, 0xe0, 0x0f, 0x00, 0x00,		  /* 1b jmp 0x2000 */
+	};
+	static const uint8_t jcc_out[] = {
+		0x0f, 0x84, 0xfa, 0x0f, 0x00, 0x00, /* 00 je 0x2000 */
+		0x31, 0xd2,			    /* 06 xor %edx,%edx */
+		0xe9, 0xf3, 0x0f, 0x00, 0x00,	    /* 08 jmp 0x2000 */
+	};
+	struct x86_exit x[4];
+	struct image im;
+	int i;
+
+	(void)state;
+	LOAD(&im, loop);
+	assert_int_equal(x86_tail_exits(&im.code, BASE, sizeof(loop), x, 4), 2);
+	for (i = 0; i < 2; i++) {
+		assert_true(x[i].sp_known && x[i].sp == -8);
+		assert_val(&x[i].reg[X86_RBX], X86_VAL_UNKNOWN, 0, 0);
+		assert_val(&x[i].reg[X86_RCX], X86_VAL_UNKNOWN, 0, 0);
+		assert_val(&x[i].reg[X86_RAX], X86_VAL_ARG, X86_RAX, 0);
+	}
+	unload(&im);
+	LOAD(&im, moves);
+	assert_int_equal(x86_tail_exits(&im.code, BASE, sizeof(moves), x, 4), 1);
+	assert_val(&x[0].reg[X86_RDX], X86_VAL_UNKNOWN, 0, 0);
+	assert_val(&x[0].reg[X86_RDI], X86_VAL_CONST, 0, 5);
+	assert_val(&x[0].reg[X86_RCX], X86_VAL_CONST, 0, ~0ull);
+	assert_val(&x[0].reg[X86_RAX], X86_VAL_CONST, 0, 0xffffffffull);
+	assert_val(&x[0].reg[X86_RSI], X86_VAL_CONST, 0, 5);
+	assert_false(x[0].sp_known);
+	unload(&im);
+	/* a jcc out of the function is an exit, and its path goes on */
+	LOAD(&im, jcc_out);
+	assert_int_equal(x86_tail_exits(&im.code, BASE, sizeof(jcc_out), x, 4), 2);
+	assert_true(x[0].at == BASE && x[1].at == BASE + 8);
+	assert_val(&x[0].reg[X86_RDX], X86_VAL_ARG, X86_RDX, 0);
+	assert_val(&x[1].reg[X86_RDX], X86_VAL_CONST, 0, 0);
+	unload(&im);
+}
+
+/* Branches that double the paths at each step are bounded, not followed for ever. */
+UNIT_TEST(test_tail_exits_bounded)
+{
+	uint8_t code[129];
+	struct x86_exit x[4];
+	struct image im;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 64; i++) { /* je +0: both ways lead to the next one */
+		code[2 * i] = 0x74;
+		code[2 * i + 1] = 0x00;
+	}
+	code[128] = 0xc3;
+	LOAD(&im, code);
+	assert_int_equal(x86_tail_exits(&im.code, BASE, sizeof(code), x, 4), -E2BIG);
+	unload(&im);
+	/* a function that returns at once leaves by no jump */
+	code[0] = 0xc3;
+	load_at(&im, BASE, code, 1);
+	assert_int_equal(x86_tail_exits(&im.code, BASE, 1, x, 4), 0);
+	unload(&im);
+}
+
 UNIT_MAIN(NULL, NULL)

@@ -192,7 +192,11 @@ static int attach_tls(struct tls_probe *tp, struct uprobe_file *f, const char *p
 		{ TLS_SYM_SSL_READ_EX, s->progs.ssl_read_ex_enter, ret },
 		{ TLS_SYM_SSL_WRITE_EX, s->progs.ssl_write_ex_enter, ret },
 		{ TLS_SYM_SSL_HANDSHAKE, s->progs.tls_handshake_enter, ret },
-		{ TLS_SYM_GNUTLS_RECV, s->progs.gnutls_recv_enter, ret },
+		{ TLS_SYM_GNUTLS_RECV,
+		  info->site[TLS_SYM_GNUTLS_RECV].kind == TLS_SITE_RECV_INT
+			  ? s->progs.gnutls_recv_int_enter
+			  : s->progs.gnutls_recv_enter,
+		  ret },
 		{ TLS_SYM_GNUTLS_SEND, s->progs.gnutls_send_enter, ret },
 		{ TLS_SYM_GNUTLS_HANDSHAKE, s->progs.tls_handshake_enter, ret },
 	};

@@ -461,6 +461,11 @@ void uprobes_site_text(char *buf, size_t len, const char *name, const struct tls
 	else if (s->kind == TLS_SITE_TAIL)
 		snprintf(where, sizeof(where), "the start of the function %s with its arguments",
 			 s->how);
+	else if (s->kind == TLS_SITE_RECV_INT)
+		snprintf(where, sizeof(where),
+			 "the start of the internal receive %s with (session, application data, "
+			 "data, size); its kTLS branch is not probed",
+			 s->how);
 	else if (s->kind == TLS_SITE_INSIDE)
 		snprintf(where, sizeof(where),
 			 "entry +%#llx, the arguments still in their registers",

@@ -219,6 +219,19 @@ static int slot_function(Elf *e, uint64_t slot, uint64_t *addr, char *name, size
 	return -ENOENT;
 }
 
+/* The function a tail jump goes to, through its PLT entry when it is one of a function of this
+ * same file (name: that function's, else ""): 0, or -ENOENT for a function of another file. */
+static int jump_target(Elf *e, const struct x86_code *code, uint64_t *target, char *name,
+		       size_t len)
+{
+	uint64_t slot;
+
+	name[0] = '\0';
+	if (!x86_plt_slot(code, *target, &slot) && slot_function(e, slot, target, name, len))
+		return -ENOENT;
+	return 0;
+}
+
 /*
  * Hook k on the function its code ends in a jump to: the jump is the first branch on its
  * straight path, nothing before it wrote the arguments (rdi, rsi) or moved the stack, so the
@@ -229,7 +242,7 @@ static int slot_function(Elf *e, uint64_t slot, uint64_t *addr, char *name, size
 static void tail_site(Elf *e, const struct x86_code *code, const struct scan *sc, int k)
 {
 	struct tls_site *site = &sc->out->site[k];
-	uint64_t target, slot, off;
+	uint64_t target, off;
 	struct x86_call c;
 	struct x86_site x;
 	char name[64] = "";
@@ -238,8 +251,7 @@ static void tail_site(Elf *e, const struct x86_code *code, const struct scan *sc
 	    (c.written & (RDI | RSI | X86_REG(X86_RSP))))
 		return;
 	target = c.target;
-	if (!x86_plt_slot(code, target, &slot) &&
-	    slot_function(e, slot, &target, name, sizeof(name)))
+	if (jump_target(e, code, &target, name, sizeof(name)))
 		return; /* a function of another file: not probed from here */
 	if (x86_site_at(code, target, &x) || !x.emulated ||
 	    elfsyms_vaddr_offset(e, target, 1, &off) || off >= sc->len)
@@ -247,6 +259,54 @@ static void tail_site(Elf *e, const struct x86_code *code, const struct scan *sc
 	set_site(site, TLS_SITE_TAIL, off, &x);
 	snprintf(site->how, sizeof(site->how), "%s+%#llx jumps to%s%s", sym_names[k],
 		 (unsigned long long)(c.at - sc->vaddr[k]), name[0] ? " " : "", name);
+}
+
+#define GNUTLS_APPLICATION_DATA 23
+
+/* Whether exit x passes gnutls_record_recv's arguments on as _gnutls_recv_int's, reading
+ * application data, with the stack as the caller left it. */
+static bool passes_recv(const struct x86_exit *x)
+{
+	const struct x86_val *r = x->reg;
+
+	return x->sp_known && x->sp == 0 && r[X86_RDI].kind == X86_VAL_ARG &&
+	       r[X86_RDI].reg == X86_RDI && r[X86_RDX].kind == X86_VAL_ARG &&
+	       r[X86_RDX].reg == X86_RSI && r[X86_RCX].kind == X86_VAL_ARG &&
+	       r[X86_RCX].reg == X86_RDX && r[X86_RSI].kind == X86_VAL_CONST &&
+	       r[X86_RSI].imm == GNUTLS_APPLICATION_DATA;
+}
+
+/*
+ * gnutls_record_recv on the internal receive it jumps to (TLS_SITE_RECV_INT): every jump out
+ * of the function goes to one function, each with the arguments passes_recv() wants, and that
+ * function starts with an emulated instruction.
+ */
+static void recv_int_site(Elf *e, const struct x86_code *code, const struct scan *sc, int k)
+{
+	struct tls_site *site = &sc->out->site[k];
+	struct x86_exit x[8];
+	struct x86_site at;
+	uint64_t target = 0, off;
+	char name[64] = "";
+	int n, i;
+
+	n = x86_tail_exits(code, sc->vaddr[k], sc->size[k], x, sizeof(x) / sizeof(x[0]));
+	if (n <= 0 || !sc->size[k])
+		return;
+	for (i = 0; i < n; i++) {
+		uint64_t t = x[i].target;
+
+		if (!passes_recv(&x[i]) || jump_target(e, code, &t, name, sizeof(name)) ||
+		    (i && t != target))
+			return;
+		target = t;
+	}
+	if (x86_site_at(code, target, &at) || !at.emulated ||
+	    elfsyms_vaddr_offset(e, target, 1, &off) || off >= sc->len)
+		return;
+	set_site(site, TLS_SITE_RECV_INT, off, &at);
+	snprintf(site->how, sizeof(site->how), "%s+%#llx jumps to%s%s", sym_names[k],
+		 (unsigned long long)(x[0].at - sc->vaddr[k]), name[0] ? " " : "", name);
 }
 
 /* Every hook's site. */
@@ -276,6 +336,10 @@ static void place(Elf *e, const GElf_Ehdr *eh, const void *buf, size_t len, unsi
 		if (sc->out->offset[k] && sc->out->site[k].kind == TLS_SITE_ENTRY &&
 		    !sc->out->site[k].emulated)
 			tail_site(e, &code, sc, k);
+	if (sc->out->lib == TLS_LIB_GNUTLS && sc->out->offset[TLS_SYM_GNUTLS_RECV] &&
+	    sc->out->site[TLS_SYM_GNUTLS_RECV].kind == TLS_SITE_ENTRY &&
+	    !sc->out->site[TLS_SYM_GNUTLS_RECV].emulated)
+		recv_int_site(e, &code, sc, TLS_SYM_GNUTLS_RECV);
 }
 
 int tls_elf_inspect(void *buf, size_t len, unsigned int emulates, struct tls_elf_info *out)

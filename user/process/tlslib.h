@@ -55,6 +55,13 @@ enum tls_site_kind {
 	 * returns for it: probed there (and its return) when that starts with an emulated
 	 * instruction */
 	TLS_SITE_TAIL,
+	/* GnuTLS's gnutls_record_recv(session, data, size), whose entry is `sub $8,%rsp`: the
+	 * internal receive _gnutls_recv_int(session, type, data, size, seq, ms) that every path
+	 * of it which reads records ends in a jump to, passing (session, 23: application data,
+	 * data, size) and its own stack: probed there (and its return), a program that takes
+	 * those arguments and skips the other record types (alerts, handshake) that the library
+	 * reads through it elsewhere. Its kTLS branch (the kernel decrypts) is not probed. */
+	TLS_SITE_RECV_INT,
 };
 
 struct tls_site {

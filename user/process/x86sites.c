@@ -420,3 +420,182 @@ int x86_calls_to(const struct x86_code *c, uint64_t fn, uint64_t size, uint64_t 
 	walk_close(&w);
 	return n;
 }
+
+/* One path of x86_tail_exits still to follow: where it goes on, its registers, and the jump
+ * targets it took (to cut it when it comes round again). */
+#define TAIL_PATHS 32
+#define TAIL_TAKEN 16
+struct tail_path {
+	uint64_t at;
+	struct x86_exit regs;
+	uint64_t taken[TAIL_TAKEN];
+	unsigned int ntaken;
+};
+
+/* The operand of in that it writes (dst) and the other (src), for a two-operand instruction:
+ * false when it has not exactly one of each. */
+static bool two_ops(const cs_insn *in, const cs_x86_op **dst, const cs_x86_op **src)
+{
+	const cs_x86 *x = &in->detail->x86;
+
+	if (x->op_count != 2)
+		return false;
+	if ((x->operands[0].access & CS_AC_WRITE) && !(x->operands[1].access & CS_AC_WRITE)) {
+		*dst = &x->operands[0];
+		*src = &x->operands[1];
+	} else if ((x->operands[1].access & CS_AC_WRITE) &&
+		   !(x->operands[0].access & CS_AC_WRITE)) {
+		*dst = &x->operands[1];
+		*src = &x->operands[0];
+	} else {
+		return false;
+	}
+	return true;
+}
+
+/* Follows one instruction's effect on the registers. */
+static void tail_step(csh cs, const cs_insn *in, struct x86_exit *r)
+{
+	const cs_x86_op *dst, *src;
+	struct x86_val v = { X86_VAL_UNKNOWN, 0, 0 };
+	uint32_t w = writes(cs, in);
+	int d = -1, s;
+	unsigned int k;
+
+	if (in->id == X86_INS_PUSH || in->id == X86_INS_POP) {
+		const cs_x86 *x = &in->detail->x86;
+
+		r->sp += in->id == X86_INS_PUSH ? -8 : 8;
+		/* 8 bytes moved, and no pop into rsp itself */
+		if (x->op_count == 1 && x->operands[0].size == 8 &&
+		    !(in->id == X86_INS_POP && x->operands[0].type == X86_OP_REG &&
+		      gpr_of(x->operands[0].reg) == X86_RSP))
+			w &= ~X86_REG(X86_RSP);
+	} else if ((in->id == X86_INS_SUB || in->id == X86_INS_ADD) && two_ops(in, &dst, &src) &&
+		   dst->type == X86_OP_REG && gpr_of(dst->reg) == X86_RSP && dst->size == 8 &&
+		   src->type == X86_OP_IMM) {
+		r->sp += in->id == X86_INS_SUB ? -src->imm : src->imm;
+		return;
+	} else if (in->id == X86_INS_MOV && two_ops(in, &dst, &src) && dst->type == X86_OP_REG &&
+		   (d = gpr_of(dst->reg)) >= 0 && d != X86_RSP &&
+		   (dst->size == 8 || dst->size == 4)) {
+		if (src->type == X86_OP_IMM) {
+			v = (struct x86_val){ X86_VAL_CONST, 0, (uint64_t)src->imm };
+		} else if (src->type == X86_OP_REG && (s = gpr_of(src->reg)) >= 0 &&
+			   src->size == dst->size) {
+			v = r->reg[s];
+			if (dst->size == 4 && v.kind == X86_VAL_ARG)
+				v.kind = X86_VAL_UNKNOWN; /* a 64-bit value cut to 32 bits */
+		}
+		if (dst->size == 4 && v.kind == X86_VAL_CONST)
+			v.imm &= 0xffffffffu;
+	} else if (in->id == X86_INS_XOR && two_ops(in, &dst, &src) && dst->type == X86_OP_REG &&
+		   src->type == X86_OP_REG && dst->reg == src->reg &&
+		   (dst->size == 8 || dst->size == 4) && (d = gpr_of(dst->reg)) >= 0 &&
+		   d != X86_RSP) {
+		v = (struct x86_val){ X86_VAL_CONST, 0, 0 };
+	} else {
+		d = -1;
+	}
+	if (w & X86_REG(X86_RSP))
+		r->sp_known = false;
+	for (k = 0; k < X86_GPR_COUNT; k++) /* rsp is followed as sp, not as a value */
+		if ((w & X86_REG(k)) && k != X86_RSP)
+			r->reg[k] = (struct x86_val){ X86_VAL_UNKNOWN, 0, 0 };
+	if (d >= 0)
+		r->reg[d] = v;
+}
+
+static bool path_took(const struct tail_path *p, uint64_t target)
+{
+	unsigned int i;
+
+	for (i = 0; i < p->ntaken; i++)
+		if (p->taken[i] == target)
+			return true;
+	return false;
+}
+
+/* p goes on at target, inside the function: false when it came round to where it was before,
+ * or took too many jumps, so it is cut. */
+static bool path_jump(struct tail_path *p, uint64_t target)
+{
+	if (path_took(p, target) || p->ntaken == TAIL_TAKEN)
+		return false;
+	p->taken[p->ntaken++] = target;
+	p->at = target;
+	return true;
+}
+
+int x86_tail_exits(const struct x86_code *c, uint64_t fn, uint64_t size, struct x86_exit *out,
+		   size_t max)
+{
+	struct tail_path paths[TAIL_PATHS], p;
+	struct walk w;
+	size_t npaths = 1, nexit = 0, budget = X86_MAX_EXIT_INSNS;
+	unsigned int k;
+	int err = walk_open(&w, c, fn, true);
+
+	if (err)
+		return err;
+	memset(&paths[0], 0, sizeof(paths[0]));
+	paths[0].at = fn;
+	paths[0].regs.sp_known = true;
+	for (k = 0; k < X86_GPR_COUNT; k++)
+		paths[0].regs.reg[k] = (struct x86_val){ X86_VAL_ARG, (uint8_t)k, 0 };
+	while (npaths && !err) {
+		bool on = true;
+
+		p = paths[--npaths];
+		w.p = code_at(c, p.at, &w.avail, &w.offset);
+		w.vaddr = p.at;
+		while (on && !err) {
+			uint64_t at, off, target = 0;
+			enum flow f;
+
+			if (p.at < fn || p.at - fn >= size)
+				break; /* ran off the function's end */
+			if (!w.p || !walk_next(&w, &at, &off)) {
+				err = -EINVAL;
+				break;
+			}
+			if (!budget--) {
+				err = -E2BIG;
+				break;
+			}
+			p.at = w.vaddr;
+			f = flow_of(w.insn, &target);
+			if (f == FLOW_NONE) {
+				tail_step(w.cs, w.insn, &p.regs);
+			} else if (f == FLOW_CALL || f == FLOW_END) {
+				on = false;
+			} else if (target < fn || target - fn >= size) { /* out: a tail call */
+				if (nexit == max) {
+					err = -E2BIG;
+					break;
+				}
+				out[nexit] = p.regs;
+				out[nexit].at = at;
+				out[nexit].target = target;
+				nexit++;
+				on = f == FLOW_JCC; /* a jcc out also falls through */
+			} else if (f == FLOW_JCC) { /* taken, a path of its own; p falls through */
+				struct tail_path q = p;
+
+				if (!path_jump(&q, target))
+					continue;
+				if (npaths == TAIL_PATHS) {
+					err = -E2BIG;
+					break;
+				}
+				paths[npaths++] = q;
+			} else { /* a jump inside: p goes on there */
+				on = path_jump(&p, target);
+				w.p = code_at(c, target, &w.avail, &w.offset);
+				w.vaddr = target;
+			}
+		}
+	}
+	walk_close(&w);
+	return err ? err : (int)nexit;
+}

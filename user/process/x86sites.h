@@ -112,6 +112,39 @@ int x86_store_site(const struct x86_code *c, uint64_t fn, uint64_t size, int64_t
  * statements are calls of runtime.newproc). -EINVAL outside c. */
 int x86_calls_to(const struct x86_code *c, uint64_t fn, uint64_t size, uint64_t target,
 		 struct x86_site *out, size_t max);
+/* What a register holds at a point of a function, in terms of the function's entry. */
+enum x86_val_kind {
+	X86_VAL_UNKNOWN = 0,
+	X86_VAL_ARG,   /* the whole 64-bit value register reg held at the entry */
+	X86_VAL_CONST, /* imm */
+};
+struct x86_val {
+	uint8_t kind; /* enum x86_val_kind */
+	uint8_t reg;  /* X86_VAL_ARG: enum x86_gpr */
+	uint64_t imm; /* X86_VAL_CONST */
+};
+
+/* A jump out of a function (a tail call), with the registers as one path to it leaves them. */
+struct x86_exit {
+	uint64_t at, target;
+	bool sp_known;
+	int64_t sp;			   /* rsp minus rsp at the entry, when sp_known */
+	struct x86_val reg[X86_GPR_COUNT]; /* [X86_RSP] always ARG: rsp is sp above */
+};
+
+#define X86_MAX_EXIT_INSNS 1024 /* instructions decoded over all paths of one function */
+
+/* Every path through the function [fn, fn + size) from its entry, both ways at each
+ * conditional branch, followed until it returns, calls out, branches indirectly, or jumps out
+ * of the function: each jump out (once per path that reaches it, with that path's registers)
+ * into out, up to max. Registers are followed through register and immediate moves (`mov`,
+ * 32-bit forms zero-extending, `xor r,r`), and rsp through push, pop and add/sub of an
+ * immediate; any other write makes a register unknown. A path that comes back to an
+ * instruction it ran is cut there. Returns how many exits there are, -E2BIG when more than max
+ * or X86_MAX_EXIT_INSNS instructions in all, -EINVAL outside c or for undecodable bytes. */
+int x86_tail_exits(const struct x86_code *c, uint64_t fn, uint64_t size, struct x86_exit *out,
+		   size_t max);
+
 /* The memory slot a PLT entry at vaddr jumps through (`jmp *disp(%rip)`, after an endbr64 and
  * with or without a bnd prefix): 0, or -ENOENT when the code there is no such jump. */
 int x86_plt_slot(const struct x86_code *c, uint64_t vaddr, uint64_t *slot);
