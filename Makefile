@@ -148,6 +148,12 @@ $(BUILD)/asan/%: tests/unit/%.c $(CORE_SRCS) $(PB_SRCS) $(PB_HDRS) \
 	$(Q)$(CLANG) $(CFLAGS) $(SAN_FLAGS) $< $(CORE_SRCS) $(PB_SRCS) -lcmocka -lprotobuf-c \
 		$(CORE_LIBS) -lm -lpthread -o $@
 
+# obsprobe itself under ASan and UBSan, for the integration tests' @asan runs (tests/run.sh)
+$(BUILD)/asan/obsprobe: $(CORE_SRCS) $(APP_SRCS) $(PB_SRCS) $(PB_HDRS) $(HDRS) | $(SKELS)
+	$(call msg,ASAN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(CFLAGS) $(SAN_FLAGS) $(CORE_SRCS) $(APP_SRCS) $(PB_SRCS) $(LDLIBS) -o $@
+
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(CORE_SRCS) $(PB_SRCS) $(PB_HDRS) \
 		 $(HDRS)
 	$(call msg,FUZZ,$@)
@@ -169,7 +175,7 @@ $(BUILD)/bench/otlp_send_bench: bench/otlp_send_bench.c bench/otlp_sink.c $(BUIL
 	$(Q)$(CC) $(CFLAGS) -Ibench $< bench/otlp_sink.c $(BUILD)/obj/exporters/otlp.o \
 		$(BUILD)/libobscore.a $(LDLIBS) -lcurl -lprotobuf-c -o $@
 
-unit: $(UNIT_BINS) $(ASAN_BINS)
+unit: $(UNIT_BINS) $(ASAN_BINS) $(BUILD)/asan/obsprobe
 fuzz: $(FUZZ_BINS)
 
 check-root:

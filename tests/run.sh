@@ -6,14 +6,16 @@
 #   1. unit tests: every build/tests/test_* and build/asan/test_* (cmocka)
 #   2. fuzzers: every build/fuzz/fuzz_* for FUZZ_SECONDS (30) with a corpus under build/,
 #      FUZZ_JOBS at once
-#   3. integration: every tests/integration/*.sh, as root, against the real kernel
+#   3. integration: every tests/integration/*.sh, as root, against the real kernel; some again
+#      with the hooks' fallbacks (NAME@fallback), and against build/asan/obsprobe, built with
+#      ASan and UBSan (NAME@asan; ASAN_SUITE=all: every one)
 # Each step is one PASS or FAIL line; a failing step shows the end of its log (all logs are in
 # build/test-logs/). The last line is "N passed, M failed"; the exit status is non-zero when
 # M > 0. Nothing is skipped: a test that cannot run (no root, BPF refused, binary missing)
 # fails.
 #
 # Environment: FUZZ_SECONDS (30), FUZZ_JOBS (fuzzers at once: the cores), ONLY (a regex: run only the steps whose name matches it),
-# KEEP_TMP=failed (keep the temp dirs of failing integration tests).
+# KEEP_TMP=failed (keep the temp dirs of failing integration tests), ASAN_SUITE.
 set -uo pipefail
 
 cd "$(dirname "$0")/.." || exit 1
@@ -121,18 +123,20 @@ fuzz_report() {
 	result "fuzz/$base" "$((rc == 0))" "exit $rc, ${secs}s ${execs}" "$log"
 }
 
-# run_integration SCRIPT [HIDE]: with HIDE, as integration/NAME@fallback, under
-# OBSPROBE_HIDE_KERNEL_FEATURES=HIDE (the hooks' fallback variants on this kernel).
+# run_integration SCRIPT [SUFFIX [VAR=VALUE...]]: with SUFFIX, as integration/NAME@SUFFIX, with
+# each VAR set in its environment (OBSPROBE_HIDE_KERNEL_FEATURES: the hooks' fallback variants on
+# this kernel; OBSPROBE: another build of obsprobe).
 run_integration() {
-	local script=$1 hide=${2:-} base name log res t rc counts ok
-	base=$(basename "$script" .sh)${2:+@fallback}
+	local script=$1 suffix=${2:-} base name log res t rc counts ok
+	shift $(($# < 2 ? $# : 2))
+	base=$(basename "$script" .sh)${suffix:+@$suffix}
 	name=integration/$base
 	selected "$name" || return 0
 	log=$LOGS/integration_$base.log
 	res=$(realpath -m "$LOGS/integration_$base.result")
 	rm -f "$res"
 	t=$SECONDS
-	OBSPROBE_HIDE_KERNEL_FEATURES=$hide OBSPROBE_RESULTS=$res \
+	env "$@" OBSPROBE_RESULTS="$res" \
 		timeout -k 10 "$INTEGRATION_TIMEOUT" bash "$script" >"$log" 2>&1
 	rc=$?
 	counts=$(cat "$res" 2>/dev/null)
@@ -213,12 +217,36 @@ done
 # Again where every hook has a fallback (proc, sched, mem), with tp_btf hidden: their raw_tp
 # twins must give the same signals.
 for base in lifecycle sched_threads memory; do
-	run_integration "tests/integration/$base.sh" tp_btf
+	run_integration "tests/integration/$base.sh" fallback OBSPROBE_HIDE_KERNEL_FEATURES=tp_btf
 done
 # And the TLS capture where the kernel single-steps a push: probes at the functions' starts.
-run_integration tests/integration/tls_exact.sh uprobe_push
+run_integration tests/integration/tls_exact.sh fallback OBSPROBE_HIDE_KERNEL_FEATURES=uprobe_push
 # And nginx's writev'd answers without bpf_loop: the first iovecs, unrolled.
-run_integration tests/integration/nginx.sh bpf_loop
+run_integration tests/integration/nginx.sh fallback OBSPROBE_HIDE_KERNEL_FEATURES=bpf_loop
+# And obsprobe built with ASan and UBSan (any report fails the run: it exits non-zero), under
+# the tests that drive each parser, decoder and exporter with real traffic: HTTP/1 plain and
+# over TLS, HTTP/2 and gRPC, PostgreSQL's wire protocol (plain, pipelined, over TLS, errors),
+# Go's runtime and TLS, logs, crashes and their unwinding, OTLP, and the faults. The whole
+# suite runs so with ASAN_SUITE=all. A small quarantine keeps its memory under obsprobe's own
+# --memory-limit.
+ASAN_OBSPROBE=$(realpath -m "$BUILD/asan/obsprobe")
+asan_env=(OBSPROBE="$ASAN_OBSPROBE" ASAN_OPTIONS=quarantine_size_mb=16:detect_leaks=1:abort_on_error=0
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1)
+if [[ ${ASAN_SUITE:-} == all ]]; then
+	asan_tests=(tests/integration/*.sh)
+else
+	asan_tests=()
+	for base in nginx https_nginx http2 grpc_go pg_pipeline pg_tls pg_errors go_server go_tls \
+		logs crashes otlp_traces traceparent faults; do
+		asan_tests+=("tests/integration/$base.sh")
+	done
+fi
+if [[ ! -x "$ASAN_OBSPROBE" ]]; then
+	echo "note: $ASAN_OBSPROBE does not exist; the @asan runs will fail (make unit builds it)"
+fi
+for script in "${asan_tests[@]}"; do
+	run_integration "$script" asan "${asan_env[@]}"
+done
 
 echo "== $(elapsed "$t0") in all; logs in $LOGS/"
 if ((failed > 0)); then
