@@ -87,6 +87,7 @@ ASAN_BINS := $(patsubst tests/unit/%.c,$(BUILD)/asan/%,$(UNIT_SRCS))
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+FUZZ_FLAGS := -fsanitize=fuzzer-no-link,address,undefined
 
 .DELETE_ON_ERROR:
 .SECONDARY:
@@ -141,25 +142,59 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libobscore.a $(PB_HDRS)
 	$(Q)$(CC) $(CFLAGS) $(NO_TRUNC_WARN) $< $(BUILD)/libobscore.a -lcmocka -lprotobuf-c \
 		$(CORE_LIBS) -lm -lpthread -o $@
 
-$(BUILD)/asan/%: tests/unit/%.c $(CORE_SRCS) $(PB_SRCS) $(PB_HDRS) \
-		 $(HDRS)
+# The sources compiled once per instrumentation, then linked into every sanitized binary: ASan
+# and UBSan (build/asan/: the unit tests again, and obsprobe itself), and the fuzzers'
+# coverage besides (build/fuzzobj/).
+$(BUILD)/asan/obj/gen/%.o: $(GEN)/%.c $(PB_HDRS)
 	$(call msg,ASAN,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CLANG) $(CFLAGS) $(SAN_FLAGS) $< $(CORE_SRCS) $(PB_SRCS) -lcmocka -lprotobuf-c \
+	$(Q)$(CLANG) $(CFLAGS) $(SAN_FLAGS) -c $< -o $@
+
+$(BUILD)/asan/obj/%.o: %.c $(HDRS) $(PB_HDRS) | $(SKELS)
+	$(call msg,ASAN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(CFLAGS) $(SAN_FLAGS) -c $< -o $@
+
+$(BUILD)/fuzzobj/gen/%.o: $(GEN)/%.c $(PB_HDRS)
+	$(call msg,FUZZCC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(CFLAGS) $(FUZZ_FLAGS) -c $< -o $@
+
+$(BUILD)/fuzzobj/%.o: %.c $(HDRS) $(PB_HDRS)
+	$(call msg,FUZZCC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(CFLAGS) $(FUZZ_FLAGS) -c $< -o $@
+
+ASAN_CORE_OBJS := $(patsubst %.c,$(BUILD)/asan/obj/%.o,$(CORE_SRCS)) \
+		  $(patsubst $(GEN)/%.c,$(BUILD)/asan/obj/gen/%.o,$(PB_SRCS))
+ASAN_APP_OBJS  := $(patsubst %.c,$(BUILD)/asan/obj/%.o,$(APP_SRCS))
+FUZZ_CORE_OBJS := $(patsubst %.c,$(BUILD)/fuzzobj/%.o,$(CORE_SRCS)) \
+		  $(patsubst $(GEN)/%.c,$(BUILD)/fuzzobj/gen/%.o,$(PB_SRCS))
+
+# afresh, as libobscore.a
+$(BUILD)/asan/libobscore.a: $(ASAN_CORE_OBJS)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/fuzzobj/libobscore.a: $(FUZZ_CORE_OBJS)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/asan/%: tests/unit/%.c $(BUILD)/asan/libobscore.a $(PB_HDRS) $(HDRS)
+	$(call msg,ASAN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(CFLAGS) $(SAN_FLAGS) $< $(BUILD)/asan/libobscore.a -lcmocka -lprotobuf-c \
 		$(CORE_LIBS) -lm -lpthread -o $@
 
 # obsprobe itself under ASan and UBSan, for the integration tests' @asan runs (tests/run.sh)
-$(BUILD)/asan/obsprobe: $(CORE_SRCS) $(APP_SRCS) $(PB_SRCS) $(PB_HDRS) $(HDRS) | $(SKELS)
+$(BUILD)/asan/obsprobe: $(ASAN_CORE_OBJS) $(ASAN_APP_OBJS)
 	$(call msg,ASAN,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CLANG) $(CFLAGS) $(SAN_FLAGS) $(CORE_SRCS) $(APP_SRCS) $(PB_SRCS) $(LDLIBS) -o $@
+	$(Q)$(CLANG) $(CFLAGS) $(SAN_FLAGS) $^ $(LDLIBS) -o $@
 
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(CORE_SRCS) $(PB_SRCS) $(PB_HDRS) \
-		 $(HDRS)
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(BUILD)/fuzzobj/libobscore.a $(PB_HDRS) $(HDRS)
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CLANG) $(CFLAGS) -fsanitize=fuzzer,address,undefined $< $(CORE_SRCS) $(PB_SRCS) \
-		-lprotobuf-c $(CORE_LIBS) -lm -lpthread -o $@
+	$(Q)$(CLANG) $(CFLAGS) -fsanitize=fuzzer,address,undefined $< \
+		$(BUILD)/fuzzobj/libobscore.a -lprotobuf-c $(CORE_LIBS) -lm -lpthread -o $@
 
 # Micro-benchmarks of pure code, run by hand: build/bench/otlp_encode_bench
 $(BUILD)/bench/%: bench/%.c $(BUILD)/libobscore.a $(PB_HDRS)
