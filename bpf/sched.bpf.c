@@ -202,14 +202,16 @@ static __always_inline int on_switch(bool preempt, struct task_struct *prev,
 		return 0;
 	if (th->state == SCHED_RUNNABLE && th->runq_valid && now > th->since_ns) {
 		__u64 delta = now - th->since_ns;
-		__u32 slot = log2_u64(delta / 1000);
+		/* 64 bits, checked where it indexes: a 32-bit index is zero-extended into a copy
+		 * of the register it was checked in, and 6.1's verifier loses the bound there */
+		__u64 slot = log2_u64(delta / 1000);
 
-		if (slot >= SCHED_SLOTS)
-			slot = SCHED_SLOTS - 1;
 		p = proc_of(next_tgid);
 		if (p) {
-			if (slot < SCHED_SLOTS)
-				p->runq_slots[slot] += 1;
+			barrier_var(slot);
+			if (slot >= SCHED_SLOTS)
+				slot = SCHED_SLOTS - 1;
+			p->runq_slots[slot] += 1;
 			p->runq_ns += delta;
 		}
 	}

@@ -132,7 +132,16 @@ static bool same_hook(const char *a, const char *b)
  * turns the others off; a hook with no variant the kernel offers fails the load, named. Hooks
  * whose variants were all turned off before stay off.
  */
-static int choose_variants(struct bpf_object *obj, const struct probe_load_opts *o)
+/* Whether prog's kind is one the kernel types by BTF (tp_btf, fentry). */
+static bool btf_typed(const struct bpf_program *prog)
+{
+	enum kernel_feature k = prog_kind(prog);
+
+	return k == KERNEL_TP_BTF || k == KERNEL_FENTRY;
+}
+
+/* plain: no BTF-typed variant, though the kernel has them (probe_load's second try) */
+static int choose_variants(struct bpf_object *obj, const struct probe_load_opts *o, bool plain)
 {
 	const struct kernel_features *kf = probe_kernel();
 	struct bpf_program *p, *q, *best;
@@ -163,7 +172,7 @@ static int choose_variants(struct bpf_object *obj, const struct probe_load_opts 
 		bpf_object__for_each_program(q, obj) {
 			k = prog_kind(q);
 			if (!same_hook(bpf_program__name(q), name) || k == KERNEL_FEATURE__COUNT ||
-			    !kf->has[k] || !bpf_program__autoload(q))
+			    !kf->has[k] || !bpf_program__autoload(q) || (plain && btf_typed(q)))
 				continue;
 			if (!best || preference(k) < preference(prog_kind(best)))
 				best = q;
@@ -230,9 +239,11 @@ int probe_attach(struct bpf_object_skeleton *s, const struct probe_load_opts *o)
 }
 
 int probe_load(struct bpf_object_skeleton *s, const struct probe_load_opts *o,
-	       const struct bpf_object *owner)
+	       const struct bpf_object *owner, bool plain)
 {
 	struct bpf_object *obj = *s->obj;
+	struct bpf_program *p;
+	bool typed = false;
 	int err;
 
 	if (owner) {
@@ -243,14 +254,23 @@ int probe_load(struct bpf_object_skeleton *s, const struct probe_load_opts *o,
 			return err;
 		}
 	}
-	err = choose_variants(obj, o);
+	err = choose_variants(obj, o, plain);
 	if (err)
 		return err;
 	err = bpf_object__load_skeleton(s);
-	if (err) {
-		log_err("cannot load the %s BPF programs: %s (run with -vv for the verifier log)",
-			o->name, strerror(-err));
-		return err;
+	if (!err)
+		return o->attach ? probe_attach(s, o) : 0;
+	bpf_object__for_each_program(p, obj)
+		typed |= bpf_program__autoload(p) && btf_typed(p);
+	if (!plain && typed && (err == -EACCES || err == -EINVAL)) {
+		/* the kernel has the hooks but its verifier refuses a program (an older one
+		 * checks bounds less precisely): the untyped twins may pass */
+		log_warn("the %s BPF programs' BTF-typed variants do not verify on this kernel "
+			 "(%s; -vv shows the verifier log): trying their untyped twins",
+			 o->name, strerror(-err));
+		return PROBE_LOAD_RETRY_PLAIN;
 	}
-	return o->attach ? probe_attach(s, o) : 0;
+	log_err("cannot load the %s BPF programs: %s (run with -vv for the verifier log)", o->name,
+		strerror(-err));
+	return err;
 }

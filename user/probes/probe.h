@@ -37,30 +37,44 @@ struct probe_load_opts {
 	bool attach;	   /* attach every loaded program now (else probe_attach()) */
 };
 
+#define PROBE_LOAD_RETRY_PLAIN 1
+
 /* Loads the opened skeleton s (and attaches it with o->attach). owner: the object whose maps
- * targets, events and drops s shares (NULL: s creates them). 0, or -errno with a log line;
- * the caller destroys s when it fails. */
+ * targets, events and drops s shares (NULL: s creates them). plain: each hook's best variant
+ * that the kernel does not type by BTF (raw_tp rather than tp_btf). 0, or -errno with a log
+ * line, or PROBE_LOAD_RETRY_PLAIN (logged) when the verifier refused BTF-typed variants and
+ * a fresh skeleton should be loaded plain; the caller destroys s when it fails. */
 int probe_load(struct bpf_object_skeleton *s, const struct probe_load_opts *o,
-	       const struct bpf_object *owner);
+	       const struct bpf_object *owner, bool plain);
 
 /*
  * The whole sequence for skeleton type T (sched_bpf, ...): T##__open(), then the int
  * expression configure (0 or -errno, logged; it may name the skeleton as skel: rodata, maps
- * to reuse), then probe_load(). The skeleton, or NULL with the failure logged and the
+ * to reuse), then probe_load(); once more, plain, when probe_load() asks (libbpf loads an
+ * object once, failed or not). The skeleton, or NULL with the failure logged and the
  * skeleton destroyed.
  */
-#define PROBE_OPEN_LOAD(T, opts, owner, configure)                                       \
-	({                                                                               \
-		struct T *skel = T##__open();                                            \
-                                                                                         \
-		if (!skel) {                                                             \
-			log_err("cannot open the %s BPF object: %s", (opts)->name,       \
-				strerror(errno));                                        \
-		} else if ((configure) || probe_load(skel->skeleton, (opts), (owner))) { \
-			T##__destroy(skel);                                              \
-			skel = NULL;                                                     \
-		}                                                                        \
-		skel;                                                                    \
+#define PROBE_OPEN_LOAD(T, opts, owner, configure)                                             \
+	({                                                                                     \
+		struct T *skel = NULL;                                                         \
+		int _try, _err = PROBE_LOAD_RETRY_PLAIN;                                       \
+                                                                                               \
+		for (_try = 0; _try < 2 && _err == PROBE_LOAD_RETRY_PLAIN; _try++) {           \
+			skel = T##__open();                                                    \
+			if (!skel) {                                                           \
+				log_err("cannot open the %s BPF object: %s", (opts)->name,     \
+					strerror(errno));                                      \
+				break;                                                         \
+			}                                                                      \
+			_err = (configure);                                                    \
+			if (!_err)                                                             \
+				_err = probe_load(skel->skeleton, (opts), (owner), _try == 1); \
+			if (_err) {                                                            \
+				T##__destroy(skel);                                            \
+				skel = NULL;                                                   \
+			}                                                                      \
+		}                                                                              \
+		skel;                                                                          \
 	})
 /* Attaches every loaded program of s that libbpf can place by its section. 0 or -errno, logged. */
 int probe_attach(struct bpf_object_skeleton *s, const struct probe_load_opts *o);
