@@ -91,7 +91,7 @@ FUZZ_FLAGS := -fsanitize=fuzzer-no-link,address,undefined
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all clean deps test unit fuzz demo bench vmlinux check-root
+.PHONY: all clean deps test test-kernels unit fuzz demo bench vmlinux check-root
 
 all: $(BUILD)/obsprobe
 
@@ -229,6 +229,11 @@ test: deps
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)scripts/demo.sh
+
+# The integration tests again inside Debian's 6.1 and 6.12 kernels, under qemu (tests/kernels/)
+test-kernels: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)tests/kernels/run.sh
 
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all

@@ -36,6 +36,9 @@ PKGS=(
 	nghttp2-client
 	# the logs test's Go service (tests/fixtures/golog): logrus, in GOPATH mode
 	golang-github-sirupsen-logrus-dev
+	# other kernels (tests/kernels/run.sh): Debian's kernel packages booted under emulation,
+	# with a busybox-static initramfs (busybox-static is above)
+	qemu-system-x86
 )
 
 # The OTLP tests decode with the official protos from the npm registry: node and npm from

@@ -28,6 +28,9 @@ FAIL_COUNT=0
 FINISHED=0
 TRACKED_PIDS=()
 OBS_SEQ=0
+# How much slower than this machine the tests run (tests/kernels/run.sh: under emulation):
+# every wait_until, obsprobe's start and stop, and a scrape wait that many times longer.
+TIME_SCALE=${TIME_SCALE:-1}
 
 # The bpftool names of obsprobe's programs (bpftool cuts names to 15 characters).
 OBSPROBE_PROGS=(sys_exit_read sys_exit_write sys_exit_recvfrom sys_exit_sendto sys_exit_readv
@@ -35,7 +38,8 @@ OBSPROBE_PROGS=(sys_exit_read sys_exit_write sys_exit_recvfrom sys_exit_sendto s
 	sys_exit_accept4 sys_exit_connect sys_enter_close sched_process_fork sched_process_exec
 	sched_process_exit sched_wakeup sched_wakeup_new sched_switch task_newtask sched_thread_exit
 	rss_stat page_fault_user mem_thread_exit mark_victim ssl_read_enter ssl_write_enter
-	ssl_read_ex_enter ssl_write_ex_enter gnutls_recv_enter gnutls_send_enter tls_handshake_enter
+	ssl_read_ex_enter ssl_write_ex_enter gnutls_recv_enter gnutls_recv_int_enter gnutls_send_enter
+	tls_handshake_enter
 	tls_return sys_exit_mmap pq_send_query pq_send_query_params pq_send_prepare
 	pq_send_query_prepared pq_connect_start pq_connect_start_params pq_finish
 	sched_process_fork__raw sched_process_exec__raw sched_process_exit__raw sched_wakeup__raw
@@ -175,7 +179,7 @@ require_root() {
 wait_until() {
 	local _wu_timeout=$1 _wu_i _wu_n
 	shift
-	_wu_n=$(awk -v t="$_wu_timeout" 'BEGIN { printf "%d", t * 10 }')
+	_wu_n=$(awk -v t="$_wu_timeout" -v s="$TIME_SCALE" 'BEGIN { printf "%d", t * s * 10 }')
 	for ((_wu_i = 0; _wu_i <= _wu_n; _wu_i++)); do
 		"$@" >/dev/null 2>&1 && return 0
 		((_wu_i < _wu_n)) && sleep 0.1
@@ -326,7 +330,7 @@ start_obsprobe() {
 	"$OBSPROBE" "${args[@]}" >"$OBS_OUT" 2>"$OBS_ERR" &
 	OBS_PID=$!
 	track_pid "$OBS_PID"
-	for ((i = 0; i < 400; i++)); do
+	for ((i = 0; i < 400 * TIME_SCALE; i++)); do
 		if [[ -n "$OBS_READYZ" ]]; then
 			code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$OBS_READYZ" 2>/dev/null)
 			[[ $code == 200 ]] && ok=1
@@ -432,7 +436,7 @@ check_promtool_metrics() {
 }
 
 # scrape [URL]: prints /metrics (obsprobe's by default).
-scrape() { curl -sf --max-time 5 "${1:-$OBS_METRICS}"; }
+scrape() { curl -sf --max-time $((5 * TIME_SCALE)) "${1:-$OBS_METRICS}"; }
 
 # _series_sum NAME REGEX [FILE] [FORMAT]: the sum of the samples of series NAME (exact name)
 # whose labels match REGEX (awk ERE against the text between the braces; "A&&B" means both A and
