@@ -20,9 +20,10 @@ cd "$(dirname "$0")/../.." || exit 1
 ROOT=$(pwd)
 BUILD=$(realpath -m "${BUILD:-build}")
 KERNELS=${KERNELS:-linux-image-amd64 linux-image-6.12-amd64}
-# socket tracepoints and exact counts (nginx), the OpenSSL uprobes (https_nginx), the
-# scheduler and process hooks with their fallbacks (sched_threads), PostgreSQL (pg_pipeline)
-KERNEL_TESTS=${KERNEL_TESTS:-^integration/(nginx|https_nginx|sched_threads|pg_pipeline)$}
+# socket tracepoints and exact counts (nginx), the OpenSSL uprobes (https_nginx, tls_exact),
+# the scheduler and process hooks (sched_threads), PostgreSQL (pg_pipeline); and each hook's
+# fallback beside its preferred variant (@fallback: tp_btf, bpf_loop, uprobe_push hidden)
+KERNEL_TESTS=${KERNEL_TESTS:-^integration/(nginx|https_nginx|sched_threads|pg_pipeline|tls_exact)(@fallback)?$}
 TIME_SCALE=${TIME_SCALE:-10}
 KERNEL_MEM=${KERNEL_MEM:-3G}
 # one CPU: with two, 6.12 once took an int3 oops inside its own tracepoint patching
