@@ -127,11 +127,6 @@ static bool same_hook(const char *a, const char *b)
 	return n == base_len(b) && !strncmp(a, b, n);
 }
 
-/*
- * For each hook of obj, keeps the variant of the most preferred kind this kernel offers and
- * turns the others off; a hook with no variant the kernel offers fails the load, named. Hooks
- * whose variants were all turned off before stay off.
- */
 /* Whether prog's kind is one the kernel types by BTF (tp_btf, fentry). */
 static bool btf_typed(const struct bpf_program *prog)
 {
@@ -140,7 +135,12 @@ static bool btf_typed(const struct bpf_program *prog)
 	return k == KERNEL_TP_BTF || k == KERNEL_FENTRY;
 }
 
-/* plain: no BTF-typed variant, though the kernel has them (probe_load's second try) */
+/*
+ * For each hook of obj, keeps the variant of the most preferred kind this kernel offers and
+ * turns the others off; a hook with no variant the kernel offers fails the load, named. Hooks
+ * whose variants were all turned off before stay off. plain: no BTF-typed variant, though the
+ * kernel has them (probe_load's second try).
+ */
 static int choose_variants(struct bpf_object *obj, const struct probe_load_opts *o, bool plain)
 {
 	const struct kernel_features *kf = probe_kernel();
