@@ -25,7 +25,6 @@
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 #define PROT_EXEC 0x4
-#define GNUTLS_APPLICATION_DATA 23 /* gnutls_content_type_t */
 
 struct {
 	/* LRU: sessions are not followed to their end (SSL_free would be one more uprobe); the

@@ -12,6 +12,9 @@
 
 #define TLS_MAX_CALLS 16384    /* threads inside a TLS read or write at once */
 #define TLS_MAX_SESSIONS 65536 /* (process, SSL*) -> connection */
+/* gnutls_content_type_t's application data: the only records gnutls_record_recv's internal
+ * receive is probed for (tlslib.h TLS_SITE_RECV_INT) */
+#define GNUTLS_APPLICATION_DATA 23
 
 /* How a hooked function reports the bytes it moved. */
 enum tls_ret_kind {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include "process/tlslib.h"
 
+#include "obsprobe/tls.h"
 #include "process/elfsyms.h"
 #include "process/x86sites.h"
 
@@ -261,8 +262,6 @@ static void tail_site(Elf *e, const struct x86_code *code, const struct scan *sc
 		 (unsigned long long)(c.at - sc->vaddr[k]), name[0] ? " " : "", name);
 }
 
-#define GNUTLS_APPLICATION_DATA 23
-
 /* Whether exit x passes gnutls_record_recv's arguments on as _gnutls_recv_int's, reading
  * application data, with the stack as the caller left it. */
 static bool passes_recv(const struct x86_exit *x)
@@ -290,8 +289,10 @@ static void recv_int_site(Elf *e, const struct x86_code *code, const struct scan
 	char name[64] = "";
 	int n, i;
 
+	if (!sc->size[k])
+		return;
 	n = x86_tail_exits(code, sc->vaddr[k], sc->size[k], x, sizeof(x) / sizeof(x[0]));
-	if (n <= 0 || !sc->size[k])
+	if (n <= 0)
 		return;
 	for (i = 0; i < n; i++) {
 		uint64_t t = x[i].target;
@@ -334,12 +335,11 @@ static void place(Elf *e, const GElf_Ehdr *eh, const void *buf, size_t len, unsi
 	}
 	for (k = 0; k < TLS_SYM_PQ_SEND_QUERY; k++)
 		if (sc->out->offset[k] && sc->out->site[k].kind == TLS_SITE_ENTRY &&
-		    !sc->out->site[k].emulated)
+		    !sc->out->site[k].emulated) {
 			tail_site(e, &code, sc, k);
-	if (sc->out->lib == TLS_LIB_GNUTLS && sc->out->offset[TLS_SYM_GNUTLS_RECV] &&
-	    sc->out->site[TLS_SYM_GNUTLS_RECV].kind == TLS_SITE_ENTRY &&
-	    !sc->out->site[TLS_SYM_GNUTLS_RECV].emulated)
-		recv_int_site(e, &code, sc, TLS_SYM_GNUTLS_RECV);
+			if (k == TLS_SYM_GNUTLS_RECV && sc->out->site[k].kind == TLS_SITE_ENTRY)
+				recv_int_site(e, &code, sc, k);
+		}
 }
 
 int tls_elf_inspect(void *buf, size_t len, unsigned int emulates, struct tls_elf_info *out)
