@@ -12,8 +12,8 @@
 #
 # Environment: KERNELS (Debian packages, metapackages resolved), KERNEL_TESTS (a regex of
 # tests/run.sh step names; default: a representative subset), TIME_SCALE (10), KERNEL_MEM (3G),
-# KERNEL_SMP (1),
-# KERNEL_TIMEOUT (seconds per kernel, 1500), KERNEL_CMD (run this instead of the tests).
+# KERNEL_SMP (1), KERNEL_TIMEOUT (seconds per kernel, 1500), KERNEL_CMD (run this instead of
+# the tests).
 set -uo pipefail
 
 cd "$(dirname "$0")/../.." || exit 1
