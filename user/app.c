@@ -41,6 +41,7 @@
 #include "protocols/pg.h"
 #include "util/budget.h"
 #include "util/clock.h"
+#include "util/evfile.h"
 #include "util/log.h"
 #include "util/ready.h"
 #include "util/strbuf.h"
@@ -93,6 +94,8 @@ struct app {
 	struct saturation *sat;
 	struct ring_buffer *rb;
 	uint64_t events, bad_events;
+	FILE *record;	     /* --record */
+	uint64_t replay_now; /* --replay: the time of the event being replayed */
 	/* the budget */
 	struct rate_limit span_rate;
 	struct mem_limit mem;
@@ -111,6 +114,12 @@ static void note_pid(struct app *a, uint32_t pid)
 	go_probe_note(a->go, pid);
 	if (a->faults)
 		fault_note(a->faults, pid);
+}
+
+/* The time now: the clock, or with --replay the recorded time of the event. */
+static uint64_t now_ns(const struct app *a)
+{
+	return a->cfg->replay ? a->replay_now : clock_mono_ns();
 }
 
 static const char *route_cb(void *ctx, uint32_t pid, const char *folded)
@@ -151,7 +160,7 @@ static void span_cb(void *ctx, const struct span *s)
 			fwrite(a->line.buf, 1, a->line.len, stdout);
 	}
 	if (a->sampler)
-		tracesample_add(a->sampler, s, p, clock_mono_ns());
+		tracesample_add(a->sampler, s, p, now_ns(a));
 }
 
 /* A span trace sampling keeps, now or when its trace is decided; p is the process as it was
@@ -209,14 +218,15 @@ static void release_pid(struct app *a, uint32_t pid)
 {
 	if (a->logs)
 		log_tracker_proc_exit(a->logs, pid);
-	conn_table_proc_exit(a->conns, pid, clock_mono_ns());
+	conn_table_proc_exit(a->conns, pid, now_ns(a));
 	/* after its spans ended: an exception may wait for one */
 	if (a->faults)
 		fault_forget(a->faults, pid);
 	targets_remove(a->targets, pid);
 	tls_probe_forget(a->tls, pid);
 	go_probe_forget(a->go, pid);
-	proc_probe_unwatch(a->proc, pid);
+	if (a->proc) /* none in --replay */
+		proc_probe_unwatch(a->proc, pid);
 }
 
 static void forget_pid(void *ctx, uint32_t pid)
@@ -346,6 +356,12 @@ static int handle_event(void *ctx, void *data, size_t size)
 	const struct obs_event_hdr *h = data;
 
 	a->events++;
+	if (a->record && evfile_write(a->record, data, size)) {
+		log_err("--record: cannot write %s: %s; recording stopped", a->cfg->record,
+			strerror(errno));
+		fclose(a->record);
+		a->record = NULL;
+	}
 	if (size < sizeof(*h)) {
 		a->bad_events++;
 		return 0;
@@ -493,7 +509,8 @@ static void update_health(struct app *a)
 		http_tracker_get_stats(a->http, &hs);
 	if (a->http2)
 		http2_tracker_get_stats(a->http2, &h2s);
-	proc_probe_read_drops(a->proc, drops, OBS_DROP__COUNT);
+	if (a->proc) /* none in --replay */
+		proc_probe_read_drops(a->proc, drops, OBS_DROP__COUNT);
 	health_events(a->health, a->events);
 	for (i = 0; i < OBS_DROP__COUNT; i++)
 		if (i != OBS_DROP_LOG_BUDGET)
@@ -813,6 +830,37 @@ static int setup_probes(struct app *a)
 	return 0;
 }
 
+/* What follows each read of the ring buffer, at time now: held work flushed, closed
+ * connections reaped. */
+static void after_read(struct app *a, uint64_t now)
+{
+	tls_probe_flush(a->tls);
+	go_probe_flush(a->go);
+	conn_table_reap(a->conns, now);
+	if (a->http)
+		http_tracker_flush_held(a->http, now);
+	if (a->http2)
+		http2_tracker_flush_held(a->http2, now);
+	if (a->sampler)
+		tracesample_tick(a->sampler, now);
+	sync_errors(a);
+	fflush(stdout);
+}
+
+/* At the end: everything still open or held is decided, while the exporters can still send it. */
+static void finish(struct app *a)
+{
+	conn_table_reap(a->conns, UINT64_MAX);
+	if (a->http)
+		http_tracker_flush_held(a->http, UINT64_MAX);
+	if (a->http2)
+		http2_tracker_flush_held(a->http2, UINT64_MAX);
+	if (a->sampler)
+		tracesample_flush(a->sampler);
+	update_health(a);
+	fflush(stdout);
+}
+
 /* Until *stop, or until no watched process is left. 0, or -errno when reading failed. */
 static int event_loop(struct app *a, volatile sig_atomic_t *stop)
 {
@@ -831,18 +879,8 @@ static int event_loop(struct app *a, volatile sig_atomic_t *stop)
 		}
 		/* producers skip wakeups below a fill threshold: drain what the timer found */
 		ring_buffer__consume(a->rb);
-		tls_probe_flush(a->tls);
-		go_probe_flush(a->go);
 		now = clock_mono_ns();
-		conn_table_reap(a->conns, now);
-		if (a->http)
-			http_tracker_flush_held(a->http, now);
-		if (a->http2)
-			http2_tracker_flush_held(a->http2, now);
-		if (a->sampler)
-			tracesample_tick(a->sampler, now);
-		sync_errors(a);
-		fflush(stdout);
+		after_read(a, now);
 		if (now < next_tick)
 			continue;
 		next_tick = now + TICK_NS;
@@ -857,21 +895,83 @@ static int event_loop(struct app *a, volatile sig_atomic_t *stop)
 		}
 	}
 	ring_buffer__consume(a->rb);
-	conn_table_reap(a->conns, UINT64_MAX);
-	if (a->http)
-		http_tracker_flush_held(a->http, UINT64_MAX);
-	if (a->http2)
-		http2_tracker_flush_held(a->http2, UINT64_MAX);
-	/* every trace still held is decided now, while the exporter can still send it */
-	if (a->sampler)
-		tracesample_flush(a->sampler);
-	update_health(a);
-	fflush(stdout);
+	finish(a);
 	return ret;
+}
+
+/* --replay: the recording's events through handle_event, read as the loop reads them: each
+ * POLL_MS of their own time followed by after_read at that time, and health once a TICK_NS.
+ * 0, or -errno. */
+static int replay(struct app *a, volatile sig_atomic_t *stop)
+{
+	uint64_t next_read = 0, next_tick = 0;
+	size_t cap = 0, size;
+	void *buf = NULL;
+	FILE *f = fopen(a->cfg->replay, "rb");
+	int n = -EINVAL;
+
+	if (!f) {
+		n = -errno;
+		log_err("--replay: cannot open %s: %s", a->cfg->replay, strerror(errno));
+		return n;
+	}
+	a->clock_offset = clock_realtime_offset_ns();
+	if (evfile_read_header(f)) {
+		log_err("--replay: %s is not an obsprobe recording", a->cfg->replay);
+		goto out;
+	}
+	while (!*stop && (n = evfile_read(f, &buf, &cap, &size)) == 1) {
+		const struct obs_event_hdr *h = buf;
+		uint64_t ts = size >= sizeof(*h) ? h->ts_ns : next_read;
+
+		a->replay_now = ts;
+
+		if (ts >= next_read) {
+			if (next_read)
+				after_read(a, ts);
+			next_read = ts + POLL_MS * 1000000ull;
+			/* faster than real time: the exporter keeps up, as it does below saturation */
+			while (otlp_exporter_queued(a->otlp) > OTLP_QUEUE_MAX / 2 && !*stop)
+				usleep(1000);
+		}
+		if (ts >= next_tick) {
+			if (next_tick)
+				update_health(a);
+			next_tick = ts + TICK_NS;
+		}
+		handle_event(a, buf, size);
+	}
+	if (n < 0)
+		log_err("--replay: %s: %s after %llu events", a->cfg->replay,
+			n == -ENOMEM ? "out of memory" : "a truncated record",
+			(unsigned long long)a->events);
+	else
+		log_notice("replayed %llu events", (unsigned long long)a->events);
+	finish(a);
+out:
+	free(buf);
+	fclose(f);
+	return n < 0 ? n : 0;
+}
+
+/* --record: the file, with its header. 0, or -errno. */
+static int start_recording(struct app *a)
+{
+	if (!a->cfg->record)
+		return 0;
+	a->record = fopen(a->cfg->record, "wb");
+	if (!a->record || evfile_write_header(a->record)) {
+		log_err("--record: cannot write %s: %s", a->cfg->record, strerror(errno));
+		return -errno;
+	}
+	return 0;
 }
 
 static void teardown(struct app *a)
 {
+	if (a->record && fclose(a->record))
+		log_err("--record: cannot write %s: %s", a->cfg->record, strerror(errno));
+	a->record = NULL;
 	tls_probe_detach_start(a->tls);
 	go_probe_detach_start(a->go);
 	ring_buffer__free(a->rb);
@@ -948,9 +1048,18 @@ int app_run(const struct config *cfg, volatile sig_atomic_t *stop)
 			       : 0;
 	strbuf_init(&a->line);
 	gethostname(a->host_name, sizeof(a->host_name) - 1);
+	if (cfg->replay) {
+		if (setup_pipeline(a) || setup_exporters(a))
+			goto out;
+		ready_done(a->ready, "");
+		if (replay(a, stop) == 0)
+			ret = 0;
+		goto out;
+	}
 	if (check_host(cfg))
 		return 1;
-	if (setup_pipeline(a) || setup_exporters(a) || setup_probes(a) || watch_all(a))
+	if (setup_pipeline(a) || setup_exporters(a) || setup_probes(a) || watch_all(a) ||
+	    start_recording(a))
 		goto out;
 	ready_wait(a->ready, "placing uprobes in the watched processes");
 	tls_probe_flush(a->tls);

@@ -83,6 +83,10 @@ static const char usage[] =
 	"                           libpq, a program with either linked in, a Go program) on this\n"
 	"                           kernel, and whether the kernel emulates the instruction there;\n"
 	"                           then exit\n"
+	"      --record FILE        also write every event read from the kernel to FILE\n"
+	"      --replay FILE        run the events --record wrote through the pipeline and the\n"
+	"                           exporters, with no BPF and no process (for profiling: same\n"
+	"                           build, bench/cost.sh), then exit\n"
 	"  -v, --verbose            more messages: the kernel's hooks and the variant each probe\n"
 	"                           got, each library probed (-vv: libbpf's too)\n"
 	"  -V, --version            print the version and exit\n"
@@ -266,6 +270,8 @@ enum {
 	OPT_LOGS,
 	OPT_LOG_BYTES,
 	OPT_LOG_LINES,
+	OPT_RECORD,
+	OPT_REPLAY,
 	/* the selectors, in enum select_kind order */
 	OPT_SELECT,
 	OPT_SELECT_END = OPT_SELECT + SELECT__COUNT,
@@ -289,6 +295,8 @@ static const struct option longopts[] = {
 	{ "logs", required_argument, NULL, OPT_LOGS },
 	{ "log-bytes-per-second", required_argument, NULL, OPT_LOG_BYTES },
 	{ "log-lines-per-second", required_argument, NULL, OPT_LOG_LINES },
+	{ "record", required_argument, NULL, OPT_RECORD },
+	{ "replay", required_argument, NULL, OPT_REPLAY },
 	{ "exclude", required_argument, NULL, OPT_EXCLUDE },
 	{ "exe", required_argument, NULL, OPT_SELECT + SELECT_EXE },
 	{ "comm", required_argument, NULL, OPT_SELECT + SELECT_COMM },
@@ -388,6 +396,12 @@ static int take_option(struct config *c, int opt, char **argv, FILE *out)
 	case OPT_PROBE_SITES:
 		c->probe_sites = optarg;
 		return 0;
+	case OPT_RECORD:
+		c->record = optarg;
+		return 0;
+	case OPT_REPLAY:
+		c->replay = optarg;
+		return 0;
 	case OPT_KEEP_SLOWER:
 		switch (parse_duration(optarg, &c->keep_slower_than_ns)) {
 		case 0:
@@ -441,7 +455,12 @@ int cli_parse(struct config *c, int argc, char **argv, const char *(*getenv_fn)(
 		log_err("unexpected argument '%s'; try 'obsprobe --help'", argv[optind]);
 		return -EINVAL;
 	}
-	if (!c->npids && !c->probe_sites && !selection_node_wide(&c->sel)) {
+	if (c->replay && (c->npids || selection_node_wide(&c->sel) || c->record)) {
+		log_err("--replay reads its events from a file: no --pid, selector or --record with "
+			"it");
+		return -EINVAL;
+	}
+	if (!c->npids && !c->probe_sites && !c->replay && !selection_node_wide(&c->sel)) {
 		log_err(c->sel.nexclude
 				? "--exclude takes away from --all or the selectors: give one "
 				  "(see --help)"

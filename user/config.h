@@ -41,6 +41,8 @@ struct config {
 	size_t npids;
 	struct selection sel; /* node-wide: --all, --exe, --comm, --port, --cgroup, --container */
 	const char *probe_sites; /* --probe-sites FILE: print where the uprobes go, and exit */
+	const char *record;	 /* --record FILE: every ring-buffer event also written there */
+	const char *replay;	 /* --replay FILE: those events through the pipeline, no BPF */
 	const char *prometheus;	 /* HOST:PORT, or "off" */
 	enum console_mode console;
 	const char *service_name; /* NULL: the executable's name */

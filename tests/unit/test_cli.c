@@ -136,6 +136,26 @@ UNIT_TEST(test_probe_sites)
 	assert_int_equal(PARSE(&c, "-v"), -EINVAL); /* still: nothing to watch, nothing to print */
 }
 
+/* --replay FILE needs no --pid and takes none: its processes are in the file; --record
+ * goes with a live run only. */
+UNIT_TEST(test_record_replay)
+{
+	struct config c;
+
+	(void)state;
+	assert_int_equal(PARSE(&c, "--replay", "/tmp/x.rec", "--console", "off"), 0);
+	assert_string_equal(c.replay, "/tmp/x.rec");
+	assert_null(c.record);
+	assert_int_equal(PARSE(&c, "--pid", "1", "--record", "/tmp/x.rec"), 0);
+	assert_string_equal(c.record, "/tmp/x.rec");
+	assert_null(c.replay);
+	assert_int_equal(PARSE(&c, "--replay", "/tmp/x.rec", "--pid", "1"), -EINVAL);
+	assert_int_equal(PARSE(&c, "--replay", "/tmp/x.rec", "--all"), -EINVAL);
+	assert_int_equal(PARSE(&c, "--replay", "/tmp/x.rec", "--record", "/tmp/y.rec"), -EINVAL);
+	assert_int_equal(PARSE(&c, "--replay"), -EINVAL);
+	assert_int_equal(PARSE(&c, "--record", "/tmp/y.rec"), -EINVAL); /* nothing to watch */
+}
+
 UNIT_TEST(test_service_name)
 {
 	static const char *const env[] = { "OTEL_SERVICE_NAME=checkout", NULL };
