@@ -36,6 +36,8 @@ PKGS=(
 	nghttp2-client
 	# the logs test's Go service (tests/fixtures/golog): logrus, in GOPATH mode
 	golang-github-sirupsen-logrus-dev
+	# bench/cost.sh: obsprobe --replay under callgrind
+	valgrind
 	# other kernels (tests/kernels/run.sh): Debian's kernel packages booted under emulation,
 	# with a busybox-static initramfs (busybox-static is above)
 	qemu-system-x86

@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#
+# Where obsprobe's cost goes (`make bench`; prints, asserts nothing), for nginx serving a static
+# page under wrk and for pgbench's built-in script against PostgreSQL:
+#  1. BPF: each program's run time and calls per request (kernel.bpf_stats_enabled, read from
+#     bpftool before and after the load), and the events per request by type, from the
+#     recording the same obsprobe writes (--record).
+#  2. User space: obsprobe --replay of that recording under valgrind's callgrind, without and
+#     with OTLP export (gzip) to a local sink. Instructions repeat exactly from run to run on
+#     these noisy machines, where seconds do not: instructions per request in total, and the
+#     functions that execute most of them.
+#
+# Environment: TOP (12, functions listed), PGBENCH_DURATION (5, seconds per pgbench run), and
+# those of bench/lib.sh.
+TEST_NAME=bench-cost
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
+bench_require nginx wrk bpftool valgrind callgrind_annotate
+TOP=${TOP:-12}
+PGBENCH_DURATION=${PGBENCH_DURATION:-5}
+EVSTAT=$ROOT/bench/evstat.py
+
+# bpf_stats PID: "ID NAME RUN_TIME_NS RUN_CNT" for each BPF program PID holds
+bpf_stats() {
+	bpftool -j prog show | "$PY" -c '
+import json, sys
+ids = set(int(i) for i in sys.argv[1:])
+for p in json.load(sys.stdin):
+    if p["id"] in ids:
+        print(p["id"], p.get("name", "?"), p.get("run_time_ns", 0), p.get("run_cnt", 0))' \
+		$(obsprobe_prog_ids "$1" | paste -sd" ") # shellcheck disable=SC2046
+}
+
+# bpf_report BEFORE AFTER UNITS UNIT: per program that ran, calls and ns per UNIT and ns a call,
+# most expensive first
+bpf_report() {
+	printf '  %-28s %10s %12s %12s\n' "BPF program" "calls/$4" "ns/$4" "ns/call"
+	awk -v units="$3" 'FILENAME == ARGV[1] { t[$1] = $3; c[$1] = $4; next } ($1 in t) {
+	  dt = $3 - t[$1]; dc = $4 - c[$1]
+	  if (dc > 0) printf "%.0f  %-28s %10.2f %12.0f %12.0f\n", dt, $2, dc / units, dt / units, dt / dc }' \
+		"$1" "$2" | sort -rn | sed 's/^[0-9]*//'
+	awk -v units="$3" 'FILENAME == ARGV[1] { t[$1] = $3; next } ($1 in t) { tot += $3 - t[$1] }
+		END { printf "  %-28s %10s %12.0f\n", "all programs", "", tot / units }' "$1" "$2"
+}
+
+# replay_ir RECORDING OUT OBSPROBE_ARGS...: obsprobe --replay RECORDING under callgrind, its
+# profile in OUT; prints the instructions it executed
+replay_ir() {
+	local rec=$1 out=$2 port
+	shift 2
+	port=$(free_port) || die "no free port"
+	valgrind --tool=callgrind --callgrind-out-file="$out" "$OBSPROBE" --console off \
+		--prometheus "127.0.0.1:$port" --replay "$rec" "$@" >"$out.log" 2>&1 ||
+		die "replay under callgrind failed: $(grep -v '^==' "$out.log"; tail -n 3 "$out.log")"
+	awk '/^(summary|totals):/ { print $2; exit }' "$out"
+}
+
+# replay_profile NAME RECORDING UNITS UNIT OBSPROBE_ARGS...: instructions per UNIT of replaying
+# RECORDING, less those of replaying no event with the same arguments (start and stop), and
+# the TOP functions by their own instructions
+replay_profile() {
+	local name=$1 rec=$2 units=$3 unit=$4 out=$TMP/callgrind.$RANDOM ir ir0
+	shift 4
+	ir0=$(replay_ir "$TMP/empty.rec" "$out.empty" "$@") || exit 1
+	ir=$(replay_ir "$rec" "$out" "$@") || exit 1
+	printf '  %-44s %10.0f instructions per %s\n' "$name" \
+		"$(awk -v i="$ir" -v i0="$ir0" -v u="$units" 'BEGIN { print (i - i0) / u }')" "$unit"
+	callgrind_annotate --inclusive=no --threshold=100 "$out" 2>/dev/null |
+		awk -v top="$TOP" -v units="$units" '/PROGRAM TOTALS/ { next }
+		/^ *[0-9,]+ \(/ && n < top { ir = $1; gsub(",", "", ir); sub(/^[^)]*\) +/, "")
+			printf "      %10.0f  %s\n", ir / units, $0; n++ }'
+}
+
+sysctl_was=$(sysctl -n kernel.bpf_stats_enabled)
+on_exit "sysctl -qw kernel.bpf_stats_enabled=$sysctl_was"
+sysctl -qw kernel.bpf_stats_enabled=1 || die "cannot enable kernel.bpf_stats_enabled"
+
+# 1. nginx over HTTP
+bench_start_nginx
+wrk -t"$THREADS" -c"$CONNS" -d1s "$URL" >/dev/null 2>&1
+start_obsprobe --pid "$NGINX_PID" --console off --record "$TMP/nginx.rec" >/dev/null 2>&1 ||
+	die "obsprobe did not start: $(cat "$OBS_ERR")"
+bpf_stats "$OBS_PID" >"$TMP/bpf.before"
+r=$(bench_wrk) || die "wrk failed"
+n=${r%% *}
+wait_until 15 eval "(( \$(metric_sum http_server_request_duration_seconds) >= $n ))" ||
+	echo "  (obsprobe had not counted all $n requests after 15 s)"
+bpf_stats "$OBS_PID" >"$TMP/bpf.after"
+lost=$(counter_sum obsprobe_events_lost_total)
+stop_pid "$OBS_PID" INT
+stop_pid "$NGINX_PID"
+echo "bench: cost of nginx HTTP requests: wrk -t$THREADS -c$CONNS -d${DURATION}s, $n requests, $lost events lost"
+bpf_report "$TMP/bpf.before" "$TMP/bpf.after" "$n" req
+"$PY" "$EVSTAT" "$TMP/nginx.rec" "$n" req
+printf 'obsprobe events 1\n' >"$TMP/empty.rec"
+echo "  user space, obsprobe --replay of those events under callgrind (instructions repeat exactly):"
+replay_profile "nginx, RED metrics" "$TMP/nginx.rec" "$n" req
+SINK_BIN=$ROOT/build/bench/otlp_send_bench
+make -s -C "$ROOT" "build/bench/otlp_send_bench" >/dev/null || die "cannot build $SINK_BIN"
+SINK_PORT=$(free_port) || die "no free port"
+start_bg sink "$SINK_BIN" --sink "$SINK_PORT"
+wait_until 10 grep -q ready "$TMP/sink.out" || die "the OTLP sink did not start"
+OTEL_EXPORTER_OTLP_COMPRESSION=gzip OTEL_BSP_MAX_QUEUE_SIZE=1000000 replay_profile \
+	"nginx, RED metrics + OTLP export (gzip)" "$TMP/nginx.rec" "$n" req --otlp-endpoint "http://127.0.0.1:$SINK_PORT"
+
+# 2. pgbench, each query mode: obsprobe watches pgbench from its start (a runner shell)
+[[ -x $PG_BIN/pgbench && -x $PG_BIN/postgres ]] ||
+	die "PostgreSQL 15 is not installed in $PG_BIN (scripts/install-deps.sh)"
+start_postgres "$TMP/pg" >/dev/null || die "PostgreSQL did not start: $(tail -n 5 "$TMP/pg/postgres.log")"
+pgbench_init 1 >/dev/null || die "pgbench -i failed: $(tail -n 5 "$TMP/pgbench-init.log")"
+# 7 statements a transaction of pgbench's TPC-B-like script (BEGIN, 3 UPDATEs, a SELECT, an
+# INSERT, END), and 2 setup queries a run
+for mode in simple extended prepared; do
+	start_runner "pgbench-$mode" "$PG_BIN/pgbench" -n -c 1 -h 127.0.0.1 -p "$PG_PORT" -U postgres \
+		-T "$PGBENCH_DURATION" -M "$mode" obsprobe
+	start_obsprobe --pid "$RUNNER_PID" --console off --record "$TMP/pg-$mode.rec" >/dev/null 2>&1 ||
+		die "obsprobe did not start: $(cat "$OBS_ERR")"
+	bpf_stats "$OBS_PID" >"$TMP/bpf.before"
+	touch "$TMP/pgbench-$mode.go"
+	wait_until $((PGBENCH_DURATION + 30)) test -s "$TMP/pgbench-$mode.rc" || die "pgbench did not finish"
+	tx=$(awk '/^number of transactions actually processed: / { split($NF, a, "/"); print a[1] }' \
+		"$TMP/pgbench-$mode.out")
+	[[ -n $tx ]] || die "no transaction count in pgbench's output: $(cat "$TMP/pgbench-$mode.out")"
+	st=$((tx * 7 + 2))
+	count_settles 0.5 30 2 "$st" metric_sum db_client_operation_duration_seconds || true
+	bpf_stats "$OBS_PID" >"$TMP/bpf.after"
+	lost=$(counter_sum obsprobe_events_lost_total)
+	stop_pid "$OBS_PID" INT
+	touch "$TMP/pgbench-$mode.done"
+	wait_exit "$RUNNER_PID" 40
+	echo
+	echo "bench: cost of pgbench statements, -M $mode -T $PGBENCH_DURATION: $st statements, $lost events lost"
+	bpf_report "$TMP/bpf.before" "$TMP/bpf.after" "$st" stmt
+	"$PY" "$EVSTAT" "$TMP/pg-$mode.rec" "$st" stmt
+	replay_profile "pgbench -M $mode, RED metrics" "$TMP/pg-$mode.rec" "$st" stmt
+done
