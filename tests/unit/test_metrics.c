@@ -444,6 +444,81 @@ UNIT_TEST(test_dotted_keys)
 	metrics_free(b);
 }
 
+/* The record path's memo (labels seen recently skip rendering) gives what the full path
+ * gives: the same series for the same labels in another order, another series when a value or
+ * a key changes in a buffer the caller reuses, the overflow series counted at every
+ * measurement, a fresh series after a removal, and more label sets than it holds. */
+UNIT_TEST(test_record_memo)
+{
+	char key[8] = "path", val[8] = "/a", long_val[400];
+	struct metric_label l[2] = { { key, val, false }, { "method", "GET", false } };
+	struct metric_label r[2] = { { "method", "GET", false }, { "path", "/a", false } };
+	struct metrics *m = metrics_new(3);
+	char *got, line[64];
+	int c, i;
+
+	(void)state;
+	c = reg(m, "c_total", METRIC_COUNTER, NULL, 0);
+	assert_int_equal(metrics_counter_add(m, c, l, 2, 1), 0);
+	assert_int_equal(metrics_counter_add(m, c, l, 2, 1), 0);
+	assert_int_equal(metrics_counter_add(m, c, r, 2, 1), 0); /* other order, same series */
+	strcpy(val, "/b");					 /* the caller's buffer reused */
+	assert_int_equal(metrics_counter_add(m, c, l, 2, 1), 0);
+	strcpy(key, "route"); /* a key too */
+	assert_int_equal(metrics_counter_add(m, c, l, 2, 1), 0);
+	strcpy(key, "bad key"); /* an invalid key is refused every time, memo or not */
+	assert_int_equal(metrics_counter_add(m, c, l, 2, 1), -EINVAL);
+	assert_int_equal(metrics_counter_add(m, c, l, 2, 1), -EINVAL);
+	strcpy(key, "path");
+	/* the cap (3) is reached: /c goes to the overflow series, each time counted */
+	strcpy(val, "/c");
+	for (i = 0; i < 4; i++)
+		assert_int_equal(metrics_counter_add(m, c, l, 2, 1), 0);
+	got = render(m);
+	assert_line(got, "c_total{method=\"GET\",path=\"/a\"} 3");
+	assert_line(got, "c_total{method=\"GET\",path=\"/b\"} 1");
+	assert_line(got, "c_total{method=\"GET\",route=\"/b\"} 1");
+	assert_line(got, "c_total{otel_metric_overflow=\"true\"} 4");
+	assert_line(got, "obsprobe_metric_series_overflow_total{metric=\"c_total\"} 4");
+	free(got);
+	/* a removal frees room: /c gets its own series now, and the removed one is not reused */
+	assert_int_equal(metrics_remove(m, "route", "/b"), 1);
+	assert_int_equal(metrics_counter_add(m, c, l, 2, 1), 0);
+	strcpy(key, "route");
+	strcpy(val, "/b");
+	assert_int_equal(metrics_counter_add(m, c, l, 2, 5), 0);
+	got = render(m);
+	assert_line(got, "c_total{method=\"GET\",path=\"/c\"} 1");
+	/* route=/b, removed, comes back into a full family: the overflow series, 4 + 5 */
+	assert_no(got, "route=");
+	assert_line(got, "c_total{otel_metric_overflow=\"true\"} 9");
+	assert_line(got, "obsprobe_metric_series_overflow_total{metric=\"c_total\"} 5");
+	free(got);
+	metrics_free(m);
+
+	/* more label sets than the memo's ways, round after round; and one too long for it */
+	m = metrics_new(100);
+	c = reg(m, "c_total", METRIC_COUNTER, NULL, 0);
+	strcpy(key, "path");
+	memset(long_val, 'x', sizeof(long_val) - 1);
+	long_val[sizeof(long_val) - 1] = '\0';
+	for (i = 0; i < 20 * 3; i++) {
+		snprintf(val, sizeof(val), "/%d", i % 20);
+		assert_int_equal(metrics_counter_add(m, c, l, 2, 1), 0);
+		l[1].value = long_val;
+		assert_int_equal(metrics_counter_add(m, c, l, 2, 1), 0);
+		l[1].value = "GET";
+	}
+	got = render(m);
+	for (i = 0; i < 20; i++) {
+		snprintf(line, sizeof(line), "c_total{method=\"GET\",path=\"/%d\"} 3", i);
+		assert_line(got, line);
+	}
+	assert_int_equal(strstr(got, "c_total{method=\"xxx") != NULL, 1);
+	free(got);
+	metrics_free(m);
+}
+
 UNIT_TEST(test_series_cap)
 {
 	static const char *const paths[] = { "/a", "/b", "/c", "/d", "/a", "/e" };

@@ -22,6 +22,10 @@
 #define OTEL_NAME_MAX 255
 #define OTEL_UNIT_MAX 63
 #define INITIAL_SLOTS 16
+/* The record path's memo: ways per family, and the longest label set it holds (longer ones
+ * take the full path every time) */
+#define MEMO_WAYS 8
+#define MEMO_BYTES 256
 
 struct series {
 	struct series *next; /* hash chain; once removed, the retired list */
@@ -34,6 +38,16 @@ struct series {
 	double sum;	   /* histograms */
 	uint64_t count;
 	uint64_t buckets[]; /* histograms: nbounds + 1, last is +Inf; not cumulative */
+};
+
+/* A recent measurement's labels as the caller passed them (each key, value and is_int, in the
+ * caller's order: memo_raw()) and the series they went to. The same labels again skip
+ * validating, sorting and rendering them: the series is the one the full path gave. */
+struct memo {
+	struct series *s; /* NULL: empty */
+	uint64_t hash;
+	size_t len;
+	char raw[MEMO_BYTES];
 };
 
 struct family {
@@ -49,7 +63,9 @@ struct family {
 	size_t nslots;	/* power of two */
 	size_t nseries; /* not counting the overflow series */
 	struct series *overflow;
-	uint64_t overflowed; /* measurements diverted to the overflow series */
+	uint64_t overflowed;	/* measurements diverted to the overflow series */
+	struct memo *memo;	/* MEMO_WAYS, allocated at the first measurement; may be NULL */
+	unsigned int memo_next; /* the way replaced next */
 };
 
 struct metrics {
@@ -154,6 +170,7 @@ static void family_free(struct family *f)
 	for (i = 0; i < f->nslots; i++)
 		free_chain(f->slots[i]);
 	free(f->slots);
+	free(f->memo);
 	free(f->overflow);
 	free(f->bounds);
 	free(f->unit);
@@ -588,15 +605,91 @@ static void histogram_set(const struct family *f, struct series *s, const uint64
 		s->sum = sum;
 }
 
+/* The labels as the memo keeps them into raw (MEMO_BYTES): per label its key, NUL, its value
+ * ("" for NULL, as the full path reads it), NUL, is_int. Their length, or 0 when they do not
+ * fit or a key is NULL (the full path refuses that). */
+static size_t memo_raw(const struct metric_label *labels, size_t nlabels, char *raw)
+{
+	size_t i, len = 0;
+
+	for (i = 0; i < nlabels; i++) {
+		const char *v = labels[i].value ? labels[i].value : "";
+		size_t kn, vn;
+
+		if (!labels[i].key)
+			return 0;
+		kn = strlen(labels[i].key);
+		vn = strlen(v);
+		if (len + kn + vn + 3 > MEMO_BYTES)
+			return 0;
+		memcpy(raw + len, labels[i].key, kn + 1);
+		len += kn + 1;
+		memcpy(raw + len, v, vn + 1);
+		len += vn + 1;
+		raw[len++] = (char)labels[i].is_int;
+	}
+	if (!len)
+		raw[len++] = '\0'; /* no label: one byte, so that 0 stays "does not fit" */
+	return len;
+}
+
+/* 8 bytes at a time: the memo verifies a hit byte for byte, so speed matters more here than
+ * fnv1a's spread. */
+static uint64_t memo_hash(const char *p, size_t n)
+{
+	uint64_t h = n * 0x9e3779b97f4a7c15ull, w;
+
+	for (; n >= 8; p += 8, n -= 8) {
+		memcpy(&w, p, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdull;
+		h ^= h >> 32;
+	}
+	w = 0;
+	memcpy(&w, p, n);
+	h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+	return h ^ (h >> 29);
+}
+
+static struct series *memo_find(const struct family *f, uint64_t h, const char *raw, size_t len)
+{
+	size_t i;
+
+	for (i = 0; f->memo && i < MEMO_WAYS; i++) {
+		const struct memo *w = &f->memo[i];
+
+		if (w->s && w->hash == h && w->len == len && !memcmp(w->raw, raw, len))
+			return w->s;
+	}
+	return NULL;
+}
+
+static void memo_put(struct family *f, uint64_t h, const char *raw, size_t len, struct series *s)
+{
+	struct memo *w;
+
+	if (!f->memo)
+		f->memo = calloc(MEMO_WAYS, sizeof(*f->memo));
+	if (!f->memo)
+		return; /* the full path every time */
+	w = &f->memo[f->memo_next++ % MEMO_WAYS];
+	w->s = s;
+	w->hash = h;
+	w->len = len;
+	memcpy(w->raw, raw, len);
+}
+
 static int record(struct metrics *m, int id, enum metric_type type, enum record_op op,
 		  const struct metric_label *labels, size_t nlabels, double v,
 		  const uint64_t *buckets)
 {
+	char raw[MEMO_BYTES];
 	struct family *f;
 	struct series *s;
-	int err;
+	size_t rawlen;
+	uint64_t h = 0;
+	int err = 0;
 
-	if (!m || id < 0)
+	if (!m || id < 0 || (nlabels && !labels))
 		return -EINVAL;
 	/* Counters and histogram sums only go up; NaN or infinity would stick forever. */
 	if (type != METRIC_GAUGE && (!isfinite(v) || (type == METRIC_COUNTER && v < 0)))
@@ -604,19 +697,29 @@ static int record(struct metrics *m, int id, enum metric_type type, enum record_
 	if (op == OP_HIST_SET && (!buckets || v < 0))
 		return -EINVAL;
 
+	rawlen = memo_raw(labels, nlabels, raw);
+	if (rawlen)
+		h = memo_hash(raw, rawlen);
 	pthread_mutex_lock(&m->lock);
 	if ((size_t)id >= m->nfams || m->fams[id]->type != type) {
 		err = -EINVAL;
 		goto out;
 	}
 	f = m->fams[id];
-	err = build_key(m, labels, nlabels);
-	if (err)
-		goto out;
-	s = series_get(m, f);
-	if (!s) {
-		err = -ENOMEM;
-		goto out;
+	s = rawlen ? memo_find(f, h, raw, rawlen) : NULL;
+	if (s && s == f->overflow) {
+		f->overflowed++; /* as series_get counts it */
+	} else if (!s) {
+		err = build_key(m, labels, nlabels);
+		if (err)
+			goto out;
+		s = series_get(m, f);
+		if (!s) {
+			err = -ENOMEM;
+			goto out;
+		}
+		if (rawlen)
+			memo_put(f, h, raw, rawlen, s);
 	}
 	switch (op) {
 	case OP_ADD:
@@ -725,6 +828,9 @@ int metrics_remove(struct metrics *m, const char *key, const char *value)
 				n++;
 			}
 		}
+		/* a memo may name a removed series, or the overflow series where there is room now */
+		if (f->memo)
+			memset(f->memo, 0, MEMO_WAYS * sizeof(*f->memo));
 	}
 	if (!m->snapshots) {
 		dead = m->retired;
