@@ -235,19 +235,22 @@ test-kernels: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)tests/kernels/run.sh
 
+# `make bench`: the scripts in this order, each run even when one before it failed, then the
+# table of the figures they reported (bench/summary.sh: each against its target, or "not
+# measured"); fails at the end if a script did.
+BENCH_SCRIPTS := nginx saturation go go_trace tls http2 go_tls uprobe_sites pgbench node_wide logs cost
+BENCH_FIGURES := $(abspath $(BUILD))/bench-figures.tsv
+
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)bench/nginx.sh
-	$(Q)bench/saturation.sh
-	$(Q)bench/go.sh
-	$(Q)bench/go_trace.sh
-	$(Q)bench/tls.sh
-	$(Q)bench/http2.sh
-	$(Q)bench/go_tls.sh
-	$(Q)bench/uprobe_sites.sh
-	$(Q)bench/pgbench.sh
-	$(Q)bench/node_wide.sh
-	$(Q)bench/logs.sh
+	$(Q)mkdir -p $(dir $(BENCH_FIGURES)) && : >$(BENCH_FIGURES)
+	$(Q)failed=""; \
+	for s in $(BENCH_SCRIPTS); do \
+		OBSPROBE=$(abspath $(BUILD))/obsprobe BENCH_FIGURES=$(BENCH_FIGURES) bench/$$s.sh || \
+			failed="$$failed $$s"; \
+	done; \
+	bench/summary.sh $(BENCH_FIGURES); \
+	if [ -n "$$failed" ]; then echo "bench: failed:$$failed" >&2; exit 1; fi
 
 vmlinux:
 	$(call msg,GEN,$(VMLINUX_H))

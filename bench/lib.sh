@@ -31,6 +31,18 @@ bench_require() {
 	done
 }
 
+# bench_figure NAME VALUE UNIT OP TARGET: one of the figures `make bench` ends with, a
+# tab-separated line appended to $BENCH_FIGURES when that is set (bench/summary.sh prints them
+# against their targets, and names those no script reported); prints nothing. NAME as listed in
+# bench/summary.sh, UNIT may be "" (a ratio), OP is <= or >=.
+bench_figure() {
+	if (($# != 5)) || [[ $4 != "<=" && $4 != ">=" ]]; then
+		die "bench_figure $*: NAME VALUE UNIT <=|>= TARGET"
+	fi
+	[[ -n ${BENCH_FIGURES:-} ]] || return 0
+	printf '%s\t%s\t%s\t%s\t%s\n' "$@" >>"$BENCH_FIGURES"
+}
+
 # mean V...: the arithmetic mean, rounded.
 mean() { printf '%s\n' "$@" | awk 'NF { s += $1; n++ } END { printf "%.0f", n ? s / n : 0 }'; }
 

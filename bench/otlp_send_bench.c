@@ -112,8 +112,9 @@ int main(int argc, char **argv)
 	printf("otlp send: %zu spans in %llu requests (%.1f MiB%s), %llu dropped\n", n,
 	       (unsigned long long)otlp_sink_requests(), (double)otlp_sink_bytes() / 1048576.0,
 	       cfg.gzip ? " gzip" : "", (unsigned long long)st.dropped[OTLP_TRACES]);
-	printf("otlp send: %.0f spans/s wall, %.0f spans per CPU-second of the exporter thread "
-	       "(target >= 200000)\n",
-	       (double)n / (t1 - t0), cpu ? (double)n / ((double)cpu / 1e9) : 0.0);
+	/* the target (make bench's closing table) is set for the gzip run */
+	printf("otlp send: %.0f spans/s wall, %.0f spans per CPU-second of the exporter thread%s\n",
+	       (double)n / (t1 - t0), cpu ? (double)n / ((double)cpu / 1e9) : 0.0,
+	       cfg.gzip ? " (target >= 1000000)" : "");
 	return 0;
 }

@@ -20,7 +20,9 @@
 # mode, the median TPS of each configuration, c/a (target >= 0.90) and d/b (target >= 0.95),
 # obsprobe's events lost, its CPU time per 1,000 transactions (utime+stime from /proc/PID/stat
 # over the runs, attach excluded) and the database operations it counted beside what pgbench ran
-# (7 statements a transaction, plus 2 setup queries a run).
+# (7 statements a transaction, plus 2 setup queries a run); then, for `make bench`'s closing
+# table (bench_figure, bench/lib.sh), d/a per mode (target >= 0.95) and obsprobe's CPU per
+# statement over every (d) run (target <= 1 us).
 #
 # Environment: ROUNDS (3), PGBENCH_DURATION (10, seconds per pgbench run), PGBENCH_MODES
 # ("simple extended prepared"), OBS_FLAGS (extra obsprobe flags for c and d, e.g.
@@ -37,6 +39,9 @@ read -ra EXTRA <<<"${OBS_FLAGS:-}"
 HZ=$(getconf CLK_TCK)
 LIBPQ_FUNCS=(PQsendQuery PQsendQueryParams PQsendPrepare PQsendQueryPrepared PQconnectStart
 	PQconnectStartParams PQfinish)
+# statements in a transaction of pgbench's built-in TPC-B-like script: BEGIN, three UPDATEs, a
+# SELECT, an INSERT, END
+STATEMENTS=7
 
 start_postgres "$TMP/pg" >/dev/null || die "PostgreSQL did not start: $(tail -n 5 "$TMP/pg/postgres.log")"
 pgbench_init 1 >/dev/null || die "pgbench -i failed: $(tail -n 5 "$TMP/pgbench-init.log")"
@@ -138,7 +143,7 @@ round() {
 		stop_pid "$BT_PID" INT
 		;;
 	c | d)
-		count_settles 0.5 30 2 $((7 * n + 2)) db_ops || true
+		count_settles 0.5 30 2 $((STATEMENTS * n + 2)) db_ops || true
 		t1=$(cpu_ticks "$OBS_PID")
 		sleep 1.2 # one health tick: the lost counters are current
 		scrape >"$TMP/metrics.txt" || die "scrape of $OBS_METRICS failed"
@@ -148,7 +153,7 @@ round() {
 		OPS["$mode $name"]=$((${OPS["$mode $name"]:-0} + ops))
 		LOST["$mode $name"]=$((${LOST["$mode $name"]:-0} + l))
 		TICKS["$mode $name"]=$((${TICKS["$mode $name"]:-0} + t1 - t0))
-		extra=$(printf '  (%d DB operations of %d, %d lost, %.0f ms CPU)' "$ops" $((7 * n + 2)) \
+		extra=$(printf '  (%d DB operations of %d, %d lost, %.0f ms CPU)' "$ops" $((STATEMENTS * n + 2)) \
 			"$l" "$(awk -v t=$((t1 - t0)) -v hz="$HZ" 'BEGIN { print t * 1000 / hz }')")
 		;;
 	esac
@@ -199,7 +204,7 @@ for mode in "${MODES[@]}"; do
 		awk -v mode="$mode" -v label="${LABEL[$name]}" -v name="$name" -v a="${MED["$mode a"]}" \
 			-v b="${MED["$mode b"]}" -v x="${MED["$mode $name"]}" -v tx="${TX["$mode $name"]}" \
 			-v ops="${OPS["$mode $name"]:-0}" -v lost="${LOST["$mode $name"]:-0}" \
-			-v ticks="${TICKS["$mode $name"]:-0}" -v hz="$HZ" -v rounds="$ROUNDS" '
+			-v ticks="${TICKS["$mode $name"]:-0}" -v hz="$HZ" -v rounds="$ROUNDS" -v per="$STATEMENTS" '
 		function verdict(ok) { return ok ? "met" : "MISSED" }
 		BEGIN {
 			if (name == "c")
@@ -208,10 +213,36 @@ for mode in "${MODES[@]}"; do
 				t = sprintf("d/b %.3f  target >= 0.95 %-6s", x / b, verdict(x / b >= 0.95))
 			cpu = tx ? ticks * 1000 / hz / tx * 1000 : 0
 			printf "%-9s %-28s %s  %d events lost, %.3f ms CPU per 1,000 transactions, %d DB operations counted of %d\n", \
-				mode, label, t, lost, cpu, ops, 7 * tx + 2 * rounds
+				mode, label, t, lost, cpu, ops, per * tx + 2 * rounds
 		}'
 	done
 done
-printf '(CPU tick %.0f ms; DB operations: 7 statements per transaction plus pgbench'\''s 2 setup queries per run)\n' \
-	"$(awk -v hz="$HZ" 'BEGIN { print 1000 / hz }')"
+printf '(CPU tick %.0f ms; DB operations: %d statements per transaction plus pgbench'\''s 2 setup queries per run)\n' \
+	"$(awk -v hz="$HZ" 'BEGIN { print 1000 / hz }')" "$STATEMENTS"
+
+# The closing table's figures: d/a, obsprobe against no obsprobe at all (d/b above is against
+# the floor), and obsprobe's CPU per statement pgbench ran (transactions x STATEMENTS) over
+# every (d) run of every mode. Rounded as printed, here and in the table alike.
+echo
+ticks=0
+tx=0
+for mode in "${MODES[@]}"; do
+	da=$(awk -v a="${MED["$mode a"]}" -v d="${MED["$mode d"]}" 'BEGIN { printf "%.3f", a ? d / a : 0 }')
+	bench_figure "pgbench TPS with obsprobe / none, $mode" "$da" "" ">=" 0.95
+	awk -v mode="$mode" -v r="$da" 'BEGIN {
+		printf "%-9s d/a %.3f  target >= 0.95 %s (obsprobe against no obsprobe, medians)\n", mode, r,
+			(r >= 0.95 ? "met" : "MISSED")
+	}'
+	ticks=$((ticks + ${TICKS["$mode d"]:-0}))
+	tx=$((tx + ${TX["$mode d"]:-0}))
+done
+if ((tx > 0)); then
+	us=$(awk -v t="$ticks" -v tx="$tx" -v per="$STATEMENTS" -v hz="$HZ" \
+		'BEGIN { printf "%.3f", t * 1000000 / hz / (tx * per) }')
+	bench_figure "obsprobe CPU per pgbench statement" "$us" us "<=" 1
+	awk -v us="$us" -v n=$((tx * STATEMENTS)) 'BEGIN {
+		printf "obsprobe CPU per statement, (d) runs: %.3f us  target <= 1 us %s (%d statements)\n", us,
+			(us <= 1 ? "met" : "MISSED"), n
+	}'
+fi
 exit 0
