@@ -102,11 +102,26 @@ static void copy_str(char *dst, size_t size, const uint8_t *src, size_t n)
 	dst[n] = '\0';
 }
 
+/* Every byte a field-value byte. Header values are most of a head's bytes: 8 at a time, a
+ * word with no byte under 0x20 and none 0x7f holds none to refuse (bytes 0x80 and up are
+ * obs-text); a word with one (a tab, most likely) is looked at byte by byte. */
 static bool vchars_ok(const uint8_t *p, size_t n)
 {
-	size_t i;
+	const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+	size_t i = 0, j;
 
-	for (i = 0; i < n; i++)
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w, del;
+
+		memcpy(&w, p + i, 8);
+		del = w ^ (0x7f * ones);
+		if (!(((w - 0x20 * ones) & ~w & highs) | ((del - ones) & ~del & highs)))
+			continue;
+		for (j = i; j < i + 8; j++)
+			if (!is_vchar(p[j]))
+				return false;
+	}
+	for (; i < n; i++)
 		if (!is_vchar(p[i]))
 			return false;
 	return true;
