@@ -8,6 +8,7 @@
 #include "pipeline/metrics.h"
 #include "pipeline/semconv.h"
 #include "util/log.h"
+#include "util/str.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define MAX_POOLS 64
@@ -130,7 +131,7 @@ static const char *int_label(const struct span *s, const char *key, char *buf, s
 {
 	buf[0] = '\0';
 	if (span_get(s, key))
-		snprintf(buf, len, "%lld", (long long)span_get_int(s, key, 0));
+		str_int(buf, len, span_get_int(s, key, 0));
 	return buf;
 }
 
@@ -157,7 +158,7 @@ static void record_http(struct red *r, const struct span *s, const struct proc_i
 	const char *method = span_get_str(s, SC_HTTP_REQUEST_METHOD);
 
 	if (code)
-		snprintf(status, sizeof(status), "%lld", (long long)code);
+		str_int(status, sizeof(status), code);
 	if (s->kind == SPAN_KIND_SERVER) {
 		/* OpenTelemetry attribute keys: /metrics renders them with '_' for '.' */
 		struct metric_label l[5 + RED_RESOURCE_LABELS_MAX] = {

@@ -7,6 +7,7 @@
 
 #include "pipeline/route.h"
 #include "pipeline/semconv.h"
+#include "util/str.h"
 
 /* The port a URL of this connection's scheme implies. */
 static int default_port(const struct conn *c)
@@ -26,7 +27,7 @@ static void set_peer_attrs(struct span *s, const struct conn *c, const struct ht
 		}
 	}
 	/* server.address: what the client asked for (Host), else the socket's server end */
-	snprintf(host, sizeof(host), "%s", h->host);
+	str_copy(host, sizeof(host), h->host);
 	colon = host[0] == '[' ? strchr(host, ']') : strrchr(host, ':');
 	if (colon && host[0] == '[') {
 		*colon = '\0';
@@ -39,7 +40,7 @@ static void set_peer_attrs(struct span *s, const struct conn *c, const struct ht
 		port = strtol(colon + 1, NULL, 10);
 	}
 	if (!host[0] && c->have_meta && !c->meta.is_unix) {
-		snprintf(host, sizeof(host), "%s",
+		str_copy(host, sizeof(host),
 			 s->kind == SPAN_KIND_SERVER ? c->meta.local_addr : c->meta.remote_addr);
 	}
 	if (port <= 0 || port > 65535) {
@@ -105,7 +106,13 @@ void http_span_request(const struct http_span_ctx *x, const struct http_head *h,
 				 path, query[0] ? "?" : "", query);
 		span_set_str(s, SC_URL_FULL, full);
 	}
-	snprintf(s->name, sizeof(s->name), "%s %s", h->method, route);
+	{
+		/* "METHOD route" */
+		size_t n = str_copy(s->name, sizeof(s->name), h->method);
+
+		n += str_copy(s->name + n, sizeof(s->name) - n, " ");
+		str_copy(s->name + n, sizeof(s->name) - n, route);
+	}
 
 	tp = h->traceparent[0] ? actors_sig(h->traceparent, "") : 0;
 	if (h->traceparent[0] &&
@@ -149,7 +156,7 @@ void http_span_status(struct span *s, int status)
 	span_set_int(s, SC_HTTP_RESPONSE_STATUS_CODE, status);
 	if (status >= 500 || (s->kind == SPAN_KIND_CLIENT && status >= 400)) {
 		s->error = true;
-		snprintf(err, sizeof(err), "%d", status);
+		str_int(err, sizeof(err), status);
 		span_set_str(s, SC_ERROR_TYPE, err);
 	}
 }
