@@ -330,25 +330,36 @@ static int parse_field(const uint8_t *p, size_t n, struct fields *f, struct http
 	for (e = n; e > v && is_ows(p[e - 1]); e--)
 		;
 
-	if (ieq(p, name_len, "content-length"))
-		return parse_content_length(p + v, e - v, f);
-	if (ieq(p, name_len, "transfer-encoding")) {
-		f->te_seen = true;
-		list_each(p + v, e - v, te_coding, f);
-	} else if (ieq(p, name_len, "connection")) {
-		list_each(p + v, e - v, conn_option, f);
-	} else if (ieq(p, name_len, "host")) {
-		if (!out->host[0])
-			copy_str(out->host, sizeof(out->host), p + v, e - v);
-	} else if (ieq(p, name_len, "user-agent")) {
-		if (!out->user_agent[0])
+	/* by length first: most fields are none of these */
+	switch (name_len) {
+	case 14:
+		if (ieq(p, name_len, "content-length"))
+			return parse_content_length(p + v, e - v, f);
+		break;
+	case 17:
+		if (ieq(p, name_len, "transfer-encoding")) {
+			f->te_seen = true;
+			list_each(p + v, e - v, te_coding, f);
+		}
+		break;
+	case 10:
+		if (ieq(p, name_len, "connection"))
+			list_each(p + v, e - v, conn_option, f);
+		else if (ieq(p, name_len, "user-agent") && !out->user_agent[0])
 			copy_str(out->user_agent, sizeof(out->user_agent), p + v, e - v);
-	} else if (ieq(p, name_len, "traceparent")) {
-		if (!out->traceparent[0])
+		break;
+	case 4:
+		if (ieq(p, name_len, "host") && !out->host[0])
+			copy_str(out->host, sizeof(out->host), p + v, e - v);
+		break;
+	case 11:
+		if (ieq(p, name_len, "traceparent") && !out->traceparent[0])
 			copy_str(out->traceparent, sizeof(out->traceparent), p + v, e - v);
-	} else if (ieq(p, name_len, "content-type")) {
-		if (!out->content_type[0])
+		break;
+	case 12:
+		if (ieq(p, name_len, "content-type") && !out->content_type[0])
 			copy_str(out->content_type, sizeof(out->content_type), p + v, e - v);
+		break;
 	}
 	return 0;
 }
@@ -377,6 +388,29 @@ static void apply_fields(const struct fields *f, struct http_head *out)
 	out->conn_close = f->close || (out->version < 11 && !f->keep_alive);
 }
 
+/* What memset to 0 gave, content_length -1, writing only the first byte of each string:
+ * a head's string buffers are ~1.7 KiB, and two heads are parsed per request. Every field of
+ * struct http_head is here (the size check below fails when one is added or resized). */
+static void head_reset(struct http_head *h)
+{
+	_Static_assert(sizeof(struct http_head) == 1720,
+		       "struct http_head changed: reset its new fields here, then update the size");
+	h->kind = 0;
+	h->version = 0;
+	h->method[0] = '\0';
+	h->target[0] = '\0';
+	h->status = 0;
+	h->content_length = -1;
+	h->chunked = false;
+	h->conn_close = false;
+	h->truncated = false;
+	h->host[0] = '\0';
+	h->user_agent[0] = '\0';
+	h->traceparent[0] = '\0';
+	h->content_type[0] = '\0';
+	h->head_len = 0;
+}
+
 static int parse_head(const uint8_t *buf, size_t len, struct http_head *out, bool partial)
 {
 	size_t lim = len < HTTP_HEAD_MAX ? len : HTTP_HEAD_MAX;
@@ -384,8 +418,7 @@ static int parse_head(const uint8_t *buf, size_t len, struct http_head *out, boo
 	bool have_start = false;
 	size_t pos = 0;
 
-	memset(out, 0, sizeof(*out));
-	out->content_length = -1;
+	head_reset(out);
 	if (!buf)
 		return len || partial ? HTTP_PARSE_ERROR : HTTP_PARSE_NEED_MORE;
 
@@ -436,12 +469,10 @@ static int parse_head(const uint8_t *buf, size_t len, struct http_head *out, boo
 		goto fail;
 	if (have_start && !field_prefix_ok(buf + pos, lim - pos))
 		goto fail;
-	memset(out, 0, sizeof(*out));
-	out->content_length = -1;
+	head_reset(out);
 	return HTTP_PARSE_NEED_MORE;
 fail:
-	memset(out, 0, sizeof(*out));
-	out->content_length = -1;
+	head_reset(out);
 	return HTTP_PARSE_ERROR;
 }
 
