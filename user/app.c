@@ -44,6 +44,7 @@
 #include "util/evfile.h"
 #include "util/log.h"
 #include "util/ready.h"
+#include "util/ringread.h"
 #include "util/strbuf.h"
 
 #define MAX_DESCENDANTS 4096
@@ -92,7 +93,7 @@ struct app {
 	struct tls_probe *tls;
 	struct go_probe *go;
 	struct saturation *sat;
-	struct ring_buffer *rb;
+	struct ringread *rb;
 	uint64_t events, bad_events;
 	FILE *record;	     /* --record */
 	uint64_t replay_now; /* --replay: the time of the event being replayed */
@@ -822,7 +823,7 @@ static int setup_probes(struct app *a)
 	}
 	if (proc_probe_attach(a->proc))
 		return -EINVAL;
-	a->rb = ring_buffer__new(proc_probe_events_fd(a->proc), handle_event, a, NULL);
+	a->rb = ringread_open(proc_probe_events_fd(a->proc), handle_event, a);
 	if (!a->rb) {
 		log_err("cannot open the ring buffer: %s", strerror(errno));
 		return -errno;
@@ -869,7 +870,7 @@ static int event_loop(struct app *a, volatile sig_atomic_t *stop)
 
 	a->clock_offset = clock_realtime_offset_ns();
 	while (!*stop) {
-		int n = ring_buffer__poll(a->rb, POLL_MS);
+		int n = ringread_poll(a->rb, POLL_MS);
 		uint64_t now;
 
 		if (n < 0 && n != -EINTR) {
@@ -878,7 +879,7 @@ static int event_loop(struct app *a, volatile sig_atomic_t *stop)
 			break;
 		}
 		/* producers skip wakeups below a fill threshold: drain what the timer found */
-		ring_buffer__consume(a->rb);
+		ringread_drain(a->rb);
 		now = clock_mono_ns();
 		after_read(a, now);
 		if (now < next_tick)
@@ -894,7 +895,7 @@ static int event_loop(struct app *a, volatile sig_atomic_t *stop)
 			break;
 		}
 	}
-	ring_buffer__consume(a->rb);
+	ringread_drain(a->rb);
 	finish(a);
 	return ret;
 }
@@ -974,7 +975,7 @@ static void teardown(struct app *a)
 	a->record = NULL;
 	tls_probe_detach_start(a->tls);
 	go_probe_detach_start(a->go);
-	ring_buffer__free(a->rb);
+	ringread_free(a->rb);
 	/* before the exporter they go to */
 	log_tracker_free(a->logs);
 	a->logs = NULL;
