@@ -502,6 +502,44 @@ UNIT_TEST_FIXTURE(test_simple_query_span, setup, teardown)
 	assert_int_equal(stats(f).lost, 0);
 }
 
+/* Statements summarized through the memo of recent redacted texts: one run again with other
+ * literals gets the same name, others (more than the memo holds, round after round) their
+ * own, and the query text is each one's own, redacted. */
+UNIT_TEST_FIXTURE(test_summaries_remembered, setup, teardown)
+{
+	static const char *const tables[] = {
+		"a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k"
+	};
+	struct fixture *f = *state;
+	char sql[128], want[64];
+	size_t i, round;
+
+	connect_shop(f, 1, 10);
+	for (round = 0; round < 3; round++) {
+		for (i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
+			const struct span *s;
+
+			snprintf(sql, sizeof(sql), "UPDATE %s SET v = v + %zu WHERE id = %zu",
+				 tables[i], round + i, i * 7 + round);
+			f->got.n = 0;
+			simple_query(f, 1, 1000 + (round * 100 + i) * 100, sql, "UPDATE 1");
+			assert_int_equal(f->got.n, 1);
+			s = &f->got.spans[0];
+			snprintf(want, sizeof(want), "UPDATE %s", tables[i]);
+			assert_string_equal(s->name, want);
+			assert_string_equal(span_get_str(s, "db.collection.name"), tables[i]);
+			snprintf(want, sizeof(want), "UPDATE %s SET v = v + ? WHERE id = ?",
+				 tables[i]);
+			assert_string_equal(span_get_str(s, "db.query.text"), want);
+		}
+	}
+	/* the same redacted text from another statement shape is not confused with it */
+	f->got.n = 0;
+	simple_query(f, 1, 900000, "SELECT 1", "SELECT 1");
+	assert_int_equal(f->got.n, 1);
+	assert_string_equal(f->got.spans[0].name, "SELECT");
+}
+
 /* ---- extended protocol ---- */
 
 UNIT_TEST_FIXTURE(test_extended_unnamed_statement, setup, teardown)

@@ -36,6 +36,35 @@ UNIT_TEST(test_str_copy)
 	}
 }
 
+/* A source that need not end in a NUL within max bytes (a fixed field of a ring-buffer record). */
+UNIT_TEST(test_str_ncopy)
+{
+	static const char field[8] = { 'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h' }; /* no NUL */
+	static const char short_field[8] = "abc";
+	size_t size, max;
+
+	(void)state;
+	for (size = 1; size <= 12; size++) {
+		for (max = 0; max <= 8; max++) {
+			char want[16], got[16];
+			size_t n;
+
+			memset(want, 'x', sizeof(want));
+			memset(got, 'x', sizeof(got));
+			snprintf(want, size, "%.*s", (int)max, field);
+			n = str_ncopy(got, size, field, max);
+			assert_memory_equal(got, want, sizeof(got));
+			assert_int_equal(n, strlen(want));
+			memset(want, 'x', sizeof(want));
+			memset(got, 'x', sizeof(got));
+			snprintf(want, size, "%.*s", (int)max, short_field);
+			n = str_ncopy(got, size, short_field, max);
+			assert_memory_equal(got, want, sizeof(got));
+			assert_int_equal(n, strlen(want));
+		}
+	}
+}
+
 UNIT_TEST(test_str_int)
 {
 	static const int64_t vals[] = { 0,	   1,	      -1,	    9,

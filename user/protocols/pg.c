@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include "protocols/pg.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,8 @@
 #include "protocols/pg_parser.h"
 #include "protocols/sql.h"
 #include "pipeline/semconv.h"
+#include "util/hash.h"
+#include "util/str.h"
 
 #define TID_BUCKETS 1024
 #define POOL_MAX (CONN_ADDR_MAX + 16)
@@ -32,6 +35,7 @@ struct pg_op {
 	int64_t rows;
 	char verb[32]; /* of the CommandComplete tag */
 	char sqlstate[6];
+	/* last, and only their first bytes set by op_push() */
 	char stmt[PG_NAME_MAX]; /* the prepared statement it runs, "" for the unnamed one */
 	char sql[PG_SQL_MAX];
 };
@@ -96,6 +100,15 @@ struct pg_tracker {
 	struct pq_thread *tids[TID_BUCKETS];
 	size_t nthreads;
 	struct pg_tracker_stats stats;
+	/* summaries of recent statements, by their redacted text: a statement run again with
+	 * other values is summarized once */
+	struct sum_memo {
+		uint64_t hash;
+		size_t len; /* 0: empty */
+		struct sql_summary sum;
+		char text[PG_SQL_MAX];
+	} * memo; /* SUM_MEMO_WAYS, allocated when first needed; NULL: none */
+	unsigned int memo_next;
 };
 
 /* What the parser callbacks need to know about the bytes being fed. */
@@ -378,8 +391,8 @@ void pg_tracker_libpq(struct pg_tracker *t, const struct libpq_event *e)
 	th->n++;
 	c->call = e->call;
 	c->ts = e->hdr.ts_ns;
-	snprintf(c->name, sizeof(c->name), "%.*s", (int)sizeof(e->name), e->name);
-	snprintf(c->sql, sizeof(c->sql), "%.*s", (int)sizeof(e->text), e->text);
+	str_ncopy(c->name, sizeof(c->name), e->name, sizeof(e->name));
+	str_ncopy(c->sql, sizeof(c->sql), e->text, sizeof(e->text));
 }
 
 /* Would the libpq call `call` have written a message that makes an op of this kind? */
@@ -416,9 +429,9 @@ static void join_libpq(struct pg_tracker *t, struct pg_conn *c, struct pg_op *op
 		t->stats.libpq_joined++;
 		op->start_ns = call->ts; /* the API call began before its bytes left */
 		if (!op->sql[0] && call->sql[0])
-			snprintf(op->sql, sizeof(op->sql), "%s", call->sql);
+			str_copy(op->sql, sizeof(op->sql), call->sql);
 		if (!op->stmt[0] && call->name[0])
-			snprintf(op->stmt, sizeof(op->stmt), "%s", call->name);
+			str_copy(op->stmt, sizeof(op->stmt), call->name);
 		th->first = (th->first + i + 1) % PG_MAX_CALLS;
 		th->n -= i + 1;
 		return;
@@ -445,6 +458,41 @@ static void adopt_connect(struct pg_tracker *t, struct pg_conn *c, uint32_t tid,
 
 /* ---- spans ---- */
 
+#define SUM_MEMO_WAYS 8
+
+/* sql's summary (the operation and the collection), through the tracker's memo keyed by its
+ * redacted text: literals are all that redaction takes away, and a summary names no literal. */
+static void summarize(struct pg_tracker *t, const char *sql, const char *redacted,
+		      struct sql_summary *out)
+{
+	size_t len = strlen(redacted), i;
+	uint64_t h;
+	struct sum_memo *m;
+
+	if (!len) {
+		sql_summarize(sql, strlen(sql), out);
+		return;
+	}
+	h = fnv1a(redacted, len);
+	for (i = 0; t->memo && i < SUM_MEMO_WAYS; i++) {
+		m = &t->memo[i];
+		if (m->len == len && m->hash == h && !memcmp(m->text, redacted, len)) {
+			*out = m->sum;
+			return;
+		}
+	}
+	sql_summarize(sql, strlen(sql), out);
+	if (!t->memo)
+		t->memo = calloc(SUM_MEMO_WAYS, sizeof(*t->memo));
+	if (!t->memo || len >= sizeof(m->text))
+		return;
+	m = &t->memo[t->memo_next++ % SUM_MEMO_WAYS];
+	m->hash = h;
+	m->len = len;
+	m->sum = *out;
+	memcpy(m->text, redacted, len + 1);
+}
+
 static void finish_op(struct feed *f, struct pg_op *op, uint64_t end_ns)
 {
 	struct pg_conn *c = f->c;
@@ -468,13 +516,20 @@ static void finish_op(struct feed *f, struct pg_op *op, uint64_t end_ns)
 	s->start_ns = op->start_ns;
 	s->end_ns = end_ns > op->start_ns ? end_ns : op->start_ns;
 	s->error = op->error;
-	sql_summarize(op->sql, strlen(op->sql), &sum);
+	text[0] = '\0';
+	if (op->sql[0])
+		sql_redact(op->sql, strlen(op->sql), text, sizeof(text));
+	summarize(f->t, op->sql, text, &sum);
 	if (!sum.op[0] && op->verb[0])
-		snprintf(sum.op, sizeof(sum.op), "%s", op->verb);
-	if (sum.op[0] && sum.collection[0])
-		snprintf(s->name, sizeof(s->name), "%s %s", sum.op, sum.collection);
-	else
-		snprintf(s->name, sizeof(s->name), "%s", sum.op[0] ? sum.op : "postgresql");
+		str_copy(sum.op, sizeof(sum.op), op->verb);
+	if (sum.op[0] && sum.collection[0]) {
+		size_t n = str_copy(s->name, sizeof(s->name), sum.op);
+
+		n += str_copy(s->name + n, sizeof(s->name) - n, " ");
+		str_copy(s->name + n, sizeof(s->name) - n, sum.collection);
+	} else {
+		str_copy(s->name, sizeof(s->name), sum.op[0] ? sum.op : "postgresql");
+	}
 	span_set_str(s, SC_DB_SYSTEM_NAME, "postgresql");
 	if (c->db[0])
 		span_set_str(s, SC_DB_NAMESPACE, c->db);
@@ -482,10 +537,8 @@ static void finish_op(struct feed *f, struct pg_op *op, uint64_t end_ns)
 		span_set_str(s, SC_DB_OPERATION_NAME, sum.op);
 	if (sum.collection[0])
 		span_set_str(s, SC_DB_COLLECTION_NAME, sum.collection);
-	if (op->sql[0]) {
-		sql_redact(op->sql, strlen(op->sql), text, sizeof(text));
+	if (op->sql[0])
 		span_set_str(s, SC_DB_QUERY_TEXT, text);
-	}
 	if (op->stmt[0])
 		span_set_str(s, SC_DB_POSTGRESQL_STATEMENT_NAME, op->stmt);
 	if (op->rows >= 0 && !strcmp(op->verb, "SELECT"))
@@ -518,9 +571,12 @@ static struct pg_op *op_push(struct feed *f, enum op_kind kind)
 		f->t->stats.ops_full++;
 		return NULL;
 	}
-	op = calloc(1, sizeof(*op));
+	/* the SQL and statement buffers are 2 KiB: an empty string is enough */
+	op = malloc(sizeof(*op));
 	if (!op)
 		return NULL;
+	memset(op, 0, offsetof(struct pg_op, stmt));
+	op->stmt[0] = op->sql[0] = '\0';
 	op->kind = kind;
 	op->tid = f->tid;
 	op->start_ns = f->msg_ts;
@@ -618,8 +674,8 @@ static void on_frontend(struct feed *f, const struct pg_msg *m)
 		op = op_push(f, OP_PARSE);
 		if (!op)
 			break;
-		snprintf(op->sql, sizeof(op->sql), "%s", p.sql);
-		snprintf(op->stmt, sizeof(op->stmt), "%s", p.stmt);
+		str_copy(op->sql, sizeof(op->sql), p.sql);
+		str_copy(op->stmt, sizeof(op->stmt), p.stmt);
 		join_libpq(f->t, c, op);
 		break;
 	}
@@ -647,7 +703,7 @@ static void on_frontend(struct feed *f, const struct pg_msg *m)
 			break;
 		p = *names_find(&c->portals, portal);
 		if (p) {
-			snprintf(op->sql, sizeof(op->sql), "%s", p->sql);
+			str_copy(op->sql, sizeof(op->sql), p->sql);
 			snprintf(op->stmt, sizeof(op->stmt), "%s", p->stmt);
 		}
 		join_libpq(f->t, c, op);
@@ -900,6 +956,7 @@ void pg_tracker_free(struct pg_tracker *t)
 	for (i = 0; i < TID_BUCKETS; i++)
 		while (t->tids[i])
 			thread_drop(t, &t->tids[i]);
+	free(t->memo);
 	free(t);
 }
 

@@ -21,6 +21,20 @@ static inline size_t str_copy(char *dst, size_t size, const char *src)
 	return n;
 }
 
+/* The first max bytes of src at most (it need not end in a NUL within them), and a NUL, into
+ * dst (size > 0): snprintf(dst, size, "%.*s", max, src). The length written. */
+static inline size_t str_ncopy(char *dst, size_t size, const char *src, size_t max)
+{
+	const char *nul = memchr(src, '\0', max);
+	size_t n = nul ? (size_t)(nul - src) : max;
+
+	if (n > size - 1)
+		n = size - 1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+	return n;
+}
+
 /* v in decimal, as much as fits, into dst (size > 0): snprintf(dst, size, "%lld", v). */
 static inline size_t str_int(char *dst, size_t size, int64_t v)
 {
