@@ -23,13 +23,14 @@ EVSTAT=$ROOT/bench/evstat.py
 
 # bpf_stats PID: "ID NAME RUN_TIME_NS RUN_CNT" for each BPF program PID holds
 bpf_stats() {
+	# shellcheck disable=SC2046 # one argument per ID
 	bpftool -j prog show | "$PY" -c '
 import json, sys
 ids = set(int(i) for i in sys.argv[1:])
 for p in json.load(sys.stdin):
     if p["id"] in ids:
         print(p["id"], p.get("name", "?"), p.get("run_time_ns", 0), p.get("run_cnt", 0))' \
-		$(obsprobe_prog_ids "$1" | paste -sd" ") # shellcheck disable=SC2046
+		$(obsprobe_prog_ids "$1" | paste -sd" ")
 }
 
 # bpf_report BEFORE AFTER UNITS UNIT: per program that ran, calls and ns per UNIT and ns a call,
