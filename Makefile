@@ -202,6 +202,16 @@ $(BUILD)/bench/%: bench/%.c $(BUILD)/libobscore.a $(PB_HDRS)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $< $(BUILD)/libobscore.a -lprotobuf-c $(CORE_LIBS) -lm -lpthread -o $@
 
+# The floor of the scheduler hooks (bench/saturation.sh): empty programs, and their loader
+$(BUILD)/bench/floor.bpf.o: bench/floor.bpf.c $(VMLINUX_H)
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/bench/floor: bench/floor.c $(BUILD)/bench/floor.bpf.o
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< $(LDLIBS) -o $@
+
 # The exporter end to end: encoder, batching, libcurl, to an in-process sink on loopback
 $(BUILD)/bench/otlp_send_bench: bench/otlp_send_bench.c bench/otlp_sink.c $(BUILD)/libobscore.a \
 				$(BUILD)/obj/exporters/otlp.o

@@ -8,7 +8,9 @@
 #     through pipes, every bounce two blocking reads and two wakeups) without obsprobe, with
 #     obsprobe watching another process (the programs run and return at once), and watched;
 #     the difference per context switch (voluntary + involuntary of both processes, from
-#     /proc), plus the kernel's own run time per program call (kernel.bpf_stats_enabled).
+#     /proc), plus the kernel's own run time per program call (kernel.bpf_stats_enabled). The
+#     floor beside them: empty programs on the same BTF tracepoints (bench/floor.bpf.c), what
+#     any program there costs on this kernel before it does anything.
 # The ratio and the two costs per context switch go to bench_figure (bench/lib.sh), for
 # `make bench`'s closing table.
 #
@@ -62,8 +64,10 @@ stop_pid "$NGINX_PID"
 
 # Context switches
 PP=$ROOT/build/bench/pingpong
-make -s -C "$ROOT" build/bench/pingpong >/dev/null || die "cannot build $PP"
-# pingpong_run MODE: prints "NS_PER_BOUNCE SWITCHES"; MODE none|other|watched. Both processes
+FLOOR=$ROOT/build/bench/floor
+make -s -C "$ROOT" build/bench/pingpong build/bench/floor >/dev/null || die "cannot build $PP and $FLOOR"
+# pingpong_run MODE: prints "NS_PER_BOUNCE SWITCHES"; MODE none|floor|other|watched (floor: empty
+# programs on the BTF tracepoints sched_switch and sched_wakeup, bench/floor.bpf.c). Both processes
 # on one CPU: every bounce is then two context switches on that CPU, with no cross-CPU wakeup
 # (whose cost in this VM swings 5x from run to run).
 pingpong_run() {
@@ -75,13 +79,21 @@ pingpong_run() {
 	exec {w}>"$fifo"
 	wait_until 5 eval "[[ -n \$(pgrep -P $pid) ]]" || die "pingpong did not fork"
 	case $mode in
+	floor)
+		start_bg floor "$FLOOR" "$ROOT/build/bench/floor.bpf.o"
+		FLOOR_PID=$BG_PID
+		wait_until 10 grep -q '^ready' "$TMP/floor.out" || die "the floor did not start: $(cat "$TMP/floor.err")"
+		;;
 	other) start_obsprobe --pid "$SLEEPER" --console off --disable http,pgsql >/dev/null 2>&1 || die "obsprobe did not start" ;;
 	watched) start_obsprobe --pid "$pid" --console off --disable http,pgsql >/dev/null 2>&1 || die "obsprobe did not start" ;;
 	esac
 	echo go >&"$w"
 	exec {w}>&-
 	wait "$pid" || die "pingpong failed"
-	[[ $mode != none ]] && stop_pid "$OBS_PID" INT
+	case $mode in
+	floor) stop_pid "$FLOOR_PID" INT ;;
+	other | watched) stop_pid "$OBS_PID" INT ;;
+	esac
 	out=$(cat "$TMP/pp.out")
 	echo "${out#* }"
 }
@@ -91,9 +103,9 @@ track_pid "$SLEEPER"
 echo
 echo "bench: context switches, bench/pingpong $BOUNCES bounces, $ROUNDS rounds of each"
 declare -A ns sw
-for mode in none other watched; do ns[$mode]=0; sw[$mode]=0; done
+for mode in none floor other watched; do ns[$mode]=0; sw[$mode]=0; done
 for ((i = 1; i <= ROUNDS; i++)); do
-	for mode in none other watched; do
+	for mode in none floor other watched; do
 		read -r t s <<<"$(pingpong_run "$mode")"
 		printf '  round %d %-8s %8.0f ns per bounce, %d context switches\n' "$i" "$mode" "$t" "$s"
 		ns[$mode]=$(awk -v a="${ns[$mode]}" -v b="$t" 'BEGIN { print a + b }')
@@ -110,15 +122,19 @@ read -r SW_OTHER SW_WATCHED <<<"$(awk -v n0="${ns[none]}" -v n1="${ns[other]}" \
 bench_figure "sched programs per context switch, watched thread" "$SW_WATCHED" ns "<=" 300
 bench_figure "sched programs per context switch, unwatched thread" "$SW_OTHER" ns "<=" 50
 awk -v n0="${ns[none]}" -v n1="${ns[other]}" -v n2="${ns[watched]}" -v s2="${sw[watched]}" \
-	-v r="$ROUNDS" -v b="$BOUNCES" -v d1="$SW_OTHER" -v d2="$SW_WATCHED" '
+	-v nf="${ns[floor]}" -v r="$ROUNDS" -v b="$BOUNCES" -v d1="$SW_OTHER" -v d2="$SW_WATCHED" '
 function verdict(ok) { return ok ? "met" : "MISSED" }
 BEGIN {
 	per = s2 / r / b # switches per bounce, watched runs
+	df = (nf - n0) / r / per
 	printf "no obsprobe              %8.0f ns per bounce\n", n0 / r
+	printf "floor (empty programs)   %8.0f ns per bounce  (%+d ns per context switch: the hooks alone)\n", \
+		nf / r, df
 	printf "obsprobe, not watched    %8.0f ns per bounce  (%+d ns per context switch, target <= 50 ns %s)\n", \
 		n1 / r, d1, verdict(d1 <= 50)
 	printf "obsprobe, watched        %8.0f ns per bounce  (%+d ns per context switch, target <= 300 ns %s; %.2f switches per bounce)\n", \
 		n2 / r, d2, verdict(d2 <= 300), per
+	printf "over the floor: not watched %+d ns, watched %+d ns per context switch\n", d1 - df, d2 - df
 }'
 
 # The kernel's own account of the programs: run time per call, watched pingpong
