@@ -61,7 +61,7 @@ CORE_SRCS := user/util/strbuf.c user/protocols/http_parser.c user/pipeline/route
 	     user/pipeline/logline.c user/pipeline/errors.c user/process/gopanic.c \
 	     user/pipeline/logs.c \
 	     exporters/console.c \
-	     exporters/otlp_encode.c \
+	     exporters/otlp_encode.c exporters/pb_write.c \
 	     exporters/prometheus_text.c
 # What CORE_SRCS link against besides libc: goruntime.c and tlslib.c read ELF symbols, goruntime.c
 # DWARF too, x86sites.c decodes machine code with capstone, k8s_meta.c reads the API server's JSON.

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * The messages are protobuf-c structs that point at the spans', log records' and the registry's
- * own bytes
- * wherever those can be sent as they are; everything else (the message structs themselves,
- * strings that needed repair) comes from one arena per call, freed at once.
+ * Traces are written directly (pb_write.h): back to front into one buffer, straight from the
+ * spans, with no message tree; a batch of spans is sent far more often than anything else.
+ * Logs and metrics are protobuf-c structs that point at the log records' and the registry's own
+ * bytes wherever those can be sent as they are; everything else (the message structs
+ * themselves, strings that needed repair) comes from one arena per call, freed at once. The
+ * three share one description of a resource (struct rattr) and its attributes.
  */
 #include "otlp_encode.h"
 
@@ -16,7 +18,7 @@
 
 #include "opentelemetry/proto/collector/logs/v1/logs_service.pb-c.h"
 #include "opentelemetry/proto/collector/metrics/v1/metrics_service.pb-c.h"
-#include "opentelemetry/proto/collector/trace/v1/trace_service.pb-c.h"
+#include "pb_write.h"
 #include "pipeline/semconv.h"
 #include "util/utf8.h"
 
@@ -25,11 +27,6 @@ typedef Opentelemetry__Proto__Common__V1__AnyValue AnyValue;
 typedef Opentelemetry__Proto__Common__V1__KeyValue KeyValue;
 typedef Opentelemetry__Proto__Common__V1__InstrumentationScope InstrumentationScope;
 typedef Opentelemetry__Proto__Resource__V1__Resource Resource;
-typedef Opentelemetry__Proto__Trace__V1__ResourceSpans ResourceSpans;
-typedef Opentelemetry__Proto__Trace__V1__ScopeSpans ScopeSpans;
-typedef Opentelemetry__Proto__Trace__V1__Span Span;
-typedef Opentelemetry__Proto__Trace__V1__Status Status;
-typedef Opentelemetry__Proto__Collector__Trace__V1__ExportTraceServiceRequest TraceRequest;
 typedef Opentelemetry__Proto__Logs__V1__ResourceLogs ResourceLogs;
 typedef Opentelemetry__Proto__Logs__V1__ScopeLogs ScopeLogs;
 typedef Opentelemetry__Proto__Logs__V1__LogRecord LogRecord;
@@ -54,14 +51,50 @@ typedef Opentelemetry__Proto__Collector__Metrics__V1__ExportMetricsServiceReques
 #define AS_INT OPENTELEMETRY__PROTO__METRICS__V1__NUMBER_DATA_POINT__VALUE_AS_INT
 #define AS_DOUBLE OPENTELEMETRY__PROTO__METRICS__V1__NUMBER_DATA_POINT__VALUE_AS_DOUBLE
 
+/* The field numbers that the traces writer writes, as trace_service.proto, trace.proto,
+ * resource.proto and common.proto number them. */
+enum {
+	F_REQUEST_RESOURCE_SPANS = 1,	  /* ExportTraceServiceRequest.resource_spans */
+	F_RESOURCE_SPANS_RESOURCE = 1,	  /* ResourceSpans.resource */
+	F_RESOURCE_SPANS_SCOPE_SPANS = 2, /* ResourceSpans.scope_spans */
+	F_SCOPE_SPANS_SCOPE = 1,	  /* ScopeSpans.scope */
+	F_SCOPE_SPANS_SPANS = 2,	  /* ScopeSpans.spans */
+	F_RESOURCE_ATTRIBUTES = 1,	  /* Resource.attributes */
+	F_SCOPE_NAME = 1,		  /* InstrumentationScope.name */
+	F_SCOPE_VERSION = 2,		  /* InstrumentationScope.version */
+	F_SPAN_TRACE_ID = 1,
+	F_SPAN_SPAN_ID = 2,
+	F_SPAN_PARENT_SPAN_ID = 4,
+	F_SPAN_NAME = 5,
+	F_SPAN_KIND = 6,
+	F_SPAN_START_TIME = 7,
+	F_SPAN_END_TIME = 8,
+	F_SPAN_ATTRIBUTES = 9,
+	F_SPAN_EVENTS = 11,
+	F_SPAN_STATUS = 15,
+	F_EVENT_TIME = 1, /* Span.Event.time_unix_nano */
+	F_EVENT_NAME = 2,
+	F_EVENT_ATTRIBUTES = 3,
+	F_STATUS_CODE = 3, /* Status.code */
+	F_KV_KEY = 1,	   /* KeyValue.key */
+	F_KV_VALUE = 2,
+	F_ANY_STRING = 1, /* AnyValue.string_value */
+	F_ANY_BOOL = 2,
+	F_ANY_INT = 3,
+};
+
+/* and the values of trace.proto's enums that it writes besides enum span_kind's */
+enum {
+	KIND_INTERNAL = 1,     /* Span.SpanKind.SPAN_KIND_INTERNAL */
+	STATUS_CODE_ERROR = 2, /* Status.StatusCode.STATUS_CODE_ERROR */
+};
+
 #define ARENA_CHUNK 65536
 #define SVC_LABEL "service_name" /* service.name as Prometheus reads it */
+#define SPAN_BYTES 400		 /* about what an HTTP span takes, to size the traces buffer */
 
 static const AnyValue anyvalue_init = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__INIT;
 static const KeyValue keyvalue_init = OPENTELEMETRY__PROTO__COMMON__V1__KEY_VALUE__INIT;
-static const Span span_init_msg = OPENTELEMETRY__PROTO__TRACE__V1__SPAN__INIT;
-static const ResourceSpans rspans_init = OPENTELEMETRY__PROTO__TRACE__V1__RESOURCE_SPANS__INIT;
-static const ScopeSpans sspans_init = OPENTELEMETRY__PROTO__TRACE__V1__SCOPE_SPANS__INIT;
 static const ResourceLogs rlogs_init = OPENTELEMETRY__PROTO__LOGS__V1__RESOURCE_LOGS__INIT;
 static const ScopeLogs slogs_init = OPENTELEMETRY__PROTO__LOGS__V1__SCOPE_LOGS__INIT;
 static const LogRecord logrec_init_msg = OPENTELEMETRY__PROTO__LOGS__V1__LOG_RECORD__INIT;
@@ -76,14 +109,6 @@ static const Histogram histogram_init = OPENTELEMETRY__PROTO__METRICS__V1__HISTO
 static const NumberDataPoint ndp_init = OPENTELEMETRY__PROTO__METRICS__V1__NUMBER_DATA_POINT__INIT;
 static const HistogramDataPoint hdp_init =
 	OPENTELEMETRY__PROTO__METRICS__V1__HISTOGRAM_DATA_POINT__INIT;
-
-/* Statuses are the same for every span of a kind: shared, never written. */
-static Status status_unset = OPENTELEMETRY__PROTO__TRACE__V1__STATUS__INIT;
-static Status status_error = {
-	PROTOBUF_C_MESSAGE_INIT(&opentelemetry__proto__trace__v1__status__descriptor),
-	(char *)protobuf_c_empty_string,
-	OPENTELEMETRY__PROTO__TRACE__V1__STATUS__STATUS_CODE__STATUS_CODE_ERROR,
-};
 
 /* HistogramDataPoint.sum is "optional double" upstream, so a zero sum is sent too; protoc-c
  * 1.4 only knows proto3's implicit presence, which drops zeros. The field is handed to
@@ -163,27 +188,15 @@ static void *arena_array(struct arena *a, size_t count, size_t size)
  * s as a protobuf string: itself when it is valid UTF-8 ending in a NUL within max bytes, else
  * a copy ending there with every stray byte replaced by U+FFFD. Protobuf strings must be UTF-8
  * (decoders such as protobuf-go refuse the whole request otherwise), and what we send comes
- * from observed traffic and process names. NULL only when out of memory.
+ * from observed traffic and process names. max bounds what is readable at s (utf8_valid_len()).
+ * NULL only when out of memory.
  */
 static char *pb_str(struct arena *a, const char *s, size_t max)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0, n;
 	char *out;
 
-	while (i < max && p[i]) {
-		if (p[i] < 0x80) {
-			i++;
-			continue;
-		}
-		n = utf8_seq_len(p + i, max - i);
-		if (!n)
-			break;
-		i += n;
-	}
-	if (i < max && !p[i])
+	if (utf8_valid_len(s, max) != SIZE_MAX)
 		return (char *)s;
-
 	out = arena_alloc(a, utf8_clean(NULL, s, max) + 1);
 	if (!out)
 		return NULL;
@@ -194,12 +207,11 @@ static char *pb_str(struct arena *a, const char *s, size_t max)
 /* A copy in the arena, repaired as pb_str() does: for strings that do not outlive the call. */
 static char *pb_strdup(struct arena *a, const char *s)
 {
-	char *r = pb_str(a, s, SIZE_MAX);
-	size_t n;
+	size_t n = strlen(s) + 1;
+	char *r = pb_str(a, s, n);
 
 	if (r != s)
 		return r;
-	n = strlen(s) + 1;
 	r = arena_alloc(a, n);
 	return r ? memcpy(r, s, n) : NULL;
 }
@@ -279,17 +291,52 @@ static bool parse_int(const char *s, int64_t *out)
 	return true;
 }
 
+/* A resource attribute, or a label that becomes an attribute, before it is encoded: traces
+ * write it as it is, logs and metrics make it a KeyValue (kv_of()). Strings are valid UTF-8. */
+struct rattr {
+	const char *key;
+	const char *str; /* when !is_int */
+	int64_t ival;
+	bool is_int;
+};
+
+static struct rattr rattr_str(const char *key, const char *val)
+{
+	return (struct rattr){ .key = key, .str = val };
+}
+
+static struct rattr rattr_int(const char *key, int64_t val)
+{
+	return (struct rattr){ .key = key, .ival = val, .is_int = true };
+}
+
+/* Whether the strings r needed were allocated. */
+static bool rattr_ok(const struct rattr *r)
+{
+	return r->key && (r->is_int || r->str);
+}
+
+static KeyValue *kv_of(struct arena *a, const struct rattr *r)
+{
+	return r->is_int ? kv_int(a, r->key, r->ival) : kv_str(a, r->key, r->str);
+}
+
 /* Strings are copied: a label lives only as long as the callback that hands it over. */
-static KeyValue *kv_label(struct arena *a, const struct metric_label *l)
+static struct rattr rattr_label(struct arena *a, const struct metric_label *l)
 {
 	char *key = pb_strdup(a, l->key);
 	int64_t iv;
 
-	if (!key)
-		return NULL;
 	if (l->is_int && parse_int(l->value, &iv))
-		return kv_int(a, key, iv);
-	return kv_str(a, key, pb_strdup(a, l->value));
+		return rattr_int(key, iv);
+	return rattr_str(key, pb_strdup(a, l->value));
+}
+
+static KeyValue *kv_label(struct arena *a, const struct metric_label *l)
+{
+	struct rattr r = rattr_label(a, l);
+
+	return rattr_ok(&r) ? kv_of(a, &r) : NULL;
 }
 
 static bool own_key(const char *key)
@@ -299,52 +346,57 @@ static bool own_key(const char *key)
 }
 
 /* Attributes every resource shares: host.name, telemetry.sdk.*, then cfg->extra, which
- * replaces any of those of the same key (as the SDKs let OTEL_RESOURCE_ATTRIBUTES do). */
+ * replaces any of those of the same key (as the SDKs let OTEL_RESOURCE_ATTRIBUTES do); and the
+ * version, which the scope shares too. */
 struct common_attrs {
-	KeyValue **kv;
+	struct rattr *v;
 	size_t n;
+	const char *version; /* telemetry.sdk.version, NULL for none */
 };
 
 static int common_attrs_build(struct arena *a, const struct otlp_resource_cfg *cfg,
 			      struct common_attrs *c)
 {
 	size_t i, j, nextra = cfg && cfg->extra ? cfg->nextra : 0;
-	KeyValue *kv;
+	struct rattr r;
 
 	c->n = 0;
-	c->kv = arena_array(a, 3 + nextra, sizeof(*c->kv));
-	if (!c->kv)
+	c->version = NULL;
+	c->v = arena_array(a, 3 + nextra, sizeof(*c->v));
+	if (!c->v)
 		return -ENOMEM;
 	if (cfg && cfg->host_name && *cfg->host_name)
-		c->kv[c->n++] = kv_str(a, SC_HOST_NAME, pb_strdup(a, cfg->host_name));
-	c->kv[c->n++] = kv_str(a, SC_TELEMETRY_SDK_NAME, OTLP_SDK_NAME);
-	if (cfg && cfg->sdk_version && *cfg->sdk_version)
-		c->kv[c->n++] = kv_str(a, SC_TELEMETRY_SDK_VERSION, pb_strdup(a, cfg->sdk_version));
+		c->v[c->n++] = rattr_str(SC_HOST_NAME, pb_strdup(a, cfg->host_name));
+	c->v[c->n++] = rattr_str(SC_TELEMETRY_SDK_NAME, OTLP_SDK_NAME);
+	if (cfg && cfg->sdk_version && *cfg->sdk_version) {
+		c->version = pb_strdup(a, cfg->sdk_version);
+		if (!c->version)
+			return -ENOMEM;
+		c->v[c->n++] = rattr_str(SC_TELEMETRY_SDK_VERSION, c->version);
+	}
+	if (!rattr_ok(&c->v[0]))
+		return -ENOMEM;
 	for (i = 0; i < nextra; i++) {
 		const struct metric_label *l = &cfg->extra[i];
 
 		if (!l->key || !*l->key || !l->value || own_key(l->key))
 			continue;
-		kv = kv_label(a, l);
-		if (!kv)
+		r = rattr_label(a, l);
+		if (!rattr_ok(&r))
 			return -ENOMEM;
 		for (j = 0; j < c->n; j++) {
-			if (c->kv[j] && !strcmp(c->kv[j]->key, kv->key))
+			if (!strcmp(c->v[j].key, r.key))
 				break;
 		}
-		c->kv[j] = kv;
+		c->v[j] = r;
 		if (j == c->n)
 			c->n++;
-	}
-	for (i = 0; i < c->n; i++) {
-		if (!c->kv[i])
-			return -ENOMEM;
 	}
 	return 0;
 }
 
-/* A resource: own attributes (already in kv[0..nown)) followed by the common ones. */
-static Resource *resource_new(struct arena *a, KeyValue **own, size_t nown,
+/* A protobuf-c Resource: own attributes followed by the common ones. */
+static Resource *resource_new(struct arena *a, const struct rattr *own, size_t nown,
 			      const struct common_attrs *c)
 {
 	Resource *r = arena_alloc(a, sizeof(*r));
@@ -356,17 +408,16 @@ static Resource *resource_new(struct arena *a, KeyValue **own, size_t nown,
 	r->attributes = arena_array(a, nown + c->n, sizeof(*r->attributes));
 	if (!r->attributes)
 		return NULL;
-	for (i = 0; i < nown; i++) {
-		if (!own[i])
+	for (i = 0; i < nown + c->n; i++) {
+		r->attributes[i] = kv_of(a, i < nown ? &own[i] : &c->v[i - nown]);
+		if (!r->attributes[i])
 			return NULL;
-		r->attributes[r->n_attributes++] = own[i];
 	}
-	memcpy(r->attributes + nown, c->kv, c->n * sizeof(*c->kv));
-	r->n_attributes += c->n;
+	r->n_attributes = nown + c->n;
 	return r;
 }
 
-static InstrumentationScope *scope_new(struct arena *a, const struct otlp_resource_cfg *cfg)
+static InstrumentationScope *scope_new(struct arena *a, const struct common_attrs *c)
 {
 	InstrumentationScope *s = arena_alloc(a, sizeof(*s));
 
@@ -374,11 +425,8 @@ static InstrumentationScope *scope_new(struct arena *a, const struct otlp_resour
 		return NULL;
 	opentelemetry__proto__common__v1__instrumentation_scope__init(s);
 	s->name = OTLP_SDK_NAME;
-	if (cfg && cfg->sdk_version && *cfg->sdk_version) {
-		s->version = pb_strdup(a, cfg->sdk_version);
-		if (!s->version)
-			return NULL;
-	}
+	if (c->version)
+		s->version = (char *)c->version;
 	return s;
 }
 
@@ -405,6 +453,18 @@ struct proc_ref {
 	size_t idx;
 	const struct proc_info *proc;
 };
+
+/* Whether x and y describe the same process, as far as its resource says; pids aside. Copies
+ * of one process (the exporter's queue keeps one with each span) are alike to the byte: one
+ * memcmp() costs less than the ten string compares it saves. */
+static bool proc_same_names(const struct proc_info *x, const struct proc_info *y)
+{
+	return x == y || !memcmp(x, y, sizeof(*x)) ||
+	       (!strncmp(x->service_name, y->service_name, sizeof(x->service_name)) &&
+		!strncmp(x->exe_name, y->exe_name, sizeof(x->exe_name)) &&
+		!strncmp(x->container_id, y->container_id, sizeof(x->container_id)) &&
+		!k8s_pod_info_cmp(&x->k8s, &y->k8s));
+}
 
 static int cmp_proc_ref(const void *a, const void *b)
 {
@@ -438,21 +498,19 @@ static bool same_proc(const struct proc_ref *x, const struct proc_ref *y)
 {
 	if (x->pid != y->pid || !x->proc != !y->proc)
 		return false;
-	return x->proc == y->proc ||
-	       (!strncmp(x->proc->service_name, y->proc->service_name,
-			 sizeof(x->proc->service_name)) &&
-		!strncmp(x->proc->exe_name, y->proc->exe_name, sizeof(x->proc->exe_name)) &&
-		!strncmp(x->proc->container_id, y->proc->container_id,
-			 sizeof(x->proc->container_id)) &&
-		!k8s_pod_info_cmp(&x->proc->k8s, &y->proc->k8s));
+	return !x->proc || proc_same_names(x->proc, y->proc);
 }
 
-/* Sorts refs into process groups; returns how many groups there are. */
+/* Sorts refs into process groups; returns how many groups there are. A batch of one process
+ * (refs of one proc pointer: batch_ref()) is in order already. */
 static size_t sort_by_proc(struct proc_ref *refs, size_t n)
 {
 	size_t i, ngroups = 0;
 
-	qsort(refs, n, sizeof(*refs), cmp_proc_ref);
+	for (i = 1; i < n && cmp_proc_ref(&refs[i - 1], &refs[i]) < 0; i++)
+		;
+	if (i < n)
+		qsort(refs, n, sizeof(*refs), cmp_proc_ref);
 	for (i = 0; i < n; i++) {
 		if (!i || !same_proc(&refs[i - 1], &refs[i]))
 			ngroups++;
@@ -470,6 +528,16 @@ static size_t group_end(const struct proc_ref *refs, size_t n, size_t first)
 	return i;
 }
 
+/* The start of the group that ends at refs[end - 1]. */
+static size_t group_start(const struct proc_ref *refs, size_t end)
+{
+	size_t i = end - 1;
+
+	while (i && same_proc(&refs[i - 1], &refs[i]))
+		i--;
+	return i;
+}
+
 /* A CLOCK_MONOTONIC time as Unix ns: unsigned, so that a negative offset wraps to the right
  * sum. */
 static uint64_t mono_to_unix(uint64_t mono_ns, int64_t clock_offset_ns)
@@ -477,182 +545,402 @@ static uint64_t mono_to_unix(uint64_t mono_ns, int64_t clock_offset_ns)
 	return mono_ns + (uint64_t)clock_offset_ns;
 }
 
-static Resource *proc_resource(struct arena *a, const struct proc_ref *r,
-			       const struct common_attrs *c)
+#define PROC_ATTRS_MAX (4 + K8S_ATTRS_MAX)
+
+/* The attributes of a process's resource before the common ones: service.name (the SDKs'
+ * default when it has none), process.pid, and its executable, container and pod when known.
+ * How many; 0 when out of memory. */
+static size_t proc_attrs(struct arena *a, const struct proc_ref *r,
+			 struct rattr own[PROC_ATTRS_MAX])
 {
 	const struct proc_info *p = r->proc;
 	const char *exe = p ? pb_str(a, p->exe_name, sizeof(p->exe_name)) : "";
 	const char *svc = p ? pb_str(a, p->service_name, sizeof(p->service_name)) : "";
 	const char *cid = p ? pb_str(a, p->container_id, sizeof(p->container_id)) : "";
 	struct k8s_attr k8s[K8S_ATTRS_MAX];
-	KeyValue *own[4 + K8S_ATTRS_MAX];
 	size_t n = 0, i, nk = p ? k8s_pod_attrs(&p->k8s, true, k8s) : 0;
 	char *def;
 
 	if (!exe || !svc || !cid)
-		return NULL;
+		return 0;
 	if (!*svc) {
 		/* The SDKs' default: unknown_service, with the executable when known. */
 		def = arena_alloc(a, sizeof("unknown_service:") + strlen(exe));
 		if (!def)
-			return NULL;
+			return 0;
 		strcpy(def, *exe ? "unknown_service:" : "unknown_service");
 		svc = strcat(def, exe);
 	}
-	own[n++] = kv_str(a, SC_SERVICE_NAME, svc);
-	own[n++] = kv_int(a, SC_PROCESS_PID, r->pid);
+	own[n++] = rattr_str(SC_SERVICE_NAME, svc);
+	own[n++] = rattr_int(SC_PROCESS_PID, r->pid);
 	if (*exe)
-		own[n++] = kv_str(a, SC_PROCESS_EXECUTABLE_NAME, exe);
+		own[n++] = rattr_str(SC_PROCESS_EXECUTABLE_NAME, exe);
 	if (*cid)
-		own[n++] = kv_str(a, SC_CONTAINER_ID, cid);
+		own[n++] = rattr_str(SC_CONTAINER_ID, cid);
 	/* repaired as the others: the API server's strings reach protobuf as UTF-8 */
-	for (i = 0; i < nk; i++)
-		own[n++] = kv_str(a, k8s[i].key, pb_str(a, k8s[i].value, K8S_NAME_MAX));
-	return resource_new(a, own, n, c);
+	for (i = 0; i < nk; i++) {
+		own[n] = rattr_str(k8s[i].key, pb_str(a, k8s[i].value, K8S_NAME_MAX));
+		if (!rattr_ok(&own[n++]))
+			return 0;
+	}
+	return n;
 }
 
-typedef Opentelemetry__Proto__Trace__V1__Span__Event SpanEvent;
+/*
+ * The traces writer. Each encode_*() writes one message as field `field` of the message around
+ * it, back to front (pb_write.h): its fields from the last to the first, in the order and with
+ * the omissions of protobuf-c (a proto3 field that is zero or "" is not sent, a oneof member or a
+ * message that is there always is), so that the bytes are the very ones protobuf-c packed from
+ * the message tree this replaces.
+ */
+
+/*
+ * KeyValues: a key, then an AnyValue of one member. A span's are most of its bytes, and nearly
+ * all of them are short: their tags and lengths are one byte each, and the KeyValue is taken at
+ * once and filled front to back (kv_begin()). Longer ones are written field by field.
+ */
+#define KV_SHORT 120 /* key and value bytes under which every length of a KeyValue is one byte */
+
+/* Span attribute keys are semantic-convention literals, sent as they are. */
+static size_t key_len(const char *key)
+{
+	return key ? strlen(key) : 0;
+}
+
+/* A short KeyValue's tag, length and key, taken for an AnyValue of any_len bytes after them:
+ * where the AnyValue goes, or NULL after a failed allocation. */
+PB_INLINE uint8_t *kv_begin(struct pb_buf *w, uint32_t field, const char *key, size_t klen,
+			    size_t any_len)
+{
+	size_t kv_len = (klen ? 2 + klen : 0) + 2 + any_len;
+	uint8_t *d = pb_take(w, 2 + kv_len);
+
+	if (!d)
+		return NULL;
+	*d++ = PB_TAG1(field, PB_LEN);
+	*d++ = (uint8_t)kv_len;
+	if (klen) {
+		*d++ = PB_TAG1(F_KV_KEY, PB_LEN);
+		*d++ = (uint8_t)klen;
+		pb_copy(d, key, klen);
+		d += klen;
+	}
+	*d++ = PB_TAG1(F_KV_VALUE, PB_LEN);
+	*d++ = (uint8_t)any_len;
+	return d;
+}
+
+/* The KeyValue whose AnyValue was written since mark, field by field. */
+static void kv_end(struct pb_buf *w, uint32_t field, const char *key, size_t klen, size_t mark)
+{
+	pb_close(w, F_KV_VALUE, mark);
+	if (klen)
+		pb_bytes(w, F_KV_KEY, key, klen);
+	pb_close(w, field, mark);
+}
+
+/* A string-valued KeyValue; val as pb_string() takes it. */
+static void encode_kv_str(struct pb_buf *w, uint32_t field, const char *key, const char *val,
+			  size_t max)
+{
+	size_t klen = key_len(key), vlen = utf8_valid_len(val, max), mark;
+	uint8_t *d;
+
+	if (vlen < KV_SHORT && klen < KV_SHORT - vlen) {
+		d = kv_begin(w, field, key, klen, 2 + vlen);
+		if (d) {
+			d[0] = PB_TAG1(F_ANY_STRING, PB_LEN);
+			d[1] = (uint8_t)vlen;
+			pb_copy(d + 2, val, vlen);
+		}
+		return;
+	}
+	mark = pb_mark(w);
+	pb_string(w, F_ANY_STRING, val, max);
+	kv_end(w, field, key, klen, mark);
+}
+
+/* An int- or bool-valued KeyValue: AnyValue member any_field, a varint. */
+static void encode_kv_varint(struct pb_buf *w, uint32_t field, const char *key, uint32_t any_field,
+			     uint64_t val)
+{
+	size_t klen = key_len(key), mark;
+	uint8_t *d;
+
+	if (klen < KV_SHORT - 11) { /* 11: the AnyValue's tag and a varint of up to ten bytes */
+		d = kv_begin(w, field, key, klen, 1 + pb_varint_size(val));
+		if (d) {
+			d[0] = PB_TAG1(any_field, PB_VARINT);
+			pb_put_varint(d + 1, val);
+		}
+		return;
+	}
+	mark = pb_mark(w);
+	pb_uint64(w, any_field, val);
+	kv_end(w, field, key, klen, mark);
+}
+
+static void encode_kv_int(struct pb_buf *w, uint32_t field, const char *key, int64_t val)
+{
+	encode_kv_varint(w, field, key, F_ANY_INT, (uint64_t)val);
+}
+
+static void encode_kv_bool(struct pb_buf *w, uint32_t field, const char *key, bool val)
+{
+	encode_kv_varint(w, field, key, F_ANY_BOOL, val);
+}
+
+static void encode_rattr(struct pb_buf *w, uint32_t field, const struct rattr *r)
+{
+	if (r->is_int)
+		encode_kv_int(w, field, r->key, r->ival);
+	else
+		encode_kv_str(w, field, r->key, r->str, strlen(r->str) + 1);
+}
+
+/* A Resource: own attributes followed by the common ones, as resource_new() has them. */
+static void encode_resource(struct pb_buf *w, uint32_t field, const struct rattr *own, size_t nown,
+			    const struct common_attrs *c)
+{
+	size_t mark = pb_mark(w), i;
+
+	for (i = c->n; i-- > 0;)
+		encode_rattr(w, F_RESOURCE_ATTRIBUTES, &c->v[i]);
+	for (i = nown; i-- > 0;)
+		encode_rattr(w, F_RESOURCE_ATTRIBUTES, &own[i]);
+	pb_close(w, field, mark);
+}
+
+/* The InstrumentationScope, as scope_new() has it. */
+static void encode_scope(struct pb_buf *w, uint32_t field, const struct common_attrs *c)
+{
+	size_t mark = pb_mark(w);
+
+	if (c->version)
+		pb_bytes(w, F_SCOPE_VERSION, c->version, strlen(c->version));
+	pb_bytes(w, F_SCOPE_NAME, OTLP_SDK_NAME, sizeof(OTLP_SDK_NAME) - 1);
+	pb_close(w, field, mark);
+}
+
+/* One of the NUL-separated strings of s->exc: "" for an offset past it. */
+static const char *exc_str(const struct span *s, uint16_t off, size_t *max)
+{
+	if (off >= SPAN_EXC_ARENA) {
+		*max = 1;
+		return "";
+	}
+	*max = SPAN_EXC_ARENA - off;
+	return s->exc + off;
+}
 
 /* The span's `exception` event, named and keyed as the semantic conventions say. */
-static int exception_fill(struct arena *a, Span *out, const struct span *s, int64_t clock_offset_ns)
+static void encode_exception(struct pb_buf *w, uint32_t field, const struct span *s,
+			     int64_t clock_offset_ns)
 {
-	static const SpanEvent event_init = OPENTELEMETRY__PROTO__TRACE__V1__SPAN__EVENT__INIT;
-	SpanEvent *ev = arena_alloc(a, sizeof(*ev));
-	SpanEvent **evs = arena_alloc(a, sizeof(*evs));
-	KeyValue **kv = arena_alloc(a, 4 * sizeof(*kv));
-	const char *msg = s->exc + s->exc_msg_off, *stack = s->exc + s->exc_stack_off;
-	size_t n = 0, i;
+	size_t mark = pb_mark(w), msg_max, stack_max;
+	const char *msg = exc_str(s, s->exc_msg_off, &msg_max);
+	const char *stack = exc_str(s, s->exc_stack_off, &stack_max);
+	uint64_t t = mono_to_unix(s->exc_ns, clock_offset_ns);
 
-	if (!ev || !evs || !kv)
-		return -ENOMEM;
-	*ev = event_init;
-	ev->time_unix_nano = mono_to_unix(s->exc_ns, clock_offset_ns);
-	ev->name = "exception";
-	kv[n++] = kv_str(a, SC_EXCEPTION_TYPE, pb_str(a, s->exc, SPAN_EXC_ARENA));
-	if (*msg)
-		kv[n++] = kv_str(a, SC_EXCEPTION_MESSAGE, pb_str(a, msg, SPAN_EXC_ARENA));
+	encode_kv_bool(w, F_EVENT_ATTRIBUTES, SC_EXCEPTION_ESCAPED, s->exc_escaped);
 	if (*stack)
-		kv[n++] = kv_str(a, SC_EXCEPTION_STACKTRACE, pb_str(a, stack, SPAN_EXC_ARENA));
-	kv[n++] = kv_bool(a, SC_EXCEPTION_ESCAPED, s->exc_escaped);
-	for (i = 0; i < n; i++)
-		if (!kv[i])
-			return -ENOMEM;
-	ev->attributes = kv;
-	ev->n_attributes = n;
-	evs[0] = ev;
-	out->events = evs;
-	out->n_events = 1;
-	return 0;
+		encode_kv_str(w, F_EVENT_ATTRIBUTES, SC_EXCEPTION_STACKTRACE, stack, stack_max);
+	if (*msg)
+		encode_kv_str(w, F_EVENT_ATTRIBUTES, SC_EXCEPTION_MESSAGE, msg, msg_max);
+	encode_kv_str(w, F_EVENT_ATTRIBUTES, SC_EXCEPTION_TYPE, s->exc, SPAN_EXC_ARENA);
+	pb_bytes(w, F_EVENT_NAME, "exception", sizeof("exception") - 1);
+	if (t)
+		pb_fixed64(w, F_EVENT_TIME, t);
+	pb_close(w, field, mark);
 }
 
-static int span_fill(struct arena *a, Span *out, const struct span *s, int64_t clock_offset_ns)
+/*
+ * A Span. Span.flags (field 16) is left unset: it is newer than the OTLP 1.0 protos that many
+ * receivers still decode with (the test decoder among them), which would see it as an unknown
+ * field. The W3C sampled bit is implied by the span being exported at all. Values are read
+ * within the arena's used part, where span_set_str() puts them: copies of a span may stop there
+ * (the exporter's queue, tracesample.c).
+ */
+static void encode_span(struct pb_buf *w, uint32_t field, const struct span *s,
+			int64_t clock_offset_ns)
 {
 	size_t i, n = s->nattrs < SPAN_MAX_ATTRS ? s->nattrs : SPAN_MAX_ATTRS;
-	struct kv_pair *kvs;
+	size_t used = s->arena_used < SPAN_ARENA ? s->arena_used : SPAN_ARENA;
+	uint64_t start = mono_to_unix(s->start_ns, clock_offset_ns);
+	uint64_t end = mono_to_unix(s->end_ns, clock_offset_ns);
+	size_t mark = pb_mark(w), status = mark;
+	uint8_t *d;
 
-	*out = span_init_msg;
-	out->trace_id.len = sizeof(s->trace_id);
-	out->trace_id.data = (uint8_t *)s->trace_id;
-	out->span_id.len = sizeof(s->span_id);
-	out->span_id.data = (uint8_t *)s->span_id;
-	if (s->has_parent) {
-		out->parent_span_id.len = sizeof(s->parent_id);
-		out->parent_span_id.data = (uint8_t *)s->parent_id;
-	}
-	/* Span.flags (field 16) is left unset: it is newer than the OTLP 1.0 protos that many
-	 * receivers still decode with (the test decoder among them), which would see it as an
-	 * unknown field. The W3C sampled bit is implied by the span being exported at all. */
-	out->name = pb_str(a, s->name, sizeof(s->name));
-	switch (s->kind) {
-	case SPAN_KIND_SERVER:
-		out->kind = OPENTELEMETRY__PROTO__TRACE__V1__SPAN__SPAN_KIND__SPAN_KIND_SERVER;
-		break;
-	case SPAN_KIND_CLIENT:
-		out->kind = OPENTELEMETRY__PROTO__TRACE__V1__SPAN__SPAN_KIND__SPAN_KIND_CLIENT;
-		break;
-	default:
-		out->kind = OPENTELEMETRY__PROTO__TRACE__V1__SPAN__SPAN_KIND__SPAN_KIND_INTERNAL;
-	}
-	out->start_time_unix_nano = mono_to_unix(s->start_ns, clock_offset_ns);
-	out->end_time_unix_nano = mono_to_unix(s->end_ns, clock_offset_ns);
-	out->status = s->error ? &status_error : &status_unset;
-	if (!out->name || (s->exc_ns && exception_fill(a, out, s, clock_offset_ns)))
-		return -ENOMEM;
-	if (!n)
-		return 0;
-
-	out->attributes = arena_array(a, n, sizeof(*out->attributes) + sizeof(*kvs));
-	if (!out->attributes)
-		return -ENOMEM;
-	kvs = (struct kv_pair *)(out->attributes + n);
-	for (i = 0; i < n; i++) {
+	/* always there: a Status with no code is UNSET */
+	if (s->error)
+		pb_uint64(w, F_STATUS_CODE, STATUS_CODE_ERROR);
+	pb_close(w, F_SPAN_STATUS, status);
+	if (s->exc_ns)
+		encode_exception(w, F_SPAN_EVENTS, s, clock_offset_ns);
+	for (i = n; i-- > 0;) {
 		const struct span_attr *attr = &s->attrs[i];
-		struct kv_pair *p = &kvs[i];
 
-		p->kv = keyvalue_init;
-		p->v = anyvalue_init;
-		p->kv.key = (char *)attr->key;
-		p->kv.value = &p->v;
-		if (attr->is_int) {
-			p->v.value_case = ANY_INT;
-			p->v.int_value = attr->ival;
-		} else {
-			p->v.value_case = ANY_STRING;
-			p->v.string_value =
-				pb_str(a, span_attr_str(s, attr), SPAN_ARENA - (size_t)attr->soff);
-			if (!p->v.string_value)
-				return -ENOMEM;
-		}
-		out->attributes[i] = &p->kv;
+		if (attr->is_int)
+			encode_kv_int(w, F_SPAN_ATTRIBUTES, attr->key, attr->ival);
+		else if (attr->soff < used)
+			encode_kv_str(w, F_SPAN_ATTRIBUTES, attr->key, s->arena + attr->soff,
+				      used - attr->soff);
+		else /* span_set_str() puts a value that did not fit at the arena's last byte, "" */
+			encode_kv_str(w, F_SPAN_ATTRIBUTES, attr->key, "", 1);
 	}
-	out->n_attributes = n;
-	return 0;
+	/* kind, start and end: fixed sizes, taken at once (a zero time is not sent) */
+	d = pb_take(w, 2 + (start ? 9 : 0) + (end ? 9 : 0));
+	if (d) {
+		/* enum span_kind has SpanKind's numbers */
+		*d++ = PB_TAG1(F_SPAN_KIND, PB_VARINT);
+		*d++ = s->kind == SPAN_KIND_SERVER || s->kind == SPAN_KIND_CLIENT ? s->kind
+										  : KIND_INTERNAL;
+		if (start) {
+			*d++ = PB_TAG1(F_SPAN_START_TIME, PB_FIXED64);
+			pb_put_fixed64(d, start);
+			d += 8;
+		}
+		if (end) {
+			*d++ = PB_TAG1(F_SPAN_END_TIME, PB_FIXED64);
+			pb_put_fixed64(d, end);
+		}
+	}
+	if (s->name[0])
+		pb_string(w, F_SPAN_NAME, s->name, sizeof(s->name));
+	/* the ids, likewise */
+	d = pb_take(w, 2 + sizeof(s->trace_id) + 2 + sizeof(s->span_id) +
+			       (s->has_parent ? 2 + sizeof(s->parent_id) : 0));
+	if (d) {
+		*d++ = PB_TAG1(F_SPAN_TRACE_ID, PB_LEN);
+		*d++ = sizeof(s->trace_id);
+		memcpy(d, s->trace_id, sizeof(s->trace_id));
+		d += sizeof(s->trace_id);
+		*d++ = PB_TAG1(F_SPAN_SPAN_ID, PB_LEN);
+		*d++ = sizeof(s->span_id);
+		memcpy(d, s->span_id, sizeof(s->span_id));
+		d += sizeof(s->span_id);
+		if (s->has_parent) {
+			*d++ = PB_TAG1(F_SPAN_PARENT_SPAN_ID, PB_LEN);
+			*d++ = sizeof(s->parent_id);
+			memcpy(d, s->parent_id, sizeof(s->parent_id));
+		}
+	}
+	pb_close(w, field, mark);
 }
 
-/* What a traces or logs request is built in: the arena, the scope and the resource attributes
- * every process shares, and the items sorted into groups by process (refs[i].idx: the item). */
+/* What a traces or logs request is built from: an arena, the resource attributes every process
+ * shares, and the items sorted into groups by process (refs[i].idx: the item). */
 struct batch {
 	struct arena a;
-	InstrumentationScope *scope;
 	struct common_attrs common;
 	struct proc_ref *refs;
 	size_t ngroups;
+	/* the processes met so far, for batch_ref() */
+	const struct proc_info *seen[8];
+	size_t nseen;
 };
 
-/* For n items of about item_bytes each. 0 or -ENOMEM; batch_end() frees it either way. */
+/* For n items that take about item_bytes of arena each. 0 or -ENOMEM; batch_free() frees it
+ * either way. */
 static int batch_begin(struct batch *b, size_t n, size_t item_bytes,
 		       const struct otlp_resource_cfg *cfg)
 {
-	bool too_many = n > SIZE_MAX / 2 / sizeof(*b->refs) || n > SIZE_MAX / 2 / item_bytes;
+	bool too_many = n > SIZE_MAX / 2 / sizeof(*b->refs) ||
+			(item_bytes && n > SIZE_MAX / 2 / item_bytes);
 
 	memset(b, 0, sizeof(*b));
 	arena_init(&b->a, (too_many ? 0 : n * item_bytes) + 4096);
-	if (too_many)
-		return -ENOMEM;
-	b->scope = scope_new(&b->a, cfg);
-	if (!b->scope || common_attrs_build(&b->a, cfg, &b->common))
+	if (too_many || common_attrs_build(&b->a, cfg, &b->common))
 		return -ENOMEM;
 	if (n && !(b->refs = malloc(n * sizeof(*b->refs))))
 		return -ENOMEM;
 	return 0;
 }
 
-/* Item i is of process proc, or only known by its pid (proc NULL). */
+/*
+ * Item i is of process proc, or only known by its pid (proc NULL). Items of one process are
+ * given one proc pointer, the first met (the exporter's queue keeps a copy of the process with
+ * each span), so that sorting them compares pointers, not names.
+ */
 static void batch_ref(struct batch *b, size_t i, const struct proc_info *proc, uint32_t pid)
 {
+	size_t k;
+
+	for (k = 0; proc && k < b->nseen; k++) {
+		if (b->seen[k]->pid == proc->pid && proc_same_names(b->seen[k], proc)) {
+			proc = b->seen[k];
+			break;
+		}
+	}
+	if (proc && k == b->nseen && b->nseen < sizeof(b->seen) / sizeof(b->seen[0]))
+		b->seen[b->nseen++] = proc;
 	b->refs[i].proc = proc;
 	b->refs[i].pid = proc ? proc->pid : pid;
 	b->refs[i].idx = i;
 }
 
-/* The request packed into *out when err is 0, and the batch freed: err, or pack()'s. */
-static int batch_end(struct batch *b, int err, const ProtobufCMessage *req, uint8_t **out,
-		     size_t *outlen)
+static void batch_free(struct batch *b)
 {
-	if (!err)
-		err = pack(req, out, outlen);
 	free(b->refs);
 	arena_free(&b->a);
+}
+
+/* One ResourceSpans: the spans of refs[first..end), one process's. */
+static int encode_resource_spans(struct pb_buf *w, uint32_t field, struct batch *b,
+				 const struct span *const *spans, size_t first, size_t end,
+				 int64_t clock_offset_ns)
+{
+	size_t mark = pb_mark(w), k, nown;
+	struct rattr own[PROC_ATTRS_MAX];
+
+	nown = proc_attrs(&b->a, &b->refs[first], own);
+	if (!nown)
+		return -ENOMEM;
+	/* ScopeSpans, the last field, ends where ResourceSpans does */
+	for (k = end; k-- > first;)
+		encode_span(w, F_SCOPE_SPANS_SPANS, spans[b->refs[k].idx], clock_offset_ns);
+	encode_scope(w, F_SCOPE_SPANS_SCOPE, &b->common);
+	pb_close(w, F_RESOURCE_SPANS_SCOPE_SPANS, mark);
+	encode_resource(w, F_RESOURCE_SPANS_RESOURCE, own, nown, &b->common);
+	pb_close(w, field, mark);
+	return w->err;
+}
+
+int otlp_encode_traces_to(struct pb_buf *w, const struct span *const *spans,
+			  const struct proc_info *const *procs, size_t n,
+			  const struct otlp_resource_cfg *cfg, int64_t clock_offset_ns,
+			  const uint8_t **body, size_t *len)
+{
+	size_t i, first, end;
+	struct batch b;
+	int err;
+
+	if (!w || !body || !len || (n && !spans))
+		return -EINVAL;
+	for (i = 0; i < n; i++) {
+		if (!spans[i])
+			return -EINVAL;
+	}
+	err = batch_begin(&b, n, 0, cfg);
+	if (!err)
+		err = pb_buf_reset(w, n < SIZE_MAX / SPAN_BYTES ? n * SPAN_BYTES : 0);
+	if (err)
+		goto done;
+	for (i = 0; i < n; i++)
+		batch_ref(&b, i, procs ? procs[i] : NULL, spans[i]->pid);
+	sort_by_proc(b.refs, n);
+	/* back to front: the last process first, and its last span first */
+	for (end = n; end && !err; end = first) {
+		first = group_start(b.refs, end);
+		err = encode_resource_spans(w, F_REQUEST_RESOURCE_SPANS, &b, spans, first, end,
+					    clock_offset_ns);
+	}
+	if (!err) {
+		*body = w->p;
+		*len = pb_mark(w);
+	}
+done:
+	batch_free(&b);
 	return err;
 }
 
@@ -660,68 +948,19 @@ int otlp_encode_traces(const struct span *const *spans, const struct proc_info *
 		       size_t n, const struct otlp_resource_cfg *cfg, int64_t clock_offset_ns,
 		       uint8_t **out, size_t *outlen)
 {
-	TraceRequest req =
-		OPENTELEMETRY__PROTO__COLLECTOR__TRACE__V1__EXPORT_TRACE_SERVICE_REQUEST__INIT;
-	size_t i, k, g;
-	struct batch b;
-	Span *msgs;
+	struct pb_buf w = { 0 };
+	const uint8_t *body;
+	size_t len;
 	int err;
 
-	if (!out || !outlen || (n && !spans))
+	if (!out || !outlen)
 		return -EINVAL;
-	for (i = 0; i < n; i++) {
-		if (!spans[i])
-			return -EINVAL;
+	err = otlp_encode_traces_to(&w, spans, procs, n, cfg, clock_offset_ns, &body, &len);
+	if (err) {
+		pb_buf_free(&w);
+		return err;
 	}
-	/* Roughly what a batch of HTTP spans needs, so that one chunk usually does. */
-	err = batch_begin(&b, n, sizeof(Span) + 8 * sizeof(struct kv_pair), cfg);
-	if (err || !n)
-		goto done;
-	for (i = 0; i < n; i++)
-		batch_ref(&b, i, procs ? procs[i] : NULL, spans[i]->pid);
-	b.ngroups = sort_by_proc(b.refs, n);
-	err = -ENOMEM;
-	msgs = arena_array(&b.a, n, sizeof(*msgs));
-	req.resource_spans = arena_array(&b.a, b.ngroups, sizeof(*req.resource_spans));
-	if (!msgs || !req.resource_spans)
-		goto done;
-
-	for (i = 0, g = 0; g < b.ngroups; g++) {
-		ResourceSpans *rs = arena_alloc(&b.a, sizeof(*rs));
-		ScopeSpans *ss = arena_alloc(&b.a, sizeof(*ss));
-		ScopeSpans **ssp = arena_alloc(&b.a, sizeof(*ssp));
-		size_t first = i;
-
-		if (!rs || !ss || !ssp)
-			goto done;
-		*rs = rspans_init;
-		*ss = sspans_init;
-		rs->resource = proc_resource(&b.a, &b.refs[first], &b.common);
-		if (!rs->resource)
-			goto done;
-		rs->n_scope_spans = 1;
-		rs->scope_spans = ssp;
-		ssp[0] = ss;
-		ss->scope = b.scope;
-		i = group_end(b.refs, n, first);
-		ss->n_spans = i - first;
-		ss->spans = arena_array(&b.a, ss->n_spans, sizeof(*ss->spans));
-		if (!ss->spans)
-			goto done;
-		for (k = first; k < i; k++) {
-			int ferr = span_fill(&b.a, &msgs[k], spans[b.refs[k].idx], clock_offset_ns);
-
-			if (ferr) {
-				err = ferr;
-				goto done;
-			}
-			ss->spans[k - first] = &msgs[k];
-		}
-		req.resource_spans[req.n_resource_spans++] = rs;
-	}
-	err = 0;
-done:
-	return batch_end(&b, err, &req.base, out, outlen);
+	return pb_buf_finish(&w, out, outlen);
 }
 
 /* A string of r's arena, cut where the arena's used part ends: queues copy only that part. An
@@ -836,6 +1075,7 @@ int otlp_encode_logs(const struct log_record *const *recs, const struct proc_inf
 {
 	LogsRequest req =
 		OPENTELEMETRY__PROTO__COLLECTOR__LOGS__V1__EXPORT_LOGS_SERVICE_REQUEST__INIT;
+	InstrumentationScope *scope;
 	size_t i, k, g;
 	struct batch b;
 	LogRecord *msgs;
@@ -854,28 +1094,31 @@ int otlp_encode_logs(const struct log_record *const *recs, const struct proc_inf
 		batch_ref(&b, i, procs ? procs[i] : NULL, recs[i]->pid);
 	b.ngroups = sort_by_proc(b.refs, n);
 	err = -ENOMEM;
+	scope = scope_new(&b.a, &b.common);
 	msgs = arena_array(&b.a, n, sizeof(*msgs));
 	req.resource_logs = arena_array(&b.a, b.ngroups, sizeof(*req.resource_logs));
-	if (!msgs || !req.resource_logs)
+	if (!scope || !msgs || !req.resource_logs)
 		goto done;
 
 	for (i = 0, g = 0; g < b.ngroups; g++) {
 		ResourceLogs *rl = arena_alloc(&b.a, sizeof(*rl));
 		ScopeLogs *sl = arena_alloc(&b.a, sizeof(*sl));
 		ScopeLogs **slp = arena_alloc(&b.a, sizeof(*slp));
-		size_t first = i;
+		struct rattr own[PROC_ATTRS_MAX];
+		size_t first = i, nown;
 
 		if (!rl || !sl || !slp)
 			goto done;
 		*rl = rlogs_init;
 		*sl = slogs_init;
-		rl->resource = proc_resource(&b.a, &b.refs[first], &b.common);
+		nown = proc_attrs(&b.a, &b.refs[first], own);
+		rl->resource = nown ? resource_new(&b.a, own, nown, &b.common) : NULL;
 		if (!rl->resource)
 			goto done;
 		rl->n_scope_logs = 1;
 		rl->scope_logs = slp;
 		slp[0] = sl;
-		sl->scope = b.scope;
+		sl->scope = scope;
 		i = group_end(b.refs, n, first);
 		sl->n_log_records = i - first;
 		sl->log_records = arena_array(&b.a, sl->n_log_records, sizeof(*sl->log_records));
@@ -894,7 +1137,10 @@ int otlp_encode_logs(const struct log_record *const *recs, const struct proc_inf
 	}
 	err = 0;
 done:
-	return batch_end(&b, err, &req.base, out, outlen);
+	if (!err)
+		err = pack(&req.base, out, outlen);
+	batch_free(&b);
+	return err;
 }
 
 /* Metrics: the registry is visited once; each series becomes a row, then rows are grouped by
@@ -1171,10 +1417,10 @@ static ResourceMetrics *service_metrics(struct arena *a, const char *svc,
 	ResourceMetrics *rm = arena_alloc(a, sizeof(*rm));
 	ScopeMetrics *sm = arena_alloc(a, sizeof(*sm));
 	ScopeMetrics **smp = arena_alloc(a, sizeof(*smp));
-	KeyValue *own = kv_str(a, SC_SERVICE_NAME, svc);
+	const struct rattr own = rattr_str(SC_SERVICE_NAME, svc);
 	size_t i, first, nmetrics = 0;
 
-	if (!rm || !sm || !smp || !own)
+	if (!rm || !sm || !smp)
 		return NULL;
 	*rm = rmetrics_init;
 	*sm = smetrics_init;
@@ -1222,8 +1468,7 @@ int otlp_encode_metrics(struct metrics *m, const struct otlp_resource_cfg *cfg,
 	memset(&c, 0, sizeof(c));
 	c.a = &a;
 	err = -ENOMEM;
-	scope = scope_new(&a, cfg);
-	if (!scope || common_attrs_build(&a, cfg, &common))
+	if (common_attrs_build(&a, cfg, &common) || !(scope = scope_new(&a, &common)))
 		goto cleanup;
 	err = metrics_visit(m, collect_series, &c);
 	if (!err)

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pb_write.h"
 #include "pipeline/logrec.h"
 #include "pipeline/metrics.h"
 #include "pipeline/span.h"
@@ -37,6 +38,17 @@ struct otlp_resource_cfg {
 int otlp_encode_traces(const struct span *const *spans, const struct proc_info *const *procs,
 		       size_t n, const struct otlp_resource_cfg *cfg, int64_t clock_offset_ns,
 		       uint8_t **out, size_t *outlen);
+
+/*
+ * The same body, written into w (pb_write.h), which keeps its allocation from one call to the
+ * next: the exporter's way, which in the steady state allocates nothing for a body and touches
+ * no new page. w is initialised or all zeros. On success the body is the *len bytes at *body,
+ * inside w, until w is written again or freed. Returns as otlp_encode_traces().
+ */
+int otlp_encode_traces_to(struct pb_buf *w, const struct span *const *spans,
+			  const struct proc_info *const *procs, size_t n,
+			  const struct otlp_resource_cfg *cfg, int64_t clock_offset_ns,
+			  const uint8_t **body, size_t *len);
 
 /*
  * One ResourceLogs per process, with the very resource otlp_encode_traces() gives that process

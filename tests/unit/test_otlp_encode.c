@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include "unit.h"
+#include "otlp_check.h"
 
 #include <errno.h>
 #include <math.h>
@@ -24,11 +25,6 @@
 #include "opentelemetry/proto/collector/metrics/v1/metrics_service.pb-c.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb-c.h"
 
-typedef Opentelemetry__Proto__Common__V1__AnyValue AnyValue;
-typedef Opentelemetry__Proto__Common__V1__KeyValue KeyValue;
-typedef Opentelemetry__Proto__Trace__V1__ResourceSpans ResourceSpans;
-typedef Opentelemetry__Proto__Trace__V1__Span Span;
-typedef Opentelemetry__Proto__Collector__Trace__V1__ExportTraceServiceRequest TraceRequest;
 typedef Opentelemetry__Proto__Logs__V1__ResourceLogs ResourceLogs;
 typedef Opentelemetry__Proto__Logs__V1__LogRecord LogRecord;
 typedef Opentelemetry__Proto__Collector__Logs__V1__ExportLogsServiceRequest LogsRequest;
@@ -38,11 +34,6 @@ typedef Opentelemetry__Proto__Metrics__V1__NumberDataPoint NumberDataPoint;
 typedef Opentelemetry__Proto__Metrics__V1__HistogramDataPoint HistogramDataPoint;
 typedef Opentelemetry__Proto__Collector__Metrics__V1__ExportMetricsServiceRequest MetricsRequest;
 
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-#define STRING_VALUE OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE
-#define INT_VALUE OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_INT_VALUE
-#define BOOL_VALUE OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_BOOL_VALUE
-#define DOUBLE_VALUE OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_DOUBLE_VALUE
 #define AS_INT OPENTELEMETRY__PROTO__METRICS__V1__NUMBER_DATA_POINT__VALUE_AS_INT
 #define AS_DOUBLE OPENTELEMETRY__PROTO__METRICS__V1__NUMBER_DATA_POINT__VALUE_AS_DOUBLE
 #define CUMULATIVE \
@@ -56,74 +47,10 @@ typedef Opentelemetry__Proto__Collector__Metrics__V1__ExportMetricsServiceReques
 static const double bounds[] = { 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25,
 				 0.5,	0.75, 1,     2.5,  5,	  7.5, 10 };
 
-static const AnyValue *find_attr(KeyValue *const *kv, size_t n, const char *key)
-{
-	size_t i, found = 0;
-	const AnyValue *v = NULL;
-
-	for (i = 0; i < n; i++) {
-		if (!strcmp(kv[i]->key, key)) {
-			v = kv[i]->value;
-			found++;
-		}
-	}
-	if (found > 1)
-		fail_msg("attribute %s appears %zu times", key, found);
-	return v;
-}
-
-static void check_str(KeyValue *const *kv, size_t n, const char *key, const char *want)
-{
-	const AnyValue *v = find_attr(kv, n, key);
-
-	if (!v)
-		fail_msg("no attribute %s", key);
-	if (v->value_case != STRING_VALUE)
-		fail_msg("attribute %s: value case %d, want string", key, v->value_case);
-	if (strcmp(v->string_value, want))
-		fail_msg("attribute %s: \"%s\", want \"%s\"", key, v->string_value, want);
-}
-
-static void check_int(KeyValue *const *kv, size_t n, const char *key, int64_t want)
-{
-	const AnyValue *v = find_attr(kv, n, key);
-
-	if (!v)
-		fail_msg("no attribute %s", key);
-	if (v->value_case != INT_VALUE)
-		fail_msg("attribute %s: value case %d, want int", key, v->value_case);
-	if (v->int_value != want)
-		fail_msg("attribute %s: %lld, want %lld", key, (long long)v->int_value,
-			 (long long)want);
-}
-
-static void check_bool(KeyValue *const *kv, size_t n, const char *key, bool want)
-{
-	const AnyValue *v = find_attr(kv, n, key);
-
-	if (!v)
-		fail_msg("no attribute %s", key);
-	if (v->value_case != BOOL_VALUE)
-		fail_msg("attribute %s: value case %d, want bool", key, v->value_case);
-	assert_int_equal(!!v->bool_value, want);
-}
-
-static void check_absent(KeyValue *const *kv, size_t n, const char *key)
-{
-	if (find_attr(kv, n, key))
-		fail_msg("attribute %s should not be there", key);
-}
-
 static void check_double(double got, double want, double eps)
 {
 	if (!(fabs(got - want) <= eps))
 		fail_msg("%.17g, want %.17g", got, want);
-}
-
-static void check_bytes(ProtobufCBinaryData b, const uint8_t *want, size_t n)
-{
-	assert_int_equal(b.len, n);
-	assert_memory_equal(b.data, want, n);
 }
 
 static uint64_t realtime_ns(void)
@@ -132,58 +59,6 @@ static uint64_t realtime_ns(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
-static void fill_id(uint8_t *id, size_t n, uint8_t seed)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		id[i] = (uint8_t)(seed + i);
-}
-
-static struct span *new_span(enum span_kind kind, uint32_t pid, uint8_t seed, uint64_t start_ns,
-			     uint64_t dur_ns, const char *name)
-{
-	struct span *s = calloc(1, sizeof(*s));
-
-	assert_non_null(s);
-	span_init(s, kind);
-	fill_id(s->trace_id, sizeof(s->trace_id), seed);
-	fill_id(s->span_id, sizeof(s->span_id), (uint8_t)(seed + 100));
-	s->pid = s->tid = pid;
-	s->start_ns = start_ns;
-	s->end_ns = start_ns + dur_ns;
-	snprintf(s->name, sizeof(s->name), "%s", name);
-	return s;
-}
-
-static struct proc_info proc(uint32_t pid, const char *svc, const char *exe)
-{
-	struct proc_info p;
-
-	memset(&p, 0, sizeof(p));
-	p.pid = pid;
-	snprintf(p.service_name, sizeof(p.service_name), "%s", svc);
-	snprintf(p.exe_name, sizeof(p.exe_name), "%s", exe);
-	return p;
-}
-
-static TraceRequest *encode_traces(const struct span *const *spans,
-				   const struct proc_info *const *procs, size_t n,
-				   const struct otlp_resource_cfg *cfg, int64_t offset)
-{
-	TraceRequest *req;
-	uint8_t *buf = NULL;
-	size_t len = 12345;
-
-	assert_int_equal(otlp_encode_traces(spans, procs, n, cfg, offset, &buf, &len), 0);
-	assert_non_null(buf);
-	req = opentelemetry__proto__collector__trace__v1__export_trace_service_request__unpack(
-		NULL, len, buf);
-	free(buf);
-	assert_non_null(req);
-	return req;
 }
 
 static ResourceSpans *resource_of(TraceRequest *req, int64_t pid)
@@ -217,7 +92,8 @@ UNIT_TEST(test_traces)
 		.extra = extra,
 		.nextra = ARRAY_SIZE(extra),
 	};
-	struct proc_info shop = proc(100, "shop", "nginx"), api = proc(200, "api", "python3");
+	struct proc_info shop = make_proc(100, "shop", "nginx"),
+			 api = make_proc(200, "api", "python3");
 	struct span *srv, *cli, *err, *orphan;
 	const struct span *spans[4];
 	const struct proc_info *procs[4];
@@ -343,8 +219,7 @@ UNIT_TEST(test_traces)
 	check_absent(ra, nra, "process.executable.name");
 	check_str(ra, nra, "host.name", "node-1");
 
-	opentelemetry__proto__collector__trace__v1__export_trace_service_request__free_unpacked(
-		req, NULL);
+	free_traces_req(req);
 	free(srv);
 	free(cli);
 	free(err);
@@ -353,7 +228,7 @@ UNIT_TEST(test_traces)
 
 UNIT_TEST(test_traces_clock)
 {
-	struct proc_info p = proc(7, "", "worker");
+	struct proc_info p = make_proc(7, "", "worker");
 	struct span *s = new_span(SPAN_KIND_SERVER, 7, 3, 1000000000000ULL, 10, "GET");
 	const struct span *spans[] = { s };
 	const struct proc_info *procs[] = { &p };
@@ -374,8 +249,7 @@ UNIT_TEST(test_traces_clock)
 	check_absent(ra, req->resource_spans[0]->resource->n_attributes, "host.name");
 	check_absent(ra, req->resource_spans[0]->resource->n_attributes, "telemetry.sdk.version");
 	assert_string_equal(req->resource_spans[0]->scope_spans[0]->scope->version, "");
-	opentelemetry__proto__collector__trace__v1__export_trace_service_request__free_unpacked(
-		req, NULL);
+	free_traces_req(req);
 	free(s);
 }
 
@@ -392,9 +266,9 @@ UNIT_TEST(test_traces_grouping)
 
 	(void)state;
 	for (i = 0; i < NPROCS; i++)
-		procs_store[i] = proc((uint32_t)(1000 - i * 10), "svc", "exe");
+		procs_store[i] = make_proc((uint32_t)(1000 - i * 10), "svc", "exe");
 	/* pid 1000 again, under another name (PID reuse within a batch): another resource. */
-	procs_store[NPROCS] = proc(1000, "other", "exe");
+	procs_store[NPROCS] = make_proc(1000, "other", "exe");
 	for (i = 0; i < N; i++) {
 		struct span *s;
 
@@ -443,8 +317,7 @@ UNIT_TEST(test_traces_grouping)
 	assert_int_equal(total, N);
 	for (i = 0; i <= NPROCS; i++)
 		assert_true(seen[i] > 0);
-	opentelemetry__proto__collector__trace__v1__export_trace_service_request__free_unpacked(
-		req, NULL);
+	free_traces_req(req);
 	for (i = 0; i < N; i++)
 		free((void *)spans[i]);
 }
@@ -453,7 +326,7 @@ UNIT_TEST(test_traces_grouping)
  * pods (or before and after its metadata arrived) is two resources. */
 UNIT_TEST(test_traces_k8s_resource)
 {
-	struct proc_info bare = proc(77, "web", "goserver"), boxed = bare;
+	struct proc_info bare = make_proc(77, "web", "goserver"), boxed = bare;
 	const struct span *spans[2];
 	const struct proc_info *procs[2] = { &bare, &boxed };
 	TraceRequest *req;
@@ -496,8 +369,7 @@ UNIT_TEST(test_traces_k8s_resource)
 	check_absent(rs->resource->attributes, rs->resource->n_attributes, "k8s.statefulset.name");
 	assert_int_equal(rs->scope_spans[0]->n_spans, 1);
 	assert_string_equal(rs->scope_spans[0]->spans[0]->name, "b");
-	opentelemetry__proto__collector__trace__v1__export_trace_service_request__free_unpacked(
-		req, NULL);
+	free_traces_req(req);
 	for (i = 0; i < 2; i++)
 		free((void *)spans[i]);
 }
@@ -541,8 +413,7 @@ UNIT_TEST(test_traces_utf8)
 		assert_int_equal(strlen(e->string_value), sizeof(p.exe_name));
 		assert_memory_equal(e->string_value, "\xe2\x82\xacxxx", 6);
 	}
-	opentelemetry__proto__collector__trace__v1__export_trace_service_request__free_unpacked(
-		req, NULL);
+	free_traces_req(req);
 	free(s);
 }
 
@@ -561,8 +432,7 @@ UNIT_TEST(test_traces_empty_and_bad)
 		NULL, len, buf);
 	assert_non_null(req);
 	assert_int_equal(req->n_resource_spans, 0);
-	opentelemetry__proto__collector__trace__v1__export_trace_service_request__free_unpacked(
-		req, NULL);
+	free_traces_req(req);
 	free(buf);
 
 	assert_int_equal(otlp_encode_traces(NULL, NULL, 1, NULL, 0, &buf, &len), -EINVAL);
@@ -1048,7 +918,8 @@ UNIT_TEST(test_logs)
 		.extra = extra,
 		.nextra = ARRAY_SIZE(extra),
 	};
-	struct proc_info shop = proc(100, "shop", "nginx"), api = proc(200, "api", "python3");
+	struct proc_info shop = make_proc(100, "shop", "nginx"),
+			 api = make_proc(200, "api", "python3");
 	const struct proc_info *procs[4], *sprocs[2];
 	struct log_record *plain, *json, *err, *other;
 	const struct log_record *recs[4];
@@ -1212,8 +1083,7 @@ UNIT_TEST(test_logs)
 			 treq->resource_spans[1]->resource->attributes,
 			 treq->resource_spans[1]->resource->n_attributes);
 
-	opentelemetry__proto__collector__trace__v1__export_trace_service_request__free_unpacked(
-		treq, NULL);
+	free_traces_req(treq);
 	opentelemetry__proto__collector__logs__v1__export_logs_service_request__free_unpacked(req,
 											      NULL);
 	free(s1);
@@ -1286,4 +1156,4 @@ UNIT_TEST(test_logs_edges)
 	free(r);
 }
 
-UNIT_MAIN(NULL, NULL)
+UNIT_MAIN(NULL, otlp_kept_free)

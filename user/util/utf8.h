@@ -47,4 +47,11 @@ static inline size_t utf8_seq_len(const unsigned char *p, size_t left)
  */
 size_t utf8_clean(char *dst, const char *s, size_t max);
 
+/*
+ * The length of s when it is valid UTF-8 ending in a NUL within max bytes (a string that can go
+ * as it is), else SIZE_MAX. ASCII is checked eight bytes at a time, which may read past the NUL:
+ * max must bound what is readable at s, not only what is wanted.
+ */
+size_t utf8_valid_len(const char *s, size_t max);
+
 #endif /* OBSPROBE_UTF8_H */
