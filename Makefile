@@ -39,7 +39,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) -Wno-unused-fun
 	      -Wno-unused-parameter \
 	      -Iinclude -Ivmlinux/$(ARCH) -I/usr/include/$(UNAME_M)-linux-gnu
 LDLIBS    := $(shell pkg-config --libs libbpf libmicrohttpd libprotobuf-c libcurl json-c 2>/dev/null || \
-		echo -lbpf -lmicrohttpd -lprotobuf-c -lcurl -ljson-c) -ldw -lelf -lcapstone -lz -lm -lpthread
+		echo -lbpf -lmicrohttpd -lprotobuf-c -lcurl -ljson-c) -ldw -lelf -lz -lm -lpthread
 
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)
 BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
@@ -64,8 +64,8 @@ CORE_SRCS := user/util/strbuf.c user/protocols/http_parser.c user/pipeline/route
 	     exporters/otlp_encode.c exporters/pb_write.c \
 	     exporters/prometheus_text.c
 # What CORE_SRCS link against besides libc: goruntime.c and tlslib.c read ELF symbols, goruntime.c
-# DWARF too, x86sites.c decodes machine code with capstone, k8s_meta.c reads the API server's JSON.
-CORE_LIBS := -ldw -lelf -lcapstone $(shell pkg-config --libs json-c 2>/dev/null || echo -ljson-c)
+# DWARF too, k8s_meta.c reads the API server's JSON; x86sites.c opens capstone itself (dlopen).
+CORE_LIBS := -ldw -lelf $(shell pkg-config --libs json-c 2>/dev/null || echo -ljson-c)
 APP_SRCS  := $(filter-out $(CORE_SRCS),$(wildcard user/*.c user/*/*.c exporters/*.c))
 # Every header a C file may include: a change to any rebuilds
 HDRS      := $(wildcard include/obsprobe/*.h user/*.h user/*/*.h exporters/*.h)
@@ -194,7 +194,10 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(BUILD)/fuzzobj/libobscore.a $(PB_HDRS) $(HDRS)
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(CFLAGS) -fsanitize=fuzzer,address,undefined $< \
-		$(BUILD)/fuzzobj/libobscore.a -lprotobuf-c $(CORE_LIBS) -lm -lpthread -o $@
+		$(BUILD)/fuzzobj/libobscore.a -lprotobuf-c $(CORE_LIBS) $(FUZZ_LIBS) -lm -lpthread -o $@
+
+# fuzz_x86sites decodes each input with capstone itself too, to check the walks against it
+$(BUILD)/fuzz/fuzz_x86sites: FUZZ_LIBS := -lcapstone
 
 # Micro-benchmarks of pure code, run by hand: build/bench/otlp_encode_bench
 $(BUILD)/bench/%: bench/%.c $(BUILD)/libobscore.a $(PB_HDRS)

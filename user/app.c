@@ -36,6 +36,7 @@
 #include "probes/sock.h"
 #include "probes/tls.h"
 #include "process/procfs.h"
+#include "process/x86sites.h"
 #include "protocols/http.h"
 #include "protocols/http2.h"
 #include "protocols/pg.h"
@@ -831,19 +832,27 @@ static int setup_probes(struct app *a)
 	return 0;
 }
 
+/* Connections closed and requests held past their time by now: done with (UINT64_MAX: all). */
+static void reap(struct app *a, uint64_t now)
+{
+	conn_table_reap(a->conns, now);
+	if (a->http)
+		http_tracker_flush_held(a->http, now);
+	if (a->http2)
+		http2_tracker_flush_held(a->http2, now);
+}
+
 /* What follows each read of the ring buffer, at time now: held work flushed, closed
  * connections reaped. */
 static void after_read(struct app *a, uint64_t now)
 {
 	tls_probe_flush(a->tls);
 	go_probe_flush(a->go);
-	conn_table_reap(a->conns, now);
-	if (a->http)
-		http_tracker_flush_held(a->http, now);
-	if (a->http2)
-		http2_tracker_flush_held(a->http2, now);
+	reap(a, now);
 	if (a->sampler)
 		tracesample_tick(a->sampler, now);
+	/* the x86 decoder is let go when uprobes have not been placed for a while */
+	x86_decoder_idle(now);
 	sync_errors(a);
 	fflush(stdout);
 }
@@ -851,11 +860,7 @@ static void after_read(struct app *a, uint64_t now)
 /* At the end: everything still open or held is decided, while the exporters can still send it. */
 static void finish(struct app *a)
 {
-	conn_table_reap(a->conns, UINT64_MAX);
-	if (a->http)
-		http_tracker_flush_held(a->http, UINT64_MAX);
-	if (a->http2)
-		http2_tracker_flush_held(a->http2, UINT64_MAX);
+	reap(a, UINT64_MAX);
 	if (a->sampler)
 		tracesample_flush(a->sampler);
 	update_health(a);
@@ -1070,6 +1075,8 @@ int app_run(const struct config *cfg, volatile sig_atomic_t *stop)
 	if (a->prom)
 		log_notice("metrics on http://%s/metrics", cfg->prometheus);
 	say_ready(a);
+	/* placed: until more uprobes are, the x86 decoder need not stay loaded */
+	x86_decoder_idle(UINT64_MAX);
 	if (event_loop(a, stop) == 0)
 		ret = 0;
 	log_notice("detached");

@@ -406,20 +406,25 @@ without() {
 
 # --- runtime stage: the libraries build/obsprobe loads
 
-# needed_report NAMED: per library $BIN names itself (DT_NEEDED), whether NAMED (a file of
-# packages, one a line) names its package
+# The libraries obsprobe opens itself (dlopen) when it needs them, by soname: the x86 decoder
+# (user/process/x86sites.c). Neither ldd nor DT_NEEDED shows them.
+DLOPENED=(libcapstone.so.4)
+
+# needed_report NAMED: per library $BIN names itself (DT_NEEDED, and DLOPENED), whether NAMED
+# (a file of packages, one a line) names its package
 needed_report() {
 	local soname path pkg
 	while read -r soname; do
 		path=$(awk -v s="$soname" '$1 == s && $2 == "=>" { print $3 }' "$TMP/ldd.out")
 		pkg=$(awk -v f="$path" '$1 == f { print $2 }' "$TMP/libs.owners")
 		if [[ -n "$pkg" ]] && grep -qxF -- "$pkg" "$1"; then
-			echo "ok runtime stage names $pkg, for $soname (NEEDED)"
+			echo "ok runtime stage names $pkg, for $soname (NEEDED or dlopen)"
 		else
-			echo "bad runtime stage does not name the package of $soname (NEEDED):" \
+			echo "bad runtime stage does not name the package of $soname (NEEDED or dlopen):" \
 				"'${pkg:-?}'"
 		fi
-	done < <(readelf -d "$BIN" | sed -n 's/.*(NEEDED).*\[\(.*\)\]$/\1/p')
+	done < <(readelf -d "$BIN" | sed -n 's/.*(NEEDED).*\[\(.*\)\]$/\1/p'
+		printf '%s\n' "${DLOPENED[@]}")
 }
 
 BIN=$BUILD_DIR/obsprobe
@@ -428,6 +433,20 @@ if [[ ! -x "$BIN" ]]; then
 else
 	ldd "$BIN" >"$TMP/ldd.out" 2>&1
 	assert_lacks "ldd finds every library $BIN needs" "$TMP/ldd.out" "not found"
+	# the ones it opens itself: named in it, and found where ld.so would find them
+	for so in "${DLOPENED[@]}"; do
+		if grep -qaF "$so" "$BIN"; then
+			pass "$BIN names $so, which it opens itself"
+		else
+			fail "$BIN no longer names $so: update DLOPENED"
+		fi
+		path=$(ldconfig -p | awk -v s="$so" '$1 == s && /x86-64/ { print $NF; exit }')
+		if [[ -n "$path" ]]; then
+			echo "	$so => $path (dlopen)" >>"$TMP/ldd.out"
+		else
+			fail "ld.so finds no $so, which $BIN opens itself"
+		fi
+	done
 	mapfile -t libs < <(awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' \
 		"$TMP/ldd.out" | sort -u)
 	assert_ge "ldd lists libraries" "${#libs[@]}" 5
@@ -446,7 +465,7 @@ else
 	fails_on "a runtime stage without libcapstone4" "$TMP/run-less.report" "libcapstone.so.4"
 	printf '%s\n' "${less[@]}" | sort -u - "$TMP/base.pkgs" >"$TMP/run-less.named"
 	needed_report "$TMP/run-less.named" >"$TMP/needed-less.report"
-	fails_on "a runtime stage without libcapstone4 (NEEDED)" "$TMP/needed-less.report" \
+	fails_on "a runtime stage without libcapstone4 (NEEDED or dlopen)" "$TMP/needed-less.report" \
 		"libcapstone.so.4"
 fi
 

@@ -77,6 +77,10 @@ struct x86_call {
 typedef struct Elf Elf;
 /* The executable load segments of the ELF image e, read from buf (its len bytes): 0, or
  * -EINVAL when it has none. */
+/* The decoder (capstone, loaded when a walk needs it) closed when no walk has run for 10 s by
+ * now_ns (CLOCK_MONOTONIC): true when it was. Walks load it again as needed. */
+bool x86_decoder_idle(uint64_t now_ns);
+
 int x86_code_from_elf(Elf *e, const void *buf, size_t len, struct x86_code *code);
 /* Adds [vaddr, vaddr + size) at file offset offset to c: 0, or -EINVAL when the range lies
  * outside c->buf or c is full. */
