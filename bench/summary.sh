@@ -19,6 +19,7 @@ FIGURES=(
 	"obsprobe CPU per 1,000 HTTP requests (nginx)"
 	"extra CPU of the OTLP export per 1,000 spans"
 	"obsprobe RSS, --pid on nginx"
+	"obsprobe peak RSS (VmHWM, loading included), --pid on nginx"
 	"sched programs per context switch, watched thread"
 	"sched programs per context switch, unwatched thread"
 	"nginx with saturation programs on / off"
