@@ -36,6 +36,29 @@ UNIT_TEST(test_str_copy)
 	}
 }
 
+UNIT_TEST(test_str_words)
+{
+	static const char *const words[] = { "", "GET", "SELECT pgbench_accounts", "/a/b/c/d" };
+	size_t i, j, size;
+
+	(void)state;
+	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+		for (j = 0; j < sizeof(words) / sizeof(words[0]); j++) {
+			for (size = 1; size <= 40; size++) {
+				char want[48], got[48];
+				size_t n;
+
+				memset(want, 'x', sizeof(want));
+				memset(got, 'x', sizeof(got));
+				snprintf(want, size, "%s %s", words[i], words[j]);
+				n = str_words(got, size, words[i], words[j]);
+				assert_memory_equal(got, want, sizeof(got));
+				assert_int_equal(n, strlen(want));
+			}
+		}
+	}
+}
+
 /* A source that need not end in a NUL within max bytes (a fixed field of a ring-buffer record). */
 UNIT_TEST(test_str_ncopy)
 {

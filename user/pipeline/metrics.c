@@ -633,23 +633,6 @@ static size_t memo_raw(const struct metric_label *labels, size_t nlabels, char *
 	return len;
 }
 
-/* 8 bytes at a time: the memo verifies a hit byte for byte, so speed matters more here than
- * fnv1a's spread. */
-static uint64_t memo_hash(const char *p, size_t n)
-{
-	uint64_t h = n * 0x9e3779b97f4a7c15ull, w;
-
-	for (; n >= 8; p += 8, n -= 8) {
-		memcpy(&w, p, 8);
-		h = (h ^ w) * 0xff51afd7ed558ccdull;
-		h ^= h >> 32;
-	}
-	w = 0;
-	memcpy(&w, p, n);
-	h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
-	return h ^ (h >> 29);
-}
-
 static struct series *memo_find(const struct family *f, uint64_t h, const char *raw, size_t len)
 {
 	size_t i;
@@ -699,7 +682,7 @@ static int record(struct metrics *m, int id, enum metric_type type, enum record_
 
 	rawlen = memo_raw(labels, nlabels, raw);
 	if (rawlen)
-		h = memo_hash(raw, rawlen);
+		h = hash_words(raw, rawlen);
 	pthread_mutex_lock(&m->lock);
 	if ((size_t)id >= m->nfams || m->fams[id]->type != type) {
 		err = -EINVAL;

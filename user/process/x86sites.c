@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "util/clock.h"
 #include "util/log.h"
 
 /*
@@ -222,8 +223,6 @@ static int walk_open(struct walk *w, const struct x86_code *c, uint64_t vaddr, b
 
 static void walk_close(struct walk *w)
 {
-	struct timespec ts;
-
 	if (w->insn)
 		cs.free(w->insn, 1);
 	if (w->cs)
@@ -231,10 +230,9 @@ static void walk_close(struct walk *w)
 	if (!w->held)
 		return;
 	w->held = false;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
 	pthread_mutex_lock(&cs.lock);
 	cs.walks--;
-	cs.last_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	cs.last_ns = clock_mono_ns();
 	pthread_mutex_unlock(&cs.lock);
 }
 

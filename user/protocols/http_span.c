@@ -106,13 +106,7 @@ void http_span_request(const struct http_span_ctx *x, const struct http_head *h,
 				 path, query[0] ? "?" : "", query);
 		span_set_str(s, SC_URL_FULL, full);
 	}
-	{
-		/* "METHOD route" */
-		size_t n = str_copy(s->name, sizeof(s->name), h->method);
-
-		n += str_copy(s->name + n, sizeof(s->name) - n, " ");
-		str_copy(s->name + n, sizeof(s->name) - n, route);
-	}
+	str_words(s->name, sizeof(s->name), h->method, route);
 
 	tp = h->traceparent[0] ? actors_sig(h->traceparent, "") : 0;
 	if (h->traceparent[0] &&

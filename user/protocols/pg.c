@@ -473,7 +473,7 @@ static void summarize(struct pg_tracker *t, const char *sql, const char *redacte
 		sql_summarize(sql, strlen(sql), out);
 		return;
 	}
-	h = fnv1a(redacted, len);
+	h = hash_words(redacted, len);
 	for (i = 0; t->memo && i < SUM_MEMO_WAYS; i++) {
 		m = &t->memo[i];
 		if (m->len == len && m->hash == h && !memcmp(m->text, redacted, len)) {
@@ -522,14 +522,10 @@ static void finish_op(struct feed *f, struct pg_op *op, uint64_t end_ns)
 	summarize(f->t, op->sql, text, &sum);
 	if (!sum.op[0] && op->verb[0])
 		str_copy(sum.op, sizeof(sum.op), op->verb);
-	if (sum.op[0] && sum.collection[0]) {
-		size_t n = str_copy(s->name, sizeof(s->name), sum.op);
-
-		n += str_copy(s->name + n, sizeof(s->name) - n, " ");
-		str_copy(s->name + n, sizeof(s->name) - n, sum.collection);
-	} else {
+	if (sum.op[0] && sum.collection[0])
+		str_words(s->name, sizeof(s->name), sum.op, sum.collection);
+	else
 		str_copy(s->name, sizeof(s->name), sum.op[0] ? sum.op : "postgresql");
-	}
 	span_set_str(s, SC_DB_SYSTEM_NAME, "postgresql");
 	if (c->db[0])
 		span_set_str(s, SC_DB_NAMESPACE, c->db);
@@ -704,7 +700,7 @@ static void on_frontend(struct feed *f, const struct pg_msg *m)
 		p = *names_find(&c->portals, portal);
 		if (p) {
 			str_copy(op->sql, sizeof(op->sql), p->sql);
-			snprintf(op->stmt, sizeof(op->stmt), "%s", p->stmt);
+			str_copy(op->stmt, sizeof(op->stmt), p->stmt);
 		}
 		join_libpq(f->t, c, op);
 		break;

@@ -35,6 +35,16 @@ static inline size_t str_ncopy(char *dst, size_t size, const char *src, size_t m
 	return n;
 }
 
+/* a, a space, then b, as much as fits, into dst (size > 0): snprintf(dst, size, "%s %s", a, b).
+ * The length written. */
+static inline size_t str_words(char *dst, size_t size, const char *a, const char *b)
+{
+	size_t n = str_copy(dst, size, a);
+
+	n += str_copy(dst + n, size - n, " ");
+	return n + str_copy(dst + n, size - n, b);
+}
+
 /* v in decimal, as much as fits, into dst (size > 0): snprintf(dst, size, "%lld", v). */
 static inline size_t str_int(char *dst, size_t size, int64_t v)
 {
