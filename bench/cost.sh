@@ -120,8 +120,7 @@ for mode in simple extended prepared; do
 	bpf_stats "$OBS_PID" >"$TMP/bpf.before"
 	touch "$TMP/pgbench-$mode.go"
 	wait_until $((PGBENCH_DURATION + 30)) test -s "$TMP/pgbench-$mode.rc" || die "pgbench did not finish"
-	tx=$(awk '/^number of transactions actually processed: / { split($NF, a, "/"); print a[1] }' \
-		"$TMP/pgbench-$mode.out")
+	tx=$(pgbench_transactions "$TMP/pgbench-$mode.out")
 	[[ -n $tx ]] || die "no transaction count in pgbench's output: $(cat "$TMP/pgbench-$mode.out")"
 	st=$((tx * 7 + 2))
 	count_settles 0.5 30 2 "$st" metric_sum db_client_operation_duration_seconds || true

@@ -134,8 +134,7 @@ round() {
 		die "pgbench did not finish within $((PGBENCH_DURATION + 30)) s"
 	[[ $(cat "$TMP/$run.rc") == 0 ]] || die "pgbench failed: $(cat "$TMP/$run.err")"
 	tps=$(awk '/^tps = / { print $3; exit }' "$TMP/$run.out")
-	n=$(awk '/^number of transactions actually processed: / { split($NF, a, "/"); print a[1] }' \
-		"$TMP/$run.out")
+	n=$(pgbench_transactions "$TMP/$run.out")
 	[[ -n "$tps" && -n "$n" ]] || die "no tps in pgbench's output: $(cat "$TMP/$run.out")"
 	case $name in
 	b)

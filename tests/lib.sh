@@ -961,6 +961,12 @@ pg_psql() {
 	"$PG_BIN/psql" -X -q -h "${PG_HOST:-127.0.0.1}" -p "$PG_PORT" -U postgres -d obsprobe "$@"
 }
 
+# pgbench_transactions FILE: the transactions pgbench's report in FILE says it processed
+# ("number of transactions actually processed: N" or ".../M"); nothing when there is none.
+pgbench_transactions() {
+	awk '/^number of transactions actually processed: / { split($NF, a, "/"); print a[1] }' "$1"
+}
+
 # pgbench_init SCALE: pgbench's tables at SCALE (100,000 accounts per unit) in the database
 # obsprobe.
 pgbench_init() {

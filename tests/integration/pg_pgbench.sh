@@ -43,8 +43,7 @@ pgbench_watched() {
 		sed 's/^/    | /' "$TMP/$name.err" | head -n 10
 		return 1
 	fi
-	N=$(awk '/^number of transactions actually processed: / { split($NF, a, "/"); print a[1] }' \
-		"$TMP/$name.out")
+	N=$(pgbench_transactions "$TMP/$name.out")
 	assert_ge "$name: pgbench ran transactions" "$N" 1
 	assert_eq "$name: pgbench's failed transactions" 0 \
 		"$(awk '/^number of failed transactions: / { print $5 }' "$TMP/$name.out")"
