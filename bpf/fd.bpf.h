@@ -16,6 +16,44 @@ static __always_inline struct pt_regs *user_regs(void)
 	return (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
 }
 
+/* The kernel's function for syscall name, which fentry/fexit attach to. */
+#if defined(__TARGET_ARCH_x86)
+#define SYSCALL_FN(name) "__x64_sys_" #name
+#elif defined(__TARGET_ARCH_arm64)
+#define SYSCALL_FN(name) "__arm64_sys_" #name
+#endif
+
+/*
+ * SYSCALL_EXIT(name, body): a hook at the exit of syscall name running body(ret), twice: an
+ * fexit trampoline on the syscall's function, and the syscall's exit tracepoint. The loader
+ * keeps the cheapest the kernel offers (user/probes/probe.c: choose_variants): fexit costs only
+ * the syscalls it hooks, where enabling any syscall tracepoint sends every syscall of every task
+ * on the node through the kernel's slow syscall path. Both read the arguments from user_regs().
+ * SYSCALL_ENTER(name, body) is the same at the entry, body(fd) getting the first argument.
+ */
+#define SYSCALL_EXIT(name, body)                                                     \
+	SEC("fexit/" SYSCALL_FN(name))                                               \
+	int BPF_PROG(sys_exit_##name##__fexit, const struct pt_regs *regs, long ret) \
+	{                                                                            \
+		return body(ret);                                                    \
+	}                                                                            \
+	SEC("tp/syscalls/sys_exit_" #name)                                           \
+	int sys_exit_##name(struct trace_event_raw_sys_exit *ctx)                    \
+	{                                                                            \
+		return body(ctx->ret);                                               \
+	}
+#define SYSCALL_ENTER(name, body)                                            \
+	SEC("fentry/" SYSCALL_FN(name))                                      \
+	int BPF_PROG(sys_enter_##name##__fentry, const struct pt_regs *regs) \
+	{                                                                    \
+		return body(PT_REGS_PARM1_CORE_SYSCALL(regs));               \
+	}                                                                    \
+	SEC("tp/syscalls/sys_enter_" #name)                                  \
+	int sys_enter_##name(struct trace_event_raw_sys_enter *ctx)          \
+	{                                                                    \
+		return body(ctx->args[0]);                                   \
+	}
+
 /* The TCP or unix stream socket fd is, in the current task; NULL for anything else. */
 static __always_inline struct sock *stream_sock_of_fd(int fd)
 {

@@ -175,14 +175,13 @@ int BPF_PROG(signal_deliver__raw, int sig, struct kernel_siginfo *info, struct k
 
 /* Node-wide, for --port: a process starts listening on a TCP port. listen() is rare, and the
  * program is only loaded in node-wide mode (user/probes/proc.c). */
-SEC("tp/syscalls/sys_exit_listen")
-int sys_exit_listen(struct trace_event_raw_sys_exit *ctx)
+static __always_inline int on_listen(long ret)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32, *flags;
 	struct obs_proc_event e = {};
 	struct sock *sk;
 
-	if (ctx->ret != 0)
+	if (ret != 0)
 		return 0;
 	sk = stream_sock_of_fd(PT_REGS_PARM1_CORE_SYSCALL(user_regs()));
 	if (!sk || BPF_CORE_READ(sk, __sk_common.skc_family) == AF_UNIX)
@@ -198,3 +197,4 @@ int sys_exit_listen(struct trace_event_raw_sys_exit *ctx)
 	emit(&e, sizeof(e));
 	return 0;
 }
+SYSCALL_EXIT(listen, on_listen)

@@ -387,73 +387,73 @@ static __always_inline int on_iov(long ret, __u8 dir, __u8 sc, bool msg)
 	return 0;
 }
 
-SEC("tp/syscalls/sys_exit_read")
-int sys_exit_read(struct trace_event_raw_sys_exit *ctx)
+static __always_inline int exit_read(long ret)
 {
-	return on_buf(ctx->ret, SOCK_DIR_INGRESS, SOCK_SC_READ);
+	return on_buf(ret, SOCK_DIR_INGRESS, SOCK_SC_READ);
 }
+SYSCALL_EXIT(read, exit_read)
 
-SEC("tp/syscalls/sys_exit_recvfrom")
-int sys_exit_recvfrom(struct trace_event_raw_sys_exit *ctx)
+static __always_inline int exit_recvfrom(long ret)
 {
-	return on_buf(ctx->ret, SOCK_DIR_INGRESS, SOCK_SC_RECVFROM);
+	return on_buf(ret, SOCK_DIR_INGRESS, SOCK_SC_RECVFROM);
 }
+SYSCALL_EXIT(recvfrom, exit_recvfrom)
 
-SEC("tp/syscalls/sys_exit_write")
-int sys_exit_write(struct trace_event_raw_sys_exit *ctx)
+static __always_inline int exit_write(long ret)
 {
-	return on_buf(ctx->ret, SOCK_DIR_EGRESS, SOCK_SC_WRITE);
+	return on_buf(ret, SOCK_DIR_EGRESS, SOCK_SC_WRITE);
 }
+SYSCALL_EXIT(write, exit_write)
 
-SEC("tp/syscalls/sys_exit_sendto")
-int sys_exit_sendto(struct trace_event_raw_sys_exit *ctx)
+static __always_inline int exit_sendto(long ret)
 {
-	return on_buf(ctx->ret, SOCK_DIR_EGRESS, SOCK_SC_SENDTO);
+	return on_buf(ret, SOCK_DIR_EGRESS, SOCK_SC_SENDTO);
 }
+SYSCALL_EXIT(sendto, exit_sendto)
 
-SEC("tp/syscalls/sys_exit_readv")
-int sys_exit_readv(struct trace_event_raw_sys_exit *ctx)
+static __always_inline int exit_readv(long ret)
 {
-	return on_iov(ctx->ret, SOCK_DIR_INGRESS, SOCK_SC_READV, false);
+	return on_iov(ret, SOCK_DIR_INGRESS, SOCK_SC_READV, false);
 }
+SYSCALL_EXIT(readv, exit_readv)
 
-SEC("tp/syscalls/sys_exit_writev")
-int sys_exit_writev(struct trace_event_raw_sys_exit *ctx)
+static __always_inline int exit_writev(long ret)
 {
-	return on_iov(ctx->ret, SOCK_DIR_EGRESS, SOCK_SC_WRITEV, false);
+	return on_iov(ret, SOCK_DIR_EGRESS, SOCK_SC_WRITEV, false);
 }
+SYSCALL_EXIT(writev, exit_writev)
 
-SEC("tp/syscalls/sys_exit_recvmsg")
-int sys_exit_recvmsg(struct trace_event_raw_sys_exit *ctx)
+static __always_inline int exit_recvmsg(long ret)
 {
-	return on_iov(ctx->ret, SOCK_DIR_INGRESS, SOCK_SC_RECVMSG, true);
+	return on_iov(ret, SOCK_DIR_INGRESS, SOCK_SC_RECVMSG, true);
 }
+SYSCALL_EXIT(recvmsg, exit_recvmsg)
 
-SEC("tp/syscalls/sys_exit_sendmsg")
-int sys_exit_sendmsg(struct trace_event_raw_sys_exit *ctx)
+static __always_inline int exit_sendmsg(long ret)
 {
-	return on_iov(ctx->ret, SOCK_DIR_EGRESS, SOCK_SC_SENDMSG, true);
+	return on_iov(ret, SOCK_DIR_EGRESS, SOCK_SC_SENDMSG, true);
 }
+SYSCALL_EXIT(sendmsg, exit_sendmsg)
 
 /* sendfile(out_fd, in_fd, offset, count): body bytes straight from a file; counted, not copied. */
-SEC("tp/syscalls/sys_exit_sendfile64")
-int sys_exit_sendfile64(struct trace_event_raw_sys_exit *ctx)
+static __always_inline int on_sendfile(long ret)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct data_scratch *s;
 	struct conn_info *ci;
 	int fd;
 
-	if (ctx->ret <= 0 || !target_of(pid_tgid >> 32))
+	if (ret <= 0 || !target_of(pid_tgid >> 32))
 		return 0;
 	fd = PT_REGS_PARM1_CORE_SYSCALL(user_regs());
-	s = begin_data(pid_tgid, fd, SOCK_DIR_EGRESS, SOCK_SC_SENDFILE, ctx->ret, &ci);
+	s = begin_data(pid_tgid, fd, SOCK_DIR_EGRESS, SOCK_SC_SENDFILE, ret, &ci);
 	if (s) {
 		end_walk(ci, SOCK_DIR_EGRESS);
 		finish_data(s, ci, 0);
 	}
 	return 0;
 }
+SYSCALL_EXIT(sendfile64, on_sendfile)
 
 static __always_inline int on_accept(long ret)
 {
@@ -464,36 +464,25 @@ static __always_inline int on_accept(long ret)
 	track_fd(pid_tgid, ret, SOCK_ROLE_ACCEPTED);
 	return 0;
 }
+SYSCALL_EXIT(accept, on_accept)
+SYSCALL_EXIT(accept4, on_accept)
 
-SEC("tp/syscalls/sys_exit_accept")
-int sys_exit_accept(struct trace_event_raw_sys_exit *ctx)
-{
-	return on_accept(ctx->ret);
-}
-
-SEC("tp/syscalls/sys_exit_accept4")
-int sys_exit_accept4(struct trace_event_raw_sys_exit *ctx)
-{
-	return on_accept(ctx->ret);
-}
-
-SEC("tp/syscalls/sys_exit_connect")
-int sys_exit_connect(struct trace_event_raw_sys_exit *ctx)
+static __always_inline int on_connect(long ret)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 
-	if ((ctx->ret < 0 && ctx->ret != -EINPROGRESS) || !target_of(pid_tgid >> 32))
+	if ((ret < 0 && ret != -EINPROGRESS) || !target_of(pid_tgid >> 32))
 		return 0;
 	track_fd(pid_tgid, PT_REGS_PARM1_CORE_SYSCALL(user_regs()), SOCK_ROLE_CONNECTED);
 	return 0;
 }
+SYSCALL_EXIT(connect, on_connect)
 
 /* At close's entry, while the fd still names this socket: once the syscall has released it,
  * another thread's socket() or accept() may get the same number before close returns, and an
  * exit program would drop that new socket's entry instead (its reply then read as bytes of an
  * unknown connection). A close that fails (EBADF) had no socket to drop. */
-SEC("tp/syscalls/sys_enter_close")
-int sys_enter_close(struct trace_event_raw_sys_enter *ctx)
+static __always_inline int on_close(long fd)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct sock_fd_key key = { .pid = pid_tgid >> 32 };
@@ -502,7 +491,7 @@ int sys_enter_close(struct trace_event_raw_sys_enter *ctx)
 
 	if (!target_of(key.pid))
 		return 0;
-	key.fd = (int)ctx->args[0];
+	key.fd = (int)fd;
 	ci = bpf_map_lookup_elem(&conns, &key);
 	if (!ci)
 		return 0;
@@ -516,6 +505,7 @@ int sys_enter_close(struct trace_event_raw_sys_enter *ctx)
 	bpf_map_delete_elem(&conns, &key);
 	return 0;
 }
+SYSCALL_ENTER(close, on_close)
 
 /* At most this many fds are swept per exec or exit (a process's fd table is 64 long until it
  * opens more). */

@@ -173,14 +173,13 @@ int BPF_KRETPROBE(tls_return, long rc)
 	return 0;
 }
 
-SEC("tp/syscalls/sys_exit_mmap")
-int sys_exit_mmap(struct trace_event_raw_sys_exit *ctx)
+static __always_inline int on_mmap(long ret)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct obs_proc_event e = {};
 	struct pt_regs *regs;
 
-	if (ctx->ret < 0 || !target_of(pid_tgid >> 32))
+	if (ret < 0 || !target_of(pid_tgid >> 32))
 		return 0;
 	regs = user_regs();
 	if (!(PT_REGS_PARM3_CORE_SYSCALL(regs) & PROT_EXEC) ||
@@ -191,3 +190,4 @@ int sys_exit_mmap(struct trace_event_raw_sys_exit *ctx)
 	emit(&e, sizeof(e));
 	return 0;
 }
+SYSCALL_EXIT(mmap, on_mmap)

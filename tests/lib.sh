@@ -294,6 +294,42 @@ print(" ".join(kinds))' $(obsprobe_prog_ids "$OBS_PID"))
 	fi
 }
 
+# check_syscall_hooks: with -v, obsprobe names the kernel's hooks ("kernel hooks: ... fentry
+# yes") and the variant each syscall hook got ("sock hooks: sys_exit_read fentry, ..."). Each
+# sys_enter_*/sys_exit_* hook must be its fentry/fexit twin where the kernel offers fentry, its
+# syscall tracepoint where not (or OBSPROBE_HIDE_KERNEL_FEATURES hides fentry); and the kernel
+# must agree: one fentry/fexit link held by obsprobe per such hook, or none.
+check_syscall_hooks() {
+	local want hooks n wrong links
+	grep -q '^obsprobe: kernel hooks: ' "$OBS_ERR" || return 0
+	want=tp
+	grep -q '^obsprobe: kernel hooks: .*fentry yes' "$OBS_ERR" && want=fentry
+	hooks=$(grep '^obsprobe: [a-z]* hooks: ' "$OBS_ERR" | grep -v '^obsprobe: kernel hooks' |
+		sed 's/^obsprobe: [a-z]* hooks: //' | tr ',' '\n' | awk '$1 ~ /^sys_(enter|exit)_/')
+	n=$(grep -c . <<<"$hooks")
+	wrong=$(awk -v w="$want" '$2 != w' <<<"$hooks" | tr '\n' ' ')
+	# shellcheck disable=SC2046
+	links=$(cat /proc/"$OBS_PID"/fdinfo/* 2>/dev/null | awk '$1 == "link_id:" { print $2 }' |
+		sort -un | xargs -r -n1 bpftool -j link show id 2>/dev/null | "$PY" -c '
+import json, sys
+n = 0
+for line in sys.stdin:
+    line = line.strip()
+    if line and json.loads(line).get("attach_type", "") in ("trace_fentry", "trace_fexit"):
+        n += 1
+print(n)')
+	if ((n == 0)) || [[ -n "$wrong" ]]; then
+		fail "syscall hooks: all $want (kernel hooks: fentry $([[ $want == fentry ]] && echo yes || echo no)), got ${n} hooks, not $want: ${wrong:-none}"
+	else
+		pass "syscall hooks: all $n are $want, the cheapest the kernel offers"
+	fi
+	if [[ $want == fentry ]]; then
+		assert_eq "fentry/fexit links held by obsprobe, one per syscall hook" "$n" "$links"
+	else
+		assert_eq "fentry/fexit links held by obsprobe" 0 "$links"
+	fi
+}
+
 # start_obsprobe ARGS...: starts build/obsprobe ARGS in the background, adding
 # `--prometheus 127.0.0.1:FREE` unless ARGS say --prometheus. Waits (20 s at most) until it is
 # ready: /readyz answers 200 (or, with --prometheus off, the console's "ready" line). Sets
@@ -361,6 +397,7 @@ start_obsprobe() {
 		return 1
 	fi
 	check_fallback_hooks
+	check_syscall_hooks
 	return 0
 }
 

@@ -22,7 +22,7 @@ BUILD=$(realpath -m "${BUILD:-build}")
 KERNELS=${KERNELS:-linux-image-amd64 linux-image-6.12-amd64}
 # socket tracepoints and exact counts (nginx), the OpenSSL uprobes (https_nginx, tls_exact),
 # the scheduler and process hooks (sched_threads), PostgreSQL (pg_pipeline); and each hook's
-# fallback beside its preferred variant (@fallback: tp_btf, bpf_loop, uprobe_push hidden)
+# fallback beside its preferred variant (@fallback: tp_btf, bpf_loop, uprobe_push, fentry hidden)
 KERNEL_TESTS=${KERNEL_TESTS:-^integration/(nginx|https_nginx|sched_threads|pg_pipeline|tls_exact)(@fallback)?$}
 TIME_SCALE=${TIME_SCALE:-10}
 KERNEL_MEM=${KERNEL_MEM:-3G}

@@ -17,12 +17,13 @@ static const struct probe_load_opts proc_load = {
 	"proc", "the sched_process_{fork,exec,exit} and signal_deliver programs", false
 };
 
-/* Node-wide only: every other process's exec is reported, and listen() is hooked. Crashes:
- * the signal_deliver twins, unless errors are off. */
+/* Node-wide only: every other process's exec is reported, and listen() is hooked (its fexit
+ * and tracepoint twins). Crashes: the signal_deliver twins, unless errors are off. */
 static int configure(struct proc_bpf *skel, bool discover, bool faults)
 {
 	skel->rodata->discover = discover;
 	return bpf_program__set_autoload(skel->progs.sys_exit_listen, discover) ||
+	       bpf_program__set_autoload(skel->progs.sys_exit_listen__fexit, discover) ||
 	       bpf_program__set_autoload(skel->progs.signal_deliver, faults) ||
 	       bpf_program__set_autoload(skel->progs.signal_deliver__raw, faults);
 }
