@@ -226,6 +226,11 @@ $(BUILD)/bench/otlp_send_bench: bench/otlp_send_bench.c bench/otlp_sink.c $(BUIL
 unit: $(UNIT_BINS) $(ASAN_BINS) $(BUILD)/asan/obsprobe
 fuzz: $(FUZZ_BINS)
 
+# A long campaign, not part of make test: tests/fuzz/campaign.sh (CAMPAIGN_SECONDS, FUZZ_JOBS)
+.PHONY: fuzz-campaign
+fuzz-campaign: $(FUZZ_BINS)
+	$(Q)BUILD=$(BUILD) tests/fuzz/campaign.sh
+
 check-root:
 	@if [ "$$(id -u)" -ne 0 ]; then \
 		echo "obsprobe: this target loads BPF programs and installs packages: run it as root (sudo make $(MAKECMDGOALS))" >&2; \
