@@ -17,7 +17,7 @@ set -u
 # Set here, read by the tests that source this file:
 # shellcheck disable=SC2034
 : "${RUN_RC:=} ${RUN_OUT:=} ${RUN_ERR:=} ${GO_PID:=} ${RUNNER_PID:=} ${NGINX_PID:=}"
-: "${PG_PID:=} ${PG_PORT:=} ${PG_SOCKDIR:=}"
+: "${PG_PID:=} ${PG_PORT:=} ${PG_SOCKDIR:=} ${PROM_PID:=} ${PROM_URL:=}"
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 OBSPROBE=${OBSPROBE:-$ROOT/build/obsprobe}
@@ -474,6 +474,55 @@ check_promtool_metrics() {
 
 # scrape [URL]: prints /metrics (obsprobe's by default).
 scrape() { curl -sf --max-time $((5 * TIME_SCALE)) "${1:-$OBS_METRICS}"; }
+
+# prometheus_conf FILE TARGET [INTERVAL]: a Prometheus configuration in FILE scraping TARGET
+# (HOST:PORT, its /metrics) as job obsprobe every INTERVAL (default 1s), each scrape given as
+# long.
+prometheus_conf() {
+	cat >"$1" <<EOF
+global:
+  scrape_interval: ${3:-1s}
+  scrape_timeout: ${3:-1s}
+scrape_configs:
+  - job_name: obsprobe
+    static_configs:
+      - targets: ["$2"]
+EOF
+}
+
+# start_prometheus CONF [ARGS...]: Debian's prometheus with CONF (and ARGS) on a free port of
+# 127.0.0.1, its data in $TMP/prometheus-data; waits (30 s at most: its first scrape comes some
+# 5.5 s after it starts) until it has scraped job obsprobe with up 1. Sets PROM_PID and PROM_URL.
+# Returns 1, with a FAIL, when it never does.
+start_prometheus() {
+	local conf=$1 port
+	shift
+	port=$(free_port) || { fail "no free port for Prometheus"; return 1; }
+	PROM_URL=http://127.0.0.1:$port
+	start_bg prometheus prometheus --config.file="$conf" --storage.tsdb.path="$TMP/prometheus-data" \
+		--web.listen-address="127.0.0.1:$port" "$@"
+	PROM_PID=$BG_PID
+	if ! wait_until 30 _prom_up_is_1; then
+		fail "Prometheus never scraped obsprobe with up 1 in 30 s"
+		sed 's/^/    | /' "$TMP/prometheus.err" | tail -n 10
+		return 1
+	fi
+}
+
+_prom_up_is_1() { [[ "$(promql 'up{job="obsprobe"}')" == 1 ]]; }
+
+# promql EXPR: the value of EXPR's first sample at PROM_URL's /api/v1/query (a scalar's value),
+# "" when there is none.
+promql() {
+	curl -sf --max-time 10 "$PROM_URL/api/v1/query" --data-urlencode "query=$1" |
+		"$PY" -c 'import json, sys
+d = json.load(sys.stdin)["data"]
+r = d["result"]
+if d["resultType"] == "scalar":
+    print(r[1])
+else:
+    print(r[0]["value"][1] if r else "")' 2>/dev/null
+}
 
 # _series_sum NAME REGEX [FILE] [FORMAT]: the sum of the samples of series NAME (exact name)
 # whose labels match REGEX (awk ERE against the text between the braces; "A&&B" means both A and
@@ -997,6 +1046,10 @@ _pg_up_or_gone() {
 pg_psql() {
 	"$PG_BIN/psql" -X -q -h "${PG_HOST:-127.0.0.1}" -p "$PG_PORT" -U postgres -d obsprobe "$@"
 }
+
+# wrk_requests FILE: the requests wrk's report in FILE says it completed ("N requests in ...");
+# nothing when there is none.
+wrk_requests() { awk '/ requests in / { print $1 }' "$1"; }
 
 # pgbench_transactions FILE: the transactions pgbench's report in FILE says it processed
 # ("number of transactions actually processed: N" or ".../M"); nothing when there is none.

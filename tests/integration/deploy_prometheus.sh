@@ -114,7 +114,7 @@ py_checks kubernetes kubetargets "$TMP/kube-sd.json"
 # --- the workload
 
 if ! P1=$(free_port) || ! P2=$(free_port) || ! GP=$(free_port) || ! OP=$(free_port) ||
-	! RP=$(free_port) || ! PP=$(free_port); then
+	! RP=$(free_port); then
 	fail "no free port"
 	finish
 fi
@@ -172,27 +172,15 @@ if ! "$PY" "$CHECK" testconfig "$PROM_YML" "$PCONF" "$RULES" "127.0.0.1:$OP" 2>"
 fi
 promtool check config "$PCONF" >"$TMP/check-pconf.out" 2>&1
 assert_eq "promtool check config of the test's configuration: exit status" 0 "$?"
-PROM=http://127.0.0.1:$PP
-# value EXPR: the first sample's value of EXPR at Prometheus (empty when none)
-value() { "$PY" "$CHECK" values "$PROM" "$1" 2>/dev/null | awk 'NR == 1 { print $NF }'; }
 positive() { [[ -n "$1" ]] && awk -v v="$1" 'BEGIN { exit !(v + 0 > 0) }'; }
 # check_positive DESC EXPR: EXPR's first sample is above 0
 check_positive() {
 	local v
-	v=$(value "$2")
+	v=$(promql "$2")
 	if positive "$v"; then pass "$1 ($2 = $v)"; else fail "$1: $2 = '${v}'"; fi
 }
-start_bg prometheus prometheus --config.file="$PCONF" --storage.tsdb.path="$TMP/prometheus-data" \
-	--web.listen-address="127.0.0.1:$PP" --storage.tsdb.retention.time=1h
-PROM_PID=$BG_PID
-# shellcheck disable=SC2317 # called through wait_until
-up_is_1() { [[ "$(value 'up{job="obsprobe"}')" == 1 ]]; }
-# its first scrape comes some 5 s after it starts
-if ! wait_until 30 up_is_1; then
-	fail "Prometheus never scraped obsprobe with up 1 in 30 s"
-	sed 's/^/    | /' "$TMP/prometheus.err" | tail -n 10
-	finish
-fi
+start_prometheus "$PCONF" --storage.tsdb.retention.time=1h || finish
+PROM=$PROM_URL
 T_UP=$(date +%s)
 pass "Prometheus scrapes obsprobe (up 1)"
 log "Prometheus up at ${SECONDS}s"
@@ -202,7 +190,7 @@ log "Prometheus up at ${SECONDS}s"
 fixture_ask pg "exec SELEC 1" || finish
 assert_eq "pgclient: 'SELEC 1' fails with SQLSTATE 42601" "err 42601" "$(cut -d' ' -f1-2 <<<"$FIX_REPLY")"
 # shellcheck disable=SC2317 # called through wait_until
-pg_error_scraped() { [[ "$(value 'sum(db_client_operation_errors_total{service_name="pgclient"})')" == 1 ]]; }
+pg_error_scraped() { [[ "$(promql 'sum(db_client_operation_errors_total{service_name="pgclient"})')" == 1 ]]; }
 wait_until 10 pg_error_scraped || fail "Prometheus never got pgclient's db_client_operation_errors_total"
 fixture_ask pg "exec SELEC 1" || finish
 assert_eq "pgclient: 'SELEC 1' fails again with SQLSTATE 42601" "err 42601" "$(cut -d' ' -f1-2 <<<"$FIX_REPLY")"
@@ -210,7 +198,7 @@ assert_eq "pgclient: 'SELEC 1' fails again with SQLSTATE 42601" "err 42601" "$(c
 ERR_RATE='service_db_error_type:db_client_operation_errors:rate1m{service_name="pgclient",error_type="42601"}'
 ERR_RATIO='service_db:db_client_operation_error_ratio:rate1m{service_name="pgclient"}'
 # shellcheck disable=SC2317 # called through wait_until
-pg_error_recorded() { positive "$(value "$ERR_RATE")" && positive "$(value "$ERR_RATIO")"; }
+pg_error_recorded() { positive "$(promql "$ERR_RATE")" && positive "$(promql "$ERR_RATIO")"; }
 wait_until 15 pg_error_recorded || true
 check_positive "pgclient's errors per second, SQLSTATE 42601" "$ERR_RATE"
 check_positive "pgclient's PostgreSQL error ratio" "$ERR_RATIO"
@@ -271,24 +259,24 @@ while read -r st kind rest; do
 done <"$TMP/query.out"
 [[ -s "$TMP/query.err" ]] && sed 's/^/    | /' "$TMP/query.err" | tail -n 10
 
-assert_eq "ObsprobeDown's left side: up is 1" 1 "$(value 'up{job="obsprobe"}')"
+assert_eq "ObsprobeDown's left side: up is 1" 1 "$(promql 'up{job="obsprobe"}')"
 check_positive "ObsprobeRouteOverflow's left side is above 0" 'instance:obsprobe_route_overflow:rate5m'
 check_positive "ObsprobeSeriesOverflow's left side is above 0 for the server histogram" \
 	'instance_metric:obsprobe_metric_series_overflow:rate5m{metric="http_server_request_duration_seconds"}'
 check_positive "goserver's 5xx ratio (/fail)" 'service:http_server_request_error_ratio:rate1m{service_name="goserver"}'
 check_positive "nginx's 5xx ratio (proxied 503s)" 'service:http_server_request_error_ratio:rate1m{service_name="nginx"}'
 assert_eq "nginx's 5xx ratio on /missing/{id} (404s are no server errors)" 0 \
-	"$(value 'service_http_route:http_server_request_error_ratio:rate1m{service_name="nginx",http_route="/missing/{id}"}')"
+	"$(promql 'service_http_route:http_server_request_error_ratio:rate1m{service_name="nginx",http_route="/missing/{id}"}')"
 check_positive "nginx's client error ratio (the 503s of its upstream)" \
 	'service_server:http_client_request_error_ratio:rate1m{service_name="nginx"}'
 assert_eq "pgclient's failed statements in Prometheus, SQLSTATE 42601" 2 \
-	"$(value 'sum(db_client_operation_errors_total{service_name="pgclient",error_type="42601"})')"
+	"$(promql 'sum(db_client_operation_errors_total{service_name="pgclient",error_type="42601"})')"
 check_positive "pgbench's PostgreSQL operations per second" 'service_db:db_client_operations:rate1m{service_name="pgbench"}'
 for svc in goserver pgclient; do
 	check_positive "$svc's goroutines" "service_instance:go_goroutine_count:sum{service_name=\"$svc\"}"
 done
 assert_eq "ObsprobeEventsLost's left side: one series per reason obsprobe exports" \
-	"$(series_count obsprobe_events_lost_total)" "$(value 'count(instance_reason:obsprobe_events_lost:rate5m)')"
+	"$(series_count obsprobe_events_lost_total)" "$(promql 'count(instance_reason:obsprobe_events_lost:rate5m)')"
 
 # the dashboard's variables, as Grafana asks Prometheus for them
 "$PY" "$CHECK" variables "$PROM" "$DASH" >"$TMP/variables.out" 2>&1
@@ -307,11 +295,11 @@ assert_eq "rules whose health is not ok" "" "$(awk '$4 != "ok"' "$TMP/rules.out"
 # up was 1 at every scrape since the first. One scrape a second, but for those skipped while a
 # slow one ran (adding the ~34,000 series of the overflowed histogram takes Prometheus seconds)
 R=$(($(date +%s) - T_UP + 5))
-min_up=$(value "min_over_time(up{job=\"obsprobe\"}[${R}s])")
-n_up=$(value "count_over_time(up{job=\"obsprobe\"}[${R}s])")
+min_up=$(promql "min_over_time(up{job=\"obsprobe\"}[${R}s])")
+n_up=$(promql "count_over_time(up{job=\"obsprobe\"}[${R}s])")
 assert_eq "up's lowest value over the run (${R}s)" 1 "$min_up"
 assert_ge "scrapes over the run (${R}s)" "${n_up:-0}" $((R / 2))
-log "slowest scrape: $(value "max_over_time(scrape_duration_seconds{job=\"obsprobe\"}[${R}s])") s, $(value 'scrape_samples_scraped{job="obsprobe"}') samples"
+log "slowest scrape: $(promql "max_over_time(scrape_duration_seconds{job=\"obsprobe\"}[${R}s])") s, $(promql 'scrape_samples_scraped{job="obsprobe"}') samples"
 
 # obsprobe's /metrics, overflow family included, lint-clean but for the semconv *_count gauges
 scrape "$OBS_METRICS" >"$TMP/metrics.txt" || fail "scrape of $OBS_METRICS failed"

@@ -99,7 +99,7 @@ kill -CONT "$OBS_PID"
 wait_exit "$WRK2" 30
 assert_eq "wrk's exit status" 0 "$WAIT_RC"
 alive "$OBS_PID" || fail "obsprobe died after SIGSTOP/SIGCONT"
-WRK_REQS=$(awk '/ requests in /{ print $1 }' "$TMP/wrk2.out")
+WRK_REQS=$(wrk_requests "$TMP/wrk2.out")
 log "wrk: ${WRK_REQS:-?} requests while obsprobe was stopped for 10 s of 16"
 LOST=$(counter_sum obsprobe_events_lost_total 'reason="ringbuf_full"')
 assert_ge "events lost while stopped, counted as ringbuf_full" "${LOST:-0}" 1

@@ -40,7 +40,7 @@ assert_ge "BPF programs held by obsprobe" "$(echo "$PROG_IDS" | grep -c .)" 1
 
 # 200s, on keep-alive connections
 wrk -t2 -c8 -d3s "$URL/index.html" >"$TMP/wrk.out" 2>&1
-WRK_REQS=$(awk '/ requests in /{ print $1 }' "$TMP/wrk.out")
+WRK_REQS=$(wrk_requests "$TMP/wrk.out")
 [[ -n "$WRK_REQS" ]] || { fail "wrk printed no request count"; sed 's/^/    | /' "$TMP/wrk.out"; }
 log "wrk: ${WRK_REQS:-?} requests"
 

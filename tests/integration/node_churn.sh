@@ -28,29 +28,9 @@ start_obsprobe --all --exclude comm=prometheus --console off || finish
 OBS=$OBS_PID
 
 # a real Prometheus scraping the node endpoint every second
-PP=$(free_port) || finish
 TARGET=${OBS_METRICS#http://}
-cat >"$TMP/prometheus.yml" <<EOF
-global:
-  scrape_interval: 1s
-  scrape_timeout: 1s
-scrape_configs:
-  - job_name: obsprobe
-    static_configs:
-      - targets: ["${TARGET%/metrics}"]
-EOF
-start_bg prometheus prometheus --config.file="$TMP/prometheus.yml" \
-	--storage.tsdb.path="$TMP/prometheus-data" --web.listen-address="127.0.0.1:$PP"
-# promql EXPR: the first sample's value, "" when there is none
-promql() {
-	curl -sf --max-time 5 "http://127.0.0.1:$PP/api/v1/query" --data-urlencode "query=$1" |
-		"$PY" -c 'import json, sys
-r = json.load(sys.stdin)["data"]["result"]
-print(r[0]["value"][1] if r else "")'
-}
-# shellcheck disable=SC2317 # called through wait_until
-up_is_1() { [[ "$(promql 'up{job="obsprobe"}')" == 1 ]]; }
-wait_until 30 up_is_1 || fail "Prometheus never scraped obsprobe with up 1"
+prometheus_conf "$TMP/prometheus.yml" "${TARGET%/metrics}" 1s
+start_prometheus "$TMP/prometheus.yml" || finish
 PROGS=$(obsprobe_prog_ids "$OBS")
 
 # map_entries: "NAME#ID ENTRIES" for every hash map obsprobe's programs use (LRU ones included;

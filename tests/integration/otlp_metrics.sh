@@ -31,7 +31,7 @@ OTEL_METRIC_EXPORT_INTERVAL=1000 start_obsprobe --pid "$NGINX_PID" --console off
 	--otlp-endpoint "http://127.0.0.1:$RPORT" || finish
 
 wrk -t2 -c8 -d2s "http://127.0.0.1:$P1/index.html" >"$TMP/wrk.out" 2>&1
-log "wrk: $(awk '/ requests in /{ print $1 }' "$TMP/wrk.out") requests"
+log "wrk: $(wrk_requests "$TMP/wrk.out") requests"
 args=()
 for ((i = 1; i <= N404; i++)); do
 	args+=(-o /dev/null "http://127.0.0.1:$P1/missing/$i.html")
