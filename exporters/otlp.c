@@ -11,10 +11,10 @@
 #include <strings.h>
 #include <sys/random.h>
 #include <time.h>
-#include <zlib.h>
 
 #include "util/clock.h"
 #include "util/log.h"
+#include "gzip.h"
 #include "otlp_encode.h"
 
 #define BACKOFF_FIRST_MS 500
@@ -56,16 +56,6 @@ struct batch_queue {
 	const struct proc_info **procs;
 };
 
-/* One deflate state and one output buffer for every body, reset in between: a deflate state is a
- * quarter MiB of tables, and making it afresh for each body (pages the allocator had given back,
- * faulted in again) cost more than the compression itself. */
-struct gzip {
-	z_stream zs;
-	bool ready;
-	uint8_t *out;
-	size_t cap;
-};
-
 struct otlp_exporter {
 	struct otel_config cfg;
 	struct metrics *metrics;
@@ -85,7 +75,7 @@ struct otlp_exporter {
 	struct otlp_stats stats;
 
 	/* exporter thread only */
-	struct gzip gz;
+	struct gzip gz;		   /* one compressor, made with the first body */
 	struct pb_buf traces_body; /* kept from batch to batch (otlp_encode_traces_to()) */
 	CURL *curl[OTLP_SIGNALS];
 	struct curl_slist *headers[OTLP_SIGNALS];
@@ -118,50 +108,6 @@ static void wait_until(struct otlp_exporter *e, uint64_t mono_deadline)
 
 	deadline_ts(&ts, mono_deadline);
 	pthread_cond_timedwait(&e->cond, &e->lock, &ts);
-}
-
-/* in as a gzip member in g->out: 0, or -ENOMEM or -EIO */
-static int gzip_body(struct gzip *g, const uint8_t *in, size_t inlen, size_t *outlen)
-{
-	uLong bound;
-	uint8_t *buf;
-
-	if (g->ready && deflateReset(&g->zs) != Z_OK) {
-		deflateEnd(&g->zs);
-		g->ready = false;
-	}
-	/* level 1: most of the ratio on span batches for a fraction of the CPU of the default.
-	 * memLevel 7 gained 12% on batches of alike spans and lost 13% on varied ones; Z_FIXED
-	 * and level 2 changed less than 3%: the defaults stay. */
-	if (!g->ready) {
-		if (deflateInit2(&g->zs, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8,
-				 Z_DEFAULT_STRATEGY) != Z_OK)
-			return -ENOMEM;
-		g->ready = true;
-	}
-	bound = deflateBound(&g->zs, inlen) + 32;
-	if (bound > g->cap) {
-		buf = realloc(g->out, bound);
-		if (!buf)
-			return -ENOMEM;
-		g->out = buf;
-		g->cap = bound;
-	}
-	g->zs.next_in = (Bytef *)in;
-	g->zs.avail_in = (uInt)inlen;
-	g->zs.next_out = g->out;
-	g->zs.avail_out = (uInt)bound;
-	if (deflate(&g->zs, Z_FINISH) != Z_STREAM_END)
-		return -EIO;
-	*outlen = g->zs.total_out;
-	return 0;
-}
-
-static void gzip_free(struct gzip *g)
-{
-	if (g->ready)
-		deflateEnd(&g->zs);
-	free(g->out);
 }
 
 static size_t on_header(char *buf, size_t size, size_t n, void *ctx)
