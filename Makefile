@@ -39,7 +39,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) -Wno-unused-fun
 	      -Wno-unused-parameter \
 	      -Iinclude -Ivmlinux/$(ARCH) -I/usr/include/$(UNAME_M)-linux-gnu
 LDLIBS    := $(shell pkg-config --libs libbpf libmicrohttpd libprotobuf-c libcurl json-c 2>/dev/null || \
-		echo -lbpf -lmicrohttpd -lprotobuf-c -lcurl -ljson-c) -ldw -lelf -lz -lm -lpthread
+		echo -lbpf -lmicrohttpd -lprotobuf-c -lcurl -ljson-c) -ldw -lelf -ldeflate -lm -lpthread
 
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)
 BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
@@ -61,11 +61,12 @@ CORE_SRCS := user/util/strbuf.c user/protocols/http_parser.c user/pipeline/route
 	     user/pipeline/logline.c user/pipeline/errors.c user/process/gopanic.c \
 	     user/pipeline/logs.c \
 	     exporters/console.c \
-	     exporters/otlp_encode.c exporters/pb_write.c \
+	     exporters/otlp_encode.c exporters/pb_write.c exporters/gzip.c \
 	     exporters/prometheus_text.c
 # What CORE_SRCS link against besides libc: goruntime.c and tlslib.c read ELF symbols, goruntime.c
-# DWARF too, k8s_meta.c reads the API server's JSON; x86sites.c opens capstone itself (dlopen).
-CORE_LIBS := -ldw -lelf $(shell pkg-config --libs json-c 2>/dev/null || echo -ljson-c)
+# DWARF too, k8s_meta.c reads the API server's JSON, gzip.c compresses with libdeflate; x86sites.c
+# opens capstone itself (dlopen).
+CORE_LIBS := -ldw -lelf $(shell pkg-config --libs json-c 2>/dev/null || echo -ljson-c) -ldeflate
 APP_SRCS  := $(filter-out $(CORE_SRCS),$(wildcard user/*.c user/*/*.c exporters/*.c))
 # Every header a C file may include: a change to any rebuilds
 HDRS      := $(wildcard include/obsprobe/*.h user/*.h user/*/*.h exporters/*.h)
@@ -140,7 +141,10 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libobscore.a $(PB_HDRS)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(NO_TRUNC_WARN) $< $(BUILD)/libobscore.a -lcmocka -lprotobuf-c \
-		$(CORE_LIBS) -lm -lpthread -o $@
+		$(CORE_LIBS) $(TEST_LIBS) -lm -lpthread -o $@
+
+# test_otlp_gzip inflates every body with zlib, a decoder independent of the one that compressed it
+$(BUILD)/tests/test_otlp_gzip $(BUILD)/asan/test_otlp_gzip: TEST_LIBS := -lz
 
 # The sources compiled once per instrumentation, then linked into every sanitized binary: ASan
 # and UBSan (build/asan/: the unit tests again, and obsprobe itself), and the fuzzers'
@@ -182,7 +186,7 @@ $(BUILD)/asan/%: tests/unit/%.c $(BUILD)/asan/libobscore.a $(PB_HDRS) $(HDRS)
 	$(call msg,ASAN,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(CFLAGS) $(SAN_FLAGS) $< $(BUILD)/asan/libobscore.a -lcmocka -lprotobuf-c \
-		$(CORE_LIBS) -lm -lpthread -o $@
+		$(CORE_LIBS) $(TEST_LIBS) -lm -lpthread -o $@
 
 # obsprobe itself under ASan and UBSan, for the integration tests' @asan runs (tests/run.sh)
 $(BUILD)/asan/obsprobe: $(ASAN_CORE_OBJS) $(ASAN_APP_OBJS)
