@@ -274,6 +274,13 @@ bench: deps
 	bench/summary.sh $(BENCH_FIGURES); \
 	if [ -n "$$failed" ]; then echo "bench: failed:$$failed" >&2; exit 1; fi
 
+# `make soak`: a 30-minute soak, not in `make test` (tests/soak/soak.sh; SOAK_MINUTES, SOAK_OUT)
+SOAK_OUT ?= $(abspath $(BUILD))/soak/summary.md
+.PHONY: soak
+soak: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)OBSPROBE=$(abspath $(BUILD))/obsprobe SOAK_OUT=$(SOAK_OUT) tests/soak/soak.sh
+
 vmlinux:
 	$(call msg,GEN,$(VMLINUX_H))
 	$(Q)mkdir -p $(dir $(VMLINUX_H))
