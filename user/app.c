@@ -790,10 +790,12 @@ static int setup_probes(struct app *a)
 {
 	const struct config *c = a->cfg;
 
-	if (kernel_ensure_tracefs())
-		return -ENOENT;
+	/* without tracefs, the hooks with another kind than a tracepoint may still be had */
+	kernel_ensure_tracefs();
 	if (probe_kernel_init(c->hide_kernel))
 		return -EINVAL;
+	if (probe_require_ringbuf())
+		return -EOPNOTSUPP;
 	a->proc = proc_probe_open_load(a->node_wide, config_has(c, GROUP_ERRORS));
 	if (!a->proc)
 		return -EINVAL;
@@ -1019,15 +1021,20 @@ static void say_ready(struct app *a)
 {
 	char failed[1024];
 
-	snprintf(failed, sizeof(failed), "%s%s", tls_probe_failures(a->tls),
-		 go_probe_failures(a->go));
+	snprintf(failed, sizeof(failed), "%s%s%s", tls_probe_failures(a->tls),
+		 go_probe_failures(a->go), saturation_failures(a->sat));
 	if (failed[0]) {
-		char line[sizeof(failed)], *nl;
+		char line[sizeof(failed) + 64];
+		size_t i, n = 0;
 
 		/* one line: "a: why; b: why" */
-		snprintf(line, sizeof(line), "%s", failed);
-		for (nl = strchr(line, '\n'); nl; nl = strchr(nl, '\n'))
-			*nl = nl[1] ? ';' : '\0';
+		for (i = 0; failed[i] && n + 3 < sizeof(line); i++) {
+			if (failed[i] != '\n')
+				line[n++] = failed[i];
+			else if (failed[i + 1])
+				n += (size_t)snprintf(line + n, sizeof(line) - n, "; ");
+		}
+		line[n] = '\0';
 		log_warn("not ready: could not attach %s", line);
 	} else {
 		log_notice("ready: every probe asked for is attached");

@@ -22,8 +22,10 @@ BUILD=$(realpath -m "${BUILD:-build}")
 KERNELS=${KERNELS:-linux-image-amd64 linux-image-6.12-amd64}
 # socket tracepoints and exact counts (nginx), the OpenSSL uprobes (https_nginx, tls_exact),
 # the scheduler and process hooks (sched_threads), PostgreSQL (pg_pipeline); and each hook's
-# fallback beside its preferred variant (@fallback: tp_btf, bpf_loop, uprobe_push, fentry hidden)
-KERNEL_TESTS=${KERNEL_TESTS:-^integration/(nginx|https_nginx|sched_threads|pg_pipeline|tls_exact)(@fallback)?$}
+# fallback beside its preferred variant (@fallback: tp_btf, bpf_loop, uprobe_push, fentry hidden);
+# and what obsprobe does without tracefs, BTF, a hook or ring buffers (faults_env; with fentry, it
+# runs there on fexit even without tracefs)
+KERNEL_TESTS=${KERNEL_TESTS:-^integration/(nginx|https_nginx|sched_threads|pg_pipeline|tls_exact|faults_env)(@fallback)?$}
 TIME_SCALE=${TIME_SCALE:-10}
 KERNEL_MEM=${KERNEL_MEM:-3G}
 # one CPU: with two, 6.12 once took an int3 oops inside its own tracepoint patching

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "probes/probe.h"
 #include "probes/sched.h"
 #include "process/goruntime.h"
 #include "util/clock.h"
@@ -57,6 +58,7 @@ struct saturation {
 	struct sched_bpf *cpu;
 	struct mem_bpf *mem;
 	struct go_cache *go_cache;
+	char failures[512]; /* "what: why\n" for each probe set that could not be had */
 	int fam[F__COUNT];
 	struct sat_proc *procs; /* sorted by pid */
 	size_t n, cap;
@@ -124,6 +126,19 @@ static int register_families(struct saturation *s)
 	return 0;
 }
 
+static void add_failure(struct saturation *s, const char *what)
+{
+	size_t len = strlen(s->failures);
+
+	snprintf(s->failures + len, sizeof(s->failures) - len, "%s: %s\n", what,
+		 probe_last_error());
+}
+
+const char *saturation_failures(const struct saturation *s)
+{
+	return s ? s->failures : "";
+}
+
 struct saturation *saturation_start(struct proc_bpf *owner, struct metrics *m, unsigned int what,
 				    unsigned int retain_s)
 {
@@ -142,10 +157,12 @@ struct saturation *saturation_start(struct proc_bpf *owner, struct metrics *m, u
 		log_err("cannot set up the saturation metrics");
 		goto fail;
 	}
+	/* a kernel without a hook they need (a tracepoint it lacks) loses those metrics only:
+	 * the rest runs, and readiness says what is missing */
 	if ((what & SAT_SCHED) && !(s->cpu = sched_probe_start(owner)))
-		goto fail;
+		add_failure(s, "the scheduler probes (thread and run-queue metrics)");
 	if ((what & SAT_MEMORY) && !(s->mem = mem_probe_start(owner)))
-		goto fail;
+		add_failure(s, "the memory probes (RSS, page fault and OOM metrics)");
 	if ((what & SAT_GO) && !(s->go_cache = go_cache_new()))
 		goto fail;
 	return s;

@@ -21,9 +21,12 @@ struct proc_bpf;
 struct saturation;
 struct targets;
 
-/* Loads and attaches the BPF objects of the groups in `what`; NULL with a logged reason. */
+/* Loads and attaches the BPF objects of the groups in `what`; NULL with a logged reason. A group
+ * whose objects cannot be had is left out, said by saturation_failures(). */
 struct saturation *saturation_start(struct proc_bpf *owner, struct metrics *m, unsigned int what,
 				    unsigned int retain_s);
+/* "what: why\n" for each group left out ("" for none, or NULL s). */
+const char *saturation_failures(const struct saturation *s);
 void saturation_free(struct saturation *s); /* NULL ok */
 /* Picks up new targets, lets exited ones go, records every metric. now: CLOCK_MONOTONIC ns. */
 void saturation_collect(struct saturation *s, struct targets *t, uint64_t now);

@@ -73,8 +73,9 @@ int kernel_ensure_tracefs(void)
 		return 0;
 	}
 	err = -errno;
-	log_err("tracefs is not mounted and mounting it at /sys/kernel/tracing failed: %s",
-		strerror(-err));
+	log_warn("tracefs is not mounted and mounting it at /sys/kernel/tracing failed: %s; no "
+		 "hook can sit on a tracepoint",
+		 strerror(-err));
 	return err;
 }
 
@@ -172,6 +173,7 @@ static const char *const feature_names[KERNEL_FEATURE__COUNT] = {
 	[KERNEL_UPROBE] = "uprobe",
 	[KERNEL_UPROBE_PUSH] = "uprobe_push",
 	[KERNEL_BPF_LOOP] = "bpf_loop",
+	[KERNEL_RINGBUF] = "ringbuf",
 };
 
 const char *kernel_feature_name(enum kernel_feature f)
@@ -179,30 +181,55 @@ const char *kernel_feature_name(enum kernel_feature f)
 	return f < KERNEL_FEATURE__COUNT ? feature_names[f] : "?";
 }
 
-int kernel_hide_parse(const char *hide, unsigned int *mask, char *err, size_t errlen)
+int kernel_hide_parse(const char *hide, unsigned int *mask, char *hooks, size_t hookslen, char *err,
+		      size_t errlen)
 {
 	const char *p = hide;
-	size_t i;
+	size_t i, hl = 1;
 
 	*mask = 0;
+	if (hookslen < 2)
+		return -EINVAL;
+	strcpy(hooks, ",");
 	while (p && *p) {
 		size_t n = strcspn(p, ",");
 
+		if (n > 5 && !strncmp(p, "hook:", 5)) {
+			if (hl + n - 5 + 2 > hookslen) {
+				snprintf(err, errlen, "too many hooks to hide");
+				return -EINVAL;
+			}
+			memcpy(hooks + hl, p + 5, n - 5);
+			hl += n - 5;
+			strcpy(hooks + hl++, ",");
+			p += n + !!p[n];
+			continue;
+		}
 		for (i = 0; i < KERNEL_FEATURE__COUNT; i++)
 			if (strlen(feature_names[i]) == n && !strncmp(p, feature_names[i], n))
 				break;
 		if (i == KERNEL_FEATURE__COUNT) {
-			snprintf(err, errlen,
-				 "'%.*s' is not a kernel feature (tp_btf, raw_tp, tp, "
-				 "fentry, kprobe, uprobe, uprobe_push, bpf_loop)",
-				 (int)n, p);
+			snprintf(
+				err, errlen,
+				"'%.*s' is not a kernel feature (tp_btf, raw_tp, tp, fentry, kprobe, "
+				"uprobe, uprobe_push, bpf_loop, ringbuf) or hook:NAME",
+				(int)n, p);
 			return -EINVAL;
 		}
 		*mask |= 1u << i;
-		p += n;
-		if (*p)
-			p++;
+		p += n + !!p[n];
 	}
+	return 0;
+}
+
+/* A ring buffer map can be made: 0 or -errno. */
+static int try_ringbuf(void)
+{
+	int fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, NULL, 0, 0, 4096, NULL);
+
+	if (fd < 0)
+		return -errno;
+	close(fd);
 	return 0;
 }
 
@@ -239,6 +266,7 @@ void kernel_probe_features(struct kernel_features *kf, unsigned int hide)
 		libbpf_probe_bpf_helper(BPF_PROG_TYPE_TRACEPOINT, BPF_FUNC_loop, NULL) > 0
 			? 0
 			: -ENOENT;
+	kf->err[KERNEL_RINGBUF] = try_ringbuf();
 	for (i = 0; i < KERNEL_FEATURE__COUNT; i++) {
 		if (!kf->err[i] && (hide & (1u << i))) {
 			kf->err[i] = -ENOTSUP; /* OBSPROBE_HIDE_KERNEL_FEATURES: tests' fallbacks */

@@ -36,11 +36,60 @@ void probe_log_silence(bool on)
 
 static struct kernel_features kernel;
 static bool kernel_known;
+/* OBSPROBE_HIDE_KERNEL_FEATURES' hook:NAME entries, as ",NAME,NAME," */
+static char hidden_hooks[512] = ",";
+/* The last failure to load or attach, for the readiness line */
+static char last_error[256];
+
+/* Logs a failure to load or attach, and keeps it for probe_last_error(). */
+__attribute__((format(printf, 1, 2))) static void failed(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(last_error, sizeof(last_error), fmt, ap);
+	va_end(ap);
+	log_err("%s", last_error);
+}
+
+const char *probe_last_error(void)
+{
+	return last_error;
+}
 
 /* Why this kernel does not offer feature k, for messages: "hidden", or the failed step's error. */
 static const char *why_not(enum kernel_feature k)
 {
-	return kernel.hidden[k] ? "hidden" : strerror(-kernel.err[k]);
+	if (kernel.hidden[k])
+		return "hidden";
+	if (k == KERNEL_TP && kernel.err[k] == -ENOENT)
+		return "no tracefs";
+	return strerror(-kernel.err[k]);
+}
+
+/* Whether the hook named by name's first len bytes is hidden (hook:NAME). */
+static bool hook_hidden(const char *name, size_t len)
+{
+	const char *p = hidden_hooks;
+
+	while ((p = strstr(p, ",")) && p[1]) {
+		if (!strncmp(p + 1, name, len) && p[1 + len] == ',')
+			return true;
+		p++;
+	}
+	return false;
+}
+
+int probe_require_ringbuf(void)
+{
+	const struct kernel_features *kf = probe_kernel();
+
+	if (kf->has[KERNEL_RINGBUF])
+		return 0;
+	failed("this kernel offers no BPF ring buffer (%s): obsprobe receives every event through "
+	       "one, which needs Linux 5.8 or later",
+	       why_not(KERNEL_RINGBUF));
+	return -EOPNOTSUPP;
 }
 
 int probe_kernel_init(const char *hide)
@@ -49,7 +98,8 @@ int probe_kernel_init(const char *hide)
 	unsigned int mask;
 	size_t i, len = 0;
 
-	if (kernel_hide_parse(hide, &mask, line, sizeof(line))) {
+	if (kernel_hide_parse(hide, &mask, hidden_hooks, sizeof(hidden_hooks), line,
+			      sizeof(line))) {
 		log_err("OBSPROBE_HIDE_KERNEL_FEATURES: %s", line);
 		return -EINVAL;
 	}
@@ -69,6 +119,8 @@ int probe_kernel_init(const char *hide)
 						why_not(i));
 	}
 	log_info("kernel hooks: %s", line);
+	if (hidden_hooks[1])
+		log_info("hooks hidden: %s", hidden_hooks + 1);
 	return 0;
 }
 
@@ -150,8 +202,8 @@ static int choose_variants(struct bpf_object *obj, const struct probe_load_opts 
 
 	bpf_object__for_each_program(p, obj) {
 		const char *name = bpf_program__name(p);
+		bool first = true, hidden = hook_hidden(name, base_len(name));
 		enum kernel_feature k;
-		bool first = true;
 
 		/* each hook once: at its first variant */
 		bpf_object__for_each_program(q, obj) {
@@ -171,8 +223,9 @@ static int choose_variants(struct bpf_object *obj, const struct probe_load_opts 
 		best = NULL;
 		bpf_object__for_each_program(q, obj) {
 			k = prog_kind(q);
-			if (!same_hook(bpf_program__name(q), name) || k == KERNEL_FEATURE__COUNT ||
-			    !kf->has[k] || !bpf_program__autoload(q) || (plain && btf_typed(q)))
+			if (hidden || !same_hook(bpf_program__name(q), name) ||
+			    k == KERNEL_FEATURE__COUNT || !kf->has[k] ||
+			    !bpf_program__autoload(q) || (plain && btf_typed(q)))
 				continue;
 			if (!best || preference(k) < preference(prog_kind(best)))
 				best = q;
@@ -190,11 +243,12 @@ static int choose_variants(struct bpf_object *obj, const struct probe_load_opts 
 					"%s%s: %s", wl ? ", " : "",
 					k < KERNEL_FEATURE__COUNT ? kernel_feature_name(k)
 								  : "unknown",
-					k < KERNEL_FEATURE__COUNT ? why_not(k)
-								  : "not a kind obsprobe knows");
+					hidden			    ? "hidden"
+					: k < KERNEL_FEATURE__COUNT ? why_not(k)
+								    : "not a kind obsprobe knows");
 			}
-			log_err("%s: this kernel offers no hook for %.*s (%s)", o->name,
-				(int)base_len(name), name, why);
+			failed("%s: this kernel offers no hook for %.*s (%s)", o->name,
+			       (int)base_len(name), name, why);
 			return -EOPNOTSUPP;
 		}
 		bpf_object__for_each_program(q, obj) {
@@ -234,7 +288,7 @@ int probe_attach(struct bpf_object_skeleton *s, const struct probe_load_opts *o)
 	int err = bpf_object__attach_skeleton(s);
 
 	if (err)
-		log_err("cannot attach %s: %s", o->hooks, strerror(-err));
+		failed("cannot attach %s: %s", o->hooks, strerror(-err));
 	return err;
 }
 
@@ -249,8 +303,8 @@ int probe_load(struct bpf_object_skeleton *s, const struct probe_load_opts *o,
 	if (owner) {
 		err = share_maps(owner, obj);
 		if (err) {
-			log_err("cannot share maps with the %s BPF object: %s", o->name,
-				strerror(-err));
+			failed("cannot share maps with the %s BPF object: %s", o->name,
+			       strerror(-err));
 			return err;
 		}
 	}
@@ -270,7 +324,7 @@ int probe_load(struct bpf_object_skeleton *s, const struct probe_load_opts *o,
 			 o->name, strerror(-err));
 		return PROBE_LOAD_RETRY_PLAIN;
 	}
-	log_err("cannot load the %s BPF programs: %s (run with -vv for the verifier log)", o->name,
-		strerror(-err));
+	failed("cannot load the %s BPF programs: %s (run with -vv for the verifier log)", o->name,
+	       strerror(-err));
 	return err;
 }

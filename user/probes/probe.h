@@ -30,6 +30,10 @@ void probe_log_silence(bool on);
  * -EINVAL (logged) when hide names something that is not a feature. */
 int probe_kernel_init(const char *hide);
 const struct kernel_features *probe_kernel(void);
+/* 0 when the kernel has BPF ring buffers; else -EOPNOTSUPP, said why. */
+int probe_require_ringbuf(void);
+/* The last failure to load or attach a BPF object, as logged ("" before any). */
+const char *probe_last_error(void);
 
 struct probe_load_opts {
 	const char *name;  /* the object, in messages: "sched" */
