@@ -796,7 +796,7 @@ static int setup_probes(struct app *a)
 		return -EINVAL;
 	if (probe_require_ringbuf())
 		return -EOPNOTSUPP;
-	a->proc = proc_probe_open_load(a->node_wide, config_has(c, GROUP_ERRORS));
+	a->proc = proc_probe_open_load(a->node_wide, config_has(c, GROUP_ERRORS), c->ring_bytes);
 	if (!a->proc)
 		return -EINVAL;
 	if (a->http || a->pg) {

@@ -66,6 +66,10 @@ static const char usage[] =
 	"      --memory-limit SIZE  obsprobe's own memory: above SIZE (256M, 1G; default 256M;\n"
 	"                           'off'), spans stop being exported (metrics still count them)\n"
 	"                           until it is back under 90% of it\n"
+	"      --ring-buffer-size SIZE\n"
+	"                           the ring buffer events reach obsprobe through, a power of\n"
+	"                           two from 1M to 1G (default 4M): all of it is resident; what\n"
+	"                           does not fit while obsprobe lags is lost and counted\n"
 	"      --max-spans-per-second N\n"
 	"                           spans exported a second, console and OTLP (default 50000;\n"
 	"                           0: no cap); metrics count every span\n"
@@ -249,6 +253,7 @@ static void set_defaults(struct config *c, const char *(*getenv_fn)(const char *
 	c->service_name = getenv_fn("OTEL_SERVICE_NAME");
 	c->hide_kernel = getenv_fn("OBSPROBE_HIDE_KERNEL_FEATURES");
 	c->memory_limit = CONFIG_MEMORY_LIMIT_DEFAULT;
+	c->ring_bytes = CONFIG_RING_BYTES_DEFAULT;
 	c->max_spans_per_s = CONFIG_MAX_SPANS_PER_S_DEFAULT;
 }
 
@@ -269,6 +274,7 @@ enum {
 	OPT_MAX_SPANS,
 	OPT_LOGS,
 	OPT_LOG_BYTES,
+	OPT_RING_BYTES,
 	OPT_LOG_LINES,
 	OPT_RECORD,
 	OPT_REPLAY,
@@ -294,6 +300,7 @@ static const struct option longopts[] = {
 	{ "max-spans-per-second", required_argument, NULL, OPT_MAX_SPANS },
 	{ "logs", required_argument, NULL, OPT_LOGS },
 	{ "log-bytes-per-second", required_argument, NULL, OPT_LOG_BYTES },
+	{ "ring-buffer-size", required_argument, NULL, OPT_RING_BYTES },
 	{ "log-lines-per-second", required_argument, NULL, OPT_LOG_LINES },
 	{ "record", required_argument, NULL, OPT_RECORD },
 	{ "replay", required_argument, NULL, OPT_REPLAY },
@@ -352,6 +359,13 @@ static int take_option(struct config *c, int opt, char **argv, FILE *out)
 		if (budget_parse_size(optarg, 1024, 1ull << 32, &c->log_bytes_per_s) == 0)
 			return 0;
 		log_err("--log-bytes-per-second: '%s' is not a size from 1K to 4G (64K, 1M)",
+			optarg);
+		return -EINVAL;
+	case OPT_RING_BYTES:
+		if (budget_parse_size(optarg, 1ull << 20, 1ull << 30, &c->ring_bytes) == 0 &&
+		    !(c->ring_bytes & (c->ring_bytes - 1)))
+			return 0;
+		log_err("--ring-buffer-size: '%s' is not a power of two from 1M to 1G (4M, 16M)",
 			optarg);
 		return -EINVAL;
 	case OPT_LOG_LINES:

@@ -54,6 +54,7 @@ enum obs_drop_reason {
 #define OBS_TARGET_PINNED 0x4
 
 #define OBS_MAX_TARGETS 8192
-#define OBS_RINGBUF_BYTES (8u << 20)
+/* the events ring buffer as compiled; the loader sets its size (--ring-buffer-size, 4M) */
+#define OBS_RINGBUF_BYTES (4u << 20)
 
 #endif /* OBSPROBE_H */

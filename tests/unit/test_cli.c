@@ -124,6 +124,25 @@ UNIT_TEST(test_budget_flags)
 	assert_int_equal(PARSE(&c, "--all", "--max-spans-per-second", "-1"), -EINVAL);
 }
 
+UNIT_TEST(test_ring_buffer_size)
+{
+	struct config c;
+
+	(void)state;
+	assert_int_equal(PARSE(&c, "--all"), 0);
+	assert_int_equal(c.ring_bytes, 4ull << 20);
+	assert_int_equal(PARSE(&c, "--all", "--ring-buffer-size", "16M"), 0);
+	assert_int_equal(c.ring_bytes, 16ull << 20);
+	assert_int_equal(PARSE(&c, "--all", "--ring-buffer-size", "1M"), 0);
+	assert_int_equal(c.ring_bytes, 1ull << 20);
+	assert_int_equal(PARSE(&c, "--all", "--ring-buffer-size", "1G"), 0);
+	assert_int_equal(c.ring_bytes, 1ull << 30);
+	assert_int_equal(PARSE(&c, "--all", "--ring-buffer-size", "512K"), -EINVAL);
+	assert_int_equal(PARSE(&c, "--all", "--ring-buffer-size", "3M"), -EINVAL);
+	assert_int_equal(PARSE(&c, "--all", "--ring-buffer-size", "2G"), -EINVAL);
+	assert_int_equal(PARSE(&c, "--all", "--ring-buffer-size", "lots"), -EINVAL);
+}
+
 UNIT_TEST(test_probe_sites)
 {
 	struct config c;

@@ -19,19 +19,21 @@ static const struct probe_load_opts proc_load = {
 
 /* Node-wide only: every other process's exec is reported, and listen() is hooked (its fexit
  * and tracepoint twins). Crashes: the signal_deliver twins, unless errors are off. */
-static int configure(struct proc_bpf *skel, bool discover, bool faults)
+static int configure(struct proc_bpf *skel, bool discover, bool faults, uint64_t ring_bytes)
 {
 	skel->rodata->discover = discover;
-	return bpf_program__set_autoload(skel->progs.sys_exit_listen, discover) ||
+	return bpf_map__set_max_entries(skel->maps.events, (__u32)ring_bytes) ||
+	       bpf_program__set_autoload(skel->progs.sys_exit_listen, discover) ||
 	       bpf_program__set_autoload(skel->progs.sys_exit_listen__fexit, discover) ||
 	       bpf_program__set_autoload(skel->progs.signal_deliver, faults) ||
 	       bpf_program__set_autoload(skel->progs.signal_deliver__raw, faults);
 }
 
 /* The first object: it creates the maps the others share, and is attached last. */
-struct proc_bpf *proc_probe_open_load(bool discover, bool faults)
+struct proc_bpf *proc_probe_open_load(bool discover, bool faults, uint64_t ring_bytes)
 {
-	return PROBE_OPEN_LOAD(proc_bpf, &proc_load, NULL, configure(skel, discover, faults));
+	return PROBE_OPEN_LOAD(proc_bpf, &proc_load, NULL,
+			       configure(skel, discover, faults, ring_bytes));
 }
 
 int proc_probe_attach(struct proc_bpf *skel)

@@ -12,7 +12,7 @@ struct proc_bpf;
 
 /* discover: node-wide mode (the exec and listen() of processes not watched are reported);
  * faults: crashes (fatal signals) of watched processes are reported. */
-struct proc_bpf *proc_probe_open_load(bool discover, bool faults);
+struct proc_bpf *proc_probe_open_load(bool discover, bool faults, uint64_t ring_bytes);
 int proc_probe_attach(struct proc_bpf *skel);
 void proc_probe_destroy(struct proc_bpf *skel); /* NULL ok */
 
