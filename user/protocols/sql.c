@@ -28,30 +28,49 @@ struct tok {
 	bool open; /* a quote or comment the end of the input cut short */
 };
 
+/* Byte classes, one table lookup each: the scanner's every step asks one of these */
+enum { C_ALPHA = 1, C_DIGIT = 2, C_SPACE = 4, C_IDSTART = 8, C_IDCONT = 16 };
+
+#define LETTER (C_ALPHA | C_IDSTART | C_IDCONT)
+static const unsigned char cls[256] = {
+	['\t'] = C_SPACE,
+	['\n'] = C_SPACE,
+	['\v'] = C_SPACE,
+	['\f'] = C_SPACE,
+	['\r'] = C_SPACE,
+	[' '] = C_SPACE,
+	['$'] = C_IDCONT,
+	['0' ... '9'] = C_DIGIT | C_IDCONT,
+	['A' ... 'Z'] = LETTER,
+	['a' ... 'z'] = LETTER,
+	['_'] = C_IDSTART | C_IDCONT,
+	[0x80 ... 0xff] = C_IDSTART | C_IDCONT,
+};
+
 static bool is_alpha(unsigned char c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+	return cls[c] & C_ALPHA;
 }
 
 static bool is_digit(unsigned char c)
 {
-	return c >= '0' && c <= '9';
+	return cls[c] & C_DIGIT;
 }
 
 static bool is_space(unsigned char c)
 {
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+	return cls[c] & C_SPACE;
 }
 
-/* Bytes of multibyte characters are identifier characters, as in PostgreSQL. */
+/* letters, '_' and every byte of a multibyte character */
 static bool is_ident_start(unsigned char c)
 {
-	return is_alpha(c) || c == '_' || c >= 0x80;
+	return cls[c] & C_IDSTART;
 }
 
 static bool is_ident_cont(unsigned char c)
 {
-	return is_ident_start(c) || is_digit(c) || c == '$';
+	return cls[c] & C_IDCONT;
 }
 
 static bool in_base(unsigned char c, unsigned char base)
@@ -295,28 +314,27 @@ size_t sql_redact(const char *sql, size_t len, char *out, size_t outsz)
 	size_t n = input_len(sql, len), i;
 	struct tok t;
 
+	size_t run = 0; /* the tokens copied as they are, from run to i, go out in one piece */
+
 	if (!out || !outsz)
 		return 0;
 	for (i = 0; i < n && !o.full; i += t.len) {
 		scan(s, n, i, &t);
-		switch (t.kind) {
-		case TK_LITERAL:
+		if (t.kind != TK_LITERAL && t.kind != TK_COMMENT &&
+		    !(t.kind == TK_QIDENT && t.open))
+			continue;
+		out_put(&o, s + run, i - run);
+		run = i + t.len;
+		if (t.kind == TK_LITERAL)
 			out_put(&o, "?", 1);
-			break;
-		case TK_COMMENT:
+		else if (t.kind == TK_COMMENT)
 			/* A space, not nothing: a comment between two names must not join them. */
 			out_put(&o, " ", 1);
-			break;
-		case TK_QIDENT:
-			/* Half a name is no use, and its end cannot be told from its content. */
-			if (!t.open)
-				out_put(&o, s + i, t.len);
-			break;
-		default:
-			out_put(&o, s + i, t.len);
-			break;
-		}
+		/* an open quoted name is dropped: half a name is no use, and its end cannot be
+		 * told from its content */
 	}
+	if (i > run)
+		out_put(&o, s + run, i - run);
 	o.len = utf8_trim((const unsigned char *)out, o.len);
 	out[o.len] = '\0';
 	return o.len;
