@@ -583,6 +583,7 @@ static void update_health(struct app *a)
 		health_parse_errors(a->health, "postgresql", ps.lost);
 		health_lost(a->health, "pg_libpq_unjoined", ps.libpq_unjoined);
 		health_lost(a->health, "pg_tls_not_decrypted", ps.encrypted);
+		health_db_collection_overflow(a->health, ps.collection_overflows);
 	}
 	if (a->otlp)
 		update_export_health(a);

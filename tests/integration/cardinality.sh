@@ -25,14 +25,16 @@
 # spans, stderr or /metrics. The summary memo (8 texts, user/protocols/pg.c) and the prepared
 # statement table (256 a connection; psql uses none) cannot be seen: the memory bounds stand for
 # them, VmRSS within PG_RSS_KIB of the warm-up's and within FLAT_RSS_KIB of the MID one's.
-# The span names are "SELECT" and "SELECT t<i>", the collection in the name as semconv's
-# db.query.summary has it: not capped (spans are not aggregated), only logged here.
+# The span names are "SELECT" and "SELECT t<i>" for the first PG_MAX_COLLECTIONS (1,000)
+# collections only: past them a statement is named by its operation alone, counted in
+# obsprobe_db_collection_overflow_total, and its span still carries db.collection.name.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 
 N=100000
 WARM=1000
 ROUTES=100 # obsprobe's default --max-routes
+PG_COLLECTIONS=1000 # PG_MAX_COLLECTIONS: collections named in DB span names
 MAX_SERIES=2000 # user/app.c MAX_SERIES: series per metric family
 HIST=http_server_request_duration_seconds
 DBHIST=db_client_operation_duration_seconds
@@ -307,6 +309,8 @@ assert_eq "DB histogram: its series, capped at $MAX_SERIES, and the overflow ser
 DBOVER=$(counter_sum obsprobe_metric_series_overflow_total "metric=\"$DBHIST\"" "$M")
 assert_eq "obsprobe_metric_series_overflow_total{metric=\"$DBHIST\"}: the statements on collections past the first $((MAX_SERIES - 1))" \
 	"$((NERR - (MAX_SERIES - 1)))" "$DBOVER"
+assert_eq "obsprobe_db_collection_overflow_total: the statements on collections past the first $PG_COLLECTIONS" \
+	"$((NERR - PG_COLLECTIONS))" "$(counter_sum obsprobe_db_collection_overflow_total "" "$M")"
 assert_eq "the overflow series counts what was diverted" "$DBOVER" \
 	"$(metric_sum "$DBHIST" 'otel_metric_overflow="true"' "$M")"
 assert_eq "DB errors counter: every 42P01" "$NERR" \
@@ -327,6 +331,7 @@ assert_le "obsprobe VmRSS growth over the last $((N - MID)) statements (KiB)" \
 "$PY" - "$OBS_OUT" >"$TMP/db.txt" <<'EOF'
 import collections, json, re, sys
 names = collections.Counter()
+distinct = set()
 spans = unredacted = 0
 for line in open(sys.argv[1]):
     s = json.loads(line)
@@ -334,13 +339,16 @@ for line in open(sys.argv[1]):
         continue
     spans += 1
     names[re.sub(r"[0-9]+", "N", s["name"])] += 1
+    distinct.add(s["name"])
     text = s["attributes"].get("db.query.text", "")
     if not re.fullmatch(r"(SELECT \? AS c[wm][0-9]+|SELECT \* FROM t[wm][0-9]+ WHERE v = \?);?", text):
         unredacted += 1
-print(spans, unredacted, " ".join("%s=%d" % (k.replace(" ", "_"), v) for k, v in sorted(names.items())))
+print(spans, unredacted, len(distinct), " ".join("%s=%d" % (k.replace(" ", "_"), v) for k, v in sorted(names.items())))
 EOF
-read -r SPANS UNREDACTED SHAPES <"$TMP/db.txt"
-log "DB spans: $SPANS, names by shape: $SHAPES"
+read -r SPANS UNREDACTED NAMES SHAPES <"$TMP/db.txt"
+log "DB spans: $SPANS, $NAMES distinct names, by shape: $SHAPES"
+assert_eq "distinct DB span names: 'SELECT' and the first $PG_COLLECTIONS collections'" \
+	"$((PG_COLLECTIONS + 1))" "$NAMES"
 assert_eq "one CLIENT span per statement" "$TOTAL" "$SPANS"
 assert_eq "every db.query.text redacted to its shape" 0 "$UNREDACTED"
 for f in "$OBS_OUT" "$OBS_ERR" "$M"; do

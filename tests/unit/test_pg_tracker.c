@@ -540,6 +540,34 @@ UNIT_TEST_FIXTURE(test_summaries_remembered, setup, teardown)
 	assert_string_equal(f->got.spans[0].name, "SELECT");
 }
 
+/* Span names hold the first PG_MAX_COLLECTIONS distinct collections; statements on others are
+ * named by their operation alone (and counted), a collection named before keeps its name, and
+ * every span still carries its own db.collection.name. */
+UNIT_TEST_FIXTURE(test_collections_capped_in_names, setup, teardown)
+{
+	struct fixture *f = *state;
+	char sql[64], want[64];
+	size_t i;
+
+	connect_shop(f, 1, 10);
+	for (i = 0; i < PG_MAX_COLLECTIONS + 5; i++) {
+		snprintf(sql, sizeof(sql), "SELECT * FROM t%zu WHERE id = 1", i);
+		f->got.n = 0;
+		simple_query(f, 1, 1000 + i * 100, sql, "SELECT 1");
+		assert_int_equal(f->got.n, 1);
+		snprintf(want, sizeof(want), "t%zu", i);
+		assert_string_equal(span_get_str(&f->got.spans[0], "db.collection.name"), want);
+		snprintf(want, sizeof(want), "SELECT t%zu", i);
+		assert_string_equal(f->got.spans[0].name, i < PG_MAX_COLLECTIONS ? want : "SELECT");
+	}
+	assert_int_equal(stats(f).collection_overflows, 5);
+	f->got.n = 0;
+	simple_query(f, 1, 1000000, "UPDATE t3 SET v = 2", "UPDATE 1");
+	assert_int_equal(f->got.n, 1);
+	assert_string_equal(f->got.spans[0].name, "UPDATE t3");
+	assert_int_equal(stats(f).collection_overflows, 5);
+}
+
 /* ---- extended protocol ---- */
 
 UNIT_TEST_FIXTURE(test_extended_unnamed_statement, setup, teardown)

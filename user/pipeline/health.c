@@ -11,6 +11,7 @@ enum {
 	FAM_LOST,
 	FAM_PARSE,
 	FAM_ROUTES,
+	FAM_DB_NAMES,
 	FAM_PROCS,
 	FAM_EXP_DROPPED,
 	FAM_EXP_REQUESTS,
@@ -56,6 +57,10 @@ static const struct metric_family_def defs[FAM__COUNT] = {
 			 "Requests whose route was folded into 'other' by the per-service route "
 			 "cap.",
 			 METRIC_COUNTER, NULL, 0, "obsprobe.route.overflow", "{request}" },
+	[FAM_DB_NAMES] = { "obsprobe_db_collection_overflow_total",
+			   "Database client spans named by their operation alone: the distinct "
+			   "collections their names would have held reached the cap.",
+			   METRIC_COUNTER, NULL, 0, "obsprobe.db.collection.overflow", "{span}" },
 	[FAM_PROCS] = { "obsprobe_watched_processes", "Processes obsprobe watches now.",
 			METRIC_GAUGE, NULL, 0, "obsprobe.watched.processes", "{process}" },
 	[FAM_EXP_DROPPED] = { "obsprobe_export_dropped_total",
@@ -254,6 +259,11 @@ void health_parse_errors(struct health *h, const char *protocol, uint64_t n)
 void health_route_overflow(struct health *h, uint64_t n)
 {
 	set_total(h, FAM_ROUTES, NULL, NULL, n);
+}
+
+void health_db_collection_overflow(struct health *h, uint64_t n)
+{
+	set_total(h, FAM_DB_NAMES, NULL, NULL, n);
 }
 
 void health_watched(struct health *h, uint64_t processes)

@@ -36,6 +36,7 @@ void health_links(struct health *h, uint64_t linked, const char *const reasons[]
 /* Goroutine spawns followed and refuted (actors_stats). */
 void health_spawns(struct health *h, uint64_t followed, uint64_t refuted);
 void health_route_overflow(struct health *h, uint64_t n);
+void health_db_collection_overflow(struct health *h, uint64_t n);
 void health_watched(struct health *h, uint64_t processes);
 /* obsprobe's budget: spans not exported for the rate and the memory limit, its RSS and limit
  * (bytes). */

@@ -8,6 +8,7 @@
 
 #include "protocols/pg_parser.h"
 #include "protocols/sql.h"
+#include "pipeline/route.h"
 #include "pipeline/semconv.h"
 #include "util/hash.h"
 #include "util/str.h"
@@ -109,6 +110,9 @@ struct pg_tracker {
 		char text[PG_SQL_MAX];
 	} * memo; /* SUM_MEMO_WAYS, allocated when first needed; NULL: none */
 	unsigned int memo_next;
+	/* the collections span names have held: a name is "op collection" for the first
+	 * PG_MAX_COLLECTIONS of them, "op" after (span names stay few, whatever the tables) */
+	struct route_set *collections;
 };
 
 /* What the parser callbacks need to know about the bytes being fed. */
@@ -493,6 +497,18 @@ static void summarize(struct pg_tracker *t, const char *sql, const char *redacte
 	memcpy(m->text, redacted, len + 1);
 }
 
+/* Whether span names may hold collection: one seen before, or room for one more. */
+static bool collection_named(struct pg_tracker *t, const char *collection)
+{
+	unsigned long long before;
+
+	if (!t->collections && !(t->collections = route_set_new(PG_MAX_COLLECTIONS)))
+		return false;
+	before = route_set_overflows(t->collections);
+	route_set_intern(t->collections, collection);
+	return route_set_overflows(t->collections) == before;
+}
+
 static void finish_op(struct feed *f, struct pg_op *op, uint64_t end_ns)
 {
 	struct pg_conn *c = f->c;
@@ -522,7 +538,7 @@ static void finish_op(struct feed *f, struct pg_op *op, uint64_t end_ns)
 	summarize(f->t, op->sql, text, &sum);
 	if (!sum.op[0] && op->verb[0])
 		str_copy(sum.op, sizeof(sum.op), op->verb);
-	if (sum.op[0] && sum.collection[0])
+	if (sum.op[0] && sum.collection[0] && collection_named(f->t, sum.collection))
 		str_words(s->name, sizeof(s->name), sum.op, sum.collection);
 	else
 		str_copy(s->name, sizeof(s->name), sum.op[0] ? sum.op : "postgresql");
@@ -953,12 +969,14 @@ void pg_tracker_free(struct pg_tracker *t)
 		while (t->tids[i])
 			thread_drop(t, &t->tids[i]);
 	free(t->memo);
+	route_set_free(t->collections);
 	free(t);
 }
 
 void pg_tracker_get_stats(const struct pg_tracker *t, struct pg_tracker_stats *out)
 {
 	*out = t->stats;
+	out->collection_overflows = route_set_overflows(t->collections);
 }
 
 struct visit_ctx {

@@ -17,6 +17,7 @@
 #include "pipeline/span.h"
 
 #define PG_MAX_OPS 64		 /* messages awaiting an answer on one connection */
+#define PG_MAX_COLLECTIONS 1000	 /* distinct collections (tables) named in span names */
 #define PG_MAX_STMTS 256	 /* prepared statements remembered per connection */
 #define PG_MAX_PORTALS 16	 /* named portals remembered per connection */
 #define PG_MAX_THREADS 4096	 /* threads with libpq calls not joined yet */
@@ -43,6 +44,9 @@ struct pg_tracker_stats {
 	uint64_t libpq_calls;	 /* libpq query calls seen */
 	uint64_t libpq_joined;	 /* ... joined with their wire messages */
 	uint64_t libpq_unjoined; /* ... that no wire message followed (TLS not decrypted, lost) */
+	/* spans named by their operation alone: PG_MAX_COLLECTIONS distinct collections were
+	 * named already */
+	uint64_t collection_overflows;
 };
 
 struct pg_tracker;
