@@ -4,7 +4,7 @@
 # The whole test suite, as CI runs it (`make test` builds, then calls this from the repo root):
 #   0. lint: every tests/lint/*.sh (the layout's include rules)
 #   1. unit tests: every build/tests/test_* and build/asan/test_* (cmocka)
-#   2. fuzzers: every build/fuzz/fuzz_* for FUZZ_SECONDS (30) with a corpus under build/,
+#   2. fuzzers: every build/fuzz/fuzz_* for FUZZ_SECONDS (20) with a corpus under build/,
 #      FUZZ_JOBS at once
 #   3. integration: every tests/integration/*.sh, as root, against the real kernel; some again
 #      with the hooks' fallbacks (NAME@fallback), and against build/asan/obsprobe, built with
@@ -16,14 +16,14 @@
 # M > 0. Nothing is skipped: a test that cannot run (no root, BPF refused, binary missing)
 # fails.
 #
-# Environment: FUZZ_SECONDS (30), FUZZ_JOBS (fuzzers at once: the cores), ONLY (a regex: run only the steps whose name matches it),
+# Environment: FUZZ_SECONDS (20), FUZZ_JOBS (fuzzers at once: the cores), ONLY (a regex: run only the steps whose name matches it),
 # KEEP_TMP=failed (keep the temp dirs of failing integration tests), ASAN_SUITE.
 set -uo pipefail
 
 cd "$(dirname "$0")/.." || exit 1
 BUILD=${BUILD:-build}
 LOGS=$BUILD/test-logs
-FUZZ_SECONDS=${FUZZ_SECONDS:-30}
+FUZZ_SECONDS=${FUZZ_SECONDS:-20}
 FUZZ_JOBS=${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 2)}
 ONLY=${ONLY:-}
 UNIT_TIMEOUT=120
