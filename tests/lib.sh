@@ -974,6 +974,22 @@ render_nginx_conf() {
 		"$ROOT/tests/fixtures/nginx/$conf" >"$dir/nginx.conf"
 }
 
+# nginx_up [SCHEME]: start_nginx in $TMP/nginx on two free ports, serving SCHEME (http); sets
+# P1, P2, NG, URL (SCHEME://127.0.0.1:P1), ACCESS (its access log) and SKIP (the lines in it
+# already: start_nginx's readiness probes). 1, with a FAIL, when it cannot.
+nginx_up() {
+	local scheme=${1:-http}
+	if ! P1=$(free_port) || ! P2=$(free_port); then
+		fail "no free port"
+		return 1
+	fi
+	NG=$TMP/nginx
+	start_nginx "$NG" "$P1" "$P2" "$scheme" || return 1
+	URL=$scheme://127.0.0.1:$P1
+	ACCESS=$NG/access.log
+	SKIP=$(wc -l <"$ACCESS")
+}
+
 # start_nginx DIR PORT1 PORT2 [SCHEME] [TEMPLATE]: nginx in the foreground of its own PID
 # (daemon off) with 2 workers, serving http (default) or https, configured from TEMPLATE (see
 # render_nginx_conf); waits until both workers run and PORT1 answers. NGINX_PID is the master.

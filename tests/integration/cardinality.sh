@@ -56,15 +56,7 @@ ALL_SERIES_MAX=5000
 require_root || finish
 
 # ---- HTTP ----
-if ! P1=$(free_port) || ! P2=$(free_port); then
-	fail "no free port"
-	finish
-fi
-NG=$TMP/nginx
-start_nginx "$NG" "$P1" "$P2" || finish
-URL=http://127.0.0.1:$P1
-ACCESS=$NG/access.log
-SKIP=$(wc -l <"$ACCESS")
+nginx_up || finish
 
 # wrk -s distinct.lua URL -- COUNT TAG: exactly COUNT requests over all threads (each thread
 # reserves a request in delay() before request() builds it, so no thread sends more than its

@@ -16,14 +16,7 @@
 . "$(dirname "$0")/../lib.sh"
 
 require_root || finish
-if ! P1=$(free_port) || ! P2=$(free_port); then
-	fail "no free port"
-	finish
-fi
-NG=$TMP/nginx
-start_nginx "$NG" "$P1" "$P2" https || finish
-URL=https://127.0.0.1:$P1
-ACCESS=$NG/access.log
+nginx_up https || finish
 UPROBE_EVENTS=/sys/kernel/tracing/uprobe_events
 
 # the IDs of the BPF objects of KIND (prog, map, link) that process pid holds an fd of

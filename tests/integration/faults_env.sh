@@ -19,14 +19,7 @@
 . "$(dirname "$0")/../lib.sh"
 
 require_root || finish
-if ! P1=$(free_port) || ! P2=$(free_port); then
-	fail "no free port"
-	finish
-fi
-NG=$TMP/nginx
-start_nginx "$NG" "$P1" "$P2" http || finish
-URL=http://127.0.0.1:$P1
-ACCESS=$NG/access.log
+nginx_up || finish
 REAL_OBSPROBE=$OBSPROBE
 
 # in_namespace NAME SETUP: OBSPROBE becomes a wrapper that runs the shell commands SETUP in a

@@ -20,16 +20,8 @@ HIST=http_server_request_duration_seconds
 CHIST=http_client_request_duration_seconds
 
 require_root || finish
-if ! P1=$(free_port) || ! P2=$(free_port); then
-	fail "no free port"
-	finish
-fi
-NG=$TMP/nginx
-start_nginx "$NG" "$P1" "$P2" "$SCHEME" || finish
-URL=$SCHEME://127.0.0.1:$P1
-ACCESS=$NG/access.log
-# the readiness probes of start_nginx are in the log already: count only what follows
-SKIP=$(wc -l <"$ACCESS")
+# SKIP: the readiness probes of start_nginx are in the log already: count only what follows
+nginx_up "$SCHEME" || finish
 
 # obsprobe after nginx: the workers are descendants that exist before the attach
 start_obsprobe --pid "$NGINX_PID" --console json -v || finish

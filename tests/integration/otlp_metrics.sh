@@ -15,14 +15,8 @@ NPROXY=5
 
 require_root || finish
 otlp_setup || finish
-if ! P1=$(free_port) || ! P2=$(free_port) || ! RPORT=$(free_port); then
-	fail "no free port"
-	finish
-fi
-NG=$TMP/nginx
-start_nginx "$NG" "$P1" "$P2" || finish
-ACCESS=$NG/access.log
-SKIP=$(wc -l <"$ACCESS")
+nginx_up || finish
+RPORT=$(free_port) || finish
 start_receiver recv "$RPORT" || finish
 R=$RECV_DIR
 

@@ -11,14 +11,7 @@
 
 N404=13
 require_root || finish
-if ! P1=$(free_port) || ! P2=$(free_port); then
-	fail "no free port"
-	finish
-fi
-NG=$TMP/nginx
-start_nginx "$NG" "$P1" "$P2" http || finish
-URL=http://127.0.0.1:$P1
-SKIP=$(wc -l <"$NG/access.log")
+nginx_up || finish
 
 REC=$TMP/events.rec
 start_obsprobe --pid "$NGINX_PID" --console json --record "$REC" || finish

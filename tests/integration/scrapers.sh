@@ -37,14 +37,7 @@ RSS_KIB=$((8 * 1024))
 SLOWCLIENT=("$PY" "$ROOT/tests/integration/slowclient.py")
 
 require_root || finish
-if ! P1=$(free_port) || ! P2=$(free_port); then
-	fail "no free port"
-	finish
-fi
-NG=$TMP/nginx
-start_nginx "$NG" "$P1" "$P2" || finish
-ACCESS=$NG/access.log
-SKIP=$(wc -l <"$ACCESS")
+nginx_up || finish
 logged() { echo $(($(wc -l <"$ACCESS") - SKIP)); }
 # prom_conns: obsprobe's end of the connections to /metrics, by TCP state ("ESTAB:3 CLOSE-WAIT:1");
 # not TIME-WAIT, which the kernel keeps after obsprobe closed them
