@@ -24,23 +24,23 @@ static __always_inline struct pt_regs *user_regs(void)
 #endif
 
 /*
- * SYSCALL_EXIT(name, body): a hook at the exit of syscall name running body(ret), twice: an
+ * SYSCALL_EXIT(name, body, ...): a hook at the exit of syscall name running body(ret, ...), twice: an
  * fexit trampoline on the syscall's function, and the syscall's exit tracepoint. The loader
  * keeps the cheapest the kernel offers (user/probes/probe.c: choose_variants): fexit costs only
  * the syscalls it hooks, where enabling any syscall tracepoint sends every syscall of every task
  * on the node through the kernel's slow syscall path. Both read the arguments from user_regs().
  * SYSCALL_ENTER(name, body) is the same at the entry, body(fd) getting the first argument.
  */
-#define SYSCALL_EXIT(name, body)                                                     \
+#define SYSCALL_EXIT(name, body, ...)                                                \
 	SEC("fexit/" SYSCALL_FN(name))                                               \
 	int BPF_PROG(sys_exit_##name##__fexit, const struct pt_regs *regs, long ret) \
 	{                                                                            \
-		return body(ret);                                                    \
+		return body(ret, ##__VA_ARGS__);                                     \
 	}                                                                            \
 	SEC("tp/syscalls/sys_exit_" #name)                                           \
 	int sys_exit_##name(struct trace_event_raw_sys_exit *ctx)                    \
 	{                                                                            \
-		return body(ctx->ret);                                               \
+		return body(ctx->ret, ##__VA_ARGS__);                                \
 	}
 #define SYSCALL_ENTER(name, body)                                            \
 	SEC("fentry/" SYSCALL_FN(name))                                      \

@@ -387,53 +387,14 @@ static __always_inline int on_iov(long ret, __u8 dir, __u8 sc, bool msg)
 	return 0;
 }
 
-static __always_inline int exit_read(long ret)
-{
-	return on_buf(ret, SOCK_DIR_INGRESS, SOCK_SC_READ);
-}
-SYSCALL_EXIT(read, exit_read)
-
-static __always_inline int exit_recvfrom(long ret)
-{
-	return on_buf(ret, SOCK_DIR_INGRESS, SOCK_SC_RECVFROM);
-}
-SYSCALL_EXIT(recvfrom, exit_recvfrom)
-
-static __always_inline int exit_write(long ret)
-{
-	return on_buf(ret, SOCK_DIR_EGRESS, SOCK_SC_WRITE);
-}
-SYSCALL_EXIT(write, exit_write)
-
-static __always_inline int exit_sendto(long ret)
-{
-	return on_buf(ret, SOCK_DIR_EGRESS, SOCK_SC_SENDTO);
-}
-SYSCALL_EXIT(sendto, exit_sendto)
-
-static __always_inline int exit_readv(long ret)
-{
-	return on_iov(ret, SOCK_DIR_INGRESS, SOCK_SC_READV, false);
-}
-SYSCALL_EXIT(readv, exit_readv)
-
-static __always_inline int exit_writev(long ret)
-{
-	return on_iov(ret, SOCK_DIR_EGRESS, SOCK_SC_WRITEV, false);
-}
-SYSCALL_EXIT(writev, exit_writev)
-
-static __always_inline int exit_recvmsg(long ret)
-{
-	return on_iov(ret, SOCK_DIR_INGRESS, SOCK_SC_RECVMSG, true);
-}
-SYSCALL_EXIT(recvmsg, exit_recvmsg)
-
-static __always_inline int exit_sendmsg(long ret)
-{
-	return on_iov(ret, SOCK_DIR_EGRESS, SOCK_SC_SENDMSG, true);
-}
-SYSCALL_EXIT(sendmsg, exit_sendmsg)
+SYSCALL_EXIT(read, on_buf, SOCK_DIR_INGRESS, SOCK_SC_READ)
+SYSCALL_EXIT(recvfrom, on_buf, SOCK_DIR_INGRESS, SOCK_SC_RECVFROM)
+SYSCALL_EXIT(write, on_buf, SOCK_DIR_EGRESS, SOCK_SC_WRITE)
+SYSCALL_EXIT(sendto, on_buf, SOCK_DIR_EGRESS, SOCK_SC_SENDTO)
+SYSCALL_EXIT(readv, on_iov, SOCK_DIR_INGRESS, SOCK_SC_READV, false)
+SYSCALL_EXIT(writev, on_iov, SOCK_DIR_EGRESS, SOCK_SC_WRITEV, false)
+SYSCALL_EXIT(recvmsg, on_iov, SOCK_DIR_INGRESS, SOCK_SC_RECVMSG, true)
+SYSCALL_EXIT(sendmsg, on_iov, SOCK_DIR_EGRESS, SOCK_SC_SENDMSG, true)
 
 /* sendfile(out_fd, in_fd, offset, count): body bytes straight from a file; counted, not copied. */
 static __always_inline int on_sendfile(long ret)
