@@ -32,7 +32,11 @@ Run it again after changing it: /usr/bin/python3.11 tests/fuzz/corpus/fuzz_gotra
 """
 import os
 import struct
+import sys
 import zlib
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from elfnames import section_names  # noqa: E402
 
 VBASE = 0x400000
 TEXT = 0x100  # file offset of .text
@@ -434,15 +438,8 @@ def elf(version="go1.21.5", pointer_form=False, buildid=False, dwarf=True, symta
         if dwarf_past_end:
             s = sections[-1]
             sections[-1] = s[:5] + (s[5] + 0x10000,) + s[6:]
-    shstr = bytearray(b"\0")
-    name_off = []
-    for s in sections:
-        name_off.append(len(shstr) if s[0] else 0)
-        if s[0]:
-            shstr += s[0] + b"\0"
-    name_off.append(len(shstr))
-    shstr += b".shstrtab\0"
-    shstrndx = add(b".shstrtab", SHT_STRTAB, 0, bytes(shstr))
+    shstr, name_off = section_names(sections)
+    shstrndx = add(b".shstrtab", SHT_STRTAB, 0, shstr)
     while len(out) % 8:
         out.append(0)
     shoff = len(out)

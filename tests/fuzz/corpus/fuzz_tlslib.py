@@ -18,6 +18,10 @@ them. Run it again after changing it: /usr/bin/python3.11 tests/fuzz/corpus/fuzz
 """
 import os
 import struct
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from elfnames import section_names  # noqa: E402
 
 VBASE = 0x200000
 TEXT = 0x100         # file offset of .text
@@ -143,15 +147,8 @@ def elf(syms, code, symtab=True, build_id=20, blob=b"", rela=(), e_type=3, load_
             8, dynsym, 0, 24)
     if blob:
         add(b".rodata", SHT_PROGBITS, 2, blob, 16)
-    shstr = bytearray(b"\0")
-    name_off = []
-    for s in sections:
-        name_off.append(len(shstr) if s[0] else 0)
-        if s[0]:
-            shstr += s[0] + b"\0"
-    name_off.append(len(shstr))
-    shstr += b".shstrtab\0"
-    shstrndx = add(b".shstrtab", SHT_STRTAB, 0, bytes(shstr), addr=0)
+    shstr, name_off = section_names(sections)
+    shstrndx = add(b".shstrtab", SHT_STRTAB, 0, shstr, addr=0)
     while len(out) % 8:
         out.append(0)
     shoff = len(out)
