@@ -17,6 +17,22 @@ struct {
 	__type(value, __u32);
 } targets SEC(".maps");
 
+/*
+ * A bit per tgid, set for every one in targets (and, for a moment, for one just removed): what
+ * the hooks that run for every task of the node (context switches, page faults, syscalls) ask
+ * first. An array lookup the verifier inlines costs a few instructions, a hash lookup a call
+ * and a hash; an unwatched task costs only this. Writers keep a bit set whenever its tgid is in
+ * targets: they add to targets and then set the bit, and remove from targets, clear the bit,
+ * then set it again if the tgid came back meanwhile. Memory-mapped for user space's writes.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, OBS_PID_WORDS);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(map_flags, BPF_F_MMAPABLE);
+} watched_bits SEC(".maps");
+
 /* tgid -> where its Go build keeps the goroutine id: the Go programs among the targets. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -82,9 +98,46 @@ static __always_inline void count_drop(__u32 reason)
 		*v += 1;
 }
 
+static __always_inline __u64 *target_word(__u32 tgid)
+{
+	__u32 word = tgid / 64;
+
+	return bpf_map_lookup_elem(&watched_bits, &word);
+}
+
 static __always_inline __u32 *target_of(__u32 tgid)
 {
+	__u64 *w = target_word(tgid);
+
+	if (!w || !(*w & (1ull << (tgid % 64))))
+		return NULL;
 	return bpf_map_lookup_elem(&targets, &tgid);
+}
+
+/* tgid joins targets with flags f, then its bit is set. */
+static __always_inline void target_add(__u32 tgid, __u32 f)
+{
+	__u64 *w;
+
+	bpf_map_update_elem(&targets, &tgid, &f, BPF_ANY);
+	w = target_word(tgid);
+	if (w)
+		__sync_fetch_and_or(w, 1ull << (tgid % 64));
+}
+
+/* tgid leaves targets, then its bit is cleared, and set again if user space added it back
+ * meanwhile (its PID reused). */
+static __always_inline void target_remove(__u32 tgid)
+{
+	__u64 *w;
+
+	bpf_map_delete_elem(&targets, &tgid);
+	w = target_word(tgid);
+	if (!w)
+		return;
+	__sync_fetch_and_and(w, ~(1ull << (tgid % 64)));
+	if (bpf_map_lookup_elem(&targets, &tgid))
+		__sync_fetch_and_or(w, 1ull << (tgid % 64));
 }
 
 /*

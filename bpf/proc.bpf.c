@@ -44,7 +44,7 @@ static __always_inline int on_fork(struct task_struct *parent, struct task_struc
 	if (!flags || !(*flags & OBS_TARGET_FOLLOW_CHILDREN))
 		return 0;
 	f = *flags;
-	bpf_map_update_elem(&targets, &ctgid, &f, BPF_ANY);
+	target_add(ctgid, f);
 	emit_proc(OBS_EV_PROC_FORK, child, ctgid, ptgid, 0, &f);
 	return 0;
 }
@@ -71,7 +71,7 @@ static __always_inline int on_exit(struct task_struct *p, const bool typed)
 	/* do_exit() drops signal->live before this tracepoint: 0 means the last thread is going. */
 	if (BPF_CORE_READ(p, signal, live.counter) != 0)
 		return 0;
-	bpf_map_delete_elem(&targets, &tgid);
+	target_remove(tgid);
 	emit_proc(OBS_EV_PROC_EXIT, p, tgid, 0, BPF_CORE_READ(p, exit_code), &f);
 	return 0;
 }

@@ -54,6 +54,9 @@ enum obs_drop_reason {
 #define OBS_TARGET_PINNED 0x4
 
 #define OBS_MAX_TARGETS 8192
+/* The targets' bitmap (maps.bpf.h watched_bits): a bit for every PID up to the kernel's
+ * PID_MAX_LIMIT (4,194,304 on 64-bit), in 64-bit words */
+#define OBS_PID_WORDS (4194304 / 64)
 /* the events ring buffer as compiled; the loader sets its size (--ring-buffer-size, 4M) */
 #define OBS_RINGBUF_BYTES (4u << 20)
 

@@ -7,11 +7,16 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "util/log.h"
 #include "probes/probe.h"
 #include "obsprobe/common.h"
 #include "proc.skel.h"
+
+/* watched_bits (bpf/maps.bpf.h), mapped once: its bits are set and cleared with atomics, as
+ * the BPF side does, in the same order around the targets map. One proc object a process. */
+static uint64_t *bits;
 
 static const struct probe_load_opts proc_load = {
 	"proc", "the sched_process_{fork,exec,exit} and signal_deliver programs", false
@@ -48,6 +53,10 @@ const struct bpf_object *proc_probe_object(const struct proc_bpf *skel)
 
 void proc_probe_destroy(struct proc_bpf *skel)
 {
+	if (bits) {
+		munmap(bits, (size_t)OBS_PID_WORDS * sizeof(*bits));
+		bits = NULL;
+	}
 	proc_bpf__destroy(skel);
 }
 
@@ -66,17 +75,46 @@ int proc_probe_drops_fd(const struct proc_bpf *skel)
 	return bpf_map__fd(skel->maps.drops);
 }
 
+static uint64_t *bits_word(const struct proc_bpf *skel, uint32_t pid)
+{
+	if (pid / 64 >= OBS_PID_WORDS)
+		return NULL;
+	if (!bits) {
+		void *p = mmap(NULL, (size_t)OBS_PID_WORDS * sizeof(*bits), PROT_READ | PROT_WRITE,
+			       MAP_SHARED, bpf_map__fd(skel->maps.watched_bits), 0);
+
+		if (p == MAP_FAILED)
+			return NULL;
+		bits = p;
+	}
+	return &bits[pid / 64];
+}
+
 int proc_probe_watch(struct proc_bpf *skel, uint32_t pid, uint32_t flags)
 {
+	uint64_t *w = bits_word(skel, pid);
+
+	if (!w)
+		return pid / 64 >= OBS_PID_WORDS ? -ERANGE : -errno;
 	if (bpf_map_update_elem(proc_probe_targets_fd(skel), &pid, &flags, BPF_ANY))
 		return -errno;
+	__atomic_fetch_or(w, 1ull << (pid % 64), __ATOMIC_SEQ_CST);
 	return 0;
 }
 
 int proc_probe_unwatch(struct proc_bpf *skel, uint32_t pid)
 {
+	uint64_t *w = bits_word(skel, pid);
+	uint32_t flags;
+
 	if (bpf_map_delete_elem(proc_probe_targets_fd(skel), &pid) && errno != ENOENT)
 		return -errno;
+	if (!w)
+		return 0;
+	__atomic_fetch_and(w, ~(1ull << (pid % 64)), __ATOMIC_SEQ_CST);
+	/* added again meanwhile by a fork the BPF side followed (its PID reused) */
+	if (!bpf_map_lookup_elem(proc_probe_targets_fd(skel), &pid, &flags))
+		__atomic_fetch_or(w, 1ull << (pid % 64), __ATOMIC_SEQ_CST);
 	return 0;
 }
 
