@@ -113,6 +113,8 @@ SEEDS = {
     "bad_endpoint_flag": ({}, ["-p", "1", "--otlp-endpoint", "ftp://x"]),
     "endpoint_too_long": ({}, ["-p", "1", "--otlp-endpoint", "http://" + "a" * 1010]),
     "bad_env_endpoint": ({"OTEL_EXPORTER_OTLP_ENDPOINT": "collector:4318"}, ["-p", "1"]),
+    # make fuzz-campaign's find: a base of slashes only lost its "//" to the trailing-slash trim
+    "bad_env_endpoint_no_host": ({"OTEL_EXPORTER_OTLP_ENDPOINT": "http://////"}, ["--all"]),
     "bad_env_sampler": ({"OTEL_TRACES_SAMPLER": "jaeger_remote"}, ["-p", "1"]),
     "bad_env_ratio": ({"OTEL_TRACES_SAMPLER": "traceidratio", "OTEL_TRACES_SAMPLER_ARG": "1.5"},
                       ["-p", "1"]),
