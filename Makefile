@@ -92,7 +92,7 @@ FUZZ_FLAGS := -fsanitize=fuzzer-no-link,address,undefined
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all clean deps test test-kernels unit fuzz demo bench vmlinux check-root
+.PHONY: all clean deps test test-kernels unit fuzzers fuzz fuzz-campaign demo bench vmlinux check-root
 
 all: $(BUILD)/obsprobe
 
@@ -228,11 +228,13 @@ $(BUILD)/bench/otlp_send_bench: bench/otlp_send_bench.c bench/otlp_sink.c $(BUIL
 		$(BUILD)/libobscore.a $(LDLIBS) -lcurl -lprotobuf-c -o $@
 
 unit: $(UNIT_BINS) $(ASAN_BINS) $(BUILD)/asan/obsprobe
-fuzz: $(FUZZ_BINS)
+# The fuzzers, built: make test runs each for FUZZ_SECONDS (20) from its seeds
+fuzzers: $(FUZZ_BINS)
 
-# A long campaign, not part of make test: tests/fuzz/campaign.sh (CAMPAIGN_SECONDS, FUZZ_JOBS)
-.PHONY: fuzz-campaign
-fuzz-campaign: $(FUZZ_BINS)
+# `make fuzz`: every fuzzer for CAMPAIGN_SECONDS (300) each, its corpus kept under the build
+# directory, then a table of what each did (tests/fuzz/campaign.sh; FUZZ_JOBS); not part of
+# make test. fuzz-campaign is the same.
+fuzz fuzz-campaign: $(FUZZ_BINS)
 	$(Q)BUILD=$(BUILD) tests/fuzz/campaign.sh
 
 check-root:
@@ -245,7 +247,7 @@ deps: check-root
 
 # The README's test command: installs, builds, runs every test.
 test: deps
-	$(Q)$(MAKE) --no-print-directory -j$(JOBS) all unit fuzz
+	$(Q)$(MAKE) --no-print-directory -j$(JOBS) all unit fuzzers
 	$(Q)tests/run.sh
 
 demo: deps

@@ -187,7 +187,7 @@ echo "== fuzzers (${FUZZ_SECONDS}s each, $FUZZ_JOBS at once)"
 for src in tests/fuzz/fuzz_*.c; do
 	b=$(basename "$src" .c)
 	if [[ ! -x "$BUILD/fuzz/$b" ]] && selected "fuzz/$b"; then
-		result "fuzz/$b" 0 "not built (run make fuzz)" ""
+		result "fuzz/$b" 0 "not built (run make fuzzers)" ""
 	fi
 done
 # FUZZ_JOBS at a time (one per core): each is single-threaded

@@ -5,8 +5,8 @@
 # CAMPAIGN_SECONDS each, FUZZ_JOBS at a time, then a markdown table of how each went. Exits 1
 # when a fuzzer left a new crash, leak, timeout or out-of-memory artifact, or did not run.
 #
-#   make fuzz-campaign                               # 300 s each, one at a time
-#   CAMPAIGN_SECONDS=3600 FUZZ_JOBS=2 make fuzz-campaign
+#   make fuzz                                        # 300 s each, one at a time
+#   CAMPAIGN_SECONDS=3600 FUZZ_JOBS=2 make fuzz
 #   BUILD=/tmp/b CAMPAIGN_SECONDS=5 tests/fuzz/campaign.sh fuzz_http fuzz_sql
 #
 # What a fuzzer finds stays for the next campaign: its corpus is $BUILD/fuzz-campaign/NAME/
@@ -39,12 +39,12 @@ else
 	done
 fi
 if ((${#bins[@]} == 0)); then
-	echo "campaign: no fuzzer in $BUILD/fuzz/ (make BUILD=$BUILD fuzz)" >&2
+	echo "campaign: no fuzzer in $BUILD/fuzz/ (make BUILD=$BUILD fuzzers)" >&2
 	exit 2
 fi
 for bin in "${bins[@]}"; do
 	if [[ ! -x $bin ]]; then
-		echo "campaign: $bin is not built (make BUILD=$BUILD fuzz)" >&2
+		echo "campaign: $bin is not built (make BUILD=$BUILD fuzzers)" >&2
 		exit 2
 	fi
 done
