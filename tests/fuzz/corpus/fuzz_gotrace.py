@@ -36,7 +36,7 @@ import sys
 import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from elfnames import section_names  # noqa: E402
+from elfnames import append_section_headers, section_names  # noqa: E402
 
 VBASE = 0x400000
 TEXT = 0x100  # file offset of .text
@@ -440,11 +440,7 @@ def elf(version="go1.21.5", pointer_form=False, buildid=False, dwarf=True, symta
             sections[-1] = s[:5] + (s[5] + 0x10000,) + s[6:]
     shstr, name_off = section_names(sections)
     shstrndx = add(b".shstrtab", SHT_STRTAB, 0, shstr)
-    while len(out) % 8:
-        out.append(0)
-    shoff = len(out)
-    for i, s in enumerate(sections):
-        out += struct.pack("<IIQQQQIIQQ", name_off[i], *s[1:])
+    shoff = append_section_headers(out, sections, name_off)
     ehdr = (b"\x7fELF\x02\x01\x01" + bytes(9)
             + struct.pack("<HHIQQQIHHHHHH", 2, machine, 1, addr("main.main"), 64, shoff, 0, 64,
                           56, 1, 64, len(sections), shstrndx))

@@ -21,7 +21,7 @@ import struct
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from elfnames import section_names  # noqa: E402
+from elfnames import append_section_headers, section_names  # noqa: E402
 
 VBASE = 0x200000
 TEXT = 0x100         # file offset of .text
@@ -149,11 +149,7 @@ def elf(syms, code, symtab=True, build_id=20, blob=b"", rela=(), e_type=3, load_
         add(b".rodata", SHT_PROGBITS, 2, blob, 16)
     shstr, name_off = section_names(sections)
     shstrndx = add(b".shstrtab", SHT_STRTAB, 0, shstr, addr=0)
-    while len(out) % 8:
-        out.append(0)
-    shoff = len(out)
-    for i, s in enumerate(sections):
-        out += struct.pack("<IIQQQQIIQQ", name_off[i], *s[1:])
+    shoff = append_section_headers(out, sections, name_off)
     ehdr = (b"\x7fELF\x02\x01\x01" + bytes(9)
             + struct.pack("<HHIQQQIHHHHHH", e_type, machine, 1, 0, 64, shoff, 0, 64, 56, 1, 64,
                           len(sections), shstrndx))
