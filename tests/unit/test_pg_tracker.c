@@ -502,21 +502,94 @@ UNIT_TEST_FIXTURE(test_simple_query_span, setup, teardown)
 	assert_int_equal(stats(f).lost, 0);
 }
 
+/* Runs prepared statement stmt (Bind, Execute, Sync) and returns its span. */
+static const struct span *run_prepared(struct fixture *f, uint64_t ts, const char *stmt)
+{
+	struct bytes b = { .n = 0 };
+
+	f->got.n = 0;
+	fe_bind(&b, "", stmt, "1");
+	fe_execute(&b, "");
+	msg_empty(&b, 'S');
+	client_wrote(f, 1, ts, &b);
+	b.n = 0;
+	msg_empty(&b, '2');
+	be_complete(&b, "DELETE 1");
+	be_ready(&b, 'I');
+	client_read(f, 1, ts + 10, &b);
+	assert_int_equal(f->got.n, 1);
+	return &f->got.spans[0];
+}
+
+/* Prepares stmt as sql (Parse, Sync). */
+static void prepare(struct fixture *f, uint64_t ts, const char *stmt, const char *sql)
+{
+	struct bytes b = { .n = 0 };
+
+	fe_parse(&b, stmt, sql);
+	msg_empty(&b, 'S');
+	client_wrote(f, 1, ts, &b);
+	b.n = 0;
+	msg_empty(&b, '1');
+	be_ready(&b, 'I');
+	client_read(f, 1, ts + 5, &b);
+}
+
+/* A connection remembers its last PG_MAX_STMTS prepared statements: one prepared before those
+ * is forgotten (its Execute has no text), each of those keeps its own, and a statement prepared
+ * again under its name takes the new text (its entry reused, not doubled). */
+UNIT_TEST_FIXTURE(test_prepared_statements_bounded, setup, teardown)
+{
+	struct fixture *f = *state;
+	char stmt[32], sql[64];
+	const struct span *s;
+	size_t i;
+
+	connect_shop(f, 1, 10);
+	for (i = 0; i < PG_MAX_STMTS + 3; i++) {
+		snprintf(stmt, sizeof(stmt), "S_%zu", i);
+		snprintf(sql, sizeof(sql), "DELETE FROM t%zu WHERE id = $1", i);
+		prepare(f, 100 + i * 10, stmt, sql);
+	}
+	for (i = 0; i < 3; i++) {
+		snprintf(stmt, sizeof(stmt), "S_%zu", i);
+		s = run_prepared(f, 100000 + i * 100, stmt);
+		assert_null(span_get(s, "db.query.text"));
+		assert_string_equal(span_get_str(s, "db.postgresql.statement.name"), stmt);
+	}
+	for (i = 3; i < PG_MAX_STMTS + 3; i++) {
+		snprintf(stmt, sizeof(stmt), "S_%zu", i);
+		snprintf(sql, sizeof(sql), "DELETE FROM t%zu WHERE id = $1", i);
+		s = run_prepared(f, 200000 + i * 100, stmt);
+		assert_string_equal(span_get_str(s, "db.query.text"), sql);
+	}
+	/* again under a name it holds, then the oldest it holds is still there: no entry was
+	 * added for the name prepared again */
+	prepare(f, 900000, "S_100", "DELETE FROM renamed WHERE id = $1");
+	s = run_prepared(f, 900100, "S_100");
+	assert_string_equal(span_get_str(s, "db.query.text"), "DELETE FROM renamed WHERE id = $1");
+	s = run_prepared(f, 900200, "S_3");
+	assert_string_equal(span_get_str(s, "db.query.text"), "DELETE FROM t3 WHERE id = $1");
+	assert_int_equal(stats(f).unpaired, 0);
+}
+
 /* Statements summarized through the memo of recent redacted texts: one run again with other
  * literals gets the same name, others (more than the memo holds, round after round) their
  * own, and the query text is each one's own, redacted. */
 UNIT_TEST_FIXTURE(test_summaries_remembered, setup, teardown)
 {
-	static const char *const tables[] = {
-		"a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k"
-	};
+	/* more tables than the memo's 64 entries */
+	enum { NTABLES = 80 };
+	char tables[NTABLES][8];
 	struct fixture *f = *state;
 	char sql[128], want[64];
 	size_t i, round;
 
+	for (i = 0; i < NTABLES; i++)
+		snprintf(tables[i], sizeof(tables[i]), "t%zu", i);
 	connect_shop(f, 1, 10);
 	for (round = 0; round < 3; round++) {
-		for (i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
+		for (i = 0; i < NTABLES; i++) {
 			const struct span *s;
 
 			snprintf(sql, sizeof(sql), "UPDATE %s SET v = v + %zu WHERE id = %zu",

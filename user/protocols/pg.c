@@ -14,6 +14,12 @@
 #include "util/str.h"
 
 #define TID_BUCKETS 1024
+#define PG_SPARE_OPS 4 /* ops kept per connection for reuse */
+/* The summary memo: a text's hash picks one of SUM_MEMO_SETS sets of SUM_MEMO_WAYS entries
+ * (~2 KiB each, an entry's pages resident only once used). pgbench's script alone has 13
+ * redacted texts ("+ ?" and "+ -?" differ), more than the 8 entries this had in one set. */
+#define SUM_MEMO_SETS 16
+#define SUM_MEMO_WAYS 4
 #define POOL_MAX (CONN_ADDR_MAX + 16)
 
 enum op_kind {
@@ -70,6 +76,8 @@ struct pg_conn {
 	bool is_unix;
 	struct pg_op *head, *tail;
 	unsigned nops;
+	struct pg_op *spare; /* ops done with, kept for the next (a statement takes up to 3) */
+	unsigned nspare;
 	struct named_sql *stmts, *portals;
 	unsigned nstmts, nportals;
 	struct pg_stream st[2]; /* [PG_FRONTEND], [PG_BACKEND] */
@@ -108,11 +116,12 @@ struct pg_tracker {
 		size_t len; /* 0: empty */
 		struct sql_summary sum;
 		char text[PG_SQL_MAX];
-	} * memo; /* SUM_MEMO_WAYS, allocated when first needed; NULL: none */
-	unsigned int memo_next;
+	} * memo; /* SUM_MEMO_SETS * SUM_MEMO_WAYS, allocated when first needed; NULL: none */
+	unsigned char memo_next[SUM_MEMO_SETS]; /* each set's next way to replace */
 	/* the collections span names have held: a name is "op collection" for the first
 	 * PG_MAX_COLLECTIONS of them, "op" after (span names stay few, whatever the tables) */
 	struct route_set *collections;
+	struct span *span; /* the span finish_op builds and hands on; NULL until the first */
 };
 
 /* What the parser callbacks need to know about the bytes being fed. */
@@ -190,30 +199,32 @@ static void names_remove(struct named_sql **list, unsigned *n, const char *name)
 	(*n)--;
 }
 
-/* Sets name's SQL, newest first; beyond max the oldest is forgotten. */
+/* Sets name's SQL, newest first; beyond max the oldest is forgotten. An entry is ~2 KiB: the
+ * name's old entry (else the oldest, when full) is taken again rather than freed, and only the
+ * used part of each string is written (a Parse and a Bind per extended statement set one). */
 static void names_set(struct named_sql **list, unsigned *n, unsigned max, const char *name,
 		      const char *sql)
 {
-	struct named_sql *e;
+	struct named_sql **pp = names_find(list, name), *e = *pp;
 
-	names_remove(list, n, name);
-	if (*n >= max) {
-		struct named_sql **pp = list;
-
-		while ((*pp)->next)
+	if (e) {
+		*pp = e->next;
+	} else if (*n >= max) {
+		for (pp = list; (*pp)->next;)
 			pp = &(*pp)->next;
-		free(*pp);
+		e = *pp;
 		*pp = NULL;
-		(*n)--;
+	} else {
+		e = malloc(sizeof(*e));
+		if (!e)
+			return;
+		(*n)++;
 	}
-	e = calloc(1, sizeof(*e));
-	if (!e)
-		return;
-	snprintf(e->name, sizeof(e->name), "%s", name);
-	snprintf(e->sql, sizeof(e->sql), "%s", sql);
+	str_copy(e->name, sizeof(e->name), name);
+	e->stmt[0] = '\0';
+	str_copy(e->sql, sizeof(e->sql), sql);
 	e->next = *list;
 	*list = e;
-	(*n)++;
 }
 
 static const char *names_get(struct named_sql **list, const char *name)
@@ -462,14 +473,12 @@ static void adopt_connect(struct pg_tracker *t, struct pg_conn *c, uint32_t tid,
 
 /* ---- spans ---- */
 
-#define SUM_MEMO_WAYS 8
-
 /* sql's summary (the operation and the collection), through the tracker's memo keyed by its
  * redacted text: literals are all that redaction takes away, and a summary names no literal. */
 static void summarize(struct pg_tracker *t, const char *sql, const char *redacted,
 		      struct sql_summary *out)
 {
-	size_t len = strlen(redacted), i;
+	size_t len = strlen(redacted), i, set;
 	uint64_t h;
 	struct sum_memo *m;
 
@@ -478,8 +487,9 @@ static void summarize(struct pg_tracker *t, const char *sql, const char *redacte
 		return;
 	}
 	h = hash_words(redacted, len);
+	set = h % SUM_MEMO_SETS;
 	for (i = 0; t->memo && i < SUM_MEMO_WAYS; i++) {
-		m = &t->memo[i];
+		m = &t->memo[set * SUM_MEMO_WAYS + i];
 		if (m->len == len && m->hash == h && !memcmp(m->text, redacted, len)) {
 			*out = m->sum;
 			return;
@@ -487,10 +497,10 @@ static void summarize(struct pg_tracker *t, const char *sql, const char *redacte
 	}
 	sql_summarize(sql, strlen(sql), out);
 	if (!t->memo)
-		t->memo = calloc(SUM_MEMO_WAYS, sizeof(*t->memo));
+		t->memo = calloc(SUM_MEMO_SETS * SUM_MEMO_WAYS, sizeof(*t->memo));
 	if (!t->memo || len >= sizeof(m->text))
 		return;
-	m = &t->memo[t->memo_next++ % SUM_MEMO_WAYS];
+	m = &t->memo[set * SUM_MEMO_WAYS + t->memo_next[set]++ % SUM_MEMO_WAYS];
 	m->hash = h;
 	m->len = len;
 	m->sum = *out;
@@ -518,9 +528,9 @@ static void finish_op(struct feed *f, struct pg_op *op, uint64_t end_ns)
 
 	if (op->empty && !op->error)
 		return;
-	s = malloc(sizeof(*s));
-	if (!s)
+	if (!f->t->span && !(f->t->span = malloc(sizeof(*f->t->span))))
 		return;
+	s = f->t->span;
 	span_init(s, SPAN_KIND_CLIENT);
 	if (op->has_parent)
 		span_make_child(s, op->trace_id, op->parent_id);
@@ -569,7 +579,6 @@ static void finish_op(struct feed *f, struct pg_op *op, uint64_t end_ns)
 	if (c->is_unix)
 		span_set_str(s, SC_NETWORK_TRANSPORT, "unix");
 	f->t->ops.span(f->t->ops.ctx, s);
-	free(s);
 }
 
 /* ---- ops in flight ---- */
@@ -584,9 +593,12 @@ static struct pg_op *op_push(struct feed *f, enum op_kind kind)
 		return NULL;
 	}
 	/* the SQL and statement buffers are 2 KiB: an empty string is enough */
-	op = malloc(sizeof(*op));
-	if (!op)
+	if ((op = c->spare)) {
+		c->spare = op->next;
+		c->nspare--;
+	} else if (!(op = malloc(sizeof(*op)))) {
 		return NULL;
+	}
 	memset(op, 0, offsetof(struct pg_op, stmt));
 	op->stmt[0] = op->sql[0] = '\0';
 	op->kind = kind;
@@ -613,7 +625,13 @@ static void op_pop(struct pg_conn *c)
 	if (!c->head)
 		c->tail = NULL;
 	c->nops--;
-	free(op);
+	if (c->nspare < PG_SPARE_OPS) {
+		op->next = c->spare;
+		c->spare = op;
+		c->nspare++;
+	} else {
+		free(op);
+	}
 }
 
 static void ops_abort(struct pg_tracker *t, struct pg_conn *c)
@@ -701,7 +719,7 @@ static void on_frontend(struct feed *f, const struct pg_msg *m)
 		names_set(&c->portals, &c->nportals, PG_MAX_PORTALS, portal, sql ? sql : "");
 		/* the portal runs the statement: its name goes with the portal */
 		if (c->portals && !strcmp(c->portals->name, portal))
-			snprintf(c->portals->stmt, sizeof(c->portals->stmt), "%s", stmt);
+			str_copy(c->portals->stmt, sizeof(c->portals->stmt), stmt);
 		break;
 	}
 	case 'E': {
@@ -750,7 +768,7 @@ static void batch_error(struct feed *f, const struct pg_error *err)
 			target = o;
 	if (target) {
 		target->error = true;
-		snprintf(target->sqlstate, sizeof(target->sqlstate), "%s", err->sqlstate);
+		str_copy(target->sqlstate, sizeof(target->sqlstate), err->sqlstate);
 		finish_op(f, target, f->ts);
 	} else if (c->head) {
 		f->t->stats.unpaired++;
@@ -792,7 +810,7 @@ static void on_backend(struct feed *f, const struct pg_msg *m)
 			struct pg_complete cc;
 
 			if (pg_decode_complete(m, &cc) == 0) {
-				snprintf(op->verb, sizeof(op->verb), "%s", cc.verb);
+				str_copy(op->verb, sizeof(op->verb), cc.verb);
 				op->rows = cc.rows;
 			}
 		}
@@ -810,7 +828,7 @@ static void on_backend(struct feed *f, const struct pg_msg *m)
 		if (op && op->kind == OP_SIMPLE) { /* its ReadyForQuery ends it */
 			op->error = true;
 			if (!op->sqlstate[0])
-				snprintf(op->sqlstate, sizeof(op->sqlstate), "%s", err.sqlstate);
+				str_copy(op->sqlstate, sizeof(op->sqlstate), err.sqlstate);
 		} else {
 			batch_error(f, &err);
 		}
@@ -851,7 +869,13 @@ static void on_msg(void *ctx, const struct pg_msg *m)
 
 static void conn_free(struct pg_tracker *t, struct pg_conn *c)
 {
+	struct pg_op *op;
+
 	ops_abort(t, c);
+	while ((op = c->spare)) {
+		c->spare = op->next;
+		free(op);
+	}
 	names_free(&c->stmts, &c->nstmts);
 	names_free(&c->portals, &c->nportals);
 	free(c);
@@ -969,6 +993,7 @@ void pg_tracker_free(struct pg_tracker *t)
 		while (t->tids[i])
 			thread_drop(t, &t->tids[i]);
 	free(t->memo);
+	free(t->span);
 	route_set_free(t->collections);
 	free(t);
 }
