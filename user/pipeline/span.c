@@ -20,6 +20,7 @@ void span_init(struct span *s, enum span_kind kind)
 	s->start_ns = s->end_ns = 0;
 	s->name[0] = '\0';
 	s->nattrs = 0;
+	s->kmask = 0;
 	s->arena_used = 0;
 	s->arena[SPAN_ARENA - 1] = '\0';
 	s->exc_ns = 0;
@@ -28,24 +29,52 @@ void span_init(struct span *s, enum span_kind kind)
 	span_new_span_id(s->span_id);
 }
 
-/* Keys are string literals, mostly the same pointer for the same key: compare pointers first,
- * and strings only when the first bytes agree (a span is built for every request). */
-static bool key_eq(const char *a, const char *b)
+/* A key's length and two of its bytes: keys share prefixes ("http.", "server."), so a string
+ * comparison is left for the keys whose signatures agree. */
+static uint32_t key_sig(const char *key)
 {
-	return a == b || (a[0] == b[0] && strcmp(a, b) == 0);
+	size_t n = strlen(key);
+
+	return (uint32_t)n << 16 | (uint32_t)(uint8_t)key[n ? n - 1 : 0] << 8 | (uint8_t)key[n / 2];
+}
+
+/* The bit of s->kmask a signature sets. */
+static uint64_t sig_bit(uint32_t sig)
+{
+	return 1ull << ((sig * 0x9e3779b1u) >> 26);
+}
+
+/* The attribute named key (its signature sig), or NULL. A span gets ~12 attributes, each a new
+ * key: the mask answers "not there" for most without a scan of the others, and only keys whose
+ * signatures agree are compared as strings (keys are mostly the same literal: the pointer
+ * first). */
+static struct span_attr *attr_find(const struct span *s, const char *key, uint32_t sig)
+{
+	size_t i;
+
+	if (!(s->kmask & sig_bit(sig)))
+		return NULL;
+	for (i = 0; i < s->nattrs; i++)
+		if (s->attrs[i].ksig == sig &&
+		    (s->attrs[i].key == key || !strcmp(s->attrs[i].key, key)))
+			return (struct span_attr *)&s->attrs[i];
+	return NULL;
 }
 
 static struct span_attr *attr_slot(struct span *s, const char *key)
 {
-	size_t i;
+	uint32_t sig = key_sig(key);
+	struct span_attr *a = attr_find(s, key, sig);
 
-	for (i = 0; i < s->nattrs; i++)
-		if (key_eq(s->attrs[i].key, key))
-			return &s->attrs[i];
+	if (a)
+		return a;
 	if (s->nattrs == SPAN_MAX_ATTRS)
 		return NULL;
-	s->attrs[s->nattrs].key = key;
-	return &s->attrs[s->nattrs++];
+	a = &s->attrs[s->nattrs++];
+	a->key = key;
+	a->ksig = sig;
+	s->kmask |= sig_bit(sig);
+	return a;
 }
 
 void span_make_child(struct span *s, const uint8_t trace_id[16], const uint8_t span_id[8])
@@ -125,12 +154,7 @@ void span_set_int(struct span *s, const char *key, int64_t v)
 
 const struct span_attr *span_get(const struct span *s, const char *key)
 {
-	size_t i;
-
-	for (i = 0; i < s->nattrs; i++)
-		if (key_eq(s->attrs[i].key, key))
-			return &s->attrs[i];
-	return NULL;
+	return attr_find(s, key, key_sig(key));
 }
 
 const char *span_get_str(const struct span *s, const char *key)

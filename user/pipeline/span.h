@@ -22,9 +22,10 @@ enum span_kind {
 
 struct span_attr {
 	const char *key; /* a string literal: semconv keys are static */
-	bool is_int;
 	int64_t ival;
 	uint16_t soff; /* string value: offset into the span's arena, so spans copy safely */
+	bool is_int;
+	uint32_t ksig; /* key_sig(key): keys that differ mostly differ here (span.c) */
 };
 
 /* The process a span belongs to: the resource of OpenTelemetry. */
@@ -52,6 +53,7 @@ struct span {
 	uint64_t start_ns, end_ns; /* CLOCK_MONOTONIC, as the kernel stamps events */
 	char name[SPAN_NAME_MAX];
 	size_t nattrs;
+	uint64_t kmask; /* a bit per key_sig() set (span.c): most keys set are new ones */
 	struct span_attr attrs[SPAN_MAX_ATTRS];
 	/* an `exception` event (a crash or panic while it was served): type, message and stack
 	 * trace as NUL-separated strings in exc[] ("" when absent); exc_ns 0: none. Copies of a

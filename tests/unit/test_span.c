@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "unit.h"
+
+#include "pipeline/span.h"
+
+/* Keys that share prefixes, lengths and last bytes, as semconv keys do: attr_find compares a
+ * signature (length, last and middle byte) before the strings, and a mask before either. */
+static const char *const keys[] = {
+	"http.request.method",
+	"http.response.status_code",
+	"http.route",
+	"url.path",
+	"url.scheme",
+	"server.address",
+	"server.port",
+	"client.address",
+	"client.port",
+	"network.peer.address",
+	"network.peer.port",
+	"user_agent.original",
+	"a",
+	"b",
+	"ab",
+	"ba",
+	"aXb",
+	"aYb",
+	"",
+};
+#define NKEYS (sizeof(keys) / sizeof(keys[0]))
+
+/* Every key set once reads back its own value, through its own pointer and through a copy of
+ * its text at another address (keys built at run time are not the literal). */
+UNIT_TEST(test_attrs_by_text)
+{
+	static struct span s;
+	char copy[64];
+	size_t i;
+
+	(void)state;
+	span_init(&s, SPAN_KIND_SERVER);
+	for (i = 0; i < NKEYS; i++) {
+		if (i % 2)
+			span_set_int(&s, keys[i], (int64_t)i);
+		else
+			span_set_str(&s, keys[i], keys[i][0] ? keys[i] : "empty");
+	}
+	assert_int_equal(s.nattrs, NKEYS);
+	for (i = 0; i < NKEYS; i++) {
+		const struct span_attr *a;
+
+		strcpy(copy, keys[i]);
+		a = span_get(&s, copy);
+		assert_non_null(a);
+		assert_ptr_equal(a, span_get(&s, keys[i]));
+		assert_ptr_equal(a, &s.attrs[i]);
+		if (i % 2)
+			assert_int_equal(span_get_int(&s, copy, -1), (int64_t)i);
+		else
+			assert_string_equal(span_get_str(&s, copy), keys[i][0] ? keys[i] : "empty");
+	}
+	assert_null(span_get(&s, "http.request.methoD"));
+	assert_null(span_get(&s, "url.pat"));
+	assert_null(span_get(&s, "c"));
+}
+
+/* Setting a key again, by another pointer to the same text, replaces its value in place. */
+UNIT_TEST(test_attrs_replaced)
+{
+	static struct span s;
+	char copy[64];
+	size_t i;
+
+	(void)state;
+	span_init(&s, SPAN_KIND_CLIENT);
+	for (i = 0; i < NKEYS; i++)
+		span_set_int(&s, keys[i], 1);
+	for (i = 0; i < NKEYS; i++) {
+		strcpy(copy, keys[i]);
+		span_set_int(&s, copy, (int64_t)(100 + i));
+	}
+	assert_int_equal(s.nattrs, NKEYS);
+	for (i = 0; i < NKEYS; i++) {
+		assert_ptr_equal(s.attrs[i].key, keys[i]);
+		assert_int_equal(span_get_int(&s, keys[i], -1), (int64_t)(100 + i));
+	}
+}
+
+/* Beyond SPAN_MAX_ATTRS keys a new key is dropped, an existing one still set; span_init
+ * forgets every key (a span is reused). */
+UNIT_TEST(test_attrs_full_and_reset)
+{
+	static struct span s;
+	char name[SPAN_MAX_ATTRS + 2][16];
+	size_t i;
+
+	(void)state;
+	span_init(&s, SPAN_KIND_SERVER);
+	for (i = 0; i < SPAN_MAX_ATTRS + 2; i++) {
+		snprintf(name[i], sizeof(name[i]), "k%zu", i);
+		span_set_int(&s, name[i], (int64_t)i);
+	}
+	assert_int_equal(s.nattrs, SPAN_MAX_ATTRS);
+	assert_null(span_get(&s, name[SPAN_MAX_ATTRS]));
+	span_set_int(&s, name[3], 33);
+	assert_int_equal(span_get_int(&s, "k3", -1), 33);
+	span_init(&s, SPAN_KIND_SERVER);
+	for (i = 0; i < SPAN_MAX_ATTRS + 2; i++)
+		assert_null(span_get(&s, name[i]));
+	span_set_str(&s, "k3", "v");
+	assert_int_equal(s.nattrs, 1);
+	assert_string_equal(span_get_str(&s, "k3"), "v");
+}
+
+UNIT_MAIN(NULL, NULL)
