@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <ctype.h>
+#include <strings.h>
 
 #include "unit.h"
 
@@ -137,31 +139,99 @@ UNIT_TEST(test_field_value_bytes)
 {
 	char req[64];
 	unsigned int c;
-	size_t pos;
+	size_t len, pos;
 
 	(void)state;
+	/* values of every length up to three words (vchars_ok takes 8 bytes at a time, its last
+	 * word overlapping), the byte at every position of each */
 	for (c = 0; c < 256; c++) {
 		bool ok = c == '\t' || (c >= 0x20 && c != 0x7f);
 
 		if (c == '\r' || c == '\n')
 			continue;
-		for (pos = 0; pos < 21; pos++) {
-			static const char head[] = "GET / HTTP/1.1\r\nX-A: ";
-			struct http_head h;
-			size_t n = sizeof(head) - 1;
+		for (len = 1; len <= 24; len++) {
+			for (pos = 0; pos < len; pos++) {
+				static const char head[] = "GET / HTTP/1.1\r\nX-A:";
+				struct http_head h;
+				size_t n = sizeof(head) - 1;
 
-			memcpy(req, head, n);
-			memset(req + n, 'v', 21);
-			req[n + pos] = (char)c; /* NUL too */
-			memcpy(req + n + 21, "\r\n\r\n", 4);
-			n += 25;
-			if (ok)
-				assert_int_equal(http_parse_head((const uint8_t *)req, n, &h),
-						 (int)n);
-			else
-				assert_int_equal(http_parse_head((const uint8_t *)req, n, &h),
-						 HTTP_PARSE_ERROR);
+				memcpy(req, head, n);
+				memset(req + n, 'v', len);
+				req[n + pos] = (char)c; /* NUL too */
+				memcpy(req + n + len, "\r\n\r\n", 4);
+				n += len + 4;
+				if (ok)
+					assert_int_equal(http_parse_head((const uint8_t *)req, n,
+									 &h),
+							 (int)n);
+				else
+					assert_int_equal(http_parse_head((const uint8_t *)req, n,
+									 &h),
+							 HTTP_PARSE_ERROR);
+			}
 		}
+	}
+}
+
+/* Whether the field "name: value" in a request was taken as the field obsprobe reads. */
+static bool field_taken(const char *name, const char *value)
+{
+	char req[128];
+	struct http_head h;
+
+	snprintf(req, sizeof(req), "GET / HTTP/1.1\r\n%s: %s\r\n\r\n", name, value);
+	assert_true(parse(req, &h) > 0);
+	if (!strcasecmp(value, "chunked"))
+		return h.chunked;
+	if (!strcmp(value, "close"))
+		return h.conn_close;
+	if (!strcmp(value, "17"))
+		return h.content_length == 17;
+	return h.host[0] || h.user_agent[0] || h.traceparent[0] || h.content_type[0];
+}
+
+/* The names obsprobe reads are matched whatever their case, at every position, and a name
+ * that differs from one by a single byte (another token character) is not taken for it: the
+ * names are compared 8 bytes at a time, the last word overlapping. */
+UNIT_TEST(test_field_names_matched)
+{
+	static const struct {
+		const char *name, *value;
+	} known[] = {
+		{ "content-length", "17" },
+		{ "transfer-encoding", "chunked" },
+		{ "connection", "close" },
+		{ "user-agent", "curl" },
+		{ "host", "a" },
+		{ "traceparent", "x" },
+		{ "content-type", "text/plain" },
+	};
+	static const char others[] = "-!#xZ09_~^";
+	size_t k, i, o;
+
+	(void)state;
+	for (k = 0; k < sizeof(known) / sizeof(known[0]); k++) {
+		char name[32];
+		size_t n = strlen(known[k].name);
+
+		assert_true(field_taken(known[k].name, known[k].value));
+		for (i = 0; i < n; i++) {
+			strcpy(name, known[k].name);
+			name[i] = (char)toupper((unsigned char)name[i]);
+			assert_true(field_taken(name, known[k].value));
+			for (o = 0; others[o]; o++) {
+				if (tolower((unsigned char)others[o]) == known[k].name[i])
+					continue;
+				strcpy(name, known[k].name);
+				name[i] = others[o];
+				if (field_taken(name, known[k].value))
+					fail_msg("\"%s\" taken for \"%s\"", name, known[k].name);
+			}
+		}
+		for (i = 0; i < n; i++)
+			name[i] = (char)toupper((unsigned char)known[k].name[i]);
+		name[n] = '\0';
+		assert_true(field_taken(name, known[k].value));
 	}
 }
 

@@ -37,7 +37,9 @@ bool http_sniff(const uint8_t *buf, size_t len, enum http_kind *kind)
 	for (i = 0; i < sizeof(sniff_prefixes) / sizeof(sniff_prefixes[0]); i++) {
 		size_t n = len < sniff_prefixes[i].len ? len : sniff_prefixes[i].len;
 
-		if (n && memcmp(buf, sniff_prefixes[i].s, n))
+		/* the first byte tells most apart without a call */
+		if (n && (buf[0] != (uint8_t)sniff_prefixes[i].s[0] ||
+			  memcmp(buf, sniff_prefixes[i].s, n)))
 			continue;
 		if (kind)
 			*kind = sniff_prefixes[i].kind;
@@ -77,21 +79,33 @@ static bool is_ows(uint8_t c)
 	return c == ' ' || c == '\t';
 }
 
-static uint8_t lower(uint8_t c)
-{
-	return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
-}
-
+/* p..n equals s (lowercase letters and '-') but for case. p's bytes passed is_tchar or
+ * is_vchar, so | 0x20 lowers them as exactly as this comparison needs: it turns only 'A'..'Z'
+ * into letters, and only CR (no tchar, no vchar) into '-'. 8 bytes at a time, the last
+ * word overlapping the one before it. */
 static bool ieq(const uint8_t *p, size_t n, const char *s)
 {
+	const uint64_t low = 0x2020202020202020ull;
+	uint64_t a, b;
 	size_t i;
 
 	if (strlen(s) != n)
 		return false;
-	for (i = 0; i < n; i++)
-		if (lower(p[i]) != (uint8_t)s[i])
+	if (n < 8) {
+		for (i = 0; i < n; i++)
+			if ((p[i] | 0x20) != (uint8_t)s[i])
+				return false;
+		return true;
+	}
+	for (i = 0; i + 8 < n; i += 8) {
+		memcpy(&a, p + i, 8);
+		memcpy(&b, s + i, 8);
+		if ((a | low) != b)
 			return false;
-	return true;
+	}
+	memcpy(&a, p + n - 8, 8);
+	memcpy(&b, s + n - 8, 8);
+	return (a | low) == b;
 }
 
 static void copy_str(char *dst, size_t size, const uint8_t *src, size_t n)
@@ -102,29 +116,41 @@ static void copy_str(char *dst, size_t size, const uint8_t *src, size_t n)
 	dst[n] = '\0';
 }
 
-/* Every byte a field-value byte. Header values are most of a head's bytes: 8 at a time, a
- * word with no byte under 0x20 and none 0x7f holds none to refuse (bytes 0x80 and up are
- * obs-text); a word with one (a tab, most likely) is looked at byte by byte. */
-static bool vchars_ok(const uint8_t *p, size_t n)
+/* Whether the 8 bytes at p are field-value bytes: a word with no byte under 0x20 and none 0x7f
+ * holds none to refuse (bytes 0x80 and up are obs-text); a word with one (a tab, most likely)
+ * is looked at byte by byte. */
+static bool vchars8_ok(const uint8_t *p)
 {
 	const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
-	size_t i = 0, j;
+	uint64_t w, del;
+	size_t j;
 
-	for (; i + 8 <= n; i += 8) {
-		uint64_t w, del;
-
-		memcpy(&w, p + i, 8);
-		del = w ^ (0x7f * ones);
-		if (!(((w - 0x20 * ones) & ~w & highs) | ((del - ones) & ~del & highs)))
-			continue;
-		for (j = i; j < i + 8; j++)
-			if (!is_vchar(p[j]))
-				return false;
-	}
-	for (; i < n; i++)
-		if (!is_vchar(p[i]))
+	memcpy(&w, p, 8);
+	del = w ^ (0x7f * ones);
+	if (!(((w - 0x20 * ones) & ~w & highs) | ((del - ones) & ~del & highs)))
+		return true;
+	for (j = 0; j < 8; j++)
+		if (!is_vchar(p[j]))
 			return false;
 	return true;
+}
+
+/* Every byte a field-value byte. Header values are most of a head's bytes: 8 at a time, the
+ * last word overlapping the one before it (values shorter than 8 byte by byte). */
+static bool vchars_ok(const uint8_t *p, size_t n)
+{
+	size_t i;
+
+	if (n < 8) {
+		for (i = 0; i < n; i++)
+			if (!is_vchar(p[i]))
+				return false;
+		return true;
+	}
+	for (i = 0; i + 8 < n; i += 8)
+		if (!vchars8_ok(p + i))
+			return false;
+	return vchars8_ok(p + n - 8);
 }
 
 /*
