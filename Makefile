@@ -38,8 +38,9 @@ CFLAGS    += $(WARN) -Wno-missing-field-initializers -std=gnu11 -D_GNU_SOURCE -I
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) -Wno-unused-function \
 	      -Wno-unused-parameter \
 	      -Iinclude -Ivmlinux/$(ARCH) -I/usr/include/$(UNAME_M)-linux-gnu
-LDLIBS    := $(shell pkg-config --libs libbpf libmicrohttpd libprotobuf-c libcurl json-c 2>/dev/null || \
-		echo -lbpf -lmicrohttpd -lprotobuf-c -lcurl -ljson-c) -ldw -lelf -ldeflate -lm -lpthread
+# libcurl is not linked: user/util/curl_lib.c opens it when an exporter first needs it
+LDLIBS    := $(shell pkg-config --libs libbpf libmicrohttpd libprotobuf-c json-c 2>/dev/null || \
+		echo -lbpf -lmicrohttpd -lprotobuf-c -ljson-c) -ldw -lelf -ldeflate -lm -lpthread
 
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)
 BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
@@ -221,11 +222,11 @@ $(BUILD)/bench/floor: bench/floor.c $(BUILD)/bench/floor.bpf.o
 
 # The exporter end to end: encoder, batching, libcurl, to an in-process sink on loopback
 $(BUILD)/bench/otlp_send_bench: bench/otlp_send_bench.c bench/otlp_sink.c $(BUILD)/libobscore.a \
-				$(BUILD)/obj/exporters/otlp.o
+				$(BUILD)/obj/exporters/otlp.o $(BUILD)/obj/user/util/curl_lib.o
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -Ibench $< bench/otlp_sink.c $(BUILD)/obj/exporters/otlp.o \
-		$(BUILD)/libobscore.a $(LDLIBS) -lcurl -lprotobuf-c -o $@
+		$(BUILD)/obj/user/util/curl_lib.o $(BUILD)/libobscore.a $(LDLIBS) -lprotobuf-c -o $@
 
 unit: $(UNIT_BINS) $(ASAN_BINS) $(BUILD)/asan/obsprobe
 # The fuzzers, built: make test runs each for FUZZ_SECONDS (20) from its seeds

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include "otlp.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <stddef.h>
 #include <pthread.h>
@@ -13,9 +12,13 @@
 #include <time.h>
 
 #include "util/clock.h"
+#include "util/curl_lib.h"
 #include "util/log.h"
 #include "gzip.h"
 #include "otlp_encode.h"
+
+/* libcurl, loaded by the first exporter made (util/curl_lib.h) */
+static const struct curl_lib *lc;
 
 #define BACKOFF_FIRST_MS 500
 #define BACKOFF_MAX_MS 5000	    /* recovery within seconds of the collector coming back */
@@ -139,35 +142,35 @@ static size_t on_body(char *buf, size_t size, size_t n, void *ctx)
 
 static CURL *make_handle(struct otlp_exporter *e, enum otlp_signal sig)
 {
-	CURL *c = curl_easy_init();
+	CURL *c = lc->easy_init();
 	struct curl_slist *h = NULL;
 	char line[600];
 	size_t i;
 
 	if (!c)
 		return NULL;
-	h = curl_slist_append(h, "Content-Type: application/x-protobuf");
+	h = lc->slist_append(h, "Content-Type: application/x-protobuf");
 	if (e->cfg.gzip)
-		h = curl_slist_append(h, "Content-Encoding: gzip");
-	h = curl_slist_append(h, "Expect:"); /* no 100-continue round trip per batch */
+		h = lc->slist_append(h, "Content-Encoding: gzip");
+	h = lc->slist_append(h, "Expect:"); /* no 100-continue round trip per batch */
 	for (i = 0; i < e->cfg.nheaders; i++) {
 		snprintf(line, sizeof(line), "%s: %s", e->cfg.headers[i].key,
 			 e->cfg.headers[i].value);
-		h = curl_slist_append(h, line);
+		h = lc->slist_append(h, line);
 	}
 	snprintf(line, sizeof(line), "User-Agent: obsprobe/%s", e->version);
-	h = curl_slist_append(h, line);
+	h = lc->slist_append(h, line);
 	e->headers[sig] = h;
-	curl_easy_setopt(c, CURLOPT_URL, signal_url(e, sig));
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)e->cfg.timeout_ms);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)e->cfg.timeout_ms);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(c, CURLOPT_HEADERDATA, e);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, e);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	lc->easy_setopt(c, CURLOPT_URL, signal_url(e, sig));
+	lc->easy_setopt(c, CURLOPT_HTTPHEADER, h);
+	lc->easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)e->cfg.timeout_ms);
+	lc->easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)e->cfg.timeout_ms);
+	lc->easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	lc->easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	lc->easy_setopt(c, CURLOPT_HEADERDATA, e);
+	lc->easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	lc->easy_setopt(c, CURLOPT_WRITEDATA, e);
+	lc->easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
 	return c;
 }
 
@@ -185,14 +188,14 @@ static enum attempt post(struct otlp_exporter *e, enum otlp_signal sig, const ui
 	CURLcode rc;
 
 	e->retry_after_ms = -1;
-	curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
-	rc = curl_easy_perform(c);
+	lc->easy_setopt(c, CURLOPT_POSTFIELDS, body);
+	lc->easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+	rc = lc->easy_perform(c);
 	if (rc != CURLE_OK) {
-		snprintf(why, whylen, "%s", curl_easy_strerror(rc));
+		snprintf(why, whylen, "%s", lc->easy_strerror(rc));
 		return ATTEMPT_RETRY;
 	}
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+	lc->easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
 	if (code >= 200 && code < 300)
 		return ATTEMPT_OK;
 	snprintf(why, whylen, "HTTP %ld", code);
@@ -256,10 +259,10 @@ static bool send_until(struct otlp_exporter *e, enum otlp_signal sig, const uint
 		}
 		/* the request itself may not outlive the deadline either */
 		now = clock_mono_ns();
-		curl_easy_setopt(e->curl[sig], CURLOPT_TIMEOUT_MS,
-				 (long)((deadline - now) / 1000000ull < e->cfg.timeout_ms
-						? (deadline - now) / 1000000ull + 1
-						: e->cfg.timeout_ms));
+		lc->easy_setopt(e->curl[sig], CURLOPT_TIMEOUT_MS,
+				(long)((deadline - now) / 1000000ull < e->cfg.timeout_ms
+					       ? (deadline - now) / 1000000ull + 1
+					       : e->cfg.timeout_ms));
 		a = post(e, sig, body, len, why, sizeof(why));
 
 		pthread_mutex_lock(&e->lock);
@@ -498,8 +501,9 @@ static void exporter_free(struct otlp_exporter *e)
 
 	for (i = 0; i < OTLP_SIGNALS; i++) {
 		if (e->curl[i])
-			curl_easy_cleanup(e->curl[i]);
-		curl_slist_free_all(e->headers[i]);
+			lc->easy_cleanup(e->curl[i]);
+		if (e->headers[i])
+			lc->slist_free_all(e->headers[i]);
 	}
 	gzip_free(&e->gz);
 	pb_buf_free(&e->traces_body);
@@ -558,8 +562,7 @@ struct otlp_exporter *otlp_exporter_start(const struct otel_config *cfg, struct 
 		       cfg->blrp_delay_ms ? cfg->blrp_delay_ms : OTLP_BATCH_MS,
 		       cfg->blrp_timeout_ms ? cfg->blrp_timeout_ms : OTLP_LOGS_TIMEOUT_MS))
 		goto oom;
-	if (curl_global_init(CURL_GLOBAL_DEFAULT)) {
-		snprintf(err, errlen, "cannot initialise libcurl");
+	if (!(lc = curl_lib(err, errlen))) {
 		exporter_free(e);
 		return NULL;
 	}

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include "k8s_watch.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
@@ -14,7 +13,11 @@
 #include <unistd.h>
 
 #include "process/k8s_meta.h"
+#include "util/curl_lib.h"
 #include "util/log.h"
+
+/* libcurl, loaded when the watch starts (util/curl_lib.h) */
+static const struct curl_lib *lc;
 
 #define MAX_PODS 4096
 #define TOKEN_FILE "/var/run/secrets/kubernetes.io/serviceaccount/token"
@@ -165,23 +168,23 @@ static int on_progress(void *ctx, curl_off_t dt, curl_off_t dn, curl_off_t ut, c
 static struct curl_slist *setup(struct k8s_watch *w, CURL *h, const char *path, char *url,
 				size_t urllen)
 {
-	struct curl_slist *hdr = curl_slist_append(NULL, w->auth);
+	struct curl_slist *hdr = lc->slist_append(NULL, w->auth);
 
 	if (hdr)
-		hdr = curl_slist_append(hdr, "Accept: application/json");
+		hdr = lc->slist_append(hdr, "Accept: application/json");
 	snprintf(url, urllen, "%s%s", w->base, path);
-	curl_easy_reset(h);
-	curl_easy_setopt(h, CURLOPT_URL, url);
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
-	curl_easy_setopt(h, CURLOPT_CAINFO, w->ca_file);
-	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 5L);
-	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
-	curl_easy_setopt(h, CURLOPT_XFERINFODATA, w);
-	curl_easy_setopt(h, CURLOPT_USERAGENT, "obsprobe");
+	lc->easy_reset(h);
+	lc->easy_setopt(h, CURLOPT_URL, url);
+	lc->easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
+	lc->easy_setopt(h, CURLOPT_CAINFO, w->ca_file);
+	lc->easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+	lc->easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+	lc->easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	lc->easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 5L);
+	lc->easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+	lc->easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+	lc->easy_setopt(h, CURLOPT_XFERINFODATA, w);
+	lc->easy_setopt(h, CURLOPT_USERAGENT, "obsprobe");
 	return hdr;
 }
 
@@ -195,11 +198,11 @@ static int fetch(void *ctx, const char *path, char **out, size_t *len)
 	long status = 0;
 	CURLcode rc;
 
-	curl_easy_setopt(w->get, CURLOPT_TIMEOUT, 20L);
-	curl_easy_setopt(w->get, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(w->get, CURLOPT_WRITEDATA, &b);
-	rc = curl_easy_perform(w->get);
-	curl_slist_free_all(hdr);
+	lc->easy_setopt(w->get, CURLOPT_TIMEOUT, 20L);
+	lc->easy_setopt(w->get, CURLOPT_WRITEFUNCTION, on_body);
+	lc->easy_setopt(w->get, CURLOPT_WRITEDATA, &b);
+	rc = lc->easy_perform(w->get);
+	lc->slist_free_all(hdr);
 	if (rc != CURLE_OK) {
 		count(w, false);
 		free(b.buf);
@@ -207,10 +210,10 @@ static int fetch(void *ctx, const char *path, char **out, size_t *len)
 		*len = 0;
 		if (!stopping(w))
 			trouble(w, "cannot reach the API server at %s: %s", w->base,
-				curl_easy_strerror(rc));
+				lc->easy_strerror(rc));
 		return -EIO;
 	}
-	curl_easy_getinfo(w->get, CURLINFO_RESPONSE_CODE, &status);
+	lc->easy_getinfo(w->get, CURLINFO_RESPONSE_CODE, &status);
 	count(w, status >= 200 && status < 300);
 	*out = b.buf;
 	*len = b.len;
@@ -300,13 +303,13 @@ static int watch(struct k8s_watch *w, CURL *h)
 		 "&allowWatchBookmarks=true",
 		 w->node, w->rv);
 	hdr = setup(w, h, path, url, sizeof(url));
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_watch);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, w);
+	lc->easy_setopt(h, CURLOPT_WRITEFUNCTION, on_watch);
+	lc->easy_setopt(h, CURLOPT_WRITEDATA, w);
 	w->line.len = 0;
 	w->end = K8S_WATCH_INVALID;
-	rc = curl_easy_perform(h);
-	curl_slist_free_all(hdr);
-	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+	rc = lc->easy_perform(h);
+	lc->slist_free_all(hdr);
+	lc->easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
 	/* answered: ended by the server, by an event (a 410 too) or by our stop */
 	count(w, status == 200 && (rc == CURLE_OK || w->end != K8S_WATCH_INVALID || stopping(w)));
 	if (w->end == K8S_WATCH_GONE)
@@ -318,7 +321,7 @@ static int watch(struct k8s_watch *w, CURL *h)
 	if (stopping(w))
 		return 0;
 	if (rc != CURLE_OK) {
-		trouble(w, "the watch of pods at %s failed: %s", w->base, curl_easy_strerror(rc));
+		trouble(w, "the watch of pods at %s failed: %s", w->base, lc->easy_strerror(rc));
 		return -1;
 	}
 	if (status != 200) {
@@ -332,11 +335,11 @@ static int watch(struct k8s_watch *w, CURL *h)
 static void *run(void *arg)
 {
 	struct k8s_watch *w = arg;
-	CURL *h = curl_easy_init();
+	CURL *h = lc->easy_init();
 	int backoff = BACKOFF_MIN_S, r = 0;
 	bool first;
 
-	w->get = curl_easy_init();
+	w->get = lc->easy_init();
 	if (!h || !w->get) {
 		log_err("kubernetes: no pod metadata: out of memory");
 		goto out;
@@ -369,8 +372,8 @@ static void *run(void *arg)
 		}
 	}
 out:
-	curl_easy_cleanup(h);
-	curl_easy_cleanup(w->get);
+	lc->easy_cleanup(h);
+	lc->easy_cleanup(w->get);
 	return NULL;
 }
 
@@ -379,6 +382,7 @@ struct k8s_watch *k8s_watch_start(void)
 	const char *node = getenv("K8S_NODE_NAME"), *host = getenv("KUBERNETES_SERVICE_HOST");
 	const char *port = getenv("KUBERNETES_SERVICE_PORT");
 	struct k8s_watch *w;
+	char why[256];
 	int err;
 
 	if (!node || !*node)
@@ -408,7 +412,12 @@ struct k8s_watch *k8s_watch_start(void)
 	}
 	snprintf(w->base, sizeof(w->base), strchr(host, ':') ? "https://[%s]:%s" : "https://%s:%s",
 		 host, port && *port ? port : "443");
-	curl_global_init(CURL_GLOBAL_DEFAULT);
+	lc = curl_lib(why, sizeof(why));
+	if (!lc) {
+		log_err("kubernetes: no pod metadata: %s", why);
+		w->base[0] = '\0';
+		return w;
+	}
 	err = pthread_create(&w->thread, NULL, run, w);
 	if (err) {
 		log_err("kubernetes: no pod metadata: cannot start a thread: %s", strerror(err));

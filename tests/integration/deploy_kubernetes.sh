@@ -407,8 +407,9 @@ without() {
 # --- runtime stage: the libraries build/obsprobe loads
 
 # The libraries obsprobe opens itself (dlopen) when it needs them, by soname: the x86 decoder
-# (user/process/x86sites.c). Neither ldd nor DT_NEEDED shows them.
-DLOPENED=(libcapstone.so.4)
+# (user/process/x86sites.c) and libcurl (user/util/curl_lib.c). Neither ldd nor DT_NEEDED shows
+# them.
+DLOPENED=(libcapstone.so.4 libcurl.so.4)
 
 # needed_report NAMED: per library $BIN names itself (DT_NEEDED, and DLOPENED), whether NAMED
 # (a file of packages, one a line) names its package
