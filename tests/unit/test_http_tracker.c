@@ -131,6 +131,50 @@ UNIT_TEST_FIXTURE(test_server_span, setup, teardown)
 	assert_string_equal(span_get_str(s, "user_agent.original"), "curl/7.88");
 }
 
+/* server.address and server.port from Host; the socket's local port (7070 here) when Host names
+ * no port, or one that is none. */
+UNIT_TEST_FIXTURE(test_server_port_from_host, setup, teardown)
+{
+	static const struct {
+		const char *host, *address;
+		int64_t port;
+	} cases[] = {
+		{ "example.com:8081", "example.com", 8081 },
+		{ "example.com:1", "example.com", 1 },
+		{ "example.com:65535", "example.com", 65535 },
+		{ "example.com:65536", "example.com", 7070 },
+		{ "example.com:99999999999999999999", "example.com", 7070 },
+		{ "example.com:0", "example.com", 7070 },
+		{ "example.com:", "example.com", 7070 },
+		{ "example.com:80x", "example.com", 80 },
+		{ "example.com:x80", "example.com", 7070 },
+		{ "example.com", "example.com", 7070 },
+		{ "[::1]:9443", "::1", 9443 },
+		{ "[::1]", "::1", 7070 },
+		{ "[::1]:", "::1", 7070 },
+	};
+	struct fixture *f = *state;
+	char req[128];
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct span *s;
+
+		f->got.n = 0;
+		open_addrs(f, 100 + i, true, 7070, "192.0.2.7", 40000);
+		snprintf(req, sizeof(req), "GET / HTTP/1.1\r\nHost: %s\r\n\r\n", cases[i].host);
+		send_str(f, 100 + i, 7, 1000, CONN_DIR_IN, req);
+		send_str(f, 100 + i, 7, 2000, CONN_DIR_OUT, "HTTP/1.1 204 No Content\r\n\r\n");
+		assert_int_equal(f->got.n, 1);
+		s = &f->got.spans[0];
+		assert_string_equal(span_get_str(s, "server.address"), cases[i].address);
+		if (span_get_int(s, "server.port", 0) != cases[i].port)
+			fail_msg("Host: %s gave server.port %lld, not %lld", cases[i].host,
+				 (long long)span_get_int(s, "server.port", 0),
+				 (long long)cases[i].port);
+	}
+}
+
 UNIT_TEST_FIXTURE(test_server_5xx_is_error_4xx_not, setup, teardown)
 {
 	struct fixture *f = *state;
