@@ -531,12 +531,9 @@ static void finish_op(struct feed *f, struct pg_op *op, uint64_t end_ns)
 	if (!f->t->span && !(f->t->span = malloc(sizeof(*f->t->span))))
 		return;
 	s = f->t->span;
-	span_init(s, SPAN_KIND_CLIENT);
+	span_init(s, SPAN_KIND_CLIENT); /* with new trace and span ids */
 	if (op->has_parent)
 		span_make_child(s, op->trace_id, op->parent_id);
-	else
-		span_new_trace_id(s->trace_id);
-	span_new_span_id(s->span_id);
 	s->pid = c->conn->pid;
 	s->tid = op->tid;
 	s->start_ns = op->start_ns;

@@ -287,6 +287,25 @@ static void scan(const unsigned char *s, size_t n, size_t i, struct tok *t)
 	t->len = j - i;
 }
 
+/* The length of the word or the blanks at s[i] as scan() would find them, or 0 for any other
+ * token: most of a statement's tokens, which redaction copies as they are, without scan()'s
+ * tests. A word followed by a quote or '&' may be a literal's prefix (E'..', U&'..'). */
+static size_t plain_len(const unsigned char *s, size_t n, size_t i)
+{
+	size_t j = i + 1;
+
+	if (is_space(s[i])) {
+		while (j < n && is_space(s[j]))
+			j++;
+		return j - i;
+	}
+	if (!is_ident_start(s[i]) || (j < n && (s[j] == '\'' || s[j] == '&')))
+		return 0;
+	while (j < n && is_ident_cont(s[j]))
+		j++;
+	return j - i;
+}
+
 /* Bounded output; once something does not fit, everything after it is dropped too. */
 struct out {
 	char *buf;
@@ -319,6 +338,8 @@ size_t sql_redact(const char *sql, size_t len, char *out, size_t outsz)
 	if (!out || !outsz)
 		return 0;
 	for (i = 0; i < n && !o.full; i += t.len) {
+		if ((t.len = plain_len(s, n, i)))
+			continue;
 		scan(s, n, i, &t);
 		if (t.kind != TK_LITERAL && t.kind != TK_COMMENT &&
 		    !(t.kind == TK_QIDENT && t.open))
