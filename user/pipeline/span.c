@@ -29,15 +29,6 @@ void span_init(struct span *s, enum span_kind kind)
 	span_new_span_id(s->span_id);
 }
 
-/* A key's length and two of its bytes: keys share prefixes ("http.", "server."), so a string
- * comparison is left for the keys whose signatures agree. */
-static uint32_t key_sig(const char *key)
-{
-	size_t n = strlen(key);
-
-	return (uint32_t)n << 16 | (uint32_t)(uint8_t)key[n ? n - 1 : 0] << 8 | (uint8_t)key[n / 2];
-}
-
 /* The bit of s->kmask a signature sets. */
 static uint64_t sig_bit(uint32_t sig)
 {
@@ -61,9 +52,8 @@ static struct span_attr *attr_find(const struct span *s, const char *key, uint32
 	return NULL;
 }
 
-static struct span_attr *attr_slot(struct span *s, const char *key)
+static struct span_attr *attr_slot(struct span *s, const char *key, uint32_t sig)
 {
-	uint32_t sig = key_sig(key);
 	struct span_attr *a = attr_find(s, key, sig);
 
 	if (a)
@@ -84,9 +74,9 @@ void span_make_child(struct span *s, const uint8_t trace_id[16], const uint8_t s
 	s->has_parent = true;
 }
 
-void span_set_str(struct span *s, const char *key, const char *val)
+void span_set_str_sig(struct span *s, const char *key, uint32_t sig, const char *val)
 {
-	struct span_attr *a = attr_slot(s, key);
+	struct span_attr *a = attr_slot(s, key, sig);
 	size_t room = SPAN_ARENA - s->arena_used, n = strlen(val);
 	char *dst;
 
@@ -142,9 +132,9 @@ void span_set_exception(struct span *s, uint64_t ts_ns, const char *type, const 
 	s->error = true;
 }
 
-void span_set_int(struct span *s, const char *key, int64_t v)
+void span_set_int_sig(struct span *s, const char *key, uint32_t sig, int64_t v)
 {
-	struct span_attr *a = attr_slot(s, key);
+	struct span_attr *a = attr_slot(s, key, sig);
 
 	if (!a)
 		return;
@@ -152,28 +142,14 @@ void span_set_int(struct span *s, const char *key, int64_t v)
 	a->ival = v;
 }
 
-const struct span_attr *span_get(const struct span *s, const char *key)
+const struct span_attr *span_get_sig(const struct span *s, const char *key, uint32_t sig)
 {
-	return attr_find(s, key, key_sig(key));
-}
-
-const char *span_get_str(const struct span *s, const char *key)
-{
-	const struct span_attr *a = span_get(s, key);
-
-	return a && !a->is_int ? s->arena + a->soff : NULL;
+	return attr_find(s, key, sig);
 }
 
 const char *span_attr_str(const struct span *s, const struct span_attr *a)
 {
 	return a->is_int ? "" : s->arena + a->soff;
-}
-
-int64_t span_get_int(const struct span *s, const char *key, int64_t dflt)
-{
-	const struct span_attr *a = span_get(s, key);
-
-	return a && a->is_int ? a->ival : dflt;
 }
 
 /* xoshiro256** per thread, seeded from getrandom(): ids must be unpredictable enough not to

@@ -70,14 +70,52 @@ void span_init(struct span *s, enum span_kind kind);
 /* s joins the trace trace_id as a child of the span span_id. */
 void span_make_child(struct span *s, const uint8_t trace_id[16], const uint8_t span_id[8]);
 /* Attributes: a key set twice keeps the last value; values that do not fit are truncated;
- * beyond SPAN_MAX_ATTRS new keys are dropped. */
-void span_set_str(struct span *s, const char *key, const char *val);
-void span_set_int(struct span *s, const char *key, int64_t v);
-const struct span_attr *span_get(const struct span *s, const char *key);
+ * beyond SPAN_MAX_ATTRS new keys are dropped. Keys are found by their text; its signature, a
+ * gate before comparing strings (span.c), is computed here, inline, so that the compiler
+ * computes it for a literal key, as every semconv key is: ~16 keys are set or read a request. */
+static inline uint32_t span_key_sig(const char *key)
+{
+	size_t n = __builtin_strlen(key);
+
+	return (uint32_t)n << 16 | (uint32_t)(uint8_t)key[n ? n - 1 : 0] << 8 | (uint8_t)key[n / 2];
+}
+
+void span_set_str_sig(struct span *s, const char *key, uint32_t sig, const char *val);
+void span_set_int_sig(struct span *s, const char *key, uint32_t sig, int64_t v);
+const struct span_attr *span_get_sig(const struct span *s, const char *key, uint32_t sig);
+
+static inline void span_set_str(struct span *s, const char *key, const char *val)
+{
+	span_set_str_sig(s, key, span_key_sig(key), val);
+}
+
+static inline void span_set_int(struct span *s, const char *key, int64_t v)
+{
+	span_set_int_sig(s, key, span_key_sig(key), v);
+}
+
+static inline const struct span_attr *span_get(const struct span *s, const char *key)
+{
+	return span_get_sig(s, key, span_key_sig(key));
+}
+
 /* The string value of an attribute of s; "" for an int. */
 const char *span_attr_str(const struct span *s, const struct span_attr *a);
-const char *span_get_str(const struct span *s, const char *key);
-int64_t span_get_int(const struct span *s, const char *key, int64_t dflt);
+
+/* key's string value; NULL when s has none (or an int) */
+static inline const char *span_get_str(const struct span *s, const char *key)
+{
+	const struct span_attr *a = span_get(s, key);
+
+	return a && !a->is_int ? s->arena + a->soff : NULL;
+}
+
+static inline int64_t span_get_int(const struct span *s, const char *key, int64_t dflt)
+{
+	const struct span_attr *a = span_get(s, key);
+
+	return a && a->is_int ? a->ival : dflt;
+}
 
 /* An exception at ts_ns while s was served: s fails (error), with an `exception` event. Strings
  * that do not fit are cut (the stack trace at a line's end). */
