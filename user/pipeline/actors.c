@@ -9,6 +9,10 @@
 #define CALL_SLOTS 1024
 /* server spans in flight on one actor whose ids are kept (an event loop serves many) */
 #define MAX_INFLIGHT 256
+/* Actors kept for reuse once settled: a thread serving one request at a time gets one, and
+ * frees it, per request (with its in-flight array, up to SPARE_INFLIGHT entries). */
+#define SPARE_ACTORS 64
+#define SPARE_INFLIGHT 8
 
 struct inflight {
 	uint8_t trace_id[16], span_id[8];
@@ -45,6 +49,8 @@ struct actors {
 	struct actor *buckets[BUCKETS];
 	struct call calls[CALL_SLOTS];
 	struct actors_stats stats;
+	struct actor *spare; /* chained by next */
+	unsigned int nspare;
 };
 
 static const char *const unlinked_names[ACTOR_UNLINKED__COUNT] = {
@@ -73,12 +79,31 @@ struct actors *actors_new(void)
 	return t;
 }
 
+/* a, out of the table, freed or kept for get() */
+static void release(struct actors *t, struct actor *a)
+{
+	if (t->nspare < SPARE_ACTORS && a->cap <= SPARE_INFLIGHT) {
+		a->next = t->spare;
+		t->spare = a;
+		t->nspare++;
+		return;
+	}
+	free(a->fl);
+	free(a);
+}
+
 void actors_free(struct actors *t)
 {
+	struct actor *a;
 	size_t i;
 
 	if (!t)
 		return;
+	while ((a = t->spare)) {
+		t->spare = a->next;
+		free(a->fl);
+		free(a);
+	}
 	for (i = 0; i < BUCKETS; i++) {
 		struct actor *a, *n;
 
@@ -111,7 +136,20 @@ static struct actor *get(struct actors *t, uint32_t pid, uint64_t key)
 
 	if (a)
 		return a;
-	if (t->stats.actors >= MAX_ACTORS || !(a = calloc(1, sizeof(*a)))) {
+	if (t->stats.actors >= MAX_ACTORS) {
+		t->stats.full++;
+		return NULL;
+	}
+	if ((a = t->spare)) {
+		struct inflight *fl = a->fl;
+		unsigned int cap = a->cap;
+
+		t->spare = a->next;
+		t->nspare--;
+		memset(a, 0, sizeof(*a));
+		a->fl = fl;
+		a->cap = cap;
+	} else if (!(a = calloc(1, sizeof(*a)))) {
 		t->stats.full++;
 		return NULL;
 	}
@@ -132,8 +170,7 @@ static void settle(struct actors *t, struct actor *a)
 	pp = slot(t, a->pid, a->key);
 	if (*pp == a) {
 		*pp = a->next;
-		free(a->fl);
-		free(a);
+		release(t, a);
 		t->stats.actors--;
 	}
 }
@@ -481,8 +518,7 @@ void actors_proc_exit(struct actors *t, uint32_t pid)
 				continue;
 			}
 			*pp = a->next;
-			free(a->fl);
-			free(a);
+			release(t, a);
 			t->stats.actors--;
 		}
 	}

@@ -130,6 +130,14 @@ static bool is_id(const char *s, size_t n)
 
 	if (!n)
 		return false;
+	if (n < 16) {
+		/* what the rules below make of a short segment: an id when all digits; said
+		 * directly, since most segments are short words ("index.html", "api") */
+		for (i = 0; i < n; i++)
+			if (!is_digit(s[i]))
+				return false;
+		return true;
+	}
 	if (is_uuid(s, n))
 		return true;
 	for (i = 0; i < n; i++) {
