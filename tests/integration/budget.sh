@@ -46,8 +46,9 @@ most=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%d", 5 + 5 * (b - a) + 1 }')
 assert_ge "rate: at least the burst exported" "$exported" 5
 assert_le "rate: at most 5 + 5/s exported (${most})" "$exported" "$most"
 
-# memory: a limit under what obsprobe needs to run: shedding from the first second on
-start_obsprobe --pid "$SRV" --console json --memory-limit 16M || finish
+# memory: a limit under what obsprobe needs to run, whose ring buffer alone is that size here
+# (resident from the start): shedding from the first second on
+start_obsprobe --pid "$SRV" --console json --memory-limit 16M --ring-buffer-size 16M || finish
 wait_until 5 grep -q 'is over --memory-limit (16 MiB): spans are not exported' "$OBS_ERR" ||
 	fail "no memory-limit warning"
 requests 10 mem
