@@ -613,6 +613,44 @@ UNIT_TEST_FIXTURE(test_summaries_remembered, setup, teardown)
 	assert_string_equal(f->got.spans[0].name, "SELECT");
 }
 
+/* A statement redaction leaves as it is (parameters, no literal) is redacted once and its text
+ * then reused: the same text each run. A statement whose raw text is another's redacted text
+ * ('?' is an operator) is still checked once, and one with literals is redacted every time,
+ * whatever ran before it. */
+UNIT_TEST_FIXTURE(test_clean_statements_remembered, setup, teardown)
+{
+	static const struct {
+		const char *sql, *text, *name;
+	} runs[] = {
+		{ "UPDATE a SET v = $1 WHERE id = $2", "UPDATE a SET v = $1 WHERE id = $2",
+		  "UPDATE a" },
+		{ "SELECT 5 FROM b WHERE k = 'secret'", "SELECT ? FROM b WHERE k = ?", "SELECT b" },
+		{ "SELECT ? FROM b WHERE k = ?", "SELECT ? FROM b WHERE k = ?", "SELECT b" },
+		{ "UPDATE a SET v = $1 WHERE id = $2", "UPDATE a SET v = $1 WHERE id = $2",
+		  "UPDATE a" },
+		{ "SELECT ? FROM b WHERE k = ?", "SELECT ? FROM b WHERE k = ?", "SELECT b" },
+		{ "SELECT 5 FROM b WHERE k = 'secret'", "SELECT ? FROM b WHERE k = ?", "SELECT b" },
+		{ "SELECT 5 FROM b WHERE k = 'secret'", "SELECT ? FROM b WHERE k = ?", "SELECT b" },
+		{ "BEGIN", "BEGIN", "BEGIN" },
+		{ "BEGIN", "BEGIN", "BEGIN" },
+	};
+	struct fixture *f = *state;
+	size_t i;
+
+	connect_shop(f, 1, 10);
+	for (i = 0; i < sizeof(runs) / sizeof(runs[0]); i++) {
+		const struct span *s;
+
+		f->got.n = 0;
+		simple_query(f, 1, 1000 + i * 100, runs[i].sql, "SELECT 1");
+		assert_int_equal(f->got.n, 1);
+		s = &f->got.spans[0];
+		assert_string_equal(span_get_str(s, "db.query.text"), runs[i].text);
+		assert_string_equal(s->name, runs[i].name);
+		assert_nowhere(s, "secret");
+	}
+}
+
 /* Span names hold the first PG_MAX_COLLECTIONS distinct collections; statements on others are
  * named by their operation alone (and counted), a collection named before keeps its name, and
  * every span still carries its own db.collection.name. */

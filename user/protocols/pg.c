@@ -114,6 +114,7 @@ struct pg_tracker {
 	struct sum_memo {
 		uint64_t hash;
 		size_t len; /* 0: empty */
+		bool clean; /* text is also a statement's own, which redaction left as it was */
 		struct sql_summary sum;
 		char text[PG_SQL_MAX];
 	} * memo; /* SUM_MEMO_SETS * SUM_MEMO_WAYS, allocated when first needed; NULL: none */
@@ -473,29 +474,26 @@ static void adopt_connect(struct pg_tracker *t, struct pg_conn *c, uint32_t tid,
 
 /* ---- spans ---- */
 
-/* sql's summary (the operation and the collection), through the tracker's memo keyed by its
- * redacted text: literals are all that redaction takes away, and a summary names no literal. */
-static void summarize(struct pg_tracker *t, const char *sql, const char *redacted,
-		      struct sql_summary *out)
+/* The memo's entry for text (len bytes, hash h), or NULL. */
+static struct sum_memo *memo_find(struct pg_tracker *t, const char *text, size_t len, uint64_t h)
 {
-	size_t len = strlen(redacted), i, set;
-	uint64_t h;
+	struct sum_memo *m;
+	size_t i;
+
+	for (i = 0; t->memo && i < SUM_MEMO_WAYS; i++) {
+		m = &t->memo[h % SUM_MEMO_SETS * SUM_MEMO_WAYS + i];
+		if (m->len == len && m->hash == h && !memcmp(m->text, text, len))
+			return m;
+	}
+	return NULL;
+}
+
+static void memo_put(struct pg_tracker *t, const char *text, size_t len, uint64_t h,
+		     const struct sql_summary *sum, bool clean)
+{
+	size_t set = h % SUM_MEMO_SETS;
 	struct sum_memo *m;
 
-	if (!len) {
-		sql_summarize(sql, strlen(sql), out);
-		return;
-	}
-	h = hash_words(redacted, len);
-	set = h % SUM_MEMO_SETS;
-	for (i = 0; t->memo && i < SUM_MEMO_WAYS; i++) {
-		m = &t->memo[set * SUM_MEMO_WAYS + i];
-		if (m->len == len && m->hash == h && !memcmp(m->text, redacted, len)) {
-			*out = m->sum;
-			return;
-		}
-	}
-	sql_summarize(sql, strlen(sql), out);
 	if (!t->memo)
 		t->memo = calloc(SUM_MEMO_SETS * SUM_MEMO_WAYS, sizeof(*t->memo));
 	if (!t->memo || len >= sizeof(m->text))
@@ -503,8 +501,54 @@ static void summarize(struct pg_tracker *t, const char *sql, const char *redacte
 	m = &t->memo[set * SUM_MEMO_WAYS + t->memo_next[set]++ % SUM_MEMO_WAYS];
 	m->hash = h;
 	m->len = len;
-	m->sum = *out;
-	memcpy(m->text, redacted, len + 1);
+	m->clean = clean;
+	m->sum = *sum;
+	memcpy(m->text, text, len + 1);
+}
+
+/*
+ * sql redacted, into text (textsz bytes), and summarized (the operation and the collection) into
+ * out; returns the redacted text: text, or sql itself. Through the tracker's memo of recent
+ * redacted texts: literals are all that redaction takes away, and a summary names no literal,
+ * so a statement run again with other values is summarized once. An entry whose text was also
+ * a statement's own, found unchanged by redaction, is marked clean: that statement run again (a
+ * prepared or parameterized one, BEGIN) is not redacted again. Its text is compared whole.
+ */
+static const char *redact_summarize(struct pg_tracker *t, const char *sql, char *text,
+				    size_t textsz, struct sql_summary *out)
+{
+	size_t len = strlen(sql), rlen;
+	struct sum_memo *m = NULL;
+	bool clean;
+	uint64_t h;
+
+	text[0] = '\0';
+	if (len) {
+		h = hash_words(sql, len);
+		m = memo_find(t, sql, len, h);
+		if (m && m->clean) {
+			*out = m->sum;
+			return sql;
+		}
+	}
+	rlen = len ? sql_redact(sql, len, text, textsz) : 0;
+	if (!rlen) {
+		sql_summarize(sql, len, out);
+		return text;
+	}
+	clean = rlen == len && !memcmp(text, sql, len);
+	if (!clean) {
+		h = hash_words(text, rlen);
+		m = memo_find(t, text, rlen, h);
+	}
+	if (m) {
+		*out = m->sum;
+		m->clean |= clean;
+		return text;
+	}
+	sql_summarize(sql, len, out);
+	memo_put(t, text, rlen, h, out, clean);
+	return text;
 }
 
 /* Whether span names may hold collection: one seen before, or room for one more. */
@@ -525,6 +569,7 @@ static void finish_op(struct feed *f, struct pg_op *op, uint64_t end_ns)
 	struct sql_summary sum;
 	struct span *s;
 	char text[PG_SQL_MAX];
+	const char *redacted;
 
 	if (op->empty && !op->error)
 		return;
@@ -539,10 +584,7 @@ static void finish_op(struct feed *f, struct pg_op *op, uint64_t end_ns)
 	s->start_ns = op->start_ns;
 	s->end_ns = end_ns > op->start_ns ? end_ns : op->start_ns;
 	s->error = op->error;
-	text[0] = '\0';
-	if (op->sql[0])
-		sql_redact(op->sql, strlen(op->sql), text, sizeof(text));
-	summarize(f->t, op->sql, text, &sum);
+	redacted = redact_summarize(f->t, op->sql, text, sizeof(text), &sum);
 	if (!sum.op[0] && op->verb[0])
 		str_copy(sum.op, sizeof(sum.op), op->verb);
 	if (sum.op[0] && sum.collection[0] && collection_named(f->t, sum.collection))
@@ -557,7 +599,7 @@ static void finish_op(struct feed *f, struct pg_op *op, uint64_t end_ns)
 	if (sum.collection[0])
 		span_set_str(s, SC_DB_COLLECTION_NAME, sum.collection);
 	if (op->sql[0])
-		span_set_str(s, SC_DB_QUERY_TEXT, text);
+		span_set_str(s, SC_DB_QUERY_TEXT, redacted);
 	if (op->stmt[0])
 		span_set_str(s, SC_DB_POSTGRESQL_STATEMENT_NAME, op->stmt);
 	if (op->rows >= 0 && !strcmp(op->verb, "SELECT"))
