@@ -501,6 +501,66 @@ static bool same_proc(const struct proc_ref *x, const struct proc_ref *y)
 	return !x->proc || proc_same_names(x->proc, y->proc);
 }
 
+#define FEW_GROUPS 8
+
+/*
+ * What qsort() by cmp_proc_ref() makes of refs, by counting, when they name at most FEW_GROUPS
+ * (pid, proc pointer) pairs, no two of them the same process: batch_ref() gave one process's
+ * refs one pointer, so a batch of a few processes (nginx's workers) is placed in one pass
+ * rather than sorted. Returns false, refs untouched, when it does not apply.
+ */
+static bool group_few(struct proc_ref *refs, size_t n)
+{
+	struct proc_ref key[FEW_GROUPS];
+	size_t count[FEW_GROUPS] = { 0 }, at[FEW_GROUPS], order[FEW_GROUPS], ng = 0, i, g, k;
+	struct proc_ref *tmp;
+	unsigned char *gid;
+
+	for (i = 0; i < n; i++) {
+		for (g = 0; g < ng && (key[g].pid != refs[i].pid || key[g].proc != refs[i].proc);
+		     g++)
+			;
+		if (g == ng) {
+			if (ng == FEW_GROUPS)
+				return false;
+			key[ng++] = refs[i];
+		}
+		count[g]++;
+	}
+	/* the groups in cmp_proc_ref()'s order, insertion-sorted; two of one process (pointers
+	 * that differ for the same names) are left to qsort(), which merges them */
+	for (g = 0; g < ng; g++) {
+		for (k = g; k && cmp_proc_ref(&key[order[k - 1]], &key[g]) > 0; k--)
+			order[k] = order[k - 1];
+		order[k] = g;
+	}
+	for (g = 1; g < ng; g++)
+		if (same_proc(&key[order[g - 1]], &key[order[g]]))
+			return false;
+	tmp = malloc(n * sizeof(*tmp));
+	gid = malloc(n);
+	if (!tmp || !gid) {
+		free(tmp);
+		free(gid);
+		return false;
+	}
+	for (i = 0; i < n; i++) {
+		for (g = 0; key[g].pid != refs[i].pid || key[g].proc != refs[i].proc; g++)
+			;
+		gid[i] = (unsigned char)g;
+	}
+	for (k = 0, i = 0; k < ng; k++) {
+		at[order[k]] = i;
+		i += count[order[k]];
+	}
+	for (i = 0; i < n; i++)
+		tmp[at[gid[i]]++] = refs[i];
+	memcpy(refs, tmp, n * sizeof(*tmp));
+	free(tmp);
+	free(gid);
+	return true;
+}
+
 /* Sorts refs into process groups; returns how many groups there are. A batch of one process
  * (refs of one proc pointer: batch_ref()) is in order already. */
 static size_t sort_by_proc(struct proc_ref *refs, size_t n)
@@ -509,7 +569,7 @@ static size_t sort_by_proc(struct proc_ref *refs, size_t n)
 
 	for (i = 1; i < n && cmp_proc_ref(&refs[i - 1], &refs[i]) < 0; i++)
 		;
-	if (i < n)
+	if (i < n && !group_few(refs, n))
 		qsort(refs, n, sizeof(*refs), cmp_proc_ref);
 	for (i = 0; i < n; i++) {
 		if (!i || !same_proc(&refs[i - 1], &refs[i]))
