@@ -22,7 +22,7 @@ static __always_inline struct libpq_event *begin(__u8 call, const void *conn)
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct libpq_event *e;
 
-	if (!target_of(pid_tgid >> 32))
+	if (!is_target(pid_tgid >> 32))
 		return NULL;
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {

@@ -105,6 +105,20 @@ static __always_inline __u64 *target_word(__u32 tgid)
 	return bpf_map_lookup_elem(&watched_bits, &word);
 }
 
+/*
+ * Whether tgid is watched, by its bit alone: for the hooks that need no flags, on the hottest
+ * paths (every socket syscall, context switch, page fault of the node), one inlined array
+ * lookup instead of that and a hash lookup. The bit is set after the targets entry is made and
+ * cleared after it is deleted, so for a process joining or leaving it can say yes a moment late
+ * or a moment long; user space takes the events of a process it no longer watches either way.
+ */
+static __always_inline bool is_target(__u32 tgid)
+{
+	__u64 *w = target_word(tgid);
+
+	return w && (*w & (1ull << (tgid % 64)));
+}
+
 static __always_inline __u32 *target_of(__u32 tgid)
 {
 	__u64 *w = target_word(tgid);

@@ -129,7 +129,7 @@ static __always_inline int on_fault(void)
 	struct mem_faults *f;
 	__u64 maj, *last;
 
-	if (!target_of(tgid))
+	if (!is_target(tgid))
 		return 0;
 	f = bpf_map_lookup_elem(&faults, &tgid);
 	if (!f) {
@@ -173,7 +173,7 @@ static __always_inline int on_thread_exit(struct task_struct *p, const bool type
 	struct mem_faults *f;
 	__u64 maj, *last;
 
-	if (!target_of(tgid))
+	if (!is_target(tgid))
 		return 0;
 	last = bpf_map_lookup_elem(&last_maj, &tid);
 	if (!last)
@@ -199,7 +199,7 @@ int mark_victim(struct trace_event_raw_mark_victim *ctx)
 	 * victim is the first thread of its process that still has memory: its leader, unless
 	 * the leader already exited (then user space maps the thread to its process). */
 	e.hdr.pid = (__u32)id == e.victim_pid ? id >> 32 : e.victim_pid;
-	if (!target_of(e.hdr.pid) && !target_of(id >> 32))
+	if (!is_target(e.hdr.pid) && !is_target(id >> 32))
 		return 0;
 	e.hdr.type = OBS_EV_MEM_OOM;
 	e.hdr.tid = e.victim_pid;

@@ -131,7 +131,7 @@ static __always_inline struct sched_thread *thread_of(struct task_struct *t, __u
 {
 	__u32 tgid = ARG_READ(typed, t, tgid);
 
-	if (!target_of(tgid))
+	if (!is_target(tgid))
 		return NULL;
 	return thread_get(t, tgid, st, now, typed);
 }
@@ -254,7 +254,7 @@ static __always_inline int on_thread_exit(struct task_struct *p, const bool type
 {
 	__u32 tid = ARG_READ(typed, p, pid);
 
-	if (!target_of(ARG_READ(typed, p, tgid)))
+	if (!is_target(ARG_READ(typed, p, tgid)))
 		return 0;
 	bpf_map_delete_elem(&threads, &tid);
 	return 0;

@@ -316,7 +316,7 @@ static __always_inline int on_buf(long ret, __u8 dir, __u8 sc)
 	const void *buf;
 	int fd;
 
-	if (ret <= 0 || !target_of(pid_tgid >> 32))
+	if (ret <= 0 || !is_target(pid_tgid >> 32))
 		return 0;
 	regs = user_regs();
 	/* a peek (nginx peeks at the first byte of an https connection) is read again later */
@@ -356,7 +356,7 @@ static __always_inline int on_iov(long ret, __u8 dir, __u8 sc, bool msg)
 	__u64 iovcnt;
 	int fd;
 
-	if (ret <= 0 || !target_of(pid_tgid >> 32))
+	if (ret <= 0 || !is_target(pid_tgid >> 32))
 		return 0;
 	regs = user_regs();
 	fd = PT_REGS_PARM1_CORE_SYSCALL(regs);
@@ -404,7 +404,7 @@ static __always_inline int on_sendfile(long ret)
 	struct conn_info *ci;
 	int fd;
 
-	if (ret <= 0 || !target_of(pid_tgid >> 32))
+	if (ret <= 0 || !is_target(pid_tgid >> 32))
 		return 0;
 	fd = PT_REGS_PARM1_CORE_SYSCALL(user_regs());
 	s = begin_data(pid_tgid, fd, SOCK_DIR_EGRESS, SOCK_SC_SENDFILE, ret, &ci);
@@ -420,7 +420,7 @@ static __always_inline int on_accept(long ret)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 
-	if (ret < 0 || !target_of(pid_tgid >> 32))
+	if (ret < 0 || !is_target(pid_tgid >> 32))
 		return 0;
 	track_fd(pid_tgid, ret, SOCK_ROLE_ACCEPTED);
 	return 0;
@@ -432,7 +432,7 @@ static __always_inline int on_connect(long ret)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 
-	if ((ret < 0 && ret != -EINPROGRESS) || !target_of(pid_tgid >> 32))
+	if ((ret < 0 && ret != -EINPROGRESS) || !is_target(pid_tgid >> 32))
 		return 0;
 	track_fd(pid_tgid, PT_REGS_PARM1_CORE_SYSCALL(user_regs()), SOCK_ROLE_CONNECTED);
 	return 0;
@@ -450,7 +450,7 @@ static __always_inline int on_close(long fd)
 	struct sock_close_event e = {};
 	struct conn_info *ci;
 
-	if (!target_of(key.pid))
+	if (!is_target(key.pid))
 		return 0;
 	key.fd = (int)fd;
 	ci = bpf_map_lookup_elem(&conns, &key);
@@ -485,7 +485,7 @@ static __always_inline int sweep_fds(struct task_struct *p, bool at_exit)
 	struct file **fds;
 	unsigned int max, i;
 
-	if (!target_of(key.pid))
+	if (!is_target(key.pid))
 		return 0;
 	/* exit: only when the last thread goes (do_exit() drops signal->live before this) */
 	if (at_exit && BPF_CORE_READ(p, signal, live.counter) != 0)

@@ -41,7 +41,7 @@ static __always_inline int call_enter(struct pt_regs *ctx, const void *session, 
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct tls_call c = {};
 
-	if (!target_of(pid_tgid >> 32))
+	if (!is_target(pid_tgid >> 32))
 		return 0;
 	c.ctx = (__u64)session;
 	c.buf = (__u64)buf;
@@ -179,7 +179,7 @@ static __always_inline int on_mmap(long ret)
 	struct obs_proc_event e = {};
 	struct pt_regs *regs;
 
-	if (ret < 0 || !target_of(pid_tgid >> 32))
+	if (ret < 0 || !is_target(pid_tgid >> 32))
 		return 0;
 	regs = user_regs();
 	if (!(PT_REGS_PARM3_CORE_SYSCALL(regs) & PROT_EXEC) ||
