@@ -14,7 +14,9 @@
 #   says so (not ready, /readyz 503 naming the hook), and the rest runs exactly: spans, and the
 #   scheduler's metrics without the memory ones;
 # - a hook the core needs missing (hook:sys_exit_read): a message naming it, exit 1, nothing left;
-# - no BPF ring buffer (ringbuf hidden): a message saying what is needed, exit 1, nothing left.
+# - no BPF ring buffer (ringbuf hidden): a message saying what is needed, exit 1, nothing left;
+# - no libcurl (/dev/null bound over it): obsprobe, which opens it only for an exporter, runs
+#   without it and counts exactly; with an OTLP endpoint it says what it cannot load, exit 1.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 
@@ -176,5 +178,27 @@ assert_eq "no ring buffer: exit status" 1 "${STARTED_RC:-}"
 assert_contains "no ring buffer: says what is needed" "$OBS_ERR" \
 	"this kernel offers no BPF ring buffer (hidden): obsprobe receives every event through one, which needs Linux 5.8 or later"
 no_program_left "no ring buffer"
+
+# ---- no libcurl: loaded only for an exporter ----
+CURL_SO=$(ldconfig -p | awk '$1 == "libcurl.so.4" && /x86-64/ { print $NF; exit }')
+if [[ -z $CURL_SO ]]; then
+	fail "ld.so finds no libcurl.so.4"
+else
+	CURL_SO=$(readlink -f "$CURL_SO")
+	in_namespace nocurl "mount --bind /dev/null '$CURL_SO'"
+	start_plain nocurl --pid "$NGINX_PID" --console json --prometheus off
+	assert_eq "no libcurl: obsprobe runs" ready "$STARTED"
+	exact nocurl 20
+	assert_eq "no libcurl: not mapped" 0 "$(grep -c libcurl "/proc/$OBS_PID/maps")"
+	stop_obsprobe
+	start_plain nocurlotlp --pid "$NGINX_PID" --console json --prometheus off \
+		--otlp-endpoint "http://127.0.0.1:9"
+	OBSPROBE=$REAL_OBSPROBE
+	assert_eq "no libcurl, OTLP asked: obsprobe exits" exited "$STARTED"
+	assert_eq "no libcurl, OTLP asked: exit status" 1 "${STARTED_RC:-}"
+	assert_contains "no libcurl, OTLP asked: says what it cannot load" "$OBS_ERR" \
+		"obsprobe: OTLP: cannot load libcurl.so.4: "
+	no_program_left "no libcurl"
+fi
 
 finish
