@@ -119,11 +119,10 @@ static __always_inline bool is_target(__u32 tgid)
 	return w && (*w & (1ull << (tgid % 64)));
 }
 
+/* tgid's targets flags; NULL when it is not watched (its bit, then the entry) */
 static __always_inline __u32 *target_of(__u32 tgid)
 {
-	__u64 *w = target_word(tgid);
-
-	if (!w || !(*w & (1ull << (tgid % 64))))
+	if (!is_target(tgid))
 		return NULL;
 	return bpf_map_lookup_elem(&targets, &tgid);
 }
