@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "util/clock.h"
+#include "util/dl.h"
 #include "util/log.h"
 
 /*
@@ -34,15 +35,6 @@ static struct {
 	cs_err (*regs_access)(csh, const cs_insn *, cs_regs, uint8_t *, cs_regs, uint8_t *);
 } cs = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
-/* name's address in cs.lib into *fn (a function pointer's storage); false when missing */
-static bool cs_sym(const char *name, void *fn)
-{
-	void *sym = dlsym(cs.lib, name);
-
-	memcpy(fn, &sym, sizeof(sym));
-	return sym != NULL;
-}
-
 /* One more walk: capstone loaded if it is not. Lock held. */
 static bool decoder_get(void)
 {
@@ -52,10 +44,13 @@ static bool decoder_get(void)
 			log_warn("cannot load the x86 decoder: %s", dlerror());
 			return false;
 		}
-		if (!cs_sym("cs_open", &cs.open) || !cs_sym("cs_option", &cs.option) ||
-		    !cs_sym("cs_malloc", &cs.malloc) || !cs_sym("cs_free", &cs.free) ||
-		    !cs_sym("cs_close", &cs.close) || !cs_sym("cs_disasm_iter", &cs.disasm_iter) ||
-		    !cs_sym("cs_regs_access", &cs.regs_access)) {
+		if (!dl_sym(cs.lib, "cs_open", &cs.open) ||
+		    !dl_sym(cs.lib, "cs_option", &cs.option) ||
+		    !dl_sym(cs.lib, "cs_malloc", &cs.malloc) ||
+		    !dl_sym(cs.lib, "cs_free", &cs.free) ||
+		    !dl_sym(cs.lib, "cs_close", &cs.close) ||
+		    !dl_sym(cs.lib, "cs_disasm_iter", &cs.disasm_iter) ||
+		    !dl_sym(cs.lib, "cs_regs_access", &cs.regs_access)) {
 			log_warn("cannot load the x86 decoder: %s lacks a function",
 				 CAPSTONE_SONAME);
 			dlclose(cs.lib);
