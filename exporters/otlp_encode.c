@@ -513,18 +513,22 @@ static bool group_few(struct proc_ref *refs, size_t n)
 {
 	struct proc_ref key[FEW_GROUPS];
 	size_t count[FEW_GROUPS] = { 0 }, at[FEW_GROUPS], order[FEW_GROUPS], ng = 0, i, g, k;
-	struct proc_ref *tmp;
-	unsigned char *gid;
+	struct proc_ref *tmp = NULL;
+	unsigned char *gid = malloc(n); /* each ref's group */
+	bool ok = false;
 
+	if (!gid)
+		return false;
 	for (i = 0; i < n; i++) {
 		for (g = 0; g < ng && (key[g].pid != refs[i].pid || key[g].proc != refs[i].proc);
 		     g++)
 			;
 		if (g == ng) {
 			if (ng == FEW_GROUPS)
-				return false;
+				goto out;
 			key[ng++] = refs[i];
 		}
+		gid[i] = (unsigned char)g;
 		count[g]++;
 	}
 	/* the groups in cmp_proc_ref()'s order, insertion-sorted; two of one process (pointers
@@ -536,19 +540,10 @@ static bool group_few(struct proc_ref *refs, size_t n)
 	}
 	for (g = 1; g < ng; g++)
 		if (same_proc(&key[order[g - 1]], &key[order[g]]))
-			return false;
+			goto out;
 	tmp = malloc(n * sizeof(*tmp));
-	gid = malloc(n);
-	if (!tmp || !gid) {
-		free(tmp);
-		free(gid);
-		return false;
-	}
-	for (i = 0; i < n; i++) {
-		for (g = 0; key[g].pid != refs[i].pid || key[g].proc != refs[i].proc; g++)
-			;
-		gid[i] = (unsigned char)g;
-	}
+	if (!tmp)
+		goto out;
 	for (k = 0, i = 0; k < ng; k++) {
 		at[order[k]] = i;
 		i += count[order[k]];
@@ -556,9 +551,11 @@ static bool group_few(struct proc_ref *refs, size_t n)
 	for (i = 0; i < n; i++)
 		tmp[at[gid[i]]++] = refs[i];
 	memcpy(refs, tmp, n * sizeof(*tmp));
+	ok = true;
+out:
 	free(tmp);
 	free(gid);
-	return true;
+	return ok;
 }
 
 /* Sorts refs into process groups; returns how many groups there are. A batch of one process
