@@ -48,13 +48,6 @@ struct task_struct___o {
 	volatile long int state;
 } __attribute__((preserve_access_index));
 
-static __always_inline __u32 watch_flags(__u32 tgid)
-{
-	__u32 *f = target_of(tgid);
-
-	return f ? *f : 0;
-}
-
 static __always_inline long task_state(struct task_struct *t, const bool typed)
 {
 	struct task_struct___o *old = (void *)t;
@@ -164,9 +157,9 @@ static __always_inline int on_switch(bool preempt, struct task_struct *prev,
 				     struct task_struct *next, const bool typed)
 {
 	__u32 prev_tgid = ARG_READ(typed, prev, tgid), next_tgid = ARG_READ(typed, next, tgid);
-	/* the flags, not the pointers: clang ORs two pointers for `!a && !b`, which the
-	 * verifier refuses */
-	__u32 prev_watched = watch_flags(prev_tgid), next_watched = watch_flags(next_tgid);
+	/* the bits alone: a switch needs no flags, and a hash lookup per side was a third of a
+	 * watched switch's cost */
+	bool prev_watched = is_target(prev_tgid), next_watched = is_target(next_tgid);
 	struct sched_thread *th;
 	struct sched_proc *p;
 	__u64 now;
