@@ -57,6 +57,59 @@ static __always_inline long task_state(struct task_struct *t, const bool typed)
 	return BPF_CORE_READ(old, state);
 }
 
+/*
+ * The clock. bpf_ktime_get_ns() costs ~110 ns a call in this VM (kvm-clock), a third of a
+ * watched context switch. The scheduler has just read its own clock for the task's run queue
+ * at both hooks (update_rq_clock() before a wakeup and before a switch), and that rq->clock is
+ * reached from the task through typed loads: sched_clock's time, not CLOCK_MONOTONIC's. Each
+ * CPU keeps the offset between the two, taken again with bpf_ktime_get_ns() once its clock has
+ * moved SCHED_CLOCK_REFRESH_NS past the last taking; every stamp stays in CLOCK_MONOTONIC's
+ * terms (user space compares them with its own), off by the clocks' drift over that time.
+ * Without the typed path (raw_tp twins, a kernel without group scheduling, more CPUs than
+ * the map holds) each stamp is a bpf_ktime_get_ns().
+ */
+#define SCHED_CLOCK_CPUS 1024
+#define SCHED_CLOCK_REFRESH_NS (8 * 1000 * 1000ull)
+
+struct sched_clock_off {
+	__u64 rq_at; /* rq->clock when off was taken; 0: never */
+	__u64 off;   /* bpf_ktime_get_ns() - rq->clock then (two's complement) */
+};
+
+/* a plain array of 16 KiB: kmalloc()ed, no vmalloc page to miss in the TLB, and inlined */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SCHED_CLOCK_CPUS);
+	__type(key, __u32);
+	__type(value, struct sched_clock_off);
+} clock_offs SEC(".maps");
+
+/* Now, in bpf_ktime_get_ns()'s terms, at a wakeup or a switch of t (whose run queue the
+ * scheduler has just clocked). */
+static __always_inline __u64 sched_now(struct task_struct *t, const bool typed)
+{
+	struct sched_clock_off *c;
+	struct rq *rq;
+	__u64 clock, now;
+	__u32 cpu;
+
+	if (!typed || !bpf_core_field_exists(t->se.cfs_rq) ||
+	    !bpf_core_field_exists(((struct rq *)0)->cpu))
+		return bpf_ktime_get_ns();
+	rq = t->se.cfs_rq->rq;
+	clock = rq->clock;
+	cpu = rq->cpu;
+	c = bpf_map_lookup_elem(&clock_offs, &cpu);
+	if (!c || !clock)
+		return bpf_ktime_get_ns();
+	if (c->rq_at && clock - c->rq_at < SCHED_CLOCK_REFRESH_NS)
+		return clock + c->off;
+	now = bpf_ktime_get_ns();
+	c->off = now - clock;
+	c->rq_at = clock;
+	return now;
+}
+
 static __always_inline __u32 log2_u64(__u64 v)
 {
 	__u32 r = 0, shift;
@@ -132,10 +185,16 @@ static __always_inline struct sched_thread *thread_of(struct task_struct *t, __u
 /* A wakeup makes a blocked thread runnable: its blocked time ends, its wait for a CPU starts. */
 static __always_inline int on_wakeup(struct task_struct *t, const bool typed)
 {
-	__u64 now = bpf_ktime_get_ns();
-	struct sched_thread *th = thread_of(t, SCHED_BLOCKED, now, typed);
+	__u32 tgid = ARG_READ(typed, t, tgid);
+	struct sched_thread *th;
 	struct sched_proc *p;
+	__u64 now;
 
+	/* the bit before the clock: an unwatched task's wakeup ends here */
+	if (!is_target(tgid))
+		return 0;
+	now = sched_now(t, typed);
+	th = thread_get(t, tgid, SCHED_BLOCKED, now, typed);
 	/* a wakeup can reach a thread still on its CPU (woken before it got to block) */
 	if (!th || th->state == SCHED_RUNNING)
 		return 0;
@@ -166,7 +225,7 @@ static __always_inline int on_switch(bool preempt, struct task_struct *prev,
 
 	if (!prev_watched && !next_watched)
 		return 0;
-	now = bpf_ktime_get_ns();
+	now = sched_now(prev, typed);
 
 	/* prev: only an entry it already has (a dying thread's last switch must not add one) */
 	if (prev_watched) {
