@@ -182,12 +182,12 @@ static __always_inline struct sched_thread *thread_of(struct task_struct *t, __u
 	return thread_get(t, tgid, st, now, typed);
 }
 
-/* A wakeup makes a blocked thread runnable: its blocked time ends, its wait for a CPU starts. */
+/* A wakeup makes a blocked thread runnable: its blocked time ends (kept in the thread's entry
+ * until it gets a CPU), its wait for a CPU starts. */
 static __always_inline int on_wakeup(struct task_struct *t, const bool typed)
 {
 	__u32 tgid = ARG_READ(typed, t, tgid);
 	struct sched_thread *th;
-	struct sched_proc *p;
 	__u64 now;
 
 	/* the bit before the clock: an unwatched task's wakeup ends here */
@@ -198,11 +198,8 @@ static __always_inline int on_wakeup(struct task_struct *t, const bool typed)
 	/* a wakeup can reach a thread still on its CPU (woken before it got to block) */
 	if (!th || th->state == SCHED_RUNNING)
 		return 0;
-	if (th->state == SCHED_BLOCKED && now > th->since_ns) {
-		p = proc_of(th->tgid);
-		if (p)
-			p->offcpu_ns += now - th->since_ns;
-	}
+	if (th->state == SCHED_BLOCKED && now > th->since_ns)
+		th->offcpu_pending_ns += now - th->since_ns;
 	th->state = SCHED_RUNNABLE;
 	th->runq_valid = 1;
 	th->since_ns = now;
@@ -221,6 +218,7 @@ static __always_inline int on_switch(bool preempt, struct task_struct *prev,
 	bool prev_watched = is_target(prev_tgid), next_watched = is_target(next_tgid);
 	struct sched_thread *th;
 	struct sched_proc *p;
+	bool waited;
 	__u64 now;
 
 	if (!prev_watched && !next_watched)
@@ -235,13 +233,10 @@ static __always_inline int on_switch(bool preempt, struct task_struct *prev,
 		if (th) {
 			bool queued = preempt || task_state(prev, typed) == TASK_RUNNING;
 
-			p = proc_of(prev_tgid);
-			if (p) {
-				if (queued)
-					p->involuntary++;
-				else
-					p->voluntary++;
-			}
+			if (queued)
+				th->involuntary_pending++;
+			else
+				th->voluntary_pending++;
 			th->state = queued ? SCHED_RUNNABLE : SCHED_BLOCKED;
 			th->runq_valid = queued;
 			th->since_ns = now;
@@ -252,14 +247,26 @@ static __always_inline int on_switch(bool preempt, struct task_struct *prev,
 	th = thread_get(next, next_tgid, SCHED_RUNNING, now, typed);
 	if (!th)
 		return 0;
-	if (th->state == SCHED_RUNNABLE && th->runq_valid && now > th->since_ns) {
-		__u64 delta = now - th->since_ns;
-		/* 64 bits, checked where it indexes: a 32-bit index is zero-extended into a copy
-		 * of the register it was checked in, and 6.1's verifier loses the bound there */
-		__u64 slot = log2_u64(delta / 1000);
-
+	/* a wait that looks negative is one of a few microseconds: queued on one CPU, run on
+	 * another, whose clock offsets differ by that much (slot 0 still counts it) */
+	waited = th->state == SCHED_RUNNABLE && th->runq_valid;
+	/* the totals of its last switch out and wakeup, with this switch's wait if it had one */
+	if (waited || th->offcpu_pending_ns || th->voluntary_pending || th->involuntary_pending) {
 		p = proc_of(next_tgid);
 		if (p) {
+			p->voluntary += th->voluntary_pending;
+			p->involuntary += th->involuntary_pending;
+			p->offcpu_ns += th->offcpu_pending_ns;
+			th->voluntary_pending = th->involuntary_pending = 0;
+			th->offcpu_pending_ns = 0;
+		}
+		if (p && waited) {
+			__u64 delta = now > th->since_ns ? now - th->since_ns : 0;
+			/* 64 bits, checked where it indexes: a 32-bit index is zero-extended into a
+			 * copy of the register it was checked in, and 6.1's verifier loses the bound
+			 * there */
+			__u64 slot = log2_u64(delta / 1000);
+
 			barrier_var(slot);
 			if (slot >= SCHED_SLOTS)
 				slot = SCHED_SLOTS - 1;

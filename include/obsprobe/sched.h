@@ -25,16 +25,24 @@ struct sched_thread {
 	__u32 tgid;
 	__u8 state;	 /* enum sched_thread_state */
 	__u8 runq_valid; /* since is when it was queued (a wakeup or a preemption we saw) */
-	__u16 pad;
+	/* switches out not yet in the process's totals: one at most between two switches in,
+	 * counted all the same (a few per thousand find the last one still there, here) */
+	__u8 voluntary_pending;
+	__u8 involuntary_pending;
 	__u64 since_ns; /* bpf_ktime_get_ns() of the last state change */
+	/* blocked time that ended at a wakeup, added to the process's offcpu_ns when the thread
+	 * gets a CPU. With the two above, a thread's wakeup and switch out touch no per-process
+	 * entry, only its switch in does: a percpu hash lookup is ~120 ns here. User space adds
+	 * both to what it reads from procs. */
+	__u64 offcpu_pending_ns;
 };
-_Static_assert(sizeof(struct sched_thread) == 16, "sched_thread layout");
+_Static_assert(sizeof(struct sched_thread) == 24, "sched_thread layout");
 
 /* procs map (per CPU): tgid -> totals since the process was first seen. */
 struct sched_proc {
 	__u64 runq_slots[SCHED_SLOTS];
 	__u64 runq_ns;	   /* sum of the waits in runq_slots */
-	__u64 offcpu_ns;   /* blocked time of threads that have woken up since */
+	__u64 offcpu_ns;   /* blocked time of threads that have woken up and run since */
 	__u64 voluntary;   /* switches out while blocking */
 	__u64 involuntary; /* switches out while still runnable (preempted) */
 };

@@ -98,6 +98,11 @@ int sched_probe_collect(struct sched_bpf *skel, const uint32_t *tgids, size_t n,
 		out[at].threads[th.state]++;
 		if (th.state == SCHED_BLOCKED && now_ns > th.since_ns)
 			out[at].offcpu_ns += now_ns - th.since_ns;
+		/* not on a CPU since it last left one: that switch, and the blocked time a
+		 * wakeup ended, are not in the process's totals yet */
+		out[at].offcpu_ns += th.offcpu_pending_ns;
+		out[at].voluntary += th.voluntary_pending;
+		out[at].involuntary += th.involuntary_pending;
 	}
 	for (i = 0; i < n; i++) {
 		/* struct sched_proc is all __u64 */
@@ -106,8 +111,8 @@ int sched_probe_collect(struct sched_bpf *skel, const uint32_t *tgids, size_t n,
 		memcpy(out[i].runq_slots, sum.runq_slots, sizeof(out[i].runq_slots));
 		out[i].runq_ns = sum.runq_ns;
 		out[i].offcpu_ns += sum.offcpu_ns;
-		out[i].voluntary = sum.voluntary;
-		out[i].involuntary = sum.involuntary;
+		out[i].voluntary += sum.voluntary;
+		out[i].involuntary += sum.involuntary;
 	}
 	return 0;
 }
