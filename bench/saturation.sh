@@ -8,7 +8,7 @@
 #     through pipes, every bounce two blocking reads and two wakeups) without obsprobe, with
 #     obsprobe watching another process (the programs run and return at once), and watched;
 #     the difference per context switch (voluntary + involuntary of both processes, from
-#     /proc), plus the kernel's own run time per program call (kernel.bpf_stats_enabled). The
+#     getrusage) from the same round's run without obsprobe, median of the rounds, plus the kernel's own run time per program call (kernel.bpf_stats_enabled). The
 #     floor beside them: empty programs on the same BTF tracepoints (bench/floor.bpf.c), what
 #     any program there costs on this kernel before it does anything.
 # The ratio and the two costs per context switch go to bench_figure (bench/lib.sh), for
@@ -66,12 +66,13 @@ stop_pid "$NGINX_PID"
 PP=$ROOT/build/bench/pingpong
 FLOOR=$ROOT/build/bench/floor
 make -s -C "$ROOT" build/bench/pingpong build/bench/floor >/dev/null || die "cannot build $PP and $FLOOR"
-# pingpong_run MODE: prints "NS_PER_BOUNCE SWITCHES"; MODE none|floor|other|watched (floor: empty
-# programs on the BTF tracepoints sched_switch and sched_wakeup, bench/floor.bpf.c). Both processes
+# pingpong_run MODE [STATS]: prints "NS_PER_BOUNCE SWITCHES"; MODE none|floor|other|watched (floor:
+# empty programs on the BTF tracepoints sched_switch and sched_wakeup, bench/floor.bpf.c); with
+# STATS, kernel.bpf_stats_enabled is on for the bounces and `bpftool prog show -j` goes to STATS. Both processes
 # on one CPU: every bounce is then two context switches on that CPU, with no cross-CPU wakeup
 # (whose cost in this VM swings 5x from run to run).
 pingpong_run() {
-	local mode=$1 fifo=$TMP/pp.in pid out w
+	local mode=$1 stats=${2:-} fifo=$TMP/pp.in pid out w
 	rm -f "$fifo"
 	mkfifo "$fifo"
 	taskset -c 0 "$PP" -w "$BOUNCES" <"$fifo" >"$TMP/pp.out" &
@@ -87,9 +88,14 @@ pingpong_run() {
 	other) start_obsprobe --pid "$SLEEPER" --console off --disable http,pgsql >/dev/null 2>&1 || die "obsprobe did not start" ;;
 	watched) start_obsprobe --pid "$pid" --console off --disable http,pgsql >/dev/null 2>&1 || die "obsprobe did not start" ;;
 	esac
+	[[ -n $stats ]] && sysctl -qw kernel.bpf_stats_enabled=1
 	echo go >&"$w"
 	exec {w}>&-
 	wait "$pid" || die "pingpong failed"
+	if [[ -n $stats ]]; then
+		bpftool prog show -j >"$stats" 2>/dev/null
+		sysctl -qw kernel.bpf_stats_enabled=0
+	fi
 	case $mode in
 	floor) stop_pid "$FLOOR_PID" INT ;;
 	other | watched) stop_pid "$OBS_PID" INT ;;
@@ -102,64 +108,73 @@ SLEEPER=$!
 track_pid "$SLEEPER"
 echo
 echo "bench: context switches, bench/pingpong $BOUNCES bounces, $ROUNDS rounds of each"
-declare -A ns sw
-for mode in none floor other watched; do ns[$mode]=0; sw[$mode]=0; done
+# Each round runs the four modes back to back, and each mode's cost is its difference from that
+# round's run without obsprobe: this VM's speed drifts by more than these costs over a minute,
+# so differences are taken within a round, and the figure is their median over the rounds.
+declare -A dsw
+for mode in floor other watched; do dsw[$mode]=""; done
+SW_PER=""
 for ((i = 1; i <= ROUNDS; i++)); do
+	declare -A t=() s=()
 	for mode in none floor other watched; do
-		read -r t s <<<"$(pingpong_run "$mode")"
-		printf '  round %d %-8s %8.0f ns per bounce, %d context switches\n' "$i" "$mode" "$t" "$s"
-		ns[$mode]=$(awk -v a="${ns[$mode]}" -v b="$t" 'BEGIN { print a + b }')
-		sw[$mode]=$((sw[$mode] + s))
+		read -r t[$mode] s[$mode] <<<"$(pingpong_run "$mode")"
+		printf '  round %d %-8s %8.0f ns per bounce, %d context switches\n' "$i" "$mode" "${t[$mode]}" "${s[$mode]}"
 	done
+	# what each mode adds per context switch in this round (switches per bounce of the watched run)
+	for mode in floor other watched; do
+		dsw[$mode]+=" $(awk -v n0="${t[none]}" -v n="${t[$mode]}" -v s="${s[watched]}" -v b="$BOUNCES" \
+			'BEGIN { printf "%.0f", (n - n0) / (s / b) }')"
+	done
+	SW_PER+=" $(awk -v s="${s[watched]}" -v b="$BOUNCES" 'BEGIN { printf "%.2f", s / b }')"
 done
-# ns per bounce, summed over rounds; switches summed over rounds. Prints "NOT_WATCHED WATCHED",
-# each what obsprobe adds per context switch, in ns, rounded as printed.
-read -r SW_OTHER SW_WATCHED <<<"$(awk -v n0="${ns[none]}" -v n1="${ns[other]}" \
-	-v n2="${ns[watched]}" -v s2="${sw[watched]}" -v r="$ROUNDS" -v b="$BOUNCES" 'BEGIN {
-	per = s2 / r / b # switches per bounce, watched runs
-	printf "%.0f %.0f", (n1 - n0) / r / per, (n2 - n0) / r / per
-}')"
+# shellcheck disable=SC2086 # word splitting wanted: one value per round
+{
+	DF=$(median ${dsw[floor]})
+	SW_OTHER=$(median ${dsw[other]})
+	SW_WATCHED=$(median ${dsw[watched]})
+	PER=$(printf '%s\n' $SW_PER | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+}
 bench_figure "sched programs per context switch, watched thread" "$SW_WATCHED" ns "<=" 300
 bench_figure "sched programs per context switch, unwatched thread" "$SW_OTHER" ns "<=" 50
-awk -v n0="${ns[none]}" -v n1="${ns[other]}" -v n2="${ns[watched]}" -v s2="${sw[watched]}" \
-	-v nf="${ns[floor]}" -v r="$ROUNDS" -v b="$BOUNCES" -v d1="$SW_OTHER" -v d2="$SW_WATCHED" '
+awk -v df="$DF" -v d1="$SW_OTHER" -v d2="$SW_WATCHED" -v per="$PER" -v f="${dsw[floor]}" \
+	-v o="${dsw[other]}" -v w="${dsw[watched]}" '
 function verdict(ok) { return ok ? "met" : "MISSED" }
 BEGIN {
-	per = s2 / r / b # switches per bounce, watched runs
-	df = (nf - n0) / r / per
-	printf "no obsprobe              %8.0f ns per bounce\n", n0 / r
-	printf "floor (empty programs)   %8.0f ns per bounce  (%+d ns per context switch: the hooks alone)\n", \
-		nf / r, df
-	printf "obsprobe, not watched    %8.0f ns per bounce  (%+d ns per context switch, target <= 50 ns %s)\n", \
-		n1 / r, d1, verdict(d1 <= 50)
-	printf "obsprobe, watched        %8.0f ns per bounce  (%+d ns per context switch, target <= 300 ns %s; %.2f switches per bounce)\n", \
-		n2 / r, d2, verdict(d2 <= 300), per
-	printf "over the floor: not watched %+d ns, watched %+d ns per context switch\n", d1 - df, d2 - df
+	printf "per context switch over the same round without obsprobe, median of the rounds (each round:%s | %s | %s):\n", f, o, w
+	printf "  floor (empty programs)   %+5d ns  (the hooks alone: what any program there costs)\n", df
+	printf "  obsprobe, not watched    %+5d ns  (target <= 50 ns %s)\n", d1, verdict(d1 <= 50)
+	printf "  obsprobe, watched        %+5d ns  (target <= 300 ns %s; %.2f switches per bounce)\n", d2, verdict(d2 <= 300), per
+	printf "  over the floor: not watched %+d ns, watched %+d ns per context switch\n", d1 - df, d2 - df
 }'
 
-# The kernel's own account of the programs: run time per call, watched pingpong
+# The kernel's own account of the programs (kernel.bpf_stats_enabled): their run time, which
+# repeats to a few ns where the timings above swing by hundreds, in one more run of each mode.
+# Per context switch: the run time of the programs on sched_switch and sched_wakeup(_new)
+# during the bounces (everything else on the machine included, a few percent of the calls)
+# over pingpong's context switches. The empty programs' run time is the accounting's own cost.
 old_stats=$(sysctl -n kernel.bpf_stats_enabled)
-sysctl -qw kernel.bpf_stats_enabled=1
-fifo=$TMP/pp.in
-rm -f "$fifo"
-mkfifo "$fifo"
-taskset -c 0 "$PP" -w "$BOUNCES" <"$fifo" >"$TMP/pp.out" &
-pid=$!
-exec {w}>"$fifo"
-wait_until 5 eval "[[ -n \$(pgrep -P $pid) ]]"
-start_obsprobe --pid "$pid" --console off --disable http,pgsql >/dev/null 2>&1 || die "obsprobe did not start"
-echo go >&"$w"
-exec {w}>&-
-wait "$pid"
-echo
-echo "BPF run time per call (kernel.bpf_stats_enabled), watched pingpong and everything else on the machine:"
-bpftool prog show -j 2>/dev/null | "$PY" -c '
+declare -A krt
+for mode in floor other watched; do
+	read -r _ sws <<<"$(pingpong_run "$mode" "$TMP/stats.$mode.json")"
+	krt[$mode]=$("$PY" -c '
 import json, sys
-names = {"sched_switch", "sched_wakeup", "sched_wakeup_new", "task_newtask", "sched_thread_exit", "rss_stat", "page_fault_user", "mem_thread_exit"}
-for p in json.load(sys.stdin):
+names = {"floor_switch", "floor_wakeup", "sched_switch", "sched_wakeup", "sched_wakeup_new"}
+ns = sum(p.get("run_time_ns", 0) for p in json.load(open(sys.argv[1])) if p.get("name") in names)
+print("%.0f" % (ns / int(sys.argv[2])))' "$TMP/stats.$mode.json" "$sws")
+	if [[ $mode == watched ]]; then
+		echo
+		echo "BPF run time per call (kernel.bpf_stats_enabled), watched pingpong and everything else on the machine:"
+		"$PY" -c '
+import json, sys
+names = ["sched_switch", "sched_wakeup", "sched_wakeup_new", "task_newtask", "sched_thread_exit", "rss_stat", "page_fault_user", "mem_thread_exit"]
+for p in sorted(json.load(open(sys.argv[1])), key=lambda p: names.index(p["name"]) if p.get("name") in names else 99):
     if p.get("name") in names and p.get("run_cnt"):
         print("  %-18s %10d calls %8.0f ns per call" % (p["name"], p["run_cnt"], p["run_time_ns"] / p["run_cnt"]))
-'
-stop_pid "$OBS_PID" INT
+' "$TMP/stats.$mode.json"
+	fi
+done
 sysctl -qw kernel.bpf_stats_enabled="$old_stats"
+echo
+echo "BPF run time per context switch (kernel.bpf_stats_enabled): empty programs ${krt[floor]} ns,"
+echo "  obsprobe not watched ${krt[other]} ns ($((krt[other] - krt[floor])) ns over the empty programs), watched ${krt[watched]} ns ($((krt[watched] - krt[floor])) ns over them)"
 exit 0
