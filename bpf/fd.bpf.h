@@ -10,7 +10,9 @@
 #define AF_INET6 10
 #define SOCK_STREAM 1
 
-/* The user registers saved at syscall entry: exit-only tracepoints read the arguments there. */
+/* The user registers saved at syscall entry: exit-only tracepoints read the arguments there.
+ * A BTF pointer: its fields are plain loads (PT_REGS_PARMn_SYSCALL), not a
+ * bpf_probe_read_kernel() call each (PT_REGS_PARMn_CORE_SYSCALL). */
 static __always_inline struct pt_regs *user_regs(void)
 {
 	return (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
@@ -46,7 +48,7 @@ static __always_inline struct pt_regs *user_regs(void)
 	SEC("fentry/" SYSCALL_FN(name))                                      \
 	int BPF_PROG(sys_enter_##name##__fentry, const struct pt_regs *regs) \
 	{                                                                    \
-		return body(PT_REGS_PARM1_CORE_SYSCALL(regs));               \
+		return body(PT_REGS_PARM1_SYSCALL(regs));               \
 	}                                                                    \
 	SEC("tp/syscalls/sys_enter_" #name)                                  \
 	int sys_enter_##name(struct trace_event_raw_sys_enter *ctx)          \

@@ -183,7 +183,7 @@ static __always_inline int on_listen(long ret)
 
 	if (ret != 0)
 		return 0;
-	sk = stream_sock_of_fd(PT_REGS_PARM1_CORE_SYSCALL(user_regs()));
+	sk = stream_sock_of_fd(PT_REGS_PARM1_SYSCALL(user_regs()));
 	if (!sk || BPF_CORE_READ(sk, __sk_common.skc_family) == AF_UNIX)
 		return 0;
 	e.hdr.type = OBS_EV_PROC_LISTEN;

@@ -320,10 +320,10 @@ static __always_inline int on_buf(long ret, __u8 dir, __u8 sc)
 		return 0;
 	regs = user_regs();
 	/* a peek (nginx peeks at the first byte of an https connection) is read again later */
-	if (sc == SOCK_SC_RECVFROM && (PT_REGS_PARM4_CORE_SYSCALL(regs) & MSG_PEEK))
+	if (sc == SOCK_SC_RECVFROM && (PT_REGS_PARM4_SYSCALL(regs) & MSG_PEEK))
 		return 0;
-	fd = PT_REGS_PARM1_CORE_SYSCALL(regs);
-	buf = (const void *)PT_REGS_PARM2_CORE_SYSCALL(regs);
+	fd = PT_REGS_PARM1_SYSCALL(regs);
+	buf = (const void *)PT_REGS_PARM2_SYSCALL(regs);
 	if (is_log_fd(fd, dir)) {
 		send_log(pid_tgid, fd, sc, buf, ret, NULL, 0);
 		return 0;
@@ -359,21 +359,21 @@ static __always_inline int on_iov(long ret, __u8 dir, __u8 sc, bool msg)
 	if (ret <= 0 || !is_target(pid_tgid >> 32))
 		return 0;
 	regs = user_regs();
-	fd = PT_REGS_PARM1_CORE_SYSCALL(regs);
+	fd = PT_REGS_PARM1_SYSCALL(regs);
 	if (msg) {
 		struct user_msghdr mh;
 
-		if (dir == SOCK_DIR_INGRESS && (PT_REGS_PARM3_CORE_SYSCALL(regs) & MSG_PEEK))
+		if (dir == SOCK_DIR_INGRESS && (PT_REGS_PARM3_SYSCALL(regs) & MSG_PEEK))
 			return 0;
 
 		if (bpf_probe_read_user(&mh, sizeof(mh),
-					(const void *)PT_REGS_PARM2_CORE_SYSCALL(regs)))
+					(const void *)PT_REGS_PARM2_SYSCALL(regs)))
 			return 0;
 		iov = mh.msg_iov;
 		iovcnt = mh.msg_iovlen;
 	} else {
-		iov = (const struct iovec *)PT_REGS_PARM2_CORE_SYSCALL(regs);
-		iovcnt = PT_REGS_PARM3_CORE_SYSCALL(regs);
+		iov = (const struct iovec *)PT_REGS_PARM2_SYSCALL(regs);
+		iovcnt = PT_REGS_PARM3_SYSCALL(regs);
 	}
 	if (is_log_fd(fd, dir)) {
 		send_log(pid_tgid, fd, sc, NULL, ret, iov, iovcnt);
@@ -406,7 +406,7 @@ static __always_inline int on_sendfile(long ret)
 
 	if (ret <= 0 || !is_target(pid_tgid >> 32))
 		return 0;
-	fd = PT_REGS_PARM1_CORE_SYSCALL(user_regs());
+	fd = PT_REGS_PARM1_SYSCALL(user_regs());
 	s = begin_data(pid_tgid, fd, SOCK_DIR_EGRESS, SOCK_SC_SENDFILE, ret, &ci);
 	if (s) {
 		end_walk(ci, SOCK_DIR_EGRESS);
@@ -434,7 +434,7 @@ static __always_inline int on_connect(long ret)
 
 	if ((ret < 0 && ret != -EINPROGRESS) || !is_target(pid_tgid >> 32))
 		return 0;
-	track_fd(pid_tgid, PT_REGS_PARM1_CORE_SYSCALL(user_regs()), SOCK_ROLE_CONNECTED);
+	track_fd(pid_tgid, PT_REGS_PARM1_SYSCALL(user_regs()), SOCK_ROLE_CONNECTED);
 	return 0;
 }
 SYSCALL_EXIT(connect, on_connect)

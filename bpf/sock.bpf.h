@@ -106,7 +106,7 @@ static __always_inline struct data_scratch *scratch_event(__u64 pid_tgid, __u64 
 
 		s->ev.go = 1;
 		s->ev.goid =
-			go_running(go, pid_tgid, BPF_CORE_READ(regs, r14), BPF_CORE_READ(regs, sp));
+			go_running(go, pid_tgid, regs->r14, regs->sp);
 	}
 	s->ev.conn_id = conn_id;
 	s->ev.bytes = bytes;
