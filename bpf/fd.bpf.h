@@ -48,7 +48,7 @@ static __always_inline struct pt_regs *user_regs(void)
 	SEC("fentry/" SYSCALL_FN(name))                                      \
 	int BPF_PROG(sys_enter_##name##__fentry, const struct pt_regs *regs) \
 	{                                                                    \
-		return body(PT_REGS_PARM1_SYSCALL(regs));               \
+		return body(PT_REGS_PARM1_SYSCALL(regs));                    \
 	}                                                                    \
 	SEC("tp/syscalls/sys_enter_" #name)                                  \
 	int sys_enter_##name(struct trace_event_raw_sys_enter *ctx)          \

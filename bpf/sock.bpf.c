@@ -366,8 +366,7 @@ static __always_inline int on_iov(long ret, __u8 dir, __u8 sc, bool msg)
 		if (dir == SOCK_DIR_INGRESS && (PT_REGS_PARM3_SYSCALL(regs) & MSG_PEEK))
 			return 0;
 
-		if (bpf_probe_read_user(&mh, sizeof(mh),
-					(const void *)PT_REGS_PARM2_SYSCALL(regs)))
+		if (bpf_probe_read_user(&mh, sizeof(mh), (const void *)PT_REGS_PARM2_SYSCALL(regs)))
 			return 0;
 		iov = mh.msg_iov;
 		iovcnt = mh.msg_iovlen;

@@ -182,8 +182,7 @@ static __always_inline int on_mmap(long ret)
 	if (ret < 0 || !is_target(pid_tgid >> 32))
 		return 0;
 	regs = user_regs();
-	if (!(PT_REGS_PARM3_SYSCALL(regs) & PROT_EXEC) ||
-	    (int)PT_REGS_PARM5_SYSCALL(regs) < 0)
+	if (!(PT_REGS_PARM3_SYSCALL(regs) & PROT_EXEC) || (int)PT_REGS_PARM5_SYSCALL(regs) < 0)
 		return 0;
 	fill_hdr(&e.hdr, OBS_EV_PROC_MMAP, pid_tgid);
 	bpf_get_current_comm(e.comm, sizeof(e.comm));
