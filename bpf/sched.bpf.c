@@ -171,15 +171,17 @@ static __always_inline struct sched_thread *thread_get(struct task_struct *t, __
 	return bpf_map_lookup_elem(&threads, &tid);
 }
 
-/* thread_get() for any task: NULL at once when its process is not watched. */
-static __always_inline struct sched_thread *thread_of(struct task_struct *t, __u32 st, __u64 now,
+/* thread_get() for a new task: NULL at once when its process is not watched. */
+static __always_inline struct sched_thread *thread_of(struct task_struct *t, __u32 st,
 						      const bool typed)
 {
 	__u32 tgid = ARG_READ(typed, t, tgid);
 
 	if (!is_target(tgid))
 		return NULL;
-	return thread_get(t, tgid, st, now, typed);
+	/* the clock after the bit; bpf_ktime_get_ns(), as nothing has clocked a new task's run
+	 * queue for it (sched_now()) */
+	return thread_get(t, tgid, st, bpf_ktime_get_ns(), typed);
 }
 
 /* A wakeup makes a blocked thread runnable: its blocked time ends (kept in the thread's entry
@@ -298,14 +300,14 @@ int BPF_PROG(sched_switch__raw, bool preempt, struct task_struct *prev, struct t
 SEC("tp_btf/task_newtask")
 int BPF_PROG(task_newtask, struct task_struct *task, u64 clone_flags)
 {
-	thread_of(task, SCHED_BLOCKED, bpf_ktime_get_ns(), true);
+	thread_of(task, SCHED_BLOCKED, true);
 	return 0;
 }
 
 SEC("raw_tp/task_newtask")
 int BPF_PROG(task_newtask__raw, struct task_struct *task, u64 clone_flags)
 {
-	thread_of(task, SCHED_BLOCKED, bpf_ktime_get_ns(), false);
+	thread_of(task, SCHED_BLOCKED, false);
 	return 0;
 }
 

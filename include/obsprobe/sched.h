@@ -29,7 +29,7 @@ struct sched_thread {
 	 * counted all the same (a few per thousand find the last one still there, here) */
 	__u8 voluntary_pending;
 	__u8 involuntary_pending;
-	__u64 since_ns; /* bpf_ktime_get_ns() of the last state change */
+	__u64 since_ns; /* the last state change, in bpf_ktime_get_ns()'s terms */
 	/* blocked time that ended at a wakeup, added to the process's offcpu_ns when the thread
 	 * gets a CPU. With the two above, a thread's wakeup and switch out touch no per-process
 	 * entry, only its switch in does: a percpu hash lookup is ~120 ns here. User space adds
