@@ -8,9 +8,11 @@
 #     through pipes, every bounce two blocking reads and two wakeups) without obsprobe, with
 #     obsprobe watching another process (the programs run and return at once), and watched;
 #     the difference per context switch (voluntary + involuntary of both processes, from
-#     getrusage) from the same round's run without obsprobe, median of the rounds, plus the kernel's own run time per program call (kernel.bpf_stats_enabled). The
-#     floor beside them: empty programs on the same BTF tracepoints (bench/floor.bpf.c), what
-#     any program there costs on this kernel before it does anything.
+#     getrusage) from the same round's run without obsprobe, median of the rounds. The floor
+#     beside them: empty programs on the same BTF tracepoints (bench/floor.bpf.c), what any
+#     program there costs on this kernel before it does anything. Then the kernel's own run
+#     time of the programs (kernel.bpf_stats_enabled): per call, and per context switch for
+#     the floor, obsprobe not watching pingpong and watching it.
 # The ratio and the two costs per context switch go to bench_figure (bench/lib.sh), for
 # `make bench`'s closing table.
 #
@@ -66,11 +68,12 @@ stop_pid "$NGINX_PID"
 PP=$ROOT/build/bench/pingpong
 FLOOR=$ROOT/build/bench/floor
 make -s -C "$ROOT" build/bench/pingpong build/bench/floor >/dev/null || die "cannot build $PP and $FLOOR"
-# pingpong_run MODE [STATS]: prints "NS_PER_BOUNCE SWITCHES"; MODE none|floor|other|watched (floor:
-# empty programs on the BTF tracepoints sched_switch and sched_wakeup, bench/floor.bpf.c); with
-# STATS, kernel.bpf_stats_enabled is on for the bounces and `bpftool prog show -j` goes to STATS. Both processes
-# on one CPU: every bounce is then two context switches on that CPU, with no cross-CPU wakeup
-# (whose cost in this VM swings 5x from run to run).
+# pingpong_run MODE [STATS]: prints "NS_PER_BOUNCE SWITCHES"; MODE none|floor|other|watched
+# (floor: empty programs on the BTF tracepoints sched_switch and sched_wakeup,
+# bench/floor.bpf.c); with STATS, kernel.bpf_stats_enabled is on for the bounces and `bpftool
+# prog show -j` goes to STATS. Both processes on one CPU: every bounce is then two context
+# switches on that CPU, with no cross-CPU wakeup (whose cost in this VM swings 5x from run to
+# run).
 pingpong_run() {
 	local mode=$1 stats=${2:-} fifo=$TMP/pp.in pid out w
 	rm -f "$fifo"
@@ -113,7 +116,7 @@ echo "bench: context switches, bench/pingpong $BOUNCES bounces, $ROUNDS rounds o
 # so differences are taken within a round, and the figure is their median over the rounds.
 declare -A dsw
 for mode in floor other watched; do dsw[$mode]=""; done
-SW_PER=""
+SW_WATCHED_ALL=0 # the watched runs' context switches, over the rounds
 for ((i = 1; i <= ROUNDS; i++)); do
 	declare -A t=() s=()
 	for mode in none floor other watched; do
@@ -125,15 +128,15 @@ for ((i = 1; i <= ROUNDS; i++)); do
 		dsw[$mode]+=" $(awk -v n0="${t[none]}" -v n="${t[$mode]}" -v s="${s[watched]}" -v b="$BOUNCES" \
 			'BEGIN { printf "%.0f", (n - n0) / (s / b) }')"
 	done
-	SW_PER+=" $(awk -v s="${s[watched]}" -v b="$BOUNCES" 'BEGIN { printf "%.2f", s / b }')"
+	SW_WATCHED_ALL=$((SW_WATCHED_ALL + s[watched]))
 done
 # shellcheck disable=SC2086 # word splitting wanted: one value per round
 {
 	DF=$(median ${dsw[floor]})
 	SW_OTHER=$(median ${dsw[other]})
 	SW_WATCHED=$(median ${dsw[watched]})
-	PER=$(printf '%s\n' $SW_PER | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
 }
+PER=$(awk -v s="$SW_WATCHED_ALL" -v r="$ROUNDS" -v b="$BOUNCES" 'BEGIN { printf "%.2f", s / r / b }')
 bench_figure "sched programs per context switch, watched thread" "$SW_WATCHED" ns "<=" 300
 bench_figure "sched programs per context switch, unwatched thread" "$SW_OTHER" ns "<=" 50
 awk -v df="$DF" -v d1="$SW_OTHER" -v d2="$SW_WATCHED" -v per="$PER" -v f="${dsw[floor]}" \
