@@ -215,12 +215,13 @@ static bool parent_cb(void *ctx, uint32_t pid, uint64_t actor, uint8_t trace_id[
 	return actors_parent(conn_table_actors(a->conns), pid, actor, 0, trace_id, span_id);
 }
 
-/* Everything obsprobe holds for pid goes: its connections, its name, its map entries. */
-static void release_pid(struct app *a, uint32_t pid)
+/* Everything obsprobe holds for pid goes: its connections (what they had in flight ends at
+ * ts_ns), its name, its map entries. */
+static void release_pid(struct app *a, uint32_t pid, uint64_t ts_ns)
 {
 	if (a->logs)
 		log_tracker_proc_exit(a->logs, pid);
-	conn_table_proc_exit(a->conns, pid, now_ns(a));
+	conn_table_proc_exit(a->conns, pid, ts_ns);
 	/* after its spans ended: an exception may wait for one */
 	if (a->faults)
 		fault_forget(a->faults, pid);
@@ -231,10 +232,17 @@ static void release_pid(struct app *a, uint32_t pid)
 		proc_probe_unwatch(a->proc, pid);
 }
 
-static void forget_pid(void *ctx, uint32_t pid)
+/* pid exited at ts_ns. */
+static void forget_pid(struct app *a, uint32_t pid, uint64_t ts_ns)
 {
 	log_info("process %u exited", pid);
-	release_pid(ctx, pid);
+	release_pid(a, pid, ts_ns);
+}
+
+/* targets_reap()'s: pid was found gone from /proc, its exit event lost. */
+static void reap_pid(void *ctx, uint32_t pid)
+{
+	forget_pid(ctx, pid, now_ns(ctx));
 }
 
 /* Starts watching pid with OBS_TARGET_* flags (into the map before /proc is read: a fork in
@@ -296,7 +304,7 @@ static void rejudge(struct app *a, const struct obs_proc_event *pe, const char *
 	if (!a->node_wide || (pe->target_flags & OBS_TARGET_PINNED) || wanted(a, pid) != 0)
 		return;
 	log_info("no longer watching pid %u (%s): not selected now", pid, comm);
-	release_pid(a, pid);
+	release_pid(a, pid, pe->hdr.ts_ns);
 }
 
 static void on_proc_event(struct app *a, const void *data, size_t size)
@@ -383,7 +391,7 @@ static int handle_event(void *ctx, void *data, size_t size)
 		if (a->faults && size >= sizeof(struct obs_proc_event))
 			fault_proc_exit(a->faults, h->pid,
 					((const struct obs_proc_event *)data)->exit_code);
-		forget_pid(a, h->pid);
+		forget_pid(a, h->pid, h->ts_ns);
 		break;
 	case OBS_EV_MEM_OOM:
 		saturation_oom(a->sat, a->targets, data, size);
@@ -894,7 +902,7 @@ static int event_loop(struct app *a, volatile sig_atomic_t *stop)
 			continue;
 		next_tick = now + TICK_NS;
 		a->clock_offset = clock_realtime_offset_ns();
-		targets_reap(a->targets, forget_pid, a);
+		targets_reap(a->targets, reap_pid, a);
 		check_memory(a);
 		saturation_collect(a->sat, a->targets, now);
 		update_health(a);

@@ -592,7 +592,11 @@ UNIT_TEST(test_reap)
 	assert_int_equal(targets_note(r.t, NO_PID, "gone"), 0);
 	assert_int_equal(targets_count(r.t), 5);
 
-	/* everyone alive but the one noted after its death */
+	/* everyone alive but the one noted after its death: let go at the second look (its
+	 * last events may still be on their way) */
+	targets_reap(r.t, on_reap, &r);
+	assert_int_equal(r.n, 0);
+	assert_int_equal(targets_count(r.t), 5);
 	targets_reap(r.t, on_reap, &r);
 	assert_int_equal(r.n, 1);
 	assert_int_equal(r.pids[0], NO_PID);
@@ -608,6 +612,9 @@ UNIT_TEST(test_reap)
 	assert_int_equal(si.si_pid, zombie);
 
 	r.n = 0;
+	targets_reap(r.t, on_reap, &r);
+	assert_int_equal(r.n, 0);
+	assert_int_equal(targets_count(r.t), 4);
 	targets_reap(r.t, on_reap, &r);
 	assert_int_equal(r.n, 2);
 	assert_true(reaped_has(&r, (uint32_t)exited));

@@ -34,6 +34,7 @@ struct target {
 	char pod_uid[K8S_UID_MAX]; /* from its cgroup: a kubepods path's */
 	bool named_itself;	   /* service.name from its own OTEL_* environment */
 	uint64_t k8s_gen;	   /* k8s_meta_generation() of its last lookup */
+	bool gone;		   /* targets_reap() found it dead: the next one lets it go */
 };
 
 #define GRAVEYARD_MAX 64
@@ -327,6 +328,14 @@ void targets_reap(struct targets *t, void (*fn)(void *ctx, uint32_t pid), void *
 		if (procfs_read_stat(p->info.pid, 0, &ps) == 0 && ps.start_time == p->start_time &&
 		    ps.state != 'Z' && ps.state != 'X')
 			continue;
+		/* The events it made before it died, its exit's among them, can still be in the
+		 * ring buffer behind a reader that lags (a busy node): let it go now and they
+		 * would find its connections closed and its requests lost. They are read before
+		 * the next call. */
+		if (!p->gone) {
+			p->gone = true;
+			continue;
+		}
 		fn(ctx, p->info.pid);
 	}
 }

@@ -32,7 +32,8 @@ void targets_remove(struct targets *t, uint32_t pid);
 bool targets_watched(const struct targets *t, uint32_t pid);
 const struct proc_info *targets_get(struct targets *t, uint32_t pid);
 size_t targets_count(const struct targets *t);
-/* Calls fn for every watched pid that has died (or whose pid now belongs to another process). */
+/* Calls fn for every watched pid that has died (or whose pid now belongs to another process)
+ * and was found so by the call before: read the ring buffer between calls. */
 void targets_reap(struct targets *t, void (*fn)(void *ctx, uint32_t pid), void *ctx);
 /* Every live descendant of pid, for the caller to watch too. Returns how many were found. */
 size_t targets_descendants(uint32_t pid, uint32_t *out, size_t max);
