@@ -787,6 +787,38 @@ UNIT_TEST(test_caps)
 	assert_int_equal(stats(t).decided, 3);
 	assert_int_equal(out.n, 10);
 	tracesample_free(t);
+
+	/* through many more decisions than it keeps (its index wraps, each one forgotten frees
+	 * its slot): exactly the newest are recalled, a late child of each out at once, and a
+	 * late child of an older one held for its root */
+	l = (struct tracesample_limits){ .max_decided = 37 };
+	t = ts_new(OTEL_SAMPLER_PARENTBASED_ALWAYS_ON, 1, 0, &l);
+	for (i = 1; i <= 5000; i++) {
+		trace_id(id, i, i & 1);
+		s = mk(id, 1, 0, 0, 1);
+		add(t, &s, 10);
+	}
+	assert_int_equal(stats(t).decided, 37);
+	for (i = 5000 - 36; i <= 5000; i++) {
+		trace_id(id, i, i & 1);
+		s = mk(id, 2, 1, 0, 1);
+		add(t, &s, 11);
+		assert_int_equal(released(id, 2), 1);
+	}
+	assert_int_equal(out.n, 5000 + 37);
+	assert_int_equal(stats(t).held_traces, 0);
+	trace_id(id, 5000 - 37, (5000 - 37) & 1);
+	s = mk(id, 2, 1, 0, 1);
+	add(t, &s, 12);
+	assert_int_equal(released(id, 2), 0);
+	assert_int_equal(stats(t).held_traces, 1);
+	/* the decisions age out with TS_REMEMBER_NS, oldest first */
+	tick(t, 10 + 9999);
+	assert_int_equal(stats(t).decided, 37);
+	tick(t, 10 + 10000);
+	assert_int_equal(stats(t).decided, 0);
+	tracesample_flush(t);
+	tracesample_free(t);
 }
 
 /* At shutdown every held trace is decided now: what the sampler keeps goes out, the rest is

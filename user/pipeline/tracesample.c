@@ -5,12 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum trace_state {
-	TRACE_HELD,
-	TRACE_KEPT,
-	TRACE_DROPPED,
-};
-
 /* A held span: the process it came from, and the span up to the end of its arena's used part
  * (most of a struct span is arena, most of the arena unused). */
 struct held_span {
@@ -28,31 +22,59 @@ struct link {
 };
 
 /* Held traces in the order their first span came (LINK_AGE), those whose root has ended in the
- * order their root came (LINK_ROOT), decided ones in the order of their decision (LINK_AGE):
- * the grace and the hold limits are constants, so each list expires from its head. */
+ * order their root came (LINK_ROOT): the grace and the hold limit are constants, so each list
+ * expires from its head. */
 struct list {
 	struct trace *head, *tail;
 	size_t n;
 	int which;
 };
 
+/* A held trace. */
 struct trace {
 	uint8_t id[16];
 	struct trace *hnext; /* hash chain */
 	struct link links[2];
-	uint8_t state;	/* enum trace_state */
-	uint8_t reason; /* decided: enum tracesample_keep or _drop */
-	bool rooted;	/* the local root has ended */
+	bool rooted; /* the local root has ended */
 	/* the sampler's answer, once known: from the first span's trace id (traceidratio,
 	 * always_*) or from the root (parentbased_*) */
 	bool verdict_known, verdict_keep;
 	uint8_t verdict_reason;
 	bool error;
-	uint64_t since;	  /* held: when the first span came; decided: when it was decided */
+	uint64_t since;	  /* when the first span came */
 	uint64_t root_at; /* when the root came */
 	uint64_t first_start, last_end;
 	struct held_span *spans, *spans_tail;
 	size_t nspans, bytes;
+};
+
+/* A decision remembered: what the trace's later spans get. */
+struct decision {
+	uint8_t id[16];
+	uint64_t since; /* when it was taken */
+	bool keep;
+	uint8_t reason; /* enum tracesample_keep or _drop */
+};
+
+/* Where the decision of one trace id is: its index in the ring + 1 (0: a free slot) and the
+ * low half of the id's hash, whose low bits are its home slot. */
+struct decision_slot {
+	uint32_t pos1;
+	uint32_t hash;
+};
+
+/*
+ * Decisions, one for each of up to max_decided traces, in the order they were taken: a ring
+ * (the oldest is forgotten first, for age or for room) and an open-addressed index of it. A
+ * busy server decides as many traces a second as it serves requests: a span must not cost more
+ * than the index slot it looks at (a trace of its own, hashed in a chain, cost 3-4 cache
+ * misses a span and 20% of obsprobe's CPU under load with the export on).
+ */
+struct decisions {
+	struct decision *ring;
+	size_t cap, head, n;
+	struct decision_slot *slots;
+	size_t mask;
 };
 
 #define MAX_SPARE 256
@@ -62,9 +84,10 @@ struct tracesample {
 	bool parentbased;
 	tracesample_release_fn fn;
 	void *ctx;
-	struct trace **buckets;
+	struct trace **buckets; /* the held traces */
 	size_t mask;
-	struct list held, rooted, decided;
+	struct list held, rooted;
+	struct decisions decided;
 	size_t nspans, bytes;
 	uint64_t now; /* the latest time handed in */
 	struct trace *spare;
@@ -132,9 +155,9 @@ static void list_remove(struct list *l, struct trace *t)
 	l->n--;
 }
 
-/* Trace ids come from the wire too (traceparent), so the bucket is a seeded mix of both
- * halves, not the id's bytes as they are. */
-static struct trace **bucket_of(const struct tracesample *t, const uint8_t id[16])
+/* Trace ids come from the wire too (traceparent), so tables use a seeded mix of both halves,
+ * not the id's bytes as they are. */
+static uint64_t id_hash(const struct tracesample *t, const uint8_t id[16])
 {
 	uint64_t a, b, h;
 
@@ -144,13 +167,21 @@ static struct trace **bucket_of(const struct tracesample *t, const uint8_t id[16
 	h ^= h >> 29;
 	h = (h ^ b) * 0xbf58476d1ce4e5b9ull;
 	h ^= h >> 32;
-	return &t->buckets[h & t->mask];
+	return h;
 }
 
+static struct trace **bucket_of(const struct tracesample *t, const uint8_t id[16])
+{
+	return &t->buckets[id_hash(t, id) & t->mask];
+}
+
+/* The held trace id (NULL: none). */
 static struct trace *find(const struct tracesample *t, const uint8_t id[16])
 {
 	struct trace *tr;
 
+	if (!t->held.n)
+		return NULL;
 	for (tr = *bucket_of(t, id); tr; tr = tr->hnext)
 		if (!memcmp(tr->id, id, 16))
 			return tr;
@@ -199,34 +230,75 @@ static void trace_recycle(struct tracesample *t, struct trace *tr)
 	free(tr);
 }
 
-static void forget(struct tracesample *t, struct trace *tr)
+/* The decision on trace id (NULL: none remembered). */
+static const struct decision *recall(const struct tracesample *t, const uint8_t id[16])
 {
-	list_remove(&t->decided, tr);
-	trace_recycle(t, tr);
+	const struct decisions *d = &t->decided;
+	uint32_t h = (uint32_t)id_hash(t, id);
+	size_t i;
+
+	for (i = h & d->mask; d->slots[i].pos1; i = (i + 1) & d->mask) {
+		const struct decision *e = &d->ring[d->slots[i].pos1 - 1];
+
+		if (d->slots[i].hash == h && !memcmp(e->id, id, 16))
+			return e;
+	}
+	return NULL;
 }
 
-/* Room for one more decision: the oldest ones go first. */
-static void make_room_decided(struct tracesample *t)
+/* The oldest decision is forgotten: its slot is freed, and the slots after it in its run move
+ * back to where a lookup starting at their home finds them (linear probing's deletion). */
+static void forget_oldest(struct tracesample *t)
 {
-	while (t->decided.n && t->decided.n >= t->c.limits.max_decided)
-		forget(t, t->decided.head);
+	struct decisions *d = &t->decided;
+	uint32_t pos1 = (uint32_t)d->head + 1;
+	size_t i = (uint32_t)id_hash(t, d->ring[d->head].id) & d->mask, j, home;
+
+	while (d->slots[i].pos1 != pos1)
+		i = (i + 1) & d->mask;
+	for (j = i;;) {
+		d->slots[i].pos1 = 0;
+		for (;;) {
+			j = (j + 1) & d->mask;
+			if (!d->slots[j].pos1)
+				goto done;
+			home = d->slots[j].hash & d->mask;
+			/* stays when its home is cyclically in (i, j] */
+			if (i <= j ? (i < home && home <= j) : (i < home || home <= j))
+				continue;
+			d->slots[i] = d->slots[j];
+			i = j;
+			break;
+		}
+	}
+done:
+	d->head = d->head + 1 == d->cap ? 0 : d->head + 1;
+	d->n--;
 }
 
-/* A decision taken before any span of the trace had to wait: kept so that the trace's later
- * spans get the same answer. */
+/* The trace's decision, for its later spans to get the same answer: the oldest one is
+ * forgotten when max_decided are remembered. */
 static void remember(struct tracesample *t, const uint8_t id[16], bool keep, uint8_t reason,
 		     uint64_t now)
 {
-	struct trace *tr;
+	struct decisions *d = &t->decided;
+	uint32_t h = (uint32_t)id_hash(t, id);
+	struct decision *e;
+	size_t pos, i;
 
-	make_room_decided(t);
-	tr = trace_alloc(t, id);
-	if (!tr)
-		return; /* later spans are decided again: the same answer, bar the rescues */
-	tr->state = keep ? TRACE_KEPT : TRACE_DROPPED;
-	tr->reason = reason;
-	tr->since = now;
-	list_push(&t->decided, tr);
+	if (d->n == d->cap)
+		forget_oldest(t);
+	pos = d->head + d->n < d->cap ? d->head + d->n : d->head + d->n - d->cap;
+	e = &d->ring[pos];
+	memcpy(e->id, id, 16);
+	e->since = now;
+	e->keep = keep;
+	e->reason = reason;
+	for (i = h & d->mask; d->slots[i].pos1; i = (i + 1) & d->mask)
+		;
+	d->slots[i].pos1 = (uint32_t)pos + 1;
+	d->slots[i].hash = h;
+	d->n++;
 }
 
 static void release(struct tracesample *t, const struct span *s, const struct proc_info *proc,
@@ -256,13 +328,8 @@ static void decide(struct tracesample *t, struct trace *tr, bool keep, uint8_t r
 		list_remove(&t->rooted, tr);
 	t->nspans -= tr->nspans;
 	t->bytes -= tr->bytes;
-	tr->spans = tr->spans_tail = NULL;
-	tr->nspans = tr->bytes = 0;
-	tr->state = keep ? TRACE_KEPT : TRACE_DROPPED;
-	tr->reason = reason;
-	tr->since = t->now;
-	make_room_decided(t);
-	list_push(&t->decided, tr);
+	remember(t, tr->id, keep, reason, t->now);
+	trace_recycle(t, tr);
 	for (; h; h = next) {
 		next = h->next;
 		if (keep)
@@ -390,16 +457,17 @@ void tracesample_add(struct tracesample *t, const struct span *s, const struct p
 {
 	bool root = !s->has_parent || s->remote_parent, known;
 	struct trace *tr = find(t, s->trace_id);
+	const struct decision *d = tr ? NULL : recall(t, s->trace_id);
 	struct verdict v;
 
 	if (now_ns > t->now)
 		t->now = now_ns;
-	if (tr && tr->state == TRACE_KEPT) {
-		release(t, s, proc, tr->reason);
+	if (d && d->keep) {
+		release(t, s, proc, d->reason);
 		return;
 	}
-	if (tr && tr->state == TRACE_DROPPED) {
-		t->dropped[tr->reason]++;
+	if (d) {
+		t->dropped[d->reason]++;
 		return;
 	}
 	if (!tr) {
@@ -422,7 +490,6 @@ void tracesample_add(struct tracesample *t, const struct span *s, const struct p
 			t->dropped[TS_DROP_BUFFER_FULL]++;
 			return;
 		}
-		tr->state = TRACE_HELD;
 		tr->since = t->now;
 		list_push(&t->held, tr);
 		if (known) {
@@ -481,8 +548,9 @@ void tracesample_tick(struct tracesample *t, uint64_t now_ns)
 		settle(t, t->rooted.head, false);
 	while (t->held.head && waited(now_ns, t->held.head->since, l->max_hold_ns))
 		settle(t, t->held.head, false);
-	while (t->decided.head && waited(now_ns, t->decided.head->since, l->remember_ns))
-		forget(t, t->decided.head);
+	while (t->decided.n &&
+	       waited(now_ns, t->decided.ring[t->decided.head].since, l->remember_ns))
+		forget_oldest(t);
 }
 
 void tracesample_flush(struct tracesample *t)
@@ -524,17 +592,26 @@ struct tracesample *tracesample_new(const struct tracesample_config *c, tracesam
 			 c->sampler == OTEL_SAMPLER_PARENTBASED_TRACEIDRATIO;
 	t->fn = fn;
 	t->ctx = ctx;
-	t->held.which = t->decided.which = LINK_AGE;
+	t->held.which = LINK_AGE;
 	t->rooted.which = LINK_ROOT;
-	/* a bucket per trace the table may hold, held or decided, rounded up to a power of 2 */
-	while (n < l->max_traces + l->max_decided && n < ((size_t)1 << 24))
+	/* a bucket per trace held, rounded up to a power of 2 */
+	while (n < l->max_traces && n < ((size_t)1 << 24))
 		n <<= 1;
 	t->buckets = calloc(n, sizeof(*t->buckets));
-	if (!t->buckets) {
-		free(t);
+	t->mask = n - 1;
+	/* the index at most half full: runs stay short */
+	if (l->max_decided > ((size_t)1 << 24))
+		l->max_decided = (size_t)1 << 24;
+	for (n = 2; n < 2 * l->max_decided; n <<= 1)
+		;
+	t->decided.cap = l->max_decided;
+	t->decided.ring = calloc(l->max_decided, sizeof(*t->decided.ring));
+	t->decided.slots = calloc(n, sizeof(*t->decided.slots));
+	t->decided.mask = n - 1;
+	if (!t->buckets || !t->decided.ring || !t->decided.slots) {
+		tracesample_free(t);
 		return NULL;
 	}
-	t->mask = n - 1;
 	return t;
 }
 
@@ -559,14 +636,12 @@ void tracesample_free(struct tracesample *t)
 		next = tr->links[LINK_AGE].next;
 		free_trace(tr);
 	}
-	for (tr = t->decided.head; tr; tr = next) {
-		next = tr->links[LINK_AGE].next;
-		free_trace(tr);
-	}
 	for (tr = t->spare; tr; tr = next) {
 		next = tr->hnext;
 		free(tr);
 	}
 	free(t->buckets);
+	free(t->decided.ring);
+	free(t->decided.slots);
 	free(t);
 }
