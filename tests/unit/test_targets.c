@@ -626,6 +626,17 @@ UNIT_TEST(test_reap)
 	targets_reap(r.t, on_reap, &r);
 	assert_int_equal(r.n, 0);
 	assert_int_equal(targets_count(r.t), 2);
+
+	/* learnt again between the two looks (its pid reused): the next look is a first one */
+	assert_int_equal(targets_note(r.t, NO_PID, "gone"), 0);
+	targets_reap(r.t, on_reap, &r);
+	assert_int_equal(targets_note(r.t, NO_PID, "again"), 0);
+	targets_reap(r.t, on_reap, &r);
+	assert_int_equal(r.n, 0);
+	targets_reap(r.t, on_reap, &r);
+	assert_int_equal(r.n, 1);
+	assert_int_equal(r.pids[0], NO_PID);
+	assert_int_equal(targets_count(r.t), 2);
 	assert_non_null(targets_get(r.t, me));
 	assert_non_null(targets_get(r.t, (uint32_t)alive));
 

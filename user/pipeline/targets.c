@@ -198,6 +198,7 @@ static void fill_info(struct targets *t, struct target *p, const char *fallback_
 	else
 		snprintf(p->info.service_name, sizeof(p->info.service_name), "%s", base);
 	p->k8s_gen = 0;
+	p->gone = false; /* (re)learnt: a pid reused since a reap found it dead gets its own look */
 	memset(&p->info.k8s, 0, sizeof(p->info.k8s));
 	k8s_refresh(t, p);
 	p->svc = service_get(t, p->info.service_name);
