@@ -28,15 +28,8 @@ HZ=$(getconf CLK_TCK)
 ARGS=()
 for a in "$@"; do
 	if [[ $a == --otlp ]]; then
-		if [[ -z ${SINK_PORT:-} ]]; then
-			SINK_BIN=$ROOT/build/bench/otlp_send_bench
-			make -s -C "$ROOT" build/bench/otlp_send_bench >/dev/null ||
-				die "cannot build $SINK_BIN"
-			SINK_PORT=$(free_port) || die "no free port"
-			start_bg sink "$SINK_BIN" --sink "$SINK_PORT"
-			wait_until 10 grep -q ready "$TMP/sink.out" || die "the OTLP sink did not start"
-		fi
-		ARGS+=(--otlp-endpoint "http://127.0.0.1:$SINK_PORT")
+		[[ -n ${SINK_ENDPOINT:-} ]] || bench_start_sink
+		ARGS+=(--otlp-endpoint "$SINK_ENDPOINT")
 	else
 		ARGS+=("$a")
 	fi

@@ -97,13 +97,9 @@ bpf_report "$TMP/bpf.before" "$TMP/bpf.after" "$n" req
 printf 'obsprobe events 1\n' >"$TMP/empty.rec"
 echo "  user space, obsprobe --replay of those events under callgrind (instructions repeat exactly):"
 replay_profile "nginx, RED metrics" "$TMP/nginx.rec" "$n" req
-SINK_BIN=$ROOT/build/bench/otlp_send_bench
-make -s -C "$ROOT" "build/bench/otlp_send_bench" >/dev/null || die "cannot build $SINK_BIN"
-SINK_PORT=$(free_port) || die "no free port"
-start_bg sink "$SINK_BIN" --sink "$SINK_PORT"
-wait_until 10 grep -q ready "$TMP/sink.out" || die "the OTLP sink did not start"
+bench_start_sink
 OTEL_EXPORTER_OTLP_COMPRESSION=gzip OTEL_BSP_MAX_QUEUE_SIZE=1000000 replay_profile \
-	"nginx, RED metrics + OTLP export (gzip)" "$TMP/nginx.rec" "$n" req --otlp-endpoint "http://127.0.0.1:$SINK_PORT"
+	"nginx, RED metrics + OTLP export (gzip)" "$TMP/nginx.rec" "$n" req --otlp-endpoint "$SINK_ENDPOINT"
 
 # 2. pgbench, each query mode: obsprobe watches pgbench from its start (a runner shell)
 [[ -x $PG_BIN/pgbench && -x $PG_BIN/postgres ]] ||

@@ -58,6 +58,20 @@ bench_start_nginx() {
 	URL=$scheme://127.0.0.1:$p1/index.html
 }
 
+# bench_start_sink: build/bench/otlp_send_bench as an OTLP/HTTP collector on a free loopback
+# port that answers 200 at once; sets SINK_BIN (also the exporter's own benchmark) and
+# SINK_ENDPOINT.
+bench_start_sink() {
+	local port
+	SINK_BIN=$ROOT/build/bench/otlp_send_bench
+	make -s -C "$ROOT" build/bench/otlp_send_bench >/dev/null || die "cannot build $SINK_BIN"
+	port=$(free_port) || die "no free port"
+	start_bg sink "$SINK_BIN" --sink "$port"
+	wait_until 10 grep -q ready "$TMP/sink.out" || die "the OTLP sink did not start"
+	# shellcheck disable=SC2034 # for the scripts that source this file
+	SINK_ENDPOINT=http://127.0.0.1:$port
+}
+
 # bench_wrk [WRK ARGS...]: one wrk run against $URL; prints "REQUESTS REQ_PER_SEC".
 bench_wrk() {
 	local out

@@ -114,16 +114,12 @@ BEGIN {
 
 # OTLP export (issue 5): the same load with every span exported to a local sink that answers
 # 200 at once; obsprobe's CPU per 1,000 requests against the rounds above.
-SINK_BIN=$ROOT/build/bench/otlp_send_bench
-make -s -C "$ROOT" "build/bench/otlp_send_bench" >/dev/null || die "cannot build $SINK_BIN"
-SINK_PORT=$(free_port) || die "no free port"
-start_bg sink "$SINK_BIN" --sink "$SINK_PORT"
-wait_until 10 grep -q ready "$TMP/sink.out" || die "the OTLP sink did not start"
+bench_start_sink
 export_ticks=0
 export_reqs=0
 for ((i = 1; i <= ROUNDS; i++)); do
 	OTEL_METRIC_EXPORT_INTERVAL=1000 start_obsprobe --pid "$NGINX_PID" --console off \
-		--otlp-endpoint "http://127.0.0.1:$SINK_PORT" >/dev/null 2>&1 ||
+		--otlp-endpoint "$SINK_ENDPOINT" >/dev/null 2>&1 ||
 		die "obsprobe did not start: $(cat "$OBS_ERR")"
 	t0=$(cpu_ticks "$OBS_PID")
 	r=$(bench_wrk) || die "wrk failed"
