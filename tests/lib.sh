@@ -125,8 +125,7 @@ assert_within() {
 
 # assert_near DESC ACTUAL EXPECTED MAXDIFF: integers, |ACTUAL - EXPECTED| <= MAXDIFF
 assert_near() {
-	local d=$(($2 - $3))
-	if _is_int "$2" && _is_int "$3" && _is_int "$4" && ((${d#-} <= $4)); then
+	if _is_int "$2" && _is_int "$3" && _is_int "$4" && (($2 - $3 <= $4 && $3 - $2 <= $4)); then
 		pass "$1 ($2, $3 expected, at most $4 apart)"
 	else
 		fail "$1: $2 is more than $4 from $3"
