@@ -305,6 +305,7 @@ static void rejudge(struct app *a, const struct obs_proc_event *pe, const char *
 		return;
 	log_info("no longer watching pid %u (%s): not selected now", pid, comm);
 	release_pid(a, pid, pe->hdr.ts_ns);
+	saturation_let_go(a->sat, pid);
 }
 
 static void on_proc_event(struct app *a, const void *data, size_t size)

@@ -9,7 +9,8 @@
 #   hidden-port    running at start, excluded by --exclude port=N (judged from /proc)
 #   late           started after obsprobe is ready: picked up at its exec, before it serves
 #   late-comm      started later, as a program named hiddensrv: --exclude comm=hiddensrv
-#   late-port      started later, listens on an excluded port: let go at its listen()
+#   late-port      started later, listens on an excluded port 3 s after its start: watched
+#                  until then (its process series appear), let go at its listen(), series and all
 # Every watched service gets exactly its requests; no excluded one, and never obsprobe itself.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
@@ -51,13 +52,20 @@ container() {
 	PID[$s]=$("${PODMAN[@]}" inspect -f '{{.State.Pid}}' "obs-$s")
 }
 
-# plain NAME [BINARY]: the Go server as service NAME, a plain process
-plain() {
+# plain_start NAME [BINARY [ARG...]]: the Go server as service NAME, a plain process, started
+# (PID[NAME]) but not yet awaited
+plain_start() {
 	local s=$1 bin=${2:-$GOSERVER}
+	shift $(($# > 1 ? 2 : 1))
 	start_bg "$s" env "OTEL_SERVICE_NAME=$s" "$bin" -listen "127.0.0.1:${PORT[$s]}" \
-		-ready-file "$TMP/$s.ready"
+		-ready-file "$TMP/$s.ready" "$@"
 	PID[$s]=$BG_PID
-	await_ready "$TMP/$s.ready" "Go server $s" "$s"
+}
+
+# plain NAME [BINARY [ARG...]]: plain_start, then until it listens
+plain() {
+	plain_start "$@"
+	await_ready "$TMP/$1.ready" "Go server $1" "$1"
 }
 
 container cart || finish
@@ -76,7 +84,10 @@ OBS=$OBS_PID
 cp "$GOSERVER" "$TMP/hiddensrv"
 plain late || finish
 plain late-comm "$TMP/hiddensrv" || finish
-plain late-port || finish
+plain_start late-port "$GOSERVER" -listen-delay 3s
+wait_until 3 eval 'scrape | grep -q "^process_thread_count{.*service_name=\"late-port\""' ||
+	fail "late-port: no process series while it was watched, before its listen()"
+await_ready "$TMP/late-port.ready" "Go server late-port" late-port || finish
 
 declare -A WANT=([cart]=3 [catalog]=4 [plain]=5 [late]=6)
 declare -A NONE=([hidden-port]=2 [late-comm]=2 [late-port]=2)

@@ -268,6 +268,25 @@ static void relabel(struct saturation *s, struct sat_proc *p, struct targets *t)
 	p->info = *info;
 }
 
+/* The entry at k out of procs, its series with it. */
+static void remove_proc(struct saturation *s, size_t k)
+{
+	drop_series(s, &s->procs[k]);
+	memmove(&s->procs[k], &s->procs[k + 1], (s->n - k - 1) * sizeof(*s->procs));
+	s->n--;
+}
+
+void saturation_let_go(struct saturation *s, uint32_t pid)
+{
+	long k;
+
+	if (!s || (k = find_proc(s, pid, NULL)) < 0)
+		return;
+	if (s->procs[k].live)
+		proc_exit(s, &s->procs[k], 0);
+	remove_proc(s, (size_t)k);
+}
+
 /* New targets in, exited ones out, series of long-gone ones dropped. */
 static size_t sync_procs(struct saturation *s, struct targets *t, uint64_t now)
 {
@@ -310,9 +329,7 @@ static size_t sync_procs(struct saturation *s, struct targets *t, uint64_t now)
 		if (p->live == UNSEEN)
 			proc_exit(s, p, now);
 		if (!p->live && now - p->exited_at >= s->retain_ns) {
-			drop_series(s, p);
-			memmove(p, p + 1, (s->n - i - 1) * sizeof(*p));
-			s->n--;
+			remove_proc(s, i);
 			continue;
 		}
 		i++;

@@ -30,6 +30,9 @@ const char *saturation_failures(const struct saturation *s);
 void saturation_free(struct saturation *s); /* NULL ok */
 /* Picks up new targets, lets exited ones go, records every metric. now: CLOCK_MONOTONIC ns. */
 void saturation_collect(struct saturation *s, struct targets *t, uint64_t now);
+/* pid is no longer watched though it lives on (no longer selected): its series go now, not
+ * retain_s after an exit, as none of them would be watched again. */
+void saturation_let_go(struct saturation *s, uint32_t pid);
 /* An OBS_EV_MEM_OOM event: counted and logged when the victim is watched. */
 void saturation_oom(struct saturation *s, struct targets *t, const void *data, size_t size);
 /* Losses for obsprobe's own health: threads the thread map had no room for. */
