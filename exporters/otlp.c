@@ -25,16 +25,30 @@ static const struct curl_lib *lc;
 #define TRACES_MAX_ELAPSED_MS 60000 /* a batch is given up after retrying this long */
 #define LOG_EVERY_NS 10000000000ull
 
-/* The span as far as it is used (queued_span_size()): the rest of a slot is left as it was. */
-struct queued_span {
-	struct span span;
-	struct proc_info proc;
+/*
+ * A process's resource as the queued items of that process share it: one copy for all, not one
+ * in each item's slot (1.4 KiB, most of it the Kubernetes block, written by the event loop and
+ * read back by the encoder for every span). Counted references, under the exporter's lock: the
+ * cache's, and each queued item's until its batch is encoded.
+ */
+struct shared_proc {
+	unsigned int refs;
+	struct proc_info info;
 };
 
-/* The record last: a copy stops at the end of its arena's used part, so that a slot's pages past
- * it are never touched (the ring is calloc'ed: untouched pages cost no memory). */
+/* shared procs kept for the next items of their process: by pid, the last one seen */
+#define PROC_CACHE 64
+
+/* Every queue slot begins with its item's shared proc. The item last: a copy stops where it is
+ * used (the arena's used part), so a slot's pages past it are never touched (the ring is
+ * calloc'ed: untouched pages cost no memory). */
+struct queued_span {
+	struct shared_proc *proc;
+	struct span span;
+};
+
 struct queued_log {
-	struct proc_info proc;
+	struct shared_proc *proc;
 	struct log_record rec;
 };
 
@@ -51,6 +65,7 @@ struct batch_queue {
 	uint8_t *ring;
 	size_t nslots;
 	size_t head, count;
+	size_t taken; /* where the batch take_batch() gave last begins */
 
 	/* exporter thread only */
 	uint64_t oldest;	   /* when the thread first saw the queue non-empty, 0 when empty */
@@ -76,6 +91,7 @@ struct otlp_exporter {
 
 	struct batch_queue traces, logs;
 	struct otlp_stats stats;
+	struct shared_proc *procs[PROC_CACHE];
 
 	/* exporter thread only */
 	struct gzip gz;		   /* one compressor, made with the first body */
@@ -321,6 +337,30 @@ static void *slot_at(const struct batch_queue *q, size_t i)
 	return q->ring + (i % q->nslots) * q->slot;
 }
 
+static struct shared_proc **slot_proc(const struct batch_queue *q, size_t i)
+{
+	return slot_at(q, i);
+}
+
+static void shared_proc_put(struct shared_proc *p)
+{
+	if (p && !--p->refs)
+		free(p);
+}
+
+/* The n items of q from position `from` on let go of their procs. Lock held. */
+static void put_procs(struct batch_queue *q, size_t from, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		struct shared_proc **p = slot_proc(q, from + i);
+
+		shared_proc_put(*p);
+		*p = NULL;
+	}
+}
+
 /* Takes up to batch_max queued items off the queue for export_batch(), which reads them where
  * they are: their slots are not written until the next take. Lock held. */
 static size_t take_batch(struct batch_queue *q)
@@ -330,14 +370,13 @@ static size_t take_batch(struct batch_queue *q)
 	for (i = 0; i < n; i++) {
 		void *slot = slot_at(q, q->head + i);
 
-		if (q->sig == OTLP_TRACES) {
+		if (q->sig == OTLP_TRACES)
 			q->spans[i] = &((struct queued_span *)slot)->span;
-			q->procs[i] = &((struct queued_span *)slot)->proc;
-		} else {
+		else
 			q->logs[i] = &((struct queued_log *)slot)->rec;
-			q->procs[i] = &((struct queued_log *)slot)->proc;
-		}
+		q->procs[i] = &(*slot_proc(q, q->head + i))->info;
 	}
+	q->taken = q->head;
 	q->head = (q->head + n) % q->nslots;
 	q->count -= n;
 	return n;
@@ -388,8 +427,10 @@ static void drain(struct otlp_exporter *e, struct batch_queue *q, uint64_t stop_
 		pthread_mutex_unlock(&e->lock);
 		export_batch(e, q, n, stop_deadline);
 		pthread_mutex_lock(&e->lock);
+		put_procs(q, q->taken, n);
 	}
 	e->stats.dropped[q->sig] += q->count;
+	put_procs(q, q->head, q->count);
 	q->count = 0;
 }
 
@@ -435,6 +476,7 @@ static void *exporter_main(void *arg)
 			pthread_mutex_unlock(&e->lock);
 			export_batch(e, q, n, clock_mono_ns() + q->elapsed_ns);
 			pthread_mutex_lock(&e->lock);
+			put_procs(q, q->taken, n);
 			sent = true;
 		}
 		if (sent)
@@ -467,6 +509,8 @@ static void *exporter_main(void *arg)
 
 static void queue_free(struct batch_queue *q)
 {
+	if (q->ring) /* what a thread never started left queued */
+		put_procs(q, q->head, q->count);
 	free(q->ring);
 	free(q->spans);
 	free(q->logs);
@@ -511,6 +555,8 @@ static void exporter_free(struct otlp_exporter *e)
 	pthread_cond_destroy(&e->cond);
 	queue_free(&e->traces);
 	queue_free(&e->logs);
+	for (i = 0; i < PROC_CACHE; i++)
+		shared_proc_put(e->procs[i]);
 	free(e->extra);
 	free(e);
 }
@@ -626,13 +672,39 @@ static void enqueue_end(struct otlp_exporter *e, struct batch_queue *q)
 		pthread_cond_signal(&e->cond);
 }
 
-static void copy_proc(struct proc_info *dst, const struct proc_info *proc, uint32_t pid)
+/* Whether sp is proc (all "" when NULL) as pid's. */
+static bool shared_proc_is(const struct shared_proc *sp, const struct proc_info *proc, uint32_t pid)
 {
-	if (proc)
-		*dst = *proc;
-	else
-		memset(dst, 0, sizeof(*dst));
-	dst->pid = pid;
+	static const struct proc_info none;
+	const size_t from = offsetof(struct proc_info, service_name);
+
+	return sp->info.pid == pid &&
+	       !memcmp((const char *)&sp->info + from, (const char *)(proc ? proc : &none) + from,
+		       sizeof(*proc) - from);
+}
+
+/* A reference to the shared copy of proc as pid's (the cached one, or a new one that the
+ * cache keeps in its place), NULL when out of memory. Lock held. */
+static struct shared_proc *shared_proc_get(struct otlp_exporter *e, const struct proc_info *proc,
+					   uint32_t pid)
+{
+	struct shared_proc **c = &e->procs[pid % PROC_CACHE], *sp = *c;
+
+	if (!sp || !shared_proc_is(sp, proc, pid)) {
+		sp = malloc(sizeof(*sp));
+		if (!sp)
+			return NULL;
+		if (proc)
+			sp->info = *proc;
+		else
+			memset(&sp->info, 0, sizeof(sp->info));
+		sp->info.pid = pid;
+		sp->refs = 1;
+		shared_proc_put(*c);
+		*c = sp;
+	}
+	sp->refs++;
+	return sp;
 }
 
 /* The bytes of s that the encoder reads: up to the end of its arena's used part, where its
@@ -654,10 +726,11 @@ void otlp_exporter_add_span(struct otlp_exporter *e, const struct span *s,
 		return;
 	pthread_mutex_lock(&e->lock);
 	q = enqueue_begin(e, &e->traces);
-	if (q) {
+	if (q && (q->proc = shared_proc_get(e, proc, s->pid))) {
 		memcpy(&q->span, s, queued_span_size(s));
-		copy_proc(&q->proc, proc, s->pid);
 		enqueue_end(e, &e->traces);
+	} else if (q) {
+		e->stats.dropped[OTLP_TRACES]++;
 	}
 	pthread_mutex_unlock(&e->lock);
 }
@@ -676,13 +749,14 @@ void otlp_exporter_add_log(struct otlp_exporter *e, const struct log_record *r,
 		return;
 	pthread_mutex_lock(&e->lock);
 	q = enqueue_begin(e, &e->logs);
-	if (q) {
-		copy_proc(&q->proc, proc, r->pid);
+	if (q && (q->proc = shared_proc_get(e, proc, r->pid))) {
 		/* the arena as far as it is used (see struct queued_log) */
 		memcpy(&q->rec, r,
 		       offsetof(struct log_record, arena) +
 			       (r->arena_used < LOG_ARENA ? r->arena_used : LOG_ARENA));
 		enqueue_end(e, &e->logs);
+	} else if (q) {
+		e->stats.dropped[OTLP_LOGS]++;
 	}
 	pthread_mutex_unlock(&e->lock);
 }
