@@ -707,16 +707,6 @@ static struct shared_proc *shared_proc_get(struct otlp_exporter *e, const struct
 	return sp;
 }
 
-/* The bytes of s that the encoder reads: up to the end of its arena's used part, where its
- * attribute values are, unless it has an exception, whose strings come after the arena. Most of
- * a span is arena it does not use: a copy of the whole of it cost the event loop five KiB. */
-static size_t queued_span_size(const struct span *s)
-{
-	size_t used = s->arena_used < SPAN_ARENA ? s->arena_used : SPAN_ARENA;
-
-	return s->exc_ns ? sizeof(*s) : offsetof(struct span, arena) + used;
-}
-
 void otlp_exporter_add_span(struct otlp_exporter *e, const struct span *s,
 			    const struct proc_info *proc)
 {
@@ -727,7 +717,7 @@ void otlp_exporter_add_span(struct otlp_exporter *e, const struct span *s,
 	pthread_mutex_lock(&e->lock);
 	q = enqueue_begin(e, &e->traces);
 	if (q && (q->proc = shared_proc_get(e, proc, s->pid))) {
-		memcpy(&q->span, s, queued_span_size(s));
+		span_copy(&q->span, s);
 		enqueue_end(e, &e->traces);
 	} else if (q) {
 		e->stats.dropped[OTLP_TRACES]++;

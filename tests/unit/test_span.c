@@ -121,4 +121,42 @@ UNIT_TEST(test_attrs_full_and_reset)
 	assert_string_equal(span_get_str(&s, "k3"), "v");
 }
 
+/* A copy has what is read of a span, in span_used_size() bytes: its attributes, its used arena,
+ * and an exception's strings past the arena; garbage left in the copy's unused attributes is
+ * never read. */
+UNIT_TEST(test_copy)
+{
+	static struct span s, copy, again;
+	size_t i;
+
+	(void)state;
+	span_init(&s, SPAN_KIND_CLIENT);
+	snprintf(s.name, sizeof(s.name), "GET /x");
+	s.end_ns = 42;
+	for (i = 0; i < 5; i++)
+		span_set_str(&s, keys[i], keys[i + 1]);
+	span_set_int(&s, keys[5], 8080);
+	assert_int_equal(span_used_size(&s), offsetof(struct span, arena) + s.arena_used);
+	memset(&copy, 0xa5, sizeof(copy));
+	span_copy(&copy, &s);
+	assert_int_equal(copy.nattrs, 6);
+	assert_int_equal(copy.end_ns, 42);
+	assert_string_equal(copy.name, "GET /x");
+	for (i = 0; i < 5; i++)
+		assert_string_equal(span_get_str(&copy, keys[i]), keys[i + 1]);
+	assert_int_equal(span_get_int(&copy, keys[5], -1), 8080);
+	assert_null(span_get(&copy, keys[6]));
+	/* past nattrs: left as it was */
+	assert_int_equal(((unsigned char *)&copy.attrs[6])[0], 0xa5);
+
+	span_set_exception(&s, 7, "panic", "boom", "main.f\n", false);
+	assert_int_equal(span_used_size(&s), sizeof(s));
+	memset(&again, 0xa5, sizeof(again));
+	span_copy(&again, &s);
+	assert_int_equal(again.exc_ns, 7);
+	assert_string_equal(again.exc, "panic");
+	assert_string_equal(again.exc + again.exc_msg_off, "boom");
+	assert_string_equal(span_get_str(&again, keys[0]), keys[1]);
+}
+
 UNIT_MAIN(NULL, NULL)

@@ -8,6 +8,22 @@
 #include "util/clock.h"
 #include "util/hex.h"
 
+size_t span_used_size(const struct span *s)
+{
+	size_t used = s->arena_used < SPAN_ARENA ? s->arena_used : SPAN_ARENA;
+
+	return s->exc_ns ? sizeof(*s) : offsetof(struct span, arena) + used;
+}
+
+void span_copy(struct span *dst, const struct span *s)
+{
+	const size_t attrs_end = offsetof(struct span, attrs) + sizeof(s->attrs);
+	size_t nattrs = s->nattrs < SPAN_MAX_ATTRS ? s->nattrs : SPAN_MAX_ATTRS;
+
+	memcpy(dst, s, offsetof(struct span, attrs) + nattrs * sizeof(s->attrs[0]));
+	memcpy((char *)dst + attrs_end, (const char *)s + attrs_end, span_used_size(s) - attrs_end);
+}
+
 void span_init(struct span *s, enum span_kind kind)
 {
 	s->kind = kind;

@@ -57,7 +57,7 @@ struct span {
 	struct span_attr attrs[SPAN_MAX_ATTRS];
 	/* an `exception` event (a crash or panic while it was served): type, message and stack
 	 * trace as NUL-separated strings in exc[] ("" when absent); exc_ns 0: none. Copies of a
-	 * span may stop at its arena's used end unless it has one (tracesample.c) */
+	 * span may stop at its arena's used end unless it has one (span_used_size()) */
 	uint64_t exc_ns;
 	bool exc_escaped; /* it left the span's scope: the process died of it */
 	uint16_t exc_msg_off, exc_stack_off;
@@ -67,6 +67,12 @@ struct span {
 };
 
 void span_init(struct span *s, enum span_kind kind);
+/* The bytes of s that a copy of it needs: up to its arena's used end, or the whole of it when it
+ * has an exception, whose strings follow the arena. */
+size_t span_used_size(const struct span *s);
+/* s into dst, which has span_used_size(s) bytes (s may be such a copy): what is read of it only,
+ * leaving the attributes past nattrs and the arena past its used end as they were. */
+void span_copy(struct span *dst, const struct span *s);
 /* s joins the trace trace_id as a child of the span span_id. */
 void span_make_child(struct span *s, const uint8_t trace_id[16], const uint8_t span_id[8]);
 /* Attributes: a key set twice keeps the last value; values that do not fit are truncated;

@@ -12,7 +12,7 @@ struct held_span {
 	size_t size; /* bytes of the span copied into span[] */
 	bool has_proc;
 	struct proc_info proc;
-	unsigned char span[];
+	_Alignas(struct span) unsigned char span[]; /* read as a struct span */
 };
 
 enum { LINK_AGE, LINK_ROOT };
@@ -311,7 +311,7 @@ static void release(struct tracesample *t, const struct span *s, const struct pr
 
 static void release_held(struct tracesample *t, const struct held_span *h, uint8_t reason)
 {
-	memcpy(&t->scratch, h->span, h->size);
+	span_copy(&t->scratch, (const struct span *)h->span);
 	/* a full arena's attributes point at its last byte, which was not copied */
 	t->scratch.arena[SPAN_ARENA - 1] = '\0';
 	release(t, &t->scratch, h->has_proc ? &h->proc : NULL, reason);
@@ -403,17 +403,10 @@ static void settle(struct tracesample *t, struct trace *tr, bool evicted)
 		decide(t, tr, false, evicted && !tr->rooted ? TS_DROP_BUFFER_FULL : v.reason);
 }
 
-static size_t span_bytes(const struct span *s)
-{
-	size_t n = offsetof(struct span, arena) + s->arena_used;
-
-	return n < sizeof(*s) && !s->exc_ns ? n : sizeof(*s);
-}
-
 static bool hold_span(struct tracesample *t, struct trace *tr, const struct span *s,
 		      const struct proc_info *proc)
 {
-	size_t size = span_bytes(s);
+	size_t size = span_used_size(s);
 	struct held_span *h = malloc(sizeof(*h) + size);
 
 	if (!h)
@@ -423,7 +416,7 @@ static bool hold_span(struct tracesample *t, struct trace *tr, const struct span
 	h->has_proc = proc != NULL;
 	if (proc)
 		h->proc = *proc;
-	memcpy(h->span, s, size);
+	span_copy((struct span *)h->span, s);
 	if (tr->spans_tail)
 		tr->spans_tail->next = h;
 	else
