@@ -9,7 +9,6 @@
  * (most of a struct span is arena, most of the arena unused). */
 struct held_span {
 	struct held_span *next;
-	size_t size; /* bytes of the span copied into span[] */
 	bool has_proc;
 	struct proc_info proc;
 	_Alignas(struct span) unsigned char span[]; /* read as a struct span */
@@ -412,7 +411,6 @@ static bool hold_span(struct tracesample *t, struct trace *tr, const struct span
 	if (!h)
 		return false;
 	h->next = NULL;
-	h->size = size;
 	h->has_proc = proc != NULL;
 	if (proc)
 		h->proc = *proc;
