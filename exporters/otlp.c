@@ -337,9 +337,10 @@ static void *slot_at(const struct batch_queue *q, size_t i)
 	return q->ring + (i % q->nslots) * q->slot;
 }
 
-static struct shared_proc **slot_proc(const struct batch_queue *q, size_t i)
+/* The shared proc a slot begins with (struct queued_span, struct queued_log). */
+static struct shared_proc **slot_proc(void *slot)
 {
-	return slot_at(q, i);
+	return slot;
 }
 
 static void shared_proc_put(struct shared_proc *p)
@@ -354,7 +355,7 @@ static void put_procs(struct batch_queue *q, size_t from, size_t n)
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		struct shared_proc **p = slot_proc(q, from + i);
+		struct shared_proc **p = slot_proc(slot_at(q, from + i));
 
 		shared_proc_put(*p);
 		*p = NULL;
@@ -374,7 +375,7 @@ static size_t take_batch(struct batch_queue *q)
 			q->spans[i] = &((struct queued_span *)slot)->span;
 		else
 			q->logs[i] = &((struct queued_log *)slot)->rec;
-		q->procs[i] = &(*slot_proc(q, q->head + i))->info;
+		q->procs[i] = &(*slot_proc(slot))->info;
 	}
 	q->taken = q->head;
 	q->head = (q->head + n) % q->nslots;
