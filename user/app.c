@@ -296,13 +296,18 @@ static void discover(struct app *a, uint32_t pid, const char *when)
 
 /* Node-wide: a watched process that is not pinned by --pid and no longer selected (it runs
  * another program now, or listens where --exclude port= says no) is let go. */
-static void rejudge(struct app *a, const struct obs_proc_event *pe, const char *comm)
+static void rejudge(struct app *a, const struct obs_proc_event *pe, uint32_t flags,
+		    const char *comm)
 {
 	uint32_t pid = pe->hdr.pid;
+	struct procfs_stat ps;
 
 	/* one already gone is let go by its exit */
-	if (!a->node_wide || (pe->target_flags & OBS_TARGET_PINNED) || wanted(a, pid) != 0)
+	if (!a->node_wide || (flags & OBS_TARGET_PINNED) || wanted(a, pid) != 0)
 		return;
+	/* judged on /proc now, which may show a later exec than the event's: name what was judged */
+	if (procfs_read_stat(pid, 0, &ps) == 0)
+		comm = ps.comm;
 	log_info("no longer watching pid %u (%s): not selected now", pid, comm);
 	release_pid(a, pid, pe->hdr.ts_ns);
 	saturation_let_go(a->sat, pid);
@@ -312,23 +317,31 @@ static void on_proc_event(struct app *a, const void *data, size_t size)
 {
 	const struct obs_proc_event *pe = data;
 	char comm[OBS_COMM_LEN + 1] = "";
+	uint32_t flags;
 
 	if (size < sizeof(*pe)) {
 		a->bad_events++;
 		return;
 	}
 	memcpy(comm, pe->comm, OBS_COMM_LEN);
+	/* watched when it happened, let go since: an exec judged from /proc after a later exec
+	 * (env, then the program it runs) lets the process go, and the later exec's event still
+	 * says watched. It is not watched now. */
+	flags = pe->target_flags;
+	if (flags && a->proc && !targets_watched(a->targets, pe->hdr.pid) &&
+	    !proc_probe_watching(a->proc, pe->hdr.pid))
+		flags = 0;
 	if (pe->hdr.type == OBS_EV_PROC_LISTEN) {
 		if (!selection_uses(&a->cfg->sel, SELECT_PORT))
 			return;
-		if (pe->target_flags)
-			rejudge(a, pe, comm);
+		if (flags)
+			rejudge(a, pe, flags, comm);
 		else
 			discover(a, pe->hdr.pid, "when it listened");
 		return;
 	}
 	/* node-wide, an exec of a process nobody watches: is it one to watch now? */
-	if (!pe->target_flags) {
+	if (!flags) {
 		if (a->node_wide && pe->hdr.type == OBS_EV_PROC_EXEC)
 			discover(a, pe->hdr.pid, "at its exec");
 		return;
@@ -345,7 +358,7 @@ static void on_proc_event(struct app *a, const void *data, size_t size)
 	/* a new program: its own executable may hold a TLS library */
 	if (pe->hdr.type == OBS_EV_PROC_EXEC) {
 		note_pid(a, pe->hdr.pid);
-		rejudge(a, pe, comm);
+		rejudge(a, pe, flags, comm);
 	}
 }
 

@@ -88,6 +88,13 @@ plain_start late-port "$GOSERVER" -listen-delay 3s
 wait_until 3 eval 'scrape | grep -q "^process_thread_count{.*service_name=\"late-port\""' ||
 	fail "late-port: no process series while it was watched, before its listen()"
 await_ready "$TMP/late-port.ready" "Go server late-port" late-port || finish
+mkdir "$TMP/burst" && cp "$(command -v sleep)" "$TMP/burst/hiddensrv"
+BURST=()
+for ((i = 0; i < 20; i++)); do
+	env BURST=1 "$TMP/burst/hiddensrv" 3 &
+	BURST+=($!)
+	track_pid "$!"
+done
 
 declare -A WANT=([cart]=3 [catalog]=4 [plain]=5 [late]=6)
 declare -A NONE=([hidden-port]=2 [late-comm]=2 [late-port]=2)
@@ -161,8 +168,19 @@ assert_lacks "obsprobe never watches itself" "$OBS_ERR" "watching pid $OBS "
 # at their exec (the exec-time discovery of a process nobody watched is below, with --comm)
 assert_contains "late was followed from its fork" "$OBS_ERR" "following pid ${PID[late]} "
 assert_lacks "late was kept at its exec" "$OBS_ERR" "no longer watching pid ${PID[late]} "
-assert_contains "late-comm was let go at its exec" "$OBS_ERR" \
-	"no longer watching pid ${PID[late-comm]} (hiddensrv)"
+# it runs env, then hiddensrv: whichever exec's event judges it, it is let go once, by its name
+# (a burst of twenty more makes the race of the two execs' events against /proc near certain)
+assert_eq "late-comm was let go at its exec, once, as hiddensrv" 1 \
+	"$(grep -c "no longer watching pid ${PID[late-comm]} (hiddensrv)" "$OBS_ERR")"
+assert_eq "late-comm: no other let-go line" 1 \
+	"$(grep -c "no longer watching pid ${PID[late-comm]} " "$OBS_ERR")"
+burst_lines=0
+for p in "${BURST[@]}"; do
+	burst_lines=$((burst_lines + $(grep -c "no longer watching pid $p (hiddensrv)" "$OBS_ERR")))
+done
+assert_eq "a burst of env + hiddensrv: each let go once, as hiddensrv" "${#BURST[@]}" "$burst_lines"
+assert_eq "a burst of env + hiddensrv: none let go by env's name" 0 \
+	"$(grep -c "no longer watching pid [0-9]* (env)" "$OBS_ERR")"
 assert_contains "late-port was let go at its listen()" "$OBS_ERR" \
 	"no longer watching pid ${PID[late-port]} "
 assert_lacks "hidden-port was never watched" "$OBS_ERR" "watching pid ${PID[hidden-port]} "
