@@ -64,6 +64,8 @@ static const char *const drop_reason_names[OBS_DROP__COUNT] = {
 	[OBS_DROP_H2_WALK] = "h2_walk_abandoned",  [OBS_DROP_LOG_BUDGET] = "log_byte_budget",
 };
 
+#define LET_GO_KEPT 64
+
 struct app {
 	const struct config *cfg;
 	/* pipeline */
@@ -106,6 +108,13 @@ struct app {
 	bool node_wide;
 	uint32_t self;
 	uint64_t discovered, targets_full;
+	/* the last processes let go while alive, and when: the events they sent before that
+	 * still say watched (let_go_before()) */
+	struct {
+		uint32_t pid;
+		uint64_t at_ns;
+	} let_go[LET_GO_KEPT];
+	unsigned let_go_next;
 	struct k8s_watch *k8s; /* NULL without K8S_NODE_NAME */
 };
 
@@ -301,6 +310,7 @@ static void rejudge(struct app *a, const struct obs_proc_event *pe, uint32_t fla
 {
 	uint32_t pid = pe->hdr.pid;
 	struct procfs_stat ps;
+	unsigned i;
 
 	/* one already gone is let go by its exit */
 	if (!a->node_wide || (flags & OBS_TARGET_PINNED) || wanted(a, pid) != 0)
@@ -311,6 +321,25 @@ static void rejudge(struct app *a, const struct obs_proc_event *pe, uint32_t fla
 	log_info("no longer watching pid %u (%s): not selected now", pid, comm);
 	release_pid(a, pid, pe->hdr.ts_ns);
 	saturation_let_go(a->sat, pid);
+	i = a->let_go_next++ % LET_GO_KEPT;
+	a->let_go[i].pid = pid;
+	a->let_go[i].at_ns = now_ns(a);
+}
+
+/* Whether pid, not watched now, was let go after ts_ns: an event it sent then, still marked
+ * watched, is from before (the event of a second exec, env then the program it runs, read
+ * after the first one's judgement from /proc let the process go). A PID used again by a
+ * watched process's child sends its events after. */
+static bool let_go_before(const struct app *a, uint32_t pid, uint64_t ts_ns)
+{
+	unsigned i;
+
+	if (targets_watched(a->targets, pid))
+		return false;
+	for (i = 0; i < LET_GO_KEPT; i++)
+		if (a->let_go[i].pid == pid && a->let_go[i].at_ns > ts_ns)
+			return true;
+	return false;
 }
 
 static void on_proc_event(struct app *a, const void *data, size_t size)
@@ -324,12 +353,9 @@ static void on_proc_event(struct app *a, const void *data, size_t size)
 		return;
 	}
 	memcpy(comm, pe->comm, OBS_COMM_LEN);
-	/* watched when it happened, let go since: an exec judged from /proc after a later exec
-	 * (env, then the program it runs) lets the process go, and the later exec's event still
-	 * says watched. It is not watched now. */
+	/* watched when it happened, let go since: it is not watched now */
 	flags = pe->target_flags;
-	if (flags && a->proc && !targets_watched(a->targets, pe->hdr.pid) &&
-	    !proc_probe_watching(a->proc, pe->hdr.pid))
+	if (flags && a->let_go_next && let_go_before(a, pe->hdr.pid, pe->hdr.ts_ns))
 		flags = 0;
 	if (pe->hdr.type == OBS_EV_PROC_LISTEN) {
 		if (!selection_uses(&a->cfg->sel, SELECT_PORT))

@@ -102,13 +102,6 @@ int proc_probe_watch(struct proc_bpf *skel, uint32_t pid, uint32_t flags)
 	return 0;
 }
 
-bool proc_probe_watching(const struct proc_bpf *skel, uint32_t pid)
-{
-	uint32_t flags;
-
-	return bpf_map_lookup_elem(proc_probe_targets_fd(skel), &pid, &flags) == 0;
-}
-
 int proc_probe_unwatch(struct proc_bpf *skel, uint32_t pid)
 {
 	uint64_t *w = bits_word(skel, pid);

@@ -27,9 +27,6 @@ const struct bpf_object *proc_probe_object(const struct proc_bpf *skel);
  * on, which inherits the flags). */
 int proc_probe_watch(struct proc_bpf *skel, uint32_t pid, uint32_t flags);
 int proc_probe_unwatch(struct proc_bpf *skel, uint32_t pid);
-/* Whether the target map holds pid now: what the BPF side watches, the children it followed
- * included. */
-bool proc_probe_watching(const struct proc_bpf *skel, uint32_t pid);
 /* The value of key in the per-CPU map fd, n __u64 fields, each summed over the CPUs into out.
  * 0, or -errno (-ENOENT: no such key; out is then all zero). */
 int proc_probe_percpu_sum(int fd, const void *key, uint64_t *out, size_t n);
