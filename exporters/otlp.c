@@ -33,6 +33,7 @@ static const struct curl_lib *lc;
  */
 struct shared_proc {
 	unsigned int refs;
+	bool unknown; /* made for no proc_info: names all "" */
 	struct proc_info info;
 };
 
@@ -673,15 +674,20 @@ static void enqueue_end(struct otlp_exporter *e, struct batch_queue *q)
 		pthread_cond_signal(&e->cond);
 }
 
-/* Whether sp is proc (all "" when NULL) as pid's. */
-static bool shared_proc_is(const struct shared_proc *sp, const struct proc_info *proc, uint32_t pid)
+/* Whether sp is proc (none: NULL) as pid's: by version when proc has one, else by the names
+ * (1.4 KiB), after which sp takes proc's version, for the next ones. */
+static bool shared_proc_is(struct shared_proc *sp, const struct proc_info *proc, uint32_t pid)
 {
-	static const struct proc_info none;
 	const size_t from = offsetof(struct proc_info, service_name);
 
-	return sp->info.pid == pid &&
-	       !memcmp((const char *)&sp->info + from, (const char *)(proc ? proc : &none) + from,
-		       sizeof(*proc) - from);
+	if (sp->info.pid != pid || !proc != sp->unknown)
+		return false;
+	if (!proc || (proc->version && proc->version == sp->info.version))
+		return true;
+	if (memcmp((const char *)&sp->info + from, (const char *)proc + from, sizeof(*proc) - from))
+		return false;
+	sp->info.version = proc->version;
+	return true;
 }
 
 /* A reference to the shared copy of proc as pid's (the cached one, or a new one that the
@@ -700,6 +706,7 @@ static struct shared_proc *shared_proc_get(struct otlp_exporter *e, const struct
 		else
 			memset(&sp->info, 0, sizeof(sp->info));
 		sp->info.pid = pid;
+		sp->unknown = !proc;
 		sp->refs = 1;
 		shared_proc_put(*c);
 		*c = sp;

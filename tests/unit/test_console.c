@@ -31,7 +31,7 @@ static const uint8_t trace_id[16] = { 0x4b, 0xf9, 0x2f, 0x35, 0x77, 0xb3, 0x4d, 
 static const uint8_t span_id[8] = { 0x00, 0xf0, 0x67, 0xaa, 0x0b, 0xa9, 0x02, 0xb7 };
 static const uint8_t parent_id[8] = { 0x53, 0x99, 0x5c, 0x3f, 0x42, 0xcd, 0x8a, 0xd8 };
 
-static const struct proc_info nginx = { 4242, "nginx", "nginx" };
+static const struct proc_info nginx = { .pid = 4242, .service_name = "nginx", .exe_name = "nginx" };
 
 static void base_span(struct span *s, enum span_kind kind, uint64_t dur_ns)
 {
@@ -154,7 +154,9 @@ UNIT_TEST_FIXTURE(test_text_server, NULL, teardown)
 
 UNIT_TEST_FIXTURE(test_text_client, NULL, teardown)
 {
-	static const struct proc_info curl = { 77, "checkout", "curl" };
+	static const struct proc_info curl = { .pid = 77,
+					       .service_name = "checkout",
+					       .exe_name = "curl" };
 	struct span s;
 	const char *got;
 
@@ -255,7 +257,9 @@ UNIT_TEST_FIXTURE(test_json_server, NULL, teardown)
 
 UNIT_TEST_FIXTURE(test_json_client_error, NULL, teardown)
 {
-	static const struct proc_info app = { 900, "checkout", "app" };
+	static const struct proc_info app = { .pid = 900,
+					      .service_name = "checkout",
+					      .exe_name = "app" };
 	struct span s;
 	const char *got;
 
@@ -327,7 +331,7 @@ UNIT_TEST_FIXTURE(test_json_invalid_utf8, NULL, teardown)
 /* A process in a Kubernetes pod: every k8s.* attribute set is in the resource, none that is not */
 UNIT_TEST_FIXTURE(test_json_k8s_resource, NULL, teardown)
 {
-	struct proc_info p = { 4242, "report", "goserver" };
+	struct proc_info p = { .pid = 4242, .service_name = "report", .exe_name = "goserver" };
 	const char *out;
 	struct span s;
 

@@ -386,6 +386,7 @@ UNIT_TEST(test_note)
 	const struct proc_info *p;
 	uint32_t gone = dead_pid();
 	pid_t child = spawn_sleeper();
+	uint64_t version;
 
 	(void)state;
 	assert_non_null(t);
@@ -397,9 +398,16 @@ UNIT_TEST(test_note)
 	assert_int_equal(p->pid, (uint32_t)child);
 	assert_string_equal(p->exe_name, exe_name);
 	assert_string_equal(p->service_name, exe_name);
-	/* noted again: refreshed, not counted twice */
+	/* its names are numbered (struct proc_info.version) */
+	version = p->version;
+	assert_true(version != 0);
+	/* noted again: refreshed, not counted twice, its names numbered anew (the exporter
+	 * compares its resources by that number) */
 	assert_int_equal(targets_note(t, (uint32_t)child, "from-kernel"), 0);
 	assert_int_equal(targets_count(t), 1);
+	p = targets_get(t, (uint32_t)child);
+	assert_true(p->version > version);
+	version = p->version;
 	/* already gone: kept under the comm the kernel gave */
 	assert_int_equal(targets_note(t, gone, "short-lived"), 0);
 	assert_int_equal(targets_count(t), 2);
@@ -407,6 +415,8 @@ UNIT_TEST(test_note)
 	assert_non_null(p);
 	assert_string_equal(p->exe_name, "short-lived");
 	assert_string_equal(p->service_name, "short-lived");
+	/* another process's names: a number of their own */
+	assert_true(p->version > version);
 	targets_free(t);
 
 	t = targets_new("svc", 10);

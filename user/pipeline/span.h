@@ -31,6 +31,9 @@ struct span_attr {
 /* The process a span belongs to: the resource of OpenTelemetry. */
 struct proc_info {
 	uint32_t pid;
+	/* what pipeline/targets.c numbers each set of names it writes with, never twice: two
+	 * infos of one version say the same; 0: not numbered (compare the names) */
+	uint64_t version;
 	char service_name[128];
 	char exe_name[64];
 	char container_id[65]; /* from its cgroup: 64 hex digits, "" outside a container */

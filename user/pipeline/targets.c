@@ -136,6 +136,14 @@ static bool own_service_name(uint32_t pid, char *out, size_t len)
 	return ok;
 }
 
+/* A new number for p's names, which have just been written (struct proc_info.version). */
+static void renumber(struct target *p)
+{
+	static uint64_t last;
+
+	p->info.version = __atomic_add_fetch(&last, 1, __ATOMIC_RELAXED);
+}
+
 /* Its pod's metadata, once the API server has told it: looked up again while its container is
  * unknown there, when what is known has changed since the last look. A process that names
  * nothing itself takes its workload's name as service.name. */
@@ -157,6 +165,7 @@ static void k8s_refresh(struct targets *t, struct target *p)
 			 k8s_workload_name(&p->info.k8s));
 		p->svc = service_get(t, p->info.service_name);
 	}
+	renumber(p);
 }
 
 /* Names from /proc; a process already gone is named by fallback_comm (what the kernel said
@@ -200,6 +209,7 @@ static void fill_info(struct targets *t, struct target *p, const char *fallback_
 	p->k8s_gen = 0;
 	p->gone = false; /* (re)learnt: a pid reused since a reap found it dead gets its own look */
 	memset(&p->info.k8s, 0, sizeof(p->info.k8s));
+	renumber(p);
 	k8s_refresh(t, p);
 	p->svc = service_get(t, p->info.service_name);
 }
