@@ -34,6 +34,9 @@ static const struct curl_lib *lc;
 struct shared_proc {
 	unsigned int refs;
 	bool unknown; /* made for no proc_info: names all "" */
+	/* the last proc_info version found to say what info says: under the lock, for
+	 * shared_proc_is() alone (the encoder reads info unlocked, so info stays as copied) */
+	uint64_t matches;
 	struct proc_info info;
 };
 
@@ -675,18 +678,18 @@ static void enqueue_end(struct otlp_exporter *e, struct batch_queue *q)
 }
 
 /* Whether sp is proc (none: NULL) as pid's: by version when proc has one, else by the names
- * (1.4 KiB), after which sp takes proc's version, for the next ones. */
+ * (1.4 KiB), after which sp remembers proc's version, for the next ones. */
 static bool shared_proc_is(struct shared_proc *sp, const struct proc_info *proc, uint32_t pid)
 {
 	const size_t from = offsetof(struct proc_info, service_name);
 
 	if (sp->info.pid != pid || !proc != sp->unknown)
 		return false;
-	if (!proc || (proc->version && proc->version == sp->info.version))
+	if (!proc || (proc->version && proc->version == sp->matches))
 		return true;
 	if (memcmp((const char *)&sp->info + from, (const char *)proc + from, sizeof(*proc) - from))
 		return false;
-	sp->info.version = proc->version;
+	sp->matches = proc->version;
 	return true;
 }
 
@@ -707,6 +710,7 @@ static struct shared_proc *shared_proc_get(struct otlp_exporter *e, const struct
 			memset(&sp->info, 0, sizeof(sp->info));
 		sp->info.pid = pid;
 		sp->unknown = !proc;
+		sp->matches = proc ? proc->version : 0;
 		sp->refs = 1;
 		shared_proc_put(*c);
 		*c = sp;
