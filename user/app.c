@@ -274,11 +274,14 @@ static int watch_pid(struct app *a, uint32_t pid, uint32_t flags)
 	return 0;
 }
 
-/* Node-wide: whether the selectors want pid, as it is now: 1, 0, or -ESRCH (it is gone).
- * obsprobe never watches itself. */
-static int wanted(struct app *a, uint32_t pid)
+/* Node-wide: whether the selectors want pid, as it is now: 1, 0, or -ESRCH (it is gone);
+ * the name it was judged under to comm (selection_match_pid()). obsprobe never watches
+ * itself. */
+static int wanted(struct app *a, uint32_t pid, char *comm, size_t len)
 {
-	return pid == a->self ? 0 : selection_match_pid(&a->cfg->sel, pid);
+	int r = selection_match_pid(&a->cfg->sel, pid, comm, len);
+
+	return pid == a->self && r == 1 ? 0 : r;
 }
 
 /* Node-wide: pid, not watched, was just seen (at start, at its exec, at a listen()). */
@@ -286,7 +289,7 @@ static void discover(struct app *a, uint32_t pid, const char *when)
 {
 	const struct proc_info *p;
 
-	if (targets_watched(a->targets, pid) || wanted(a, pid) != 1)
+	if (targets_watched(a->targets, pid) || wanted(a, pid, NULL, 0) != 1)
 		return;
 	if (watch_pid(a, pid, OBS_TARGET_WATCH | OBS_TARGET_FOLLOW_CHILDREN)) {
 		if (a->targets_full == 1)
@@ -305,19 +308,16 @@ static void discover(struct app *a, uint32_t pid, const char *when)
 
 /* Node-wide: a watched process that is not pinned by --pid and no longer selected (it runs
  * another program now, or listens where --exclude port= says no) is let go. */
-static void rejudge(struct app *a, const struct obs_proc_event *pe, uint32_t flags,
-		    const char *comm)
+static void rejudge(struct app *a, const struct obs_proc_event *pe, uint32_t flags)
 {
 	uint32_t pid = pe->hdr.pid;
-	struct procfs_stat ps;
+	char comm[64];
 	unsigned i;
 
-	/* one already gone is let go by its exit */
-	if (!a->node_wide || (flags & OBS_TARGET_PINNED) || wanted(a, pid) != 0)
+	/* one already gone is let go by its exit; judged on /proc now, which may show a later
+	 * exec than the event's: the line names what was judged */
+	if (!a->node_wide || (flags & OBS_TARGET_PINNED) || wanted(a, pid, comm, sizeof(comm)) != 0)
 		return;
-	/* judged on /proc now, which may show a later exec than the event's: name what was judged */
-	if (procfs_read_stat(pid, 0, &ps) == 0)
-		comm = ps.comm;
 	log_info("no longer watching pid %u (%s): not selected now", pid, comm);
 	release_pid(a, pid, pe->hdr.ts_ns);
 	saturation_let_go(a->sat, pid);
@@ -361,7 +361,7 @@ static void on_proc_event(struct app *a, const void *data, size_t size)
 		if (!selection_uses(&a->cfg->sel, SELECT_PORT))
 			return;
 		if (flags)
-			rejudge(a, pe, flags, comm);
+			rejudge(a, pe, flags);
 		else
 			discover(a, pe->hdr.pid, "when it listened");
 		return;
@@ -384,7 +384,7 @@ static void on_proc_event(struct app *a, const void *data, size_t size)
 	/* a new program: its own executable may hold a TLS library */
 	if (pe->hdr.type == OBS_EV_PROC_EXEC) {
 		note_pid(a, pe->hdr.pid);
-		rejudge(a, pe, flags, comm);
+		rejudge(a, pe, flags);
 	}
 }
 

@@ -315,8 +315,9 @@ UNIT_TEST(test_port_of_real_process)
 {
 	struct selection s = {};
 	uint16_t port, ports[8];
-	char num[8], ex[16];
+	char num[8], ex[16], comm[64], self[64];
 	pid_t pid = listening_child(&port);
+	FILE *f;
 	int n;
 
 	(void)state;
@@ -328,20 +329,30 @@ UNIT_TEST(test_port_of_real_process)
 
 	snprintf(num, sizeof(num), "%u", port);
 	add(&s, SELECT_PORT, num);
-	assert_int_equal(selection_match_pid(&s, (uint32_t)pid), 1);
-	assert_int_equal(selection_match_pid(&s, (uint32_t)getpid()), 0);
-	assert_int_equal(selection_match_pid(&s, NO_PID), -ESRCH);
+	assert_int_equal(selection_match_pid(&s, (uint32_t)pid, NULL, 0), 1);
+	assert_int_equal(selection_match_pid(&s, (uint32_t)getpid(), NULL, 0), 0);
+	assert_int_equal(selection_match_pid(&s, NO_PID, NULL, 0), -ESRCH);
 
 	s = (struct selection){ .all = true };
 	exclude(&s, "port=1");
-	assert_int_equal(selection_match_pid(&s, (uint32_t)pid), 1);
+	assert_int_equal(selection_match_pid(&s, (uint32_t)pid, NULL, 0), 1);
 	snprintf(ex, sizeof(ex), "port=%u", port);
 	exclude(&s, ex);
-	assert_int_equal(selection_match_pid(&s, (uint32_t)pid), 0);
+	assert_int_equal(selection_match_pid(&s, (uint32_t)pid, NULL, 0), 0);
+	/* the name it was judged under: the child's, which a fork shares with this process */
+	f = fopen("/proc/self/comm", "r");
+	assert_non_null(f);
+	assert_non_null(fgets(self, sizeof(self), f));
+	fclose(f);
+	self[strcspn(self, "\n")] = '\0';
+	assert_int_equal(selection_match_pid(&s, (uint32_t)pid, comm, sizeof(comm)), 0);
+	assert_string_equal(comm, self);
 
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
-	assert_int_equal(selection_match_pid(&s, (uint32_t)pid), -ESRCH);
+	assert_int_equal(selection_match_pid(&s, (uint32_t)pid, NULL, 0), -ESRCH);
+	assert_int_equal(selection_match_pid(&s, (uint32_t)pid, comm, sizeof(comm)), -ESRCH);
+	assert_string_equal(comm, "");
 }
 
 UNIT_MAIN(NULL, NULL)

@@ -199,7 +199,7 @@ bool selection_match(const struct selection *s, const struct proc_facts *f)
 
 #define PORTS_MAX 64
 
-int selection_match_pid(const struct selection *s, uint32_t pid)
+int selection_match_pid(const struct selection *s, uint32_t pid, char *comm, size_t len)
 {
 	struct proc_facts f = {};
 	struct cgroup_identity cg;
@@ -209,8 +209,12 @@ int selection_match_pid(const struct selection *s, uint32_t pid)
 	int n;
 
 	/* an exiting process (a zombie) has lost its executable too: it is gone */
+	if (comm && len)
+		comm[0] = '\0';
 	if (procfs_read_stat(pid, 0, &ps) || ps.state == 'Z' || ps.state == 'X')
 		return -ESRCH;
+	if (comm && len)
+		snprintf(comm, len, "%s", ps.comm);
 	n = procfs_exe(pid, exe, sizeof(exe));
 	/* a kernel thread has no executable, and nothing obsprobe could watch */
 	if (n <= 0)
