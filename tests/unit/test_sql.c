@@ -161,6 +161,10 @@ UNIT_TEST(test_redact_numbers)
 		{ "arr[1:2]", "arr[?:?]" },
 		{ "x::numeric(10,2)", "x::numeric(?,?)" },
 		{ "1+2*3", "?+?*?" },
+		/* operator bytes (copied without the full scan) right before a literal */
+		{ "a=1,b=(2);c<>'x'", "a=?,b=(?);c<>?" },
+		{ "f(1)||E'\\n'!~$$x$$", "f(?)||?!~?" },
+		{ "@1#2%3^4&5|6`7\\8", "@?#?%?^?&?|?`?\\?" },
 		/* trailing junk (PostgreSQL 16) is read as an identifier, as before 16 */
 		{ "123abc", "?abc" },
 		{ "0xZZ", "?xZZ" },

@@ -287,13 +287,17 @@ static void scan(const unsigned char *s, size_t n, size_t i, struct tok *t)
 	t->len = j - i;
 }
 
-/* The length of the word or the blanks at s[i] as scan() would find them, or 0 for any other
- * token: most of a statement's tokens, which redaction copies as they are, without scan()'s
- * tests. A word followed by a quote or '&' may be a literal's prefix (E'..', U&'..'). */
+/* The length of the word, the blanks or the one-byte operator at s[i] as scan() would find
+ * them, or 0 for any other token: most of a statement's tokens, which redaction copies as they
+ * are, without scan()'s tests. A word followed by a quote or '&' may be a literal's prefix
+ * (E'..', U&'..'); an operator byte is one no other token starts with ('=', ',', '(', ...: not
+ * '-', '/', '.', a quote, '$', a digit or a word's byte). */
 static size_t plain_len(const unsigned char *s, size_t n, size_t i)
 {
 	size_t j = i + 1;
 
+	if (!cls[s[i]] && s[i] != '-' && s[i] != '/' && s[i] != '.' && s[i] != '\'' && s[i] != '"')
+		return 1;
 	if (is_space(s[i])) {
 		while (j < n && is_space(s[j]))
 			j++;
