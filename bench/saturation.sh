@@ -64,10 +64,11 @@ awk -v h="$H" -v s="$S" -v r="$R" -v hm="$(mean "${http_only[@]}")" -v sm="$(mea
 }'
 stop_pid "$NGINX_PID"
 
-# Context switches
-PP=$ROOT/build/bench/pingpong
-FLOOR=$ROOT/build/bench/floor
-make -s -C "$ROOT" build/bench/pingpong build/bench/floor >/dev/null || die "cannot build $PP and $FLOOR"
+# Context switches: the tools built beside the obsprobe measured (make's BUILD)
+BUILD_DIR=$(dirname "$OBSPROBE")
+PP=$BUILD_DIR/bench/pingpong
+FLOOR=$BUILD_DIR/bench/floor
+make -s -C "$ROOT" BUILD="$BUILD_DIR" "$PP" "$FLOOR" >/dev/null || die "cannot build $PP and $FLOOR"
 # pingpong_run MODE [STATS]: prints "NS_PER_BOUNCE SWITCHES"; MODE none|floor|other|watched
 # (floor: empty programs on the BTF tracepoints sched_switch and sched_wakeup,
 # bench/floor.bpf.c); with STATS, kernel.bpf_stats_enabled is on for the bounces and `bpftool
