@@ -72,6 +72,19 @@ assert_eq() {
 	fi
 }
 
+# assert_no_loss DESC FILE: no event lost, for any reason, in the scrape FILE
+# (obsprobe_events_lost_total); a failure names the reasons that lost some.
+assert_no_loss() {
+	local n
+	n=$(counter_sum obsprobe_events_lost_total "" "$2")
+	if [[ "$n" == 0 ]]; then
+		pass "$1 (= 0)"
+	else
+		fail "$1: expected '0', got '$n' ($(awk '/^obsprobe_events_lost_total\{/ && $NF != 0 {
+			printf "%s%s", sep, $0; sep = ", " }' "$2"))"
+	fi
+}
+
 # assert_ne DESC UNEXPECTED ACTUAL
 assert_ne() {
 	if [[ "$2" != "$3" ]]; then
