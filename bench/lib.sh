@@ -58,13 +58,24 @@ bench_start_nginx() {
 	URL=$scheme://127.0.0.1:$p1/index.html
 }
 
-# bench_start_sink: build/bench/otlp_send_bench as an OTLP/HTTP collector on a free loopback
-# port that answers 200 at once; sets SINK_BIN (also the exporter's own benchmark) and
-# SINK_ENDPOINT.
+# bench_tools NAME...: make's bench/NAME tools, built beside the obsprobe measured (make's
+# BUILD, the directory of $OBSPROBE); their paths are $BENCH_BIN/NAME.
+BENCH_BIN=$(dirname "$OBSPROBE")/bench
+bench_tools() {
+	local t paths=()
+	for t in "$@"; do
+		paths+=("$BENCH_BIN/$t")
+	done
+	make -s -C "$ROOT" BUILD="$(dirname "$BENCH_BIN")" "${paths[@]}" >/dev/null ||
+		die "cannot build ${paths[*]}"
+}
+
+# bench_start_sink: bench/otlp_send_bench as an OTLP/HTTP collector on a free loopback port that
+# answers 200 at once; sets SINK_BIN (also the exporter's own benchmark) and SINK_ENDPOINT.
 bench_start_sink() {
 	local port
-	SINK_BIN=$ROOT/build/bench/otlp_send_bench
-	make -s -C "$ROOT" build/bench/otlp_send_bench >/dev/null || die "cannot build $SINK_BIN"
+	SINK_BIN=$BENCH_BIN/otlp_send_bench
+	bench_tools otlp_send_bench
 	port=$(free_port) || die "no free port"
 	start_bg sink "$SINK_BIN" --sink "$port"
 	wait_until 10 grep -q ready "$TMP/sink.out" || die "the OTLP sink did not start"

@@ -64,11 +64,10 @@ awk -v h="$H" -v s="$S" -v r="$R" -v hm="$(mean "${http_only[@]}")" -v sm="$(mea
 }'
 stop_pid "$NGINX_PID"
 
-# Context switches: the tools built beside the obsprobe measured (make's BUILD)
-BUILD_DIR=$(dirname "$OBSPROBE")
-PP=$BUILD_DIR/bench/pingpong
-FLOOR=$BUILD_DIR/bench/floor
-make -s -C "$ROOT" BUILD="$BUILD_DIR" "$PP" "$FLOOR" >/dev/null || die "cannot build $PP and $FLOOR"
+# Context switches
+PP=$BENCH_BIN/pingpong
+FLOOR=$BENCH_BIN/floor
+bench_tools pingpong floor
 # pingpong_run MODE [STATS]: prints "NS_PER_BOUNCE SWITCHES"; MODE none|floor|other|watched
 # (floor: empty programs on the BTF tracepoints sched_switch and sched_wakeup,
 # bench/floor.bpf.c); with STATS, kernel.bpf_stats_enabled is on for the bounces and `bpftool
@@ -85,7 +84,7 @@ pingpong_run() {
 	wait_until 5 eval "[[ -n \$(pgrep -P $pid) ]]" || die "pingpong did not fork"
 	case $mode in
 	floor)
-		start_bg floor "$FLOOR" "$ROOT/build/bench/floor.bpf.o"
+		start_bg floor "$FLOOR" "$FLOOR.bpf.o"
 		FLOOR_PID=$BG_PID
 		wait_until 10 grep -q '^ready' "$TMP/floor.out" || die "the floor did not start: $(cat "$TMP/floor.err")"
 		;;
