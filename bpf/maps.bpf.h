@@ -185,11 +185,12 @@ static __always_inline void target_remove(__u32 tgid)
 static __always_inline __u64 go_goid_of(const struct go_proc_cfg *cfg, __u64 g, __u64 sp)
 {
 	__u32 zero = 0, off = cfg->goid_off, n = off + 8;
-	struct go_g_bytes *b = bpf_map_lookup_elem(&go_g_bytes, &zero);
 	__u64 stack[2], goid = 0;
+	struct go_g_bytes *b;
 
 	if (!off || !g)
 		return 0;
+	b = bpf_map_lookup_elem(&go_g_bytes, &zero);
 	if (b && off >= sizeof(stack) && off <= GO_G_BYTES - 8) {
 		/* one read from the g's start through its goid: a helper call (~65 ns here) less
 		 * than reading the two apart. The masks change nothing but are bounds the verifier
@@ -221,9 +222,10 @@ static __always_inline void event_hdr(struct obs_event_hdr *h, __u32 type, __u64
 }
 
 /* The flags for sending size more bytes: a wakeup once wakeup_bytes are waiting. Asking the
- * ring how much waits is a helper call, ~70 ns of a data event's ~800 here (bench/cost.sh's
- * BPF run times), so each CPU asks once per wakeup_bytes / 16 it has sent (rb_unasked): the
- * reader is woken at most that much per CPU late, and polls on a short timer anyway. */
+ * ring how much waits reads the positions every CPU's producer and the reader move: ~100 ns of
+ * a data event's ~800 here (BPF run times, nginx under wrk), so each CPU asks once per
+ * wakeup_bytes / 16 it has sent (rb_unasked): the reader is woken at most that much per CPU
+ * late, and polls on a short timer anyway. */
 static __always_inline __u64 rb_flags(__u64 size)
 {
 	__u32 zero = 0;
