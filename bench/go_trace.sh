@@ -323,7 +323,7 @@ echo "Go uprobe sites obsprobe chose (obsprobe -v):"
 grep '^obsprobe: goroutines: ' "$OBS_ERR" | sed "s|$TMP/||g; s|^obsprobe: goroutines: |  |"
 # each site, from obsprobe --probe-sites: the `go` statements followed and net/http's client
 nsites=$(cat "${FILE[app]}.sites" "${FILE[leaf]}.sites" "${FILE[srv]}.sites" | grep -c '^uprobe for .* at 0x')
-nemul=$(cat "${FILE[app]}.sites" "${FILE[leaf]}.sites" "${FILE[srv]}.sites" | grep -c '^uprobe for .* at 0x.*(emulated)$')
+nemul=$(cat "${FILE[app]}.sites" "${FILE[leaf]}.sites" "${FILE[srv]}.sites" | grep -Ec '^uprobe for .* at 0x.*\(emulated\)(,|$)')
 printf '  %d sites in the 3 files (obsprobe --probe-sites), %d emulated: %s\n' "$nsites" "$nemul" \
 	"$( ((nsites > 0 && nemul == nsites)) && echo "none single-stepped (met)" || echo "MISSED")"
 echo

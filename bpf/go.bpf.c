@@ -21,6 +21,9 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
+#define X86_FLAG_CF 0x1
+#define X86_FLAG_ZF 0x40
+
 /* The register numbered r in the hardware's order (the cookie of go_spawn). Read through the
  * helper: compilers turn a switch of context loads into one load at a computed offset, which
  * the verifier refuses. */
@@ -110,7 +113,19 @@ int go_spawn(struct pt_regs *ctx)
  * the probed instruction's address less its link-time one (the program's cookie). */
 static __always_inline __u64 loaded_at(struct pt_regs *ctx, __u64 vaddr)
 {
-	return vaddr + (ctx->ip - bpf_get_attach_cookie(ctx));
+	return vaddr + (ctx->ip - (bpf_get_attach_cookie(ctx) & ~GO_COOKIE_STACK_CHECK));
+}
+
+/*
+ * At a stack check's `jbe` (the cookie says so): whether it jumps, to morestack, after which the
+ * function starts over (its stack grown, or its goroutine preempted: stackguard0 set to
+ * stackPreempt) and this probe hits again. Only the hit that goes on counts: the other would
+ * send a write's plaintext twice, or a panic twice. jbe jumps on CF or ZF.
+ */
+static __always_inline bool starts_over(struct pt_regs *ctx)
+{
+	return (bpf_get_attach_cookie(ctx) & GO_COOKIE_STACK_CHECK) &&
+	       (ctx->flags & (X86_FLAG_CF | X86_FLAG_ZF));
 }
 
 /*
@@ -224,6 +239,8 @@ int go_tls_write(struct pt_regs *ctx)
 	struct go_proc_cfg *cfg = bpf_map_lookup_elem(&go_procs, &tgid);
 	__u64 conn_id, n = ctx->cx;
 
+	if (starts_over(ctx))
+		return 0;
 	if (!cfg || !cfg->tls || !n || !ctx->bx)
 		return 0;
 	conn_id = tls_conn_id(ctx, cfg, pid_tgid, ctx->ax);
@@ -244,6 +261,8 @@ int go_tls_read(struct pt_regs *ctx)
 	struct go_proc_cfg *cfg = bpf_map_lookup_elem(&go_procs, &k.tgid);
 	__u64 conn_id;
 
+	if (starts_over(ctx))
+		return 0;
 	if (!cfg || !cfg->tls)
 		return 0;
 	conn_id = tls_conn_id(ctx, cfg, pid_tgid, ctx->ax);
@@ -292,6 +311,8 @@ int go_http_call(struct pt_regs *ctx)
 	__u64 goid, conn[2] = {};
 	int fd;
 
+	if (starts_over(ctx))
+		return 0;
 	if (!cfg || !cfg->tcpconn_itab)
 		return 0;
 	goid = go_running(cfg, pid_tgid, ctx->r14, ctx->sp);
@@ -322,6 +343,8 @@ int go_panic(struct pt_regs *ctx)
 	struct go_panic_event *e;
 	__u64 fp, str[2], goid;
 
+	if (starts_over(ctx))
+		return 0;
 	if (!cfg)
 		return 0;
 	/* before the reservation: a goroutine told in advance and showing first here has its
@@ -337,7 +360,7 @@ int go_panic(struct pt_regs *ctx)
 	e->kind = GO_PANIC_RAISED;
 	e->g = ctx->r14;
 	e->goid = goid;
-	e->bias = ctx->ip - bpf_get_attach_cookie(ctx);
+	e->bias = ctx->ip - (bpf_get_attach_cookie(ctx) & ~GO_COOKIE_STACK_CHECK);
 	e->type_addr = ctx->ax;
 	e->data_addr = ctx->bx;
 	if (ctx->bx && !bpf_probe_read_user(e->raw, sizeof(e->raw), (void *)ctx->bx)) {
@@ -394,7 +417,8 @@ static __always_inline void panic_ends(__u32 kind, __u64 g)
 SEC("uprobe")
 int go_panic_recovered(struct pt_regs *ctx)
 {
-	panic_ends(GO_PANIC_RECOVERED, ctx->ax);
+	if (!starts_over(ctx))
+		panic_ends(GO_PANIC_RECOVERED, ctx->ax);
 	return 0;
 }
 

@@ -85,6 +85,10 @@ enum go_panic_kind {
 	GO_PANIC_FATAL = 3,
 };
 
+/* A hook's cookie is its site's link-time address, this bit set when the site is the `jbe` of
+ * the function's stack check (go.bpf.c: starts_over()) */
+#define GO_COOKIE_STACK_CHECK (1ull << 63)
+
 #define GO_PANIC_TEXT 256 /* bytes of the panic value's string kept */
 #define GO_PANIC_FRAMES 48
 

@@ -79,6 +79,16 @@ static void assert_entry_site(const struct image *im, uint32_t needs, uint64_t d
 		assert_string_equal(s.insn, insn);
 }
 
+/* Whether x86_entry_site() finds its site on im to be Go's stack check jbe. */
+static bool entry_stack_check(const struct image *im, uint32_t needs)
+{
+	struct x86_site s;
+
+	memset(&s, 0xa5, sizeof(s));
+	assert_int_equal(x86_entry_site(&im->code, im->vaddr, needs, &s), 0);
+	return s.stack_check;
+}
+
 /* ---- x86_emulated ---- */
 
 UNIT_TEST(test_emulated_forms)
@@ -328,6 +338,44 @@ UNIT_TEST(test_entry_go_prologue)
 	LOAD(&im, fn);
 	assert_entry_site(&im, RAX | RBX, 4, true, "jbe 0x100b");
 	assert_entry_site(&im, ~0u, 4, true, "jbe 0x100b");
+	assert_true(entry_stack_check(&im, RAX | RBX));
+	unload(&im);
+}
+
+/* A frame too big for the short form compares SP less the frame; a jbe after any other compare
+ * is no stack check. */
+UNIT_TEST(test_entry_stack_check_forms)
+{
+	static const uint8_t big[] = {
+		0x4c, 0x8d, 0xa4, 0x24, 0x78, 0xfe, 0xff, 0xff, /* lea -0x188(%rsp),%r12 */
+		0x4d, 0x3b, 0x66, 0x10,				/* cmp 0x10(%r14),%r12 */
+		0x0f, 0x86, 0x10, 0x00, 0x00, 0x00,		/* jbe +0x10 */
+		0x55,						/* push %rbp */
+	};
+	static const uint8_t other[] = {
+		0x49, 0x3b, 0x66, 0x18, /* cmp 0x18(%r14),%rsp */
+		0x76, 0x05,		/* jbe */
+		0x55,			/* push %rbp */
+	};
+	static const uint8_t je[] = {
+		0x49, 0x3b, 0x66, 0x10, /* cmp 0x10(%r14),%rsp */
+		0x74, 0x05,		/* je */
+		0x55,			/* push %rbp */
+	};
+	struct image im;
+
+	(void)state;
+	LOAD(&im, big);
+	assert_entry_site(&im, RAX, 12, true, NULL);
+	assert_true(entry_stack_check(&im, RAX));
+	unload(&im);
+	LOAD(&im, other);
+	assert_entry_site(&im, RAX, 4, true, NULL);
+	assert_false(entry_stack_check(&im, RAX));
+	unload(&im);
+	LOAD(&im, je);
+	assert_entry_site(&im, RAX, 4, true, NULL);
+	assert_false(entry_stack_check(&im, RAX));
 	unload(&im);
 }
 
@@ -345,6 +393,7 @@ UNIT_TEST(test_entry_test_je)
 	(void)state;
 	LOAD(&im, fn);
 	assert_entry_site(&im, RDI, 3, true, "je 0x1028");
+	assert_false(entry_stack_check(&im, RDI));
 	unload(&im);
 }
 

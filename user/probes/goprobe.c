@@ -113,9 +113,12 @@ static void site_text(char *buf, size_t len, const char *name, const struct go_t
 			 : hs->site.insn[0] ? "no emulated instruction serves"
 					    : "not in the binary");
 	else
-		snprintf(buf, len, "uprobe for %s in %s: at %#llx `%s` (%s)", go_hook_symbol(h),
+		snprintf(buf, len, "uprobe for %s in %s: at %#llx `%s` (%s)%s", go_hook_symbol(h),
 			 name, (unsigned long long)hs->site.offset, hs->site.insn,
-			 hs->site.emulated ? "emulated" : "single-stepped");
+			 hs->site.emulated ? "emulated" : "single-stepped",
+			 hs->site.stack_check ? ", the stack check: a hit that jumps to morestack "
+						"is not counted (the function starts over)"
+					      : "");
 }
 
 /* How spawns are followed in a binary: one line. */
@@ -196,7 +199,10 @@ static void attach_file(struct go_probe *gp, struct uprobe_file *uf, int fd, con
 			continue;
 		}
 		err = uprobes_attach_at(&gp->links, uf, progs[h], path, hs->site.offset,
-					h == GO_HOOK_SPAWN ? (uint64_t)hs->reg : hs->site.vaddr);
+					h == GO_HOOK_SPAWN ? (uint64_t)hs->reg
+					: hs->site.stack_check
+						? hs->site.vaddr | GO_COOKIE_STACK_CHECK
+						: hs->site.vaddr);
 		if (err) {
 			snprintf(text, sizeof(text), "%s in %s", go_hook_symbol(h), name);
 			log_warn("goroutines: cannot place the uprobe for %s (pid %u): %s", text,

@@ -253,6 +253,7 @@ static void describe(const struct x86_code *c, const cs_insn *in, struct x86_sit
 	out->vaddr = at;
 	out->offset = offset;
 	out->emulated = x86_emulated(bytes, in->size, c->emulates);
+	out->stack_check = false;
 	snprintf(out->insn, sizeof(out->insn), "%s%s%s", in->mnemonic, in->op_str[0] ? " " : "",
 		 in->op_str);
 }
@@ -341,12 +342,27 @@ static enum flow flow_of(const cs_insn *in, uint64_t *target)
 	return in->id == X86_INS_JMP ? FLOW_JMP : FLOW_JCC;
 }
 
+/* Go's stack check: a compare with the running g's stackguard0, 0x10(%r14) */
+static bool stack_guard_cmp(const cs_insn *in)
+{
+	const cs_x86 *x = &in->detail->x86;
+	uint8_t i;
+
+	if (in->id != X86_INS_CMP)
+		return false;
+	for (i = 0; i < x->op_count; i++)
+		if (x->operands[i].type == X86_OP_MEM && x->operands[i].mem.base == X86_REG_R14 &&
+		    x->operands[i].mem.index == X86_REG_INVALID && x->operands[i].mem.disp == 0x10)
+			return true;
+	return false;
+}
+
 int x86_entry_site(const struct x86_code *c, uint64_t fn, uint32_t needs, struct x86_site *out)
 {
 	struct walk w;
 	uint32_t written = 0;
 	uint64_t at, off, target;
-	bool found = false, first = true;
+	bool found = false, first = true, guard = false;
 	int n, err = walk_open(&w, c, fn, true);
 
 	if (err)
@@ -362,11 +378,13 @@ int x86_entry_site(const struct x86_code *c, uint64_t fn, uint32_t needs, struct
 		if (first || (!found && x86_emulated(bytes, w.insn->size, c->emulates) &&
 			      !(written & needs))) {
 			describe(c, w.insn, out, at, off, bytes);
+			out->stack_check = guard && w.insn->id == X86_INS_JBE;
 			found = !first || out->emulated;
 			first = false;
 		}
 		if (found)
 			break;
+		guard = stack_guard_cmp(w.insn);
 		written |= writes(w.cs, w.insn);
 		f = flow_of(w.insn, &target);
 		if (f != FLOW_NONE)

@@ -63,6 +63,9 @@ struct x86_site {
 	uint64_t vaddr;
 	uint64_t offset; /* in the file image */
 	bool emulated;
+	/* the `jbe` of Go's stack check (after `cmp 0x10(%r14), ...`): when it jumps, to
+	 * morestack, the function starts over and a probe here hits twice (x86_entry_site) */
+	bool stack_check;
 	char insn[64]; /* AT&T syntax, capstone's spelling ("subq $0x18, %rsp") */
 };
 
