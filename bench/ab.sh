@@ -14,6 +14,8 @@
 #   bench/ab.sh /tmp/old/build/obsprobe build/obsprobe --otlp
 # Environment: ROUNDS (6), and those of bench/lib.sh.
 TEST_NAME=bench-ab
+# the new build stands for $OBSPROBE: bench_require checks it, bench_tools build beside it
+OBSPROBE=${2:-${OBSPROBE:-}}
 # shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
 (($# >= 2)) || die "usage: bench/ab.sh OLD_OBSPROBE NEW_OBSPROBE [OBSPROBE ARGS...]"
