@@ -783,6 +783,16 @@ build_goserver() {
 	build_go goserver "$GOSERVER"
 }
 
+# start_go_service FIXTURE PORT WHAT: builds tests/fixtures/FIXTURE into $TMP and starts it on
+# 127.0.0.1:PORT (its -listen and -ready-file flags) as the background process "go"; GOPID is
+# its PID. WHAT names it in the failure when it does not start. 1 when it did not build or start.
+start_go_service() {
+	build_go "$1" "$TMP/$1" || return 1
+	start_bg go "$TMP/$1" -listen "127.0.0.1:$2" -ready-file "$TMP/go.ready"
+	GOPID=$BG_PID
+	await_ready "$TMP/go.ready" "$3" go
+}
+
 # await_ready FILE WHAT NAME: waits 10 s at most for FILE to be written by the background
 # process NAME (started with start_bg); else a FAIL saying WHAT did not start, with the start
 # of its stderr.

@@ -146,10 +146,7 @@ assert_eq "obsprobe's exit status once the shell is gone" 0 "$WAIT_RC"
 # --- Go panics under gin's Recovery, and one that kills the process
 rm -f "$RECV_DIR"/*.json
 GOSRC=$ROOT/tests/fixtures/gopanic/main.go
-build_go gopanic "$TMP/gopanic" || finish
-start_bg go "$TMP/gopanic" -listen "127.0.0.1:$GPORT" -ready-file "$TMP/go.ready"
-GOPID=$BG_PID
-await_ready "$TMP/go.ready" "the Go panic service" go || finish
+start_go_service gopanic "$GPORT" "the Go panic service" || finish
 start_obsprobe --pid "$GOPID" --console json --logs off \
 	--otlp-endpoint "http://127.0.0.1:$RPORT" || finish
 # each request its own trace id: 0000...<kind><n>

@@ -18,10 +18,7 @@ if ! GPORT=$(free_port); then
 	fail "no free port"
 	finish
 fi
-build_go gopanic "$TMP/gopanic" || finish
-start_bg go "$TMP/gopanic" -listen "127.0.0.1:$GPORT" -ready-file "$TMP/go.ready"
-GOPID=$BG_PID
-await_ready "$TMP/go.ready" "the Go panic service" go || finish
+start_go_service gopanic "$GPORT" "the Go panic service" || finish
 start_obsprobe -v --pid "$GOPID" --console off --logs off || finish
 assert_true "stderr: gopanic's uprobe on its stack check's jbe" \
 	grep -Eq 'uprobe for runtime\.gopanic in .*`jbe [^`]*` \(emulated\), the stack check' "$OBS_ERR"

@@ -29,10 +29,7 @@ if ! GPORT=$(free_port) || ! PPORT=$(free_port) || ! RPORT=$(free_port); then
 	fail "no free port"
 	finish
 fi
-build_go golog "$TMP/golog" || finish
-start_bg go "$TMP/golog" -listen "127.0.0.1:$GPORT" -ready-file "$TMP/go.ready"
-GOPID=$BG_PID
-await_ready "$TMP/go.ready" "the Go log service" go || finish
+start_go_service golog "$GPORT" "the Go log service" || finish
 start_bg py "$PY" "$ROOT/tests/fixtures/pylog.py" server "$PPORT" "$TMP/py.ready"
 PYPID=$BG_PID
 await_ready "$TMP/py.ready" "the Python log service" py || finish
