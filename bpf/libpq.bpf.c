@@ -46,7 +46,7 @@ static __always_inline struct libpq_event *begin(__u8 call, const void *conn)
 
 static __always_inline void end(struct libpq_event *e)
 {
-	bpf_ringbuf_submit(e, rb_flags(sizeof(*e)));
+	bpf_ringbuf_submit(e, rb_flags());
 }
 
 static __always_inline int query(__u8 call, const void *conn, const char *name, const char *sql)

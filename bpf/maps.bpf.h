@@ -55,19 +55,6 @@ struct {
 	__uint(max_entries, OBS_RINGBUF_BYTES);
 } events SEC(".maps");
 
-/* A g's first bytes, from its stack bounds through its goid, read at once (go_goid_of) */
-#define GO_G_BYTES 256
-struct go_g_bytes {
-	__u8 b[GO_G_BYTES + 8];
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct go_g_bytes);
-} go_g_bytes SEC(".maps");
-
 /* Per-CPU loss counters, indexed by enum obs_drop_reason. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -75,14 +62,6 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } drops SEC(".maps");
-
-/* Bytes each CPU has sent since it last asked how full the ring is (rb_flags). */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u64);
-} rb_unasked SEC(".maps");
 
 /* Wake the reader only once this much is waiting: a wakeup per event halves a busy server's
  * throughput, and the reader polls on a short timer anyway. */
@@ -184,29 +163,12 @@ static __always_inline void target_remove(__u32 tgid)
  */
 static __always_inline __u64 go_goid_of(const struct go_proc_cfg *cfg, __u64 g, __u64 sp)
 {
-	__u32 zero = 0, off = cfg->goid_off, n = off + 8;
 	__u64 stack[2], goid = 0;
-	struct go_g_bytes *b;
 
-	if (!off || !g)
+	if (!cfg->goid_off || !g || bpf_probe_read_user(stack, sizeof(stack), (const void *)g) ||
+	    sp < stack[0] || sp >= stack[1])
 		return 0;
-	b = bpf_map_lookup_elem(&go_g_bytes, &zero);
-	if (b && off >= sizeof(stack) && off <= GO_G_BYTES - 8) {
-		/* one read from the g's start through its goid: a helper call (~65 ns here) less
-		 * than reading the two apart. The masks change nothing but are bounds the verifier
-		 * keeps. */
-		asm volatile("" : "+r"(n));
-		if (n > GO_G_BYTES ||
-		    bpf_probe_read_user(b->b, n & (2 * GO_G_BYTES - 1), (const void *)g))
-			return 0;
-		__builtin_memcpy(stack, b->b, sizeof(stack));
-		__builtin_memcpy(&goid, b->b + (off & (GO_G_BYTES - 1)), sizeof(goid));
-		return sp < stack[0] || sp >= stack[1] ? 0 : goid;
-	}
-	if (bpf_probe_read_user(stack, sizeof(stack), (const void *)g) || sp < stack[0] ||
-	    sp >= stack[1])
-		return 0;
-	if (bpf_probe_read_user(&goid, sizeof(goid), (const void *)(g + off)))
+	if (bpf_probe_read_user(&goid, sizeof(goid), (const void *)(g + cfg->goid_off)))
 		return 0;
 	return goid;
 }
@@ -221,30 +183,15 @@ static __always_inline void event_hdr(struct obs_event_hdr *h, __u32 type, __u64
 	h->ts_ns = bpf_ktime_get_ns();
 }
 
-/* The flags for sending size more bytes: a wakeup once wakeup_bytes are waiting. Asking the
- * ring how much waits reads the positions every CPU's producer and the reader move: ~100 ns of
- * a data event's ~800 here (BPF run times, nginx under wrk), so each CPU asks once per
- * wakeup_bytes / 16 it has sent (rb_unasked): the reader is woken at most that much per CPU
- * late, and polls on a short timer anyway. */
-static __always_inline __u64 rb_flags(__u64 size)
+static __always_inline __u64 rb_flags(void)
 {
-	__u32 zero = 0;
-	__u64 *unasked = bpf_map_lookup_elem(&rb_unasked, &zero);
-
-	if (unasked) {
-		/* not atomic: a program nested on this CPU may lose a count, which only asks late */
-		*unasked += size;
-		if (*unasked < wakeup_bytes / 16)
-			return BPF_RB_NO_WAKEUP;
-		*unasked = 0;
-	}
 	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP
 									     : BPF_RB_NO_WAKEUP;
 }
 
 static __always_inline void emit(void *data, __u64 size)
 {
-	if (bpf_ringbuf_output(&events, data, size, rb_flags(size)))
+	if (bpf_ringbuf_output(&events, data, size, rb_flags()))
 		count_drop(OBS_DROP_RINGBUF_FULL);
 }
 

@@ -266,7 +266,7 @@ static int choose_variants(struct bpf_object *obj, const struct probe_load_opts 
 /* The maps every object declares (bpf/maps.bpf.h), created by the proc object. */
 static int share_maps(const struct bpf_object *owner, struct bpf_object *obj)
 {
-	static const char *const names[] = { "targets", "watched_bits", "events", "rb_unasked",
+	static const char *const names[] = { "targets", "watched_bits", "events",
 					     "drops",	"go_procs",	"go_born" };
 	size_t i;
 
