@@ -360,7 +360,7 @@ int go_panic(struct pt_regs *ctx)
 	e->kind = GO_PANIC_RAISED;
 	e->g = ctx->r14;
 	e->goid = goid;
-	e->bias = ctx->ip - (bpf_get_attach_cookie(ctx) & ~GO_COOKIE_STACK_CHECK);
+	e->bias = loaded_at(ctx, 0); /* the executable's load bias */
 	e->type_addr = ctx->ax;
 	e->data_addr = ctx->bx;
 	if (ctx->bx && !bpf_probe_read_user(e->raw, sizeof(e->raw), (void *)ctx->bx)) {
