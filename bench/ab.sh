@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #
 # Two builds of obsprobe compared on one load, in paired rounds: each round runs build A, then
-# build B, on nginx under wrk, and prints each one's CPU per 1,000 requests. On these noisy
+# build B, on nginx under wrk, and prints each one's CPU per 1,000 requests (cpu_ns: the threads'
+# schedstat, in ns). On these noisy
 # machines a change's effect shows in the pairs (B below A in most rounds, the summed ratio),
 # where two bench runs taken apart differ by more than the change. Not part of `make bench`:
 #
@@ -26,7 +27,6 @@ for v in A B; do
 done
 bench_require nginx wrk
 ROUNDS=${ROUNDS:-6}
-HZ=$(getconf CLK_TCK)
 ARGS=()
 for a in "$@"; do
 	if [[ $a == --otlp ]]; then
@@ -41,7 +41,7 @@ echo "bench: A ${BIN[A]}, B ${BIN[B]}, args: --console off ${ARGS[*]}," \
 	"wrk -t$THREADS -c$CONNS -d${DURATION}s, $ROUNDS paired rounds"
 wrk -t"$THREADS" -c"$CONNS" -d1s "$URL" >/dev/null 2>&1 # warm-up
 
-declare -A ticks=([A]=0 [B]=0) reqs=([A]=0 [B]=0)
+declare -A cpu=([A]=0 [B]=0) reqs=([A]=0 [B]=0)
 lower=0
 for ((i = 1; i <= ROUNDS; i++)); do
 	line="  round $i"
@@ -49,25 +49,24 @@ for ((i = 1; i <= ROUNDS; i++)); do
 		OBSPROBE=${BIN[$v]} OTEL_METRIC_EXPORT_INTERVAL=1000 \
 			start_obsprobe --pid "$NGINX_PID" --console off "${ARGS[@]}" >/dev/null 2>&1 ||
 			die "obsprobe $v did not start: $(cat "$OBS_ERR")"
-		t0=$(cpu_ticks "$OBS_PID")
+		t0=$(cpu_ns "$OBS_PID")
 		r=$(bench_wrk) || die "wrk failed"
 		sleep 1.2 # the last spans leave, the last batch is sent
-		t1=$(cpu_ticks "$OBS_PID")
+		t1=$(cpu_ns "$OBS_PID")
 		stop_pid "$OBS_PID" INT
 		n=${r%% *}
-		ticks[$v]=$((ticks[$v] + t1 - t0))
+		cpu[$v]=$((cpu[$v] + t1 - t0))
 		reqs[$v]=$((reqs[$v] + n))
-		ms[$v]=$(awk -v t=$((t1 - t0)) -v n="$n" -v hz="$HZ" \
-			'BEGIN { printf "%.3f", n ? t * 1000 / hz / n * 1000 : 0 }')
+		ms[$v]=$(awk -v t=$((t1 - t0)) -v n="$n" 'BEGIN { printf "%.3f", n ? t / 1e6 / n * 1000 : 0 }')
 		line+=$(printf '   %s %6.3f ms (%d requests)' "$v" "${ms[$v]}" "$n")
 	done
 	awk -v a="${ms[A]}" -v b="${ms[B]}" 'BEGIN { exit !(b < a) }' && lower=$((lower + 1))
 	echo "$line"
 done
-awk -v ta="${ticks[A]}" -v na="${reqs[A]}" -v tb="${ticks[B]}" -v nb="${reqs[B]}" \
-	-v hz="$HZ" -v lower="$lower" -v rounds="$ROUNDS" 'BEGIN {
-	a = na ? ta * 1000 / hz / na * 1000 : 0
-	b = nb ? tb * 1000 / hz / nb * 1000 : 0
+awk -v ta="${cpu[A]}" -v na="${reqs[A]}" -v tb="${cpu[B]}" -v nb="${reqs[B]}" \
+	-v lower="$lower" -v rounds="$ROUNDS" 'BEGIN {
+	a = na ? ta / 1e6 / na * 1000 : 0
+	b = nb ? tb / 1e6 / nb * 1000 : 0
 	printf "obsprobe CPU per 1,000 requests: A %.3f ms, B %.3f ms, B/A %.3f; B lower in %d of %d rounds\n", \
 		a, b, a ? b / a : 0, lower, rounds
 }'

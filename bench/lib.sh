@@ -103,6 +103,10 @@ median() {
 # fields after the ")" that closes comm start at field 3)
 cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }
 
+# cpu_ns PID: the CPU time of PID's threads alive now, in ns (the first field of each one's
+# schedstat): finer than cpu_ticks' 10 ms, for comparing builds on a few seconds of load
+cpu_ns() { cat "/proc/$1/task/"*/schedstat 2>/dev/null | awk '{ t += $1 } END { printf "%.0f", t }'; }
+
 # The floor of a capture: empty bpftrace programs on the hooks it uses, so that what it costs
 # on top of merely hooking can be told apart. Build the program with bench_floor_add, run it
 # with bench_floor_start, stop it with `stop_pid "$BT_PID" INT`.

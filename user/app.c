@@ -153,6 +153,8 @@ static void span_cb(void *ctx, const struct span *s)
 	struct app *a = ctx;
 	const struct proc_info *p = targets_get(a->targets, s->pid);
 
+	if (a->sampler)
+		tracesample_prefetch(a->sampler, s->trace_id);
 	/* a crash or panic while it was served: its exception; a failed span: an error */
 	if (a->faults)
 		s = fault_span_end(a->faults, s, a->span_copy);

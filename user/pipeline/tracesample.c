@@ -51,6 +51,7 @@ struct trace {
 struct decision {
 	uint8_t id[16];
 	uint64_t since; /* when it was taken */
+	uint32_t hash;	/* the low half of id_hash(id): its slot, without hashing it again */
 	bool keep;
 	uint8_t reason; /* enum tracesample_keep or _drop */
 };
@@ -251,7 +252,7 @@ static void forget_oldest(struct tracesample *t)
 {
 	struct decisions *d = &t->decided;
 	uint32_t pos1 = (uint32_t)d->head + 1;
-	size_t i = (uint32_t)id_hash(t, d->ring[d->head].id) & d->mask, j, home;
+	size_t i = d->ring[d->head].hash & d->mask, j, home;
 
 	while (d->slots[i].pos1 != pos1)
 		i = (i + 1) & d->mask;
@@ -291,6 +292,7 @@ static void remember(struct tracesample *t, const uint8_t id[16], bool keep, uin
 	e = &d->ring[pos];
 	memcpy(e->id, id, 16);
 	e->since = now;
+	e->hash = h;
 	e->keep = keep;
 	e->reason = reason;
 	for (i = h & d->mask; d->slots[i].pos1; i = (i + 1) & d->mask)
@@ -298,6 +300,13 @@ static void remember(struct tracesample *t, const uint8_t id[16], bool keep, uin
 	d->slots[i].pos1 = (uint32_t)pos + 1;
 	d->slots[i].hash = h;
 	d->n++;
+	/* full: the next decision forgets the oldest, whose ring entry and slot are cache misses
+	 * unless fetched ahead, in the time until that decision comes: its slot now (its entry
+	 * was fetched by the decision before), and the entry after it */
+	if (d->n == d->cap) {
+		__builtin_prefetch(&d->slots[d->ring[d->head].hash & d->mask], 1);
+		__builtin_prefetch(&d->ring[d->head + 1 < d->cap ? d->head + 1 : 0]);
+	}
 }
 
 static void release(struct tracesample *t, const struct span *s, const struct proc_info *proc,
@@ -441,6 +450,15 @@ static void enforce_caps(struct tracesample *t)
 	while (t->held.head &&
 	       (t->held.n > l->max_traces || t->nspans > l->max_spans || t->bytes > l->max_bytes))
 		settle(t, t->rooted.head ? t->rooted.head : t->held.head, true);
+}
+
+void tracesample_prefetch(const struct tracesample *t, const uint8_t trace_id[16])
+{
+	uint64_t h = id_hash(t, trace_id);
+
+	__builtin_prefetch(&t->decided.slots[(uint32_t)h & t->decided.mask]);
+	if (t->held.n)
+		__builtin_prefetch(&t->buckets[h & t->mask]);
 }
 
 void tracesample_add(struct tracesample *t, const struct span *s, const struct proc_info *proc,

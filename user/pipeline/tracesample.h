@@ -86,6 +86,10 @@ void tracesample_free(struct tracesample *t);
  * dropped; a trace it completes may be released or dropped with it. */
 void tracesample_add(struct tracesample *t, const struct span *s, const struct proc_info *proc,
 		     uint64_t now_ns);
+/* Optional, before tracesample_add() of a span of trace_id, with other work between the two:
+ * starts loading what that call looks at first (each is a cache miss on a busy server, where
+ * the tables of recent traces outgrow the CPU's caches). */
+void tracesample_prefetch(const struct tracesample *t, const uint8_t trace_id[16]);
 /* Decides the traces whose wait is over at now_ns and forgets old decisions. Cheap: call it
  * often (the event loop does, every poll). */
 void tracesample_tick(struct tracesample *t, uint64_t now_ns);
