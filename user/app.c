@@ -172,8 +172,10 @@ static void span_cb(void *ctx, const struct span *s)
 		if (a->line.len)
 			fwrite(a->line.buf, 1, a->line.len, stdout);
 	}
+	/* the span's end is its "now": as good a time as the clock's for the sampler's waits of a
+	 * second and more, without a clock read a span */
 	if (a->sampler)
-		tracesample_add(a->sampler, s, p, now_ns(a));
+		tracesample_add(a->sampler, s, p, s->end_ns ? s->end_ns : now_ns(a));
 }
 
 /* A span trace sampling keeps, now or when its trace is decided; p is the process as it was
