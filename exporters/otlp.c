@@ -76,6 +76,7 @@ struct batch_queue {
 	const struct span **spans; /* traces: the encoder's view of the batch */
 	const struct log_record **logs; /* logs: the same */
 	const struct proc_info **procs;
+	struct shared_proc **shared; /* the batch's procs, let go by put_taken() */
 };
 
 struct otlp_exporter {
@@ -367,7 +368,8 @@ static void put_procs(struct batch_queue *q, size_t from, size_t n)
 }
 
 /* Takes up to batch_max queued items off the queue for export_batch(), which reads them where
- * they are: their slots are not written until the next take. Lock held. */
+ * they are: their slots are not written until the next take. Lock held, so no slot is read
+ * here: each is a cache miss (the event loop wrote it), and the event loop waits on the lock. */
 static size_t take_batch(struct batch_queue *q)
 {
 	size_t n = q->count < q->batch_max ? q->count : q->batch_max, i;
@@ -379,12 +381,33 @@ static size_t take_batch(struct batch_queue *q)
 			q->spans[i] = &((struct queued_span *)slot)->span;
 		else
 			q->logs[i] = &((struct queued_log *)slot)->rec;
-		q->procs[i] = &(*slot_proc(slot))->info;
 	}
 	q->taken = q->head;
 	q->head = (q->head + n) % q->nslots;
 	q->count -= n;
 	return n;
+}
+
+/* The procs of the n items take_batch() gave, from their slots: lock not held. */
+static void batch_procs(struct batch_queue *q, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (i + 8 < n)
+			__builtin_prefetch(slot_at(q, q->taken + i + 8));
+		q->shared[i] = *slot_proc(slot_at(q, q->taken + i));
+		q->procs[i] = &q->shared[i]->info;
+	}
+}
+
+/* The n items of the batch export_batch() sent let go of their procs. Lock held. */
+static void put_taken(struct batch_queue *q, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		shared_proc_put(q->shared[i]);
 }
 
 static void export_batch(struct otlp_exporter *e, struct batch_queue *q, size_t n,
@@ -396,6 +419,7 @@ static void export_batch(struct otlp_exporter *e, struct batch_queue *q, size_t 
 	size_t len = 0;
 	int err;
 
+	batch_procs(q, n);
 	if (q->sig == OTLP_TRACES) {
 		err = otlp_encode_traces_to(&e->traces_body, q->spans, q->procs, n, &e->res, offset,
 					    &body, &len);
@@ -432,7 +456,7 @@ static void drain(struct otlp_exporter *e, struct batch_queue *q, uint64_t stop_
 		pthread_mutex_unlock(&e->lock);
 		export_batch(e, q, n, stop_deadline);
 		pthread_mutex_lock(&e->lock);
-		put_procs(q, q->taken, n);
+		put_taken(q, n);
 	}
 	e->stats.dropped[q->sig] += q->count;
 	put_procs(q, q->head, q->count);
@@ -481,7 +505,7 @@ static void *exporter_main(void *arg)
 			pthread_mutex_unlock(&e->lock);
 			export_batch(e, q, n, clock_mono_ns() + q->elapsed_ns);
 			pthread_mutex_lock(&e->lock);
-			put_procs(q, q->taken, n);
+			put_taken(q, n);
 			sent = true;
 		}
 		if (sent)
@@ -520,6 +544,7 @@ static void queue_free(struct batch_queue *q)
 	free(q->spans);
 	free(q->logs);
 	free(q->procs);
+	free(q->shared);
 }
 
 /* calloc: pages of the ring cost memory only once items fill them */
@@ -539,7 +564,8 @@ static int queue_init(struct batch_queue *q, enum otlp_signal sig, size_t slot, 
 	else
 		q->logs = calloc(q->batch_max, sizeof(*q->logs));
 	q->procs = calloc(q->batch_max, sizeof(*q->procs));
-	if (!q->ring || !(q->spans || q->logs) || !q->procs)
+	q->shared = calloc(q->batch_max, sizeof(*q->shared));
+	if (!q->ring || !(q->spans || q->logs) || !q->procs || !q->shared)
 		return -ENOMEM;
 	return 0;
 }
@@ -731,6 +757,10 @@ void otlp_exporter_add_span(struct otlp_exporter *e, const struct span *s,
 	if (q && (q->proc = shared_proc_get(e, proc, s->pid))) {
 		span_copy(&q->span, s);
 		enqueue_end(e, &e->traces);
+		/* the next span's slot, fetched for writing as far as this one filled its own:
+		 * copied into cold lines, a span stalls the event loop until they arrive */
+		q = slot_at(&e->traces, e->traces.head + e->traces.count);
+		prefetch_range(q, (const char *)&q->span + span_used_size(s), true);
 	} else if (q) {
 		e->stats.dropped[OTLP_TRACES]++;
 	}

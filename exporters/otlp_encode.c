@@ -953,9 +953,15 @@ static int encode_resource_spans(struct pb_buf *w, uint32_t field, struct batch 
 	nown = proc_attrs(&b->a, &b->refs[first], own);
 	if (!nown)
 		return -ENOMEM;
-	/* ScopeSpans, the last field, ends where ResourceSpans does */
-	for (k = end; k-- > first;)
+	/* ScopeSpans, the last field, ends where ResourceSpans does; the spans still to come are
+	 * fetched ahead (span_prefetch_head()) */
+	for (k = end; k-- > first;) {
+		if (k >= first + 2)
+			span_prefetch_head(spans[b->refs[k - 2].idx]);
+		if (k >= first + 1)
+			span_prefetch_used(spans[b->refs[k - 1].idx]);
 		encode_span(w, F_SCOPE_SPANS_SPANS, spans[b->refs[k].idx], clock_offset_ns);
+	}
 	encode_scope(w, F_SCOPE_SPANS_SCOPE, &b->common);
 	pb_close(w, F_RESOURCE_SPANS_SCOPE_SPANS, mark);
 	encode_resource(w, F_RESOURCE_SPANS_RESOURCE, own, nown, &b->common);
