@@ -2,22 +2,21 @@
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #
 # obsprobe's overhead on nginx serving a static page (`make bench`; not a test: it prints, it
-# asserts nothing). Interleaved rounds of `wrk -t2 -c32 -d5s`, without and with obsprobe
-# attached to the nginx master (a fresh obsprobe per "with" round, --console off, /metrics on),
-# alternating which goes first. Prints throughput with and without, their ratio, events lost,
-# obsprobe's CPU time per 1,000 requests (utime+stime from /proc/PID/stat over the with rounds,
-# attach excluded), its RSS at the end of the load (VmRSS, the working set) and its peak RSS
-# (VmHWM: loading the BPF objects, which parses the kernel's BTF, peaks above what it holds
-# after), each beside its target; then the same with the OTLP
-# export on, and the exporter alone (build/bench/otlp_send_bench). The figures of `make bench`'s
-# closing table go to bench_figure (bench/lib.sh).
+# asserts nothing). Interleaved rounds of `wrk -t2 -c32 -d5s`: without obsprobe, with it
+# attached to the nginx master (a fresh obsprobe per round, --console off, /metrics on), and
+# with it exporting every span over OTLP, the order turned each round. Prints throughput with
+# and without, their ratio, events lost, obsprobe's CPU time per 1,000 requests (its threads'
+# schedstat over the load and 1.2 s after it, attach excluded), its RSS at the end of the load
+# (VmRSS, the working set) and its peak RSS (VmHWM: loading the BPF objects, which parses the
+# kernel's BTF, peaks above what it holds after), each beside its target; then the export's
+# extra CPU, and the exporter alone (build/bench/otlp_send_bench). The figures of `make
+# bench`'s closing table go to bench_figure (bench/lib.sh).
 #
 # Environment: see bench/lib.sh.
 TEST_NAME=bench
 # shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
 bench_require nginx wrk curl
-HZ=$(getconf CLK_TCK)
 
 bench_start_nginx
 
@@ -30,7 +29,7 @@ wrk -t"$THREADS" -c"$CONNS" -d1s "$URL" >/dev/null 2>&1 # warm-up
 base_rps=()
 with_rps=()
 with_reqs=0
-with_ticks=0
+with_cpu=0
 lost=0
 parse_errors=0
 seen=0
@@ -47,15 +46,15 @@ baseline_round() {
 with_round() {
 	local r n t0 t1 hwm rss count l p
 	start_obsprobe --pid "$NGINX_PID" --console off >/dev/null 2>&1 || die "obsprobe did not start: $(cat "$OBS_ERR")"
-	t0=$(cpu_ticks "$OBS_PID")
+	t0=$(cpu_ns "$OBS_PID")
 	r=$(bench_wrk) || die "wrk failed"
 	n=${r%% *}
 	# every request processed (the histogram counts at least what wrk counted), then one
 	# health tick so the lost counters are current
 	wait_until 15 eval "(( \$(metric_sum http_server_request_duration_seconds) >= $n ))" ||
 		echo "  (obsprobe had not counted all $n requests after 15 s)"
-	t1=$(cpu_ticks "$OBS_PID")
 	sleep 1.2
+	t1=$(cpu_ns "$OBS_PID")
 	scrape >"$TMP/metrics.txt" || die "scrape failed"
 	count=$(metric_sum http_server_request_duration_seconds "" "$TMP/metrics.txt")
 	l=$(counter_sum obsprobe_events_lost_total "" "$TMP/metrics.txt")
@@ -65,21 +64,49 @@ with_round() {
 	stop_pid "$OBS_PID" INT
 	with_rps+=("${r#* }")
 	with_reqs=$((with_reqs + n))
-	with_ticks=$((with_ticks + t1 - t0))
+	with_cpu=$((with_cpu + t1 - t0))
 	lost=$((lost + l))
 	parse_errors=$((parse_errors + p))
 	seen=$((seen + count))
 	((hwm > peak_kib)) && peak_kib=$hwm
 	((rss > rss_kib)) && rss_kib=$rss
 	printf '  round %d with obsprobe %10.0f req/s  (%d requests, %d spans, %d lost, %.0f ms CPU, VmHWM %d KiB)\n' \
-		"$1" "${r#* }" "$n" "$count" "$l" "$(awk -v t=$((t1 - t0)) -v hz="$HZ" 'BEGIN { print t * 1000 / hz }')" "$hwm"
+		"$1" "${r#* }" "$n" "$count" "$l" "$(((t1 - t0) / 1000000))" "$hwm"
 }
 
+# OTLP export (issue 5): the same load with every span exported to a local sink that answers
+# 200 at once; obsprobe's CPU per 1,000 requests against the rounds without it. Both kinds take
+# their CPU time after the same 1.2 s past the load (the last batch leaves within a second).
+export_round() {
+	local r n t0 t1 d
+	OTEL_METRIC_EXPORT_INTERVAL=1000 start_obsprobe --pid "$NGINX_PID" --console off \
+		--otlp-endpoint "$SINK_ENDPOINT" >/dev/null 2>&1 ||
+		die "obsprobe did not start: $(cat "$OBS_ERR")"
+	t0=$(cpu_ns "$OBS_PID")
+	r=$(bench_wrk) || die "wrk failed"
+	n=${r%% *}
+	wait_until 15 eval "(( \$(metric_sum http_server_request_duration_seconds) >= $n ))" || true
+	sleep 1.2
+	t1=$(cpu_ns "$OBS_PID")
+	scrape >"$TMP/metrics.txt" || die "scrape failed"
+	d=$(counter_sum obsprobe_export_dropped_total 'signal="traces"' "$TMP/metrics.txt")
+	stop_pid "$OBS_PID" INT
+	export_cpu=$((export_cpu + t1 - t0))
+	export_reqs=$((export_reqs + n))
+	printf '  round %d with OTLP export %8.0f req/s  (%d requests, %s spans dropped)\n' "$1" "${r#* }" "$n" "${d:-0}"
+}
+
+# interleaved, the order turned each round: the machine's speed drifts over minutes
+bench_start_sink
+export_cpu=0
+export_reqs=0
 for ((i = 1; i <= ROUNDS; i++)); do
 	if ((i % 2)); then
 		baseline_round "$i"
 		with_round "$i"
+		export_round "$i"
 	else
+		export_round "$i"
 		with_round "$i"
 		baseline_round "$i"
 	fi
@@ -88,15 +115,14 @@ done
 B=$(mean "${base_rps[@]}")
 W=$(mean "${with_rps[@]}")
 # CPU per 1,000 requests and peak RSS, rounded as printed: here and in the closing table alike
-CPU=$(awk -v reqs="$with_reqs" -v ticks="$with_ticks" -v hz="$HZ" \
-	'BEGIN { printf "%.3f", reqs ? ticks * 1000 / hz / reqs * 1000 : 0 }')
+CPU=$(awk -v reqs="$with_reqs" -v ns="$with_cpu" 'BEGIN { printf "%.3f", reqs ? ns / 1e6 / reqs * 1000 : 0 }')
 MIB=$(awk -v kib="$peak_kib" 'BEGIN { printf "%.1f", kib / 1024 }')
 RSS_MIB=$(awk -v kib="$rss_kib" 'BEGIN { printf "%.1f", kib / 1024 }')
 bench_figure "obsprobe CPU per 1,000 HTTP requests (nginx)" "$CPU" ms "<=" 1.0
 bench_figure "obsprobe RSS, --pid on nginx" "$RSS_MIB" MiB "<=" 16
 bench_figure "obsprobe peak RSS (VmHWM, loading included), --pid on nginx" "$MIB" MiB "<=" 16
 awk -v b="$B" -v w="$W" -v lost="$lost" -v pe="$parse_errors" -v seen="$seen" \
-	-v reqs="$with_reqs" -v hz="$HZ" -v cpu="$CPU" -v mib="$MIB" -v rss="$RSS_MIB" '
+	-v reqs="$with_reqs" -v cpu="$CPU" -v mib="$MIB" -v rss="$RSS_MIB" '
 function verdict(ok) { return ok ? "met" : "MISSED" }
 BEGIN {
 	ratio = w / b
@@ -108,35 +134,11 @@ BEGIN {
 	printf "CPU per 1,000 requests  %10.3f ms      target <= 1 ms   %s\n", cpu, verdict(cpu <= 1)
 	printf "RSS after the load      %10.1f MiB     target <= 16 MiB %s\n", rss, verdict(rss <= 16)
 	printf "peak RSS (VmHWM)        %10.1f MiB     target <= 16 MiB %s\n", mib, verdict(mib <= 16)
-	printf "(requests counted by obsprobe: %d of wrk'\''s %d; parse errors: %d; CPU tick %.0f ms)\n", \
-		seen, reqs, pe, 1000 / hz
+	printf "(requests counted by obsprobe: %d of wrk'\''s %d; parse errors: %d)\n", seen, reqs, pe
 }'
 
-# OTLP export (issue 5): the same load with every span exported to a local sink that answers
-# 200 at once; obsprobe's CPU per 1,000 requests against the rounds above.
-bench_start_sink
-export_ticks=0
-export_reqs=0
-for ((i = 1; i <= ROUNDS; i++)); do
-	OTEL_METRIC_EXPORT_INTERVAL=1000 start_obsprobe --pid "$NGINX_PID" --console off \
-		--otlp-endpoint "$SINK_ENDPOINT" >/dev/null 2>&1 ||
-		die "obsprobe did not start: $(cat "$OBS_ERR")"
-	t0=$(cpu_ticks "$OBS_PID")
-	r=$(bench_wrk) || die "wrk failed"
-	n=${r%% *}
-	wait_until 15 eval "(( \$(metric_sum http_server_request_duration_seconds) >= $n ))" || true
-	sleep 1.2 # the last batch leaves within a second
-	t1=$(cpu_ticks "$OBS_PID")
-	scrape >"$TMP/metrics.txt" || die "scrape failed"
-	d=$(counter_sum obsprobe_export_dropped_total 'signal="traces"' "$TMP/metrics.txt")
-	stop_pid "$OBS_PID" INT
-	export_ticks=$((export_ticks + t1 - t0))
-	export_reqs=$((export_reqs + n))
-	printf '  round %d with OTLP export %8.0f req/s  (%d requests, %s spans dropped)\n' "$i" "${r#* }" "$n" "${d:-0}"
-done
 # every request is one span: the export's extra CPU per 1,000 requests is per 1,000 spans
-ECPU=$(awk -v ereqs="$export_reqs" -v eticks="$export_ticks" -v hz="$HZ" \
-	'BEGIN { printf "%.3f", ereqs ? eticks * 1000 / hz / ereqs * 1000 : 0 }')
+ECPU=$(awk -v ereqs="$export_reqs" -v ns="$export_cpu" 'BEGIN { printf "%.3f", ereqs ? ns / 1e6 / ereqs * 1000 : 0 }')
 EXTRA=$(awk -v e="$ECPU" -v c="$CPU" 'BEGIN { printf "%.3f", e - c }')
 bench_figure "extra CPU of the OTLP export per 1,000 spans" "$EXTRA" ms "<=" 0.5
 awk -v ecpu="$ECPU" -v extra="$EXTRA" 'BEGIN {
