@@ -481,17 +481,19 @@ void tracesample_add(struct tracesample *t, const struct span *s, const struct p
 	}
 	if (!tr) {
 		known = verdict_of(t, s, root, &v);
+		/* remembered before the release: the exporter copies the span into cold lines of its
+		 * queue, whose stores would hold the decision table's loads behind them */
 		if (known && v.keep) {
-			release(t, s, proc, v.reason);
 			/* under parentbased_*, a late child cannot tell what its root said */
 			if (root && t->parentbased)
 				remember(t, s->trace_id, true, v.reason, t->now);
+			release(t, s, proc, v.reason);
 			return;
 		}
 		if (s->error || slow(t, s->start_ns, s->end_ns)) {
 			v.reason = s->error ? TS_KEEP_ERROR : TS_KEEP_SLOW;
-			release(t, s, proc, v.reason);
 			remember(t, s->trace_id, true, v.reason, t->now);
+			release(t, s, proc, v.reason);
 			return;
 		}
 		tr = trace_alloc(t, s->trace_id);
