@@ -43,57 +43,58 @@ baseline_round() {
 	printf '  round %d baseline      %10.0f req/s\n' "$1" "${r#* }"
 }
 
-with_round() {
-	local r n t0 t1 hwm rss count l p
-	start_obsprobe --pid "$NGINX_PID" --console off >/dev/null 2>&1 || die "obsprobe did not start: $(cat "$OBS_ERR")"
+# loaded_round ARGS...: a fresh `obsprobe --pid NGINX --console off ARGS` under one wrk run:
+# once it has counted every request (the histogram counts at least what wrk counted) and one
+# health tick later (the lost counters are current, the last OTLP batch has left), its CPU over
+# the load and that tick in ROUND_CPU (ns), a scrape in $TMP/metrics.txt, wrk's requests and
+# rate in ROUND_N and ROUND_RPS. obsprobe is left running for what the caller reads of it.
+loaded_round() {
+	local r t0
+	start_obsprobe --pid "$NGINX_PID" --console off "$@" >/dev/null 2>&1 ||
+		die "obsprobe did not start: $(cat "$OBS_ERR")"
 	t0=$(cpu_ns "$OBS_PID")
 	r=$(bench_wrk) || die "wrk failed"
-	n=${r%% *}
-	# every request processed (the histogram counts at least what wrk counted), then one
-	# health tick so the lost counters are current
-	wait_until 15 eval "(( \$(metric_sum http_server_request_duration_seconds) >= $n ))" ||
-		echo "  (obsprobe had not counted all $n requests after 15 s)"
+	ROUND_N=${r%% *}
+	ROUND_RPS=${r#* }
+	wait_until 15 eval "(( \$(metric_sum http_server_request_duration_seconds) >= $ROUND_N ))" ||
+		echo "  (obsprobe had not counted all $ROUND_N requests after 15 s)"
 	sleep 1.2
-	t1=$(cpu_ns "$OBS_PID")
+	ROUND_CPU=$(($(cpu_ns "$OBS_PID") - t0))
 	scrape >"$TMP/metrics.txt" || die "scrape failed"
+}
+
+with_round() {
+	local hwm rss count l p
+	loaded_round
 	count=$(metric_sum http_server_request_duration_seconds "" "$TMP/metrics.txt")
 	l=$(counter_sum obsprobe_events_lost_total "" "$TMP/metrics.txt")
 	p=$(counter_sum obsprobe_parse_errors_total "" "$TMP/metrics.txt")
 	hwm=$(hwm_kib "$OBS_PID")
 	rss=$(vm_rss_kib "$OBS_PID")
 	stop_pid "$OBS_PID" INT
-	with_rps+=("${r#* }")
-	with_reqs=$((with_reqs + n))
-	with_cpu=$((with_cpu + t1 - t0))
+	with_rps+=("$ROUND_RPS")
+	with_reqs=$((with_reqs + ROUND_N))
+	with_cpu=$((with_cpu + ROUND_CPU))
 	lost=$((lost + l))
 	parse_errors=$((parse_errors + p))
 	seen=$((seen + count))
 	((hwm > peak_kib)) && peak_kib=$hwm
 	((rss > rss_kib)) && rss_kib=$rss
 	printf '  round %d with obsprobe %10.0f req/s  (%d requests, %d spans, %d lost, %.0f ms CPU, VmHWM %d KiB)\n' \
-		"$1" "${r#* }" "$n" "$count" "$l" "$(((t1 - t0) / 1000000))" "$hwm"
+		"$1" "$ROUND_RPS" "$ROUND_N" "$count" "$l" "$((ROUND_CPU / 1000000))" "$hwm"
 }
 
 # OTLP export (issue 5): the same load with every span exported to a local sink that answers
-# 200 at once; obsprobe's CPU per 1,000 requests against the rounds without it. Both kinds take
-# their CPU time after the same 1.2 s past the load (the last batch leaves within a second).
+# 200 at once; obsprobe's CPU per 1,000 requests against the rounds without it, over the same
+# window (loaded_round).
 export_round() {
-	local r n t0 t1 d
-	OTEL_METRIC_EXPORT_INTERVAL=1000 start_obsprobe --pid "$NGINX_PID" --console off \
-		--otlp-endpoint "$SINK_ENDPOINT" >/dev/null 2>&1 ||
-		die "obsprobe did not start: $(cat "$OBS_ERR")"
-	t0=$(cpu_ns "$OBS_PID")
-	r=$(bench_wrk) || die "wrk failed"
-	n=${r%% *}
-	wait_until 15 eval "(( \$(metric_sum http_server_request_duration_seconds) >= $n ))" || true
-	sleep 1.2
-	t1=$(cpu_ns "$OBS_PID")
-	scrape >"$TMP/metrics.txt" || die "scrape failed"
+	local d
+	OTEL_METRIC_EXPORT_INTERVAL=1000 loaded_round --otlp-endpoint "$SINK_ENDPOINT"
 	d=$(counter_sum obsprobe_export_dropped_total 'signal="traces"' "$TMP/metrics.txt")
 	stop_pid "$OBS_PID" INT
-	export_cpu=$((export_cpu + t1 - t0))
-	export_reqs=$((export_reqs + n))
-	printf '  round %d with OTLP export %8.0f req/s  (%d requests, %s spans dropped)\n' "$1" "${r#* }" "$n" "${d:-0}"
+	export_cpu=$((export_cpu + ROUND_CPU))
+	export_reqs=$((export_reqs + ROUND_N))
+	printf '  round %d with OTLP export %8.0f req/s  (%d requests, %s spans dropped)\n' "$1" "$ROUND_RPS" "$ROUND_N" "${d:-0}"
 }
 
 # interleaved, the order turned each round: the machine's speed drifts over minutes
