@@ -3,9 +3,9 @@
 #
 # Two builds of obsprobe compared on one load, in paired rounds: each round runs build A, then
 # build B, on nginx under wrk, and prints each one's CPU per 1,000 requests (cpu_ns: the threads'
-# schedstat, in ns). On these noisy
-# machines a change's effect shows in the pairs (B below A in most rounds, the summed ratio),
-# where two bench runs taken apart differ by more than the change. Not part of `make bench`:
+# schedstat, in ns). On these noisy machines a change's effect shows in the pairs (B below A in
+# most rounds, the summed ratio), where two bench runs taken apart differ by more than the
+# change. Not part of `make bench`:
 #
 #   bench/ab.sh OLD_OBSPROBE NEW_OBSPROBE [OBSPROBE ARGS...]
 #
