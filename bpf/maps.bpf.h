@@ -64,7 +64,7 @@ struct {
 } drops SEC(".maps");
 
 /* Wake the reader only once this much is waiting: a wakeup per event halves a busy server's
- * throughput, and the reader polls on a short timer anyway. */
+ * throughput, and the reader polls on a timer anyway (user/app.c POLL_MS). */
 const volatile __u64 wakeup_bytes = 256 * 1024;
 
 /*
@@ -189,10 +189,23 @@ static __always_inline __u64 rb_flags(void)
 									     : BPF_RB_NO_WAKEUP;
 }
 
+static __always_inline void emit_flags(void *data, __u64 size, __u64 flags)
+{
+	if (bpf_ringbuf_output(&events, data, size, flags))
+		count_drop(OBS_DROP_RINGBUF_FULL);
+}
+
 static __always_inline void emit(void *data, __u64 size)
 {
-	if (bpf_ringbuf_output(&events, data, size, rb_flags()))
-		count_drop(OBS_DROP_RINGBUF_FULL);
+	emit_flags(data, size, rb_flags());
+}
+
+/* An event user space must act on before the process runs far (an exec, a library mapped: the
+ * uprobes to place on it): the reader is woken whatever the fill, not at its next poll. They
+ * come a few per process start. */
+static __always_inline void emit_now(void *data, __u64 size)
+{
+	emit_flags(data, size, BPF_RB_FORCE_WAKEUP);
 }
 
 static __always_inline void go_send(__u64 pid_tgid, __u32 kind, __u64 goid, __u64 arg, __u64 pc)

@@ -17,7 +17,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 const volatile bool discover = false;
 
 static __always_inline void emit_proc(__u32 type, struct task_struct *task, __u32 pid, __u32 ppid,
-				      __s32 exit_code, __u32 *flags)
+				      __s32 exit_code, __u32 *flags, bool now)
 {
 	struct obs_proc_event e = {};
 
@@ -29,7 +29,10 @@ static __always_inline void emit_proc(__u32 type, struct task_struct *task, __u3
 	e.ppid = ppid;
 	e.exit_code = exit_code;
 	BPF_CORE_READ_STR_INTO(&e.comm, task, comm);
-	emit(&e, sizeof(e));
+	if (now)
+		emit_now(&e, sizeof(e));
+	else
+		emit(&e, sizeof(e));
 }
 
 static __always_inline int on_fork(struct task_struct *parent, struct task_struct *child)
@@ -45,7 +48,7 @@ static __always_inline int on_fork(struct task_struct *parent, struct task_struc
 		return 0;
 	f = *flags;
 	target_add(ctgid, f);
-	emit_proc(OBS_EV_PROC_FORK, child, ctgid, ptgid, 0, &f);
+	emit_proc(OBS_EV_PROC_FORK, child, ctgid, ptgid, 0, &f, false);
 	return 0;
 }
 
@@ -56,7 +59,8 @@ static __always_inline int on_exec(struct task_struct *p, const bool typed)
 
 	if (!flags && !discover)
 		return 0;
-	emit_proc(OBS_EV_PROC_EXEC, p, tgid, 0, 0, flags);
+	/* its new image's uprobes (TLS, libpq, Go) are placed from this event: at once */
+	emit_proc(OBS_EV_PROC_EXEC, p, tgid, 0, 0, flags, true);
 	return 0;
 }
 
@@ -72,7 +76,7 @@ static __always_inline int on_exit(struct task_struct *p, const bool typed)
 	if (BPF_CORE_READ(p, signal, live.counter) != 0)
 		return 0;
 	target_remove(tgid);
-	emit_proc(OBS_EV_PROC_EXIT, p, tgid, 0, BPF_CORE_READ(p, exit_code), &f);
+	emit_proc(OBS_EV_PROC_EXIT, p, tgid, 0, BPF_CORE_READ(p, exit_code), &f, false);
 	return 0;
 }
 

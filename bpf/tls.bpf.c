@@ -186,7 +186,7 @@ static __always_inline int on_mmap(long ret)
 		return 0;
 	fill_hdr(&e.hdr, OBS_EV_PROC_MMAP, pid_tgid);
 	bpf_get_current_comm(e.comm, sizeof(e.comm));
-	emit(&e, sizeof(e));
+	emit_now(&e, sizeof(e));
 	return 0;
 }
 SYSCALL_EXIT(mmap, on_mmap)
