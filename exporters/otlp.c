@@ -436,7 +436,8 @@ static void export_batch(struct otlp_exporter *e, struct batch_queue *q, size_t 
 }
 
 /* Whether q's batch should leave now: full, or its oldest item has waited long enough. Lock
- * held; starts the batch timer when the queue has just become non-empty. */
+ * held; starts the batch timer of the items a batch left behind (enqueue_end() starts it for
+ * the first item of an empty queue). */
 static bool batch_due(struct batch_queue *q, uint64_t now)
 {
 	if (!q->ring || !q->count)
@@ -520,9 +521,12 @@ static void *exporter_main(void *arg)
 		}
 		for (i = 0; i < sizeof(queues) / sizeof(queues[0]); i++) {
 			struct batch_queue *q = queues[i];
+			/* an empty queue is looked at again within its delay: the item that comes
+			 * first leaves no later than that (enqueue_end() does not wake us for it) */
+			uint64_t due = q->count ? q->oldest + q->delay_ns : now + q->delay_ns;
 
-			if (q->count && q->oldest + q->delay_ns < wake)
-				wake = q->oldest + q->delay_ns;
+			if (q->ring && due < wake)
+				wake = due;
 		}
 		wait_until(e, wake);
 	}
@@ -698,8 +702,12 @@ static void *enqueue_begin(struct otlp_exporter *e, struct batch_queue *q)
 static void enqueue_end(struct otlp_exporter *e, struct batch_queue *q)
 {
 	q->count++;
-	/* the first item starts the batch timer, a full batch leaves at once */
-	if (q->count == 1 || q->count == q->batch_max)
+	/* A full batch leaves at once. The first item starts the batch timer without waking the
+	 * exporter, which never sleeps longer than a delay while its queue is empty (exporter_main):
+	 * a wakeup is a context switch, and a busy exporter took two a batch. */
+	if (q->count == 1)
+		q->oldest = clock_mono_ns();
+	if (q->count == q->batch_max)
 		pthread_cond_signal(&e->cond);
 }
 
