@@ -2,18 +2,22 @@
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #
 # Two builds of obsprobe compared on one load, in paired rounds: each round runs build A, then
-# build B, on nginx under wrk, and prints each one's CPU per 1,000 requests (cpu_ns: the threads'
-# schedstat, in ns). On these noisy machines a change's effect shows in the pairs (B below A in
-# most rounds, the summed ratio), where two bench runs taken apart differ by more than the
-# change. Not part of `make bench`:
+# build B, and prints each one's CPU per 1,000 units of work (cpu_ns: the threads' schedstat, in
+# ns). On these noisy machines a change's effect shows in the pairs (B below A in most rounds,
+# the summed ratio), where two bench runs taken apart differ by more than the change. The load:
+#  - nginx (default): wrk on a static page, obsprobe on the nginx master; units: requests;
+#  - LOAD=pgbench: `pgbench -n -c 1 -T DURATION -M PGBENCH_MODE` (simple) against a PostgreSQL
+#    of its own, obsprobe on a runner that forks pgbench once it is attached; units: statements
+#    (7 a transaction, as bench/pgbench.sh counts them).
+# Not part of `make bench`:
 #
 #   bench/ab.sh OLD_OBSPROBE NEW_OBSPROBE [OBSPROBE ARGS...]
 #
-# The arguments follow `--pid NGINX_PID --console off`; "--otlp" stands for an OTLP export to a
-# local sink that answers 200 at once (as bench/nginx.sh's export rounds), e.g.
+# The arguments follow `--pid PID --console off`; "--otlp" stands for an OTLP export to a local
+# sink that answers 200 at once (as bench/nginx.sh's export rounds), e.g.
 #   git worktree add /tmp/old HEAD~1 && make -C /tmp/old BUILD=/tmp/old/build all
 #   bench/ab.sh /tmp/old/build/obsprobe build/obsprobe --otlp
-# Environment: ROUNDS (6), and those of bench/lib.sh.
+# Environment: ROUNDS (6), LOAD (nginx), PGBENCH_MODE (simple), and those of bench/lib.sh.
 TEST_NAME=bench-ab
 # the new build stands for $OBSPROBE: bench_require checks it, bench_tools build beside it
 OBSPROBE=${2:-${OBSPROBE:-}}
@@ -36,37 +40,85 @@ for a in "$@"; do
 		ARGS+=("$a")
 	fi
 done
-bench_start_nginx
-echo "bench: A ${BIN[A]}, B ${BIN[B]}, args: --console off ${ARGS[*]}," \
-	"wrk -t$THREADS -c$CONNS -d${DURATION}s, $ROUNDS paired rounds"
-wrk -t"$THREADS" -c"$CONNS" -d1s "$URL" >/dev/null 2>&1 # warm-up
+LOAD=${LOAD:-nginx}
+PGBENCH_MODE=${PGBENCH_MODE:-simple}
+SEQ=0
 
-declare -A cpu=([A]=0 [B]=0) reqs=([A]=0 [B]=0)
+# obsprobe_on PID: a fresh obsprobe of build $V with ARGS on PID, its CPU so far in T0
+obsprobe_on() {
+	OBSPROBE=${BIN[$V]} OTEL_METRIC_EXPORT_INTERVAL=1000 \
+		start_obsprobe --pid "$1" --console off "${ARGS[@]}" >/dev/null 2>&1 ||
+		die "obsprobe $V did not start: $(cat "$OBS_ERR")"
+	T0=$(cpu_ns "$OBS_PID")
+}
+
+# nginx_round / pgbench_round: one run of the load under build $V; its CPU in ns and the units
+# of work in T and N
+nginx_round() {
+	local r
+	obsprobe_on "$NGINX_PID"
+	r=$(bench_wrk) || die "wrk failed"
+	sleep 1.2 # the last spans leave, the last batch is sent
+	T=$(($(cpu_ns "$OBS_PID") - T0))
+	N=${r%% *}
+}
+
+pgbench_round() {
+	local run
+	SEQ=$((SEQ + 1))
+	run=pgbench$SEQ
+	start_runner "$run" "${PGBENCH[@]}" -T "$DURATION" -M "$PGBENCH_MODE" obsprobe
+	obsprobe_on "$RUNNER_PID"
+	touch "$TMP/$run.go"
+	wait_until $((DURATION + 30)) test -s "$TMP/$run.rc" ||
+		die "pgbench did not finish within $((DURATION + 30)) s"
+	[[ $(cat "$TMP/$run.rc") == 0 ]] || die "pgbench failed: $(cat "$TMP/$run.err")"
+	sleep 1.2
+	T=$(($(cpu_ns "$OBS_PID") - T0))
+	N=$(($(pgbench_transactions "$TMP/$run.out") * 7))
+}
+
+case $LOAD in
+nginx)
+	bench_start_nginx
+	UNITS=requests
+	echo "bench: A ${BIN[A]}, B ${BIN[B]}, args: --console off ${ARGS[*]}," \
+		"wrk -t$THREADS -c$CONNS -d${DURATION}s, $ROUNDS paired rounds"
+	wrk -t"$THREADS" -c"$CONNS" -d1s "$URL" >/dev/null 2>&1 # warm-up
+	;;
+pgbench)
+	[[ -x $PG_BIN/pgbench && -x $PG_BIN/postgres ]] ||
+		die "PostgreSQL 15 is not installed in $PG_BIN (scripts/install-deps.sh)"
+	start_postgres "$TMP/pg" >/dev/null ||
+		die "PostgreSQL did not start: $(tail -n 5 "$TMP/pg/postgres.log")"
+	pgbench_init 1 >/dev/null || die "pgbench -i failed: $(tail -n 5 "$TMP/pgbench-init.log")"
+	PGBENCH=("$PG_BIN/pgbench" -n -c 1 -h 127.0.0.1 -p "$PG_PORT" -U postgres)
+	UNITS=statements
+	echo "bench: A ${BIN[A]}, B ${BIN[B]}, args: --console off ${ARGS[*]}," \
+		"pgbench -c 1 -T $DURATION -M $PGBENCH_MODE, $ROUNDS paired rounds"
+	;;
+*) die "LOAD: nginx or pgbench, not '$LOAD'" ;;
+esac
+
+declare -A cpu=([A]=0 [B]=0) units=([A]=0 [B]=0)
 lower=0
 for ((i = 1; i <= ROUNDS; i++)); do
 	line="  round $i"
-	for v in A B; do
-		OBSPROBE=${BIN[$v]} OTEL_METRIC_EXPORT_INTERVAL=1000 \
-			start_obsprobe --pid "$NGINX_PID" --console off "${ARGS[@]}" >/dev/null 2>&1 ||
-			die "obsprobe $v did not start: $(cat "$OBS_ERR")"
-		t0=$(cpu_ns "$OBS_PID")
-		r=$(bench_wrk) || die "wrk failed"
-		sleep 1.2 # the last spans leave, the last batch is sent
-		t1=$(cpu_ns "$OBS_PID")
+	for V in A B; do
+		"${LOAD}_round"
 		stop_pid "$OBS_PID" INT
-		n=${r%% *}
-		cpu[$v]=$((cpu[$v] + t1 - t0))
-		reqs[$v]=$((reqs[$v] + n))
-		ms[$v]=$(awk -v t=$((t1 - t0)) -v n="$n" 'BEGIN { printf "%.3f", n ? t / 1e6 / n * 1000 : 0 }')
-		line+=$(printf '   %s %6.3f ms (%d requests)' "$v" "${ms[$v]}" "$n")
+		cpu[$V]=$((cpu[$V] + T))
+		units[$V]=$((units[$V] + N))
+		ms[$V]=$(awk -v t="$T" -v n="$N" 'BEGIN { printf "%.3f", n ? t / 1e6 / n * 1000 : 0 }')
+		line+=$(printf '   %s %6.3f ms (%d %s)' "$V" "${ms[$V]}" "$N" "$UNITS")
 	done
 	awk -v a="${ms[A]}" -v b="${ms[B]}" 'BEGIN { exit !(b < a) }' && lower=$((lower + 1))
 	echo "$line"
 done
-awk -v ta="${cpu[A]}" -v na="${reqs[A]}" -v tb="${cpu[B]}" -v nb="${reqs[B]}" \
-	-v lower="$lower" -v rounds="$ROUNDS" 'BEGIN {
+awk -v ta="${cpu[A]}" -v na="${units[A]}" -v tb="${cpu[B]}" -v nb="${units[B]}" \
+	-v lower="$lower" -v rounds="$ROUNDS" -v units="$UNITS" 'BEGIN {
 	a = na ? ta / 1e6 / na * 1000 : 0
 	b = nb ? tb / 1e6 / nb * 1000 : 0
-	printf "obsprobe CPU per 1,000 requests: A %.3f ms, B %.3f ms, B/A %.3f; B lower in %d of %d rounds\n", \
-		a, b, a ? b / a : 0, lower, rounds
+	printf "obsprobe CPU per 1,000 %s: A %.3f ms, B %.3f ms, B/A %.3f; B lower in %d of %d rounds\n", \
+		units, a, b, a ? b / a : 0, lower, rounds
 }'
