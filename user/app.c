@@ -455,10 +455,8 @@ static int handle_event(void *ctx, void *data, size_t size)
 			a->bad_events++;
 		break;
 	case OBS_EV_LIBPQ:
-		if (size < sizeof(struct libpq_event) || !a->pg)
+		if (!a->pg || pg_tracker_libpq(a->pg, data, size))
 			a->bad_events++;
-		else
-			pg_tracker_libpq(a->pg, data);
 		break;
 	default:
 		if (sock_event_decode(a->conns, data, size))

@@ -44,6 +44,10 @@ struct libpq_event {
 };
 _Static_assert(sizeof(struct libpq_event) == 40 + LIBPQ_NAME_MAX + LIBPQ_TEXT_MAX,
 	       "libpq_event layout");
+/* An event is sent as long as its text is: this header, then the text's bytes up to its NUL
+ * (at least the NUL); LIBPQ_CONNECT_START_PARAMS, its nparams slots. A pgbench statement's event
+ * was 1,128 bytes through the ring buffer, where its SQL is ~100. */
+#define LIBPQ_EVENT_HDR (40 + LIBPQ_NAME_MAX)
 _Static_assert(LIBPQ_PARAM_SLOTS *LIBPQ_SLOT <= LIBPQ_TEXT_MAX, "libpq param slots fit");
 
 #endif /* OBSPROBE_LIBPQ_H */

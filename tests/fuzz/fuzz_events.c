@@ -97,8 +97,10 @@ static void dispatch(struct conn_table *conns, struct pg_tracker *pg, struct htt
 		ret = log_tracker_event(logs, rec, size);
 		assert(ret == 0 || ret == -EINVAL);
 	} else if (size >= sizeof(*h) && h->type == OBS_EV_LIBPQ) {
-		if (size >= sizeof(struct libpq_event))
-			pg_tracker_libpq(pg, rec);
+		ret = pg_tracker_libpq(pg, rec, size);
+		assert(ret == 0 || ret == -EINVAL);
+		if (size < LIBPQ_EVENT_HDR || size > sizeof(struct libpq_event))
+			assert(ret == -EINVAL);
 	} else {
 		ret = sock_event_decode(conns, rec, size);
 		assert(ret == 0 || ret == -EINVAL);

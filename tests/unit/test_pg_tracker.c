@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* PostgreSQL tracker: the bytes of client connections and libpq calls in, CLIENT spans out. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -433,8 +434,9 @@ static void assert_nowhere(const struct span *s, const char *needle)
 		assert_null(strstr(span_attr_str(s, &s->attrs[i]), needle));
 }
 
-static void libpq_call(struct fixture *f, uint32_t tid, uint64_t ts, enum libpq_call call,
-		       uint64_t pgconn, const char *name, const char *text)
+/* A libpq event of size bytes (0: as long as BPF sends it, the text up to its NUL). */
+static void libpq_call_sized(struct fixture *f, uint32_t tid, uint64_t ts, enum libpq_call call,
+			     uint64_t pgconn, const char *name, const char *text, size_t size)
 {
 	struct libpq_event *e = calloc(1, sizeof(*e));
 
@@ -449,8 +451,16 @@ static void libpq_call(struct fixture *f, uint32_t tid, uint64_t ts, enum libpq_
 		snprintf(e->name, sizeof(e->name), "%s", name);
 	if (text)
 		snprintf(e->text, sizeof(e->text), "%s", text);
-	pg_tracker_libpq(f->t, e);
+	if (!size)
+		size = LIBPQ_EVENT_HDR + strlen(e->text) + 1;
+	assert_int_equal(pg_tracker_libpq(f->t, e, size), 0);
 	free(e);
+}
+
+static void libpq_call(struct fixture *f, uint32_t tid, uint64_t ts, enum libpq_call call,
+		       uint64_t pgconn, const char *name, const char *text)
+{
+	libpq_call_sized(f, tid, ts, call, pgconn, name, text, 0);
 }
 
 /* ---- startup and a simple query ---- */
@@ -1168,7 +1178,7 @@ UNIT_TEST_FIXTURE(test_libpq_connect_params_unix_socket, setup, teardown)
 	connect_param(e, "dbname", "shop");
 	connect_param(e, "user", "postgres");
 	connect_param(e, "password", ""); /* its value is never read */
-	pg_tracker_libpq(f->t, e);
+	assert_int_equal(pg_tracker_libpq(f->t, e, LIBPQ_EVENT_HDR + e->nparams * LIBPQ_SLOT), 0);
 	free(e);
 
 	fe_startup(&b, "postgres", "shop");
@@ -1211,6 +1221,46 @@ static void visit_conn(void *ctx, uint32_t pid, const char *pool, bool used)
 		v->used[v->n] = used;
 	}
 	v->n++;
+}
+
+UNIT_TEST_FIXTURE(test_libpq_event_sizes, setup, teardown)
+{
+	struct fixture *f = *state;
+	const char *ci = "host=/tmp/x port=6000 dbname=shop";
+	struct libpq_event *e = calloc(1, sizeof(*e));
+	struct bytes b = { .n = 0 };
+	const struct span *s;
+
+	assert_non_null(e);
+	e->hdr.type = OBS_EV_LIBPQ;
+	e->call = LIBPQ_SEND_QUERY;
+	assert_int_equal(pg_tracker_libpq(f->t, e, LIBPQ_EVENT_HDR - 1), -EINVAL);
+	assert_int_equal(pg_tracker_libpq(f->t, e, sizeof(*e) + 1), -EINVAL);
+	assert_int_equal(stats(f).libpq_calls, 0);
+	free(e);
+
+	/* a conninfo sent up to "port=60", no NUL among its bytes: what follows is not read */
+	libpq_call_sized(f, TID, 50, LIBPQ_CONNECT_START, 0, NULL, ci,
+			 LIBPQ_EVENT_HDR + strlen("host=/tmp/x port=60"));
+	fe_startup(&b, "postgres", "shop");
+	feed_as(f, 1, &f->unix_sock, PID, TID, 60, CONN_DIR_OUT, false, &b);
+	b.n = 0;
+	be_hello(&b);
+	feed_as(f, 1, &f->unix_sock, PID, TID, 61, CONN_DIR_IN, false, &b);
+	b.n = 0;
+	fe_query(&b, "SELECT 1");
+	feed_as(f, 1, &f->unix_sock, PID, TID, 100, CONN_DIR_OUT, false, &b);
+	b.n = 0;
+	be_row_desc(&b, "?column?");
+	be_data_row(&b, "1");
+	be_complete(&b, "SELECT 1");
+	be_ready(&b, 'I');
+	feed_as(f, 1, &f->unix_sock, PID, TID, 110, CONN_DIR_IN, false, &b);
+
+	assert_int_equal(f->got.n, 1);
+	s = &f->got.spans[0];
+	assert_string_equal(span_get_str(s, "server.address"), "/tmp/x");
+	assert_int_equal(span_get_int(s, "server.port", 0), 60);
 }
 
 UNIT_TEST_FIXTURE(test_libpq_conninfo_namespace, setup, teardown)

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include "protocols/pg.h"
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -348,7 +349,8 @@ static void take_conninfo(struct pq_thread *th, const char *ci)
 		conninfo_get(ci, "dbname", th->db, sizeof(th->db));
 }
 
-static void note_connect(struct pq_thread *th, const struct libpq_event *e)
+/* tlen: the bytes of e->text the event holds */
+static void note_connect(struct pq_thread *th, const struct libpq_event *e, size_t tlen)
 {
 	char text[LIBPQ_TEXT_MAX];
 	unsigned i;
@@ -356,12 +358,11 @@ static void note_connect(struct pq_thread *th, const struct libpq_event *e)
 	th->connect_ts = e->hdr.ts_ns;
 	th->host[0] = th->port[0] = th->db[0] = '\0';
 	if (e->call == LIBPQ_CONNECT_START) {
-		memcpy(text, e->text, sizeof(text));
-		text[sizeof(text) - 1] = '\0';
+		str_ncopy(text, sizeof(text), e->text, tlen);
 		take_conninfo(th, text);
 		return;
 	}
-	for (i = 0; i < e->nparams && i < LIBPQ_PARAM_SLOTS; i++) {
+	for (i = 0; i < e->nparams && i < LIBPQ_PARAM_SLOTS && (i + 1) * LIBPQ_SLOT <= tlen; i++) {
 		const char *slot = e->text + i * LIBPQ_SLOT;
 		char key[LIBPQ_KEY_MAX + 1], val[LIBPQ_VALUE_MAX + 1];
 
@@ -380,23 +381,27 @@ static void note_connect(struct pq_thread *th, const struct libpq_event *e)
 	}
 }
 
-void pg_tracker_libpq(struct pg_tracker *t, const struct libpq_event *e)
+int pg_tracker_libpq(struct pg_tracker *t, const void *event, size_t size)
 {
+	const struct libpq_event *e = event;
+	size_t tlen = size - LIBPQ_EVENT_HDR;
 	struct pq_thread *th;
 	struct pq_call *c;
 
+	if (size < LIBPQ_EVENT_HDR || size > sizeof(*e))
+		return -EINVAL;
 	/* PQfinish: its connection's close() ends it on the wire */
 	if (e->call == LIBPQ_FINISH)
-		return;
+		return 0;
 	th = thread_get(t, e->hdr.pid, e->hdr.tid);
 	if (!th)
-		return;
+		return 0;
 	if (e->call == LIBPQ_CONNECT_START || e->call == LIBPQ_CONNECT_START_PARAMS) {
-		note_connect(th, e);
-		return;
+		note_connect(th, e, tlen);
+		return 0;
 	}
 	if (e->call < LIBPQ_SEND_QUERY || e->call > LIBPQ_SEND_QUERY_PREPARED)
-		return;
+		return 0;
 	t->stats.libpq_calls++;
 	if (th->n == PG_MAX_CALLS) { /* the oldest never met its wire message */
 		th->first = (th->first + 1) % PG_MAX_CALLS;
@@ -408,7 +413,8 @@ void pg_tracker_libpq(struct pg_tracker *t, const struct libpq_event *e)
 	c->call = e->call;
 	c->ts = e->hdr.ts_ns;
 	str_ncopy(c->name, sizeof(c->name), e->name, sizeof(e->name));
-	str_ncopy(c->sql, sizeof(c->sql), e->text, sizeof(e->text));
+	str_ncopy(c->sql, sizeof(c->sql), e->text, tlen);
+	return 0;
 }
 
 /* Would the libpq call `call` have written a message that makes an op of this kind? */

@@ -56,8 +56,9 @@ struct pg_tracker;
 struct pg_tracker *pg_tracker_new(const struct pg_tracker_ops *ops, struct conn_table *conns);
 void pg_tracker_free(struct pg_tracker *t); /* NULL ok */
 
-/* A libpq call (e->hdr has pid, tid and time); size is the event's. */
-void pg_tracker_libpq(struct pg_tracker *t, const struct libpq_event *e);
+/* A libpq call: an OBS_EV_LIBPQ event of size bytes (its hdr has pid, tid and time; its text
+ * is as long as LIBPQ_EVENT_HDR says). 0, or -EINVAL for an event too short or too long. */
+int pg_tracker_libpq(struct pg_tracker *t, const void *event, size_t size);
 void pg_tracker_get_stats(const struct pg_tracker *t, struct pg_tracker_stats *out);
 
 /* Each client connection: its process, pool name (server.address:server.port) and whether it
