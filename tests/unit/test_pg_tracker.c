@@ -1160,11 +1160,31 @@ static void connect_param(struct libpq_event *e, const char *key, const char *va
 	e->nparams++;
 }
 
+/* Connection 1 over f->unix_sock: a startup for the database shop at 60, the server's hello,
+ * then SELECT * FROM users sent at 100 and answered at 110. */
+static void unix_select(struct fixture *f)
+{
+	struct bytes b = { .n = 0 };
+
+	fe_startup(&b, "postgres", "shop");
+	feed_as(f, 1, &f->unix_sock, PID, TID, 60, CONN_DIR_OUT, false, &b);
+	b.n = 0;
+	be_hello(&b);
+	feed_as(f, 1, &f->unix_sock, PID, TID, 61, CONN_DIR_IN, false, &b);
+	b.n = 0;
+	fe_query(&b, "SELECT * FROM users");
+	feed_as(f, 1, &f->unix_sock, PID, TID, 100, CONN_DIR_OUT, false, &b);
+	b.n = 0;
+	be_row_desc(&b, "name");
+	be_complete(&b, "SELECT 0");
+	be_ready(&b, 'I');
+	feed_as(f, 1, &f->unix_sock, PID, TID, 110, CONN_DIR_IN, false, &b);
+}
+
 UNIT_TEST_FIXTURE(test_libpq_connect_params_unix_socket, setup, teardown)
 {
 	struct fixture *f = *state;
 	struct libpq_event *e = calloc(1, sizeof(*e));
-	struct bytes b = { .n = 0 };
 	const struct span *s;
 
 	assert_non_null(e);
@@ -1181,19 +1201,7 @@ UNIT_TEST_FIXTURE(test_libpq_connect_params_unix_socket, setup, teardown)
 	assert_int_equal(pg_tracker_libpq(f->t, e, LIBPQ_EVENT_HDR + e->nparams * LIBPQ_SLOT), 0);
 	free(e);
 
-	fe_startup(&b, "postgres", "shop");
-	feed_as(f, 1, &f->unix_sock, PID, TID, 60, CONN_DIR_OUT, false, &b);
-	b.n = 0;
-	be_hello(&b);
-	feed_as(f, 1, &f->unix_sock, PID, TID, 61, CONN_DIR_IN, false, &b);
-	b.n = 0;
-	fe_query(&b, "SELECT * FROM users");
-	feed_as(f, 1, &f->unix_sock, PID, TID, 100, CONN_DIR_OUT, false, &b);
-	b.n = 0;
-	be_row_desc(&b, "name");
-	be_complete(&b, "SELECT 0");
-	be_ready(&b, 'I');
-	feed_as(f, 1, &f->unix_sock, PID, TID, 110, CONN_DIR_IN, false, &b);
+	unix_select(f);
 
 	assert_int_equal(f->got.n, 1);
 	s = &f->got.spans[0];
@@ -1228,7 +1236,6 @@ UNIT_TEST_FIXTURE(test_libpq_event_sizes, setup, teardown)
 	struct fixture *f = *state;
 	const char *ci = "host=/tmp/x port=6000 dbname=shop";
 	struct libpq_event *e = calloc(1, sizeof(*e));
-	struct bytes b = { .n = 0 };
 	const struct span *s;
 
 	assert_non_null(e);
@@ -1242,20 +1249,7 @@ UNIT_TEST_FIXTURE(test_libpq_event_sizes, setup, teardown)
 	/* a conninfo sent up to "port=60", no NUL among its bytes: what follows is not read */
 	libpq_call_sized(f, TID, 50, LIBPQ_CONNECT_START, 0, NULL, ci,
 			 LIBPQ_EVENT_HDR + strlen("host=/tmp/x port=60"));
-	fe_startup(&b, "postgres", "shop");
-	feed_as(f, 1, &f->unix_sock, PID, TID, 60, CONN_DIR_OUT, false, &b);
-	b.n = 0;
-	be_hello(&b);
-	feed_as(f, 1, &f->unix_sock, PID, TID, 61, CONN_DIR_IN, false, &b);
-	b.n = 0;
-	fe_query(&b, "SELECT 1");
-	feed_as(f, 1, &f->unix_sock, PID, TID, 100, CONN_DIR_OUT, false, &b);
-	b.n = 0;
-	be_row_desc(&b, "?column?");
-	be_data_row(&b, "1");
-	be_complete(&b, "SELECT 1");
-	be_ready(&b, 'I');
-	feed_as(f, 1, &f->unix_sock, PID, TID, 110, CONN_DIR_IN, false, &b);
+	unix_select(f);
 
 	assert_int_equal(f->got.n, 1);
 	s = &f->got.spans[0];
