@@ -18,8 +18,8 @@
 #  d) obsprobe with everything on.
 # c and d run with --console off, /metrics on, and OBS_FLAGS added. Prints each round and, per
 # mode, the median TPS of each configuration, c/a (target >= 0.90) and d/b (target >= 0.95),
-# obsprobe's events lost, its CPU time per 1,000 transactions (utime+stime from /proc/PID/stat
-# over the runs, attach excluded) and the database operations it counted beside what pgbench ran
+# obsprobe's events lost, its CPU time per 1,000 transactions (cpu_ns: its threads' schedstat,
+# in ns, over the runs, attach excluded) and the database operations it counted beside what pgbench ran
 # (7 statements a transaction, plus 2 setup queries a run); then, for `make bench`'s closing
 # table (bench_figure, bench/lib.sh), d/a per mode (target >= 0.95) and obsprobe's CPU per
 # statement over every (d) run (target <= 1 us).
@@ -36,7 +36,6 @@ bench_require bpftrace bpftool curl
 PGBENCH_DURATION=${PGBENCH_DURATION:-10}
 read -ra MODES <<<"${PGBENCH_MODES:-simple extended prepared}"
 read -ra EXTRA <<<"${OBS_FLAGS:-}"
-HZ=$(getconf CLK_TCK)
 LIBPQ_FUNCS=(PQsendQuery PQsendQueryParams PQsendPrepare PQsendQueryPrepared PQconnectStart
 	PQconnectStartParams PQfinish)
 # statements in a transaction of pgbench's built-in TPC-B-like script: BEGIN, three UPDATEs, a
@@ -102,7 +101,7 @@ declare -A TPS  # "MODE NAME": space-separated TPS of the rounds
 declare -A TX   # "MODE NAME": transactions, summed over the rounds
 declare -A OPS  # "MODE NAME": database operations obsprobe counted, summed
 declare -A LOST # "MODE NAME": events obsprobe lost, summed
-declare -A TICKS
+declare -A CPU # "MODE NAME": obsprobe's CPU time, ns, summed
 SEQ=0
 
 # db_ops [FILE]: database operations obsprobe counted (the duration histogram), from FILE or a
@@ -126,7 +125,7 @@ round() {
 		start_obsprobe --pid "$RUNNER_PID" --console off --prometheus "127.0.0.1:$port" \
 			"${flags[@]}" "${EXTRA[@]}" >/dev/null 2>&1 ||
 			die "obsprobe did not start: $(cat "$OBS_ERR")"
-		t0=$(cpu_ticks "$OBS_PID")
+		t0=$(cpu_ns "$OBS_PID")
 		;;
 	esac
 	touch "$TMP/$run.go"
@@ -143,7 +142,7 @@ round() {
 		;;
 	c | d)
 		count_settles 0.5 30 2 $((STATEMENTS * n + 2)) db_ops || true
-		t1=$(cpu_ticks "$OBS_PID")
+		t1=$(cpu_ns "$OBS_PID")
 		sleep 1.2 # one health tick: the lost counters are current
 		scrape >"$TMP/metrics.txt" || die "scrape of $OBS_METRICS failed"
 		ops=$(db_ops "$TMP/metrics.txt")
@@ -151,9 +150,9 @@ round() {
 		stop_pid "$OBS_PID" INT
 		OPS["$mode $name"]=$((${OPS["$mode $name"]:-0} + ops))
 		LOST["$mode $name"]=$((${LOST["$mode $name"]:-0} + l))
-		TICKS["$mode $name"]=$((${TICKS["$mode $name"]:-0} + t1 - t0))
+		CPU["$mode $name"]=$((${CPU["$mode $name"]:-0} + t1 - t0))
 		extra=$(printf '  (%d DB operations of %d, %d lost, %.0f ms CPU)' "$ops" $((STATEMENTS * n + 2)) \
-			"$l" "$(awk -v t=$((t1 - t0)) -v hz="$HZ" 'BEGIN { print t * 1000 / hz }')")
+			"$l" "$(awk -v t=$((t1 - t0)) 'BEGIN { print t / 1e6 }')")
 		;;
 	esac
 	touch "$TMP/$run.done"
@@ -203,27 +202,27 @@ for mode in "${MODES[@]}"; do
 		awk -v mode="$mode" -v label="${LABEL[$name]}" -v name="$name" -v a="${MED["$mode a"]}" \
 			-v b="${MED["$mode b"]}" -v x="${MED["$mode $name"]}" -v tx="${TX["$mode $name"]}" \
 			-v ops="${OPS["$mode $name"]:-0}" -v lost="${LOST["$mode $name"]:-0}" \
-			-v ticks="${TICKS["$mode $name"]:-0}" -v hz="$HZ" -v rounds="$ROUNDS" -v per="$STATEMENTS" '
+			-v ns="${CPU["$mode $name"]:-0}" -v rounds="$ROUNDS" -v per="$STATEMENTS" '
 		function verdict(ok) { return ok ? "met" : "MISSED" }
 		BEGIN {
 			if (name == "c")
 				t = sprintf("c/a %.3f  target >= 0.90 %-6s", x / a, verdict(x / a >= 0.90))
 			else
 				t = sprintf("d/b %.3f  target >= 0.95 %-6s", x / b, verdict(x / b >= 0.95))
-			cpu = tx ? ticks * 1000 / hz / tx * 1000 : 0
+			cpu = tx ? ns / 1e6 / tx * 1000 : 0
 			printf "%-9s %-28s %s  %d events lost, %.3f ms CPU per 1,000 transactions, %d DB operations counted of %d\n", \
 				mode, label, t, lost, cpu, ops, per * tx + 2 * rounds
 		}'
 	done
 done
-printf '(CPU tick %.0f ms; DB operations: %d statements per transaction plus pgbench'\''s 2 setup queries per run)\n' \
-	"$(awk -v hz="$HZ" 'BEGIN { print 1000 / hz }')" "$STATEMENTS"
+printf '(DB operations: %d statements per transaction plus pgbench'\''s 2 setup queries per run)\n' \
+	"$STATEMENTS"
 
 # The closing table's figures: d/a, obsprobe against no obsprobe at all (d/b above is against
 # the floor), and obsprobe's CPU per statement pgbench ran (transactions x STATEMENTS) over
 # every (d) run of every mode. Rounded as printed, here and in the table alike.
 echo
-ticks=0
+ns=0
 tx=0
 for mode in "${MODES[@]}"; do
 	da=$(awk -v a="${MED["$mode a"]}" -v d="${MED["$mode d"]}" 'BEGIN { printf "%.3f", a ? d / a : 0 }')
@@ -232,12 +231,12 @@ for mode in "${MODES[@]}"; do
 		printf "%-9s d/a %.3f  target >= 0.95 %s (obsprobe against no obsprobe, medians)\n", mode, r,
 			(r >= 0.95 ? "met" : "MISSED")
 	}'
-	ticks=$((ticks + ${TICKS["$mode d"]:-0}))
+	ns=$((ns + ${CPU["$mode d"]:-0}))
 	tx=$((tx + ${TX["$mode d"]:-0}))
 done
 if ((tx > 0)); then
-	us=$(awk -v t="$ticks" -v tx="$tx" -v per="$STATEMENTS" -v hz="$HZ" \
-		'BEGIN { printf "%.3f", t * 1000000 / hz / (tx * per) }')
+	us=$(awk -v t="$ns" -v tx="$tx" -v per="$STATEMENTS" \
+		'BEGIN { printf "%.3f", t / 1000 / (tx * per) }')
 	bench_figure "obsprobe CPU per pgbench statement" "$us" us "<=" 1
 	awk -v us="$us" -v n=$((tx * STATEMENTS)) 'BEGIN {
 		printf "obsprobe CPU per statement, (d) runs: %.3f us  target <= 1 us %s (%d statements)\n", us,
