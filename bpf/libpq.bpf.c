@@ -64,8 +64,7 @@ static __always_inline void end(struct libpq_event *e, __u64 text)
 	asm volatile("" : "+r"(size));
 	if (size > sizeof(*e))
 		size = sizeof(*e);
-	if (bpf_ringbuf_output(&events, e, size, rb_flags()))
-		count_drop(OBS_DROP_RINGBUF_FULL);
+	emit(e, size);
 }
 
 static __always_inline int query(__u8 call, const void *conn, const char *name, const char *sql)

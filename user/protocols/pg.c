@@ -384,12 +384,13 @@ static void note_connect(struct pq_thread *th, const struct libpq_event *e, size
 int pg_tracker_libpq(struct pg_tracker *t, const void *event, size_t size)
 {
 	const struct libpq_event *e = event;
-	size_t tlen = size - LIBPQ_EVENT_HDR;
 	struct pq_thread *th;
 	struct pq_call *c;
+	size_t tlen;
 
 	if (size < LIBPQ_EVENT_HDR || size > sizeof(*e))
 		return -EINVAL;
+	tlen = size - LIBPQ_EVENT_HDR;
 	/* PQfinish: its connection's close() ends it on the wire */
 	if (e->call == LIBPQ_FINISH)
 		return 0;
