@@ -8,7 +8,7 @@
 #  - nginx (default): wrk on a static page, obsprobe on the nginx master; units: requests;
 #  - LOAD=pgbench: `pgbench -n -c 1 -T DURATION -M PGBENCH_MODE` (simple) against a PostgreSQL
 #    of its own, obsprobe on a runner that forks pgbench once it is attached; units: statements
-#    (7 a transaction, as bench/pgbench.sh counts them).
+#    (PGBENCH_STATEMENTS a transaction, bench/lib.sh).
 # Not part of `make bench`:
 #
 #   bench/ab.sh OLD_OBSPROBE NEW_OBSPROBE [OBSPROBE ARGS...]
@@ -70,12 +70,10 @@ pgbench_round() {
 	start_runner "$run" "${PGBENCH[@]}" -T "$DURATION" -M "$PGBENCH_MODE" obsprobe
 	obsprobe_on "$RUNNER_PID"
 	touch "$TMP/$run.go"
-	wait_until $((DURATION + 30)) test -s "$TMP/$run.rc" ||
-		die "pgbench did not finish within $((DURATION + 30)) s"
-	[[ $(cat "$TMP/$run.rc") == 0 ]] || die "pgbench failed: $(cat "$TMP/$run.err")"
+	bench_pgbench_wait "$run" $((DURATION + 30))
 	sleep 1.2
 	T=$(($(cpu_ns "$OBS_PID") - T0))
-	N=$(($(pgbench_transactions "$TMP/$run.out") * 7))
+	N=$(($(pgbench_transactions "$TMP/$run.out") * PGBENCH_STATEMENTS))
 }
 
 case $LOAD in
@@ -87,12 +85,7 @@ nginx)
 	wrk -t"$THREADS" -c"$CONNS" -d1s "$URL" >/dev/null 2>&1 # warm-up
 	;;
 pgbench)
-	[[ -x $PG_BIN/pgbench && -x $PG_BIN/postgres ]] ||
-		die "PostgreSQL 15 is not installed in $PG_BIN (scripts/install-deps.sh)"
-	start_postgres "$TMP/pg" >/dev/null ||
-		die "PostgreSQL did not start: $(tail -n 5 "$TMP/pg/postgres.log")"
-	pgbench_init 1 >/dev/null || die "pgbench -i failed: $(tail -n 5 "$TMP/pgbench-init.log")"
-	PGBENCH=("$PG_BIN/pgbench" -n -c 1 -h 127.0.0.1 -p "$PG_PORT" -U postgres)
+	bench_start_pgbench
 	UNITS=statements
 	echo "bench: A ${BIN[A]}, B ${BIN[B]}, args: --console off ${ARGS[*]}," \
 		"pgbench -c 1 -T $DURATION -M $PGBENCH_MODE, $ROUNDS paired rounds"

@@ -102,15 +102,10 @@ OTEL_EXPORTER_OTLP_COMPRESSION=gzip OTEL_BSP_MAX_QUEUE_SIZE=1000000 replay_profi
 	"nginx, RED metrics + OTLP export (gzip)" "$TMP/nginx.rec" "$n" req --otlp-endpoint "$SINK_ENDPOINT"
 
 # 2. pgbench, each query mode: obsprobe watches pgbench from its start (a runner shell)
-[[ -x $PG_BIN/pgbench && -x $PG_BIN/postgres ]] ||
-	die "PostgreSQL 15 is not installed in $PG_BIN (scripts/install-deps.sh)"
-start_postgres "$TMP/pg" >/dev/null || die "PostgreSQL did not start: $(tail -n 5 "$TMP/pg/postgres.log")"
-pgbench_init 1 >/dev/null || die "pgbench -i failed: $(tail -n 5 "$TMP/pgbench-init.log")"
-# 7 statements a transaction of pgbench's TPC-B-like script (BEGIN, 3 UPDATEs, a SELECT, an
-# INSERT, END), and 2 setup queries a run
+bench_start_pgbench
+# PGBENCH_STATEMENTS a transaction (bench/lib.sh), and 2 setup queries a run
 for mode in simple extended prepared; do
-	start_runner "pgbench-$mode" "$PG_BIN/pgbench" -n -c 1 -h 127.0.0.1 -p "$PG_PORT" -U postgres \
-		-T "$PGBENCH_DURATION" -M "$mode" obsprobe
+	start_runner "pgbench-$mode" "${PGBENCH[@]}" -T "$PGBENCH_DURATION" -M "$mode" obsprobe
 	start_obsprobe --pid "$RUNNER_PID" --console off --record "$TMP/pg-$mode.rec" >/dev/null 2>&1 ||
 		die "obsprobe did not start: $(cat "$OBS_ERR")"
 	bpf_stats "$OBS_PID" >"$TMP/bpf.before"
@@ -118,7 +113,7 @@ for mode in simple extended prepared; do
 	wait_until $((PGBENCH_DURATION + 30)) test -s "$TMP/pgbench-$mode.rc" || die "pgbench did not finish"
 	tx=$(pgbench_transactions "$TMP/pgbench-$mode.out")
 	[[ -n $tx ]] || die "no transaction count in pgbench's output: $(cat "$TMP/pgbench-$mode.out")"
-	st=$((tx * 7 + 2))
+	st=$((tx * PGBENCH_STATEMENTS + 2))
 	count_settles 0.5 30 2 "$st" metric_sum db_client_operation_duration_seconds || true
 	bpf_stats "$OBS_PID" >"$TMP/bpf.after"
 	lost=$(counter_sum obsprobe_events_lost_total)

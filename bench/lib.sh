@@ -58,6 +58,30 @@ bench_start_nginx() {
 	URL=$scheme://127.0.0.1:$p1/index.html
 }
 
+# statements in a transaction of pgbench's built-in TPC-B-like script: BEGIN, three UPDATEs, a
+# SELECT, an INSERT, END
+# shellcheck disable=SC2034 # for the scripts that source this file
+PGBENCH_STATEMENTS=7
+
+# bench_start_pgbench: PostgreSQL 15 of its own in $TMP/pg with pgbench's tables at scale 1;
+# sets PGBENCH, pgbench's command line (one client, over 127.0.0.1) without the run's options.
+bench_start_pgbench() {
+	[[ -x $PG_BIN/pgbench && -x $PG_BIN/postgres ]] ||
+		die "PostgreSQL 15 is not installed in $PG_BIN (scripts/install-deps.sh)"
+	start_postgres "$TMP/pg" >/dev/null ||
+		die "PostgreSQL did not start: $(tail -n 5 "$TMP/pg/postgres.log")"
+	pgbench_init 1 >/dev/null || die "pgbench -i failed: $(tail -n 5 "$TMP/pgbench-init.log")"
+	# shellcheck disable=SC2034 # for the scripts that source this file
+	PGBENCH=("$PG_BIN/pgbench" -n -c 1 -h 127.0.0.1 -p "$PG_PORT" -U postgres)
+}
+
+# bench_pgbench_wait RUN SECONDS: the pgbench of runner RUN (start_runner) has ended, within
+# SECONDS, with status 0; dies otherwise.
+bench_pgbench_wait() {
+	wait_until "$2" test -s "$TMP/$1.rc" || die "pgbench did not finish within $2 s"
+	[[ $(cat "$TMP/$1.rc") == 0 ]] || die "pgbench failed: $(cat "$TMP/$1.err")"
+}
+
 # bench_tools NAME...: make's bench/NAME tools, built beside the obsprobe measured (make's
 # BUILD, the directory of $OBSPROBE); their paths are $BENCH_BIN/NAME.
 BENCH_BIN=$(dirname "$OBSPROBE")/bench

@@ -19,8 +19,8 @@
 # c and d run with --console off, /metrics on, and OBS_FLAGS added. Prints each round and, per
 # mode, the median TPS of each configuration, c/a (target >= 0.90) and d/b (target >= 0.95),
 # obsprobe's events lost, its CPU time per 1,000 transactions (cpu_ns: its threads' schedstat,
-# in ns, over the runs, attach excluded) and the database operations it counted beside what pgbench ran
-# (7 statements a transaction, plus 2 setup queries a run); then, for `make bench`'s closing
+# in ns, over the runs, attach excluded) and the database operations it counted beside what
+# pgbench ran (7 statements a transaction, plus 2 setup queries a run); then, for `make bench`'s closing
 # table (bench_figure, bench/lib.sh), d/a per mode (target >= 0.95) and obsprobe's CPU per
 # statement over every (d) run (target <= 1 us).
 #
@@ -31,20 +31,13 @@ TEST_NAME=bench-pgbench
 # shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
 bench_require bpftrace bpftool curl
-[[ -x $PG_BIN/pgbench && -x $PG_BIN/postgres ]] ||
-	die "PostgreSQL 15 is not installed in $PG_BIN (scripts/install-deps.sh)"
 PGBENCH_DURATION=${PGBENCH_DURATION:-10}
 read -ra MODES <<<"${PGBENCH_MODES:-simple extended prepared}"
 read -ra EXTRA <<<"${OBS_FLAGS:-}"
 LIBPQ_FUNCS=(PQsendQuery PQsendQueryParams PQsendPrepare PQsendQueryPrepared PQconnectStart
 	PQconnectStartParams PQfinish)
-# statements in a transaction of pgbench's built-in TPC-B-like script: BEGIN, three UPDATEs, a
-# SELECT, an INSERT, END
-STATEMENTS=7
-
-start_postgres "$TMP/pg" >/dev/null || die "PostgreSQL did not start: $(tail -n 5 "$TMP/pg/postgres.log")"
-pgbench_init 1 >/dev/null || die "pgbench -i failed: $(tail -n 5 "$TMP/pgbench-init.log")"
-PGBENCH=("$PG_BIN/pgbench" -n -c 1 -h 127.0.0.1 -p "$PG_PORT" -U postgres)
+STATEMENTS=$PGBENCH_STATEMENTS
+bench_start_pgbench
 
 # The libpq pgbench maps, read from a warm-up run's /proc/PID/maps.
 "${PGBENCH[@]}" -T 2 obsprobe >/dev/null 2>&1 &
@@ -129,9 +122,7 @@ round() {
 		;;
 	esac
 	touch "$TMP/$run.go"
-	wait_until $((PGBENCH_DURATION + 30)) test -s "$TMP/$run.rc" ||
-		die "pgbench did not finish within $((PGBENCH_DURATION + 30)) s"
-	[[ $(cat "$TMP/$run.rc") == 0 ]] || die "pgbench failed: $(cat "$TMP/$run.err")"
+	bench_pgbench_wait "$run" $((PGBENCH_DURATION + 30))
 	tps=$(awk '/^tps = / { print $3; exit }' "$TMP/$run.out")
 	n=$(pgbench_transactions "$TMP/$run.out")
 	[[ -n "$tps" && -n "$n" ]] || die "no tps in pgbench's output: $(cat "$TMP/$run.out")"
