@@ -192,27 +192,30 @@ static long iov_step(__u64 i, void *ctx)
 static __always_inline __u32 copy_iov(struct data_scratch *s, const struct iovec *iov, __u64 iovcnt,
 				      __u32 limit)
 {
-	__u32 off = 0;
 	__u32 i;
 
+	s->iov_off = 0;
 	if (use_loop && iovcnt > SOCK_MAX_IOV) {
 		struct iov_walk w = { s, iov, iovcnt, limit };
 
-		s->iov_off = 0;
 		bpf_loop(SOCK_MAX_IOV_LOOP, iov_step, &w, 0);
-		return s->iov_off < limit ? s->iov_off : limit;
-	}
-	for (i = 0; i < SOCK_MAX_IOV; i++) {
-		long n;
+	} else {
+		/* the offset lives in the map here too, read back each time (volatile: not
+		 * the compiler's copy in a register): otherwise each path through an iovec
+		 * gives the next a state of its own (~100,000 instructions to verify) */
+		for (i = 0; i < SOCK_MAX_IOV; i++) {
+			__u32 off = *(volatile __u32 *)&s->iov_off;
+			long n;
 
-		if (i >= iovcnt || off >= limit)
-			break;
-		n = copy_one_iov(s, &iov[i], off, limit);
-		if (n < 0)
-			break;
-		off += n;
+			if (i >= iovcnt || off >= limit)
+				break;
+			n = copy_one_iov(s, &iov[i], off, limit);
+			if (n < 0)
+				break;
+			s->iov_off = off + n;
+		}
 	}
-	return off;
+	return s->iov_off < limit ? s->iov_off : limit;
 }
 
 /* Logs: what a watched process writes to its stdout and stderr (any kind of file: pipe, tty,

@@ -48,14 +48,28 @@ struct {
 	__type(value, struct conn_info);
 } conns SEC(".maps");
 
+/* Where an HTTP/2 frame walk (below) is in the call it walks. */
+struct walk_pos {
+	__u64 buf;    /* the call's bytes */
+	__u32 n;      /* bytes of the call */
+	__u32 pos;    /* walked so far */
+	__u32 sent;   /* covered by the events sent */
+	__u32 rstart; /* the bytes to capture next: [rstart, rstart + rlen) */
+	__u32 rlen;
+	__u32 keep; /* of a DATA payload, the bytes kept at each end */
+};
+
 /* The data event plus slack, so that a copy at any offset below SOCK_CAPTURE_MAX of up to
  * SOCK_CAPTURE_MAX bytes stays inside the map value, which is what the verifier checks. */
 struct data_scratch {
 	struct sock_data_event ev;
 	__u8 slack[SOCK_CAPTURE_MAX];
-	/* bytes copied so far by a bpf_loop over iovecs: kept in the map, where the verifier
-	 * does not know the value, so the callback's states converge */
-	__u32 iov_off;
+	/* What a bpf_loop callback changes from step to step is kept here, in the map, where
+	 * the verifier does not know the values, so that the callback's states converge at once.
+	 * On the stack, each step's new numbers made new states to verify: the frame walk cost
+	 * ~200,000 instructions of the verifier's work per data program, 0.5 s each. */
+	__u32 iov_off; /* bytes copied so far by the walk over iovecs */
+	struct walk_pos wp;
 };
 
 struct {
@@ -105,8 +119,7 @@ static __always_inline struct data_scratch *scratch_event(__u64 pid_tgid, __u64 
 		struct pt_regs *regs = user_regs();
 
 		s->ev.go = 1;
-		s->ev.goid =
-			go_running(go, pid_tgid, regs->r14, regs->sp);
+		s->ev.goid = go_running(go, pid_tgid, regs->r14, regs->sp);
 	}
 	s->ev.conn_id = conn_id;
 	s->ev.bytes = bytes;
@@ -211,35 +224,28 @@ struct {
 #define H2_PREFACE_LEN 24
 #define H2_FRAME_HDR 9
 
+/* The callback's context: the scratch, whose wp is where the walk is, and the walk's state. */
 struct frame_walk {
 	struct data_scratch *s;
 	struct h2_walk *st;
-	const __u8 *buf;
-	__u32 n;      /* bytes of the call */
-	__u32 pos;    /* walked so far */
-	__u32 sent;   /* covered by the events sent */
-	__u32 rstart; /* the bytes to capture next: [rstart, rstart + rlen) */
-	__u32 rlen;
-	__u32 keep; /* of a DATA payload, the bytes kept at each end */
 };
 
 /* Sends the pending capture as an event that covers the call's bytes from `sent` to `end`. */
-static __always_inline void walk_flush(struct frame_walk *w, __u32 end)
+static __always_inline void walk_flush(struct data_scratch *s, struct h2_walk *st, __u32 end)
 {
-	struct data_scratch *s = w->s;
-	struct h2_walk *st = w->st;
+	struct walk_pos *w = &s->wp;
 
 	s->ev.lead = w->rstart - w->sent + st->gap;
 	s->ev.bytes = end - w->sent + st->gap;
 	st->gap = 0;
-	send_data(s, copy_user(s, 0, w->rlen, w->buf + w->rstart));
+	send_data(s, copy_user(s, 0, w->rlen, (const void *)(w->buf + w->rstart)));
 	w->sent = end;
 	w->rlen = 0;
 }
 
 /* The next k bytes at pos are captured: walk_step has flushed a pending capture they do not
  * continue, so that one place in it flushes (each inlined flush costs the verifier dearly). */
-static __always_inline void walk_keep(struct frame_walk *w, __u32 k)
+static __always_inline void walk_keep(struct walk_pos *w, __u32 k)
 {
 	if (!w->rlen)
 		w->rstart = w->pos;
@@ -255,8 +261,9 @@ static __always_inline __u32 min_u32(__u32 a, __u32 b)
 /* One step: a piece of the preface, of a frame header or of a payload. 1 ends the walk. */
 static long walk_step(__u64 i, void *ctx)
 {
-	struct frame_walk *w = ctx;
-	struct h2_walk *st = w->st;
+	struct frame_walk *fw = ctx;
+	struct h2_walk *st = fw->st;
+	struct walk_pos *w = &fw->s->wp;
 	__u32 left, room, k, fo, tail_from;
 
 	if (w->pos >= w->n)
@@ -264,7 +271,7 @@ static long walk_step(__u64 i, void *ctx)
 	left = w->n - w->pos;
 	/* a pending capture that is full, or that the next bytes do not continue, goes first */
 	if (w->rlen && (w->rstart + w->rlen != w->pos || w->rlen >= SOCK_CAPTURE_MAX)) {
-		walk_flush(w, w->pos);
+		walk_flush(fw->s, st, w->pos);
 		return 0;
 	}
 	room = SOCK_CAPTURE_MAX - w->rlen;
@@ -284,7 +291,7 @@ static long walk_step(__u64 i, void *ctx)
 			return 1;
 		/* the masks change nothing (at < 9, k <= 9) but are bounds the verifier keeps */
 		asm volatile("" : "+r"(at), "+r"(k));
-		if (bpf_probe_read_user(&st->hdr[at & 15], k & 15, w->buf + w->pos))
+		if (bpf_probe_read_user(&st->hdr[at & 15], k & 15, (const void *)(w->buf + w->pos)))
 			return 1;
 		st->have = at + k;
 		walk_keep(w, k);
@@ -365,20 +372,27 @@ static __always_inline struct h2_walk *walk_state(struct data_scratch *s, const 
 static __always_inline void walk_frames(struct data_scratch *s, struct h2_walk *st, const __u8 *buf,
 					__u32 n)
 {
-	struct frame_walk w = { .s = s, .st = st, .buf = buf, .n = n };
+	struct frame_walk fw = { .s = s, .st = st };
+	struct walk_pos *w = &s->wp;
 
-	w.keep = capture_bytes < SOCK_CAPTURE_MAX ? capture_bytes : SOCK_CAPTURE_MAX;
-	bpf_loop(SOCK_H2_STEPS, walk_step, &w, 0);
-	if (w.pos < w.n) {
+	w->buf = (__u64)buf;
+	w->n = n;
+	w->pos = 0;
+	w->sent = 0;
+	w->rstart = 0;
+	w->rlen = 0;
+	w->keep = capture_bytes < SOCK_CAPTURE_MAX ? capture_bytes : SOCK_CAPTURE_MAX;
+	bpf_loop(SOCK_H2_STEPS, walk_step, &fw, 0);
+	if (w->pos < w->n) {
 		/* more frames than steps, or a header that could not be read: the rest of the call
 		 * is a gap, and the direction is read as any bytes are from now on */
 		count_drop(OBS_DROP_H2_WALK);
 		st->off = 1;
 	}
-	if (w.rlen)
-		walk_flush(&w, n);
+	if (w->rlen)
+		walk_flush(s, st, n);
 	else
-		st->gap += n - w.sent;
+		st->gap += n - w->sent;
 }
 
 /* The n bytes at buf that one call moved, captured as sock.h's data event says. flags/no_walk:
