@@ -220,6 +220,12 @@ $(BUILD)/bench/floor: bench/floor.c $(BUILD)/bench/floor.bpf.o
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< $(LDLIBS) -o $@
 
+# The programs loaded, with the verifier's work on each (bench/startup.sh)
+$(BUILD)/bench/proginfo: bench/proginfo.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $< $(LDLIBS) -o $@
+
 # The exporter end to end: encoder, batching, libcurl, to an in-process sink on loopback
 $(BUILD)/bench/otlp_send_bench: bench/otlp_send_bench.c bench/otlp_sink.c $(BUILD)/libobscore.a \
 				$(BUILD)/obj/exporters/otlp.o $(BUILD)/obj/user/util/curl_lib.o
@@ -263,7 +269,7 @@ test-kernels: deps
 # `make bench`: the scripts in this order, each run even when one before it failed, then the
 # table of the figures they reported (bench/summary.sh: each against its target, or "not
 # measured"); fails at the end if a script did.
-BENCH_SCRIPTS := nginx saturation go go_trace tls http2 go_tls uprobe_sites pgbench node_wide logs cost
+BENCH_SCRIPTS := startup nginx saturation go go_trace tls http2 go_tls uprobe_sites pgbench node_wide logs cost
 BENCH_FIGURES := $(abspath $(BUILD))/bench-figures.tsv
 
 bench: deps
