@@ -3,9 +3,13 @@
 #
 # Two builds of obsprobe compared on one load, in paired rounds: each round runs build A, then
 # build B, and prints each one's CPU per 1,000 units of work (cpu_ns: the threads' schedstat, in
-# ns). On these noisy machines a change's effect shows in the pairs (B below A in most rounds,
-# the summed ratio), where two bench runs taken apart differ by more than the change. The load:
+# ns), and the units of work each round did in its fixed time: a change that costs the watched
+# process (a BPF program, an interrupt) rather than obsprobe shows there. On these noisy
+# machines a change's effect shows in the pairs (B better than A in most rounds, the summed
+# ratio), where two bench runs taken apart differ by more than the change. The load:
 #  - nginx (default): wrk on a static page, obsprobe on the nginx master; units: requests;
+#  - LOAD=go: wrk with keep-alive on the Go net/http server of the tests
+#    (tests/fixtures/goserver, GET /), obsprobe on it; units: requests;
 #  - LOAD=pgbench: `pgbench -n -c 1 -T DURATION -M PGBENCH_MODE` (simple) against a PostgreSQL
 #    of its own, obsprobe on a runner that forks pgbench once it is attached; units: statements
 #    (PGBENCH_STATEMENTS a transaction, bench/lib.sh).
@@ -29,7 +33,7 @@ shift 2
 for v in A B; do
 	[[ -x ${BIN[$v]} ]] || die "${BIN[$v]} is not an executable"
 done
-bench_require nginx wrk
+bench_require wrk
 ROUNDS=${ROUNDS:-6}
 ARGS=()
 for a in "$@"; do
@@ -63,6 +67,15 @@ nginx_round() {
 	N=${r%% *}
 }
 
+go_round() {
+	local r
+	obsprobe_on "$GO_PID"
+	r=$(bench_wrk) || die "wrk failed"
+	sleep 1.2
+	T=$(($(cpu_ns "$OBS_PID") - T0))
+	N=${r%% *}
+}
+
 pgbench_round() {
 	local run
 	SEQ=$((SEQ + 1))
@@ -77,10 +90,18 @@ pgbench_round() {
 }
 
 case $LOAD in
-nginx)
-	bench_start_nginx
+nginx | go)
+	if [[ $LOAD == nginx ]]; then
+		bench_require nginx
+		bench_start_nginx
+	else
+		bench_require go
+		port=$(free_port) || die "no free port"
+		start_goserver goserver "$port" >/dev/null || die "the Go server did not start"
+		URL=http://127.0.0.1:$port/
+	fi
 	UNITS=requests
-	echo "bench: A ${BIN[A]}, B ${BIN[B]}, args: --console off ${ARGS[*]}," \
+	echo "bench: A ${BIN[A]}, B ${BIN[B]}, args: --console off ${ARGS[*]}, $LOAD," \
 		"wrk -t$THREADS -c$CONNS -d${DURATION}s, $ROUNDS paired rounds"
 	wrk -t"$THREADS" -c"$CONNS" -d1s "$URL" >/dev/null 2>&1 # warm-up
 	;;
@@ -90,11 +111,11 @@ pgbench)
 	echo "bench: A ${BIN[A]}, B ${BIN[B]}, args: --console off ${ARGS[*]}," \
 		"pgbench -c 1 -T $DURATION -M $PGBENCH_MODE, $ROUNDS paired rounds"
 	;;
-*) die "LOAD: nginx or pgbench, not '$LOAD'" ;;
+*) die "LOAD: nginx, go or pgbench, not '$LOAD'" ;;
 esac
 
 declare -A cpu=([A]=0 [B]=0) units=([A]=0 [B]=0)
-lower=0
+lower=0 more=0
 for ((i = 1; i <= ROUNDS; i++)); do
 	line="  round $i"
 	for V in A B; do
@@ -102,10 +123,12 @@ for ((i = 1; i <= ROUNDS; i++)); do
 		stop_pid "$OBS_PID" INT
 		cpu[$V]=$((cpu[$V] + T))
 		units[$V]=$((units[$V] + N))
+		[[ $V == A ]] && done_a=$N
 		ms[$V]=$(awk -v t="$T" -v n="$N" 'BEGIN { printf "%.3f", n ? t / 1e6 / n * 1000 : 0 }')
 		line+=$(printf '   %s %6.3f ms (%d %s)' "$V" "${ms[$V]}" "$N" "$UNITS")
 	done
 	awk -v a="${ms[A]}" -v b="${ms[B]}" 'BEGIN { exit !(b < a) }' && lower=$((lower + 1))
+	((N > done_a)) && more=$((more + 1))
 	echo "$line"
 done
 awk -v ta="${cpu[A]}" -v na="${units[A]}" -v tb="${cpu[B]}" -v nb="${units[B]}" \
@@ -115,3 +138,6 @@ awk -v ta="${cpu[A]}" -v na="${units[A]}" -v tb="${cpu[B]}" -v nb="${units[B]}" 
 	printf "obsprobe CPU per 1,000 %s: A %.3f ms, B %.3f ms, B/A %.3f; B lower in %d of %d rounds\n", \
 		units, a, b, a ? b / a : 0, lower, rounds
 }'
+printf '%s done in the same time: A %d, B %d, B/A %.3f; B more in %d of %d rounds\n' "$UNITS" \
+	"${units[A]}" "${units[B]}" "$(awk -v a="${units[A]}" -v b="${units[B]}" 'BEGIN { print a ? b / a : 0 }')" \
+	"$more" "$ROUNDS"
