@@ -183,29 +183,10 @@ static __always_inline void event_hdr(struct obs_event_hdr *h, __u32 type, __u64
 	h->ts_ns = bpf_ktime_get_ns();
 }
 
-/* The least time between two wakeups an object's producers force: the reader, once woken, needs
- * a few hundred microseconds to a few milliseconds to get a CPU and drain, and every event sent
- * meanwhile with BPF_RB_FORCE_WAKEUP raised one more IRQ-work interrupt (~1,900 a second on a
- * loaded Go server, each a VM exit here). */
-#define RB_WAKE_GAP_NS 1000000
-
-/* When this object's producers last forced a wakeup; CPUs race on it, and the worst a race does
- * is one wakeup more. */
-static __u64 rb_woke_ns;
-
-/* BPF_RB_FORCE_WAKEUP once wakeup_bytes are waiting, at most once an RB_WAKE_GAP_NS; else
- * BPF_RB_NO_WAKEUP (the reader's timer reads the rest). */
 static __always_inline __u64 rb_flags(void)
 {
-	__u64 now;
-
-	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) < wakeup_bytes)
-		return BPF_RB_NO_WAKEUP;
-	now = bpf_ktime_get_ns();
-	if (now - rb_woke_ns < RB_WAKE_GAP_NS)
-		return BPF_RB_NO_WAKEUP;
-	rb_woke_ns = now;
-	return BPF_RB_FORCE_WAKEUP;
+	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP
+									     : BPF_RB_NO_WAKEUP;
 }
 
 static __always_inline void emit_flags(void *data, __u64 size, __u64 flags)
