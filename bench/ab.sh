@@ -56,22 +56,13 @@ obsprobe_on() {
 	T0=$(cpu_ns "$OBS_PID")
 }
 
-# nginx_round / pgbench_round: one run of the load under build $V; its CPU in ns and the units
-# of work in T and N
-nginx_round() {
+# wrk_round / pgbench_round: one run of the load under build $V; its CPU in ns and the units
+# of work in T and N. wrk_round: wrk on $URL, obsprobe on $WRK_PID (nginx's master, the Go server)
+wrk_round() {
 	local r
-	obsprobe_on "$NGINX_PID"
+	obsprobe_on "$WRK_PID"
 	r=$(bench_wrk) || die "wrk failed"
 	sleep 1.2 # the last spans leave, the last batch is sent
-	T=$(($(cpu_ns "$OBS_PID") - T0))
-	N=${r%% *}
-}
-
-go_round() {
-	local r
-	obsprobe_on "$GO_PID"
-	r=$(bench_wrk) || die "wrk failed"
-	sleep 1.2
 	T=$(($(cpu_ns "$OBS_PID") - T0))
 	N=${r%% *}
 }
@@ -94,12 +85,15 @@ nginx | go)
 	if [[ $LOAD == nginx ]]; then
 		bench_require nginx
 		bench_start_nginx
+		WRK_PID=$NGINX_PID
 	else
 		bench_require go
 		port=$(free_port) || die "no free port"
 		start_goserver goserver "$port" >/dev/null || die "the Go server did not start"
 		URL=http://127.0.0.1:$port/
+		WRK_PID=$GO_PID
 	fi
+	ROUND=wrk_round
 	UNITS=requests
 	echo "bench: A ${BIN[A]}, B ${BIN[B]}, args: --console off ${ARGS[*]}, $LOAD," \
 		"wrk -t$THREADS -c$CONNS -d${DURATION}s, $ROUNDS paired rounds"
@@ -107,6 +101,7 @@ nginx | go)
 	;;
 pgbench)
 	bench_start_pgbench
+	ROUND=pgbench_round
 	UNITS=statements
 	echo "bench: A ${BIN[A]}, B ${BIN[B]}, args: --console off ${ARGS[*]}," \
 		"pgbench -c 1 -T $DURATION -M $PGBENCH_MODE, $ROUNDS paired rounds"
@@ -119,7 +114,7 @@ lower=0 more=0
 for ((i = 1; i <= ROUNDS; i++)); do
 	line="  round $i"
 	for V in A B; do
-		"${LOAD}_round"
+		"$ROUND"
 		stop_pid "$OBS_PID" INT
 		cpu[$V]=$((cpu[$V] + T))
 		units[$V]=$((units[$V] + N))
