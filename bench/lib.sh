@@ -127,6 +127,9 @@ median() {
 # fields after the ")" that closes comm start at field 3)
 cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }
 
+# hwm_kib PID: its peak RSS so far (VmHWM), in KiB
+hwm_kib() { awk '/^VmHWM:/{ print $2 }' "/proc/$1/status"; }
+
 # cpu_ns PID: the CPU time of PID's threads alive now, in ns (the first field of each one's
 # schedstat): finer than cpu_ticks' 10 ms, for comparing builds on a few seconds of load
 cpu_ns() { cat "/proc/$1/task/"*/schedstat 2>/dev/null | awk '{ t += $1 } END { printf "%.0f", t }'; }

@@ -57,7 +57,7 @@ round() {
 		scrape "$OBS_METRICS" >"$TMP/m.txt" || die "scrape failed"
 		LOST[$name]=$((${LOST[$name]:-0} + $(counter_sum obsprobe_events_lost_total "" "$TMP/m.txt")))
 		RECS[$name]=$((${RECS[$name]:-0} + $(counter_sum obsprobe_log_records_total "" "$TMP/m.txt")))
-		hwm=$(awk '/^VmHWM:/{ print $2 }' "/proc/$OBS_PID/status")
+		hwm=$(hwm_kib "$OBS_PID")
 		((hwm > ${PEAK[$name]:-0})) && PEAK[$name]=$hwm
 		stop_obsprobe "$OBS_PID" "$OBS_ERR" >/dev/null 2>&1
 	fi

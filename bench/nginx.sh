@@ -20,7 +20,6 @@ bench_require nginx wrk curl
 
 bench_start_nginx
 
-hwm_kib() { awk '/^VmHWM:/{ print $2 }' "/proc/$1/status"; }
 
 echo "bench: nginx 2 workers, static page $(wc -c <"$TMP/nginx/www/index.html") B," \
 	"wrk -t$THREADS -c$CONNS -d${DURATION}s, $ROUNDS interleaved rounds, $(nproc) CPUs"

@@ -20,7 +20,6 @@ HZ=$(getconf CLK_TCK)
 IDLE=${IDLE:-10}
 EXECS=${EXECS:-2000}
 
-hwm_kib() { awk '/^VmHWM:/{ print $2 }' "/proc/$1/status"; }
 ms() { awk -v t="$1" -v hz="$HZ" 'BEGIN { printf "%.0f", t * 1000 / hz }'; }
 
 echo "bench: node-wide mode, $(nproc) CPUs, $(find /proc -maxdepth 1 -name '[0-9]*' | wc -l) processes"

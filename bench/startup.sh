@@ -38,7 +38,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	done
 	t1=$(date +%s%N)
 	cpu=$(cpu_ns "$OBS_PID")
-	hwm=$(awk '/^VmHWM:/{ print $2 }' "/proc/$OBS_PID/status")
+	hwm=$(hwm_kib "$OBS_PID")
 	"$PROGINFO" "$last" >"$TMP/progs.txt" || die "proginfo failed"
 	stop_pid "$OBS_PID" INT
 	times+=($(((t1 - t0) / 1000000)))
