@@ -1125,7 +1125,16 @@ obsprobe_prog_ids() {
 # leftover_progs [ID...]: one line per BPF program that outlived its owner: the IDs given that
 # are still loaded, and every program with one of obsprobe's names that no process holds.
 # (Programs held by some other live process, say a second obsprobe, are not leftovers.)
+# The kernel frees a program after its last reference goes and an RCU grace period (a
+# tracepoint's perf event and link are freed the same way, later still on a loaded machine):
+# one present right after its owner exited is not yet a leftover, so this asks for up to 10 s
+# until none is left, and prints what is left then.
+_no_leftover() { [[ -z "$(_leftover_progs_now "$@")" ]]; }
 leftover_progs() {
+	wait_until 10 _no_leftover "$@" || true
+	_leftover_progs_now "$@"
+}
+_leftover_progs_now() {
 	local names
 	names=$(printf '%s\n' "${OBSPROBE_PROGS[@]}" | cut -c1-15 | paste -sd' ')
 	bpftool -j prog list 2>/dev/null | "$PY" -c '
