@@ -1065,6 +1065,8 @@ UNIT_TEST_FIXTURE(test_h2c_upgrade_stays_http1, setup, teardown)
 	assert_int_equal(stats(f).conns, 0);
 }
 
+/* An answer on a stream no request was read on: kept for its request, which may still come,
+ * and counted as unpaired when the connection ends without it. */
 UNIT_TEST_FIXTURE(test_response_without_request_unpaired, setup, teardown)
 {
 	struct fixture *f = *state;
@@ -1074,7 +1076,119 @@ UNIT_TEST_FIXTURE(test_response_without_request_unpaired, setup, teardown)
 	status(&w, 7, true, "200");
 	send(f, 1, 10, CONN_DIR_OUT, &w);
 	assert_int_equal(f->got.n, 0);
+	assert_int_equal(stats(f).unpaired, 0);
+	conn_table_close(f->conns, 1, 20);
+	assert_int_equal(f->got.n, 0);
 	assert_int_equal(stats(f).unpaired, 1);
+	assert_int_equal(stats(f).early, 0);
+}
+
+/* A client's answer read before its request (another thread's read returned first): one span,
+ * from the request's first byte to the answer's end, with the answer's statuses. */
+UNIT_TEST_FIXTURE(test_answer_before_request, setup, teardown)
+{
+	struct fixture *f = *state;
+	struct wire w = { .len = 0 };
+	const struct span *s;
+
+	client_conn(f, &w);
+	headers(&w, 1, false, ":status", "200", "content-type", "application/grpc", NULL);
+	grpc_data(&w, 1, "resp");
+	send(f, 2, 200, CONN_DIR_IN, &w);
+	headers(&w, 1, true, "grpc-status", "5", NULL);
+	send(f, 2, 300, CONN_DIR_IN, &w);
+	assert_int_equal(f->got.n, 0);
+	grpc_call(&w, 1);
+	send(f, 2, 100, CONN_DIR_OUT, &w);
+
+	assert_int_equal(f->got.n, 1);
+	s = &f->got.spans[0];
+	assert_int_equal(s->kind, SPAN_KIND_CLIENT);
+	assert_int_equal(s->start_ns, 100);
+	assert_int_equal(s->end_ns, 300);
+	assert_string_equal(s->name, "pkg.Svc/Method");
+	assert_int_equal(span_get_int(s, "http.response.status_code", 0), 200);
+	assert_int_equal(span_get_int(s, "rpc.grpc.status_code", -1), 5);
+	assert_true(s->error);
+	assert_int_equal(stats(f).early, 1);
+	assert_int_equal(stats(f).unpaired, 0);
+	/* the next call on the connection pairs as usual */
+	get(&w, 3, "/next");
+	send(f, 2, 400, CONN_DIR_OUT, &w);
+	status(&w, 3, true, "204");
+	send(f, 2, 500, CONN_DIR_IN, &w);
+	assert_int_equal(f->got.n, 2);
+	assert_int_equal(span_get_int(&f->got.spans[1], "http.response.status_code", 0), 204);
+	assert_int_equal(stats(f).unpaired, 0);
+}
+
+/* A reset read before the request it refuses: the span is an error named by the reset's code. */
+UNIT_TEST_FIXTURE(test_reset_before_request, setup, teardown)
+{
+	struct fixture *f = *state;
+	struct wire w = { .len = 0 };
+
+	client_conn(f, &w);
+	rst(&w, 1, 7);
+	send(f, 2, 200, CONN_DIR_IN, &w);
+	get(&w, 1, "/refused");
+	send(f, 2, 100, CONN_DIR_OUT, &w);
+	assert_int_equal(f->got.n, 1);
+	assert_true(f->got.spans[0].error);
+	assert_string_equal(span_get_str(&f->got.spans[0], "error.type"), "REFUSED_STREAM");
+	assert_int_equal(f->got.spans[0].end_ns, 200);
+}
+
+/* An early answer is unpaired once its request can no longer come: HTTP2_HOLD_NS later, or when
+ * a request on a later stream was read (a client opens streams in order). */
+UNIT_TEST_FIXTURE(test_early_answer_expires, setup, teardown)
+{
+	struct fixture *f = *state;
+	struct wire w = { .len = 0 };
+
+	client_conn(f, &w);
+	status(&w, 3, true, "200");
+	send(f, 2, 100, CONN_DIR_IN, &w);
+	get(&w, 5, "/later");
+	send(f, 2, 110, CONN_DIR_OUT, &w);
+	assert_int_equal(stats(f).unpaired, 1);
+	status(&w, 7, true, "200");
+	send(f, 2, 120, CONN_DIR_IN, &w);
+	settings(&w);
+	send(f, 2, 120 + HTTP2_HOLD_NS - 1, CONN_DIR_IN, &w);
+	assert_int_equal(stats(f).unpaired, 1);
+	settings(&w);
+	send(f, 2, 120 + HTTP2_HOLD_NS, CONN_DIR_IN, &w);
+	assert_int_equal(stats(f).unpaired, 2);
+	/* its request, too late: in flight until the end, no span */
+	get(&w, 7, "/late");
+	send(f, 2, 130 + HTTP2_HOLD_NS, CONN_DIR_OUT, &w);
+	assert_int_equal(f->got.n, 0);
+	assert_int_equal(stats(f).early, 0);
+}
+
+/* Answers no request can come for are unpaired at once: a stream a server opens (even), one
+ * below a request read, more than HTTP2_MAX_EARLY kept. */
+UNIT_TEST_FIXTURE(test_early_answer_limits, setup, teardown)
+{
+	struct fixture *f = *state;
+	struct wire w = { .len = 0 };
+	uint32_t i;
+
+	client_conn(f, &w);
+	get(&w, 5, "/a");
+	send(f, 2, 10, CONN_DIR_OUT, &w);
+	status(&w, 2, true, "200");
+	status(&w, 3, true, "200");
+	send(f, 2, 20, CONN_DIR_IN, &w);
+	assert_int_equal(stats(f).unpaired, 2);
+	for (i = 0; i <= HTTP2_MAX_EARLY; i++)
+		status(&w, 7 + 2 * i, true, "200");
+	send(f, 2, 30, CONN_DIR_IN, &w);
+	assert_int_equal(stats(f).unpaired, 3);
+	conn_table_close(f->conns, 2, 40);
+	assert_int_equal(stats(f).unpaired, 3 + HTTP2_MAX_EARLY);
+	assert_int_equal(f->got.n, 0);
 }
 
 /* Request trailers (a body then HEADERS with END_STREAM) do not start a second span. */

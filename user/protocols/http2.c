@@ -24,6 +24,30 @@ struct h2_stream {
 	struct span span;
 };
 
+/* What an answer said on a stream whose request was not read yet, kept to be applied to it. */
+enum h2_early_what { EARLY_HEADERS, EARLY_END, EARLY_RST };
+
+struct h2_early_ev {
+	enum h2_early_what what;
+	bool end_stream;	 /* HEADERS: it ended the stream */
+	uint32_t code;		 /* RST_STREAM: its error code */
+	uint64_t ts_ns;		 /* of the event that carried it */
+	char status[8], grpc[8]; /* HEADERS: :status and grpc-status ("": absent) */
+};
+
+/*
+ * An answer read before its request: the request's event can come after it (one thread of a
+ * client writes the request, another reads the answer, and the reader's syscall may return
+ * first), as HTTP/1's early bytes (http.c). Kept until the request comes, HTTP2_HOLD_NS after
+ * it was read, a later stream's request, or the end of the connection; then it is unpaired.
+ */
+struct h2_early {
+	struct h2_early *next;
+	uint32_t id;
+	uint8_t n;
+	struct h2_early_ev ev[HTTP2_EARLY_EVENTS];
+};
+
 /* A connection's HTTP/2 state, hung off its entry in the connection table. */
 struct h2_conn {
 	struct conn *conn;
@@ -32,6 +56,9 @@ struct h2_conn {
 	struct h2_stream *streams[HTTP2_MAX_STREAMS];
 	size_t nstreams;
 	uint64_t block_ts[2]; /* when the header block being read in each direction began */
+	uint32_t last_req_id; /* the highest stream id a request header block was read on */
+	struct h2_early *early;
+	size_t nearly;
 };
 
 struct http2_tracker {
@@ -56,6 +83,7 @@ struct feed_ctx {
 
 static void on_data(void *tracker, struct conn *cn, const struct conn_data *d);
 static void on_close(void *tracker, struct conn *cn, uint64_t ts_ns);
+static void early_replay(struct feed_ctx *f, uint32_t id);
 
 /* A server's connection preface: a SETTINGS frame on stream 0 (a server may send it before it
  * reads the client's). */
@@ -192,6 +220,79 @@ static void abort_stream(struct http2_tracker *t, struct h2_conn *c, struct h2_s
 		actors_span_leave(conn_table_actors(t->conns), s->pid, s->actor, s->span_id);
 	t->stats.aborted++;
 	drop(c, slot);
+}
+
+/* The early answer kept for stream id, unlinked from c's list; NULL: none. */
+static struct h2_early *early_take(struct h2_conn *c, uint32_t id)
+{
+	struct h2_early **pp, *e;
+
+	for (pp = &c->early; (e = *pp); pp = &e->next)
+		if (e->id == id) {
+			*pp = e->next;
+			c->nearly--;
+			return e;
+		}
+	return NULL;
+}
+
+/* An early answer that will not be paired: counted as each of its header blocks would have
+ * been, freed. */
+static void early_unpaired(struct http2_tracker *t, struct h2_early *e)
+{
+	uint8_t i;
+
+	for (i = 0; i < e->n; i++)
+		t->stats.unpaired += e->ev[i].what == EARLY_HEADERS;
+	free(e);
+}
+
+/* Early answers whose request will not come: read HTTP2_HOLD_NS before now_ns, or on a stream
+ * below a request read since (a client opens its streams in order); all of them when now_ns is
+ * UINT64_MAX. */
+static void early_expire(struct http2_tracker *t, struct h2_conn *c, uint64_t now_ns)
+{
+	struct h2_early **pp = &c->early, *e;
+
+	while ((e = *pp)) {
+		if (now_ns == UINT64_MAX || e->ev[0].ts_ns + HTTP2_HOLD_NS <= now_ns ||
+		    e->id <= c->last_req_id) {
+			*pp = e->next;
+			c->nearly--;
+			early_unpaired(t, e);
+		} else {
+			pp = &e->next;
+		}
+	}
+}
+
+/* A slot for what the answer being read says on stream id, whose request was not read: when
+ * that request may still come (a stream a client opens, above every request read, the requests
+ * still readable) and there is room; NULL: the answer is unpaired now. */
+static struct h2_early_ev *early_keep(struct feed_ctx *f, uint32_t id, enum h2_early_what what)
+{
+	struct h2_conn *c = f->c;
+	struct h2_early *e;
+	struct h2_early_ev *ev;
+
+	if (f->d->dir == c->req_dir || !(id & 1) || id <= c->last_req_id || c->p[c->req_dir].broken)
+		return NULL;
+	for (e = c->early; e && e->id != id; e = e->next)
+		;
+	if (!e) {
+		if (c->nearly == HTTP2_MAX_EARLY || !(e = calloc(1, sizeof(*e))))
+			return NULL;
+		e->id = id;
+		e->next = c->early;
+		c->early = e;
+		c->nearly++;
+	}
+	if (e->n == HTTP2_EARLY_EVENTS)
+		return NULL;
+	ev = &e->ev[e->n++];
+	ev->what = what;
+	ev->ts_ns = f->d->ts_ns;
+	return ev;
 }
 
 /* The value of header name in hdrs, copied into out (NUL-terminated, cut to fit); false when
@@ -362,10 +463,17 @@ static void on_response(struct feed_ctx *f, uint32_t id, const struct h2_header 
 			bool end_stream)
 {
 	struct h2_stream **slot = find(f->c, id), *st;
+	struct h2_early_ev *ev;
 	char v[16];
 
 	if (!slot) {
-		f->t->stats.unpaired++;
+		if (!(ev = early_keep(f, id, EARLY_HEADERS))) {
+			f->t->stats.unpaired++;
+			return;
+		}
+		ev->end_stream = end_stream;
+		header(hdrs, n, ":status", ev->status, sizeof(ev->status));
+		header(hdrs, n, "grpc-status", ev->grpc, sizeof(ev->grpc));
 		return;
 	}
 	st = *slot;
@@ -401,9 +509,14 @@ static void cb_headers(void *ctx, uint32_t id, const struct h2_header *hdrs, siz
 	struct feed_ctx *f = ctx;
 
 	(void)truncated;
-	if (f->d->dir == f->c->req_dir)
+	if (f->d->dir == f->c->req_dir) {
+		if (id > f->c->last_req_id)
+			f->c->last_req_id = id;
 		start_stream(f, id, hdrs, n);
-	else
+		early_replay(f, id);
+		if (f->c->early) /* the answers to streams below it will not be paired */
+			early_expire(f->t, f->c, f->d->ts_ns);
+	} else
 		on_response(f, id, hdrs, n, end_stream);
 	/* a block after this one begins in this event */
 	f->c->block_ts[f->d->dir] = f->d->ts_ns;
@@ -428,6 +541,8 @@ static void cb_data(void *ctx, uint32_t id, const uint8_t *data, size_t captured
 		return;
 	if (slot && (*slot)->answered)
 		finish(f, slot);
+	else if (!slot)
+		early_keep(f, id, EARLY_END);
 }
 
 /* RFC 9113 section 7's error codes, by their names. */
@@ -454,10 +569,14 @@ static void cb_rst(void *ctx, uint32_t id, uint32_t code)
 {
 	struct feed_ctx *f = ctx;
 	struct h2_stream **slot = find(f->c, id);
+	struct h2_early_ev *ev;
 	struct span *s;
 
-	if (!slot)
+	if (!slot) {
+		if ((ev = early_keep(f, id, EARLY_RST)))
+			ev->code = code;
 		return;
+	}
 	s = &(*slot)->span;
 	if (code || !(*slot)->answered) {
 		s->error = true;
@@ -486,6 +605,50 @@ static void cb_goaway(void *ctx, uint32_t last_id, uint32_t code)
 	}
 }
 
+/* The answer read early on stream id, now that its request was: applied to its stream, in the
+ * order it was read, at the times it was read; unpaired when the request made no stream. */
+static void early_replay(struct feed_ctx *f, uint32_t id)
+{
+	struct h2_early *e = early_take(f->c, id);
+	struct h2_stream **slot;
+	uint8_t i;
+
+	if (!e)
+		return;
+	if (!find(f->c, id)) {
+		early_unpaired(f->t, e);
+		return;
+	}
+	f->t->stats.early++;
+	for (i = 0; i < e->n && (slot = find(f->c, id)); i++) {
+		const struct h2_early_ev *ev = &e->ev[i];
+		const struct conn_data d = { .ts_ns = ev->ts_ns, .dir = !f->c->req_dir };
+		struct feed_ctx g = { f->t, f->c, &d };
+		struct h2_header h[2];
+		size_t n = 0;
+
+		switch (ev->what) {
+		case EARLY_HEADERS:
+			if (ev->status[0])
+				h[n++] = (struct h2_header){ ":status", 7, ev->status,
+							     strlen(ev->status), 0 };
+			if (ev->grpc[0])
+				h[n++] = (struct h2_header){ "grpc-status", 11, ev->grpc,
+							     strlen(ev->grpc), 0 };
+			on_response(&g, id, h, n, ev->end_stream);
+			break;
+		case EARLY_END:
+			if ((*slot)->answered)
+				finish(&g, slot);
+			break;
+		case EARLY_RST:
+			cb_rst(&g, id, ev->code);
+			break;
+		}
+	}
+	free(e);
+}
+
 static void cb_lost(void *ctx, const char *reason)
 {
 	struct feed_ctx *f = ctx;
@@ -494,6 +657,9 @@ static void cb_lost(void *ctx, const char *reason)
 		  (unsigned long long)f->c->conn->id,
 		  f->d->dir == f->c->req_dir ? "requests" : "answers", reason);
 	f->t->stats.lost++;
+	/* requests can no longer be read: no answer read early will be paired */
+	if (f->d->dir == f->c->req_dir)
+		early_expire(f->t, f->c, UINT64_MAX);
 	/* answers can no longer be read: what is in flight is not finished */
 	if (f->d->dir != f->c->req_dir)
 		while (f->c->nstreams)
@@ -550,6 +716,8 @@ static void on_data(void *tracker, struct conn *cn, const struct conn_data *d)
 
 	if (!c)
 		return;
+	if (c->early)
+		early_expire(t, c, d->ts_ns);
 	/* a request starts when its first byte came, not when its header block is complete */
 	if (!block_open(&c->p[d->dir]))
 		c->block_ts[d->dir] = d->ts_ns;
@@ -568,6 +736,7 @@ static void on_close(void *tracker, struct conn *cn, uint64_t ts_ns)
 		return;
 	while (c->nstreams)
 		abort_stream(t, c, &c->streams[0]);
+	early_expire(t, c, UINT64_MAX);
 	h2_parser_free(&c->p[0]);
 	h2_parser_free(&c->p[1]);
 	free(c);

@@ -7,7 +7,9 @@
  * "2"; a gRPC call (content-type application/grpc) also gets rpc.system, rpc.service,
  * rpc.method and rpc.grpc.status_code, and its name. A direction whose header state is lost
  * (a header block the capture did not hold whole) is counted and read no further: no header is
- * guessed. Pure: bytes come in from the connection table, spans leave through a callback.
+ * guessed. An answer read before its request (the request's event can come after it: one
+ * thread writes the request, another reads the answer) is kept, up to HTTP2_HOLD_NS, for that
+ * request. Pure: bytes come in from the connection table, spans leave through a callback.
  */
 #ifndef OBSPROBE_HTTP2_H
 #define OBSPROBE_HTTP2_H
@@ -20,12 +22,15 @@
 #define HTTP2_MAX_STREAMS 256	  /* streams in flight on one connection */
 #define HTTP2_MAX_HELD 1024	  /* finished server spans waiting for their client end */
 #define HTTP2_HOLD_NS 50000000ull /* how long one waits: 50 ms */
+#define HTTP2_MAX_EARLY 16	  /* answers kept on one connection until their request is read */
+#define HTTP2_EARLY_EVENTS 4	  /* header blocks, ends and resets kept of one such answer */
 
 struct http2_tracker_stats {
 	uint64_t conns;	       /* connections read as HTTP/2 now */
 	uint64_t streams;      /* streams made into spans */
 	uint64_t lost;	       /* directions whose frames or header state were lost */
 	uint64_t unpaired;     /* responses on a stream whose request was not seen */
+	uint64_t early;	       /* responses read before their request, then paired */
 	uint64_t aborted;      /* streams whose connection ended (or lost sync) before the end */
 	uint64_t streams_full; /* streams not followed: HTTP2_MAX_STREAMS in flight */
 };
