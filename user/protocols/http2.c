@@ -620,6 +620,8 @@ static void early_replay(struct feed_ctx *f, uint32_t id)
 		return;
 	}
 	f->t->stats.early++;
+	log_debug("http2: pid %u, connection %llu: stream %u answered before its request was read",
+		  f->c->conn->pid, (unsigned long long)f->c->conn->id, id);
 	for (i = 0; i < e->n && (slot = find(f->c, id)); i++) {
 		const struct h2_early_ev *ev = &e->ev[i];
 		const struct conn_data d = { .ts_ns = ev->ts_ns, .dir = !f->c->req_dir };
