@@ -4,7 +4,9 @@
 # Two builds of obsprobe compared on one load, in paired rounds: each round runs build A, then
 # build B, and prints each one's CPU per 1,000 units of work (cpu_ns: the threads' schedstat, in
 # ns), and the units of work each round did in its fixed time: a change that costs the watched
-# process (a BPF program, an interrupt) rather than obsprobe shows there. On these noisy
+# process (a BPF program, an interrupt) rather than obsprobe shows there, and the IRQ-work
+# interrupts all CPUs took meanwhile (/proc/interrupts IWI: a BPF ring buffer's forced wakeups
+# raise them, a self-IPI each, a VM exit on a VM). On these noisy
 # machines a change's effect shows in the pairs (B better than A in most rounds, the summed
 # ratio), where two bench runs taken apart differ by more than the change. The load:
 #  - nginx (default): wrk on a static page, obsprobe on the nginx master; units: requests;
@@ -48,22 +50,31 @@ LOAD=${LOAD:-nginx}
 PGBENCH_MODE=${PGBENCH_MODE:-simple}
 SEQ=0
 
-# obsprobe_on PID: a fresh obsprobe of build $V with ARGS on PID, its CPU so far in T0
+# iwi: the IRQ-work interrupts every CPU took so far
+iwi() {
+	awk '$1 == "IWI:" { for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) n += $i } END { print n + 0 }' \
+		/proc/interrupts
+}
+
+# obsprobe_on PID: a fresh obsprobe of build $V with ARGS on PID, its CPU so far in T0, the
+# IRQ-work interrupts so far in I0
 obsprobe_on() {
 	OBSPROBE=${BIN[$V]} OTEL_METRIC_EXPORT_INTERVAL=1000 \
 		start_obsprobe --pid "$1" --console off "${ARGS[@]}" >/dev/null 2>&1 ||
 		die "obsprobe $V did not start: $(cat "$OBS_ERR")"
 	T0=$(cpu_ns "$OBS_PID")
+	I0=$(iwi)
 }
 
-# wrk_round / pgbench_round: one run of the load under build $V; its CPU in ns and the units
-# of work in T and N. wrk_round: wrk on $URL, obsprobe on $WRK_PID (nginx's master, the Go server)
+# wrk_round / pgbench_round: one run of the load under build $V; its CPU in ns, the units of
+# work and the IRQ-work interrupts in T, N and I. wrk_round: wrk on $URL, obsprobe on $WRK_PID (nginx's master, the Go server)
 wrk_round() {
 	local r
 	obsprobe_on "$WRK_PID"
 	r=$(bench_wrk) || die "wrk failed"
 	sleep 1.2 # the last spans leave, the last batch is sent
 	T=$(($(cpu_ns "$OBS_PID") - T0))
+	I=$(($(iwi) - I0))
 	N=${r%% *}
 }
 
@@ -77,6 +88,7 @@ pgbench_round() {
 	bench_pgbench_wait "$run" $((DURATION + 30))
 	sleep 1.2
 	T=$(($(cpu_ns "$OBS_PID") - T0))
+	I=$(($(iwi) - I0))
 	N=$(($(pgbench_transactions "$TMP/$run.out") * PGBENCH_STATEMENTS))
 }
 
@@ -109,7 +121,7 @@ pgbench)
 *) die "LOAD: nginx, go or pgbench, not '$LOAD'" ;;
 esac
 
-declare -A cpu=([A]=0 [B]=0) units=([A]=0 [B]=0)
+declare -A cpu=([A]=0 [B]=0) units=([A]=0 [B]=0) irqs=([A]=0 [B]=0)
 lower=0 more=0
 for ((i = 1; i <= ROUNDS; i++)); do
 	line="  round $i"
@@ -118,9 +130,10 @@ for ((i = 1; i <= ROUNDS; i++)); do
 		stop_pid "$OBS_PID" INT
 		cpu[$V]=$((cpu[$V] + T))
 		units[$V]=$((units[$V] + N))
+		irqs[$V]=$((irqs[$V] + I))
 		[[ $V == A ]] && done_a=$N
 		ms[$V]=$(awk -v t="$T" -v n="$N" 'BEGIN { printf "%.3f", n ? t / 1e6 / n * 1000 : 0 }')
-		line+=$(printf '   %s %6.3f ms (%d %s)' "$V" "${ms[$V]}" "$N" "$UNITS")
+		line+=$(printf '   %s %6.3f ms (%d %s, %d IWI)' "$V" "${ms[$V]}" "$N" "$UNITS" "$I")
 	done
 	awk -v a="${ms[A]}" -v b="${ms[B]}" 'BEGIN { exit !(b < a) }' && lower=$((lower + 1))
 	((N > done_a)) && more=$((more + 1))
@@ -136,3 +149,7 @@ awk -v ta="${cpu[A]}" -v na="${units[A]}" -v tb="${cpu[B]}" -v nb="${units[B]}" 
 printf '%s done in the same time: A %d, B %d, B/A %.3f; B more in %d of %d rounds\n' "$UNITS" \
 	"${units[A]}" "${units[B]}" "$(awk -v a="${units[A]}" -v b="${units[B]}" 'BEGIN { print a ? b / a : 0 }')" \
 	"$more" "$ROUNDS"
+awk -v ia="${irqs[A]}" -v na="${units[A]}" -v ib="${irqs[B]}" -v nb="${units[B]}" -v units="$UNITS" 'BEGIN {
+	printf "IRQ-work interrupts per 1,000 %s: A %.1f, B %.1f\n", units, na ? ia / na * 1000 : 0, \
+		nb ? ib / nb * 1000 : 0
+}'
