@@ -222,18 +222,24 @@ static void abort_stream(struct http2_tracker *t, struct h2_conn *c, struct h2_s
 	drop(c, slot);
 }
 
-/* The early answer kept for stream id, unlinked from c's list; NULL: none. */
-static struct h2_early *early_take(struct h2_conn *c, uint32_t id)
+/* The link in c's list to the early answer kept for stream id (*link NULL: none). */
+static struct h2_early **early_link(struct h2_conn *c, uint32_t id)
 {
-	struct h2_early **pp, *e;
+	struct h2_early **pp = &c->early;
 
-	for (pp = &c->early; (e = *pp); pp = &e->next)
-		if (e->id == id) {
-			*pp = e->next;
-			c->nearly--;
-			return e;
-		}
-	return NULL;
+	while (*pp && (*pp)->id != id)
+		pp = &(*pp)->next;
+	return pp;
+}
+
+/* The early answer at link, unlinked from c's list. */
+static struct h2_early *early_unlink(struct h2_conn *c, struct h2_early **link)
+{
+	struct h2_early *e = *link;
+
+	*link = e->next;
+	c->nearly--;
+	return e;
 }
 
 /* An early answer that will not be paired: counted as each of its header blocks would have
@@ -256,13 +262,10 @@ static void early_expire(struct http2_tracker *t, struct h2_conn *c, uint64_t no
 
 	while ((e = *pp)) {
 		if (now_ns == UINT64_MAX || e->ev[0].ts_ns + HTTP2_HOLD_NS <= now_ns ||
-		    e->id <= c->last_req_id) {
-			*pp = e->next;
-			c->nearly--;
-			early_unpaired(t, e);
-		} else {
+		    e->id <= c->last_req_id)
+			early_unpaired(t, early_unlink(c, pp));
+		else
 			pp = &e->next;
-		}
 	}
 }
 
@@ -277,8 +280,7 @@ static struct h2_early_ev *early_keep(struct feed_ctx *f, uint32_t id, enum h2_e
 
 	if (f->d->dir == c->req_dir || !(id & 1) || id <= c->last_req_id || c->p[c->req_dir].broken)
 		return NULL;
-	for (e = c->early; e && e->id != id; e = e->next)
-		;
+	e = *early_link(c, id);
 	if (!e) {
 		if (c->nearly == HTTP2_MAX_EARLY || !(e = calloc(1, sizeof(*e))))
 			return NULL;
@@ -609,20 +611,23 @@ static void cb_goaway(void *ctx, uint32_t last_id, uint32_t code)
  * order it was read, at the times it was read; unpaired when the request made no stream. */
 static void early_replay(struct feed_ctx *f, uint32_t id)
 {
-	struct h2_early *e = early_take(f->c, id);
+	struct h2_early **link = early_link(f->c, id), *e;
 	struct h2_stream **slot;
 	uint8_t i;
 
-	if (!e)
+	if (!*link)
 		return;
-	if (!find(f->c, id)) {
+	e = early_unlink(f->c, link);
+	slot = find(f->c, id);
+	if (!slot) {
 		early_unpaired(f->t, e);
 		return;
 	}
 	f->t->stats.early++;
 	log_debug("http2: pid %u, connection %llu: stream %u answered before its request was read",
 		  f->c->conn->pid, (unsigned long long)f->c->conn->id, id);
-	for (i = 0; i < e->n && (slot = find(f->c, id)); i++) {
+	/* each frame may end the stream, and an ended stream's slot holds another */
+	for (i = 0; i < e->n && slot; i++, slot = find(f->c, id)) {
 		const struct h2_early_ev *ev = &e->ev[i];
 		const struct conn_data d = { .ts_ns = ev->ts_ns, .dir = !f->c->req_dir };
 		struct feed_ctx g = { f->t, f->c, &d };
