@@ -66,15 +66,22 @@ obsprobe_on() {
 	I0=$(iwi)
 }
 
+# round_spent: once the load is over, obsprobe's CPU in ns and the IRQ-work interrupts since
+# obsprobe_on, in T and I
+round_spent() {
+	sleep 1.2 # the last spans leave, the last batch is sent
+	T=$(($(cpu_ns "$OBS_PID") - T0))
+	I=$(($(iwi) - I0))
+}
+
 # wrk_round / pgbench_round: one run of the load under build $V; its CPU in ns, the units of
-# work and the IRQ-work interrupts in T, N and I. wrk_round: wrk on $URL, obsprobe on $WRK_PID (nginx's master, the Go server)
+# work and the IRQ-work interrupts in T, N and I. wrk_round: wrk on $URL, obsprobe on
+# $WRK_PID (nginx's master, the Go server)
 wrk_round() {
 	local r
 	obsprobe_on "$WRK_PID"
 	r=$(bench_wrk) || die "wrk failed"
-	sleep 1.2 # the last spans leave, the last batch is sent
-	T=$(($(cpu_ns "$OBS_PID") - T0))
-	I=$(($(iwi) - I0))
+	round_spent
 	N=${r%% *}
 }
 
@@ -86,9 +93,7 @@ pgbench_round() {
 	obsprobe_on "$RUNNER_PID"
 	touch "$TMP/$run.go"
 	bench_pgbench_wait "$run" $((DURATION + 30))
-	sleep 1.2
-	T=$(($(cpu_ns "$OBS_PID") - T0))
-	I=$(($(iwi) - I0))
+	round_spent
 	N=$(($(pgbench_transactions "$TMP/$run.out") * PGBENCH_STATEMENTS))
 }
 

@@ -71,7 +71,6 @@ run_wrk() {
 		END { if (n == "" || r == "") exit 1; print n, r, e + 0 }' <<<"$out"
 }
 
-
 # svc_ticks PID...: their CPU ticks (utime + stime) together
 svc_ticks() {
 	local p t=0

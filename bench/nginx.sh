@@ -20,7 +20,6 @@ bench_require nginx wrk curl
 
 bench_start_nginx
 
-
 echo "bench: nginx 2 workers, static page $(wc -c <"$TMP/nginx/www/index.html") B," \
 	"wrk -t$THREADS -c$CONNS -d${DURATION}s, $ROUNDS interleaved rounds, $(nproc) CPUs"
 wrk -t"$THREADS" -c"$CONNS" -d1s "$URL" >/dev/null 2>&1 # warm-up
