@@ -39,8 +39,8 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) -Wno-unused-fun
 	      -Wno-unused-parameter \
 	      -Iinclude -Ivmlinux/$(ARCH) -I/usr/include/$(UNAME_M)-linux-gnu
 # libcurl is not linked: user/util/curl_lib.c opens it when an exporter first needs it
-LDLIBS    := $(shell pkg-config --libs libbpf libmicrohttpd libprotobuf-c json-c 2>/dev/null || \
-		echo -lbpf -lmicrohttpd -lprotobuf-c -ljson-c) -ldw -lelf -ldeflate -lm -lpthread
+LDLIBS    := $(shell pkg-config --libs libbpf libprotobuf-c json-c 2>/dev/null || \
+		echo -lbpf -lprotobuf-c -ljson-c) -ldw -lelf -ldeflate -lm -lpthread
 
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)
 BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
@@ -63,7 +63,7 @@ CORE_SRCS := user/util/strbuf.c user/protocols/http_parser.c user/pipeline/route
 	     user/pipeline/logs.c \
 	     exporters/console.c \
 	     exporters/otlp_encode.c exporters/pb_write.c exporters/gzip.c \
-	     exporters/prometheus_text.c
+	     exporters/prometheus_text.c exporters/prom_http.c
 # What CORE_SRCS link against besides libc: goruntime.c and tlslib.c read ELF symbols, goruntime.c
 # DWARF too, k8s_meta.c reads the API server's JSON, gzip.c compresses with libdeflate; x86sites.c
 # opens capstone itself (dlopen).

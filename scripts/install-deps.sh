@@ -11,7 +11,7 @@ fi
 PKGS=(
 	# build
 	make gcc clang llvm libclang-rt-14-dev pkg-config bpftool libbpf-dev libelf-dev libdw-dev
-	zlib1g-dev libdeflate-dev libcapstone-dev libmicrohttpd-dev libcurl4-openssl-dev protobuf-c-compiler libprotobuf-c-dev libjson-c-dev
+	zlib1g-dev libdeflate-dev libcapstone-dev libcurl4-openssl-dev protobuf-c-compiler libprotobuf-c-dev libjson-c-dev
 	# tests and bench
 	libcmocka-dev python3.11 nginx-light openssl curl wget wrk prometheus golang-go procps iproute2
 	golang-github-prometheus-client-golang-dev libbpf-tools bpftrace
