@@ -4,8 +4,11 @@
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "util/log.h"
 
@@ -293,6 +296,23 @@ int probe_attach(struct bpf_object_skeleton *s, const struct probe_load_opts *o)
 	return err;
 }
 
+/*
+ * The object file a skeleton embeds (a string literal of obsprobe's read-only data, ~800 KiB
+ * for all of them) is read once, when libbpf opens it: libbpf copies what it keeps (the BTF,
+ * the instructions, the data sections). Its whole pages are given back then, before the load
+ * parses the kernel's BTF, which is when obsprobe's RSS peaks. They are pages of the
+ * executable's file: touched again (a retry opens the object anew) they are read back in.
+ */
+static void release_object_pages(const void *data, size_t size)
+{
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE), start, end;
+
+	start = ((uintptr_t)data + page - 1) & ~(page - 1);
+	end = ((uintptr_t)data + size) & ~(page - 1);
+	if (end > start)
+		madvise((void *)start, end - start, MADV_DONTNEED);
+}
+
 int probe_load(struct bpf_object_skeleton *s, const struct probe_load_opts *o,
 	       const struct bpf_object *owner, bool plain)
 {
@@ -301,6 +321,7 @@ int probe_load(struct bpf_object_skeleton *s, const struct probe_load_opts *o,
 	bool typed = false;
 	int err;
 
+	release_object_pages(s->data, s->data_sz);
 	if (owner) {
 		err = share_maps(owner, obj);
 		if (err) {
