@@ -98,7 +98,7 @@ printf 'obsprobe events 1\n' >"$TMP/empty.rec"
 echo "  user space, obsprobe --replay of those events under callgrind (instructions repeat exactly):"
 replay_profile "nginx, RED metrics" "$TMP/nginx.rec" "$n" req
 bench_start_sink
-OTEL_EXPORTER_OTLP_COMPRESSION=gzip OTEL_BSP_MAX_QUEUE_SIZE=1000000 replay_profile \
+OTEL_EXPORTER_OTLP_COMPRESSION=gzip OTEL_BSP_MAX_QUEUE_SIZE=65536 replay_profile \
 	"nginx, RED metrics + OTLP export (gzip)" "$TMP/nginx.rec" "$n" req --otlp-endpoint "$SINK_ENDPOINT"
 
 # 2. pgbench, each query mode: obsprobe watches pgbench from its start (a runner shell)

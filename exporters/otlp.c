@@ -631,17 +631,20 @@ struct otlp_exporter *otlp_exporter_start(const struct otel_config *cfg, struct 
 	/* set even for a signal not exported: its stats stay its own */
 	e->traces.sig = OTLP_TRACES;
 	e->logs.sig = OTLP_LOGS;
-	if (cfg->traces_url[0] &&
-	    queue_init(&e->traces, OTLP_TRACES, sizeof(struct queued_span), OTLP_QUEUE_MAX,
-		       OTLP_BATCH_MAX, OTLP_BATCH_MS, TRACES_MAX_ELAPSED_MS))
-		goto oom;
 	/* a configuration not from otel_config_load() may leave the limits 0: the defaults */
+	if (cfg->traces_url[0] &&
+	    queue_init(&e->traces, OTLP_TRACES, sizeof(struct queued_span),
+		       cfg->bsp.max_queue ? cfg->bsp.max_queue : OTLP_QUEUE_MAX,
+		       cfg->bsp.max_batch ? cfg->bsp.max_batch : OTLP_BATCH_MAX,
+		       cfg->bsp.delay_ms ? cfg->bsp.delay_ms : OTLP_BATCH_MS,
+		       cfg->bsp.timeout_ms ? cfg->bsp.timeout_ms : TRACES_MAX_ELAPSED_MS))
+		goto oom;
 	if (cfg->logs_url[0] &&
 	    queue_init(&e->logs, OTLP_LOGS, sizeof(struct queued_log),
-		       cfg->blrp_max_queue ? cfg->blrp_max_queue : OTLP_LOGS_QUEUE_MAX,
-		       cfg->blrp_max_batch ? cfg->blrp_max_batch : OTLP_BATCH_MAX,
-		       cfg->blrp_delay_ms ? cfg->blrp_delay_ms : OTLP_BATCH_MS,
-		       cfg->blrp_timeout_ms ? cfg->blrp_timeout_ms : OTLP_LOGS_TIMEOUT_MS))
+		       cfg->blrp.max_queue ? cfg->blrp.max_queue : OTLP_LOGS_QUEUE_MAX,
+		       cfg->blrp.max_batch ? cfg->blrp.max_batch : OTLP_BATCH_MAX,
+		       cfg->blrp.delay_ms ? cfg->blrp.delay_ms : OTLP_BATCH_MS,
+		       cfg->blrp.timeout_ms ? cfg->blrp.timeout_ms : OTLP_LOGS_TIMEOUT_MS))
 		goto oom;
 	if (!(lc = curl_lib(err, errlen))) {
 		exporter_free(e);

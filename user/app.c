@@ -994,7 +994,8 @@ static int replay(struct app *a, volatile sig_atomic_t *stop)
 				after_read(a, ts);
 			next_read = ts + POLL_MS * 1000000ull;
 			/* faster than real time: the exporter keeps up, as it does below saturation */
-			while (otlp_exporter_queued(a->otlp) > OTLP_QUEUE_MAX / 2 && !*stop)
+			while (otlp_exporter_queued(a->otlp) > a->cfg->otel.bsp.max_queue / 2 &&
+			       !*stop)
 				usleep(1000);
 		}
 		if (ts >= next_tick) {

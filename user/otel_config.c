@@ -109,6 +109,43 @@ static int parse_count(const char *var, const char *val, unsigned max, unsigned 
 	return 0;
 }
 
+/* The value of variable prefix name (into var, its whole name), NULL when unset or empty. */
+static const char *batch_var(const char *(*getenv_fn)(const char *name), const char *prefix,
+			     const char *name, char *var, size_t len)
+{
+	const char *v;
+
+	snprintf(var, len, "%s%s", prefix, name);
+	v = getenv_fn(var);
+	return v && *v ? v : NULL;
+}
+
+/* A batch processor's four variables, prefix "OTEL_BSP_" or "OTEL_BLRP_", over b's defaults. */
+static int parse_batch(const char *(*getenv_fn)(const char *name), const char *prefix,
+		       unsigned limit, struct otel_batch *b, char *err, size_t errlen)
+{
+	char var[64];
+	const char *v;
+	int ret;
+
+	if ((v = batch_var(getenv_fn, prefix, "MAX_QUEUE_SIZE", var, sizeof(var))) &&
+	    (ret = parse_count(var, v, limit, &b->max_queue, err, errlen)))
+		return ret;
+	if ((v = batch_var(getenv_fn, prefix, "MAX_EXPORT_BATCH_SIZE", var, sizeof(var))) &&
+	    (ret = parse_count(var, v, limit, &b->max_batch, err, errlen)))
+		return ret;
+	/* the specification: a batch is never larger than the queue; a larger value is cut */
+	if (b->max_batch > b->max_queue)
+		b->max_batch = b->max_queue;
+	if ((v = batch_var(getenv_fn, prefix, "SCHEDULE_DELAY", var, sizeof(var))) &&
+	    (ret = parse_ms(var, v, &b->delay_ms, err, errlen)))
+		return ret;
+	if ((v = batch_var(getenv_fn, prefix, "EXPORT_TIMEOUT", var, sizeof(var))) &&
+	    (ret = parse_ms(var, v, &b->timeout_ms, err, errlen)))
+		return ret;
+	return 0;
+}
+
 /* http:// or https:// and then a host: "http:///x" has none, and as a base it would lose its
  * "//" when its trailing slashes go (fuzz_cli found "http://////" giving "http:/v1/traces"). */
 static bool valid_url(const char *u)
@@ -156,10 +193,14 @@ int otel_config_load(struct otel_config *c, const char *(*getenv_fn)(const char 
 	memset(c, 0, sizeof(*c));
 	c->timeout_ms = 10000;
 	c->metric_interval_ms = 60000;
-	c->blrp_max_queue = 2048;
-	c->blrp_max_batch = 512;
-	c->blrp_delay_ms = 1000;
-	c->blrp_timeout_ms = 30000;
+	/* the specification's defaults, but a partial batch leaves after 1 s rather than 5 s, and a
+	 * span batch is retried for 60 s rather than 30 */
+	c->bsp = (struct otel_batch){
+		.max_queue = 2048, .max_batch = 512, .delay_ms = 1000, .timeout_ms = 60000
+	};
+	c->blrp = (struct otel_batch){
+		.max_queue = 2048, .max_batch = 512, .delay_ms = 1000, .timeout_ms = 30000
+	};
 	c->sampler = OTEL_SAMPLER_PARENTBASED_ALWAYS_ON;
 	c->ratio = 1.0;
 
@@ -224,26 +265,10 @@ int otel_config_load(struct otel_config *c, const char *(*getenv_fn)(const char 
 	if (v && *v &&
 	    (ret = parse_ms("OTEL_METRIC_EXPORT_INTERVAL", v, &c->metric_interval_ms, err, errlen)))
 		return ret;
-	v = getenv_fn("OTEL_BLRP_MAX_QUEUE_SIZE");
-	if (v && *v &&
-	    (ret = parse_count("OTEL_BLRP_MAX_QUEUE_SIZE", v, OTEL_BLRP_QUEUE_LIMIT,
-			       &c->blrp_max_queue, err, errlen)))
-		return ret;
-	v = getenv_fn("OTEL_BLRP_MAX_EXPORT_BATCH_SIZE");
-	if (v && *v &&
-	    (ret = parse_count("OTEL_BLRP_MAX_EXPORT_BATCH_SIZE", v, OTEL_BLRP_QUEUE_LIMIT,
-			       &c->blrp_max_batch, err, errlen)))
-		return ret;
-	/* the specification: a batch is never larger than the queue; a larger value is cut */
-	if (c->blrp_max_batch > c->blrp_max_queue)
-		c->blrp_max_batch = c->blrp_max_queue;
-	v = getenv_fn("OTEL_BLRP_SCHEDULE_DELAY");
-	if (v && *v &&
-	    (ret = parse_ms("OTEL_BLRP_SCHEDULE_DELAY", v, &c->blrp_delay_ms, err, errlen)))
-		return ret;
-	v = getenv_fn("OTEL_BLRP_EXPORT_TIMEOUT");
-	if (v && *v &&
-	    (ret = parse_ms("OTEL_BLRP_EXPORT_TIMEOUT", v, &c->blrp_timeout_ms, err, errlen)))
+	if ((ret = parse_batch(getenv_fn, "OTEL_BSP_", OTEL_BSP_QUEUE_LIMIT, &c->bsp, err,
+			       errlen)) ||
+	    (ret = parse_batch(getenv_fn, "OTEL_BLRP_", OTEL_BLRP_QUEUE_LIMIT, &c->blrp, err,
+			       errlen)))
 		return ret;
 	v = getenv_fn("OTEL_RESOURCE_ATTRIBUTES");
 	if (v && (ret = parse_kv_list("OTEL_RESOURCE_ATTRIBUTES", v, c->resource,

@@ -13,6 +13,7 @@
 #define OTEL_MAX_HEADERS 32
 #define OTEL_MAX_RESOURCE_ATTRS 32
 #define OTEL_BLRP_QUEUE_LIMIT 65536 /* OTEL_BLRP_MAX_QUEUE_SIZE at most: a record is ~13 KiB */
+#define OTEL_BSP_QUEUE_LIMIT 65536  /* OTEL_BSP_MAX_QUEUE_SIZE at most: a span is ~5 KiB */
 
 enum otel_sampler {
 	OTEL_SAMPLER_ALWAYS_ON = 0,
@@ -28,6 +29,16 @@ struct otel_kv {
 	char value[384];
 };
 
+/* A batch processor (OTEL_BSP_* for spans, OTEL_BLRP_* for log records): items queued at most,
+ * items per request, how long a partial batch waits, how long a batch may take with its
+ * retries. */
+struct otel_batch {
+	unsigned max_queue;
+	unsigned max_batch;
+	unsigned delay_ms;
+	unsigned timeout_ms;
+};
+
 struct otel_config {
 	char traces_url[OTEL_URL_MAX];	/* "" when traces are not exported */
 	char metrics_url[OTEL_URL_MAX]; /* "" when metrics are not exported */
@@ -37,12 +48,8 @@ struct otel_config {
 	bool gzip;
 	unsigned timeout_ms;
 	unsigned metric_interval_ms;
-	/* the batch log record processor (OTEL_BLRP_*): records queued at most, records per
-	 * request, how long a partial batch waits, how long a batch may take with its retries */
-	unsigned blrp_max_queue;
-	unsigned blrp_max_batch;
-	unsigned blrp_delay_ms;
-	unsigned blrp_timeout_ms;
+	struct otel_batch bsp;	/* the batch span processor */
+	struct otel_batch blrp; /* the batch log record processor */
 	enum otel_sampler sampler;
 	double ratio;
 	struct otel_kv resource[OTEL_MAX_RESOURCE_ATTRS];
@@ -51,8 +58,8 @@ struct otel_config {
 
 /*
  * Reads OTEL_EXPORTER_OTLP_{ENDPOINT,TRACES_ENDPOINT,METRICS_ENDPOINT,LOGS_ENDPOINT,HEADERS,
- * COMPRESSION,TIMEOUT}, OTEL_LOGS_EXPORTER (otlp, the default, or none), OTEL_BLRP_{MAX_QUEUE_SIZE,
- * MAX_EXPORT_BATCH_SIZE,SCHEDULE_DELAY,EXPORT_TIMEOUT}, OTEL_RESOURCE_ATTRIBUTES,
+ * COMPRESSION,TIMEOUT}, OTEL_LOGS_EXPORTER (otlp, the default, or none), OTEL_BSP_ and
+ * OTEL_BLRP_{MAX_QUEUE_SIZE,MAX_EXPORT_BATCH_SIZE,SCHEDULE_DELAY,EXPORT_TIMEOUT}, OTEL_RESOURCE_ATTRIBUTES,
  * OTEL_METRIC_EXPORT_INTERVAL, OTEL_TRACES_SAMPLER and OTEL_TRACES_SAMPLER_ARG through
  * getenv_fn. endpoint_flag (--otlp-endpoint, may be NULL) overrides every endpoint variable.
  * Export stays off without any endpoint. Returns 0, or -EINVAL with one sentence in err naming

@@ -40,6 +40,10 @@ static const char *const env_names[] = {
 	"OTEL_BLRP_MAX_EXPORT_BATCH_SIZE",
 	"OTEL_BLRP_SCHEDULE_DELAY",
 	"OTEL_BLRP_EXPORT_TIMEOUT",
+	"OTEL_BSP_MAX_QUEUE_SIZE",
+	"OTEL_BSP_MAX_EXPORT_BATCH_SIZE",
+	"OTEL_BSP_SCHEDULE_DELAY",
+	"OTEL_BSP_EXPORT_TIMEOUT",
 	"OTEL_RESOURCE_ATTRIBUTES",
 	"OTEL_TRACES_SAMPLER",
 	"OTEL_TRACES_SAMPLER_ARG",
@@ -142,8 +146,10 @@ static void check_config(const struct config *c)
 	check_kv(o->resource, o->nresource, OTEL_MAX_RESOURCE_ATTRS);
 	assert(o->ratio >= 0 && o->ratio <= 1);
 	assert(o->sampler <= OTEL_SAMPLER_PARENTBASED_TRACEIDRATIO);
-	assert(o->blrp_max_batch >= 1 && o->blrp_max_batch <= o->blrp_max_queue);
-	assert(o->blrp_max_queue <= OTEL_BLRP_QUEUE_LIMIT);
+	assert(o->blrp.max_batch >= 1 && o->blrp.max_batch <= o->blrp.max_queue);
+	assert(o->blrp.max_queue <= OTEL_BLRP_QUEUE_LIMIT);
+	assert(o->bsp.max_batch >= 1 && o->bsp.max_batch <= o->bsp.max_queue);
+	assert(o->bsp.max_queue <= OTEL_BSP_QUEUE_LIMIT);
 }
 
 /* Selectors are copied in as whole structs, padding and all: compare them field by field and

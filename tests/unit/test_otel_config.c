@@ -33,10 +33,14 @@ UNIT_TEST(test_defaults_export_off)
 	assert_string_equal(c.traces_url, "");
 	assert_string_equal(c.metrics_url, "");
 	assert_string_equal(c.logs_url, "");
-	assert_int_equal(c.blrp_max_queue, 2048);
-	assert_int_equal(c.blrp_max_batch, 512);
-	assert_int_equal(c.blrp_delay_ms, 1000);
-	assert_int_equal(c.blrp_timeout_ms, 30000);
+	assert_int_equal(c.blrp.max_queue, 2048);
+	assert_int_equal(c.blrp.max_batch, 512);
+	assert_int_equal(c.blrp.delay_ms, 1000);
+	assert_int_equal(c.blrp.timeout_ms, 30000);
+	assert_int_equal(c.bsp.max_queue, 2048);
+	assert_int_equal(c.bsp.max_batch, 512);
+	assert_int_equal(c.bsp.delay_ms, 1000);
+	assert_int_equal(c.bsp.timeout_ms, 60000);
 	assert_int_equal(c.timeout_ms, 10000);
 	assert_int_equal(c.metric_interval_ms, 60000);
 	assert_false(c.gzip);
@@ -104,10 +108,10 @@ UNIT_TEST(test_logs_config)
 	assert_int_equal(load(&c, NULL, err, sig), 0);
 	assert_string_equal(c.logs_url, "https://l.example/custom");
 	assert_string_equal(c.traces_url, "http://col:4318/v1/traces");
-	assert_int_equal(c.blrp_max_queue, 100);
-	assert_int_equal(c.blrp_max_batch, 20);
-	assert_int_equal(c.blrp_delay_ms, 250);
-	assert_int_equal(c.blrp_timeout_ms, 5000);
+	assert_int_equal(c.blrp.max_queue, 100);
+	assert_int_equal(c.blrp.max_batch, 20);
+	assert_int_equal(c.blrp.delay_ms, 250);
+	assert_int_equal(c.blrp.timeout_ms, 5000);
 	/* none turns logs off whatever the endpoints say, the flag's too; only logs */
 	assert_int_equal(load(&c, NULL, err, none), 0);
 	assert_string_equal(c.logs_url, "");
@@ -120,8 +124,43 @@ UNIT_TEST(test_logs_config)
 	assert_string_equal(c.metrics_url, "");
 	/* a batch never outgrows the queue */
 	assert_int_equal(load(&c, NULL, err, big_batch), 0);
-	assert_int_equal(c.blrp_max_queue, 64);
-	assert_int_equal(c.blrp_max_batch, 64);
+	assert_int_equal(c.blrp.max_queue, 64);
+	assert_int_equal(c.blrp.max_batch, 64);
+}
+
+UNIT_TEST(test_span_batch_config)
+{
+	static const char *const env[] = {
+		"OTEL_EXPORTER_OTLP_ENDPOINT=http://col:4318",
+		"OTEL_BSP_MAX_QUEUE_SIZE=65536",
+		"OTEL_BSP_MAX_EXPORT_BATCH_SIZE=4096",
+		"OTEL_BSP_SCHEDULE_DELAY=200",
+		"OTEL_BSP_EXPORT_TIMEOUT=7000",
+		NULL,
+	};
+	static const char *const big_batch[] = {
+		"OTEL_BSP_MAX_QUEUE_SIZE=100",
+		"OTEL_BSP_MAX_EXPORT_BATCH_SIZE=1000",
+		NULL,
+	};
+	struct otel_config c;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(load(&c, NULL, err, env), 0);
+	assert_int_equal(c.bsp.max_queue, 65536);
+	assert_int_equal(c.bsp.max_batch, 4096);
+	assert_int_equal(c.bsp.delay_ms, 200);
+	assert_int_equal(c.bsp.timeout_ms, 7000);
+	/* the span processor's variables leave the log record processor's alone */
+	assert_int_equal(c.blrp.max_queue, 2048);
+	assert_int_equal(c.blrp.max_batch, 512);
+	assert_int_equal(c.blrp.delay_ms, 1000);
+	assert_int_equal(c.blrp.timeout_ms, 30000);
+	/* a batch never outgrows the queue */
+	assert_int_equal(load(&c, NULL, err, big_batch), 0);
+	assert_int_equal(c.bsp.max_queue, 100);
+	assert_int_equal(c.bsp.max_batch, 100);
 }
 
 UNIT_TEST(test_headers_resource_and_numbers)
@@ -188,6 +227,11 @@ UNIT_TEST(test_bad_values)
 	expect_error("OTEL_LOGS_EXPORTER=console", "OTEL_LOGS_EXPORTER");
 	expect_error("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT=col:4318",
 		     "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT");
+	expect_error("OTEL_BSP_MAX_QUEUE_SIZE=0", "OTEL_BSP_MAX_QUEUE_SIZE");
+	expect_error("OTEL_BSP_MAX_QUEUE_SIZE=65537", "OTEL_BSP_MAX_QUEUE_SIZE");
+	expect_error("OTEL_BSP_MAX_EXPORT_BATCH_SIZE=lots", "OTEL_BSP_MAX_EXPORT_BATCH_SIZE");
+	expect_error("OTEL_BSP_SCHEDULE_DELAY=-5", "OTEL_BSP_SCHEDULE_DELAY");
+	expect_error("OTEL_BSP_EXPORT_TIMEOUT=1s", "OTEL_BSP_EXPORT_TIMEOUT");
 	expect_error("OTEL_BLRP_MAX_QUEUE_SIZE=0", "OTEL_BLRP_MAX_QUEUE_SIZE");
 	expect_error("OTEL_BLRP_MAX_QUEUE_SIZE=1000000", "OTEL_BLRP_MAX_QUEUE_SIZE");
 	expect_error("OTEL_BLRP_MAX_EXPORT_BATCH_SIZE=-1", "OTEL_BLRP_MAX_EXPORT_BATCH_SIZE");

@@ -18,7 +18,8 @@ ENV = ["OTEL_SERVICE_NAME", "OBSPROBE_HIDE_KERNEL_FEATURES", "OTEL_EXPORTER_OTLP
        "OTEL_EXPORTER_OTLP_COMPRESSION", "OTEL_EXPORTER_OTLP_TIMEOUT",
        "OTEL_METRIC_EXPORT_INTERVAL", "OTEL_BLRP_MAX_QUEUE_SIZE",
        "OTEL_BLRP_MAX_EXPORT_BATCH_SIZE", "OTEL_BLRP_SCHEDULE_DELAY", "OTEL_BLRP_EXPORT_TIMEOUT",
-       "OTEL_RESOURCE_ATTRIBUTES", "OTEL_TRACES_SAMPLER", "OTEL_TRACES_SAMPLER_ARG"]
+       "OTEL_BSP_MAX_QUEUE_SIZE", "OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "OTEL_BSP_SCHEDULE_DELAY",
+       "OTEL_BSP_EXPORT_TIMEOUT", "OTEL_RESOURCE_ATTRIBUTES", "OTEL_TRACES_SAMPLER", "OTEL_TRACES_SAMPLER_ARG"]
 
 FULL_ENV = {
     "OTEL_SERVICE_NAME": "checkout",
@@ -36,6 +37,10 @@ FULL_ENV = {
     "OTEL_BLRP_MAX_EXPORT_BATCH_SIZE": "8192",
     "OTEL_BLRP_SCHEDULE_DELAY": "500",
     "OTEL_BLRP_EXPORT_TIMEOUT": "10000",
+    "OTEL_BSP_MAX_QUEUE_SIZE": "8192",
+    "OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "2048",
+    "OTEL_BSP_SCHEDULE_DELAY": "200",
+    "OTEL_BSP_EXPORT_TIMEOUT": "30000",
     "OTEL_RESOURCE_ATTRIBUTES": "deployment.environment=prod,service.namespace=shop,"
                                 "k8s.pod.name=checkout-7d9f%3Dx",
     "OTEL_TRACES_SAMPLER": "parentbased_traceidratio",
@@ -121,6 +126,11 @@ SEEDS = {
     "bad_env_timeout": ({"OTEL_EXPORTER_OTLP_TIMEOUT": "-1"}, ["-p", "1"]),
     "bad_env_blrp": ({"OTEL_BLRP_MAX_QUEUE_SIZE": "0", "OTEL_BLRP_MAX_EXPORT_BATCH_SIZE": "99999"},
                      ["-p", "1"]),
+    "bad_env_bsp": ({"OTEL_BSP_MAX_QUEUE_SIZE": "65537", "OTEL_BSP_SCHEDULE_DELAY": "-1"},
+                    ["-p", "1"]),
+    "bsp_batch_over_queue": ({"OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4318",
+                              "OTEL_BSP_MAX_QUEUE_SIZE": "64",
+                              "OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "512"}, ["-p", "1"]),
     "bad_env_headers": ({"OTEL_EXPORTER_OTLP_HEADERS": "novalue,=x,k=%zz"}, ["-p", "1"]),
     "many_headers": ({"OTEL_EXPORTER_OTLP_HEADERS": ",".join(f"h{i}=v{i}" for i in range(33))},
                      ["-p", "1"]),
