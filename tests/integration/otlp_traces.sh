@@ -208,12 +208,14 @@ else
 fi
 stop_obsprobe
 
-# --- 2. gzip, a traces endpoint used as-is, the endpoint from the environment
+# --- 2. gzip, a traces endpoint used as-is, the endpoint from the environment, batches of at
+# most 3 spans (OTEL_BSP_MAX_EXPORT_BATCH_SIZE)
 RPORT2=$(free_port) || { fail "no free port"; finish; }
 start_receiver recv2 "$RPORT2" || finish
 R2=$RECV_DIR
 OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=http://127.0.0.1:$RPORT2/custom/spans \
 	OTEL_EXPORTER_OTLP_COMPRESSION=gzip OTEL_SERVICE_NAME=gz-service \
+	OTEL_BSP_MAX_EXPORT_BATCH_SIZE=3 OTEL_BSP_SCHEDULE_DELAY=200 \
 	start_obsprobe --pid "$GOPID" --console json || finish
 got=$(get /users/%d 1 10)
 assert_eq "curl got 10 answers" 10 "$got"
@@ -234,6 +236,9 @@ done
 assert_eq "gzip: Content-Encoding: gzip on every request" "$NREQ2" "$gz"
 assert_eq "gzip: bodies gunzip and decode" 0 "$(grep -c '"type":"error"' "$S2.requests")"
 assert_eq "gzip: OTLP spans" 10 "$(spans_count "$S2")"
+assert_ge "OTEL_BSP_MAX_EXPORT_BATCH_SIZE=3: requests for 10 spans" "$NREQ2" 4
+assert_eq "OTEL_BSP_MAX_EXPORT_BATCH_SIZE=3: requests with more than 3 spans" 0 \
+	"$(spans_field "$S2" seq | sort | uniq -c | awk '$1 > 3' | wc -l)"
 assert_eq "gzip: service.name from OTEL_SERVICE_NAME" 10 "$(spans_count "$S2" 'res:service.name=="gz-service"')"
 stop_obsprobe
 
