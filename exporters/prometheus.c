@@ -34,6 +34,8 @@
  * read it */
 #define PROM_LINGER_NS (2 * 1000000000ull)
 #define PROM_LINGER_BYTES (64 * 1024)
+/* how long accepting pauses when the process is out of descriptors or memory */
+#define PROM_ACCEPT_PAUSE_NS (100 * 1000000ull)
 
 static const char index_page[] = "<html><head><title>obsprobe</title></head><body>\n"
 				 "<h1>obsprobe</h1>\n"
@@ -69,6 +71,7 @@ struct prom_server {
 	bool started;
 	struct prom_conn *conns[PROM_MAX_CONNECTIONS]; /* NULL: a free slot */
 	size_t nconns;
+	uint64_t accept_at_ns; /* no accept before (a lack of descriptors or memory) */
 };
 
 static int parse_port(const char *s, in_port_t *port)
@@ -348,12 +351,21 @@ static void accept_all(struct prom_server *s, uint64_t now)
 		struct prom_conn *c;
 		int fd = accept4(s->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
-		if (fd < 0)
-			return; /* EAGAIN, or a connection that failed before we took it */
+		if (fd < 0) {
+			/* out of descriptors or memory: the connection stays queued, and the
+			 * listening socket readable; not polled for a while, it does not spin
+			 * the thread. EAGAIN, or a connection that failed before we took it, is
+			 * no reason to wait. */
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+			    errno == ENOMEM)
+				s->accept_at_ns = now + PROM_ACCEPT_PAUSE_NS;
+			return;
+		}
 		/* not calloc: most of the request buffer is never written */
 		c = malloc(sizeof(*c));
 		if (!c) {
 			close(fd);
+			s->accept_at_ns = now + PROM_ACCEPT_PAUSE_NS;
 			return;
 		}
 		memset(c, 0, offsetof(struct prom_conn, in));
@@ -392,8 +404,10 @@ static void *serve(void *arg)
 			if (s->conns[i] && now >= until(s->conns[i]))
 				conn_close(s, i);
 		pfd[nfds++] = (struct pollfd){ .fd = s->wake_fd, .events = POLLIN };
-		if (s->nconns < PROM_MAX_CONNECTIONS)
+		if (s->nconns < PROM_MAX_CONNECTIONS && now >= s->accept_at_ns)
 			pfd[nfds++] = (struct pollfd){ .fd = s->fd, .events = POLLIN };
+		else if (now < s->accept_at_ns)
+			next = s->accept_at_ns;
 		for (i = 0; i < PROM_MAX_CONNECTIONS; i++) {
 			struct prom_conn *c = s->conns[i];
 
@@ -407,8 +421,8 @@ static void *serve(void *arg)
 		}
 		timeout = next == UINT64_MAX ? -1 : (int)((next - now) / 1000000 + 1);
 		n = poll(pfd, nfds, timeout);
-		if (n < 0 && errno != EINTR)
-			break;
+		if (n < 0 && errno == ENOMEM)
+			usleep(100000); /* the kernel's memory is short: the endpoint waits, lives */
 		if (n <= 0)
 			continue;
 		if (pfd[0].revents)
