@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -653,6 +654,53 @@ UNIT_TEST(test_reap)
 	targets_free(r.t);
 	assert_int_equal(waitpid(zombie, NULL, 0), zombie);
 	kill_and_wait(alive);
+}
+
+/* The lowest free descriptor: with the soft limit there, no file can be opened. */
+static int lowest_free_fd(void)
+{
+	int fd = dup(0);
+
+	assert_true(fd >= 0);
+	close(fd);
+	return fd;
+}
+
+/* Out of descriptors, /proc cannot be read: that is no news of the targets, and reaping them
+ * all for it would end obsprobe (it did: "no watched process left, exiting"). */
+UNIT_TEST(test_reap_out_of_descriptors)
+{
+	struct reaped r = { 0 };
+	struct procfs_stat ps;
+	struct rlimit old, tight;
+	pid_t alive;
+
+	(void)state;
+	r.t = targets_new(NULL, 10);
+	assert_non_null(r.t);
+	alive = spawn_sleeper();
+	assert_int_equal(targets_add(r.t, (uint32_t)getpid()), 0);
+	assert_int_equal(targets_add(r.t, (uint32_t)alive), 0);
+
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+	tight = old;
+	tight.rlim_cur = (rlim_t)lowest_free_fd();
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &tight), 0);
+	assert_int_equal(procfs_read_stat((uint32_t)alive, 0, &ps), -EMFILE);
+	targets_reap(r.t, on_reap, &r);
+	targets_reap(r.t, on_reap, &r);
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+	assert_int_equal(r.n, 0);
+	assert_int_equal(targets_count(r.t), 2);
+
+	/* and once /proc can be read again, the dead still go */
+	kill_and_wait(alive);
+	targets_reap(r.t, on_reap, &r);
+	targets_reap(r.t, on_reap, &r);
+	assert_int_equal(r.n, 1);
+	assert_int_equal(r.pids[0], (uint32_t)alive);
+	assert_int_equal(targets_count(r.t), 1);
+	targets_free(r.t);
 }
 
 UNIT_MAIN(group_setup, NULL)

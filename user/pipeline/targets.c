@@ -334,10 +334,15 @@ void targets_reap(struct targets *t, void (*fn)(void *ctx, uint32_t pid), void *
 	struct target *p, *n;
 
 	for (p = t->list; p; p = n) {
+		int err = procfs_read_stat(p->info.pid, 0, &ps);
+
 		n = p->next;
 		/* a zombie has exited, its parent just has not reaped it yet */
-		if (procfs_read_stat(p->info.pid, 0, &ps) == 0 && ps.start_time == p->start_time &&
-		    ps.state != 'Z' && ps.state != 'X')
+		if (!err && ps.start_time == p->start_time && ps.state != 'Z' && ps.state != 'X')
+			continue;
+		/* /proc could not be read (obsprobe out of descriptors or memory): no news, and
+		 * letting every target go for it would end obsprobe */
+		if (err && err != -ESRCH && err != -EINVAL)
 			continue;
 		/* The events it made before it died, its exit's among them, can still be in the
 		 * ring buffer behind a reader that lags (a busy node): let it go now and they

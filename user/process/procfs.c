@@ -20,8 +20,8 @@ int procfs_read_stat(uint32_t pid, uint32_t tid, struct procfs_stat *out)
 	else
 		snprintf(path, sizeof(path), "/proc/%u/stat", pid);
 	f = fopen(path, "re");
-	if (!f)
-		return -ESRCH;
+	if (!f) /* out of descriptors or memory is no proof the task is gone */
+		return errno == ENOENT || errno == ESRCH ? -ESRCH : -errno;
 	n = fread(buf, 1, sizeof(buf) - 1, f);
 	fclose(f);
 	buf[n] = '\0';

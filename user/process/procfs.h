@@ -16,8 +16,9 @@ struct procfs_stat {
 	unsigned long long start_time;	 /* clock ticks after boot: tells PID reuse apart */
 };
 
-/* /proc/PID/stat, or /proc/PID/task/TID/stat when tid is not 0. 0, -ESRCH (no such task) or
- * -EINVAL (unparsable). */
+/* /proc/PID/stat, or /proc/PID/task/TID/stat when tid is not 0. 0, -ESRCH (no such task),
+ * -EINVAL (unparsable), or another -errno when it could not be opened (-EMFILE: obsprobe is out
+ * of descriptors; the task may well be there). */
 int procfs_read_stat(uint32_t pid, uint32_t tid, struct procfs_stat *out);
 
 /* The numbers of the "KEY:" lines of /proc/PID/status (kB ones in kB) into vals[i] for
