@@ -439,7 +439,8 @@ static void panic_message(const struct go_panic_event *e, const char *exe, char 
 static void report_panic(struct fault_tracker *t, struct pending_panic *pp, bool recovered,
 			 bool fatal, uint64_t ts_ns)
 {
-	struct proc_entry *p = proc_get(t, pp->pid, false);
+	/* a fatal one makes the entry: the exit status 2 that follows must find it said */
+	struct proc_entry *p = proc_get(t, pp->pid, fatal);
 	struct error_report r;
 
 	if (recovered)
@@ -561,8 +562,8 @@ void fault_forget(struct fault_tracker *t, uint32_t pid)
 
 void fault_proc_exit(struct fault_tracker *t, uint32_t pid, int32_t status)
 {
-	struct proc_entry *p = proc_get(t, pid, false);
 	int sig = status & 0x7f, code = (status >> 8) & 0xff;
+	struct proc_entry *p;
 	struct error_report r;
 	char msg[96];
 	size_t i;
@@ -571,6 +572,9 @@ void fault_proc_exit(struct fault_tracker *t, uint32_t pid, int32_t status)
 	for (i = 0; i < MAX_PENDING; i++)
 		if (t->pending[i].used && t->pending[i].pid == pid)
 			report_panic(t, &t->pending[i], false, true, 0);
+	/* after the panics: reporting a fatal one marks the entry, making it if need be (before,
+	 * a process with no entry yet had its fatal panic reported and an "exit" error too) */
+	p = proc_get(t, pid, false);
 	/* A death by a signal is an error when the OOM killer sent it, or when it is a crash not
 	 * reported yet (its fault event lost); SIGTERM, SIGINT, SIGKILL are someone's request.
 	 * Exit status 2 after a fatal panic is the panic. */
