@@ -6,40 +6,24 @@
 #include <string.h>
 #include <strings.h>
 
-/* RFC 9110 5.6.2's token characters */
-static bool is_tchar(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       (c && strchr("!#$%&'*+-.^_`|~", c));
-}
+#include "util/http_token.h"
 
-/* A byte a head may hold outside its line endings: field values allow obs-text (>= 0x80). */
-static bool is_head_byte(unsigned char c)
-{
-	return c == '\t' || (c >= 0x20 && c != 0x7f);
-}
-
-/* A line without its ending holds only bytes a head may: no CR that ends no line, no other
- * control byte. */
-static bool line_ok(const char *p, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (!is_head_byte((unsigned char)p[i]))
-			return false;
-	return true;
-}
-
-static bool is_ows(unsigned char c)
-{
-	return c == ' ' || c == '\t';
-}
-
-/* p[0..n) equals the lower-case s, letters compared without case */
+/* p[0..n) equals the lower-case s, letters compared without case; p's bytes are a head's */
 static bool ieq(const char *p, size_t n, const char *s)
 {
-	return strlen(s) == n && !strncasecmp(p, s, n);
+	return http_ieq((const uint8_t *)p, n, s);
+}
+
+static bool is_ows(char c)
+{
+	return http_is_ows((uint8_t)c);
+}
+
+/* "close" among a Connection header's options */
+static void conn_option(const uint8_t *p, size_t n, void *arg)
+{
+	if (http_ieq(p, n, "close"))
+		*(bool *)arg = true;
 }
 
 /* "METHOD SP target SP HTTP/1.x": the method, the target's path, the version's x */
@@ -48,7 +32,7 @@ static int parse_request_line(const char *p, size_t n, struct prom_request *r, b
 	const char *path, *end;
 	size_t m = 0, t, e, plen = 0;
 
-	while (m < n && m <= 16 && is_tchar((unsigned char)p[m]))
+	while (m < n && m <= 16 && http_is_tchar((uint8_t)p[m]))
 		m++;
 	if (!m || m > 16 || m >= n || p[m] != ' ')
 		return PROM_BAD_REQUEST;
@@ -95,28 +79,16 @@ static int parse_field(const char *p, size_t n, struct fields *f)
 {
 	size_t name = 0, v, e, i;
 
-	while (name < n && is_tchar((unsigned char)p[name]))
+	while (name < n && http_is_tchar((uint8_t)p[name]))
 		name++;
 	if (!name || name == n || p[name] != ':')
 		return PROM_BAD_REQUEST;
-	for (v = name + 1; v < n && is_ows((unsigned char)p[v]); v++)
+	for (v = name + 1; v < n && is_ows(p[v]); v++)
 		;
-	for (e = n; e > v && is_ows((unsigned char)p[e - 1]); e--)
+	for (e = n; e > v && is_ows(p[e - 1]); e--)
 		;
 	if (ieq(p, name, "connection")) {
-		/* a list of options: "close" anywhere in it */
-		for (i = v; i < e;) {
-			size_t s, t;
-
-			while (i < e && (is_ows((unsigned char)p[i]) || p[i] == ','))
-				i++;
-			for (s = i; i < e && p[i] != ','; i++)
-				;
-			for (t = i; t > s && is_ows((unsigned char)p[t - 1]); t--)
-				;
-			if (ieq(p + s, t - s, "close"))
-				f->close = true;
-		}
+		http_list_each((const uint8_t *)p + v, e - v, conn_option, &f->close);
 	} else if (ieq(p, name, "content-length")) {
 		unsigned long long cl = 0;
 
@@ -155,7 +127,7 @@ int prom_request_parse(const char *buf, size_t len, struct prom_request *r)
 			break;
 		eol = (size_t)(nl - buf);
 		end = eol > pos && buf[eol - 1] == '\r' ? eol - 1 : eol;
-		if (!line_ok(buf + pos, end - pos))
+		if (!http_vchars_ok((const uint8_t *)buf + pos, end - pos))
 			return PROM_BAD_REQUEST;
 		if (!started) {
 			/* empty lines before the request line are ignored (RFC 9112 2.2) */
@@ -169,7 +141,7 @@ int prom_request_parse(const char *buf, size_t len, struct prom_request *r)
 			r->keep_alive = http11 && !f.close && !f.body && r->method != PROM_OTHER;
 			r->head_len = eol + 1;
 			return (int)r->head_len;
-		} else if (is_ows((unsigned char)buf[pos])) {
+		} else if (is_ows(buf[pos])) {
 			return PROM_BAD_REQUEST; /* obs-fold: RFC 9112 5.2 lets a server refuse it */
 		} else if ((err = parse_field(buf + pos, end - pos, &f))) {
 			return err;
@@ -178,7 +150,8 @@ int prom_request_parse(const char *buf, size_t len, struct prom_request *r)
 	}
 	/* a line begun with a byte no head holds is refused at once (a TLS handshake, binary
 	 * noise), not after PROM_HEAD_MAX bytes of it; a CR may still be its ending's */
-	if (pos < lim && !line_ok(buf + pos, buf[lim - 1] == '\r' ? lim - 1 - pos : lim - pos))
+	if (pos < lim && !http_vchars_ok((const uint8_t *)buf + pos,
+					 buf[lim - 1] == '\r' ? lim - 1 - pos : lim - pos))
 		return PROM_BAD_REQUEST;
 	return len >= PROM_HEAD_MAX ? PROM_TOO_LARGE : PROM_NEED_MORE;
 }

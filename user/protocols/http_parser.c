@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "util/hex.h"
+#include "util/http_token.h"
 
 /* A chunk-size line longer than this (CR excluded) is not HTTP framing we can trust. */
 #define CHUNK_LINE_MAX 64
@@ -48,64 +49,9 @@ bool http_sniff(const uint8_t *buf, size_t len, enum http_kind *kind)
 	return false;
 }
 
-/* RFC 9110 token characters. */
-/* RFC 9110 tchar, as a table: header names and methods are scanned byte by byte, per request */
-static const bool tchar_table[256] = {
-	['0' ... '9'] = true, ['a' ... 'z'] = true, ['A' ... 'Z'] = true, ['!'] = true,
-	['#'] = true,	      ['$'] = true,	    ['%'] = true,	  ['&'] = true,
-	['\''] = true,	      ['*'] = true,	    ['+'] = true,	  ['-'] = true,
-	['.'] = true,	      ['^'] = true,	    ['_'] = true,	  ['`'] = true,
-	['|'] = true,	      ['~'] = true,
-};
-
-static inline bool is_tchar(uint8_t c)
-{
-	return tchar_table[c];
-}
-
-/* Field values and reason phrases: HTAB, SP, VCHAR and obs-text. */
-static bool is_vchar(uint8_t c)
-{
-	return c == '\t' || (c >= 0x20 && c != 0x7f);
-}
-
 static bool is_digit(uint8_t c)
 {
 	return c >= '0' && c <= '9';
-}
-
-static bool is_ows(uint8_t c)
-{
-	return c == ' ' || c == '\t';
-}
-
-/* p..n equals s (lowercase letters and '-') but for case. p's bytes passed is_tchar or
- * is_vchar, so | 0x20 lowers them as exactly as this comparison needs: it turns only 'A'..'Z'
- * into letters, and only CR (no tchar, no vchar) into '-'. 8 bytes at a time, the last
- * word overlapping the one before it. */
-static bool ieq(const uint8_t *p, size_t n, const char *s)
-{
-	const uint64_t low = 0x2020202020202020ull;
-	uint64_t a, b;
-	size_t i;
-
-	if (strlen(s) != n)
-		return false;
-	if (n < 8) {
-		for (i = 0; i < n; i++)
-			if ((p[i] | 0x20) != (uint8_t)s[i])
-				return false;
-		return true;
-	}
-	for (i = 0; i + 8 < n; i += 8) {
-		memcpy(&a, p + i, 8);
-		memcpy(&b, s + i, 8);
-		if ((a | low) != b)
-			return false;
-	}
-	memcpy(&a, p + n - 8, 8);
-	memcpy(&b, s + n - 8, 8);
-	return (a | low) == b;
 }
 
 static void copy_str(char *dst, size_t size, const uint8_t *src, size_t n)
@@ -114,43 +60,6 @@ static void copy_str(char *dst, size_t size, const uint8_t *src, size_t n)
 		n = size - 1;
 	memcpy(dst, src, n);
 	dst[n] = '\0';
-}
-
-/* Whether the 8 bytes at p are field-value bytes: a word with no byte under 0x20 and none 0x7f
- * holds none to refuse (bytes 0x80 and up are obs-text); a word with one (a tab, most likely)
- * is looked at byte by byte. */
-static bool vchars8_ok(const uint8_t *p)
-{
-	const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
-	uint64_t w, del;
-	size_t j;
-
-	memcpy(&w, p, 8);
-	del = w ^ (0x7f * ones);
-	if (!(((w - 0x20 * ones) & ~w & highs) | ((del - ones) & ~del & highs)))
-		return true;
-	for (j = 0; j < 8; j++)
-		if (!is_vchar(p[j]))
-			return false;
-	return true;
-}
-
-/* Every byte a field-value byte. Header values are most of a head's bytes: 8 at a time, the
- * last word overlapping the one before it (values shorter than 8 byte by byte). */
-static bool vchars_ok(const uint8_t *p, size_t n)
-{
-	size_t i;
-
-	if (n < 8) {
-		for (i = 0; i < n; i++)
-			if (!is_vchar(p[i]))
-				return false;
-		return true;
-	}
-	for (i = 0; i + 8 < n; i += 8)
-		if (!vchars8_ok(p + i))
-			return false;
-	return vchars8_ok(p + n - 8);
 }
 
 /*
@@ -179,7 +88,7 @@ static int parse_status_line(const uint8_t *p, size_t n, bool complete, struct h
 	}
 	if (n < 12)
 		return complete ? -1 : 0;
-	if (n > 12 && (p[12] != ' ' || !vchars_ok(p + 13, n - 13)))
+	if (n > 12 && (p[12] != ' ' || !http_vchars_ok(p + 13, n - 13)))
 		return -1;
 	out->kind = HTTP_RESPONSE;
 	out->version = 10 + (p[7] - '0');
@@ -230,7 +139,7 @@ static int parse_cut_request_line(const uint8_t *p, size_t n, struct http_head *
 {
 	size_t m = 0, i;
 
-	while (m < n && is_tchar(p[m]))
+	while (m < n && http_is_tchar(p[m]))
 		m++;
 	if (m == 0 || m >= HTTP_METHOD_MAX || m == n || p[m] != ' ')
 		return -1;
@@ -253,7 +162,7 @@ static int parse_start_line(const uint8_t *p, size_t n, bool complete, struct ht
 	if (!n && !complete)
 		return 0;
 	/* A method is a token and '/' is not a token character: "HTTP/" starts a status line. */
-	while (i < n && is_tchar(p[i]))
+	while (i < n && http_is_tchar(p[i]))
 		i++;
 	if (i < n && p[i] == '/')
 		return parse_status_line(p, n, complete, out);
@@ -270,46 +179,24 @@ struct fields {
 	bool keep_alive;
 };
 
-/* Calls fn on each non-empty element of a comma-separated list, trimmed. */
-static void list_each(const uint8_t *p, size_t n, void (*fn)(const uint8_t *, size_t, void *),
-		      void *arg)
-{
-	size_t i = 0;
-
-	while (i < n) {
-		size_t s, e;
-
-		while (i < n && (is_ows(p[i]) || p[i] == ','))
-			i++;
-		s = i;
-		while (i < n && p[i] != ',')
-			i++;
-		e = i;
-		while (e > s && is_ows(p[e - 1]))
-			e--;
-		if (e > s)
-			fn(p + s, e - s, arg);
-	}
-}
-
 static void te_coding(const uint8_t *p, size_t n, void *arg)
 {
 	struct fields *f = arg;
 	size_t i = 0;
 
 	/* A coding may carry parameters ("chunked;q=1" is not valid, but be lenient). */
-	while (i < n && is_tchar(p[i]))
+	while (i < n && http_is_tchar(p[i]))
 		i++;
-	f->te_chunked = ieq(p, i, "chunked");
+	f->te_chunked = http_ieq(p, i, "chunked");
 }
 
 static void conn_option(const uint8_t *p, size_t n, void *arg)
 {
 	struct fields *f = arg;
 
-	if (ieq(p, n, "close"))
+	if (http_ieq(p, n, "close"))
 		f->close = true;
-	else if (ieq(p, n, "keep-alive"))
+	else if (http_ieq(p, n, "keep-alive"))
 		f->keep_alive = true;
 }
 
@@ -342,48 +229,48 @@ static int parse_field(const uint8_t *p, size_t n, struct fields *f, struct http
 	size_t name_len = 0, v, e;
 
 	/* obs-fold continuation (RFC 9112 5.2): ignored, which drops the folded part of a value. */
-	if (is_ows(p[0]))
-		return vchars_ok(p, n) ? 0 : -1;
-	while (name_len < n && is_tchar(p[name_len]))
+	if (http_is_ows(p[0]))
+		return http_vchars_ok(p, n) ? 0 : -1;
+	while (name_len < n && http_is_tchar(p[name_len]))
 		name_len++;
 	/* No whitespace is allowed between the name and the colon (RFC 9112 5.1). */
 	if (name_len == 0 || name_len == n || p[name_len] != ':')
 		return -1;
-	if (!vchars_ok(p + name_len + 1, n - name_len - 1))
+	if (!http_vchars_ok(p + name_len + 1, n - name_len - 1))
 		return -1;
-	for (v = name_len + 1; v < n && is_ows(p[v]); v++)
+	for (v = name_len + 1; v < n && http_is_ows(p[v]); v++)
 		;
-	for (e = n; e > v && is_ows(p[e - 1]); e--)
+	for (e = n; e > v && http_is_ows(p[e - 1]); e--)
 		;
 
 	/* by length first: most fields are none of these */
 	switch (name_len) {
 	case 14:
-		if (ieq(p, name_len, "content-length"))
+		if (http_ieq(p, name_len, "content-length"))
 			return parse_content_length(p + v, e - v, f);
 		break;
 	case 17:
-		if (ieq(p, name_len, "transfer-encoding")) {
+		if (http_ieq(p, name_len, "transfer-encoding")) {
 			f->te_seen = true;
-			list_each(p + v, e - v, te_coding, f);
+			http_list_each(p + v, e - v, te_coding, f);
 		}
 		break;
 	case 10:
-		if (ieq(p, name_len, "connection"))
-			list_each(p + v, e - v, conn_option, f);
-		else if (ieq(p, name_len, "user-agent") && !out->user_agent[0])
+		if (http_ieq(p, name_len, "connection"))
+			http_list_each(p + v, e - v, conn_option, f);
+		else if (http_ieq(p, name_len, "user-agent") && !out->user_agent[0])
 			copy_str(out->user_agent, sizeof(out->user_agent), p + v, e - v);
 		break;
 	case 4:
-		if (ieq(p, name_len, "host") && !out->host[0])
+		if (http_ieq(p, name_len, "host") && !out->host[0])
 			copy_str(out->host, sizeof(out->host), p + v, e - v);
 		break;
 	case 11:
-		if (ieq(p, name_len, "traceparent") && !out->traceparent[0])
+		if (http_ieq(p, name_len, "traceparent") && !out->traceparent[0])
 			copy_str(out->traceparent, sizeof(out->traceparent), p + v, e - v);
 		break;
 	case 12:
-		if (ieq(p, name_len, "content-type") && !out->content_type[0])
+		if (http_ieq(p, name_len, "content-type") && !out->content_type[0])
 			copy_str(out->content_type, sizeof(out->content_type), p + v, e - v);
 		break;
 	}
@@ -395,15 +282,15 @@ static bool field_prefix_ok(const uint8_t *p, size_t n)
 {
 	size_t i = 0;
 
-	if (n && !is_ows(p[0])) {
-		while (i < n && is_tchar(p[i]))
+	if (n && !http_is_ows(p[0])) {
+		while (i < n && http_is_tchar(p[i]))
 			i++;
 		if (i == n)
 			return true;
 		if (i == 0 || p[i] != ':')
 			return false;
 	}
-	return vchars_ok(p + i, n - i);
+	return http_vchars_ok(p + i, n - i);
 }
 
 static void apply_fields(const struct fields *f, struct http_head *out)
@@ -707,9 +594,9 @@ static int parse_chunk_size(const uint8_t *p, size_t n, uint64_t *size)
 	}
 	if (i == 0)
 		return -1;
-	while (i < n && is_ows(p[i]))
+	while (i < n && http_is_ows(p[i]))
 		i++;
-	if (i < n && (p[i] != ';' || !vchars_ok(p + i, n - i)))
+	if (i < n && (p[i] != ';' || !http_vchars_ok(p + i, n - i)))
 		return -1;
 	*size = v;
 	return 0;
@@ -760,7 +647,8 @@ static size_t step_trailer(struct http_stream *s, const uint8_t *p, size_t n,
 	for (i = 0; i < n; i++) {
 		uint8_t c = p[i];
 
-		if (++s->body_left > HTTP_HEAD_MAX || (c != '\r' && c != '\n' && !is_vchar(c))) {
+		if (++s->body_left > HTTP_HEAD_MAX ||
+		    (c != '\r' && c != '\n' && !http_is_vchar(c))) {
 			lose_sync(s, ops, ctx);
 			return n;
 		}
