@@ -200,7 +200,10 @@ static __always_inline int tls_fd_of(struct pt_regs *ctx, const struct go_proc_c
 }
 
 /* The connection the *crypto/tls.Conn c encrypts for: its socket's, marked as carrying TLS
- * (its ciphertext is never parsed); 0 (counted) when that socket was never seen. */
+ * (its ciphertext is never parsed); 0 when there is none. Counted lost when the socket is open
+ * but was never seen; not when its fd is closed: a call on a connection another goroutine is
+ * closing (its netFD keeps the number until close() returns, close's entry has dropped the
+ * entry) moves no bytes, it fails. */
 static __always_inline __u64 tls_conn_id(struct pt_regs *ctx, const struct go_proc_cfg *cfg,
 					 __u64 pid_tgid, __u64 c)
 {
@@ -211,7 +214,8 @@ static __always_inline __u64 tls_conn_id(struct pt_regs *ctx, const struct go_pr
 		return 0;
 	ci = bpf_map_lookup_elem(&conns, &key);
 	if (!ci || !ci->conn_id) {
-		count_drop(OBS_DROP_TLS_NO_CONN);
+		if (stream_sock_of_fd(key.fd))
+			count_drop(OBS_DROP_TLS_NO_CONN);
 		return 0;
 	}
 	if ((ci->flags & (CONN_TLS | CONN_SEEN)) != (CONN_TLS | CONN_SEEN))
@@ -219,7 +223,7 @@ static __always_inline __u64 tls_conn_id(struct pt_regs *ctx, const struct go_pr
 	return ci->conn_id;
 }
 
-/* A goroutine inside crypto/tls.(*Conn).Read: the connection, until its copy. */
+/* A goroutine inside crypto/tls.(*Conn).Read: its *crypto/tls.Conn, until its copy. */
 struct {
 	/* LRU: a Read that fails or returns nothing never reaches the copy */
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -251,23 +255,23 @@ int go_tls_write(struct pt_regs *ctx)
 	return 0;
 }
 
-/* crypto/tls.(*Conn).Read(c, b) at its stack check's jbe: which connection this goroutine
- * (its g, in R14) reads from. */
+/* crypto/tls.(*Conn).Read(c, b) at its stack check's jbe: which *crypto/tls.Conn this
+ * goroutine (its g, in R14) reads from. Its connection is looked up at the copy, when bytes
+ * come: a Read that waits on a connection another goroutine closes returns none. */
 SEC("uprobe")
 int go_tls_read(struct pt_regs *ctx)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct go_tls_read_key k = { .tgid = pid_tgid >> 32, .g = ctx->r14 };
 	struct go_proc_cfg *cfg = bpf_map_lookup_elem(&go_procs, &k.tgid);
-	__u64 conn_id;
+	__u64 c = ctx->ax;
 
 	if (starts_over(ctx))
 		return 0;
 	if (!cfg || !cfg->tls)
 		return 0;
-	conn_id = tls_conn_id(ctx, cfg, pid_tgid, ctx->ax);
-	if (conn_id)
-		bpf_map_update_elem(&go_tls_reads, &k, &conn_id, BPF_ANY);
+	if (c)
+		bpf_map_update_elem(&go_tls_reads, &k, &c, BPF_ANY);
 	else
 		bpf_map_delete_elem(&go_tls_reads, &k);
 	return 0;
@@ -280,14 +284,18 @@ int go_tls_copy(struct pt_regs *ctx)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct go_tls_read_key k = { .tgid = pid_tgid >> 32, .g = ctx->r14 };
-	__u64 *conn_id, id, n = ctx->cx;
+	struct go_proc_cfg *cfg = bpf_map_lookup_elem(&go_procs, &k.tgid);
+	__u64 *cp, c, id, n = ctx->cx;
 
-	conn_id = bpf_map_lookup_elem(&go_tls_reads, &k);
-	if (!conn_id)
+	cp = bpf_map_lookup_elem(&go_tls_reads, &k);
+	if (!cp)
 		return 0;
-	id = *conn_id;
+	c = *cp;
 	bpf_map_delete_elem(&go_tls_reads, &k);
-	if (!n || !ctx->bx)
+	if (!cfg || !n || !ctx->bx)
+		return 0;
+	id = tls_conn_id(ctx, cfg, pid_tgid, c);
+	if (!id)
 		return 0;
 	send_buffer(pid_tgid, id, SOCK_DIR_INGRESS, SOCK_SC_TLS_READ, n, (const void *)ctx->bx, 0);
 	return 0;
