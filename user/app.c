@@ -111,7 +111,7 @@ struct app {
 	/* node-wide mode */
 	bool node_wide;
 	uint32_t self;
-	uint64_t discovered, targets_full;
+	uint64_t discovered, targets_full, unjudged;
 	/* the last processes let go while alive, and when: the events they sent before that
 	 * still say watched (let_go_before()) */
 	struct {
@@ -282,9 +282,9 @@ static int watch_pid(struct app *a, uint32_t pid, uint32_t flags)
 	return 0;
 }
 
-/* Node-wide: whether the selectors want pid, as it is now: 1, 0, or -ESRCH (it is gone);
- * the name it was judged under to comm (selection_match_pid()). obsprobe never watches
- * itself. */
+/* Node-wide: whether the selectors want pid, as it is now: 1, 0, -ESRCH (it is gone) or
+ * another negative errno (not judged: /proc could not be read); the name it was judged under
+ * to comm (selection_match_pid()). obsprobe never watches itself. */
 static int wanted(struct app *a, uint32_t pid, char *comm, size_t len)
 {
 	int r = selection_match_pid(&a->cfg->sel, pid, comm, len);
@@ -296,8 +296,17 @@ static int wanted(struct app *a, uint32_t pid, char *comm, size_t len)
 static void discover(struct app *a, uint32_t pid, const char *when)
 {
 	const struct proc_info *p;
+	int r;
 
-	if (targets_watched(a->targets, pid) || wanted(a, pid, NULL, 0) != 1)
+	if (targets_watched(a->targets, pid))
+		return;
+	r = wanted(a, pid, NULL, 0);
+	if (r < 0 && r != -ESRCH && ++a->unjudged == 1)
+		log_warn("node-wide: /proc/%u could not be read (%s): it and others are not "
+			 "watched until their next exec or listen() "
+			 "(obsprobe_discovered_processes_total{outcome=\"unreadable\"})",
+			 pid, strerror(-r));
+	if (r != 1)
 		return;
 	if (watch_pid(a, pid, OBS_TARGET_WATCH | OBS_TARGET_FOLLOW_CHILDREN)) {
 		if (a->targets_full == 1)
@@ -619,7 +628,7 @@ static void update_health(struct app *a)
 	health_uprobes(a->health, files, links, released);
 	health_budget(a->health, a->span_rate.denied, a->memory_dropped, a->rss, a->mem.limit);
 	if (a->node_wide)
-		health_discovered(a->health, a->discovered, a->targets_full);
+		health_discovered(a->health, a->discovered, a->targets_full, a->unjudged);
 	if (a->k8s) {
 		struct k8s_watch_stats ks;
 		struct k8s_meta *km = k8s_watch_meta(a->k8s);

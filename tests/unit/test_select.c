@@ -16,6 +16,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -317,8 +318,9 @@ UNIT_TEST(test_port_of_real_process)
 	uint16_t port, ports[8];
 	char num[8], ex[16], comm[64], self[64];
 	pid_t pid = listening_child(&port);
+	struct rlimit old, tight;
 	FILE *f;
-	int n;
+	int n, fd;
 
 	(void)state;
 
@@ -347,6 +349,19 @@ UNIT_TEST(test_port_of_real_process)
 	self[strcspn(self, "\n")] = '\0';
 	assert_int_equal(selection_match_pid(&s, (uint32_t)pid, comm, sizeof(comm)), 0);
 	assert_string_equal(comm, self);
+
+	/* out of descriptors, /proc cannot be read: not judged, and not said to be gone */
+	fd = dup(0);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+	tight = old;
+	tight.rlim_cur = (rlim_t)fd;
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &tight), 0);
+	n = selection_match_pid(&s, (uint32_t)pid, comm, sizeof(comm));
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+	assert_int_equal(n, -EMFILE);
+	assert_string_equal(comm, "");
 
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);

@@ -123,8 +123,10 @@ static const struct metric_family_def defs[FAM__COUNT] = {
 			  METRIC_COUNTER, NULL, 0, "obsprobe.crashes", "{crash}" },
 	[FAM_DISCOVERED] = { "obsprobe_discovered_processes_total",
 			     "Processes node-wide mode found that its selectors want, by "
-			     "outcome: watched, or table_full (the kernel's target table had no "
-			     "room: not watched).",
+			     "outcome: watched, table_full (the kernel's target table had no "
+			     "room: not watched), or unreadable (its /proc entry could not be "
+			     "read, obsprobe out of descriptors or memory: not judged, not "
+			     "watched until its next exec or listen()).",
 			     METRIC_COUNTER, NULL, 0, "obsprobe.discovered.processes",
 			     "{process}" },
 	[FAM_SPANS_DROPPED] = { "obsprobe_spans_dropped_total",
@@ -281,10 +283,11 @@ void health_uprobes(struct health *h, uint64_t files, uint64_t links, uint64_t r
 	set_total(h, FAM_UPROBE_RELEASED, NULL, NULL, released);
 }
 
-void health_discovered(struct health *h, uint64_t watched, uint64_t table_full)
+void health_discovered(struct health *h, uint64_t watched, uint64_t table_full, uint64_t unreadable)
 {
 	set_total(h, FAM_DISCOVERED, "outcome", "watched", watched);
 	set_total(h, FAM_DISCOVERED, "outcome", "table_full", table_full);
+	set_total(h, FAM_DISCOVERED, "outcome", "unreadable", unreadable);
 }
 
 void health_budget(struct health *h, uint64_t rate_limited, uint64_t memory_limited, uint64_t rss,

@@ -45,7 +45,8 @@ void health_budget(struct health *h, uint64_t rate_limited, uint64_t memory_limi
 /* Uprobes on files: files with them and links now, files let go so far. */
 void health_uprobes(struct health *h, uint64_t files, uint64_t links, uint64_t released);
 /* Node-wide: processes the selectors wanted, watched or refused for want of room. */
-void health_discovered(struct health *h, uint64_t watched, uint64_t table_full);
+void health_discovered(struct health *h, uint64_t watched, uint64_t table_full,
+		       uint64_t unreadable);
 /* Kubernetes pod metadata: pods held, API requests by outcome, watches begun again. */
 void health_k8s(struct health *h, uint64_t pods, uint64_t ok, uint64_t failed, uint64_t restarts);
 /* signal: "traces", "metrics" or "logs" */

@@ -211,7 +211,10 @@ int selection_match_pid(const struct selection *s, uint32_t pid, char *comm, siz
 	/* an exiting process (a zombie) has lost its executable too: it is gone */
 	if (comm && len)
 		comm[0] = '\0';
-	if (procfs_read_stat(pid, 0, &ps) || ps.state == 'Z' || ps.state == 'X')
+	n = procfs_read_stat(pid, 0, &ps);
+	if (n)
+		return n; /* gone (-ESRCH), or /proc unreadable now (out of descriptors) */
+	if (ps.state == 'Z' || ps.state == 'X')
 		return -ESRCH;
 	if (comm && len)
 		snprintf(comm, len, "%s", ps.comm);

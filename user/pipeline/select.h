@@ -61,8 +61,10 @@ bool selection_node_wide(const struct selection *s);
 bool selection_uses(const struct selection *s, enum select_kind kind);
 bool selection_match(const struct selection *s, const struct proc_facts *f);
 /* selection_match() on what /proc says of pid now (only the facts the selectors look at are
- * read): 1 selected, 0 not (a kernel thread never is), -ESRCH when the process is gone. The
- * name it was judged under goes to comm (len bytes, "" when gone) unless comm is NULL. */
+ * read): 1 selected, 0 not (a kernel thread never is), -ESRCH when the process is gone, another
+ * negative errno when its /proc entry cannot be read now (-EMFILE: obsprobe is out of
+ * descriptors): not judged. The name it was judged under goes to comm (len bytes, "" when not
+ * judged) unless comm is NULL. */
 int selection_match_pid(const struct selection *s, uint32_t pid, char *comm, size_t len);
 
 #endif /* OBSPROBE_SELECT_H */
