@@ -36,13 +36,17 @@ curl_paths() {
 	curl -s -w '%{http_code}\n' "${args[@]}"
 }
 
-# settled RECV_DIR: obsprobe holds no span any more and the receiver got every span obsprobe
-# kept (the counters are refreshed once a second)
+# settled RECV_DIR CONSOLE: obsprobe holds no span any more, has kept or sampled out every span
+# the console shows, and the receiver got every span it kept. The counters are refreshed once a
+# second: until the first refresh after the spans came, "none held" and "kept = received" can both
+# be true of a refresh before them (0 and 0), which the sum rules out.
 settled() {
-	local m=$TMP/settle.txt kept
+	local m=$TMP/settle.txt kept out
 	scrape >"$m" || return 1
 	[[ "$(counter_sum obsprobe_sampling_held_spans "" "$m")" == 0 ]] || return 1
 	kept=$(counter_sum obsprobe_spans_kept_total "" "$m")
+	out=$(counter_sum obsprobe_spans_sampled_out_total "" "$m")
+	((kept + out == $(spans_count "$2"))) || return 1
 	otlp_spans "$1" "$TMP/o.json" || return 1
 	(($(spans_count "$TMP/o.json") == kept))
 }
@@ -147,7 +151,7 @@ assert_eq "ratio: of them 500s and 404s" "$((NREQ / 10)) $((NREQ / 20))" \
 	"$(grep -c '^500$' <<<"$codes") $(grep -c '^404$' <<<"$codes")"
 wait_until 20 spans_at_least $((3 * NREQ)) "$O1" ||
 	fail "ratio: $(spans_count "$O1") console spans of $((3 * NREQ)) after 20 s"
-wait_until 20 settled "$R1" || fail "ratio: obsprobe still holds spans, or the receiver lacks some, after 20 s"
+wait_until 20 settled "$R1" "$O1" || fail "ratio: obsprobe still holds spans, its counters miss some, or the receiver lacks some, after 20 s"
 sleep 1.5 # a batch more: a duplicate or a span sent late would arrive now
 otlp_spans "$R1" "$TMP/otlp1.json"
 M1=$TMP/metrics1.txt
@@ -203,7 +207,7 @@ codes=$(curl_paths "${paths[@]}")
 assert_eq "slow: $NSLOW answers, all 200" "$NSLOW" "$(grep -c '^200$' <<<"$codes")"
 wait_until 20 spans_at_least $((3 * NSLOW)) "$O2" ||
 	fail "slow: $(spans_count "$O2") console spans of $((3 * NSLOW)) after 20 s"
-wait_until 20 settled "$R2" || fail "slow: obsprobe still holds spans, or the receiver lacks some, after 20 s"
+wait_until 20 settled "$R2" "$O2" || fail "slow: obsprobe still holds spans, its counters miss some, or the receiver lacks some, after 20 s"
 sleep 1.5
 otlp_spans "$R2" "$TMP/otlp2.json"
 M2=$TMP/metrics2.txt
@@ -242,7 +246,7 @@ for i in 1 2; do
 	curl -s -o /dev/null -H "traceparent: $(tp $((0x300 + i)) 00)" "$BASE/status/503"
 done
 wait_until 20 spans_at_least 51 "$O3" || fail "parentbased: $(spans_count "$O3") console spans of 51 after 20 s"
-wait_until 20 settled "$R3" || fail "parentbased: obsprobe still holds spans, or the receiver lacks some, after 20 s"
+wait_until 20 settled "$R3" "$O3" || fail "parentbased: obsprobe still holds spans, its counters miss some, or the receiver lacks some, after 20 s"
 sleep 1.5
 S3=$TMP/otlp3.json
 otlp_spans "$R3" "$S3"
