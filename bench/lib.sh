@@ -134,6 +134,10 @@ hwm_kib() { awk '/^VmHWM:/{ print $2 }' "/proc/$1/status"; }
 # schedstat): finer than cpu_ticks' 10 ms, for comparing builds on a few seconds of load
 cpu_ns() { cat "/proc/$1/task/"*/schedstat 2>/dev/null | awk '{ t += $1 } END { printf "%.0f", t }'; }
 
+# wakeups PID: the times PID's threads alive now went to sleep and were woken (voluntary
+# context switches); each costs tens of microseconds of CPU on these VMs
+wakeups() { cat "/proc/$1/task/"*/status 2>/dev/null | awk '/^voluntary_ctxt_switches:/ { t += $2 } END { print t + 0 }'; }
+
 # The floor of a capture: empty bpftrace programs on the hooks it uses, so that what it costs
 # on top of merely hooking can be told apart. Build the program with bench_floor_add, run it
 # with bench_floor_start, stop it with `stop_pid "$BT_PID" INT`.

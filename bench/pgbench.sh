@@ -103,7 +103,7 @@ db_ops() { metric_sum db_client_operation_duration_seconds 'db_system_name="post
 
 # round I MODE NAME: one pgbench run in MODE under configuration NAME
 round() {
-	local i=$1 mode=$2 name=$3 run t0=0 t1 port tps n ops l extra="" flags=()
+	local i=$1 mode=$2 name=$3 run t0=0 t1 w0=0 w1 port tps n ops l extra="" flags=()
 	SEQ=$((SEQ + 1))
 	run=pgbench$SEQ
 	start_runner "$run" "${PGBENCH[@]}" -T "$PGBENCH_DURATION" -M "$mode" obsprobe
@@ -119,6 +119,7 @@ round() {
 			"${flags[@]}" "${EXTRA[@]}" >/dev/null 2>&1 ||
 			die "obsprobe did not start: $(cat "$OBS_ERR")"
 		t0=$(cpu_ns "$OBS_PID")
+		w0=$(wakeups "$OBS_PID")
 		;;
 	esac
 	touch "$TMP/$run.go"
@@ -134,6 +135,7 @@ round() {
 	c | d)
 		count_settles 0.5 30 2 $((STATEMENTS * n + 2)) db_ops || true
 		t1=$(cpu_ns "$OBS_PID")
+		w1=$(wakeups "$OBS_PID")
 		sleep 1.2 # one health tick: the lost counters are current
 		scrape >"$TMP/metrics.txt" || die "scrape of $OBS_METRICS failed"
 		ops=$(db_ops "$TMP/metrics.txt")
@@ -142,8 +144,9 @@ round() {
 		OPS["$mode $name"]=$((${OPS["$mode $name"]:-0} + ops))
 		LOST["$mode $name"]=$((${LOST["$mode $name"]:-0} + l))
 		CPU["$mode $name"]=$((${CPU["$mode $name"]:-0} + t1 - t0))
-		extra=$(printf '  (%d DB operations of %d, %d lost, %.0f ms CPU)' "$ops" $((STATEMENTS * n + 2)) \
-			"$l" "$(awk -v t=$((t1 - t0)) 'BEGIN { print t / 1e6 }')")
+		extra=$(printf '  (%d DB operations of %d, %d lost, %.0f ms CPU, %d wakeups)' "$ops" \
+			$((STATEMENTS * n + 2)) "$l" "$(awk -v t=$((t1 - t0)) 'BEGIN { print t / 1e6 }')" \
+			$((w1 - w0)))
 		;;
 	esac
 	touch "$TMP/$run.done"

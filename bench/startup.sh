@@ -9,12 +9,16 @@
 # (build/bench/proginfo: bpf_prog_info.verified_insns), the costliest first, and their total.
 # Run it alone: another BPF loader running meanwhile would be counted in.
 #
-# Environment: see bench/lib.sh (ROUNDS); TOP (8), programs listed.
+# The last start then idles IDLE seconds: obsprobe's CPU a second with nothing to watch (the
+# fixed cost every per-request or per-statement figure carries at low rates).
+#
+# Environment: see bench/lib.sh (ROUNDS); TOP (8), programs listed; IDLE (10), seconds.
 TEST_NAME=bench-startup
 # shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
 bench_require
 TOP=${TOP:-8}
+IDLE=${IDLE:-10}
 bench_tools proginfo
 PROGINFO=$BENCH_BIN/proginfo
 
@@ -40,6 +44,13 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	cpu=$(cpu_ns "$OBS_PID")
 	hwm=$(hwm_kib "$OBS_PID")
 	"$PROGINFO" "$last" >"$TMP/progs.txt" || die "proginfo failed"
+	if ((r == ROUNDS)); then
+		# what watching costs while nothing happens: the poll timer, the health tick
+		sleep 1
+		i0=$(cpu_ns "$OBS_PID")
+		sleep "$IDLE"
+		IDLE_NS=$(($(cpu_ns "$OBS_PID") - i0))
+	fi
 	stop_pid "$OBS_PID" INT
 	times+=($(((t1 - t0) / 1000000)))
 	cpus+=($((cpu / 1000000)))
@@ -49,6 +60,8 @@ for ((r = 1; r <= ROUNDS; r++)); do
 done
 printf 'median: ready after %d ms, %d ms of CPU, VmHWM %d KiB\n' "$(median "${times[@]}")" \
 	"$(median "${cpus[@]}")" "$(median "${hwms[@]}")"
+printf 'idle, start %d: %.3f ms of CPU a second over %d s (the poll timer, the health tick)\n' \
+	"$ROUNDS" "$(awk -v ns="$IDLE_NS" -v s="$IDLE" 'BEGIN { print ns / 1e6 / s }')" "$IDLE"
 echo "the verifier's work, start $ROUNDS (instructions processed; the costliest $TOP programs):"
 sort -k2,2nr "$TMP/progs.txt" | head -n "$TOP" | awk '{ printf "  %9d  %s\n", $2, $3 }'
 awk '{ t += $2 } END { printf "  %9d  in all, %d programs\n", t, NR }' "$TMP/progs.txt"
