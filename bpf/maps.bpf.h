@@ -68,6 +68,21 @@ struct {
 const volatile __u64 wakeup_bytes = 256 * 1024;
 
 /*
+ * 1 while the reader sleeps past its poll timer (user/app.c read_events(): a poll found nothing,
+ * so it waits for the next tick instead); the first event sent then wakes it, and clears this.
+ * An idle reader wakes once a second rather than POLL_MS after POLL_MS: each wakeup of a
+ * sleeping thread costs ~50 us of its CPU on the VMs obsprobe is measured on. Memory-mapped
+ * for user space's writes.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(map_flags, BPF_F_MMAPABLE);
+} reader_sleeps SEC(".maps");
+
+/*
  * A field reached from a tracepoint's argument: read directly in tp_btf programs, whose
  * arguments are typed pointers the verifier lets us follow, and with bpf_probe_read_kernel in
  * their raw_tp twins (the fallback where the kernel refuses tp_btf), whose arguments are plain
@@ -194,19 +209,26 @@ static __always_inline void event_hdr(struct obs_event_hdr *h, __u32 type, __u64
 static __u64 rb_woke_ns;
 
 /*
- * BPF_RB_NO_WAKEUP below wakeup_bytes waiting (the reader's timer reads them); from there
- * BPF_RB_FORCE_WAKEUP at most once an RB_WAKE_GAP_NS; and with every event once a quarter of
- * the ring is waiting: the reader is behind (a slow build, a CPU-starved node), and the
- * interrupts, which slow the producers down, are the only brake on them before the ring is
- * full and events are lost. An ASan obsprobe on nginx lost thousands of events to a full ring
- * with the gap alone, none without it.
+ * BPF_RB_NO_WAKEUP below wakeup_bytes waiting (the reader's timer reads them), unless the reader
+ * sleeps past its timer (reader_sleeps: this event wakes it); from there BPF_RB_FORCE_WAKEUP at
+ * most once an RB_WAKE_GAP_NS; and with every event once a quarter of the ring is waiting: the
+ * reader is behind (a slow build, a CPU-starved node), and the interrupts, which slow the
+ * producers down, are the only brake on them before the ring is full and events are lost. An
+ * ASan obsprobe on nginx lost thousands of events to a full ring with the gap alone, none
+ * without it.
  */
 static __always_inline __u64 rb_flags(void)
 {
-	__u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA), now;
+	__u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA), now, *sleeps;
+	__u32 zero = 0;
 
-	if (avail < wakeup_bytes)
-		return BPF_RB_NO_WAKEUP;
+	if (avail < wakeup_bytes) {
+		sleeps = bpf_map_lookup_elem(&reader_sleeps, &zero);
+		if (!sleeps || !*sleeps)
+			return BPF_RB_NO_WAKEUP;
+		*sleeps = 0;
+		return BPF_RB_FORCE_WAKEUP;
+	}
 	if (avail >= bpf_ringbuf_query(&events, BPF_RB_RING_SIZE) / 4)
 		return BPF_RB_FORCE_WAKEUP;
 	now = bpf_ktime_get_ns();

@@ -74,10 +74,13 @@ UNIT_TEST(test_in_order_and_wrapping)
 	struct seen s = { 0 };
 
 	(void)state;
+	assert_false(ringread_view_pending(&v));
 	produce(&r, 5, 10, 0);	/* 0..16 */
 	produce(&r, 20, 40, 0); /* 16..48 */
+	assert_true(ringread_view_pending(&v));
 	assert_int_equal(ringread_consume(&v, on_record, &s), 2);
 	assert_int_equal(r.cons, 48);
+	assert_false(ringread_view_pending(&v));
 	/* 48..80: its header at 48, its 24 bytes at 56..64 and 0..16 (wrapped) */
 	produce(&r, 24, 100, 0);
 	produce(&r, 3, 200, 0); /* 80..96, at 16..32 */
@@ -111,6 +114,8 @@ UNIT_TEST(test_discard_and_busy)
 	assert_int_equal(ringread_consume(&v, on_record, &s), 1);
 	assert_int_equal(s.len[0], 6);
 	assert_int_equal(r.cons, 32);
+	/* one being written is pending: the reader must not sleep past it */
+	assert_true(ringread_view_pending(&v));
 	/* committed now: both follow, in order */
 	hdr = (uint32_t *)(r.data + 32);
 	*hdr &= ~RINGREAD_BUSY_BIT;

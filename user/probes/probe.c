@@ -269,8 +269,8 @@ static int choose_variants(struct bpf_object *obj, const struct probe_load_opts 
 /* The maps every object declares (bpf/maps.bpf.h), created by the proc object. */
 static int share_maps(const struct bpf_object *owner, struct bpf_object *obj)
 {
-	static const char *const names[] = { "targets", "watched_bits", "events",
-					     "drops",	"go_procs",	"go_born" };
+	static const char *const names[] = { "targets",	 "watched_bits", "events",	 "drops",
+					     "go_procs", "go_born",	 "reader_sleeps" };
 	size_t i;
 
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {

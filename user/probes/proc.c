@@ -17,6 +17,8 @@
 /* watched_bits (bpf/maps.bpf.h), mapped once: its bits are set and cleared with atomics, as
  * the BPF side does, in the same order around the targets map. One proc object a process. */
 static uint64_t *bits;
+/* reader_sleeps (bpf/maps.bpf.h), mapped once */
+static uint64_t *sleeps;
 
 static const struct probe_load_opts proc_load = {
 	"proc", "the sched_process_{fork,exec,exit} and signal_deliver programs", false
@@ -51,8 +53,26 @@ const struct bpf_object *proc_probe_object(const struct proc_bpf *skel)
 	return skel->obj;
 }
 
+uint64_t *proc_probe_reader_sleeps(struct proc_bpf *skel)
+{
+	void *p;
+
+	if (sleeps)
+		return sleeps;
+	p = mmap(NULL, sizeof(*sleeps), PROT_READ | PROT_WRITE, MAP_SHARED,
+		 bpf_map__fd(skel->maps.reader_sleeps), 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	sleeps = p;
+	return sleeps;
+}
+
 void proc_probe_destroy(struct proc_bpf *skel)
 {
+	if (sleeps) {
+		munmap(sleeps, sizeof(*sleeps));
+		sleeps = NULL;
+	}
 	if (bits) {
 		munmap(bits, (size_t)OBS_PID_WORDS * sizeof(*bits));
 		bits = NULL;

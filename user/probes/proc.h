@@ -20,6 +20,10 @@ void proc_probe_destroy(struct proc_bpf *skel); /* NULL ok */
 int proc_probe_targets_fd(const struct proc_bpf *skel);
 int proc_probe_events_fd(const struct proc_bpf *skel);
 int proc_probe_drops_fd(const struct proc_bpf *skel);
+/* The reader's flag the producers read (reader_sleeps, bpf/maps.bpf.h), memory-mapped: 1 while
+ * the reader sleeps past its poll timer, cleared by the first event sent, which wakes it. NULL
+ * when it cannot be mapped (the reader then polls on its timer only). */
+uint64_t *proc_probe_reader_sleeps(struct proc_bpf *skel);
 /* The object whose maps the others share (struct probe_load_opts.owner). */
 const struct bpf_object *proc_probe_object(const struct proc_bpf *skel);
 

@@ -152,6 +152,17 @@ int ringread_drain(struct ringread *r)
 	return ringread_consume(&r->v, r->fn, r->ctx);
 }
 
+bool ringread_view_pending(const struct ringread_view *v)
+{
+	return __atomic_load_n(v->producer_pos, __ATOMIC_ACQUIRE) !=
+	       __atomic_load_n(v->consumer_pos, __ATOMIC_RELAXED);
+}
+
+bool ringread_pending(const struct ringread *r)
+{
+	return ringread_view_pending(&r->v);
+}
+
 int ringread_poll(struct ringread *r, int timeout_ms)
 {
 	struct epoll_event ev;

@@ -14,6 +14,7 @@
 #ifndef OBSPROBE_RINGREAD_H
 #define OBSPROBE_RINGREAD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -42,6 +43,8 @@ struct ringread_view {
  * record still being written. The records handed over, or -ENOMEM when a wrapping record could
  * not be copied (the consumer position then stays before it). */
 int ringread_consume(struct ringread_view *v, ringread_fn fn, void *ctx);
+/* Whether records were sent past the consumer position (consumed or not, committed or not). */
+bool ringread_view_pending(const struct ringread_view *v);
 
 struct ringread;
 
@@ -51,6 +54,8 @@ struct ringread *ringread_open(int map_fd, ringread_fn fn, void *ctx);
 int ringread_poll(struct ringread *r, int timeout_ms);
 /* Consumes what is there now, without waiting. */
 int ringread_drain(struct ringread *r);
+/* ringread_view_pending() of r's ring. */
+bool ringread_pending(const struct ringread *r);
 /* NULL ok. */
 void ringread_free(struct ringread *r);
 
