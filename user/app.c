@@ -54,11 +54,13 @@
 /* how long a closed connection still takes events on their way, from when its close was read
  * (conn.h): a writer descheduled between its send and its syscall's exit reports late */
 #define CLOSE_GRACE_NS 100000000ull
-/* the ring buffer is read at least this often: producers wake the reader only once 256 KiB wait
- * (maps.bpf.h), or for an exec or a library mapped, whose probes are placed at once. Each wakeup
- * is a context switch (~15 us on these VMs): at 10 ms, 100 a second were 7% of obsprobe's CPU
- * under pgbench -c 1 */
-#define POLL_MS 50
+/* while events come, the ring buffer is read at least this often: producers wake the reader
+ * only once 256 KiB wait (maps.bpf.h), or for an exec or a library mapped, whose probes are
+ * placed at once, or when it sleeps (read_events()). Each wakeup is a context switch, 15 to
+ * 50 us of CPU on these VMs: at 10 ms, 100 a second were 7% of obsprobe's CPU under pgbench
+ * -c 1; from 50 to 100 ms, pgbench -c 1 took 212 -> 154..169 wakeups in 10 s and obsprobe's
+ * CPU a statement went from 0.80..0.89 to 0.70..0.78 us */
+#define POLL_MS 100
 #define MAX_SERIES 2000
 #define MAX_CONNS 16384
 
@@ -939,7 +941,7 @@ static void finish(struct app *a)
 /* Waits that read nothing before the reader sleeps until the next tick (read_events()): their
  * POLL_MS each outlast CLOSE_GRACE_NS and HTTP_HOLD_NS, so what was held for them has gone out
  * by then */
-#define EMPTY_READS_BEFORE_SLEEP 4
+#define EMPTY_READS_BEFORE_SLEEP 2
 _Static_assert(EMPTY_READS_BEFORE_SLEEP *POLL_MS * 1000000ull > CLOSE_GRACE_NS &&
 		       EMPTY_READS_BEFORE_SLEEP * POLL_MS * 1000000ull > HTTP_HOLD_NS,
 	       "the reader sleeps only once what was held has gone out");
