@@ -134,6 +134,40 @@ hwm_kib() { awk '/^VmHWM:/{ print $2 }' "/proc/$1/status"; }
 # schedstat): finer than cpu_ticks' 10 ms, for comparing builds on a few seconds of load
 cpu_ns() { cat "/proc/$1/task/"*/schedstat 2>/dev/null | awk '{ t += $1 } END { printf "%.0f", t }'; }
 
+# perf_syms PERF_DATA OUT [PERF REPORT ARGS...]: the samples per symbol of a perf recording
+# ("SAMPLES SYMBOL", one a line) into OUT; false when there are none
+perf_syms() {
+	local data=$1 out=$2
+	shift 2
+	perf report -i "$data" --no-children --sort sym --stdio -g none -n "$@" 2>/dev/null |
+		awk '$1 ~ /%$/ && $3 ~ /^\[/ { s = $4; for (i = 5; i <= NF; i++) s = s " " $i; print $2, s }' \
+			>"$out"
+	[[ -s $out ]]
+}
+
+# perf_compare TITLE A_SYMS A_UNITS A_NAME B_SYMS B_UNITS B_NAME NS_PER_SAMPLE TOP: two
+# perf_syms outputs as ns per unit of work (a request), in all and per symbol, with what B adds
+# to A; the TOP symbols B adds most to first
+perf_compare() {
+	awk -v title="$1" -v na="$3" -v an="$4" -v nb="$6" -v bn="$7" -v ns="$8" '
+	FILENAME == ARGV[1] { a[$2] += $1; ta += $1; next }
+	{ b[$2] += $1; tb += $1 }
+	END {
+		printf "  %-44s %12s %12s %12s\n", title, an, bn, "added"
+		printf "  %-44s %12.0f %12.0f %12.0f\n", "in all", ta * ns / na, tb * ns / nb, tb * ns / nb - ta * ns / na
+		for (s in a) d[s] = 1
+		for (s in b) d[s] = 1
+		for (s in d) printf "%.3f\t%s\t%.1f\t%.1f\n", b[s] * ns / nb - a[s] * ns / na, s, a[s] * ns / na, b[s] * ns / nb
+	}' "$2" "$5" |
+		{
+			IFS= read -r l1
+			IFS= read -r l2
+			printf '%s\n%s\n' "$l1" "$l2"
+			sort -t$'\t' -k1,1gr | head -n "$9" |
+				awk -F'\t' '{ printf "  %-44s %12.0f %12.0f %12.0f\n", substr($2, 1, 44), $3, $4, $1 }'
+		}
+}
+
 # wakeups PID: the times PID's threads alive now went to sleep and were woken (voluntary
 # context switches); each costs tens of microseconds of CPU on these VMs
 wakeups() { cat "/proc/$1/task/"*/status 2>/dev/null | awk '/^voluntary_ctxt_switches:/ { t += $2 } END { print t + 0 }'; }

@@ -43,32 +43,14 @@ profile() {
 	r=$(bench_wrk) || die "wrk failed"
 	wait "$pp" || die "perf record failed: $(tail -n 3 "$TMP/perf-$name.log")"
 	stop_pid "$OBS_PID" INT
-	perf report -i "$PROFILE_DIR/$name.perf" --no-children --sort sym --stdio -g none -n \
-		2>/dev/null | awk '$1 ~ /%$/ && $3 ~ /^\[/ { s = $4; for (i = 5; i <= NF; i++) s = s " " $i; print $2, s }' \
-		>"$TMP/$name.syms"
-	[[ -s $TMP/$name.syms ]] || die "perf report of $name gave no samples"
+	perf_syms "$PROFILE_DIR/$name.perf" "$TMP/$name.syms" || die "perf report of $name gave no samples"
 	echo "${r%% *}"
 }
 
 PLAIN=$(profile plain "$@") || exit 1
 EXPORT=$(profile export --otlp-endpoint "$SINK_ENDPOINT" "$@") || exit 1
 echo "requests: plain $PLAIN, export $EXPORT (every request is one span)"
-awk -v np="$PLAIN" -v ne="$EXPORT" -v ns=$((1000000000 / FREQ)) -v top="$TOP" '
-	FILENAME == ARGV[1] { p[$2] += $1; tp += $1; next }
-	{ e[$2] += $1; te += $1 }
-	END {
-		printf "  %-44s %12s %12s %12s\n", "ns per request", "plain", "export", "added"
-		printf "  %-44s %12.0f %12.0f %12.0f\n", "all of obsprobe", tp * ns / np, te * ns / ne, te * ns / ne - tp * ns / np
-		for (s in p) d[s] = 1
-		for (s in e) d[s] = 1
-		for (s in d) printf "%.3f\t%s\t%.1f\t%.1f\n", e[s] * ns / ne - p[s] * ns / np, s, p[s] * ns / np, e[s] * ns / ne
-	}' "$TMP/plain.syms" "$TMP/export.syms" |
-	{
-		IFS= read -r l1
-		IFS= read -r l2
-		printf '%s\n%s\n' "$l1" "$l2"
-		sort -t$'\t' -k1,1gr | head -n "$TOP" |
-			awk -F'\t' '{ printf "  %-44s %12.0f %12.0f %12.0f\n", substr($2, 1, 44), $3, $4, $1 }'
-	}
+perf_compare "ns per request of obsprobe" "$TMP/plain.syms" "$PLAIN" plain "$TMP/export.syms" \
+	"$EXPORT" export $((1000000000 / FREQ)) "$TOP"
 [[ $PROFILE_DIR == "$TMP" ]] || echo "profiles: $PROFILE_DIR/plain.perf, $PROFILE_DIR/export.perf"
 exit 0
