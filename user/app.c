@@ -942,8 +942,8 @@ static void finish(struct app *a)
  * POLL_MS each outlast CLOSE_GRACE_NS and HTTP_HOLD_NS, so what was held for them has gone out
  * by then */
 #define EMPTY_READS_BEFORE_SLEEP 2
-_Static_assert(EMPTY_READS_BEFORE_SLEEP *POLL_MS * 1000000ull > CLOSE_GRACE_NS &&
-		       EMPTY_READS_BEFORE_SLEEP * POLL_MS * 1000000ull > HTTP_HOLD_NS,
+_Static_assert((uint64_t)EMPTY_READS_BEFORE_SLEEP *POLL_MS * 1000000 > CLOSE_GRACE_NS &&
+		       (uint64_t)EMPTY_READS_BEFORE_SLEEP * POLL_MS * 1000000 > HTTP_HOLD_NS,
 	       "the reader sleeps only once what was held has gone out");
 
 /*
