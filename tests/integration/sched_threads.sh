@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #
-# Thread gauges: a process (tests/fixtures/sat/threads.c) goes from 1 thread to 9, 29 and back
-# to 1 on command; process_thread_count follows it exactly within a few 1 s collections, and
-# obsprobe_process_thread_count splits the same threads by state: mostly blocked here, since
-# the extra threads wait on a condition variable and the main thread reads its stdin.
+# Thread gauges: a process (tests/fixtures/sat/threads.c) goes from 1 thread to 9, 29, back to
+# 1, to 301 and back to 1 on command; process_thread_count follows it exactly within a few 1 s
+# collections, and obsprobe_process_thread_count splits the same threads by state: mostly
+# blocked here, since the extra threads wait on a condition variable and the main thread reads
+# its stdin.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 
@@ -70,6 +71,14 @@ check_states 29 28
 fixture_cmd threads join || finish
 expect 1
 check_states 1 0
+
+# more threads than one batch of the threads map's read (user/probes/sched.c, 256): each
+# counted once
+fixture_cmd threads "start 300" || finish
+expect 301
+check_states 301 300
+fixture_cmd threads join || finish
+expect 1
 
 stop_obsprobe
 fixture_send threads exit

@@ -75,34 +75,103 @@ static long find_tgid(const uint32_t *tgids, size_t n, uint32_t tgid)
 	return -1;
 }
 
+/* Entries of the threads map read at a time (walk_threads()) */
+#define WALK_BATCH 256
+
+typedef void (*thread_fn)(uint32_t tid, const struct sched_thread *th, void *ctx);
+
+/* The threads map key by key: two system calls an entry. */
+static int walk_keys(int fd, thread_fn fn, void *ctx)
+{
+	__u32 key, next, *prev = NULL;
+	struct sched_thread th;
+
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &th) == 0) /* else exited meanwhile */
+			fn(key, &th, ctx);
+	}
+	return 0;
+}
+
+/*
+ * fn on every entry of the threads map, WALK_BATCH at a time (bpf_map_lookup_batch): a system
+ * call for a few hundred threads, where the walk key by key took two for each thread of every
+ * target, every tick. Key by key on a kernel without batch lookups (before 5.6). 0 or -errno.
+ */
+static int walk_threads(int fd, thread_fn fn, void *ctx)
+{
+	static __u32 keys[WALK_BATCH];
+	static struct sched_thread vals[WALK_BATCH];
+	static bool no_batch;
+	__u32 in = 0, out = 0, n, i;
+	bool first = true;
+	int err;
+
+	while (!no_batch) {
+		n = WALK_BATCH;
+		err = bpf_map_lookup_batch(fd, first ? NULL : &in, &out, keys, vals, &n, NULL);
+		if (err && err != -ENOENT) {
+			if (!first)
+				return err;
+			/* no batch lookups here (EINVAL, ENOTSUPP) or a bucket longer than a batch */
+			if (err != -ENOSPC)
+				no_batch = true;
+			break;
+		}
+		for (i = 0; i < n && i < WALK_BATCH; i++)
+			fn(keys[i], &vals[i], ctx);
+		if (err == -ENOENT)
+			return 0;
+		in = out;
+		first = false;
+	}
+	return walk_keys(fd, fn, ctx);
+}
+
+struct collect {
+	const uint32_t *tgids;
+	size_t n;
+	struct cpu_stats *out;
+	uint64_t now_ns;
+};
+
+static void collect_thread(uint32_t tid, const struct sched_thread *th, void *ctx)
+{
+	struct collect *c = ctx;
+	long at = find_tgid(c->tgids, c->n, th->tgid);
+	struct cpu_stats *o;
+
+	(void)tid;
+	if (at < 0 || th->state >= SCHED_STATE__COUNT)
+		return;
+	o = &c->out[at];
+	o->threads[th->state]++;
+	if (th->state == SCHED_BLOCKED && c->now_ns > th->since_ns)
+		o->offcpu_ns += c->now_ns - th->since_ns;
+	/* not on a CPU since it last left one: that switch, and the blocked time a wakeup ended,
+	 * are not in the process's totals yet */
+	o->offcpu_ns += th->offcpu_pending_ns;
+	o->voluntary += th->voluntary_pending;
+	o->involuntary += th->involuntary_pending;
+}
+
 int sched_probe_collect(struct sched_bpf *skel, const uint32_t *tgids, size_t n,
 			struct cpu_stats *out, uint64_t now_ns)
 {
-	int tfd = bpf_map__fd(skel->maps.threads), pfd = bpf_map__fd(skel->maps.procs);
-	__u32 key, next, *prev = NULL;
+	int pfd = bpf_map__fd(skel->maps.procs);
+	struct collect c = { tgids, n, out, now_ns };
 	struct sched_proc sum;
 	size_t i;
+	int err;
 
 	memset(out, 0, n * sizeof(*out));
-	while (bpf_map_get_next_key(tfd, prev, &next) == 0) {
-		struct sched_thread th;
-		long at;
-
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(tfd, &key, &th))
-			continue; /* exited meanwhile */
-		at = find_tgid(tgids, n, th.tgid);
-		if (at < 0 || th.state >= SCHED_STATE__COUNT)
-			continue;
-		out[at].threads[th.state]++;
-		if (th.state == SCHED_BLOCKED && now_ns > th.since_ns)
-			out[at].offcpu_ns += now_ns - th.since_ns;
-		/* not on a CPU since it last left one: that switch, and the blocked time a
-		 * wakeup ended, are not in the process's totals yet */
-		out[at].offcpu_ns += th.offcpu_pending_ns;
-		out[at].voluntary += th.voluntary_pending;
-		out[at].involuntary += th.involuntary_pending;
+	err = walk_threads(bpf_map__fd(skel->maps.threads), collect_thread, &c);
+	if (err) {
+		/* a batch failed after others were counted: once more, key by key */
+		memset(out, 0, n * sizeof(*out));
+		walk_keys(bpf_map__fd(skel->maps.threads), collect_thread, &c);
 	}
 	for (i = 0; i < n; i++) {
 		/* struct sched_proc is all __u64 */
@@ -117,23 +186,28 @@ int sched_probe_collect(struct sched_bpf *skel, const uint32_t *tgids, size_t n,
 	return 0;
 }
 
+struct forget {
+	uint32_t tgid;
+	int fd;
+};
+
+/* Deleting while walking: a batch walk has read its batch already; a key walk goes on from
+ * the last key it read, which is gone then, and starts over (kept entries are walked again). */
+static void forget_thread(uint32_t tid, const struct sched_thread *th, void *ctx)
+{
+	struct forget *f = ctx;
+
+	if (th->tgid == f->tgid)
+		bpf_map_delete_elem(f->fd, &tid);
+}
+
 void sched_probe_forget(struct sched_bpf *skel, uint32_t tgid)
 {
-	int tfd = bpf_map__fd(skel->maps.threads);
-	__u32 last, next, *prev = NULL;
-	struct sched_thread th;
+	struct forget f = { tgid, bpf_map__fd(skel->maps.threads) };
 
 	bpf_map_delete_elem(bpf_map__fd(skel->maps.procs), &tgid);
-	/* threads normally leave at their exit; these are the ones whose exit was not seen.
-	 * The walk continues from the last key kept, which is still in the map. */
-	while (bpf_map_get_next_key(tfd, prev, &next) == 0) {
-		if (bpf_map_lookup_elem(tfd, &next, &th) == 0 && th.tgid == tgid) {
-			bpf_map_delete_elem(tfd, &next);
-			continue;
-		}
-		last = next;
-		prev = &last;
-	}
+	/* threads normally leave at their exit; these are the ones whose exit was not seen */
+	walk_threads(f.fd, forget_thread, &f);
 }
 
 uint64_t sched_probe_lost(struct sched_bpf *skel)
