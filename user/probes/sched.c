@@ -115,8 +115,10 @@ static int walk_threads(int fd, thread_fn fn, void *ctx)
 		if (err && err != -ENOENT) {
 			if (!first)
 				return err;
-			/* no batch lookups here (EINVAL, ENOTSUPP) or a bucket longer than a batch */
-			if (err != -ENOSPC)
+			/* no batch lookups on this kernel (EINVAL; ENOTSUPP, 524, inside the
+			 * kernel): key by key from now on. Anything else (a bucket longer than a
+			 * batch: ENOSPC): key by key this time. */
+			if (err == -EINVAL || err == -EOPNOTSUPP || err == -524)
 				no_batch = true;
 			break;
 		}
