@@ -78,19 +78,22 @@ static long find_tgid(const uint32_t *tgids, size_t n, uint32_t tgid)
 /* Entries of the threads map read at a time (walk_threads()) */
 #define WALK_BATCH 256
 
-typedef void (*thread_fn)(uint32_t tid, const struct sched_thread *th, void *ctx);
+/* Called on each entry; true when it deleted the entry. */
+typedef bool (*thread_fn)(uint32_t tid, const struct sched_thread *th, void *ctx);
 
-/* The threads map key by key: two system calls an entry. */
+/* The threads map key by key: two system calls an entry. The walk goes on from the last key
+ * kept, which is still in the map (from a deleted one it would start over). */
 static int walk_keys(int fd, thread_fn fn, void *ctx)
 {
 	__u32 key, next, *prev = NULL;
 	struct sched_thread th;
 
 	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		/* else exited meanwhile */
+		if (bpf_map_lookup_elem(fd, &next, &th) == 0 && fn(next, &th, ctx))
+			continue;
 		key = next;
 		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, &th) == 0) /* else exited meanwhile */
-			fn(key, &th, ctx);
 	}
 	return 0;
 }
@@ -139,7 +142,7 @@ struct collect {
 	uint64_t now_ns;
 };
 
-static void collect_thread(uint32_t tid, const struct sched_thread *th, void *ctx)
+static bool collect_thread(uint32_t tid, const struct sched_thread *th, void *ctx)
 {
 	struct collect *c = ctx;
 	long at = find_tgid(c->tgids, c->n, th->tgid);
@@ -147,7 +150,7 @@ static void collect_thread(uint32_t tid, const struct sched_thread *th, void *ct
 
 	(void)tid;
 	if (at < 0 || th->state >= SCHED_STATE__COUNT)
-		return;
+		return false;
 	o = &c->out[at];
 	o->threads[th->state]++;
 	if (th->state == SCHED_BLOCKED && c->now_ns > th->since_ns)
@@ -157,6 +160,7 @@ static void collect_thread(uint32_t tid, const struct sched_thread *th, void *ct
 	o->offcpu_ns += th->offcpu_pending_ns;
 	o->voluntary += th->voluntary_pending;
 	o->involuntary += th->involuntary_pending;
+	return false;
 }
 
 int sched_probe_collect(struct sched_bpf *skel, const uint32_t *tgids, size_t n,
@@ -194,13 +198,12 @@ struct forget {
 };
 
 /* Deleting while walking: a batch walk has read its batch already; a key walk goes on from
- * the last key it read, which is gone then, and starts over (kept entries are walked again). */
-static void forget_thread(uint32_t tid, const struct sched_thread *th, void *ctx)
+ * the last key kept. */
+static bool forget_thread(uint32_t tid, const struct sched_thread *th, void *ctx)
 {
 	struct forget *f = ctx;
 
-	if (th->tgid == f->tgid)
-		bpf_map_delete_elem(f->fd, &tid);
+	return th->tgid == f->tgid && bpf_map_delete_elem(f->fd, &tid) == 0;
 }
 
 void sched_probe_forget(struct sched_bpf *skel, uint32_t tgid)
