@@ -956,7 +956,7 @@ _Static_assert((uint64_t)EMPTY_READS_BEFORE_SLEEP *POLL_MS * 1000000 > CLOSE_GRA
  */
 static int read_events(struct app *a, uint64_t next_tick, unsigned *empty)
 {
-	int timeout = POLL_MS, n, m;
+	int timeout = POLL_MS, n;
 
 	if (*empty >= EMPTY_READS_BEFORE_SLEEP && a->sleeps) {
 		uint64_t now = clock_mono_ns();
@@ -967,18 +967,20 @@ static int read_events(struct app *a, uint64_t next_tick, unsigned *empty)
 		else if (next_tick - now < (uint64_t)INT_MAX * 1000000ull)
 			timeout = (int)((next_tick - now + 999999) / 1000000);
 	}
+	/* the wait, then what is there, woken or not: producers skip wakeups below a fill
+	 * threshold, and the timer finds what they left */
 	n = ringread_poll(a->rb, timeout);
 	if (a->sleeps)
 		__atomic_store_n(a->sleeps, 0, __ATOMIC_RELAXED);
-	if (n < 0 && n != -EINTR)
+	if (n == -EINTR) /* a signal cut the wait short: what came meanwhile all the same */
+		n = ringread_drain(a->rb);
+	if (n < 0)
 		return n;
-	/* producers skip wakeups below a fill threshold: drain what the timer found */
-	m = ringread_drain(a->rb);
-	if (n > 0 || m > 0)
+	if (n > 0)
 		*empty = 0;
 	else if (*empty < EMPTY_READS_BEFORE_SLEEP)
 		(*empty)++;
-	return (n > 0 ? n : 0) + (m > 0 ? m : 0);
+	return n;
 }
 
 /* Until *stop, or until no watched process is left. 0, or -errno when reading failed. */
