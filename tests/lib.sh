@@ -298,7 +298,9 @@ run_obsprobe() {
 }
 
 # check_fallback_hooks: when run.sh hides tp_btf (OBSPROBE_HIDE_KERNEL_FEATURES), obsprobe's
-# programs must be the raw_tp twins: none BTF-typed ("tracing"), some "raw_tracepoint".
+# programs must be the raw_tp twins: none BTF-typed ("tracing"), some "raw_tracepoint". The
+# syscall hooks' fentry and fexit variants (NAME__fentry, NAME__fexit: "tracing" too) are not
+# tp_btf, and a kernel that has fentry (6.1, 6.12) keeps them.
 check_fallback_hooks() {
 	[[ ",${OBSPROBE_HIDE_KERNEL_FEATURES:-}," == *,tp_btf,* ]] || return 0
 	local kinds
@@ -306,7 +308,8 @@ check_fallback_hooks() {
 	kinds=$(bpftool -j prog list 2>/dev/null | "$PY" -c '
 import json, sys
 ids = set(int(i) for i in sys.argv[1:])
-kinds = sorted(set(p["type"] for p in json.load(sys.stdin) if p["id"] in ids))
+kinds = sorted(set(p["type"] for p in json.load(sys.stdin) if p["id"] in ids
+                   and not p.get("name", "").endswith(("__fentry", "__fexit"))))
 print(" ".join(kinds))' $(obsprobe_prog_ids "$OBS_PID"))
 	log "program types with tp_btf hidden: $kinds"
 	if [[ " $kinds " == *" tracing "* || " $kinds " != *" raw_tracepoint "* ]]; then
