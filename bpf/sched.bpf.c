@@ -28,8 +28,10 @@ struct {
 	__type(value, struct sched_thread);
 } threads SEC(".maps");
 
+/* One copy, not one a CPU (8192 entries of 248 bytes on each CPU were 130 MB on a 64-CPU
+ * node): written only when a thread's pending counts move here (thread_flush()). */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, OBS_MAX_TARGETS);
 	__type(key, __u32);
 	__type(value, struct sched_proc);
@@ -144,6 +146,35 @@ static __always_inline struct sched_proc *proc_of(__u32 tgid)
 	return bpf_map_lookup_elem(&procs, &tgid);
 }
 
+/* Moves started and moves ended of pending counts into procs (thread_flush()): user space
+ * reads the threads and procs maps again when a move began while it read them. */
+__u64 flush_begun, flush_ended;
+
+/* Thread th's pending counts into its process's totals. False when the process has no entry
+ * and none could be made (the counts stay pending). */
+static __always_inline bool thread_flush(struct sched_thread *th, __u32 tgid)
+{
+	struct sched_proc *p = proc_of(tgid);
+	__u32 i;
+
+	if (!p)
+		return false;
+	__sync_fetch_and_add(&flush_begun, 1);
+	/* atomic: threads of one process move theirs on several CPUs at once */
+	__sync_fetch_and_add(&p->voluntary, th->voluntary_pending);
+	__sync_fetch_and_add(&p->involuntary, th->involuntary_pending);
+	__sync_fetch_and_add(&p->offcpu_ns, th->offcpu_pending_ns);
+	__sync_fetch_and_add(&p->runq_ns, th->runq_pending_ns);
+	for (i = 0; i < SCHED_SLOTS; i++)
+		if (th->runq_pending[i])
+			__sync_fetch_and_add(&p->runq_slots[i], th->runq_pending[i]);
+	th->voluntary_pending = th->involuntary_pending = 0;
+	th->offcpu_pending_ns = th->runq_pending_ns = 0;
+	__builtin_memset(th->runq_pending, 0, sizeof(th->runq_pending));
+	__sync_fetch_and_add(&flush_ended, 1);
+	return true;
+}
+
 /* The entry of thread t of watched process tgid, created in state st when it has none yet
  * (threads that existed before the attach and were not seeded, or whose creation we did not
  * see). NULL for tasks on their way out: an exited thread must not come back. */
@@ -219,7 +250,6 @@ static __always_inline int on_switch(bool preempt, struct task_struct *prev,
 	 * watched switch's cost */
 	bool prev_watched = is_target(prev_tgid), next_watched = is_target(next_tgid);
 	struct sched_thread *th;
-	struct sched_proc *p;
 	bool waited;
 	__u64 now;
 
@@ -235,10 +265,13 @@ static __always_inline int on_switch(bool preempt, struct task_struct *prev,
 		if (th) {
 			bool queued = preempt || task_state(prev, typed) == TASK_RUNNING;
 
+			/* at most one between two switches in, where they are moved on before
+			 * they overflow; saturating all the same, for a process whose procs
+			 * entry could not be made */
 			if (queued)
-				th->involuntary_pending++;
+				th->involuntary_pending += th->involuntary_pending < 255;
 			else
-				th->voluntary_pending++;
+				th->voluntary_pending += th->voluntary_pending < 255;
 			th->state = queued ? SCHED_RUNNABLE : SCHED_BLOCKED;
 			th->runq_valid = queued;
 			th->since_ns = now;
@@ -252,28 +285,23 @@ static __always_inline int on_switch(bool preempt, struct task_struct *prev,
 	/* a wait that looks negative is one of a few microseconds: queued on one CPU, run on
 	 * another, whose clock offsets differ by that much (slot 0 still counts it) */
 	waited = th->state == SCHED_RUNNABLE && th->runq_valid;
-	/* the totals of its last switch out and wakeup, with this switch's wait if it had one */
-	if (waited || th->offcpu_pending_ns || th->voluntary_pending || th->involuntary_pending) {
-		p = proc_of(next_tgid);
-		if (p) {
-			p->voluntary += th->voluntary_pending;
-			p->involuntary += th->involuntary_pending;
-			p->offcpu_ns += th->offcpu_pending_ns;
-			th->voluntary_pending = th->involuntary_pending = 0;
-			th->offcpu_pending_ns = 0;
-		}
-		if (p && waited) {
-			__u64 delta = now > th->since_ns ? now - th->since_ns : 0;
-			/* 64 bits, checked where it indexes: a 32-bit index is zero-extended into a
-			 * copy of the register it was checked in, and 6.1's verifier loses the bound
-			 * there */
-			__u64 slot = log2_u64(delta / 1000);
+	/* its last switch out and wakeup, and this switch's wait if it had one, stay pending in
+	 * its own entry until a count is about to overflow */
+	if (th->voluntary_pending >= SCHED_PENDING_MAX ||
+	    th->involuntary_pending >= SCHED_PENDING_MAX)
+		thread_flush(th, next_tgid);
+	if (waited) {
+		__u64 delta = now > th->since_ns ? now - th->since_ns : 0;
+		/* 64 bits, checked where it indexes: a 32-bit index is zero-extended into a copy
+		 * of the register it was checked in, and 6.1's verifier loses the bound there */
+		__u64 slot = log2_u64(delta / 1000);
 
-			barrier_var(slot);
-			if (slot >= SCHED_SLOTS)
-				slot = SCHED_SLOTS - 1;
-			p->runq_slots[slot] += 1;
-			p->runq_ns += delta;
+		barrier_var(slot);
+		if (slot >= SCHED_SLOTS)
+			slot = SCHED_SLOTS - 1;
+		if (th->runq_pending[slot] < SCHED_PENDING_MAX || thread_flush(th, next_tgid)) {
+			th->runq_pending[slot] += 1;
+			th->runq_pending_ns += delta;
 		}
 	}
 	th->state = SCHED_RUNNING;
@@ -313,10 +341,15 @@ int BPF_PROG(task_newtask__raw, struct task_struct *task, u64 clone_flags)
 
 static __always_inline int on_thread_exit(struct task_struct *p, const bool typed)
 {
-	__u32 tid = ARG_READ(typed, p, pid);
+	__u32 tid = ARG_READ(typed, p, pid), tgid = ARG_READ(typed, p, tgid);
+	struct sched_thread *th;
 
-	if (!is_target(ARG_READ(typed, p, tgid)))
+	if (!is_target(tgid))
 		return 0;
+	/* what it had pending goes to its process, which outlives it */
+	th = bpf_map_lookup_elem(&threads, &tid);
+	if (th)
+		thread_flush(th, tgid);
 	bpf_map_delete_elem(&threads, &tid);
 	return 0;
 }

@@ -25,20 +25,32 @@ struct sched_thread {
 	__u32 tgid;
 	__u8 state;	 /* enum sched_thread_state */
 	__u8 runq_valid; /* since is when it was queued (a wakeup or a preemption we saw) */
-	/* switches out not yet in the process's totals: one at most between two switches in,
-	 * counted all the same (a few per thousand find the last one still there, here) */
+	/* switches out not yet in the process's totals */
 	__u8 voluntary_pending;
 	__u8 involuntary_pending;
 	__u64 since_ns; /* the last state change, in bpf_ktime_get_ns()'s terms */
-	/* blocked time that ended at a wakeup, added to the process's offcpu_ns when the thread
-	 * gets a CPU. With the two above, a thread's wakeup and switch out touch no per-process
-	 * entry, only its switch in does: a percpu hash lookup is ~120 ns here. User space adds
-	 * both to what it reads from procs. */
+	/* blocked time that ended at a wakeup, not yet in the process's offcpu_ns */
 	__u64 offcpu_pending_ns;
+	/* run-queue waits not yet in the process's histogram: their sum, and their count in
+	 * each slot */
+	__u64 runq_pending_ns;
+	__u8 runq_pending[SCHED_SLOTS];
+	__u8 pad[5];
+	/*
+	 * The pending counts go to the process's entry in procs (a hash lookup and its updates
+	 * were ~70 ns of a switch's ~230 here) only when one of them is about to overflow, and at the
+	 * thread's exit: a switch touches the threads' own entries alone. User space adds them
+	 * to what it reads from procs, and reads both again when a move happened meanwhile
+	 * (flush_begun and flush_ended in sched.bpf.c).
+	 */
 };
-_Static_assert(sizeof(struct sched_thread) == 24, "sched_thread layout");
+_Static_assert(sizeof(struct sched_thread) == 64, "sched_thread layout");
 
-/* procs map (per CPU): tgid -> totals since the process was first seen. */
+/* A pending count moves to the process's entry at this value. */
+#define SCHED_PENDING_MAX 250
+
+/* procs map: tgid -> totals since the process was first seen, but for what its threads still
+ * hold pending. */
 struct sched_proc {
 	__u64 runq_slots[SCHED_SLOTS];
 	__u64 runq_ns;	   /* sum of the waits in runq_slots */

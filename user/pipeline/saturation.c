@@ -49,6 +49,7 @@ struct sat_proc {
 	uint64_t last_rss;
 	struct go_proc *go;
 	uint64_t oom_kills;
+	struct cpu_stats shown; /* the scheduler counters as last recorded (cpu_stats_hold) */
 };
 
 struct saturation {
@@ -341,7 +342,7 @@ static size_t sync_procs(struct saturation *s, struct targets *t, uint64_t now)
 	return n;
 }
 
-static void record_proc(struct saturation *s, struct sat_proc *p, const struct cpu_stats *cs)
+static void record_proc(struct saturation *s, struct sat_proc *p, struct cpu_stats *cs)
 {
 	struct metric_label l[3 + RED_RESOURCE_LABELS_MAX] = {
 		{ SC_SERVICE_NAME, p->info.service_name },
@@ -358,6 +359,7 @@ static void record_proc(struct saturation *s, struct sat_proc *p, const struct c
 		uint32_t total = 0;
 		int i;
 
+		cpu_stats_hold(&p->shown, cs);
 		for (i = 0; i < SCHED_STATE__COUNT; i++) {
 			l[nl] = (struct metric_label){ "state", states[i] };
 			metrics_gauge_set(m, s->fam[F_THREAD_STATES], l, nl + 1, cs->threads[i]);

@@ -147,6 +147,7 @@ static bool collect_thread(uint32_t tid, const struct sched_thread *th, void *ct
 	struct collect *c = ctx;
 	long at = find_tgid(c->tgids, c->n, th->tgid);
 	struct cpu_stats *o;
+	int i;
 
 	(void)tid;
 	if (at < 0 || th->state >= SCHED_STATE__COUNT)
@@ -160,36 +161,65 @@ static bool collect_thread(uint32_t tid, const struct sched_thread *th, void *ct
 	o->offcpu_ns += th->offcpu_pending_ns;
 	o->voluntary += th->voluntary_pending;
 	o->involuntary += th->involuntary_pending;
+	o->runq_ns += th->runq_pending_ns;
+	for (i = 0; i < SCHED_SLOTS; i++)
+		o->runq_slots[i] += th->runq_pending[i];
 	return false;
 }
+
+/* The threads map, then procs: each process's counts are what its threads hold pending plus
+ * what moved to its procs entry. */
+static void collect_once(struct sched_bpf *skel, struct collect *c)
+{
+	int pfd = bpf_map__fd(skel->maps.procs);
+	struct sched_proc sum;
+	size_t i;
+	int j;
+
+	memset(c->out, 0, c->n * sizeof(*c->out));
+	if (walk_threads(bpf_map__fd(skel->maps.threads), collect_thread, c)) {
+		/* a batch failed after others were counted: once more, key by key */
+		memset(c->out, 0, c->n * sizeof(*c->out));
+		walk_keys(bpf_map__fd(skel->maps.threads), collect_thread, c);
+	}
+	for (i = 0; i < c->n; i++) {
+		if (bpf_map_lookup_elem(pfd, &c->tgids[i], &sum))
+			continue;
+		for (j = 0; j < SCHED_SLOTS; j++)
+			c->out[i].runq_slots[j] += sum.runq_slots[j];
+		c->out[i].runq_ns += sum.runq_ns;
+		c->out[i].offcpu_ns += sum.offcpu_ns;
+		c->out[i].voluntary += sum.voluntary;
+		c->out[i].involuntary += sum.involuntary;
+	}
+}
+
+/* Reads that a move of pending counts (thread_flush() in sched.bpf.c) may have split, read
+ * again: a move between the two maps' reads would show its counts twice or not at all. */
+#define COLLECT_TRIES 4
 
 int sched_probe_collect(struct sched_bpf *skel, const uint32_t *tgids, size_t n,
 			struct cpu_stats *out, uint64_t now_ns)
 {
-	int pfd = bpf_map__fd(skel->maps.procs);
 	struct collect c = { tgids, n, out, now_ns };
-	struct sched_proc sum;
-	size_t i;
-	int err;
+	uint64_t begun, ended;
+	int t;
 
-	memset(out, 0, n * sizeof(*out));
-	err = walk_threads(bpf_map__fd(skel->maps.threads), collect_thread, &c);
-	if (err) {
-		/* a batch failed after others were counted: once more, key by key */
-		memset(out, 0, n * sizeof(*out));
-		walk_keys(bpf_map__fd(skel->maps.threads), collect_thread, &c);
+	for (t = 0; t < COLLECT_TRIES; t++) {
+		if (!skel->bss) {
+			/* global data not mapped (a kernel before 5.5): one read */
+			collect_once(skel, &c);
+			return 0;
+		}
+		begun = __atomic_load_n(&skel->bss->flush_begun, __ATOMIC_ACQUIRE);
+		ended = __atomic_load_n(&skel->bss->flush_ended, __ATOMIC_ACQUIRE);
+		collect_once(skel, &c);
+		/* no move under way when the reads began, and none begun since */
+		if (begun == ended &&
+		    __atomic_load_n(&skel->bss->flush_begun, __ATOMIC_ACQUIRE) == begun)
+			return 0;
 	}
-	for (i = 0; i < n; i++) {
-		/* struct sched_proc is all __u64 */
-		if (proc_probe_percpu_sum(pfd, &tgids[i], (uint64_t *)&sum, sizeof(sum) / 8))
-			continue;
-		memcpy(out[i].runq_slots, sum.runq_slots, sizeof(out[i].runq_slots));
-		out[i].runq_ns = sum.runq_ns;
-		out[i].offcpu_ns += sum.offcpu_ns;
-		out[i].voluntary += sum.voluntary;
-		out[i].involuntary += sum.involuntary;
-	}
-	return 0;
+	return 0; /* moves all along: the last read, off by what they moved */
 }
 
 struct forget {

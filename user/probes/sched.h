@@ -20,6 +20,35 @@ struct cpu_stats {
 	uint64_t involuntary;
 };
 
+/*
+ * Counters never go back: each of now's is raised to what shown holds, then shown takes them.
+ * Two reads can disagree by what they cannot see at once: a thread's blocked time so far
+ * counts until the thread exits blocked, and a move of pending counts into procs between the
+ * reads of the two maps (retried, but not forever) shows them twice. A later, right, read
+ * must not look like a counter reset to a rate().
+ */
+static inline void cpu_stats_hold(struct cpu_stats *shown, struct cpu_stats *now)
+{
+	uint64_t *const pairs[][2] = {
+		{ &shown->runq_ns, &now->runq_ns },
+		{ &shown->offcpu_ns, &now->offcpu_ns },
+		{ &shown->voluntary, &now->voluntary },
+		{ &shown->involuntary, &now->involuntary },
+	};
+	size_t i;
+
+	for (i = 0; i < SCHED_SLOTS; i++) {
+		if (now->runq_slots[i] < shown->runq_slots[i])
+			now->runq_slots[i] = shown->runq_slots[i];
+		shown->runq_slots[i] = now->runq_slots[i];
+	}
+	for (i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
+		if (*pairs[i][1] < *pairs[i][0])
+			*pairs[i][1] = *pairs[i][0];
+		*pairs[i][0] = *pairs[i][1];
+	}
+}
+
 /* Opens, loads (sharing owner's maps) and attaches; NULL with a logged reason. */
 struct sched_bpf *sched_probe_start(struct proc_bpf *owner);
 void sched_probe_destroy(struct sched_bpf *skel); /* NULL ok */
