@@ -38,8 +38,9 @@ struct sched_thread {
 	__u8 pad[5];
 	/*
 	 * The pending counts go to the process's entry in procs (a hash lookup and its updates
-	 * were ~70 ns of a switch's ~230 here) only when one of them is about to overflow, and at the
-	 * thread's exit: a switch touches the threads' own entries alone. User space adds them
+	 * were ~70 ns of a switch's ~230 here) only when one of them is about to overflow, and at
+	 * the exit of a thread that leaves others behind (the last one's process is gone): a
+	 * switch touches the threads' own entries alone. User space adds them
 	 * to what it reads from procs, and reads both again when a move happened meanwhile
 	 * (flush_begun and flush_ended in sched.bpf.c).
 	 */
