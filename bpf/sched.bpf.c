@@ -342,27 +342,24 @@ int BPF_PROG(task_newtask__raw, struct task_struct *task, u64 clone_flags)
 static __always_inline int on_thread_exit(struct task_struct *p, const bool typed)
 {
 	__u32 tid = ARG_READ(typed, p, pid), tgid = ARG_READ(typed, p, tgid);
-	bool watched = is_target(tgid);
+	/* do_exit() has counted it out of signal->live */
+	bool last = !BPF_CORE_READ(p, signal, live.counter);
 	struct sched_thread *th;
 
 	/*
-	 * The last thread of its process (do_exit() has counted it out of signal->live): user
-	 * space reads live processes only, and a process that came and went between two of its
-	 * collections is never forgotten there (node_churn: 6,000 entries left behind by a
-	 * churn of short-lived processes when their exits moved their counts here). Whether it
-	 * is still watched or not: the entry may have been made before it was let go.
+	 * The last thread of its process: user space reads live processes only, and a process
+	 * that came and went between two of its collections is never forgotten there (node_churn:
+	 * 6,000 entries left behind by a churn of short-lived processes when their exits moved
+	 * their counts here). Whether it is still watched or not: the entry may have been made
+	 * before it was let go.
 	 */
-	if (!BPF_CORE_READ(p, signal, live.counter)) {
+	if (last)
 		bpf_map_delete_elem(&procs, &tgid);
-		if (watched)
-			bpf_map_delete_elem(&threads, &tid);
-		return 0;
-	}
-	if (!watched)
+	if (!is_target(tgid))
 		return 0;
 	/* what it had pending goes to its process, which outlives it */
 	th = bpf_map_lookup_elem(&threads, &tid);
-	if (th)
+	if (th && !last)
 		thread_flush(th, tgid);
 	bpf_map_delete_elem(&threads, &tid);
 	return 0;

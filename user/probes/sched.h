@@ -20,6 +20,14 @@ struct cpu_stats {
 	uint64_t involuntary;
 };
 
+/* *now raised to *shown if below it; *shown takes it. */
+static inline void counter_hold(uint64_t *shown, uint64_t *now)
+{
+	if (*now < *shown)
+		*now = *shown;
+	*shown = *now;
+}
+
 /*
  * Counters never go back: each of now's is raised to what shown holds, then shown takes them.
  * Two reads can disagree by what they cannot see at once: a thread's blocked time so far
@@ -29,24 +37,14 @@ struct cpu_stats {
  */
 static inline void cpu_stats_hold(struct cpu_stats *shown, struct cpu_stats *now)
 {
-	uint64_t *const pairs[][2] = {
-		{ &shown->runq_ns, &now->runq_ns },
-		{ &shown->offcpu_ns, &now->offcpu_ns },
-		{ &shown->voluntary, &now->voluntary },
-		{ &shown->involuntary, &now->involuntary },
-	};
 	size_t i;
 
-	for (i = 0; i < SCHED_SLOTS; i++) {
-		if (now->runq_slots[i] < shown->runq_slots[i])
-			now->runq_slots[i] = shown->runq_slots[i];
-		shown->runq_slots[i] = now->runq_slots[i];
-	}
-	for (i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
-		if (*pairs[i][1] < *pairs[i][0])
-			*pairs[i][1] = *pairs[i][0];
-		*pairs[i][0] = *pairs[i][1];
-	}
+	for (i = 0; i < SCHED_SLOTS; i++)
+		counter_hold(&shown->runq_slots[i], &now->runq_slots[i]);
+	counter_hold(&shown->runq_ns, &now->runq_ns);
+	counter_hold(&shown->offcpu_ns, &now->offcpu_ns);
+	counter_hold(&shown->voluntary, &now->voluntary);
+	counter_hold(&shown->involuntary, &now->involuntary);
 }
 
 /* Opens, loads (sharing owner's maps) and attaches; NULL with a logged reason. */
