@@ -658,10 +658,11 @@ static size_t proc_attrs(struct arena *a, const struct proc_ref *r,
  */
 #define KV_SHORT 120 /* key and value bytes under which every length of a KeyValue is one byte */
 
-/* Span attribute keys are semantic-convention literals, sent as they are. */
-static size_t key_len(const char *key)
+/* Span attribute keys are semantic-convention literals, sent as they are. Inline, so that a
+ * literal's length is the compiler's; a span's attributes carry theirs (span_attr_key_len()). */
+static inline size_t key_len(const char *key)
 {
-	return key ? strlen(key) : 0;
+	return key ? __builtin_strlen(key) : 0;
 }
 
 /* A short KeyValue's tag, length and key, taken for an AnyValue of any_len bytes after them:
@@ -697,10 +698,10 @@ static void kv_end(struct pb_buf *w, uint32_t field, const char *key, size_t kle
 }
 
 /* A string-valued KeyValue; val as pb_string() takes it. */
-static void encode_kv_str(struct pb_buf *w, uint32_t field, const char *key, const char *val,
-			  size_t max)
+static void encode_kv_str(struct pb_buf *w, uint32_t field, const char *key, size_t klen,
+			  const char *val, size_t max)
 {
-	size_t klen = key_len(key), vlen = utf8_valid_len(val, max), mark;
+	size_t vlen = utf8_valid_len(val, max), mark;
 	uint8_t *d;
 
 	if (vlen < KV_SHORT && klen < KV_SHORT - vlen) {
@@ -718,10 +719,10 @@ static void encode_kv_str(struct pb_buf *w, uint32_t field, const char *key, con
 }
 
 /* An int- or bool-valued KeyValue: AnyValue member any_field, a varint. */
-static void encode_kv_varint(struct pb_buf *w, uint32_t field, const char *key, uint32_t any_field,
-			     uint64_t val)
+static void encode_kv_varint(struct pb_buf *w, uint32_t field, const char *key, size_t klen,
+			     uint32_t any_field, uint64_t val)
 {
-	size_t klen = key_len(key), mark;
+	size_t mark;
 	uint8_t *d;
 
 	if (klen < KV_SHORT - 11) { /* 11: the AnyValue's tag and a varint of up to ten bytes */
@@ -737,22 +738,23 @@ static void encode_kv_varint(struct pb_buf *w, uint32_t field, const char *key, 
 	kv_end(w, field, key, klen, mark);
 }
 
-static void encode_kv_int(struct pb_buf *w, uint32_t field, const char *key, int64_t val)
+static void encode_kv_int(struct pb_buf *w, uint32_t field, const char *key, size_t klen,
+			  int64_t val)
 {
-	encode_kv_varint(w, field, key, F_ANY_INT, (uint64_t)val);
+	encode_kv_varint(w, field, key, klen, F_ANY_INT, (uint64_t)val);
 }
 
-static void encode_kv_bool(struct pb_buf *w, uint32_t field, const char *key, bool val)
+static void encode_kv_bool(struct pb_buf *w, uint32_t field, const char *key, size_t klen, bool val)
 {
-	encode_kv_varint(w, field, key, F_ANY_BOOL, val);
+	encode_kv_varint(w, field, key, klen, F_ANY_BOOL, val);
 }
 
 static void encode_rattr(struct pb_buf *w, uint32_t field, const struct rattr *r)
 {
 	if (r->is_int)
-		encode_kv_int(w, field, r->key, r->ival);
+		encode_kv_int(w, field, r->key, key_len(r->key), r->ival);
 	else
-		encode_kv_str(w, field, r->key, r->str, strlen(r->str) + 1);
+		encode_kv_str(w, field, r->key, key_len(r->key), r->str, strlen(r->str) + 1);
 }
 
 /* A Resource: own attributes followed by the common ones, as resource_new() has them. */
@@ -799,12 +801,16 @@ static void encode_exception(struct pb_buf *w, uint32_t field, const struct span
 	const char *stack = exc_str(s, s->exc_stack_off, &stack_max);
 	uint64_t t = mono_to_unix(s->exc_ns, clock_offset_ns);
 
-	encode_kv_bool(w, F_EVENT_ATTRIBUTES, SC_EXCEPTION_ESCAPED, s->exc_escaped);
+	encode_kv_bool(w, F_EVENT_ATTRIBUTES, SC_EXCEPTION_ESCAPED, key_len(SC_EXCEPTION_ESCAPED),
+		       s->exc_escaped);
 	if (*stack)
-		encode_kv_str(w, F_EVENT_ATTRIBUTES, SC_EXCEPTION_STACKTRACE, stack, stack_max);
+		encode_kv_str(w, F_EVENT_ATTRIBUTES, SC_EXCEPTION_STACKTRACE,
+			      key_len(SC_EXCEPTION_STACKTRACE), stack, stack_max);
 	if (*msg)
-		encode_kv_str(w, F_EVENT_ATTRIBUTES, SC_EXCEPTION_MESSAGE, msg, msg_max);
-	encode_kv_str(w, F_EVENT_ATTRIBUTES, SC_EXCEPTION_TYPE, s->exc, SPAN_EXC_ARENA);
+		encode_kv_str(w, F_EVENT_ATTRIBUTES, SC_EXCEPTION_MESSAGE,
+			      key_len(SC_EXCEPTION_MESSAGE), msg, msg_max);
+	encode_kv_str(w, F_EVENT_ATTRIBUTES, SC_EXCEPTION_TYPE, key_len(SC_EXCEPTION_TYPE), s->exc,
+		      SPAN_EXC_ARENA);
 	pb_bytes(w, F_EVENT_NAME, "exception", sizeof("exception") - 1);
 	if (t)
 		pb_fixed64(w, F_EVENT_TIME, t);
@@ -836,14 +842,15 @@ static void encode_span(struct pb_buf *w, uint32_t field, const struct span *s,
 		encode_exception(w, F_SPAN_EVENTS, s, clock_offset_ns);
 	for (i = n; i-- > 0;) {
 		const struct span_attr *attr = &s->attrs[i];
+		size_t klen = span_attr_key_len(attr);
 
 		if (attr->is_int)
-			encode_kv_int(w, F_SPAN_ATTRIBUTES, attr->key, attr->ival);
+			encode_kv_int(w, F_SPAN_ATTRIBUTES, attr->key, klen, attr->ival);
 		else if (attr->soff < used)
-			encode_kv_str(w, F_SPAN_ATTRIBUTES, attr->key, s->arena + attr->soff,
+			encode_kv_str(w, F_SPAN_ATTRIBUTES, attr->key, klen, s->arena + attr->soff,
 				      used - attr->soff);
 		else /* span_set_str() puts a value that did not fit at the arena's last byte, "" */
-			encode_kv_str(w, F_SPAN_ATTRIBUTES, attr->key, "", 1);
+			encode_kv_str(w, F_SPAN_ATTRIBUTES, attr->key, klen, "", 1);
 	}
 	/* kind, start and end: fixed sizes, taken at once (a zero time is not sent) */
 	d = pb_take(w, 2 + (start ? 9 : 0) + (end ? 9 : 0));

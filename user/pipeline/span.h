@@ -26,7 +26,7 @@ struct span_attr {
 	int64_t ival;
 	uint16_t soff; /* string value: offset into the span's arena, so spans copy safely */
 	bool is_int;
-	uint32_t ksig; /* key_sig(key): keys that differ mostly differ here (span.c) */
+	uint32_t ksig; /* span_key_sig(key): keys that differ mostly differ here (span.c) */
 };
 
 /* The process a span belongs to: the resource of OpenTelemetry. */
@@ -111,6 +111,12 @@ static inline uint32_t span_key_sig(const char *key)
 	size_t n = __builtin_strlen(key);
 
 	return (uint32_t)n << 16 | (uint32_t)(uint8_t)key[n ? n - 1 : 0] << 8 | (uint8_t)key[n / 2];
+}
+
+/* The length of a's key, which its signature holds: no strlen() of it where spans are encoded. */
+static inline size_t span_attr_key_len(const struct span_attr *a)
+{
+	return a->ksig >> 16;
 }
 
 void span_set_str_sig(struct span *s, const char *key, uint32_t sig, const char *val);
