@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #
 # Where obsprobe's cost goes (`make bench`; prints, asserts nothing), for nginx serving a static
-# page under wrk and for pgbench's built-in script against PostgreSQL:
+# page under wrk, for pgbench's built-in script against PostgreSQL and for the Go net/http
+# fixture under wrk with keep-alive:
 #  1. BPF: each program's run time and calls per request (kernel.bpf_stats_enabled, read from
 #     bpftool before and after the load), and the events per request by type, from the
 #     recording the same obsprobe writes (--record).
@@ -11,12 +12,13 @@
 #     these noisy machines, where seconds do not: instructions per request in total, and the
 #     functions that execute most of them.
 #
-# Environment: TOP (12, functions listed), PGBENCH_DURATION (5, seconds per pgbench run), and
-# those of bench/lib.sh.
+# Environment: TOP (12, functions listed), PGBENCH_DURATION (5, seconds per pgbench run), PARTS
+# (the workloads, "nginx pgbench go"), and those of bench/lib.sh.
 TEST_NAME=bench-cost
 # shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
 bench_require nginx wrk bpftool valgrind callgrind_annotate
+PARTS=" ${PARTS:-nginx pgbench go} "
 TOP=${TOP:-12}
 PGBENCH_DURATION=${PGBENCH_DURATION:-5}
 EVSTAT=$ROOT/bench/evstat.py
@@ -77,52 +79,77 @@ sysctl_was=$(sysctl -n kernel.bpf_stats_enabled)
 on_exit "sysctl -qw kernel.bpf_stats_enabled=$sysctl_was"
 sysctl -qw kernel.bpf_stats_enabled=1 || die "cannot enable kernel.bpf_stats_enabled"
 
-# 1. nginx over HTTP
-bench_start_nginx
-wrk -t"$THREADS" -c"$CONNS" -d1s "$URL" >/dev/null 2>&1
-start_obsprobe --pid "$NGINX_PID" --console off --record "$TMP/nginx.rec" >/dev/null 2>&1 ||
-	die "obsprobe did not start: $(cat "$OBS_ERR")"
-bpf_stats "$OBS_PID" >"$TMP/bpf.before"
-r=$(bench_wrk) || die "wrk failed"
-n=${r%% *}
-wait_until 15 eval "(( \$(metric_sum http_server_request_duration_seconds) >= $n ))" ||
-	echo "  (obsprobe had not counted all $n requests after 15 s)"
-bpf_stats "$OBS_PID" >"$TMP/bpf.after"
-lost=$(counter_sum obsprobe_events_lost_total)
-stop_pid "$OBS_PID" INT
-stop_pid "$NGINX_PID"
-echo "bench: cost of nginx HTTP requests: wrk -t$THREADS -c$CONNS -d${DURATION}s, $n requests, $lost events lost"
-bpf_report "$TMP/bpf.before" "$TMP/bpf.after" "$n" req
-"$PY" "$EVSTAT" "$TMP/nginx.rec" "$n" req
 printf 'obsprobe events 1\n' >"$TMP/empty.rec"
-echo "  user space, obsprobe --replay of those events under callgrind (instructions repeat exactly):"
-replay_profile "nginx, RED metrics" "$TMP/nginx.rec" "$n" req
-bench_start_sink
-OTEL_EXPORTER_OTLP_COMPRESSION=gzip OTEL_BSP_MAX_QUEUE_SIZE=65536 replay_profile \
-	"nginx, RED metrics + OTLP export (gzip)" "$TMP/nginx.rec" "$n" req --otlp-endpoint "$SINK_ENDPOINT"
 
-# 2. pgbench, each query mode: obsprobe watches pgbench from its start (a runner shell)
-bench_start_pgbench
-# PGBENCH_STATEMENTS a transaction (bench/lib.sh), and 2 setup queries a run
-for mode in simple extended prepared; do
-	start_runner "pgbench-$mode" "${PGBENCH[@]}" -T "$PGBENCH_DURATION" -M "$mode" obsprobe
-	start_obsprobe --pid "$RUNNER_PID" --console off --record "$TMP/pg-$mode.rec" >/dev/null 2>&1 ||
+# wrk_cost NAME PID: wrk against $URL with a fresh obsprobe --pid PID recording its events; the
+# BPF programs' cost per request, the events per request, and the replay's instructions per
+# request without and with OTLP export (gzip). Returns wrk's requests in N.
+wrk_cost() {
+	local name=$1 pid=$2 r lost
+	wrk -t"$THREADS" -c"$CONNS" -d1s "$URL" >/dev/null 2>&1
+	start_obsprobe --pid "$pid" --console off --record "$TMP/$name.rec" >/dev/null 2>&1 ||
 		die "obsprobe did not start: $(cat "$OBS_ERR")"
 	bpf_stats "$OBS_PID" >"$TMP/bpf.before"
-	touch "$TMP/pgbench-$mode.go"
-	wait_until $((PGBENCH_DURATION + 30)) test -s "$TMP/pgbench-$mode.rc" || die "pgbench did not finish"
-	tx=$(pgbench_transactions "$TMP/pgbench-$mode.out")
-	[[ -n $tx ]] || die "no transaction count in pgbench's output: $(cat "$TMP/pgbench-$mode.out")"
-	st=$((tx * PGBENCH_STATEMENTS + 2))
-	count_settles 0.5 30 2 "$st" metric_sum db_client_operation_duration_seconds || true
+	r=$(bench_wrk) || die "wrk failed"
+	N=${r%% *}
+	wait_until 15 eval "(( \$(metric_sum http_server_request_duration_seconds) >= $N ))" ||
+		echo "  (obsprobe had not counted all $N requests after 15 s)"
 	bpf_stats "$OBS_PID" >"$TMP/bpf.after"
 	lost=$(counter_sum obsprobe_events_lost_total)
 	stop_pid "$OBS_PID" INT
-	touch "$TMP/pgbench-$mode.done"
-	wait_exit "$RUNNER_PID" 40
+	echo "bench: cost of $name HTTP requests: wrk -t$THREADS -c$CONNS -d${DURATION}s, $N requests, $lost events lost"
+	bpf_report "$TMP/bpf.before" "$TMP/bpf.after" "$N" req
+	"$PY" "$EVSTAT" "$TMP/$name.rec" "$N" req
+	echo "  user space, obsprobe --replay of those events under callgrind (instructions repeat exactly):"
+	replay_profile "$name, RED metrics" "$TMP/$name.rec" "$N" req
+	[[ -n ${SINK_ENDPOINT:-} ]] || bench_start_sink
+	OTEL_EXPORTER_OTLP_COMPRESSION=gzip OTEL_BSP_MAX_QUEUE_SIZE=65536 replay_profile \
+		"$name, RED metrics + OTLP export (gzip)" "$TMP/$name.rec" "$N" req \
+		--otlp-endpoint "$SINK_ENDPOINT"
+}
+
+# 1. nginx over HTTP
+if [[ $PARTS == *" nginx "* ]]; then
+	bench_start_nginx
+	wrk_cost nginx "$NGINX_PID"
+	stop_pid "$NGINX_PID"
+fi
+
+# 2. pgbench, each query mode: obsprobe watches pgbench from its start (a runner shell)
+if [[ $PARTS == *" pgbench "* ]]; then
+	bench_start_pgbench
+	# PGBENCH_STATEMENTS a transaction (bench/lib.sh), and 2 setup queries a run
+	for mode in simple extended prepared; do
+		start_runner "pgbench-$mode" "${PGBENCH[@]}" -T "$PGBENCH_DURATION" -M "$mode" obsprobe
+		start_obsprobe --pid "$RUNNER_PID" --console off --record "$TMP/pg-$mode.rec" >/dev/null 2>&1 ||
+			die "obsprobe did not start: $(cat "$OBS_ERR")"
+		bpf_stats "$OBS_PID" >"$TMP/bpf.before"
+		touch "$TMP/pgbench-$mode.go"
+		wait_until $((PGBENCH_DURATION + 30)) test -s "$TMP/pgbench-$mode.rc" || die "pgbench did not finish"
+		tx=$(pgbench_transactions "$TMP/pgbench-$mode.out")
+		[[ -n $tx ]] || die "no transaction count in pgbench's output: $(cat "$TMP/pgbench-$mode.out")"
+		st=$((tx * PGBENCH_STATEMENTS + 2))
+		count_settles 0.5 30 2 "$st" metric_sum db_client_operation_duration_seconds || true
+		bpf_stats "$OBS_PID" >"$TMP/bpf.after"
+		lost=$(counter_sum obsprobe_events_lost_total)
+		stop_pid "$OBS_PID" INT
+		touch "$TMP/pgbench-$mode.done"
+		wait_exit "$RUNNER_PID" 40
+		echo
+		echo "bench: cost of pgbench statements, -M $mode -T $PGBENCH_DURATION: $st statements, $lost events lost"
+		bpf_report "$TMP/bpf.before" "$TMP/bpf.after" "$st" stmt
+		"$PY" "$EVSTAT" "$TMP/pg-$mode.rec" "$st" stmt
+		replay_profile "pgbench -M $mode, RED metrics" "$TMP/pg-$mode.rec" "$st" stmt
+	done
+fi
+
+# 3. the Go net/http fixture (GET /: a one-line body), keep-alive
+if [[ $PARTS == *" go "* ]]; then
+	bench_require go
+	PORT=$(free_port) || die "no free port"
+	start_goserver goserver "$PORT" >/dev/null || die "the Go server did not start (see above)"
+	URL=http://127.0.0.1:$PORT/
 	echo
-	echo "bench: cost of pgbench statements, -M $mode -T $PGBENCH_DURATION: $st statements, $lost events lost"
-	bpf_report "$TMP/bpf.before" "$TMP/bpf.after" "$st" stmt
-	"$PY" "$EVSTAT" "$TMP/pg-$mode.rec" "$st" stmt
-	replay_profile "pgbench -M $mode, RED metrics" "$TMP/pg-$mode.rec" "$st" stmt
-done
+	wrk_cost go "$GO_PID"
+	stop_pid "$GO_PID"
+fi
