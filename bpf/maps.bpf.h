@@ -64,8 +64,9 @@ struct {
 } drops SEC(".maps");
 
 /* Wake the reader only once this much is waiting: a wakeup per event halves a busy server's
- * throughput, and the reader polls on a timer anyway (user/app.c POLL_MS). */
-const volatile __u64 wakeup_bytes = 256 * 1024;
+ * throughput, and the reader polls on a timer anyway (user/app.c POLL_MS). The loader sets an
+ * eighth of the ring (user/probes/probe.c set_wakeup()). */
+const volatile __u64 wakeup_bytes = 512 * 1024;
 
 /*
  * 1 while the reader sleeps past its poll timer (user/app.c read_events(): a poll found nothing,

@@ -55,8 +55,8 @@
  * (conn.h): a writer descheduled between its send and its syscall's exit reports late */
 #define CLOSE_GRACE_NS 100000000ull
 /* while events come, the ring buffer is read at least this often: producers wake the reader
- * only once 256 KiB wait (maps.bpf.h), or for an exec or a library mapped, whose probes are
- * placed at once, or when it sleeps (read_events()). Each wakeup is a context switch, 15 to
+ * only once an eighth of the ring waits (maps.bpf.h), or for an exec or a library mapped,
+ * whose probes are placed at once, or when it sleeps (read_events()). Each wakeup is a context switch, 15 to
  * 50 us of CPU on these VMs: at 10 ms, 100 a second were 7% of obsprobe's CPU under pgbench
  * -c 1; from 50 to 100 ms, pgbench -c 1 took 212 -> 154..169 wakeups in 10 s and obsprobe's
  * CPU a statement went from 0.80..0.89 to 0.70..0.78 us */
@@ -948,8 +948,8 @@ _Static_assert((uint64_t)EMPTY_READS_BEFORE_SLEEP *POLL_MS * 1000000 > CLOSE_GRA
 
 /*
  * Waits for events and reads them: the records read, or -errno. While events come, on the
- * POLL_MS timer (or sooner, woken once 256 KiB wait); after EMPTY_READS_BEFORE_SLEEP waits in a
- * row that read none (*empty counts them), until the next tick, unless the first event sent
+ * POLL_MS timer (or sooner, woken once an eighth of the ring waits); after
+ * EMPTY_READS_BEFORE_SLEEP waits in a row that read none (*empty counts them), until the next tick, unless the first event sent
  * meanwhile wakes it (reader_sleeps): each wakeup of a sleeping thread costs ~50 us of its CPU
  * on these VMs, and 20 a second were 1 ms of CPU a second with nothing to read. An event
  * committed just as the flag is set may wait for the tick.
