@@ -9,7 +9,7 @@
 # cost (cache misses on spans one thread writes and another reads, stores into cold lines
 # stalling the code after them). A stall's samples land on the instruction after the load that
 # waited: `perf annotate -i DIR/export.perf SYMBOL` on the profiles kept in PROFILE_DIR shows
-# which. Not part of `make bench` (it prints, it asserts nothing):
+# which. Then the same per thread. Not part of `make bench` (it prints, it asserts nothing):
 #
 #   bench/profile.sh [OBSPROBE ARGS...]     (added to both runs, after --pid and --console off)
 #
@@ -52,5 +52,12 @@ EXPORT=$(profile export --otlp-endpoint "$SINK_ENDPOINT" "$@") || exit 1
 echo "requests: plain $PLAIN, export $EXPORT (every request is one span)"
 perf_compare "ns per request of obsprobe" "$TMP/plain.syms" "$PLAIN" plain "$TMP/export.syms" \
 	"$EXPORT" export $((1000000000 / FREQ)) "$TOP"
+# the same by thread (each names itself: the event loop is "obsprobe", the exporter "otlp-export")
+for name in plain export; do
+	perf report -i "$PROFILE_DIR/$name.perf" --no-children --sort comm --stdio -g none -n 2>/dev/null |
+		awk '$1 ~ /%$/ { print $2, $3 }' >"$TMP/$name.threads"
+done
+perf_compare "ns per request of obsprobe, by thread" "$TMP/plain.threads" "$PLAIN" plain \
+	"$TMP/export.threads" "$EXPORT" export $((1000000000 / FREQ)) "$TOP"
 [[ $PROFILE_DIR == "$TMP" ]] || echo "profiles: $PROFILE_DIR/plain.perf, $PROFILE_DIR/export.perf"
 exit 0

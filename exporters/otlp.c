@@ -667,6 +667,8 @@ struct otlp_exporter *otlp_exporter_start(const struct otel_config *cfg, struct 
 		return NULL;
 	}
 	e->thread_started = true;
+	/* the thread's own name: top -H, perf and bench/profile.sh tell its CPU from the loop's */
+	pthread_setname_np(e->thread, "otlp-export");
 	return e;
 oom:
 	snprintf(err, errlen, "out of memory setting up the OTLP exporter");

@@ -531,6 +531,7 @@ struct prom_server *prom_server_start(const char *listen_addr, struct metrics *m
 			strerror(errno));
 		goto fail;
 	}
+	pthread_setname_np(s->thread, "prom-http");
 	s->started = true;
 	return s;
 fail:

@@ -183,8 +183,11 @@ static void detach_links(struct uprobe_links *l, struct uprobe_file *f)
 	if (!f->nlinks)
 		return;
 	pthread_mutex_lock(&l->lock);
-	if (!l->detacher_up && !l->closing)
+	if (!l->detacher_up && !l->closing) {
 		l->detacher_up = pthread_create(&l->detacher, NULL, detacher, l) == 0;
+		if (l->detacher_up)
+			pthread_setname_np(l->detacher, "uprobe-detach");
+	}
 	if (l->detacher_up && l->nqueue + f->nlinks > l->queue_cap) {
 		size_t cap = 2 * (l->nqueue + f->nlinks);
 		struct bpf_link **n = realloc(l->queue, cap * sizeof(*n));
