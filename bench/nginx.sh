@@ -146,7 +146,7 @@ awk -v ecpu="$ECPU" -v extra="$EXTRA" 'BEGIN {
 }'
 echo
 "$SINK_BIN" 200000
-# the exporter alone with gzip: spans per second of its thread's CPU (its second line)
+# the exporter alone with gzip: spans per second of the CPU that encoding and sending took
 out=$(OTEL_EXPORTER_OTLP_COMPRESSION=gzip "$SINK_BIN" 200000) || die "$SINK_BIN failed"
 echo "$out"
 SPANS=$(sed -n 's/.* \([0-9]*\) spans per CPU-second .*/\1/p' <<<"$out")

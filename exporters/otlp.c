@@ -44,37 +44,49 @@ struct shared_proc {
 #define PROC_CACHE 64
 #define UPLOAD_BUFFER (1L << 20) /* curl's largest is 2 MiB; pages only as a body fills them */
 
-/* Every queue slot begins with its item's shared proc. The item last: a copy stops where it is
- * used (the arena's used part), so a slot's pages past it are never touched (the ring is
- * calloc'ed: untouched pages cost no memory). */
-struct queued_span {
+/* bytes of the byte ring per item a queue holds: an HTTP span encodes to ~450 (a log record's
+ * used part is ~300 bytes plus its line); a ring that fills first drops as a full queue does */
+#define SPAN_RING_BYTES 1024
+#define LOG_RING_BYTES 2048
+#define RING_MIN (64u << 10) /* and never less: the largest item fits (a span ~14 KiB) */
+
+/* One queued item: its bytes in the queue's byte ring, and its process. */
+struct queued {
 	struct shared_proc *proc;
-	struct span span;
+	uint32_t off;  /* where its bytes begin in the ring */
+	uint32_t len;  /* its bytes */
+	uint32_t foot; /* the ring bytes it holds: len rounded up, and the end it skipped */
 };
 
-struct queued_log {
-	struct shared_proc *proc;
-	struct log_record rec;
-};
-
-/* A signal that is queued by the event loop and sent in batches: traces and logs. */
+/*
+ * A signal that is queued by the event loop and sent in batches: traces (each span encoded as
+ * it is queued, otlp_encode_span(): ~450 bytes that the exporter thread only frames, where a
+ * copy of the span was ~1 KiB for it to read and encode) and logs (a record's used part). The
+ * items' bytes go one after the other into a byte ring, where no item wraps (one that does
+ * not fit before the end starts again at 0, the end skipped); a small ring of struct queued
+ * says where each is, so that taking a batch reads no item.
+ */
 struct batch_queue {
 	enum otlp_signal sig;
-	size_t slot;	     /* bytes of one slot: a queued_span or a queued_log */
 	size_t cap;	     /* items queued at most */
 	size_t batch_max;    /* items per request */
 	uint64_t delay_ns;   /* a partial batch leaves after this long */
 	uint64_t elapsed_ns; /* a batch is given up after retrying this long */
-	/* cap + batch_max slots: the batch being sent is encoded where it was queued, in the
-	 * batch_max slots behind head, which no item reaches until the next batch is taken */
-	uint8_t *ring;
+	/* cap + batch_max entries: the batch being sent is read where it was queued, in the
+	 * batch_max entries behind head, which no item reaches until the next batch is taken;
+	 * its bytes stay held (used) until then too */
+	struct queued *items;
 	size_t nslots;
 	size_t head, count;
 	size_t taken; /* where the batch take_batch() gave last begins */
+	uint8_t *buf; /* the byte ring (calloc'ed: pages cost memory once items reach them) */
+	size_t size;
+	size_t end;  /* where the next item's bytes go */
+	size_t used; /* bytes held, ending at end: the batch being sent, then the queued items */
 
 	/* exporter thread only */
-	uint64_t oldest;	   /* when the thread first saw the queue non-empty, 0 when empty */
-	const struct span **spans; /* traces: the encoder's view of the batch */
+	uint64_t oldest; /* when the thread first saw the queue non-empty, 0 when empty */
+	struct otlp_span_bytes *enc;	/* traces: the encoder's view of the batch */
 	const struct log_record **logs; /* logs: the same */
 	const struct proc_info **procs;
 	struct shared_proc **shared; /* the batch's procs, let go by put_taken() */
@@ -98,6 +110,9 @@ struct otlp_exporter {
 	struct batch_queue traces, logs;
 	struct otlp_stats stats;
 	struct shared_proc *procs[PROC_CACHE];
+
+	/* the thread that queues spans only: each is encoded here first */
+	struct pb_buf span_body;
 
 	/* exporter thread only */
 	struct gzip gz;		   /* one compressor, made with the first body */
@@ -341,15 +356,9 @@ static bool send_body(struct otlp_exporter *e, enum otlp_signal sig, const uint8
 	return send_until(e, sig, e->gz.out, gzlen, deadline);
 }
 
-static void *slot_at(const struct batch_queue *q, size_t i)
+static struct queued *item_at(const struct batch_queue *q, size_t i)
 {
-	return q->ring + (i % q->nslots) * q->slot;
-}
-
-/* The shared proc a slot begins with (struct queued_span, struct queued_log). */
-static struct shared_proc **slot_proc(void *slot)
-{
-	return slot;
+	return &q->items[i % q->nslots];
 }
 
 static void shared_proc_put(struct shared_proc *p)
@@ -364,54 +373,55 @@ static void put_procs(struct batch_queue *q, size_t from, size_t n)
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		struct shared_proc **p = slot_proc(slot_at(q, from + i));
+		struct queued *it = item_at(q, from + i);
 
-		shared_proc_put(*p);
-		*p = NULL;
+		shared_proc_put(it->proc);
+		it->proc = NULL;
 	}
 }
 
 /* Takes up to batch_max queued items off the queue for export_batch(), which reads them where
- * they are: their slots are not written until the next take. Lock held, so no slot is read
- * here: each is a cache miss (the event loop wrote it), and the event loop waits on the lock. */
+ * they are: their entries and bytes are not written until the next take. Lock held, so no item
+ * is read here: each is a cache miss (the event loop wrote it), and the event loop waits on
+ * the lock. */
 static size_t take_batch(struct batch_queue *q)
 {
-	size_t n = q->count < q->batch_max ? q->count : q->batch_max, i;
+	size_t n = q->count < q->batch_max ? q->count : q->batch_max;
 
-	for (i = 0; i < n; i++) {
-		void *slot = slot_at(q, q->head + i);
-
-		if (q->sig == OTLP_TRACES)
-			q->spans[i] = &((struct queued_span *)slot)->span;
-		else
-			q->logs[i] = &((struct queued_log *)slot)->rec;
-	}
 	q->taken = q->head;
 	q->head = (q->head + n) % q->nslots;
 	q->count -= n;
 	return n;
 }
 
-/* The procs of the n items take_batch() gave, from their slots: lock not held. */
+/* The encoder's view of the n items take_batch() gave: lock not held. */
 static void batch_procs(struct batch_queue *q, size_t n)
 {
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		if (i + 8 < n)
-			__builtin_prefetch(slot_at(q, q->taken + i + 8));
-		q->shared[i] = *slot_proc(slot_at(q, q->taken + i));
-		q->procs[i] = &q->shared[i]->info;
+		const struct queued *it = item_at(q, q->taken + i);
+
+		q->shared[i] = it->proc;
+		q->procs[i] = &it->proc->info;
+		if (q->sig == OTLP_TRACES)
+			q->enc[i] = (struct otlp_span_bytes){ q->buf + it->off, it->len,
+							      it->proc->info.pid };
+		else
+			q->logs[i] = (const struct log_record *)(q->buf + it->off);
 	}
 }
 
-/* The n items of the batch export_batch() sent let go of their procs. Lock held. */
+/* The n items of the batch export_batch() sent let go of their procs and their bytes. Lock
+ * held. */
 static void put_taken(struct batch_queue *q, size_t n)
 {
 	size_t i;
 
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		shared_proc_put(q->shared[i]);
+		q->used -= item_at(q, q->taken + i)->foot;
+	}
 }
 
 static void export_batch(struct otlp_exporter *e, struct batch_queue *q, size_t n,
@@ -425,8 +435,8 @@ static void export_batch(struct otlp_exporter *e, struct batch_queue *q, size_t 
 
 	batch_procs(q, n);
 	if (q->sig == OTLP_TRACES) {
-		err = otlp_encode_traces_to(&e->traces_body, q->spans, q->procs, n, &e->res, offset,
-					    &body, &len);
+		err = otlp_encode_encoded_traces_to(&e->traces_body, q->enc, q->procs, n, &e->res,
+						    &body, &len);
 	} else {
 		err = otlp_encode_logs(q->logs, q->procs, n, &e->res, offset, &logs, &len);
 		body = logs;
@@ -444,7 +454,7 @@ static void export_batch(struct otlp_exporter *e, struct batch_queue *q, size_t 
  * the first item of an empty queue). */
 static bool batch_due(struct batch_queue *q, uint64_t now)
 {
-	if (!q->ring || !q->count)
+	if (!q->items || !q->count)
 		return false;
 	if (!q->oldest)
 		q->oldest = now;
@@ -455,7 +465,7 @@ static bool batch_due(struct batch_queue *q, uint64_t now)
  * what is left dropped. Lock held, released while sending. */
 static void drain(struct otlp_exporter *e, struct batch_queue *q, uint64_t stop_deadline)
 {
-	while (q->ring && q->count && clock_mono_ns() < stop_deadline) {
+	while (q->items && q->count && clock_mono_ns() < stop_deadline) {
 		size_t n = take_batch(q);
 
 		pthread_mutex_unlock(&e->lock);
@@ -529,7 +539,7 @@ static void *exporter_main(void *arg)
 			 * first leaves no later than that (enqueue_end() does not wake us for it) */
 			uint64_t due = q->count ? q->oldest + q->delay_ns : now + q->delay_ns;
 
-			if (q->ring && due < wake)
+			if (q->items && due < wake)
 				wake = due;
 		}
 		wait_until(e, wake);
@@ -546,34 +556,40 @@ static void *exporter_main(void *arg)
 
 static void queue_free(struct batch_queue *q)
 {
-	if (q->ring) /* what a thread never started left queued */
+	if (q->items) /* what a thread never started left queued */
 		put_procs(q, q->head, q->count);
-	free(q->ring);
-	free(q->spans);
+	free(q->items);
+	free(q->buf);
+	free(q->enc);
 	free(q->logs);
 	free(q->procs);
 	free(q->shared);
 }
 
-/* calloc: pages of the ring cost memory only once items fill them */
-static int queue_init(struct batch_queue *q, enum otlp_signal sig, size_t slot, size_t cap,
+/* calloc: pages of the byte ring cost memory only once items reach them */
+static int queue_init(struct batch_queue *q, enum otlp_signal sig, size_t item_bytes, size_t cap,
 		      size_t batch_max, uint64_t delay_ms, uint64_t elapsed_ms)
 {
 	q->sig = sig;
-	q->slot = slot;
 	q->cap = cap;
 	q->batch_max = batch_max < cap ? batch_max : cap;
 	q->delay_ns = delay_ms * 1000000ull;
 	q->elapsed_ns = elapsed_ms * 1000000ull;
 	q->nslots = cap + q->batch_max;
-	q->ring = calloc(q->nslots, slot);
+	/* offsets are 32-bit: a queue of more than ~4 GiB of bytes is cut to that */
+	q->size = q->nslots < (UINT32_MAX >> 1) / item_bytes ? q->nslots * item_bytes
+							     : (UINT32_MAX >> 1) & ~7ul;
+	if (q->size < RING_MIN)
+		q->size = RING_MIN;
+	q->items = calloc(q->nslots, sizeof(*q->items));
+	q->buf = calloc(1, q->size);
 	if (sig == OTLP_TRACES)
-		q->spans = calloc(q->batch_max, sizeof(*q->spans));
+		q->enc = calloc(q->batch_max, sizeof(*q->enc));
 	else
 		q->logs = calloc(q->batch_max, sizeof(*q->logs));
 	q->procs = calloc(q->batch_max, sizeof(*q->procs));
 	q->shared = calloc(q->batch_max, sizeof(*q->shared));
-	if (!q->ring || !(q->spans || q->logs) || !q->procs || !q->shared)
+	if (!q->items || !q->buf || !(q->enc || q->logs) || !q->procs || !q->shared)
 		return -ENOMEM;
 	return 0;
 }
@@ -590,6 +606,7 @@ static void exporter_free(struct otlp_exporter *e)
 	}
 	gzip_free(&e->gz);
 	pb_buf_free(&e->traces_body);
+	pb_buf_free(&e->span_body);
 	pthread_mutex_destroy(&e->lock);
 	pthread_cond_destroy(&e->cond);
 	queue_free(&e->traces);
@@ -637,14 +654,14 @@ struct otlp_exporter *otlp_exporter_start(const struct otel_config *cfg, struct 
 	e->logs.sig = OTLP_LOGS;
 	/* a configuration not from otel_config_load() may leave the limits 0: the defaults */
 	if (cfg->traces_url[0] &&
-	    queue_init(&e->traces, OTLP_TRACES, sizeof(struct queued_span),
+	    queue_init(&e->traces, OTLP_TRACES, SPAN_RING_BYTES,
 		       cfg->bsp.max_queue ? cfg->bsp.max_queue : OTLP_QUEUE_MAX,
 		       cfg->bsp.max_batch ? cfg->bsp.max_batch : OTLP_BATCH_MAX,
 		       cfg->bsp.delay_ms ? cfg->bsp.delay_ms : OTLP_BATCH_MS,
 		       cfg->bsp.timeout_ms ? cfg->bsp.timeout_ms : TRACES_MAX_ELAPSED_MS))
 		goto oom;
 	if (cfg->logs_url[0] &&
-	    queue_init(&e->logs, OTLP_LOGS, sizeof(struct queued_log),
+	    queue_init(&e->logs, OTLP_LOGS, LOG_RING_BYTES,
 		       cfg->blrp.max_queue ? cfg->blrp.max_queue : OTLP_LOGS_QUEUE_MAX,
 		       cfg->blrp.max_batch ? cfg->blrp.max_batch : OTLP_BATCH_MAX,
 		       cfg->blrp.delay_ms ? cfg->blrp.delay_ms : OTLP_BATCH_MS,
@@ -697,19 +714,56 @@ bool otlp_exporter_wants_traces(const struct otlp_exporter *e)
 	return e && e->cfg.traces_url[0];
 }
 
-/* The next free slot of q, or NULL (counted dropped) when q is full. Lock held. */
-static void *enqueue_begin(struct otlp_exporter *e, struct batch_queue *q)
+/* Where in q's byte ring t more bytes go (8-aligned), *skipped the ring's end passed over to
+ * get there; SIZE_MAX when they do not fit. The bytes held are the used ones before end. */
+static size_t ring_place(const struct batch_queue *q, size_t t, size_t *skipped)
 {
-	if (q->count == q->cap) {
+	size_t tail;
+
+	*skipped = 0;
+	if (!q->used)
+		return t <= q->size ? 0 : SIZE_MAX;
+	if (q->used >= q->size)
+		return SIZE_MAX;
+	tail = (q->end + q->size - q->used) % q->size;
+	if (q->end > tail) { /* held: [tail, end); free: [end, size) and [0, tail) */
+		if (q->size - q->end >= t)
+			return q->end;
+		if (tail < t)
+			return SIZE_MAX;
+		*skipped = q->size - q->end;
+		return 0;
+	}
+	return tail - q->end >= t ? q->end : SIZE_MAX; /* free: [end, tail) */
+}
+
+/* The entry of an item of len bytes, its bytes at *data, or NULL (counted dropped) when q is
+ * full; nothing is taken until enqueue_end(). Lock held. */
+static struct queued *enqueue_begin(struct otlp_exporter *e, struct batch_queue *q, size_t len,
+				    uint8_t **data)
+{
+	size_t t = (len + 7) & ~(size_t)7, off = SIZE_MAX, skipped = 0;
+	struct queued *it;
+
+	if (q->count < q->cap && len <= UINT32_MAX)
+		off = ring_place(q, t, &skipped);
+	if (off == SIZE_MAX) {
 		e->stats.dropped[q->sig]++;
 		return NULL;
 	}
-	return slot_at(q, q->head + q->count);
+	it = item_at(q, q->head + q->count);
+	it->off = (uint32_t)off;
+	it->len = (uint32_t)len;
+	it->foot = (uint32_t)(t + skipped);
+	*data = q->buf + off;
+	return it;
 }
 
-/* The slot enqueue_begin() gave is filled: it joins the queue. Lock held. */
-static void enqueue_end(struct otlp_exporter *e, struct batch_queue *q)
+/* The entry enqueue_begin() gave is filled: it joins the queue. Lock held. */
+static void enqueue_end(struct otlp_exporter *e, struct batch_queue *q, const struct queued *it)
 {
+	q->end = it->off + ((it->len + 7) & ~(size_t)7);
+	q->used += it->foot;
 	q->count++;
 	/* A full batch leaves at once. The first item starts the batch timer without waking the
 	 * exporter, which never sleeps longer than a delay while its queue is empty (exporter_main):
@@ -762,26 +816,37 @@ static struct shared_proc *shared_proc_get(struct otlp_exporter *e, const struct
 	return sp;
 }
 
-void otlp_exporter_add_span(struct otlp_exporter *e, const struct span *s,
-			    const struct proc_info *proc)
+/* An item of len bytes from data, of process proc (pid's), into q, or counted dropped. */
+static void enqueue(struct otlp_exporter *e, struct batch_queue *q, const void *data, size_t len,
+		    const struct proc_info *proc, uint32_t pid)
 {
-	struct queued_span *q;
+	struct queued *it;
+	uint8_t *d;
 
-	if (!otlp_exporter_wants_traces(e))
-		return;
 	pthread_mutex_lock(&e->lock);
-	q = enqueue_begin(e, &e->traces);
-	if (q && (q->proc = shared_proc_get(e, proc, s->pid))) {
-		span_copy(&q->span, s);
-		enqueue_end(e, &e->traces);
-		/* the next span's slot, fetched for writing as far as this one filled its own:
-		 * copied into cold lines, a span stalls the event loop until they arrive */
-		q = slot_at(&e->traces, e->traces.head + e->traces.count);
-		prefetch_range(q, (const char *)&q->span + span_used_size(s), true);
-	} else if (q) {
-		e->stats.dropped[OTLP_TRACES]++;
+	it = enqueue_begin(e, q, len, &d);
+	if (it && (it->proc = shared_proc_get(e, proc, pid))) {
+		memcpy(d, data, len);
+		enqueue_end(e, q, it);
+	} else if (it) {
+		e->stats.dropped[q->sig]++;
 	}
 	pthread_mutex_unlock(&e->lock);
+}
+
+void otlp_exporter_add_span(struct otlp_exporter *e, const struct span *s,
+			    const struct proc_info *proc, int64_t clock_offset_ns)
+{
+	if (!otlp_exporter_wants_traces(e))
+		return;
+	/* encoded here, where s is in this thread's cache, outside the lock */
+	if (otlp_encode_span(&e->span_body, s, clock_offset_ns)) {
+		pthread_mutex_lock(&e->lock);
+		e->stats.dropped[OTLP_TRACES]++;
+		pthread_mutex_unlock(&e->lock);
+		return;
+	}
+	enqueue(e, &e->traces, e->span_body.p, pb_mark(&e->span_body), proc, s->pid);
 }
 
 bool otlp_exporter_wants_logs(const struct otlp_exporter *e)
@@ -792,22 +857,13 @@ bool otlp_exporter_wants_logs(const struct otlp_exporter *e)
 void otlp_exporter_add_log(struct otlp_exporter *e, const struct log_record *r,
 			   const struct proc_info *proc)
 {
-	struct queued_log *q;
-
 	if (!otlp_exporter_wants_logs(e))
 		return;
-	pthread_mutex_lock(&e->lock);
-	q = enqueue_begin(e, &e->logs);
-	if (q && (q->proc = shared_proc_get(e, proc, r->pid))) {
-		/* the arena as far as it is used (see struct queued_log) */
-		memcpy(&q->rec, r,
-		       offsetof(struct log_record, arena) +
-			       (r->arena_used < LOG_ARENA ? r->arena_used : LOG_ARENA));
-		enqueue_end(e, &e->logs);
-	} else if (q) {
-		e->stats.dropped[OTLP_LOGS]++;
-	}
-	pthread_mutex_unlock(&e->lock);
+	/* the arena as far as it is used: the encoder reads no further */
+	enqueue(e, &e->logs, r,
+		offsetof(struct log_record, arena) +
+			(r->arena_used < LOG_ARENA ? r->arena_used : LOG_ARENA),
+		proc, r->pid);
 }
 
 void otlp_exporter_get_stats(struct otlp_exporter *e, struct otlp_stats *out)

@@ -950,9 +950,15 @@ static void batch_free(struct batch *b)
 }
 
 /* One ResourceSpans: the spans of refs[first..end), one process's. */
+/* The spans of a request: structs to encode, or spans otlp_encode_span() encoded before. */
+struct span_source {
+	const struct span *const *spans;
+	const struct otlp_span_bytes *encoded;
+	int64_t clock_offset_ns; /* spans only */
+};
+
 static int encode_resource_spans(struct pb_buf *w, uint32_t field, struct batch *b,
-				 const struct span *const *spans, size_t first, size_t end,
-				 int64_t clock_offset_ns)
+				 const struct span_source *src, size_t first, size_t end)
 {
 	size_t mark = pb_mark(w), k, nown;
 	struct rattr own[PROC_ATTRS_MAX];
@@ -963,11 +969,23 @@ static int encode_resource_spans(struct pb_buf *w, uint32_t field, struct batch 
 	/* ScopeSpans, the last field, ends where ResourceSpans does; the spans still to come are
 	 * fetched ahead (span_prefetch_head()) */
 	for (k = end; k-- > first;) {
+		const struct otlp_span_bytes *e, *next;
+
+		if (src->encoded) {
+			if (k >= first + 1) {
+				next = &src->encoded[b->refs[k - 1].idx];
+				prefetch_range(next->data, next->data + next->len, false);
+			}
+			e = &src->encoded[b->refs[k].idx];
+			pb_raw(w, e->data, e->len);
+			continue;
+		}
 		if (k >= first + 2)
-			span_prefetch_head(spans[b->refs[k - 2].idx]);
+			span_prefetch_head(src->spans[b->refs[k - 2].idx]);
 		if (k >= first + 1)
-			span_prefetch_used(spans[b->refs[k - 1].idx]);
-		encode_span(w, F_SCOPE_SPANS_SPANS, spans[b->refs[k].idx], clock_offset_ns);
+			span_prefetch_used(src->spans[b->refs[k - 1].idx]);
+		encode_span(w, F_SCOPE_SPANS_SPANS, src->spans[b->refs[k].idx],
+			    src->clock_offset_ns);
 	}
 	encode_scope(w, F_SCOPE_SPANS_SCOPE, &b->common);
 	pb_close(w, F_RESOURCE_SPANS_SCOPE_SPANS, mark);
@@ -976,34 +994,35 @@ static int encode_resource_spans(struct pb_buf *w, uint32_t field, struct batch 
 	return w->err;
 }
 
-int otlp_encode_traces_to(struct pb_buf *w, const struct span *const *spans,
-			  const struct proc_info *const *procs, size_t n,
-			  const struct otlp_resource_cfg *cfg, int64_t clock_offset_ns,
-			  const uint8_t **body, size_t *len)
+/* otlp_encode_traces_to() and otlp_encode_encoded_traces_to(): n spans of src. */
+static int encode_traces(struct pb_buf *w, const struct span_source *src,
+			 const struct proc_info *const *procs, size_t n,
+			 const struct otlp_resource_cfg *cfg, const uint8_t **body, size_t *len)
 {
-	size_t i, first, end;
+	size_t i, first, end, bytes = 0;
 	struct batch b;
 	int err;
 
-	if (!w || !body || !len || (n && !spans))
+	if (!w || !body || !len || (n && !src->spans && !src->encoded))
 		return -EINVAL;
 	for (i = 0; i < n; i++) {
-		if (!spans[i])
+		if (src->spans ? !src->spans[i] : !src->encoded[i].data && src->encoded[i].len)
 			return -EINVAL;
+		bytes += src->spans ? SPAN_BYTES : src->encoded[i].len;
 	}
 	err = batch_begin(&b, n, 0, cfg);
 	if (!err)
-		err = pb_buf_reset(w, n < SIZE_MAX / SPAN_BYTES ? n * SPAN_BYTES : 0);
+		err = pb_buf_reset(w, n < SIZE_MAX / SPAN_BYTES ? bytes : 0);
 	if (err)
 		goto done;
 	for (i = 0; i < n; i++)
-		batch_ref(&b, i, procs ? procs[i] : NULL, spans[i]->pid);
+		batch_ref(&b, i, procs ? procs[i] : NULL,
+			  src->spans ? src->spans[i]->pid : src->encoded[i].pid);
 	sort_by_proc(b.refs, n);
 	/* back to front: the last process first, and its last span first */
 	for (end = n; end && !err; end = first) {
 		first = group_start(b.refs, end);
-		err = encode_resource_spans(w, F_REQUEST_RESOURCE_SPANS, &b, spans, first, end,
-					    clock_offset_ns);
+		err = encode_resource_spans(w, F_REQUEST_RESOURCE_SPANS, &b, src, first, end);
 	}
 	if (!err) {
 		*body = w->p;
@@ -1012,6 +1031,43 @@ int otlp_encode_traces_to(struct pb_buf *w, const struct span *const *spans,
 done:
 	batch_free(&b);
 	return err;
+}
+
+int otlp_encode_traces_to(struct pb_buf *w, const struct span *const *spans,
+			  const struct proc_info *const *procs, size_t n,
+			  const struct otlp_resource_cfg *cfg, int64_t clock_offset_ns,
+			  const uint8_t **body, size_t *len)
+{
+	const struct span_source src = { .spans = spans, .clock_offset_ns = clock_offset_ns };
+
+	if (n && !spans)
+		return -EINVAL;
+	return encode_traces(w, &src, procs, n, cfg, body, len);
+}
+
+int otlp_encode_span(struct pb_buf *w, const struct span *s, int64_t clock_offset_ns)
+{
+	int err;
+
+	if (!w || !s)
+		return -EINVAL;
+	err = pb_buf_reset(w, SPAN_BYTES);
+	if (err)
+		return err;
+	encode_span(w, F_SCOPE_SPANS_SPANS, s, clock_offset_ns);
+	return w->err;
+}
+
+int otlp_encode_encoded_traces_to(struct pb_buf *w, const struct otlp_span_bytes *spans,
+				  const struct proc_info *const *procs, size_t n,
+				  const struct otlp_resource_cfg *cfg, const uint8_t **body,
+				  size_t *len)
+{
+	const struct span_source src = { .encoded = spans };
+
+	if (n && !spans)
+		return -EINVAL;
+	return encode_traces(w, &src, procs, n, cfg, body, len);
 }
 
 int otlp_encode_traces(const struct span *const *spans, const struct proc_info *const *procs,

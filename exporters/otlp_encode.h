@@ -51,6 +51,31 @@ int otlp_encode_traces_to(struct pb_buf *w, const struct span *const *spans,
 			  const uint8_t **body, size_t *len);
 
 /*
+ * One span as the Span entry of a ScopeSpans (its tag and length first), written into w (reset
+ * first, as pb_buf_reset()): the bytes [w->p, w->p + pb_mark(w)), which
+ * otlp_encode_encoded_traces_to() puts in a body as otlp_encode_traces_to() would have encoded
+ * the span. Times are CLOCK_MONOTONIC + clock_offset_ns. 0, -EINVAL or -ENOMEM.
+ */
+int otlp_encode_span(struct pb_buf *w, const struct span *s, int64_t clock_offset_ns);
+
+/* A span otlp_encode_span() encoded: its bytes, and the pid of its process. */
+struct otlp_span_bytes {
+	const uint8_t *data;
+	size_t len;
+	uint32_t pid;
+};
+
+/*
+ * otlp_encode_traces_to() for spans encoded beforehand: the same body, byte for byte, as the
+ * spans would have given (the exporter encodes each span as it is queued, where the span is
+ * still in the cache of the thread that assembled it, and its thread only frames them).
+ */
+int otlp_encode_encoded_traces_to(struct pb_buf *w, const struct otlp_span_bytes *spans,
+				  const struct proc_info *const *procs, size_t n,
+				  const struct otlp_resource_cfg *cfg, const uint8_t **body,
+				  size_t *len);
+
+/*
  * One ResourceLogs per process, with the very resource otlp_encode_traces() gives that process
  * (procs[i] is the process of recs[i], NULL when unknown), each with one ScopeLogs (the same
  * scope) holding its records in their order. time_unix_nano is the line's own time when it

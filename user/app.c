@@ -192,7 +192,7 @@ static void export_span(void *ctx, const struct span *s, const struct proc_info 
 {
 	struct app *a = ctx;
 
-	otlp_exporter_add_span(a->otlp, s, p);
+	otlp_exporter_add_span(a->otlp, s, p, a->clock_offset);
 }
 
 /* Every log record: to OTLP, unless obsprobe is over its memory limit. */

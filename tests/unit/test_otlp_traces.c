@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "exporters/otlp_encode.h"
+#include "pipeline/semconv.h"
 #include "pipeline/span.h"
 
 typedef Opentelemetry__Proto__Trace__V1__Span__Event SpanEvent;
@@ -502,6 +503,71 @@ UNIT_TEST(test_encode_to)
 	assert_int_equal(otlp_encode_traces_to(&w, spans, NULL, 1, NULL, 0, &body, NULL), -EINVAL);
 	pb_buf_free(&w);
 	free(s);
+}
+
+/*
+ * Spans encoded one by one as they are queued (otlp_encode_span()) and framed later
+ * (otlp_encode_encoded_traces_to()) give the very body otlp_encode_traces_to() gives for the
+ * same spans: processes interleaved, one unknown, an exception, a value to repair, a parent.
+ */
+UNIT_TEST(test_encoded_spans_same_body)
+{
+	enum { N = 9 };
+	struct proc_info p[3] = { make_proc(10, "api", "api"), make_proc(20, "db", "postgres"),
+				  make_proc(30, "web", "nginx") };
+	struct span *s[N];
+	const struct span *spans[N];
+	const struct proc_info *procs[N];
+	struct otlp_span_bytes enc[N];
+	uint8_t *copy[N], *want;
+	const uint8_t *body;
+	struct pb_buf w = { 0 }, one = { 0 };
+	size_t i, len, want_len;
+
+	(void)state;
+	for (i = 0; i < N; i++) {
+		s[i] = new_span(i % 2 ? SPAN_KIND_CLIENT : SPAN_KIND_SERVER, p[i % 3].pid,
+				(uint8_t)i, 1000 + i, 500 + i, i % 2 ? "GET" : "GET /users/{id}");
+		span_set_str(s[i], SC_HTTP_REQUEST_METHOD, "GET");
+		span_set_int(s[i], SC_HTTP_RESPONSE_STATUS_CODE, 200 + (int64_t)i);
+		spans[i] = s[i];
+		procs[i] = i == 4 ? NULL : &p[i % 3];
+	}
+	span_set_str(s[2], SC_URL_PATH, "/caf\xe9\xff"); /* not UTF-8: repaired */
+	span_set_exception(s[3], 1777, "ValueError", "bad value", "frame 1\nframe 2\n", true);
+	span_make_child(s[5], s[4]->trace_id, s[4]->span_id);
+	s[6]->error = true;
+
+	assert_int_equal(otlp_encode_traces_to(&w, spans, procs, N, NULL, OFF, &body, &len), 0);
+	want = malloc(len);
+	assert_non_null(want);
+	memcpy(want, body, len);
+	want_len = len;
+	for (i = 0; i < N; i++) {
+		assert_int_equal(otlp_encode_span(&one, s[i], OFF), 0);
+		copy[i] = malloc(pb_mark(&one));
+		assert_non_null(copy[i]);
+		memcpy(copy[i], one.p, pb_mark(&one));
+		enc[i] = (struct otlp_span_bytes){ copy[i], pb_mark(&one), s[i]->pid };
+	}
+	assert_int_equal(otlp_encode_encoded_traces_to(&w, enc, procs, N, NULL, &body, &len), 0);
+	assert_int_equal(len, want_len);
+	assert_memory_equal(body, want, len);
+	free_traces_req(unpack_and_repack(body, len));
+
+	assert_int_equal(otlp_encode_encoded_traces_to(&w, NULL, NULL, 0, NULL, &body, &len), 0);
+	assert_int_equal(len, 0);
+	assert_int_equal(otlp_encode_encoded_traces_to(&w, NULL, NULL, 1, NULL, &body, &len),
+			 -EINVAL);
+	assert_int_equal(otlp_encode_span(NULL, s[0], OFF), -EINVAL);
+	assert_int_equal(otlp_encode_span(&one, NULL, OFF), -EINVAL);
+	for (i = 0; i < N; i++) {
+		free(copy[i]);
+		free(s[i]);
+	}
+	free(want);
+	pb_buf_free(&one);
+	pb_buf_free(&w);
 }
 
 UNIT_MAIN(NULL, otlp_kept_free)
