@@ -11,6 +11,7 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "util/bytering.h"
 #include "util/clock.h"
 #include "util/curl_lib.h"
 #include "util/log.h"
@@ -62,9 +63,8 @@ struct queued {
  * A signal that is queued by the event loop and sent in batches: traces (each span encoded as
  * it is queued, otlp_encode_span(): ~450 bytes that the exporter thread only frames, where a
  * copy of the span was ~1 KiB for it to read and encode) and logs (a record's used part). The
- * items' bytes go one after the other into a byte ring, where no item wraps (one that does
- * not fit before the end starts again at 0, the end skipped); a small ring of struct queued
- * says where each is, so that taking a batch reads no item.
+ * items' bytes go one after the other into a byte ring (util/bytering.h); a small ring of
+ * struct queued says where each is, so that taking a batch reads no item.
  */
 struct batch_queue {
 	enum otlp_signal sig;
@@ -79,10 +79,9 @@ struct batch_queue {
 	size_t nslots;
 	size_t head, count;
 	size_t taken; /* where the batch take_batch() gave last begins */
-	uint8_t *buf; /* the byte ring (calloc'ed: pages cost memory once items reach them) */
-	size_t size;
-	size_t end;  /* where the next item's bytes go */
-	size_t used; /* bytes held, ending at end: the batch being sent, then the queued items */
+	/* the items' bytes (calloc'ed: pages cost memory once items reach them), held from the
+	 * batch being sent on */
+	struct byte_ring ring;
 
 	/* exporter thread only */
 	uint64_t oldest; /* when the thread first saw the queue non-empty, 0 when empty */
@@ -405,10 +404,10 @@ static void batch_procs(struct batch_queue *q, size_t n)
 		q->shared[i] = it->proc;
 		q->procs[i] = &it->proc->info;
 		if (q->sig == OTLP_TRACES)
-			q->enc[i] = (struct otlp_span_bytes){ q->buf + it->off, it->len,
+			q->enc[i] = (struct otlp_span_bytes){ q->ring.buf + it->off, it->len,
 							      it->proc->info.pid };
 		else
-			q->logs[i] = (const struct log_record *)(q->buf + it->off);
+			q->logs[i] = (const struct log_record *)(q->ring.buf + it->off);
 	}
 }
 
@@ -420,7 +419,7 @@ static void put_taken(struct batch_queue *q, size_t n)
 
 	for (i = 0; i < n; i++) {
 		shared_proc_put(q->shared[i]);
-		q->used -= item_at(q, q->taken + i)->foot;
+		byte_ring_put(&q->ring, item_at(q, q->taken + i)->foot);
 	}
 }
 
@@ -559,7 +558,7 @@ static void queue_free(struct batch_queue *q)
 	if (q->items) /* what a thread never started left queued */
 		put_procs(q, q->head, q->count);
 	free(q->items);
-	free(q->buf);
+	free(q->ring.buf);
 	free(q->enc);
 	free(q->logs);
 	free(q->procs);
@@ -577,19 +576,19 @@ static int queue_init(struct batch_queue *q, enum otlp_signal sig, size_t item_b
 	q->elapsed_ns = elapsed_ms * 1000000ull;
 	q->nslots = cap + q->batch_max;
 	/* offsets are 32-bit: a queue of more than ~4 GiB of bytes is cut to that */
-	q->size = q->nslots < (UINT32_MAX >> 1) / item_bytes ? q->nslots * item_bytes
-							     : (UINT32_MAX >> 1) & ~7ul;
-	if (q->size < RING_MIN)
-		q->size = RING_MIN;
+	q->ring.size = q->nslots < (UINT32_MAX >> 1) / item_bytes ? q->nslots * item_bytes
+								  : (UINT32_MAX >> 1) & ~7ul;
+	if (q->ring.size < RING_MIN)
+		q->ring.size = RING_MIN;
 	q->items = calloc(q->nslots, sizeof(*q->items));
-	q->buf = calloc(1, q->size);
+	q->ring.buf = calloc(1, q->ring.size);
 	if (sig == OTLP_TRACES)
 		q->enc = calloc(q->batch_max, sizeof(*q->enc));
 	else
 		q->logs = calloc(q->batch_max, sizeof(*q->logs));
 	q->procs = calloc(q->batch_max, sizeof(*q->procs));
 	q->shared = calloc(q->batch_max, sizeof(*q->shared));
-	if (!q->items || !q->buf || !(q->enc || q->logs) || !q->procs || !q->shared)
+	if (!q->items || !q->ring.buf || !(q->enc || q->logs) || !q->procs || !q->shared)
 		return -ENOMEM;
 	return 0;
 }
@@ -714,39 +713,16 @@ bool otlp_exporter_wants_traces(const struct otlp_exporter *e)
 	return e && e->cfg.traces_url[0];
 }
 
-/* Where in q's byte ring t more bytes go (8-aligned), *skipped the ring's end passed over to
- * get there; SIZE_MAX when they do not fit. The bytes held are the used ones before end. */
-static size_t ring_place(const struct batch_queue *q, size_t t, size_t *skipped)
-{
-	size_t tail;
-
-	*skipped = 0;
-	if (!q->used)
-		return t <= q->size ? 0 : SIZE_MAX;
-	if (q->used >= q->size)
-		return SIZE_MAX;
-	tail = (q->end + q->size - q->used) % q->size;
-	if (q->end > tail) { /* held: [tail, end); free: [end, size) and [0, tail) */
-		if (q->size - q->end >= t)
-			return q->end;
-		if (tail < t)
-			return SIZE_MAX;
-		*skipped = q->size - q->end;
-		return 0;
-	}
-	return tail - q->end >= t ? q->end : SIZE_MAX; /* free: [end, tail) */
-}
-
 /* The entry of an item of len bytes, its bytes at *data, or NULL (counted dropped) when q is
  * full; nothing is taken until enqueue_end(). Lock held. */
 static struct queued *enqueue_begin(struct otlp_exporter *e, struct batch_queue *q, size_t len,
 				    uint8_t **data)
 {
-	size_t t = (len + 7) & ~(size_t)7, off = SIZE_MAX, skipped = 0;
+	size_t off = SIZE_MAX, foot = 0;
 	struct queued *it;
 
 	if (q->count < q->cap && len <= UINT32_MAX)
-		off = ring_place(q, t, &skipped);
+		off = byte_ring_place(&q->ring, len, &foot);
 	if (off == SIZE_MAX) {
 		e->stats.dropped[q->sig]++;
 		return NULL;
@@ -754,16 +730,15 @@ static struct queued *enqueue_begin(struct otlp_exporter *e, struct batch_queue 
 	it = item_at(q, q->head + q->count);
 	it->off = (uint32_t)off;
 	it->len = (uint32_t)len;
-	it->foot = (uint32_t)(t + skipped);
-	*data = q->buf + off;
+	it->foot = (uint32_t)foot;
+	*data = q->ring.buf + off;
 	return it;
 }
 
 /* The entry enqueue_begin() gave is filled: it joins the queue. Lock held. */
 static void enqueue_end(struct otlp_exporter *e, struct batch_queue *q, const struct queued *it)
 {
-	q->end = it->off + ((it->len + 7) & ~(size_t)7);
-	q->used += it->foot;
+	byte_ring_take(&q->ring, it->off, it->len, it->foot);
 	q->count++;
 	/* A full batch leaves at once. The first item starts the batch timer without waking the
 	 * exporter, which never sleeps longer than a delay while its queue is empty (exporter_main):
