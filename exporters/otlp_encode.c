@@ -949,7 +949,6 @@ static void batch_free(struct batch *b)
 	arena_free(&b->a);
 }
 
-/* One ResourceSpans: the spans of refs[first..end), one process's. */
 /* The spans of a request: structs to encode, or spans otlp_encode_span() encoded before. */
 struct span_source {
 	const struct span *const *spans;
@@ -957,6 +956,7 @@ struct span_source {
 	int64_t clock_offset_ns; /* spans only */
 };
 
+/* One ResourceSpans: the spans of refs[first..end), one process's. */
 static int encode_resource_spans(struct pb_buf *w, uint32_t field, struct batch *b,
 				 const struct span_source *src, size_t first, size_t end)
 {
