@@ -17,10 +17,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bytering_model.h"
 #include "util/bytering.h"
 
 #define SIZE 256
-#define ALIGNED(n) (((n) + 7) & ~(size_t)7)
 
 UNIT_TEST(test_edges)
 {
@@ -69,95 +69,35 @@ UNIT_TEST(test_edges)
 	assert_int_equal(byte_ring_place(&r, 8, &foot), 0);
 }
 
-struct held {
-	size_t off, len, foot;
-	size_t skip; /* the end it skipped begins here (SIZE: none) */
-};
-
-/* Whether busy[off, off + len) is all free. */
-static bool free_run(const uint8_t *busy, size_t off, size_t len)
-{
-	size_t i;
-
-	for (i = off; i < off + len; i++) {
-		if (busy[i])
-			return false;
-	}
-	return true;
-}
-
 UNIT_TEST(test_random_fifo)
 {
+	static struct ring_model m;
 	struct byte_ring r = { .size = SIZE };
-	struct held q[SIZE];
-	uint8_t busy[SIZE];
-	size_t head = 0, n = 0, step, i, refused = 0, wrapped = 0, held = 0;
+	size_t step, refused = 0, wrapped = 0;
 
 	(void)state;
 	srand(7);
-	memset(busy, 0, sizeof(busy));
 	for (step = 0; step < 200000; step++) {
-		if (n && rand() % 3 == 0) {
-			struct held *h = &q[head];
-
-			for (i = 0; i < ALIGNED(h->len); i++) {
-				assert_int_equal(busy[h->off + i], 1);
-				busy[h->off + i] = 0;
-			}
-			for (i = h->skip; i < SIZE; i++) {
-				assert_int_equal(busy[i], 2);
-				busy[i] = 0;
-			}
-			byte_ring_put(&r, h->foot);
-			held -= h->foot;
-			assert_int_equal(r.used, held);
-			head = (head + 1) % SIZE;
-			n--;
+		if (m.n && rand() % 3 == 0) {
+			assert_true(model_put(&m, &r));
 			continue;
 		}
 		size_t len = 1 + (size_t)rand() % (rand() % 4 ? 40 : 200), foot;
 		size_t off = byte_ring_place(&r, len, &foot);
 
 		if (off == SIZE_MAX) {
-			/* an empty ring takes anything that fits the buffer */
-			assert_true(n > 0);
-			/* refused: no room after the last item, nor (past the end) at the start;
-			 * busy holds every byte held, the skipped ends too */
-			assert_false(r.end + ALIGNED(len) <= SIZE
-					     ? free_run(busy, r.end, ALIGNED(len))
-					     : free_run(busy, 0, ALIGNED(len)));
+			/* an empty ring takes anything that fits the buffer; a refusal means no
+			 * room after the last item, nor (past the end) at the start */
+			assert_true(model_refusal_ok(&m, &r, len));
 			refused++;
 			continue;
 		}
-		assert_true(off % BYTE_RING_ALIGN == 0);
-		assert_true(off + len <= SIZE);
-		wrapped += off == 0 && n;
-		for (i = 0; i < ALIGNED(len); i++) {
-			assert_int_equal(busy[off + i], 0);
-			busy[off + i] = 1;
-		}
-		/* a footprint past the item's own bytes: the end it skipped, up to the buffer's */
-		assert_true(foot == ALIGNED(len) ||
-			    (off == 0 && foot == ALIGNED(len) + SIZE - r.end));
-		for (i = foot > ALIGNED(len) ? r.end : SIZE; i < SIZE; i++) {
-			assert_int_equal(busy[i], 0);
-			busy[i] = 2;
-		}
-		q[(head + n) % SIZE] =
-			(struct held){ off, len, foot, foot > ALIGNED(len) ? r.end : SIZE };
-		byte_ring_take(&r, off, len, foot);
-		n++;
-		held += foot;
-		/* the bytes held are the footprints of the items held, no more */
-		assert_int_equal(r.used, held);
-		assert_true(r.used <= SIZE);
+		wrapped += off == 0 && m.n;
+		assert_true(model_take(&m, &r, off, len, foot));
 	}
 	/* everything let go: the ring is empty again */
-	while (n) {
-		byte_ring_put(&r, q[head].foot);
-		head = (head + 1) % SIZE;
-		n--;
-	}
+	while (m.n)
+		assert_true(model_put(&m, &r));
 	assert_int_equal(r.used, 0);
 	assert_true(refused > 1000 && wrapped > 1000);
 }
