@@ -83,28 +83,28 @@ printf 'obsprobe events 1\n' >"$TMP/empty.rec"
 
 # wrk_cost NAME PID: wrk against $URL with a fresh obsprobe --pid PID recording its events; the
 # BPF programs' cost per request, the events per request, and the replay's instructions per
-# request without and with OTLP export (gzip). Returns wrk's requests in N.
+# request without and with OTLP export (gzip).
 wrk_cost() {
-	local name=$1 pid=$2 r lost
+	local name=$1 pid=$2 r n lost
 	wrk -t"$THREADS" -c"$CONNS" -d1s "$URL" >/dev/null 2>&1
 	start_obsprobe --pid "$pid" --console off --record "$TMP/$name.rec" >/dev/null 2>&1 ||
 		die "obsprobe did not start: $(cat "$OBS_ERR")"
 	bpf_stats "$OBS_PID" >"$TMP/bpf.before"
 	r=$(bench_wrk) || die "wrk failed"
-	N=${r%% *}
-	wait_until 15 eval "(( \$(metric_sum http_server_request_duration_seconds) >= $N ))" ||
-		echo "  (obsprobe had not counted all $N requests after 15 s)"
+	n=${r%% *}
+	wait_until 15 eval "(( \$(metric_sum http_server_request_duration_seconds) >= $n ))" ||
+		echo "  (obsprobe had not counted all $n requests after 15 s)"
 	bpf_stats "$OBS_PID" >"$TMP/bpf.after"
 	lost=$(counter_sum obsprobe_events_lost_total)
 	stop_pid "$OBS_PID" INT
-	echo "bench: cost of $name HTTP requests: wrk -t$THREADS -c$CONNS -d${DURATION}s, $N requests, $lost events lost"
-	bpf_report "$TMP/bpf.before" "$TMP/bpf.after" "$N" req
-	"$PY" "$EVSTAT" "$TMP/$name.rec" "$N" req
+	echo "bench: cost of $name HTTP requests: wrk -t$THREADS -c$CONNS -d${DURATION}s, $n requests, $lost events lost"
+	bpf_report "$TMP/bpf.before" "$TMP/bpf.after" "$n" req
+	"$PY" "$EVSTAT" "$TMP/$name.rec" "$n" req
 	echo "  user space, obsprobe --replay of those events under callgrind (instructions repeat exactly):"
-	replay_profile "$name, RED metrics" "$TMP/$name.rec" "$N" req
+	replay_profile "$name, RED metrics" "$TMP/$name.rec" "$n" req
 	[[ -n ${SINK_ENDPOINT:-} ]] || bench_start_sink
 	OTEL_EXPORTER_OTLP_COMPRESSION=gzip OTEL_BSP_MAX_QUEUE_SIZE=65536 replay_profile \
-		"$name, RED metrics + OTLP export (gzip)" "$TMP/$name.rec" "$N" req \
+		"$name, RED metrics + OTLP export (gzip)" "$TMP/$name.rec" "$n" req \
 		--otlp-endpoint "$SINK_ENDPOINT"
 }
 
