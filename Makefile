@@ -60,7 +60,7 @@ CORE_SRCS := user/util/strbuf.c user/protocols/http_parser.c user/pipeline/route
 	     user/pipeline/health.c user/pipeline/conn.c user/pipeline/actors.c user/probes/sock_events.c \
 	     user/pipeline/targets.c user/pipeline/select.c user/pipeline/tracesample.c user/util/utf8.c user/util/ready.c user/util/budget.c user/util/evfile.c user/util/ringread.c \
 	     user/pipeline/logline.c user/pipeline/errors.c user/process/gopanic.c \
-	     user/pipeline/logs.c user/util/bytering.c \
+	     user/pipeline/logs.c user/util/bytering.c user/util/dl.c \
 	     exporters/console.c \
 	     exporters/otlp_encode.c exporters/pb_write.c exporters/gzip.c \
 	     exporters/prometheus_text.c exporters/prom_http.c

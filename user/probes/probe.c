@@ -9,10 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include "util/log.h"
+#include "util/pages.h"
 
 static bool libbpf_silenced;
 
@@ -301,20 +301,9 @@ int probe_attach(struct bpf_object_skeleton *s, const struct probe_load_opts *o)
 /*
  * The object file a skeleton embeds (a string literal of obsprobe's read-only data, ~800 KiB
  * for all of them) is read once, when libbpf opens it: libbpf copies what it keeps (the BTF,
- * the instructions, the data sections). Its whole pages are given back then, before the load
- * parses the kernel's BTF, which is when obsprobe's RSS peaks. They are pages of the
- * executable's file: touched again (a retry opens the object anew) they are read back in.
+ * the instructions, the data sections). Its whole pages are given back then (pages_release),
+ * before the load parses the kernel's BTF, which is when obsprobe's RSS peaks.
  */
-static void release_object_pages(const void *data, size_t size)
-{
-	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE), start, end;
-
-	start = ((uintptr_t)data + page - 1) & ~(page - 1);
-	end = ((uintptr_t)data + size) & ~(page - 1);
-	if (end > start)
-		madvise((void *)start, end - start, MADV_DONTNEED);
-}
-
 /* The read-only global name of obj (a __u64 in .rodata) set to v before the load: 0, -ENOENT
  * when obj has none, or -errno. */
 static int set_rodata_u64(struct bpf_object *obj, const char *name, uint64_t v)
@@ -385,7 +374,7 @@ int probe_load(struct bpf_object_skeleton *s, const struct probe_load_opts *o,
 	bool typed = false;
 	int err;
 
-	release_object_pages(s->data, s->data_sz);
+	pages_release(s->data, s->data_sz);
 	if (owner) {
 		err = share_maps(owner, obj);
 		if (err) {

@@ -20,7 +20,7 @@ const struct curl_lib *curl_lib(char *err, size_t errlen)
 	pthread_mutex_lock(&lock);
 	if (loaded)
 		goto out;
-	h = dlopen(CURL_LIB_SONAME, RTLD_NOW | RTLD_LOCAL);
+	h = dl_open(CURL_LIB_SONAME);
 	if (!h) {
 		snprintf(err, errlen, "cannot load %s: %s", CURL_LIB_SONAME, dlerror());
 		r = NULL;

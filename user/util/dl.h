@@ -17,4 +17,19 @@ static inline bool dl_sym(void *lib, const char *name, void *fn)
 	return p != NULL;
 }
 
+/*
+ * dlopen(soname, RTLD_NOW | RTLD_LOCAL), then the pages of the read-only segments of every
+ * object it loaded taken out of obsprobe's RSS: the dynamic linker reads a library's relocation
+ * table there once (capstone's is 1.8 MiB, 75,000 entries) and nothing reads it again; what is
+ * read later (.rodata, a symbol) faults back in from the page cache, unchanged. NULL as dlopen().
+ */
+void *dl_open(const char *soname);
+
+/* Pages of objects' read-only segments given back; the objects from index `from` of the dynamic
+ * linker's list (dl_iterate_phdr's order, the newest last) on. For tests and dl_open. */
+size_t dl_drop_readonly(size_t from);
+
+/* How many objects the dynamic linker has loaded now. */
+size_t dl_count(void);
+
 #endif
