@@ -146,6 +146,11 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libobscore.a $(PB_HDRS)
 
 # test_otlp_gzip inflates every body with zlib, a decoder independent of the one that compressed it
 $(BUILD)/tests/test_otlp_gzip $(BUILD)/asan/test_otlp_gzip: TEST_LIBS := -lz
+# test_vmlinux_btf checks obsprobe's load of the kernel's BTF against libbpf's, and libbpf's
+# lookups taking it
+$(BUILD)/tests/test_vmlinux_btf $(BUILD)/asan/test_vmlinux_btf: $(BUILD)/obj/user/probes/vmlinux_btf.o
+$(BUILD)/tests/test_vmlinux_btf $(BUILD)/asan/test_vmlinux_btf: \
+	TEST_LIBS := $(BUILD)/obj/user/probes/vmlinux_btf.o -lbpf
 
 # The sources compiled once per instrumentation, then linked into every sanitized binary: ASan
 # and UBSan (build/asan/: the unit tests again, and obsprobe itself), and the fuzzers'
