@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "smaps.h"
 #include "util/dl.h"
 
 #define LIB "libcapstone.so.4"
@@ -73,24 +74,11 @@ static uint64_t hash_bytes(void)
 static unsigned long resident(void)
 {
 	struct segs s = segments();
-	char line[512];
-	unsigned long sum = 0, kib;
-	uintptr_t start, end;
-	bool in = false;
-	FILE *f = fopen("/proc/self/smaps", "r");
+	unsigned long sum = 0;
 	size_t i;
 
-	assert_non_null(f);
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%lx-%lx ", &start, &end) == 2) {
-			in = false;
-			for (i = 0; i < s.n; i++)
-				in |= start >= (s.lo[i] & ~(uintptr_t)4095) && start < s.hi[i];
-		} else if (in && sscanf(line, "Rss: %lu kB", &kib) == 1) {
-			sum += kib;
-		}
-	}
-	fclose(f);
+	for (i = 0; i < s.n; i++)
+		sum += smaps_rss_kib(s.lo[i], s.hi[i]);
 	return sum;
 }
 

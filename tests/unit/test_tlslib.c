@@ -23,6 +23,11 @@
 
 #include "unit.h"
 
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "smaps.h"
+
 #include "process/procfs.h"
 #include "process/tlslib.h"
 #include "process/x86sites.h"
@@ -892,6 +897,83 @@ UNIT_TEST(test_synth_stripped_openssl)
 		      &(struct syn_opts){ api, 2, .blob = both3, .blob_len = sizeof(both3) });
 	assert_int_equal(inspect(img, len, &info), 0);
 	assert_false(info.stripped_openssl);
+}
+
+#define SCAN_CHUNK (256u << 10) /* tlslib.c's */
+
+/* A stripped ELF file of size len: syn_elf's, then filler up to len, with what the caller puts
+ * there. */
+static uint8_t *syn_big(size_t len)
+{
+	const struct syn_sym *libc = SYN({ "malloc", .undef = true }, { "main", 0x10 });
+	uint8_t *img = malloc(len);
+	size_t n;
+
+	assert_non_null(img);
+	memset(img, 'x', len);
+	n = syn_elf(img, 4096, &(struct syn_opts){ libc, 2 });
+	assert_true(n > 0 && n < 4096);
+	return img;
+}
+
+/* The source names are looked for a chunk at a time: one across the edge of two is found, the
+ * longest (11 bytes) starting a byte before it. */
+UNIT_TEST(test_stripped_openssl_across_chunks)
+{
+	size_t len = 3 * SCAN_CHUNK;
+	uint8_t *img = syn_big(len);
+	struct tls_elf_info info;
+
+	(void)state;
+	memcpy(img + SCAN_CHUNK - 1, "ssl_lib.c", 9);
+	memcpy(img + 2 * SCAN_CHUNK - 1, "ssl/record/", 11);
+	assert_int_equal(inspect(img, len, &info), 0);
+	assert_true(info.stripped_openssl);
+	/* the last bytes of the file count too; a name cut short by its end does not */
+	memset(img + 2 * SCAN_CHUNK - 1, 'x', 11);
+	memcpy(img + len - 11, "ssl/record/", 11);
+	assert_int_equal(inspect(img, len, &info), 0);
+	assert_true(info.stripped_openssl);
+	memcpy(img + len - 10, "ssl/record", 10);
+	assert_int_equal(inspect(img, len, &info), 0);
+	assert_false(info.stripped_openssl);
+	free(img);
+}
+
+/* tls_elf_inspect_file() on a private mapping of a 4 MiB file read through to its end: the same
+ * finding, and the pages it read given back (a chunk or two resident, not 4 MiB). */
+UNIT_TEST(test_inspect_file_gives_pages_back)
+{
+	size_t len = 16 * SCAN_CHUNK;
+	uint8_t *img = syn_big(len);
+	char path[] = "/tmp/obsprobe-tlslib-XXXXXX";
+	struct tls_elf_info info;
+	int fd = mkstemp(path);
+	void *map;
+
+	(void)state;
+	assert_true(fd >= 0);
+	unlink(path);
+	memcpy(img + len - 20, "ssl_lib.c", 9);
+	assert_int_equal(write(fd, img, len), (ssize_t)len);
+	map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	assert_true(map != MAP_FAILED);
+	assert_int_equal(tls_elf_inspect_file(map, len, X86_EMUL_PUSH, &info), 0);
+	assert_false(info.stripped_openssl); /* one name alone: read to the end */
+	assert_true(smaps_rss_kib((uintptr_t)map, (uintptr_t)map + len) <= 2 * SCAN_CHUNK / 1024);
+	assert_memory_equal(map, img, len); /* what was given back reads back the same */
+	assert_int_equal(tls_elf_inspect(map, len, X86_EMUL_PUSH, &info), 0);
+	assert_true(smaps_rss_kib((uintptr_t)map, (uintptr_t)map + len) >= len / 1024);
+	memcpy(img + len - 11, "ssl/record/", 11);
+	assert_int_equal(pwrite(fd, img + len - 11, 11, (off_t)(len - 11)), 11);
+	munmap(map, len);
+	map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	assert_true(map != MAP_FAILED);
+	assert_int_equal(tls_elf_inspect_file(map, len, X86_EMUL_PUSH, &info), 0);
+	assert_true(info.stripped_openssl);
+	munmap(map, len);
+	close(fd);
+	free(img);
 }
 
 /* Linkers write build-ids of other sizes too (--build-id=md5 or uuid: 16 bytes, 0xHEX: any). */

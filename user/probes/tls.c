@@ -140,8 +140,9 @@ static int inspect_fd(int fd, const struct stat *st, struct tls_elf_info *info)
 	img = mmap(NULL, (size_t)st->st_size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
 	if (img == MAP_FAILED)
 		return -errno;
-	err = tls_elf_inspect(img, (size_t)st->st_size,
-			      probe_kernel()->has[KERNEL_UPROBE_PUSH] ? X86_EMUL_PUSH : 0, info);
+	err = tls_elf_inspect_file(img, (size_t)st->st_size,
+				   probe_kernel()->has[KERNEL_UPROBE_PUSH] ? X86_EMUL_PUSH : 0,
+				   info);
 	munmap(img, (size_t)st->st_size);
 	return err;
 }

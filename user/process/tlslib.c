@@ -4,6 +4,7 @@
 #include "obsprobe/tls.h"
 #include "process/elfsyms.h"
 #include "process/x86sites.h"
+#include "util/pages.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -90,9 +91,27 @@ static bool scan_symbol(void *ctx, const char *name, const GElf_Sym *sym, bool d
  * record layer's ssl/record/ files. Programs that only call OpenSSL, and libcrypto, carry neither.
  * (The version text is not a sign: a static link leaves it out unless OpenSSL_version() is
  * called.) */
-static bool carries_openssl(const void *buf, size_t len)
+#define SCAN_CHUNK (256u << 10)
+
+static bool carries_openssl(const void *buf, size_t len, bool file_pages)
 {
-	return memmem(buf, len, "ssl_lib.c", 9) && memmem(buf, len, "ssl/record/", 11);
+	static const char *const sign[] = { "ssl_lib.c", "ssl/record/" };
+	const size_t overlap = 10; /* the longest sign but a byte: one across two chunks is seen */
+	bool seen[2] = { false, false };
+	size_t off, i;
+
+	/* a chunk at a time: a file's pages read are given back as the scan goes (a stripped
+	 * libcrypto is 4.5 MiB, all read here) */
+	for (off = 0; off < len && !(seen[0] && seen[1]); off += SCAN_CHUNK) {
+		const char *p = (const char *)buf + off;
+		size_t n = len - off > SCAN_CHUNK + overlap ? SCAN_CHUNK + overlap : len - off;
+
+		for (i = 0; i < 2; i++)
+			seen[i] = seen[i] || memmem(p, n, sign[i], strlen(sign[i]));
+		if (file_pages)
+			pages_release(p, n < SCAN_CHUNK ? n : SCAN_CHUNK);
+	}
+	return seen[0] && seen[1];
 }
 
 #define RDI X86_REG(X86_RDI)
@@ -342,7 +361,8 @@ static void place(Elf *e, const GElf_Ehdr *eh, const void *buf, size_t len, unsi
 		}
 }
 
-int tls_elf_inspect(void *buf, size_t len, unsigned int emulates, struct tls_elf_info *out)
+static int inspect(void *buf, size_t len, unsigned int emulates, bool file_pages,
+		   struct tls_elf_info *out)
 {
 	struct scan sc = { .out = out, .len = len };
 	GElf_Ehdr eh;
@@ -379,9 +399,19 @@ int tls_elf_inspect(void *buf, size_t len, unsigned int emulates, struct tls_elf
 			out->offset[i] = 0;
 	place(e, &eh, buf, len, emulates, &sc);
 	if (out->lib == TLS_LIB_NONE && !out->has_symtab && !sc.mentions_tls)
-		out->stripped_openssl = carries_openssl(buf, len);
+		out->stripped_openssl = carries_openssl(buf, len, file_pages);
 	ret = 0;
 out:
 	elf_end(e);
 	return ret;
+}
+
+int tls_elf_inspect(void *buf, size_t len, unsigned int emulates, struct tls_elf_info *out)
+{
+	return inspect(buf, len, emulates, false, out);
+}
+
+int tls_elf_inspect_file(void *buf, size_t len, unsigned int emulates, struct tls_elf_info *out)
+{
+	return inspect(buf, len, emulates, true, out);
 }

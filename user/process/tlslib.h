@@ -102,5 +102,10 @@ const char *tls_lib_name(enum tls_lib l);
  * Otherwise the entry, single-stepped. Elsewhere every site is the entry. emulates: what the
  * running kernel emulates besides branches (X86_EMUL_*, x86sites.h). */
 int tls_elf_inspect(void *buf, size_t len, unsigned int emulates, struct tls_elf_info *out);
+/* The same on buf, a private mapping of the file: the pages the scan for a stripped OpenSSL
+ * reads through, which may be the whole file, are given back as it goes (util/pages.h), so that
+ * inspecting a library costs a chunk of RSS, not its size. The scan is the last read of buf: a
+ * page libelf rewrote in place (a foreign byte order) reads back as the file's after it. */
+int tls_elf_inspect_file(void *buf, size_t len, unsigned int emulates, struct tls_elf_info *out);
 
 #endif /* OBSPROBE_TLSLIB_H */
