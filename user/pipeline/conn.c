@@ -8,6 +8,7 @@
 #include "util/hash.h"
 
 #define CONN_BUCKETS 4096
+_Static_assert(CONN_BUCKETS <= 65536, "struct conn keeps a bucket in a uint16_t");
 
 struct conn_table {
 	size_t max_conns;
@@ -30,7 +31,8 @@ static size_t conn_bucket(uint64_t id)
 	return (size_t)((id * 0x9e3779b97f4a7c15ull) >> 52) % CONN_BUCKETS;
 }
 
-/* Looked up a few times per request (a span's peer): the addresses hashed a word at a time. */
+/* The addresses hashed a word at a time; once per connection (tuple_link), which keeps its
+ * bucket and its other end's for the lookups of each request (a span's peer). */
 static size_t tuple_bucket(const char *la, int lp, const char *ra, int rp)
 {
 	uint64_t h = hash_words(la, strlen(la));
@@ -69,8 +71,7 @@ static void tuple_unlink(struct conn_table *t, struct conn *c)
 
 	if (!c->in_tuples)
 		return;
-	pp = &t->tuples[tuple_bucket(c->meta.local_addr, c->meta.local_port, c->meta.remote_addr,
-				     c->meta.remote_port)];
+	pp = &t->tuples[c->tuple_b];
 	while (*pp && *pp != c)
 		pp = &(*pp)->tnext;
 	if (*pp)
@@ -86,6 +87,9 @@ static void tuple_link(struct conn_table *t, struct conn *c)
 		return;
 	b = tuple_bucket(c->meta.local_addr, c->meta.local_port, c->meta.remote_addr,
 			 c->meta.remote_port);
+	c->tuple_b = (uint16_t)b;
+	c->peer_b = (uint16_t)tuple_bucket(c->meta.remote_addr, c->meta.remote_port,
+					   c->meta.local_addr, c->meta.local_port);
 	c->tnext = t->tuples[b];
 	t->tuples[b] = c;
 	c->in_tuples = true;
@@ -104,8 +108,7 @@ struct conn *conn_table_peer(struct conn_table *t, const struct conn *c)
 
 	if (!c->in_tuples)
 		return NULL;
-	p = t->tuples[tuple_bucket(m->remote_addr, m->remote_port, m->local_addr, m->local_port)];
-	for (; p; p = p->tnext)
+	for (p = t->tuples[c->peer_b]; p; p = p->tnext)
 		if (p != c && conn_meta_other_end(&p->meta, m))
 			return p;
 	return NULL;

@@ -56,7 +56,8 @@ struct conn {
 	uint64_t closed_ns, reap_at;
 	struct conn *cnext, **cprev;
 	bool in_tuples;
-	bool undecided; /* its first bytes were taken by no protocol */
+	uint16_t tuple_b, peer_b; /* while in_tuples: its bucket of tuples, its other end's */
+	bool undecided;		  /* its first bytes were taken by no protocol */
 };
 
 /* Bytes one syscall or TLS call moved: `len` of them captured, of `total`. */
