@@ -550,7 +550,12 @@ int pg_decode_parse(const struct pg_msg *m, struct pg_parse *out)
 
 	if (!out)
 		return -1;
-	memset(out, 0, sizeof(*out));
+	/* as a memset would leave it, but for the bytes past each string's NUL: 2 KiB spared on
+	 * every statement of the extended protocol */
+	_Static_assert(sizeof(*out) == PG_NAME_MAX + PG_SQL_MAX + sizeof(bool),
+		       "struct pg_parse changed: reset its new fields here, then update the size");
+	out->stmt[0] = out->sql[0] = '\0';
+	out->cut = false;
 	/* Without its NUL the statement name may be a prefix of another: not worth a guess. */
 	if (!body_of(m, 'P', -1, &b, &n) || !(k = str_span(b, n)))
 		return -1;
