@@ -13,7 +13,9 @@
 #     functions that execute most of them.
 #
 # Environment: TOP (12, functions listed), PGBENCH_DURATION (5, seconds per pgbench run), PARTS
-# (the workloads, "nginx pgbench go"), and those of bench/lib.sh.
+# (the workloads, "nginx pgbench go"), REC_DIR (keeps each recording there as NAME.rec, with
+# its count of requests or statements in NAME.units, for bench/replay_ab.sh), and those of
+# bench/lib.sh.
 TEST_NAME=bench-cost
 # shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -59,6 +61,13 @@ replay_ir() {
 	awk '/^(summary|totals):/ { print $2; exit }' "$out"
 }
 
+# keep_recording FILE NAME UNITS: FILE as REC_DIR/NAME.rec, UNITS in REC_DIR/NAME.units
+keep_recording() {
+	[[ -n ${REC_DIR:-} ]] || return 0
+	mkdir -p "$REC_DIR" && cp "$1" "$REC_DIR/$2.rec" && echo "$3" >"$REC_DIR/$2.units" ||
+		die "cannot keep the recording in $REC_DIR"
+}
+
 # replay_profile NAME RECORDING UNITS UNIT OBSPROBE_ARGS...: instructions per UNIT of replaying
 # RECORDING, less those of replaying no event with the same arguments (start and stop), and
 # the TOP functions by their own instructions
@@ -100,6 +109,7 @@ wrk_cost() {
 	echo "bench: cost of $name HTTP requests: wrk -t$THREADS -c$CONNS -d${DURATION}s, $n requests, $lost events lost"
 	bpf_report "$TMP/bpf.before" "$TMP/bpf.after" "$n" req
 	"$PY" "$EVSTAT" "$TMP/$name.rec" "$n" req
+	keep_recording "$TMP/$name.rec" "$name" "$n"
 	echo "  user space, obsprobe --replay of those events under callgrind (instructions repeat exactly):"
 	replay_profile "$name, RED metrics" "$TMP/$name.rec" "$n" req
 	[[ -n ${SINK_ENDPOINT:-} ]] || bench_start_sink
@@ -139,6 +149,7 @@ if [[ $PARTS == *" pgbench "* ]]; then
 		echo "bench: cost of pgbench statements, -M $mode -T $PGBENCH_DURATION: $st statements, $lost events lost"
 		bpf_report "$TMP/bpf.before" "$TMP/bpf.after" "$st" stmt
 		"$PY" "$EVSTAT" "$TMP/pg-$mode.rec" "$st" stmt
+		keep_recording "$TMP/pg-$mode.rec" "pg-$mode" "$st"
 		replay_profile "pgbench -M $mode, RED metrics" "$TMP/pg-$mode.rec" "$st" stmt
 	done
 fi
