@@ -126,6 +126,6 @@ UNIT_TEST(test_one_copy_held)
 int main(void)
 {
 	/* as obsprobe's main(): each parse's 5.4 MiB mapped and given back whole */
-	mallopt(M_MMAP_THRESHOLD, 1 << 20);
+	mallopt(M_MMAP_THRESHOLD, 2 << 20);
 	return unit_run(__FILE__, NULL, NULL);
 }

@@ -10,8 +10,8 @@
  * btf__new()'s copy is ours. libbpf calls btf__load_vmlinux_btf() through its PLT, so this
  * definition, in the executable, is the one its loads call (symbol interposition, as any
  * executable's definition of a library function); where the file cannot be mapped (a kernel
- * before 6.16) it hands over to libbpf's own, which the dynamic linker finds
- * next. A libbpf that stops calling through its PLT just loses the saving.
+ * before 6.16) it hands over to libbpf's own, which the dynamic linker finds next. A libbpf
+ * that stops calling through its PLT just loses the saving.
  */
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>

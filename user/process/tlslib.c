@@ -87,12 +87,12 @@ static bool scan_symbol(void *ctx, const char *name, const GElf_Sym *sym, bool d
 	return true;
 }
 
+#define SCAN_CHUNK (256u << 10)
+
 /* libssl's own code carries its source file names (error records): ssl/ssl_lib.c and the
  * record layer's ssl/record/ files. Programs that only call OpenSSL, and libcrypto, carry neither.
  * (The version text is not a sign: a static link leaves it out unless OpenSSL_version() is
  * called.) */
-#define SCAN_CHUNK (256u << 10)
-
 static bool carries_openssl(const void *buf, size_t len, bool file_pages)
 {
 	static const char *const sign[] = { "ssl_lib.c", "ssl/record/" };
