@@ -49,18 +49,6 @@ bpf_report() {
 		END { printf "  %-28s %10s %12.0f\n", "all programs", "", tot / units }' "$1" "$2"
 }
 
-# replay_ir RECORDING OUT OBSPROBE_ARGS...: obsprobe --replay RECORDING under callgrind, its
-# profile in OUT; prints the instructions it executed
-replay_ir() {
-	local rec=$1 out=$2 port
-	shift 2
-	port=$(free_port) || die "no free port"
-	valgrind --tool=callgrind --callgrind-out-file="$out" "$OBSPROBE" --console off \
-		--prometheus "127.0.0.1:$port" --replay "$rec" "$@" >"$out.log" 2>&1 ||
-		die "replay under callgrind failed: $(grep -v '^==' "$out.log"; tail -n 3 "$out.log")"
-	awk '/^(summary|totals):/ { print $2; exit }' "$out"
-}
-
 # keep_recording FILE NAME UNITS: FILE as REC_DIR/NAME.rec, UNITS in REC_DIR/NAME.units
 keep_recording() {
 	[[ -n ${REC_DIR:-} ]] || return 0
@@ -72,12 +60,10 @@ keep_recording() {
 # RECORDING, less those of replaying no event with the same arguments (start and stop), and
 # the TOP functions by their own instructions
 replay_profile() {
-	local name=$1 rec=$2 units=$3 unit=$4 out=$TMP/callgrind.$RANDOM ir ir0
+	local name=$1 rec=$2 units=$3 unit=$4 out=$TMP/callgrind.$RANDOM per
 	shift 4
-	ir0=$(replay_ir "$TMP/empty.rec" "$out.empty" "$@") || exit 1
-	ir=$(replay_ir "$rec" "$out" "$@") || exit 1
-	printf '  %-44s %10.0f instructions per %s\n' "$name" \
-		"$(awk -v i="$ir" -v i0="$ir0" -v u="$units" 'BEGIN { print (i - i0) / u }')" "$unit"
+	per=$(bench_replay_per_unit "$OBSPROBE" "$rec" "$units" "$out" "$@") || exit 1
+	printf '  %-44s %10.0f instructions per %s\n' "$name" "$per" "$unit"
 	callgrind_annotate --inclusive=no --threshold=100 "$out" 2>/dev/null |
 		awk -v top="$TOP" -v units="$units" '/PROGRAM TOTALS/ { next }
 		/^ *[0-9,]+ \(/ && n < top { ir = $1; gsub(",", "", ir); sub(/^[^)]*\) +/, "")
@@ -87,8 +73,6 @@ replay_profile() {
 sysctl_was=$(sysctl -n kernel.bpf_stats_enabled)
 on_exit "sysctl -qw kernel.bpf_stats_enabled=$sysctl_was"
 sysctl -qw kernel.bpf_stats_enabled=1 || die "cannot enable kernel.bpf_stats_enabled"
-
-printf 'obsprobe events 1\n' >"$TMP/empty.rec"
 
 # wrk_cost NAME PID: wrk against $URL with a fresh obsprobe --pid PID recording its events; the
 # BPF programs' cost per request, the events per request, and the replay's instructions per

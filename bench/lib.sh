@@ -107,6 +107,30 @@ bench_start_sink() {
 	SINK_ENDPOINT=http://127.0.0.1:$port
 }
 
+# bench_replay_ir BIN RECORDING OUT OBSPROBE_ARGS...: BIN --replay RECORDING under callgrind,
+# its profile in OUT; prints the instructions it executed
+bench_replay_ir() {
+	local bin=$1 rec=$2 out=$3 port
+	shift 3
+	port=$(free_port) || die "no free port"
+	valgrind --tool=callgrind --callgrind-out-file="$out" "$bin" --console off \
+		--prometheus "127.0.0.1:$port" --replay "$rec" "$@" >"$out.log" 2>&1 ||
+		die "replay under callgrind failed: $(grep -v '^==' "$out.log"; tail -n 3 "$out.log")"
+	awk '/^(summary|totals):/ { print $2; exit }' "$out"
+}
+
+# bench_replay_per_unit BIN RECORDING UNITS OUT OBSPROBE_ARGS...: the instructions per unit (of
+# UNITS) BIN executes replaying RECORDING, less those of replaying no event with the same
+# arguments (start and stop); the recording's profile in OUT
+bench_replay_per_unit() {
+	local bin=$1 rec=$2 units=$3 out=$4 ir ir0
+	shift 4
+	[[ -s $TMP/empty.rec ]] || printf 'obsprobe events 1\n' >"$TMP/empty.rec"
+	ir0=$(bench_replay_ir "$bin" "$TMP/empty.rec" "$out.empty" "$@") || return 1
+	ir=$(bench_replay_ir "$bin" "$rec" "$out" "$@") || return 1
+	awk -v i="$ir" -v i0="$ir0" -v u="$units" 'BEGIN { printf "%.3f", (i - i0) / u }'
+}
+
 # bench_wrk [WRK ARGS...]: one wrk run against $URL; prints "REQUESTS REQ_PER_SEC".
 bench_wrk() {
 	local out

@@ -19,26 +19,12 @@ bench_require valgrind
 OLD=$1 NEW=$2 DIR=$3
 shift 3
 [[ -x $OLD && -x $NEW ]] || die "$OLD or $NEW is not an executable"
-printf 'obsprobe events 1\n' >"$TMP/empty.rec"
-
-# ir BIN RECORDING ARGS...: the instructions BIN executes replaying RECORDING
-ir() {
-	local bin=$1 rec=$2 out=$TMP/cg.$RANDOM port
-	shift 2
-	port=$(free_port) || die "no free port"
-	valgrind --tool=callgrind --callgrind-out-file="$out" "$bin" --console off \
-		--prometheus "127.0.0.1:$port" --replay "$rec" "$@" >"$out.log" 2>&1 ||
-		die "replay under callgrind failed: $(tail -n 3 "$out.log")"
-	awk '/^(summary|totals):/ { print $2; exit }' "$out"
-}
-
 printf '%-24s %14s %14s %8s\n' recording "OLD instr/unit" "NEW instr/unit" NEW/OLD
 for rec in "$DIR"/*.rec; do
 	name=$(basename "$rec" .rec)
 	units=$(cat "$DIR/$name.units") || die "no $DIR/$name.units"
-	o0=$(ir "$OLD" "$TMP/empty.rec" "$@") && o=$(ir "$OLD" "$rec" "$@") &&
-		n0=$(ir "$NEW" "$TMP/empty.rec" "$@") && n=$(ir "$NEW" "$rec" "$@") || exit 1
-	awk -v name="$name" -v u="$units" -v o="$o" -v o0="$o0" -v n="$n" -v n0="$n0" 'BEGIN {
-		a = (o - o0) / u; b = (n - n0) / u
+	a=$(bench_replay_per_unit "$OLD" "$rec" "$units" "$TMP/cg.old" "$@") &&
+		b=$(bench_replay_per_unit "$NEW" "$rec" "$units" "$TMP/cg.new" "$@") || exit 1
+	awk -v name="$name" -v a="$a" -v b="$b" 'BEGIN {
 		printf "%-24s %14.0f %14.0f %8.3f\n", name, a, b, b / a }'
 done
