@@ -697,11 +697,11 @@ static void kv_end(struct pb_buf *w, uint32_t field, const char *key, size_t kle
 	pb_close(w, field, mark);
 }
 
-/* A string-valued KeyValue; val as pb_string() takes it. */
-static void encode_kv_str(struct pb_buf *w, uint32_t field, const char *key, size_t klen,
-			  const char *val, size_t max)
+/* A string-valued KeyValue whose value is the vlen bytes at val, valid UTF-8. */
+static void encode_kv_valid(struct pb_buf *w, uint32_t field, const char *key, size_t klen,
+			    const char *val, size_t vlen)
 {
-	size_t vlen = utf8_valid_len(val, max), mark;
+	size_t mark;
 	uint8_t *d;
 
 	if (vlen < KV_SHORT && klen < KV_SHORT - vlen) {
@@ -714,7 +714,22 @@ static void encode_kv_str(struct pb_buf *w, uint32_t field, const char *key, siz
 		return;
 	}
 	mark = pb_mark(w);
-	pb_string(w, F_ANY_STRING, val, max);
+	pb_bytes(w, F_ANY_STRING, val, vlen);
+	kv_end(w, field, key, klen, mark);
+}
+
+/* A string-valued KeyValue; val as pb_string() takes it. */
+static void encode_kv_str(struct pb_buf *w, uint32_t field, const char *key, size_t klen,
+			  const char *val, size_t max)
+{
+	size_t vlen = utf8_valid_len(val, max), mark;
+
+	if (vlen != SIZE_MAX) {
+		encode_kv_valid(w, field, key, klen, val, vlen);
+		return;
+	}
+	mark = pb_mark(w);
+	pb_string(w, F_ANY_STRING, val, max); /* repaired */
 	kv_end(w, field, key, klen, mark);
 }
 
@@ -846,6 +861,10 @@ static void encode_span(struct pb_buf *w, uint32_t field, const struct span *s,
 
 		if (attr->is_int)
 			encode_kv_int(w, F_SPAN_ATTRIBUTES, attr->key, klen, attr->ival);
+		else if (attr->ascii && attr->soff < used && attr->slen < used - attr->soff)
+			/* span_set_str() measured it: no second look at its bytes */
+			encode_kv_valid(w, F_SPAN_ATTRIBUTES, attr->key, klen,
+					s->arena + attr->soff, attr->slen);
 		else if (attr->soff < used)
 			encode_kv_str(w, F_SPAN_ATTRIBUTES, attr->key, klen, s->arena + attr->soff,
 				      used - attr->soff);

@@ -360,4 +360,31 @@ UNIT_TEST(test_utf8_valid_len)
 	}
 }
 
+/* utf8_len_ascii(): strlen() and whether the bytes before the NUL are ASCII, for strings at
+ * every alignment of a 16-byte block, of every length across several blocks, with a byte above
+ * 0x7f at each place before the string, in it and after its NUL. */
+UNIT_TEST(test_utf8_len_ascii)
+{
+	_Alignas(16) char buf[112];
+	size_t off, len, at;
+	bool ascii;
+
+	(void)state;
+	for (off = 0; off < 16; off++) {
+		for (len = 0; len <= 64; len++) {
+			/* at == sizeof(buf): no byte above 0x7f anywhere */
+			for (at = 0; at <= sizeof(buf); at++) {
+				memset(buf, 'a', sizeof(buf));
+				buf[off + len] = '\0';
+				if (at < sizeof(buf))
+					buf[at] = (char)(0x80 | (at & 0x7f));
+				if (at == off + len)
+					continue; /* that byte is the NUL */
+				assert_int_equal(utf8_len_ascii(buf + off, &ascii), len);
+				assert_int_equal(ascii, !(at >= off && at < off + len));
+			}
+		}
+	}
+}
+
 UNIT_MAIN(NULL, NULL)

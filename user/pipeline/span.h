@@ -23,7 +23,15 @@ enum span_kind {
 
 struct span_attr {
 	const char *key; /* a string literal: semconv keys are static */
-	int64_t ival;
+	union {
+		int64_t ival; /* is_int */
+		/* a string: its length in the arena, and whether it is all ASCII (valid UTF-8
+		 * as it is: the OTLP encoder sends it without looking at it again) */
+		struct {
+			uint32_t slen;
+			bool ascii;
+		};
+	};
 	uint16_t soff; /* string value: offset into the span's arena, so spans copy safely */
 	bool is_int;
 	uint32_t ksig; /* span_key_sig(key): keys that differ mostly differ here (span.c) */

@@ -4,6 +4,7 @@
 #ifndef OBSPROBE_UTF8_H
 #define OBSPROBE_UTF8_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /*
@@ -53,5 +54,13 @@ size_t utf8_clean(char *dst, const char *s, size_t max);
  * max must bound what is readable at s, not only what is wanted.
  */
 size_t utf8_valid_len(const char *s, size_t max);
+
+/*
+ * strlen(s), and in *ascii whether those bytes are all ASCII (then s is valid UTF-8 as it is):
+ * one pass, 16 bytes at a time with SSE2, for strings whose length is wanted anyway (span
+ * attributes, which the OTLP encoder then need not check again). It reads the aligned 16-byte
+ * blocks that s and its NUL are in, whole: never past a page that holds a byte of s.
+ */
+size_t utf8_len_ascii(const char *s, bool *ascii);
 
 #endif /* OBSPROBE_UTF8_H */
