@@ -45,7 +45,8 @@ struct otlp_exporter *otlp_exporter_start(const struct otel_config *cfg, struct 
 void otlp_exporter_stop(struct otlp_exporter *e);
 bool otlp_exporter_wants_traces(const struct otlp_exporter *e);
 /* Encodes s (its times CLOCK_MONOTONIC + clock_offset_ns) into the queue, or counts it dropped
- * when the queue is full. Never blocks for I/O. Spans are added from one thread only. */
+ * when the queue is full. Never blocks for I/O. Spans and log records are added from one
+ * thread only, the same for both. */
 void otlp_exporter_add_span(struct otlp_exporter *e, const struct span *s,
 			    const struct proc_info *proc, int64_t clock_offset_ns);
 bool otlp_exporter_wants_logs(const struct otlp_exporter *e);

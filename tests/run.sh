@@ -3,7 +3,8 @@
 #
 # The whole test suite, as CI runs it (`make test` builds, then calls this from the repo root):
 #   0. lint: every tests/lint/*.sh (the layout's include rules)
-#   1. unit tests: every build/tests/test_* and build/asan/test_* (cmocka)
+#   1. unit tests: every build/tests/test_* and build/asan/test_* (cmocka), and the
+#      build/tsan/test_* built with ThreadSanitizer
 #   2. fuzzers: every build/fuzz/fuzz_* for FUZZ_SECONDS (20) with a corpus under build/,
 #      FUZZ_JOBS at once
 #   3. integration: every tests/integration/*.sh, as root, against the real kernel; some again
@@ -89,7 +90,12 @@ run_unit() {
 	selected "$name" || return 0
 	log=$LOGS/${name//\//_}.log
 	t=$SECONDS
-	timeout -k 5 "$UNIT_TIMEOUT" "$bin" >"$log" 2>&1
+	if [[ $bin == "$BUILD"/tsan/* ]]; then
+		# ThreadSanitizer's shadow memory wants the fixed layout of a process without ASLR
+		timeout -k 5 "$UNIT_TIMEOUT" setarch "$(uname -m)" -R "$bin" >"$log" 2>&1
+	else
+		timeout -k 5 "$UNIT_TIMEOUT" "$bin" >"$log" 2>&1
+	fi
 	rc=$?
 	local summary
 	summary=$(grep -E '^\[  (PASSED|FAILED)  \]' "$log" | paste -sd' ')
@@ -179,7 +185,7 @@ for src in tests/unit/test_*.c; do
 		fi
 	done
 done
-for bin in "$BUILD"/tests/test_* "$BUILD"/asan/test_*; do
+for bin in "$BUILD"/tests/test_* "$BUILD"/asan/test_* "$BUILD"/tsan/test_*; do
 	[[ -x "$bin" && -f "$bin" ]] && run_unit "$bin"
 done
 
