@@ -861,8 +861,10 @@ static void encode_span(struct pb_buf *w, uint32_t field, const struct span *s,
 
 		if (attr->is_int)
 			encode_kv_int(w, F_SPAN_ATTRIBUTES, attr->key, klen, attr->ival);
-		else if (attr->ascii && attr->soff < used && attr->slen < used - attr->soff)
-			/* span_set_str() measured it: no second look at its bytes */
+		else if (attr->soff < used && attr->slen < used - attr->soff &&
+			 utf8_is_ascii(s->arena + attr->soff, attr->slen))
+			/* span_set_str() measured it: ASCII goes as it is (a value cut inside a
+			 * character, or any other UTF-8, is checked and repaired below) */
 			encode_kv_valid(w, F_SPAN_ATTRIBUTES, attr->key, klen,
 					s->arena + attr->soff, attr->slen);
 		else if (attr->soff < used)

@@ -360,28 +360,30 @@ UNIT_TEST(test_utf8_valid_len)
 	}
 }
 
-/* utf8_len_ascii(): strlen() and whether the bytes before the NUL are ASCII, for strings at
- * every alignment of a 16-byte block, of every length across several blocks, with a byte above
- * 0x7f at each place before the string, in it and after its NUL. */
-UNIT_TEST(test_utf8_len_ascii)
+/* utf8_is_ascii(): n bytes, each length to 40 at every offset in a word, with a byte above 0x7f
+ * at each place in them or none; the bytes around them are all above 0x7f, and each string is
+ * also read from an allocation of exactly its size (ASan: no read outside it). */
+UNIT_TEST(test_utf8_is_ascii)
 {
-	_Alignas(16) char buf[112];
-	size_t off, len, at;
-	bool ascii;
+	char buf[64];
+	size_t off, n, at;
 
 	(void)state;
-	for (off = 0; off < 16; off++) {
-		for (len = 0; len <= 64; len++) {
-			/* at == sizeof(buf): no byte above 0x7f anywhere */
-			for (at = 0; at <= sizeof(buf); at++) {
-				memset(buf, 'a', sizeof(buf));
-				buf[off + len] = '\0';
-				if (at < sizeof(buf))
-					buf[at] = (char)(0x80 | (at & 0x7f));
-				if (at == off + len)
-					continue; /* that byte is the NUL */
-				assert_int_equal(utf8_len_ascii(buf + off, &ascii), len);
-				assert_int_equal(ascii, !(at >= off && at < off + len));
+	for (off = 0; off < 8; off++) {
+		for (n = 0; n <= 40; n++) {
+			/* at == n: no high byte in them */
+			for (at = 0; at <= n; at++) {
+				char *exact = malloc(n ? n : 1);
+
+				assert_non_null(exact);
+				memset(buf, 0xff, sizeof(buf));
+				memset(buf + off, 'a', n);
+				if (at < n)
+					buf[off + at] = (char)(0x80 | (at & 0x7f));
+				memcpy(exact, buf + off, n);
+				assert_int_equal(utf8_is_ascii(buf + off, n), at == n);
+				assert_int_equal(utf8_is_ascii(exact, n), at == n);
+				free(exact);
 			}
 		}
 	}

@@ -7,7 +7,6 @@
 
 #include "util/clock.h"
 #include "util/hex.h"
-#include "util/utf8.h"
 
 size_t span_used_size(const struct span *s)
 {
@@ -95,21 +94,18 @@ void span_set_str_sig(struct span *s, const char *key, uint32_t sig, const char 
 {
 	struct span_attr *a = attr_slot(s, key, sig);
 	size_t room = SPAN_ARENA - s->arena_used, n;
-	bool ascii;
 	char *dst;
 
 	if (!a)
 		return;
-	n = utf8_len_ascii(val, &ascii);
+	n = strlen(val);
 	a->is_int = false;
 	if (room <= 1) {
 		/* the arena's last byte stays '\0' for exactly this */
 		a->soff = SPAN_ARENA - 1;
 		a->slen = 0;
-		a->ascii = true;
 		return;
 	}
-	/* cut short, an ASCII value stays ASCII (other UTF-8 may be cut inside a character) */
 	if (n >= room - 1)
 		n = room - 2;
 	dst = s->arena + s->arena_used;
@@ -117,7 +113,6 @@ void span_set_str_sig(struct span *s, const char *key, uint32_t sig, const char 
 	dst[n] = '\0';
 	a->soff = (uint16_t)s->arena_used;
 	a->slen = (uint32_t)n;
-	a->ascii = ascii;
 	s->arena_used += n + 1;
 }
 

@@ -24,13 +24,8 @@ enum span_kind {
 struct span_attr {
 	const char *key; /* a string literal: semconv keys are static */
 	union {
-		int64_t ival; /* is_int */
-		/* a string: its length in the arena, and whether it is all ASCII (valid UTF-8
-		 * as it is: the OTLP encoder sends it without looking at it again) */
-		struct {
-			uint32_t slen;
-			bool ascii;
-		};
+		int64_t ival;  /* is_int */
+		uint32_t slen; /* a string: its length in the arena (the OTLP encoder's) */
 	};
 	uint16_t soff; /* string value: offset into the span's arena, so spans copy safely */
 	bool is_int;

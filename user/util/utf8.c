@@ -4,9 +4,6 @@
 #include <endian.h>
 #include <stdint.h>
 #include <string.h>
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
 
 size_t utf8_clean(char *dst, const char *s, size_t max)
 {
@@ -59,40 +56,3 @@ size_t utf8_valid_len(const char *s, size_t max)
 	}
 	return SIZE_MAX;
 }
-
-#ifdef __SSE2__
-/* The blocks read are aligned: whole bytes of them lie outside s, which AddressSanitizer would
- * report though no page boundary is crossed (glibc's strlen does the same, in assembly). */
-__attribute__((no_sanitize_address)) size_t utf8_len_ascii(const char *s, bool *ascii)
-{
-	const __m128i *p = (const __m128i *)((uintptr_t)s & ~(uintptr_t)15);
-	unsigned skip = (unsigned)((uintptr_t)s & 15), high = 0, nul, hi;
-	__m128i v = _mm_load_si128(p);
-
-	/* the bytes of the first block before s are not looked at */
-	nul = ((unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_setzero_si128())) >> skip) << skip;
-	hi = ((unsigned)_mm_movemask_epi8(v) >> skip) << skip;
-	while (!nul) {
-		high |= hi;
-		v = _mm_load_si128(++p);
-		nul = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_setzero_si128()));
-		hi = (unsigned)_mm_movemask_epi8(v);
-	}
-	/* the bytes before the first NUL */
-	high |= hi & ((nul & -nul) - 1);
-	*ascii = !high;
-	return (size_t)((const char *)p - s) + (size_t)__builtin_ctz(nul);
-}
-#else
-size_t utf8_len_ascii(const char *s, bool *ascii)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	unsigned char high = 0;
-	size_t n;
-
-	for (n = 0; p[n]; n++)
-		high |= p[n];
-	*ascii = !(high & 0x80);
-	return n;
-}
-#endif

@@ -6,6 +6,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 
 /*
  * Length of the valid UTF-8 sequence at p, 0 if there is none: overlong forms, surrogates and
@@ -56,11 +58,35 @@ size_t utf8_clean(char *dst, const char *s, size_t max);
 size_t utf8_valid_len(const char *s, size_t max);
 
 /*
- * strlen(s), and in *ascii whether those bytes are all ASCII (then s is valid UTF-8 as it is):
- * one pass, 16 bytes at a time with SSE2, for strings whose length is wanted anyway (span
- * attributes, which the OTLP encoder then need not check again). It reads the aligned 16-byte
- * blocks that s and its NUL are in, whole: never past a page that holds a byte of s.
+ * Whether the n bytes at s are all ASCII (then valid UTF-8 as they are, NULs aside): eight at a
+ * time, reading no byte outside them. For strings whose length is known (span attributes: the
+ * OTLP encoder's check, where utf8_valid_len() scans for the end too).
  */
-size_t utf8_len_ascii(const char *s, bool *ascii);
+static inline bool utf8_is_ascii(const char *s, size_t n)
+{
+	const uint64_t highs = 0x8080808080808080ull;
+	uint64_t w, any = 0;
+	uint32_t h;
+	size_t i;
+
+	if (n >= 8) {
+		/* the last word overlaps the one before it: every byte is read, none past n */
+		for (i = 0; i + 8 < n; i += 8) {
+			memcpy(&w, s + i, 8);
+			any |= w;
+		}
+		memcpy(&w, s + n - 8, 8);
+		return !((any | w) & highs);
+	}
+	if (n >= 4) {
+		memcpy(&h, s, 4);
+		any = h;
+		memcpy(&h, s + n - 4, 4);
+		return !((any | h) & (uint32_t)highs);
+	}
+	for (i = 0; i < n; i++)
+		any |= (unsigned char)s[i];
+	return !(any & 0x80);
+}
 
 #endif /* OBSPROBE_UTF8_H */
