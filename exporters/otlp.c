@@ -83,15 +83,14 @@ struct batch_queue {
 	uint64_t delay_ns;   /* a partial batch leaves after this long */
 	uint64_t elapsed_ns; /* a batch is given up after retrying this long */
 	/* cap + batch_max entries: the batch being sent is read where it was queued, in the
-	 * batch_max entries before `taken`, which no item reaches until it is released; its
-	 * bytes stay held until then too */
+	 * batch_max entries before `taken`, which no item reaches while the queuing thread keeps
+	 * fewer than cap waiting after them; its bytes stay held until put_taken() */
 	struct queued *items;
 	size_t nslots;
-	size_t pushed;	 /* items queued ever (the queuing thread) */
-	size_t taken;	 /* items taken for a batch ever (the exporter thread) */
-	size_t released; /* items whose batch is over ever (the exporter thread) */
-	size_t lost;	 /* items dropped as they came: a full queue, no memory (the queuing
-			  * thread; read atomically) */
+	size_t pushed; /* items queued ever (the queuing thread) */
+	size_t taken;  /* items taken for a batch ever (the exporter thread) */
+	size_t lost;   /* items dropped as they came: a full queue, no memory (the queuing
+			* thread; read atomically) */
 	/* the items' bytes (calloc'ed: pages cost memory once items reach them), held from the
 	 * batch being sent on: the queuing thread's, but for bytes_out */
 	struct byte_ring ring;
@@ -444,8 +443,8 @@ static void batch_procs(struct batch_queue *q, size_t n)
 	}
 }
 
-/* The n items of the batch export_batch() sent let go of their procs, their entries and their
- * bytes. Exporter thread. */
+/* The n items of the batch export_batch() sent let go of their procs and their bytes. Exporter
+ * thread. */
 static void put_taken(struct batch_queue *q, size_t n)
 {
 	uint64_t bytes = 0;
@@ -456,7 +455,6 @@ static void put_taken(struct batch_queue *q, size_t n)
 		bytes += item_at(q, q->batch_at + i)->foot;
 	}
 	__atomic_store_n(&q->bytes_out, q->bytes_out + bytes, __ATOMIC_RELEASE);
-	__atomic_store_n(&q->released, q->released + n, __ATOMIC_RELEASE);
 }
 
 static void export_batch(struct otlp_exporter *e, struct batch_queue *q, size_t n,
@@ -518,7 +516,7 @@ static void drain(struct otlp_exporter *e, struct batch_queue *q, uint64_t stop_
 	left = queue_waiting(q);
 	e->stats.dropped[q->sig] += left;
 	put_procs(q, q->taken, left);
-	q->taken = q->released = q->pushed;
+	q->taken = q->pushed;
 }
 
 static void export_metrics(struct otlp_exporter *e, uint64_t deadline)
@@ -599,7 +597,7 @@ static void *exporter_main(void *arg)
 static void queue_free(struct batch_queue *q)
 {
 	if (q->items) /* what a thread never started left queued */
-		put_procs(q, q->released, q->pushed - q->released);
+		put_procs(q, q->taken, q->pushed - q->taken);
 	free(q->items);
 	free(q->ring.buf);
 	free(q->enc);
