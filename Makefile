@@ -238,13 +238,15 @@ $(BUILD)/bench/otlp_send_bench: bench/otlp_send_bench.c bench/otlp_sink.c $(BUIL
 	$(Q)$(CC) $(CFLAGS) -Ibench $< bench/otlp_sink.c $(BUILD)/libobscore.a $(LDLIBS) \
 		-lprotobuf-c -o $@
 
-# The OTLP exporter's queue, which two threads share without a lock, under ThreadSanitizer
-# (build/tsan/, run by tests/run.sh): the test and the sources whose memory both threads touch,
-# instrumented; the rest of the core as it is.
+# The OTLP exporter's queue and its byte ring, which two threads share without a lock, under
+# ThreadSanitizer (build/tsan/, run by tests/run.sh): the tests and the sources whose memory both
+# threads touch, instrumented; the rest of the core as it is. Built for the unit tests whose
+# header says "ThreadSanitizer (build/tsan/)", as tests/run.sh finds them.
 TSAN_SRCS := exporters/otlp.c exporters/otlp_encode.c exporters/pb_write.c user/util/bytering.c \
 	     user/pipeline/span.c
 TSAN_OBJS := $(patsubst %.c,$(BUILD)/tsan/obj/%.o,$(TSAN_SRCS))
-TSAN_BINS := $(BUILD)/tsan/test_otlp_queue
+TSAN_UNITS := $(shell grep -l 'ThreadSanitizer (build/tsan/)' tests/unit/test_*.c)
+TSAN_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tsan/%,$(TSAN_UNITS))
 
 $(BUILD)/tsan/obj/%.o: %.c $(HDRS) $(PB_HDRS)
 	$(call msg,TSAN,$@)

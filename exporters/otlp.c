@@ -92,10 +92,8 @@ struct batch_queue {
 	size_t lost;   /* items dropped as they came: a full queue, no memory (the queuing
 			* thread; read atomically) */
 	/* the items' bytes (calloc'ed: pages cost memory once items reach them), held from the
-	 * batch being sent on: the queuing thread's, but for bytes_out */
+	 * batch being sent on: taken by the queuing thread, let go by the exporter thread */
 	struct byte_ring ring;
-	uint64_t bytes_in;  /* ring bytes taken ever (the queuing thread) */
-	uint64_t bytes_out; /* ring bytes let go ever (the exporter thread) */
 
 	/* exporter thread only */
 	size_t batch_at; /* where the batch take_batch() gave last begins */
@@ -447,14 +445,13 @@ static void batch_procs(struct batch_queue *q, size_t n)
  * thread. */
 static void put_taken(struct batch_queue *q, size_t n)
 {
-	uint64_t bytes = 0;
-	size_t i;
+	size_t i, bytes = 0;
 
 	for (i = 0; i < n; i++) {
 		shared_proc_put(q->shared[i]);
 		bytes += item_at(q, q->batch_at + i)->foot;
 	}
-	__atomic_store_n(&q->bytes_out, q->bytes_out + bytes, __ATOMIC_RELEASE);
+	byte_ring_put(&q->ring, bytes);
 }
 
 static void export_batch(struct otlp_exporter *e, struct batch_queue *q, size_t n,
@@ -769,11 +766,8 @@ static struct queued *enqueue_begin(struct batch_queue *q, size_t len, uint8_t *
 	struct queued *it;
 
 	*waiting = queue_waiting(q);
-	if (*waiting < q->cap && len <= UINT32_MAX) {
-		/* what the exporter thread let go is free again */
-		q->ring.used = q->bytes_in - __atomic_load_n(&q->bytes_out, __ATOMIC_ACQUIRE);
+	if (*waiting < q->cap && len <= UINT32_MAX)
 		off = byte_ring_place(&q->ring, len, &foot);
-	}
 	if (off == SIZE_MAX) {
 		count_lost(q);
 		return NULL;
@@ -792,7 +786,6 @@ static void enqueue_end(struct otlp_exporter *e, struct batch_queue *q, struct q
 			size_t waiting)
 {
 	byte_ring_take(&q->ring, it->off, it->len, it->foot);
-	q->bytes_in += it->foot;
 	/* The first item starts the batch timer without waking the exporter, which never sleeps
 	 * longer than a delay while its queue is empty (exporter_main): a wakeup is a context
 	 * switch, and a busy exporter took two a batch. */

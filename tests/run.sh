@@ -179,7 +179,10 @@ echo "== unit tests"
 shopt -s nullglob
 for src in tests/unit/test_*.c; do
 	b=$(basename "$src" .c)
-	for bin in "$BUILD/tests/$b" "$BUILD/asan/$b"; do
+	bins=("$BUILD/tests/$b" "$BUILD/asan/$b")
+	# the Makefile's TSAN_UNITS, by the same words
+	grep -q 'ThreadSanitizer (build/tsan/)' "$src" && bins+=("$BUILD/tsan/$b")
+	for bin in "${bins[@]}"; do
 		if [[ ! -x "$bin" ]] && selected "unit/${bin#"$BUILD"/}"; then
 			result "unit/${bin#"$BUILD"/}" 0 "not built (run make unit)" ""
 		fi

@@ -65,7 +65,7 @@ static inline bool model_put(struct ring_model *m, struct byte_ring *r)
 	m->held -= h->foot;
 	m->head = (m->head + 1) % MODEL_MAX;
 	m->n--;
-	return r->used == m->held;
+	return byte_ring_used(r) == m->held;
 }
 
 /* byte_ring_place() refused len bytes: right only when the ring holds something and there is no
@@ -95,7 +95,7 @@ static inline bool model_take(struct ring_model *m, struct byte_ring *r, size_t 
 	byte_ring_take(r, off, len, foot);
 	m->n++;
 	m->held += foot;
-	return r->used == m->held && r->used <= r->size;
+	return byte_ring_used(r) == m->held && m->held <= r->size;
 }
 
 #endif /* OBSPROBE_TEST_BYTERING_MODEL_H */

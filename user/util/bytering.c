@@ -8,14 +8,14 @@ static size_t aligned(size_t len)
 
 size_t byte_ring_place(const struct byte_ring *r, size_t len, size_t *foot)
 {
-	size_t t = aligned(len), tail;
+	size_t t = aligned(len), used = byte_ring_used(r), tail;
 
 	*foot = t;
-	if (len > r->size || t > r->size || r->used >= r->size)
+	if (len > r->size || t > r->size || used >= r->size)
 		return SIZE_MAX;
-	if (!r->used) /* empty: from the start */
+	if (!used) /* empty: from the start */
 		return 0;
-	tail = (r->end + r->size - r->used) % r->size;
+	tail = (r->end + r->size - used) % r->size;
 	if (r->end > tail) { /* held: [tail, end); free: [end, size) and [0, tail) */
 		if (r->size - r->end >= t)
 			return r->end;
@@ -30,10 +30,11 @@ size_t byte_ring_place(const struct byte_ring *r, size_t len, size_t *foot)
 void byte_ring_take(struct byte_ring *r, size_t off, size_t len, size_t foot)
 {
 	r->end = off + aligned(len);
-	r->used += foot;
+	r->taken += foot;
 }
 
 void byte_ring_put(struct byte_ring *r, size_t foot)
 {
-	r->used = foot < r->used ? r->used - foot : 0;
+	/* the only writer of let_go: a plain read of it is its own last store */
+	__atomic_store_n(&r->let_go, r->let_go + foot, __ATOMIC_RELEASE);
 }
