@@ -152,6 +152,14 @@ $(BUILD)/tests/test_vmlinux_btf $(BUILD)/asan/test_vmlinux_btf: $(BUILD)/obj/use
 $(BUILD)/tests/test_vmlinux_btf $(BUILD)/asan/test_vmlinux_btf: \
 	TEST_LIBS := $(BUILD)/obj/user/probes/vmlinux_btf.o -lbpf
 
+# test_otlp_queue's collector is the benchmarks' sink, bench/otlp_sink.c
+$(BUILD)/tests/test_otlp_queue: $(BUILD)/obj/bench/otlp_sink.o
+$(BUILD)/tests/test_otlp_queue: TEST_LIBS := $(BUILD)/obj/bench/otlp_sink.o
+$(BUILD)/asan/test_otlp_queue: $(BUILD)/asan/obj/bench/otlp_sink.o
+$(BUILD)/asan/test_otlp_queue: TEST_LIBS := $(BUILD)/asan/obj/bench/otlp_sink.o
+$(BUILD)/tsan/test_otlp_queue: $(BUILD)/tsan/obj/bench/otlp_sink.o
+$(BUILD)/tsan/test_otlp_queue: TEST_LIBS := $(BUILD)/tsan/obj/bench/otlp_sink.o
+
 # The sources compiled once per instrumentation, then linked into every sanitized binary: ASan
 # and UBSan (build/asan/: the unit tests again, and obsprobe itself), and the fuzzers'
 # coverage besides (build/fuzzobj/).
@@ -257,7 +265,7 @@ $(BUILD)/tsan/%: tests/unit/%.c $(TSAN_OBJS) $(BUILD)/libobscore.a $(PB_HDRS) $(
 	$(call msg,TSAN,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(CFLAGS) -fsanitize=thread $< $(TSAN_OBJS) $(BUILD)/libobscore.a -lcmocka \
-		-lprotobuf-c $(CORE_LIBS) -lm -lpthread -o $@
+		-lprotobuf-c $(CORE_LIBS) $(TEST_LIBS) -lm -lpthread -o $@
 
 unit: $(UNIT_BINS) $(ASAN_BINS) $(TSAN_BINS) $(BUILD)/asan/obsprobe
 # The fuzzers, built: make test runs each for FUZZ_SECONDS (20) from its seeds

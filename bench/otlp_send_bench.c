@@ -50,7 +50,7 @@ int main(int argc, char **argv)
 	int port;
 
 	if (argc == 3 && !strcmp(argv[1], "--sink")) {
-		if (otlp_sink_start(atoi(argv[2])) < 0) {
+		if (otlp_sink_start(atoi(argv[2]), NULL) < 0) {
 			fprintf(stderr, "otlp_send_bench: cannot listen on 127.0.0.1:%s\n",
 				argv[2]);
 			return 1;
@@ -61,7 +61,7 @@ int main(int argc, char **argv)
 			pause();
 	}
 	n = argc > 1 ? strtoul(argv[1], NULL, 10) : 200000;
-	port = otlp_sink_start(0);
+	port = otlp_sink_start(0, NULL);
 	if (port < 0) {
 		fprintf(stderr, "otlp_send_bench: cannot start the sink\n");
 		return 1;

@@ -12,6 +12,9 @@
 
 static uint64_t nreq, nbytes;
 static int listen_fd = -1;
+static pthread_t accept_thread;
+static otlp_sink_body_fn hook;
+static pthread_mutex_t hook_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void *serve(void *arg)
 {
@@ -55,6 +58,11 @@ static void *serve(void *arg)
 				goto out;
 			len += (size_t)n;
 		}
+		if (hook) {
+			pthread_mutex_lock(&hook_lock);
+			hook((const uint8_t *)buf + head, body);
+			pthread_mutex_unlock(&hook_lock);
+		}
 		__atomic_add_fetch(&nreq, 1, __ATOMIC_RELAXED);
 		__atomic_add_fetch(&nbytes, body, __ATOMIC_RELAXED);
 		if (write(fd, ok, sizeof(ok) - 1) < 0)
@@ -75,7 +83,7 @@ static void *accept_loop(void *arg)
 		int fd = accept(listen_fd, NULL, NULL);
 		pthread_t t;
 
-		if (fd < 0)
+		if (fd < 0) /* otlp_sink_stop() shut the socket down */
 			return NULL;
 		if (pthread_create(&t, NULL, serve, (void *)(intptr_t)fd) == 0)
 			pthread_detach(t);
@@ -84,24 +92,39 @@ static void *accept_loop(void *arg)
 	}
 }
 
-int otlp_sink_start(int port)
+int otlp_sink_start(int port, otlp_sink_body_fn on_body)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
 	socklen_t sl = sizeof(sa);
-	pthread_t t;
 	int one = 1;
 
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	hook = on_body;
 	listen_fd = socket(AF_INET, SOCK_STREAM, 0);
 	if (listen_fd < 0)
 		return -1;
 	setsockopt(listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (bind(listen_fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(listen_fd, 64) ||
 	    getsockname(listen_fd, (struct sockaddr *)&sa, &sl) ||
-	    pthread_create(&t, NULL, accept_loop, NULL))
+	    pthread_create(&accept_thread, NULL, accept_loop, NULL)) {
+		close(listen_fd);
+		listen_fd = -1;
 		return -1;
-	pthread_detach(t);
+	}
 	return ntohs(sa.sin_port);
+}
+
+void otlp_sink_stop(void)
+{
+	if (listen_fd < 0)
+		return;
+	shutdown(listen_fd, SHUT_RDWR);
+	pthread_join(accept_thread, NULL);
+	close(listen_fd);
+	listen_fd = -1;
+	/* the hook's last call unlocked this before its body was answered */
+	pthread_mutex_lock(&hook_lock);
+	pthread_mutex_unlock(&hook_lock);
 }
 
 uint64_t otlp_sink_requests(void)

@@ -3,20 +3,15 @@
  * The OTLP exporter's queue between the thread that queues spans and the exporter thread, which
  * share it without a lock (exporters/otlp.c): every span queued reaches the collector exactly
  * once, in the order it was queued, or is counted dropped; each process's resource stays its
- * own while the processes outnumber the exporter's cache of them. The collector is a thread of
- * this test on loopback that decodes each request with protobuf-c. Built also with
- * ThreadSanitizer (build/tsan/), which reports any access of the two threads the queue does not
- * order.
+ * own while the processes outnumber the exporter's cache of them. The collector is the
+ * benchmarks' sink (bench/otlp_sink.c) on loopback, each request's body decoded here with
+ * protobuf-c. Built also with ThreadSanitizer (build/tsan/), which reports any access of the two
+ * threads the queue does not order.
  */
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <pthread.h>
 #include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <strings.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -24,6 +19,8 @@
 #include "unit.h"
 
 #include "otlp_check.h"
+
+#include "bench/otlp_sink.h"
 
 #include "exporters/otlp.h"
 #include "otel_config.h"
@@ -33,10 +30,10 @@
 
 typedef Opentelemetry__Proto__Trace__V1__ScopeSpans ScopeSpans;
 
-/* What the collector thread saw; written by it, read once it has stopped (joined). */
+/* What the collector saw (bench/otlp_sink.c, its hook sink_body()); read once the exporter and
+ * the sink have stopped. */
 static struct sink {
-	int fd, port;
-	pthread_t thread;
+	int port;
 	unsigned char seen[MAX_SPANS]; /* times each seq came */
 	int64_t last_seq[NPROCS];      /* the last seq of each process, for the order */
 	size_t spans, requests, bad;
@@ -113,81 +110,25 @@ static void sink_take(const uint8_t *body, size_t len)
 		req, NULL);
 }
 
-/* One HTTP/1.1 request on c into the sink, answered 200; false when the connection is over. */
-static bool sink_request(int c)
+/* The sink's hook: while sink_hold is set, the request read waits, unanswered (the queue
+ * fills). */
+static void sink_body(const uint8_t *body, size_t len)
 {
-	static char buf[8 << 20];
-	static const char ok[] = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
-	size_t have = 0, body_len = 0;
-	char *end = NULL, *cl;
-	ssize_t n;
-
-	while (!end) {
-		if (have == sizeof(buf) - 1)
-			return false;
-		n = read(c, buf + have, sizeof(buf) - 1 - have);
-		if (n <= 0)
-			return false;
-		have += (size_t)n;
-		buf[have] = '\0';
-		end = strstr(buf, "\r\n\r\n");
-	}
-	cl = strcasestr(buf, "\r\nContent-Length:");
-	if (cl && cl < end)
-		body_len = strtoul(cl + 17, NULL, 10);
-	end += 4;
-	if (body_len > sizeof(buf) - (size_t)(end - buf))
-		return false;
-	while (have < (size_t)(end - buf) + body_len) {
-		n = read(c, buf + have, sizeof(buf) - have);
-		if (n <= 0)
-			return false;
-		have += (size_t)n;
-	}
 	while (__atomic_load_n(&sink_hold, __ATOMIC_ACQUIRE))
 		usleep(1000);
-	sink_take((const uint8_t *)end, body_len);
-	return write(c, ok, sizeof(ok) - 1) == (ssize_t)(sizeof(ok) - 1);
-}
-
-static void *sink_main(void *arg)
-{
-	int c;
-
-	(void)arg;
-	/* shutdown() of the listening socket ends accept() */
-	while ((c = accept(sink.fd, NULL, NULL)) >= 0) {
-		while (sink_request(c))
-			;
-		close(c);
-	}
-	return NULL;
+	sink_take(body, len);
 }
 
 static void sink_start(void)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t alen = sizeof(a);
 	size_t i;
 
 	memset(sink.seen, 0, sizeof(sink.seen));
 	for (i = 0; i < NPROCS; i++)
 		sink.last_seq[i] = -1;
 	sink.spans = sink.requests = sink.bad = 0;
-	sink.fd = socket(AF_INET, SOCK_STREAM, 0);
-	assert_true(sink.fd >= 0);
-	assert_int_equal(bind(sink.fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(listen(sink.fd, 4), 0);
-	assert_int_equal(getsockname(sink.fd, (struct sockaddr *)&a, &alen), 0);
-	sink.port = ntohs(a.sin_port);
-	assert_int_equal(pthread_create(&sink.thread, NULL, sink_main, NULL), 0);
-}
-
-static void sink_stop(void)
-{
-	shutdown(sink.fd, SHUT_RDWR);
-	pthread_join(sink.thread, NULL);
-	close(sink.fd);
+	sink.port = otlp_sink_start(0, sink_body);
+	assert_true(sink.port > 0);
 }
 
 static const char *no_env(const char *name)
@@ -263,7 +204,7 @@ UNIT_TEST(test_queue_every_span_once)
 	(void)state;
 	sink_start();
 	assert_int_equal(run(start(queue, batch, 1), MAX_SPANS, queue, true), 0);
-	sink_stop();
+	otlp_sink_stop();
 	assert_int_equal(sink.bad, 0);
 	assert_int_equal(sink.spans, MAX_SPANS);
 	for (i = 0; i < MAX_SPANS; i++)
@@ -284,7 +225,7 @@ UNIT_TEST(test_queue_full_counts)
 	sink_start();
 	__atomic_store_n(&sink_hold, 1, __ATOMIC_RELEASE);
 	dropped = run(start(queue, batch, 1), MAX_SPANS, queue, false);
-	sink_stop();
+	otlp_sink_stop();
 	assert_int_equal(sink.bad, 0);
 	for (i = 0; i < MAX_SPANS; i++) {
 		assert_true(sink.seen[i] <= 1);
@@ -307,7 +248,7 @@ UNIT_TEST(test_queue_drained_at_stop)
 	sink_start();
 	/* batches of the whole queue, which waits a minute for a partial one: only stop sends */
 	assert_int_equal(run(start(queue, queue, 60000), 1500, queue, true), 0);
-	sink_stop();
+	otlp_sink_stop();
 	assert_int_equal(sink.bad, 0);
 	assert_int_equal(sink.spans, 1500);
 	assert_int_equal(sink.requests, 1);
