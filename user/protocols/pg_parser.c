@@ -252,19 +252,22 @@ static void reset_msg(struct pg_stream *s)
 	s->cut = false;
 }
 
-static void deliver(struct pg_stream *s, pg_msg_cb cb, void *ctx, size_t *count)
+/* A message is delivered: its body_len bytes at body (kept: no more than PG_MSG_KEEP). */
+static void deliver_msg(struct pg_stream *s, int type, uint32_t len, const uint8_t *body,
+			size_t body_len, pg_msg_cb cb, void *ctx, size_t *count)
 {
-	struct pg_msg m = {
-		.type = s->type,
-		.len = s->len,
-		.body = s->buf,
-		.body_len = s->kept,
-	};
+	struct pg_msg m = { .type = type, .len = len, .body = body, .body_len = body_len };
 
 	s->stats.messages++;
 	(*count)++;
 	if (cb)
 		cb(ctx, &m);
+}
+
+/* The message in progress, whose end was reached, is delivered from what buf kept. */
+static void deliver(struct pg_stream *s, pg_msg_cb cb, void *ctx, size_t *count)
+{
+	deliver_msg(s, s->type, s->len, s->buf, s->kept, cb, ctx, count);
 	reset_msg(s);
 }
 
@@ -369,6 +372,20 @@ size_t pg_stream_feed(struct pg_stream *s, const uint8_t *data, size_t len, uint
 	}
 
 	while (off < len) {
+		/* A typed message whole in this feed, its header at the start of what is left (most
+		 * are): delivered from data itself, without going through hdr and buf. Anything else,
+		 * a header that lies included, takes the way below. */
+		if (!s->type && !s->hdr_len && !s->untyped && !s->ssl_reply &&
+		    len - off >= TYPED_HDR && valid_type(s->dir, data[off])) {
+			uint32_t mlen = be32(data + off + 1);
+
+			if (mlen >= 4 && mlen <= PG_MSG_MAX && mlen - 4 <= len - off - TYPED_HDR) {
+				deliver_msg(s, data[off], mlen - 4, data + off + TYPED_HDR,
+					    min_size(mlen - 4, PG_MSG_KEEP), cb, ctx, &count);
+				off += TYPED_HDR + (mlen - 4);
+				continue;
+			}
+		}
 		if (!s->type) {
 			if (!s->hdr_len && s->ssl_reply) {
 				uint8_t c = data[off];
