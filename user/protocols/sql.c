@@ -28,24 +28,36 @@ struct tok {
 	bool open; /* a quote or comment the end of the input cut short */
 };
 
-/* Byte classes, one table lookup each: the scanner's every step asks one of these */
-enum { C_ALPHA = 1, C_DIGIT = 2, C_SPACE = 4, C_IDSTART = 8, C_IDCONT = 16 };
+/* Byte classes, one table lookup each: the scanner's every step asks one of these. C_COPY: a
+ * byte redaction copies as it is, whatever follows: a blank, or an operator byte no other
+ * token starts with ('=', ',', '(', ...: not '-', '/', '.', a quote, '$', a digit or a word's
+ * byte). */
+enum { C_ALPHA = 1, C_DIGIT = 2, C_SPACE = 4, C_IDSTART = 8, C_IDCONT = 16, C_COPY = 32 };
 
 #define LETTER (C_ALPHA | C_IDSTART | C_IDCONT)
+/* one class a line, in byte order */
+/* clang-format off */
 static const unsigned char cls[256] = {
-	['\t'] = C_SPACE,
-	['\n'] = C_SPACE,
-	['\v'] = C_SPACE,
-	['\f'] = C_SPACE,
-	['\r'] = C_SPACE,
-	[' '] = C_SPACE,
+	[0 ... 0x08] = C_COPY,
+	['\t' ... '\r'] = C_SPACE | C_COPY,
+	[0x0e ... 0x1f] = C_COPY,
+	[' '] = C_SPACE | C_COPY,
+	['!'] = C_COPY,
+	['#'] = C_COPY,
 	['$'] = C_IDCONT,
+	['%' ... '&'] = C_COPY,
+	['(' ... ','] = C_COPY,
 	['0' ... '9'] = C_DIGIT | C_IDCONT,
+	[':' ... '@'] = C_COPY,
 	['A' ... 'Z'] = LETTER,
-	['a' ... 'z'] = LETTER,
+	['[' ... '^'] = C_COPY,
 	['_'] = C_IDSTART | C_IDCONT,
+	['`'] = C_COPY,
+	['a' ... 'z'] = LETTER,
+	['{' ... 0x7f] = C_COPY,
 	[0x80 ... 0xff] = C_IDSTART | C_IDCONT,
 };
+/* clang-format on */
 
 static bool is_alpha(unsigned char c)
 {
@@ -287,29 +299,6 @@ static void scan(const unsigned char *s, size_t n, size_t i, struct tok *t)
 	t->len = j - i;
 }
 
-/* The length of the word, the blanks or the one-byte operator at s[i] as scan() would find
- * them, or 0 for any other token: most of a statement's tokens, which redaction copies as they
- * are, without scan()'s tests. A word followed by a quote or '&' may be a literal's prefix
- * (E'..', U&'..'); an operator byte is one no other token starts with ('=', ',', '(', ...: not
- * '-', '/', '.', a quote, '$', a digit or a word's byte). */
-static size_t plain_len(const unsigned char *s, size_t n, size_t i)
-{
-	size_t j = i + 1;
-
-	if (!cls[s[i]] && s[i] != '-' && s[i] != '/' && s[i] != '.' && s[i] != '\'' && s[i] != '"')
-		return 1;
-	if (is_space(s[i])) {
-		while (j < n && is_space(s[j]))
-			j++;
-		return j - i;
-	}
-	if (!is_ident_start(s[i]) || (j < n && (s[j] == '\'' || s[j] == '&')))
-		return 0;
-	while (j < n && is_ident_cont(s[j]))
-		j++;
-	return j - i;
-}
-
 /* Bounded output; once something does not fit, everything after it is dropped too. */
 struct out {
 	char *buf;
@@ -342,8 +331,21 @@ size_t sql_redact(const char *sql, size_t len, char *out, size_t outsz)
 	if (!out || !outsz)
 		return 0;
 	for (i = 0; i < n && !o.full; i += t.len) {
-		if ((t.len = plain_len(s, n, i)))
+		/* Most of a statement is copied as it is, without scan()'s tests: a blank or an
+		 * operator byte, and a word (not one byte followed by a quote or '&': a literal's
+		 * prefix, E'..', U&'..', maybe), whose digits and '$' are its own. */
+		if (cls[s[i]] & C_COPY) {
+			t.len = 1;
 			continue;
+		}
+		if (is_ident_start(s[i]) && !(i + 1 < n && (s[i + 1] == '\'' || s[i + 1] == '&'))) {
+			size_t j = i + 1;
+
+			while (j < n && is_ident_cont(s[j]))
+				j++;
+			t.len = j - i;
+			continue;
+		}
 		scan(s, n, i, &t);
 		if (t.kind != TK_LITERAL && t.kind != TK_COMMENT &&
 		    !(t.kind == TK_QIDENT && t.open))
