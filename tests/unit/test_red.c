@@ -339,6 +339,50 @@ UNIT_TEST_FIXTURE(test_db_error, setup, teardown)
 	free(got);
 }
 
+/* The labels of the db series, as metrics_visit() gives them (the OTLP exporter's view). */
+static struct {
+	char key[8][64];
+	bool is_int[8];
+	size_t n;
+} db_seen;
+
+static void db_visit(void *ctx, const struct metric_family_def *def,
+		     const struct metric_label *labels, size_t nlabels,
+		     const struct metric_point *pt)
+{
+	size_t i;
+
+	(void)ctx;
+	(void)pt;
+	if (strcmp(def->name, "db_client_operation_duration_seconds"))
+		return;
+	for (i = 0; i < nlabels && db_seen.n < 8; i++, db_seen.n++) {
+		snprintf(db_seen.key[db_seen.n], sizeof(db_seen.key[0]), "%s", labels[i].key);
+		db_seen.is_int[db_seen.n] = labels[i].is_int;
+	}
+}
+
+/* error.type (a SQLSTATE, an HTTP status, a gRPC code) and the collection and operation are
+ * strings over OTLP, however numeric they look: only ports and status codes are ints. */
+UNIT_TEST_FIXTURE(test_db_labels_are_strings, setup, teardown)
+{
+	struct span s;
+	size_t i;
+
+	(void)state;
+	db_span(&s, 60 * MS);
+	s.error = true;
+	span_set_str(&s, SC_ERROR_TYPE, "23505");
+	span_set_str(&s, SC_DB_COLLECTION_NAME, "2024");
+	span_set_str(&s, SC_DB_OPERATION_NAME, "42");
+	red_record(r, &s, &(const struct proc_info){ .service_name = "svc" });
+	memset(&db_seen, 0, sizeof(db_seen));
+	assert_int_equal(metrics_visit(m, db_visit, NULL), 0);
+	assert_int_equal(db_seen.n, 5);
+	for (i = 0; i < db_seen.n; i++)
+		assert_false(db_seen.is_int[i]);
+}
+
 UNIT_TEST_FIXTURE(test_pools, setup, teardown)
 {
 	char *got;

@@ -138,10 +138,10 @@ static const char *int_label(const struct span *s, const char *key, char *buf, s
 static void record_db(struct red *r, const struct span *s, const struct proc_info *p, double secs)
 {
 	struct metric_label l[5 + RED_RESOURCE_LABELS_MAX] = {
-		{ SC_DB_COLLECTION_NAME, span_get_str(s, SC_DB_COLLECTION_NAME), true },
-		{ SC_DB_OPERATION_NAME, span_get_str(s, SC_DB_OPERATION_NAME), true },
+		{ SC_DB_COLLECTION_NAME, span_get_str(s, SC_DB_COLLECTION_NAME), false },
+		{ SC_DB_OPERATION_NAME, span_get_str(s, SC_DB_OPERATION_NAME), false },
 		{ SC_DB_SYSTEM_NAME, span_get_str(s, SC_DB_SYSTEM_NAME), false },
-		{ SC_ERROR_TYPE, span_get_str(s, SC_ERROR_TYPE), true },
+		{ SC_ERROR_TYPE, span_get_str(s, SC_ERROR_TYPE), false },
 		{ SC_SERVICE_NAME, service_of(p), false },
 	};
 	size_t n = 5 + red_resource_labels(p, l + 5);
@@ -220,7 +220,7 @@ static void record_genai(struct red *r, const struct span *s, const struct proc_
 {
 	char port[16] = "";
 	struct metric_label l[9 + RED_RESOURCE_LABELS_MAX] = {
-		{ SC_ERROR_TYPE, span_get_str(s, SC_ERROR_TYPE), true },
+		{ SC_ERROR_TYPE, span_get_str(s, SC_ERROR_TYPE), false },
 		{ SC_GEN_AI_OPERATION_NAME, span_get_str(s, SC_GEN_AI_OPERATION_NAME), false },
 		{ SC_GEN_AI_REQUEST_MODEL, span_get_str(s, SC_GEN_AI_REQUEST_MODEL), false },
 		{ SC_GEN_AI_RESPONSE_MODEL, span_get_str(s, SC_GEN_AI_RESPONSE_MODEL), false },
