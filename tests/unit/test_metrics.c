@@ -517,6 +517,46 @@ UNIT_TEST(test_record_memo)
 	assert_int_equal(strstr(got, "c_total{method=\"xxx") != NULL, 1);
 	free(got);
 	metrics_free(m);
+
+	/* label sets the memo must tell apart, each after the other: the bytes split another way
+	 * between key and value, one label fewer, one more; and those it must not: NULL and "" */
+	m = metrics_new(100);
+	c = reg(m, "c_total", METRIC_COUNTER, NULL, 0);
+	{
+		const struct metric_label sets[][2] = {
+			{ { "ab", "c", false }, { "x", "1", false } },
+			{ { "a", "bc", false }, { "x", "1", false } },
+			{ { "ab", "c", false }, { "x", "1", false } },
+			{ { "a", "bc", false }, { "x", "1", false } },
+		};
+		const struct metric_label one[1] = { { "ab", "c", false } };
+		const struct metric_label empty[2] = { { "ab", "c", false }, { "x", NULL, false } };
+		const struct metric_label blank[2] = { { "ab", "c", false }, { "x", "", false } };
+		const struct metric_label longer[2] = { { "abx", "c", false },
+							{ "x", "1", false } };
+
+		for (i = 0; i < 4; i++)
+			assert_int_equal(metrics_counter_add(m, c, sets[i], 2, 1), 0);
+		assert_int_equal(metrics_counter_add(m, c, one, 1, 10), 0);
+		assert_int_equal(metrics_counter_add(m, c, sets[0], 2, 100), 0);
+		assert_int_equal(metrics_counter_add(m, c, one, 1, 10), 0);
+		assert_int_equal(metrics_counter_add(m, c, empty, 2, 1000), 0);
+		assert_int_equal(metrics_counter_add(m, c, blank, 2, 1000), 0);
+		assert_int_equal(metrics_counter_add(m, c, NULL, 0, 10000), 0);
+		assert_int_equal(metrics_counter_add(m, c, sets[1], 2, 100000), 0);
+		/* a key that begins with a memoized one */
+		assert_int_equal(metrics_counter_add(m, c, sets[0], 2, 0), 0);
+		assert_int_equal(metrics_counter_add(m, c, longer, 2, 1000000), 0);
+	}
+	got = render(m);
+	assert_line(got, "c_total{ab=\"c\",x=\"1\"} 102");
+	assert_line(got, "c_total{a=\"bc\",x=\"1\"} 100002");
+	/* one label, and x empty (dropped): the same series */
+	assert_line(got, "c_total{ab=\"c\"} 2020");
+	assert_line(got, "c_total 10000");
+	assert_line(got, "c_total{abx=\"c\",x=\"1\"} 1000000");
+	free(got);
+	metrics_free(m);
 }
 
 UNIT_TEST(test_series_cap)

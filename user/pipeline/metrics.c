@@ -45,9 +45,8 @@ struct series {
  * validating, sorting and rendering them: the series is the one the full path gave. */
 struct memo {
 	struct series *s; /* NULL: empty */
-	uint64_t hash;
 	size_t len;
-	char raw[MEMO_BYTES];
+	unsigned char raw[MEMO_BYTES];
 };
 
 struct family {
@@ -66,6 +65,7 @@ struct family {
 	uint64_t overflowed;	/* measurements diverted to the overflow series */
 	struct memo *memo;	/* MEMO_WAYS, allocated at the first measurement; may be NULL */
 	unsigned int memo_next; /* the way replaced next */
+	unsigned int memo_hit;	/* the way found last, looked at first */
 };
 
 struct metrics {
@@ -605,10 +605,10 @@ static void histogram_set(const struct family *f, struct series *s, const uint64
 		s->sum = sum;
 }
 
-/* The labels as the memo keeps them into raw (MEMO_BYTES): per label its key, NUL, its value
- * ("" for NULL, as the full path reads it), NUL, is_int. Their length, or 0 when they do not
- * fit or a key is NULL (the full path refuses that). */
-static size_t memo_raw(const struct metric_label *labels, size_t nlabels, char *raw)
+/* The labels as the memo keeps them into raw (MEMO_BYTES): per label its key's length (a byte),
+ * its key, its value's length and its value ("" for NULL, as the full path reads it), is_int.
+ * Their length, or 0 when they do not fit or a key is NULL (the full path refuses that). */
+static size_t memo_raw(const struct metric_label *labels, size_t nlabels, unsigned char *raw)
 {
 	size_t i, len = 0;
 
@@ -620,43 +620,87 @@ static size_t memo_raw(const struct metric_label *labels, size_t nlabels, char *
 			return 0;
 		kn = strlen(labels[i].key);
 		vn = strlen(v);
-		if (len + kn + vn + 3 > MEMO_BYTES)
+		if (len + kn + vn + 3 > MEMO_BYTES) /* and so each length fits its byte */
 			return 0;
-		memcpy(raw + len, labels[i].key, kn + 1);
-		len += kn + 1;
-		memcpy(raw + len, v, vn + 1);
-		len += vn + 1;
-		raw[len++] = (char)labels[i].is_int;
+		raw[len++] = (unsigned char)kn;
+		memcpy(raw + len, labels[i].key, kn);
+		len += kn;
+		raw[len++] = (unsigned char)vn;
+		memcpy(raw + len, v, vn);
+		len += vn;
+		raw[len++] = labels[i].is_int;
 	}
 	if (!len)
 		raw[len++] = '\0'; /* no label: one byte, so that 0 stays "does not fit" */
 	return len;
 }
 
-static struct series *memo_find(const struct family *f, uint64_t h, const char *raw, size_t len)
+/* Whether the string s is the n bytes at *p, which then moves past them: compared where the
+ * memo keeps them, s read no further than its NUL. */
+static bool memo_str(const unsigned char **p, size_t n, const char *s)
 {
+	if (strncmp(s, (const char *)*p, n) || s[n])
+		return false;
+	*p += n;
+	return true;
+}
+
+/* Whether way w holds these labels, as memo_raw() would lay them out: read in place, rather
+ * than laid out again (two strlen() and two copies a label) to be hashed and compared. */
+static bool memo_same(const struct memo *w, const struct metric_label *labels, size_t nlabels)
+{
+	const unsigned char *p = w->raw, *end = w->raw + w->len;
 	size_t i;
 
-	for (i = 0; f->memo && i < MEMO_WAYS; i++) {
-		const struct memo *w = &f->memo[i];
+	if (!nlabels)
+		return w->len == 1;
+	for (i = 0; i < nlabels; i++) {
+		const char *v = labels[i].value ? labels[i].value : "";
+		size_t kn, vn;
 
-		if (w->s && w->hash == h && w->len == len && !memcmp(w->raw, raw, len))
-			return w->s;
+		/* each label: 3 bytes and its strings, within the raw */
+		if (!labels[i].key || end - p < 3)
+			return false;
+		kn = *p++;
+		if ((size_t)(end - p) < kn + 2 || !memo_str(&p, kn, labels[i].key))
+			return false;
+		vn = *p++;
+		if ((size_t)(end - p) < vn + 1 || !memo_str(&p, vn, v) ||
+		    *p++ != (unsigned char)labels[i].is_int)
+			return false;
+	}
+	return p == end;
+}
+
+static struct series *memo_find(struct family *f, const struct metric_label *labels, size_t nlabels)
+{
+	size_t i, k;
+
+	for (i = 0; f->memo && i < MEMO_WAYS; i++) {
+		k = (f->memo_hit + i) % MEMO_WAYS;
+		if (f->memo[k].s && memo_same(&f->memo[k], labels, nlabels)) {
+			f->memo_hit = (unsigned int)k;
+			return f->memo[k].s;
+		}
 	}
 	return NULL;
 }
 
-static void memo_put(struct family *f, uint64_t h, const char *raw, size_t len, struct series *s)
+static void memo_put(struct family *f, const struct metric_label *labels, size_t nlabels,
+		     struct series *s)
 {
+	unsigned char raw[MEMO_BYTES];
+	size_t len = memo_raw(labels, nlabels, raw);
 	struct memo *w;
 
+	if (!len)
+		return; /* the full path every time */
 	if (!f->memo)
 		f->memo = calloc(MEMO_WAYS, sizeof(*f->memo));
 	if (!f->memo)
-		return; /* the full path every time */
+		return;
 	w = &f->memo[f->memo_next++ % MEMO_WAYS];
 	w->s = s;
-	w->hash = h;
 	w->len = len;
 	memcpy(w->raw, raw, len);
 }
@@ -665,11 +709,8 @@ static int record(struct metrics *m, int id, enum metric_type type, enum record_
 		  const struct metric_label *labels, size_t nlabels, double v,
 		  const uint64_t *buckets)
 {
-	char raw[MEMO_BYTES];
 	struct family *f;
 	struct series *s;
-	size_t rawlen;
-	uint64_t h = 0;
 	int err = 0;
 
 	if (!m || id < 0 || (nlabels && !labels))
@@ -680,16 +721,13 @@ static int record(struct metrics *m, int id, enum metric_type type, enum record_
 	if (op == OP_HIST_SET && (!buckets || v < 0))
 		return -EINVAL;
 
-	rawlen = memo_raw(labels, nlabels, raw);
-	if (rawlen)
-		h = hash_words(raw, rawlen);
 	pthread_mutex_lock(&m->lock);
 	if ((size_t)id >= m->nfams || m->fams[id]->type != type) {
 		err = -EINVAL;
 		goto out;
 	}
 	f = m->fams[id];
-	s = rawlen ? memo_find(f, h, raw, rawlen) : NULL;
+	s = memo_find(f, labels, nlabels);
 	if (s && s == f->overflow) {
 		f->overflowed++; /* as series_get counts it */
 	} else if (!s) {
@@ -701,8 +739,7 @@ static int record(struct metrics *m, int id, enum metric_type type, enum record_
 			err = -ENOMEM;
 			goto out;
 		}
-		if (rawlen)
-			memo_put(f, h, raw, rawlen, s);
+		memo_put(f, labels, nlabels, s);
 	}
 	switch (op) {
 	case OP_ADD:
