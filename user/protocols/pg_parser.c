@@ -47,6 +47,18 @@ static bool valid_type(enum pg_dir dir, uint8_t t)
 	return dir == PG_FRONTEND ? frontend_type[t] : backend_type[t];
 }
 
+/* The body length a typed message's header (type byte, int32 length) declares, into *body;
+ * false for a length no message can have. */
+static bool typed_body_len(const uint8_t *hdr, uint32_t *body)
+{
+	uint32_t len = be32(hdr + 1);
+
+	if (len < 4 || len > PG_MSG_MAX)
+		return false;
+	*body = len - 4;
+	return true;
+}
+
 /* Text as SQL and names carry it: printable ASCII, whitespace, or UTF-8 (any byte >= 0x80). */
 static bool is_text(uint8_t c)
 {
@@ -123,16 +135,16 @@ static bool plausible_untyped(const uint8_t *d, size_t n)
 static bool plausible_typed(enum pg_dir dir, const uint8_t *d, size_t n)
 {
 	const uint8_t *b = d + TYPED_HDR;
-	uint32_t len;
+	uint32_t body, len;
 	size_t bn, i;
 
 	n = min_size(n, SNIFF_LEN);
 	if (n < TYPED_HDR || !valid_type(dir, d[0]))
 		return false;
-	len = be32(d + 1);
-	if (len < 4 || len > PG_MSG_MAX)
+	if (!typed_body_len(d, &body))
 		return false;
-	bn = min_size(n - TYPED_HDR, len - 4); /* body bytes at hand, not the next message's */
+	len = body + 4; /* the length as declared, which the checks below read */
+	bn = min_size(n - TYPED_HDR, body); /* body bytes at hand, not the next message's */
 
 	if (dir == PG_FRONTEND) {
 		switch (d[0]) {
@@ -299,11 +311,10 @@ static bool start_msg(struct pg_stream *s)
 		 * decrypted), or another request (libpq tries GSSENC, then SSL). */
 		s->untyped = kind == PG_MSG_SSL_REQUEST || kind == PG_MSG_GSS_REQUEST;
 	} else {
-		len = be32(s->hdr + 1);
-		if (len < 4 || len > PG_MSG_MAX)
+		if (!typed_body_len(s->hdr, &len))
 			return false;
 		s->type = s->hdr[0];
-		s->len = len - 4;
+		s->len = len;
 		s->got = 0;
 		s->kept = 0;
 	}
@@ -377,12 +388,12 @@ size_t pg_stream_feed(struct pg_stream *s, const uint8_t *data, size_t len, uint
 		 * a header that lies included, takes the way below. */
 		if (!s->type && !s->hdr_len && !s->untyped && !s->ssl_reply &&
 		    len - off >= TYPED_HDR && valid_type(s->dir, data[off])) {
-			uint32_t mlen = be32(data + off + 1);
+			uint32_t body;
 
-			if (mlen >= 4 && mlen <= PG_MSG_MAX && mlen - 4 <= len - off - TYPED_HDR) {
-				deliver_msg(s, data[off], mlen - 4, data + off + TYPED_HDR,
-					    min_size(mlen - 4, PG_MSG_KEEP), cb, ctx, &count);
-				off += TYPED_HDR + (mlen - 4);
+			if (typed_body_len(data + off, &body) && body <= len - off - TYPED_HDR) {
+				deliver_msg(s, data[off], body, data + off + TYPED_HDR,
+					    min_size(body, PG_MSG_KEEP), cb, ctx, &count);
+				off += TYPED_HDR + body;
 				continue;
 			}
 		}
