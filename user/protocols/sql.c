@@ -85,6 +85,14 @@ static bool is_ident_cont(unsigned char c)
 	return cls[c] & C_IDCONT;
 }
 
+/* Where the word whose bytes after its first go on from s[j] ends. */
+static size_t word_end(const unsigned char *s, size_t n, size_t j)
+{
+	while (j < n && is_ident_cont(s[j]))
+		j++;
+	return j;
+}
+
 static bool in_base(unsigned char c, unsigned char base)
 {
 	switch (base) {
@@ -278,8 +286,7 @@ static void scan(const unsigned char *s, size_t n, size_t i, struct tok *t)
 		j = quoted_end(s, n, i + 2, false, &t->open);
 	} else if (is_ident_start(c)) {
 		t->kind = TK_IDENT;
-		while (j < n && is_ident_cont(s[j]))
-			j++;
+		j = word_end(s, n, j);
 	} else if (c == '$' && (d = dollar_delim(s, n, i))) {
 		t->kind = TK_LITERAL;
 		j = dollar_end(s, n, i, d, &t->open);
@@ -339,11 +346,7 @@ size_t sql_redact(const char *sql, size_t len, char *out, size_t outsz)
 			continue;
 		}
 		if (is_ident_start(s[i]) && !(i + 1 < n && (s[i + 1] == '\'' || s[i + 1] == '&'))) {
-			size_t j = i + 1;
-
-			while (j < n && is_ident_cont(s[j]))
-				j++;
-			t.len = j - i;
+			t.len = word_end(s, n, i + 1) - i;
 			continue;
 		}
 		scan(s, n, i, &t);
