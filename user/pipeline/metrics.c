@@ -26,6 +26,8 @@
  * take the full path every time) */
 #define MEMO_WAYS 8
 #define MEMO_BYTES 256
+/* memo_raw() keeps each string's length in a byte: no string in MEMO_BYTES is longer */
+_Static_assert(MEMO_BYTES - 3 <= UINT8_MAX, "a memo string's length must fit a byte");
 
 struct series {
 	struct series *next; /* hash chain; once removed, the retired list */
